@@ -1,0 +1,49 @@
+#!/usr/bin/env node
+/**
+ * Node entry: serves the core with @effect/platform-node's HttpServer (undici keep-alive pool for
+ * upstream calls). Run with `npm start -- [--config PATH] [--port N]`.
+ */
+import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import { Effect, Layer } from "effect"
+import { HttpServer } from "effect/http"
+import { createServer } from "node:http"
+import { boot, withLogLevel } from "../../src/Gateway.ts"
+import { ClientDecodesBodies } from "../../src/providers/openai/OpenAIProvider.ts"
+
+const main = Effect.gen(function*() {
+  const booted = yield* boot({
+    argv: process.argv.slice(2),
+    env: process.env,
+    runtime: { name: "node", version: process.versions.node }
+  })
+  const { host, port, shutdownTimeoutMs } = booted.config.server
+  const server = yield* Layer.build(
+    NodeHttpServer.layer(() => createServer({ keepAliveTimeout: 65_000 }), {
+      host,
+      port,
+      gracefulShutdownTimeout: shutdownTimeoutMs
+    })
+  )
+  yield* HttpServer.serveEffect(booted.app).pipe(Effect.provide(server))
+  // Finalizers run last-added first: stop reporting ready before the server drains.
+  yield* Effect.addFinalizer(() => Effect.andThen(booted.state.startDraining, Effect.logInfo("shutting down: draining in-flight requests")))
+  const address = yield* HttpServer.HttpServer.pipe(Effect.provide(server), Effect.map((s) => s.address))
+  console.log(booted.banner("port" in address ? address.port : port))
+  return yield* Effect.never
+}).pipe(
+  Effect.scoped,
+  Effect.catchTag("StartupExit", (exit) =>
+    Effect.sync(() => {
+      ;(exit.code === 0 ? process.stdout : process.stderr).write(exit.output + "\n")
+      process.exit(exit.code)
+    })
+  ),
+  Effect.provide([
+    NodeFileSystem.layer,
+    NodeHttpClient.layerUndici,
+    Layer.succeed(ClientDecodesBodies, false),
+    withLogLevel(process.argv.includes("--debug"))
+  ])
+)
+
+NodeRuntime.runMain(main)

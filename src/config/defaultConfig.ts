@@ -1,0 +1,34 @@
+/**
+ * The embedded default config used when no file is given: mock models that need no account, plus
+ * OpenAI's models when OPENAI_API_KEY is set in the environment.
+ */
+import type { Env } from "./interpolate.ts"
+
+const MOCK = `server: { host: 127.0.0.1, port: 4000 }
+master_key: \${LLMGATE_MASTER_KEY:-}
+providers:
+  - name: mock
+    kind: mock
+    mock: { latency: 0ms, chunks: 8, chunk_interval: 30ms }
+`
+
+const OPENAI_PROVIDER = `  - name: openai
+    kind: openai
+    base_url: \${OPENAI_BASE_URL:-https://api.openai.com/v1}
+    api_key: \${OPENAI_API_KEY}
+`
+
+const MOCK_MODELS = `  - name: mock-chat
+    targets: [{ provider: mock }]
+  - name: mock-embed
+    targets: [{ provider: mock }]
+`
+
+const OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "text-embedding-3-small", "text-embedding-3-large"]
+  .map((m) => `  - name: ${m}\n    targets: [{ provider: openai }]\n`)
+  .join("")
+
+export const defaultConfigText = (env: Env): string => {
+  const openai = (env["OPENAI_API_KEY"] ?? "") !== ""
+  return MOCK + (openai ? OPENAI_PROVIDER : "") + "models:\n" + MOCK_MODELS + (openai ? OPENAI_MODELS : "")
+}

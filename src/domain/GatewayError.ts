@@ -1,0 +1,93 @@
+/**
+ * GatewayError: the one error of the request path. Its `reason` says what went wrong; the HTTP
+ * status, the OpenAI-shaped body and (later) retryability are all derived from the reason here, in
+ * one place, so handlers never pick statuses or messages themselves.
+ */
+import { Schema } from "effect"
+
+const Reason = <Tag extends string, Fields extends Schema.Struct.Fields>(tag: Tag, fields: Fields) =>
+  Schema.TaggedStruct(tag, fields)
+
+export const InvalidJson = Reason("InvalidJson", { detail: Schema.String })
+export const InvalidRequest = Reason("InvalidRequest", { param: Schema.NullOr(Schema.String), message: Schema.String })
+export const Unauthorized = Reason("Unauthorized", { message: Schema.String })
+export const ModelNotFound = Reason("ModelNotFound", { model: Schema.String })
+export const RouteNotFound = Reason("RouteNotFound", { method: Schema.String, path: Schema.String })
+export const MethodNotAllowed = Reason("MethodNotAllowed", { method: Schema.String, path: Schema.String })
+export const BodyTooLarge = Reason("BodyTooLarge", { limit: Schema.Number })
+export const UpstreamUnreachable = Reason("UpstreamUnreachable", { provider: Schema.String })
+export const UpstreamTimeout = Reason("UpstreamTimeout", { provider: Schema.String, after_ms: Schema.Number })
+export const UpstreamProtocol = Reason("UpstreamProtocol", { provider: Schema.String, message: Schema.String })
+export const ProviderFailure = Reason("ProviderFailure", { provider: Schema.String, status: Schema.Number, message: Schema.String })
+export const Unavailable = Reason("Unavailable", { message: Schema.String })
+export const Internal = Reason("Internal", { message: Schema.String })
+
+export const GatewayErrorReason = Schema.Union([
+  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, RouteNotFound, MethodNotAllowed, BodyTooLarge,
+  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Internal
+])
+export type GatewayErrorReason = typeof GatewayErrorReason.Type
+
+export class GatewayError extends Schema.TaggedError<GatewayError>()("GatewayError", {
+  reason: GatewayErrorReason
+}) {
+  override get message(): string {
+    return describe(this.reason).message
+  }
+}
+
+/** Builds a GatewayError from a reason literal: `fail({ _tag: "ModelNotFound", model })`. */
+export const gatewayError = (reason: GatewayErrorReason): GatewayError => new GatewayError({ reason })
+
+/** OpenAI's error object, the body of every error response. */
+export interface OpenAIErrorObject {
+  readonly message: string
+  readonly type: string
+  readonly param: string | null
+  readonly code: string | null
+}
+
+export interface ErrorDescription extends OpenAIErrorObject {
+  readonly status: number
+}
+
+const bytes = (n: number): string =>
+  n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`
+
+/** Status and OpenAI-shaped error for a reason. Messages name no secret: reasons carry none. */
+export const describe = (reason: GatewayErrorReason): ErrorDescription => {
+  switch (reason._tag) {
+    case "InvalidJson":
+      return { status: 400, type: "invalid_request_error", code: "invalid_json", param: null, message: `We could not parse the JSON body of your request: ${reason.detail}` }
+    case "InvalidRequest":
+      return { status: 400, type: "invalid_request_error", code: "invalid_request", param: reason.param, message: reason.message }
+    case "Unauthorized":
+      return { status: 401, type: "authentication_error", code: "invalid_api_key", param: null, message: reason.message }
+    case "ModelNotFound":
+      return { status: 404, type: "invalid_request_error", code: "model_not_found", param: "model", message: `The model \`${reason.model}\` does not exist or you do not have access to it.` }
+    case "RouteNotFound":
+      return { status: 404, type: "invalid_request_error", code: "not_found", param: null, message: `Unknown request URL: ${reason.method} ${reason.path}.` }
+    case "MethodNotAllowed":
+      return { status: 405, type: "invalid_request_error", code: "method_not_allowed", param: null, message: `Method ${reason.method} is not allowed on ${reason.path}.` }
+    case "BodyTooLarge":
+      return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${bytes(reason.limit)}.` }
+    case "UpstreamUnreachable":
+      return { status: 502, type: "api_error", code: "upstream_unreachable", param: null, message: `Provider \`${reason.provider}\` could not be reached.` }
+    case "UpstreamTimeout":
+      return { status: 504, type: "api_error", code: "upstream_timeout", param: null, message: `Provider \`${reason.provider}\` did not answer within ${reason.after_ms} ms.` }
+    case "UpstreamProtocol":
+      return { status: 502, type: "api_error", code: "upstream_protocol_error", param: null, message: `Provider \`${reason.provider}\` sent an invalid response: ${reason.message}` }
+    case "ProviderFailure":
+      return { status: reason.status, type: reason.status >= 500 ? "api_error" : "invalid_request_error", code: "provider_error", param: null, message: reason.message }
+    case "Unavailable":
+      return { status: 503, type: "api_error", code: "service_unavailable", param: null, message: reason.message }
+    case "Internal":
+      return { status: 500, type: "api_error", code: "internal_error", param: null, message: reason.message }
+  }
+}
+
+/** The `{"error":{…}}` body for a reason. */
+export const errorBody = (reason: GatewayErrorReason): { readonly error: OpenAIErrorObject } => {
+  const d = describe(reason)
+  return { error: { message: d.message, type: d.type, param: d.param, code: d.code } }
+}

@@ -1,0 +1,105 @@
+/**
+ * The HTTP app: one dispatch table from method and path to handler, built once. Around every
+ * handler: a request id (echoed when the client sent a sane one), authentication on /v1, errors
+ * turned into OpenAI-shaped responses, and defects into a 500 that leaks nothing.
+ */
+import { Cause, Effect } from "effect"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import spec from "../generated/openapi.json" with { type: "json" }
+import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { GatewayState, type Snapshot } from "../GatewayState.ts"
+import { makeHealthHandlers } from "./Health.ts"
+import { proxyHandler } from "./Proxy.ts"
+import { errorResponse, json } from "./respond.ts"
+
+type Handler = (
+  request: HttpServerRequest.HttpServerRequest,
+  snapshot: Snapshot,
+  requestId: string,
+  path: string
+) => Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError>
+
+interface RouteEntry {
+  readonly auth: boolean
+  readonly handler: Handler
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
+
+const requestIdOf = (incoming: string | undefined): string =>
+  incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
+
+const pathOf = (url: string): string => {
+  const q = url.indexOf("?")
+  return q === -1 ? url : url.slice(0, q)
+}
+
+export const makeApp = Effect.gen(function*() {
+  const state = yield* GatewayState
+  const health = yield* makeHealthHandlers
+  const specBody = new TextEncoder().encode(JSON.stringify(spec))
+
+  const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
+  const sync = (f: () => HttpServerResponse.HttpServerResponse): Handler => () => Effect.sync(f)
+
+  const table = new Map<string, Map<string, RouteEntry>>()
+  const add = (method: string, path: string, auth: boolean, handler: Handler) => {
+    const byMethod = table.get(path) ?? new Map<string, RouteEntry>()
+    byMethod.set(method, { auth, handler })
+    table.set(path, byMethod)
+  }
+  add("GET", "/health", false, sync(health.summary))
+  add("GET", "/health/liveness", false, sync(health.liveness))
+  add("GET", "/health/readiness", false, sync(health.readiness))
+  add("GET", "/openapi.json", false, sync(() => HttpServerResponse.uint8Array(specBody, { contentType: "application/json" })))
+  add("POST", "/v1/chat/completions", true, proxyHandler("chat"))
+  add("POST", "/v1/completions", true, proxyHandler("completions"))
+  add("POST", "/v1/embeddings", true, proxyHandler("embeddings"))
+  add("GET", "/v1/models", true, (_req, snapshot) =>
+    Effect.succeed(json({ object: "list", data: snapshot.config.modelNames.map(modelObject) })))
+  const modelRoute = new Map<string, RouteEntry>([["GET", {
+    auth: true,
+    handler: (_req, snapshot, _id, path) => {
+      const id = decodeURIComponent(path.slice("/v1/models/".length))
+      return snapshot.config.models.has(id)
+        ? Effect.succeed(json(modelObject(id)))
+        : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
+    }
+  }]])
+
+  const dispatch = (
+    request: HttpServerRequest.HttpServerRequest,
+    requestId: string
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> => {
+    const path = pathOf(request.url)
+    const byMethod = table.get(path) ?? (path.startsWith("/v1/models/") && path.length > 11 ? modelRoute : undefined)
+    if (byMethod === undefined) return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
+    const entry = byMethod.get(request.method)
+    if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
+    const snapshot = state.current()
+    if (entry.auth) {
+      const principal = snapshot.authenticate(request.headers["authorization"])
+      if (principal instanceof Error) return Effect.fail(principal)
+    }
+    return entry.handler(request, snapshot, requestId, path)
+  }
+
+  return Effect.flatMap(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
+    const requestId = requestIdOf(request.headers["x-request-id"])
+    return dispatch(request, requestId).pipe(
+      Effect.catch((error) => {
+        const response = errorResponse(error.reason)
+        return response.status >= 500
+          ? Effect.as(Effect.logWarning("request failed", error.reason).pipe(Effect.annotateLogs({ requestId })), response)
+          : Effect.succeed(response)
+      }),
+      Effect.catchDefect((defect) =>
+        Effect.as(
+          Effect.logError("unexpected defect", Cause.pretty(Cause.die(defect))).pipe(Effect.annotateLogs({ requestId })),
+          errorResponse({ _tag: "Internal", message: "The gateway hit an unexpected error; the request id identifies it in the logs." })
+        )
+      ),
+      Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId))
+    )
+  })
+})

@@ -1,0 +1,108 @@
+/**
+ * The OpenAI-compatible proxy endpoints: read the body once (bounded), parse it once, validate the
+ * fields the gateway relies on, route by `model`, and relay the provider's answer. Unknown request
+ * fields pass through untouched.
+ */
+import { ByteSize, Effect, Exit, Schema } from "effect"
+import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
+import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
+import { schemaIssues } from "../domain/SchemaIssues.ts"
+import type { Snapshot } from "../GatewayState.ts"
+import type { Endpoint } from "../providers/Provider.ts"
+import { providerResponse } from "./respond.ts"
+
+const decoder = new TextDecoder()
+
+/** Reads the request body, refusing more than `limit` bytes (declared or actual). */
+export const readBody = (
+  request: HttpServerRequest.HttpServerRequest,
+  limit: number
+): Effect.Effect<Uint8Array, GatewayError> => {
+  const declared = request.headers["content-length"]
+  if (declared !== undefined && Number(declared) > limit) {
+    return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
+  }
+  return request.arrayBuffer.pipe(
+    Effect.map((buffer) => new Uint8Array(buffer)),
+    Effect.provideService(HttpServerRequest.MaxBodySize, ByteSize.bytes(limit)),
+    Effect.mapError((error) =>
+      error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+        ? gatewayError({ _tag: "BodyTooLarge", limit })
+        : gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
+    )
+  )
+}
+
+/** Parses a JSON object body. */
+export const parseJsonObject = (bytes: Uint8Array): Record<string, unknown> | GatewayError => {
+  if (bytes.length === 0) return gatewayError({ _tag: "InvalidJson", detail: "the body is empty" })
+  let value: unknown
+  try {
+    value = JSON.parse(decoder.decode(bytes))
+  } catch (e) {
+    return gatewayError({ _tag: "InvalidJson", detail: e instanceof SyntaxError ? e.message : "malformed JSON" })
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
+    return gatewayError({ _tag: "InvalidJson", detail: "the body must be a JSON object" })
+  }
+  return value as Record<string, unknown>
+}
+
+const SCHEMAS = {
+  chat: ChatCompletionRequest,
+  completions: CompletionRequest,
+  embeddings: EmbeddingRequest
+} as const
+
+const validator = (endpoint: Endpoint) => {
+  const decode = Schema.decodeUnknownExit(SCHEMAS[endpoint])
+  return (body: Record<string, unknown>): GatewayError | undefined => {
+    const exit = decode(body, { errors: "first" })
+    if (Exit.isSuccess(exit)) return undefined
+    for (const reason of exit.cause.reasons) {
+      if (reason._tag === "Fail" && reason.error instanceof Schema.SchemaError) {
+        const first = schemaIssues(reason.error)[0]
+        if (first !== undefined) {
+          const param = first.path === "" ? null : first.path
+          return gatewayError({
+            _tag: "InvalidRequest",
+            param,
+            message: param === null ? `Invalid request: ${first.message}.` : `Invalid value for '${param}': ${first.message}.`
+          })
+        }
+      }
+    }
+    return gatewayError({ _tag: "InvalidRequest", param: null, message: "Invalid request body." })
+  }
+}
+
+/** A handler for one proxied endpoint. */
+export const proxyHandler = (endpoint: Endpoint) => {
+  const validate = validator(endpoint)
+  return (
+    request: HttpServerRequest.HttpServerRequest,
+    snapshot: Snapshot,
+    requestId: string
+  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> =>
+    Effect.flatMap(readBody(request, snapshot.config.server.bodyLimit), (rawBody) => {
+      const body = parseJsonObject(rawBody)
+      if (body instanceof GatewayError) return Effect.fail(body)
+      const invalid = validate(body)
+      if (invalid !== undefined) return Effect.fail(invalid)
+      const model = body["model"] as string
+      const route = snapshot.router.select(model)
+      if (route === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
+      return Effect.map(
+        route.provider.call({
+          endpoint,
+          body,
+          rawBody,
+          upstreamModel: route.target.model,
+          stream: body["stream"] === true,
+          requestId
+        }),
+        (response) => providerResponse(route.provider.config.name, response)
+      )
+    })
+}

@@ -1,0 +1,46 @@
+/**
+ * The provider contract. A provider turns one OpenAI-shaped request for one upstream model into a
+ * response: buffered JSON, or a byte stream of SSE events that never fails (a failure after the
+ * response started becomes a terminal SSE error event, see streaming/Sse.ts). Providers see a typed
+ * request and their own resolved config, never the HTTP server's request.
+ */
+import type { Effect, Stream } from "effect"
+import type { ResolvedProvider } from "../config/Config.ts"
+import type { GatewayError } from "../domain/GatewayError.ts"
+
+export type Endpoint = "chat" | "completions" | "embeddings"
+
+export interface ProviderRequest {
+  readonly endpoint: Endpoint
+  /** The client's parsed JSON body; unknown fields included. */
+  readonly body: Readonly<Record<string, unknown>>
+  /** The client's body bytes, forwarded as they are when nothing needs to change. */
+  readonly rawBody: Uint8Array
+  /** The model id to send upstream (the target's `model`). */
+  readonly upstreamModel: string
+  readonly stream: boolean
+  readonly requestId: string
+}
+
+export type ProviderBody =
+  | { readonly _tag: "Buffered"; readonly bytes: Uint8Array }
+  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array> }
+
+export interface ProviderResponse {
+  readonly status: number
+  /** Headers safe to relay to the client (no hop-by-hop, no framing). */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: ProviderBody
+}
+
+export interface Provider {
+  readonly config: ResolvedProvider
+  readonly call: (request: ProviderRequest) => Effect.Effect<ProviderResponse, GatewayError>
+}
+
+/** Upstream path of each endpoint, relative to an OpenAI-compatible base URL. */
+export const ENDPOINT_PATH: Readonly<Record<Endpoint, string>> = {
+  chat: "/chat/completions",
+  completions: "/completions",
+  embeddings: "/embeddings"
+}

@@ -1,0 +1,191 @@
+/**
+ * The built-in `mock` provider: deterministic chat and text completions (JSON and SSE, with usage),
+ * embeddings, and optional latency, chunking and failure rate, so the gateway is useful for
+ * development and tests without a provider account. Nothing here touches the network.
+ */
+import { Clock, Effect, Random, Stream } from "effect"
+import type { ResolvedProvider } from "../../config/Config.ts"
+import { errorBody, type GatewayError } from "../../domain/GatewayError.ts"
+import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
+import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts"
+
+const encoder = new TextEncoder()
+const JSON_HEADERS = { "content-type": "application/json" }
+const SSE_HEADERS = { "content-type": SSE_CONTENT_TYPE, "cache-control": "no-cache" }
+
+/** Whitespace-separated words: the mock's deterministic token count. */
+export const countTokens = (text: string): number => {
+  const trimmed = text.trim()
+  return trimmed === "" ? 0 : trimmed.split(/\s+/).length
+}
+
+/** The text of a message's `content`: a string, or the text parts of a content array. */
+const contentText = (content: unknown): string => {
+  if (typeof content === "string") return content
+  if (Array.isArray(content)) {
+    return content
+      .map((part: unknown) =>
+        part !== null && typeof part === "object" && "text" in part && typeof part.text === "string" ? part.text : ""
+      )
+      .filter((t) => t !== "")
+      .join(" ")
+  }
+  return ""
+}
+
+const inputTexts = (input: unknown): ReadonlyArray<string> => {
+  if (typeof input === "string") return [input]
+  if (Array.isArray(input)) {
+    if (input.every((x) => typeof x === "number")) return [input.join(" ")]
+    return input.map((x: unknown) => typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : String(x))
+  }
+  return [""]
+}
+
+/** Splits `text` into at most `n` non-empty pieces on word boundaries; concatenated they equal `text`. */
+export const splitContent = (text: string, n: number): ReadonlyArray<string> => {
+  const words = text.match(/\S+\s*/g) ?? [text]
+  const pieces: Array<string> = []
+  const per = Math.ceil(words.length / n)
+  for (let i = 0; i < words.length; i += per) pieces.push(words.slice(i, i + per).join(""))
+  return pieces
+}
+
+/** A deterministic unit-length vector for a text (FNV-1a seeded xorshift). */
+export const embed = (text: string, dimensions: number): ReadonlyArray<number> => {
+  let h = 0x811c9dc5
+  for (let i = 0; i < text.length; i++) {
+    h ^= text.charCodeAt(i)
+    h = Math.imul(h, 0x01000193) >>> 0
+  }
+  const out: Array<number> = []
+  let s = h || 1
+  for (let i = 0; i < dimensions; i++) {
+    s ^= s << 13
+    s >>>= 0
+    s ^= s >>> 17
+    s ^= s << 5
+    s >>>= 0
+    out.push((s / 0xffffffff) * 2 - 1)
+  }
+  const norm = Math.sqrt(out.reduce((a, x) => a + x * x, 0)) || 1
+  return out.map((x) => Number((x / norm).toFixed(6)))
+}
+
+const publicModel = (request: ProviderRequest): string =>
+  typeof request.body["model"] === "string" ? request.body["model"] : request.upstreamModel
+
+export const make = (config: ResolvedProvider): Provider => {
+  const { latencyMs, chunks, chunkIntervalMs, failureRate } = config.mock
+  const json = (value: unknown): ProviderResponse => ({
+    status: 200,
+    headers: JSON_HEADERS,
+    body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(value)) }
+  })
+
+  const reply = (request: ProviderRequest, prompt: string): string =>
+    `Mock reply from ${request.upstreamModel}: ${prompt}`
+
+  const streamed = (
+    content: string,
+    usage: Record<string, number>,
+    frame: (delta: string | null, first: boolean, finish: boolean) => unknown
+  ): ProviderResponse => {
+    const pieces = splitContent(content, chunks)
+    const head = encodeEvent(frame(null, true, false))
+    const last = encodeEvent({ ...(frame(null, false, true) as Record<string, unknown>), usage })
+    const body = Stream.fromIterable(pieces).pipe(
+      Stream.mapEffect((piece) => Effect.as(Effect.sleep(chunkIntervalMs), encodeEvent(frame(piece, false, false)))),
+      Stream.prepend([head]),
+      Stream.concat(Stream.fromIterable([last, DONE]))
+    )
+    return { status: 200, headers: SSE_HEADERS, body: { _tag: "Stream", stream: body } }
+  }
+
+  const chat = (request: ProviderRequest, id: string, created: number): ProviderResponse => {
+    const messages = Array.isArray(request.body["messages"]) ? request.body["messages"] : []
+    const prompt = messages.map((m: unknown) => m !== null && typeof m === "object" && "content" in m ? contentText(m.content) : "").join(" ")
+    const lastMessage: unknown = messages.at(-1)
+    const lastText = lastMessage !== null && typeof lastMessage === "object" && lastMessage !== undefined && "content" in lastMessage
+      ? contentText(lastMessage.content)
+      : ""
+    const content = reply(request, lastText)
+    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(content), total_tokens: 0 }
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    const model = publicModel(request)
+    if (!request.stream) {
+      return json({
+        id, object: "chat.completion", created, model, system_fingerprint: "llmgate-mock",
+        choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+        usage
+      })
+    }
+    return streamed(content, usage, (delta, first, finish) => ({
+      id, object: "chat.completion.chunk", created, model, system_fingerprint: "llmgate-mock",
+      choices: [{
+        index: 0,
+        delta: first ? { role: "assistant", content: "" } : finish ? {} : { content: delta },
+        logprobs: null,
+        finish_reason: finish ? "stop" : null
+      }]
+    }))
+  }
+
+  const completion = (request: ProviderRequest, id: string, created: number): ProviderResponse => {
+    const prompt = inputTexts(request.body["prompt"]).join(" ")
+    const content = reply(request, prompt)
+    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(content), total_tokens: 0 }
+    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    const model = publicModel(request)
+    if (!request.stream) {
+      return json({
+        id, object: "text_completion", created, model,
+        choices: [{ index: 0, text: content, logprobs: null, finish_reason: "stop" }],
+        usage
+      })
+    }
+    return streamed(content, usage, (delta, first, finish) => ({
+      id, object: "text_completion", created, model,
+      choices: [{ index: 0, text: first || finish ? "" : delta, logprobs: null, finish_reason: finish ? "stop" : null }]
+    }))
+  }
+
+  const embeddings = (request: ProviderRequest): ProviderResponse => {
+    const texts = inputTexts(request.body["input"])
+    const requested = request.body["dimensions"]
+    const dimensions = typeof requested === "number" && Number.isInteger(requested) && requested > 0 ? Math.min(requested, 4096) : 8
+    const tokens = texts.reduce((n, t) => n + countTokens(t), 0)
+    return json({
+      object: "list",
+      model: publicModel(request),
+      data: texts.map((t, index) => ({ object: "embedding", index, embedding: embed(t, dimensions) })),
+      usage: { prompt_tokens: tokens, total_tokens: tokens }
+    })
+  }
+
+  const failure: ProviderResponse = {
+    status: 500,
+    headers: JSON_HEADERS,
+    body: {
+      _tag: "Buffered",
+      bytes: encoder.encode(JSON.stringify(errorBody({ _tag: "ProviderFailure", provider: config.name, status: 500, message: "Mock provider failure (failure_rate)." })))
+    }
+  }
+
+  const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> =>
+    Effect.gen(function*() {
+      if (latencyMs > 0) yield* Effect.sleep(latencyMs)
+      if (failureRate > 0 && (yield* Random.next) < failureRate) return failure
+      const created = Math.floor((yield* Clock.currentTimeMillis) / 1000)
+      const id = `${request.endpoint === "chat" ? "chatcmpl" : "cmpl"}-mock-${request.requestId}`
+      switch (request.endpoint) {
+        case "chat":
+          return chat(request, id, created)
+        case "completions":
+          return completion(request, id, created)
+        case "embeddings":
+          return embeddings(request)
+      }
+    })
+  return { config, call }
+}
