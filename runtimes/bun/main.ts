@@ -1,0 +1,36 @@
+/**
+ * Bun entry: serves the core's Web handler with Bun.serve (fetch-based upstream client).
+ * Run with `npm run start:bun -- [--config PATH] [--port N]`.
+ */
+import { NodeFileSystem } from "@effect/platform-node"
+import { Layer } from "effect"
+import { FetchHttpClient } from "effect/http"
+import { delay, startWeb } from "../../src/WebEntry.ts"
+
+const started = await startWeb(
+  { argv: Bun.argv.slice(2), env: process.env, runtime: { name: "bun", version: Bun.version } },
+  Layer.mergeAll(NodeFileSystem.layer, FetchHttpClient.layer)
+)
+if (started._tag === "Exit") {
+  ;(started.code === 0 ? process.stdout : process.stderr).write(started.output + "\n")
+  process.exit(started.code)
+}
+const { booted, handler, drain, close } = started
+const { host, port, bodyLimit, shutdownTimeoutMs } = booted.config.server
+// idleTimeout 0: Bun's 10 s default would cut quiet SSE streams.
+const server = Bun.serve({ hostname: host, port, idleTimeout: 0, maxRequestBodySize: bodyLimit + 1, fetch: handler })
+console.log(booted.banner(server.port ?? port))
+
+let stopping = false
+const shutdown = async () => {
+  if (stopping) return
+  stopping = true
+  drain()
+  // stop(false) stops accepting and resolves once in-flight requests finish; bounded by the timeout.
+  await Promise.race([server.stop(false), delay(shutdownTimeoutMs)])
+  await server.stop(true)
+  await close()
+  process.exit(0)
+}
+process.on("SIGTERM", shutdown)
+process.on("SIGINT", shutdown)

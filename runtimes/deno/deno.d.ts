@@ -1,0 +1,21 @@
+// The few Deno APIs the Deno entry uses, declared here so `tsc` checks the entry without Deno's
+// full type bundle (which conflicts with Node's and Bun's globals). Deno itself checks the real ones.
+declare namespace Deno {
+  const args: ReadonlyArray<string>
+  const version: { readonly deno: string }
+  const env: { toObject(): Record<string, string> }
+  function addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
+  function exit(code?: number): never
+  interface HttpServer {
+    readonly finished: Promise<void>
+    shutdown(): Promise<void>
+  }
+  function serve(
+    options: {
+      readonly hostname?: string
+      readonly port?: number
+      readonly onListen?: (addr: { readonly hostname: string; readonly port: number }) => void
+    },
+    handler: (request: Request) => Response | Promise<Response>
+  ): HttpServer
+}
