@@ -1,0 +1,28 @@
+import { Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { parseArgs } from "../../../src/cli/Cli.ts"
+
+const ok = (argv: ReadonlyArray<string>) => {
+  const r = parseArgs(argv)
+  if (Result.isFailure(r)) throw new Error(r.failure.message)
+  return r.success
+}
+const fails = (argv: ReadonlyArray<string>) => {
+  const r = parseArgs(argv)
+  if (Result.isSuccess(r)) throw new Error("expected a usage error")
+  return r.failure.message
+}
+
+describe("parseArgs", () => {
+  it("reads flags in both spellings", () => {
+    expect(ok(["--config", "a.yaml", "--port=4100", "--host", "0.0.0.0", "--debug"]))
+      .toEqual({ config: "a.yaml", host: "0.0.0.0", port: 4100, debug: true, help: false, version: false })
+    expect(ok([])).toEqual({ config: undefined, host: undefined, port: undefined, debug: false, help: false, version: false })
+  })
+  it("rejects unknown arguments, missing values and bad ports", () => {
+    expect(fails(["--cfg", "x"])).toBe('unknown argument "--cfg"')
+    expect(fails(["--config"])).toBe("--config needs a value")
+    expect(fails(["--port", "http"])).toMatch(/^--port: expected a port number/)
+    expect(fails(["--port", "70000"])).toMatch(/^--port: expected a port number/)
+  })
+})

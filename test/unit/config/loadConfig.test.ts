@@ -1,0 +1,147 @@
+import { Redacted, Result } from "effect"
+import { describe, expect, it } from "vitest"
+import { parseConfig } from "../../../src/config/loadConfig.ts"
+
+const errorsOf = (text: string, env: Record<string, string> = {}): ReadonlyArray<string> => {
+  const r = parseConfig(text, env, "test.yaml")
+  if (Result.isSuccess(r)) throw new Error("expected the config to be rejected")
+  return r.failure.message.split("\n")
+}
+
+const okConfig = (text: string, env: Record<string, string> = {}) => {
+  const r = parseConfig(text, env, "test.yaml")
+  if (Result.isFailure(r)) throw new Error(`expected a valid config, got:\n${r.failure.message}`)
+  return r.success
+}
+
+const MINIMAL = `
+server: { host: 127.0.0.1, port: 4000 }
+master_key: \${LLMGATE_MASTER_KEY}
+providers:
+  - name: local-a            # unique
+    kind: openai
+    base_url: http://127.0.0.1:9001/v1
+    api_key: \${UPSTREAM_KEY:-}
+    headers: { X-Extra: "1" }
+models:
+  - name: gpt-4o-mini
+    targets:
+      - { provider: local-a, model: gpt-4o-mini-2024-07-18 }
+`
+
+describe("parseConfig", () => {
+  it("accepts the issue's minimal shape exactly as written", () => {
+    const c = okConfig(MINIMAL, { LLMGATE_MASTER_KEY: "sk-master" })
+    expect(c.server).toMatchObject({ host: "127.0.0.1", port: 4000, bodyLimit: 10 * 1024 * 1024 })
+    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("sk-master")
+    const p = c.providers.get("local-a")
+    expect(p).toMatchObject({ kind: "openai", baseUrl: "http://127.0.0.1:9001/v1", headers: { "x-extra": "1" } })
+    expect(p?.apiKey).toBeUndefined()
+    expect(c.models.get("gpt-4o-mini")?.targets).toEqual([{ provider: "local-a", model: "gpt-4o-mini-2024-07-18" }])
+    expect(c.modelNames).toEqual(["gpt-4o-mini"])
+  })
+
+  it("defaults a target's upstream model to the public name", () => {
+    const c = okConfig("providers: [{name: m, kind: mock}]\nmodels: [{name: pub, targets: [{provider: m}]}]")
+    expect(c.models.get("pub")?.targets[0]?.model).toBe("pub")
+  })
+
+  it("names an unknown field with its path", () => {
+    expect(errorsOf(MINIMAL.replace("base_url:", "base_ulr:"), { LLMGATE_MASTER_KEY: "k" }))
+      .toContain("providers[0].base_ulr: unknown field")
+  })
+
+  it("names an unknown provider reference with its path", () => {
+    const text = `providers: [{name: a, kind: mock}]
+models:
+  - name: one
+    targets: [{ provider: a }]
+  - name: two
+    targets: [{ provider: a }, { provider: x }]`
+    expect(errorsOf(text)).toEqual(['models[1].targets[1].provider: unknown provider "x"'])
+  })
+
+  it("reports every problem, one per line", () => {
+    const lines = errorsOf(`providers: [{name: a, kind: opena, port: 1}]\nmodels: [{name: m, targets: []}]\nextra: 1`)
+    expect(lines).toEqual(expect.arrayContaining([
+      "extra: unknown field",
+      "providers[0].port: unknown field",
+      expect.stringMatching(/^providers\[0\]\.kind: expected "openai" \| "mock"/),
+      expect.stringMatching(/^models\[0\]\.targets: /)
+    ]))
+  })
+
+  it("rejects duplicates and kind-specific mistakes", () => {
+    const lines = errorsOf(`providers:
+  - { name: a, kind: openai }
+  - { name: a, kind: mock, base_url: "http://x" }
+  - { name: b, kind: openai, base_url: "ftp://x" }
+models:
+  - { name: m, targets: [{ provider: a }] }
+  - { name: m, targets: [{ provider: b }] }`)
+    expect(lines).toEqual(expect.arrayContaining([
+      `providers[0].base_url: required for kind "openai"`,
+      `providers[1].name: duplicate provider name "a"`,
+      `providers[1].base_url: not used by kind "mock"`,
+      `providers[2].base_url: expected an http(s) URL, got "ftp://x"`,
+      `models[1].name: duplicate model name "m"`
+    ]))
+  })
+
+  it("interpolates ${VAR} and ${VAR:-default} in strings only", () => {
+    const c = okConfig(`server: { host: "\${HOST:-0.0.0.0}" }
+providers: [{ name: a, kind: openai, base_url: "http://\${UP_HOST}:9000/v1", api_key: "\${KEY:-fallback}" }]
+models: [{ name: m, targets: [{ provider: a }] }]`, { UP_HOST: "10.0.0.5", KEY: "" })
+    expect(c.server.host).toBe("0.0.0.0")
+    expect(c.providers.get("a")?.baseUrl).toBe("http://10.0.0.5:9000/v1")
+    expect(c.providers.get("a")?.apiKey && Redacted.value(c.providers.get("a")!.apiKey!)).toBe("fallback")
+  })
+
+  it("an unset variable without a default is an error naming the field", () => {
+    expect(errorsOf(MINIMAL, {})).toEqual([
+      "master_key: environment variable LLMGATE_MASTER_KEY is not set (write ${LLMGATE_MASTER_KEY:-} to allow it to be empty)"
+    ])
+  })
+
+  it("an environment value cannot inject YAML structure", () => {
+    const c = okConfig(`master_key: "\${K}"\nproviders: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`, { K: "x\nproviders: []" })
+    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("x\nproviders: []")
+    expect(c.providers.size).toBe(1)
+  })
+
+  it("parses durations and sizes", () => {
+    const c = okConfig(`server: { body_limit: 64KiB, shutdown_timeout: 2s }
+providers:
+  - { name: a, kind: openai, base_url: "http://h/v1/", timeout: { request: 1.5s, idle: 250ms } }
+  - { name: m, kind: mock, mock: { latency: 1m, chunks: 3, chunk_interval: 5, failure_rate: 0.25 } }
+models: [{ name: x, targets: [{ provider: a }] }]`)
+    expect(c.server.bodyLimit).toBe(65536)
+    expect(c.server.shutdownTimeoutMs).toBe(2000)
+    expect(c.providers.get("a")).toMatchObject({ baseUrl: "http://h/v1", requestTimeoutMs: 1500, idleTimeoutMs: 250 })
+    expect(c.providers.get("m")?.mock).toEqual({ latencyMs: 60_000, chunks: 3, chunkIntervalMs: 5, failureRate: 0.25 })
+  })
+
+  it("rejects malformed durations, sizes and ports with the field named", () => {
+    const lines = errorsOf(`server: { port: 70000, body_limit: lots }
+providers: [{ name: a, kind: mock, mock: { latency: soon, failure_rate: 2 } }]
+models: [{ name: x, targets: [{ provider: a }] }]`)
+    expect(lines.map((l) => l.split(":")[0])).toEqual(expect.arrayContaining([
+      "server.port", "server.body_limit", "providers[0].mock.latency", "providers[0].mock.failure_rate"
+    ]))
+  })
+
+  it("reports YAML syntax errors with a position", () => {
+    expect(errorsOf("providers: [\n  - a\nmodels: {")[0]).toMatch(/^line \d+, column \d+: invalid YAML/)
+  })
+
+  it("rejects a document that is not a mapping", () => {
+    expect(errorsOf("- just\n- a list")).toEqual(["the config must be a YAML mapping with providers and models"])
+  })
+
+  it("requires providers and models", () => {
+    expect(errorsOf("server: { port: 1 }")).toEqual(expect.arrayContaining([
+      "providers: required field is missing",
+      "models: required field is missing"
+    ]))
+  })
+})

@@ -1,0 +1,75 @@
+import { assert, describe, it } from "@effect/vitest"
+import { Effect, Random, Stream } from "effect"
+import type { ResolvedProvider } from "../../../src/config/Config.ts"
+import { embed, make, splitContent } from "../../../src/providers/mock/MockProvider.ts"
+import type { ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
+
+const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider => ({
+  name: "mock", kind: "mock", baseUrl: "", apiKey: undefined, headers: {}, requestTimeoutMs: 1000, idleTimeoutMs: 1000,
+  mock: { latencyMs: 0, chunks: 3, chunkIntervalMs: 0, failureRate: 0, ...mock }
+})
+
+const request = (endpoint: ProviderRequest["endpoint"], body: Record<string, unknown>): ProviderRequest => ({
+  endpoint, body, rawBody: new Uint8Array(), upstreamModel: "up-model", stream: body["stream"] === true, requestId: "r1"
+})
+
+const bodyText = (r: ProviderResponse) =>
+  r.body._tag === "Buffered"
+    ? Effect.succeed(new TextDecoder().decode(r.body.bytes))
+    : Stream.runCollect(r.body.stream).pipe(Effect.map((cs) => cs.map((c) => new TextDecoder().decode(c)).join("")))
+
+describe("MockProvider", () => {
+  it.effect("streams the same content and usage as the JSON answer", () =>
+    Effect.gen(function*() {
+      const p = make(config())
+      const messages = [{ role: "user", content: [{ type: "text", text: "tell me a story" }] }]
+      const full = JSON.parse(yield* bodyText(yield* p.call(request("chat", { model: "pub", messages }))))
+      const sse = yield* bodyText(yield* p.call(request("chat", { model: "pub", messages, stream: true })))
+      const events = sse.split("\n\n").filter((e) => e !== "").map((e) => e.slice("data: ".length))
+      assert.strictEqual(events.at(-1), "[DONE]")
+      const chunks = events.slice(0, -1).map((e) => JSON.parse(e))
+      assert.deepStrictEqual(chunks[0].choices[0].delta, { role: "assistant", content: "" })
+      const content = chunks.map((c) => c.choices[0].delta.content ?? "").join("")
+      assert.strictEqual(content, full.choices[0].message.content)
+      assert.strictEqual(content, "Mock reply from up-model: tell me a story")
+      assert.deepStrictEqual(chunks.at(-1).usage, full.usage)
+      assert.strictEqual(full.usage.total_tokens, full.usage.prompt_tokens + full.usage.completion_tokens)
+      assert.strictEqual(full.model, "pub")
+    }))
+
+  it.effect("embeds deterministically with the requested dimensions", () =>
+    Effect.gen(function*() {
+      const p = make(config())
+      const a = JSON.parse(yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 }))))
+      const b = JSON.parse(yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 }))))
+      assert.deepStrictEqual(a.data, b.data)
+      assert.strictEqual(a.data.length, 2)
+      assert.strictEqual(a.data[0].embedding.length, 5)
+      assert.notDeepEqual(a.data[0].embedding, a.data[1].embedding)
+    }))
+
+  it.effect("fails the configured fraction of requests with a 500", () =>
+    Effect.gen(function*() {
+      const p = make(config({ failureRate: 0.5 }))
+      let failures = 0
+      for (let i = 0; i < 200; i++) {
+        const r = yield* p.call(request("completions", { model: "m", prompt: "hi" }))
+        if (r.status === 500) failures++
+      }
+      assert.isTrue(failures > 60 && failures < 140, `failures: ${failures}`)
+    }).pipe(Random.withSeed(7)))
+
+  it("splits content on word boundaries without losing text", () => {
+    for (const n of [1, 2, 3, 7, 50]) {
+      const text = "one two  three four\nfive"
+      const parts = splitContent(text, n)
+      assert.strictEqual(parts.join(""), text)
+      assert.isAtMost(parts.length, n)
+    }
+  })
+
+  it("embedding vectors are unit length", () => {
+    const v = embed("hello", 16)
+    assert.closeTo(Math.sqrt(v.reduce((a, x) => a + x * x, 0)), 1, 1e-4)
+  })
+})
