@@ -19,7 +19,7 @@ export const makeHealthHandlers = Effect.gen(function*() {
     readiness: (): HttpServerResponse.HttpServerResponse =>
       state.isDraining()
         ? errorResponse({ _tag: "Unavailable", message: "The gateway is shutting down." })
-        : json({ status: "ready" }),
+        : live,
     summary: (): HttpServerResponse.HttpServerResponse =>
       json({
         status: "ok",

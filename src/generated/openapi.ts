@@ -1,0 +1,1148 @@
+/**
+ * GENERATED FILE, DO NOT EDIT. Produced by scripts/gen.ts (openapi-typescript) from spec/openapi.yaml.
+ * Change the spec, then run `npm run gen`; `node scripts/gen.ts --check` fails when this file is stale.
+ */
+
+export interface paths {
+    "/v1/chat/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a chat completion
+         * @description Generates the next assistant message for a conversation. The request is routed by `model` to a
+         *     configured provider target and forwarded with every other field untouched.
+         *
+         *     With `"stream": true` the answer is a `text/event-stream` of `ChatCompletionChunk` events ending
+         *     with `data: [DONE]`; otherwise it is a single `ChatCompletion` JSON object.
+         */
+        post: operations["createChatCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/completions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a text completion
+         * @description Continues a prompt (legacy Completions API). Routed by `model` like chat completions; every other
+         *     field is forwarded untouched.
+         *
+         *     With `"stream": true` the answer is a `text/event-stream` of `TextCompletion` events (each
+         *     carrying a piece of `choices[].text`) ending with `data: [DONE]`.
+         */
+        post: operations["createCompletion"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/embeddings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create embeddings
+         * @description Returns one embedding vector per input. Routed by `model`; every other field is forwarded
+         *     untouched.
+         */
+        post: operations["createEmbedding"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List models
+         * @description Lists the public model names configured on this gateway (not the providers' upstream ids). Use
+         *     any `id` from this list as the `model` of a request.
+         */
+        get: operations["listModels"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/models/{model}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a model
+         * @description Returns one configured model by its public name.
+         */
+        get: operations["retrieveModel"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Gateway status
+         * @description Reports the gateway version, the JavaScript runtime it runs on and how many models it serves.
+         */
+        get: operations["getHealth"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/liveness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Liveness probe
+         * @description Answers 200 while the process is able to serve HTTP. Use as a container liveness probe; restart
+         *     the container when it stops answering.
+         */
+        get: operations["getLiveness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/health/readiness": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Readiness probe
+         * @description Answers 200 once the configuration is loaded and the gateway accepts traffic, and 503 once a
+         *     graceful shutdown has begun (in-flight requests are still finishing). Any other status, or no
+         *     answer, means "not ready": route traffic elsewhere. Poll with a short per-try timeout.
+         */
+        get: operations["getReadiness"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/openapi.json": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This API description
+         * @description Returns this OpenAPI 3.1 document as JSON.
+         */
+        get: operations["getOpenApi"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
+export type webhooks = Record<string, never>;
+export interface components {
+    schemas: {
+        /** @description The error envelope of every error the gateway produces itself. */
+        ErrorBody: {
+            error: components["schemas"]["ErrorDetail"];
+        };
+        /** @description What went wrong. */
+        ErrorDetail: {
+            /** @description A human-readable explanation. Never contains keys or secrets. */
+            message: string;
+            /** @description The error category, such as `invalid_request_error` or `authentication_error`. */
+            type: string;
+            /** @description The request field the error is about (a path such as `messages[0].role`), or `null`. */
+            param: string | null;
+            /** @description A stable machine-readable code, such as `invalid_api_key` or `model_not_found`, or `null`. */
+            code: string | null;
+        };
+        /**
+         * @description A chat completion request in the OpenAI format. The gateway validates only the fields listed
+         *     here; every other field (`tools`, `tool_choice`, `response_format`, `temperature`, `max_tokens`,
+         *     `logprobs`, `seed`, ...) is forwarded to the provider untouched.
+         */
+        ChatCompletionRequest: {
+            /**
+             * @description A public model name from `GET /v1/models`. Replaced by the target's upstream model id before forwarding.
+             * @example gpt-4o-mini
+             */
+            model: string;
+            /** @description The conversation so far, oldest first. */
+            messages: components["schemas"]["ChatMessage"][];
+            /** @description When `true`, the answer is streamed as server-sent events of `ChatCompletionChunk`. */
+            stream?: boolean;
+            stream_options?: components["schemas"]["StreamOptions"];
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One message of the conversation. Only `role` is checked by the gateway; `content` (a string or an
+         *     array of content parts), `name`, `tool_calls`, `tool_call_id` and any other field are forwarded
+         *     as sent.
+         */
+        ChatMessage: {
+            /**
+             * @description Who wrote the message, typically `system`, `developer`, `user`, `assistant` or `tool`.
+             * @example user
+             */
+            role: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Options for streamed responses. Forwarded to the provider. */
+        StreamOptions: {
+            /** @description When `true`, the provider sends token `usage` in a final chunk before `data: [DONE]`. */
+            include_usage?: boolean;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A complete chat completion, as produced by the provider. */
+        ChatCompletion: {
+            /** @description A unique id for the completion (for OpenAI-style providers, `chatcmpl-...`). */
+            id: string;
+            /** @constant */
+            object: "chat.completion";
+            /** @description Unix time (seconds) when the completion was created. */
+            created: number;
+            /** @description The model that produced the completion. */
+            model: string;
+            choices: components["schemas"]["ChatCompletionChoice"][];
+            usage?: components["schemas"]["Usage"];
+            /** @description Backend configuration fingerprint reported by some providers. */
+            system_fingerprint?: string | null;
+        };
+        ChatCompletionChoice: {
+            /** @description Position of the choice (requests may ask for several with `n`). */
+            index: number;
+            message: components["schemas"]["AssistantMessage"];
+            finish_reason: components["schemas"]["FinishReason"];
+            /** @description Token log probabilities, when requested with `logprobs`. */
+            logprobs?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description The generated message. */
+        AssistantMessage: {
+            /** @constant */
+            role: "assistant";
+            /** @description The text of the message; `null` when the model only called tools. */
+            content: string | null;
+            /** @description A refusal message, for providers that report refusals separately. */
+            refusal?: string | null;
+            /** @description Tool calls the model wants the client to perform. */
+            tool_calls?: components["schemas"]["ToolCall"][];
+        };
+        ToolCall: {
+            /** @description Id to quote as `tool_call_id` in the `tool` message that answers this call. */
+            id: string;
+            /** @constant */
+            type: "function";
+            function: {
+                /** @description The function to call. */
+                name: string;
+                /** @description The arguments as a JSON-encoded string (may be invalid JSON; validate before use). */
+                arguments: string;
+            };
+        };
+        /**
+         * @description Why generation stopped: `stop` (natural end or stop sequence), `length` (token limit),
+         *     `tool_calls`, `content_filter`, or a provider-specific value. `null` in stream chunks before the
+         *     last.
+         * @example stop
+         */
+        FinishReason: string | null;
+        /** @description Token usage of the request. */
+        Usage: {
+            /** @description Tokens in the input. */
+            prompt_tokens: number;
+            /** @description Tokens generated. */
+            completion_tokens: number;
+            /** @description `prompt_tokens + completion_tokens`. */
+            total_tokens: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description One server-sent event of a streamed chat completion (`data: <this object as JSON>`). Concatenating
+         *     `choices[i].delta.content` over all chunks gives the full message.
+         */
+        ChatCompletionChunk: {
+            /** @description The same id on every chunk of a stream. */
+            id: string;
+            /** @constant */
+            object: "chat.completion.chunk";
+            /** @description Unix time (seconds) when the completion was created. */
+            created: number;
+            model: string;
+            /** @description May be empty in the final usage-only chunk. */
+            choices: components["schemas"]["ChatCompletionChunkChoice"][];
+            /** @description Token usage; present only on the final chunk, when the provider reports it. */
+            usage?: components["schemas"]["Usage"] | null;
+            system_fingerprint?: string | null;
+        };
+        ChatCompletionChunkChoice: {
+            index: number;
+            delta: components["schemas"]["ChatCompletionDelta"];
+            finish_reason?: components["schemas"]["FinishReason"];
+            logprobs?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /** @description The part of the message added by this chunk. */
+        ChatCompletionDelta: {
+            /** @description Set on the first chunk only. */
+            role?: string;
+            /** @description The next piece of text. */
+            content?: string | null;
+            refusal?: string | null;
+            tool_calls?: components["schemas"]["ToolCallDelta"][];
+        };
+        /** @description A piece of a tool call; pieces with the same `index` belong to the same call. */
+        ToolCallDelta: {
+            index: number;
+            id?: string;
+            /** @constant */
+            type?: "function";
+            function?: {
+                name?: string;
+                /** @description The next piece of the JSON-encoded arguments. */
+                arguments?: string;
+            };
+        };
+        /**
+         * @description A legacy text completion request. The gateway validates only the fields listed here; every other
+         *     field (`max_tokens`, `temperature`, `suffix`, `echo`, `logprobs`, ...) is forwarded untouched.
+         */
+        CompletionRequest: {
+            /**
+             * @description A public model name from `GET /v1/models`. Replaced by the target's upstream model id before forwarding.
+             * @example gpt-3.5-turbo-instruct
+             */
+            model: string;
+            prompt: components["schemas"]["TextOrTokens"];
+            /** @description When `true`, the answer is streamed as server-sent events of `TextCompletion` pieces. */
+            stream?: boolean;
+            stream_options?: components["schemas"]["StreamOptions"];
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description Text or tokens: a string, an array of strings, an array of token ids, or an array of token-id arrays. */
+        TextOrTokens: string | string[] | number[] | number[][];
+        /** @description A text completion, or (when streaming) one piece of it. */
+        TextCompletion: {
+            id: string;
+            /** @constant */
+            object: "text_completion";
+            /** @description Unix time (seconds) when the completion was created. */
+            created: number;
+            model: string;
+            choices: components["schemas"]["TextCompletionChoice"][];
+            usage?: components["schemas"]["Usage"];
+            system_fingerprint?: string | null;
+        };
+        TextCompletionChoice: {
+            index: number;
+            /** @description The generated text (in a stream, the next piece of it). */
+            text: string;
+            finish_reason: components["schemas"]["FinishReason"];
+            logprobs?: {
+                [key: string]: unknown;
+            } | null;
+        };
+        /**
+         * @description An embeddings request. The gateway validates only the fields listed here; every other field (such
+         *     as `user`) is forwarded untouched.
+         */
+        EmbeddingRequest: {
+            /**
+             * @description A public model name from `GET /v1/models`. Replaced by the target's upstream model id before forwarding.
+             * @example text-embedding-3-small
+             */
+            model: string;
+            input: components["schemas"]["TextOrTokens"];
+            /**
+             * @description `float` (arrays of numbers, the provider's default) or `base64` (little-endian float32, base64-encoded).
+             * @enum {string}
+             */
+            encoding_format?: "float" | "base64";
+            /** @description The length of each vector, for models that support shortening. */
+            dimensions?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        EmbeddingList: {
+            /** @constant */
+            object: "list";
+            /** @description One embedding per input, in input order. */
+            data: components["schemas"]["Embedding"][];
+            model: string;
+            usage: components["schemas"]["EmbeddingUsage"];
+        };
+        Embedding: {
+            /** @constant */
+            object: "embedding";
+            /** @description Position of the input this vector belongs to. */
+            index: number;
+            /** @description The vector; a base64 string when the request asked for `encoding_format: base64`. */
+            embedding: number[] | string;
+        };
+        EmbeddingUsage: {
+            prompt_tokens: number;
+            total_tokens: number;
+        } & {
+            [key: string]: unknown;
+        };
+        /** @description A model served by this gateway, under its public name. */
+        Model: {
+            /**
+             * @description The public model name; use it as `model` in requests.
+             * @example gpt-4o-mini
+             */
+            id: string;
+            /** @constant */
+            object: "model";
+            /** @description Unix time (seconds); when the gateway loaded the model's configuration. */
+            created: number;
+            /**
+             * @description Always `llmgate` for models configured on the gateway.
+             * @example llmgate
+             */
+            owned_by: string;
+        };
+        ModelList: {
+            /** @constant */
+            object: "list";
+            data: components["schemas"]["Model"][];
+        };
+        /** @description Status and build information. */
+        HealthResponse: {
+            /** @constant */
+            status: "ok";
+            /**
+             * @description The llmgate version.
+             * @example 0.1.0
+             */
+            version: string;
+            /** @description The JavaScript runtime the gateway runs on. */
+            runtime: {
+                /** @enum {string} */
+                name: "node" | "bun" | "deno";
+                /** @description The runtime's version, such as `24.21.0`. */
+                version: string;
+            };
+            /** @description How many public models are configured. */
+            models: number;
+        };
+        /** @description The body of a successful liveness or readiness probe. */
+        HealthProbe: {
+            /** @constant */
+            status: "ok";
+        };
+    };
+    responses: {
+        /**
+         * @description The body is not valid JSON (`code: "invalid_json"`) or violates the request schema (`type:
+         *     "invalid_request_error"`, `code: "invalid_request"`, `param` and `message` name the offending
+         *     field path, such as `messages` or `messages[0].role`).
+         */
+        BadRequest: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The `Authorization: Bearer` key is missing or wrong (`code: "invalid_api_key"`). */
+        Unauthorized: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Invalid or missing API key",
+                 *         "type": "authentication_error",
+                 *         "param": null,
+                 *         "code": "invalid_api_key"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The requested model is not configured on this gateway (`code: "model_not_found"`); the message names the model. */
+        ModelNotFound: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "The model 'gpt-5-ultra' does not exist",
+                 *         "type": "invalid_request_error",
+                 *         "param": "model",
+                 *         "code": "model_not_found"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The request body exceeds the configured `body_limit`, 10 MiB by default (`code: "request_too_large"`). */
+        PayloadTooLarge: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Request body exceeds the limit of 10485760 bytes",
+                 *         "type": "invalid_request_error",
+                 *         "param": null,
+                 *         "code": "request_too_large"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description The provider could not be reached (connection refused, DNS failure, reset before a response)
+         *     (`code: "upstream_unreachable"`).
+         */
+        UpstreamUnreachable: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Upstream provider is unreachable",
+                 *         "type": "api_error",
+                 *         "param": null,
+                 *         "code": "upstream_unreachable"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description The provider did not answer within its configured timeout (`code: "upstream_timeout"`). */
+        UpstreamTimeout: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Upstream provider timed out",
+                 *         "type": "api_error",
+                 *         "param": null,
+                 *         "code": "upstream_timeout"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description An error answered by the provider, relayed with the provider's status and body unchanged.
+         *     OpenAI-compatible providers use the `ErrorBody` shape, but the body is whatever the provider sent.
+         */
+        UpstreamError: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-llmgate-provider": components["headers"]["Provider"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+    };
+    parameters: {
+        /**
+         * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+         *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+         *     id (the request is not rejected).
+         * @example req-2024-11-22.0001
+         */
+        RequestId: string;
+    };
+    requestBodies: never;
+    headers: {
+        /**
+         * @description The request id: the client's `x-request-id` when it was acceptable, a generated one otherwise.
+         *     Present on every response, including errors.
+         */
+        RequestId: string;
+        /** @description The name of the configured provider that served the response (for example `mock`). */
+        Provider: string;
+    };
+    pathItems: never;
+}
+export type $defs = Record<string, never>;
+export interface operations {
+    createChatCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ChatCompletionRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description The completion. `application/json` for a regular request; `text/event-stream` when the request
+             *     set `"stream": true`.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "chatcmpl-9x3b7c",
+                     *       "object": "chat.completion",
+                     *       "created": 1732300000,
+                     *       "model": "gpt-4o-mini",
+                     *       "choices": [
+                     *         {
+                     *           "index": 0,
+                     *           "message": {
+                     *             "role": "assistant",
+                     *             "content": "Paris."
+                     *           },
+                     *           "finish_reason": "stop"
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 21,
+                     *         "completion_tokens": 2,
+                     *         "total_tokens": 23
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChatCompletion"];
+                    /**
+                     * @example data: {"id":"chatcmpl-9x3b7c","object":"chat.completion.chunk","created":1732300000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-9x3b7c","object":"chat.completion.chunk","created":1732300000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{"content":"Paris."},"finish_reason":null}]}
+                     *
+                     *     data: {"id":"chatcmpl-9x3b7c","object":"chat.completion.chunk","created":1732300000,"model":"gpt-4o-mini","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"usage":{"prompt_tokens":21,"completion_tokens":2,"total_tokens":23}}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ModelNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["UpstreamUnreachable"];
+            504: components["responses"]["UpstreamTimeout"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    createCompletion: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "gpt-3.5-turbo-instruct",
+                 *       "prompt": "Once upon a time",
+                 *       "max_tokens": 16
+                 *     }
+                 */
+                "application/json": components["schemas"]["CompletionRequest"];
+            };
+        };
+        responses: {
+            /**
+             * @description The completion. `application/json` for a regular request; `text/event-stream` when the request
+             *     set `"stream": true`.
+             */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "cmpl-4f1a2b",
+                     *       "object": "text_completion",
+                     *       "created": 1732300000,
+                     *       "model": "gpt-3.5-turbo-instruct",
+                     *       "choices": [
+                     *         {
+                     *           "index": 0,
+                     *           "text": " there was a gateway.",
+                     *           "finish_reason": "stop",
+                     *           "logprobs": null
+                     *         }
+                     *       ],
+                     *       "usage": {
+                     *         "prompt_tokens": 4,
+                     *         "completion_tokens": 6,
+                     *         "total_tokens": 10
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["TextCompletion"];
+                    /**
+                     * @example data: {"id":"cmpl-4f1a2b","object":"text_completion","created":1732300000,"model":"gpt-3.5-turbo-instruct","choices":[{"index":0,"text":" there was","finish_reason":null,"logprobs":null}]}
+                     *
+                     *     data: {"id":"cmpl-4f1a2b","object":"text_completion","created":1732300000,"model":"gpt-3.5-turbo-instruct","choices":[{"index":0,"text":" a gateway.","finish_reason":"stop","logprobs":null}]}
+                     *
+                     *     data: [DONE]
+                     */
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ModelNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["UpstreamUnreachable"];
+            504: components["responses"]["UpstreamTimeout"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    createEmbedding: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "text-embedding-3-small",
+                 *       "input": [
+                 *         "The quick brown fox",
+                 *         "jumps over the lazy dog"
+                 *       ],
+                 *       "dimensions": 8
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmbeddingRequest"];
+            };
+        };
+        responses: {
+            /** @description The embeddings, in input order. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "object": "embedding",
+                     *           "index": 0,
+                     *           "embedding": [
+                     *             0.12,
+                     *             -0.03,
+                     *             0.55,
+                     *             0.01,
+                     *             -0.2,
+                     *             0.33,
+                     *             0.07,
+                     *             -0.41
+                     *           ]
+                     *         },
+                     *         {
+                     *           "object": "embedding",
+                     *           "index": 1,
+                     *           "embedding": [
+                     *             0.02,
+                     *             0.4,
+                     *             -0.11,
+                     *             0.28,
+                     *             0.05,
+                     *             -0.37,
+                     *             0.19,
+                     *             0.09
+                     *           ]
+                     *         }
+                     *       ],
+                     *       "model": "text-embedding-3-small",
+                     *       "usage": {
+                     *         "prompt_tokens": 10,
+                     *         "total_tokens": 10
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["EmbeddingList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ModelNotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            502: components["responses"]["UpstreamUnreachable"];
+            504: components["responses"]["UpstreamTimeout"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    listModels: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configured models. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "object": "list",
+                     *       "data": [
+                     *         {
+                     *           "id": "gpt-4o-mini",
+                     *           "object": "model",
+                     *           "created": 1732300000,
+                     *           "owned_by": "llmgate"
+                     *         },
+                     *         {
+                     *           "id": "mock-chat",
+                     *           "object": "model",
+                     *           "created": 1732300000,
+                     *           "owned_by": "llmgate"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ModelList"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+        };
+    };
+    retrieveModel: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /**
+                 * @description The public model name, as listed by `GET /v1/models`.
+                 * @example gpt-4o-mini
+                 */
+                model: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The model. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": "gpt-4o-mini",
+                     *       "object": "model",
+                     *       "created": 1732300000,
+                     *       "owned_by": "llmgate"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Model"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["ModelNotFound"];
+        };
+    };
+    getHealth: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gateway is up. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "ok",
+                     *       "version": "0.1.0",
+                     *       "runtime": {
+                     *         "name": "node",
+                     *         "version": "24.21.0"
+                     *       },
+                     *       "models": 2
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    getLiveness: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The process is alive. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthProbe"];
+                };
+            };
+        };
+    };
+    getReadiness: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The gateway is ready to serve requests. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthProbe"];
+                };
+            };
+            /** @description The gateway is shutting down and takes no new traffic. */
+            503: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    getOpenApi: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The OpenAPI document. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description The OpenAPI version, `3.1.x`. */
+                        openapi: string;
+                        info: {
+                            [key: string]: unknown;
+                        };
+                        paths: {
+                            [key: string]: unknown;
+                        };
+                    } & {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+    };
+}
