@@ -99,7 +99,7 @@ export const boot = Effect.fnUntraced(function*(options: BootOptions) {
       `llmgate ${VERSION} on ${options.runtime.name} ${options.runtime.version}`,
       `llmgate listening on http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`,
       `  OpenAI base URL: ${base}/v1`,
-      `  API spec:        ${base}/openapi.json`,
+      `  API reference:   ${base}/docs   (spec: ${base}/openapi.json)`,
       `  models:          ${config.modelNames.join(", ")}`,
       ...(generatedKey === undefined ? [] : [`  master key (generated for this run, shown once): ${generatedKey}`]),
       `  try:`,

@@ -8,6 +8,7 @@ import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import spec from "../generated/openapi.json" with { type: "json" }
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
+import { makeDocsHandlers } from "./Docs.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { proxyHandler } from "./Proxy.ts"
 import { errorResponse, json } from "./respond.ts"
@@ -37,6 +38,7 @@ const pathOf = (url: string): string => {
 export const makeApp = Effect.gen(function*() {
   const state = yield* GatewayState
   const health = yield* makeHealthHandlers
+  const docs = yield* makeDocsHandlers
   const specBody = new TextEncoder().encode(JSON.stringify(spec))
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
@@ -52,6 +54,8 @@ export const makeApp = Effect.gen(function*() {
   add("GET", "/health/liveness", false, sync(health.liveness))
   add("GET", "/health/readiness", false, sync(health.readiness))
   add("GET", "/openapi.json", false, sync(() => HttpServerResponse.uint8Array(specBody, { contentType: "application/json" })))
+  add("GET", "/docs", false, sync(docs.page))
+  add("GET", "/docs/scalar.js", false, () => docs.bundle())
   add("POST", "/v1/chat/completions", true, proxyHandler("chat"))
   add("POST", "/v1/completions", true, proxyHandler("completions"))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings"))

@@ -1,0 +1,57 @@
+/**
+ * `GET /docs`: the Scalar API reference for the gateway's own spec, fully offline. The standalone
+ * bundle of the installed `@scalar/api-reference` package is served by the gateway itself (read
+ * once, on first use), and the page is configured to make no request outside the gateway: no
+ * remote fonts, no telemetry, no hosted agent or MCP features, no proxy.
+ */
+import { Effect, FileSystem } from "effect"
+import { HttpServerResponse } from "effect/http"
+import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+
+/** Where the bundle lives: the package's exports hide it, so it is addressed by file. */
+export const SCALAR_BUNDLE = new URL("../../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url)
+
+const SCALAR_CONFIG = {
+  url: "/openapi.json",
+  withDefaultFonts: false,
+  telemetry: false,
+  agent: { disabled: true },
+  mcp: { disabled: true },
+  hideClientButton: true,
+  showDeveloperTools: "never",
+  proxyUrl: undefined,
+  defaultOpenAllTags: true
+}
+
+const PAGE = `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>llmgate API reference</title>
+</head>
+<body>
+<div id="app"></div>
+<script src="/docs/scalar.js"></script>
+<script>Scalar.createApiReference("#app", ${JSON.stringify(SCALAR_CONFIG)})</script>
+</body>
+</html>`
+
+export const makeDocsHandlers = Effect.gen(function*() {
+  const fs = yield* FileSystem.FileSystem
+  const bundle = yield* Effect.cached(
+    fs.readFile(decodeURIComponent(SCALAR_BUNDLE.pathname)).pipe(
+      Effect.mapError(() => gatewayError({ _tag: "Unavailable", message: "The API reference bundle is not installed." }))
+    )
+  )
+  const page = HttpServerResponse.html(PAGE)
+  return {
+    page: (): HttpServerResponse.HttpServerResponse => page,
+    bundle: (): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> =>
+      Effect.map(bundle, (bytes) =>
+        HttpServerResponse.uint8Array(bytes, {
+          contentType: "text/javascript; charset=utf-8",
+          headers: { "cache-control": "public, max-age=86400" }
+        }))
+  }
+})
