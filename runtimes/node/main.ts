@@ -4,7 +4,7 @@
  * upstream calls). Run with `npm start -- [--config PATH] [--port N]`.
  */
 import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Exit, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { createServer } from "node:http"
 import { boot, withLogLevel } from "../../src/Gateway.ts"
@@ -17,16 +17,23 @@ const main = Effect.gen(function*() {
     runtime: { name: "node", version: process.versions.node }
   })
   const { host, port, shutdownTimeoutMs } = booted.config.server
+  const nodeServer = createServer({ keepAliveTimeout: 65_000 })
   const server = yield* Layer.build(
-    NodeHttpServer.layer(() => createServer({ keepAliveTimeout: 65_000 }), {
-      host,
-      port,
-      gracefulShutdownTimeout: shutdownTimeoutMs
-    })
+    NodeHttpServer.layer(() => nodeServer, { host, port, gracefulShutdownTimeout: shutdownTimeoutMs })
   )
   yield* HttpServer.serveEffect(booted.app).pipe(Effect.provide(server))
-  // Finalizers run last-added first: stop reporting ready before the server drains.
-  yield* Effect.addFinalizer(() => Effect.andThen(booted.state.startDraining, Effect.logInfo("shutting down: draining in-flight requests")))
+  // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
+  // keep-alive connections as soon as their last response ends (server.close() only closes the
+  // ones idle at the moment it is called).
+  yield* Effect.addFinalizer(() =>
+    Effect.gen(function*() {
+      yield* booted.state.startDraining
+      yield* Effect.logInfo("shutting down: draining in-flight requests")
+      const sweep = setInterval(() => nodeServer.closeIdleConnections(), 50)
+      nodeServer.once("close", () => clearInterval(sweep))
+      sweep.unref()
+    })
+  )
   const address = yield* HttpServer.HttpServer.pipe(Effect.provide(server), Effect.map((s) => s.address))
   console.log(booted.banner("port" in address ? address.port : port))
   return yield* Effect.never
@@ -46,4 +53,7 @@ const main = Effect.gen(function*() {
   ])
 )
 
-NodeRuntime.runMain(main)
+// A signal interrupts the main fiber: that is a clean shutdown, exit 0 (the default says 130).
+NodeRuntime.runMain(main, {
+  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
+})

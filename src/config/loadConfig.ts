@@ -49,6 +49,7 @@ export const decodeConfig = (value: unknown, source: string): Result.Result<Reso
         issues.push({ path: "", message: "the config could not be validated" })
       }
     }
+    issues.push(...referenceIssues(value))
     return Result.fail(new ConfigError({ source, issues }))
   }
   return resolve(decoded.value, source)
@@ -63,13 +64,50 @@ const validHttpUrl = (s: string): boolean => {
   }
 }
 
-/** Cross-reference checks and compilation. */
-export const resolve = (file: ConfigFile, source: string): Result.Result<ResolvedConfig, ConfigError> => {
+const entries = (value: unknown, key: string): ReadonlyArray<unknown> => {
+  if (value === null || typeof value !== "object") return []
+  const list: unknown = (value as Record<string, unknown>)[key]
+  return Array.isArray(list) ? list : []
+}
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined
+
+/**
+ * Names and references: duplicate provider and model names, targets naming an unknown provider.
+ * Reads the value tolerantly so these are reported alongside schema problems, not after them.
+ */
+export const referenceIssues = (value: unknown): ReadonlyArray<ConfigIssue> => {
   const issues: Array<ConfigIssue> = []
+  const providers = new Set<unknown>()
+  entries(value, "providers").forEach((p, i) => {
+    const name = field(p, "name")
+    if (typeof name !== "string") return
+    if (providers.has(name)) issues.push({ path: `providers[${i}].name`, message: `duplicate provider name "${name}"` })
+    providers.add(name)
+  })
+  const models = new Set<unknown>()
+  entries(value, "models").forEach((m, i) => {
+    const name = field(m, "name")
+    if (typeof name === "string") {
+      if (models.has(name)) issues.push({ path: `models[${i}].name`, message: `duplicate model name "${name}"` })
+      models.add(name)
+    }
+    entries(m, "targets").forEach((t, j) => {
+      const provider = field(t, "provider")
+      if (typeof provider === "string" && !providers.has(provider)) {
+        issues.push({ path: `models[${i}].targets[${j}].provider`, message: `unknown provider "${provider}"` })
+      }
+    })
+  })
+  return issues
+}
+
+/** Per-field checks that need more than the schema, and compilation. */
+export const resolve = (file: ConfigFile, source: string): Result.Result<ResolvedConfig, ConfigError> => {
+  const issues: Array<ConfigIssue> = [...referenceIssues(file)]
   const providers = new Map<string, ResolvedProvider>()
   file.providers.forEach((p, i) => {
     const at = `providers[${i}]`
-    if (providers.has(p.name)) issues.push({ path: `${at}.name`, message: `duplicate provider name "${p.name}"` })
     let baseUrl = ""
     if (p.kind === "openai") {
       if (p.base_url === undefined) issues.push({ path: `${at}.base_url`, message: `required for kind "openai"` })
@@ -102,12 +140,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     })
   })
   const models = new Map<string, ResolvedModel>()
-  file.models.forEach((m, i) => {
-    const at = `models[${i}]`
-    if (models.has(m.name)) issues.push({ path: `${at}.name`, message: `duplicate model name "${m.name}"` })
-    m.targets.forEach((t, j) => {
-      if (!providers.has(t.provider)) issues.push({ path: `${at}.targets[${j}].provider`, message: `unknown provider "${t.provider}"` })
-    })
+  file.models.forEach((m) => {
     models.set(m.name, { name: m.name, targets: m.targets.map((t) => ({ provider: t.provider, model: t.model ?? m.name })) })
   })
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))

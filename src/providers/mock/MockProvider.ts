@@ -42,12 +42,17 @@ const inputTexts = (input: unknown): ReadonlyArray<string> => {
   return [""]
 }
 
-/** Splits `text` into at most `n` non-empty pieces on word boundaries; concatenated they equal `text`. */
+/**
+ * Splits `text` into `n` pieces (fewer only when the text has fewer than `n` characters), as even
+ * as possible by code point; concatenated they equal `text`.
+ */
 export const splitContent = (text: string, n: number): ReadonlyArray<string> => {
-  const words = text.match(/\S+\s*/g) ?? [text]
+  const chars = Array.from(text)
+  const count = Math.max(1, Math.min(n, chars.length))
   const pieces: Array<string> = []
-  const per = Math.ceil(words.length / n)
-  for (let i = 0; i < words.length; i += per) pieces.push(words.slice(i, i + per).join(""))
+  for (let i = 0; i < count; i++) {
+    pieces.push(chars.slice(Math.floor((i * chars.length) / count), Math.floor(((i + 1) * chars.length) / count)).join(""))
+  }
   return pieces
 }
 

@@ -1,0 +1,119 @@
+// Serves MSW handlers over a real 127.0.0.1 port with node:http, so the gateway — running as a child
+// process under Node, Bun or Deno — can call them. msw's getResponse(handlers, request) does the
+// matching; this bridge only converts node:http <-> Web Request/Response, and:
+//  - aborts the Web Request's signal when the client goes away before the response finished, and
+//  - writes response bodies chunk by chunk (no buffering), so handlers can stream and see cancellation.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo, Socket } from "node:net"
+import { getResponse, type RequestHandler } from "msw"
+import { makeHandlers } from "./handlers.ts"
+import { Recorder } from "./recorder.ts"
+
+export interface Upstream {
+  readonly port: number
+  /** e.g. http://127.0.0.1:PORT/v1 — what a provider's base_url points at. */
+  readonly baseUrl: string
+  readonly recorder: Recorder
+  close(): Promise<void>
+}
+
+const toWebRequest = async (req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request> => {
+  const headers = new Headers()
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v === undefined) continue
+    for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one)
+  }
+  const chunks: Array<Buffer> = []
+  for await (const c of req) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer))
+  const method = req.method ?? "GET"
+  const hasBody = method !== "GET" && method !== "HEAD" && chunks.length > 0
+  return new Request(new URL(req.url ?? "/", origin), {
+    method,
+    headers,
+    body: hasBody ? Buffer.concat(chunks) : null,
+    signal
+  })
+}
+
+const writeWebResponse = async (response: Response, res: ServerResponse, signal: AbortSignal): Promise<void> => {
+  const headers: Record<string, string | Array<string>> = {}
+  response.headers.forEach((v, k) => {
+    if (k === "content-length" && response.body !== null) return // we stream; let node chunk-encode
+    headers[k] = v
+  })
+  res.writeHead(response.status, headers)
+  if (response.body === null) {
+    res.end()
+    return
+  }
+  res.flushHeaders()
+  const reader = response.body.getReader()
+  const onAbort = () => {
+    reader.cancel().catch(() => {})
+  }
+  signal.addEventListener("abort", onAbort, { once: true })
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      if (res.destroyed) break
+      res.write(value)
+    }
+  } catch {
+    // reader cancelled / stream errored: fall through to end or destroy
+  } finally {
+    signal.removeEventListener("abort", onAbort)
+  }
+  if (!res.destroyed) res.end()
+}
+
+export const startUpstream = async (handlers?: (recorder: Recorder) => Array<RequestHandler>): Promise<Upstream> => {
+  const recorder = new Recorder()
+  const list = (handlers ?? makeHandlers)(recorder)
+  const sockets = new Set<Socket>()
+  let origin = "http://127.0.0.1"
+  const server: Server = createServer((req, res) => {
+    const ac = new AbortController()
+    res.on("close", () => {
+      if (!res.writableFinished) ac.abort()
+    })
+    void (async () => {
+      try {
+        const request = await toWebRequest(req, origin, ac.signal)
+        const response = (await getResponse(list, request)) ??
+          new Response(JSON.stringify({ error: { message: "fake upstream: unhandled", type: "server_error", param: null, code: null } }), {
+            status: 501,
+            headers: { "content-type": "application/json" }
+          })
+        await writeWebResponse(response, res, ac.signal)
+      } catch (e) {
+        if (!res.headersSent) {
+          res.writeHead(500, { "content-type": "text/plain" })
+          res.end(`fake upstream bridge error: ${String(e)}`)
+        } else {
+          res.destroy()
+        }
+      }
+    })()
+  })
+  server.on("connection", (s) => {
+    sockets.add(s)
+    s.on("close", () => sockets.delete(s))
+  })
+  await new Promise<void>((ok, ko) => {
+    server.once("error", ko)
+    server.listen(0, "127.0.0.1", () => ok())
+  })
+  const port = (server.address() as AddressInfo).port
+  origin = `http://127.0.0.1:${port}`
+  return {
+    port,
+    baseUrl: `${origin}/v1`,
+    recorder,
+    close: () =>
+      new Promise<void>((ok) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => ok())
+      })
+  }
+}
