@@ -5,7 +5,8 @@
  * serves the app its own way.
  */
 import { Effect, FileSystem, Layer, References, Redacted, Result, Schema, type Scope } from "effect"
-import type { HttpClient, HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { HttpServerRequest, HttpServerResponse } from "effect/http"
+import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import { parseArgs, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import { ConfigError } from "./config/ConfigError.ts"
@@ -114,4 +115,4 @@ export const boot = Effect.fnUntraced(function*(options: BootOptions) {
 export const withLogLevel = (debug: boolean) =>
   Layer.succeed(References.MinimumLogLevel, debug ? "Debug" : "Info")
 
-export type BootRequirements = FileSystem.FileSystem | HttpClient.HttpClient | Scope.Scope
+export type BootRequirements = FileSystem.FileSystem | UpstreamClients | Scope.Scope

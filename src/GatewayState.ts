@@ -1,29 +1,39 @@
 /**
- * GatewayState: the current config snapshot (config, providers, router, authenticator) and the
- * process lifecycle. The request path reads `current()` once per request, synchronously; a config
- * reload builds a new snapshot and swaps it in one assignment, so in-flight requests finish on the
- * snapshot they started with.
+ * GatewayState: the current config snapshot (config, providers, router, dispatcher, authenticator),
+ * the target health that outlives snapshots, gateway events, and the process lifecycle. The request
+ * path reads `current()` once per request, synchronously; a config reload builds a new snapshot and
+ * swaps it in one assignment, so in-flight requests finish on the snapshot they started with.
  */
-import { Context, Effect, Layer, Redacted } from "effect"
-import type { HttpClient } from "effect/http"
+import { Context, Effect, Layer, PubSub, type Redacted } from "effect"
 import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import type { GatewayError } from "./domain/GatewayError.ts"
 import type { Provider } from "./providers/Provider.ts"
 import { makeProviders } from "./providers/Registry.ts"
+import type { UpstreamClients } from "./providers/UpstreamClients.ts"
+import type { BreakerTransition } from "./routing/CircuitBreaker.ts"
+import { type Dispatcher, makeDispatcher } from "./routing/Dispatch.ts"
 import { makeRouter, type Router } from "./routing/Router.ts"
+import { type HealthRegistry, makeHealthRegistry } from "./routing/TargetHealth.ts"
 
 export interface Snapshot {
   readonly config: ResolvedConfig
   readonly providers: ReadonlyMap<string, Provider>
   readonly router: Router
+  readonly dispatcher: Dispatcher
   readonly authenticate: (authorization: string | undefined) => Principal | GatewayError
 }
+
+/** Events for observers (metrics, audit): breaker transitions for now. */
+export type GatewayEvent = { readonly _tag: "BreakerTransition"; readonly transition: BreakerTransition }
 
 export interface GatewayStateShape {
   readonly current: () => Snapshot
   /** Replaces the snapshot (config reload). */
   readonly swap: (config: ResolvedConfig) => Effect.Effect<void>
+  /** Live target health (breakers, in-flight, latency), shared by every snapshot. */
+  readonly health: HealthRegistry
+  readonly events: PubSub.PubSub<GatewayEvent>
   /** True once shutdown began: readiness fails so load balancers stop sending traffic. */
   readonly isDraining: () => boolean
   readonly startDraining: Effect.Effect<void>
@@ -31,27 +41,40 @@ export interface GatewayStateShape {
   readonly startedAt: number
 }
 
+const logTransition = (t: BreakerTransition): Effect.Effect<void> => {
+  const message = `circuit breaker ${t.target}: ${t.from} → ${t.to}`
+  const annotated = { target: t.target, failure_rate: Number(t.failureRate.toFixed(3)) }
+  return t.to === "open" ? Effect.logWarning(message, annotated) : Effect.logInfo(message, annotated)
+}
+
 export class GatewayState extends Context.Service<GatewayState, GatewayStateShape>()("llmgate/GatewayState") {
-  /**
-   * `config.masterKey` must be set (startup generates one when the file has none).
-   */
+  /** `config.masterKey` must be set (startup generates one when the file has none). */
   static readonly make = Effect.fnUntraced(function*(config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }) {
+    const health = makeHealthRegistry()
+    const events = yield* PubSub.sliding<GatewayEvent>(1024)
+    const onTransitions = (transitions: ReadonlyArray<BreakerTransition>) =>
+      Effect.forEach(transitions, (transition) =>
+        Effect.andThen(logTransition(transition), PubSub.publish(events, { _tag: "BreakerTransition" as const, transition })), { discard: true })
     const build = Effect.fnUntraced(function*(next: ResolvedConfig) {
       const providers = yield* makeProviders(next)
       const masterKey = next.masterKey ?? config.masterKey
+      const router = makeRouter(next, providers, Math.random)
       return {
         config: { ...next, masterKey },
         providers,
-        router: makeRouter(next, providers),
+        router,
+        dispatcher: makeDispatcher(router, health, onTransitions),
         authenticate: makeAuthenticator(masterKey)
       } satisfies Snapshot
     })
     let snapshot = yield* build(config)
     let draining = false
-    const context = yield* Effect.context<HttpClient.HttpClient>()
+    const context = yield* Effect.context<UpstreamClients>()
     return GatewayState.of({
       current: () => snapshot,
       swap: (next) => build(next).pipe(Effect.provide(context), Effect.map((s) => { snapshot = s })),
+      health,
+      events,
       isDraining: () => draining,
       startDraining: Effect.sync(() => { draining = true }),
       startedAt: Math.floor(Date.now() / 1000)

@@ -4,7 +4,8 @@
  * The entry supplies the platform layer (FileSystem, HttpClient) and does its own serving.
  */
 import { Cause, Effect, Exit, Layer, References, Scope } from "effect"
-import { type HttpClient, HttpEffect } from "effect/http"
+import { HttpEffect } from "effect/http"
+import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import type { FileSystem } from "effect"
 import { boot, type Booted, type BootOptions } from "./Gateway.ts"
 
@@ -22,7 +23,7 @@ export type WebStart =
 
 export const startWeb = async (
   options: BootOptions,
-  platform: Layer.Layer<FileSystem.FileSystem | HttpClient.HttpClient>
+  platform: Layer.Layer<FileSystem.FileSystem | UpstreamClients>
 ): Promise<WebStart> => {
   const scope = Effect.runSync(Scope.make())
   const exit = await Effect.runPromiseExit(boot(options).pipe(Scope.provide(scope), Effect.provide(platform)))

@@ -5,11 +5,12 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
+import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
 
 const started = await startWeb(
   { argv: Bun.argv.slice(2), env: process.env, runtime: { name: "bun", version: Bun.version } },
-  Layer.mergeAll(NodeFileSystem.layer, FetchHttpClient.layer)
+  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerShared.pipe(Layer.provide(FetchHttpClient.layer)))
 )
 if (started._tag === "Exit") {
   ;(started.code === 0 ? process.stdout : process.stderr).write(started.output + "\n")

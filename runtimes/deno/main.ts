@@ -6,11 +6,12 @@
 import { NodeFileSystem } from "@effect/platform-node"
 import { Layer } from "effect"
 import { FetchHttpClient } from "effect/http"
+import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
 
 const started = await startWeb(
   { argv: Deno.args, env: Deno.env.toObject(), runtime: { name: "deno", version: Deno.version.deno } },
-  Layer.mergeAll(NodeFileSystem.layer, FetchHttpClient.layer)
+  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerShared.pipe(Layer.provide(FetchHttpClient.layer)))
 )
 if (started._tag === "Exit") {
   if (started.code === 0) console.log(started.output)

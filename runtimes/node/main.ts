@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 /**
- * Node entry: serves the core with @effect/platform-node's HttpServer (undici keep-alive pool for
- * upstream calls). Run with `npm start -- [--config PATH] [--port N]`.
+ * Node entry: serves the core with @effect/platform-node's HttpServer (an undici keep-alive pool
+ * per provider for upstream calls). Run with `npm start -- [--config PATH] [--port N]`.
  */
-import { NodeFileSystem, NodeHttpClient, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { createServer } from "node:http"
 import { boot, withLogLevel } from "../../src/Gateway.ts"
-import { ClientDecodesBodies } from "../../src/providers/openai/OpenAIProvider.ts"
+import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
 
 const main = Effect.gen(function*() {
   const booted = yield* boot({
@@ -47,8 +47,7 @@ const main = Effect.gen(function*() {
   ),
   Effect.provide([
     NodeFileSystem.layer,
-    NodeHttpClient.layerUndici,
-    Layer.succeed(ClientDecodesBodies, false),
+    UpstreamClientsNode.layer,
     withLogLevel(process.argv.includes("--debug"))
   ])
 )

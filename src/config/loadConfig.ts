@@ -5,14 +5,17 @@
  */
 import { Exit, Redacted, Result, Schema } from "effect"
 import { LineCounter, parseDocument } from "yaml"
+import { DEFAULT_BREAKER } from "../routing/CircuitBreaker.ts"
 import {
-  ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
+  ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
+  DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
+  type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
   type ResolvedConfig, type ResolvedModel, type ResolvedProvider
 } from "./Config.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate } from "./interpolate.ts"
-import { byteCount, durationMillis } from "./units.ts"
+import { byteCount, type DurationInput, durationMillis } from "./units.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
 export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> => {
@@ -117,31 +120,77 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     } else if (p.base_url !== undefined) {
       issues.push({ path: `${at}.base_url`, message: `not used by kind "${p.kind}"` })
     }
-    const headers: Record<string, string> = {}
-    for (const [k, v] of Object.entries(p.headers ?? {})) {
-      if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(k)) issues.push({ path: `${at}.headers.${k}`, message: "not a valid HTTP header name" })
-      else if (/[\r\n\0]/.test(v)) issues.push({ path: `${at}.headers.${k}`, message: "header values may not contain line breaks" })
-      else headers[k.toLowerCase()] = v
+    if (p.api_key !== undefined && p.auth !== undefined) {
+      issues.push({ path: `${at}.auth`, message: "use either api_key (a bearer token) or auth, not both" })
     }
+    const timeout = (value: DurationInput | undefined, fallback: number) => value === undefined ? fallback : durationMillis(value)
     providers.set(p.name, {
       name: p.name,
       kind: p.kind,
       baseUrl,
-      apiKey: p.api_key === undefined || p.api_key === "" ? undefined : Redacted.make(p.api_key),
-      headers,
-      requestTimeoutMs: p.timeout?.request === undefined ? DEFAULT_REQUEST_TIMEOUT_MS : durationMillis(p.timeout.request),
-      idleTimeoutMs: p.timeout?.idle === undefined ? DEFAULT_IDLE_TIMEOUT_MS : durationMillis(p.timeout.idle),
+      auth: resolveAuth(p.auth ?? (p.api_key === undefined ? undefined : { type: "bearer", token: p.api_key }), `${at}.auth`, issues),
+      headerOps: resolveHeaderOps(p.headers, `${at}.headers`, issues),
+      connectTimeoutMs: timeout(p.timeout?.connect, DEFAULT_CONNECT_TIMEOUT_MS),
+      requestTimeoutMs: timeout(p.timeout?.request, DEFAULT_REQUEST_TIMEOUT_MS),
+      idleTimeoutMs: timeout(p.timeout?.idle, DEFAULT_IDLE_TIMEOUT_MS),
+      breaker: {
+        failureRate: p.breaker?.failure_rate ?? DEFAULT_BREAKER.failureRate,
+        minRequests: p.breaker?.min_requests ?? DEFAULT_BREAKER.minRequests,
+        windowMs: timeout(p.breaker?.window, DEFAULT_BREAKER.windowMs),
+        cooldownMs: timeout(p.breaker?.cooldown, DEFAULT_BREAKER.cooldownMs)
+      },
       mock: {
-        latencyMs: p.mock?.latency === undefined ? 0 : durationMillis(p.mock.latency),
+        latencyMs: timeout(p.mock?.latency, 0),
         chunks: p.mock?.chunks ?? 4,
-        chunkIntervalMs: p.mock?.chunk_interval === undefined ? 20 : durationMillis(p.mock.chunk_interval),
+        chunkIntervalMs: timeout(p.mock?.chunk_interval, 20),
         failureRate: p.mock?.failure_rate ?? 0
       }
     })
   })
+  const exactNames = new Set(file.models.map((m) => m.name).filter((n) => compilePattern(n)._tag === "Exact"))
   const models = new Map<string, ResolvedModel>()
-  file.models.forEach((m) => {
-    models.set(m.name, { name: m.name, targets: m.targets.map((t) => ({ provider: t.provider, model: t.model ?? m.name })) })
+  file.models.forEach((m, i) => {
+    const at = `models[${i}]`
+    let pattern: ModelPattern = { _tag: "Exact" }
+    try {
+      pattern = compilePattern(m.name)
+    } catch (e) {
+      issues.push({ path: `${at}.name`, message: `invalid regular expression: ${e instanceof Error ? e.message : String(e)}` })
+    }
+    const targets = m.targets.map((t, j): ResolvedTarget => {
+      if (t.queue !== undefined && t.max_concurrency === undefined) {
+        issues.push({ path: `${at}.targets[${j}].queue`, message: "needs max_concurrency on the same target" })
+      }
+      return {
+        provider: t.provider,
+        model: t.model ?? (pattern._tag === "Exact" ? m.name : undefined),
+        weight: t.weight ?? 1,
+        maxConcurrency: t.max_concurrency,
+        queueSize: t.queue?.size ?? 0,
+        queueTimeoutMs: t.queue?.timeout === undefined ? DEFAULT_QUEUE_TIMEOUT_MS : durationMillis(t.queue.timeout)
+      }
+    })
+    ;(m.fallbacks ?? []).forEach((f, j) => {
+      if (f === m.name) issues.push({ path: `${at}.fallbacks[${j}]`, message: "a model cannot fall back to itself" })
+      else if (!exactNames.has(f)) issues.push({ path: `${at}.fallbacks[${j}]`, message: `unknown model "${f}" (fallbacks name models by their exact name)` })
+    })
+    const backoffMs = m.retry?.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : durationMillis(m.retry.backoff)
+    models.set(m.name, {
+      name: m.name,
+      pattern,
+      strategy: m.strategy ?? "weighted",
+      targets,
+      retry: {
+        attempts: m.retry?.attempts ?? (targets.length > 1 ? 1 : 0),
+        backoffMs,
+        maxBackoffMs: Math.max(backoffMs, m.retry?.max_backoff === undefined ? DEFAULT_RETRY_MAX_BACKOFF_MS : durationMillis(m.retry.max_backoff))
+      },
+      fallbacks: m.fallbacks ?? []
+    })
+  })
+  const routes = (file.routes ?? []).map((r, i): ResolvedRoute => {
+    if (!exactNames.has(r.model)) issues.push({ path: `routes[${i}].model`, message: `unknown model "${r.model}" (routes name models by their exact name)` })
+    return { path: r.path, regex: globToRegExp(r.path), model: r.model }
   })
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
   return Result.succeed({
@@ -154,6 +203,60 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     masterKey: file.master_key === undefined || file.master_key === "" ? undefined : Redacted.make(file.master_key),
     providers,
     models,
-    modelNames: [...models.keys()]
+    modelNames: [...models.keys()],
+    routes
   })
+}
+
+const base64 = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+const resolveAuth = (auth: ProviderAuth | undefined, at: string, issues: Array<ConfigIssue>): ResolvedProvider["auth"] => {
+  if (auth === undefined) return undefined
+  switch (auth.type) {
+    case "none":
+      return undefined
+    case "bearer":
+      return auth.token === "" ? undefined : { header: "authorization", value: Redacted.make(`Bearer ${auth.token}`) }
+    case "basic":
+      return { header: "authorization", value: Redacted.make(`Basic ${base64(`${auth.username}:${auth.password}`)}`) }
+    case "header":
+      if (!HEADER_NAME.test(auth.name)) {
+        issues.push({ path: `${at}.name`, message: "not a valid HTTP header name" })
+        return undefined
+      }
+      return { header: auth.name.toLowerCase(), value: Redacted.make(auth.value) }
+  }
+}
+
+const resolveHeaderOps = (
+  headers: ConfigFile["providers"][number]["headers"],
+  at: string,
+  issues: Array<ConfigIssue>
+): ResolvedProvider["headerOps"] => {
+  if (headers === undefined) return []
+  const ops: Array<HeaderOperation & { readonly path: string }> = Array.isArray(headers)
+    ? headers.map((h: HeaderOperation, j: number) => ({ ...h, path: `${at}[${j}]` }))
+    : Object.entries(headers).map(([key, value]) => ({ op: "replace" as const, key, value, path: `${at}.${key}` }))
+  const out: Array<ResolvedProvider["headerOps"][number]> = []
+  for (const h of ops) {
+    if (!HEADER_NAME.test(h.key)) issues.push({ path: Array.isArray(headers) ? `${h.path}.key` : h.path, message: "not a valid HTTP header name" })
+    else if (h.op !== "remove" && h.value === undefined) issues.push({ path: `${h.path}.value`, message: `required for op "${h.op}"` })
+    else if (h.value !== undefined && /[\r\n\0]/.test(h.value)) issues.push({ path: Array.isArray(headers) ? `${h.path}.value` : h.path, message: "header values may not contain line breaks" })
+    else out.push({ op: h.op, key: h.key.toLowerCase(), value: h.value ?? "" })
+  }
+  return out
+}
+
+/** `*` any run of characters, `?` one character; everything else literal. Anchored. */
+export const globToRegExp = (glob: string): RegExp =>
+  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`)
+
+/** A model name: `/regex/flags`, a glob (has `*` or `?`), or an exact name. Throws on a bad regex. */
+export const compilePattern = (name: string): ModelPattern => {
+  const regex = /^\/(.+)\/([imsu]*)$/.exec(name)
+  if (regex) return { _tag: "Regex", regex: new RegExp(regex[1] ?? "", regex[2]) }
+  if (name.includes("*") || name.includes("?")) return { _tag: "Glob", regex: globToRegExp(name) }
+  return { _tag: "Exact" }
 }

@@ -20,11 +20,12 @@ export const UpstreamTimeout = Reason("UpstreamTimeout", { provider: Schema.Stri
 export const UpstreamProtocol = Reason("UpstreamProtocol", { provider: Schema.String, message: Schema.String })
 export const ProviderFailure = Reason("ProviderFailure", { provider: Schema.String, status: Schema.Number, message: Schema.String })
 export const Unavailable = Reason("Unavailable", { message: Schema.String })
+export const Overloaded = Reason("Overloaded", { message: Schema.String })
 export const Internal = Reason("Internal", { message: Schema.String })
 
 export const GatewayErrorReason = Schema.Union([
   InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, RouteNotFound, MethodNotAllowed, BodyTooLarge,
-  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Internal
+  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -81,6 +82,8 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
       return { status: reason.status, type: reason.status >= 500 ? "api_error" : "invalid_request_error", code: "provider_error", param: null, message: reason.message }
     case "Unavailable":
       return { status: 503, type: "api_error", code: "service_unavailable", param: null, message: reason.message }
+    case "Overloaded":
+      return { status: 429, type: "rate_limit_error", code: "concurrency_limit", param: null, message: reason.message }
     case "Internal":
       return { status: 500, type: "api_error", code: "internal_error", param: null, message: reason.message }
   }

@@ -4,13 +4,13 @@
  * fields pass through untouched.
  */
 import { ByteSize, Effect, Exit, Schema } from "effect"
-import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../providers/Provider.ts"
-import { providerResponse } from "./respond.ts"
+import { errorResponse, providerResponse } from "./respond.ts"
 
 const decoder = new TextDecoder()
 
@@ -83,26 +83,27 @@ export const proxyHandler = (endpoint: Endpoint) => {
   return (
     request: HttpServerRequest.HttpServerRequest,
     snapshot: Snapshot,
-    requestId: string
+    requestId: string,
+    path: string
   ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> =>
     Effect.flatMap(readBody(request, snapshot.config.server.bodyLimit), (rawBody) => {
       const body = parseJsonObject(rawBody)
       if (body instanceof GatewayError) return Effect.fail(body)
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
-      const model = body["model"] as string
-      const route = snapshot.router.select(model)
-      if (route === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
-      return Effect.map(
-        route.provider.call({
-          endpoint,
-          body,
-          rawBody,
-          upstreamModel: route.target.model,
-          stream: body["stream"] === true,
-          requestId
-        }),
-        (response) => providerResponse(route.provider.config.name, response)
+      const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
+      const group = snapshot.router.resolve(model)
+      if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
+      return Effect.flatMap(
+        snapshot.dispatcher.dispatch({ endpoint, model, body, rawBody, stream: body["stream"] === true, requestId }, group),
+        (outcome) => {
+          if (outcome._tag === "Served") return Effect.succeed(providerResponse(outcome.provider, outcome.response, outcome.attempts))
+          const response = HttpServerResponse.setHeader(errorResponse(outcome.reason), "x-llmgate-attempts", String(outcome.attempts))
+          return Effect.as(
+            Effect.logWarning("request failed", outcome.reason).pipe(Effect.annotateLogs({ requestId, attempts: outcome.attempts })),
+            response
+          )
+        }
       )
     })
 }

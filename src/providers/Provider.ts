@@ -1,8 +1,9 @@
 /**
  * The provider contract. A provider turns one OpenAI-shaped request for one upstream model into a
- * response: buffered JSON, or a byte stream of SSE events that never fails (a failure after the
- * response started becomes a terminal SSE error event, see streaming/Sse.ts). Providers see a typed
- * request and their own resolved config, never the HTTP server's request.
+ * response: buffered JSON, or a byte stream of SSE events. A stream fails with a GatewayError when
+ * the upstream breaks or stays silent past the idle timeout; the dispatcher decides what that means
+ * (a retry before content reached the client, a terminal SSE error event after). Providers see a
+ * typed request and their own resolved config, never the HTTP server's request.
  */
 import type { Effect, Stream } from "effect"
 import type { ResolvedProvider } from "../config/Config.ts"
@@ -24,7 +25,7 @@ export interface ProviderRequest {
 
 export type ProviderBody =
   | { readonly _tag: "Buffered"; readonly bytes: Uint8Array }
-  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array> }
+  | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, GatewayError> }
 
 export interface ProviderResponse {
   readonly status: number
@@ -33,9 +34,20 @@ export interface ProviderResponse {
   readonly body: ProviderBody
 }
 
+/** What one SSE event's data means for stream hold-back (see streaming/HoldBack.ts). */
+export type StreamEventKind =
+  /** Nothing a client needs yet (role-only first chunk, empty deltas, keep-alives). */
+  | "preamble"
+  /** Real output (text, tool calls, a finish reason, usage, the end of the stream). */
+  | "content"
+  /** Not an event of this API (malformed JSON, an in-stream error object). */
+  | "invalid"
+
 export interface Provider {
   readonly config: ResolvedProvider
   readonly call: (request: ProviderRequest) => Effect.Effect<ProviderResponse, GatewayError>
+  /** Classifies the `data` of one SSE event of this provider's streams. */
+  readonly classifyEvent: (data: string) => StreamEventKind
 }
 
 /** Upstream path of each endpoint, relative to an OpenAI-compatible base URL. */

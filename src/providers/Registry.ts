@@ -3,13 +3,13 @@
  * its implementation; everything else talks to the Provider contract.
  */
 import { Effect } from "effect"
-import type { HttpClient } from "effect/http"
 import type { ResolvedConfig, ResolvedProvider } from "../config/Config.ts"
 import * as MockProvider from "./mock/MockProvider.ts"
 import * as OpenAIProvider from "./openai/OpenAIProvider.ts"
 import type { Provider } from "./Provider.ts"
+import type { UpstreamClients } from "./UpstreamClients.ts"
 
-const makeProvider = (config: ResolvedProvider): Effect.Effect<Provider, never, HttpClient.HttpClient> => {
+const makeProvider = (config: ResolvedProvider): Effect.Effect<Provider, never, UpstreamClients> => {
   switch (config.kind) {
     case "openai":
       return OpenAIProvider.make(config)

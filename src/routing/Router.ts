@@ -1,28 +1,78 @@
 /**
- * Model routing: public model name → the target that serves this request. Compiled once per config
- * snapshot; lookups on the request path are a single map access. Strategies, breakers, retries and
- * fallbacks (routing issue) plug in behind `select`.
+ * Model routing, compiled once per config snapshot: a requested model name → the model group that
+ * serves it (exact names first, then globs, then `/regex/` names, each in config order), and a
+ * request path → the model a `routes` entry pins it to. Each group holds its strategy instance and
+ * its targets with their providers and concurrency limiters.
  */
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from "../config/Config.ts"
 import type { Provider } from "../providers/Provider.ts"
+import { type ConcurrencyLimiter, makeConcurrencyLimiter } from "./ConcurrencyLimiter.ts"
+import type { Strategy } from "./Strategy.ts"
+import { makeStrategy } from "./strategies/index.ts"
 
-export interface Route {
-  readonly model: ResolvedModel
-  readonly target: ResolvedTarget
+export interface TargetEntry {
+  readonly index: number
+  readonly config: ResolvedTarget
   readonly provider: Provider
+  readonly limiter: ConcurrencyLimiter | undefined
+}
+
+export interface ModelGroup {
+  readonly model: ResolvedModel
+  readonly strategy: Strategy
+  readonly targets: ReadonlyArray<TargetEntry>
 }
 
 export interface Router {
-  /** The route for a public model name, or undefined when no model has that name. */
-  readonly select: (model: string) => Route | undefined
+  /** The group serving a requested model name, or undefined when none matches. */
+  readonly resolve: (model: string) => ModelGroup | undefined
+  /** A group by its exact configured name (fallbacks, routes). */
+  readonly byName: (name: string) => ModelGroup | undefined
+  /** The model a `routes` entry pins `path` to, if any. */
+  readonly pinnedModel: (path: string) => string | undefined
+  readonly groups: ReadonlyArray<ModelGroup>
 }
 
-export const makeRouter = (config: ResolvedConfig, providers: ReadonlyMap<string, Provider>): Router => {
-  const routes = new Map<string, Route>()
-  for (const [name, model] of config.models) {
-    const target = model.targets[0]
-    const provider = target && providers.get(target.provider)
-    if (target && provider) routes.set(name, { model, target, provider })
+export const makeRouter = (
+  config: ResolvedConfig,
+  providers: ReadonlyMap<string, Provider>,
+  random: () => number
+): Router => {
+  const groups: Array<ModelGroup> = []
+  const exact = new Map<string, ModelGroup>()
+  const patterns: Array<{ readonly regex: RegExp; readonly group: ModelGroup; readonly regexName: boolean }> = []
+  for (const model of config.models.values()) {
+    const targets = model.targets.flatMap((t, index): Array<TargetEntry> => {
+      const provider = providers.get(t.provider)
+      if (provider === undefined) return []
+      const limiter = t.maxConcurrency === undefined ? undefined : makeConcurrencyLimiter(t.maxConcurrency, t.queueSize, t.queueTimeoutMs)
+      return [{ index, config: t, provider, limiter }]
+    })
+    const group: ModelGroup = {
+      model,
+      strategy: makeStrategy(model.strategy, { weights: model.targets.map((t) => t.weight), random }),
+      targets
+    }
+    groups.push(group)
+    if (model.pattern._tag === "Exact") exact.set(model.name, group)
+    else patterns.push({ regex: model.pattern.regex, group, regexName: model.pattern._tag === "Regex" })
   }
-  return { select: (model) => routes.get(model) }
+  // Globs before regexes; config order within each kind.
+  const ordered = [...patterns.filter((p) => !p.regexName), ...patterns.filter((p) => p.regexName)]
+  const resolve = (model: string): ModelGroup | undefined => {
+    const found = exact.get(model)
+    if (found !== undefined) return found
+    for (const p of ordered) if (p.regex.test(model)) return p.group
+    return undefined
+  }
+  const routes = config.routes
+  return {
+    resolve,
+    byName: (name) => exact.get(name),
+    pinnedModel: (path) => {
+      for (const r of routes) if (r.regex.test(path)) return r.model
+      return undefined
+    },
+    groups
+  }
 }

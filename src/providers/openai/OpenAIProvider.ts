@@ -3,18 +3,15 @@
  * compatible vendors: they reuse `make` and override only what differs. Requests are forwarded with
  * the client's body untouched except `model`; the client's credentials never leave the gateway.
  */
-import { Context, Effect, Redacted } from "effect"
-import { HttpClient, HttpClientRequest, type HttpClientError } from "effect/http"
+import { Effect, Redacted, Stream } from "effect"
+import type { HttpClientError } from "effect/http"
+import { HttpClientRequest } from "effect/http"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
-import { guardStream, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
+import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
-
-/**
- * Whether the HttpClient in use hands back decompressed bodies (fetch does, undici does not). When it
- * does, `content-encoding` must not be relayed. Runtimes set it with the client they provide.
- */
-export const ClientDecodesBodies = Context.Reference<boolean>("llmgate/ClientDecodesBodies", { defaultValue: () => true })
+import { UpstreamClients } from "../UpstreamClients.ts"
+import { classifyOpenAIEvent } from "./events.ts"
 
 const encoder = new TextEncoder()
 
@@ -42,25 +39,41 @@ export const upstreamPayload = (request: ProviderRequest): Uint8Array =>
     ? request.rawBody
     : encoder.encode(JSON.stringify({ ...request.body, model: request.upstreamModel }))
 
+/**
+ * The headers sent upstream for `accept`: the gateway's own, then the provider's credential, then
+ * the configured operations in order (insert: only if absent; replace: set; remove).
+ */
+export const upstreamHeaders = (config: ResolvedProvider, accept: string): Record<string, string> => {
+  const headers: Record<string, string> = { "content-type": "application/json", "accept-encoding": "identity", accept }
+  if (config.auth !== undefined) headers[config.auth.header] = Redacted.value(config.auth.value)
+  for (const { op, key, value } of config.headerOps) {
+    if (op === "remove") delete headers[key]
+    else if (op === "replace" || headers[key] === undefined) headers[key] = value
+  }
+  return headers
+}
+
 const isEventStream = (headers: Readonly<Record<string, string>>): boolean =>
   (headers["content-type"] ?? "").startsWith(SSE_CONTENT_TYPE)
 
 export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
-  const client = yield* HttpClient.HttpClient
-  const decodes = yield* ClientDecodesBodies
-  const baseHeaders: Record<string, string> = {
-    ...config.headers,
-    "content-type": "application/json",
-    "accept-encoding": "identity"
-  }
-  if (config.apiKey !== undefined) baseHeaders["authorization"] = `Bearer ${Redacted.value(config.apiKey)}`
-  const streamHeaders = { ...baseHeaders, accept: SSE_CONTENT_TYPE }
-  const jsonHeaders = { ...baseHeaders, accept: "application/json" }
+  const clients = yield* UpstreamClients
+  const client = yield* clients.get({ provider: config.name, connectTimeoutMs: config.connectTimeoutMs })
+  const decodes = clients.decodesBodies
+  const streamHeaders = upstreamHeaders(config, SSE_CONTENT_TYPE)
+  const jsonHeaders = upstreamHeaders(config, "application/json")
 
   const unreachable = (_: HttpClientError.HttpClientError): GatewayError =>
     gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
   const timedOut = (): Effect.Effect<never, GatewayError> =>
     Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs }))
+  const idle = gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs })
+
+  const buffered = (status: number, headers: Record<string, string>, buffer: ArrayBuffer): ProviderResponse => ({
+    status,
+    headers,
+    body: { _tag: "Buffered", bytes: new Uint8Array(buffer) }
+  })
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
     const httpRequest = HttpClientRequest.post(config.baseUrl + ENDPOINT_PATH[request.endpoint], {
@@ -70,11 +83,7 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
     if (!request.stream) {
       return client.execute(httpRequest).pipe(
         Effect.flatMap((response) =>
-          Effect.map(response.arrayBuffer, (buffer): ProviderResponse => ({
-            status: response.status,
-            headers: relayHeaders(response.headers, decodes),
-            body: { _tag: "Buffered", bytes: new Uint8Array(buffer) }
-          }))
+          Effect.map(response.arrayBuffer, (buffer) => buffered(response.status, relayHeaders(response.headers, decodes), buffer))
         ),
         Effect.mapError(unreachable),
         Effect.timeoutOrElse({ duration: config.requestTimeoutMs, orElse: timedOut })
@@ -90,23 +99,16 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
           return response.arrayBuffer.pipe(
             Effect.mapError(unreachable),
             Effect.timeoutOrElse({ duration: config.requestTimeoutMs, orElse: timedOut }),
-            Effect.map((buffer) => ({ status: response.status, headers, body: { _tag: "Buffered", bytes: new Uint8Array(buffer) } }))
+            Effect.map((buffer) => buffered(response.status, headers, buffer))
           )
         }
-        return Effect.succeed({
-          status: response.status,
-          headers,
-          body: {
-            _tag: "Stream",
-            stream: guardStream(response.stream, {
-              idleMs: config.idleTimeoutMs,
-              onIdle: () => ({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs }),
-              onError: () => ({ _tag: "UpstreamUnreachable", provider: config.name })
-            })
-          }
-        })
+        const stream = response.stream.pipe(
+          Stream.mapError(unreachable),
+          Stream.timeoutOrElse({ duration: config.idleTimeoutMs, orElse: () => Stream.fail(idle) })
+        )
+        return Effect.succeed({ status: response.status, headers, body: { _tag: "Stream", stream } })
       })
     )
   }
-  return { config, call } satisfies Provider
+  return { config, call, classifyEvent: classifyOpenAIEvent } satisfies Provider
 })

@@ -35,9 +35,11 @@ describe("parseConfig", () => {
     expect(c.server).toMatchObject({ host: "127.0.0.1", port: 4000, bodyLimit: 10 * 1024 * 1024 })
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("sk-master")
     const p = c.providers.get("local-a")
-    expect(p).toMatchObject({ kind: "openai", baseUrl: "http://127.0.0.1:9001/v1", headers: { "x-extra": "1" } })
-    expect(p?.apiKey).toBeUndefined()
-    expect(c.models.get("gpt-4o-mini")?.targets).toEqual([{ provider: "local-a", model: "gpt-4o-mini-2024-07-18" }])
+    expect(p).toMatchObject({ kind: "openai", baseUrl: "http://127.0.0.1:9001/v1", headerOps: [{ op: "replace", key: "x-extra", value: "1" }] })
+    expect(p?.auth).toBeUndefined()
+    expect(c.models.get("gpt-4o-mini")?.targets).toEqual([
+      { provider: "local-a", model: "gpt-4o-mini-2024-07-18", weight: 1, maxConcurrency: undefined, queueSize: 0, queueTimeoutMs: 30_000 }
+    ])
     expect(c.modelNames).toEqual(["gpt-4o-mini"])
   })
 
@@ -59,6 +61,13 @@ models:
   - name: two
     targets: [{ provider: a }, { provider: x }]`
     expect(errorsOf(text)).toEqual(['models[1].targets[1].provider: unknown provider "x"'])
+  })
+
+  it("reports schema and reference problems together", () => {
+    expect(errorsOf(`providers: [{name: a, kind: mock, base_ulr: x}]\nmodels: [{name: m, targets: [{provider: x}]}]`)).toEqual([
+      "providers[0].base_ulr: unknown field",
+      'models[0].targets[0].provider: unknown provider "x"'
+    ])
   })
 
   it("reports every problem, one per line", () => {
@@ -94,7 +103,9 @@ providers: [{ name: a, kind: openai, base_url: "http://\${UP_HOST}:9000/v1", api
 models: [{ name: m, targets: [{ provider: a }] }]`, { UP_HOST: "10.0.0.5", KEY: "" })
     expect(c.server.host).toBe("0.0.0.0")
     expect(c.providers.get("a")?.baseUrl).toBe("http://10.0.0.5:9000/v1")
-    expect(c.providers.get("a")?.apiKey && Redacted.value(c.providers.get("a")!.apiKey!)).toBe("fallback")
+    const auth = c.providers.get("a")?.auth
+    expect(auth?.header).toBe("authorization")
+    expect(auth && Redacted.value(auth.value)).toBe("Bearer fallback")
   })
 
   it("an unset variable without a default is an error naming the field", () => {

@@ -1,11 +1,13 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Random, Stream } from "effect"
 import type { ResolvedProvider } from "../../../src/config/Config.ts"
+import { DEFAULT_BREAKER } from "../../../src/routing/CircuitBreaker.ts"
 import { embed, make, splitContent } from "../../../src/providers/mock/MockProvider.ts"
 import type { ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 
 const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider => ({
-  name: "mock", kind: "mock", baseUrl: "", apiKey: undefined, headers: {}, requestTimeoutMs: 1000, idleTimeoutMs: 1000,
+  name: "mock", kind: "mock", baseUrl: "", auth: undefined, headerOps: [], connectTimeoutMs: 1000, requestTimeoutMs: 1000,
+  idleTimeoutMs: 1000, breaker: DEFAULT_BREAKER,
   mock: { latencyMs: 0, chunks: 3, chunkIntervalMs: 0, failureRate: 0, ...mock }
 })
 
@@ -59,13 +61,15 @@ describe("MockProvider", () => {
       assert.isTrue(failures > 60 && failures < 140, `failures: ${failures}`)
     }).pipe(Random.withSeed(7)))
 
-  it("splits content on word boundaries without losing text", () => {
-    for (const n of [1, 2, 3, 7, 50]) {
-      const text = "one two  three four\nfive"
+  it("splits content into exactly `chunks` pieces without losing text", () => {
+    const text = "one two  three four\nfive ✓"
+    for (const n of [1, 2, 3, 7, 25]) {
       const parts = splitContent(text, n)
       assert.strictEqual(parts.join(""), text)
-      assert.isAtMost(parts.length, n)
+      assert.strictEqual(parts.length, n)
+      assert.isTrue(parts.every((p) => p.length > 0))
     }
+    assert.strictEqual(splitContent("abc", 10).length, 3)
   })
 
   it("embedding vectors are unit length", () => {

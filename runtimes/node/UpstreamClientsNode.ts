@@ -1,0 +1,33 @@
+/**
+ * Node's upstream clients: one undici Agent per provider, so each provider has its own keep-alive
+ * pool and its own connect timeout. Undici's own header/body timeouts are off: the core enforces
+ * `timeout.request` and `timeout.idle` itself, on every runtime alike.
+ */
+import { NodeHttpClient } from "@effect/platform-node"
+import { Effect, Layer, Scope } from "effect"
+import type { HttpClient } from "effect/http"
+import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+
+export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
+  UpstreamClients,
+  Effect.gen(function*() {
+    const scope = yield* Effect.scope
+    const clients = new Map<string, HttpClient.HttpClient>()
+    const get = Effect.fnUntraced(function*(options: { readonly provider: string; readonly connectTimeoutMs: number }) {
+      const key = `${options.provider}\u0000${options.connectTimeoutMs}`
+      const found = clients.get(key)
+      if (found !== undefined) return found
+      const dispatcher = yield* NodeHttpClient.makeDispatcherOptions({
+        connect: { timeout: options.connectTimeoutMs },
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        keepAliveTimeout: 30_000,
+        keepAliveMaxTimeout: 600_000
+      }).pipe(Scope.provide(scope))
+      const client = yield* NodeHttpClient.makeUndici.pipe(Effect.provideService(NodeHttpClient.Dispatcher, dispatcher))
+      clients.set(key, client)
+      return client
+    })
+    return UpstreamClients.of({ get, decodesBodies: false, enforcesConnectTimeout: true })
+  })
+)

@@ -1,0 +1,265 @@
+/**
+ * The dispatcher: serves one request from a model group, with load balancing, circuit breakers,
+ * concurrency caps, retries with failover, and fallbacks to other models.
+ *
+ * Per attempt: the strategy picks among targets whose breaker admits traffic (preferring ones with
+ * free capacity, else ones with queue room), the breaker and the limiter are acquired, and the
+ * provider is called. A retryable failure (unreachable, timeout, 429, 500, 502, 503, 504, or a
+ * stream that broke before its first content) is recorded against the target and retried: on a
+ * different available target at once when there is one, otherwise on the same target after an
+ * exponential backoff with jitter (or the upstream's Retry-After when it fits within
+ * `max_backoff`). When the group is exhausted the model's fallbacks are tried in order. Streams are
+ * held back until their first content (streaming/HoldBack.ts), so a failure before content is just
+ * another failed attempt; the client sees one clean stream.
+ */
+import { Clock, Effect, Exit, Random, Scope, Stream } from "effect"
+import type { GatewayErrorReason } from "../domain/GatewayError.ts"
+import type { Endpoint, ProviderResponse } from "../providers/Provider.ts"
+import { holdUntilContent } from "../streaming/HoldBack.ts"
+import type { BreakerTransition } from "./CircuitBreaker.ts"
+import type { ModelGroup, Router, TargetEntry } from "./Router.ts"
+import type { TargetView } from "./Strategy.ts"
+import { type HealthRegistry, recordFailure, recordSuccess, type TargetHealth } from "./TargetHealth.ts"
+
+export interface DispatchRequest {
+  readonly endpoint: Endpoint
+  /** The model the client asked for (or the one a route pinned the path to). */
+  readonly model: string
+  readonly body: Readonly<Record<string, unknown>>
+  readonly rawBody: Uint8Array
+  readonly stream: boolean
+  readonly requestId: string
+}
+
+export type DispatchOutcome =
+  /** A provider answered: success, a non-retryable error, or the last retryable failure relayed as it is. */
+  | { readonly _tag: "Served"; readonly provider: string; readonly attempts: number; readonly response: ProviderResponse }
+  /** No provider answer to relay: every target unavailable, queues full, unreachable, timed out. */
+  | { readonly _tag: "Failed"; readonly attempts: number; readonly reason: GatewayErrorReason }
+
+/** Statuses that say "this target, now" rather than "this request": worth another attempt. */
+export const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
+
+/** Retry-After as milliseconds (delta-seconds or an HTTP date); undefined when absent or invalid. */
+export const parseRetryAfter = (value: string | undefined, now: number): number | undefined => {
+  if (value === undefined || value === "") return undefined
+  const seconds = Number(value)
+  if (Number.isFinite(seconds)) return seconds >= 0 ? seconds * 1000 : undefined
+  const date = Date.parse(value)
+  return Number.isNaN(date) ? undefined : Math.max(0, date - now)
+}
+
+/** Exponential backoff with equal jitter: half the step fixed, half random. */
+export const backoffMs = (retry: number, baseMs: number, maxMs: number, random: number): number => {
+  const step = Math.min(maxMs, baseMs * 2 ** Math.max(0, retry - 1))
+  return step / 2 + random * (step / 2)
+}
+
+type Failure =
+  | { readonly _tag: "Response"; readonly provider: string; readonly response: ProviderResponse; readonly retryAfterMs: number | undefined }
+  | { readonly _tag: "Error"; readonly reason: GatewayErrorReason }
+
+type AttemptResult =
+  | { readonly _tag: "Done"; readonly response: ProviderResponse }
+  | { readonly _tag: "Retry"; readonly failure: Failure }
+
+const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
+  index: entry.index,
+  weight: entry.config.weight,
+  inFlight: health.inFlight,
+  latencyMs: health.latencyMs,
+  successRate: health.successRate
+})
+
+export interface Dispatcher {
+  readonly dispatch: (request: DispatchRequest, group: ModelGroup) => Effect.Effect<DispatchOutcome>
+}
+
+export const makeDispatcher = (
+  router: Router,
+  registry: HealthRegistry,
+  onTransitions: (transitions: ReadonlyArray<BreakerTransition>) => Effect.Effect<void>
+): Dispatcher => {
+  const flushTransitions = Effect.suspend(() => {
+    const transitions = registry.takeTransitions()
+    return transitions.length === 0 ? Effect.void : onTransitions(transitions)
+  })
+
+  /** One call to one target; settles breaker, stats, in-flight count and limiter permit. */
+  const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean) {
+    const provider = entry.provider
+    const upstreamModel = entry.config.model ?? request.model
+    const start = yield* Clock.currentTimeMillis
+    health.inFlight++
+    let settled = false
+    const release = () => {
+      if (settled) return
+      settled = true
+      health.inFlight--
+      entry.limiter?.release()
+    }
+    // A breaker verdict counts when this was the probe, or while the breaker is closed: a late
+    // answer to a request sent before the breaker opened must not decide a half-open probe.
+    const verdict = (ok: boolean, now: number) => {
+      if (!wasProbe && health.breaker.snapshot(now).state !== "closed") return
+      if (ok) health.breaker.onSuccess(now)
+      else health.breaker.onFailure(now)
+    }
+    const succeed = (now: number) => {
+      verdict(true, now)
+      recordSuccess(health, now - start)
+    }
+    const fail = (now: number) => {
+      verdict(false, now)
+      recordFailure(health, now - start)
+    }
+    const scope = yield* Scope.make()
+    const result = yield* Effect.gen(function*(): Effect.fn.Return<AttemptResult> {
+      const exit = yield* Effect.exit(provider.call({
+        endpoint: request.endpoint,
+        body: request.body,
+        rawBody: request.rawBody,
+        upstreamModel,
+        stream: request.stream,
+        requestId: request.requestId
+      }))
+      const now = yield* Clock.currentTimeMillis
+      if (Exit.isFailure(exit)) {
+        const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+        fail(now)
+        return {
+          _tag: "Retry",
+          failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The provider call failed." } }
+        }
+      }
+      const response = exit.value
+      if (RETRYABLE_STATUS.has(response.status)) {
+        fail(now)
+        return {
+          _tag: "Retry",
+          failure: { _tag: "Response", provider: provider.config.name, response, retryAfterMs: parseRetryAfter(response.headers["retry-after"], now) }
+        }
+      }
+      if (response.body._tag === "Buffered" || response.status >= 300) {
+        // Success, or the request's own fault (400, 401, 404, 422, …): the target is healthy.
+        succeed(now)
+        return { _tag: "Done", response }
+      }
+      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.config.name, scope))
+      const afterHold = yield* Clock.currentTimeMillis
+      if (Exit.isFailure(held)) {
+        const error = held.cause.reasons.find((r) => r._tag === "Fail")
+        fail(afterHold)
+        return {
+          _tag: "Retry",
+          failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The stream failed." } }
+        }
+      }
+      succeed(afterHold)
+      const stream = held.value.stream.pipe(
+        Stream.tapError(() => Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => health.breaker.onFailure(t)))),
+        Stream.ensuring(Effect.andThen(Effect.sync(release), Scope.close(scope, Exit.void)))
+      )
+      return { _tag: "Done", response: { ...response, body: { _tag: "Stream", stream } } }
+    }).pipe(
+      Effect.onExit((exit) => {
+        const keepOpen = Exit.isSuccess(exit) && exit.value._tag === "Done" && exit.value.response.body._tag === "Stream"
+        if (keepOpen) return Effect.void
+        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
+          Effect.andThen(
+            Effect.sync(() => {
+              if (Exit.isFailure(exit) && wasProbe && !settled) health.breaker.onCancel(now)
+              release()
+            }),
+            Scope.close(scope, Exit.void)
+          ))
+      })
+    )
+    yield* flushTransitions
+    return result
+  })
+
+  /** Attempts within one model group until success, a final answer, or the group is exhausted. */
+  const runGroup = Effect.fnUntraced(function*(
+    request: DispatchRequest,
+    group: ModelGroup,
+    counter: { attempts: number; last: Failure | undefined }
+  ) {
+    const { retry } = group.model
+    const failedAt = new Set<number>()
+    let retries = 0
+    for (let n = 0; n <= retry.attempts; n++) {
+      const now = yield* Clock.currentTimeMillis
+      const healthOf = (e: TargetEntry) => registry.get(e.provider.config, e.config.model ?? request.model)
+      const available = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
+      yield* flushTransitions
+      if (available.length === 0) {
+        counter.last ??= { _tag: "Error", reason: { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` } }
+        return undefined
+      }
+      const fresh = available.filter((e) => !failedAt.has(e.index))
+      const pool = fresh.length > 0 ? fresh : available
+      const withRoom = pool.filter((e) => e.limiter === undefined || e.limiter.hasCapacity())
+      const candidates = withRoom.length > 0 ? withRoom : pool.filter((e) => e.limiter?.canQueue() ?? true)
+      if (candidates.length === 0) {
+        counter.last = { _tag: "Error", reason: { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` } }
+        return undefined
+      }
+      const views = candidates.map((e) => view(e, healthOf(e)))
+      const chosen = group.strategy.pick(views)
+      const entry = candidates[views.indexOf(chosen)] ?? candidates[0]!
+      const health = healthOf(entry)
+
+      if (failedAt.has(entry.index)) {
+        // The same target again: wait, honouring Retry-After when it fits the backoff budget.
+        retries++
+        const last = counter.last
+        const retryAfter = last?._tag === "Response" && last.provider === entry.provider.config.name ? last.retryAfterMs : undefined
+        if (retryAfter !== undefined && retryAfter > retry.maxBackoffMs) return undefined
+        const wait = retryAfter ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
+        if (wait > 0) yield* Effect.sleep(wait)
+      }
+      const acquiredAt = yield* Clock.currentTimeMillis
+      const wasProbe = health.breaker.snapshot(acquiredAt).state === "half_open"
+      if (!health.breaker.tryAcquire(acquiredAt)) {
+        // Another request took the half-open probe in the meantime.
+        failedAt.add(entry.index)
+        continue
+      }
+      if (entry.limiter !== undefined && !(yield* entry.limiter.acquire)) {
+        if (wasProbe) health.breaker.onCancel(yield* Clock.currentTimeMillis)
+        failedAt.add(entry.index)
+        counter.last = { _tag: "Error", reason: { _tag: "Overloaded", message: `Target \`${entry.provider.config.name}\` of model \`${group.model.name}\` stayed at its concurrency limit for the whole queue timeout.` } }
+        continue
+      }
+      counter.attempts++
+      const result = yield* attempt(request, entry, health, wasProbe)
+      if (result._tag === "Done") return { provider: entry.provider.config.name, response: result.response }
+      failedAt.add(entry.index)
+      counter.last = result.failure
+    }
+    return undefined
+  })
+
+  const dispatch = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup) {
+    const counter: { attempts: number; last: Failure | undefined } = { attempts: 0, last: undefined }
+    const chain = [group, ...group.model.fallbacks.flatMap((name) => router.byName(name) ?? [])]
+    for (const g of chain) {
+      const served = yield* runGroup(request, g, counter)
+      if (served !== undefined) {
+        return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
+      }
+    }
+    const last = counter.last
+    if (last?._tag === "Response") {
+      return { _tag: "Served", provider: last.provider, attempts: counter.attempts, response: last.response } satisfies DispatchOutcome
+    }
+    return {
+      _tag: "Failed",
+      attempts: counter.attempts,
+      reason: last?.reason ?? { _tag: "Internal", message: "No target could be tried." }
+    } satisfies DispatchOutcome
+  })
+
+  return { dispatch }
+}

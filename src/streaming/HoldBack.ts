@@ -1,0 +1,62 @@
+/**
+ * Stream hold-back: pulls an upstream SSE stream until its first event with real content, keeping
+ * the preamble (role-only chunk, empty deltas, keep-alives) back. Until then nothing has reached the
+ * client, so a failure, a stall past the idle timeout, a malformed event or an early end is a
+ * failure of the attempt, and the dispatcher can retry or fail over invisibly. After it, the held
+ * bytes and the rest of the stream are relayed as they are, without parsing.
+ */
+import { Effect, Exit, Pull, Result, Scope, Stream } from "effect"
+import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import type { StreamEventKind } from "../providers/Provider.ts"
+import { makeSseScanner } from "./SseScanner.ts"
+
+export interface HeldStream {
+  /** The whole stream for the client: held bytes first, then the rest as it arrives. */
+  readonly stream: Stream.Stream<Uint8Array, GatewayError>
+}
+
+/**
+ * Pulls `upstream` in `scope` until the first content event. The returned stream keeps pulling from
+ * the same upstream; closing `scope` cancels it. Fails (leaving `scope` to the caller) when the
+ * upstream fails, ends or sends an invalid event before any content.
+ */
+export const holdUntilContent = Effect.fnUntraced(function*(
+  upstream: Stream.Stream<Uint8Array, GatewayError>,
+  classify: (data: string) => StreamEventKind,
+  provider: string,
+  scope: Scope.Scope
+) {
+  const pull = yield* Stream.toPull(upstream).pipe(Scope.provide(scope))
+  const scanner = makeSseScanner()
+  const held: Array<Uint8Array> = []
+  for (;;) {
+    const exit = yield* Effect.exit(pull)
+    if (Exit.isFailure(exit)) {
+      const failure = Pull.filterNoDone(exit.cause)
+      if (Result.isFailure(failure)) {
+        return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before any content" })
+      }
+      return yield* Effect.failCause(failure.success)
+    }
+    let content = false
+    for (const chunk of exit.value) {
+      held.push(chunk)
+      if (content) continue
+      for (const data of scanner.push(chunk)) {
+        const kind = classify(data)
+        if (kind === "invalid") {
+          return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an invalid event before any content" })
+        }
+        if (kind === "content") {
+          content = true
+          break
+        }
+      }
+    }
+    if (content) {
+      return {
+        stream: Stream.fromIterable(held).pipe(Stream.concat(Stream.fromPull(Effect.succeed(pull))))
+      } satisfies HeldStream
+    }
+  }
+})
