@@ -134,6 +134,29 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/health/detailed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Per-target health
+         * @description Every model with its strategy and its targets' live state: circuit breaker state and failure
+         *     rate over the window, requests in flight, smoothed (EWMA) latency and success rate, and the
+         *     concurrency limiter. Targets of a pattern model that send the requested name upstream appear
+         *     once they have served a request.
+         */
+        get: operations["getHealthDetailed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/liveness": {
         parameters: {
             query?: never;
@@ -515,6 +538,41 @@ export interface components {
             /** @description How many public models are configured. */
             models: number;
         };
+        HealthDetailed: {
+            /** @constant */
+            status: "ok";
+            models: {
+                /** @description The model's configured name (an exact name or a pattern). */
+                name: string;
+                /** @enum {string} */
+                strategy: "round_robin" | "weighted" | "random" | "least_busy" | "latency" | "failover";
+                targets: components["schemas"]["TargetHealth"][];
+            }[];
+        };
+        TargetHealth: {
+            provider: string;
+            /** @description The upstream model id. */
+            model: string;
+            weight: number;
+            /**
+             * @description The circuit breaker's state.
+             * @enum {string}
+             */
+            state: "closed" | "open" | "half_open";
+            /** @description Failures / samples over the breaker's window. */
+            failure_rate: number;
+            samples: number;
+            in_flight: number;
+            /** @description Smoothed latency (EWMA) in ms; time to first content for streams. Null before the first sample. */
+            latency_ms: number | null;
+            /** @description Smoothed success rate (EWMA). */
+            success_rate: number;
+            max_concurrency: number | null;
+            /** @description Requests holding a concurrency permit (in flight when there is no cap). */
+            active: number;
+            /** @description Requests waiting in the target's queue. */
+            queued: number;
+        };
         /** @description The body of a successful liveness or readiness probe. */
         HealthProbe: {
             /** @constant */
@@ -586,7 +644,7 @@ export interface components {
                 /**
                  * @example {
                  *       "error": {
-                 *         "message": "Request body exceeds the limit of 10485760 bytes",
+                 *         "message": "Request body exceeds the limit of 10 MiB.",
                  *         "type": "invalid_request_error",
                  *         "param": null,
                  *         "code": "request_too_large"
@@ -603,6 +661,7 @@ export interface components {
         UpstreamUnreachable: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
+                "x-llmgate-attempts": components["headers"]["Attempts"];
                 [name: string]: unknown;
             };
             content: {
@@ -623,6 +682,7 @@ export interface components {
         UpstreamTimeout: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
+                "x-llmgate-attempts": components["headers"]["Attempts"];
                 [name: string]: unknown;
             };
             content: {
@@ -640,6 +700,55 @@ export interface components {
             };
         };
         /**
+         * @description Every available target of the model is at its `max_concurrency` and its queue is full, or the
+         *     queue wait timed out (`type: "rate_limit_error"`, `code: "concurrency_limit"`). Retry later.
+         */
+        Overloaded: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-llmgate-attempts": components["headers"]["Attempts"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Every target of model `gpt-4o-mini` is at its concurrency limit and its queue is full.",
+                 *         "type": "rate_limit_error",
+                 *         "param": null,
+                 *         "code": "concurrency_limit"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
+         * @description Every target of the model is unavailable because its circuit breaker is open; the gateway fails
+         *     fast without calling any provider (`code: "service_unavailable"`). Also answered by
+         *     `/health/readiness` while shutting down.
+         */
+        Unavailable: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                "x-llmgate-attempts": components["headers"]["Attempts"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "Every target of model `gpt-4o-mini` is unavailable (circuit open); try again later.",
+                 *         "type": "api_error",
+                 *         "param": null,
+                 *         "code": "service_unavailable"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /**
          * @description An error answered by the provider, relayed with the provider's status and body unchanged.
          *     OpenAI-compatible providers use the `ErrorBody` shape, but the body is whatever the provider sent.
          */
@@ -647,6 +756,7 @@ export interface components {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-provider": components["headers"]["Provider"];
+                "x-llmgate-attempts": components["headers"]["Attempts"];
                 [name: string]: unknown;
             };
             content: {
@@ -672,6 +782,11 @@ export interface components {
         RequestId: string;
         /** @description The name of the configured provider that served the response (for example `mock`). */
         Provider: string;
+        /**
+         * @description How many attempts reached a provider for this request, across retries, failover and fallbacks
+         *     (1 when the first target answered).
+         */
+        Attempts: number;
     };
     pathItems: never;
 }
@@ -706,6 +821,7 @@ export interface operations {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
+                    "x-llmgate-attempts": components["headers"]["Attempts"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -749,7 +865,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["Overloaded"];
             502: components["responses"]["UpstreamUnreachable"];
+            503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["UpstreamError"];
         };
@@ -790,6 +908,7 @@ export interface operations {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
+                    "x-llmgate-attempts": components["headers"]["Attempts"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -829,7 +948,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["Overloaded"];
             502: components["responses"]["UpstreamUnreachable"];
+            503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["UpstreamError"];
         };
@@ -870,6 +991,7 @@ export interface operations {
                 headers: {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
+                    "x-llmgate-attempts": components["headers"]["Attempts"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -920,7 +1042,9 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
+            429: components["responses"]["Overloaded"];
             502: components["responses"]["UpstreamUnreachable"];
+            503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["UpstreamError"];
         };
@@ -1055,6 +1179,35 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];
+                };
+            };
+        };
+    };
+    getHealthDetailed: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The state of every target. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["HealthDetailed"];
                 };
             };
         };

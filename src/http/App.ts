@@ -53,6 +53,7 @@ export const makeApp = Effect.gen(function*() {
   add("GET", "/health", false, sync(health.summary))
   add("GET", "/health/liveness", false, sync(health.liveness))
   add("GET", "/health/readiness", false, sync(health.readiness))
+  add("GET", "/health/detailed", false, sync(health.detailed))
   add("GET", "/openapi.json", false, sync(() => HttpServerResponse.uint8Array(specBody, { contentType: "application/json" })))
   add("GET", "/docs", false, sync(docs.page))
   add("GET", "/docs/scalar.js", false, () => docs.bundle())

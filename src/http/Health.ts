@@ -20,6 +20,41 @@ export const makeHealthHandlers = Effect.gen(function*() {
       state.isDraining()
         ? errorResponse({ _tag: "Unavailable", message: "The gateway is shutting down." })
         : live,
+    detailed: (): HttpServerResponse.HttpServerResponse => {
+      const now = Date.now()
+      const { router } = state.current()
+      const all = [...state.health.all()]
+      return json({
+        status: "ok",
+        models: router.groups.map((group) => ({
+          name: group.model.name,
+          strategy: group.model.strategy,
+          targets: group.targets.flatMap((entry) => {
+            const fixed = entry.config.model
+            const healths = fixed !== undefined
+              ? [state.health.get(entry.provider.config, fixed)]
+              : all.filter((h) => h.provider === entry.provider.config.name && group.model.pattern._tag !== "Exact" && group.model.pattern.regex.test(h.model))
+            return healths.map((h) => {
+              const b = h.breaker.snapshot(now)
+              return {
+                provider: h.provider,
+                model: h.model,
+                weight: entry.config.weight,
+                state: b.state,
+                failure_rate: Number(b.failureRate.toFixed(4)),
+                samples: b.samples,
+                in_flight: h.inFlight,
+                latency_ms: h.latencyMs === undefined ? null : Number(h.latencyMs.toFixed(1)),
+                success_rate: Number(h.successRate.toFixed(4)),
+                max_concurrency: entry.limiter?.max ?? null,
+                active: entry.limiter?.active() ?? h.inFlight,
+                queued: entry.limiter?.waiting() ?? 0
+              }
+            })
+          })
+        }))
+      })
+    },
     summary: (): HttpServerResponse.HttpServerResponse =>
       json({
         status: "ok",
