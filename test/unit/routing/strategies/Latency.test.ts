@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest"
 import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { EXPLORE, make, score } from "../../../../src/routing/strategies/Latency.ts"
+import { lcg, scripted } from "./random-sources.ts"
 
 const view = (index: number, stats: Partial<TargetView> = {}): TargetView => ({
   index,
@@ -11,24 +12,6 @@ const view = (index: number, stats: Partial<TargetView> = {}): TargetView => ({
   ...stats
 })
 
-/** A deterministic random source: a 32-bit linear congruential generator (Numerical Recipes constants). */
-const lcg = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    return state / 2 ** 32
-  }
-}
-
-/** A random source that returns the given values in order. */
-const scripted = (values: ReadonlyArray<number>) => {
-  let i = 0
-  return () => {
-    const v = values[i++]
-    if (v === undefined) throw new Error("scripted random source exhausted")
-    return v
-  }
-}
 
 const noExplore = () => 0.5 // ≥ EXPLORE: always the best
 

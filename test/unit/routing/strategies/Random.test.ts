@@ -1,27 +1,10 @@
 import { describe, expect, it } from "vitest"
 import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { make } from "../../../../src/routing/strategies/Random.ts"
+import { lcg, scripted } from "./random-sources.ts"
 
 const view = (index: number, weight: number): TargetView => ({ index, weight, inFlight: 0, latencyMs: undefined, successRate: 1 })
 
-/** A deterministic random source: a 32-bit linear congruential generator (Numerical Recipes constants). */
-const lcg = (seed: number) => {
-  let state = seed >>> 0
-  return () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0
-    return state / 2 ** 32
-  }
-}
-
-/** A random source that returns the given values in order. */
-const scripted = (values: ReadonlyArray<number>) => {
-  let i = 0
-  return () => {
-    const v = values[i++]
-    if (v === undefined) throw new Error("scripted random source exhausted")
-    return v
-  }
-}
 
 describe("Random", () => {
   it("maps the unit interval onto the candidates in proportion to their weights", () => {
