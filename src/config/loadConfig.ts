@@ -14,13 +14,14 @@ import {
 } from "./Config.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
-import { type Env, interpolate } from "./interpolate.ts"
+import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
 import { byteCount, type DurationInput, durationMillis } from "./units.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
 export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> => {
   const lineCounter = new LineCounter()
-  const doc = parseDocument(text, { lineCounter, uniqueKeys: true, prettyErrors: false })
+  const shielded = shieldReferences(text)
+  const doc = parseDocument(shielded.text, { lineCounter, uniqueKeys: true, prettyErrors: false })
   if (doc.errors.length > 0) {
     return Result.fail(new ConfigError({
       source,
@@ -35,7 +36,7 @@ export const parseConfig = (text: string, env: Env, source: string): Result.Resu
     return Result.fail(new ConfigError({ source, issues: [{ path: "", message: "the config must be a YAML mapping with providers and models" }] }))
   }
   const issues: Array<ConfigIssue> = []
-  const interpolated = interpolate(raw, env, issues)
+  const interpolated = interpolate(raw, env, issues, shielded.restore)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
   return decodeConfig(interpolated, source)
 }
@@ -147,7 +148,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       }
     })
   })
-  const exactNames = new Set(file.models.map((m) => m.name).filter((n) => compilePattern(n)._tag === "Exact"))
+  const exactNames = new Set(file.models.map((m) => m.name).filter(isExactName))
   const models = new Map<string, ResolvedModel>()
   file.models.forEach((m, i) => {
     const at = `models[${i}]`
@@ -248,6 +249,9 @@ const resolveHeaderOps = (
   }
   return out
 }
+
+/** Whether a model name is an exact name (not a glob or a `/regex/`). */
+const isExactName = (name: string): boolean => !/^\/.+\/[imsu]*$/.test(name) && !name.includes("*") && !name.includes("?")
 
 /** `*` any run of characters, `?` one character; everything else literal. Anchored. */
 export const globToRegExp = (glob: string): RegExp =>

@@ -59,6 +59,12 @@ type Failure =
   | { readonly _tag: "Response"; readonly provider: string; readonly response: ProviderResponse; readonly retryAfterMs: number | undefined }
   | { readonly _tag: "Error"; readonly reason: GatewayErrorReason }
 
+interface Counter {
+  attempts: number
+  lastResponse: Extract<Failure, { readonly _tag: "Response" }> | undefined
+  lastError: GatewayErrorReason | undefined
+}
+
 type AttemptResult =
   | { readonly _tag: "Done"; readonly response: ProviderResponse }
   | { readonly _tag: "Retry"; readonly failure: Failure }
@@ -157,7 +163,7 @@ export const makeDispatcher = (
       }
       succeed(afterHold)
       const stream = held.value.stream.pipe(
-        Stream.tapError(() => Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => health.breaker.onFailure(t)))),
+        Stream.tapError(() => Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => fail(t)))),
         Stream.ensuring(Effect.andThen(Effect.sync(release), Scope.close(scope, Exit.void)))
       )
       return { _tag: "Done", response: { ...response, body: { _tag: "Stream", stream } } }
@@ -180,29 +186,29 @@ export const makeDispatcher = (
   })
 
   /** Attempts within one model group until success, a final answer, or the group is exhausted. */
-  const runGroup = Effect.fnUntraced(function*(
-    request: DispatchRequest,
-    group: ModelGroup,
-    counter: { attempts: number; last: Failure | undefined }
-  ) {
+  const runGroup = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, counter: Counter) {
     const { retry } = group.model
-    const failedAt = new Set<number>()
+    /** Targets that failed in this request → the Retry-After of their last failure, if any. */
+    const failedAt = new Map<number, number | undefined>()
     let retries = 0
+    const healthOf = (e: TargetEntry) => registry.get(e.provider.config, e.config.model ?? request.model)
     for (let n = 0; n <= retry.attempts; n++) {
       const now = yield* Clock.currentTimeMillis
-      const healthOf = (e: TargetEntry) => registry.get(e.provider.config, e.config.model ?? request.model)
-      const available = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
+      const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushTransitions
-      if (available.length === 0) {
-        counter.last ??= { _tag: "Error", reason: { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` } }
+      if (open.length === 0) {
+        counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
         return undefined
       }
+      // A target that asked to be left alone for longer than the backoff budget is not retried.
+      const available = open.filter((e) => (failedAt.get(e.index) ?? 0) <= retry.maxBackoffMs)
+      if (available.length === 0) return undefined
       const fresh = available.filter((e) => !failedAt.has(e.index))
       const pool = fresh.length > 0 ? fresh : available
       const withRoom = pool.filter((e) => e.limiter === undefined || e.limiter.hasCapacity())
       const candidates = withRoom.length > 0 ? withRoom : pool.filter((e) => e.limiter?.canQueue() ?? true)
       if (candidates.length === 0) {
-        counter.last = { _tag: "Error", reason: { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` } }
+        counter.lastError = { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` }
         return undefined
       }
       const views = candidates.map((e) => view(e, healthOf(e)))
@@ -211,38 +217,45 @@ export const makeDispatcher = (
       const health = healthOf(entry)
 
       if (failedAt.has(entry.index)) {
-        // The same target again: wait, honouring Retry-After when it fits the backoff budget.
+        // The same target again: wait its Retry-After (known to fit the budget) or the backoff.
         retries++
-        const last = counter.last
-        const retryAfter = last?._tag === "Response" && last.provider === entry.provider.config.name ? last.retryAfterMs : undefined
-        if (retryAfter !== undefined && retryAfter > retry.maxBackoffMs) return undefined
-        const wait = retryAfter ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
+        const wait = failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
         if (wait > 0) yield* Effect.sleep(wait)
       }
       const acquiredAt = yield* Clock.currentTimeMillis
       const wasProbe = health.breaker.snapshot(acquiredAt).state === "half_open"
       if (!health.breaker.tryAcquire(acquiredAt)) {
         // Another request took the half-open probe in the meantime.
-        failedAt.add(entry.index)
+        failedAt.set(entry.index, failedAt.get(entry.index))
         continue
       }
-      if (entry.limiter !== undefined && !(yield* entry.limiter.acquire)) {
-        if (wasProbe) health.breaker.onCancel(yield* Clock.currentTimeMillis)
-        failedAt.add(entry.index)
-        counter.last = { _tag: "Error", reason: { _tag: "Overloaded", message: `Target \`${entry.provider.config.name}\` of model \`${group.model.name}\` stayed at its concurrency limit for the whole queue timeout.` } }
-        continue
+      if (entry.limiter !== undefined) {
+        const cancelProbe = Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => { if (wasProbe) health.breaker.onCancel(t) }))
+        const permit = yield* entry.limiter.acquire.pipe(Effect.onInterrupt(() => cancelProbe))
+        if (!permit) {
+          yield* cancelProbe
+          failedAt.set(entry.index, failedAt.get(entry.index))
+          counter.lastError = { _tag: "Overloaded", message: `Target \`${entry.provider.config.name}\` of model \`${group.model.name}\` stayed at its concurrency limit for the whole queue timeout.` }
+          continue
+        }
       }
       counter.attempts++
       const result = yield* attempt(request, entry, health, wasProbe)
       if (result._tag === "Done") return { provider: entry.provider.config.name, response: result.response }
-      failedAt.add(entry.index)
-      counter.last = result.failure
+      const failure = result.failure
+      if (failure._tag === "Response") {
+        counter.lastResponse = failure
+        failedAt.set(entry.index, failure.retryAfterMs)
+      } else {
+        counter.lastError = failure.reason
+        failedAt.set(entry.index, undefined)
+      }
     }
     return undefined
   })
 
   const dispatch = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup) {
-    const counter: { attempts: number; last: Failure | undefined } = { attempts: 0, last: undefined }
+    const counter: Counter = { attempts: 0, lastResponse: undefined, lastError: undefined }
     const chain = [group, ...group.model.fallbacks.flatMap((name) => router.byName(name) ?? [])]
     for (const g of chain) {
       const served = yield* runGroup(request, g, counter)
@@ -250,14 +263,14 @@ export const makeDispatcher = (
         return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
       }
     }
-    const last = counter.last
-    if (last?._tag === "Response") {
-      return { _tag: "Served", provider: last.provider, attempts: counter.attempts, response: last.response } satisfies DispatchOutcome
+    // A provider's own error answer says more than the gateway's: relay the last one there was.
+    if (counter.lastResponse !== undefined) {
+      return { _tag: "Served", provider: counter.lastResponse.provider, attempts: counter.attempts, response: counter.lastResponse.response } satisfies DispatchOutcome
     }
     return {
       _tag: "Failed",
       attempts: counter.attempts,
-      reason: last?.reason ?? { _tag: "Internal", message: "No target could be tried." }
+      reason: counter.lastError ?? { _tag: "Internal", message: "No target could be tried." }
     } satisfies DispatchOutcome
   })
 

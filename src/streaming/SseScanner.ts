@@ -17,7 +17,11 @@ export const makeSseScanner = (): SseScanner => {
   let sawCr = false
   const line = (text: string, out: Array<string>) => {
     if (text === "") {
-      if (data.length > 0) out.push(data.join("\n"))
+      // An event whose data is empty is not dispatched (the SSE processing model).
+      if (data.length > 0) {
+        const joined = data.join("\n")
+        if (joined !== "") out.push(joined)
+      }
       data = []
       return
     }

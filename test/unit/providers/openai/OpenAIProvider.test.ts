@@ -1,0 +1,199 @@
+import { assert, it as effectIt } from "@effect/vitest"
+import { Effect, Result, Stream } from "effect"
+import { HttpClient, type HttpClientRequest, HttpClientResponse } from "effect/http"
+import { describe, expect, it } from "vitest"
+import type { ResolvedProvider } from "../../../../src/config/Config.ts"
+import { parseConfig } from "../../../../src/config/loadConfig.ts"
+import { make, upstreamHeaders, upstreamPayload } from "../../../../src/providers/openai/OpenAIProvider.ts"
+import type { ProviderRequest } from "../../../../src/providers/Provider.ts"
+import { UpstreamClients } from "../../../../src/providers/UpstreamClients.ts"
+
+/** The resolved `p` provider of a config whose provider entry has the given extra YAML fields. */
+const provider = (fields: string): ResolvedProvider => {
+  const text = `providers:
+  - name: p
+    kind: openai
+    base_url: http://127.0.0.1:9001/v1
+${fields.split("\n").map((l) => `    ${l}`).join("\n")}
+models: [{ name: m, targets: [{ provider: p }] }]`
+  const r = parseConfig(text, {}, "test.yaml")
+  if (Result.isFailure(r)) throw new Error(r.failure.message)
+  const p = r.success.providers.get("p")
+  if (p === undefined) throw new Error("no provider p")
+  return p
+}
+
+const BASE = { "content-type": "application/json", "accept-encoding": "identity" }
+const SSE = "text/event-stream"
+
+describe("upstreamHeaders", () => {
+  it("sends only the gateway's own headers without auth (never a client Authorization)", () => {
+    for (const fields of ["", "auth: { type: none }", 'api_key: ""', 'auth: { type: bearer, token: "" }']) {
+      expect(upstreamHeaders(provider(fields), SSE)).toEqual({ ...BASE, accept: SSE })
+    }
+    expect(upstreamHeaders(provider(""), "application/json")).toEqual({ ...BASE, accept: "application/json" })
+  })
+
+  it("bearer: api_key shorthand and auth.type bearer give the same Authorization", () => {
+    const expected = { ...BASE, accept: SSE, authorization: "Bearer sk-up" }
+    expect(upstreamHeaders(provider("api_key: sk-up"), SSE)).toEqual(expected)
+    expect(upstreamHeaders(provider("auth: { type: bearer, token: sk-up }"), SSE)).toEqual(expected)
+  })
+
+  it("basic: base64 of username:password (UTF-8)", () => {
+    expect(upstreamHeaders(provider("auth: { type: basic, username: user, password: pass }"), SSE).authorization)
+      .toBe("Basic dXNlcjpwYXNz")
+    expect(upstreamHeaders(provider("auth: { type: basic, username: jörg, password: \"p:w\" }"), SSE).authorization)
+      .toBe(`Basic ${Buffer.from("jörg:p:w", "utf8").toString("base64")}`)
+  })
+
+  it("header: the named header (lower-cased) carries the value, no Authorization", () => {
+    const h = upstreamHeaders(provider("auth: { type: header, name: X-Api-Key, value: k-123 }"), SSE)
+    expect(h).toEqual({ ...BASE, accept: SSE, "x-api-key": "k-123" })
+  })
+
+  it("insert sets a header only when absent (the credential and the gateway's headers win)", () => {
+    const h = upstreamHeaders(provider(`api_key: sk-up
+headers:
+  - { op: insert, key: X-Team, value: a }
+  - { op: insert, key: X-Team, value: b }
+  - { op: insert, key: Authorization, value: Bearer other }
+  - { op: insert, key: Accept, value: text/plain }
+  - { op: insert, key: Content-Type, value: text/plain }`), SSE)
+    expect(h).toEqual({ ...BASE, accept: SSE, authorization: "Bearer sk-up", "x-team": "a" })
+  })
+
+  it("replace sets a header whatever was there, including the credential and the gateway's headers", () => {
+    const h = upstreamHeaders(provider(`api_key: sk-up
+headers:
+  - { op: insert, key: X-Team, value: a }
+  - { op: replace, key: x-team, value: b }
+  - { op: replace, key: Authorization, value: Bearer other }
+  - { op: replace, key: Accept-Encoding, value: gzip }`), SSE)
+    expect(h).toEqual({ "content-type": "application/json", "accept-encoding": "gzip", accept: SSE, authorization: "Bearer other", "x-team": "b" })
+  })
+
+  it("remove deletes a header; later operations see the result (order matters)", () => {
+    const h = upstreamHeaders(provider(`auth: { type: header, name: X-Api-Key, value: k }
+headers:
+  - { op: remove, key: Accept-Encoding }
+  - { op: remove, key: X-Api-Key }
+  - { op: insert, key: X-Api-Key, value: k2 }
+  - { op: replace, key: X-A, value: "1" }
+  - { op: remove, key: X-A }
+  - { op: remove, key: X-Never-Set }`), SSE)
+    expect(h).toEqual({ "content-type": "application/json", accept: SSE, "x-api-key": "k2" })
+  })
+
+  it("a headers map means replace for each entry", () => {
+    const h = upstreamHeaders(provider(`api_key: sk-up
+headers: { X-Extra: "1", Authorization: Bearer map }`), SSE)
+    expect(h).toEqual({ ...BASE, accept: SSE, authorization: "Bearer map", "x-extra": "1" })
+  })
+})
+
+describe("upstreamPayload", () => {
+  const encoder = new TextEncoder()
+  const request = (raw: string, upstreamModel: string): ProviderRequest => ({
+    endpoint: "chat",
+    body: JSON.parse(raw) as Record<string, unknown>,
+    rawBody: encoder.encode(raw),
+    upstreamModel,
+    stream: false,
+    requestId: "r"
+  })
+
+  it("reuses the client's raw bytes when the model is unchanged", () => {
+    // Odd spacing and key order survive only if the bytes are reused as they are.
+    const raw = `{ "messages" : [{"role":"user","content":"hi"}],"model":"gpt-4o",  "x_vendor": {"a": 1.0} }`
+    const req = request(raw, "gpt-4o")
+    expect(upstreamPayload(req)).toBe(req.rawBody)
+  })
+
+  it("re-serializes with the upstream model otherwise, keeping every other field", () => {
+    const raw = `{"model":"public","messages":[{"role":"user","content":"hi"}],"stream":true,"x_vendor":{"a":[1,2]}}`
+    const req = request(raw, "upstream-2024")
+    const out = upstreamPayload(req)
+    expect(out).not.toBe(req.rawBody)
+    const text = new TextDecoder().decode(out)
+    expect(JSON.parse(text)).toEqual({ model: "upstream-2024", messages: [{ role: "user", content: "hi" }], stream: true, x_vendor: { a: [1, 2] } })
+    // The model keeps its place.
+    expect(text.startsWith(`{"model":"upstream-2024",`)).toBe(true)
+  })
+
+  it("adds the model when the body had none", () => {
+    const out = upstreamPayload(request(`{"input":"x"}`, "embed-1"))
+    expect(JSON.parse(new TextDecoder().decode(out))).toEqual({ input: "x", model: "embed-1" })
+  })
+})
+
+describe("OpenAIProvider.call", () => {
+  /** A provider over a fake HTTP client that records what would go upstream and answers `answer`. */
+  const withFakeClient = (config: ResolvedProvider, answer: () => Response) => {
+    const sent: Array<HttpClientRequest.HttpClientRequest> = []
+    const client = HttpClient.make((request) =>
+      Effect.sync(() => {
+        sent.push(request)
+        return HttpClientResponse.fromWeb(request, answer())
+      })
+    )
+    const clients = UpstreamClients.of({ get: () => Effect.succeed(client), decodesBodies: true, enforcesConnectTimeout: false })
+    return { sent, provider: make(config).pipe(Effect.provideService(UpstreamClients, clients)) }
+  }
+
+  /** What was sent, less what the HTTP client itself adds (framing, trace propagation). */
+  const CLIENT_ADDED = new Set(["content-length", "b3", "traceparent"])
+  const sentHeaders = (request: HttpClientRequest.HttpClientRequest): Record<string, string> => {
+    const out: Record<string, string> = {}
+    for (const [k, v] of Object.entries(request.headers)) if (!CLIENT_ADDED.has(k)) out[k] = v
+    return out
+  }
+
+  effectIt.effect("sends exactly upstreamHeaders and upstreamPayload (nothing of the client's request headers)", () =>
+    Effect.gen(function*() {
+      const config = provider(`api_key: sk-up
+headers:
+  - { op: insert, key: X-Team, value: a }`)
+      const { sent, provider: makeProvider } = withFakeClient(config, () =>
+        new Response(`{"ok":true}`, { status: 200, headers: { "content-type": "application/json", "x-request-id": "up-1", connection: "keep-alive" } }))
+      const p = yield* makeProvider
+      const raw = `{"model":"m","messages":[]}`
+      const response = yield* p.call({
+        endpoint: "chat",
+        body: JSON.parse(raw) as Record<string, unknown>,
+        rawBody: new TextEncoder().encode(raw),
+        upstreamModel: "m",
+        stream: false,
+        requestId: "r1"
+      })
+      assert.strictEqual(sent.length, 1)
+      const request = sent[0]!
+      assert.strictEqual(request.method, "POST")
+      assert.strictEqual(request.url, "http://127.0.0.1:9001/v1/chat/completions")
+      const headers = sentHeaders(request)
+      assert.deepStrictEqual(headers, upstreamHeaders(config, "application/json"))
+      assert.strictEqual(headers["authorization"], "Bearer sk-up")
+      assert.strictEqual(request.body._tag, "Uint8Array")
+      if (request.body._tag === "Uint8Array") assert.strictEqual(new TextDecoder().decode(request.body.body), raw)
+      assert.strictEqual(response.status, 200)
+      // Hop-by-hop dropped, the upstream request id renamed.
+      assert.strictEqual(response.headers["connection"], undefined)
+      assert.strictEqual(response.headers["x-upstream-request-id"], "up-1")
+      if (response.body._tag === "Stream") return assert.fail("expected a buffered body")
+      assert.strictEqual(new TextDecoder().decode(response.body.bytes), `{"ok":true}`)
+    }))
+
+  effectIt.effect("streams an SSE answer with the SSE accept header", () =>
+    Effect.gen(function*() {
+      const config = provider("auth: { type: none }")
+      const { sent, provider: makeProvider } = withFakeClient(config, () =>
+        new Response("data: [DONE]\n\n", { status: 200, headers: { "content-type": "text/event-stream" } }))
+      const p = yield* makeProvider
+      const response = yield* p.call({ endpoint: "completions", body: { model: "x" }, rawBody: new TextEncoder().encode(`{"model":"x"}`), upstreamModel: "y", stream: true, requestId: "r" })
+      assert.deepStrictEqual(sentHeaders(sent[0]!), upstreamHeaders(config, "text/event-stream"))
+      assert.strictEqual(sent[0]!.url, "http://127.0.0.1:9001/v1/completions")
+      if (response.body._tag !== "Stream") return assert.fail("expected a stream")
+      const out = yield* Stream.runCollect(response.body.stream)
+      assert.strictEqual(out.map((c) => new TextDecoder().decode(c)).join(""), "data: [DONE]\n\n")
+    }))
+})

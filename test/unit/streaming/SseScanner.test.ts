@@ -1,0 +1,139 @@
+import * as fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { makeSseScanner } from "../../../src/streaming/SseScanner.ts"
+
+const encoder = new TextEncoder()
+const bytes = (s: string) => encoder.encode(s)
+
+/** Feeds `chunks` to a fresh scanner and returns every event's data, in order. */
+const scan = (chunks: ReadonlyArray<Uint8Array | string>): Array<string> => {
+  const scanner = makeSseScanner()
+  return chunks.flatMap((c) => [...scanner.push(typeof c === "string" ? bytes(c) : c)])
+}
+
+/** `data` split into pieces at the given (sorted, in-range) byte positions. */
+const splitAt = (data: Uint8Array, cuts: ReadonlyArray<number>): Array<Uint8Array> => {
+  const out: Array<Uint8Array> = []
+  let start = 0
+  for (const cut of cuts) {
+    out.push(data.slice(start, cut))
+    start = cut
+  }
+  out.push(data.slice(start))
+  return out
+}
+
+describe("SseScanner", () => {
+  it("returns the data of each complete event", () => {
+    expect(scan(['data: {"a":1}\n\ndata: [DONE]\n\n'])).toEqual(['{"a":1}', "[DONE]"])
+  })
+
+  it("returns nothing for an incomplete event until its blank line arrives", () => {
+    const scanner = makeSseScanner()
+    expect(scanner.push(bytes("data: one\n"))).toEqual([])
+    expect(scanner.push(bytes("\n"))).toEqual(["one"])
+    expect(scanner.push(bytes("data: two"))).toEqual([])
+    expect(scanner.push(bytes("\n\n"))).toEqual(["two"])
+  })
+
+  it("finds the same events at every single split position", () => {
+    const text = 'data: {"x":"héllo €"}\r\n\r\n: keep-alive\n\nevent: delta\ndata: a\ndata: b\n\rdata:tail\r\r'
+    const expected = ['{"x":"héllo €"}', "a\nb", "tail"]
+    const all = bytes(text)
+    expect(scan([all])).toEqual(expected)
+    for (let i = 0; i <= all.length; i++) expect(scan(splitAt(all, [i]))).toEqual(expected)
+    // Byte by byte.
+    expect(scan(Array.from(all, (b) => Uint8Array.of(b)))).toEqual(expected)
+  })
+
+  it("accepts \\n, \\r\\n and \\r line endings, also mixed", () => {
+    expect(scan(["data: a\n\n"])).toEqual(["a"])
+    expect(scan(["data: a\r\n\r\n"])).toEqual(["a"])
+    expect(scan(["data: a\r\r"])).toEqual(["a"])
+    expect(scan(["data: a\r\ndata: b\rdata: c\n\r\n"])).toEqual(["a\nb\nc"])
+  })
+
+  it("treats \\r\\n split across chunks as one line end (no spurious blank line)", () => {
+    // If the "\n" after a chunk-final "\r" were taken as a second (blank) line, "a" would be
+    // dispatched alone and "b" would become a separate event.
+    expect(scan(["data: a\r", "\ndata: b\r", "\n\r", "\n"])).toEqual(["a\nb"])
+  })
+
+  it("joins multi-line data with \\n", () => {
+    expect(scan(["data: line 1\ndata: line 2\ndata:\ndata: line 4\n\n"])).toEqual(["line 1\nline 2\n\nline 4"])
+  })
+
+  it("ignores comments and fields other than data", () => {
+    expect(scan([": this is a comment\n\n:\n\n"])).toEqual([])
+    expect(scan(["event: message\nid: 42\nretry: 1000\ndata: x\n: note\nfoo: bar\n\n"])).toEqual(["x"])
+    // An event without any data line is skipped.
+    expect(scan(["event: ping\nid: 1\n\ndata: y\n\n"])).toEqual(["y"])
+  })
+
+  it("strips exactly one space after the colon, and none when absent", () => {
+    expect(scan(["data:x\n\ndata:  two spaces\n\n"])).toEqual(["x", " two spaces"])
+  })
+
+  it("ignores fields whose name merely starts with data", () => {
+    expect(scan(["datax: 1\ndata_: 2\ndata: v\n\n"])).toEqual(["v"])
+  })
+
+  it("decodes UTF-8 sequences split across chunks", () => {
+    const text = "data: 𝄞 日本 é\n\n"
+    const all = bytes(text)
+    // The 4-byte clef starts at byte 6: cut inside it at every position.
+    for (const cut of [7, 8, 9]) expect(scan(splitAt(all, [cut]))).toEqual(["𝄞 日本 é"])
+    expect(scan(Array.from(all, (b) => Uint8Array.of(b)))).toEqual(["𝄞 日本 é"])
+  })
+
+  it("keeps state across pushes: a later push returns only the events it completes", () => {
+    const scanner = makeSseScanner()
+    expect(scanner.push(bytes("data: 1\n\ndata: 2"))).toEqual(["1"])
+    expect(scanner.push(bytes("\n\ndata: 3\n\n"))).toEqual(["2", "3"])
+    expect(scanner.push(new Uint8Array())).toEqual([])
+  })
+
+  it("property: any split of a valid SSE text yields the same events", () => {
+    const lineEnd = fc.constantFrom("\n", "\r\n", "\r")
+    // Data values: any well-formed Unicode without line breaks (multi-byte characters included).
+    const value = fc.string({ unit: "grapheme", maxLength: 12 }).filter((s) => !/[\r\n]/.test(s))
+    const extra = fc.constantFrom(": comment", "event: delta", "id: 7", "retry: 10", "")
+    const event = fc.record({
+      lines: fc.array(value, { minLength: 1, maxLength: 3 }),
+      extra,
+      ends: fc.array(lineEnd, { minLength: 6, maxLength: 6 })
+    })
+    fc.assert(
+      fc.property(
+        fc.array(event, { minLength: 1, maxLength: 5 }),
+        fc.array(fc.nat(), { maxLength: 8 }),
+        (events, rawCuts) => {
+          let text = ""
+          // "\r" then "\n" would be one CRLF line end, not two: write "\r\n" for the second one.
+          const end = (e: string) => {
+            text += text.endsWith("\r") && e === "\n" ? "\r\n" : e
+          }
+          for (const e of events) {
+            const endAt = (i: number) => e.ends[i] ?? "\n"
+            if (e.extra !== "") {
+              text += e.extra
+              end(endAt(0))
+            }
+            e.lines.forEach((l, i) => {
+              text += `data: ${l}`
+              end(endAt(i + 1))
+            })
+            end(endAt(5))
+          }
+          const all = bytes(text)
+          const cuts = [...new Set(rawCuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b)
+          // An event whose data is empty is not dispatched.
+          const expected = events.map((e) => e.lines.join("\n")).filter((d) => d !== "")
+          expect(scan(splitAt(all, cuts))).toEqual(expected)
+          expect(scan([all])).toEqual(expected)
+        }
+      ),
+      { numRuns: 500 }
+    )
+  })
+})
