@@ -5,6 +5,7 @@
  */
 import { Cause, Effect, Exit, Layer, References, Scope } from "effect"
 import { HttpEffect } from "effect/http"
+import { webClientGone, withClientGone } from "./http/ClientGone.ts"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import type { FileSystem } from "effect"
 import { boot, type Booted, type BootOptions } from "./Gateway.ts"
@@ -35,7 +36,10 @@ export const startWeb = async (
       : { _tag: "Exit", code: 1, output: `llmgate: failed to start\n${Cause.pretty(exit.cause)}` }
   }
   const booted = exit.value
-  const app = booted.options.debug ? Effect.provideService(booted.app, References.MinimumLogLevel, "Debug") : booted.app
+  const app = withClientGone(
+    booted.options.debug ? Effect.provideService(booted.app, References.MinimumLogLevel, "Debug") : booted.app,
+    webClientGone
+  )
   const handler = HttpEffect.toWebHandler(app)
   return {
     _tag: "Serving",

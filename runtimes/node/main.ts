@@ -6,9 +6,25 @@
 import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { HttpServer } from "effect/http"
-import { createServer } from "node:http"
+import { createServer, IncomingMessage } from "node:http"
 import { boot, withLogLevel } from "../../src/Gateway.ts"
+import { type ObserveClientGone, withClientGone } from "../../src/http/ClientGone.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
+
+/** A client is gone when its socket closes while the request is being handled. */
+const nodeClientGone: ObserveClientGone = (request) => {
+  const source = request.source
+  if (!(source instanceof IncomingMessage)) return undefined
+  const socket = source.socket
+  return (onGone) => {
+    if (socket.destroyed) {
+      onGone()
+      return () => {}
+    }
+    socket.once("close", onGone)
+    return () => socket.off("close", onGone)
+  }
+}
 
 const main = Effect.gen(function*() {
   const booted = yield* boot({
@@ -21,7 +37,7 @@ const main = Effect.gen(function*() {
   const server = yield* Layer.build(
     NodeHttpServer.layer(() => nodeServer, { host, port, gracefulShutdownTimeout: shutdownTimeoutMs })
   )
-  yield* HttpServer.serveEffect(booted.app).pipe(Effect.provide(server))
+  yield* HttpServer.serveEffect(withClientGone(booted.app, nodeClientGone)).pipe(Effect.provide(server))
   // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
   // keep-alive connections as soon as their last response ends (server.close() only closes the
   // ones idle at the moment it is called).

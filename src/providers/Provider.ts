@@ -48,6 +48,8 @@ export interface Provider {
   readonly call: (request: ProviderRequest) => Effect.Effect<ProviderResponse, GatewayError>
   /** Classifies the `data` of one SSE event of this provider's streams. */
   readonly classifyEvent: (data: string) => StreamEventKind
+  /** The `data` of the event that ends a complete stream (`[DONE]`); a stream ending without it was cut off. */
+  readonly streamTerminator: string
 }
 
 /** Upstream path of each endpoint, relative to an OpenAI-compatible base URL. */

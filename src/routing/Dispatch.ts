@@ -151,7 +151,7 @@ export const makeDispatcher = (
         succeed(now)
         return { _tag: "Done", response }
       }
-      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.config.name, scope))
+      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.streamTerminator, provider.config.name, scope))
       const afterHold = yield* Clock.currentTimeMillis
       if (Exit.isFailure(held)) {
         const error = held.cause.reasons.find((r) => r._tag === "Fail")

@@ -10,6 +10,36 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { StreamEventKind } from "../providers/Provider.ts"
 import { makeSseScanner } from "./SseScanner.ts"
 
+const decoder = new TextDecoder()
+
+/**
+ * Fails a stream that ends without its terminator event, so a clean upstream end in mid-answer
+ * reaches the client as a terminal error event, never as a silent truncation. Only the last two
+ * chunks are kept (the terminator may straddle them); nothing is parsed on the way.
+ */
+export const requireTerminator = (
+  stream: Stream.Stream<Uint8Array, GatewayError>,
+  terminator: string,
+  provider: string
+): Stream.Stream<Uint8Array, GatewayError> => {
+  let previous: Uint8Array | undefined
+  let last: Uint8Array | undefined
+  const ending = new RegExp(`data: ?${terminator.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\r\n]*$`)
+  return stream.pipe(
+    Stream.map((chunk) => {
+      previous = last
+      last = chunk
+      return chunk
+    }),
+    Stream.concat(Stream.suspend(() => {
+      const tail = (previous === undefined ? "" : decoder.decode(previous.subarray(-64))) + (last === undefined ? "" : decoder.decode(last.subarray(-64)))
+      return ending.test(tail)
+        ? Stream.empty
+        : Stream.fail(gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" }))
+    }))
+  )
+}
+
 export interface HeldStream {
   /** The whole stream for the client: held bytes first, then the rest as it arrives. */
   readonly stream: Stream.Stream<Uint8Array, GatewayError>
@@ -23,6 +53,7 @@ export interface HeldStream {
 export const holdUntilContent = Effect.fnUntraced(function*(
   upstream: Stream.Stream<Uint8Array, GatewayError>,
   classify: (data: string) => StreamEventKind,
+  terminator: string,
   provider: string,
   scope: Scope.Scope
 ) {
@@ -55,7 +86,11 @@ export const holdUntilContent = Effect.fnUntraced(function*(
     }
     if (content) {
       return {
-        stream: Stream.fromIterable(held).pipe(Stream.concat(Stream.fromPull(Effect.succeed(pull))))
+        stream: requireTerminator(
+          Stream.fromIterable(held).pipe(Stream.concat(Stream.fromPull(Effect.succeed(pull)))),
+          terminator,
+          provider
+        )
       } satisfies HeldStream
     }
   }

@@ -347,17 +347,6 @@ export const useContract = (options: ContractOptions = {}): Contract => {
     cleanupTempDirs()
   })
 
-  const request = async (method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Res> => {
-    const gw = need(gateway, "gateway")
-    const init: RequestInit = { method, headers: headersFor(opts, body !== undefined && typeof body !== "string") }
-    if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body)
-    if (opts.signal) init.signal = opts.signal
-    const r = await fetch(`${gw.baseUrl}${path}`, init)
-    const text = await r.text()
-    bodies.push(text)
-    return { status: r.status, headers: r.headers, text, json: <T>() => parseJson<T>(text, r.status) }
-  }
-
   return {
     runtime,
     get base() {
@@ -373,14 +362,31 @@ export const useContract = (options: ContractOptions = {}): Contract => {
       return need(upstream, "upstream").recorder
     },
     bodies,
+    ...httpClient(() => need(gateway, "gateway").baseUrl, bodies)
+  }
+}
+
+export type HttpClient = Pick<Contract, "request" | "get" | "post" | "postStream" | "noteBody">
+
+/** The request helpers of a contract context, against the gateway at `baseUrl()`; bodies read are kept in `bodies`. */
+export const httpClient = (baseUrl: () => string, bodies: Array<string>): HttpClient => {
+  const request = async (method: string, path: string, body?: unknown, opts: RequestOptions = {}): Promise<Res> => {
+    const init: RequestInit = { method, headers: headersFor(opts, body !== undefined && typeof body !== "string") }
+    if (body !== undefined) init.body = typeof body === "string" ? body : JSON.stringify(body)
+    if (opts.signal) init.signal = opts.signal
+    const r = await fetch(`${baseUrl()}${path}`, init)
+    const text = await r.text()
+    bodies.push(text)
+    return { status: r.status, headers: r.headers, text, json: <T>() => parseJson<T>(text, r.status) }
+  }
+  return {
     request,
     get: (path, opts) => request("GET", path, undefined, opts),
     post: (path, body, opts) => request("POST", path, body, opts),
     postStream: async (path, body, opts = {}) => {
-      const gw = need(gateway, "gateway")
       const init: RequestInit = { method: "POST", headers: headersFor(opts, true), body: JSON.stringify(body) }
       if (opts.signal) init.signal = opts.signal
-      return fetch(`${gw.baseUrl}${path}`, init)
+      return fetch(`${baseUrl()}${path}`, init)
     },
     noteBody: (text) => {
       bodies.push(text)
@@ -392,7 +398,7 @@ export const useContract = (options: ContractOptions = {}): Contract => {
  * Adds the closing test of a suite file: nothing the gateway printed so far, and no body the suite read,
  * contains the master key or a provider api_key.
  */
-export const itLeaksNoSecrets = (ctx: Contract): void => {
+export const itLeaksNoSecrets = (ctx: Pick<Contract, "bodies" | "gateway">): void => {
   it("leaks no secret in any response body or log line so far", () => {
     expect(findLeaks(ctx.bodies.join("\n")), "secrets in response bodies").toEqual([])
     expect(findLeaks(ctx.gateway.stdout()), "secrets in stdout").toEqual([])

@@ -7,7 +7,7 @@ import { Clock, Effect, Random, Stream } from "effect"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { errorBody, type GatewayError } from "../../domain/GatewayError.ts"
 import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
-import { classifyOpenAIEvent } from "../openai/events.ts"
+import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts"
 
 const encoder = new TextEncoder()
@@ -193,5 +193,5 @@ export const make = (config: ResolvedProvider): Provider => {
           return embeddings(request)
       }
     })
-  return { config, call, classifyEvent: classifyOpenAIEvent }
+  return { config, call, classifyEvent: classifyOpenAIEvent, streamTerminator: OPENAI_STREAM_TERMINATOR }
 }

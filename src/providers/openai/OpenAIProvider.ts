@@ -11,7 +11,7 @@ import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import { UpstreamClients } from "../UpstreamClients.ts"
-import { classifyOpenAIEvent } from "./events.ts"
+import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "./events.ts"
 
 const encoder = new TextEncoder()
 
@@ -110,5 +110,5 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
       })
     )
   }
-  return { config, call, classifyEvent: classifyOpenAIEvent } satisfies Provider
+  return { config, call, classifyEvent: classifyOpenAIEvent, streamTerminator: OPENAI_STREAM_TERMINATOR } satisfies Provider
 })

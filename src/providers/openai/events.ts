@@ -24,8 +24,11 @@ const choiceHasContent = (choice: unknown): boolean => {
     nonEmpty(d["audio"])
 }
 
+/** The data of the event that ends every complete OpenAI stream. */
+export const OPENAI_STREAM_TERMINATOR = "[DONE]"
+
 export const classifyOpenAIEvent = (data: string): StreamEventKind => {
-  if (data === "[DONE]") return "content"
+  if (data === OPENAI_STREAM_TERMINATOR) return "content"
   let value: unknown
   try {
     value = JSON.parse(data)

@@ -11,6 +11,8 @@ export interface RecordedRequest {
   readonly body: unknown
   readonly rawBody: string
   readonly receivedAt: number
+  /** Which fake upstream received it, when several share one recorder (the routing suites). */
+  readonly upstream?: string
 }
 
 export interface StreamRecord {

@@ -52,6 +52,7 @@ const writeWebResponse = async (response: Response, res: ServerResponse, signal:
     reader.cancel().catch(() => {})
   }
   signal.addEventListener("abort", onAbort, { once: true })
+  let errored = false
   try {
     for (;;) {
       const { done, value } = await reader.read()
@@ -60,15 +61,29 @@ const writeWebResponse = async (response: Response, res: ServerResponse, signal:
       res.write(value)
     }
   } catch {
-    // reader cancelled / stream errored: fall through to end or destroy
+    // The handler errored its body stream (`controller.error`): the upstream "dies" mid-response, so
+    // the connection is reset instead of ending the chunked body cleanly.
+    errored = !signal.aborted
   } finally {
     signal.removeEventListener("abort", onAbort)
   }
-  if (!res.destroyed) res.end()
+  if (res.destroyed) return
+  if (errored) res.destroy()
+  else res.end()
 }
 
-export const startUpstream = async (handlers?: (recorder: Recorder) => Array<RequestHandler>): Promise<Upstream> => {
-  const recorder = new Recorder()
+export interface UpstreamOptions {
+  /** Record into this recorder (several upstreams may share one) instead of a fresh one. */
+  readonly recorder?: Recorder
+  /** Listen on this port (e.g. to restart a killed upstream where the gateway expects it); default: any free port. */
+  readonly port?: number
+}
+
+export const startUpstream = async (
+  handlers?: (recorder: Recorder) => Array<RequestHandler>,
+  options: UpstreamOptions = {}
+): Promise<Upstream> => {
+  const recorder = options.recorder ?? new Recorder()
   const list = (handlers ?? makeHandlers)(recorder)
   const sockets = new Set<Socket>()
   let origin = "http://127.0.0.1"
@@ -102,7 +117,7 @@ export const startUpstream = async (handlers?: (recorder: Recorder) => Array<Req
   })
   await new Promise<void>((ok, ko) => {
     server.once("error", ko)
-    server.listen(0, "127.0.0.1", () => ok())
+    server.listen(options.port ?? 0, "127.0.0.1", () => ok())
   })
   const port = (server.address() as AddressInfo).port
   origin = `http://127.0.0.1:${port}`

@@ -5,7 +5,7 @@ import type { ResolvedConfig } from "../../../src/config/Config.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { gatewayError, type GatewayError } from "../../../src/domain/GatewayError.ts"
 import { providerResponse } from "../../../src/http/respond.ts"
-import { classifyOpenAIEvent } from "../../../src/providers/openai/events.ts"
+import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../../../src/providers/openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 import type { BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
 import { backoffMs, type DispatchOutcome, makeDispatcher, parseRetryAfter, RETRYABLE_STATUS } from "../../../src/routing/Dispatch.ts"
@@ -88,7 +88,8 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "") =>
           counts.set(p.name, n)
           return script(request, n)
         }),
-      classifyEvent: classifyOpenAIEvent
+      classifyEvent: classifyOpenAIEvent,
+      streamTerminator: OPENAI_STREAM_TERMINATOR
     })
   }
   const router = makeRouter(config, providers, () => 0)

@@ -17,7 +17,7 @@ const providersOf = (c: ResolvedConfig, only?: ReadonlyArray<string>): ReadonlyM
   new Map(
     [...c.providers.values()]
       .filter((p) => only === undefined || only.includes(p.name))
-      .map((p): [string, Provider] => [p.name, { config: p, call: () => Effect.die("not called"), classifyEvent: classifyOpenAIEvent }])
+      .map((p): [string, Provider] => [p.name, { config: p, call: () => Effect.die("not called"), classifyEvent: classifyOpenAIEvent, streamTerminator: "[DONE]" }])
   )
 
 const router = (models: string, routes = "", only?: ReadonlyArray<string>): Router => {

@@ -46,7 +46,7 @@ const hold = (stream: Stream.Stream<Uint8Array, GatewayError>) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const exit = yield* Effect.exit(holdUntilContent(stream, classifyOpenAIEvent, "p", scope))
+    const exit = yield* Effect.exit(holdUntilContent(stream, classifyOpenAIEvent, "[DONE]", "p", scope))
     return { exit, scope }
   })
 
@@ -100,10 +100,25 @@ describe("holdUntilContent", () => {
     Effect.gen(function*() {
       // One upstream pull delivering three chunks at once; the garbage after the content is not
       // the hold-back's business any more and is relayed as it is.
-      const batch = Stream.make(bytes(ROLE), bytes(HELLO), bytes("data: garbage\n\n"))
+      const batch = Stream.make(bytes(ROLE), bytes(HELLO), bytes("data: garbage\n\n"), bytes("data: [DONE]\n\n"))
       const { exit } = yield* hold(batch)
       if (Exit.isFailure(exit)) return assert.fail("expected content")
-      assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + HELLO + "data: garbage\n\n")
+      assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + HELLO + "data: garbage\n\ndata: [DONE]\n\n")
+    }))
+
+  it.effect("a stream that ends after content without its end event fails: it was cut off", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* hold(Stream.make(bytes(ROLE), bytes(HELLO)))
+      if (Exit.isFailure(exit)) return assert.fail("expected content")
+      const rest = yield* Effect.exit(Stream.runCollect(exit.value.stream))
+      assert.deepStrictEqual(failureOf(rest).reason, { _tag: "UpstreamProtocol", provider: "p", message: "the stream ended before its end event" })
+    }))
+
+  it.effect("the end event may straddle chunks and use CRLF", () =>
+    Effect.gen(function*() {
+      const { exit } = yield* hold(Stream.make(bytes(ROLE), bytes(HELLO), bytes("data: [DO"), bytes("NE]\r\n\r\n")))
+      if (Exit.isFailure(exit)) return assert.fail("expected content")
+      assert.isTrue(text(yield* Stream.runCollect(exit.value.stream)).endsWith("data: [DONE]\r\n\r\n"))
     }))
 
   it.effect("fails with an UpstreamProtocol error on an invalid event before content", () =>

@@ -1,0 +1,42 @@
+/**
+ * Cancelling a request's handling when its client goes away before the response starts: while it
+ * waits for a concurrency permit, a backoff or a provider. Effect 4.1's server adapters run the
+ * handler in an uninterruptible region, so a disconnect would otherwise only be noticed when the
+ * response is written, after the work (and the upstream call) was done. Each runtime says how to
+ * observe a disconnect; once the response is returned, a streamed body is cancelled by the server
+ * through the stream itself.
+ */
+import { Effect } from "effect"
+import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+
+/** Subscribes `onGone` to the client's disconnect; returns the unsubscribe. Undefined: not observable. */
+export type ObserveClientGone = (request: HttpServerRequest.HttpServerRequest) => ((onGone: () => void) => () => void) | undefined
+
+export const withClientGone = <E>(
+  app: Effect.Effect<HttpServerResponse.HttpServerResponse, E, HttpServerRequest.HttpServerRequest>,
+  observe: ObserveClientGone
+): Effect.Effect<HttpServerResponse.HttpServerResponse, E, HttpServerRequest.HttpServerRequest> =>
+  Effect.flatMap(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
+    const subscribe = observe(request)
+    if (subscribe === undefined) return app
+    const gone = Effect.callback<never>((resume) => {
+      const unsubscribe = subscribe(() => resume(Effect.interrupt))
+      return Effect.sync(unsubscribe)
+    })
+    return Effect.raceFirst(app, gone)
+  })
+
+/** Web runtimes (Bun, Deno): the request's AbortSignal. */
+export const webClientGone: ObserveClientGone = (request) => {
+  const source = request.source
+  if (!(source instanceof Request)) return undefined
+  const signal = source.signal
+  return (onGone) => {
+    if (signal.aborted) {
+      onGone()
+      return () => {}
+    }
+    signal.addEventListener("abort", onGone, { once: true })
+    return () => signal.removeEventListener("abort", onGone)
+  }
+}
