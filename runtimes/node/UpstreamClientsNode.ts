@@ -4,14 +4,21 @@
  * `timeout.request` and `timeout.idle` itself, on every runtime alike.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Layer, Scope } from "effect"
+import { Effect, Exit, Fiber, Layer, Scope } from "effect"
 import type { HttpClient } from "effect/http"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
 export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
   UpstreamClients,
   Effect.gen(function*() {
-    const scope = yield* Effect.scope
+    // The pools live in a scope of their own, closed at shutdown with a bound: destroying an undici
+    // agent can wait on a socket whose response body a client abandoned.
+    const scope = yield* Scope.make()
+    yield* Effect.addFinalizer(() =>
+      Effect.forkDetach(Scope.close(scope, Exit.void)).pipe(
+        Effect.flatMap((closing) => Fiber.await(closing).pipe(Effect.timeoutOption(1_000))),
+        Effect.asVoid
+      ))
     const clients = new Map<string, HttpClient.HttpClient>()
     const get = Effect.fnUntraced(function*(options: { readonly provider: string; readonly connectTimeoutMs: number }) {
       const key = `${options.provider}\u0000${options.connectTimeoutMs}`

@@ -6,7 +6,7 @@
 import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { HttpServer } from "effect/http"
-import { createServer, IncomingMessage } from "node:http"
+import { createServer, IncomingMessage, type ServerResponse } from "node:http"
 import { boot, withLogLevel } from "../../src/Gateway.ts"
 import { type ObserveClientGone, withClientGone } from "../../src/http/ClientGone.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
@@ -34,18 +34,28 @@ const main = Effect.gen(function*() {
   })
   const { host, port, shutdownTimeoutMs } = booted.config.server
   const nodeServer = createServer({ keepAliveTimeout: 65_000 })
+  // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
+  let inProgress = 0
+  nodeServer.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+    inProgress++
+    response.once("close", () => inProgress--)
+  })
   const server = yield* Layer.build(
     NodeHttpServer.layer(() => nodeServer, { host, port, gracefulShutdownTimeout: shutdownTimeoutMs })
   )
   yield* HttpServer.serveEffect(withClientGone(booted.app, nodeClientGone)).pipe(Effect.provide(server))
   // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
-  // keep-alive connections as soon as their last response ends (server.close() only closes the
-  // ones idle at the moment it is called).
+  // keep-alive connections as their responses end, and every connection once no response is in
+  // progress (server.close() alone waits for clients to drop keep-alive connections; one that
+  // stopped reading a finished stream may never do so).
   yield* Effect.addFinalizer(() =>
     Effect.gen(function*() {
       yield* booted.state.startDraining
       yield* Effect.logInfo("shutting down: draining in-flight requests")
-      const sweep = setInterval(() => nodeServer.closeIdleConnections(), 50)
+      const sweep = setInterval(() => {
+        if (inProgress === 0) nodeServer.closeAllConnections()
+        else nodeServer.closeIdleConnections()
+      }, 50)
       nodeServer.once("close", () => clearInterval(sweep))
       sweep.unref()
     })
@@ -69,6 +79,11 @@ const main = Effect.gen(function*() {
 )
 
 // A signal interrupts the main fiber: that is a clean shutdown, exit 0 (the default says 130).
+// Once every finalizer has run, exit: an idle upstream keep-alive socket must not keep us alive.
 NodeRuntime.runMain(main, {
-  teardown: (exit, onExit) => onExit(Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
+  teardown: (exit, onExit) => {
+    const code = Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1
+    onExit(code)
+    process.exit(code)
+  }
 })
