@@ -1,13 +1,14 @@
 /**
- * The composition root of the core. `boot` turns argv and the environment into a running app:
- * CLI options, config (file or embedded default), master key, state, and the HTTP app. It needs
+ * The composition root of the core. `prepare` turns argv and the environment into a validated start
+ * (CLI options, config from a file or the embedded default, master key, worker layout); `boot`
+ * builds the state and the HTTP app from it. It needs
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
  */
 import { Effect, FileSystem, Layer, References, Redacted, Result, Schema, type Scope } from "effect"
 import type { HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
-import { parseArgs, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
+import { parseArgs, parseWorkers, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import { ConfigError } from "./config/ConfigError.ts"
 import { defaultConfigText } from "./config/defaultConfig.ts"
@@ -36,8 +37,12 @@ export interface Booted {
   readonly options: CliOptions
   /** Set when no master key was configured and one was generated for this run. */
   readonly generatedKey: string | undefined
-  /** The lines printed once the server listens. */
+  /** Set in a worker started by the supervisor. */
+  readonly worker: WorkerIdentity | undefined
+  /** The lines printed once the server listens (a short line in workers other than the first). */
   readonly banner: (port: number) => string
+  /** Re-reads the config and swaps it in (SIGHUP); fails, keeping the running config, when it is invalid. */
+  readonly reload: Effect.Effect<void, ConfigError, FileSystem.FileSystem | UpstreamClients>
 }
 
 const generateKey = (): string => {
@@ -61,7 +66,39 @@ const loadConfig = Effect.fnUntraced(function*(options: CliOptions, env: Env) {
   })
 })
 
-export const boot = Effect.fnUntraced(function*(options: BootOptions) {
+/** This process's place among the workers, when the supervisor started it as one of several. */
+export interface WorkerIdentity {
+  readonly id: number
+  readonly count: number
+}
+
+/** Startup decided before anything is built: options, the validated config, the worker layout. */
+export interface Prepared {
+  readonly options: BootOptions
+  readonly cli: CliOptions
+  readonly config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }
+  /** Set when no master key was configured and one was generated for this run. */
+  readonly generatedKey: string | undefined
+  /** How many worker processes serve the port (1: this process serves alone). */
+  readonly workers: number
+  /** Set in a worker started by the supervisor. */
+  readonly worker: WorkerIdentity | undefined
+}
+
+/** Env variables the supervisor sets for its workers. */
+export const WORKER_ENV = { id: "LLMGATE_WORKER_ID", count: "LLMGATE_WORKER_COUNT", key: "LLMGATE_GENERATED_KEY" } as const
+
+/** The supervisor starts workers instead of serving: more than one worker and not a worker itself. */
+export const isSupervisor = (prepared: Prepared): boolean => prepared.workers > 1 && prepared.worker === undefined
+
+const applyOverrides = (loaded: ResolvedConfig, cli: CliOptions, env: Env) => {
+  const host = cli.host ?? (env["LLMGATE_HOST"] || loaded.server.host)
+  const envPort = env["LLMGATE_PORT"]
+  const port = cli.port ?? (envPort ? Number(envPort) : loaded.server.port)
+  return { host, port, envPort }
+}
+
+export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
   const cli = yield* Result.match(parseArgs(options.argv), {
     onSuccess: Effect.succeed,
     onFailure: (e: UsageError) => Effect.fail(new StartupExit({ code: 2, output: `llmgate: ${e.message}\n\n${USAGE}` }))
@@ -72,26 +109,47 @@ export const boot = Effect.fnUntraced(function*(options: BootOptions) {
   const loaded = yield* loadConfig(cli, options.env).pipe(
     Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: invalid config (${e.source}):\n${e.message}` }))
   )
-  const host = cli.host ?? (options.env["LLMGATE_HOST"] || loaded.server.host)
-  const envPort = options.env["LLMGATE_PORT"]
-  const port = cli.port ?? (envPort ? Number(envPort) : loaded.server.port)
+  const { host, port, envPort } = applyOverrides(loaded, cli, options.env)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     return yield* new StartupExit({ code: 2, output: `llmgate: LLMGATE_PORT: expected a port number, got "${envPort}"` })
   }
-  const generatedKey = loaded.masterKey === undefined ? generateKey() : undefined
+
+  const workerId = options.env[WORKER_ENV.id]
+  const worker: WorkerIdentity | undefined = workerId === undefined || workerId === ""
+    ? undefined
+    : { id: Number(workerId), count: Number(options.env[WORKER_ENV.count] ?? "1") }
+  const envWorkers = options.env["LLMGATE_WORKERS"]
+  const requested = cli.workers ?? (envWorkers ? parseWorkers(envWorkers) : "auto")
+  if (requested === undefined) {
+    return yield* new StartupExit({ code: 2, output: `llmgate: LLMGATE_WORKERS: expected "auto" or a number from 1 to 256, got "${envWorkers}"` })
+  }
+  // Workers share one port, so the port must be fixed: with port 0 the process serves alone.
+  const workers = worker?.count ?? (port === 0 ? 1 : requested === "auto" ? Math.max(1, navigator.hardwareConcurrency || 1) : requested)
+
+  const inherited = options.env[WORKER_ENV.key]
+  const generatedKey = loaded.masterKey !== undefined ? undefined : inherited !== undefined && inherited !== "" ? inherited : generateKey()
   const config = {
     ...loaded,
     server: { ...loaded.server, host, port },
     masterKey: loaded.masterKey ?? Redacted.make(generatedKey ?? "")
   }
+  return { options, cli, config, generatedKey, workers, worker } satisfies Prepared
+})
 
+/** Builds the gateway for a prepared start: state, app, banner, and config reload. */
+export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
+  const { options, cli, config, generatedKey, worker } = prepared
+  const { host } = config.server
   const context = yield* Layer.build(
-    Layer.mergeAll(GatewayState.layer(config), Layer.succeed(RuntimeInfo, RuntimeInfo.of(options.runtime)))
+    Layer.mergeAll(GatewayState.layer(config), Layer.succeed(RuntimeInfo, RuntimeInfo.of({ ...options.runtime, worker })))
   )
   const app = yield* Effect.provide(makeApp, context)
   const state = yield* Effect.provide(Effect.service(GatewayState), context)
 
   const banner = (actualPort: number): string => {
+    if (worker !== undefined && worker.id > 0) {
+      return `llmgate worker ${worker.id + 1}/${worker.count} listening on http://${host.includes(":") ? `[${host}]` : host}:${actualPort}`
+    }
     const shown = host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host.includes(":") ? `[${host}]` : host
     const base = `http://${shown}:${actualPort}`
     const key = generatedKey ?? "$LLMGATE_MASTER_KEY"
@@ -102,13 +160,21 @@ export const boot = Effect.fnUntraced(function*(options: BootOptions) {
       `  OpenAI base URL: ${base}/v1`,
       `  API reference:   ${base}/docs   (spec: ${base}/openapi.json)`,
       `  models:          ${config.modelNames.join(", ")}`,
+      ...(worker === undefined ? [] : [`  workers:         ${worker.count} (sharing the port)`]),
       ...(generatedKey === undefined ? [] : [`  master key (generated for this run, shown once): ${generatedKey}`]),
       `  try:`,
       `    curl ${base}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
       `      -d '{"model":"${firstChat}","messages":[{"role":"user","content":"Hello!"}]}'`
     ].join("\n")
   }
-  return { app, config, state, options: cli, generatedKey, banner } satisfies Booted
+  /** Re-reads the config source (file or embedded default) and swaps it in; the running config stays on failure. */
+  const reload = loadConfig(cli, options.env).pipe(
+    Effect.flatMap((next) => {
+      const { host: nextHost, port: nextPort } = applyOverrides(next, cli, options.env)
+      return state.swap({ ...next, server: { ...next.server, host: nextHost, port: nextPort }, masterKey: next.masterKey ?? config.masterKey })
+    })
+  )
+  return { app, config, state, options: cli, generatedKey, worker, banner, reload } satisfies Booted
 })
 
 /** Log level from `--debug`. */

@@ -89,4 +89,6 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
 export class RuntimeInfo extends Context.Service<RuntimeInfo, {
   readonly name: "node" | "bun" | "deno"
   readonly version: string
+  /** This process's place among the workers sharing the port; undefined when it serves alone. */
+  readonly worker: { readonly id: number; readonly count: number } | undefined
 }>()("llmgate/RuntimeInfo") {}

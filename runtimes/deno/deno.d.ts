@@ -4,7 +4,8 @@ declare namespace Deno {
   const args: ReadonlyArray<string>
   const version: { readonly deno: string }
   const env: { toObject(): Record<string, string> }
-  function addSignalListener(signal: "SIGTERM" | "SIGINT", handler: () => void): void
+  function addSignalListener(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void
+  function execPath(): string
   function exit(code?: number): never
   interface HttpServer {
     readonly finished: Promise<void>
@@ -14,6 +15,7 @@ declare namespace Deno {
     options: {
       readonly hostname?: string
       readonly port?: number
+      readonly reusePort?: boolean
       readonly onListen?: (addr: { readonly hostname: string; readonly port: number }) => void
     },
     handler: (request: Request) => Response | Promise<Response>

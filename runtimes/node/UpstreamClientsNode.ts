@@ -4,9 +4,12 @@
  * `timeout.request` and `timeout.idle` itself, on every runtime alike.
  */
 import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Exit, Fiber, Layer, Scope } from "effect"
+import { Effect, Exit, Fiber, type FileSystem, Layer, Scope } from "effect"
 import type { HttpClient } from "effect/http"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+
+/** What a reload needs from the Node platform. */
+export type Services = UpstreamClients | FileSystem.FileSystem
 
 export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
   UpstreamClients,

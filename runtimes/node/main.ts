@@ -1,14 +1,16 @@
 #!/usr/bin/env node
 /**
  * Node entry: serves the core with @effect/platform-node's HttpServer (an undici keep-alive pool
- * per provider for upstream calls). Run with `npm start -- [--config PATH] [--port N]`.
+ * per provider for upstream calls). With more than one worker this process supervises workers that
+ * share the port (SO_REUSEPORT). Run with `npm start -- [--config PATH] [--port N] [--workers N]`.
  */
 import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { Cause, Effect, Exit, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { createServer, IncomingMessage, type ServerResponse } from "node:http"
-import { boot, withLogLevel } from "../../src/Gateway.ts"
+import { boot, isSupervisor, prepare, type Prepared, WORKER_ENV, withLogLevel } from "../../src/Gateway.ts"
 import { type ObserveClientGone, withClientGone } from "../../src/http/ClientGone.ts"
+import { supervise } from "../common/Supervisor.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
 
 /** A client is gone when its socket closes while the request is being handled. */
@@ -26,61 +28,85 @@ const nodeClientGone: ObserveClientGone = (request) => {
   }
 }
 
-const main = Effect.gen(function*() {
-  const booted = yield* boot({
-    argv: process.argv.slice(2),
-    env: process.env,
-    runtime: { name: "node", version: process.versions.node }
-  })
-  const { host, port, shutdownTimeoutMs } = booted.config.server
-  const nodeServer = createServer({ keepAliveTimeout: 65_000 })
-  // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
-  let inProgress = 0
-  nodeServer.on("request", (_request: IncomingMessage, response: ServerResponse) => {
-    inProgress++
-    response.once("close", () => inProgress--)
-  })
-  const server = yield* Layer.build(
-    NodeHttpServer.layer(() => nodeServer, { host, port, gracefulShutdownTimeout: shutdownTimeoutMs })
-  )
-  yield* HttpServer.serveEffect(withClientGone(booted.app, nodeClientGone)).pipe(Effect.provide(server))
-  // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
-  // keep-alive connections as their responses end, and every connection once no response is in
-  // progress (server.close() alone waits for clients to drop keep-alive connections; one that
-  // stopped reading a finished stream may never do so).
-  yield* Effect.addFinalizer(() =>
-    Effect.gen(function*() {
-      yield* booted.state.startDraining
-      yield* Effect.logInfo("shutting down: draining in-flight requests")
-      const sweep = setInterval(() => {
-        if (inProgress === 0) nodeServer.closeAllConnections()
-        else nodeServer.closeIdleConnections()
-      }, 50)
-      nodeServer.once("close", () => clearInterval(sweep))
-      sweep.unref()
+const serve = (prepared: Prepared) =>
+  Effect.gen(function*() {
+    const booted = yield* boot(prepared)
+    const { host, port, shutdownTimeoutMs } = booted.config.server
+    const nodeServer = createServer({ keepAliveTimeout: 65_000 })
+    // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
+    let inProgress = 0
+    nodeServer.on("request", (_request: IncomingMessage, response: ServerResponse) => {
+      inProgress++
+      response.once("close", () => inProgress--)
     })
+    const server = yield* Layer.build(
+      NodeHttpServer.layer(() => nodeServer, {
+        host,
+        port,
+        reusePort: prepared.worker !== undefined,
+        gracefulShutdownTimeout: shutdownTimeoutMs
+      })
+    )
+    yield* HttpServer.serveEffect(withClientGone(booted.app, nodeClientGone)).pipe(Effect.provide(server))
+    // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
+    // keep-alive connections as their responses end, and every connection once no response is in
+    // progress (server.close() alone waits for clients to drop keep-alive connections; one that
+    // stopped reading a finished stream may never do so).
+    yield* Effect.addFinalizer(() =>
+      Effect.gen(function*() {
+        yield* booted.state.startDraining
+        yield* Effect.logInfo("shutting down: draining in-flight requests")
+        const sweep = setInterval(() => {
+          if (inProgress === 0) nodeServer.closeAllConnections()
+          else nodeServer.closeIdleConnections()
+        }, 50)
+        nodeServer.once("close", () => clearInterval(sweep))
+        sweep.unref()
+      })
+    )
+    // SIGHUP: re-read the config file; an invalid one is logged and the running config stays.
+    const context = yield* Effect.context<UpstreamClientsNode.Services>()
+    const onHangup = () =>
+      Effect.runFork(booted.reload.pipe(
+        Effect.andThen(Effect.logInfo("config reloaded")),
+        Effect.catch((e) => Effect.logWarning(`config reload rejected, keeping the running config:\n${e.message}`)),
+        Effect.provide(context)
+      ))
+    process.on("SIGHUP", onHangup)
+    yield* Effect.addFinalizer(() => Effect.sync(() => process.off("SIGHUP", onHangup)))
+    const address = yield* HttpServer.HttpServer.pipe(Effect.provide(server), Effect.map((s) => s.address))
+    console.log(booted.banner("port" in address ? address.port : port))
+    return yield* Effect.never
+  }).pipe(
+    Effect.scoped,
+    Effect.provide([NodeFileSystem.layer, UpstreamClientsNode.layer, withLogLevel(prepared.cli.debug)])
   )
-  const address = yield* HttpServer.HttpServer.pipe(Effect.provide(server), Effect.map((s) => s.address))
-  console.log(booted.banner("port" in address ? address.port : port))
-  return yield* Effect.never
-}).pipe(
-  Effect.scoped,
-  Effect.catchTag("StartupExit", (exit) =>
-    Effect.sync(() => {
-      ;(exit.code === 0 ? process.stdout : process.stderr).write(exit.output + "\n")
-      process.exit(exit.code)
-    })
-  ),
-  Effect.provide([
-    NodeFileSystem.layer,
-    UpstreamClientsNode.layer,
-    withLogLevel(process.argv.includes("--debug"))
-  ])
+
+const started = await Effect.runPromiseExit(
+  prepare({ argv: process.argv.slice(2), env: process.env, runtime: { name: "node", version: process.versions.node } })
+    .pipe(Effect.provide(NodeFileSystem.layer))
 )
+if (Exit.isFailure(started)) {
+  const failure = started.cause.reasons.find(Cause.isFailReason)
+  const [code, output] = failure !== undefined ? [failure.error.code, failure.error.output] : [1, Cause.pretty(started.cause)]
+  ;(code === 0 ? process.stdout : process.stderr).write(output + "\n")
+  process.exit(code)
+}
+const prepared = started.value
+if (isSupervisor(prepared)) {
+  process.exit(await supervise({
+    command: process.execPath,
+    args: [...process.execArgv, process.argv[1] ?? "runtimes/node/main.ts"],
+    argv: process.argv.slice(2),
+    workers: prepared.workers,
+    env: prepared.generatedKey === undefined ? {} : { [WORKER_ENV.key]: prepared.generatedKey },
+    shutdownTimeoutMs: prepared.config.server.shutdownTimeoutMs
+  }))
+}
 
 // A signal interrupts the main fiber: that is a clean shutdown, exit 0 (the default says 130).
 // Once every finalizer has run, exit: an idle upstream keep-alive socket must not keep us alive.
-NodeRuntime.runMain(main, {
+NodeRuntime.runMain(serve(prepared), {
   teardown: (exit, onExit) => {
     const code = Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1
     onExit(code)

@@ -113,6 +113,10 @@ export const HealthResponse = Schema.Struct({
     name: Schema.Literals(["node", "bun", "deno"]),
     version: Schema.String
   }),
-  models: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+  models: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+  worker: Schema.optionalKey(Schema.Struct({
+    id: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+    count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+  }))
 })
 export type HealthResponse = typeof HealthResponse.Type

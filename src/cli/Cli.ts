@@ -9,6 +9,8 @@ export interface CliOptions {
   readonly config: string | undefined
   readonly host: string | undefined
   readonly port: number | undefined
+  /** Worker processes: a count, or "auto" (one per CPU). */
+  readonly workers: number | "auto" | undefined
   readonly debug: boolean
   readonly help: boolean
   readonly version: boolean
@@ -22,11 +24,20 @@ Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
   --host HOST     listen address (overrides server.host; env LLMGATE_HOST)
   --port PORT     listen port (overrides server.port; env LLMGATE_PORT)
+  --workers N     worker processes sharing the port: a number or "auto" (one per CPU, the default;
+                  env LLMGATE_WORKERS)
   --debug         log every request and debug details
   --version       print the version and exit
   --help          print this help and exit`
 
-const WITH_VALUE = new Set(["--config", "--host", "--port"])
+const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers"])
+
+/** `auto` or a whole number from 1 to 256; undefined when invalid. */
+export const parseWorkers = (value: string): number | "auto" | undefined => {
+  if (value === "auto") return "auto"
+  const n = Number(value)
+  return Number.isInteger(n) && n >= 1 && n <= 256 ? n : undefined
+}
 
 export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions, UsageError> => {
   const values: Record<string, string> = {}
@@ -53,5 +64,12 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
       return Result.fail(new UsageError({ message: `--port: expected a port number from 0 to 65535, got "${values["--port"]}"` }))
     }
   }
-  return Result.succeed({ config: values["--config"], host: values["--host"], port, debug, help, version })
+  let workers: number | "auto" | undefined
+  if (values["--workers"] !== undefined) {
+    workers = parseWorkers(values["--workers"])
+    if (workers === undefined) {
+      return Result.fail(new UsageError({ message: `--workers: expected "auto" or a number from 1 to 256, got "${values["--workers"]}"` }))
+    }
+  }
+  return Result.succeed({ config: values["--config"], host: values["--host"], port, workers, debug, help, version })
 }

@@ -537,6 +537,14 @@ export interface components {
             };
             /** @description How many public models are configured. */
             models: number;
+            /**
+             * @description Which of the worker processes sharing the port answered (`id` from 0), and how many there
+             *     are. A process serving alone is `{"id": 0, "count": 1}`.
+             */
+            worker?: {
+                id: number;
+                count: number;
+            };
         };
         HealthDetailed: {
             /** @constant */

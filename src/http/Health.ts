@@ -60,7 +60,8 @@ export const makeHealthHandlers = Effect.gen(function*() {
         status: "ok",
         version: VERSION,
         runtime: { name: runtime.name, version: runtime.version },
-        models: state.current().config.modelNames.length
+        models: state.current().config.modelNames.length,
+        worker: runtime.worker === undefined ? { id: 0, count: 1 } : runtime.worker
       })
   }
 })

@@ -26,6 +26,7 @@ export const runtimeCommand = (runtime: Runtime, args: ReadonlyArray<string>): [
         "--allow-net",
         "--allow-env",
         "--allow-read",
+        "--allow-run",
         join(ROOT, "runtimes/deno/main.ts"),
         ...args
       ]]
@@ -121,7 +122,8 @@ export const spawnGateway = (opts: LaunchOptions): GatewayProcess => {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
   // never let a developer's environment pick the config
   delete env.LLMGATE_CONFIG
-  Object.assign(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1" }, opts.env ?? {})
+  // One process unless a test asks for workers: suites that count per-process state need that.
+  Object.assign(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", LLMGATE_WORKERS: "1" }, opts.env ?? {})
   if (opts.configViaEnv) env.LLMGATE_CONFIG = configPath
   const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
   track(child)

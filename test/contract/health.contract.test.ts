@@ -36,7 +36,8 @@ describe(`[${runtime}] health and docs`, () => {
       status: "ok",
       version: expect.any(String),
       runtime: { name: runtime, version: expect.any(String) },
-      models: MODEL_NAMES.length
+      models: MODEL_NAMES.length,
+      worker: { id: 0, count: 1 }
     })
     expect(h.version.length).toBeGreaterThan(0)
     // the version of the runtime binary actually running it (Bun/Deno must not report Node's compat version)

@@ -15,14 +15,17 @@ const fails = (argv: ReadonlyArray<string>) => {
 
 describe("parseArgs", () => {
   it("reads flags in both spellings", () => {
-    expect(ok(["--config", "a.yaml", "--port=4100", "--host", "0.0.0.0", "--debug"]))
-      .toEqual({ config: "a.yaml", host: "0.0.0.0", port: 4100, debug: true, help: false, version: false })
-    expect(ok([])).toEqual({ config: undefined, host: undefined, port: undefined, debug: false, help: false, version: false })
+    expect(ok(["--config", "a.yaml", "--port=4100", "--host", "0.0.0.0", "--debug", "--workers", "3"]))
+      .toEqual({ config: "a.yaml", host: "0.0.0.0", port: 4100, workers: 3, debug: true, help: false, version: false })
+    expect(ok([])).toEqual({ config: undefined, host: undefined, port: undefined, workers: undefined, debug: false, help: false, version: false })
+    expect(ok(["--workers=auto"]).workers).toBe("auto")
   })
   it("rejects unknown arguments, missing values and bad ports", () => {
     expect(fails(["--cfg", "x"])).toBe('unknown argument "--cfg"')
     expect(fails(["--config"])).toBe("--config needs a value")
     expect(fails(["--port", "http"])).toMatch(/^--port: expected a port number/)
     expect(fails(["--port", "70000"])).toMatch(/^--port: expected a port number/)
+    expect(fails(["--workers", "0"])).toMatch(/^--workers: expected "auto" or a number/)
+    expect(fails(["--workers", "many"])).toMatch(/^--workers: expected "auto" or a number/)
   })
 })

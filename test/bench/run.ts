@@ -1,0 +1,769 @@
+/**
+ * `npm run bench` (`-- --quick` for a one-minute smoke run): llmgate on Node, Bun and Deno side by
+ * side with the fake upstream hit directly and a bare pass-through proxy on each runtime (the floor).
+ *
+ * Layout on the 2-core machine: the fake upstream (test/bench/upstream.ts) and this process — the load
+ * generator (autocannon, programmatic) and the stream clients — are pinned to core 0; every target
+ * (bare proxy or gateway, started with LLMGATE_WORKERS=1) is pinned to core 1, so its figures are
+ * single-core. Targets are interleaved within each scenario, rounds rotate the order, and the
+ * report gives medians with min–max over rounds. Output: a markdown table on stdout, and
+ * test/bench/results/latest.{md,json}. Not part of `npm test`.
+ */
+import { spawnSync } from "node:child_process"
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { Agent } from "node:http"
+import { createServer } from "node:net"
+import { cpus, release, tmpdir } from "node:os"
+import { join } from "node:path"
+import { stringify } from "yaml"
+import { gatewayConfig, MASTER_KEY, models, type StreamShape } from "./lib/config.ts"
+import { burstStreams, concurrentStreams, send, sequentialStreams, type Endpoint, type StreamSample } from "./lib/http.ts"
+import { runLoad, type LoadResult } from "./lib/load.ts"
+import {
+  affinity,
+  bin,
+  type Child,
+  CLK_TCK,
+  killAllSync,
+  machineBusyMs,
+  pinSelf,
+  ROOT,
+  sleep,
+  spawnChild,
+  startGuard,
+  treeCpuMs,
+  treePids,
+  treeRss
+} from "./lib/proc.ts"
+import {
+  cell,
+  derive,
+  evaluate,
+  type Measurement,
+  type Metrics,
+  type Runtime,
+  summarize,
+  type Summary,
+  table,
+  type Target,
+  verdict
+} from "./lib/report.ts"
+import { percentile } from "./lib/stats.ts"
+
+// ---- parameters ------------------------------------------------------------------------------------
+
+const argv = process.argv.slice(2)
+const QUICK = argv.includes("--quick")
+const flagValue = (name: string): string | undefined => {
+  const i = argv.indexOf(name)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+
+const SHAPES = {
+  /** TTFB: role + content at once, everything immediately. */
+  stream: { chunks: 8, intervalMs: 0 },
+  /** per-chunk delay: 10 chunks 5 ms apart. */
+  chunks: { chunks: 10, intervalMs: 5 },
+  /** long streams: 20 chunks 50 ms apart (~1 s). */
+  long: { chunks: 20, intervalMs: 50 }
+} satisfies Record<string, StreamShape>
+
+const P = QUICK
+  ? {
+    rounds: 1,
+    c1: { warmS: 0.3, durS: 1 },
+    c64: { warmS: 0.4, durS: 1.2 },
+    ttfb1: { warm: 20, samples: 100 },
+    chunks1: { samples: 10 },
+    ttfb64: { warmMs: 200, durMs: 800 },
+    long: { count: 1000 },
+    settleMs: 200,
+    workers: false,
+    watchdogS: 240
+  }
+  : {
+    rounds: 3,
+    c1: { warmS: 1, durS: 5 },
+    c64: { warmS: 1, durS: 6 },
+    ttfb1: { warm: 50, samples: 500 },
+    chunks1: { samples: 40 },
+    ttfb64: { warmMs: 500, durMs: 3000 },
+    long: { count: 1000 },
+    settleMs: 1000,
+    workers: true,
+    watchdogS: 25 * 60
+  }
+// Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
+const roundsFlag = Number(flagValue("--rounds"))
+if (Number.isInteger(roundsFlag) && roundsFlag > 0) {
+  P.rounds = roundsFlag
+  P.watchdogS = Math.max(P.watchdogS, roundsFlag * (QUICK ? 120 : 360))
+}
+if (argv.includes("--workers")) P.workers = true
+const CONNECTIONS = 64
+/** Above this share of a core used by unrelated processes during a measurement, the report warns. */
+const OTHER_CPU_WARN = 15
+const TARGET_CPU = "1"
+const HARNESS_CPU = "0"
+const PATH = "/v1/chat/completions"
+const M = models(SHAPES)
+
+const TARGETS: ReadonlyArray<Target> = [
+  { id: "direct", kind: "direct", runtime: undefined },
+  { id: "bare-node", kind: "bare", runtime: "node" },
+  { id: "llmgate-node", kind: "llmgate", runtime: "node" },
+  { id: "bare-bun", kind: "bare", runtime: "bun" },
+  { id: "llmgate-bun", kind: "llmgate", runtime: "bun" },
+  { id: "bare-deno", kind: "bare", runtime: "deno" },
+  { id: "llmgate-deno", kind: "llmgate", runtime: "deno" }
+]
+const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+/** llmgate's Deno flags as users get them: those of `npm run start:deno`, else the documented set. */
+const DENO_FLAGS: ReadonlyArray<string> = (() => {
+  try {
+    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> }
+    const words = (pkg.scripts?.["start:deno"] ?? "").split(/\s+/)
+    const flags = words.slice(words.indexOf("run") + 1).filter((w) => w.startsWith("--"))
+    if (words.includes("run") && flags.length) return flags
+  } catch {
+    // fall through
+  }
+  return ["--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read"]
+})()
+
+// ---- cleanup: nothing outlives the run ------------------------------------------------------------
+
+const tempDir = mkdtempSync(join(tmpdir(), "llmgate-bench-"))
+const cleanup = (): void => {
+  killAllSync()
+  rmSync(tempDir, { recursive: true, force: true })
+}
+process.on("exit", cleanup)
+for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+  process.on(signal, () => {
+    console.error(`\nbench: ${signal}, stopping every child`)
+    cleanup()
+    process.exit(code)
+  })
+}
+const fatal = (e: unknown): never => {
+  console.error("bench failed:", e)
+  cleanup()
+  process.exit(1)
+}
+process.on("uncaughtException", fatal)
+process.on("unhandledRejection", fatal)
+setTimeout(() => {
+  console.error(`bench: watchdog (${P.watchdogS} s) expired, stopping`)
+  cleanup()
+  process.exit(2)
+}, P.watchdogS * 1000).unref()
+
+// ---- helpers ------------------------------------------------------------------------------------------
+
+const freePort = (): Promise<number> =>
+  new Promise((ok, ko) => {
+    const s = createServer()
+    s.once("error", ko)
+    s.listen(0, "127.0.0.1", () => {
+      const addr = s.address()
+      const port = typeof addr === "object" && addr !== null ? addr.port : 0
+      s.close(() => ok(port))
+    })
+  })
+
+const log = (line: string): void => {
+  process.stderr.write(line + "\n")
+}
+
+const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` }
+const body = (model: string, stream: boolean): string =>
+  JSON.stringify({ model, messages: [{ role: "user", content: "Say hello to the benchmark." }], ...(stream ? { stream: true } : {}) })
+/** The model a target is asked for: llmgate's public name, or the upstream id for direct and bare. */
+const pick = (t: Target, pair: readonly [string, string]): string => (t.kind === "llmgate" ? pair[0] : pair[1])
+
+const runtimeCommand = (runtime: Runtime, script: string, args: ReadonlyArray<string>, deno: ReadonlyArray<string>): [string, Array<string>] => {
+  switch (runtime) {
+    case "node":
+      return [bin("node"), [script, ...args]]
+    case "bun":
+      return [bin("bun"), [script, ...args]]
+    case "deno":
+      return [bin("deno"), ["run", ...deno, script, ...args]]
+  }
+}
+
+// ---- the fake upstream ------------------------------------------------------------------------------
+
+interface UpstreamStats {
+  readonly userUs: number
+  readonly systemUs: number
+  readonly rss: number
+  readonly requests: number
+  readonly byProvider: Record<string, number>
+}
+const statsAgent = new Agent({ keepAlive: true, maxSockets: 1 })
+let upstreamPort = 0
+const upstreamStats = async (): Promise<UpstreamStats> => {
+  const r = await send(upstreamPort, "/__stats", undefined, {}, 2000, statsAgent)
+  return JSON.parse(r.body) as UpstreamStats
+}
+
+// ---- targets ------------------------------------------------------------------------------------------
+
+interface Live {
+  readonly target: Target
+  readonly port: number
+  readonly child: Child | undefined
+  pids: Array<number>
+}
+
+const problems: Array<string> = []
+const measurements: Array<Measurement> = []
+const record = (round: number, target: string, scenario: string, metrics: Metrics, failures?: Record<string, number>): void => {
+  measurements.push({ round, target, scenario, metrics, ...(failures && Object.keys(failures).length ? { failures } : {}) })
+}
+
+const startTarget = async (t: Target, cpus: string, env: Record<string, string>, label = t.id): Promise<{ live: Live; metrics: Metrics }> => {
+  const runtime = t.runtime
+  if (t.kind === "direct" || runtime === undefined) throw new Error("direct has no process")
+  const port = await freePort()
+  const upstream = `http://127.0.0.1:${upstreamPort}`
+  let command: [string, Array<string>]
+  if (t.kind === "bare") {
+    command = runtimeCommand(runtime, join(ROOT, "test/bench/bare", `${runtime}.ts`), ["--port", String(port), "--upstream", upstream, "--ttl", String(P.watchdogS + 60)], ["--allow-net"])
+  } else {
+    const configPath = join(tempDir, `${label}-${port}.yaml`)
+    writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M)))
+    command = runtimeCommand(runtime, join(ROOT, "runtimes", runtime, "main.ts"), ["--config", configPath, "--port", String(port)], DENO_FLAGS)
+  }
+  const child = spawnChild({ name: label, cpus, command: command[0], args: command[1], env })
+  // Spawn to the first successful proxied request: poll as fast as connections are refused.
+  const probe = body(pick(t, M.nonStream), false)
+  const deadline = child.spawnedAt + 30_000
+  let last = "no answer"
+  for (;;) {
+    if (child.hasExited()) throw new Error(`${label} exited during startup: ${child.output().trim()}`)
+    try {
+      const r = await send(port, PATH, probe, headers, 2000)
+      if (r.status === 200) break
+      last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
+    } catch (e) {
+      last = String(e)
+    }
+    if (performance.now() > deadline) {
+      await child.stop()
+      throw new Error(`${label}: no proxied 200 within 30 s (${last}); output: ${child.output().trim()}`)
+    }
+    await sleep(1)
+  }
+  const spawnToFirst = performance.now() - child.spawnedAt
+  if (t.kind === "llmgate") {
+    const ready = await send(port, "/health/readiness", undefined, {}, 2000).catch(() => undefined)
+    if (ready?.status !== 200) problems.push(`${label}: /health/readiness answered ${ready?.status ?? "nothing"} after the first proxied request`)
+  }
+  await sleep(P.settleMs)
+  const pids = treePids(child.pid)
+  return {
+    live: { target: t, port, child, pids },
+    metrics: { spawn_to_first_ms: spawnToFirst, idle_rss_mb: treeRss(pids) / 2 ** 20, processes: pids.length }
+  }
+}
+
+// ---- measurement windows ------------------------------------------------------------------------------
+
+interface Usage {
+  readonly wallMs: number
+  readonly targetCpuMs: number
+  readonly upstreamCpuMs: number
+  readonly genCpuMs: number
+  /** user+system CPU of the whole machine not accounted to the target, the upstream or the bench. */
+  readonly otherCpuMs: number
+}
+
+/** Runs `run` while accounting CPU: the target's process tree, the upstream, the bench, everything else. */
+const measure = async <A>(live: Live, run: () => Promise<A>): Promise<{ result: A; usage: Usage }> => {
+  const targetPids = live.child ? (live.pids = treePids(live.child.pid)) : []
+  const up0 = await upstreamStats()
+  const cpu0 = targetPids.length ? treeCpuMs(targetPids) : Number.NaN
+  const gen0 = process.cpuUsage()
+  const busy0 = machineBusyMs()
+  const t0 = performance.now()
+  const result = await run()
+  const wallMs = performance.now() - t0
+  const gen = process.cpuUsage(gen0)
+  const busy = machineBusyMs() - busy0
+  const cpu1 = targetPids.length ? treeCpuMs(targetPids) : Number.NaN
+  const up1 = await upstreamStats()
+  const targetCpuMs = cpu1 - cpu0
+  const upstreamCpuMs = (up1.userUs + up1.systemUs - up0.userUs - up0.systemUs) / 1000
+  const genCpuMs = (gen.user + gen.system) / 1000
+  return {
+    result,
+    usage: {
+      wallMs,
+      targetCpuMs,
+      upstreamCpuMs,
+      genCpuMs,
+      otherCpuMs: Math.max(0, busy - (Number.isFinite(targetCpuMs) ? targetCpuMs : 0) - upstreamCpuMs - genCpuMs)
+    }
+  }
+}
+
+const usageMetrics = (u: Usage, requests: number): Metrics => ({
+  cpu_ms_per_req: u.targetCpuMs / requests,
+  target_cpu_pct: (u.targetCpuMs / u.wallMs) * 100,
+  upstream_cpu_pct: (u.upstreamCpuMs / u.wallMs) * 100,
+  gen_cpu_pct: (u.genCpuMs / u.wallMs) * 100,
+  other_cpu_pct: (u.otherCpuMs / u.wallMs) * 100
+})
+
+const failuresOf = (samples: ReadonlyArray<StreamSample>): Record<string, number> => {
+  const out: Record<string, number> = {}
+  for (const s of samples) if (s.failure !== undefined) out[s.failure] = (out[s.failure] ?? 0) + 1
+  return out
+}
+
+const endpoint = (live: Live): Endpoint => ({ port: live.port, path: PATH, headers })
+
+// ---- scenarios ----------------------------------------------------------------------------------------
+
+type Scenario = (live: Live) => Promise<{ metrics: Metrics; failures?: Record<string, number> }>
+
+const nonStreaming = (connections: number, warmS: number, durS: number): Scenario => async (live) => {
+  const options = { port: live.port, path: PATH, headers, body: body(pick(live.target, M.nonStream), false), connections }
+  await runLoad({ ...options, durationS: warmS })
+  const { result, usage } = await measure(live, () => runLoad({ ...options, durationS: durS }))
+  return { metrics: loadMetrics(result, usage) }
+}
+const loadMetrics = (r: LoadResult, u: Usage): Metrics => ({
+  rps: r.rps,
+  p50: r.p50,
+  p99: r.p99,
+  mean: r.mean,
+  requests: r.ok,
+  errors: r.errors,
+  ...usageMetrics(u, r.ok)
+})
+
+const streamMetrics = (samples: ReadonlyArray<StreamSample>): Metrics => {
+  const ok = samples.filter((s) => s.ok)
+  const relays = ok.flatMap((s) => s.relays)
+  return {
+    ttfb_p50: percentile(ok.map((s) => s.ttfb), 50),
+    ttfb_p99: percentile(ok.map((s) => s.ttfb), 99),
+    ttlb_p50: percentile(ok.map((s) => s.ttlb), 50),
+    body_p50: percentile(ok.map((s) => s.ttlb - s.ttfb), 50),
+    ...(relays.length ? { relay_p50: percentile(relays, 50), relay_p99: percentile(relays, 99), chunks_timed: relays.length } : {}),
+    samples: samples.length,
+    errors: samples.length - ok.length
+  }
+}
+
+const ttfbC1: Scenario = async (live) => {
+  const b = body(pick(live.target, M.stream), true)
+  await sequentialStreams(endpoint(live), b, P.ttfb1.warm, 10_000)
+  const { result, usage } = await measure(live, () => sequentialStreams(endpoint(live), b, P.ttfb1.samples, 10_000))
+  return { metrics: { ...streamMetrics(result), ...usageMetrics(usage, result.length) }, failures: failuresOf(result) }
+}
+
+const chunksC1: Scenario = async (live) => {
+  const b = body(pick(live.target, M.chunks), true)
+  const samples = await sequentialStreams(endpoint(live), b, P.chunks1.samples, 10_000, true)
+  return { metrics: streamMetrics(samples), failures: failuresOf(samples) }
+}
+
+const ttfbC64: Scenario = async (live) => {
+  const b = body(pick(live.target, M.stream), true)
+  await concurrentStreams(endpoint(live), b, CONNECTIONS, P.ttfb64.warmMs, 10_000)
+  const { result, usage } = await measure(live, () => concurrentStreams(endpoint(live), b, CONNECTIONS, P.ttfb64.durMs, 10_000))
+  const n = result.samples.length
+  return {
+    metrics: { ...streamMetrics(result.samples), rps: n / (result.elapsedMs / 1000), ...usageMetrics(usage, n) },
+    failures: failuresOf(result.samples)
+  }
+}
+
+const longStreams: Scenario = async (live) => {
+  const b = body(pick(live.target, M.long), true)
+  const pids = live.child ? treePids(live.child.pid) : []
+  const before = pids.length ? treeRss(pids) : Number.NaN
+  let peak = before
+  const sampler = setInterval(() => {
+    if (pids.length) peak = Math.max(peak, treeRss(pids))
+  }, 50)
+  try {
+    const { result, usage } = await measure(live, () => burstStreams(endpoint(live), b, P.long.count, 30_000, true))
+    if (pids.length) peak = Math.max(peak, treeRss(pids))
+    const metrics = streamMetrics(result.samples)
+    return {
+      metrics: {
+        errors: metrics["errors"] ?? Number.NaN,
+        streams: result.samples.length,
+        ttfb_p50: metrics["ttfb_p50"] ?? Number.NaN,
+        ttfb_p99: metrics["ttfb_p99"] ?? Number.NaN,
+        relay_p50: metrics["relay_p50"] ?? Number.NaN,
+        relay_p99: metrics["relay_p99"] ?? Number.NaN,
+        all_done_s: result.elapsedMs / 1000,
+        rss_before_mb: before / 2 ** 20,
+        rss_peak_mb: peak / 2 ** 20,
+        rss_growth_mb: (peak - before) / 2 ** 20,
+        cpu_ms_per_stream: usage.targetCpuMs / result.samples.length,
+        target_cpu_pct: (usage.targetCpuMs / usage.wallMs) * 100,
+        upstream_cpu_pct: (usage.upstreamCpuMs / usage.wallMs) * 100,
+        gen_cpu_pct: (usage.genCpuMs / usage.wallMs) * 100,
+        other_cpu_pct: (usage.otherCpuMs / usage.wallMs) * 100
+      },
+      failures: failuresOf(result.samples)
+    }
+  } finally {
+    clearInterval(sampler)
+  }
+}
+
+const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
+  ["nonstream_c1", "non-streaming, 1 connection", nonStreaming(1, P.c1.warmS, P.c1.durS)],
+  ["nonstream_c64", `non-streaming, ${CONNECTIONS} connections`, nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)],
+  ["ttfb_c1", "stream first byte, 1 connection", ttfbC1],
+  ["chunks_c1", "stream chunk timing, 1 connection", chunksC1],
+  ["ttfb_c64", `stream first byte, ${CONNECTIONS} connections`, ttfbC64],
+  ["long_streams", `${P.long.count} concurrent long streams`, longStreams]
+]
+
+// ---- the run ------------------------------------------------------------------------------------------
+
+const version = (command: string, args: ReadonlyArray<string>): string =>
+  spawnSync(command, args, { encoding: "utf8" }).stdout.split("\n")[0]?.trim() ?? "?"
+
+const main = async (): Promise<void> => {
+  const started = Date.now()
+  const nodeMajor = Number(process.versions.node.split(".")[0])
+  if (nodeMajor < 24) log(`bench: warning: the bench runs on node ${process.versions.node}; run it with \`npm run bench\` (Node 24)`)
+  const pinned = pinSelf(HARNESS_CPU)
+  if (!pinned) problems.push("could not pin the bench process to core 0 (taskset failed): the load generator may share the target's core")
+  startGuard(tempDir)
+
+  upstreamPort = await freePort()
+  const upstream = spawnChild({
+    name: "upstream",
+    cpus: HARNESS_CPU,
+    command: bin("node"),
+    args: [join(ROOT, "test/bench/upstream.ts"), "--port", String(upstreamPort), "--ttl", String(P.watchdogS + 60)]
+  })
+  for (let i = 0; ; i++) {
+    if (upstream.hasExited()) throw new Error(`upstream exited: ${upstream.output()}`)
+    if (await upstreamStats().then(() => true, () => false)) break
+    if (i > 2000) throw new Error("upstream did not start")
+    await sleep(5)
+  }
+  const upstreamAtStart = await upstreamStats()
+
+  const meta = {
+    date: new Date().toISOString(),
+    mode: QUICK ? "quick" : "full",
+    git: version("git", ["-C", ROOT, "rev-parse", "--short", "HEAD"]),
+    cpu: cpus()[0]?.model ?? "?",
+    cores: cpus().length,
+    kernel: release(),
+    clk_tck: CLK_TCK,
+    node: version(bin("node"), ["--version"]),
+    bun: version(bin("bun"), ["--version"]),
+    deno: version(bin("deno"), ["--version"]),
+    bench_affinity: affinity(process.pid),
+    upstream_affinity: affinity(upstream.pid),
+    target_affinity: TARGET_CPU,
+    deno_flags: DENO_FLAGS.join(" "),
+    params: { ...P, connections: CONNECTIONS, shapes: SHAPES }
+  }
+  log(`llmgate bench (${meta.mode}): ${P.rounds} round(s); targets on core ${TARGET_CPU}, upstream + load generator on core ${HARNESS_CPU}`)
+
+  for (let round = 1; round <= P.rounds; round++) {
+    const shift = (round - 1) % TARGETS.length
+    const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)]
+    log(`round ${round}/${P.rounds}: ${order.map((t) => t.id).join(", ")}`)
+    const lives: Array<Live> = []
+    for (const t of order) {
+      if (t.kind === "direct") {
+        lives.push({ target: t, port: upstreamPort, child: undefined, pids: [] })
+        continue
+      }
+      try {
+        const { live, metrics } = await startTarget(t, TARGET_CPU, { LLMGATE_WORKERS: "1" })
+        lives.push(live)
+        record(round, t.id, "startup", metrics)
+        log(`  ${t.id}: first proxied request ${metrics["spawn_to_first_ms"]?.toFixed(0)} ms after spawn, idle RSS ${metrics["idle_rss_mb"]?.toFixed(1)} MB`)
+      } catch (e) {
+        problems.push(`round ${round}: ${t.id} did not start: ${e instanceof Error ? e.message : String(e)}`)
+        log(`  ${t.id}: FAILED to start`)
+      }
+    }
+    for (const [id, label, scenario] of SCENARIOS) {
+      log(`  ${label}`)
+      for (const live of lives) {
+        if (live.child?.hasExited()) {
+          problems.push(`round ${round}: ${live.target.id} had exited before "${label}": ${live.child.output().trim()}`)
+          continue
+        }
+        try {
+          const { metrics, failures } = await scenario(live)
+          record(round, live.target.id, id, metrics, failures)
+        } catch (e) {
+          problems.push(`round ${round}: ${live.target.id} / ${label}: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }
+    }
+    await Promise.all(lives.map((l) => l.child?.stop()))
+
+    if (P.workers) {
+      const node = TARGETS.find((t) => t.id === "llmgate-node")
+      const counts = round % 2 === 1 ? ["1", "2"] : ["2", "1"]
+      log(`  llmgate-node unpinned, LLMGATE_WORKERS=${counts.join(" then ")}`)
+      for (const workers of counts) {
+        if (node === undefined) break
+        const id = `llmgate-node-w${workers}-unpinned`
+        try {
+          const { live, metrics } = await startTarget(node, "0,1", { LLMGATE_WORKERS: workers }, id)
+          try {
+            const { metrics: load } = await nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)(live)
+            record(round, id, "workers_c64", { ...load, processes: live.pids.length })
+            record(round, id, "startup", metrics)
+          } finally {
+            await live.child?.stop()
+          }
+        } catch (e) {
+          problems.push(`round ${round}: ${id}: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }
+    }
+  }
+
+  const upstreamAtEnd = await upstreamStats()
+  await upstream.stop()
+  const split = {
+    a: (upstreamAtEnd.byProvider["a"] ?? 0) - (upstreamAtStart.byProvider["a"] ?? 0),
+    b: (upstreamAtEnd.byProvider["b"] ?? 0) - (upstreamAtStart.byProvider["b"] ?? 0)
+  }
+
+  const derived = derive(measurements, TARGETS)
+  const summary = summarize([...measurements, ...derived])
+  const criteria = evaluate(summary, RUNTIMES)
+  const elapsedS = (Date.now() - started) / 1000
+  const markdown = render(meta, summary, criteria, split, elapsedS)
+
+  const dir = join(ROOT, "test/bench/results")
+  mkdirSync(dir, { recursive: true })
+  writeFileSync(join(dir, "latest.md"), markdown + "\n")
+  writeFileSync(
+    join(dir, "latest.json"),
+    JSON.stringify({ meta: { ...meta, elapsed_s: elapsedS, upstream_split: split }, gateway_config: gatewayConfig(0, 0, M), problems, criteria, summary, measurements: [...measurements, ...derived] }, null, 2) + "\n"
+  )
+  process.stdout.write(markdown + "\n")
+  log(`wrote test/bench/results/latest.md and latest.json (${elapsedS.toFixed(0)} s)`)
+}
+
+// ---- markdown -------------------------------------------------------------------------------------------
+
+const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary, criteria: ReturnType<typeof evaluate>, split: { a: number; b: number }, elapsedS: number): string => {
+  const get = (t: string, scenario: string, metric: string) => s[t]?.[scenario]?.[metric]
+  const ids = TARGETS.map((t) => t.id)
+  const isDirect = (t: string): boolean => t === "direct"
+  const harness = (t: string, scenario: string): string => {
+    const up = get(t, scenario, "upstream_cpu_pct")
+    const gen = get(t, scenario, "gen_cpu_pct")
+    return up === undefined ? "—" : `${up.median.toFixed(0)} + ${gen?.median.toFixed(0) ?? "?"}`
+  }
+  const worstOther = (t: string): number => {
+    const values = SCENARIOS.map(([id]) => get(t, id, "other_cpu_pct")?.max ?? Number.NaN).filter(Number.isFinite)
+    return values.length ? Math.max(...values) : Number.NaN
+  }
+  /** Worst-round errors summed over scenarios; "—" when none of them ran. */
+  const errorSum = (t: string, scenarios: ReadonlyArray<string>): string => {
+    const values = scenarios.map((sc) => get(t, sc, "errors")?.max).filter((v): v is number => v !== undefined)
+    return values.length ? String(values.reduce((a, b) => a + b, 0)) : "—"
+  }
+  const num0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : "—")
+  const disturbed = ids.filter((t) => worstOther(t) > OTHER_CPU_WARN)
+  const out: Array<string> = []
+  out.push(`## llmgate benchmark (${meta["mode"]}, ${P.rounds} round${P.rounds > 1 ? "s" : ""}, ${elapsedS.toFixed(0)} s)`)
+  out.push("")
+  out.push(
+    `${meta["date"]} · git ${meta["git"]} · ${meta["cpu"]}, ${meta["cores"]} cores, Linux ${meta["kernel"]} · node ${meta["node"]} · bun ${meta["bun"]} · ${meta["deno"]}`
+  )
+  out.push("")
+  out.push(
+    `Each target (bare proxy or llmgate, \`LLMGATE_WORKERS=1\`) is pinned to core ${TARGET_CPU} (taskset). The fake upstream and the load generator ` +
+      `(autocannon and the stream clients, in the bench process) share core ${HARNESS_CPU} — the load generator shares the machine, so the fastest targets ` +
+      `may be capped by core ${HARNESS_CPU} (see the last table). Cells: median (min–max) over rounds; “added” = target minus direct in the same round; ` +
+      `“× bare” = llmgate ÷ the bare proxy on the same runtime. Latencies are per-response timings (µs resolution), not autocannon's 1 ms histogram.`
+  )
+  out.push("")
+  out.push(`### Non-streaming (c1: 1 connection, ${meta.params.c1.durS} s; c64: ${CONNECTIONS} connections, ${meta.params.c64.durS} s)`)
+  out.push("")
+  out.push(
+    table(
+      ["target", "c1 p50 ms", "c1 added p50 ms", "c1 added p99 ms", "c64 req/s", "req/s × bare", "c64 p99 ms", "CPU ms/req", "CPU × bare", "errors"],
+      ids.map((t) => [
+        t,
+        cell(get(t, "nonstream_c1", "p50"), 3),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "added_p50"), 3),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "added_p99"), 3),
+        cell(get(t, "nonstream_c64", "rps"), 0),
+        cell(get(t, "vs_bare", "rps_ratio"), 2),
+        cell(get(t, "nonstream_c64", "p99"), 2),
+        isDirect(t) ? "—" : cell(get(t, "nonstream_c64", "cpu_ms_per_req"), 3),
+        cell(get(t, "vs_bare", "cpu_ratio"), 2),
+        errorSum(t, ["nonstream_c1", "nonstream_c64"])
+      ])
+    )
+  )
+  out.push("")
+  out.push(
+    `### Streaming (first byte: ${SHAPES.stream.chunks} chunks at once; chunk delay: ${SHAPES.chunks.chunks} chunks ${SHAPES.chunks.intervalMs} ms apart)`
+  )
+  out.push("")
+  out.push(
+    "Overheads are target minus direct in the same round. Chunk delay: time from the upstream writing a content chunk (after the first) " +
+      "to its arrival at the client, minus the same through direct — the delay the target adds to every chunk."
+  )
+  out.push("")
+  out.push(
+    table(
+      ["target", "TTFB c1 p50 ms", "overhead c1 p50", "overhead c1 p99", "TTFB c64 p50 ms", "overhead c64 p50", "overhead c64 p99", "streams/s c64", "× bare", "chunk delay p50 ms", "chunk delay p99 ms", "errors"],
+      ids.map((t) => [
+        t,
+        cell(get(t, "ttfb_c1", "ttfb_p50"), 3),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "ttfb_c1_p50"), 3),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "ttfb_c1_p99"), 3),
+        cell(get(t, "ttfb_c64", "ttfb_p50"), 2),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "ttfb_c64_p50"), 2),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "ttfb_c64_p99"), 2),
+        cell(get(t, "ttfb_c64", "rps"), 0),
+        cell(get(t, "vs_bare", "stream_rps_ratio"), 2),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "chunk_delay_p50"), 3),
+        isDirect(t) ? "—" : cell(get(t, "vs_direct", "chunk_delay_p99"), 3),
+        errorSum(t, ["ttfb_c1", "chunks_c1", "ttfb_c64"])
+      ])
+    )
+  )
+  out.push("")
+  out.push(`### ${P.long.count} concurrent long streams (${SHAPES.long.chunks} chunks ${SHAPES.long.intervalMs} ms apart), startup and idle memory`)
+  out.push("")
+  out.push(
+    `All ${P.long.count} streams are opened at once, each on its own connection (~${((SHAPES.long.chunks - 1) * SHAPES.long.intervalMs / 1000).toFixed(2)} s each upstream). ` +
+      "RSS is the target's process tree (VmRSS), sampled every 50 ms; growth = peak − before. A first-byte p99 in seconds means streams queued: " +
+      "the listen backlog overflowed (SYN retransmits after 1 s, then 3 s) or the target's core was saturated; chunk relay = upstream write → client arrival. Idle RSS: after the first proxied request and a short rest."
+  )
+  out.push("")
+  out.push(
+    table(
+      ["target", "errors (worst round)", "RSS before MB", "RSS peak MB", "RSS growth MB", "first byte p99 ms", "all done s", "chunk relay p50 ms", "chunk relay p99 ms", "CPU ms/stream", "idle RSS MB", "spawn → first proxied ms"],
+      ids.map((t) => [
+        t,
+        `${get(t, "long_streams", "errors")?.max ?? "—"}`,
+        cell(get(t, "long_streams", "rss_before_mb"), 1),
+        cell(get(t, "long_streams", "rss_peak_mb"), 1),
+        cell(get(t, "long_streams", "rss_growth_mb"), 1),
+        cell(get(t, "long_streams", "ttfb_p99"), 0),
+        cell(get(t, "long_streams", "all_done_s"), 2),
+        cell(get(t, "long_streams", "relay_p50"), 2),
+        cell(get(t, "long_streams", "relay_p99"), 2),
+        isDirect(t) ? "—" : cell(get(t, "long_streams", "cpu_ms_per_stream"), 2),
+        cell(get(t, "startup", "idle_rss_mb"), 1),
+        cell(get(t, "startup", "spawn_to_first_ms"), 0)
+      ])
+    )
+  )
+  out.push("")
+  out.push(`### Targets (llmgate on one core vs the bare proxy on its own runtime; medians)`)
+  out.push("")
+  const labels = [...new Map(criteria.map((c) => [c.id, c.label])).entries()]
+  out.push(
+    table(
+      ["target", "Node", "Bun", "Deno"],
+      labels.map(([id, label]) => [label, ...RUNTIMES.map((r) => verdict(criteria.find((c) => c.id === id && c.runtime === r)))])
+    )
+  )
+  const passed = criteria.filter((c) => c.pass === true).length
+  out.push("")
+  out.push(`${passed}/${criteria.length} targets met.`)
+  if (P.workers) {
+    out.push("")
+    out.push(`### Node: 1 vs 2 workers (not pinned, ${CONNECTIONS} connections, non-streaming)`)
+    out.push("")
+    out.push(
+      "Both cores available to the gateway, but the load generator and the upstream share them, so this understates what 2 workers give on a machine with " +
+        "spare cores. `processes` is the gateway's process-tree size after startup: a build that forks workers shows more than 1; " +
+        "1 with both rows alike means this build ignores `LLMGATE_WORKERS` (or runs workers as threads — then compare req/s)."
+    )
+    out.push("")
+    const w1 = get("llmgate-node-w1-unpinned", "workers_c64", "rps")
+    out.push(
+      table(
+        ["config", "processes", "req/s", "× 1 worker", "p99 ms", "CPU ms/req", "idle RSS MB"],
+        [
+          [`llmgate-node, LLMGATE_WORKERS=1, pinned to core ${TARGET_CPU} (main table)`, cell(get("llmgate-node", "startup", "processes"), 0), cell(get("llmgate-node", "nonstream_c64", "rps"), 0), "—", cell(get("llmgate-node", "nonstream_c64", "p99"), 2), cell(get("llmgate-node", "nonstream_c64", "cpu_ms_per_req"), 3), cell(get("llmgate-node", "startup", "idle_rss_mb"), 1)],
+          ...["1", "2"].map((w) => {
+            const id = `llmgate-node-w${w}-unpinned`
+            const rps = get(id, "workers_c64", "rps")
+            return [
+              `LLMGATE_WORKERS=${w}, cores 0,1`,
+              cell(get(id, "workers_c64", "processes"), 0),
+              cell(rps, 0),
+              rps && w1 ? (rps.median / w1.median).toFixed(2) : "—",
+              cell(get(id, "workers_c64", "p99"), 2),
+              cell(get(id, "workers_c64", "cpu_ms_per_req"), 3),
+              cell(get(id, "startup", "idle_rss_mb"), 1)
+            ]
+          })
+        ]
+      )
+    )
+  }
+  out.push("")
+  out.push(`### Harness load on core ${HARNESS_CPU}: fake upstream % + load generator % of one core (medians)`)
+  out.push("")
+  out.push(
+    table(
+      ["target", "non-streaming c1", "non-streaming c64", "stream TTFB c1", "stream TTFB c64", "long streams", `target core ${TARGET_CPU} % (c64)`, "other processes % (worst)"],
+      ids.map((t) => [
+        t,
+        harness(t, "nonstream_c1"),
+        harness(t, "nonstream_c64"),
+        harness(t, "ttfb_c1"),
+        harness(t, "ttfb_c64"),
+        harness(t, "long_streams"),
+        isDirect(t) ? "—" : cell(get(t, "nonstream_c64", "target_cpu_pct"), 0),
+        num0(worstOther(t))
+      ])
+    )
+  )
+  out.push("")
+  out.push(
+    `When upstream + load generator approach 100 %, core ${HARNESS_CPU} — not the target — bounds req/s, and the “× bare” ratios are upper bounds. ` +
+      `Weighted split seen by the upstream over llmgate traffic (up-a : up-b, configured 3 : 1): ${split.a} : ${split.b}` +
+      (split.b > 0 ? ` = ${(split.a / split.b).toFixed(2)} : 1.` : ".") +
+      " “Other processes”: CPU the machine spent outside the target, the upstream and the bench during a measurement (from /proc/stat)."
+  )
+  if (disturbed.length) {
+    out.push("")
+    out.push(
+      `**Warning:** other processes used more than ${OTHER_CPU_WARN} % of a core during some measurements of ${disturbed.join(", ")} ` +
+        "(see the last column): those figures are disturbed; rerun on a quiet machine."
+    )
+  }
+  if (problems.length) {
+    out.push("")
+    out.push("### Problems")
+    out.push("")
+    for (const p of problems) out.push(`- ${p.replace(/\s+/g, " ").slice(0, 600)}`)
+  }
+  return out.join("\n")
+}
+
+main().then(
+  () => {
+    cleanup()
+    process.exit(0)
+  },
+  fatal
+)
