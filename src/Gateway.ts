@@ -5,8 +5,16 @@
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
  */
-import { Effect, FileSystem, Layer, References, Redacted, Result, Schema, type Scope } from "effect"
-import type { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as References from "effect/References"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import { parseArgs, parseWorkers, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"

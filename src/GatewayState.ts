@@ -4,7 +4,11 @@
  * path reads `current()` once per request, synchronously; a config reload builds a new snapshot and
  * swaps it in one assignment, so in-flight requests finish on the snapshot they started with.
  */
-import { Context, Effect, Layer, PubSub, type Redacted } from "effect"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
+import type * as Redacted from "effect/Redacted"
 import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import type { GatewayError } from "./domain/GatewayError.ts"

@@ -4,8 +4,14 @@
  * inside a scope the entry closes on shutdown and turns the app into a handler. The entry supplies
  * the platform layer (FileSystem, UpstreamClients) and does its own serving and process handling.
  */
-import { Cause, Effect, Exit, type FileSystem, type Layer, References, Scope } from "effect"
-import { HttpEffect } from "effect/http"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as FileSystem from "effect/FileSystem"
+import type * as Layer from "effect/Layer"
+import * as References from "effect/References"
+import * as Scope from "effect/Scope"
+import * as HttpEffect from "effect/http/HttpEffect"
 import { boot, type Booted, type BootOptions, isSupervisor, prepare, type Prepared } from "./Gateway.ts"
 import { webClientGone, withClientGone } from "./http/ClientGone.ts"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"

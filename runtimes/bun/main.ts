@@ -3,9 +3,9 @@
  * than one worker this process supervises workers that share the port (reusePort).
  * Run with `npm run start:bun -- [--config PATH] [--port N] [--workers N]`.
  */
-import { NodeFileSystem } from "@effect/platform-node"
-import { Layer } from "effect"
-import { FetchHttpClient } from "effect/http"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Layer from "effect/Layer"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"

@@ -4,9 +4,9 @@
  * Run with `npm run start:deno -- [--config PATH] [--port N] [--workers N]`.
  */
 /// <reference path="./deno.d.ts" />
-import { NodeFileSystem } from "@effect/platform-node"
-import { Layer } from "effect"
-import { FetchHttpClient } from "effect/http"
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Layer from "effect/Layer"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"

@@ -3,9 +3,14 @@
  * pool and its own connect timeout. Undici's own header/body timeouts are off: the core enforces
  * `timeout.request` and `timeout.idle` itself, on every runtime alike.
  */
-import { NodeHttpClient } from "@effect/platform-node"
-import { Effect, Exit, Fiber, type FileSystem, Layer, Scope } from "effect"
-import type { HttpClient } from "effect/http"
+import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import type * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Scope from "effect/Scope"
+import type * as HttpClient from "effect/http/HttpClient"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
 /** What a reload needs from the Node platform. */

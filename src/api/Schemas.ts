@@ -6,7 +6,7 @@
 // strip unknown keys on decode (ParseOptions.onExcessProperty defaults to "ignore", which drops them),
 // so each request is a StructWithRest with a `Record<string, unknown>` rest, the Schema counterpart of
 // `additionalProperties: true`.
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 /** Any further fields, kept as they are (OpenAPI `additionalProperties: true`). */
 const Passthrough = Schema.Record(Schema.String, Schema.Unknown)

@@ -3,7 +3,7 @@
  * master key in constant time. Virtual keys (tenancy issue) extend `authenticate` with an O(1)
  * in-memory lookup by key hash.
  */
-import { Redacted } from "effect"
+import * as Redacted from "effect/Redacted"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 
 export type Principal = { readonly _tag: "Master" }

@@ -3,7 +3,8 @@
  * `--debug`, `--help`, `--version` (also written `--flag=value`). Pure: argv in, options or a usage
  * error out.
  */
-import { Result, Schema } from "effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 
 export interface CliOptions {
   readonly config: string | undefined

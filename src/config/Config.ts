@@ -3,7 +3,8 @@
  * resolved, compiled form the request path reads. Decoding rejects unknown fields; cross-references
  * (unknown provider, duplicate names) are checked in `resolve` with the same path-named messages.
  */
-import { type Redacted, Schema } from "effect"
+import type * as Redacted from "effect/Redacted"
+import * as Schema from "effect/Schema"
 import type { BreakerSettings } from "../routing/CircuitBreaker.ts"
 import type { StrategyName as StrategyNameType } from "../routing/Strategy.ts"
 import { ByteSizeInput, DurationInput } from "./units.ts"

@@ -2,7 +2,7 @@
  * ConfigError: every problem found in a config, each as `path: reason`
  * (`models[1].targets[0].provider: unknown provider "x"`), reported together.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 export const ConfigIssue = Schema.Struct({ path: Schema.String, message: Schema.String })
 export type ConfigIssue = typeof ConfigIssue.Type

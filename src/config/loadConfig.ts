@@ -3,7 +3,10 @@
  * errors), then cross-reference checks and compilation into the maps the request path reads.
  * Pure: the caller reads the file and supplies the environment.
  */
-import { Exit, Redacted, Result, Schema } from "effect"
+import * as Exit from "effect/Exit"
+import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import { LineCounter, parseDocument } from "yaml"
 import { DEFAULT_BREAKER } from "../routing/CircuitBreaker.ts"
 import {

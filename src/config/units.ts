@@ -2,7 +2,7 @@
  * Units of config values: durations ("200ms", "5s", "1m", "1h" or a number of milliseconds) and
  * byte sizes ("64KiB", "10MiB", "1MB" or a number of bytes), parsed once at config load.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/
 const BYTES = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/

@@ -3,7 +3,7 @@
  * status, the OpenAI-shaped body and (later) retryability are all derived from the reason here, in
  * one place, so handlers never pick statuses or messages themselves.
  */
-import { Schema } from "effect"
+import * as Schema from "effect/Schema"
 
 const Reason = <Tag extends string, Fields extends Schema.Struct.Fields>(tag: Tag, fields: Fields) =>
   Schema.TaggedStruct(tag, fields)

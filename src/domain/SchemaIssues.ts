@@ -3,7 +3,8 @@
  * (`models[1].targets[0].provider`). Shared by config validation and request validation so both
  * name fields the same way.
  */
-import { SchemaIssue, type Schema } from "effect"
+import * as SchemaIssue from "effect/SchemaIssue"
+import type * as Schema from "effect/Schema"
 
 export interface PathIssue {
   readonly path: string

@@ -3,8 +3,10 @@
  * handler: a request id (echoed when the client sent a sane one), authentication on /v1, errors
  * turned into OpenAI-shaped responses, and defects into a 500 that leaks nothing.
  */
-import { Cause, Effect } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as Cause from "effect/Cause"
+import * as Effect from "effect/Effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import spec from "../generated/openapi.json" with { type: "json" }
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"

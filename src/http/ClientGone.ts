@@ -6,8 +6,9 @@
  * observe a disconnect; once the response is returned, a streamed body is cancelled by the server
  * through the stream itself.
  */
-import { Effect } from "effect"
-import { HttpServerRequest, type HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 
 /** Subscribes `onGone` to the client's disconnect; returns the unsubscribe. Undefined: not observable. */
 export type ObserveClientGone = (request: HttpServerRequest.HttpServerRequest) => ((onGone: () => void) => () => void) | undefined

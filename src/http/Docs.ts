@@ -4,8 +4,9 @@
  * once, on first use), and the page is configured to make no request outside the gateway: no
  * remote fonts, no telemetry, no hosted agent or MCP features, no proxy.
  */
-import { Effect, FileSystem } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as FileSystem from "effect/FileSystem"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 
 /** Where the bundle lives: the package's exports hide it, so it is addressed by file. */

@@ -2,8 +2,8 @@
  * Health endpoints (no key needed): liveness (the process answers), readiness (config loaded, serving,
  * not draining) and a summary with version, runtime and model count.
  */
-import { Effect } from "effect"
-import type { HttpServerResponse } from "effect/http"
+import * as Effect from "effect/Effect"
+import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import pkg from "../../package.json" with { type: "json" }
 import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
 import { errorResponse, json } from "./respond.ts"

@@ -3,8 +3,12 @@
  * fields the gateway relies on, route by `model`, and relay the provider's answer. Unknown request
  * fields pass through untouched.
  */
-import { ByteSize, Effect, Exit, Schema } from "effect"
-import { HttpServerRequest, HttpServerResponse } from "effect/http"
+import * as ByteSize from "effect/ByteSize"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Schema from "effect/Schema"
+import * as HttpServerRequest from "effect/http/HttpServerRequest"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"

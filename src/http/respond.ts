@@ -2,8 +2,8 @@
  * Turning results into HTTP responses: OpenAI-shaped errors with the status derived from the reason,
  * JSON bodies, and provider responses relayed with their status and headers.
  */
-import { Stream } from "effect"
-import { HttpServerResponse } from "effect/http"
+import * as Stream from "effect/Stream"
+import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { errorEvents } from "../streaming/Sse.ts"
 import { describe, errorBody, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"

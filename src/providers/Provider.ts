@@ -5,7 +5,8 @@
  * (a retry before content reached the client, a terminal SSE error event after). Providers see a
  * typed request and their own resolved config, never the HTTP server's request.
  */
-import type { Effect, Stream } from "effect"
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../config/Config.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
 

@@ -2,7 +2,7 @@
  * Builds the Provider for every configured provider, by kind. The only place that maps a kind to
  * its implementation; everything else talks to the Provider contract.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 import type { ResolvedConfig, ResolvedProvider } from "../config/Config.ts"
 import * as MockProvider from "./mock/MockProvider.ts"
 import * as OpenAIProvider from "./openai/OpenAIProvider.ts"

@@ -5,8 +5,10 @@
  * their runtime's pooled fetch, where no connect phase is exposed, so `timeout.connect` is folded
  * into `timeout.request` there.
  */
-import { Context, Effect, Layer } from "effect"
-import { HttpClient } from "effect/http"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import * as HttpClient from "effect/http/HttpClient"
 
 export interface UpstreamClientOptions {
   readonly provider: string

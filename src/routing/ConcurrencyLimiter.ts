@@ -4,7 +4,7 @@
  * that times out or is interrupted leaves the queue; one interrupted just as it was granted a
  * permit gives it back, so permits never leak.
  */
-import { Effect } from "effect"
+import * as Effect from "effect/Effect"
 
 export interface ConcurrencyLimiter {
   readonly max: number

@@ -12,7 +12,12 @@
  * held back until their first content (streaming/HoldBack.ts), so a failure before content is just
  * another failed attempt; the client sees one clean stream.
  */
-import { Clock, Effect, Exit, Random, Scope, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Random from "effect/Random"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint, ProviderResponse } from "../providers/Provider.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"

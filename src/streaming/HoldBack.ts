@@ -5,7 +5,12 @@
  * failure of the attempt, and the dispatcher can retry or fail over invisibly. After it, the held
  * bytes and the rest of the stream are relayed as they are, without parsing.
  */
-import { Effect, Exit, Pull, Result, Scope, Stream } from "effect"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Pull from "effect/Pull"
+import * as Result from "effect/Result"
+import * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { StreamEventKind } from "../providers/Provider.ts"
 import { makeSseScanner } from "./SseScanner.ts"

@@ -2,7 +2,7 @@
  * SSE framing shared by providers and the relay: encoding events, the `[DONE]` sentinel, and
  * ending a stream with a well-formed terminal error event instead of a silent truncation.
  */
-import { Stream } from "effect"
+import * as Stream from "effect/Stream"
 import { errorBody, type GatewayErrorReason } from "../domain/GatewayError.ts"
 
 const encoder = new TextEncoder()

@@ -3,7 +3,10 @@
  * embeddings, and optional latency, chunking and failure rate, so the gateway is useful for
  * development and tests without a provider account. Nothing here touches the network.
  */
-import { Clock, Effect, Random, Stream } from "effect"
+import * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Random from "effect/Random"
+import * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { errorBody, type GatewayError } from "../../domain/GatewayError.ts"
 import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"

@@ -3,9 +3,11 @@
  * compatible vendors: they reuse `make` and override only what differs. Requests are forwarded with
  * the client's body untouched except `model`; the client's credentials never leave the gateway.
  */
-import { Effect, Redacted, Stream } from "effect"
-import type { HttpClientError } from "effect/http"
-import { HttpClientRequest } from "effect/http"
+import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
+import * as Stream from "effect/Stream"
+import type * as HttpClientError from "effect/http/HttpClientError"
+import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
