@@ -20,11 +20,13 @@ export const withClientGone = <E>(
   Effect.flatMap(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
     const subscribe = observe(request)
     if (subscribe === undefined) return app
-    const gone = Effect.callback<never>((resume) => {
-      const unsubscribe = subscribe(() => resume(Effect.interrupt))
-      return Effect.sync(unsubscribe)
+    // Interrupt this very fiber (no racing fibers per request: that cost ≈20 % of throughput); the
+    // app runs interruptibly inside the adapter's uninterruptible region, and the subscription ends
+    // with it, before the response is written.
+    return Effect.withFiber((fiber) => {
+      const unsubscribe = subscribe(() => fiber.interruptUnsafe(fiber.id))
+      return Effect.ensuring(Effect.interruptible(app), Effect.sync(unsubscribe))
     })
-    return Effect.raceFirst(app, gone)
   })
 
 /** Web runtimes (Bun, Deno): the request's AbortSignal. */
