@@ -37,6 +37,13 @@ const contentText = (content: unknown): string => {
   return ""
 }
 
+/** OpenAI-shaped usage for a prompt and its completion. */
+const usageOf = (prompt: string, completion: string): Record<string, number> => {
+  const prompt_tokens = countTokens(prompt)
+  const completion_tokens = countTokens(completion)
+  return { prompt_tokens, completion_tokens, total_tokens: prompt_tokens + completion_tokens }
+}
+
 const inputTexts = (input: unknown): ReadonlyArray<string> => {
   if (typeof input === "string") return [input]
   if (Array.isArray(input)) {
@@ -119,8 +126,7 @@ export const make = (config: ResolvedProvider): Provider => {
       ? contentText(lastMessage.content)
       : ""
     const content = reply(request, lastText)
-    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(content), total_tokens: 0 }
-    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    const usage = usageOf(prompt, content)
     const model = publicModel(request)
     if (!request.stream) {
       return json({
@@ -143,8 +149,7 @@ export const make = (config: ResolvedProvider): Provider => {
   const completion = (request: ProviderRequest, id: string, created: number): ProviderResponse => {
     const prompt = inputTexts(request.body["prompt"]).join(" ")
     const content = reply(request, prompt)
-    const usage = { prompt_tokens: countTokens(prompt), completion_tokens: countTokens(content), total_tokens: 0 }
-    usage.total_tokens = usage.prompt_tokens + usage.completion_tokens
+    const usage = usageOf(prompt, content)
     const model = publicModel(request)
     if (!request.stream) {
       return json({
