@@ -5,6 +5,7 @@
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
  */
+import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
@@ -13,8 +14,6 @@ import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
-import type * as HttpServerRequest from "effect/http/HttpServerRequest"
-import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import { parseArgs, parseWorkers, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
@@ -24,6 +23,7 @@ import type { Env } from "./config/interpolate.ts"
 import { parseConfig } from "./config/loadConfig.ts"
 import { GatewayState, RuntimeInfo } from "./GatewayState.ts"
 import { makeApp } from "./http/App.ts"
+import type { App } from "./http/Exchange.ts"
 import { VERSION } from "./http/Health.ts"
 
 /** Startup ended before serving: `--help`/`--version` (exit 0) or a startup failure (exit non-zero). */
@@ -39,7 +39,7 @@ export interface BootOptions {
 }
 
 export interface Booted {
-  readonly app: Effect.Effect<HttpServerResponse.HttpServerResponse, never, HttpServerRequest.HttpServerRequest>
+  readonly app: App
   readonly config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }
   readonly state: GatewayState["Service"]
   readonly options: CliOptions
@@ -188,5 +188,9 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
 /** Log level from `--debug`. */
 export const withLogLevel = (debug: boolean) =>
   Layer.succeed(References.MinimumLogLevel, debug ? "Debug" : "Info")
+
+/** The services every request fiber runs with (the log level from `--debug`). */
+export const requestContext = (debug: boolean): Context.Context<never> =>
+  Context.make(References.MinimumLogLevel, debug ? "Debug" : "Info")
 
 export type BootRequirements = FileSystem.FileSystem | UpstreamClients | Scope.Scope

@@ -5,7 +5,6 @@
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Layer from "effect/Layer"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
@@ -13,7 +12,7 @@ import { supervise } from "../common/Supervisor.ts"
 
 const started = await startWeb(
   { argv: Bun.argv.slice(2), env: process.env, runtime: { name: "bun", version: Bun.version } },
-  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerShared.pipe(Layer.provide(FetchHttpClient.layer)))
+  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch())
 )
 if (started._tag === "Exit") {
   ;(started.code === 0 ? process.stdout : process.stderr).write(started.output + "\n")

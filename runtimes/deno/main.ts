@@ -6,7 +6,6 @@
 /// <reference path="./deno.d.ts" />
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Layer from "effect/Layer"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
@@ -17,7 +16,7 @@ const WORKER_FLAGS = ["run", "--unstable-no-legacy-abort", "--unstable-net", "--
 
 const started = await startWeb(
   { argv: Deno.args, env: Deno.env.toObject(), runtime: { name: "deno", version: Deno.version.deno } },
-  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerShared.pipe(Layer.provide(FetchHttpClient.layer)))
+  Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch())
 )
 if (started._tag === "Exit") {
   if (started.code === 0) console.log(started.output)

@@ -1,48 +1,115 @@
 /**
- * Node's upstream clients: one undici Agent per provider, so each provider has its own keep-alive
- * pool and its own connect timeout. Undici's own header/body timeouts are off: the core enforces
- * `timeout.request` and `timeout.idle` itself, on every runtime alike.
+ * Node's upstream clients: one undici Agent per provider (its own keep-alive pool per origin and its
+ * own connect timeout), called through undici's `request` API, the leanest client Node has: no
+ * WHATWG Request/Response or header objects per call. Undici's own header/body timeouts are off:
+ * the core enforces `timeout.request` and `timeout.idle` itself, on every runtime alike.
  */
-import * as NodeHttpClient from "@effect/platform-node/NodeHttpClient"
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
-import * as Fiber from "effect/Fiber"
-import type * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
-import * as Scope from "effect/Scope"
-import type * as HttpClient from "effect/http/HttpClient"
-import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+import * as Stream from "effect/Stream"
+import type * as FileSystem from "effect/FileSystem"
+import { Agent } from "undici"
+import type { IncomingHttpHeaders } from "undici/types/header.d.ts"
+import {
+  type UpstreamClient,
+  UpstreamClients,
+  UpstreamFailure,
+  type UpstreamRequest,
+  type UpstreamResponse
+} from "../../src/providers/UpstreamClients.ts"
 
 /** What a reload needs from the Node platform. */
 export type Services = UpstreamClients | FileSystem.FileSystem
 
+const failure = (what: string) => (cause: unknown): UpstreamFailure =>
+  new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
+const sendFailed = failure("request failed")
+const readFailed = failure("reading the response failed")
+const streamFailed = failure("the response stream failed")
+
+const headersOf = (headers: IncomingHttpHeaders): Record<string, string> => {
+  const out: Record<string, string> = {}
+  for (const name in headers) {
+    const value = headers[name]
+    if (value !== undefined) out[name] = typeof value === "string" ? value : value.join(", ")
+  }
+  return out
+}
+
+interface Target {
+  readonly origin: string
+  readonly path: string
+}
+
+const makeClient = (agent: Agent): UpstreamClient => {
+  // Providers call a handful of fixed URLs: split each once.
+  const targets = new Map<string, Target>()
+  const targetOf = (url: string): Target => {
+    let found = targets.get(url)
+    if (found === undefined) {
+      const u = new URL(url)
+      found = { origin: u.origin, path: u.pathname + u.search }
+      targets.set(url, found)
+    }
+    return found
+  }
+  return {
+    post: (request: UpstreamRequest) => {
+      const { origin, path } = targetOf(request.url)
+      return Effect.map(
+        Effect.tryPromise({
+          try: (signal) => agent.request({ origin, path, method: "POST", headers: request.headers, body: request.body, signal }),
+          catch: sendFailed
+        }),
+        ({ statusCode, headers, body }): UpstreamResponse => ({
+          status: statusCode,
+          headers: headersOf(headers),
+          bytes: Effect.tryPromise({
+            try: (signal) => {
+              // A read abandoned (timeout, client gone) must free the connection.
+              signal.addEventListener("abort", () => body.destroy(), { once: true })
+              return body.bytes()
+            },
+            catch: readFailed
+          }),
+          // Destroyed explicitly when the stream ends early: the iterator's return() waits for a
+          // pending read, so a stalled upstream would otherwise never be let go.
+          stream: Stream.fromAsyncIterable<Uint8Array, UpstreamFailure>(body, streamFailed).pipe(
+            Stream.ensuring(Effect.sync(() => body.destroy()))
+          )
+        })
+      )
+    }
+  }
+}
+
 export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
   UpstreamClients,
   Effect.gen(function*() {
-    // The pools live in a scope of their own, closed at shutdown with a bound: destroying an undici
-    // agent can wait on a socket whose response body a client abandoned.
-    const scope = yield* Scope.make()
+    const agents = new Map<string, { readonly agent: Agent; readonly client: UpstreamClient }>()
+    // Destroying an agent can wait on a socket whose response body a client abandoned: bounded.
     yield* Effect.addFinalizer(() =>
-      Effect.forkDetach(Scope.close(scope, Exit.void)).pipe(
-        Effect.flatMap((closing) => Fiber.await(closing).pipe(Effect.timeoutOption(1_000))),
+      Effect.promise(() => Promise.all([...agents.values()].map(({ agent }) => agent.destroy().catch(() => {})))).pipe(
+        Effect.timeoutOption(1_000),
         Effect.asVoid
       ))
-    const clients = new Map<string, HttpClient.HttpClient>()
-    const get = Effect.fnUntraced(function*(options: { readonly provider: string; readonly connectTimeoutMs: number }) {
-      const key = `${options.provider}\u0000${options.connectTimeoutMs}`
-      const found = clients.get(key)
-      if (found !== undefined) return found
-      const dispatcher = yield* NodeHttpClient.makeDispatcherOptions({
-        connect: { timeout: options.connectTimeoutMs },
-        headersTimeout: 0,
-        bodyTimeout: 0,
-        keepAliveTimeout: 30_000,
-        keepAliveMaxTimeout: 600_000
-      }).pipe(Scope.provide(scope))
-      const client = yield* NodeHttpClient.makeUndici.pipe(Effect.provideService(NodeHttpClient.Dispatcher, dispatcher))
-      clients.set(key, client)
-      return client
-    })
+    const get = (options: { readonly provider: string; readonly connectTimeoutMs: number }) =>
+      Effect.sync(() => {
+        const key = `${options.provider}\u0000${options.connectTimeoutMs}`
+        const found = agents.get(key)
+        if (found !== undefined) return found.client
+        const agent = new Agent({
+          connect: { timeout: options.connectTimeoutMs },
+          headersTimeout: 0,
+          bodyTimeout: 0,
+          keepAliveTimeout: 30_000,
+          keepAliveMaxTimeout: 600_000,
+          pipelining: 1
+        })
+        const client = makeClient(agent)
+        agents.set(key, { agent, client })
+        return client
+      })
     return UpstreamClients.of({ get, decodesBodies: false, enforcesConnectTimeout: true })
   })
 )

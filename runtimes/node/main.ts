@@ -1,75 +1,34 @@
 #!/usr/bin/env node
 /**
- * Node entry: serves the core with @effect/platform-node's HttpServer (an undici keep-alive pool
- * per provider for upstream calls). With more than one worker this process supervises workers that
+ * Node entry: serves the core straight from node:http (NodeServer.ts), with an undici keep-alive
+ * pool per provider for upstream calls (UpstreamClientsNode.ts). With more than one worker this process supervises workers that
  * share the port (SO_REUSEPORT). Run with `npm start -- [--config PATH] [--port N] [--workers N]`.
  */
 // Subpath imports: the package barrel loads every platform module (≈100 ms and ≈50 MB more at startup).
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
-import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Layer from "effect/Layer"
-import * as HttpServer from "effect/http/HttpServer"
-import { createServer, IncomingMessage, type ServerResponse } from "node:http"
-import { boot, isSupervisor, prepare, type Prepared, WORKER_ENV, withLogLevel } from "../../src/Gateway.ts"
-import { type ObserveClientGone, withClientGone } from "../../src/http/ClientGone.ts"
+import { boot, isSupervisor, prepare, type Prepared, requestContext, WORKER_ENV, withLogLevel } from "../../src/Gateway.ts"
 import { supervise } from "../common/Supervisor.ts"
+import { serveNode } from "./NodeServer.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
-
-/** A client is gone when its socket closes while the request is being handled. */
-const nodeClientGone: ObserveClientGone = (request) => {
-  const source = request.source
-  if (!(source instanceof IncomingMessage)) return undefined
-  const socket = source.socket
-  return (onGone) => {
-    if (socket.destroyed) {
-      onGone()
-      return () => {}
-    }
-    socket.once("close", onGone)
-    return () => socket.off("close", onGone)
-  }
-}
 
 const serve = (prepared: Prepared) =>
   Effect.gen(function*() {
     const booted = yield* boot(prepared)
     const { host, port, shutdownTimeoutMs } = booted.config.server
-    const nodeServer = createServer({ keepAliveTimeout: 65_000 })
-    // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
-    let inProgress = 0
-    nodeServer.on("request", (_request: IncomingMessage, response: ServerResponse) => {
-      inProgress++
-      response.once("close", () => inProgress--)
+    const address = yield* serveNode(booted.app, {
+      host,
+      port,
+      reusePort: prepared.worker !== undefined,
+      shutdownTimeoutMs,
+      context: requestContext(prepared.cli.debug)
     })
-    const server = yield* Layer.build(
-      NodeHttpServer.layer(() => nodeServer, {
-        host,
-        port,
-        reusePort: prepared.worker !== undefined,
-        gracefulShutdownTimeout: shutdownTimeoutMs
-      })
-    )
-    yield* HttpServer.serveEffect(withClientGone(booted.app, nodeClientGone)).pipe(Effect.provide(server))
-    // Finalizers run last-added first: stop reporting ready, then, while the server drains, close
-    // keep-alive connections as their responses end, and every connection once no response is in
-    // progress (server.close() alone waits for clients to drop keep-alive connections; one that
-    // stopped reading a finished stream may never do so).
+    // Finalizers run last-added first: stop reporting ready before the server drains.
     yield* Effect.addFinalizer(() =>
-      Effect.gen(function*() {
-        yield* booted.state.startDraining
-        yield* Effect.logInfo("shutting down: draining in-flight requests")
-        const sweep = setInterval(() => {
-          if (inProgress === 0) nodeServer.closeAllConnections()
-          else nodeServer.closeIdleConnections()
-        }, 50)
-        nodeServer.once("close", () => clearInterval(sweep))
-        sweep.unref()
-      })
-    )
+      Effect.andThen(booted.state.startDraining, Effect.logInfo("shutting down: draining in-flight requests")))
     // SIGHUP: re-read the config file; an invalid one is logged and the running config stays.
     const context = yield* Effect.context<UpstreamClientsNode.Services>()
     const onHangup = () =>
@@ -80,8 +39,7 @@ const serve = (prepared: Prepared) =>
       ))
     process.on("SIGHUP", onHangup)
     yield* Effect.addFinalizer(() => Effect.sync(() => process.off("SIGHUP", onHangup)))
-    const address = yield* HttpServer.HttpServer.pipe(Effect.provide(server), Effect.map((s) => s.address))
-    console.log(booted.banner("port" in address ? address.port : port))
+    console.log(booted.banner(address.port))
     return yield* Effect.never
   }).pipe(
     Effect.scoped,

@@ -5,22 +5,21 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
-import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import spec from "../generated/openapi.json" with { type: "json" }
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { makeDocsHandlers } from "./Docs.ts"
+import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { proxyHandler } from "./Proxy.ts"
-import { errorResponse, json } from "./respond.ts"
+import { bytes, errorResponse, json } from "./respond.ts"
 
 type Handler = (
-  request: HttpServerRequest.HttpServerRequest,
+  request: IncomingRequest,
   snapshot: Snapshot,
   requestId: string,
   path: string
-) => Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError>
+) => Effect.Effect<OutgoingResponse, GatewayError>
 
 interface RouteEntry {
   readonly auth: boolean
@@ -41,10 +40,10 @@ export const makeApp = Effect.gen(function*() {
   const state = yield* GatewayState
   const health = yield* makeHealthHandlers
   const docs = yield* makeDocsHandlers
-  const specBody = new TextEncoder().encode(JSON.stringify(spec))
+  const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
-  const sync = (f: () => HttpServerResponse.HttpServerResponse): Handler => () => Effect.sync(f)
+  const sync = (f: () => OutgoingResponse): Handler => () => Effect.sync(f)
 
   const table = new Map<string, Map<string, RouteEntry>>()
   const add = (method: string, path: string, auth: boolean, handler: Handler) => {
@@ -56,7 +55,7 @@ export const makeApp = Effect.gen(function*() {
   add("GET", "/health/liveness", false, sync(health.liveness))
   add("GET", "/health/readiness", false, sync(health.readiness))
   add("GET", "/health/detailed", false, sync(health.detailed))
-  add("GET", "/openapi.json", false, sync(() => HttpServerResponse.uint8Array(specBody, { contentType: "application/json" })))
+  add("GET", "/openapi.json", false, sync(() => specResponse))
   add("GET", "/docs", false, sync(docs.page))
   add("GET", "/docs/scalar.js", false, () => docs.bundle())
   add("POST", "/v1/chat/completions", true, proxyHandler("chat"))
@@ -75,9 +74,9 @@ export const makeApp = Effect.gen(function*() {
   }]])
 
   const dispatch = (
-    request: HttpServerRequest.HttpServerRequest,
+    request: IncomingRequest,
     requestId: string
-  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> => {
+  ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
     const byMethod = table.get(path) ?? (path.startsWith("/v1/models/") && path.length > 11 ? modelRoute : undefined)
     if (byMethod === undefined) return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
@@ -85,14 +84,20 @@ export const makeApp = Effect.gen(function*() {
     if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
     if (entry.auth) {
-      const principal = snapshot.authenticate(request.headers["authorization"])
+      const principal = snapshot.authenticate(request.header("authorization"))
       if (principal instanceof Error) return Effect.fail(principal)
     }
     return entry.handler(request, snapshot, requestId, path)
   }
 
-  return Effect.flatMap(Effect.service(HttpServerRequest.HttpServerRequest), (request) => {
-    const requestId = requestIdOf(request.headers["x-request-id"])
+  const withRequestId = (requestId: string) => (response: OutgoingResponse): OutgoingResponse => ({
+    status: response.status,
+    headers: { ...response.headers, "x-request-id": requestId },
+    body: response.body
+  })
+
+  const app: App = (request) => {
+    const requestId = requestIdOf(request.header("x-request-id"))
     return dispatch(request, requestId).pipe(
       Effect.catch((error) => {
         const response = errorResponse(error.reason)
@@ -106,7 +111,8 @@ export const makeApp = Effect.gen(function*() {
           errorResponse({ _tag: "Internal", message: "The gateway hit an unexpected error; the request id identifies it in the logs." })
         )
       ),
-      Effect.map((response) => HttpServerResponse.setHeader(response, "x-request-id", requestId))
+      Effect.map(withRequestId(requestId))
     )
-  })
+  }
+  return app
 })

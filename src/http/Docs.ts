@@ -6,8 +6,9 @@
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
-import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import type { OutgoingResponse } from "./Exchange.ts"
+import { bytes as bytesResponse } from "./respond.ts"
 
 /** Where the bundle lives: the package's exports hide it, so it is addressed by file. */
 export const SCALAR_BUNDLE = new URL("../../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url)
@@ -45,14 +46,11 @@ export const makeDocsHandlers = Effect.gen(function*() {
       Effect.mapError(() => gatewayError({ _tag: "Unavailable", message: "The API reference bundle is not installed." }))
     )
   )
-  const page = HttpServerResponse.html(PAGE)
+  const page = bytesResponse(new TextEncoder().encode(PAGE), "text/html; charset=utf-8")
+  const cache = { "cache-control": "public, max-age=86400" }
   return {
-    page: (): HttpServerResponse.HttpServerResponse => page,
-    bundle: (): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> =>
-      Effect.map(bundle, (bytes) =>
-        HttpServerResponse.uint8Array(bytes, {
-          contentType: "text/javascript; charset=utf-8",
-          headers: { "cache-control": "public, max-age=86400" }
-        }))
+    page: (): OutgoingResponse => page,
+    bundle: (): Effect.Effect<OutgoingResponse, GatewayError> =>
+      Effect.map(bundle, (bytes) => bytesResponse(bytes, "text/javascript; charset=utf-8", cache))
   }
 })

@@ -3,9 +3,9 @@
  * not draining) and a summary with version, runtime and model count.
  */
 import * as Effect from "effect/Effect"
-import type * as HttpServerResponse from "effect/http/HttpServerResponse"
 import pkg from "../../package.json" with { type: "json" }
 import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
+import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse, json } from "./respond.ts"
 
 export const VERSION: string = pkg.version
@@ -15,12 +15,12 @@ export const makeHealthHandlers = Effect.gen(function*() {
   const runtime = yield* RuntimeInfo
   const live = json({ status: "ok" })
   return {
-    liveness: (): HttpServerResponse.HttpServerResponse => live,
-    readiness: (): HttpServerResponse.HttpServerResponse =>
+    liveness: (): OutgoingResponse => live,
+    readiness: (): OutgoingResponse =>
       state.isDraining()
         ? errorResponse({ _tag: "Unavailable", message: "The gateway is shutting down." })
         : live,
-    detailed: (): HttpServerResponse.HttpServerResponse => {
+    detailed: (): OutgoingResponse => {
       const now = Date.now()
       const { router } = state.current()
       const all = [...state.health.all()]
@@ -55,7 +55,7 @@ export const makeHealthHandlers = Effect.gen(function*() {
         }))
       })
     },
-    summary: (): HttpServerResponse.HttpServerResponse =>
+    summary: (): OutgoingResponse =>
       json({
         status: "ok",
         version: VERSION,

@@ -3,40 +3,18 @@
  * fields the gateway relies on, route by `model`, and relay the provider's answer. Unknown request
  * fields pass through untouched.
  */
-import * as ByteSize from "effect/ByteSize"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
-import * as HttpServerRequest from "effect/http/HttpServerRequest"
-import * as HttpServerResponse from "effect/http/HttpServerResponse"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../providers/Provider.ts"
+import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { errorResponse, providerResponse } from "./respond.ts"
 
 const decoder = new TextDecoder()
-
-/** Reads the request body, refusing more than `limit` bytes (declared or actual). */
-export const readBody = (
-  request: HttpServerRequest.HttpServerRequest,
-  limit: number
-): Effect.Effect<Uint8Array, GatewayError> => {
-  const declared = request.headers["content-length"]
-  if (declared !== undefined && Number(declared) > limit) {
-    return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
-  }
-  return request.arrayBuffer.pipe(
-    Effect.map((buffer) => new Uint8Array(buffer)),
-    Effect.provideService(HttpServerRequest.MaxBodySize, ByteSize.bytes(limit)),
-    Effect.mapError((error) =>
-      error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-        ? gatewayError({ _tag: "BodyTooLarge", limit })
-        : gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
-    )
-  )
-}
 
 /** Parses a JSON object body. */
 export const parseJsonObject = (bytes: Uint8Array): Record<string, unknown> | GatewayError => {
@@ -85,12 +63,12 @@ const validator = (endpoint: Endpoint) => {
 export const proxyHandler = (endpoint: Endpoint) => {
   const validate = validator(endpoint)
   return (
-    request: HttpServerRequest.HttpServerRequest,
+    request: IncomingRequest,
     snapshot: Snapshot,
     requestId: string,
     path: string
-  ): Effect.Effect<HttpServerResponse.HttpServerResponse, GatewayError> =>
-    Effect.flatMap(readBody(request, snapshot.config.server.bodyLimit), (rawBody) => {
+  ): Effect.Effect<OutgoingResponse, GatewayError> =>
+    Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const body = parseJsonObject(rawBody)
       if (body instanceof GatewayError) return Effect.fail(body)
       const invalid = validate(body)
@@ -102,7 +80,8 @@ export const proxyHandler = (endpoint: Endpoint) => {
         snapshot.dispatcher.dispatch({ endpoint, model, body, rawBody, stream: body["stream"] === true, requestId }, group),
         (outcome) => {
           if (outcome._tag === "Served") return Effect.succeed(providerResponse(outcome.provider, outcome.response, outcome.attempts))
-          const response = HttpServerResponse.setHeader(errorResponse(outcome.reason), "x-llmgate-attempts", String(outcome.attempts))
+          const error = errorResponse(outcome.reason)
+          const response = { ...error, headers: { ...error.headers, "x-llmgate-attempts": String(outcome.attempts) } }
           return Effect.as(
             Effect.logWarning("request failed", outcome.reason).pipe(Effect.annotateLogs({ requestId, attempts: outcome.attempts })),
             response

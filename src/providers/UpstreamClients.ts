@@ -1,14 +1,45 @@
 /**
- * Upstream HTTP clients, one per provider: each provider gets its own keep-alive connection pool
- * (and, where the runtime's client supports it, its own connect timeout). Runtimes provide the
- * implementation: Node builds undici pools per provider; fetch-based runtimes (Bun, Deno) share
- * their runtime's pooled fetch, where no connect phase is exposed, so `timeout.connect` is folded
- * into `timeout.request` there.
+ * The upstream port: how providers send a request to an HTTP API. One client per provider, so each
+ * provider has its own keep-alive connection pool (and, where the runtime's client supports it, its
+ * own connect timeout). The contract is deliberately small (a POST with bytes in, status, headers
+ * and a body as bytes or as a stream out) so every runtime can implement it with its fastest client
+ * and nothing is adapted per request: Node uses undici's pool API (runtimes/node), Bun and Deno
+ * their native fetch (`layerFetch` below).
+ *
+ * Interrupting `post` (a timeout, the client leaving) aborts the request; interrupting the body's
+ * stream cancels the response. The body must be consumed one way or the other.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as HttpClient from "effect/http/HttpClient"
+import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
+
+/** The request could not be sent, or its response could not be read: a transport failure. */
+export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
+  message: Schema.String
+}) {}
+
+export interface UpstreamRequest {
+  /** Absolute URL. */
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: Uint8Array
+}
+
+export interface UpstreamResponse {
+  readonly status: number
+  /** Lower-case names; repeated headers joined with ", ". */
+  readonly headers: Readonly<Record<string, string>>
+  /** The whole body. */
+  readonly bytes: Effect.Effect<Uint8Array, UpstreamFailure>
+  /** The body as it arrives. */
+  readonly stream: Stream.Stream<Uint8Array, UpstreamFailure>
+}
+
+export interface UpstreamClient {
+  readonly post: (request: UpstreamRequest) => Effect.Effect<UpstreamResponse, UpstreamFailure>
+}
 
 export interface UpstreamClientOptions {
   readonly provider: string
@@ -17,18 +48,77 @@ export interface UpstreamClientOptions {
 
 export interface UpstreamClientsShape {
   /** The client for one provider, created on first use and kept for the process lifetime. */
-  readonly get: (options: UpstreamClientOptions) => Effect.Effect<HttpClient.HttpClient>
+  readonly get: (options: UpstreamClientOptions) => Effect.Effect<UpstreamClient>
   /** Whether response bodies come back decompressed (fetch) so `content-encoding` must not be relayed. */
   readonly decodesBodies: boolean
   /** Whether `timeout.connect` is enforced separately from `timeout.request`. */
   readonly enforcesConnectTimeout: boolean
 }
 
+const failure = (what: string) => (cause: unknown): UpstreamFailure =>
+  new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
+
+const headersOf = (headers: Headers): Record<string, string> => {
+  const out: Record<string, string> = {}
+  headers.forEach((value, name) => {
+    out[name] = value
+  })
+  return out
+}
+
+const sendFailed = failure("request failed")
+const readFailed = failure("reading the response failed")
+const streamFailed = failure("the response stream failed")
+
+/** An upstream client over a Web `fetch` (the runtime's own pooled, keep-alive client). */
+export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient => ({
+  post: (request) => {
+    // One controller for the whole exchange: aborting it also ends a body read that was abandoned
+    // (a timeout, the client gone), which frees the connection.
+    const controller = new AbortController()
+    const abort = () => controller.abort()
+    return Effect.map(
+      Effect.tryPromise({
+        try: (signal) => {
+          signal.addEventListener("abort", abort, { once: true })
+          return fetchFn(request.url, {
+            method: "POST",
+            headers: request.headers,
+            body: request.body as Uint8Array<ArrayBuffer>,
+            signal: controller.signal,
+            redirect: "manual"
+          })
+        },
+        catch: sendFailed
+      }),
+      (response): UpstreamResponse => ({
+        status: response.status,
+        headers: headersOf(response.headers),
+        bytes: Effect.tryPromise({
+          try: (signal) => {
+            signal.addEventListener("abort", abort, { once: true })
+            return response.bytes()
+          },
+          catch: readFailed
+        }),
+        stream: response.body === null
+          ? Stream.empty
+          : Stream.fromReadableStream({ evaluate: () => response.body!, onError: streamFailed })
+      })
+    )
+  }
+})
+
 export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamClientsShape>()("llmgate/UpstreamClients") {
-  /** Every provider shares the one HttpClient in context (a pooled fetch). */
-  static readonly layerShared: Layer.Layer<UpstreamClients, never, HttpClient.HttpClient> = Layer.effect(
-    UpstreamClients,
-    Effect.map(Effect.service(HttpClient.HttpClient), (client) =>
-      UpstreamClients.of({ get: () => Effect.succeed(client), decodesBodies: true, enforcesConnectTimeout: false }))
-  )
+  /**
+   * Every provider shares the runtime's `fetch` (Bun and Deno pool connections per origin
+   * themselves); fetch exposes no connect phase, so `timeout.connect` is folded into `timeout.request`.
+   */
+  static readonly layerFetch = (fetchFn: typeof globalThis.fetch = globalThis.fetch): Layer.Layer<UpstreamClients> => {
+    const client = fetchClient(fetchFn)
+    return Layer.succeed(
+      UpstreamClients,
+      UpstreamClients.of({ get: () => Effect.succeed(client), decodesBodies: true, enforcesConnectTimeout: false })
+    )
+  }
 }

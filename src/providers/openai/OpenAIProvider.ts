@@ -6,13 +6,11 @@
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
-import type * as HttpClientError from "effect/http/HttpClientError"
-import * as HttpClientRequest from "effect/http/HttpClientRequest"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
-import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
-import { UpstreamClients } from "../UpstreamClients.ts"
+import { type Endpoint, ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
+import { UpstreamClients, type UpstreamFailure, type UpstreamResponse } from "../UpstreamClients.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "./events.ts"
 
 const encoder = new TextEncoder()
@@ -64,52 +62,49 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
   const decodes = clients.decodesBodies
   const streamHeaders = upstreamHeaders(config, SSE_CONTENT_TYPE)
   const jsonHeaders = upstreamHeaders(config, "application/json")
+  const urls: Readonly<Record<Endpoint, string>> = {
+    chat: config.baseUrl + ENDPOINT_PATH.chat,
+    completions: config.baseUrl + ENDPOINT_PATH.completions,
+    embeddings: config.baseUrl + ENDPOINT_PATH.embeddings
+  }
 
-  const unreachable = (_: HttpClientError.HttpClientError): GatewayError =>
-    gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
-  const timedOut = (): Effect.Effect<never, GatewayError> =>
-    Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs }))
-  const idle = gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs })
+  const unreachable = gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
+  const toUnreachable = (_: UpstreamFailure): GatewayError => unreachable
+  const timedOut = Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs }))
+  const orTimedOut = () => timedOut
+  const idle = Stream.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs }))
+  const orIdle = () => idle
+  const withinRequestTimeout = { duration: config.requestTimeoutMs, orElse: orTimedOut }
 
-  const buffered = (status: number, headers: Record<string, string>, buffer: ArrayBuffer): ProviderResponse => ({
-    status,
-    headers,
-    body: { _tag: "Buffered", bytes: new Uint8Array(buffer) }
-  })
+  /** The whole answer, as it is: a success, or an error (or a non-SSE answer to a stream request). */
+  const buffered = (response: UpstreamResponse): Effect.Effect<ProviderResponse, UpstreamFailure> =>
+    Effect.map(response.bytes, (bytes): ProviderResponse => ({
+      status: response.status,
+      headers: relayHeaders(response.headers, decodes),
+      body: { _tag: "Buffered", bytes }
+    }))
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
-    const httpRequest = HttpClientRequest.post(config.baseUrl + ENDPOINT_PATH[request.endpoint], {
-      headers: request.stream ? streamHeaders : jsonHeaders
-    }).pipe(HttpClientRequest.bodyUint8Array(upstreamPayload(request), "application/json"))
-
+    const sent = client.post({
+      url: urls[request.endpoint],
+      headers: request.stream ? streamHeaders : jsonHeaders,
+      body: upstreamPayload(request)
+    })
     if (!request.stream) {
-      return client.execute(httpRequest).pipe(
-        Effect.flatMap((response) =>
-          Effect.map(response.arrayBuffer, (buffer) => buffered(response.status, relayHeaders(response.headers, decodes), buffer))
-        ),
-        Effect.mapError(unreachable),
-        Effect.timeoutOrElse({ duration: config.requestTimeoutMs, orElse: timedOut })
-      )
+      return Effect.flatMap(sent, buffered).pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout))
     }
-    return client.execute(httpRequest).pipe(
-      Effect.mapError(unreachable),
-      Effect.timeoutOrElse({ duration: config.requestTimeoutMs, orElse: timedOut }),
-      Effect.flatMap((response): Effect.Effect<ProviderResponse, GatewayError> => {
-        const headers = relayHeaders(response.headers, decodes)
+    return Effect.flatMap(
+      sent.pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout)),
+      (response): Effect.Effect<ProviderResponse, GatewayError> => {
         if (response.status >= 400 || !isEventStream(response.headers)) {
-          // An error (or a non-SSE answer) to a stream request is relayed whole, with its status.
-          return response.arrayBuffer.pipe(
-            Effect.mapError(unreachable),
-            Effect.timeoutOrElse({ duration: config.requestTimeoutMs, orElse: timedOut }),
-            Effect.map((buffer) => buffered(response.status, headers, buffer))
-          )
+          return buffered(response).pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout))
         }
         const stream = response.stream.pipe(
-          Stream.mapError(unreachable),
-          Stream.timeoutOrElse({ duration: config.idleTimeoutMs, orElse: () => Stream.fail(idle) })
+          Stream.mapError(toUnreachable),
+          Stream.timeoutOrElse({ duration: config.idleTimeoutMs, orElse: orIdle })
         )
-        return Effect.succeed({ status: response.status, headers, body: { _tag: "Stream", stream } })
-      })
+        return Effect.succeed({ status: response.status, headers: relayHeaders(response.headers, decodes), body: { _tag: "Stream", stream } })
+      }
     )
   }
   return { config, call, classifyEvent: classifyOpenAIEvent, streamTerminator: OPENAI_STREAM_TERMINATOR } satisfies Provider

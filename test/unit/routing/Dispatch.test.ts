@@ -4,6 +4,7 @@ import { TestClock } from "effect/testing"
 import type { ResolvedConfig } from "../../../src/config/Config.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { gatewayError, type GatewayError } from "../../../src/domain/GatewayError.ts"
+import { isBytes } from "../../../src/http/Exchange.ts"
 import { providerResponse } from "../../../src/http/respond.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../../../src/providers/openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
@@ -625,8 +626,8 @@ describe("Dispatcher: streams", () => {
       assert.strictEqual(response.status, 200)
       assert.strictEqual(response.headers["x-llmgate-provider"], "a")
       assert.strictEqual(response.headers["x-llmgate-attempts"], "1")
-      if (response.body._tag !== "Stream") throw new Error("expected a streamed body")
-      const chunks = yield* Stream.runCollect(response.body.stream)
+      if (isBytes(response.body)) throw new Error("expected a streamed body")
+      const chunks = yield* Stream.runCollect(response.body)
       assert.strictEqual(
         chunks.map((c) => decoder.decode(c)).join(""),
         ROLE + HELLO +

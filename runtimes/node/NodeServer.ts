@@ -1,0 +1,166 @@
+/**
+ * Serves the core's App (src/http/Exchange.ts) straight from `node:http`: each request runs in one
+ * fiber that reads the body, dispatches, and writes the answer, with backpressure for streams. The
+ * fiber is interrupted when the client goes away before the answer ended, which cancels whatever
+ * it was doing (a queue wait, a backoff, the upstream call, a relayed stream). The server closes
+ * gracefully when its scope does: stop accepting, let in-flight requests and streams finish (at
+ * most `shutdownTimeoutMs`), close idle keep-alive connections along the way, then the rest.
+ */
+import type * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+import { gatewayError, type GatewayError } from "../../src/domain/GatewayError.ts"
+import { type App, type IncomingRequest, isBytes, makeBodyCollector, type OutgoingResponse } from "../../src/http/Exchange.ts"
+
+export interface NodeServeOptions {
+  readonly host: string
+  readonly port: number
+  /** Share the port with other workers (SO_REUSEPORT). */
+  readonly reusePort: boolean
+  readonly shutdownTimeoutMs: number
+  /** Services every request runs with (log level). */
+  readonly context: Context.Context<never>
+}
+
+const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
+
+const readBody = (req: IncomingMessage, limit: number): Effect.Effect<Uint8Array, GatewayError> => {
+  const declared = req.headers["content-length"]
+  if (declared !== undefined && Number(declared) > limit) return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
+  if (req.readableEnded) return Effect.succeed(new Uint8Array(0))
+  return Effect.callback<Uint8Array, GatewayError>((resume) => {
+    const collector = makeBodyCollector(limit)
+    const onData = (chunk: Buffer) => {
+      if (!collector.push(chunk)) {
+        cleanup()
+        resume(Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit })))
+      }
+    }
+    const onEnd = () => {
+      cleanup()
+      resume(Effect.succeed(collector.bytes()))
+    }
+    const onError = () => {
+      cleanup()
+      resume(Effect.fail(unreadable))
+    }
+    const cleanup = () => {
+      req.off("data", onData)
+      req.off("end", onEnd)
+      req.off("error", onError)
+    }
+    req.on("data", onData)
+    req.on("end", onEnd)
+    req.on("error", onError)
+    return Effect.sync(cleanup)
+  })
+}
+
+const incoming = (req: IncomingMessage): IncomingRequest => ({
+  method: req.method ?? "GET",
+  url: req.url ?? "/",
+  header: (name) => {
+    const value = req.headers[name]
+    return value === undefined || typeof value === "string" ? value : value.join(", ")
+  },
+  body: (limit) => readBody(req, limit)
+})
+
+/** Headers as the flat array `writeHead` takes without building another object. */
+const rawHeaders = (headers: Readonly<Record<string, string>>, contentLength: number | undefined): Array<string> => {
+  const out: Array<string> = []
+  for (const name in headers) out.push(name, headers[name]!)
+  if (contentLength !== undefined) out.push("content-length", String(contentLength))
+  return out
+}
+
+/** Resolves when `res` can take more data, or is gone. */
+const drained = (res: ServerResponse): Effect.Effect<void> =>
+  Effect.callback<void>((resume) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resume(Effect.void)
+    }
+    res.on("drain", done)
+    res.on("close", done)
+    return Effect.sync(() => {
+      res.off("drain", done)
+      res.off("close", done)
+    })
+  })
+
+const write = (res: ServerResponse, out: OutgoingResponse): Effect.Effect<void> => {
+  const body = out.body
+  if (isBytes(body)) {
+    res.writeHead(out.status, rawHeaders(out.headers, body.length))
+    res.end(body)
+    return Effect.void
+  }
+  res.writeHead(out.status, rawHeaders(out.headers, undefined))
+  return Stream.runForEachArray(body, (chunks) => {
+    if (res.destroyed) return Effect.interrupt
+    let ok = true
+    if (chunks.length === 1) ok = res.write(chunks[0]!)
+    else {
+      res.cork()
+      for (const chunk of chunks) ok = res.write(chunk)
+      res.uncork()
+    }
+    return ok ? Effect.void : drained(res)
+  }).pipe(Effect.ensuring(Effect.sync(() => res.end())))
+}
+
+/** Listens and serves `app`; the server is closed gracefully when the scope closes. */
+export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<AddressInfo, Error, Scope.Scope> =>
+  Effect.gen(function*() {
+    const run = Effect.runForkWith(options.context)
+    // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
+    let inProgress = 0
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      inProgress++
+      const fiber = run(Effect.flatMap(app(incoming(req)), (out) => write(res, out)))
+      res.once("close", () => {
+        inProgress--
+        // The connection closed before the answer was complete: the client is gone.
+        if (!res.writableFinished) fiber.interruptUnsafe()
+      })
+    }
+    const server: Server = createServer({ keepAliveTimeout: 65_000 }, onRequest)
+    server.on("clientError", (_error, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n")
+      else socket.destroy()
+    })
+    yield* Effect.acquireRelease(
+      Effect.callback<void, Error>((resume) => {
+        const onError = (error: Error) => resume(Effect.fail(error))
+        server.once("error", onError)
+        // A deep backlog: a thousand clients connecting at once must not overflow it (SYN retries).
+        server.listen({ host: options.host, port: options.port, reusePort: options.reusePort, backlog: 4096 }, () => {
+          server.off("error", onError)
+          resume(Effect.void)
+        })
+      }),
+      () =>
+        Effect.callback<void>((resume) => {
+          // Stop accepting; close keep-alive connections as their responses end, and every
+          // connection once no response is in progress (server.close() alone waits for clients to
+          // drop keep-alive connections; one that stopped reading a finished stream may never do so).
+          const sweep = setInterval(() => {
+            if (inProgress === 0) server.closeAllConnections()
+            else server.closeIdleConnections()
+          }, 50)
+          const deadline = setTimeout(() => server.closeAllConnections(), options.shutdownTimeoutMs)
+          server.close(() => {
+            clearInterval(sweep)
+            clearTimeout(deadline)
+            resume(Effect.void)
+          })
+          server.closeIdleConnections()
+        })
+    )
+    return server.address() as AddressInfo
+  })

@@ -1,0 +1,72 @@
+/**
+ * The server port: what the core needs of an incoming HTTP request and what it hands back, in the
+ * smallest shape each runtime can serve without adapting through another framework on every
+ * request. Node serves it from `node:http` (runtimes/node/NodeServer.ts), Bun and Deno from a Web
+ * `Request` (src/WebEntry.ts). Like Hono's adapters: the contract lives in the core, and every
+ * runtime implements it in a few lines.
+ *
+ * The whole exchange runs in one fiber per request: the runtime interrupts it when the client goes
+ * away (before or during a streamed answer), so queue waits, backoffs, upstream calls and relayed
+ * streams are all cancelled the same way.
+ */
+import type * as Effect from "effect/Effect"
+import type * as Stream from "effect/Stream"
+import type { GatewayError } from "../domain/GatewayError.ts"
+
+export interface IncomingRequest {
+  readonly method: string
+  /** The request target as sent: path and query. */
+  readonly url: string
+  /** A request header by its lower-case name (repeated headers joined with ", "). */
+  readonly header: (name: string) => string | undefined
+  /** The whole body; fails with `BodyTooLarge` past `limit` bytes, declared or actual. */
+  readonly body: (limit: number) => Effect.Effect<Uint8Array, GatewayError>
+}
+
+/**
+ * A response body: bytes, or a stream relayed as it arrives, with backpressure. A stream never
+ * fails: a failure after it started has already become a terminal SSE error event.
+ */
+export type OutgoingBody = Uint8Array | Stream.Stream<Uint8Array>
+
+export interface OutgoingResponse {
+  readonly status: number
+  /** Lower-case header names; `content-type` included. Framing headers are the runtime's business. */
+  readonly headers: Readonly<Record<string, string>>
+  readonly body: OutgoingBody
+}
+
+/** The gateway as the runtimes serve it: one effect per request, never failing. */
+export type App = (request: IncomingRequest) => Effect.Effect<OutgoingResponse>
+
+export const isBytes = (body: OutgoingBody): body is Uint8Array => body instanceof Uint8Array
+
+/** Collects a body's chunks while enforcing a size limit; shared by the runtime adapters. */
+export interface BodyCollector {
+  /** Adds a chunk; false once the total went past the limit (the chunk is dropped). */
+  readonly push: (chunk: Uint8Array) => boolean
+  readonly bytes: () => Uint8Array
+}
+
+export const makeBodyCollector = (limit: number): BodyCollector => {
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  return {
+    push: (chunk) => {
+      size += chunk.length
+      if (size > limit) return false
+      chunks.push(chunk)
+      return true
+    },
+    bytes: () => {
+      if (chunks.length === 1) return chunks[0]!
+      const out = new Uint8Array(size)
+      let offset = 0
+      for (const c of chunks) {
+        out.set(c, offset)
+        offset += c.length
+      }
+      return out
+    }
+  }
+}
