@@ -6,6 +6,7 @@
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import { GUARDS } from "../api/Guards.ts"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
@@ -39,7 +40,9 @@ const SCHEMAS = {
 
 const validator = (endpoint: Endpoint) => {
   const decode = Schema.decodeUnknownExit(SCHEMAS[endpoint])
+  const guard = GUARDS[endpoint]
   return (body: Record<string, unknown>): GatewayError | undefined => {
+    if (guard(body)) return undefined
     const exit = decode(body, { errors: "first" })
     if (Exit.isSuccess(exit)) return undefined
     for (const reason of exit.cause.reasons) {

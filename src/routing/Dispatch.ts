@@ -12,7 +12,7 @@
  * held back until their first content (streaming/HoldBack.ts), so a failure before content is just
  * another failed attempt; the client sees one clean stream.
  */
-import * as Clock from "effect/Clock"
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
@@ -95,12 +95,28 @@ export const makeDispatcher = (
     const transitions = registry.takeTransitions()
     return transitions.length === 0 ? Effect.void : onTransitions(transitions)
   })
+  /** Transitions are rare: only yield to publish them when there are some. */
+  const flushIfAny = (): Effect.Effect<void> => registry.hasTransitions() ? flushTransitions : Effect.void
+
+  // The health of a target with a fixed upstream model is looked up once per snapshot (this
+  // dispatcher's lifetime); pattern targets depend on the requested model.
+  const fixedHealth = new Map<TargetEntry, TargetHealth>()
+  const healthOf = (entry: TargetEntry, model: string): TargetHealth => {
+    const fixed = entry.config.model
+    if (fixed === undefined) return registry.get(entry.provider.config, model)
+    let found = fixedHealth.get(entry)
+    if (found === undefined) {
+      found = registry.get(entry.provider.config, fixed)
+      fixedHealth.set(entry, found)
+    }
+    return found
+  }
 
   /** One call to one target; settles breaker, stats, in-flight count and limiter permit. */
-  const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean) {
+  const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean, clock: Clock.Clock) {
     const provider = entry.provider
     const upstreamModel = entry.config.model ?? request.model
-    const start = yield* Clock.currentTimeMillis
+    const start = clock.currentTimeMillisUnsafe()
     health.inFlight++
     let settled = false
     const release = () => {
@@ -124,7 +140,8 @@ export const makeDispatcher = (
       verdict(false, now)
       recordFailure(health, now - start)
     }
-    const scope = yield* Scope.make()
+    /** A stream's upstream lives in this scope until the relayed stream ends; made only for streams. */
+    let scope: Scope.Closeable | undefined
     const result = yield* Effect.gen(function*(): Effect.fn.Return<AttemptResult> {
       const exit = yield* Effect.exit(provider.call({
         endpoint: request.endpoint,
@@ -134,7 +151,7 @@ export const makeDispatcher = (
         stream: request.stream,
         requestId: request.requestId
       }))
-      const now = yield* Clock.currentTimeMillis
+      const now = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons.find((r) => r._tag === "Fail")
         fail(now)
@@ -156,8 +173,10 @@ export const makeDispatcher = (
         succeed(now)
         return { _tag: "Done", response }
       }
-      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.streamTerminator, provider.config.name, scope))
-      const afterHold = yield* Clock.currentTimeMillis
+      const streamScope = yield* Scope.make()
+      scope = streamScope
+      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.streamTerminator, provider.config.name, streamScope))
+      const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
         const error = held.cause.reasons.find((r) => r._tag === "Fail")
         fail(afterHold)
@@ -168,47 +187,41 @@ export const makeDispatcher = (
       }
       succeed(afterHold)
       const stream = held.value.stream.pipe(
-        Stream.tapError(() => Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => fail(t)))),
-        Stream.ensuring(Effect.andThen(Effect.sync(release), Scope.close(scope, Exit.void)))
+        Stream.tapError(() => Effect.sync(() => fail(clock.currentTimeMillisUnsafe()))),
+        Stream.ensuring(Effect.andThen(Effect.sync(release), Scope.close(streamScope, Exit.void)))
       )
       return { _tag: "Done", response: { ...response, body: { _tag: "Stream", stream } } }
     }).pipe(
       Effect.onExit((exit) => {
         const keepOpen = Exit.isSuccess(exit) && exit.value._tag === "Done" && exit.value.response.body._tag === "Stream"
         if (keepOpen) return Effect.void
-        return Effect.flatMap(Clock.currentTimeMillis, (now) =>
-          Effect.andThen(
-            Effect.sync(() => {
-              if (Exit.isFailure(exit) && wasProbe && !settled) health.breaker.onCancel(now)
-              release()
-            }),
-            Scope.close(scope, Exit.void)
-          ))
+        if (Exit.isFailure(exit) && wasProbe && !settled) health.breaker.onCancel(clock.currentTimeMillisUnsafe())
+        release()
+        return scope === undefined ? Effect.void : Scope.close(scope, Exit.void)
       })
     )
-    yield* flushTransitions
+    yield* flushIfAny()
     return result
   })
 
   /** Attempts within one model group until success, a final answer, or the group is exhausted. */
-  const runGroup = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, counter: Counter) {
+  const runGroup = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, counter: Counter, clock: Clock.Clock) {
     const { retry } = group.model
     /** Targets that failed in this request → the Retry-After of their last failure, if any. */
     const failedAt = new Map<number, number | undefined>()
     let retries = 0
-    const healthOf = (e: TargetEntry) => registry.get(e.provider.config, e.config.model ?? request.model)
     for (let n = 0; n <= retry.attempts; n++) {
-      const now = yield* Clock.currentTimeMillis
-      const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
-      yield* flushTransitions
+      const now = clock.currentTimeMillisUnsafe()
+      const open = group.targets.filter((e) => healthOf(e, request.model).breaker.isAvailable(now))
+      yield* flushIfAny()
       if (open.length === 0) {
         counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
         return undefined
       }
       // A target that asked to be left alone for longer than the backoff budget is not retried.
-      const available = open.filter((e) => (failedAt.get(e.index) ?? 0) <= retry.maxBackoffMs)
+      const available = failedAt.size === 0 ? open : open.filter((e) => (failedAt.get(e.index) ?? 0) <= retry.maxBackoffMs)
       if (available.length === 0) return undefined
-      const fresh = available.filter((e) => !failedAt.has(e.index))
+      const fresh = failedAt.size === 0 ? available : available.filter((e) => !failedAt.has(e.index))
       const pool = fresh.length > 0 ? fresh : available
       const withRoom = pool.filter((e) => e.limiter === undefined || e.limiter.hasCapacity())
       const candidates = withRoom.length > 0 ? withRoom : pool.filter((e) => e.limiter?.canQueue() ?? true)
@@ -216,10 +229,10 @@ export const makeDispatcher = (
         counter.lastError = { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` }
         return undefined
       }
-      const views = candidates.map((e) => view(e, healthOf(e)))
+      const views = candidates.map((e) => view(e, healthOf(e, request.model)))
       const chosen = group.strategy.pick(views)
       const entry = candidates[views.indexOf(chosen)] ?? candidates[0]!
-      const health = healthOf(entry)
+      const health = healthOf(entry, request.model)
 
       if (failedAt.has(entry.index)) {
         // The same target again: wait its Retry-After (known to fit the budget) or the backoff.
@@ -227,7 +240,7 @@ export const makeDispatcher = (
         const wait = failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
         if (wait > 0) yield* Effect.sleep(wait)
       }
-      const acquiredAt = yield* Clock.currentTimeMillis
+      const acquiredAt = clock.currentTimeMillisUnsafe()
       const wasProbe = health.breaker.snapshot(acquiredAt).state === "half_open"
       if (!health.breaker.tryAcquire(acquiredAt)) {
         // Another request took the half-open probe in the meantime.
@@ -235,7 +248,7 @@ export const makeDispatcher = (
         continue
       }
       if (entry.limiter !== undefined) {
-        const cancelProbe = Effect.flatMap(Clock.currentTimeMillis, (t) => Effect.sync(() => { if (wasProbe) health.breaker.onCancel(t) }))
+        const cancelProbe = Effect.sync(() => { if (wasProbe) health.breaker.onCancel(clock.currentTimeMillisUnsafe()) })
         const permit = yield* entry.limiter.acquire.pipe(Effect.onInterrupt(() => cancelProbe))
         if (!permit) {
           yield* cancelProbe
@@ -245,7 +258,7 @@ export const makeDispatcher = (
         }
       }
       counter.attempts++
-      const result = yield* attempt(request, entry, health, wasProbe)
+      const result = yield* attempt(request, entry, health, wasProbe, clock)
       if (result._tag === "Done") return { provider: entry.provider.config.name, response: result.response }
       const failure = result.failure
       if (failure._tag === "Response") {
@@ -259,11 +272,16 @@ export const makeDispatcher = (
     return undefined
   })
 
-  const dispatch = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup) {
+  const dispatchWith = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
     const counter: Counter = { attempts: 0, lastResponse: undefined, lastError: undefined }
-    const chain = [group, ...group.model.fallbacks.flatMap((name) => router.byName(name) ?? [])]
-    for (const g of chain) {
-      const served = yield* runGroup(request, g, counter)
+    const served = yield* runGroup(request, group, counter, clock)
+    if (served !== undefined) {
+      return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
+    }
+    for (const name of group.model.fallbacks) {
+      const fallback = router.byName(name)
+      if (fallback === undefined) continue
+      const served = yield* runGroup(request, fallback, counter, clock)
       if (served !== undefined) {
         return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
       }
@@ -278,6 +296,10 @@ export const makeDispatcher = (
       reason: counter.lastError ?? { _tag: "Internal", message: "No target could be tried." }
     } satisfies DispatchOutcome
   })
+
+  /** The clock is read once per request and then used synchronously (TestClock included). */
+  const dispatch = (request: DispatchRequest, group: ModelGroup): Effect.Effect<DispatchOutcome> =>
+    Effect.clockWith((clock) => dispatchWith(request, group, clock))
 
   return { dispatch }
 }

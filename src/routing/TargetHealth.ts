@@ -44,6 +44,8 @@ export interface HealthRegistry {
   readonly all: () => Iterable<TargetHealth>
   /** Breaker transitions since the last call. */
   readonly takeTransitions: () => ReadonlyArray<BreakerTransition>
+  /** Whether there are transitions to take (cheap, checked on every attempt). */
+  readonly hasTransitions: () => boolean
 }
 
 const sameSettings = (a: BreakerSettings, b: BreakerSettings): boolean =>
@@ -74,6 +76,7 @@ export const makeHealthRegistry = (): HealthRegistry => {
       return health
     },
     all: () => targets.values(),
+    hasTransitions: () => transitions.length > 0,
     takeTransitions: () => {
       if (transitions.length === 0) return []
       const out = transitions

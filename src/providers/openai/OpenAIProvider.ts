@@ -8,6 +8,7 @@ import * as Redacted from "effect/Redacted"
 import * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
+import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { type Endpoint, ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import { UpstreamClients, type UpstreamFailure, type UpstreamResponse } from "../UpstreamClients.ts"
@@ -33,11 +34,19 @@ const relayHeaders = (headers: Readonly<Record<string, string>>, decodes: boolea
   return out
 }
 
-/** The body sent upstream: the client's bytes, re-serialized only when `model` must change. */
-export const upstreamPayload = (request: ProviderRequest): Uint8Array =>
-  request.body["model"] === request.upstreamModel
-    ? request.rawBody
-    : encoder.encode(JSON.stringify({ ...request.body, model: request.upstreamModel }))
+/**
+ * The body sent upstream: the client's bytes as they are, with only the `model` value replaced in
+ * place when it must change; re-serialized only when that cannot be done exactly.
+ */
+export const upstreamPayload = (request: ProviderRequest): Uint8Array => {
+  const model = request.body["model"]
+  if (model === request.upstreamModel) return request.rawBody
+  if (typeof model === "string") {
+    const spliced = replaceTopLevelString(request.rawBody, "model", request.upstreamModel)
+    if (spliced !== undefined) return spliced
+  }
+  return encoder.encode(JSON.stringify({ ...request.body, model: request.upstreamModel }))
+}
 
 /**
  * The headers sent upstream for `accept`: the gateway's own, then the provider's credential, then
