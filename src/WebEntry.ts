@@ -52,10 +52,15 @@ const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body
 /** Reads a Web request's body, refusing more than `limit` bytes (declared or actual). */
 const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, ReturnType<typeof gatewayError>> => {
   const declared = request.headers.get("content-length")
-  const tooLarge = gatewayError({ _tag: "BodyTooLarge", limit })
-  if (declared !== null && Number(declared) > limit) return Effect.fail(tooLarge)
+  const tooLarge = () => gatewayError({ _tag: "BodyTooLarge", limit })
+  if (declared !== null && Number(declared) > limit) return Effect.fail(tooLarge())
   const body = request.body
   if (body === null) return Effect.succeed(new Uint8Array(0))
+  // A declared length within the limit (the runtime holds the body to it): read it natively in one
+  // go; a stream reader costs several promise turns per request on Bun.
+  if (declared !== null) {
+    return Effect.tryPromise({ try: () => request.bytes(), catch: () => unreadable })
+  }
   return Effect.flatMap(
     Effect.tryPromise({
       try: async () => {
@@ -72,7 +77,7 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
       },
       catch: () => unreadable
     }),
-    (bytes) => bytes === undefined ? Effect.fail(tooLarge) : Effect.succeed(bytes)
+    (bytes) => bytes === undefined ? Effect.fail(tooLarge()) : Effect.succeed(bytes)
   )
 }
 

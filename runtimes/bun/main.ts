@@ -3,12 +3,16 @@
  * than one worker this process supervises workers that share the port (reusePort).
  * Run with `npm run start:bun -- [--config PATH] [--port N] [--workers N]`.
  */
+// First: keeps Effect from capturing an async_hooks resource per fiber suspension (see the module).
+import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Layer from "effect/Layer"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
 import { supervise } from "../common/Supervisor.ts"
+
+restoreBuiltins()
 
 const started = await startWeb(
   { argv: Bun.argv.slice(2), env: process.env, runtime: { name: "bun", version: Bun.version } },

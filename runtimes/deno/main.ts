@@ -4,12 +4,16 @@
  * Run with `npm run start:deno -- [--config PATH] [--port N] [--workers N]`.
  */
 /// <reference path="./deno.d.ts" />
+// First: keeps Effect from capturing an async_hooks resource per fiber suspension (see the module).
+import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Layer from "effect/Layer"
 import { WORKER_ENV } from "../../src/Gateway.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 import { delay, startWeb } from "../../src/WebEntry.ts"
 import { supervise } from "../common/Supervisor.ts"
+
+restoreBuiltins()
 
 /** The flags a worker runs with: this entry's own permissions. */
 const WORKER_FLAGS = ["run", "--unstable-no-legacy-abort", "--unstable-net", "--allow-net", "--allow-env", "--allow-read"]
