@@ -6,7 +6,6 @@
  */
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import * as Stream from "effect/Stream"
 import type * as FileSystem from "effect/FileSystem"
 import { Agent } from "undici"
 import type { IncomingHttpHeaders } from "undici/types/header.d.ts"
@@ -25,7 +24,6 @@ const failure = (what: string) => (cause: unknown): UpstreamFailure =>
   new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
 const sendFailed = failure("request failed")
 const readFailed = failure("reading the response failed")
-const streamFailed = failure("the response stream failed")
 
 const headersOf = (headers: IncomingHttpHeaders): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -72,11 +70,17 @@ const makeClient = (agent: Agent): UpstreamClient => {
             },
             catch: readFailed
           }),
-          // Destroyed explicitly when the stream ends early: the iterator's return() waits for a
-          // pending read, so a stalled upstream would otherwise never be let go.
-          stream: Stream.fromAsyncIterable<Uint8Array, UpstreamFailure>(body, streamFailed).pipe(
-            Stream.ensuring(Effect.sync(() => body.destroy()))
-          )
+          reader: () => {
+            const iterator = body[Symbol.asyncIterator]()
+            return {
+              read: () => iterator.next().then((r) => r.done === true ? undefined : r.value as Uint8Array),
+              // destroy(), not the iterator's return(): that waits for a pending read, so a stalled
+              // upstream would never be let go.
+              cancel: () => {
+                body.destroy()
+              }
+            }
+          }
         })
       )
     }

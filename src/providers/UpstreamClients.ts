@@ -6,14 +6,14 @@
  * and nothing is adapted per request: Node uses undici's pool API (runtimes/node), Bun and Deno
  * their native fetch (`layerFetch` below).
  *
- * Interrupting `post` (a timeout, the client leaving) aborts the request; interrupting the body's
- * stream cancels the response. The body must be consumed one way or the other.
+ * Interrupting `post` (a timeout, the client leaving) aborts the request; cancelling the body's
+ * reader (or interrupting `bytes`) releases the response. The body must be consumed one way or
+ * the other.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
-import * as Stream from "effect/Stream"
 
 /** The request could not be sent, or its response could not be read: a transport failure. */
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
@@ -33,8 +33,16 @@ export interface UpstreamResponse {
   readonly headers: Readonly<Record<string, string>>
   /** The whole body. */
   readonly bytes: Effect.Effect<Uint8Array, UpstreamFailure>
-  /** The body as it arrives. */
-  readonly stream: Stream.Stream<Uint8Array, UpstreamFailure>
+  /** The body as it arrives, read chunk by chunk (streaming/ChunkStream.ts makes it a Stream). */
+  readonly reader: () => ChunkReader
+}
+
+/** A body read one chunk at a time: the smallest contract a runtime's client can offer. */
+export interface ChunkReader {
+  /** The next chunk, or undefined at the end; rejects when the body breaks. */
+  readonly read: () => Promise<Uint8Array | undefined>
+  /** Stops reading and releases the connection; safe to call more than once. */
+  readonly cancel: () => void
 }
 
 export interface UpstreamClient {
@@ -68,7 +76,8 @@ const headersOf = (headers: Headers): Record<string, string> => {
 
 const sendFailed = failure("request failed")
 const readFailed = failure("reading the response failed")
-const streamFailed = failure("the response stream failed")
+
+const EMPTY_READER: ChunkReader = { read: () => Promise.resolve(undefined), cancel: () => {} }
 
 /** An upstream client over a Web `fetch` (the runtime's own pooled, keep-alive client). */
 export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient => ({
@@ -101,9 +110,17 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
           },
           catch: readFailed
         }),
-        stream: response.body === null
-          ? Stream.empty
-          : Stream.fromReadableStream({ evaluate: () => response.body!, onError: streamFailed })
+        reader: () => {
+          const body = response.body
+          if (body === null) return EMPTY_READER
+          const reader = body.getReader()
+          return {
+            read: () => reader.read().then((r) => r.done ? undefined : r.value),
+            cancel: () => {
+              reader.cancel().catch(() => {})
+            }
+          }
+        }
       })
     )
   }

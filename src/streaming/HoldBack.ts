@@ -5,6 +5,8 @@
  * failure of the attempt, and the dispatcher can retry or fail over invisibly. After it, the held
  * bytes and the rest of the stream are relayed as they are, without parsing.
  */
+import type * as Arr from "effect/Array"
+import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Pull from "effect/Pull"
@@ -17,33 +19,12 @@ import { makeSseScanner } from "./SseScanner.ts"
 
 const decoder = new TextDecoder()
 
-/**
- * Fails a stream that ends without its terminator event, so a clean upstream end in mid-answer
- * reaches the client as a terminal error event, never as a silent truncation. Only the last two
- * chunks are kept (the terminator may straddle them); nothing is parsed on the way.
- */
-export const requireTerminator = (
-  stream: Stream.Stream<Uint8Array, GatewayError>,
-  terminator: string,
-  provider: string
-): Stream.Stream<Uint8Array, GatewayError> => {
-  let previous: Uint8Array | undefined
-  let last: Uint8Array | undefined
-  const ending = new RegExp(`data: ?${terminator.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\r\n]*$`)
-  return stream.pipe(
-    Stream.map((chunk) => {
-      previous = last
-      last = chunk
-      return chunk
-    }),
-    Stream.concat(Stream.suspend(() => {
-      const tail = (previous === undefined ? "" : decoder.decode(previous.subarray(-64))) + (last === undefined ? "" : decoder.decode(last.subarray(-64)))
-      return ending.test(tail)
-        ? Stream.empty
-        : Stream.fail(gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" }))
-    }))
-  )
-}
+const terminatorPattern = (terminator: string): RegExp =>
+  new RegExp(`data: ?${terminator.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\r\n]*$`)
+
+/** Whether the last two chunks end with the terminator event (it may straddle them). */
+const endsWithTerminator = (ending: RegExp, previous: Uint8Array | undefined, last: Uint8Array | undefined): boolean =>
+  ending.test((previous === undefined ? "" : decoder.decode(previous.subarray(-64))) + (last === undefined ? "" : decoder.decode(last.subarray(-64))))
 
 export interface HeldStream {
   /** The whole stream for the client: held bytes first, then the rest as it arrives. */
@@ -89,14 +70,48 @@ export const holdUntilContent = Effect.fnUntraced(function*(
         }
       }
     }
-    if (content) {
-      return {
-        stream: requireTerminator(
-          Stream.fromIterable(held).pipe(Stream.concat(Stream.fromPull(Effect.succeed(pull)))),
-          terminator,
-          provider
-        )
-      } satisfies HeldStream
-    }
+    if (content) return { stream: relay(held as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>, pull, terminator, provider) } satisfies HeldStream
   }
 })
+
+/**
+ * The stream after hold-back, in one layer: the held chunks, then the rest of the upstream as it
+ * arrives, failing at the end when the terminator never came: a clean upstream end in mid-answer
+ * reaches the client as a terminal error event, never as a silent truncation. Only the last two
+ * chunks are kept (the terminator may straddle them); nothing is parsed on the way.
+ */
+const relay = (
+  held: Arr.NonEmptyReadonlyArray<Uint8Array>,
+  pull: Pull.Pull<Arr.NonEmptyReadonlyArray<Uint8Array>, GatewayError>,
+  terminator: string,
+  provider: string
+): Stream.Stream<Uint8Array, GatewayError> =>
+  Stream.fromPull(Effect.sync(() => {
+    const ending = terminatorPattern(terminator)
+    let previous: Uint8Array | undefined
+    let last: Uint8Array | undefined
+    const track = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => {
+      for (const chunk of chunks) {
+        previous = last
+        last = chunk
+      }
+      return chunks
+    }
+    track(held)
+    const atEnd = Effect.suspend((): Effect.Effect<never, GatewayError | Cause.Done> =>
+      endsWithTerminator(ending, previous, last)
+        ? Cause.done()
+        : Effect.fail(gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" }))
+    )
+    const rest = pull.pipe(
+      Effect.map(track),
+      Effect.catchCause((cause) => Pull.isDoneCause(cause) ? atEnd : Effect.failCause(cause))
+    )
+    let first: Arr.NonEmptyReadonlyArray<Uint8Array> | undefined = held
+    return Effect.suspend(() => {
+      if (first === undefined) return rest
+      const chunks = first
+      first = undefined
+      return Effect.succeed(chunks)
+    })
+  }))

@@ -5,10 +5,10 @@
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../../config/Config.ts"
 import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
+import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { type Endpoint, ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import { UpstreamClients, type UpstreamFailure, type UpstreamResponse } from "../UpstreamClients.ts"
@@ -81,8 +81,8 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
   const toUnreachable = (_: UpstreamFailure): GatewayError => unreachable
   const timedOut = Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs }))
   const orTimedOut = () => timedOut
-  const idle = Stream.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs }))
-  const orIdle = () => idle
+  const idle = gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs })
+  const streamOptions = { idleMs: config.idleTimeoutMs, onIdle: () => idle, onError: () => unreachable }
   const withinRequestTimeout = { duration: config.requestTimeoutMs, orElse: orTimedOut }
 
   /** The whole answer, as it is: a success, or an error (or a non-SSE answer to a stream request). */
@@ -108,10 +108,7 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
         if (response.status >= 400 || !isEventStream(response.headers)) {
           return buffered(response).pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout))
         }
-        const stream = response.stream.pipe(
-          Stream.mapError(toUnreachable),
-          Stream.timeoutOrElse({ duration: config.idleTimeoutMs, orElse: orIdle })
-        )
+        const stream = chunkStream(response.reader, streamOptions)
         return Effect.succeed({ status: response.status, headers: relayHeaders(response.headers, decodes), body: { _tag: "Stream", stream } })
       }
     )
