@@ -1,8 +1,9 @@
 /**
- * GatewayState: the current config snapshot (config, providers, router, dispatcher, authenticator),
- * the target health that outlives snapshots, gateway events, and the process lifecycle. The request
- * path reads `current()` once per request, synchronously; a config reload builds a new snapshot and
- * swaps it in one assignment, so in-flight requests finish on the snapshot they started with.
+ * GatewayState: the current config snapshot (config, providers, router, dispatcher, authenticator
+ * with the virtual keys by hash), the target health that outlives snapshots, gateway events, and
+ * the process lifecycle. The request path reads `current()` once per request, synchronously; a
+ * config reload builds a new snapshot and swaps it in one assignment, so in-flight requests finish
+ * on the snapshot they started with.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -68,7 +69,7 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
         providers,
         router,
         dispatcher: makeDispatcher(router, health, onTransitions),
-        authenticate: makeAuthenticator(masterKey)
+        authenticate: makeAuthenticator(masterKey, next.tenancy)
       } satisfies Snapshot
     })
     let snapshot = yield* build(config)

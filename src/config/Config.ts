@@ -7,7 +7,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { BreakerSettings } from "../routing/CircuitBreaker.ts"
 import type { StrategyName as StrategyNameType } from "../routing/Strategy.ts"
-import { ByteSizeInput, DurationInput } from "./units.ts"
+import { ByteSizeInput, DurationInput, TimestampInput } from "./units.ts"
 
 const Name = Schema.String.check(
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, { message: "expected a name of letters, digits and . _ : / @ -" })
@@ -102,12 +102,102 @@ export const RouteSection = Schema.Struct({
   model: Schema.String
 })
 
+// ---- tenancy: projects, users, virtual keys --------------------------------------------------
+
+const TenancyId = Schema.String.check(
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: "expected an id of up to 128 letters, digits and . _ : -" })
+)
+const DisplayName = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+/** Free-form annotations (team, cost centre, ...); stored and shown, never interpreted. */
+const Metadata = Schema.Record(Schema.String, Schema.Unknown)
+
+/** A virtual key's stored form: `sha256(key)` as 64 lowercase hex characters. */
+export const KeyHash = Schema.String.check(
+  Schema.isPattern(/^[0-9a-f]{64}$/, { message: "expected 64 lowercase hex characters (the SHA-256 of the key)" })
+)
+
+/** Rate limits (stored and validated; enforced by the limits work, not yet). */
+export const LimitsSection = Schema.Struct({
+  requests_per_minute: Schema.optional(PositiveInt),
+  tokens_per_minute: Schema.optional(PositiveInt)
+})
+
+export const BudgetPeriod = Schema.Literals(["daily", "weekly", "monthly", "total"])
+export type BudgetPeriod = typeof BudgetPeriod.Type
+
+/** A spending cap (stored and validated; enforced by the budgets work, not yet). */
+export const BudgetSection = Schema.Struct({
+  amount_usd: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
+  period: BudgetPeriod
+})
+
+export const ProjectSection = Schema.Struct({
+  id: TenancyId,
+  name: DisplayName,
+  /** Default limits of the project's keys (a key's own limits win, field by field). */
+  limits: Schema.optional(LimitsSection),
+  metadata: Schema.optional(Metadata),
+  created_at: Schema.optional(TimestampInput)
+})
+
+export const UserRole = Schema.Literals(["admin", "member"])
+export type UserRole = typeof UserRole.Type
+
+export const UserSection = Schema.Struct({
+  id: TenancyId,
+  name: DisplayName,
+  email: Schema.optional(Schema.String.check(Schema.isPattern(/^[^\s@]+@[^\s@]+$/, { message: "expected an email address" }))),
+  role: UserRole,
+  /** Ids of the projects the user belongs to. */
+  projects: Schema.Array(Schema.String),
+  metadata: Schema.optional(Metadata),
+  created_at: Schema.optional(TimestampInput)
+})
+
+export const KeySection = Schema.Struct({
+  id: TenancyId,
+  name: DisplayName,
+  /** The key's visible start (`sk-lg-` + 6 characters for generated keys), shown in lists and logs. */
+  prefix: Schema.String.check(
+    Schema.isPattern(/^\S{1,32}$/, { message: "expected the key's visible start: 1 to 32 characters without spaces" })
+  ),
+  hash: KeyHash,
+  project_id: Schema.String,
+  user_id: Schema.optional(Schema.String),
+  /** Allowed public model names: exact, glob (`gpt-*`) or `/regex/`. Absent: every model; `[]`: none. */
+  models: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(1)))),
+  enabled: Schema.optional(Schema.Boolean),
+  /** When the key stops working; absent or null: never. */
+  expires_at: Schema.optional(Schema.NullOr(TimestampInput)),
+  limits: Schema.optional(LimitsSection),
+  budget: Schema.optional(BudgetSection),
+  metadata: Schema.optional(Metadata),
+  created_at: Schema.optional(TimestampInput),
+  /** After a rotation: the old key's hash, accepted until `previous_expires_at`. */
+  previous_hash: Schema.optional(KeyHash),
+  previous_expires_at: Schema.optional(TimestampInput)
+})
+
+/** Where providers, models and routes live when not in this file: `store: { postgres: { url } }`. */
+export const StoreSection = Schema.Struct({
+  postgres: Schema.optional(Schema.Struct({
+    url: Schema.String.check(Schema.isMinLength(1)),
+    /** Safety-net re-read of the database besides LISTEN/NOTIFY (default 30s). */
+    reload_interval: Schema.optional(DurationInput)
+  }))
+})
+
 export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
-  routes: Schema.optional(Schema.Array(RouteSection))
+  routes: Schema.optional(Schema.Array(RouteSection)),
+  projects: Schema.optional(Schema.Array(ProjectSection)),
+  users: Schema.optional(Schema.Array(UserSection)),
+  keys: Schema.optional(Schema.Array(KeySection)),
+  store: Schema.optional(StoreSection)
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -180,6 +270,71 @@ export interface ResolvedRoute {
   readonly model: string
 }
 
+export interface ResolvedLimits {
+  readonly requestsPerMinute: number | undefined
+  readonly tokensPerMinute: number | undefined
+}
+
+export interface ResolvedBudget {
+  readonly amountUsd: number
+  readonly period: BudgetPeriod
+}
+
+export interface ResolvedProject {
+  readonly id: string
+  readonly name: string
+  readonly limits: ResolvedLimits | undefined
+  readonly metadata: Readonly<Record<string, unknown>>
+  readonly createdAt: string | undefined
+}
+
+export interface ResolvedUser {
+  readonly id: string
+  readonly name: string
+  readonly email: string | undefined
+  readonly role: UserRole
+  readonly projects: ReadonlyArray<string>
+  readonly metadata: Readonly<Record<string, unknown>>
+  readonly createdAt: string | undefined
+}
+
+export interface ResolvedKey {
+  readonly id: string
+  readonly name: string
+  readonly prefix: string
+  readonly hash: string
+  readonly projectId: string
+  readonly userId: string | undefined
+  /** The role of the key's user; undefined for a key without a user. */
+  readonly role: UserRole | undefined
+  /** The allowed model names and patterns as configured; undefined means every model. */
+  readonly models: ReadonlyArray<string> | undefined
+  /** Whether the key may use a requested public model name (compiled once from `models`). */
+  readonly allows: (model: string) => boolean
+  readonly enabled: boolean
+  /** Configured expiry (ISO 8601) or null for never. */
+  readonly expiresAt: string | null
+  /** `expiresAt` in epoch ms; Infinity for never. */
+  readonly expiresAtMs: number
+  /** The key's limits, each field falling back to its project's default. */
+  readonly limits: ResolvedLimits
+  readonly budget: ResolvedBudget | undefined
+  readonly metadata: Readonly<Record<string, unknown>>
+  readonly createdAt: string | undefined
+  readonly previousHash: string | undefined
+  /** When the previous hash stops working, in epoch ms (never after `expiresAtMs`); undefined without one. */
+  readonly previousExpiresAtMs: number | undefined
+}
+
+export interface ResolvedTenancy {
+  readonly projects: ReadonlyMap<string, ResolvedProject>
+  readonly users: ReadonlyMap<string, ResolvedUser>
+  /** Keys by id. */
+  readonly keys: ReadonlyMap<string, ResolvedKey>
+  /** Keys by hash: each key under its `hash` and, while rotated, under its `previous_hash` too. */
+  readonly keysByHash: ReadonlyMap<string, ResolvedKey>
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -196,4 +351,6 @@ export interface ResolvedConfig {
   /** Configured model names, in config order (patterns included). */
   readonly modelNames: ReadonlyArray<string>
   readonly routes: ReadonlyArray<ResolvedRoute>
+  /** Projects, users and virtual keys (empty maps when the file has none). */
+  readonly tenancy: ResolvedTenancy
 }

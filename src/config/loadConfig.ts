@@ -18,10 +18,19 @@ import {
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
+import { compilePattern, globToRegExp, isExactName } from "./ModelPattern.ts"
+import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
 import { byteCount, type DurationInput, durationMillis } from "./units.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
-export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> => {
+export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> =>
+  Result.flatMap(parseConfigDocument(text, env, source), (value) => decodeConfig(value, source))
+
+/**
+ * The first half of `parseConfig`: YAML parse and env interpolation, giving the document as a plain
+ * value (not yet validated). Used where the document is combined with another source first.
+ */
+export const parseConfigDocument = (text: string, env: Env, source: string): Result.Result<Record<string, unknown>, ConfigError> => {
   const lineCounter = new LineCounter()
   const shielded = shieldReferences(text)
   const doc = parseDocument(shielded.text, { lineCounter, uniqueKeys: true, prettyErrors: false })
@@ -41,7 +50,7 @@ export const parseConfig = (text: string, env: Env, source: string): Result.Resu
   const issues: Array<ConfigIssue> = []
   const interpolated = interpolate(raw, env, issues, shielded.restore)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
-  return decodeConfig(interpolated, source)
+  return Result.succeed(interpolated as Record<string, unknown>)
 }
 
 /** Validates an already-parsed config value (also the entry point for non-YAML sources). */
@@ -80,7 +89,8 @@ const field = (value: unknown, key: string): unknown =>
   value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined
 
 /**
- * Names and references: duplicate provider and model names, targets naming an unknown provider.
+ * Names and references: duplicate provider and model names, targets naming an unknown provider,
+ * and the tenancy sections' ids, names, references and hashes.
  * Reads the value tolerantly so these are reported alongside schema problems, not after them.
  */
 export const referenceIssues = (value: unknown): ReadonlyArray<ConfigIssue> => {
@@ -106,6 +116,7 @@ export const referenceIssues = (value: unknown): ReadonlyArray<ConfigIssue> => {
       }
     })
   })
+  issues.push(...tenancyReferenceIssues(value))
   return issues
 }
 
@@ -196,6 +207,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     if (!exactNames.has(r.model)) issues.push({ path: `routes[${i}].model`, message: `unknown model "${r.model}" (routes name models by their exact name)` })
     return { path: r.path, regex: globToRegExp(r.path), model: r.model }
   })
+  const tenancy = resolveTenancy(file, issues)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
   return Result.succeed({
     server: {
@@ -208,7 +220,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     providers,
     models,
     modelNames: [...models.keys()],
-    routes
+    routes,
+    tenancy
   })
 }
 
@@ -253,17 +266,4 @@ const resolveHeaderOps = (
   return out
 }
 
-/** Whether a model name is an exact name (not a glob or a `/regex/`). */
-const isExactName = (name: string): boolean => !/^\/.+\/[imsu]*$/.test(name) && !name.includes("*") && !name.includes("?")
-
-/** `*` any run of characters, `?` one character; everything else literal. Anchored. */
-export const globToRegExp = (glob: string): RegExp =>
-  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`)
-
-/** A model name: `/regex/flags`, a glob (has `*` or `?`), or an exact name. Throws on a bad regex. */
-export const compilePattern = (name: string): ModelPattern => {
-  const regex = /^\/(.+)\/([imsu]*)$/.exec(name)
-  if (regex) return { _tag: "Regex", regex: new RegExp(regex[1] ?? "", regex[2]) }
-  if (name.includes("*") || name.includes("?")) return { _tag: "Glob", regex: globToRegExp(name) }
-  return { _tag: "Exact" }
-}
+export { compilePattern, globToRegExp } from "./ModelPattern.ts"

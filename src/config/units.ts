@@ -37,3 +37,36 @@ export const byteCount = (input: ByteSizeInput): number => {
   const m = BYTES.exec(input)
   return m ? Math.floor(Number(m[1]) * (BYTE_FACTOR[m[2] ?? "B"] ?? 1)) : Number.NaN
 }
+
+const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(\.\d{1,9})?)?([Zz]|[+-]\d{2}:\d{2}))?$/
+
+/**
+ * Milliseconds since the epoch of an ISO 8601 timestamp: a date (`2026-12-31`, meaning 00:00 UTC) or
+ * a date-time with a time zone (`2026-12-31T23:59:59Z`, `…+02:00`); undefined for anything else,
+ * impossible dates (`2026-02-30`) included. A date-time without a zone is refused: it is ambiguous.
+ */
+export const timestampMillis = (input: string): number | undefined => {
+  const m = TIMESTAMP.exec(input)
+  if (m === null) return undefined
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number]
+  if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
+  if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined
+  const fraction = m[7] === undefined ? 0 : Math.floor(Number(m[7]) * 1000)
+  const zone = m[8]
+  let offsetMinutes = 0
+  if (zone !== undefined && zone !== "Z" && zone !== "z") {
+    const oh = Number(zone.slice(1, 3))
+    const om = Number(zone.slice(4, 6))
+    if (oh > 23 || om > 59) return undefined
+    offsetMinutes = (zone.startsWith("-") ? -1 : 1) * (oh * 60 + om)
+  }
+  const utc = new Date(0)
+  utc.setUTCFullYear(year, month - 1, day)
+  utc.setUTCHours(hour, minute, second, fraction)
+  return utc.getTime() - offsetMinutes * 60_000
+}
+
+/** An ISO 8601 timestamp as written in config (see `timestampMillis`). */
+export const TimestampInput = Schema.String.check(Schema.makeFilter((s: string) => timestampMillis(s) !== undefined, {
+  message: `expected an ISO 8601 date ("2026-12-31") or date-time with a time zone ("2026-12-31T23:59:59Z")`
+}))

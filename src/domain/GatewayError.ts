@@ -12,6 +12,8 @@ export const InvalidJson = Reason("InvalidJson", { detail: Schema.String })
 export const InvalidRequest = Reason("InvalidRequest", { param: Schema.NullOr(Schema.String), message: Schema.String })
 export const Unauthorized = Reason("Unauthorized", { message: Schema.String })
 export const ModelNotFound = Reason("ModelNotFound", { model: Schema.String })
+/** A virtual key asked for a model outside its allowed list. */
+export const ModelNotAllowed = Reason("ModelNotAllowed", { model: Schema.String })
 export const RouteNotFound = Reason("RouteNotFound", { method: Schema.String, path: Schema.String })
 export const MethodNotAllowed = Reason("MethodNotAllowed", { method: Schema.String, path: Schema.String })
 export const BodyTooLarge = Reason("BodyTooLarge", { limit: Schema.Number })
@@ -24,7 +26,7 @@ export const Overloaded = Reason("Overloaded", { message: Schema.String })
 export const Internal = Reason("Internal", { message: Schema.String })
 
 export const GatewayErrorReason = Schema.Union([
-  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, RouteNotFound, MethodNotAllowed, BodyTooLarge,
+  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge,
   UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
@@ -66,6 +68,9 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
       return { status: 401, type: "authentication_error", code: "invalid_api_key", param: null, message: reason.message }
     case "ModelNotFound":
       return { status: 404, type: "invalid_request_error", code: "model_not_found", param: "model", message: `The model \`${reason.model}\` does not exist or you do not have access to it.` }
+    case "ModelNotAllowed":
+      // 403 like OpenAI's answer for a project key restricted from a model; type and param as its other model errors.
+      return { status: 403, type: "invalid_request_error", code: "model_not_allowed", param: "model", message: `This API key is not allowed to use the model \`${reason.model}\`.` }
     case "RouteNotFound":
       return { status: 404, type: "invalid_request_error", code: "not_found", param: null, message: `Unknown request URL: ${reason.method} ${reason.path}.` }
     case "MethodNotAllowed":

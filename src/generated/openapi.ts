@@ -83,7 +83,8 @@ export interface paths {
         /**
          * List models
          * @description Lists the public model names configured on this gateway (not the providers' upstream ids). Use
-         *     any `id` from this list as the `model` of a request.
+         *     any `id` from this list as the `model` of a request. With a virtual key, only the models that
+         *     key may use are listed.
          */
         get: operations["listModels"];
         put?: never;
@@ -103,7 +104,7 @@ export interface paths {
         };
         /**
          * Retrieve a model
-         * @description Returns one configured model by its public name.
+         * @description Returns one configured model by its public name. A model that the virtual key may not use is answered with 404, like an unknown one.
          */
         get: operations["retrieveModel"];
         put?: never;
@@ -642,6 +643,26 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
+        /** @description The virtual key may not use the requested model, or the model its route pins (`code: "model_not_allowed"`); the message names the model. */
+        ModelNotAllowed: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "This API key is not allowed to use the model `gpt-4o`.",
+                 *         "type": "invalid_request_error",
+                 *         "param": "model",
+                 *         "code": "model_not_allowed"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
         /** @description The request body exceeds the configured `body_limit`, 10 MiB by default (`code: "request_too_large"`). */
         PayloadTooLarge: {
             headers: {
@@ -871,6 +892,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["Overloaded"];
@@ -954,6 +976,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["Overloaded"];
@@ -1048,6 +1071,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
             404: components["responses"]["ModelNotFound"];
             413: components["responses"]["PayloadTooLarge"];
             429: components["responses"]["Overloaded"];

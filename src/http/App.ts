@@ -1,11 +1,13 @@
 /**
  * The HTTP app: one dispatch table from method and path to handler, built once. Around every
- * handler: a request id (echoed when the client sent a sane one), authentication on /v1, errors
- * turned into OpenAI-shaped responses, and defects into a 500 that leaks nothing.
+ * handler: a request id (echoed when the client sent a sane one), authentication on /v1 (the
+ * principal, master or virtual key, is passed to the handler), errors turned into OpenAI-shaped
+ * responses, and defects into a 500 that leaks nothing.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import spec from "../generated/openapi.json" with { type: "json" }
+import { mayList, type Principal } from "../auth/Auth.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { makeDocsHandlers } from "./Docs.ts"
@@ -14,11 +16,13 @@ import { makeHealthHandlers } from "./Health.ts"
 import { proxyHandler } from "./Proxy.ts"
 import { bytes, errorResponse, json } from "./respond.ts"
 
+/** `principal` is who authenticated on `auth` routes; undefined on the public ones. */
 type Handler = (
   request: IncomingRequest,
   snapshot: Snapshot,
   requestId: string,
-  path: string
+  path: string,
+  principal: Principal | undefined
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 interface RouteEntry {
@@ -61,13 +65,22 @@ export const makeApp = Effect.gen(function*() {
   add("POST", "/v1/chat/completions", true, proxyHandler("chat"))
   add("POST", "/v1/completions", true, proxyHandler("completions"))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings"))
-  add("GET", "/v1/models", true, (_req, snapshot) =>
-    Effect.succeed(json({ object: "list", data: snapshot.config.modelNames.map(modelObject) })))
+  // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
+  const listed = (snapshot: Snapshot, principal: Principal | undefined, name: string): boolean => {
+    const model = snapshot.config.models.get(name)
+    return model !== undefined && principal !== undefined && mayList(principal, name, model.pattern._tag === "Exact")
+  }
+  add("GET", "/v1/models", true, (_req, snapshot, _id, _path, principal) =>
+    Effect.succeed(json({
+      object: "list",
+      data: (principal?._tag === "Master" ? snapshot.config.modelNames : snapshot.config.modelNames.filter((name) => listed(snapshot, principal, name)))
+        .map(modelObject)
+    })))
   const modelRoute = new Map<string, RouteEntry>([["GET", {
     auth: true,
-    handler: (_req, snapshot, _id, path) => {
+    handler: (_req, snapshot, _id, path, principal) => {
       const id = decodeURIComponent(path.slice("/v1/models/".length))
-      return snapshot.config.models.has(id)
+      return listed(snapshot, principal, id)
         ? Effect.succeed(json(modelObject(id)))
         : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
     }
@@ -83,11 +96,10 @@ export const makeApp = Effect.gen(function*() {
     const entry = byMethod.get(request.method)
     if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
-    if (entry.auth) {
-      const principal = snapshot.authenticate(request.header("authorization"))
-      if (principal instanceof Error) return Effect.fail(principal)
-    }
-    return entry.handler(request, snapshot, requestId, path)
+    if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined)
+    const principal = snapshot.authenticate(request.header("authorization"))
+    if (principal instanceof Error) return Effect.fail(principal)
+    return entry.handler(request, snapshot, requestId, path, principal)
   }
 
   const withRequestId = (requestId: string) => (response: OutgoingResponse): OutgoingResponse => ({

@@ -1,12 +1,13 @@
 /**
  * The OpenAI-compatible proxy endpoints: read the body once (bounded), parse it once, validate the
- * fields the gateway relies on, route by `model`, and relay the provider's answer. Unknown request
- * fields pass through untouched.
+ * fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
+ * route by `model`, and relay the provider's answer. Unknown request fields pass through untouched.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
 import { GUARDS } from "../api/Guards.ts"
+import type { Principal } from "../auth/Auth.ts"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
@@ -69,7 +70,8 @@ export const proxyHandler = (endpoint: Endpoint) => {
     request: IncomingRequest,
     snapshot: Snapshot,
     requestId: string,
-    path: string
+    path: string,
+    principal: Principal | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const body = parseJsonObject(rawBody)
@@ -77,6 +79,11 @@ export const proxyHandler = (endpoint: Endpoint) => {
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
       const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
+      // The requested public name (or the one the route pins), before routing: a key's list names
+      // public models, and a forbidden name answers 403 whether or not it exists.
+      if (principal === undefined || (principal._tag === "VirtualKey" && !principal.key.allows(model))) {
+        return Effect.fail(gatewayError({ _tag: "ModelNotAllowed", model }))
+      }
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
       return Effect.flatMap(

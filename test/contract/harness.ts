@@ -3,6 +3,7 @@
 // HTTP/SSE helpers. Each *.contract.test.ts calls `useContract()` at top level: it starts the upstream +
 // gateway in beforeAll and stops both in afterAll. The runtime comes from the project's `provide`.
 import { afterAll, beforeAll, expect, inject, it } from "vitest"
+import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess, type Runtime } from "./gateway.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
 import type { Recorder } from "./upstream/recorder.ts"
@@ -20,7 +21,32 @@ export const runtime: Runtime = inject("runtime")
 // Distinctive secrets: any occurrence in a body or a log line is a leak.
 export const MASTER_KEY = "sk-llmgate-MASTER-c0ntract-5e1f0c9d2b7a"
 export const PROVIDER_KEY = "upk-PROVIDER-c0ntract-93ab71c4d6e2"
-export const SECRETS: ReadonlyArray<string> = [MASTER_KEY, PROVIDER_KEY]
+
+/**
+ * Virtual keys of the contract config (fresh per test file: only this process knows the plaintext,
+ * the config holds prefix + hash). Every suite's leak check covers them.
+ */
+export const VIRTUAL_KEYS = {
+  /** Allowed every model (no `models`). */
+  open: generateKey(),
+  /** Allowed only `LIMITED_MODELS`. */
+  limited: generateKey(),
+  /** `models: []`: allowed nothing. */
+  none: generateKey(),
+  disabled: generateKey(),
+  expired: generateKey(),
+  /** A rotated key: `rotated` is current, `rotatedOld` still works for a day (grace period). */
+  rotated: generateKey(),
+  rotatedOld: generateKey(),
+  /** A key rotated long ago: `staleOld`'s grace period has ended. */
+  stale: generateKey(),
+  staleOld: generateKey()
+} as const
+export const TENANCY = { project: "prj_contract", otherProject: "prj_other", admin: "usr_admin", member: "usr_member" } as const
+/** The names and patterns the `limited` key may use: mock-chat, mock-fine (glob) and text-model (regex). */
+export const LIMITED_MODELS: ReadonlyArray<string> = ["mock-chat", "mock-f*", "/^text-/"]
+export const SECRETS: ReadonlyArray<string> = [MASTER_KEY, PROVIDER_KEY, ...Object.values(VIRTUAL_KEYS).map((k) => k.key)]
+const GRACE_END = new Date(Date.now() + 86_400_000).toISOString()
 export const WRONG_KEY = "sk-not-the-right-key-000"
 export const EXTRA_HEADER = { name: "X-Extra", value: "contract-extra-1" } as const
 export const BODY_LIMIT_BYTES = 64 * 1024
@@ -87,8 +113,30 @@ export const contractConfig = (p: ConfigInput) => ({
     name: m.name,
     // passthrough-default and mock-chat omit `model`: it must default to the public name
     targets: [m.upstream === m.name ? { provider: m.provider } : { provider: m.provider, model: m.upstream }]
-  }))
+  })),
+  projects: [
+    { id: TENANCY.project, name: "Contract", limits: { requests_per_minute: 10_000 }, metadata: { suite: "contract" } },
+    { id: TENANCY.otherProject, name: "Other" }
+  ],
+  users: [
+    { id: TENANCY.admin, name: "Contract Admin", email: "admin@contract.test", role: "admin", projects: [TENANCY.project, TENANCY.otherProject] },
+    { id: TENANCY.member, name: "Contract Member", role: "member", projects: [TENANCY.project] }
+  ],
+  keys: [
+    virtualKey("open", { user_id: TENANCY.admin, created_at: "2026-01-01T00:00:00Z" }),
+    virtualKey("limited", { user_id: TENANCY.member, models: LIMITED_MODELS, budget: { amount_usd: 10, period: "monthly" } }),
+    virtualKey("none", { project_id: TENANCY.otherProject, models: [] }),
+    virtualKey("disabled", { enabled: false }),
+    virtualKey("expired", { expires_at: "2020-01-01T00:00:00Z" }),
+    virtualKey("rotated", { previous_hash: VIRTUAL_KEYS.rotatedOld.hash, previous_expires_at: GRACE_END, expires_at: null }),
+    virtualKey("stale", { previous_hash: VIRTUAL_KEYS.staleOld.hash, previous_expires_at: "2020-01-01T00:00:00Z" })
+  ]
 })
+
+function virtualKey(name: keyof typeof VIRTUAL_KEYS, fields: Record<string, unknown>) {
+  const k = VIRTUAL_KEYS[name]
+  return { id: `key_${name}`, name, prefix: k.prefix, hash: k.hash, project_id: TENANCY.project, ...fields }
+}
 
 // ---------------------------------------------------------------------------------------------------
 // Response shapes (validated with toMatchObject in the suites; these types only give property access)

@@ -1,0 +1,220 @@
+/**
+ * Tenancy in the config: projects, users and virtual keys. Cross-reference checks (duplicate ids
+ * and names, unknown projects and users, a key's user outside the key's project, shared hashes)
+ * read the value tolerantly so they are reported alongside schema problems; `resolveTenancy`
+ * compiles the decoded sections into the maps the request path reads (keys by hash, each with its
+ * allowed-model matcher).
+ */
+import type { ConfigFile, ResolvedKey, ResolvedLimits, ResolvedProject, ResolvedTenancy, ResolvedUser } from "./Config.ts"
+import type { ConfigIssue } from "./ConfigError.ts"
+import { compilePattern } from "./ModelPattern.ts"
+import { timestampMillis } from "./units.ts"
+
+const entries = (value: unknown, key: string): ReadonlyArray<unknown> => {
+  if (value === null || typeof value !== "object") return []
+  const list: unknown = (value as Record<string, unknown>)[key]
+  return Array.isArray(list) ? list : []
+}
+const field = (value: unknown, key: string): unknown =>
+  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined
+const str = (value: unknown, key: string): string | undefined => {
+  const v = field(value, key)
+  return typeof v === "string" ? v : undefined
+}
+
+/** Duplicate ids and names, dangling references and shared hashes among projects, users and keys. */
+export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssue> => {
+  const issues: Array<ConfigIssue> = []
+  const projectIds = new Set<string>()
+  const projectNames = new Set<string>()
+  entries(value, "projects").forEach((p, i) => {
+    const id = str(p, "id")
+    const name = str(p, "name")
+    if (id !== undefined) {
+      if (projectIds.has(id)) issues.push({ path: `projects[${i}].id`, message: `duplicate project id "${id}"` })
+      projectIds.add(id)
+    }
+    if (name !== undefined) {
+      if (projectNames.has(name)) issues.push({ path: `projects[${i}].name`, message: `duplicate project name "${name}"` })
+      projectNames.add(name)
+    }
+  })
+
+  const userProjects = new Map<string, ReadonlySet<string>>()
+  const emails = new Set<string>()
+  entries(value, "users").forEach((u, i) => {
+    const id = str(u, "id")
+    const email = str(u, "email")
+    const member = new Set<string>()
+    entries(u, "projects").forEach((p, j) => {
+      if (typeof p !== "string") return
+      if (!projectIds.has(p)) issues.push({ path: `users[${i}].projects[${j}]`, message: `unknown project "${p}"` })
+      else if (member.has(p)) issues.push({ path: `users[${i}].projects[${j}]`, message: `project "${p}" is listed twice` })
+      member.add(p)
+    })
+    if (id !== undefined) {
+      if (userProjects.has(id)) issues.push({ path: `users[${i}].id`, message: `duplicate user id "${id}"` })
+      else userProjects.set(id, member)
+    }
+    if (email !== undefined) {
+      const folded = email.toLowerCase()
+      if (emails.has(folded)) issues.push({ path: `users[${i}].email`, message: `duplicate user email "${email}"` })
+      emails.add(folded)
+    }
+  })
+
+  const keyIds = new Set<string>()
+  const keyNames = new Set<string>()
+  const hashes = new Map<string, string>()
+  const claimHash = (hash: string | undefined, at: string) => {
+    if (hash === undefined) return
+    const owner = hashes.get(hash)
+    if (owner !== undefined) issues.push({ path: at, message: `the same hash as ${owner} (every key needs its own)` })
+    else hashes.set(hash, at)
+  }
+  entries(value, "keys").forEach((k, i) => {
+    const at = `keys[${i}]`
+    const id = str(k, "id")
+    const name = str(k, "name")
+    const projectId = str(k, "project_id")
+    const userId = str(k, "user_id")
+    if (id !== undefined) {
+      if (keyIds.has(id)) issues.push({ path: `${at}.id`, message: `duplicate key id "${id}"` })
+      keyIds.add(id)
+    }
+    if (projectId !== undefined && !projectIds.has(projectId)) {
+      issues.push({ path: `${at}.project_id`, message: `unknown project "${projectId}"` })
+    }
+    if (name !== undefined && projectId !== undefined) {
+      const scoped = `${projectId}\u0000${name}`
+      if (keyNames.has(scoped)) issues.push({ path: `${at}.name`, message: `duplicate key name "${name}" in project "${projectId}"` })
+      keyNames.add(scoped)
+    }
+    if (userId !== undefined) {
+      const member = userProjects.get(userId)
+      if (member === undefined) issues.push({ path: `${at}.user_id`, message: `unknown user "${userId}"` })
+      else if (projectId !== undefined && projectIds.has(projectId) && !member.has(projectId)) {
+        issues.push({ path: `${at}.user_id`, message: `user "${userId}" is not a member of project "${projectId}"` })
+      }
+    }
+    const hash = str(k, "hash")
+    const previous = str(k, "previous_hash")
+    claimHash(hash, `${at}.hash`)
+    if (previous !== undefined && previous === hash) {
+      issues.push({ path: `${at}.previous_hash`, message: "the same as the key's hash (a rotation needs a new key)" })
+    } else {
+      claimHash(previous, `${at}.previous_hash`)
+    }
+    const previousExpires = field(k, "previous_expires_at")
+    if (previous !== undefined && previousExpires === undefined) {
+      issues.push({ path: `${at}.previous_expires_at`, message: "required with previous_hash: when the old key stops working" })
+    } else if (previous === undefined && previousExpires !== undefined) {
+      issues.push({ path: `${at}.previous_expires_at`, message: "only allowed with previous_hash" })
+    }
+  })
+  return issues
+}
+
+/**
+ * A matcher for a key's allowed models: undefined allows every model, `[]` none; exact names are
+ * one Set lookup, globs and `/regex/` names are tried in order. Throws on an invalid regex.
+ */
+export const compileModelMatcher = (models: ReadonlyArray<string> | undefined): (model: string) => boolean => {
+  if (models === undefined) return () => true
+  const exact = new Set<string>()
+  const patterns: Array<RegExp> = []
+  for (const m of models) {
+    const pattern = compilePattern(m)
+    if (pattern._tag === "Exact") exact.add(m)
+    else patterns.push(pattern.regex)
+  }
+  if (patterns.length === 0) return (model) => exact.has(model)
+  return (model) => {
+    if (exact.has(model)) return true
+    for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(model)) return true
+    return false
+  }
+}
+
+const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({})
+
+const limitsOf = (limits: NonNullable<ConfigFile["projects"]>[number]["limits"]): ResolvedLimits | undefined =>
+  limits === undefined ? undefined : { requestsPerMinute: limits.requests_per_minute, tokensPerMinute: limits.tokens_per_minute }
+
+/** Compiles the decoded tenancy sections. Reference problems are `tenancyReferenceIssues`' job. */
+export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): ResolvedTenancy => {
+  const projects = new Map<string, ResolvedProject>()
+  for (const p of file.projects ?? []) {
+    projects.set(p.id, { id: p.id, name: p.name, limits: limitsOf(p.limits), metadata: p.metadata ?? NO_METADATA, createdAt: p.created_at })
+  }
+  const users = new Map<string, ResolvedUser>()
+  for (const u of file.users ?? []) {
+    if (users.has(u.id)) continue
+    users.set(u.id, {
+      id: u.id,
+      name: u.name,
+      email: u.email,
+      role: u.role,
+      projects: u.projects,
+      metadata: u.metadata ?? NO_METADATA,
+      createdAt: u.created_at
+    })
+  }
+  const keys = new Map<string, ResolvedKey>()
+  const keysByHash = new Map<string, ResolvedKey>()
+  ;(file.keys ?? []).forEach((k, i) => {
+    let allows: (model: string) => boolean = () => false
+    try {
+      allows = compileModelMatcher(k.models)
+    } catch {
+      // name the offending entry
+      ;(k.models ?? []).forEach((m, j) => {
+        try {
+          compilePattern(m)
+        } catch (e) {
+          issues.push({ path: `keys[${i}].models[${j}]`, message: `invalid regular expression: ${e instanceof Error ? e.message : String(e)}` })
+        }
+      })
+    }
+    const projectLimits = projects.get(k.project_id)?.limits
+    const expiresAtMs = k.expires_at === undefined || k.expires_at === null ? Infinity : timestampMillis(k.expires_at) ?? 0
+    const previousExpiresAtMs = k.previous_hash === undefined || k.previous_expires_at === undefined
+      ? undefined
+      : Math.min(expiresAtMs, timestampMillis(k.previous_expires_at) ?? 0)
+    const key: ResolvedKey = {
+      id: k.id,
+      name: k.name,
+      prefix: k.prefix,
+      hash: k.hash,
+      projectId: k.project_id,
+      userId: k.user_id,
+      role: k.user_id === undefined ? undefined : users.get(k.user_id)?.role,
+      models: k.models,
+      allows,
+      enabled: k.enabled ?? true,
+      expiresAt: k.expires_at ?? null,
+      expiresAtMs,
+      limits: {
+        requestsPerMinute: k.limits?.requests_per_minute ?? projectLimits?.requestsPerMinute,
+        tokensPerMinute: k.limits?.tokens_per_minute ?? projectLimits?.tokensPerMinute
+      },
+      budget: k.budget === undefined ? undefined : { amountUsd: k.budget.amount_usd, period: k.budget.period },
+      metadata: k.metadata ?? NO_METADATA,
+      createdAt: k.created_at,
+      previousHash: previousExpiresAtMs === undefined ? undefined : k.previous_hash,
+      previousExpiresAtMs
+    }
+    keys.set(k.id, key)
+    keysByHash.set(k.hash, key)
+    if (key.previousHash !== undefined) keysByHash.set(key.previousHash, key)
+  })
+  return { projects, users, keys, keysByHash }
+}
+
+/** The tenancy of a config without projects, users or keys. */
+export const EMPTY_TENANCY: ResolvedTenancy = {
+  projects: new Map(),
+  users: new Map(),
+  keys: new Map(),
+  keysByHash: new Map()
+}
