@@ -1,7 +1,9 @@
 /**
  * The composition root of the core. `prepare` turns argv and the environment into a validated start
- * (CLI options, config from a file or the embedded default, master key, worker layout); `boot`
- * builds the state and the HTTP app from it. It needs
+ * (CLI options, config from a file or the embedded default, the config store, master key, worker
+ * layout) or runs a subcommand (`migrate`, `import`); `boot` opens the ConfigSource (the file, or
+ * Postgres: connect, migrate, load), builds the state and the HTTP app, and follows the source's
+ * changes for as long as its scope lives. It needs
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
  */
@@ -14,13 +16,15 @@ import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import { parseArgs, parseWorkers, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
-import { ConfigError } from "./config/ConfigError.ts"
-import { defaultConfigText } from "./config/defaultConfig.ts"
+import type { ConfigError } from "./config/ConfigError.ts"
+import { ConfigSource, decodeConfigDocument, loadConfigFile, readConfigDocument, type StoreChoice } from "./config/ConfigSource.ts"
 import type { Env } from "./config/interpolate.ts"
-import { parseConfig } from "./config/loadConfig.ts"
+import { makeProviderSecrets, PLAINTEXT_WARNING, type ProviderSecrets } from "./store/postgres/ProviderSecrets.ts"
+import type { StoreError } from "./store/StoreError.ts"
 import { GatewayState, RuntimeInfo } from "./GatewayState.ts"
 import { makeApp } from "./http/App.ts"
 import type { App } from "./http/Exchange.ts"
@@ -50,7 +54,7 @@ export interface Booted {
   /** The lines printed once the server listens (a short line in workers other than the first). */
   readonly banner: (port: number) => string
   /** Re-reads the config and swaps it in (SIGHUP); fails, keeping the running config, when it is invalid. */
-  readonly reload: Effect.Effect<void, ConfigError, FileSystem.FileSystem | UpstreamClients>
+  readonly reload: Effect.Effect<void, ConfigError | StoreError, FileSystem.FileSystem | UpstreamClients>
 }
 
 const generateKey = (): string => {
@@ -58,21 +62,8 @@ const generateKey = (): string => {
   return "sk-lg-" + btoa(String.fromCharCode(...bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
 }
 
-const loadConfig = Effect.fnUntraced(function*(options: CliOptions, env: Env) {
-  const path = options.config ?? (env["LLMGATE_CONFIG"] || undefined)
-  let text: string
-  if (path === undefined) text = defaultConfigText(env)
-  else {
-    const fs = yield* FileSystem.FileSystem
-    text = yield* fs.readFileString(path).pipe(
-      Effect.mapError((e) => new ConfigError({ source: path, issues: [{ path: "", message: `cannot read the config file: ${e.message}` }] }))
-    )
-  }
-  return yield* Result.match(parseConfig(text, env, path ?? "embedded default"), {
-    onSuccess: Effect.succeed,
-    onFailure: Effect.fail
-  })
-})
+/** The config file's path: `--config`, then `LLMGATE_CONFIG`; undefined means the embedded default. */
+const configPath = (options: CliOptions, env: Env): string | undefined => options.config ?? (env["LLMGATE_CONFIG"] || undefined)
 
 /** This process's place among the workers, when the supervisor started it as one of several. */
 export interface WorkerIdentity {
@@ -91,6 +82,10 @@ export interface Prepared {
   readonly workers: number
   /** Set in a worker started by the supervisor. */
   readonly worker: WorkerIdentity | undefined
+  /** Where providers, models and routes come from. */
+  readonly store: StoreChoice
+  /** How provider secrets are kept in Postgres; set when `store` is Postgres. */
+  readonly secrets: ProviderSecrets | undefined
 }
 
 /** Env variables the supervisor sets for its workers. */
@@ -113,9 +108,18 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
   })
   if (cli.help) return yield* new StartupExit({ code: 0, output: USAGE })
   if (cli.version) return yield* new StartupExit({ code: 0, output: VERSION })
+  if (cli.command._tag !== "Serve") {
+    // Loaded only for the subcommand: a serving gateway in file mode never loads the Postgres client.
+    const { runImport, runMigrate } = yield* Effect.promise(() => import("./cli/Commands.ts"))
+    const done = cli.command._tag === "Migrate" ? yield* runMigrate(cli, options.env) : yield* runImport(cli, options.env, cli.command.file)
+    return yield* new StartupExit(done)
+  }
 
-  const loaded = yield* loadConfig(cli, options.env).pipe(
+  const { config: loaded, store } = yield* loadConfigFile(configPath(cli, options.env), options.env, cli.databaseUrl).pipe(
     Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: invalid config (${e.source}):\n${e.message}` }))
+  )
+  const secrets = store._tag === "File" ? undefined : yield* makeProviderSecrets(options.env).pipe(
+    Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: ${e.message}` }))
   )
   const { host, port, envPort } = applyOverrides(loaded, cli, options.env)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -141,12 +145,50 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
     server: { ...loaded.server, host, port },
     masterKey: loaded.masterKey ?? Redacted.make(generatedKey ?? "")
   }
-  return { options, cli, config, generatedKey, workers, worker } satisfies Prepared
+  return { options, cli, config, generatedKey, workers, worker, store, secrets } satisfies Prepared
 })
 
-/** Builds the gateway for a prepared start: state, app, banner, and config reload. */
+/** The ConfigSource for a prepared start: the file, or Postgres (connect, migrate, listen). */
+const sourceLayer = (prepared: Prepared) => {
+  const env = prepared.options.env
+  const path = configPath(prepared.cli, env)
+  const { store, secrets } = prepared
+  // `secrets` is set whenever the store is Postgres: `prepare` refuses to start otherwise.
+  if (store._tag === "File" || secrets === undefined) return ConfigSource.layerFile(path, env)
+  const settings = readConfigDocument(path, env).pipe(
+    Effect.flatMap((document) =>
+      Result.match(decodeConfigDocument(document, store), { onSuccess: () => Effect.succeed(document.doc), onFailure: Effect.fail })
+    )
+  )
+  // Loaded only in Postgres mode (the client costs ≈60 ms and several MB at startup otherwise).
+  return Layer.unwrap(Effect.map(
+    Effect.promise(() => import("./store/postgres/PostgresConfigSource.ts")),
+    (PostgresConfigSource) => PostgresConfigSource.layer({ url: store.url, secrets, settings, reloadIntervalMs: store.reloadIntervalMs })
+  ))
+}
+
+/**
+ * Builds the gateway for a prepared start: the config source, state, app, banner, and config reload
+ * (on SIGHUP through `reload`, and on every change the source signals, for as long as the scope lives).
+ */
 export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
-  const { options, cli, config, generatedKey, worker } = prepared
+  const { options, cli, generatedKey, worker } = prepared
+  const withOverrides = (next: ResolvedConfig) => {
+    const { host: nextHost, port: nextPort } = applyOverrides(next, cli, options.env)
+    return { ...next, server: { ...next.server, host: nextHost, port: nextPort }, masterKey: next.masterKey ?? prepared.config.masterKey }
+  }
+  const startupFailure = (e: ConfigError | StoreError) =>
+    new StartupExit({
+      code: 1,
+      output: e._tag === "ConfigError" ? `llmgate: invalid config (${e.source}):\n${e.message}` : `llmgate: config store: ${e.message}`
+    })
+  const source = yield* Layer.build(sourceLayer(prepared)).pipe(
+    Effect.map((built) => Context.get(built, ConfigSource)),
+    Effect.mapError(startupFailure)
+  )
+  // The file was read by `prepare`; Postgres supplies the catalog now.
+  const config = prepared.store._tag === "File" ? prepared.config : withOverrides(yield* Effect.mapError(source.load, startupFailure))
+  if (prepared.secrets?.mode === "plaintext") yield* Effect.logWarning(PLAINTEXT_WARNING)
   const { host } = config.server
   const context = yield* Layer.build(
     Layer.mergeAll(GatewayState.layer(config), Layer.succeed(RuntimeInfo, RuntimeInfo.of({ ...options.runtime, worker })))
@@ -168,6 +210,7 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
       `  OpenAI base URL: ${base}/v1`,
       `  API reference:   ${base}/docs   (spec: ${base}/openapi.json)`,
       `  models:          ${config.modelNames.join(", ")}`,
+      ...(prepared.store._tag === "File" ? [] : [`  config:          ${source.description} (hot reload)`]),
       ...(worker === undefined ? [] : [`  workers:         ${worker.count} (sharing the port)`]),
       ...(generatedKey === undefined ? [] : [`  master key (generated for this run, shown once): ${generatedKey}`]),
       `  try:`,
@@ -175,12 +218,23 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
       `      -d '{"model":"${firstChat}","messages":[{"role":"user","content":"Hello!"}]}'`
     ].join("\n")
   }
-  /** Re-reads the config source (file or embedded default) and swaps it in; the running config stays on failure. */
-  const reload = loadConfig(cli, options.env).pipe(
-    Effect.flatMap((next) => {
-      const { host: nextHost, port: nextPort } = applyOverrides(next, cli, options.env)
-      return state.swap({ ...next, server: { ...next.server, host: nextHost, port: nextPort }, masterKey: next.masterKey ?? config.masterKey })
-    })
+  /** Re-reads the config source and swaps it in; the running config stays on failure. */
+  const reload = source.load.pipe(Effect.flatMap((next) => state.swap(withOverrides(next))))
+  // Follow the source: every signalled change is re-read; a rejected one is logged and the running config stays.
+  yield* source.changes.pipe(
+    Stream.runForEach(() =>
+      reload.pipe(
+        Effect.andThen(Effect.logInfo(`config reloaded from ${source.description}`)),
+        Effect.catch((e) =>
+          Effect.logWarning(
+            e._tag === "ConfigError"
+              ? `config change rejected (${e.source}), keeping the running config:\n${e.message}`
+              : `config re-read failed, keeping the running config: ${e.message}`
+          )
+        )
+      )
+    ),
+    Effect.forkScoped
   )
   return { app, config, state, options: cli, generatedKey, worker, banner, reload } satisfies Booted
 })

@@ -15,9 +15,17 @@ import { supervise } from "../common/Supervisor.ts"
 import { serveNode } from "./NodeServer.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
 
+/** Set when boot refused to start (e.g. the config store is unreachable): its exit code. */
+let refusedWith: number | undefined
+
 const serve = (prepared: Prepared) =>
   Effect.gen(function*() {
-    const booted = yield* boot(prepared)
+    const booted = yield* boot(prepared).pipe(Effect.catchTag("StartupExit", (e) =>
+      Effect.sync(() => {
+        process.stderr.write(e.output + "\n")
+        refusedWith = e.code
+      })))
+    if (booted === undefined) return
     const { host, port, shutdownTimeoutMs } = booted.config.server
     const address = yield* serveNode(booted.app, {
       host,
@@ -72,7 +80,7 @@ if (isSupervisor(prepared)) {
 // Once every finalizer has run, exit: an idle upstream keep-alive socket must not keep us alive.
 NodeRuntime.runMain(serve(prepared), {
   teardown: (exit, onExit) => {
-    const code = Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1
+    const code = refusedWith ?? (Exit.isSuccess(exit) || Cause.hasInterruptsOnly(exit.cause) ? 0 : 1)
     onExit(code)
     process.exit(code)
   }

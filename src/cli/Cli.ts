@@ -1,13 +1,22 @@
 /**
  * Command-line options shared by every runtime entry: `--config PATH`, `--host`, `--port`,
- * `--debug`, `--help`, `--version` (also written `--flag=value`). Pure: argv in, options or a usage
- * error out.
+ * `--database-url`, `--debug`, `--help`, `--version` (also written `--flag=value`), and the
+ * subcommands `migrate` and `import FILE`. Pure: argv in, options or a usage error out.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
+/** What to do: serve (no subcommand), apply the migrations, or seed the Postgres catalog from a file. */
+export type Command =
+  | { readonly _tag: "Serve" }
+  | { readonly _tag: "Migrate" }
+  | { readonly _tag: "Import"; readonly file: string }
+
 export interface CliOptions {
+  readonly command: Command
   readonly config: string | undefined
+  /** Postgres config store URL (beats DATABASE_URL and the file's store.postgres.url). */
+  readonly databaseUrl: string | undefined
   readonly host: string | undefined
   readonly port: number | undefined
   /** Worker processes: a count, or "auto" (one per CPU). */
@@ -20,6 +29,13 @@ export interface CliOptions {
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", { message: Schema.String }) {}
 
 export const USAGE = `Usage: llmgate [options]
+       llmgate migrate [--database-url URL]
+       llmgate import FILE [--database-url URL]
+
+Commands:
+  migrate         apply the Postgres schema migrations (migrations/*.sql) and exit
+  import FILE     validate FILE, then seed an empty Postgres catalog with its providers, models and
+                  routes (secrets encrypted under LLMGATE_ENCRYPTION_KEY) and exit
 
 Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
@@ -27,11 +43,14 @@ Options:
   --port PORT     listen port (overrides server.port; env LLMGATE_PORT)
   --workers N     worker processes sharing the port: a number or "auto" (one per CPU, the default;
                   env LLMGATE_WORKERS)
+  --database-url URL
+                  take providers, models and routes from Postgres, hot-reloaded (env DATABASE_URL;
+                  or store.postgres.url in the config file)
   --debug         log every request and debug details
   --version       print the version and exit
   --help          print this help and exit`
 
-const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers"])
+const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers", "--database-url"])
 
 /** `auto` or a whole number from 1 to 256; undefined when invalid. */
 export const parseWorkers = (value: string): number | "auto" | undefined => {
@@ -45,6 +64,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
   let debug = false
   let help = false
   let version = false
+  const positional: Array<string> = []
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? ""
     const eq = arg.indexOf("=")
@@ -56,7 +76,17 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
     } else if (arg === "--debug") debug = true
     else if (arg === "--help" || arg === "-h") help = true
     else if (arg === "--version" || arg === "-v") version = true
+    else if (!arg.startsWith("-") && arg !== "") positional.push(arg)
     else return Result.fail(new UsageError({ message: `unknown argument "${arg}"` }))
+  }
+  let command: Command = { _tag: "Serve" }
+  const [name, file, ...rest] = positional
+  if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
+  else if (name === "import" && file !== undefined && rest.length === 0) command = { _tag: "Import", file }
+  else if (name === "import" && file === undefined) return Result.fail(new UsageError({ message: "import needs a FILE" }))
+  else if (name !== undefined) {
+    const extra = name === "migrate" || name === "import" ? rest[0] ?? file : name
+    return Result.fail(new UsageError({ message: `unknown argument "${extra}"` }))
   }
   let port: number | undefined
   if (values["--port"] !== undefined) {
@@ -72,5 +102,15 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
       return Result.fail(new UsageError({ message: `--workers: expected "auto" or a number from 1 to 256, got "${values["--workers"]}"` }))
     }
   }
-  return Result.succeed({ config: values["--config"], host: values["--host"], port, workers, debug, help, version })
+  return Result.succeed({
+    command,
+    config: values["--config"],
+    databaseUrl: values["--database-url"],
+    host: values["--host"],
+    port,
+    workers,
+    debug,
+    help,
+    version
+  })
 }

@@ -46,7 +46,7 @@ const invalid = (message: string): StoreError => storeError({ _tag: "InvalidMigr
 const conflict = (message: string): StoreError => storeError({ _tag: "MigrationConflict", message })
 
 /** A driver error as one line: message, SQLSTATE, and where Postgres says it is. */
-const describeCause = (cause: unknown): string => {
+export const describeCause = (cause: unknown): string => {
   if (!(cause instanceof Error)) return String(cause)
   const field = (key: string): string | undefined => {
     const value: unknown = Reflect.get(cause, key)

@@ -1,0 +1,196 @@
+/**
+ * The config catalog in Postgres: the `providers`, `models` and `routes` tables hold the same entries
+ * as the YAML file's sections (`spec` is an entry as written in YAML, ordered by `position`). Reading
+ * turns the rows back into those sections (secrets opened) and validates them with `decodeConfig`,
+ * so the rules and messages are the file's; writing (`importCatalog`) seeds an empty catalog in one
+ * transaction with the secrets sealed and an audit-log row.
+ */
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import type postgres from "postgres"
+import type { ResolvedConfig } from "../../config/Config.ts"
+import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
+import { decodeConfig } from "../../config/loadConfig.ts"
+import type { SecretBoxError } from "../../crypto/SecretBox.ts"
+import { type StoreError, storeError } from "../StoreError.ts"
+import { describeCause } from "./Migrations.ts"
+import type { ProviderSecrets } from "./ProviderSecrets.ts"
+
+/** How a catalog read from Postgres is named in errors. */
+export const CATALOG_SOURCE = "postgres (providers/models/routes)"
+
+/** The notification channel the tables' triggers signal on every change. */
+export const CONFIG_CHANNEL = "llmgate_config"
+
+export interface CatalogRows {
+  readonly providers: ReadonlyArray<{ readonly name: string; readonly spec: unknown }>
+  readonly models: ReadonlyArray<{ readonly name: string; readonly spec: unknown }>
+  readonly routes: ReadonlyArray<{ readonly position: number; readonly path: string; readonly model: string }>
+}
+
+const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
+
+/** The three tables in one statement, so the read is one consistent snapshot. */
+export const readCatalogRows = (sql: postgres.Sql): Effect.Effect<CatalogRows, StoreError> =>
+  Effect.tryPromise({
+    try: () =>
+      sql<Array<{ providers: CatalogRows["providers"]; models: CatalogRows["models"]; routes: CatalogRows["routes"] }>>`
+        select
+          coalesce((select json_agg(json_build_object('name', name, 'spec', spec) order by position, name) from providers), '[]'::json) as providers,
+          coalesce((select json_agg(json_build_object('name', name, 'spec', spec) order by position, name) from models), '[]'::json) as models,
+          coalesce((select json_agg(json_build_object('position', position, 'path', path, 'model', model) order by position) from routes), '[]'::json) as routes`,
+    catch: query("read the config catalog")
+  }).pipe(Effect.map(([row]) => row ?? { providers: [], models: [], routes: [] }))
+
+/** Identifies a catalog's content: equal rows, equal fingerprints (used to skip no-op re-reads). */
+export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/** `providers[2].base_url` → `providers["up-a"].base_url`: rows are known by name, not index. */
+const nameIssue = (rows: CatalogRows) => (issue: ConfigIssue): ConfigIssue => {
+  const match = /^(providers|models)\[(\d+)\]/.exec(issue.path)
+  if (match === null) return issue
+  const list = match[1] === "providers" ? rows.providers : rows.models
+  const row = list[Number(match[2])]
+  return row === undefined ? issue : { ...issue, path: `${match[1]}[${JSON.stringify(row.name)}]${issue.path.slice(match[0].length)}` }
+}
+
+/** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
+const entry = (table: "providers" | "models", row: { readonly name: string; readonly spec: unknown }, issues: Array<ConfigIssue>) => {
+  const at = `${table}[${JSON.stringify(row.name)}]`
+  if (!isRecord(row.spec)) {
+    issues.push({ path: at, message: "spec must be a JSON object (the entry as written in the YAML file)" })
+    return undefined
+  }
+  const name = row.spec["name"]
+  if (name !== undefined && name !== row.name) {
+    issues.push({ path: `${at}.name`, message: `${JSON.stringify(name)} differs from the row's name` })
+  }
+  return { ...row.spec, name: row.name }
+}
+
+/**
+ * The catalog rows as config sections, provider secrets opened; every problem (unusable specs,
+ * secrets that do not open) is added to `issues`, naming the row.
+ */
+export const catalogSections = (rows: CatalogRows, secrets: ProviderSecrets, issues: Array<ConfigIssue>) =>
+  Effect.gen(function*() {
+    const providers: Array<Record<string, unknown>> = []
+    for (const row of rows.providers) {
+      const spec = entry("providers", row, issues)
+      if (spec !== undefined) providers.push(yield* secrets.open(row.name, spec, `providers[${JSON.stringify(row.name)}]`, issues))
+    }
+    const models = rows.models.flatMap((row) => entry("models", row, issues) ?? [])
+    const routes = rows.routes.map((r) => ({ path: r.path, model: r.model }))
+    return { providers, models, routes }
+  })
+
+/**
+ * The running config from the file's settings (`server`, `master_key`, `store`) and the catalog
+ * rows, validated like the file (source `postgres (providers/models/routes)`). Tenancy (projects,
+ * users, keys) is not read from the database yet.
+ */
+export const decodeCatalog = (
+  settings: Readonly<Record<string, unknown>>,
+  rows: CatalogRows,
+  secrets: ProviderSecrets
+): Effect.Effect<ResolvedConfig, ConfigError> =>
+  Effect.gen(function*() {
+    const issues: Array<ConfigIssue> = []
+    const sections = yield* catalogSections(rows, secrets, issues)
+    const value: Record<string, unknown> = { ...sections }
+    for (const key of ["server", "master_key", "store"]) if (settings[key] !== undefined) value[key] = settings[key]
+    const decoded = decodeConfig(value, CATALOG_SOURCE)
+    if (Result.isSuccess(decoded) && issues.length === 0) return decoded.success
+    const all = [...issues, ...(Result.isFailure(decoded) ? decoded.failure.issues.map(nameIssue(rows)) : [])]
+    return yield* new ConfigError({ source: CATALOG_SOURCE, issues: all })
+  })
+
+/** What `importCatalog` wrote. */
+export interface ImportSummary {
+  readonly providers: number
+  readonly models: number
+  readonly routes: number
+  /** Secret fields written sealed (0 in plaintext mode). */
+  readonly sealed: number
+}
+
+const countSealed = (spec: Record<string, unknown>): number =>
+  [spec["api_key"], ...(isRecord(spec["auth"]) ? [spec["auth"]["token"], spec["auth"]["password"], spec["auth"]["value"]] : [])]
+    .filter((v) => typeof v === "string" && v.startsWith("enc:v1:")).length
+
+const list = (doc: Readonly<Record<string, unknown>>, key: string): ReadonlyArray<Record<string, unknown>> => {
+  const value = doc[key]
+  return Array.isArray(value) ? value.filter(isRecord) : []
+}
+
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
+
+/** Thrown inside the transaction when the catalog is not empty (rolls it back). */
+class NotEmpty {
+  readonly counts: { readonly providers: number; readonly models: number; readonly routes: number }
+  constructor(counts: NotEmpty["counts"]) {
+    this.counts = counts
+  }
+}
+
+/**
+ * Seeds an empty catalog with a validated config document's `providers`, `models` and `routes`
+ * (entries as written, secrets sealed), plus an audit-log row, all in one transaction. The tables
+ * are locked for the check, so two imports at once cannot both write. A catalog that has any row
+ * is refused (`Conflict`) and left unchanged.
+ */
+export const importCatalog = Effect.fn("Catalog.import")(function*(
+  sql: postgres.Sql,
+  doc: Readonly<Record<string, unknown>>,
+  secrets: ProviderSecrets,
+  audit: { readonly actor: string; readonly file: string }
+) {
+  const providers: Array<{ name: string; spec: Record<string, unknown> }> = []
+  for (const p of list(doc, "providers")) {
+    const name = String(p["name"])
+    providers.push({ name, spec: yield* secrets.seal(name, p) })
+  }
+  const models = list(doc, "models").map((m) => ({ name: String(m["name"]), spec: m }))
+  const routes = list(doc, "routes").map((r) => ({ path: String(r["path"]), model: String(r["model"]) }))
+  const summary: ImportSummary = {
+    providers: providers.length,
+    models: models.length,
+    routes: routes.length,
+    sealed: providers.reduce((n, p) => n + countSealed(p.spec), 0)
+  }
+  const json = (value: unknown) => sql.json(value as postgres.JSONValue)
+  yield* Effect.tryPromise({
+    try: () =>
+      sql.begin(async (tx) => {
+        await tx`lock table providers, models, routes in share row exclusive mode`
+        const [counts] = await tx<Array<{ providers: number; models: number; routes: number }>>`
+          select (select count(*)::int from providers) as providers, (select count(*)::int from models) as models,
+                 (select count(*)::int from routes) as routes`
+        if (counts !== undefined && counts.providers + counts.models + counts.routes > 0) throw new NotEmpty(counts)
+        for (const [i, p] of providers.entries()) {
+          await tx`insert into providers (name, position, spec) values (${p.name}, ${i}, ${json(p.spec)})`
+        }
+        for (const [i, m] of models.entries()) {
+          await tx`insert into models (name, position, spec) values (${m.name}, ${i}, ${json(m.spec)})`
+        }
+        for (const [i, r] of routes.entries()) {
+          await tx`insert into routes (position, path, model) values (${i}, ${r.path}, ${r.model})`
+        }
+        await tx`insert into audit_log (actor, action, resource, detail)
+                 values (${audit.actor}, 'import', 'config', ${json({ file: audit.file, ...summary })})`
+      }),
+    catch: (cause): StoreError | SecretBoxError =>
+      cause instanceof NotEmpty
+        ? storeError({
+          _tag: "Conflict",
+          message: `the database already has a config catalog (${plural(cause.counts.providers, "provider")}, ` +
+            `${plural(cause.counts.models, "model")}, ${plural(cause.counts.routes, "route")}); ` +
+            "import only seeds an empty one, change it through the admin API"
+        })
+        : query("import the config catalog")(cause)
+  })
+  return summary
+})
