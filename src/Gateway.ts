@@ -2,7 +2,8 @@
  * The composition root of the core. `prepare` turns argv and the environment into a validated start
  * (CLI options, config from a file or the embedded default, the config store, master key, worker
  * layout) or runs a subcommand (`migrate`, `import`); `boot` opens the ConfigSource (the file, or
- * Postgres: connect, migrate, load), builds the state and the HTTP app, and follows the source's
+ * Postgres: connect, migrate, load), builds the state, the admin store (Postgres, or the file's
+ * read-only one) and the HTTP app, and follows the source's
  * changes for as long as its scope lives. It needs
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
@@ -20,11 +21,13 @@ import * as Stream from "effect/Stream"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import { parseArgs, parseWorkers, USAGE, UsageError, type CliOptions } from "./cli/Cli.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
-import type { ConfigError } from "./config/ConfigError.ts"
+import { type ConfigError, formatIssue } from "./config/ConfigError.ts"
 import { ConfigSource, decodeConfigDocument, loadConfigFile, readConfigDocument, type StoreChoice } from "./config/ConfigSource.ts"
 import type { Env } from "./config/interpolate.ts"
 import { makeProviderSecrets, PLAINTEXT_WARNING, type ProviderSecrets } from "./store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "./store/StoreError.ts"
+import { AdminStore, type AdminStoreShape } from "./admin/AdminStore.ts"
+import { gatewayError, type GatewayError } from "./domain/GatewayError.ts"
 import { GatewayState, RuntimeInfo } from "./GatewayState.ts"
 import { makeApp } from "./http/App.ts"
 import type { App } from "./http/Exchange.ts"
@@ -148,6 +151,17 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
   return { options, cli, config, generatedKey, workers, worker, store, secrets } satisfies Prepared
 })
 
+/** In Postgres mode, the file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each call. */
+const fileSettings = (prepared: Prepared) => {
+  const env = prepared.options.env
+  const store = prepared.store
+  return readConfigDocument(configPath(prepared.cli, env), env).pipe(
+    Effect.flatMap((document) =>
+      Result.match(decodeConfigDocument(document, store), { onSuccess: () => Effect.succeed(document.doc), onFailure: Effect.fail })
+    )
+  )
+}
+
 /** The ConfigSource for a prepared start: the file, or Postgres (connect, migrate, listen). */
 const sourceLayer = (prepared: Prepared) => {
   const env = prepared.options.env
@@ -155,11 +169,7 @@ const sourceLayer = (prepared: Prepared) => {
   const { store, secrets } = prepared
   // `secrets` is set whenever the store is Postgres: `prepare` refuses to start otherwise.
   if (store._tag === "File" || secrets === undefined) return ConfigSource.layerFile(path, env)
-  const settings = readConfigDocument(path, env).pipe(
-    Effect.flatMap((document) =>
-      Result.match(decodeConfigDocument(document, store), { onSuccess: () => Effect.succeed(document.doc), onFailure: Effect.fail })
-    )
-  )
+  const settings = fileSettings(prepared)
   // Loaded only in Postgres mode (the client costs ≈60 ms and several MB at startup otherwise).
   return Layer.unwrap(Effect.map(
     Effect.promise(() => import("./store/postgres/PostgresConfigSource.ts")),
@@ -193,8 +203,13 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
   const context = yield* Layer.build(
     Layer.mergeAll(GatewayState.layer(config), Layer.succeed(RuntimeInfo, RuntimeInfo.of({ ...options.runtime, worker })))
   )
-  const app = yield* Effect.provide(makeApp, context)
   const state = yield* Effect.provide(Effect.service(GatewayState), context)
+  /** Re-reads the config source and swaps it in; the running config stays on failure. */
+  const reload = source.load.pipe(Effect.flatMap((next) => state.swap(withOverrides(next))))
+  const platform = yield* Effect.context<FileSystem.FileSystem | UpstreamClients>()
+  const adminReload = reload.pipe(Effect.provide(platform), Effect.mapError(reloadError))
+  const adminStore = yield* makeAdminStore(prepared, adminReload, platform).pipe(Effect.mapError(startupFailure))
+  const app = yield* Effect.provide(makeApp, Context.add(context, AdminStore, adminStore))
 
   const banner = (actualPort: number): string => {
     if (worker !== undefined && worker.id > 0) {
@@ -218,8 +233,6 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
       `      -d '{"model":"${firstChat}","messages":[{"role":"user","content":"Hello!"}]}'`
     ].join("\n")
   }
-  /** Re-reads the config source and swaps it in; the running config stays on failure. */
-  const reload = source.load.pipe(Effect.flatMap((next) => state.swap(withOverrides(next))))
   // Follow the source: every signalled change is re-read; a rejected one is logged and the running config stays.
   yield* source.changes.pipe(
     Stream.runForEach(() =>
@@ -238,6 +251,36 @@ export const boot = Effect.fnUntraced(function*(prepared: Prepared) {
   )
   return { app, config, state, options: cli, generatedKey, worker, banner, reload } satisfies Booted
 })
+
+/** A failed reload as the admin API answers it: 422 naming the first problem, 503 when the store is unreachable. */
+const reloadError = (e: ConfigError | StoreError): GatewayError =>
+  e._tag === "ConfigError"
+    ? gatewayError({
+      _tag: "Unprocessable",
+      param: e.issues[0]?.path ?? null,
+      message: `The config was not reloaded (the running config stays): ${e.issues.map(formatIssue).join("; ")}`
+    })
+    : gatewayError({ _tag: "Unavailable", message: `The config store could not be read: ${e.message}` })
+
+/**
+ * The admin API's store: Postgres (its own small pool, closed with the scope; loaded only in
+ * Postgres mode) or the file store, which only reloads.
+ */
+const makeAdminStore = (
+  prepared: Prepared,
+  reload: Effect.Effect<void, GatewayError>,
+  platform: Context.Context<FileSystem.FileSystem | UpstreamClients>
+): Effect.Effect<AdminStoreShape, StoreError, Scope.Scope> => {
+  const { store, secrets } = prepared
+  if (store._tag === "File" || secrets === undefined) return Effect.succeed(AdminStore.makeFile(reload))
+  return Effect.gen(function*() {
+    const [{ make }, { connect }] = yield* Effect.promise(() =>
+      Promise.all([import("./admin/PostgresAdminStore.ts"), import("./store/postgres/Migrations.ts")])
+    )
+    const sql = yield* connect(store.url, { max: 2, applicationName: "llmgate-admin" })
+    return make(sql, { settings: Effect.provide(fileSettings(prepared), platform), secrets, reload })
+  })
+}
 
 /** Log level from `--debug`. */
 export const withLogLevel = (debug: boolean) =>

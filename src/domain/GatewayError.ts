@@ -24,10 +24,23 @@ export const ProviderFailure = Reason("ProviderFailure", { provider: Schema.Stri
 export const Unavailable = Reason("Unavailable", { message: Schema.String })
 export const Overloaded = Reason("Overloaded", { message: Schema.String })
 export const Internal = Reason("Internal", { message: Schema.String })
+/** Authenticated, but not allowed here (a non-admin key on the admin API). */
+export const Forbidden = Reason("Forbidden", { message: Schema.String })
+/** An admin resource (provider, model, project, user, key) that does not exist. */
+export const NotFound = Reason("NotFound", { message: Schema.String })
+/** The change contradicts what is stored (a name taken, dependants of what would be deleted). */
+export const Conflict = Reason("Conflict", { param: Schema.NullOr(Schema.String), message: Schema.String })
+/** `If-Match` names another version than the stored one (someone changed it meanwhile). */
+export const PreconditionFailed = Reason("PreconditionFailed", { message: Schema.String })
+/** Well-formed, but a field's value is not acceptable; `param` names the field. */
+export const Unprocessable = Reason("Unprocessable", { param: Schema.NullOr(Schema.String), message: Schema.String })
+/** The operation exists but this deployment cannot do it (admin writes with the file store). */
+export const NotImplemented = Reason("NotImplemented", { message: Schema.String })
 
 export const GatewayErrorReason = Schema.Union([
   InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge,
-  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal
+  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal,
+  Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -91,6 +104,18 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
       return { status: 429, type: "rate_limit_error", code: "concurrency_limit", param: null, message: reason.message }
     case "Internal":
       return { status: 500, type: "api_error", code: "internal_error", param: null, message: reason.message }
+    case "Forbidden":
+      return { status: 403, type: "permission_error", code: "forbidden", param: null, message: reason.message }
+    case "NotFound":
+      return { status: 404, type: "invalid_request_error", code: "not_found", param: null, message: reason.message }
+    case "Conflict":
+      return { status: 409, type: "invalid_request_error", code: "conflict", param: reason.param, message: reason.message }
+    case "PreconditionFailed":
+      return { status: 412, type: "invalid_request_error", code: "precondition_failed", param: null, message: reason.message }
+    case "Unprocessable":
+      return { status: 422, type: "invalid_request_error", code: "invalid_value", param: reason.param, message: reason.message }
+    case "NotImplemented":
+      return { status: 501, type: "api_error", code: "not_implemented", param: null, message: reason.message }
   }
 }
 

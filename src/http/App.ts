@@ -2,15 +2,18 @@
  * The HTTP app: one dispatch table from method and path to handler, built once. Around every
  * handler: a request id (echoed when the client sent a sane one), authentication on /v1 (the
  * principal, master or virtual key, is passed to the handler), errors turned into OpenAI-shaped
- * responses, and defects into a 500 that leaks nothing.
+ * responses, and defects into a 500 that leaks nothing. The admin API (`/admin/v1/*`, see Admin.ts)
+ * is one entry consulted only when the exact table has no match, so the proxy paths are unchanged.
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import spec from "../generated/openapi.json" with { type: "json" }
+import { AdminStore } from "../admin/AdminStore.ts"
 import { mayList, type Principal } from "../auth/Auth.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { makeDocsHandlers } from "./Docs.ts"
+import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { proxyHandler } from "./Proxy.ts"
@@ -44,6 +47,7 @@ export const makeApp = Effect.gen(function*() {
   const state = yield* GatewayState
   const health = yield* makeHealthHandlers
   const docs = yield* makeDocsHandlers
+  const adminStore = yield* AdminStore
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
@@ -85,13 +89,16 @@ export const makeApp = Effect.gen(function*() {
         : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
     }
   }]])
+  const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore) }
+  const adminRoute = new Map<string, RouteEntry>(["GET", "POST", "PATCH", "PUT", "DELETE"].map((m) => [m, adminEntry]))
 
   const dispatch = (
     request: IncomingRequest,
     requestId: string
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
-    const byMethod = table.get(path) ?? (path.startsWith("/v1/models/") && path.length > 11 ? modelRoute : undefined)
+    const byMethod = table.get(path) ??
+      (path.startsWith("/v1/models/") && path.length > 11 ? modelRoute : path.startsWith(ADMIN_PREFIX) ? adminRoute : undefined)
     if (byMethod === undefined) return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
     const entry = byMethod.get(request.method)
     if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))

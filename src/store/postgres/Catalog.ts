@@ -1,8 +1,9 @@
 /**
  * The config catalog in Postgres: the `providers`, `models` and `routes` tables hold the same entries
- * as the YAML file's sections (`spec` is an entry as written in YAML, ordered by `position`). Reading
- * turns the rows back into those sections (secrets opened) and validates them with `decodeConfig`,
- * so the rules and messages are the file's; writing (`importCatalog`) seeds an empty catalog in one
+ * as the YAML file's sections (`spec` is an entry as written in YAML, ordered by `position`), and
+ * `projects`, `users` (+ `user_projects`) and `virtual_keys` the tenancy sections. Reading turns the
+ * rows back into those sections (secrets opened) and validates them with `decodeConfig`, so the
+ * rules and messages are the file's; writing (`importCatalog`) seeds an empty catalog in one
  * transaction with the secrets sealed and an audit-log row.
  */
 import * as Effect from "effect/Effect"
@@ -22,25 +23,48 @@ export const CATALOG_SOURCE = "postgres (providers/models/routes)"
 /** The notification channel the tables' triggers signal on every change. */
 export const CONFIG_CHANNEL = "llmgate_config"
 
+/** A `providers` or `models` row. */
+export type SpecRow = {
+  readonly name: string
+  readonly position?: number
+  readonly spec: unknown
+}
+
+/**
+ * A tenancy row (`projects`, `users` with its `projects` from `user_projects`, `virtual_keys`) as
+ * `to_json` renders it: the table's columns by name. Values are unknown: the admin API puts request
+ * fields here before they are validated, exactly like the replicas will validate them.
+ */
+export type TenancyRow = { readonly id: string } & Readonly<Record<string, unknown>>
+
 export interface CatalogRows {
-  readonly providers: ReadonlyArray<{ readonly name: string; readonly spec: unknown }>
-  readonly models: ReadonlyArray<{ readonly name: string; readonly spec: unknown }>
+  readonly providers: ReadonlyArray<SpecRow>
+  readonly models: ReadonlyArray<SpecRow>
   readonly routes: ReadonlyArray<{ readonly position: number; readonly path: string; readonly model: string }>
+  readonly projects: ReadonlyArray<TenancyRow>
+  readonly users: ReadonlyArray<TenancyRow>
+  readonly keys: ReadonlyArray<TenancyRow>
 }
 
 const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
 
-/** The three tables in one statement, so the read is one consistent snapshot. */
+/** Every config and tenancy table in one statement, so the read is one consistent snapshot. */
 export const readCatalogRows = (sql: postgres.Sql): Effect.Effect<CatalogRows, StoreError> =>
   Effect.tryPromise({
     try: () =>
-      sql<Array<{ providers: CatalogRows["providers"]; models: CatalogRows["models"]; routes: CatalogRows["routes"] }>>`
+      sql<Array<CatalogRows>>`
         select
-          coalesce((select json_agg(json_build_object('name', name, 'spec', spec) order by position, name) from providers), '[]'::json) as providers,
-          coalesce((select json_agg(json_build_object('name', name, 'spec', spec) order by position, name) from models), '[]'::json) as models,
-          coalesce((select json_agg(json_build_object('position', position, 'path', path, 'model', model) order by position) from routes), '[]'::json) as routes`,
+          coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from providers), '[]'::json) as providers,
+          coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from models), '[]'::json) as models,
+          coalesce((select json_agg(json_build_object('position', position, 'path', path, 'model', model) order by position) from routes), '[]'::json) as routes,
+          coalesce((select json_agg(to_json(p) order by p.created_at, p.id) from projects p), '[]'::json) as projects,
+          coalesce((select json_agg(json_build_object(
+              'id', u.id, 'name', u.name, 'email', u.email, 'role', u.role, 'metadata', u.metadata,
+              'projects', coalesce((select json_agg(up.project_id order by up.project_id) from user_projects up where up.user_id = u.id), '[]'::json),
+              'created_at', u.created_at, 'updated_at', u.updated_at) order by u.created_at, u.id) from users u), '[]'::json) as users,
+          coalesce((select json_agg(to_json(k) order by k.created_at, k.id) from virtual_keys k), '[]'::json) as keys`,
     catch: query("read the config catalog")
-  }).pipe(Effect.map(([row]) => row ?? { providers: [], models: [], routes: [] }))
+  }).pipe(Effect.map(([row]) => row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }))
 
 /** Identifies a catalog's content: equal rows, equal fingerprints (used to skip no-op re-reads). */
 export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
@@ -48,13 +72,56 @@ export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value)
 
-/** `providers[2].base_url` → `providers["up-a"].base_url`: rows are known by name, not index. */
+/**
+ * `providers[2].base_url` → `providers["up-a"].base_url`, `keys[0].models` → `keys["key_ci"].models`:
+ * rows are known by name or id, not index.
+ */
 const nameIssue = (rows: CatalogRows) => (issue: ConfigIssue): ConfigIssue => {
-  const match = /^(providers|models)\[(\d+)\]/.exec(issue.path)
+  const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
   if (match === null) return issue
-  const list = match[1] === "providers" ? rows.providers : rows.models
-  const row = list[Number(match[2])]
-  return row === undefined ? issue : { ...issue, path: `${match[1]}[${JSON.stringify(row.name)}]${issue.path.slice(match[0].length)}` }
+  const table = match[1] as "providers" | "models" | "projects" | "users" | "keys"
+  const index = Number(match[2])
+  const name = table === "providers" || table === "models" ? rows[table][index]?.name : rows[table][index]?.id
+  return name === undefined ? issue : { ...issue, path: `${table}[${JSON.stringify(name)}]${issue.path.slice(match[0].length)}` }
+}
+
+const present = (value: unknown): boolean => value !== undefined && value !== null
+
+/** Copies `row[from]` to `out[to]` when it is neither null nor absent (absent and null mean the same in the file). */
+const copy = (out: Record<string, unknown>, row: Readonly<Record<string, unknown>>, from: string, to = from) => {
+  if (present(row[from])) out[to] = row[from]
+}
+
+/** A `projects` row as the file's `projects` entry. */
+export const projectSection = (row: TenancyRow): Record<string, unknown> => {
+  const out: Record<string, unknown> = { id: row.id, name: row["name"] }
+  for (const f of ["limits", "metadata", "created_at"]) copy(out, row, f)
+  return out
+}
+
+/** A `users` row (with its `projects`) as the file's `users` entry. */
+export const userSection = (row: TenancyRow): Record<string, unknown> => {
+  const out: Record<string, unknown> = { id: row.id, name: row["name"], role: row["role"], projects: row["projects"] ?? [] }
+  for (const f of ["email", "metadata", "created_at"]) copy(out, row, f)
+  return out
+}
+
+/**
+ * A `virtual_keys` row as the file's `keys` entry. `models` holds JSON `null` for "every model"
+ * (the file's absent `models`) and an array otherwise (`[]`: none).
+ */
+export const keySection = (row: TenancyRow): Record<string, unknown> => {
+  const out: Record<string, unknown> = {
+    id: row.id,
+    name: row["name"],
+    prefix: row["prefix"],
+    hash: row["key_hash"],
+    project_id: row["project_id"]
+  }
+  for (const f of ["user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata", "created_at", "previous_hash", "previous_expires_at"]) {
+    copy(out, row, f)
+  }
+  return out
 }
 
 /** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
@@ -84,13 +151,16 @@ export const catalogSections = (rows: CatalogRows, secrets: ProviderSecrets, iss
     }
     const models = rows.models.flatMap((row) => entry("models", row, issues) ?? [])
     const routes = rows.routes.map((r) => ({ path: r.path, model: r.model }))
-    return { providers, models, routes }
+    const projects = rows.projects.map(projectSection)
+    const users = rows.users.map(userSection)
+    const keys = rows.keys.map(keySection)
+    return { providers, models, routes, projects, users, keys }
   })
 
 /**
  * The running config from the file's settings (`server`, `master_key`, `store`) and the catalog
- * rows, validated like the file (source `postgres (providers/models/routes)`). Tenancy (projects,
- * users, keys) is not read from the database yet.
+ * rows (providers, models, routes, projects, users, keys), validated like the file (source
+ * `postgres (providers/models/routes)`).
  */
 export const decodeCatalog = (
   settings: Readonly<Record<string, unknown>>,

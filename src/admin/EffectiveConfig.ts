@@ -1,0 +1,99 @@
+/**
+ * The running config as `GET /admin/v1/config` shows it: the resolved snapshot (after defaults,
+ * from the file or Postgres) with every secret masked (`maskSecret`) and no key hashes. The same in
+ * both store modes.
+ */
+import * as Redacted from "effect/Redacted"
+import { maskSecret } from "../auth/KeyMaterial.ts"
+import type { ResolvedConfig, ResolvedLimits } from "../config/Config.ts"
+
+/** `Bearer sk-…abcd`: the scheme stays readable, the credential is masked. */
+const maskCredential = (value: string): string => {
+  const m = /^(Bearer|Basic) (.*)$/.exec(value)
+  return m === null ? maskSecret(value) : `${m[1]} ${maskSecret(m[2] ?? "")}`
+}
+
+/** Header names whose values are treated as credentials. */
+const SECRET_HEADER = /auth|key|token|secret|password|cookie/i
+
+const limits = (l: ResolvedLimits | undefined) =>
+  l === undefined ? null : { requests_per_minute: l.requestsPerMinute ?? null, tokens_per_minute: l.tokensPerMinute ?? null }
+
+export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "file") => ({
+  store,
+  server: {
+    host: config.server.host,
+    port: config.server.port,
+    body_limit: config.server.bodyLimit,
+    shutdown_timeout_ms: config.server.shutdownTimeoutMs
+  },
+  master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
+  providers: [...config.providers.values()].map((p) => ({
+    name: p.name,
+    kind: p.kind,
+    base_url: p.baseUrl === "" ? null : p.baseUrl,
+    auth: p.auth === undefined ? null : { header: p.auth.header, value: maskCredential(Redacted.value(p.auth.value)) },
+    headers: p.headerOps.map((h) => ({ op: h.op, key: h.key, value: SECRET_HEADER.test(h.key) ? maskSecret(h.value) : h.value })),
+    timeout: { connect_ms: p.connectTimeoutMs, request_ms: p.requestTimeoutMs, idle_ms: p.idleTimeoutMs },
+    breaker: {
+      failure_rate: p.breaker.failureRate,
+      min_requests: p.breaker.minRequests,
+      window_ms: p.breaker.windowMs,
+      cooldown_ms: p.breaker.cooldownMs
+    },
+    ...(p.kind === "mock"
+      ? {
+        mock: {
+          latency_ms: p.mock.latencyMs,
+          chunks: p.mock.chunks,
+          chunk_interval_ms: p.mock.chunkIntervalMs,
+          failure_rate: p.mock.failureRate
+        }
+      }
+      : {})
+  })),
+  models: [...config.models.values()].map((m) => ({
+    name: m.name,
+    strategy: m.strategy,
+    targets: m.targets.map((t) => ({
+      provider: t.provider,
+      model: t.model ?? null,
+      weight: t.weight,
+      max_concurrency: t.maxConcurrency ?? null,
+      queue: { size: t.queueSize, timeout_ms: t.queueTimeoutMs }
+    })),
+    retry: { attempts: m.retry.attempts, backoff_ms: m.retry.backoffMs, max_backoff_ms: m.retry.maxBackoffMs },
+    fallbacks: m.fallbacks
+  })),
+  routes: config.routes.map((r) => ({ path: r.path, model: r.model })),
+  projects: [...config.tenancy.projects.values()].map((p) => ({
+    id: p.id,
+    name: p.name,
+    limits: limits(p.limits),
+    metadata: p.metadata,
+    created_at: p.createdAt ?? null
+  })),
+  users: [...config.tenancy.users.values()].map((u) => ({
+    id: u.id,
+    name: u.name,
+    email: u.email ?? null,
+    role: u.role,
+    projects: u.projects,
+    metadata: u.metadata,
+    created_at: u.createdAt ?? null
+  })),
+  keys: [...config.tenancy.keys.values()].map((k) => ({
+    id: k.id,
+    name: k.name,
+    prefix: k.prefix,
+    project_id: k.projectId,
+    user_id: k.userId ?? null,
+    models: k.models ?? null,
+    enabled: k.enabled,
+    expires_at: k.expiresAt,
+    limits: limits(k.limits),
+    budget: k.budget === undefined ? null : { amount_usd: k.budget.amountUsd, period: k.budget.period },
+    metadata: k.metadata,
+    created_at: k.createdAt ?? null
+  }))
+})

@@ -1,0 +1,176 @@
+/**
+ * The admin REST API under `/admin/v1`, for the master key or a virtual key whose user has role
+ * `admin` (any other key: 403). Providers and models are addressed by name, projects, users and
+ * keys by id; lists are `{"data": [...], "next_cursor": string|null}` (`limit`, `cursor` and
+ * filters in the query); objects carry an `etag`, also sent as the `ETag` header, which `If-Match`
+ * on PATCH, DELETE and rotate must match. The operations are the AdminStore's; this module only
+ * parses requests and shapes answers. Mounted as one entry beside the proxy routes.
+ */
+import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
+import type { Actor, AdminObject, AdminStoreShape, Resource } from "../admin/AdminStore.ts"
+import { FILTERS, RESOURCES } from "../admin/AdminStore.ts"
+import { effectiveConfig } from "../admin/EffectiveConfig.ts"
+import type { Principal } from "../auth/Auth.ts"
+import { DurationInput, durationMillis } from "../config/units.ts"
+import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import type { components } from "../generated/openapi.ts"
+import type { Snapshot } from "../GatewayState.ts"
+import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
+import { json } from "./respond.ts"
+
+export const ADMIN_PREFIX = "/admin/v1/"
+
+const DEFAULT_LIMIT = 50
+const MAX_LIMIT = 500
+
+/** Who may use the admin API, as the audit log names them; a Forbidden error for anyone else. */
+export const adminActor = (principal: Principal | undefined): Actor | GatewayError => {
+  if (principal?._tag === "Master") return { id: "master" }
+  if (principal?._tag === "VirtualKey" && principal.key.role === "admin") return { id: `key:${principal.key.id}`, userId: principal.key.userId }
+  return gatewayError({
+    _tag: "Forbidden",
+    message: "The admin API needs the master key or a key of a user with role `admin`."
+  })
+}
+
+const invalid = (param: string | null, message: string): GatewayError => gatewayError({ _tag: "InvalidRequest", param, message })
+
+const withEtag = (object: AdminObject, status = 200): OutgoingResponse => {
+  const response = json(object, status)
+  return { ...response, headers: { ...response.headers, etag: `"${object.etag}"` } }
+}
+
+const decoder = new TextDecoder()
+
+/** The body as a JSON object; an empty body is `{}` when `optional`. */
+const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = false) =>
+  Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (bytes) => {
+    const text = decoder.decode(bytes)
+    if (optional && text.trim() === "") return Effect.succeed({} as Record<string, unknown>)
+    let value: unknown
+    try {
+      value = JSON.parse(text)
+    } catch (e) {
+      return Effect.fail(gatewayError({ _tag: "InvalidJson", detail: e instanceof Error ? e.message : "malformed JSON" }))
+    }
+    return value !== null && typeof value === "object" && !Array.isArray(value)
+      ? Effect.succeed(value as Record<string, unknown>)
+      : Effect.fail(invalid(null, "The body must be a JSON object."))
+  })
+
+const decodeSegment = (segment: string): string | undefined => {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return undefined
+  }
+}
+
+const listQuery = (url: string, resource: Resource) => {
+  const q = url.indexOf("?")
+  const params = new URLSearchParams(q === -1 ? "" : url.slice(q + 1))
+  let limit = DEFAULT_LIMIT
+  let cursor: string | undefined
+  const filters: Record<string, string> = {}
+  for (const [name, value] of params) {
+    if (name === "limit") {
+      limit = Number(value)
+      if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT) return invalid("limit", `limit: expected an integer from 1 to ${MAX_LIMIT}`)
+    } else if (name === "cursor") cursor = value
+    else if (FILTERS[resource].includes(name)) filters[name] = value
+    else {
+      const allowed = ["limit", "cursor", ...FILTERS[resource]].join(", ")
+      return invalid(name, `${name}: unknown query parameter (allowed: ${allowed})`)
+    }
+  }
+  return { limit, cursor, filters }
+}
+
+const gracePeriod = (body: Readonly<Record<string, unknown>>): number | GatewayError => {
+  for (const field of Object.keys(body)) {
+    if (field !== "grace_period") return gatewayError({ _tag: "Unprocessable", param: field, message: `${field}: unknown field` })
+  }
+  if (body["grace_period"] === undefined || body["grace_period"] === null) return 0
+  const decoded = Schema.decodeUnknownResult(DurationInput)(body["grace_period"])
+  return Result.isSuccess(decoded)
+    ? durationMillis(decoded.success)
+    : gatewayError({ _tag: "Unprocessable", param: "grace_period", message: `grace_period: expected a duration such as "10m", "30s" or milliseconds` })
+}
+
+const isResource = (name: string | undefined): name is Resource => RESOURCES.includes(name as Resource)
+
+/** The handler of every `/admin/v1/*` request. */
+export const makeAdminHandler = (store: AdminStoreShape) =>
+(
+  request: IncomingRequest,
+  snapshot: Snapshot,
+  _requestId: string,
+  path: string,
+  principal: Principal | undefined
+): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const actor = adminActor(principal)
+  if (actor instanceof Error) return Effect.fail(actor)
+  const method = request.method
+  const segments = path.slice(ADMIN_PREFIX.length).split("/").map(decodeSegment)
+  const notFound = Effect.fail(gatewayError({ _tag: "RouteNotFound", method, path }))
+  const notAllowed = Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method, path }))
+  if (segments.some((s) => s === undefined || s === "")) return notFound
+  const [first, id, action] = segments as ReadonlyArray<string>
+  const ifMatch = request.header("if-match")
+
+  if (first === "config") {
+    if (id === undefined) {
+      return method === "GET"
+        ? Effect.succeed(json(effectiveConfig(snapshot.config, store.mode) satisfies components["schemas"]["AdminEffectiveConfig"]))
+        : notAllowed
+    }
+    if (id === "reload" && action === undefined) {
+      return method === "POST" ? Effect.as(store.reload(actor), json({ status: "reloaded" } satisfies components["schemas"]["AdminReloaded"])) : notAllowed
+    }
+    return notFound
+  }
+  if (!isResource(first)) return notFound
+  const resource = first
+
+  if (id === undefined) {
+    if (method === "GET") {
+      const query = listQuery(request.url, resource)
+      return query instanceof Error ? Effect.fail(query) : Effect.map(store.list(resource, query), (page) => json(page))
+    }
+    if (method === "POST") {
+      return readObject(request, snapshot).pipe(
+        Effect.flatMap((body) => store.create(resource, body, actor)),
+        Effect.map((object) => withEtag(object, 201))
+      )
+    }
+    return notAllowed
+  }
+
+  if (action !== undefined) {
+    if (resource !== "keys" || action !== "rotate" || segments.length > 3) return notFound
+    if (method !== "POST") return notAllowed
+    return readObject(request, snapshot, true).pipe(
+      Effect.flatMap((body) => {
+        const grace = gracePeriod(body)
+        return grace instanceof Error ? Effect.fail(grace) : store.rotateKey(id, grace, ifMatch, actor)
+      }),
+      Effect.map((object) => withEtag(object))
+    )
+  }
+
+  switch (method) {
+    case "GET":
+      return Effect.map(store.get(resource, id), (object) => withEtag(object))
+    case "PATCH":
+      return readObject(request, snapshot).pipe(
+        Effect.flatMap((patch) => store.update(resource, id, patch, ifMatch, actor)),
+        Effect.map((object) => withEtag(object))
+      )
+    case "DELETE":
+      return Effect.as(store.remove(resource, id, ifMatch, actor), json({ id, object: resource.slice(0, -1), deleted: true } satisfies components["schemas"]["AdminDeleted"]))
+    default:
+      return notAllowed
+  }
+}
