@@ -1,10 +1,10 @@
 /**
  * The composition root of the core. `prepare` turns argv and the environment into a validated start
  * (CLI options, config from a file or the embedded default, the config store, master key, worker
- * layout) or runs a subcommand (`migrate`, `import`); `boot` opens the ConfigSource (the file, or
+ * layout) or runs a subcommand (`migrate`, `import`, `keys create`); `boot` opens the ConfigSource (the file, or
  * Postgres: connect, migrate, load), builds the state, the admin store (Postgres, or the file's
- * read-only one) and the HTTP app, and follows the source's
- * changes for as long as its scope lives. It needs
+ * writable one) and the HTTP app, and follows the source's
+ * changes (the watched file, or Postgres notifications) for as long as its scope lives. It needs
  * only abstract platform services (FileSystem, HttpClient); each runtime entry provides them and
  * serves the app its own way.
  */
@@ -27,6 +27,7 @@ import type { Env } from "./config/interpolate.ts"
 import { makeProviderSecrets, PLAINTEXT_WARNING, type ProviderSecrets } from "./store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "./store/StoreError.ts"
 import { AdminStore, type AdminStoreShape } from "./admin/AdminStore.ts"
+import * as FileAdminStore from "./admin/FileAdminStore.ts"
 import { gatewayError, type GatewayError } from "./domain/GatewayError.ts"
 import { GatewayState, RuntimeInfo } from "./GatewayState.ts"
 import { makeApp } from "./http/App.ts"
@@ -113,8 +114,13 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
   if (cli.version) return yield* new StartupExit({ code: 0, output: VERSION })
   if (cli.command._tag !== "Serve") {
     // Loaded only for the subcommand: a serving gateway in file mode never loads the Postgres client.
-    const { runImport, runMigrate } = yield* Effect.promise(() => import("./cli/Commands.ts"))
-    const done = cli.command._tag === "Migrate" ? yield* runMigrate(cli, options.env) : yield* runImport(cli, options.env, cli.command.file)
+    const { runImport, runKeysCreate, runMigrate } = yield* Effect.promise(() => import("./cli/Commands.ts"))
+    const command = cli.command
+    const done = command._tag === "Migrate"
+      ? yield* runMigrate(cli, options.env)
+      : command._tag === "Import"
+      ? yield* runImport(cli, options.env, command.file)
+      : yield* runKeysCreate(cli, options.env, command)
     return yield* new StartupExit(done)
   }
 
@@ -264,7 +270,8 @@ const reloadError = (e: ConfigError | StoreError): GatewayError =>
 
 /**
  * The admin API's store: Postgres (its own small pool, closed with the scope; loaded only in
- * Postgres mode) or the file store, which only reloads.
+ * Postgres mode), the config file (written back atomically), or, with the embedded default
+ * config, a store that only reloads.
  */
 const makeAdminStore = (
   prepared: Prepared,
@@ -272,7 +279,14 @@ const makeAdminStore = (
   platform: Context.Context<FileSystem.FileSystem | UpstreamClients>
 ): Effect.Effect<AdminStoreShape, StoreError, Scope.Scope> => {
   const { store, secrets } = prepared
-  if (store._tag === "File" || secrets === undefined) return Effect.succeed(AdminStore.makeFile(reload))
+  if (store._tag === "File" || secrets === undefined) {
+    const path = configPath(prepared.cli, prepared.options.env)
+    return Effect.succeed(
+      path === undefined
+        ? AdminStore.makeFile(reload)
+        : FileAdminStore.make(Context.get(platform, FileSystem.FileSystem), { path, env: prepared.options.env, reload })
+    )
+  }
   return Effect.gen(function*() {
     const [{ make }, { connect }] = yield* Effect.promise(() =>
       Promise.all([import("./admin/PostgresAdminStore.ts"), import("./store/postgres/Migrations.ts")])

@@ -16,7 +16,7 @@ import { supervise } from "../common/Supervisor.ts"
 restoreBuiltins()
 
 /** The flags a worker runs with: this entry's own permissions. */
-const WORKER_FLAGS = ["run", "--unstable-no-legacy-abort", "--unstable-net", "--allow-net", "--allow-env", "--allow-read"]
+const WORKER_FLAGS = ["run", "--unstable-no-legacy-abort", "--unstable-net", "--allow-net", "--allow-env", "--allow-read", "--allow-write"]
 
 const started = await startWeb(
   { argv: Deno.args, env: Deno.env.toObject(), runtime: { name: "deno", version: Deno.version.deno } },

@@ -6,8 +6,9 @@
  * whole resulting config (the checks every replica applies), audited, and reaches every replica.
  *
  * Two implementations: Postgres (`PostgresAdminStore.ts`, one serialized transaction per write)
- * and the file store (`layerFile` below), whose write-back is not available yet: it answers every
- * resource operation with 501 and only reloads.
+ * and the YAML file (`FileAdminStore.ts`, one locked, atomic rewrite of the file per write). With
+ * the embedded default config there is no file to write: `makeFile` below answers every resource
+ * operation with 501 and only reloads.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -62,7 +63,7 @@ export const FILTERS: Readonly<Record<Resource, ReadonlyArray<string>>> = {
 }
 
 export interface AdminStoreShape {
-  /** Where the config lives: `postgres` (writable) or `file` (read-only for now). */
+  /** Where the config lives: `postgres` or `file`. */
   readonly mode: "postgres" | "file"
   readonly list: (resource: Resource, query: ListQuery) => Effect.Effect<Page, GatewayError>
   readonly get: (resource: Resource, id: string) => Effect.Effect<AdminObject, GatewayError>
@@ -88,15 +89,15 @@ export interface AdminStoreShape {
 
 export class AdminStore extends Context.Service<AdminStore, AdminStoreShape>()("llmgate/AdminStore") {
   /**
-   * The file store: the running config comes from the YAML file, which the gateway does not write
-   * back yet. Resource operations answer 501 saying so; `reload` re-reads the file (as SIGHUP).
+   * The store of a gateway running on the embedded default config: there is no file to write back
+   * to. Resource operations answer 501 saying so; `reload` re-reads the config (as SIGHUP).
    */
   static readonly makeFile = (reload: Effect.Effect<void, GatewayError>): AdminStoreShape => {
     const unavailable = Effect.fail(gatewayError({
       _tag: "NotImplemented",
-      message: "The admin API's resource operations need the Postgres config store (DATABASE_URL): " +
-        "writing changes back to the config file is not available yet. Edit the file and reload " +
-        "(SIGHUP or POST /admin/v1/config/reload); GET /admin/v1/config shows the running config."
+      message: "The admin API's resource operations need a config file (--config FILE or LLMGATE_CONFIG) " +
+        "or the Postgres config store (DATABASE_URL): this gateway runs on the embedded default config, " +
+        "which it cannot write back to. GET /admin/v1/config shows the running config."
     }))
     return {
       mode: "file",

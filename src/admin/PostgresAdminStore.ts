@@ -18,12 +18,14 @@ import type postgres from "postgres"
 import { generateKey, maskSecret, newId } from "../auth/KeyMaterial.ts"
 import type { ConfigError, ConfigIssue } from "../config/ConfigError.ts"
 import { timestampMillis } from "../config/units.ts"
-import { sha256Hex } from "../crypto/Sha256.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
-import type { components } from "../generated/openapi.ts"
 import { CONFIG_CHANNEL, type CatalogRows, decodeCatalog, readCatalogRows, type SpecRow, type TenancyRow } from "../store/postgres/Catalog.ts"
 import { describeCause } from "../store/postgres/Migrations.ts"
 import { type ProviderSecrets, SECRET_FIELDS } from "../store/postgres/ProviderSecrets.ts"
+import {
+  etagMatches, fieldProblem, hashOf, KEY_FIELD, notFound, pageOf, preconditionFailed, PUBLIC_FIELDS, refusal,
+  unprocessable
+} from "./AdminRules.ts"
 import type { Actor, AdminObject, AdminStoreShape, ListQuery, Page, Resource } from "./AdminStore.ts"
 import { SINGULAR } from "./AdminStore.ts"
 
@@ -44,22 +46,9 @@ type Row = Readonly<Record<string, unknown>>
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === "object" && !Array.isArray(value)
 
-const sortKeys = (value: unknown): unknown =>
-  Array.isArray(value)
-    ? value.map(sortKeys)
-    : isRecord(value)
-    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]))
-    : value
-
 /** The etag of a stored row: a hash of its canonical JSON (keys sorted). */
 export const etagOf = (resource: Resource, row: Row): string =>
-  sha256Hex(JSON.stringify(sortKeys(resource === "providers" || resource === "models" ? { name: row["name"], spec: row["spec"] } : row))).slice(0, 32)
-
-/** `"abc"`, `W/"abc"` and `abc` all name etag `abc`; `*` matches any. */
-const etagMatches = (ifMatch: string, etag: string): boolean =>
-  ifMatch.split(",").map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1")).some((t) => t === "*" || t === etag)
-
-const KEY_FIELD: Readonly<Record<Resource, "name" | "id">> = { providers: "name", models: "name", projects: "id", users: "id", keys: "id" }
+  hashOf(resource === "providers" || resource === "models" ? { name: row["name"], spec: row["spec"] } : row)
 
 const idOf = (resource: Resource, row: Row): string => String(row[KEY_FIELD[resource]])
 
@@ -76,35 +65,11 @@ const replaceRow = (rows: CatalogRows, resource: Resource, id: string, next: Row
       : tableOf(rows, resource).map((r) => (idOf(resource, r) === id ? next : r))
   )
 
-/** Fields a request may set, per tenancy resource (the rest is generated or derived). */
-const WRITABLE: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
-  projects: ["name", "limits", "metadata"] satisfies ReadonlyArray<keyof components["schemas"]["AdminProjectCreate"]>,
-  users: ["name", "email", "role", "projects", "metadata"] satisfies ReadonlyArray<keyof components["schemas"]["AdminUserCreate"]>,
-  keys: ["name", "project_id", "user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata"] satisfies ReadonlyArray<
-    keyof components["schemas"]["AdminKeyCreate"]
-  >
-}
 /** Fields that `null` clears (to SQL null; for a key's `models`, JSON null: every model). */
 const NULLABLE = new Set(["limits", "email", "user_id", "models", "expires_at", "budget"])
+/** What a PATCH may set to `null`: `metadata: null` empties it. */
+const NULLABLE_OR_METADATA: ReadonlySet<string> = new Set([...NULLABLE, "metadata"])
 
-type Schemas = components["schemas"]
-/** Every field of the spec's schema but `etag`, exactly once (a spec change that adds one fails to compile here). */
-type FieldsOf<S> = ReadonlyArray<Exclude<keyof S, "etag">>
-const exhaustive = <S>() => <const F extends FieldsOf<S>>(fields: F & (Exclude<keyof S, "etag"> extends F[number] ? unknown : never)) => fields
-
-/** The columns an object shows, as `spec/openapi.yaml` names them (`AdminProject`, `AdminUser`, `AdminKey`). */
-const PUBLIC_FIELDS: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
-  projects: exhaustive<Schemas["AdminProject"]>()(["id", "name", "limits", "metadata", "created_at", "updated_at"]),
-  users: exhaustive<Schemas["AdminUser"]>()(["id", "name", "email", "role", "projects", "metadata", "created_at", "updated_at"]),
-  keys: exhaustive<Schemas["AdminKey"]>()([
-    "id", "name", "prefix", "project_id", "user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata",
-    "previous_expires_at", "created_at", "updated_at"
-  ])
-}
-
-const unprocessable = (param: string | null, message: string): GatewayError => gatewayError({ _tag: "Unprocessable", param, message })
-const notFound = (resource: Resource, id: string): GatewayError =>
-  gatewayError({ _tag: "NotFound", message: `No ${SINGULAR[resource]} ${KEY_FIELD[resource] === "name" ? "named" : "with id"} ${JSON.stringify(id)}.` })
 const unavailable = (what: string) => (cause: unknown): GatewayError =>
   gatewayError({ _tag: "Unavailable", message: `The config store could not ${what}: ${cause instanceof Error ? describeCause(cause) : String(cause)}` })
 
@@ -114,17 +79,6 @@ const instant = (value: unknown): string | null => {
   if (typeof value !== "string") return null
   const ms = timestampMillis(value)
   return ms === undefined ? null : new Date(ms).toISOString()
-}
-
-const encodeCursor = (id: string): string =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(id))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-const decodeCursor = (cursor: string): string | undefined => {
-  try {
-    const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/")
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
-  } catch {
-    return undefined
-  }
 }
 
 /** Whether a row passes a list filter. */
@@ -203,11 +157,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
     const row = find(rows, resource, id)
     if (row === undefined) return Effect.fail(notFound(resource, id))
     if (ifMatch !== undefined && !etagMatches(ifMatch, etagOf(resource, row))) {
-      return Effect.fail(gatewayError({
-        _tag: "PreconditionFailed",
-        message: `The ${SINGULAR[resource]} ${JSON.stringify(id)} changed since you read it (If-Match ${ifMatch}, now "${etagOf(resource, row)}"); ` +
-          "read it again and retry."
-      }))
+      return Effect.fail(preconditionFailed(resource, id, ifMatch, etagOf(resource, row)))
     }
     return Effect.succeed(row)
   }
@@ -223,20 +173,8 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
       const settings = yield* options.settings.pipe(
         Effect.mapError((e) => gatewayError({ _tag: "Unavailable", message: `The gateway's config file is invalid:\n${e.message}` }))
       )
-      const key = (i: ConfigIssue) => `${i.path}\u0000${i.message}`
-      const old = new Set((yield* issuesOf(settings, before)).map(key))
-      const fresh = (yield* issuesOf(settings, after)).filter((i) => !old.has(key(i)))
-      const first = fresh[0]
-      if (first === undefined) return
-      const prefix = `${resource}[${JSON.stringify(id)}]`
-      const local = (path: string): string | null =>
-        path === prefix ? null : path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`) ? path.slice(prefix.length).replace(/^\./, "") : path
-      const message = fresh.map((i) => `${local(i.path) ?? SINGULAR[resource]}: ${i.message}`).join("; ")
-      return yield* Effect.fail(
-        first.message.startsWith("duplicate ")
-          ? gatewayError({ _tag: "Conflict", param: local(first.path), message })
-          : unprocessable(local(first.path), message)
-      )
+      const refused = refusal(resource, id, yield* issuesOf(settings, before), yield* issuesOf(settings, after))
+      if (refused !== undefined) return yield* Effect.fail(refused)
     })
 
   // ---- transactions ------------------------------------------------------------------------
@@ -338,38 +276,17 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
 
   /** Rejects fields a request may not set on a tenancy resource, naming the first. */
   const checkFields = (resource: "projects" | "users" | "keys", body: Row, patch: boolean) => {
-    for (const [field, value] of Object.entries(body)) {
-      if (!WRITABLE[resource].includes(field)) {
-        return Effect.fail(unprocessable(field, PUBLIC_FIELDS[resource].includes(field) ? `${field}: read-only` : `${field}: unknown field`))
-      }
-      if (patch && value === null && !NULLABLE.has(field) && field !== "metadata") {
-        return Effect.fail(unprocessable(field, `${field}: cannot be null`))
-      }
-    }
-    return Effect.void
+    const problem = fieldProblem(resource, body, patch, NULLABLE_OR_METADATA)
+    return problem === undefined ? Effect.void : Effect.fail(problem)
   }
 
   // ---- operations --------------------------------------------------------------------------
 
   const list = (resource: Resource, q: ListQuery): Effect.Effect<Page, GatewayError> =>
     Effect.gen(function*() {
-      let after: string | undefined
-      if (q.cursor !== undefined) {
-        after = decodeCursor(q.cursor)
-        if (after === undefined) return yield* Effect.fail(gatewayError({ _tag: "InvalidRequest", param: "cursor", message: "cursor: not a cursor from a previous page" }))
-      }
       const rows = yield* readRows(sql)
-      const all = tableOf(rows, resource)
-        .filter((row) => Object.entries(q.filters).every(([f, v]) => matches(resource, row, f, v)))
-        .map((row) => ({ id: idOf(resource, row), row }))
-        .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-        .filter((r) => after === undefined || r.id > after)
-      const page = all.slice(0, q.limit)
-      const last = page[page.length - 1]
-      return {
-        data: yield* Effect.forEach(page, (r) => present(resource, r.row)),
-        next_cursor: all.length > q.limit && last !== undefined ? encodeCursor(last.id) : null
-      }
+      const page = yield* pageOf(tableOf(rows, resource), q, (row) => idOf(resource, row), (row, f, v) => matches(resource, row, f, v))
+      return { data: yield* Effect.forEach(page.rows, (row) => present(resource, row)), next_cursor: page.nextCursor }
     })
 
   const get = (resource: Resource, id: string) =>

@@ -1,7 +1,8 @@
 /**
  * Command-line options shared by every runtime entry: `--config PATH`, `--host`, `--port`,
  * `--database-url`, `--debug`, `--help`, `--version` (also written `--flag=value`), and the
- * subcommands `migrate` and `import FILE`. Pure: argv in, options or a usage error out.
+ * subcommands `migrate`, `import FILE` and `keys create --project P [--models LIST] [--name N]
+ * [--user U] [--expires DATE]`. Pure: argv in, options or a usage error out.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -11,6 +12,17 @@ export type Command =
   | { readonly _tag: "Serve" }
   | { readonly _tag: "Migrate" }
   | { readonly _tag: "Import"; readonly file: string }
+  | {
+    readonly _tag: "KeysCreate"
+    /** The project's id (or name). */
+    readonly project: string
+    /** Allowed models (exact, glob or `/regex/`); undefined: every model. */
+    readonly models: ReadonlyArray<string> | undefined
+    readonly name: string | undefined
+    readonly user: string | undefined
+    /** When the key stops working (a timestamp or date). */
+    readonly expires: string | undefined
+  }
 
 export interface CliOptions {
   readonly command: Command
@@ -31,11 +43,17 @@ export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {
 export const USAGE = `Usage: llmgate [options]
        llmgate migrate [--database-url URL]
        llmgate import FILE [--database-url URL]
+       llmgate keys create --project P [--models LIST] [--name N] [--user U] [--expires DATE]
 
 Commands:
   migrate         apply the Postgres schema migrations (migrations/*.sql) and exit
   import FILE     validate FILE, then seed an empty Postgres catalog with its providers, models and
                   routes (secrets encrypted under LLMGATE_ENCRYPTION_KEY) and exit
+  keys create     create a virtual key in project P (id or name) and print it once: through Postgres
+                  when the gateway uses it (--database-url, DATABASE_URL, store.postgres.url), else
+                  into the --config file. --models: allowed models, comma-separated ("gpt-*,/^o1/";
+                  default every model); --name (default cli-<time>); --user: a user id of the project;
+                  --expires: when the key stops working ("2027-01-01" or an ISO timestamp)
 
 Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
@@ -50,7 +68,9 @@ Options:
   --version       print the version and exit
   --help          print this help and exit`
 
-const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers", "--database-url"])
+const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers", "--database-url", "--project", "--models", "--name", "--user", "--expires"])
+/** Options of `keys create` only. */
+const KEY_OPTIONS = ["--project", "--models", "--name", "--user", "--expires"]
 
 /** `auto` or a whole number from 1 to 256; undefined when invalid. */
 export const parseWorkers = (value: string): number | "auto" | undefined => {
@@ -81,7 +101,17 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
   }
   let command: Command = { _tag: "Serve" }
   const [name, file, ...rest] = positional
-  if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
+  const keyOption = KEY_OPTIONS.find((o) => values[o] !== undefined)
+  if (name === "keys") {
+    if (file !== "create" || rest.length > 0) {
+      return Result.fail(new UsageError({ message: file === undefined ? "keys needs a command: keys create --project P" : `unknown argument "${rest[0] ?? file}"` }))
+    }
+    const project = values["--project"]
+    if (project === undefined) return Result.fail(new UsageError({ message: "keys create needs --project P (a project id or name)" }))
+    const models = values["--models"]?.split(",").map((m) => m.trim()).filter((m) => m !== "")
+    command = { _tag: "KeysCreate", project, models, name: values["--name"], user: values["--user"], expires: values["--expires"] }
+  } else if (keyOption !== undefined) return Result.fail(new UsageError({ message: `${keyOption} is an option of keys create` }))
+  else if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
   else if (name === "import" && file !== undefined && rest.length === 0) command = { _tag: "Import", file }
   else if (name === "import" && file === undefined) return Result.fail(new UsageError({ message: "import needs a FILE" }))
   else if (name !== undefined) {

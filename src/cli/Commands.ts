@@ -1,20 +1,25 @@
 /**
- * The subcommands that end before serving: `llmgate migrate` (apply the Postgres migrations) and
+ * The subcommands that end before serving: `llmgate migrate` (apply the Postgres migrations),
  * `llmgate import FILE` (validate a YAML config, then seed an empty Postgres catalog with its
- * providers, models and routes, secrets sealed, one audit-log row). Both take the database from
- * `--database-url` or `DATABASE_URL`, and answer with an exit code and the text to print.
+ * providers, models and routes, secrets sealed, one audit-log row), both taking the database from
+ * `--database-url` or `DATABASE_URL`, and `llmgate keys create` (a virtual key through the admin
+ * store the gateway would use: Postgres, or the config file). Each answers with an exit code and
+ * the text to print.
  */
 import * as Effect from "effect/Effect"
-import type * as FileSystem from "effect/FileSystem"
+import * as FileSystem from "effect/FileSystem"
 import * as Result from "effect/Result"
-import { readConfigDocument } from "../config/ConfigSource.ts"
+import type { AdminStoreShape } from "../admin/AdminStore.ts"
+import * as FileAdminStore from "../admin/FileAdminStore.ts"
+import * as PostgresAdminStore from "../admin/PostgresAdminStore.ts"
+import { chooseStore, decodeConfigDocument, readConfigDocument } from "../config/ConfigSource.ts"
 import type { Env } from "../config/interpolate.ts"
 import { decodeConfig } from "../config/loadConfig.ts"
 import { importCatalog } from "../store/postgres/Catalog.ts"
 import { connect, loadMigrationFiles, migrate, type MigrationFile } from "../store/postgres/Migrations.ts"
 import { describeTarget } from "../store/postgres/PostgresConfigSource.ts"
 import { makeProviderSecrets, PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
-import type { CliOptions } from "./Cli.ts"
+import type { CliOptions, Command } from "./Cli.ts"
 
 /** A finished command: exit code and output (stdout when the code is 0, stderr otherwise). */
 export interface CommandResult {
@@ -94,3 +99,61 @@ export const runImport = (cli: CliOptions, env: Env, file: string): Effect.Effec
     Effect.catch(failed("import"))
   )
 }
+
+/**
+ * `llmgate keys create`: creates a virtual key in the store the gateway would use with the same
+ * options (Postgres when chosen, else the config file, which running gateways then reload) and
+ * prints its plaintext once, then its id and prefix.
+ */
+export const runKeysCreate = (
+  cli: CliOptions,
+  env: Env,
+  command: Extract<Command, { readonly _tag: "KeysCreate" }>
+): Effect.Effect<CommandResult, never, FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const path = cli.config ?? (env["LLMGATE_CONFIG"] || undefined)
+    const document = yield* readConfigDocument(path, env)
+    const store = chooseStore(document.doc, env, cli.databaseUrl)
+    let admin: AdminStoreShape
+    let where: string
+    if (store._tag === "Postgres") {
+      const settings = decodeConfigDocument(document, store)
+      if (Result.isFailure(settings)) return { code: 1, output: `llmgate keys create: invalid config (${document.source}):\n${settings.failure.message}` } satisfies CommandResult
+      const secrets = yield* makeProviderSecrets(env)
+      const sql = yield* connect(store.url, { max: 2, applicationName: "llmgate-cli" })
+      yield* migrate(sql, yield* loadMigrationFiles())
+      admin = PostgresAdminStore.make(sql, { settings: Effect.succeed(document.doc), secrets, reload: Effect.void })
+      where = `postgres ${describeTarget(sql)}`
+    } else {
+      if (path === undefined) {
+        return {
+          code: 2,
+          output: "llmgate keys create: no config store: pass --config FILE (or LLMGATE_CONFIG), or --database-url / DATABASE_URL"
+        } satisfies CommandResult
+      }
+      admin = FileAdminStore.make(yield* Effect.service(FileSystem.FileSystem), { path, env, reload: Effect.void })
+      where = `file ${path}`
+    }
+    // --project names a project by id, or else by its (unique) name.
+    const projects = yield* admin.list("projects", { limit: 500, cursor: undefined, filters: {} })
+    const project = projects.data.find((p) => p["id"] === command.project) ?? projects.data.find((p) => p["name"] === command.project)
+    if (project === undefined) return { code: 1, output: `llmgate keys create: ${where}: no project with id or name ${JSON.stringify(command.project)}` } satisfies CommandResult
+    const created = yield* admin.create("keys", {
+      name: command.name ?? `cli-${new Date().toISOString()}`,
+      project_id: project["id"],
+      ...(command.user === undefined ? {} : { user_id: command.user }),
+      ...(command.models === undefined ? {} : { models: command.models }),
+      ...(command.expires === undefined ? {} : { expires_at: command.expires })
+    }, { id: "cli" })
+    const models = Array.isArray(created["models"]) ? created["models"].join(", ") : "every model"
+    const lines = [
+      String(created["key"]),
+      `  created key ${String(created["id"])} (prefix ${String(created["prefix"])}) in project ${String(project["id"])} (${where}); models: ${models}`,
+      "  the key is shown only now: store it safely (only its hash is kept)"
+    ]
+    return { code: 0, output: lines.join("\n") } satisfies CommandResult
+  }).pipe(
+    Effect.scoped,
+    Effect.catchTag("ConfigError", (e) => Effect.succeed({ code: 1, output: `llmgate keys create: invalid config (${e.source}):\n${e.message}` })),
+    Effect.catch(failed("keys create"))
+  )

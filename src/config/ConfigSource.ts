@@ -2,8 +2,10 @@
  * ConfigSource: where the running config comes from, and when it may have changed. `load` reads the
  * whole config now (validated); `changes` signals that it may differ from the last load (the gateway
  * then calls `load` and swaps the snapshot, keeping the running one when the new one is invalid).
- * Two layers: the YAML file or the embedded default (`layerFile`; its `changes` is empty for now:
- * SIGHUP reloads, and a file watcher would emit here), and Postgres (`store/postgres/PostgresConfigSource.ts`:
+ * Two layers: the YAML file or the embedded default (`layerFile`: the file's directory is watched,
+ * so an editor's replace-by-rename is seen too, debounced by 100 ms, with a 2 s re-read as a safety
+ * net where watching is unavailable; a signal is sent only when the file's text differs from the
+ * last one loaded; SIGHUP reloads as well), and Postgres (`store/postgres/PostgresConfigSource.ts`:
  * providers, models and routes from the database, `server`/`master_key` still from the file).
  *
  * Which one a start uses is decided here too (`chooseStore`): `--database-url`, then `DATABASE_URL`,
@@ -14,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
+import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../store/StoreError.ts"
@@ -37,21 +40,87 @@ export interface ConfigSourceShape {
 }
 
 export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShape>()("llmgate/ConfigSource") {
-  /** The YAML file at `path` (the embedded default when undefined); reload is on SIGHUP. */
-  static readonly layerFile = (path: string | undefined, env: Env) =>
+  /**
+   * The YAML file at `path` (the embedded default when undefined). `changes` follows the file:
+   * its directory is watched (editors and the admin API replace the file by rename), and it is
+   * re-read every `pollMs` as a safety net; only a text different from the last one loaded signals.
+   */
+  static readonly layerFile = (path: string | undefined, env: Env, options: FileWatchOptions = {}) =>
     Layer.effect(
       ConfigSource,
-      Effect.map(Effect.context<FileSystem.FileSystem>(), (context) =>
-        ConfigSource.of({
-          description: path === undefined ? "embedded default" : `file ${path}`,
-          load: readConfigDocument(path, env).pipe(
-            Effect.flatMap(({ doc, source }) => fromResult(decodeConfig(doc, source))),
-            Effect.provide(context)
+      Effect.gen(function*() {
+        const context = yield* Effect.context<FileSystem.FileSystem>()
+        /**
+         * The text of the last `load` (valid or not), so that unchanged re-reads signal nothing;
+         * at first the text the start was prepared from (read a moment ago).
+         */
+        let lastText: string | undefined = path === undefined ? undefined : yield* readConfigText(path, env).pipe(
+          Effect.orElseSucceed(() => undefined)
+        )
+        const load = readConfigText(path, env).pipe(
+          Effect.tap((text) => Effect.sync(() => void (lastText = text))),
+          Effect.flatMap((text) => fromResult(parseConfigDocument(text, env, path ?? "embedded default"))),
+          Effect.flatMap((doc) => fromResult(decodeConfig(doc, path ?? "embedded default"))),
+          Effect.provide(context)
+        )
+        const changes: Stream.Stream<void> = path === undefined ? Stream.empty : watchFile(path, options).pipe(
+          Stream.filterEffect(() =>
+            readConfigText(path, env).pipe(
+              Effect.map((text) => text !== lastText),
+              // Missing for a moment (an editor's delete-then-write): the next event will tell.
+              Effect.orElseSucceed(() => false)
+            )
           ),
-          changes: Stream.empty
-        }))
+          Stream.provideContext(context)
+        )
+        return ConfigSource.of({ description: path === undefined ? "embedded default" : `file ${path}`, load, changes })
+      })
     )
 }
+
+export interface FileWatchOptions {
+  /** Quiet time after the last file event before the file is re-read (default 100 ms). */
+  readonly debounceMs?: number
+  /** Safety-net re-read interval, for file systems without change events (default 2 s). */
+  readonly pollMs?: number
+}
+
+/** `/a/b/c.yaml` → [`/a/b`, `c.yaml`] (either separator; a bare name is in `.`). */
+const splitPath = (path: string): readonly [string, string] => {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"))
+  return i < 0 ? [".", path] : [i === 0 ? path.slice(0, 1) : path.slice(0, i), path.slice(i + 1)]
+}
+
+/**
+ * One element per (debounced) change of the file at `path`: events of its directory that name it
+ * (a rename over it included), plus a periodic tick. A failing watch (the directory gone, no
+ * watcher available) is logged once and retried every second; the tick goes on meanwhile.
+ */
+const watchFile = (path: string, options: FileWatchOptions): Stream.Stream<void, never, FileSystem.FileSystem> => {
+  const [dir, name] = splitPath(path)
+  let warned = false
+  const events = Stream.unwrap(Effect.map(Effect.service(FileSystem.FileSystem), (fs) => fs.watch(dir))).pipe(
+    Stream.filter((event) => splitPath(event.path)[1] === name),
+    Stream.tapError((e) =>
+      warned ? Effect.void : Effect.andThen(
+        Effect.sync(() => void (warned = true)),
+        Effect.logWarning(`cannot watch ${dir} for config changes (re-reading ${path} every ${options.pollMs ?? 2000} ms instead): ${e.message}`)
+      )
+    ),
+    Stream.retry(Schedule.spaced("1 second")),
+    Stream.catchCause(() => Stream.empty),
+    Stream.debounce(`${options.debounceMs ?? 100} millis`)
+  )
+  const poll = Stream.tick(`${options.pollMs ?? 2000} millis`)
+  return Stream.merge(Stream.map(events, () => undefined), poll)
+}
+
+/** The config text at `path` (or the embedded default's). */
+const readConfigText = (path: string | undefined, env: Env): Effect.Effect<string, ConfigError, FileSystem.FileSystem> =>
+  path === undefined ? Effect.succeed(defaultConfigText(env)) : Effect.flatMap(Effect.service(FileSystem.FileSystem), (fs) =>
+    fs.readFileString(path).pipe(
+      Effect.mapError((e) => new ConfigError({ source: path, issues: [{ path: "", message: `cannot read the config file: ${e.message}` }] }))
+    ))
 
 /** The config file as a plain document (YAML parsed, `${VAR}` interpolated, not yet validated). */
 export interface ConfigDocument {
@@ -65,14 +134,7 @@ const fromResult = <A, E>(result: Result.Result<A, E>): Effect.Effect<A, E> =>
 
 /** Reads the file at `path` (or the embedded default) and parses it into a document. */
 export const readConfigDocument = Effect.fnUntraced(function*(path: string | undefined, env: Env) {
-  let text: string
-  if (path === undefined) text = defaultConfigText(env)
-  else {
-    const fs = yield* FileSystem.FileSystem
-    text = yield* fs.readFileString(path).pipe(
-      Effect.mapError((e) => new ConfigError({ source: path, issues: [{ path: "", message: `cannot read the config file: ${e.message}` }] }))
-    )
-  }
+  const text = yield* readConfigText(path, env)
   const source = path ?? "embedded default"
   const doc = yield* fromResult(parseConfigDocument(text, env, source))
   return { doc, source } satisfies ConfigDocument

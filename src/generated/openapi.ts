@@ -1238,7 +1238,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The file config store cannot write changes back yet (`code: "not_implemented"`). */
+        /** @description The gateway runs on the embedded default config and has no file to write changes back to (`code: "not_implemented"`). */
         NotImplemented: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
@@ -1248,7 +1248,7 @@ export interface components {
                 /**
                  * @example {
                  *       "error": {
-                 *         "message": "The admin API's resource operations need the Postgres config store.",
+                 *         "message": "The admin API's resource operations need a config file (--config FILE or LLMGATE_CONFIG) or the Postgres config store (DATABASE_URL).",
                  *         "type": "api_error",
                  *         "param": null,
                  *         "code": "not_implemented"

@@ -9,7 +9,7 @@ import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai"
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, type TestContext } from "vitest"
 import { withTestDatabase } from "../support/postgres.ts"
 import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess } from "./gateway.ts"
-import { findLeaks, httpClient, itLeaksNoSecrets, MASTER_KEY, PROVIDER_KEY, runtime, useContract, VIRTUAL_KEYS, type HttpClient, type Res } from "./harness.ts"
+import { findLeaks, httpClient, itLeaksNoSecrets, MASTER_KEY, PROVIDER_KEY, runtime, TENANCY, useContract, VIRTUAL_KEYS, type HttpClient, type Res } from "./harness.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
 
 const ENCRYPTION_KEY = "4c6c6d676174652d636f6e74726163742d6b65792d30313233343536373839ab"
@@ -212,10 +212,12 @@ describe(`[${runtime}] admin API with the config file`, () => {
     expect(forbidden["error"]).toMatchObject({ type: "permission_error", code: "forbidden" })
   })
 
-  it("answers resource operations with 501 (no write-back to the file yet); reload works", async () => {
-    const r = expectStatus(await ctx.post("/admin/v1/providers", { name: "x", kind: "mock" }), 501)
-    expect(r["error"]).toMatchObject({ code: "not_implemented", message: expect.stringContaining("Postgres") })
-    expectStatus(await ctx.get("/admin/v1/keys"), 501)
+  it("serves the resources from the file (writes: admin-file.contract.test.ts); reload works", async () => {
+    const keys = expectStatus(await ctx.get(`/admin/v1/keys?project_id=${TENANCY.project}`), 200)
+    expect((keys["data"] as Array<Record<string, unknown>>).map((k) => k["id"])).toContain("key_open")
+    expect(JSON.stringify(keys)).not.toContain(VIRTUAL_KEYS.open.hash)
+    const provider = expectStatus(await ctx.get("/admin/v1/providers/up-a"), 200)
+    expect(provider["api_key"]).not.toBe(PROVIDER_KEY)
     expectStatus(await ctx.post("/admin/v1/config/reload", {}), 200)
     expectStatus(await ctx.get("/admin/v1/nothing"), 404)
     expectStatus(await ctx.request("PUT", "/admin/v1/config"), 405)

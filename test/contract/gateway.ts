@@ -26,6 +26,7 @@ export const runtimeCommand = (runtime: Runtime, args: ReadonlyArray<string>): [
         "--allow-net",
         "--allow-env",
         "--allow-read",
+        "--allow-write",
         "--allow-run",
         join(ROOT, "runtimes/deno/main.ts"),
         ...args

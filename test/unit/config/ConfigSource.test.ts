@@ -4,7 +4,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
@@ -57,16 +57,59 @@ describe("loadConfigFile", () => {
 })
 
 describe("ConfigSource.layerFile", () => {
-  it("loads the file as it is now; its changes stream is empty (SIGHUP reloads)", async () => {
-    const path = writeFile("providers: [{ name: mock, kind: mock }]\nmodels: [{ name: a, targets: [{ provider: mock }] }]\n")
+  const A = "providers: [{ name: mock, kind: mock }]\nmodels: [{ name: a, targets: [{ provider: mock }] }]\n"
+  const B = "providers: [{ name: mock, kind: mock }]\nmodels: [{ name: b, targets: [{ provider: mock }] }]\n"
+
+  it("loads the file as it is now", async () => {
+    const path = writeFile(A)
     const names = await Effect.runPromise(Effect.gen(function*() {
       const source = Context.get(yield* Layer.build(ConfigSource.layerFile(path, {})), ConfigSource)
       const first = (yield* source.load).modelNames
-      writeFileSync(path, "providers: [{ name: mock, kind: mock }]\nmodels: [{ name: b, targets: [{ provider: mock }] }]\n")
+      writeFileSync(path, B)
       const second = (yield* source.load).modelNames
-      const changes = yield* Stream.runCollect(source.changes)
-      return { first, second, changes: changes.length, description: source.description }
+      return { first, second, description: source.description }
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
-    expect(names).toEqual({ first: ["a"], second: ["b"], changes: 0, description: `file ${path}` })
+    expect(names).toEqual({ first: ["a"], second: ["b"], description: `file ${path}` })
+  })
+
+  it("signals a change of the file's text (also a replace by rename), once per burst, and nothing for an unchanged file", async () => {
+    const path = writeFile(A)
+    const seen = await Effect.runPromise(Effect.gen(function*() {
+      const source = Context.get(yield* Layer.build(ConfigSource.layerFile(path, {}, { debounceMs: 50, pollMs: 60_000 })), ConfigSource)
+      const signals: Array<number> = []
+      yield* Effect.forkScoped(Stream.runForEach(source.changes, () => Effect.sync(() => void signals.push(Date.now()))))
+      yield* Effect.sleep("150 millis")
+      writeFileSync(path, A) // same text: no signal
+      yield* Effect.sleep("250 millis")
+      const unchanged = signals.length
+      for (let i = 0; i < 5; i++) writeFileSync(path, i % 2 === 0 ? B : A + "# " + i + "\n")
+      writeFileSync(path, B)
+      yield* Effect.sleep("300 millis")
+      const burst = signals.length - unchanged
+      yield* source.load // the running config is now B
+      writeFileSync(`${path}.new`, A)
+      renameSync(`${path}.new`, path)
+      yield* Effect.sleep("300 millis")
+      return { unchanged, burst, renamed: signals.length - unchanged - burst }
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+    expect(seen).toEqual({ unchanged: 0, burst: 1, renamed: 1 })
+  })
+
+  it("the safety-net re-read signals a change even without file events", async () => {
+    const path = writeFile(A)
+    const signalled = await Effect.runPromise(Effect.gen(function*() {
+      const source = Context.get(yield* Layer.build(ConfigSource.layerFile(path, {}, { debounceMs: 10_000, pollMs: 100 })), ConfigSource)
+      writeFileSync(path, B)
+      return yield* Stream.runHead(source.changes).pipe(Effect.timeout("2 seconds"), Effect.as(true))
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+    expect(signalled).toBe(true)
+  })
+
+  it("the embedded default has no changes", async () => {
+    const changes = await Effect.runPromise(Effect.gen(function*() {
+      const source = Context.get(yield* Layer.build(ConfigSource.layerFile(undefined, {})), ConfigSource)
+      return (yield* Stream.runCollect(source.changes)).length
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+    expect(changes).toBe(0)
   })
 })
