@@ -9,14 +9,8 @@ import type { ConfigFile, ResolvedKey, ResolvedLimits, ResolvedProject, Resolved
 import type { ConfigIssue } from "./ConfigError.ts"
 import { compilePattern } from "./ModelPattern.ts"
 import { timestampMillis } from "./units.ts"
+import { entries, field } from "./RawValue.ts"
 
-const entries = (value: unknown, key: string): ReadonlyArray<unknown> => {
-  if (value === null || typeof value !== "object") return []
-  const list: unknown = (value as Record<string, unknown>)[key]
-  return Array.isArray(list) ? list : []
-}
-const field = (value: unknown, key: string): unknown =>
-  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined
 const str = (value: unknown, key: string): string | undefined => {
   const v = field(value, key)
   return typeof v === "string" ? v : undefined

@@ -21,6 +21,7 @@ import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
 import { compilePattern, globToRegExp, isExactName } from "./ModelPattern.ts"
 import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
 import { byteCount, type DurationInput, durationMillis } from "./units.ts"
+import { entries, field } from "./RawValue.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
 export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> =>
@@ -80,13 +81,6 @@ const validHttpUrl = (s: string): boolean => {
   }
 }
 
-const entries = (value: unknown, key: string): ReadonlyArray<unknown> => {
-  if (value === null || typeof value !== "object") return []
-  const list: unknown = (value as Record<string, unknown>)[key]
-  return Array.isArray(list) ? list : []
-}
-const field = (value: unknown, key: string): unknown =>
-  value !== null && typeof value === "object" ? (value as Record<string, unknown>)[key] : undefined
 
 /**
  * Names and references: duplicate provider and model names, targets naming an unknown provider,
