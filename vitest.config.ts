@@ -1,11 +1,13 @@
 import { defineConfig } from "vitest/config"
 
-// One contract suite, three projects that differ only in the runtime the harness spawns.
-const contract = (runtime: "node" | "bun" | "deno") => ({
+// One contract suite, projects that differ only in the runtime the harness spawns and where the
+// config lives: the file (every runtime) or Postgres (`contract-node-pg`: `llmgate import` of the
+// same config into a fresh database, the gateway started in Postgres mode).
+const contract = (runtime: "node" | "bun" | "deno", store: "file" | "postgres" = "file") => ({
   test: {
-    name: `contract-${runtime}`,
+    name: `contract-${runtime}${store === "postgres" ? "-pg" : ""}`,
     include: ["test/contract/**/*.contract.test.ts"],
-    provide: { runtime },
+    provide: { runtime, store },
     testTimeout: 30_000,
     hookTimeout: 60_000
   }
@@ -17,7 +19,8 @@ export default defineConfig({
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       contract("node"),
       contract("bun"),
-      contract("deno")
+      contract("deno"),
+      contract("node", "postgres")
     ]
   }
 })

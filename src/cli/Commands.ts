@@ -83,13 +83,12 @@ export const runImport = (cli: CliOptions, env: Env, file: string): Effect.Effec
     const sql = yield* connect(url, { max: 2 })
     yield* migrate(sql, yield* loadMigrationFiles())
     const summary = yield* importCatalog(sql, doc, secrets, { actor: "cli", file })
-    const notImported = ["projects", "users", "keys"].filter((k) => doc[k] !== undefined)
     const lines = [
       `llmgate import: ${file} → postgres ${describeTarget(sql)}: ` +
       `${plural(summary.providers, "provider")} (${plural(summary.sealed, "secret")} encrypted), ` +
-      `${plural(summary.models, "model")}, ${plural(summary.routes, "route")}`,
+      `${plural(summary.models, "model")}, ${plural(summary.routes, "route")}, ` +
+      `${plural(summary.projects, "project")}, ${plural(summary.users, "user")}, ${plural(summary.keys, "key")}`,
       "  server, master_key and store stay in the file; running gateways pick the catalog up within a second",
-      ...(notImported.length > 0 ? [`  not imported (the admin API manages them in Postgres): ${notImported.join(", ")}`] : []),
       ...(secrets.mode === "plaintext" ? [`  warning: ${PLAINTEXT_WARNING}`] : [])
     ]
     return { code: 0, output: lines.join("\n") } satisfies CommandResult

@@ -1,22 +1,31 @@
 // The contract-suite harness: one config that covers every topic suite, an in-process fake upstream
 // (MSW handlers over a real port), the gateway spawned under the vitest project's runtime, and small
 // HTTP/SSE helpers. Each *.contract.test.ts calls `useContract()` at top level: it starts the upstream +
-// gateway in beforeAll and stops both in afterAll. The runtime comes from the project's `provide`.
+// gateway in beforeAll and stops both in afterAll. The runtime comes from the project's `provide`, and
+// so does the store: with `store: "postgres"` (contract-node-pg) the same config is imported into a
+// fresh database with `llmgate import` and the gateway runs in Postgres mode.
+import { spawn } from "node:child_process"
 import { afterAll, beforeAll, expect, inject, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
-import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess, type Runtime } from "./gateway.ts"
+import { createTestDatabase } from "../support/postgres.ts"
+import { cleanupTempDirs, freePort, launchGateway, ROOT, runtimeCommand, writeConfig, type GatewayProcess, type Runtime } from "./gateway.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
 import type { Recorder } from "./upstream/recorder.ts"
 
 declare module "vitest" {
   interface ProvidedContext {
     runtime: "node" | "bun" | "deno"
+    /** Where the gateway's config lives: the YAML file, or Postgres (imported with `llmgate import`). */
+    store: "file" | "postgres"
   }
 }
 
 export type { GatewayProcess, Runtime } from "./gateway.ts"
 
 export const runtime: Runtime = inject("runtime")
+export const store: "file" | "postgres" = inject("store") ?? "file"
+/** The sealing key of the Postgres-backed projects (the catalog's provider secrets are encrypted under it). */
+export const ENCRYPTION_KEY = "4c6c6d676174652d636f6e74726163742d6b65792d30313233343536373839cd"
 
 // Distinctive secrets: any occurrence in a body or a log line is a leak.
 export const MASTER_KEY = "sk-llmgate-MASTER-c0ntract-5e1f0c9d2b7a"
@@ -365,10 +374,47 @@ export interface ContractOptions {
   readonly configure?: (config: ReturnType<typeof contractConfig>) => unknown
 }
 
+/** The settings that stay in the file in Postgres mode; everything else is imported. */
+const FILE_SETTINGS = ["server", "master_key", "store"]
+
+/** Runs `llmgate ARGS` under the project's runtime to completion. */
+const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+  new Promise((resolve) => {
+    const [cmd, argv] = runtimeCommand(runtime, args)
+    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    let out = ""
+    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d))
+    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d))
+    child.once("error", (e) => (out += `\n[harness] spawn error: ${String(e)}`))
+    child.once("close", (code) => resolve({ code, out }))
+  })
+
+/**
+ * Postgres mode: a fresh database, `config` imported into it with the real `llmgate import`, and the
+ * gateway started with a YAML holding only `server`/`master_key`/`store`. `onDrop` receives the
+ * database's drop as soon as it exists, so afterAll removes it even when a later step fails.
+ */
+const launchFromPostgres = async (
+  config: unknown,
+  port: number,
+  debug: boolean,
+  onDrop: (drop: () => Promise<void>) => void
+): Promise<GatewayProcess> => {
+  const db = await createTestDatabase()
+  onDrop(db.drop)
+  const env = { LLMGATE_ENCRYPTION_KEY: ENCRYPTION_KEY, DATABASE_URL: db.url }
+  const imported = await runCli(["import", writeConfig(config)], env)
+  if (imported.code !== 0) throw new Error(`harness: llmgate import failed (exit ${imported.code}):\n${imported.out}`)
+  const doc = config as Record<string, unknown>
+  const settings = Object.fromEntries(FILE_SETTINGS.filter((k) => doc[k] !== undefined).map((k) => [k, doc[k]]))
+  return launchGateway({ runtime, config: settings, port, debug, env })
+}
+
 /** Registers beforeAll/afterAll that start the fake upstream and the gateway; returns the lazy context. */
 export const useContract = (options: ContractOptions = {}): Contract => {
   let gateway: GatewayProcess | undefined
   let upstream: Upstream | undefined
+  let dropDatabase: (() => Promise<void>) | undefined
   const bodies: Array<string> = []
   const need = <A>(a: A | undefined, what: string): A => {
     if (a === undefined) throw new Error(`harness: ${what} not started (beforeAll failed?)`)
@@ -381,7 +427,9 @@ export const useContract = (options: ContractOptions = {}): Contract => {
     const base = contractConfig({ gatewayPort, upstreamBaseUrl: upstream.baseUrl, closedPort })
     const config = options.configure ? options.configure(base) : base
     try {
-      gateway = await launchGateway({ runtime, config, port: gatewayPort, debug: options.debug ?? false })
+      gateway = store === "postgres"
+        ? await launchFromPostgres(config, gatewayPort, options.debug ?? false, (d) => (dropDatabase = d))
+        : await launchGateway({ runtime, config, port: gatewayPort, debug: options.debug ?? false })
     } catch (e) {
       await upstream.close()
       upstream = undefined
@@ -392,6 +440,7 @@ export const useContract = (options: ContractOptions = {}): Contract => {
   afterAll(async () => {
     await gateway?.stop("SIGTERM", 10_000)
     await upstream?.close()
+    await dropDatabase?.()
     cleanupTempDirs()
   })
 

@@ -79,3 +79,26 @@ export const withTestDatabase = async (ctx: TestContext): Promise<TestDatabase> 
   ctx.onTestFinished(() => drop(url, name))
   return { url: databaseUrl(url, name), name }
 }
+
+/**
+ * The beforeAll/afterAll variant of `withTestDatabase`: creates a fresh database now and returns it
+ * with `drop` (call it in afterAll). When Postgres is unreachable it throws, naming the server (under
+ * `CI=true` saying that CI fails rather than skips); a suite-wide fixture has no test to skip.
+ */
+export const createTestDatabase = async (): Promise<TestDatabase & { readonly drop: () => Promise<void> }> => {
+  const url = baseUrl()
+  const name = `llmgate_test_${randomBytes(6).toString("hex")}`
+  const sql = maintenance(url)
+  try {
+    try {
+      await sql`select 1`
+    } catch (cause) {
+      const message = `Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`
+      throw new Error(process.env.CI === "true" ? `${message}. CI=true: tests needing Postgres fail rather than skip.` : message)
+    }
+    await sql.unsafe(`create database "${name}"`)
+  } finally {
+    await sql.end({ timeout: 5 })
+  }
+  return { url: databaseUrl(url, name), name, drop: () => drop(url, name) }
+}

@@ -185,6 +185,9 @@ export interface ImportSummary {
   readonly routes: number
   /** Secret fields written sealed (0 in plaintext mode). */
   readonly sealed: number
+  readonly projects: number
+  readonly users: number
+  readonly keys: number
 }
 
 const countSealed = (spec: Record<string, unknown>): number =>
@@ -208,8 +211,9 @@ class NotEmpty {
 
 /**
  * Seeds an empty catalog with a validated config document's `providers`, `models` and `routes`
- * (entries as written, secrets sealed), plus an audit-log row, all in one transaction. The tables
- * are locked for the check, so two imports at once cannot both write. A catalog that has any row
+ * (entries as written, secrets sealed) and its tenancy (`projects`, `users` + `user_projects`,
+ * `keys` as `virtual_keys` rows, hash and prefix as in the file), plus an audit-log row, all in one
+ * transaction. The tables are locked for the check, so two imports at once cannot both write. A catalog that has any row
  * is refused (`Conflict`) and left unchanged.
  */
 export const importCatalog = Effect.fn("Catalog.import")(function*(
@@ -229,9 +233,18 @@ export const importCatalog = Effect.fn("Catalog.import")(function*(
     providers: providers.length,
     models: models.length,
     routes: routes.length,
-    sealed: providers.reduce((n, p) => n + countSealed(p.spec), 0)
+    sealed: providers.reduce((n, p) => n + countSealed(p.spec), 0),
+    projects: list(doc, "projects").length,
+    users: list(doc, "users").length,
+    keys: list(doc, "keys").length
   }
   const json = (value: unknown) => sql.json(value as postgres.JSONValue)
+  // Tenancy rows in the shapes PostgresAdminStore writes (JSON as text cast to jsonb; key `models`
+  // absent → JSON null, "every model").
+  const jsonText = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value))
+  const text = (row: Record<string, unknown>, f: string): string | null => (row[f] === undefined || row[f] === null ? null : String(row[f]))
+  const instant = (value: unknown): string | null =>
+    value === undefined || value === null ? null : value instanceof Date ? value.toISOString() : String(value)
   yield* Effect.tryPromise({
     try: () =>
       sql.begin(async (tx) => {
@@ -248,6 +261,27 @@ export const importCatalog = Effect.fn("Catalog.import")(function*(
         }
         for (const [i, r] of routes.entries()) {
           await tx`insert into routes (position, path, model) values (${i}, ${r.path}, ${r.model})`
+        }
+        for (const p of list(doc, "projects")) {
+          await tx`insert into projects (id, name, limits, metadata, created_at)
+                   values (${text(p, "id")}, ${text(p, "name")}, ${jsonText(p["limits"])}::text::jsonb,
+                           ${JSON.stringify(p["metadata"] ?? {})}::text::jsonb, coalesce(${instant(p["created_at"])}::timestamptz, now()))`
+        }
+        for (const u of list(doc, "users")) {
+          await tx`insert into users (id, name, email, role, metadata, created_at)
+                   values (${text(u, "id")}, ${text(u, "name")}, ${text(u, "email")}, ${text(u, "role")},
+                           ${JSON.stringify(u["metadata"] ?? {})}::text::jsonb, coalesce(${instant(u["created_at"])}::timestamptz, now()))`
+          const projects = Array.isArray(u["projects"]) ? u["projects"].map(String) : []
+          for (const p of projects) await tx`insert into user_projects (user_id, project_id) values (${text(u, "id")}, ${p})`
+        }
+        for (const k of list(doc, "keys")) {
+          await tx`insert into virtual_keys (id, name, key_hash, prefix, project_id, user_id, models, enabled, expires_at, limits, budget,
+                                             metadata, previous_hash, previous_expires_at, created_at)
+                   values (${text(k, "id")}, ${text(k, "name")}, ${text(k, "hash")}, ${text(k, "prefix")}, ${text(k, "project_id")},
+                           ${text(k, "user_id")}, ${JSON.stringify(k["models"] ?? null)}::text::jsonb, ${k["enabled"] !== false},
+                           ${instant(k["expires_at"])}::timestamptz, ${jsonText(k["limits"])}::text::jsonb, ${jsonText(k["budget"])}::text::jsonb,
+                           ${JSON.stringify(k["metadata"] ?? {})}::text::jsonb, ${text(k, "previous_hash")},
+                           ${instant(k["previous_expires_at"])}::timestamptz, coalesce(${instant(k["created_at"])}::timestamptz, now()))`
         }
         await tx`insert into audit_log (actor, action, resource, detail)
                  values (${audit.actor}, 'import', 'config', ${json({ file: audit.file, ...summary })})`

@@ -10,6 +10,10 @@ import { describe, expect, it, onTestFinished } from "vitest"
 import { parseArgs } from "../../../src/cli/Cli.ts"
 import { type CommandResult, runImport, runMigrate } from "../../../src/cli/Commands.ts"
 import { prepare } from "../../../src/Gateway.ts"
+import { makeAuthenticator } from "../../../src/auth/Auth.ts"
+import { generateKey } from "../../../src/auth/KeyMaterial.ts"
+import { decodeCatalog, readCatalogRows } from "../../../src/store/postgres/Catalog.ts"
+import { makeProviderSecrets } from "../../../src/store/postgres/ProviderSecrets.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
 
 const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -119,11 +123,58 @@ describe("llmgate import (real Postgres)", () => {
       actor: "cli",
       action: "import",
       resource: "config",
-      detail: { file, providers: 2, models: 2, routes: 1, sealed: 1 }
+      detail: { file, providers: 2, models: 2, routes: 1, sealed: 1, projects: 0, users: 0, keys: 0 }
     })
     // server and master_key stay in the file: nothing of them is in the database.
     const all = await sql<Array<{ t: string }>>`select (select string_agg(spec::text, ' ') from providers) || (select string_agg(spec::text, ' ') from models) as t`
     expect(all[0]?.t).not.toContain("sk-master-stays-in-file")
+  })
+
+  it("imports projects, users (+ user_projects) and keys; the loaded catalog authenticates a key", async (ctx) => {
+    const db = await withTestDatabase(ctx)
+    const [open, limited] = [generateKey(), generateKey()]
+    const file = writeFile(`${SEED}
+projects:
+  - { id: prj_a, name: A, limits: { requests_per_minute: 60 }, metadata: { team: x } }
+  - { id: prj_b, name: B }
+users:
+  - { id: usr_a, name: Ann, email: ann@example.test, role: admin, projects: [prj_a, prj_b] }
+keys:
+  - { id: key_open, name: open, prefix: "${open.prefix}", hash: "${open.hash}", project_id: prj_a, user_id: usr_a }
+  - { id: key_limited, name: limited, prefix: "${limited.prefix}", hash: "${limited.hash}", project_id: prj_b, models: [local], enabled: false }
+`)
+    const env = { DATABASE_URL: db.url, LLMGATE_ENCRYPTION_KEY: KEY, SEED_SECRET: SECRET }
+    const result = await importCmd(env, file)
+    expect(result.code, result.output).toBe(0)
+    expect(result.output).toContain("2 models, 1 route, 2 projects, 1 user, 2 keys")
+    expect(result.output).not.toContain("not imported")
+
+    const sql = client(db.url)
+    expect(await sql`select id, name, limits, metadata from projects order by id`).toEqual([
+      { id: "prj_a", name: "A", limits: { requests_per_minute: 60 }, metadata: { team: "x" } },
+      { id: "prj_b", name: "B", limits: null, metadata: {} }
+    ])
+    expect(await sql`select user_id, project_id from user_projects order by project_id`).toEqual([
+      { user_id: "usr_a", project_id: "prj_a" },
+      { user_id: "usr_a", project_id: "prj_b" }
+    ])
+    const keys = await sql<Array<{ id: string; prefix: string; key_hash: string; models: unknown; enabled: boolean; is_null: boolean }>>`
+      select id, prefix, key_hash, models, enabled, models = 'null'::jsonb as is_null from virtual_keys order by id`
+    expect(keys).toEqual([
+      { id: "key_limited", prefix: limited.prefix, key_hash: limited.hash, models: ["local"], enabled: false, is_null: false },
+      { id: "key_open", prefix: open.prefix, key_hash: open.hash, models: null, enabled: true, is_null: true }
+    ])
+
+    const config = await Effect.runPromise(Effect.gen(function*() {
+      const rows = yield* readCatalogRows(sql)
+      return yield* decodeCatalog({ master_key: "sk-master-stays-in-file" }, rows, yield* makeProviderSecrets(env))
+    }))
+    expect([...config.tenancy.projects.keys()]).toEqual(["prj_a", "prj_b"])
+    expect(config.tenancy.users.get("usr_a")).toBeDefined()
+    const auth = makeAuthenticator(config.masterKey!, config.tenancy)
+    const principal = auth(`Bearer ${open.key}`)
+    expect(principal).toMatchObject({ _tag: "VirtualKey", key: { id: "key_open" } })
+    expect(auth(`Bearer ${limited.key}`)).toMatchObject({ message: "This API key has been disabled." })
   })
 
   it("refuses a database that already has a catalog, changing nothing", async (ctx) => {
