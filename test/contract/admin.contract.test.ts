@@ -9,10 +9,8 @@ import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai"
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, type TestContext } from "vitest"
 import { withTestDatabase } from "../support/postgres.ts"
 import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess } from "./gateway.ts"
-import { findLeaks, httpClient, itLeaksNoSecrets, MASTER_KEY, PROVIDER_KEY, runtime, store, TENANCY, useContract, VIRTUAL_KEYS, type HttpClient, type Res } from "./harness.ts"
+import { ENCRYPTION_KEY, findLeaks, httpClient, itLeaksNoSecrets, MASTER_KEY, PROVIDER_KEY, runtime, store, TENANCY, useContract, VIRTUAL_KEYS, type HttpClient, type Res } from "./harness.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
-
-const ENCRYPTION_KEY = "4c6c6d676174652d636f6e74726163742d6b65792d30313233343536373839ab"
 
 let upstream: Upstream
 beforeAll(async () => {

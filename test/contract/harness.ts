@@ -378,7 +378,7 @@ export interface ContractOptions {
 const FILE_SETTINGS = ["server", "master_key", "store"]
 
 /** Runs `llmgate ARGS` under the project's runtime to completion. */
-const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
   new Promise((resolve) => {
     const [cmd, argv] = runtimeCommand(runtime, args)
     const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })

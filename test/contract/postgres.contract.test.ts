@@ -4,16 +4,13 @@
 // row is refused by both, which keep serving the running config. Startup refuses Postgres mode
 // without LLMGATE_ENCRYPTION_KEY and names an unreachable database without its password. Needs
 // Postgres (LLMGATE_TEST_DATABASE_URL); skipped when unreachable, except under CI=true where it fails.
-import { spawn } from "node:child_process"
 import postgres from "postgres"
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, type TestContext } from "vitest"
 import { stringify } from "yaml"
 import { withTestDatabase } from "../support/postgres.ts"
-import { cleanupTempDirs, freePort, launchGateway, ROOT, runtimeCommand, runUntilExit, writeConfig, type GatewayProcess } from "./gateway.ts"
-import { findLeaks, httpClient, MASTER_KEY, PROVIDER_KEY, runtime, store, type ChatCompletion, type ModelList } from "./harness.ts"
+import { cleanupTempDirs, freePort, launchGateway, runUntilExit, writeConfig, type GatewayProcess } from "./gateway.ts"
+import { ENCRYPTION_KEY, findLeaks, httpClient, MASTER_KEY, runCli, PROVIDER_KEY, runtime, store, type ChatCompletion, type ModelList } from "./harness.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
-
-const ENCRYPTION_KEY = "4c6c6d676174652d636f6e74726163742d6b65792d30313233343536373839ab"
 
 let upstream: Upstream
 beforeAll(async () => {
@@ -30,16 +27,7 @@ const seedConfig = () => ({
   models: [{ name: "seeded", targets: [{ provider: "up-a", model: "upstream-seeded" }] }]
 })
 
-/** Runs `llmgate ARGS` under the project's runtime to completion. */
-const cli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
-  new Promise((resolve) => {
-    const [cmd, argv] = runtimeCommand(runtime, args)
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
-    let out = ""
-    child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d))
-    child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d))
-    child.once("close", (code) => resolve({ code, out }))
-  })
+
 
 const client = (url: string): postgres.Sql => {
   const sql = postgres(url, { max: 2, onnotice: () => undefined })
@@ -58,7 +46,7 @@ interface Pair {
 const startPair = async (ctx: TestContext): Promise<Pair> => {
   const db = await withTestDatabase(ctx)
   const env = { LLMGATE_ENCRYPTION_KEY: ENCRYPTION_KEY }
-  const imported = await cli(["import", writeConfig(seedConfig())], { ...env, DATABASE_URL: db.url })
+  const imported = await runCli(["import", writeConfig(seedConfig())], { ...env, DATABASE_URL: db.url })
   expect(imported.code, imported.out).toBe(0)
   expect(imported.out).toContain("1 provider (1 secret encrypted), 1 model, 0 routes")
 

@@ -61,23 +61,12 @@ const drop = async (url: string, name: string): Promise<void> => {
  * test (with the reason) when Postgres is unreachable, or fails it when `CI=true`.
  */
 export const withTestDatabase = async (ctx: TestContext): Promise<TestDatabase> => {
-  const url = baseUrl()
-  const name = `llmgate_test_${randomBytes(6).toString("hex")}`
-  const sql = maintenance(url)
-  try {
-    try {
-      await sql`select 1`
-    } catch (cause) {
-      const message = `Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`
-      if (process.env.CI === "true") throw new Error(`${message}. CI=true: tests needing Postgres fail rather than skip.`)
-      ctx.skip(message)
-    }
-    await sql.unsafe(`create database "${name}"`)
-  } finally {
-    await sql.end({ timeout: 5 })
-  }
-  ctx.onTestFinished(() => drop(url, name))
-  return { url: databaseUrl(url, name), name }
+  const created = await create((message) => {
+    if (process.env.CI === "true") throw new Error(`${message}. CI=true: tests needing Postgres fail rather than skip.`)
+    ctx.skip(message)
+  })
+  ctx.onTestFinished(created.drop)
+  return { url: created.url, name: created.name }
 }
 
 /**
@@ -85,7 +74,13 @@ export const withTestDatabase = async (ctx: TestContext): Promise<TestDatabase> 
  * with `drop` (call it in afterAll). When Postgres is unreachable it throws, naming the server (under
  * `CI=true` saying that CI fails rather than skips); a suite-wide fixture has no test to skip.
  */
-export const createTestDatabase = async (): Promise<TestDatabase & { readonly drop: () => Promise<void> }> => {
+export const createTestDatabase = (): Promise<TestDatabase & { readonly drop: () => Promise<void> }> =>
+  create((message) => {
+    throw new Error(process.env.CI === "true" ? `${message}. CI=true: tests needing Postgres fail rather than skip.` : message)
+  })
+
+/** Creates `llmgate_test_<random>`; `onUnreachable` decides what an unreachable server means (it must not return normally). */
+const create = async (onUnreachable: (message: string) => void): Promise<TestDatabase & { readonly drop: () => Promise<void> }> => {
   const url = baseUrl()
   const name = `llmgate_test_${randomBytes(6).toString("hex")}`
   const sql = maintenance(url)
@@ -93,8 +88,7 @@ export const createTestDatabase = async (): Promise<TestDatabase & { readonly dr
     try {
       await sql`select 1`
     } catch (cause) {
-      const message = `Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`
-      throw new Error(process.env.CI === "true" ? `${message}. CI=true: tests needing Postgres fail rather than skip.` : message)
+      onUnreachable(`Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`)
     }
     await sql.unsafe(`create database "${name}"`)
   } finally {
