@@ -1,9 +1,10 @@
 /**
- * GatewayState: the current config snapshot (config, providers, router, dispatcher, authenticator
- * with the virtual keys by hash), the target health that outlives snapshots, gateway events, and
- * the process lifecycle. The request path reads `current()` once per request, synchronously; a
- * config reload builds a new snapshot and swaps it in one assignment, so in-flight requests finish
- * on the snapshot they started with.
+ * GatewayState: a worker's current config snapshot (its version, config, providers, router,
+ * dispatcher, authenticator with the virtual keys by hash), the routing state that outlives
+ * snapshots (shared by every worker: routing/RoutingState.ts), gateway events, and the worker's
+ * lifecycle. The request path reads `current()` once per request, synchronously; a new snapshot
+ * from the owner is built and swapped in with one assignment, so in-flight requests finish on the
+ * snapshot they started with.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -19,9 +20,12 @@ import type { UpstreamClients } from "./providers/UpstreamClients.ts"
 import type { BreakerTransition } from "./routing/CircuitBreaker.ts"
 import { type Dispatcher, makeDispatcher } from "./routing/Dispatch.ts"
 import { makeRouter, type Router } from "./routing/Router.ts"
-import { type HealthRegistry, makeHealthRegistry } from "./routing/TargetHealth.ts"
+import type { RoutingState } from "./routing/RoutingState.ts"
+import type { HealthRegistry } from "./routing/TargetHealth.ts"
 
 export interface Snapshot {
+  /** The owner's number for this config (1 at startup, +1 per change applied). */
+  readonly version: number
   readonly config: ResolvedConfig
   readonly providers: ReadonlyMap<string, Provider>
   readonly router: Router
@@ -34,9 +38,9 @@ export type GatewayEvent = { readonly _tag: "BreakerTransition"; readonly transi
 
 export interface GatewayStateShape {
   readonly current: () => Snapshot
-  /** Replaces the snapshot (config reload). */
-  readonly swap: (config: ResolvedConfig) => Effect.Effect<void>
-  /** Live target health (breakers, in-flight, latency), shared by every snapshot. */
+  /** Replaces the snapshot (config reload); `routing` already has the new version's layout. */
+  readonly swap: (config: ResolvedConfig, version: number) => Effect.Effect<void>
+  /** Live target health (breakers, in-flight, latency), shared by every snapshot and every worker. */
   readonly health: HealthRegistry
   readonly events: PubSub.PubSub<GatewayEvent>
   /** True once shutdown began: readiness fails so load balancers stop sending traffic. */
@@ -54,17 +58,22 @@ const logTransition = (t: BreakerTransition): Effect.Effect<void> => {
 
 export class GatewayState extends Context.Service<GatewayState, GatewayStateShape>()("llmgate/GatewayState") {
   /** `config.masterKey` must be set (startup generates one when the file has none). */
-  static readonly make = Effect.fnUntraced(function*(config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }) {
-    const health = makeHealthRegistry()
+  static readonly make = Effect.fnUntraced(function*(
+    config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
+    version: number,
+    routing: RoutingState
+  ) {
+    const health = routing.health
     const events = yield* PubSub.sliding<GatewayEvent>(1024)
     const onTransitions = (transitions: ReadonlyArray<BreakerTransition>) =>
       Effect.forEach(transitions, (transition) =>
         Effect.andThen(logTransition(transition), PubSub.publish(events, { _tag: "BreakerTransition" as const, transition })), { discard: true })
-    const build = Effect.fnUntraced(function*(next: ResolvedConfig) {
+    const build = Effect.fnUntraced(function*(next: ResolvedConfig, nextVersion: number) {
       const providers = yield* makeProviders(next)
       const masterKey = next.masterKey ?? config.masterKey
-      const router = makeRouter(next, providers, Math.random)
+      const router = makeRouter(next, providers, Math.random, routing)
       return {
+        version: nextVersion,
         config: { ...next, masterKey },
         providers,
         router,
@@ -72,12 +81,12 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
         authenticate: makeAuthenticator(masterKey, next.tenancy)
       } satisfies Snapshot
     })
-    let snapshot = yield* build(config)
+    let snapshot = yield* build(config, version)
     let draining = false
     const context = yield* Effect.context<UpstreamClients>()
     return GatewayState.of({
       current: () => snapshot,
-      swap: (next) => build(next).pipe(Effect.provide(context), Effect.map((s) => { snapshot = s })),
+      swap: (next, nextVersion) => build(next, nextVersion).pipe(Effect.provide(context), Effect.map((s) => { snapshot = s })),
       health,
       events,
       isDraining: () => draining,
@@ -86,14 +95,26 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     })
   })
 
-  static readonly layer = (config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }) =>
-    Layer.effect(GatewayState, GatewayState.make(config))
+  static readonly layer = (
+    config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
+    version: number,
+    routing: RoutingState
+  ) => Layer.effect(GatewayState, GatewayState.make(config, version, routing))
 }
 
-/** What the process runs on, reported by /health. Provided by each runtime entry. */
+/** One worker as /health reports it. */
+export interface WorkerStatus {
+  readonly id: number
+  /** The config version it serves (0 while it starts). */
+  readonly configVersion: number
+}
+
+/** What the gateway runs on, reported by /health. Provided by the worker (cluster/Worker.ts). */
 export class RuntimeInfo extends Context.Service<RuntimeInfo, {
   readonly name: "node" | "bun" | "deno"
   readonly version: string
-  /** This process's place among the workers sharing the port; undefined when it serves alone. */
-  readonly worker: { readonly id: number; readonly count: number } | undefined
+  /** This worker's place among the workers sharing the port. */
+  readonly worker: { readonly id: number; readonly count: number }
+  /** Every worker's config version, read from the owner's shared control memory. */
+  readonly workers: () => ReadonlyArray<WorkerStatus>
 }>()("llmgate/RuntimeInfo") {}

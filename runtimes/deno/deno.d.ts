@@ -1,13 +1,15 @@
-// The few Deno APIs the Deno entry uses, declared here so `tsc` checks the entry without Deno's
+// The few Deno APIs the Deno entries use, declared here so `tsc` checks the entry without Deno's
 // full type bundle (which conflicts with Node's and Bun's globals). Deno itself checks the real ones.
 declare namespace Deno {
   const args: ReadonlyArray<string>
   const version: { readonly deno: string }
+  const build: { readonly os: string }
   const env: { toObject(): Record<string, string> }
   function addSignalListener(signal: "SIGTERM" | "SIGINT" | "SIGHUP", handler: () => void): void
   function execPath(): string
   function exit(code?: number): never
   interface HttpServer {
+    readonly addr: { readonly hostname: string; readonly port: number }
     readonly finished: Promise<void>
     shutdown(): Promise<void>
   }

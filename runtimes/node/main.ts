@@ -10,5 +10,6 @@ import { enableCompileCache } from "node:module"
 import { restore } from "../common/DisableFiberAsyncContext.ts"
 
 enableCompileCache()
-await import("./start.ts")
+const { main } = await import("./start.ts")
 restore()
+await main()

@@ -6,7 +6,8 @@
  * replicas' own checks, so a change they would reject is refused here with 422 naming the field;
  * problems the catalog already had do not block unrelated writes), write the rows, add an
  * `audit_log` row (actor, action, resource, id, the fields changed, never a value of a secret),
- * commit. The tables' triggers then notify `llmgate_config`, and every replica reloads.
+ * commit, then reload this gateway (so the write answers once every worker serves the change). The
+ * tables' triggers notify `llmgate_config`, and every other replica reloads.
  *
  * Provider secrets are sealed with ProviderSecrets before they are validated or stored, and shown
  * masked. A key's plaintext exists only in the answer to its creation or rotation: the table
@@ -33,7 +34,7 @@ export interface PostgresAdminStoreOptions {
   /** The file's settings (`server`, `master_key`, `store`), as the replicas combine them with the catalog. */
   readonly settings: Effect.Effect<Readonly<Record<string, unknown>>, ConfigError>
   readonly secrets: ProviderSecrets
-  /** Re-reads the config on this gateway (the other replicas hear the notification). */
+  /** Re-reads the config on this gateway, answering once every worker serves it (the other replicas hear the notification). */
   readonly reload: Effect.Effect<void, GatewayError>
   readonly now?: () => number
 }
@@ -199,14 +200,22 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
       return yield* Effect.failCause(exit.cause)
     })))
 
-  /** A write: plan it on the current rows, validate, write, audit; answers the object as stored after it. */
+  /** After a commit: this gateway serves the change before the write answers (the others hear the notification). */
+  const reloadHere = options.reload.pipe(
+    Effect.catch((e) => Effect.logWarning(`the change was committed, but reloading it failed: ${e.message}`))
+  )
+
+  /**
+   * A write: plan it on the current rows, validate, write, audit, commit, reload; answers the
+   * object as stored after it.
+   */
   const write = (
     actor: Actor,
     action: string,
     resource: Resource,
     plan: (rows: CatalogRows) => Effect.Effect<Plan, GatewayError>
   ): Effect.Effect<AdminObject | undefined, GatewayError> =>
-    transact((conn) =>
+    Effect.tap(transact((conn) =>
       Effect.gen(function*() {
         const rows = yield* readRows(conn)
         const p = yield* plan(rows)
@@ -221,7 +230,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
         if (stored === undefined) return yield* Effect.fail(notFound(resource, p.id))
         return { ...(yield* present(resource, stored)), ...p.extra } as AdminObject
       })
-    )
+    ), () => reloadHere)
 
   const sealed = (name: string, spec: Record<string, unknown>) =>
     secrets.seal(name, spec).pipe(Effect.mapError(() => gatewayError({ _tag: "Internal", message: `The secrets of provider ${JSON.stringify(name)} could not be encrypted.` })))

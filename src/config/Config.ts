@@ -354,3 +354,15 @@ export interface ResolvedConfig {
   /** Projects, users and virtual keys (empty maps when the file has none). */
   readonly tenancy: ResolvedTenancy
 }
+
+/**
+ * A config as a source loaded it: the compiled form, and the validated document it was compiled
+ * from (plain data, `${VAR}` already filled in, secrets opened), which the owner sends to the
+ * worker threads so each compiles the same snapshot.
+ */
+export interface LoadedConfig {
+  readonly config: ResolvedConfig
+  readonly document: Readonly<Record<string, unknown>>
+  /** Where it came from, for messages: a path, `embedded default`, or the Postgres catalog. */
+  readonly source: string
+}

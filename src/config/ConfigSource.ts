@@ -3,7 +3,7 @@
  * whole config now (validated); `changes` signals that it may differ from the last load (the gateway
  * then calls `load` and swaps the snapshot, keeping the running one when the new one is invalid).
  * Two layers: the YAML file or the embedded default (`layerFile`: the file's directory is watched,
- * so an editor's replace-by-rename is seen too, debounced by 100 ms, with a 2 s re-read as a safety
+ * so an editor's replace-by-rename is seen too, debounced by 25 ms, with a 2 s re-read as a safety
  * net where watching is unavailable; a signal is sent only when the file's text differs from the
  * last one loaded; SIGHUP reloads as well), and Postgres (`store/postgres/PostgresConfigSource.ts`:
  * providers, models and routes from the database, `server`/`master_key` still from the file).
@@ -20,7 +20,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../store/StoreError.ts"
-import { type ResolvedConfig, StoreSection } from "./Config.ts"
+import { type LoadedConfig, type ResolvedConfig, StoreSection } from "./Config.ts"
 import { ConfigError } from "./ConfigError.ts"
 import { defaultConfigText } from "./defaultConfig.ts"
 import type { Env } from "./interpolate.ts"
@@ -31,7 +31,7 @@ export interface ConfigSourceShape {
   /** Where the config comes from, for the banner and logs: `file gateway.yaml`, `postgres 127.0.0.1:5432/llmgate`. */
   readonly description: string
   /** Reads and validates the whole config now. */
-  readonly load: Effect.Effect<ResolvedConfig, ConfigError | StoreError>
+  readonly load: Effect.Effect<LoadedConfig, ConfigError | StoreError>
   /**
    * One element each time the config may have changed since the last `load` (already debounced).
    * Never fails: a source retries its own connection trouble and logs it.
@@ -57,10 +57,11 @@ export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShap
         let lastText: string | undefined = path === undefined ? undefined : yield* readConfigText(path, env).pipe(
           Effect.orElseSucceed(() => undefined)
         )
+        const source = path ?? "embedded default"
         const load = readConfigText(path, env).pipe(
           Effect.tap((text) => Effect.sync(() => void (lastText = text))),
-          Effect.flatMap((text) => fromResult(parseConfigDocument(text, env, path ?? "embedded default"))),
-          Effect.flatMap((doc) => fromResult(decodeConfig(doc, path ?? "embedded default"))),
+          Effect.flatMap((text) => fromResult(parseConfigDocument(text, env, source))),
+          Effect.flatMap((document) => Effect.map(fromResult(decodeConfig(document, source)), (config): LoadedConfig => ({ config, document, source }))),
           Effect.provide(context)
         )
         const changes: Stream.Stream<void> = path === undefined ? Stream.empty : watchFile(path, options).pipe(
@@ -79,7 +80,10 @@ export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShap
 }
 
 export interface FileWatchOptions {
-  /** Quiet time after the last file event before the file is re-read (default 100 ms). */
+  /**
+   * Quiet time after the last file event before the file is re-read (default 25 ms: long enough to
+   * fold one write's events together, short enough that a quick second edit is read separately).
+   */
   readonly debounceMs?: number
   /** Safety-net re-read interval, for file systems without change events (default 2 s). */
   readonly pollMs?: number
@@ -109,7 +113,7 @@ const watchFile = (path: string, options: FileWatchOptions): Stream.Stream<void,
     ),
     Stream.retry(Schedule.spaced("1 second")),
     Stream.catchCause(() => Stream.empty),
-    Stream.debounce(`${options.debounceMs ?? 100} millis`)
+    Stream.debounce(`${options.debounceMs ?? 25} millis`)
   )
   const poll = Stream.tick(`${options.pollMs ?? 2000} millis`)
   return Stream.merge(Stream.map(events, () => undefined), poll)

@@ -1,6 +1,7 @@
 /**
  * Health endpoints (no key needed): liveness (the process answers), readiness (config loaded, serving,
- * not draining) and a summary with version, runtime and model count.
+ * not draining), a summary with version, runtime, model count and the config version every worker
+ * serves, and every target's live state (shared by all workers, so any worker answers the same).
  */
 import * as Effect from "effect/Effect"
 import pkg from "../../package.json" with { type: "json" }
@@ -32,9 +33,10 @@ export const makeHealthHandlers = Effect.gen(function*() {
           targets: group.targets.flatMap((entry) => {
             const fixed = entry.config.model
             const healths = fixed !== undefined
-              ? [state.health.get(entry.provider.config, fixed)]
+              ? [entry.health ?? state.health.get(entry.provider.config, fixed)].filter((h) => h !== undefined)
               : all.filter((h) => h.provider === entry.provider.config.name && group.model.pattern._tag !== "Exact" && group.model.pattern.regex.test(h.model))
             return healths.map((h) => {
+              const latency = h.latencyMs()
               const b = h.breaker.snapshot(now)
               return {
                 provider: h.provider,
@@ -43,11 +45,11 @@ export const makeHealthHandlers = Effect.gen(function*() {
                 state: b.state,
                 failure_rate: Number(b.failureRate.toFixed(4)),
                 samples: b.samples,
-                in_flight: h.inFlight,
-                latency_ms: h.latencyMs === undefined ? null : Number(h.latencyMs.toFixed(1)),
-                success_rate: Number(h.successRate.toFixed(4)),
+                in_flight: h.inFlight(),
+                latency_ms: latency === undefined ? null : Number(latency.toFixed(1)),
+                success_rate: Number(h.successRate().toFixed(4)),
                 max_concurrency: entry.limiter?.max ?? null,
-                active: entry.limiter?.active() ?? h.inFlight,
+                active: entry.limiter?.active() ?? h.inFlight(),
                 queued: entry.limiter?.waiting() ?? 0
               }
             })
@@ -55,13 +57,17 @@ export const makeHealthHandlers = Effect.gen(function*() {
         }))
       })
     },
-    summary: (): OutgoingResponse =>
-      json({
+    summary: (): OutgoingResponse => {
+      const snapshot = state.current()
+      return json({
         status: "ok",
         version: VERSION,
         runtime: { name: runtime.name, version: runtime.version },
-        models: state.current().config.modelNames.length,
-        worker: runtime.worker === undefined ? { id: 0, count: 1 } : runtime.worker
+        models: snapshot.config.modelNames.length,
+        worker: runtime.worker,
+        config_version: snapshot.version,
+        workers: runtime.workers().map((w) => ({ id: w.id, config_version: w.configVersion }))
       })
+    }
   }
 })

@@ -24,7 +24,7 @@ import { holdUntilContent } from "../streaming/HoldBack.ts"
 import type { BreakerTransition } from "./CircuitBreaker.ts"
 import type { ModelGroup, Router, TargetEntry } from "./Router.ts"
 import type { TargetView } from "./Strategy.ts"
-import { type HealthRegistry, recordFailure, recordSuccess, type TargetHealth } from "./TargetHealth.ts"
+import type { HealthRegistry, TargetHealth } from "./TargetHealth.ts"
 
 export interface DispatchRequest {
   readonly endpoint: Endpoint
@@ -77,9 +77,9 @@ type AttemptResult =
 const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
   index: entry.index,
   weight: entry.config.weight,
-  inFlight: health.inFlight,
-  latencyMs: health.latencyMs,
-  successRate: health.successRate
+  inFlight: health.inFlight(),
+  latencyMs: health.latencyMs(),
+  successRate: health.successRate()
 })
 
 export interface Dispatcher {
@@ -98,47 +98,45 @@ export const makeDispatcher = (
   /** Transitions are rare: only yield to publish them when there are some. */
   const flushIfAny = (): Effect.Effect<void> => registry.hasTransitions() ? flushTransitions : Effect.void
 
-  // The health of a target with a fixed upstream model is looked up once per snapshot (this
-  // dispatcher's lifetime); pattern targets depend on the requested model.
-  const fixedHealth = new Map<TargetEntry, TargetHealth>()
-  const healthOf = (entry: TargetEntry, model: string): TargetHealth => {
-    const fixed = entry.config.model
-    if (fixed === undefined) return registry.get(entry.provider.config, model)
-    let found = fixedHealth.get(entry)
-    if (found === undefined) {
-      found = registry.get(entry.provider.config, fixed)
-      fixedHealth.set(entry, found)
+  /**
+   * The health of each target of `group` for `model`: a fixed upstream model's was looked up with
+   * the snapshot; a pattern target's depends on the requested name (its slot is asked for once).
+   */
+  const healthsOf = Effect.fnUntraced(function*(group: ModelGroup, model: string) {
+    let byIndex: Map<number, TargetHealth> | undefined
+    for (const entry of group.targets) {
+      if (entry.health === undefined) (byIndex ??= new Map()).set(entry.index, yield* registry.ensure(entry.provider.config, model))
     }
-    return found
-  }
+    return (entry: TargetEntry): TargetHealth => entry.health ?? byIndex!.get(entry.index)!
+  })
 
   /** One call to one target; settles breaker, stats, in-flight count and limiter permit. */
   const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean, clock: Clock.Clock) {
     const provider = entry.provider
     const upstreamModel = entry.config.model ?? request.model
     const start = clock.currentTimeMillisUnsafe()
-    health.inFlight++
+    health.begin()
     let settled = false
     const release = () => {
       if (settled) return
       settled = true
-      health.inFlight--
+      health.end()
       entry.limiter?.release()
     }
     // A breaker verdict counts when this was the probe, or while the breaker is closed: a late
     // answer to a request sent before the breaker opened must not decide a half-open probe.
     const verdict = (ok: boolean, now: number) => {
-      if (!wasProbe && health.breaker.snapshot(now).state !== "closed") return
+      if (!wasProbe && health.breaker.state(now) !== "closed") return
       if (ok) health.breaker.onSuccess(now)
       else health.breaker.onFailure(now)
     }
     const succeed = (now: number) => {
       verdict(true, now)
-      recordSuccess(health, now - start)
+      health.recordSuccess(now - start)
     }
     const fail = (now: number) => {
       verdict(false, now)
-      recordFailure(health, now - start)
+      health.recordFailure(now - start)
     }
     /** A stream's upstream lives in this scope until the relayed stream ends; made only for streams. */
     let scope: Scope.Closeable | undefined
@@ -207,12 +205,15 @@ export const makeDispatcher = (
   /** Attempts within one model group until success, a final answer, or the group is exhausted. */
   const runGroup = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, counter: Counter, clock: Clock.Clock) {
     const { retry } = group.model
+    const healthOf = yield* healthsOf(group, request.model)
     /** Targets that failed in this request → the Retry-After of their last failure, if any. */
     const failedAt = new Map<number, number | undefined>()
     let retries = 0
+    /** Targets found available but taken by another request's probe before this one could take them. */
+    let raced = 0
     for (let n = 0; n <= retry.attempts; n++) {
       const now = clock.currentTimeMillisUnsafe()
-      const open = group.targets.filter((e) => healthOf(e, request.model).breaker.isAvailable(now))
+      const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushIfAny()
       if (open.length === 0) {
         counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
@@ -229,10 +230,10 @@ export const makeDispatcher = (
         counter.lastError = { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` }
         return undefined
       }
-      const views = candidates.map((e) => view(e, healthOf(e, request.model)))
+      const views = candidates.map((e) => view(e, healthOf(e)))
       const chosen = group.strategy.pick(views)
       const entry = candidates[views.indexOf(chosen)] ?? candidates[0]!
-      const health = healthOf(entry, request.model)
+      const health = healthOf(entry)
 
       if (failedAt.has(entry.index)) {
         // The same target again: wait its Retry-After (known to fit the budget) or the backoff.
@@ -240,13 +241,15 @@ export const makeDispatcher = (
         const wait = failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
         if (wait > 0) yield* Effect.sleep(wait)
       }
-      const acquiredAt = clock.currentTimeMillisUnsafe()
-      const wasProbe = health.breaker.snapshot(acquiredAt).state === "half_open"
-      if (!health.breaker.tryAcquire(acquiredAt)) {
-        // Another request took the half-open probe in the meantime.
-        failedAt.set(entry.index, failedAt.get(entry.index))
+      const admission = health.breaker.admit(clock.currentTimeMillisUnsafe())
+      if (admission === "refuse") {
+        // Another request (on this worker or another) took the half-open probe since the target was
+        // found available: look at the targets again, without spending an attempt on it.
+        counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
+        if (raced++ < group.targets.length) n--
         continue
       }
+      const wasProbe = admission === "probe"
       if (entry.limiter !== undefined) {
         const cancelProbe = Effect.sync(() => { if (wasProbe) health.breaker.onCancel(clock.currentTimeMillisUnsafe()) })
         const permit = yield* entry.limiter.acquire.pipe(Effect.onInterrupt(() => cancelProbe))

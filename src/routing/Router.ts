@@ -2,18 +2,23 @@
  * Model routing, compiled once per config snapshot: a requested model name → the model group that
  * serves it (exact names first, then globs, then `/regex/` names, each in config order), and a
  * request path → the model a `routes` entry pins it to. Each group holds its strategy instance and
- * its targets with their providers and concurrency limiters.
+ * its targets with their providers, health (for a fixed upstream model) and concurrency limiters,
+ * taken from the routing state (shared by every worker).
  */
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from "../config/Config.ts"
 import type { Provider } from "../providers/Provider.ts"
-import { type ConcurrencyLimiter, makeConcurrencyLimiter } from "./ConcurrencyLimiter.ts"
+import type { ConcurrencyLimiter } from "./ConcurrencyLimiter.ts"
+import type { RoutingState } from "./RoutingState.ts"
 import type { Strategy } from "./Strategy.ts"
 import { makeStrategy } from "./strategies/index.ts"
+import type { TargetHealth } from "./TargetHealth.ts"
 
 export interface TargetEntry {
   readonly index: number
   readonly config: ResolvedTarget
   readonly provider: Provider
+  /** The target's health when its upstream model is fixed; a pattern target's depends on the requested name. */
+  readonly health: TargetHealth | undefined
   readonly limiter: ConcurrencyLimiter | undefined
 }
 
@@ -36,7 +41,8 @@ export interface Router {
 export const makeRouter = (
   config: ResolvedConfig,
   providers: ReadonlyMap<string, Provider>,
-  random: () => number
+  random: () => number,
+  routing: RoutingState
 ): Router => {
   const groups: Array<ModelGroup> = []
   const exact = new Map<string, ModelGroup>()
@@ -45,12 +51,12 @@ export const makeRouter = (
     const targets = model.targets.flatMap((t, index): Array<TargetEntry> => {
       const provider = providers.get(t.provider)
       if (provider === undefined) return []
-      const limiter = t.maxConcurrency === undefined ? undefined : makeConcurrencyLimiter(t.maxConcurrency, t.queueSize, t.queueTimeoutMs)
-      return [{ index, config: t, provider, limiter }]
+      const health = t.model === undefined ? undefined : routing.health.get(provider.config, t.model)
+      return [{ index, config: t, provider, health, limiter: routing.limiter(model, t, index) }]
     })
     const group: ModelGroup = {
       model,
-      strategy: makeStrategy(model.strategy, { weights: model.targets.map((t) => t.weight), random }),
+      strategy: makeStrategy(model.strategy, { weights: model.targets.map((t) => t.weight), random, state: routing.strategyState(model) }),
       targets
     }
     groups.push(group)

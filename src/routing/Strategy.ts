@@ -1,10 +1,14 @@
 /**
  * The load-balancing strategy contract. A strategy picks one target among the candidates that are
  * available right now (breaker not open, capacity left), reading each candidate's live stats. One
- * strategy instance exists per model per config snapshot and may keep its own state (round-robin
- * position, smooth-weighted current weights). Picking is synchronous and allocation-free on the
- * request path; randomness comes from the injected source so tests are deterministic.
+ * strategy instance exists per model per config snapshot in each worker; a strategy with state
+ * (round-robin position, smooth-weighted current weights) keeps it in the model's StrategyState,
+ * shared by every worker and kept across reloads while the model's targets stay the same. Picking
+ * is synchronous and allocation-free on the request path; randomness comes from the injected
+ * source so tests are deterministic.
  */
+import type { StrategyState } from "./StrategyState.ts"
+
 
 /** A live, read-only view of one target, as strategies see it. */
 export interface TargetView {
@@ -33,6 +37,8 @@ export interface StrategyOptions {
   readonly weights: ReadonlyArray<number>
   /** Uniform random numbers in [0, 1). */
   readonly random: () => number
+  /** The model's shared state: cell 0 and one cell per target (`1 + index`). */
+  readonly state: StrategyState
 }
 
 export type StrategyName = "round_robin" | "weighted" | "random" | "least_busy" | "latency" | "failover"

@@ -1,11 +1,21 @@
 /**
  * Live health of each target (provider + upstream model): its circuit breaker, requests in flight,
- * smoothed latency and success rate. Kept in a registry that outlives config reloads, so a reload
- * does not forget that a target is failing. Breaker transitions are queued here and drained by the
- * dispatcher, which logs and publishes them (events for metrics).
+ * smoothed latency and success rate. Each target's health lives in one shared slot (state/Slots.ts),
+ * so every worker thread balances on the same numbers: the in-flight count is the gateway's, the
+ * latency EWMA (fixed point, µs) and success rate (fixed point, parts per million) are fed by every
+ * worker's answers, and the breaker is one breaker. The registry maps a target to its slot: a
+ * target's slot is kept across config reloads (a reload does not forget that a target is failing)
+ * until its provider's breaker settings change. Breaker transitions are queued here and drained by
+ * the dispatcher, which logs and publishes them (events for metrics).
+ *
+ * Slot layout: Int32 words 2–3 and Float64 words 4–27 are the breaker's (CircuitBreaker.ts); Int32
+ * words 4–6 are the in-flight count, the latency and the failure rate.
  */
+import * as Effect from "effect/Effect"
 import type { ResolvedProvider } from "../config/Config.ts"
-import { type BreakerSettings, type BreakerTransition, type CircuitBreaker, make as makeBreaker } from "./CircuitBreaker.ts"
+import type { Holdings } from "../state/SlotAllocator.ts"
+import { HOLD_IN_FLIGHT, localSlot, type Slot, withSlot } from "../state/Slots.ts"
+import { type BreakerSettings, type BreakerTransition, type CircuitBreaker, make as makeBreaker, repairBreaker } from "./CircuitBreaker.ts"
 
 /** Weight of the newest sample in the smoothed latency. */
 export const LATENCY_ALPHA = 0.3
@@ -14,33 +24,97 @@ export const SUCCESS_ALPHA = 0.2
 /** The success rate never drops below this, so a failing target's latency score stays finite. */
 export const MIN_SUCCESS_RATE = 0.05
 
+const IN_FLIGHT = 4
+/** Smoothed latency in µs + 1 (0: no sample yet). */
+const LATENCY = 5
+/** 1 − success rate, in parts per million (0: every request succeeded). */
+const FAILURE_PPM = 6
+const MAX_LATENCY_US = 2 ** 31 - 2
+
 export interface TargetHealth {
   readonly key: string
   readonly provider: string
   readonly model: string
   readonly settings: BreakerSettings
   readonly breaker: CircuitBreaker
-  inFlight: number
+  /** Requests in flight on this target, across every worker. */
+  readonly inFlight: () => number
   /** Smoothed latency in ms (EWMA); undefined until the first sample. */
-  latencyMs: number | undefined
+  readonly latencyMs: () => number | undefined
   /** Smoothed success rate in [MIN_SUCCESS_RATE, 1]. */
-  successRate: number
+  readonly successRate: () => number
+  /** A request to this target starts / ends (counted in flight in between). */
+  readonly begin: () => void
+  readonly end: () => void
+  /** An answer after `latencyMs`: feeds the latency and success averages (not the breaker). */
+  readonly recordSuccess: (latencyMs: number) => void
+  readonly recordFailure: (latencyMs: number) => void
 }
 
-export const recordSuccess = (health: TargetHealth, latencyMs: number): void => {
-  health.latencyMs = health.latencyMs === undefined ? latencyMs : health.latencyMs + LATENCY_ALPHA * (latencyMs - health.latencyMs)
-  health.successRate = health.successRate + SUCCESS_ALPHA * (1 - health.successRate)
+const latencyOf = (s: Slot): number | undefined => {
+  const v = Atomics.load(s.i32, s.at + LATENCY)
+  return v === 0 ? undefined : (v - 1) / 1000
+}
+const successOf = (s: Slot): number => 1 - Atomics.load(s.i32, s.at + FAILURE_PPM) / 1_000_000
+
+const smooth = (s: Slot, latencyMs: number, success: number): void => {
+  const previous = latencyOf(s)
+  const latency = previous === undefined ? latencyMs : previous + LATENCY_ALPHA * (latencyMs - previous)
+  Atomics.store(s.i32, s.at + LATENCY, Math.min(MAX_LATENCY_US, Math.max(0, Math.round(latency * 1000))) + 1)
+  Atomics.store(s.i32, s.at + FAILURE_PPM, Math.round((1 - success) * 1_000_000))
 }
 
-export const recordFailure = (health: TargetHealth, latencyMs: number): void => {
-  // A failure took time too: count it so a target that fails slowly also looks slow.
-  health.latencyMs = health.latencyMs === undefined ? latencyMs : health.latencyMs + LATENCY_ALPHA * (latencyMs - health.latencyMs)
-  health.successRate = Math.max(MIN_SUCCESS_RATE, health.successRate * (1 - SUCCESS_ALPHA))
+/** After a worker died: the in-flight count is what the live workers hold; then the breaker's repair. */
+export const repairTarget = (s: Slot, held: Holdings): void => {
+  Atomics.store(s.i32, s.at + IN_FLIGHT, held.inFlight)
+  repairBreaker(s, held)
+}
+
+const nothing = (): void => undefined
+
+/** The health of `provider` serving `model` over `slot` (a fresh slot of its own by default). */
+export const makeTargetHealth = (
+  key: string,
+  provider: Pick<ResolvedProvider, "name" | "breaker">,
+  model: string,
+  onTransition: (t: BreakerTransition) => void,
+  slot: Slot = localSlot()
+): TargetHealth => {
+  const count = (delta: number) => () =>
+    withSlot(slot, (s) => {
+      s.hold[s.hat + HOLD_IN_FLIGHT] = s.hold[s.hat + HOLD_IN_FLIGHT]! + delta
+      Atomics.add(s.i32, s.at + IN_FLIGHT, delta)
+    }, nothing)
+  return {
+    key,
+    provider: provider.name,
+    model,
+    settings: provider.breaker,
+    breaker: makeBreaker(`${provider.name}/${model}`, provider.breaker, onTransition, slot),
+    inFlight: () => Atomics.load(slot.i32, slot.at + IN_FLIGHT),
+    latencyMs: () => latencyOf(slot),
+    successRate: () => successOf(slot),
+    begin: count(1),
+    end: count(-1),
+    recordSuccess: (latencyMs) =>
+      withSlot(slot, (s) => smooth(s, latencyMs, successOf(s) + SUCCESS_ALPHA * (1 - successOf(s))), nothing),
+    recordFailure: (latencyMs) =>
+      // A failure took time too: count it so a target that fails slowly also looks slow.
+      withSlot(slot, (s) => smooth(s, latencyMs, Math.max(MIN_SUCCESS_RATE, successOf(s) * (1 - SUCCESS_ALPHA))), nothing)
+  }
+}
+
+/** The shared-state key of `provider` serving `model`; the breaker settings are part of it (new settings, a new breaker). */
+export const targetKey = (provider: Pick<ResolvedProvider, "name" | "breaker">, model: string): string => {
+  const b = provider.breaker
+  return `target:${JSON.stringify([provider.name, model, b.failureRate, b.minRequests, b.windowMs, b.cooldownMs])}`
 }
 
 export interface HealthRegistry {
-  /** The health of `provider` serving `model`, created on first use (or when its breaker settings change). */
-  readonly get: (provider: ResolvedProvider, model: string) => TargetHealth
+  /** The health of `provider` serving `model`, when it has a slot (a local registry makes one on first use). */
+  readonly get: (provider: ResolvedProvider, model: string) => TargetHealth | undefined
+  /** The same, asking for a slot first when the target has none yet (a pattern model's new upstream name). */
+  readonly ensure: (provider: ResolvedProvider, model: string) => Effect.Effect<TargetHealth>
   readonly all: () => Iterable<TargetHealth>
   /** Breaker transitions since the last call. */
   readonly takeTransitions: () => ReadonlyArray<BreakerTransition>
@@ -48,34 +122,55 @@ export interface HealthRegistry {
   readonly hasTransitions: () => boolean
 }
 
-const sameSettings = (a: BreakerSettings, b: BreakerSettings): boolean =>
-  a.failureRate === b.failureRate && a.minRequests === b.minRequests && a.windowMs === b.windowMs && a.cooldownMs === b.cooldownMs
-
-export const makeHealthRegistry = (): HealthRegistry => {
-  const targets = new Map<string, TargetHealth>()
+/**
+ * The registry over a slot source: `slotOf(key)` is the target's slot when it has one; `request`
+ * asks for one (the owner answers by adding it to the layout). Handles are made once per slot.
+ */
+export const makeHealthRegistryOver = (
+  slotOf: (key: string) => Slot | undefined,
+  request: (provider: ResolvedProvider, model: string) => Effect.Effect<void>,
+  keys: () => Iterable<string>
+): HealthRegistry => {
+  const handles = new Map<string, { readonly slot: Slot; readonly health: TargetHealth }>()
   let transitions: Array<BreakerTransition> = []
   const onTransition = (t: BreakerTransition) => {
     transitions.push(t)
   }
+  const byKey = (key: string, provider: Pick<ResolvedProvider, "name" | "breaker">, model: string): TargetHealth | undefined => {
+    const slot = slotOf(key)
+    if (slot === undefined) return undefined
+    const found = handles.get(key)
+    if (found !== undefined && found.slot.i32 === slot.i32 && found.slot.at === slot.at && found.slot.gen === slot.gen) return found.health
+    const health = makeTargetHealth(key, provider, model, onTransition, slot)
+    handles.set(key, { slot, health })
+    return health
+  }
+  const get = (provider: ResolvedProvider, model: string) => byKey(targetKey(provider, model), provider, model)
   return {
-    get: (provider, model) => {
-      const key = `${provider.name}/${model}`
-      const found = targets.get(key)
-      if (found !== undefined && sameSettings(found.settings, provider.breaker)) return found
-      const health: TargetHealth = {
-        key,
-        provider: provider.name,
-        model,
-        settings: provider.breaker,
-        breaker: makeBreaker(key, provider.breaker, onTransition),
-        inFlight: found?.inFlight ?? 0,
-        latencyMs: found?.latencyMs,
-        successRate: found?.successRate ?? 1
-      }
-      targets.set(key, health)
-      return health
+    get,
+    ensure: (provider, model) => {
+      const found = get(provider, model)
+      if (found !== undefined) return Effect.succeed(found)
+      return Effect.map(request(provider, model), () =>
+        // The owner refused (the provider left the config meanwhile): a slot of this request's own.
+        get(provider, model) ?? makeTargetHealth(targetKey(provider, model), provider, model, onTransition))
     },
-    all: () => targets.values(),
+    all: function*() {
+      for (const key of keys()) {
+        const handle = handles.get(key)
+        if (handle !== undefined) {
+          const current = slotOf(key)
+          if (current !== undefined && current.gen === handle.slot.gen && current.at === handle.slot.at && current.i32 === handle.slot.i32) {
+            yield handle.health
+            continue
+          }
+        }
+        const parsed = parseTargetKey(key)
+        if (parsed === undefined) continue
+        const health = byKey(key, parsed.provider, parsed.model)
+        if (health !== undefined) yield health
+      }
+    },
     hasTransitions: () => transitions.length > 0,
     takeTransitions: () => {
       if (transitions.length === 0) return []
@@ -84,4 +179,27 @@ export const makeHealthRegistry = (): HealthRegistry => {
       return out
     }
   }
+}
+
+/** A target key back into its provider name, upstream model and breaker settings. */
+export const parseTargetKey = (key: string): { readonly provider: Pick<ResolvedProvider, "name" | "breaker">; readonly model: string } | undefined => {
+  if (!key.startsWith("target:")) return undefined
+  const [name, model, failureRate, minRequests, windowMs, cooldownMs] = JSON.parse(key.slice("target:".length)) as [
+    string, string, number, number, number, number
+  ]
+  return { provider: { name, breaker: { failureRate, minRequests, windowMs, cooldownMs } }, model }
+}
+
+/** A registry of its own, shared with nobody: every target gets a local slot on first use (tests, one-off use). */
+export const makeHealthRegistry = (): HealthRegistry => {
+  const slots = new Map<string, Slot>()
+  const slotOf = (key: string) => {
+    let slot = slots.get(key)
+    if (slot === undefined) {
+      slot = localSlot()
+      slots.set(key, slot)
+    }
+    return slot
+  }
+  return makeHealthRegistryOver(slotOf, () => Effect.void, () => slots.keys())
 }

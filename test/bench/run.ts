@@ -16,6 +16,7 @@ import { createServer } from "node:net"
 import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
+import { DENO_RUN_FLAGS } from "../../runtimes/deno/flags.ts"
 import { gatewayConfig, MASTER_KEY, models, type StreamShape } from "./lib/config.ts"
 import { burstStreams, concurrentStreams, send, sequentialStreams, type Endpoint, type StreamSample } from "./lib/http.ts"
 import { runLoad, type LoadResult } from "./lib/load.ts"
@@ -118,18 +119,8 @@ const TARGETS: ReadonlyArray<Target> = [
   { id: "llmgate-deno", kind: "llmgate", runtime: "deno" }
 ]
 const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
-/** llmgate's Deno flags as users get them: those of `npm run start:deno`, else the documented set. */
-const DENO_FLAGS: ReadonlyArray<string> = (() => {
-  try {
-    const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts?: Record<string, string> }
-    const words = (pkg.scripts?.["start:deno"] ?? "").split(/\s+/)
-    const flags = words.slice(words.indexOf("run") + 1).filter((w) => w.startsWith("--"))
-    if (words.includes("run") && flags.length) return flags
-  } catch {
-    // fall through
-  }
-  return ["--unstable-no-legacy-abort", "--allow-net", "--allow-env", "--allow-read"]
-})()
+/** llmgate's Deno flags as users get them (the same as `npm run start:deno`, checked by a unit test). */
+const DENO_FLAGS: ReadonlyArray<string> = DENO_RUN_FLAGS
 
 // ---- cleanup: nothing outlives the run ------------------------------------------------------------
 

@@ -6,7 +6,9 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
+import { inject } from "vitest"
 import { stringify } from "yaml"
+import { DENO_RUN_FLAGS } from "../../runtimes/deno/flags.ts"
 
 export type Runtime = "node" | "bun" | "deno"
 
@@ -20,17 +22,7 @@ export const runtimeCommand = (runtime: Runtime, args: ReadonlyArray<string>): [
     case "bun":
       return [bin("bun"), [join(ROOT, "runtimes/bun/main.ts"), ...args]]
     case "deno":
-      return [bin("deno"), [
-        "run",
-        "--unstable-no-legacy-abort",
-        "--allow-net",
-        "--allow-env",
-        "--allow-read",
-        "--allow-write",
-        "--allow-run",
-        join(ROOT, "runtimes/deno/main.ts"),
-        ...args
-      ]]
+      return [bin("deno"), ["run", ...DENO_RUN_FLAGS, join(ROOT, "runtimes/deno/main.ts"), ...args]]
   }
 }
 
@@ -91,6 +83,8 @@ export interface LaunchOptions {
   readonly debug?: boolean
   readonly env?: Readonly<Record<string, string>>
   readonly extraArgs?: ReadonlyArray<string>
+  /** Worker threads (LLMGATE_WORKERS); default: the vitest project's `workers`. */
+  readonly workers?: number
 }
 
 const tempDirs = new Set<string>()
@@ -123,8 +117,9 @@ export const spawnGateway = (opts: LaunchOptions): GatewayProcess => {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v
   // never let a developer's environment pick the config
   delete env.LLMGATE_CONFIG
-  // One process unless a test asks for workers: suites that count per-process state need that.
-  Object.assign(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", LLMGATE_WORKERS: "1" }, opts.env ?? {})
+  // As many workers as the project runs (two: the default mode on a machine with two cores).
+  const workers = String(opts.workers ?? inject("workers") ?? 2)
+  Object.assign(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", LLMGATE_WORKERS: workers }, opts.env ?? {})
   if (opts.configViaEnv) env.LLMGATE_CONFIG = configPath
   const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
   track(child)
@@ -169,7 +164,10 @@ export const spawnGateway = (opts: LaunchOptions): GatewayProcess => {
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
-/** Polls GET /health/readiness (500 ms per try) until 200; fails fast if the process exits. */
+/**
+ * Polls GET /health/readiness (500 ms per try) until 200 and the owner has printed its banner
+ * (printed once every worker listens); fails fast if the process exits.
+ */
 export const waitReady = async (gw: GatewayProcess, timeoutMs = 30_000): Promise<void> => {
   const end = Date.now() + timeoutMs
   let last = "no attempt"
@@ -181,8 +179,8 @@ export const waitReady = async (gw: GatewayProcess, timeoutMs = 30_000): Promise
     try {
       const r = await fetch(`${gw.baseUrl}/health/readiness`, { signal: AbortSignal.timeout(500) })
       await r.body?.cancel()
-      if (r.status === 200) return
-      last = `status ${r.status}`
+      if (r.status === 200 && gw.stdout().includes("llmgate listening on")) return
+      last = r.status === 200 ? "ready, but not every worker listens yet" : `status ${r.status}`
     } catch (e) {
       last = String(e)
     }

@@ -17,6 +17,8 @@ declare module "vitest" {
     runtime: "node" | "bun" | "deno"
     /** Where the gateway's config lives: the YAML file, or Postgres (imported with `llmgate import`). */
     store: "file" | "postgres"
+    /** How many worker threads the gateway runs with (LLMGATE_WORKERS). */
+    workers: number
   }
 }
 
@@ -24,6 +26,8 @@ export type { GatewayProcess, Runtime } from "./gateway.ts"
 
 export const runtime: Runtime = inject("runtime")
 export const store: "file" | "postgres" = inject("store") ?? "file"
+/** Worker threads of every gateway the suite starts (a test may ask for another count). */
+export const workers: number = inject("workers") ?? 2
 /** The sealing key of the Postgres-backed projects (the catalog's provider secrets are encrypted under it). */
 export const ENCRYPTION_KEY = "4c6c6d676174652d636f6e74726163742d6b65792d30313233343536373839cd"
 
@@ -199,6 +203,9 @@ export interface Health {
   version: string
   runtime: { name: string; version: string }
   models: number
+  worker: { id: number; count: number }
+  config_version: number
+  workers: Array<{ id: number; config_version: number }>
 }
 
 // ---------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "./gateway.ts"
-import { itLeaksNoSecrets, MODEL_NAMES, runtime, useContract, type Health } from "./harness.ts"
+import { itLeaksNoSecrets, MODEL_NAMES, runtime, useContract, workers, type Health } from "./harness.ts"
 
 const runtimeVersion = (): string =>
   (JSON.parse(readFileSync(join(ROOT, "node_modules", runtime, "package.json"), "utf8")) as { version: string }).version
@@ -27,7 +27,7 @@ describe(`[${runtime}] health and docs`, () => {
     expect(r.headers.get("x-request-id")).toBeTruthy()
   })
 
-  it("GET /health reports status, version, the runtime it runs on and the model count", async () => {
+  it("GET /health reports status, version, the runtime, the model count and the config version every worker serves", async () => {
     const r = await ctx.get("/health", { key: null })
     expect(r.status).toBe(200)
     expect(r.headers.get("content-type") ?? "").toMatch(/application\/json/)
@@ -37,8 +37,11 @@ describe(`[${runtime}] health and docs`, () => {
       version: expect.any(String),
       runtime: { name: runtime, version: expect.any(String) },
       models: MODEL_NAMES.length,
-      worker: { id: 0, count: 1 }
+      worker: { id: expect.any(Number), count: workers },
+      config_version: 1,
+      workers: Array.from({ length: workers }, (_, id) => ({ id, config_version: 1 }))
     })
+    expect(h.worker.id).toBeLessThan(workers)
     expect(h.version.length).toBeGreaterThan(0)
     // the version of the runtime binary actually running it (Bun/Deno must not report Node's compat version)
     expect(h.runtime.version).toContain(runtimeVersion())

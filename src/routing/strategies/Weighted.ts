@@ -6,29 +6,30 @@
  * `n·wᵢ/W − (H_k − 1)` and `n·wᵢ/W + (1 − 1/k)` picks (k targets, H_k the k-th harmonic number;
  * proof in test/unit/routing/strategies/Weighted.test.ts).
  *
- * Current values are kept per target `index`. When the candidates are a subset (a target unavailable,
+ * Current values are kept per target `index`, in the model's shared state (one sequence across
+ * every worker). When the candidates are a subset (a target unavailable,
  * or removed for a retry) the algorithm runs over the subset only: the missing targets neither gain
  * nor lose current weight, so they rejoin where they left off. Weights may be any numbers > 0.
  */
 import type { StrategyFactory, TargetView } from "../Strategy.ts"
+import type { StrategyCells } from "../StrategyState.ts"
 
-export const make: StrategyFactory = (options) => {
-  const current: Array<number> = options.weights.map(() => 0)
-  const pick = (candidates: ReadonlyArray<TargetView>): TargetView => {
-    let total = 0
-    let chosen = candidates[0]!
-    let best = Number.NEGATIVE_INFINITY
-    for (const c of candidates) {
-      const value = (current[c.index] ?? 0) + c.weight
-      current[c.index] = value
-      total += c.weight
-      if (value > best) {
-        best = value
-        chosen = c
-      }
+/** Cell `1 + index` holds target `index`'s current weight. */
+const pickSmooth = (cells: StrategyCells, candidates: ReadonlyArray<TargetView>): TargetView => {
+  let total = 0
+  let chosen = candidates[0]!
+  let best = Number.NEGATIVE_INFINITY
+  for (const c of candidates) {
+    const value = cells.get(1 + c.index) + c.weight
+    cells.set(1 + c.index, value)
+    total += c.weight
+    if (value > best) {
+      best = value
+      chosen = c
     }
-    current[chosen.index] = best - total
-    return chosen
   }
-  return { pick }
+  cells.set(1 + chosen.index, best - total)
+  return chosen
 }
+
+export const make: StrategyFactory = ({ state }) => ({ pick: (candidates) => state.locked(pickSmooth, candidates) })

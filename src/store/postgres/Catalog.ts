@@ -9,7 +9,7 @@
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import type postgres from "postgres"
-import type { ResolvedConfig } from "../../config/Config.ts"
+import type { LoadedConfig } from "../../config/Config.ts"
 import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
 import { decodeConfig } from "../../config/loadConfig.ts"
 import type { SecretBoxError } from "../../crypto/SecretBox.ts"
@@ -166,14 +166,14 @@ export const decodeCatalog = (
   settings: Readonly<Record<string, unknown>>,
   rows: CatalogRows,
   secrets: ProviderSecrets
-): Effect.Effect<ResolvedConfig, ConfigError> =>
+): Effect.Effect<LoadedConfig, ConfigError> =>
   Effect.gen(function*() {
     const issues: Array<ConfigIssue> = []
     const sections = yield* catalogSections(rows, secrets, issues)
     const value: Record<string, unknown> = { ...sections }
     for (const key of ["server", "master_key", "store"]) if (settings[key] !== undefined) value[key] = settings[key]
     const decoded = decodeConfig(value, CATALOG_SOURCE)
-    if (Result.isSuccess(decoded) && issues.length === 0) return decoded.success
+    if (Result.isSuccess(decoded) && issues.length === 0) return { config: decoded.success, document: value, source: CATALOG_SOURCE }
     const all = [...issues, ...(Result.isFailure(decoded) ? decoded.failure.issues.map(nameIssue(rows)) : [])]
     return yield* new ConfigError({ source: CATALOG_SOURCE, issues: all })
   })

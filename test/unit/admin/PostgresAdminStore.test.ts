@@ -85,7 +85,7 @@ describe("PostgresAdminStore", () => {
 
     // What the replicas load: decodeCatalog over the rows, tenancy included.
     const secrets = await Effect.runPromise(makeProviderSecrets({ LLMGATE_ENCRYPTION_KEY: KEY }))
-    const config = await Effect.runPromise(decodeCatalog({ master_key: "mk" }, await Effect.runPromise(readCatalogRows(sql)), secrets))
+    const { config } = await Effect.runPromise(decodeCatalog({ master_key: "mk" }, await Effect.runPromise(readCatalogRows(sql)), secrets))
     const resolved = config.tenancy.keysByHash.get(hashKey(plaintext))
     expect(resolved?.id).toBe(key["id"])
     expect(resolved?.role).toBe("admin")
@@ -96,7 +96,7 @@ describe("PostgresAdminStore", () => {
     const all = await run(store.create("keys", { name: "all", project_id: project["id"] }, MASTER))
     expect(all["models"]).toBeNull()
     const none = await run(store.create("keys", { name: "none", project_id: project["id"], models: [] }, MASTER))
-    const again2 = await Effect.runPromise(decodeCatalog({}, await Effect.runPromise(readCatalogRows(sql)), secrets))
+    const { config: again2 } = await Effect.runPromise(decodeCatalog({}, await Effect.runPromise(readCatalogRows(sql)), secrets))
     expect(again2.tenancy.keys.get(String(all["id"]))?.allows("anything")).toBe(true)
     expect(again2.tenancy.keys.get(String(none["id"]))?.allows("chat-a")).toBe(false)
 
@@ -224,16 +224,19 @@ describe("PostgresAdminStore", () => {
     expect((await failure(store.rotateKey(id, 0, key.etag, MASTER)))._tag).toBe("PreconditionFailed")
   })
 
-  it("audits every change with actor, action, resource and id, never a secret; reload notifies and reloads", async (ctx) => {
+  it("audits every change with actor, action, resource and id, never a secret; every write and reload reloads this gateway", async (ctx) => {
     const { sql, store, reloads } = await setup(ctx)
     const actor = { id: "key:key_admin", userId: "usr_admin" }
     await run(store.create("providers", provider, actor))
+    // The write answers once this gateway serves it (the reload waits for every worker).
+    expect(reloads()).toBe(1)
     await run(store.update("providers", "up-a", { api_key: "sk-second-PLAINTEXT-secret" }, undefined, actor))
     const project = await run(store.create("projects", { name: "P" }, MASTER))
     const key = await run(store.create("keys", { name: "k", project_id: project["id"] }, MASTER))
     const rotated = await run(store.rotateKey(String(key["id"]), 0, undefined, MASTER))
+    expect(reloads()).toBe(5)
     await run(store.reload(MASTER))
-    expect(reloads()).toBe(1)
+    expect(reloads()).toBe(6)
     const rows = await sql`select actor, action, resource, resource_id, detail from audit_log order by id`
     expect(rows.map((r) => [r["actor"], r["action"], r["resource"], r["resource_id"]])).toEqual([
       ["key:key_admin", "create", "provider", "up-a"],

@@ -9,7 +9,8 @@ import postgres from "postgres"
 import { describe, expect, it, onTestFinished } from "vitest"
 import { parseArgs } from "../../../src/cli/Cli.ts"
 import { type CommandResult, runImport, runMigrate } from "../../../src/cli/Commands.ts"
-import { prepare } from "../../../src/Gateway.ts"
+import { prepare } from "../../../src/startup/Prepare.ts"
+import { TEST_RUNTIME } from "../../support/runtime.ts"
 import { makeAuthenticator } from "../../../src/auth/Auth.ts"
 import { generateKey } from "../../../src/auth/KeyMaterial.ts"
 import { decodeCatalog, readCatalogRows } from "../../../src/store/postgres/Catalog.ts"
@@ -91,7 +92,7 @@ describe("llmgate migrate (real Postgres)", () => {
   it("is what `prepare` runs for `migrate`: it ends before serving with the command's output", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const exit = await Effect.runPromise(Effect.flip(
-      prepare({ argv: ["migrate"], env: { DATABASE_URL: db.url }, runtime: { name: "node", version: "test" } })
+      prepare({ argv: ["migrate"], env: { DATABASE_URL: db.url }, runtime: TEST_RUNTIME })
     ).pipe(Effect.provide(NodeFileSystem.layer)))
     expect(exit).toMatchObject({ _tag: "StartupExit", code: 0, output: expect.stringContaining("applied 0001_config_store") })
   })
@@ -165,7 +166,7 @@ keys:
       { id: "key_open", prefix: open.prefix, key_hash: open.hash, models: null, enabled: true, is_null: true }
     ])
 
-    const config = await Effect.runPromise(Effect.gen(function*() {
+    const { config } = await Effect.runPromise(Effect.gen(function*() {
       const rows = yield* readCatalogRows(sql)
       return yield* decodeCatalog({ master_key: "sk-master-stays-in-file" }, rows, yield* makeProviderSecrets(env))
     }))

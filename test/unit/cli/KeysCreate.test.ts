@@ -12,7 +12,8 @@ import { parseArgs, USAGE } from "../../../src/cli/Cli.ts"
 import { runKeysCreate } from "../../../src/cli/Commands.ts"
 import { hashKey } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
-import { prepare, StartupExit } from "../../../src/Gateway.ts"
+import { prepare, StartupExit } from "../../../src/startup/Prepare.ts"
+import { TEST_RUNTIME } from "../../support/runtime.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
 
 const parsed = (argv: ReadonlyArray<string>) => {
@@ -93,7 +94,7 @@ describe("keys create: file mode", () => {
     const exit = await Effect.runPromise(Effect.flip(prepare({
       argv: ["keys", "create", "--config", path, "--project", "prj_web"],
       env: {},
-      runtime: { name: "node", version: "test" }
+      runtime: TEST_RUNTIME
     })).pipe(Effect.provide(NodeFileSystem.layer)))
     expect(exit).toBeInstanceOf(StartupExit)
     expect(exit).toMatchObject({ code: 0, output: expect.stringMatching(/^sk-lg-/) })

@@ -64,9 +64,9 @@ describe("ConfigSource.layerFile", () => {
     const path = writeFile(A)
     const names = await Effect.runPromise(Effect.gen(function*() {
       const source = Context.get(yield* Layer.build(ConfigSource.layerFile(path, {})), ConfigSource)
-      const first = (yield* source.load).modelNames
+      const first = (yield* source.load).config.modelNames
       writeFileSync(path, B)
-      const second = (yield* source.load).modelNames
+      const second = (yield* source.load).config.modelNames
       return { first, second, description: source.description }
     }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
     expect(names).toEqual({ first: ["a"], second: ["b"], description: `file ${path}` })

@@ -11,6 +11,7 @@ import type { Provider, ProviderRequest, ProviderResponse } from "../../../src/p
 import type { BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
 import { backoffMs, type DispatchOutcome, makeDispatcher, parseRetryAfter, RETRYABLE_STATUS } from "../../../src/routing/Dispatch.ts"
 import { makeRouter } from "../../../src/routing/Router.ts"
+import { localRoutingState } from "../../../src/routing/RoutingState.ts"
 import { makeHealthRegistry } from "../../../src/routing/TargetHealth.ts"
 
 // ---- fixtures ------------------------------------------------------------------------------
@@ -93,8 +94,8 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "") =>
       streamTerminator: OPENAI_STREAM_TERMINATOR
     })
   }
-  const router = makeRouter(config, providers, () => 0)
   const registry = makeHealthRegistry()
+  const router = makeRouter(config, providers, () => 0, localRoutingState(registry))
   const transitions: Array<BreakerTransition> = []
   const dispatcher = makeDispatcher(router, registry, (ts) => Effect.sync(() => transitions.push(...ts)))
   let requestNo = 0
@@ -114,7 +115,9 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "") =>
   const health = (provider: string, model: string) => {
     const p = config.providers.get(provider)
     if (p === undefined) throw new Error(`no provider ${provider}`)
-    return registry.get(p, model)
+    const found = registry.get(p, model)
+    if (found === undefined) throw new Error(`no health for ${provider}/${model}`)
+    return found
   }
   const limiter = (model: string, index: number) => router.byName(model)?.targets.find((t) => t.index === index)?.limiter
   const stateOf = (provider: string, model: string) =>
@@ -235,8 +238,8 @@ describe("Dispatcher: retries and failover", () => {
       yield* s.dispatch("m")
       yield* s.dispatch("claude-3-opus")
       assert.deepStrictEqual(s.requests.map((r) => [r.upstreamModel, r.requestId]), [["up-m", "req-1"], ["claude-3-opus", "req-2"]])
-      assert.strictEqual(s.health("b", "claude-3-opus").successRate, 1)
-      assert.isDefined(s.health("b", "claude-3-opus").latencyMs)
+      assert.strictEqual(s.health("b", "claude-3-opus").successRate(), 1)
+      assert.isDefined(s.health("b", "claude-3-opus").latencyMs())
     }))
 
   it.effect("retries the same single target only after the backoff (exact, seeded jitter)", () =>
@@ -336,7 +339,7 @@ describe("Dispatcher: retries and failover", () => {
         assert.deepStrictEqual(summary(outcome), { _tag: "Served", provider: "a", attempts: 1, status: code }, String(code))
         assert.deepStrictEqual(s.calls, ["a"], String(code))
         // The request's own fault says nothing bad about the target.
-        assert.strictEqual(s.health("a", "m").successRate, 1)
+        assert.strictEqual(s.health("a", "m").successRate(), 1)
       }
     }))
 
@@ -523,7 +526,7 @@ describe("Dispatcher: circuit breakers", () => {
       yield* TestClock.adjust(10_000)
       const probing = yield* start(s.dispatch("m"))
       yield* Fiber.interrupt(probing)
-      assert.strictEqual(s.health("a", "m").inFlight, 0)
+      assert.strictEqual(s.health("a", "m").inFlight(), 0)
       assert.deepStrictEqual(summary(yield* s.dispatch("m")), { _tag: "Served", provider: "a", attempts: 1, status: 200 })
       assert.strictEqual(yield* s.stateOf("a", "m"), "closed")
     }))
@@ -573,8 +576,8 @@ describe("Dispatcher: streams", () => {
         assert.strictEqual(text, GOOD_STREAM.join(""), label)
         assert.strictEqual(text.split(`"role":"assistant"`).length - 1, 1, label)
         assert.notInclude(text, `"error"`, label)
-        assert.strictEqual(s.health("a", "m").successRate < 1, true, `${label}: counted as a failure of a`)
-        assert.strictEqual(s.health("a", "m").inFlight + s.health("b", "m").inFlight, 0, label)
+        assert.strictEqual(s.health("a", "m").successRate() < 1, true, `${label}: counted as a failure of a`)
+        assert.strictEqual(s.health("a", "m").inFlight() + s.health("b", "m").inFlight(), 0, label)
       }
     }))
 
@@ -613,7 +616,7 @@ describe("Dispatcher: streams", () => {
       assert.strictEqual(error, cut)
       assert.strictEqual(seen.join(""), ROLE + HELLO)
       assert.deepStrictEqual(s.calls, ["a"])
-      assert.strictEqual(s.health("a", "m").inFlight, 0)
+      assert.strictEqual(s.health("a", "m").inFlight(), 0)
     }))
 
   it.effect("…which the HTTP relay turns into data: {error} and data: [DONE]", () =>
@@ -644,18 +647,18 @@ describe("Dispatcher: in-flight accounting", () => {
     Effect.gen(function*() {
       const s = setup(CAPPED, { a: (_, n) => n === 1 ? ok("a") : unreachable("a") })
       yield* s.dispatch("m")
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [0, 0])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [0, 0])
       yield* s.dispatch("m")
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [0, 0])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [0, 0])
     }))
 
   it.effect("a served stream holds its slot until the client stream ends", () =>
     Effect.gen(function*() {
       const s = setup(CAPPED, { a: () => Effect.succeed(sse(GOOD_STREAM)) })
       const outcome = served(yield* s.dispatch("m", { stream: true }))
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [1, 1])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [1, 1])
       yield* bodyText(outcome.response)
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [0, 0])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [0, 0])
     }))
 
   it.effect("returns to 0 when the dispatch is interrupted during the provider call or the hold-back", () =>
@@ -663,9 +666,9 @@ describe("Dispatcher: in-flight accounting", () => {
       for (const script of [() => Effect.never, () => Effect.succeed(sse([ROLE], Stream.never))] satisfies Array<Script>) {
         const s = setup(CAPPED, { a: script })
         const fiber = yield* start(s.dispatch("m", { stream: true }))
-        assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [1, 1])
+        assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [1, 1])
         yield* Fiber.interrupt(fiber)
-        assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active()], [0, 0])
+        assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active()], [0, 0])
       }
     }))
 
@@ -684,9 +687,9 @@ describe("Dispatcher: in-flight accounting", () => {
       })
       const outcome = served(yield* s.dispatch("m", { stream: true }))
       const reading = yield* start(bodyText(outcome.response))
-      assert.strictEqual(s.health("a", "m").inFlight, 1)
+      assert.strictEqual(s.health("a", "m").inFlight(), 1)
       yield* Fiber.interrupt(reading)
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.limiter("m", 0)?.active(), cancelled], [0, 0, true])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.limiter("m", 0)?.active(), cancelled], [0, 0, true])
     }))
 
   it.effect("a stream that failed before content is released before the next target is tried", () =>
@@ -733,7 +736,7 @@ describe("Dispatcher: concurrency limits", () => {
       assert.deepStrictEqual(summary(yield* Fiber.join(first)), { _tag: "Served", provider: "a", attempts: 1, status: 200 })
       assert.deepStrictEqual(summary(yield* Fiber.join(second)), { _tag: "Served", provider: "a", attempts: 1, status: 200 })
       assert.deepStrictEqual(s.calls, ["a", "a"])
-      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.limiter("m", 0)?.waiting(), s.health("a", "m").inFlight], [0, 0, 0])
+      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.limiter("m", 0)?.waiting(), s.health("a", "m").inFlight()], [0, 0, 0])
     }))
 
   it.effect("the queue wait times out after queue.timeout (TestClock): Overloaded, nothing leaked", () =>
@@ -754,7 +757,7 @@ describe("Dispatcher: concurrency limits", () => {
       })
       assert.deepStrictEqual(s.calls, ["a"])
       yield* Fiber.interrupt(holder)
-      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.limiter("m", 0)?.waiting(), s.health("a", "m").inFlight], [0, 0, 0])
+      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.limiter("m", 0)?.waiting(), s.health("a", "m").inFlight()], [0, 0, 0])
     }))
 
   it.effect("a queued request that is interrupted leaves the queue", () =>
@@ -768,7 +771,7 @@ describe("Dispatcher: concurrency limits", () => {
       yield* Deferred.succeed(release, undefined)
       yield* Fiber.join(holder)
       assert.deepStrictEqual(s.calls, ["a"])
-      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.health("a", "m").inFlight], [0, 0])
+      assert.deepStrictEqual([s.limiter("m", 0)?.active(), s.health("a", "m").inFlight()], [0, 0])
     }))
 
   it.effect("prefers a target with free capacity over queueing, whatever the strategy says", () =>
@@ -785,7 +788,7 @@ describe("Dispatcher: concurrency limits", () => {
       const f3 = yield* start(s.dispatch("m"))
       assert.strictEqual(s.limiter("m", 0)?.waiting(), 1)
       for (const f of [f1, f2, f3]) yield* Fiber.interrupt(f)
-      assert.deepStrictEqual([s.health("a", "m").inFlight, s.health("b", "m").inFlight], [0, 0])
+      assert.deepStrictEqual([s.health("a", "m").inFlight(), s.health("b", "m").inFlight()], [0, 0])
     }))
 
   it.effect("a queue timeout moves on to another target when the retry budget allows", () =>

@@ -5,6 +5,7 @@ import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { classifyOpenAIEvent } from "../../../src/providers/openai/events.ts"
 import type { Provider } from "../../../src/providers/Provider.ts"
 import { makeRouter, type Router } from "../../../src/routing/Router.ts"
+import { localRoutingState } from "../../../src/routing/RoutingState.ts"
 
 const config = (text: string): ResolvedConfig => {
   const r = parseConfig(text, {}, "test.yaml")
@@ -28,7 +29,7 @@ const router = (models: string, routes = "", only?: ReadonlyArray<string>): Rout
 models:
 ${models}
 ${routes}`)
-  return makeRouter(c, providersOf(c, only), () => 0)
+  return makeRouter(c, providersOf(c, only), () => 0, localRoutingState())
 }
 
 const resolved = (r: Router, model: string) => r.resolve(model)?.model.name

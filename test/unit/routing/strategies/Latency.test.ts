@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest"
 import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { EXPLORE, make, score } from "../../../../src/routing/strategies/Latency.ts"
 import { lcg, scripted } from "./random-sources.ts"
+import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
 const view = (index: number, stats: Partial<TargetView> = {}): TargetView => ({
   index,
@@ -22,7 +23,7 @@ const noExplore = () => 0.5 // ≥ EXPLORE: always the best
 const simulate = (trueLatencyMs: Array<number>, random: () => number) => {
   const alpha = 0.2
   const ewma: Array<number | undefined> = trueLatencyMs.map(() => undefined)
-  const strategy = make({ weights: trueLatencyMs.map(() => 1), random })
+  const strategy = make({ weights: trueLatencyMs.map(() => 1), random, state: localStrategyState(16) })
   return {
     trueLatencyMs,
     /** Runs `n` sequential requests and returns how many each target served. */
@@ -49,31 +50,31 @@ describe("Latency", () => {
   })
 
   it("picks the lowest score", () => {
-    const { pick } = make({ weights: [1, 1, 1], random: noExplore })
+    const { pick } = make({ weights: [1, 1, 1], random: noExplore, state: localStrategyState(16) })
     expect(pick([view(0, { latencyMs: 300 }), view(1, { latencyMs: 100 }), view(2, { latencyMs: 200 })]).index).toBe(1)
   })
 
   it("sends less traffic to a busy target", () => {
-    const { pick } = make({ weights: [1, 1], random: noExplore })
+    const { pick } = make({ weights: [1, 1], random: noExplore, state: localStrategyState(16) })
     // 100 ms with one in flight (200) loses to 150 ms idle (150).
     expect(pick([view(0, { latencyMs: 100, inFlight: 1 }), view(1, { latencyMs: 150 })]).index).toBe(1)
   })
 
   it("sends less traffic to a failing target", () => {
-    const { pick } = make({ weights: [1, 1], random: noExplore })
+    const { pick } = make({ weights: [1, 1], random: noExplore, state: localStrategyState(16) })
     // 100 ms at 40 % success (250) loses to 200 ms at 100 % (200).
     expect(pick([view(0, { latencyMs: 100, successRate: 0.4 }), view(1, { latencyMs: 200 })]).index).toBe(1)
   })
 
   it("sends a target without a latency sample first, the least busy of them", () => {
-    const { pick } = make({ weights: [1, 1, 1], random: noExplore })
+    const { pick } = make({ weights: [1, 1, 1], random: noExplore, state: localStrategyState(16) })
     expect(pick([view(0, { latencyMs: 1 }), view(1), view(2)]).index).toBe(1)
     expect(pick([view(0, { latencyMs: 1 }), view(1, { inFlight: 2 }), view(2, { inFlight: 1 })]).index).toBe(2)
   })
 
   it("explores with probability EXPLORE, uniformly over the candidates other than the best", () => {
     const three = [view(0, { latencyMs: 300 }), view(1, { latencyMs: 100 }), view(2, { latencyMs: 200 })]
-    const pickWith = (values: ReadonlyArray<number>) => make({ weights: [1, 1, 1], random: scripted(values) }).pick(three).index
+    const pickWith = (values: ReadonlyArray<number>) => make({ weights: [1, 1, 1], random: scripted(values), state: localStrategyState(16) }).pick(three).index
     expect(pickWith([EXPLORE])).toBe(1) // not below EXPLORE: the best
     expect(pickWith([EXPLORE - 0.001, 0])).toBe(0) // first of the others
     expect(pickWith([EXPLORE - 0.001, 0.5])).toBe(2) // second of the others: skips the best
@@ -81,7 +82,7 @@ describe("Latency", () => {
   })
 
   it("draws no random number when there is a single candidate", () => {
-    const { pick } = make({ weights: [1], random: scripted([]) })
+    const { pick } = make({ weights: [1], random: scripted([]), state: localStrategyState(16) })
     expect(pick([view(0, { latencyMs: 10 })]).index).toBe(0)
   })
 

@@ -2,10 +2,11 @@ import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import type { Strategy, TargetView } from "../../../../src/routing/Strategy.ts"
 import { make } from "../../../../src/routing/strategies/Weighted.ts"
+import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
 const view = (index: number, weight: number): TargetView => ({ index, weight, inFlight: 0, latencyMs: undefined, successRate: 1 })
 const targetsOf = (weights: ReadonlyArray<number>) => weights.map((w, i) => view(i, w))
-const strategy = (weights: ReadonlyArray<number>): Strategy => make({ weights, random: () => 0 })
+const strategy = (weights: ReadonlyArray<number>): Strategy => make({ weights, random: () => 0, state: localStrategyState(16) })
 const picks = (s: Strategy, candidates: ReadonlyArray<TargetView>, n: number) =>
   Array.from({ length: n }, () => s.pick(candidates).index)
 const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)

@@ -54,7 +54,7 @@ const openSource = async (
   return Context.get(context, ConfigSource)
 }
 
-const load = (source: ConfigSourceShape): Promise<ResolvedConfig> => Effect.runPromise(source.load)
+const load = (source: ConfigSourceShape): Promise<ResolvedConfig> => Effect.runPromise(Effect.map(source.load, (loaded) => loaded.config))
 const loadError = (source: ConfigSourceShape) => Effect.runPromise(Effect.flip(source.load))
 
 /** Counts the source's change signals. */

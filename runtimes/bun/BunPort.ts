@@ -1,0 +1,70 @@
+/**
+ * The runtime port on Bun: the core's Web handler served by Bun.serve, fetch for the upstreams,
+ * Web Workers running `worker.ts`, and process signals.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { availableParallelism } from "node:os"
+import process from "node:process"
+import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
+import { type RuntimePort, ServeError } from "../../src/cluster/RuntimePort.ts"
+import { toWebHandler } from "../../src/http/WebHandler.ts"
+import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+
+const startWorker = (): WorkerLink => {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })
+  let failure: string | undefined
+  worker.addEventListener("error", (event) => {
+    // Handled here: the owner restarts the worker; the process goes on.
+    event.preventDefault()
+    failure = event.message
+  })
+  return {
+    post: (message) => worker.postMessage(message),
+    onMessage: (handler) => worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
+    onExit: (handler) => worker.addEventListener("close", () => handler(failure ?? "the worker ended"), { once: true }),
+    terminate: () => worker.terminate()
+  }
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+
+export const bunPort: RuntimePort = {
+  runtime: {
+    name: "bun",
+    version: Bun.version,
+    parallelism: availableParallelism(),
+    reusePortSpreads: process.platform === "linux",
+    platform: process.platform
+  },
+  fileSystem: NodeFileSystem.layer,
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
+  serve: (app, options) =>
+    Effect.acquireRelease(
+      Effect.try({
+        // idleTimeout 0: Bun's 10 s default would cut quiet SSE streams. The body limit is the
+        // core's (413 in OpenAI's shape, with a request id); Bun's own cap would answer first.
+        try: () =>
+          Bun.serve({
+            hostname: options.host,
+            port: options.port,
+            reusePort: options.reusePort,
+            idleTimeout: 0,
+            maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+            fetch: toWebHandler(app, options.context)
+          }),
+        catch: (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}` })
+      }),
+      (server) =>
+        Effect.promise(async () => {
+          // stop(false) stops accepting and resolves once in-flight requests finish; bounded by the timeout.
+          await Promise.race([server.stop(false), sleep(options.shutdownTimeoutMs)])
+          await server.stop(true)
+        })
+    ).pipe(Effect.map((server) => ({ port: server.port ?? options.port }))),
+  startWorker,
+  onSignal: (signal, handler) => {
+    process.on(signal, handler)
+  }
+}

@@ -1,0 +1,57 @@
+/**
+ * The runtime port on Node: the core served from node:http (NodeServer.ts), undici pools for the
+ * upstreams (UpstreamClientsNode.ts), worker threads from node:worker_threads running `worker.ts`
+ * (each may be given a heap limit), and process signals.
+ */
+import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
+import * as Effect from "effect/Effect"
+import * as Layer from "effect/Layer"
+import { availableParallelism } from "node:os"
+import process from "node:process"
+import { Worker } from "node:worker_threads"
+import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
+import { type RuntimePort, ServeError } from "../../src/cluster/RuntimePort.ts"
+import { serveNode } from "./NodeServer.ts"
+import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
+
+const startWorker = (): WorkerLink => {
+  const worker = new Worker(new URL("./worker.ts", import.meta.url))
+  let failure: string | undefined
+  // Registered at once: an unhandled worker error would end the process.
+  worker.on("error", (error) => {
+    failure = error.message
+  })
+  return {
+    post: (message) => worker.postMessage(message),
+    onMessage: (handler) => {
+      worker.on("message", (message: FromWorker) => handler(message))
+    },
+    onExit: (handler) => {
+      worker.once("exit", (code) => handler(failure ?? `exit code ${code}`))
+    },
+    terminate: () => {
+      void worker.terminate()
+    }
+  }
+}
+
+export const nodePort: RuntimePort = {
+  runtime: {
+    name: "node",
+    version: process.versions.node,
+    parallelism: availableParallelism(),
+    reusePortSpreads: process.platform === "linux",
+    platform: process.platform
+  },
+  fileSystem: NodeFileSystem.layer,
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsNode.layer),
+  serve: (app, options) =>
+    serveNode(app, options).pipe(
+      Effect.map((address) => ({ port: address.port })),
+      Effect.mapError((e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e.message}` }))
+    ),
+  startWorker,
+  onSignal: (signal, handler) => {
+    process.on(signal, handler)
+  }
+}

@@ -1,0 +1,360 @@
+/**
+ * The owner: the thread you start. It is the gateway's one reader of the config (the watched file,
+ * or Postgres), its one writer of admin changes, the one that lays out the shared state, and the
+ * supervisor of the workers that serve the port.
+ *
+ * - **One config.** Every change (a file edit, a Postgres notification, SIGHUP, an admin write) is
+ *   loaded and validated here, then sent to every worker as a versioned snapshot; a reload answers
+ *   only once every worker has acknowledged it, so an admin write is served by every worker when
+ *   its answer arrives, and workers never serve different versions for longer than one reload.
+ *   Reloads are serialized, and signals arriving during one fold into one more.
+ * - **One routing state.** For each snapshot the owner lays out the shared slots (targets, models'
+ *   positions, capped targets' permits), keeping the slots of whatever did not change.
+ * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
+ *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
+ *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
+ *   then the owner exits 0.
+ *
+ * With one worker, the worker runs in this thread, through the same protocol.
+ */
+import * as Cause from "effect/Cause"
+import * as Console from "effect/Console"
+import * as Context from "effect/Context"
+import * as Deferred from "effect/Deferred"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import type * as FileSystem from "effect/FileSystem"
+import * as Layer from "effect/Layer"
+import * as Redacted from "effect/Redacted"
+import * as Semaphore from "effect/Semaphore"
+import type * as Scope from "effect/Scope"
+import * as Stream from "effect/Stream"
+import type { LoadedConfig } from "../config/Config.ts"
+import { type ConfigError, formatIssue } from "../config/ConfigError.ts"
+import { ConfigSource } from "../config/ConfigSource.ts"
+import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { keepsTarget, routingSlotSpecs, targetSlotSpec } from "../routing/RoutingState.ts"
+import { banner } from "../startup/Banner.ts"
+import { makeAdminStore, sourceLayer } from "../startup/Boot.ts"
+import type { Prepared } from "../startup/Prepare.ts"
+import { applyStart, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
+import { type Assignment, makeSlotAllocator } from "../state/SlotAllocator.ts"
+import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
+import type { StoreError } from "../store/StoreError.ts"
+import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
+import { serveAdminCall } from "./RemoteAdminStore.ts"
+import type { RuntimePort } from "./RuntimePort.ts"
+
+/** How long a reload waits for every worker's acknowledgement before going on without the missing ones. */
+const ACK_TIMEOUT_MS = 10_000
+/** Restarts within this long of a worker's start count as failing at startup. */
+const EARLY_EXIT_MS = 5_000
+/** Workers failing at startup this many times in a row stop the gateway. */
+const MAX_EARLY_EXITS = 5
+
+/** A failed reload as the admin API answers it: 422 naming the first problem, 503 when the store is unreachable. */
+const reloadError = (e: ConfigError | StoreError): GatewayError =>
+  e._tag === "ConfigError"
+    ? gatewayError({
+      _tag: "Unprocessable",
+      param: e.issues[0]?.path ?? null,
+      message: `The config was not reloaded (the running config stays): ${e.issues.map(formatIssue).join("; ")}`
+    })
+    : gatewayError({ _tag: "Unavailable", message: `The config store could not be read: ${e.message}` })
+
+const startupMessage = (e: ConfigError | StoreError): string =>
+  e._tag === "ConfigError" ? `llmgate: invalid config (${e.source}):\n${e.message}` : `llmgate: config store: ${e.message}`
+
+interface Member {
+  readonly index: number
+  readonly link: WorkerLink
+  readonly startedAt: number
+  state: "starting" | "ready" | "gone"
+  /** The newest version it serves (its Init's until it acknowledges a later one). */
+  acked: number
+  readonly ready: Deferred.Deferred<number, string>
+  readonly drained: Deferred.Deferred<void>
+  readonly exited: Deferred.Deferred<void>
+}
+
+interface Current {
+  readonly loaded: LoadedConfig
+  readonly config: StartedConfig
+  readonly layout: ReadonlyArray<Assignment>
+}
+
+/** Runs the gateway until it is stopped; answers the exit code. */
+export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<number, never, Scope.Scope | FileSystem.FileSystem> =>
+  Effect.gen(function*() {
+    const count = prepared.workers
+    const fail = (output: string) => Effect.as(Console.error(output), 1)
+
+    // ---- the config source and the first config ------------------------------------------------
+    const sourceBuilt = yield* Effect.exit(Layer.build(sourceLayer(prepared)))
+    if (Exit.isFailure(sourceBuilt)) return yield* fail(failureMessage(sourceBuilt.cause))
+    const source = Context.get(sourceBuilt.value, ConfigSource)
+    const first = yield* Effect.exit(source.load)
+    if (Exit.isFailure(first)) return yield* fail(failureMessage(first.cause))
+    if (prepared.secrets?.mode === "plaintext") yield* Effect.logWarning(PLAINTEXT_WARNING)
+
+    const start: StartSettings = {
+      host: prepared.config.server.host,
+      port: prepared.config.server.port,
+      masterKey: Redacted.value(prepared.config.masterKey)
+    }
+    const { shutdownTimeoutMs } = prepared.config.server
+    const allocator = makeSlotAllocator(count)
+    const specsOf = (config: StartedConfig) => routingSlotSpecs(config)
+    const firstConfig = applyStart(first.value.config, start)
+    let version = 1
+    let current: Current = {
+      loaded: first.value,
+      config: firstConfig,
+      layout: allocator.assign(specsOf(firstConfig), version, keepsTarget(firstConfig))
+    }
+    /** Every worker's served config version, for /health. */
+    const control = new SharedArrayBuffer(4 * count)
+
+    const members: Array<Member | undefined> = Array.from({ length: count }, () => undefined)
+    const live = () => members.filter((m): m is Member => m !== undefined && m.state !== "gone")
+    const pagesFor = (index: number): ReadonlyArray<PageMessage> =>
+      allocator.pages().map((p, i) => ({ index: i, slots: p.slots, holdings: p.holdings[index]! }))
+    const snapshotMessage = (): SnapshotMessage => ({
+      version,
+      document: current.loaded.document,
+      source: current.loaded.source,
+      layout: current.layout
+    })
+
+    // ---- acknowledgements ----------------------------------------------------------------------
+    let ackWaiters: Array<{ readonly version: number; readonly done: Deferred.Deferred<void> }> = []
+    /** After every ack or exit: versions every live worker serves are done, their dropped slots freed. */
+    const checkAcks = () => {
+      const low = Math.min(version, ...live().map((m) => m.acked))
+      allocator.acknowledged(low)
+      const waiting: typeof ackWaiters = []
+      for (const w of ackWaiters) {
+        if (w.version <= low) Deferred.doneUnsafe(w.done, Effect.void)
+        else waiting.push(w)
+      }
+      ackWaiters = waiting
+    }
+    const awaitAcks = (v: number) =>
+      Effect.suspend(() => {
+        const done = Deferred.makeUnsafe<void>()
+        ackWaiters.push({ version: v, done })
+        checkAcks()
+        return Deferred.await(done).pipe(
+          Effect.timeoutOption(ACK_TIMEOUT_MS),
+          Effect.flatMap((o) =>
+            o._tag === "Some"
+              ? Effect.void
+              : Effect.logWarning(`config version ${v}: not every worker acknowledged it within ${ACK_TIMEOUT_MS} ms`)
+          )
+        )
+      })
+
+    // ---- reload: load, lay out, send, wait for every worker -----------------------------------
+    const reloadLock = Semaphore.makeUnsafe(1)
+    /** Re-reads the source; answers whether the config changed (and every worker now serves it). */
+    const reload: Effect.Effect<boolean, ConfigError | StoreError> = Semaphore.withPermit(
+      reloadLock,
+      Effect.gen(function*() {
+        const loaded = yield* source.load
+        if (JSON.stringify(loaded.document) === JSON.stringify(current.loaded.document)) return false
+        const config = applyStart(loaded.config, start)
+        version++
+        current = { loaded, config, layout: allocator.assign(specsOf(config), version, keepsTarget(config)) }
+        const snapshot = snapshotMessage()
+        for (const m of live()) m.link.post({ _tag: "Snapshot", pages: pagesFor(m.index), snapshot })
+        yield* awaitAcks(version)
+        return true
+      })
+    )
+    const reloadLogged = (why: string) =>
+      reload.pipe(
+        Effect.flatMap((changed) => changed ? Effect.logInfo(`config version ${version} (${why}) served by every worker`) : Effect.void),
+        Effect.catch((e) =>
+          Effect.logWarning(
+            e._tag === "ConfigError"
+              ? `config change rejected (${e.source}), keeping the running config:\n${e.message}`
+              : `config re-read failed, keeping the running config: ${e.message}`
+          )
+        )
+      )
+
+    // ---- the admin store: writes run here, once for the whole gateway ---------------------------
+    const adminStore = yield* Effect.exit(makeAdminStore(prepared, reload.pipe(Effect.asVoid, Effect.mapError(reloadError))))
+    if (Exit.isFailure(adminStore)) return yield* fail(failureMessage(adminStore.cause))
+    const admin = adminStore.value
+
+    // ---- workers -------------------------------------------------------------------------------
+    const context = yield* Effect.context<FileSystem.FileSystem>()
+    const run = Effect.runForkWith(context)
+    const stopped = Deferred.makeUnsafe<number>()
+    let stopping = false
+    const earlyExits = new Map<number, number>()
+
+    const onMessage = (member: Member, message: FromWorker): void => {
+      switch (message._tag) {
+        case "Ready":
+          member.state = "ready"
+          Deferred.doneUnsafe(member.ready, Effect.succeed(message.port))
+          return
+        case "Failed":
+          Deferred.doneUnsafe(member.ready, Effect.fail(message.message))
+          member.link.terminate()
+          return
+        case "Ack":
+          member.acked = Math.max(member.acked, message.version)
+          if (message.error !== undefined) run(Effect.logError(`worker ${member.index + 1}: ${message.error}`))
+          checkAcks()
+          return
+        case "RequestTarget": {
+          const provider = current.config.providers.get(message.provider)
+          if (provider === undefined) {
+            member.link.post({ _tag: "Assigned", pages: [], assignment: undefined, request: message.id })
+            return
+          }
+          const assignment = allocator.assignDynamic(targetSlotSpec(provider, message.model))
+          for (const m of live()) {
+            m.link.post({ _tag: "Assigned", pages: pagesFor(m.index), assignment, request: m === member ? message.id : undefined })
+          }
+          return
+        }
+        case "Admin":
+          run(
+            serveAdminCall(admin, message.call).pipe(
+              Effect.match({
+                onSuccess: (value) => ({ ok: true as const, value }),
+                onFailure: (e) => ({ ok: false as const, reason: e.reason })
+              }),
+              Effect.catchDefect((defect) =>
+                Effect.as(Effect.logError("admin call failed", Cause.pretty(Cause.die(defect))), {
+                  ok: false as const,
+                  reason: { _tag: "Internal" as const, message: "The admin operation hit an unexpected error." }
+                })
+              ),
+              Effect.map((result) => member.link.post({ _tag: "AdminReply", id: message.id, result }))
+            )
+          )
+          return
+        case "Drained":
+          Deferred.doneUnsafe(member.drained, Effect.void)
+          return
+      }
+    }
+
+    const onExit = (member: Member, reason: string): void => {
+      member.state = "gone"
+      Atomics.store(new Int32Array(control), member.index, 0)
+      Deferred.doneUnsafe(member.exited, Effect.void)
+      Deferred.doneUnsafe(member.ready, Effect.fail(`worker ${member.index + 1} exited before listening (${reason})`))
+      // Its locks and holdings are taken back before anyone else waits on them for long.
+      allocator.repair(member.index)
+      checkAcks()
+      if (stopping) return
+      const early = Date.now() - member.startedAt < EARLY_EXIT_MS
+      const failures = early ? (earlyExits.get(member.index) ?? 0) + 1 : 0
+      earlyExits.set(member.index, failures)
+      if (failures >= MAX_EARLY_EXITS) {
+        run(Effect.logError(`worker ${member.index + 1} keeps failing at startup (${reason}); stopping`))
+        Deferred.doneUnsafe(stopped, Effect.succeed(1))
+        return
+      }
+      const wait = Math.min(5_000, 100 * 2 ** failures)
+      run(Effect.andThen(
+        Effect.logWarning(`worker ${member.index + 1} exited (${reason}); restarting it in ${wait} ms`),
+        Effect.delay(Effect.sync(() => {
+          if (!stopping) startMember(member.index)
+        }), wait)
+      ))
+    }
+
+    /** The worker's thread, or with one worker, the worker in this thread. */
+    const newLink = (): WorkerLink => {
+      if (count > 1) return port.startWorker()
+      const { worker, owner } = inProcessLink()
+      const fiber = run(Effect.flatMap(Effect.promise(() => import("./Worker.ts")), ({ runWorker }) => runWorker(port, owner)))
+      fiber.addObserver((exit) => {
+        if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
+          run(Effect.logError("the worker failed", Cause.pretty(exit.cause)))
+        }
+        worker.terminate()
+      })
+      return { ...worker, terminate: () => fiber.interruptUnsafe() }
+    }
+
+    const startMember = (index: number): Member => {
+      const member: Member = {
+        index,
+        link: newLink(),
+        startedAt: Date.now(),
+        state: "starting",
+        acked: version,
+        ready: Deferred.makeUnsafe<number, string>(),
+        drained: Deferred.makeUnsafe<void>(),
+        exited: Deferred.makeUnsafe<void>()
+      }
+      members[index] = member
+      member.link.onMessage((message) => onMessage(member, message))
+      member.link.onExit((reason) => onExit(member, reason))
+      member.link.post({
+        _tag: "Init",
+        settings: {
+          index,
+          count,
+          start,
+          reusePort: count > 1,
+          shutdownTimeoutMs,
+          debug: prepared.cli.debug,
+          adminMode: admin.mode,
+          control
+        },
+        pages: pagesFor(index),
+        snapshot: snapshotMessage()
+      })
+      return member
+    }
+
+    /** Drains every worker (bounded), then ends their threads. */
+    const shutdown = Effect.gen(function*() {
+      stopping = true
+      const running = live()
+      for (const m of running) m.link.post({ _tag: "Drain" })
+      yield* Effect.forEach(running, (m) => Effect.raceFirst(Deferred.await(m.drained), Deferred.await(m.exited)), { concurrency: "unbounded", discard: true }).pipe(
+        Effect.timeoutOption(shutdownTimeoutMs + 2_000)
+      )
+      for (const m of live()) m.link.terminate()
+      yield* Effect.forEach(running, (m) => Deferred.await(m.exited), { discard: true }).pipe(Effect.timeoutOption(2_000))
+    })
+
+    // ---- start ---------------------------------------------------------------------------------
+    const started = Array.from({ length: count }, (_, i) => startMember(i))
+    const listening = yield* Effect.exit(Effect.forEach(started, (m) => Deferred.await(m.ready), { concurrency: "unbounded" }))
+    if (Exit.isFailure(listening)) {
+      yield* shutdown
+      const failure = listening.cause.reasons.find(Cause.isFailReason)
+      return yield* fail(`llmgate: ${failure !== undefined ? failure.error : Cause.pretty(listening.cause)}`)
+    }
+    yield* Console.log(banner(prepared, { port: listening.value[0]!, modelNames: current.config.modelNames, source: source.description }))
+
+    // Follow the source: each signalled change is re-read; changes during a reload fold into one more.
+    yield* source.changes.pipe(
+      Stream.buffer({ capacity: 1, strategy: "dropping" }),
+      Stream.runForEach(() => reloadLogged(`changed in ${source.description}`)),
+      Effect.forkScoped
+    )
+    port.onSignal("SIGHUP", () => run(reloadLogged("SIGHUP")))
+    port.onSignal("SIGTERM", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
+    port.onSignal("SIGINT", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
+
+    const code = yield* Deferred.await(stopped)
+    yield* shutdown
+    return code
+  })
+
+const failureMessage = (cause: Cause.Cause<ConfigError | StoreError>): string => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  return failure !== undefined ? startupMessage(failure.error) : `llmgate: failed to start\n${Cause.pretty(cause)}`
+}

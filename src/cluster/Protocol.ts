@@ -1,0 +1,156 @@
+/**
+ * The owner/worker protocol: the messages between the owner thread (which reads the config, runs
+ * admin writes, lays out the shared state and supervises) and each worker thread (which serves the
+ * port). Plain data only (structured clone); SharedArrayBuffers travel by reference.
+ *
+ * A worker starts with `Init` and answers `Ready` once it listens (or `Failed`). Every config
+ * change is a `Snapshot` with a version; the worker swaps it in and answers `Ack`, and the owner
+ * answers a reload (or an admin write) only once every worker has acknowledged. `Assigned` adds a
+ * key to every worker's layout between snapshots (a pattern model's target). Admin calls go to the
+ * owner as `Admin` and come back as `AdminReply`. `Drain` asks a worker to stop accepting, finish
+ * its requests and streams, and answer `Drained`.
+ */
+import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
+import type { GatewayErrorReason } from "../domain/GatewayError.ts"
+import type { StartSettings } from "../startup/StartSettings.ts"
+import type { Assignment } from "../state/SlotAllocator.ts"
+
+/** A page of shared slots with the receiving worker's holdings page for it. */
+export interface PageMessage {
+  readonly index: number
+  readonly slots: SharedArrayBuffer
+  readonly holdings: SharedArrayBuffer
+}
+
+/** A config snapshot: the validated document each worker compiles, and where its shared state lives. */
+export interface SnapshotMessage {
+  readonly version: number
+  readonly document: Readonly<Record<string, unknown>>
+  readonly source: string
+  readonly layout: ReadonlyArray<Assignment>
+}
+
+/** What a worker needs to serve, besides the config. */
+export interface WorkerSettings {
+  readonly index: number
+  readonly count: number
+  readonly start: StartSettings
+  /** Share the port with the other workers (SO_REUSEPORT). */
+  readonly reusePort: boolean
+  readonly shutdownTimeoutMs: number
+  readonly debug: boolean
+  /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
+  readonly adminMode: "postgres" | "file"
+  /** Every worker's served config version (Int32 per worker), written by each worker. */
+  readonly control: SharedArrayBuffer
+}
+
+export type AdminCall =
+  | { readonly op: "list"; readonly resource: Resource; readonly query: ListQuery }
+  | { readonly op: "get"; readonly resource: Resource; readonly id: string }
+  | { readonly op: "create"; readonly resource: Resource; readonly body: Readonly<Record<string, unknown>>; readonly actor: Actor }
+  | {
+    readonly op: "update"
+    readonly resource: Resource
+    readonly id: string
+    readonly patch: Readonly<Record<string, unknown>>
+    readonly ifMatch: string | undefined
+    readonly actor: Actor
+  }
+  | { readonly op: "remove"; readonly resource: Resource; readonly id: string; readonly ifMatch: string | undefined; readonly actor: Actor }
+  | { readonly op: "rotateKey"; readonly id: string; readonly gracePeriodMs: number; readonly ifMatch: string | undefined; readonly actor: Actor }
+  | { readonly op: "reload"; readonly actor: Actor }
+
+export type AdminResult =
+  | { readonly ok: true; readonly value: unknown }
+  | { readonly ok: false; readonly reason: GatewayErrorReason }
+
+export type ToWorker =
+  | {
+    readonly _tag: "Init"
+    readonly settings: WorkerSettings
+    readonly pages: ReadonlyArray<PageMessage>
+    readonly snapshot: SnapshotMessage
+  }
+  | { readonly _tag: "Snapshot"; readonly pages: ReadonlyArray<PageMessage>; readonly snapshot: SnapshotMessage }
+  /** A key added to the layout between snapshots; `request` answers that worker's `RequestTarget` (undefined: refused). */
+  | {
+    readonly _tag: "Assigned"
+    readonly pages: ReadonlyArray<PageMessage>
+    readonly assignment: Assignment | undefined
+    readonly request: number | undefined
+  }
+  | { readonly _tag: "AdminReply"; readonly id: number; readonly result: AdminResult }
+  | { readonly _tag: "Drain" }
+
+export type FromWorker =
+  | { readonly _tag: "Ready"; readonly port: number }
+  | { readonly _tag: "Failed"; readonly message: string }
+  /** The snapshot is swapped in (or, with `error`, could not be: the worker keeps its previous one). */
+  | { readonly _tag: "Ack"; readonly version: number; readonly error: string | undefined }
+  | { readonly _tag: "RequestTarget"; readonly id: number; readonly provider: string; readonly model: string }
+  | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
+  | { readonly _tag: "Drained" }
+
+/** The owner's end of one worker's channel. */
+export interface WorkerLink {
+  readonly post: (message: ToWorker) => void
+  /** Registers the handler of the worker's messages (once). */
+  readonly onMessage: (handler: (message: FromWorker) => void) => void
+  /** Registers what to do once the worker no longer runs (it ended, crashed or was terminated), with why. */
+  readonly onExit: (handler: (reason: string) => void) => void
+  /** Stops the worker now (its requests end with it). */
+  readonly terminate: () => void
+}
+
+/** A worker's end of its channel to the owner. */
+export interface OwnerLink {
+  readonly post: (message: FromWorker) => void
+  readonly onMessage: (handler: (message: ToWorker) => void) => void
+}
+
+/**
+ * Both ends of a channel within one thread: the single-worker mode runs owner and worker in the
+ * same thread through exactly the same protocol. Messages are delivered in order on a later
+ * microtask, as between threads; those sent before the other end listens wait for it.
+ */
+export const inProcessLink = (): { readonly worker: WorkerLink; readonly owner: OwnerLink } => {
+  let ended = false
+  const toWorker = mailbox<ToWorker>(() => ended)
+  const toOwner = mailbox<FromWorker>(() => ended)
+  let exit: ((reason: string) => void) | undefined
+  return {
+    worker: {
+      post: toWorker.post,
+      onMessage: toOwner.listen,
+      onExit: (handler) => {
+        exit = handler
+      },
+      terminate: () => {
+        if (ended) return
+        ended = true
+        queueMicrotask(() => exit?.("terminated"))
+      }
+    },
+    owner: { post: toOwner.post, onMessage: toWorker.listen }
+  }
+}
+
+/** One direction of an in-process channel: messages wait until a listener is set. */
+const mailbox = <A>(ended: () => boolean) => {
+  const waiting: Array<A> = []
+  let listener: ((message: A) => void) | undefined
+  const deliver = (message: A) => {
+    if (!ended()) listener?.(message)
+  }
+  return {
+    post: (message: A) => {
+      if (listener === undefined) waiting.push(message)
+      else queueMicrotask(() => deliver(message))
+    },
+    listen: (handler: (message: A) => void) => {
+      listener = handler
+      for (const message of waiting.splice(0)) queueMicrotask(() => deliver(message))
+    }
+  }
+}

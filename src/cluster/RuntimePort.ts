@@ -1,0 +1,59 @@
+/**
+ * The runtime port: the little the core needs from Node, Bun or Deno to run as one gateway on
+ * several threads. Each runtime implements it in its folder (`runtimes/<runtime>/`), in a few
+ * lines over its own primitives: serve an App on a port (with SO_REUSEPORT when several workers
+ * share it), start a worker thread running its worker entry, subscribe to signals. The launch
+ * (cluster/Launch.ts), the owner (Owner.ts) and the workers (Worker.ts) are written once, against
+ * this port.
+ */
+import type * as Context from "effect/Context"
+import type * as Effect from "effect/Effect"
+import type * as FileSystem from "effect/FileSystem"
+import type * as Layer from "effect/Layer"
+import * as Schema from "effect/Schema"
+import type * as Scope from "effect/Scope"
+import type { App } from "../http/Exchange.ts"
+import type { UpstreamClients } from "../providers/UpstreamClients.ts"
+import type { RuntimeDescription } from "../startup/Prepare.ts"
+import type { OwnerLink, WorkerLink } from "./Protocol.ts"
+
+/** The server could not listen (the port is taken, the address is not ours, …). */
+export class ServeError extends Schema.TaggedError<ServeError>()("ServeError", {
+  message: Schema.String
+}) {}
+
+export interface ServeOptions {
+  readonly host: string
+  readonly port: number
+  /** Share the port with other workers (SO_REUSEPORT). */
+  readonly reusePort: boolean
+  /** How long closing waits for in-flight requests and streams. */
+  readonly shutdownTimeoutMs: number
+  /** Services every request runs with (log level). */
+  readonly context: Context.Context<never>
+}
+
+export type Signal = "SIGTERM" | "SIGINT" | "SIGHUP"
+
+export interface RuntimePort {
+  readonly runtime: RuntimeDescription
+  /** The file system (the owner reads and writes the config with it). */
+  readonly fileSystem: Layer.Layer<FileSystem.FileSystem>
+  /** What a worker serves with: the file system and the upstream clients. */
+  readonly platform: Layer.Layer<FileSystem.FileSystem | UpstreamClients>
+  /**
+   * Listens and serves `app`, answering the port it listens on. Closing the scope stops accepting,
+   * lets in-flight requests and streams finish (at most `shutdownTimeoutMs`), then closes the rest.
+   */
+  readonly serve: (app: App, options: ServeOptions) => Effect.Effect<{ readonly port: number }, ServeError, Scope.Scope>
+  /** Starts a worker thread running this runtime's worker entry (which calls `runWorkerThread`). */
+  readonly startWorker: () => WorkerLink
+  /** Calls `handler` on each `signal` this process receives. */
+  readonly onSignal: (signal: Signal, handler: () => void) => void
+}
+
+/** What a worker thread's entry hands to the core. */
+export interface WorkerThreadPort {
+  readonly port: RuntimePort
+  readonly owner: OwnerLink
+}

@@ -1,0 +1,141 @@
+/**
+ * The routing state a config snapshot balances on: every target's health (breaker, in flight,
+ * latency), every model's balancing position, every capped target's permits and queue. It is one
+ * per gateway, not one per worker: each piece lives in shared slots (state/Slots.ts) under a key
+ * derived from the config, so the owner lays out the slots for each snapshot (`routingSlotSpecs`)
+ * and every worker finds the same slots by the same keys (`sharedRoutingState`). A key that stays
+ * the same across a reload keeps its state: a target keeps its breaker until its breaker settings
+ * change, a model keeps its position until its strategy or targets change, a capped target keeps
+ * its permits (a new cap applies to them at once).
+ *
+ * `localRoutingState` is the same over slots of its own (tests, and anything that runs alone).
+ */
+import type * as Effect from "effect/Effect"
+import type { ResolvedConfig, ResolvedModel, ResolvedProvider, ResolvedTarget } from "../config/Config.ts"
+import type { SlotSpec } from "../state/SlotAllocator.ts"
+import type { Slot } from "../state/Slots.ts"
+import { configureLimiter, type ConcurrencyLimiter, makeConcurrencyLimiter, repairLimiter } from "./ConcurrencyLimiter.ts"
+import { localStrategyState, slotsForCells, type StrategyState, strategyStateOver } from "./StrategyState.ts"
+import { type HealthRegistry, makeHealthRegistry, makeHealthRegistryOver, repairTarget, targetKey } from "./TargetHealth.ts"
+
+export interface RoutingState {
+  readonly health: HealthRegistry
+  /** The balancing state of `model` (cell 0 and one cell per target). */
+  readonly strategyState: (model: ResolvedModel) => StrategyState
+  /** The permits of target `index` of `model`; undefined when it has no `max_concurrency`. */
+  readonly limiter: (model: ResolvedModel, target: ResolvedTarget, index: number) => ConcurrencyLimiter | undefined
+}
+
+/** A model's balancing state: new when its strategy or its list of targets changes. */
+export const groupKey = (model: ResolvedModel): string =>
+  `group:${JSON.stringify([model.name, model.strategy, ...model.targets.map((t) => [t.provider, t.model ?? null])])}`
+
+/**
+ * A capped target's permits: the model, the target's provider and upstream model, and which
+ * occurrence of that pair it is (so inserting another target does not move the others' permits).
+ */
+export const memberKey = (model: ResolvedModel, index: number): string => {
+  const target = model.targets[index]!
+  let occurrence = 0
+  for (let i = 0; i < index; i++) {
+    const t = model.targets[i]!
+    if (t.provider === target.provider && t.model === target.model) occurrence++
+  }
+  return `member:${JSON.stringify([model.name, target.provider, target.model ?? null, occurrence])}`
+}
+
+/** The slots a target's health needs (owner side). */
+export const targetSlotSpec = (provider: Pick<ResolvedProvider, "name" | "breaker">, model: string): SlotSpec => ({
+  key: targetKey(provider, model),
+  size: 1,
+  repair: repairTarget
+})
+
+/** Every slot a config's routing needs: fixed targets, models' balancing state, capped targets' permits. */
+export const routingSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec> => {
+  const specs = new Map<string, SlotSpec>()
+  for (const model of config.models.values()) {
+    specs.set(groupKey(model), { key: groupKey(model), size: slotsForCells(1 + model.targets.length) })
+    model.targets.forEach((target, index) => {
+      const provider = config.providers.get(target.provider)
+      if (provider !== undefined && target.model !== undefined) {
+        const spec = targetSlotSpec(provider, target.model)
+        specs.set(spec.key, spec)
+      }
+      if (target.maxConcurrency !== undefined) {
+        const { maxConcurrency, queueSize, queueTimeoutMs } = target
+        const configure = (slots: ReadonlyArray<Slot>) => configureLimiter(slots[0]!, maxConcurrency, queueSize, queueTimeoutMs)
+        const key = memberKey(model, index)
+        specs.set(key, { key, size: 1, init: configure, update: configure, repair: repairLimiter })
+      }
+    })
+  }
+  return [...specs.values()]
+}
+
+/**
+ * Whether a target key made between snapshots (a pattern model's upstream name) may stay: its
+ * provider is still configured, with the same breaker settings.
+ */
+export const keepsTarget = (config: ResolvedConfig): (key: string) => boolean => {
+  const providers = new Set([...config.providers.values()].map((p) => providerPart(targetKey(p, ""))))
+  return (key) => key.startsWith("target:") && providers.has(providerPart(key))
+}
+
+/** A target key without its model: the provider and its breaker settings. */
+const providerPart = (key: string): string => {
+  const [name, , ...settings] = JSON.parse(key.slice("target:".length)) as Array<unknown>
+  return JSON.stringify([name, ...settings])
+}
+
+/**
+ * The routing state over the shared slots: `slotsOf(key)` are the key's slots in the layout this
+ * worker has now; `requestTarget` asks the owner for a target that has none (a pattern model's new
+ * upstream name); `keys` lists the layout's keys. Handles are made once per slot and kept while the
+ * layout keeps the key, so a limiter's local queue outlives config snapshots.
+ */
+export const sharedRoutingState = (
+  slotsOf: (key: string) => ReadonlyArray<Slot> | undefined,
+  requestTarget: (provider: ResolvedProvider, model: string) => Effect.Effect<void>,
+  keys: () => Iterable<string>
+): RoutingState => {
+  const health = makeHealthRegistryOver(
+    (key) => slotsOf(key)?.[0],
+    requestTarget,
+    function*() {
+      for (const key of keys()) if (key.startsWith("target:")) yield key
+    }
+  )
+  const same = (a: ReadonlyArray<Slot>, b: ReadonlyArray<Slot>) =>
+    a.length === b.length && a.every((s, i) => s.i32 === b[i]!.i32 && s.at === b[i]!.at && s.gen === b[i]!.gen)
+  const cached = <A>(cache: Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: A }>, key: string, make: (slots: ReadonlyArray<Slot>) => A) => {
+    const slots = slotsOf(key)
+    if (slots === undefined) return undefined
+    const found = cache.get(key)
+    if (found !== undefined && same(found.slots, slots)) return found.value
+    const value = make(slots)
+    cache.set(key, { slots, value })
+    return value
+  }
+  const strategies = new Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: StrategyState }>()
+  const limiters = new Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: ConcurrencyLimiter }>()
+  return {
+    health,
+    strategyState: (model) =>
+      cached(strategies, groupKey(model), strategyStateOver) ?? localStrategyState(1 + model.targets.length),
+    limiter: (model, target, index) => {
+      if (target.maxConcurrency === undefined) return undefined
+      const shared = cached(limiters, memberKey(model, index), (slots) =>
+        makeConcurrencyLimiter(target.maxConcurrency!, target.queueSize, target.queueTimeoutMs, slots[0]))
+      return shared ?? makeConcurrencyLimiter(target.maxConcurrency, target.queueSize, target.queueTimeoutMs)
+    }
+  }
+}
+
+/** Routing state of its own, shared with nobody: each model and capped target gets fresh local state. */
+export const localRoutingState = (health: HealthRegistry = makeHealthRegistry()): RoutingState => ({
+  health,
+  strategyState: (model) => localStrategyState(1 + model.targets.length),
+  limiter: (_model, target) =>
+    target.maxConcurrency === undefined ? undefined : makeConcurrencyLimiter(target.maxConcurrency, target.queueSize, target.queueTimeoutMs)
+})
