@@ -18,7 +18,9 @@ const startWorker = (): WorkerLink => {
   worker.addEventListener("error", (event) => {
     // Handled here: the owner restarts the worker; the process goes on.
     event.preventDefault()
-    failure = event.message
+    // Bun's message carries a code frame: keep its `error: …` line.
+    const lines = event.message.split("\n")
+    failure = lines.find((l) => l.startsWith("error: "))?.slice("error: ".length) ?? lines[0] ?? "uncaught error"
   })
   return {
     post: (message) => worker.postMessage(message),

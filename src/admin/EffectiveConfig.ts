@@ -47,7 +47,8 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
           latency_ms: p.mock.latencyMs,
           chunks: p.mock.chunks,
           chunk_interval_ms: p.mock.chunkIntervalMs,
-          failure_rate: p.mock.failureRate
+          failure_rate: p.mock.failureRate,
+          crash_rate: p.mock.crashRate
         }
       }
       : {})

@@ -52,7 +52,8 @@ export const MockSettings = Schema.Struct({
   latency: Schema.optional(DurationInput),
   chunks: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 }))),
   chunk_interval: Schema.optional(DurationInput),
-  failure_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
+  failure_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  crash_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 })
 
 export const ProviderKind = Schema.Literals(["openai", "mock"])
@@ -219,6 +220,8 @@ export interface MockOptions {
   readonly chunks: number
   readonly chunkIntervalMs: number
   readonly failureRate: number
+  /** Fault injection: the fraction of requests during which the worker serving them crashes. */
+  readonly crashRate: number
 }
 
 export interface ResolvedProvider {

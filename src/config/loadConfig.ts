@@ -152,7 +152,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
         latencyMs: timeout(p.mock?.latency, 0),
         chunks: p.mock?.chunks ?? 4,
         chunkIntervalMs: timeout(p.mock?.chunk_interval, 20),
-        failureRate: p.mock?.failure_rate ?? 0
+        failureRate: p.mock?.failure_rate ?? 0,
+        crashRate: p.mock?.crash_rate ?? 0
       }
     })
   })

@@ -24,6 +24,8 @@ export interface RoutingSetup<N extends string> {
   readonly upstreams: ReadonlyArray<N>
   readonly config: (env: ConfigEnv<N>) => RoutingConfig
   readonly debug?: boolean
+  /** Worker threads; default: the vitest project's. */
+  readonly workers?: number
 }
 
 export type BreakerState = "closed" | "open" | "half_open"
@@ -107,7 +109,13 @@ export const useRouting = <N extends string>(setup: RoutingSetup<N>): RoutingCon
       ...cfg
     }
     try {
-      gateway = await launchGateway({ runtime, config, port: gatewayPort, debug: setup.debug ?? false })
+      gateway = await launchGateway({
+        runtime,
+        config,
+        port: gatewayPort,
+        debug: setup.debug ?? false,
+        ...(setup.workers === undefined ? {} : { workers: setup.workers })
+      })
     } catch (e) {
       for (const u of ups.values()) await u.close()
       throw e

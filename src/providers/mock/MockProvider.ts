@@ -1,7 +1,8 @@
 /**
  * The built-in `mock` provider: deterministic chat and text completions (JSON and SSE, with usage),
  * embeddings, and optional latency, chunking and failure rate, so the gateway is useful for
- * development and tests without a provider account. Nothing here touches the network.
+ * development and tests without a provider account. Nothing here touches the network. For fault
+ * injection, `crash_rate` makes the worker thread serving a request crash (see `crash`).
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -91,8 +92,23 @@ export const embed = (text: string, dimensions: number): ReadonlyArray<number> =
 const publicModel = (request: ProviderRequest): string =>
   typeof request.body["model"] === "string" ? request.body["model"] : request.upstreamModel
 
+/**
+ * Fault injection (`crash_rate`): an error thrown outside any request, as an escaping defect would
+ * be, which ends the worker thread serving the request (the owner restarts it; with one worker the
+ * whole gateway ends). The request itself never answers: its connection dies with the worker.
+ */
+const crash = (provider: string): Effect.Effect<never> =>
+  Effect.andThen(
+    Effect.sync(() => {
+      setTimeout(() => {
+        throw new Error(`mock provider ${provider}: injected worker crash (crash_rate)`)
+      }, 0)
+    }),
+    Effect.never
+  )
+
 export const make = (config: ResolvedProvider): Provider => {
-  const { latencyMs, chunks, chunkIntervalMs, failureRate } = config.mock
+  const { latencyMs, chunks, chunkIntervalMs, failureRate, crashRate } = config.mock
   const json = (value: unknown): ProviderResponse => ({
     status: 200,
     headers: JSON_HEADERS,
@@ -189,6 +205,7 @@ export const make = (config: ResolvedProvider): Provider => {
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> =>
     Effect.gen(function*() {
       if (latencyMs > 0) yield* Effect.sleep(latencyMs)
+      if (crashRate > 0 && (yield* Random.next) < crashRate) return yield* crash(config.name)
       if (failureRate > 0 && (yield* Random.next) < failureRate) return failure
       const created = Math.floor((yield* Clock.currentTimeMillis) / 1000)
       const id = `${request.endpoint === "chat" ? "chatcmpl" : "cmpl"}-mock-${request.requestId}`

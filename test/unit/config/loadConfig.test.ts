@@ -129,7 +129,7 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
     expect(c.server.bodyLimit).toBe(65536)
     expect(c.server.shutdownTimeoutMs).toBe(2000)
     expect(c.providers.get("a")).toMatchObject({ baseUrl: "http://h/v1", requestTimeoutMs: 1500, idleTimeoutMs: 250 })
-    expect(c.providers.get("m")?.mock).toEqual({ latencyMs: 60_000, chunks: 3, chunkIntervalMs: 5, failureRate: 0.25 })
+    expect(c.providers.get("m")?.mock).toEqual({ latencyMs: 60_000, chunks: 3, chunkIntervalMs: 5, failureRate: 0.25, crashRate: 0 })
   })
 
   it("rejects malformed durations, sizes and ports with the field named", () => {

@@ -8,7 +8,7 @@ import type { ProviderRequest, ProviderResponse } from "../../../src/providers/P
 const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider => ({
   name: "mock", kind: "mock", baseUrl: "", auth: undefined, headerOps: [], connectTimeoutMs: 1000, requestTimeoutMs: 1000,
   idleTimeoutMs: 1000, breaker: DEFAULT_BREAKER,
-  mock: { latencyMs: 0, chunks: 3, chunkIntervalMs: 0, failureRate: 0, ...mock }
+  mock: { latencyMs: 0, chunks: 3, chunkIntervalMs: 0, failureRate: 0, crashRate: 0, ...mock }
 })
 
 const request = (endpoint: ProviderRequest["endpoint"], body: Record<string, unknown>): ProviderRequest => ({
