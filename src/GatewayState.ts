@@ -13,6 +13,8 @@ import * as PubSub from "effect/PubSub"
 import type * as Redacted from "effect/Redacted"
 import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
+import { type CounterScope, counterKey } from "./limits/CounterSlots.ts"
+import type { Slot } from "./state/Slots.ts"
 import type { GatewayError } from "./domain/GatewayError.ts"
 import type { Provider } from "./providers/Provider.ts"
 import { makeProviders } from "./providers/Registry.ts"
@@ -48,6 +50,8 @@ export interface GatewayStateShape {
   readonly startDraining: Effect.Effect<void>
   /** Unix seconds when the gateway started (the `created` of /v1/models entries). */
   readonly startedAt: number
+  /** The shared counter slot of a key or project (limits/CounterSlots.ts); undefined when the layout has none. */
+  readonly counters: (scope: CounterScope, id: string) => Slot | undefined
 }
 
 const logTransition = (t: BreakerTransition): Effect.Effect<void> => {
@@ -61,7 +65,8 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
   static readonly make = Effect.fnUntraced(function*(
     config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
     version: number,
-    routing: RoutingState
+    routing: RoutingState,
+    slotsOf: (key: string) => ReadonlyArray<Slot> | undefined = () => undefined
   ) {
     const health = routing.health
     const events = yield* PubSub.sliding<GatewayEvent>(1024)
@@ -91,15 +96,17 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
       events,
       isDraining: () => draining,
       startDraining: Effect.sync(() => { draining = true }),
-      startedAt: Math.floor(Date.now() / 1000)
+      startedAt: Math.floor(Date.now() / 1000),
+      counters: (scope, id) => slotsOf(counterKey(scope, id))?.[0]
     })
   })
 
   static readonly layer = (
     config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
     version: number,
-    routing: RoutingState
-  ) => Layer.effect(GatewayState, GatewayState.make(config, version, routing))
+    routing: RoutingState,
+    slotsOf?: (key: string) => ReadonlyArray<Slot> | undefined
+  ) => Layer.effect(GatewayState, GatewayState.make(config, version, routing, slotsOf))
 }
 
 /** One worker as /health reports it. */

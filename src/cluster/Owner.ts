@@ -9,7 +9,8 @@
  *   its answer arrives, and workers never serve different versions for longer than one reload.
  *   Reloads are serialized, and signals arriving during one fold into one more.
  * - **One routing state.** For each snapshot the owner lays out the shared slots (targets, models'
- *   positions, capped targets' permits), keeping the slots of whatever did not change.
+ *   positions, capped targets' permits, keys' and projects' counters), keeping the slots of
+ *   whatever did not change.
  * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
  *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
  *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
@@ -33,6 +34,7 @@ import type { LoadedConfig } from "../config/Config.ts"
 import { type ConfigError, formatIssue } from "../config/ConfigError.ts"
 import { ConfigSource } from "../config/ConfigSource.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { counterSlotSpecs } from "../limits/CounterSlots.ts"
 import { keepsTarget, routingSlotSpecs, targetSlotSpec } from "../routing/RoutingState.ts"
 import { banner } from "../startup/Banner.ts"
 import { makeAdminStore, sourceLayer } from "../startup/Boot.ts"
@@ -104,7 +106,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     }
     const { shutdownTimeoutMs } = prepared.config.server
     const allocator = makeSlotAllocator(count)
-    const specsOf = (config: StartedConfig) => routingSlotSpecs(config)
+    const specsOf = (config: StartedConfig) => [...routingSlotSpecs(config), ...counterSlotSpecs(config)]
     const firstConfig = applyStart(first.value.config, start)
     let version = 1
     let current: Current = {
@@ -330,6 +332,10 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     })
 
     // ---- start ---------------------------------------------------------------------------------
+    // Signals first: a stop asked for while the workers start is honoured once they have.
+    port.onSignal("SIGHUP", () => run(reloadLogged("SIGHUP")))
+    port.onSignal("SIGTERM", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
+    port.onSignal("SIGINT", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
     const started = Array.from({ length: count }, (_, i) => startMember(i))
     const listening = yield* Effect.exit(Effect.forEach(started, (m) => Deferred.await(m.ready), { concurrency: "unbounded" }))
     if (Exit.isFailure(listening)) {
@@ -345,9 +351,6 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
       Stream.runForEach(() => reloadLogged(`changed in ${source.description}`)),
       Effect.forkScoped
     )
-    port.onSignal("SIGHUP", () => run(reloadLogged("SIGHUP")))
-    port.onSignal("SIGTERM", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
-    port.onSignal("SIGINT", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
 
     const code = yield* Deferred.await(stopped)
     yield* shutdown

@@ -120,7 +120,7 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       return
     }
     const platform = yield* Layer.build(port.platform)
-    const state = yield* GatewayState.make(applyStart(first.success, settings.start), init.snapshot.version, routing).pipe(
+    const state = yield* GatewayState.make(applyStart(first.success, settings.start), init.snapshot.version, routing, slotsOf).pipe(
       Effect.provideContext(platform)
     )
     Atomics.store(control, settings.index, init.snapshot.version)
