@@ -114,9 +114,14 @@ export const HealthResponse = Schema.Struct({
     version: Schema.String
   }),
   models: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-  worker: Schema.optionalKey(Schema.Struct({
+  worker: Schema.Struct({
     id: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
     count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+  }),
+  config_version: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
+  workers: Schema.Array(Schema.Struct({
+    id: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+    config_version: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
   }))
 })
 export type HealthResponse = typeof HealthResponse.Type

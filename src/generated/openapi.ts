@@ -124,7 +124,9 @@ export interface paths {
         };
         /**
          * Gateway status
-         * @description Reports the gateway version, the JavaScript runtime it runs on and how many models it serves.
+         * @description Reports the gateway version, the JavaScript runtime it runs on, how many models it serves,
+         *     which worker thread answered, and the config version every worker serves (the same on every
+         *     worker once a reload or admin write has answered).
          */
         get: operations["getHealth"];
         put?: never;
@@ -859,13 +861,26 @@ export interface components {
             /** @description How many public models are configured. */
             models: number;
             /**
-             * @description Which of the worker processes sharing the port answered (`id` from 0), and how many there
-             *     are. A process serving alone is `{"id": 0, "count": 1}`.
+             * @description Which of the worker threads sharing the port answered (`id` from 0), and how many there
+             *     are. A gateway serving from one thread is `{"id": 0, "count": 1}`.
              */
-            worker?: {
+            worker: {
                 id: number;
                 count: number;
             };
+            /**
+             * @description The version of the config the answering worker serves: 1 at startup, one more for every
+             *     change the gateway applied (a file edit, a Postgres change, SIGHUP, an admin write).
+             */
+            config_version: number;
+            /**
+             * @description Every worker thread with the config version it serves (0 while it starts or restarts). A
+             *     reload and an admin write answer only once every worker serves the new version.
+             */
+            workers: {
+                id: number;
+                config_version: number;
+            }[];
         };
         HealthDetailed: {
             /** @constant */
@@ -1906,7 +1921,22 @@ export interface operations {
                      *         "name": "node",
                      *         "version": "24.21.0"
                      *       },
-                     *       "models": 2
+                     *       "models": 2,
+                     *       "worker": {
+                     *         "id": 0,
+                     *         "count": 2
+                     *       },
+                     *       "config_version": 3,
+                     *       "workers": [
+                     *         {
+                     *           "id": 0,
+                     *           "config_version": 3
+                     *         },
+                     *         {
+                     *           "id": 1,
+                     *           "config_version": 3
+                     *         }
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["HealthResponse"];

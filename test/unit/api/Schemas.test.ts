@@ -330,12 +330,22 @@ describe("EmbeddingRequest", () => {
   })
 })
 
+const ONE_WORKER = { worker: { id: 0, count: 1 }, config_version: 1, workers: [{ id: 0, config_version: 1 }] }
+
 describe("response bodies", () => {
   it("decode and encode the gateway's own bodies", () => {
     const error = { error: { message: "Missing key", type: "invalid_request_error", param: "messages", code: null } }
     const model = { id: "gpt-4o-mini", object: "model", created: 1732300000, owned_by: "llmgate" }
     const list = { object: "list", data: [model] }
-    const health = { status: "ok", version: "0.1.0", runtime: { name: "deno", version: "2.9.6" }, models: 2 }
+    const health = {
+      status: "ok",
+      version: "0.1.0",
+      runtime: { name: "deno", version: "2.9.6" },
+      models: 2,
+      worker: { id: 1, count: 2 },
+      config_version: 3,
+      workers: [{ id: 0, config_version: 3 }, { id: 1, config_version: 3 }]
+    }
     expect(decode(ErrorBody, error)).toEqual({ ok: true, value: error })
     expect(decode(Model, model)).toEqual({ ok: true, value: model })
     expect(decode(ModelList, list)).toEqual({ ok: true, value: list })
@@ -351,13 +361,13 @@ describe("response bodies", () => {
     [
       "HealthResponse with an unknown runtime",
       HealthResponse,
-      { status: "ok", version: "1", runtime: { name: "workerd", version: "1" }, models: 0 },
+      { status: "ok", version: "1", runtime: { name: "workerd", version: "1" }, models: 0, ...ONE_WORKER },
       "runtime.name"
     ],
     [
       "HealthResponse with negative models",
       HealthResponse,
-      { status: "ok", version: "1", runtime: { name: "bun", version: "1" }, models: -1 },
+      { status: "ok", version: "1", runtime: { name: "bun", version: "1" }, models: -1, ...ONE_WORKER },
       "models"
     ]
   ])("rejects %s", (_name, schema, body, path) => {
