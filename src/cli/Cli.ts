@@ -31,7 +31,7 @@ export interface CliOptions {
   readonly databaseUrl: string | undefined
   readonly host: string | undefined
   readonly port: number | undefined
-  /** Worker processes: a count, or "auto" (one per CPU). */
+  /** Worker threads: a count, or "auto" (one per CPU). */
   readonly workers: number | "auto" | undefined
   readonly debug: boolean
   readonly help: boolean
@@ -59,7 +59,7 @@ Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
   --host HOST     listen address (overrides server.host; env LLMGATE_HOST)
   --port PORT     listen port (overrides server.port; env LLMGATE_PORT)
-  --workers N     worker processes sharing the port: a number or "auto" (one per CPU, the default;
+  --workers N     worker threads sharing the port: a number or "auto" (one per CPU, the default;
                   env LLMGATE_WORKERS)
   --database-url URL
                   take providers, models and routes from Postgres, hot-reloaded (env DATABASE_URL;
