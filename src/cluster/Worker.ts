@@ -169,6 +169,7 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
         case "Snapshot": {
           addPages(message.pages)
           install(message.snapshot.layout)
+          routing.prune()
           const next = compile(message.snapshot)
           if (Result.isFailure(next)) {
             yield* Effect.logError(next.failure)

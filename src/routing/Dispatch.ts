@@ -86,6 +86,8 @@ export interface Dispatcher {
   readonly dispatch: (request: DispatchRequest, group: ModelGroup) => Effect.Effect<DispatchOutcome>
 }
 
+const fixedHealth = (entry: TargetEntry): TargetHealth => entry.health!
+
 export const makeDispatcher = (
   router: Router,
   registry: HealthRegistry,
@@ -102,13 +104,14 @@ export const makeDispatcher = (
    * The health of each target of `group` for `model`: a fixed upstream model's was looked up with
    * the snapshot; a pattern target's depends on the requested name (its slot is asked for once).
    */
-  const healthsOf = Effect.fnUntraced(function*(group: ModelGroup, model: string) {
-    let byIndex: Map<number, TargetHealth> | undefined
-    for (const entry of group.targets) {
-      if (entry.health === undefined) (byIndex ??= new Map()).set(entry.index, yield* registry.ensure(entry.provider.config, model))
-    }
-    return (entry: TargetEntry): TargetHealth => entry.health ?? byIndex!.get(entry.index)!
-  })
+  const healthsOf = (group: ModelGroup, model: string): Effect.Effect<(entry: TargetEntry) => TargetHealth> => {
+    if (!group.patternTargets) return Effect.succeed(fixedHealth)
+    return Effect.map(
+      Effect.forEach(group.targets, (entry) =>
+        entry.health === undefined ? registry.ensure(entry.provider.config, model) : Effect.succeed(entry.health)),
+      (healths) => (entry: TargetEntry): TargetHealth => healths[group.targets.indexOf(entry)]!
+    )
+  }
 
   /** One call to one target; settles breaker, stats, in-flight count and limiter permit. */
   const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean, clock: Clock.Clock) {

@@ -26,6 +26,8 @@ export interface ModelGroup {
   readonly model: ResolvedModel
   readonly strategy: Strategy
   readonly targets: ReadonlyArray<TargetEntry>
+  /** Whether some target sends the requested name upstream (its health depends on the request). */
+  readonly patternTargets: boolean
 }
 
 export interface Router {
@@ -57,7 +59,8 @@ export const makeRouter = (
     const group: ModelGroup = {
       model,
       strategy: makeStrategy(model.strategy, { weights: model.targets.map((t) => t.weight), random, state: routing.strategyState(model) }),
-      targets
+      targets,
+      patternTargets: targets.some((t) => t.health === undefined)
     }
     groups.push(group)
     if (model.pattern._tag === "Exact") exact.set(model.name, group)

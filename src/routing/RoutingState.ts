@@ -98,7 +98,7 @@ export const sharedRoutingState = (
   slotsOf: (key: string) => ReadonlyArray<Slot> | undefined,
   requestTarget: (provider: ResolvedProvider, model: string) => Effect.Effect<void>,
   keys: () => Iterable<string>
-): RoutingState => {
+): RoutingState & { readonly prune: () => void } => {
   const health = makeHealthRegistryOver(
     (key) => slotsOf(key)?.[0],
     requestTarget,
@@ -119,8 +119,14 @@ export const sharedRoutingState = (
   }
   const strategies = new Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: StrategyState }>()
   const limiters = new Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: ConcurrencyLimiter }>()
+  const inLayout = (key: string) => slotsOf(key) !== undefined
   return {
     health,
+    /** After a new layout: forgets the handles of keys it no longer has. */
+    prune: () => {
+      health.prune(inLayout)
+      for (const cache of [strategies, limiters]) for (const key of cache.keys()) if (!inLayout(key)) cache.delete(key)
+    },
     strategyState: (model) =>
       cached(strategies, groupKey(model), strategyStateOver) ?? localStrategyState(1 + model.targets.length),
     limiter: (model, target, index) => {

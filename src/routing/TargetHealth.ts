@@ -120,6 +120,8 @@ export interface HealthRegistry {
   readonly takeTransitions: () => ReadonlyArray<BreakerTransition>
   /** Whether there are transitions to take (cheap, checked on every attempt). */
   readonly hasTransitions: () => boolean
+  /** Drops the handles of targets for which `keep` says no (they left the layout). */
+  readonly prune: (keep: (key: string) => boolean) => void
 }
 
 /**
@@ -172,6 +174,9 @@ export const makeHealthRegistryOver = (
       }
     },
     hasTransitions: () => transitions.length > 0,
+    prune: (keep) => {
+      for (const key of handles.keys()) if (!keep(key)) handles.delete(key)
+    },
     takeTransitions: () => {
       if (transitions.length === 0) return []
       const out = transitions
