@@ -46,7 +46,8 @@ export interface Assignment {
 interface Entry {
   readonly refs: ReadonlyArray<SlotRef>
   spec: SlotSpec
-  readonly dynamic: boolean
+  /** Added between snapshots and not (or no longer) in a snapshot's specs. */
+  dynamic: boolean
 }
 
 export interface SlotAllocator {
@@ -153,6 +154,7 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
         const found = keys.get(spec.key)
         if (found !== undefined && found.refs.length === spec.size) {
           found.spec = spec
+          found.dynamic = false
           if (spec.update !== undefined) locked(found.refs, spec.update)
           continue
         }
