@@ -135,7 +135,26 @@ export const make = (
   settings: BreakerSettings,
   onTransition?: (t: BreakerTransition) => void,
   slot: Slot = localSlot()
-): CircuitBreaker => {
+): CircuitBreaker => makeWithVerdict(target, settings, onTransition, slot).breaker
+
+/** What a slot's other user (TargetHealth) needs to give a verdict within its own critical section. */
+export interface BreakerInternals {
+  readonly breaker: CircuitBreaker
+  /**
+   * Gives the verdict of an answer at `now`, with the slot already locked: it counts when it is
+   * the probe's (`probe`), or while the breaker is closed (a late answer to a request sent before
+   * the breaker opened decides nothing). Transitions are reported by `report`, after unlocking.
+   */
+  readonly verdictLocked: (now: number, failed: boolean, probe: boolean) => void
+  readonly report: () => void
+}
+
+export const makeWithVerdict = (
+  target: string,
+  settings: BreakerSettings,
+  onTransition: ((t: BreakerTransition) => void) | undefined,
+  slot: Slot
+): BreakerInternals => {
   const { cooldownMs, failureRate: threshold } = settings
   const minSamples = Math.max(1, settings.minRequests)
   const bucketMs = Math.max(1, settings.windowMs) / WINDOW_BUCKETS
@@ -280,7 +299,12 @@ export const make = (
   }
   const stateName = (): BreakerState => STATES[i32[stateAt]!]!
 
-  return {
+  const verdictLocked = (now: number, failed: boolean, probe: boolean): void => {
+    refresh(now)
+    if (probe || i32[stateAt] === CLOSED) onOutcome(now, failed)
+  }
+
+  const breaker: CircuitBreaker = {
     isAvailable: (now) => {
       if (!isCurrent(slot)) return true
       const state = Atomics.load(i32, stateAt)
@@ -309,4 +333,5 @@ export const make = (
       }, { state: "closed", failureRate: 0, samples: 0, openedAt: undefined }),
     state: (now) => Atomics.load(i32, stateAt) === CLOSED ? "closed" : locked(now, stateName, "closed")
   }
+  return { breaker, verdictLocked, report }
 }

@@ -120,27 +120,24 @@ export const makeDispatcher = (
     const start = clock.currentTimeMillisUnsafe()
     health.begin()
     let settled = false
+    /** Whether the request still counts as in flight on the target (`end` may come with the verdict). */
+    let inFlight = true
     const release = () => {
       if (settled) return
       settled = true
-      health.end()
+      if (inFlight) health.end()
+      inFlight = false
       entry.limiter?.release()
     }
     // A breaker verdict counts when this was the probe, or while the breaker is closed: a late
     // answer to a request sent before the breaker opened must not decide a half-open probe.
-    const verdict = (ok: boolean, now: number) => {
-      if (!wasProbe && health.breaker.state(now) !== "closed") return
-      if (ok) health.breaker.onSuccess(now)
-      else health.breaker.onFailure(now)
+    // With `end` (nothing more will flow), the in-flight count ends in the same critical section.
+    const verdict = (ok: boolean, now: number, end: boolean) => {
+      health.settle(ok, now - start, now, wasProbe, end && inFlight)
+      if (end) inFlight = false
     }
-    const succeed = (now: number) => {
-      verdict(true, now)
-      health.recordSuccess(now - start)
-    }
-    const fail = (now: number) => {
-      verdict(false, now)
-      health.recordFailure(now - start)
-    }
+    const succeed = (now: number, end = false) => verdict(true, now, end)
+    const fail = (now: number, end = false) => verdict(false, now, end)
     /** A stream's upstream lives in this scope until the relayed stream ends; made only for streams. */
     let scope: Scope.Closeable | undefined
     const result = yield* Effect.gen(function*(): Effect.fn.Return<AttemptResult> {
@@ -155,7 +152,7 @@ export const makeDispatcher = (
       const now = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(exit)) {
         const error = exit.cause.reasons.find((r) => r._tag === "Fail")
-        fail(now)
+        fail(now, true)
         return {
           _tag: "Retry",
           failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The provider call failed." } }
@@ -163,7 +160,7 @@ export const makeDispatcher = (
       }
       const response = exit.value
       if (RETRYABLE_STATUS.has(response.status)) {
-        fail(now)
+        fail(now, true)
         return {
           _tag: "Retry",
           failure: { _tag: "Response", provider: provider.config.name, response, retryAfterMs: parseRetryAfter(response.headers["retry-after"], now) }
@@ -171,7 +168,7 @@ export const makeDispatcher = (
       }
       if (response.body._tag === "Buffered" || response.status >= 300) {
         // Success, or the request's own fault (400, 401, 404, 422, …): the target is healthy.
-        succeed(now)
+        succeed(now, true)
         return { _tag: "Done", response }
       }
       const streamScope = yield* Scope.make()
@@ -180,7 +177,7 @@ export const makeDispatcher = (
       const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
         const error = held.cause.reasons.find((r) => r._tag === "Fail")
-        fail(afterHold)
+        fail(afterHold, true)
         return {
           _tag: "Retry",
           failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The stream failed." } }

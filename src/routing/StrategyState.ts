@@ -27,16 +27,25 @@ export const slotsForCells = (cells: number): number => Math.max(1, Math.ceil(ce
 /** The state over `slots` (the first one's lock guards them all). */
 export const strategyStateOver = (slots: ReadonlyArray<Slot>): StrategyState => {
   const first = slots[0]!
-  const cells: StrategyCells = {
-    get: (i) => {
-      const s = slots[Math.floor(i / CELLS_PER_SLOT)]
-      return s === undefined ? 0 : s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)]!
-    },
-    set: (i, value) => {
-      const s = slots[Math.floor(i / CELLS_PER_SLOT)]
-      if (s !== undefined) s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)] = value
+  const { f64, fat } = first
+  // Most models have fewer targets than a slot has cells: then the one slot is indexed directly.
+  const cells: StrategyCells = slots.length === 1
+    ? {
+      get: (i) => f64[fat + FIRST_FLOAT + i] ?? 0,
+      set: (i, value) => {
+        f64[fat + FIRST_FLOAT + i] = value
+      }
     }
-  }
+    : {
+      get: (i) => {
+        const s = slots[Math.floor(i / CELLS_PER_SLOT)]
+        return s === undefined ? 0 : s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)]!
+      },
+      set: (i, value) => {
+        const s = slots[Math.floor(i / CELLS_PER_SLOT)]
+        if (s !== undefined) s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)] = value
+      }
+    }
   // A handle from an older config whose slots went to another model: picks on scratch cells.
   let scratch: StrategyState | undefined
   const stale = (): StrategyState => (scratch ??= localStrategyState(slots.length * CELLS_PER_SLOT))

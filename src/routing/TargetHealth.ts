@@ -15,7 +15,7 @@ import * as Effect from "effect/Effect"
 import type { ResolvedProvider } from "../config/Config.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, localSlot, type Slot, withSlot } from "../state/Slots.ts"
-import { type BreakerSettings, type BreakerTransition, type CircuitBreaker, make as makeBreaker, repairBreaker } from "./CircuitBreaker.ts"
+import { type BreakerSettings, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker } from "./CircuitBreaker.ts"
 
 /** Weight of the newest sample in the smoothed latency. */
 export const LATENCY_ALPHA = 0.3
@@ -46,9 +46,13 @@ export interface TargetHealth {
   /** A request to this target starts / ends (counted in flight in between). */
   readonly begin: () => void
   readonly end: () => void
-  /** An answer after `latencyMs`: feeds the latency and success averages (not the breaker). */
-  readonly recordSuccess: (latencyMs: number) => void
-  readonly recordFailure: (latencyMs: number) => void
+  /**
+   * An answer (`ok`: success, or the request's own fault; otherwise a failure) after `latencyMs`,
+   * at `now`: feeds the latency and success averages and gives the breaker its verdict when it
+   * counts (the half-open probe's, `probe`; any while closed). With `end`, the request also stops
+   * counting as in flight. One critical section for all of it.
+   */
+  readonly settle: (ok: boolean, latencyMs: number, now: number, probe: boolean, end: boolean) => void
 }
 
 const latencyOf = (s: Slot): number | undefined => {
@@ -80,27 +84,46 @@ export const makeTargetHealth = (
   onTransition: (t: BreakerTransition) => void,
   slot: Slot = localSlot()
 ): TargetHealth => {
-  const count = (delta: number) => () =>
-    withSlot(slot, (s) => {
-      s.hold[s.hat + HOLD_IN_FLIGHT] = s.hold[s.hat + HOLD_IN_FLIGHT]! + delta
-      Atomics.add(s.i32, s.at + IN_FLIGHT, delta)
-    }, nothing)
+  const count = (s: Slot, delta: number): void => {
+    s.hold[s.hat + HOLD_IN_FLIGHT] = s.hold[s.hat + HOLD_IN_FLIGHT]! + delta
+    Atomics.add(s.i32, s.at + IN_FLIGHT, delta)
+  }
+  const up = (s: Slot) => count(s, 1)
+  const down = (s: Slot) => count(s, -1)
+  const { breaker, verdictLocked, report } = makeWithVerdict(`${provider.name}/${model}`, provider.breaker, onTransition, slot)
+  // The answer being settled, read by `settleLocked` (no closure per call on the request path).
+  let ok = false
+  let latency = 0
+  let at = 0
+  let probe = false
+  let ending = false
+  const settleLocked = (s: Slot): void => {
+    const rate = successOf(s)
+    // A failure took time too: it counts so that a target that fails slowly also looks slow.
+    smooth(s, latency, ok ? rate + SUCCESS_ALPHA * (1 - rate) : Math.max(MIN_SUCCESS_RATE, rate * (1 - SUCCESS_ALPHA)))
+    verdictLocked(at, !ok, probe)
+    if (ending) count(s, -1)
+  }
   return {
     key,
     provider: provider.name,
     model,
     settings: provider.breaker,
-    breaker: makeBreaker(`${provider.name}/${model}`, provider.breaker, onTransition, slot),
+    breaker,
     inFlight: () => Atomics.load(slot.i32, slot.at + IN_FLIGHT),
     latencyMs: () => latencyOf(slot),
     successRate: () => successOf(slot),
-    begin: count(1),
-    end: count(-1),
-    recordSuccess: (latencyMs) =>
-      withSlot(slot, (s) => smooth(s, latencyMs, successOf(s) + SUCCESS_ALPHA * (1 - successOf(s))), nothing),
-    recordFailure: (latencyMs) =>
-      // A failure took time too: count it so a target that fails slowly also looks slow.
-      withSlot(slot, (s) => smooth(s, latencyMs, Math.max(MIN_SUCCESS_RATE, successOf(s) * (1 - SUCCESS_ALPHA))), nothing)
+    begin: () => withSlot(slot, up, nothing),
+    end: () => withSlot(slot, down, nothing),
+    settle: (answered, latencyMs, now, wasProbe, end) => {
+      ok = answered
+      latency = latencyMs
+      at = now
+      probe = wasProbe
+      ending = end
+      withSlot(slot, settleLocked, nothing)
+      report()
+    }
   }
 }
 

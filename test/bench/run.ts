@@ -6,7 +6,10 @@
  * generator (autocannon, programmatic) and the stream clients — are pinned to core 0; every target
  * (bare proxy or gateway, started with LLMGATE_WORKERS=1) is pinned to core 1, so its figures are
  * single-core. Targets are interleaved within each scenario, rounds rotate the order, and the
- * report gives medians with min–max over rounds. Output: a markdown table on stdout, and
+ * report gives medians with min–max over rounds. Each round ends with the workers scenario (full
+ * runs, or `--workers`: llmgate on each runtime with LLMGATE_WORKERS=1 and =2 on both cores, the
+ * count checked with GET /health) and the shared-state micro-benchmark (sharedState.ts, in a child
+ * on both cores, on each runtime). Output: a markdown table on stdout, and
  * test/bench/results/latest.{md,json}. Not part of `npm test`.
  */
 import { spawnSync } from "node:child_process"
@@ -17,7 +20,7 @@ import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
 import { DENO_RUN_FLAGS } from "../../runtimes/deno/flags.ts"
-import { gatewayConfig, MASTER_KEY, models, type StreamShape } from "./lib/config.ts"
+import { BENCH_SHAPES, gatewayConfig, MASTER_KEY, models } from "./lib/config.ts"
 import { burstStreams, concurrentStreams, send, sequentialStreams, type Endpoint, type StreamSample } from "./lib/http.ts"
 import { runLoad, type LoadResult } from "./lib/load.ts"
 import {
@@ -32,6 +35,7 @@ import {
   sleep,
   spawnChild,
   startGuard,
+  threadCount,
   treeCpuMs,
   treePids,
   treeRss
@@ -39,6 +43,7 @@ import {
 import {
   cell,
   derive,
+  deriveWorkers,
   evaluate,
   type Measurement,
   type Metrics,
@@ -60,14 +65,7 @@ const flagValue = (name: string): string | undefined => {
   return i >= 0 ? argv[i + 1] : undefined
 }
 
-const SHAPES = {
-  /** TTFB: role + content at once, everything immediately. */
-  stream: { chunks: 8, intervalMs: 0 },
-  /** per-chunk delay: 10 chunks 5 ms apart. */
-  chunks: { chunks: 10, intervalMs: 5 },
-  /** long streams: 20 chunks 50 ms apart (~1 s). */
-  long: { chunks: 20, intervalMs: 50 }
-} satisfies Record<string, StreamShape>
+const SHAPES = BENCH_SHAPES
 
 const P = QUICK
   ? {
@@ -80,7 +78,8 @@ const P = QUICK
     long: { count: 1000 },
     settleMs: 200,
     workers: false,
-    watchdogS: 240
+    sharedState: { reps: 3, ms: 300 },
+    watchdogS: 300
   }
   : {
     rounds: 3,
@@ -92,20 +91,24 @@ const P = QUICK
     long: { count: 1000 },
     settleMs: 1000,
     workers: true,
+    sharedState: { reps: 3, ms: 500 },
     watchdogS: 25 * 60
   }
 // Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
 const roundsFlag = Number(flagValue("--rounds"))
-if (Number.isInteger(roundsFlag) && roundsFlag > 0) {
-  P.rounds = roundsFlag
-  P.watchdogS = Math.max(P.watchdogS, roundsFlag * (QUICK ? 120 : 360))
-}
+if (Number.isInteger(roundsFlag) && roundsFlag > 0) P.rounds = roundsFlag
 if (argv.includes("--workers")) P.workers = true
+// Generous per round: a busy machine slows every part down.
+P.watchdogS = Math.max(P.watchdogS, P.rounds * ((QUICK ? 240 : 420) + (P.workers ? 180 : 0)))
 const CONNECTIONS = 64
 /** Above this share of a core used by unrelated processes during a measurement, the report warns. */
 const OTHER_CPU_WARN = 15
 const TARGET_CPU = "1"
 const HARNESS_CPU = "0"
+/** The workers scenario and the shared-state micro-benchmark: both cores (every core of the 2-core machine). */
+const BOTH_CPUS = "0,1"
+/** Worker counts of the workers scenario. */
+const WORKER_COUNTS: ReadonlyArray<number> = [1, 2]
 const PATH = "/v1/chat/completions"
 const M = models(SHAPES)
 
@@ -119,8 +122,12 @@ const TARGETS: ReadonlyArray<Target> = [
   { id: "llmgate-deno", kind: "llmgate", runtime: "deno" }
 ]
 const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+/** The workers scenario's target ids. */
+const workersId = (runtime: Runtime, workers: number): string => `llmgate-${runtime}-w${workers}`
 /** llmgate's Deno flags as users get them (the same as `npm run start:deno`, checked by a unit test). */
 const DENO_FLAGS: ReadonlyArray<string> = DENO_RUN_FLAGS
+/** The shared-state micro-benchmark reads its config module and /proc, and writes its JSON. */
+const SHARED_STATE_DENO_FLAGS: ReadonlyArray<string> = ["--allow-read", "--allow-env", "--allow-write"]
 
 // ---- cleanup: nothing outlives the run ------------------------------------------------------------
 
@@ -421,6 +428,107 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
   ["long_streams", `${P.long.count} concurrent long streams`, longStreams]
 ]
 
+// ---- 1 vs 2 workers -------------------------------------------------------------------------------------
+
+interface HealthSummary {
+  readonly worker?: { readonly id?: number; readonly count?: number }
+  readonly workers?: ReadonlyArray<{ readonly id?: number; readonly config_version?: number }>
+}
+
+/** Connections opened to GET /health to see which workers answer (SO_REUSEPORT hashes each to one). */
+const HEALTH_PROBES = 32
+
+/**
+ * The worker count as the gateway reports it: `GET /health`'s `worker.count` and `workers` list, and
+ * how many distinct `worker.id`s answer HEALTH_PROBES new connections (each request on its own).
+ */
+const workersSeen = async (port: number): Promise<{ readonly count: number; readonly listed: number; readonly answering: number }> => {
+  const ids = new Set<number>()
+  let count = Number.NaN
+  let listed = Number.NaN
+  for (let i = 0; i < HEALTH_PROBES; i++) {
+    const r = await send(port, "/health", undefined, {}, 2000)
+    if (r.status !== 200) throw new Error(`GET /health answered ${r.status}: ${r.body.slice(0, 200)}`)
+    const h = JSON.parse(r.body) as HealthSummary
+    if (typeof h.worker?.id === "number") ids.add(h.worker.id)
+    count = h.worker?.count ?? Number.NaN
+    listed = h.workers?.length ?? Number.NaN
+  }
+  return { count, listed, answering: ids.size }
+}
+
+/**
+ * llmgate on each runtime with LLMGATE_WORKERS=1 and =2 (order alternating between rounds), both on
+ * cores 0,1 — the whole machine, which the load generator and the upstream also use — at 64
+ * connections, non-streaming. The worker count is checked against GET /health.
+ */
+const workersScenario = async (round: number): Promise<void> => {
+  for (const runtime of RUNTIMES) {
+    const target = TARGETS.find((t) => t.kind === "llmgate" && t.runtime === runtime)
+    if (target === undefined) continue
+    const counts = round % 2 === 1 ? WORKER_COUNTS : [...WORKER_COUNTS].reverse()
+    log(`  llmgate-${runtime} on cores ${BOTH_CPUS}, LLMGATE_WORKERS=${counts.join(" then ")}`)
+    for (const workers of counts) {
+      const id = workersId(runtime, workers)
+      try {
+        const { live, metrics } = await startTarget(target, BOTH_CPUS, { LLMGATE_WORKERS: String(workers) }, id)
+        try {
+          const seen = await workersSeen(live.port)
+          if (seen.count !== workers || seen.listed !== workers) {
+            problems.push(`round ${round}: ${id}: GET /health reports worker.count ${seen.count} and ${seen.listed} workers listed, expected ${workers}`)
+          }
+          if (seen.answering !== workers) {
+            problems.push(`round ${round}: ${id}: ${seen.answering} distinct worker id(s) answered ${HEALTH_PROBES} new connections, expected ${workers}`)
+          }
+          const threads = live.pids.reduce((n, pid) => n + threadCount(pid), 0)
+          const { metrics: load } = await nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)(live)
+          record(round, id, "workers_c64", { ...load, workers_reported: seen.count, workers_listed: seen.listed, workers_answering: seen.answering, os_threads: threads })
+          record(round, id, "startup", metrics)
+          log(`    ${id}: /health ${seen.count} worker(s), ${seen.answering} answering; ${load["rps"]?.toFixed(0)} req/s`)
+        } finally {
+          await live.child?.stop()
+        }
+      } catch (e) {
+        problems.push(`round ${round}: ${id}: ${e instanceof Error ? e.message : String(e)}`)
+      }
+    }
+  }
+}
+
+// ---- the shared state's cost per request ---------------------------------------------------------------
+
+/**
+ * test/bench/sharedState.ts on each runtime, in a child on both cores (this process is pinned to
+ * core 0, and its threads would inherit that), while no target runs; its summary is recorded as the
+ * `shared_state` scenario of llmgate on that runtime.
+ */
+const sharedStateBench = async (round: number): Promise<void> => {
+  for (const runtime of RUNTIMES) {
+    const out = join(tempDir, `shared-state-${runtime}-${round}.json`)
+    const [command, args] = runtimeCommand(
+      runtime,
+      join(ROOT, "test/bench/sharedState.ts"),
+      ["--reps", String(P.sharedState.reps), "--ms", String(P.sharedState.ms), "--json", out],
+      SHARED_STATE_DENO_FLAGS
+    )
+    log(`  shared-state micro-benchmark on ${runtime} (cores ${BOTH_CPUS})`)
+    const child = spawnChild({ name: `shared-state-${runtime}`, cpus: BOTH_CPUS, command, args })
+    const code = await child.exited
+    let result: { readonly summary: Metrics; readonly problems: ReadonlyArray<string> } | undefined
+    try {
+      result = JSON.parse(readFileSync(out, "utf8")) as { readonly summary: Metrics; readonly problems: ReadonlyArray<string> }
+    } catch {
+      problems.push(`round ${round}: shared-state micro-benchmark on ${runtime} wrote no result (exit ${code}): ${child.output().trim()}`)
+      continue
+    }
+    record(round, `llmgate-${runtime}`, "shared_state", result.summary)
+    for (const p of result.problems) problems.push(`round ${round}: shared-state micro-benchmark on ${runtime}: ${p}`)
+    if ((result.summary["disturbed"] ?? 0) > 0) {
+      problems.push(`round ${round}: shared-state micro-benchmark on ${runtime}: ${result.summary["disturbed"]} run(s) disturbed by other processes even after retries`)
+    }
+  }
+}
+
 // ---- the run ------------------------------------------------------------------------------------------
 
 const version = (command: string, args: ReadonlyArray<string>): string =>
@@ -505,27 +613,8 @@ const main = async (): Promise<void> => {
     }
     await Promise.all(lives.map((l) => l.child?.stop()))
 
-    if (P.workers) {
-      const node = TARGETS.find((t) => t.id === "llmgate-node")
-      const counts = round % 2 === 1 ? ["1", "2"] : ["2", "1"]
-      log(`  llmgate-node unpinned, LLMGATE_WORKERS=${counts.join(" then ")}`)
-      for (const workers of counts) {
-        if (node === undefined) break
-        const id = `llmgate-node-w${workers}-unpinned`
-        try {
-          const { live, metrics } = await startTarget(node, "0,1", { LLMGATE_WORKERS: workers }, id)
-          try {
-            const { metrics: load } = await nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)(live)
-            record(round, id, "workers_c64", { ...load, processes: live.pids.length })
-            record(round, id, "startup", metrics)
-          } finally {
-            await live.child?.stop()
-          }
-        } catch (e) {
-          problems.push(`round ${round}: ${id}: ${e instanceof Error ? e.message : String(e)}`)
-        }
-      }
-    }
+    if (P.workers) await workersScenario(round)
+    await sharedStateBench(round)
   }
 
   const upstreamAtEnd = await upstreamStats()
@@ -535,7 +624,7 @@ const main = async (): Promise<void> => {
     b: (upstreamAtEnd.byProvider["b"] ?? 0) - (upstreamAtStart.byProvider["b"] ?? 0)
   }
 
-  const derived = derive(measurements, TARGETS)
+  const derived = [...derive(measurements, TARGETS), ...deriveWorkers(measurements, RUNTIMES, WORKER_COUNTS, workersId)]
   const summary = summarize([...measurements, ...derived])
   const criteria = evaluate(summary, RUNTIMES)
   const elapsedS = (Date.now() - started) / 1000
@@ -573,7 +662,11 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     return values.length ? String(values.reduce((a, b) => a + b, 0)) : "—"
   }
   const num0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : "—")
-  const disturbed = ids.filter((t) => worstOther(t) > OTHER_CPU_WARN)
+  const workerIds = P.workers ? RUNTIMES.flatMap((r) => WORKER_COUNTS.map((w) => workersId(r, w))) : []
+  const disturbed = [
+    ...ids.filter((t) => worstOther(t) > OTHER_CPU_WARN),
+    ...workerIds.filter((t) => (get(t, "workers_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
+  ]
   const out: Array<string> = []
   out.push(`## llmgate benchmark (${meta["mode"]}, ${P.rounds} round${P.rounds > 1 ? "s" : ""}, ${elapsedS.toFixed(0)} s)`)
   out.push("")
@@ -665,7 +758,7 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     )
   )
   out.push("")
-  out.push(`### Targets (llmgate on one core vs the bare proxy on its own runtime; medians)`)
+  out.push(`### Targets (llmgate on one core vs the bare proxy on its own runtime; shared state from the micro-benchmark; medians)`)
   out.push("")
   const labels = [...new Map(criteria.map((c) => [c.id, c.label])).entries()]
   out.push(
@@ -677,38 +770,86 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   const passed = criteria.filter((c) => c.pass === true).length
   out.push("")
   out.push(`${passed}/${criteria.length} targets met.`)
+  out.push("")
+  out.push("### Shared routing state per request (micro-benchmark, `test/bench/sharedState.ts`)")
+  out.push("")
+  out.push(
+    "The dispatcher's shared-state operations for one successful request to `bench-model` (weighted, two targets with `max_concurrency`): " +
+      "breaker checks, capacity checks, the weighted pick, breaker admission, the limiter's `acquire` effect, in-flight begin/end, the outcome " +
+      "(breaker and averages) and the permit's release, on state built as the owner and a worker build it, in worker threads on both cores while no " +
+      "target runs. ns per request per thread, medians over rounds of the medians of the repetitions. “Local”: the same operations over " +
+      "`localRoutingState()` (private slots, same code: what one thread pays without sharing); “own cost” = shared − local with the same number " +
+      "of threads. “Back to back”: each thread does nothing else, the worst case for lock collisions; “paced”: each request is followed by " +
+      `~${num0((get("llmgate-node", "shared_state", "filler_ns")?.median ?? Number.NaN) / 1000)} µs of other work touching no shared memory, as the gateway's HTTP work spaces requests out (only the requests are timed).`
+  )
+  out.push("")
+  out.push(
+    table(
+      ["runtime", "1 thread: local ns", "shared ns", "own cost ns", "2 threads back to back: local ns", "shared (contended) ns", "own cost ns", "2 threads paced: own cost ns", "weighted split (3 : 1)", "target < 2 µs (1 / 2 threads)"],
+      RUNTIMES.map((r) => {
+        const id = `llmgate-${r}`
+        return [
+          r,
+          cell(get(id, "shared_state", "ns_local_1"), 0),
+          cell(get(id, "shared_state", "ns_shared_1"), 0),
+          cell(get(id, "shared_state", "added_ns_1"), 0),
+          cell(get(id, "shared_state", "ns_local_2"), 0),
+          cell(get(id, "shared_state", "ns_shared_2"), 0),
+          cell(get(id, "shared_state", "added_ns_2"), 0),
+          cell(get(id, "shared_state", "added_ns_2_paced"), 0),
+          cell(get(id, "shared_state", "split_ratio"), 3),
+          verdict(criteria.find((c) => c.id === "shared_state" && c.runtime === r))
+        ]
+      })
+    )
+  )
   if (P.workers) {
     out.push("")
-    out.push(`### Node: 1 vs 2 workers (not pinned, ${CONNECTIONS} connections, non-streaming)`)
+    out.push(`### 1 vs 2 workers (\`LLMGATE_WORKERS\`, cores ${BOTH_CPUS}, ${CONNECTIONS} connections, non-streaming)`)
     out.push("")
     out.push(
-      "Both cores available to the gateway, but the load generator and the upstream share them, so this understates what 2 workers give on a machine with " +
-        "spare cores. `processes` is the gateway's process-tree size after startup: a build that forks workers shows more than 1; " +
-        "1 with both rows alike means this build ignores `LLMGATE_WORKERS` (or runs workers as threads — then compare req/s)."
+      `Both rows of a runtime get the same CPUs — both cores, i.e. the whole machine — which the upstream and the load generator (pinned to core ${HARNESS_CPU}) ` +
+        "also need: a second worker can only use what they leave of that core, so “× 1 worker” is a lower bound of what a second worker gives on a machine with " +
+        "spare cores (read it with the CPU columns: gateway % of one core, and upstream + load generator % of core " + HARNESS_CPU + "). " +
+        `Workers are threads of one process: the count is checked with \`GET /health\` (\`worker.count\`, the \`workers\` list) and by how many distinct \`worker.id\`s answer ${HEALTH_PROBES} new connections; ` +
+        "OS threads is the process's thread count at startup."
     )
     out.push("")
-    const w1 = get("llmgate-node-w1-unpinned", "workers_c64", "rps")
-    out.push(
-      table(
-        ["config", "processes", "req/s", "× 1 worker", "p99 ms", "CPU ms/req", "idle RSS MB"],
-        [
-          [`llmgate-node, LLMGATE_WORKERS=1, pinned to core ${TARGET_CPU} (main table)`, cell(get("llmgate-node", "startup", "processes"), 0), cell(get("llmgate-node", "nonstream_c64", "rps"), 0), "—", cell(get("llmgate-node", "nonstream_c64", "p99"), 2), cell(get("llmgate-node", "nonstream_c64", "cpu_ms_per_req"), 3), cell(get("llmgate-node", "startup", "idle_rss_mb"), 1)],
-          ...["1", "2"].map((w) => {
-            const id = `llmgate-node-w${w}-unpinned`
-            const rps = get(id, "workers_c64", "rps")
-            return [
-              `LLMGATE_WORKERS=${w}, cores 0,1`,
-              cell(get(id, "workers_c64", "processes"), 0),
-              cell(rps, 0),
-              rps && w1 ? (rps.median / w1.median).toFixed(2) : "—",
-              cell(get(id, "workers_c64", "p99"), 2),
-              cell(get(id, "workers_c64", "cpu_ms_per_req"), 3),
-              cell(get(id, "startup", "idle_rss_mb"), 1)
-            ]
-          })
-        ]
-      )
-    )
+    const rows: Array<Array<string>> = []
+    for (const r of RUNTIMES) {
+      rows.push([
+        `llmgate-${r}, 1 worker, pinned to core ${TARGET_CPU} (main table)`,
+        "—",
+        "—",
+        cell(get(`llmgate-${r}`, "nonstream_c64", "rps"), 0),
+        "—",
+        cell(get(`llmgate-${r}`, "nonstream_c64", "p99"), 2),
+        cell(get(`llmgate-${r}`, "nonstream_c64", "cpu_ms_per_req"), 3),
+        cell(get(`llmgate-${r}`, "nonstream_c64", "target_cpu_pct"), 0),
+        harness(`llmgate-${r}`, "nonstream_c64"),
+        num0(get(`llmgate-${r}`, "nonstream_c64", "other_cpu_pct")?.max ?? Number.NaN),
+        cell(get(`llmgate-${r}`, "startup", "idle_rss_mb"), 1)
+      ])
+      for (const w of WORKER_COUNTS) {
+        const id = workersId(r, w)
+        const reported = get(id, "workers_c64", "workers_reported")
+        const listed = get(id, "workers_c64", "workers_listed")
+        rows.push([
+          `llmgate-${r}, LLMGATE_WORKERS=${w}`,
+          reported === undefined ? "—" : `${cell(reported, 0)} (${cell(listed, 0)} listed, ${cell(get(id, "workers_c64", "workers_answering"), 0)} answering)`,
+          cell(get(id, "workers_c64", "os_threads"), 0),
+          cell(get(id, "workers_c64", "rps"), 0),
+          w === WORKER_COUNTS[0] ? "—" : cell(get(id, "vs_first_count", "rps_ratio"), 2),
+          cell(get(id, "workers_c64", "p99"), 2),
+          cell(get(id, "workers_c64", "cpu_ms_per_req"), 3),
+          cell(get(id, "workers_c64", "target_cpu_pct"), 0),
+          harness(id, "workers_c64"),
+          num0(get(id, "workers_c64", "other_cpu_pct")?.max ?? Number.NaN),
+          cell(get(id, "startup", "idle_rss_mb"), 1)
+        ])
+      }
+    }
+    out.push(table(["config", "/health workers", "OS threads", "req/s", "× 1 worker", "p99 ms", "CPU ms/req", "gateway CPU %", "upstream + load gen %", "other processes % (worst)", "idle RSS MB"], rows))
   }
   out.push("")
   out.push(`### Harness load on core ${HARNESS_CPU}: fake upstream % + load generator % of one core (medians)`)

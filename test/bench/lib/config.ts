@@ -13,6 +13,16 @@ export interface StreamShape {
 }
 export const shapeModel = (s: StreamShape): string => `stream-${s.chunks}x${s.intervalMs}`
 
+/** The stream shapes the scenarios ask the fake upstream for. */
+export const BENCH_SHAPES = {
+  /** TTFB: role + content at once, everything immediately. */
+  stream: { chunks: 8, intervalMs: 0 },
+  /** per-chunk delay: 10 chunks 5 ms apart. */
+  chunks: { chunks: 10, intervalMs: 5 },
+  /** long streams: 20 chunks 50 ms apart (~1 s). */
+  long: { chunks: 20, intervalMs: 50 }
+} satisfies Record<string, StreamShape>
+
 /** Public (llmgate) model name → the upstream model id it maps to (what direct and bare send). */
 export interface Models {
   readonly nonStream: readonly [string, string]

@@ -214,3 +214,13 @@ export const machineBusyMs = (): number => {
     return Number.NaN
   }
 }
+
+/** The number of OS threads of a process (/proc/<pid>/status), NaN when it cannot be read. */
+export const threadCount = (pid: number): number => {
+  try {
+    const m = /Threads:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))
+    return m ? Number(m[1]) : Number.NaN
+  } catch {
+    return Number.NaN
+  }
+}

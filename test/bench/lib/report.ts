@@ -78,6 +78,37 @@ export const derive = (ms: ReadonlyArray<Measurement>, targets: ReadonlyArray<Ta
   return out
 }
 
+/** Per round: each worker count's req/s over the first count's, for `id(runtime, workers)` targets. */
+export const deriveWorkers = (
+  ms: ReadonlyArray<Measurement>,
+  runtimes: ReadonlyArray<Runtime>,
+  counts: ReadonlyArray<number>,
+  id: (runtime: Runtime, workers: number) => string
+): Array<Measurement> => {
+  const out: Array<Measurement> = []
+  const base = counts[0]
+  if (base === undefined) return out
+  for (const round of new Set(ms.map((m) => m.round))) {
+    for (const runtime of runtimes) {
+      const first = find(ms, round, id(runtime, base), "workers_c64")
+      for (const n of counts.slice(1)) {
+        const mine = find(ms, round, id(runtime, n), "workers_c64")
+        if (first === undefined || mine === undefined) continue
+        out.push({
+          round,
+          target: id(runtime, n),
+          scenario: "vs_first_count",
+          metrics: {
+            rps_ratio: (mine["rps"] ?? Number.NaN) / (first["rps"] ?? Number.NaN),
+            cpu_ratio: (mine["cpu_ms_per_req"] ?? Number.NaN) / (first["cpu_ms_per_req"] ?? Number.NaN)
+          }
+        })
+      }
+    }
+  }
+  return out
+}
+
 export type Summary = Record<string, Record<string, Record<string, Spread>>>
 
 export const summarize = (ms: ReadonlyArray<Measurement>): Summary => {
@@ -151,6 +182,15 @@ export const evaluate = (summary: Summary, runtimes: ReadonlyArray<Runtime>): Ar
     add("idle_rss", "idle RSS ≤ 80 MB", idle, (v) => v <= 80, `${num(idle, 1)} MB`)
     const spawn = med("startup", "spawn_to_first_ms")
     add("spawn", "spawn to first proxied request ≤ 400 ms", spawn, (v) => v <= 400, `${num(spawn, 0)} ms`)
+    const one = med("shared_state", "ns_shared_1")
+    const two = med("shared_state", "ns_shared_2")
+    add(
+      "shared_state",
+      "shared routing state < 2 µs per request, 1 thread / 2 threads contending (sharedState.ts)",
+      Math.max(one, two),
+      (v) => v < 2000,
+      `${num(one, 0)} / ${num(two, 0)} ns`
+    )
   }
   return out
 }
