@@ -8,7 +8,7 @@ import * as Layer from "effect/Layer"
 import { availableParallelism } from "node:os"
 import process from "node:process"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
-import { type RuntimePort, ServeError } from "../../src/cluster/RuntimePort.ts"
+import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
 import { toWebHandler } from "../../src/http/WebHandler.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
@@ -30,8 +30,6 @@ const startWorker = (): WorkerLink => {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export const bunPort: RuntimePort = {
   runtime: {
     name: "bun",
@@ -43,27 +41,22 @@ export const bunPort: RuntimePort = {
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
   serve: (app, options) =>
-    Effect.acquireRelease(
-      Effect.try({
-        // idleTimeout 0: Bun's 10 s default would cut quiet SSE streams. The body limit is the
-        // core's (413 in OpenAI's shape, with a request id); Bun's own cap would answer first.
-        try: () =>
-          Bun.serve({
-            hostname: options.host,
-            port: options.port,
-            reusePort: options.reusePort,
-            idleTimeout: 0,
-            maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-            fetch: toWebHandler(app, options.context)
-          }),
-        catch: (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}` })
-      }),
-      (server) =>
-        Effect.promise(async () => {
-          // stop(false) stops accepting and resolves once in-flight requests finish; bounded by the timeout.
-          await Promise.race([server.stop(false), sleep(options.shutdownTimeoutMs)])
-          await server.stop(true)
-        })
+    serveWith(
+      options,
+      // idleTimeout 0: Bun's 10 s default would cut quiet SSE streams. The body limit is the
+      // core's (413 in OpenAI's shape, with a request id); Bun's own cap would answer first.
+      () =>
+        Bun.serve({
+          hostname: options.host,
+          port: options.port,
+          reusePort: options.reusePort,
+          idleTimeout: 0,
+          maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+          fetch: toWebHandler(app, options.context)
+        }),
+      // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
+      (server) => server.stop(false),
+      (server) => server.stop(true)
     ).pipe(Effect.map((server) => ({ port: server.port ?? options.port }))),
   startWorker,
   onSignal: (signal, handler) => {

@@ -7,7 +7,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
-import { type RuntimePort, ServeError } from "../../src/cluster/RuntimePort.ts"
+import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
 import { toWebHandler } from "../../src/http/WebHandler.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
@@ -37,8 +37,6 @@ const startWorker = (): WorkerLink => {
   }
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export const denoPort: RuntimePort = {
   runtime: {
     name: "deno",
@@ -50,20 +48,15 @@ export const denoPort: RuntimePort = {
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
   serve: (app, options) =>
-    Effect.acquireRelease(
-      Effect.try({
-        try: () =>
-          Deno.serve(
-            { hostname: options.host, port: options.port, reusePort: options.reusePort, onListen: () => {} },
-            toWebHandler(app, options.context)
-          ),
-        catch: (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}` })
-      }),
-      (server) =>
-        Effect.promise(async () => {
-          // shutdown() stops accepting and resolves once in-flight requests finish; bounded by the timeout.
-          await Promise.race([server.shutdown(), sleep(options.shutdownTimeoutMs)])
-        })
+    serveWith(
+      options,
+      () =>
+        Deno.serve(
+          { hostname: options.host, port: options.port, reusePort: options.reusePort, onListen: () => {} },
+          toWebHandler(app, options.context)
+        ),
+      // shutdown() stops accepting and resolves once in-flight requests finish.
+      (server) => server.shutdown()
     ).pipe(Effect.map((server) => ({ port: server.addr.port }))),
   startWorker,
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)

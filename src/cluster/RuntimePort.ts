@@ -7,7 +7,7 @@
  * this port.
  */
 import type * as Context from "effect/Context"
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
 import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
@@ -32,6 +32,31 @@ export interface ServeOptions {
   /** Services every request runs with (log level). */
   readonly context: Context.Context<never>
 }
+
+/**
+ * A runtime's own server as the port's `serve`: `listen` starts it (throwing when it cannot), and
+ * closing the scope runs `drain` (stop accepting, let in-flight requests finish) for at most the
+ * shutdown timeout, then `close` (whatever is left).
+ */
+export const serveWith = <S>(
+  options: ServeOptions,
+  listen: () => S,
+  drain: (server: S) => Promise<void>,
+  close: (server: S) => Promise<void> = () => Promise.resolve()
+): Effect.Effect<S, ServeError, Scope.Scope> =>
+  Effect.acquireRelease(
+    Effect.try({
+      try: listen,
+      catch: (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}` })
+    }),
+    (server) =>
+      Effect.promise(async () => {
+        let timer: ReturnType<typeof setTimeout> | undefined
+        await Promise.race([drain(server), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs)))])
+        clearTimeout(timer)
+        await close(server)
+      })
+  )
 
 export type Signal = "SIGTERM" | "SIGINT" | "SIGHUP"
 

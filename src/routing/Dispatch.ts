@@ -74,7 +74,8 @@ type AttemptResult =
   | { readonly _tag: "Done"; readonly response: ProviderResponse }
   | { readonly _tag: "Retry"; readonly failure: Failure }
 
-const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
+/** What the strategy sees of a target. */
+export const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
   index: entry.index,
   weight: entry.config.weight,
   inFlight: health.inFlight(),

@@ -42,9 +42,9 @@ import { stringify } from "yaml"
 import type { ResolvedConfig } from "../../src/config/Config.ts"
 import { parseConfig } from "../../src/config/loadConfig.ts"
 import type { Provider } from "../../src/providers/Provider.ts"
+import { view } from "../../src/routing/Dispatch.ts"
 import { makeRouter, type ModelGroup, type TargetEntry } from "../../src/routing/Router.ts"
 import { keepsTarget, localRoutingState, type RoutingState, routingSlotSpecs, sharedRoutingState } from "../../src/routing/RoutingState.ts"
-import type { TargetView } from "../../src/routing/Strategy.ts"
 import type { TargetHealth } from "../../src/routing/TargetHealth.ts"
 import { OWNER_HOLDER, workerHolder } from "../../src/state/SharedLock.ts"
 import { type Assignment, makeSlotAllocator, type SlotAllocator } from "../../src/state/SlotAllocator.ts"
@@ -119,14 +119,6 @@ const groupOf = (config: ResolvedConfig, routing: RoutingState): ModelGroup => {
 
 // ---- one simulated request: the dispatcher's shared-state operations ----------------------------
 
-/** As Dispatch.ts `view`. */
-const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
-  index: entry.index,
-  weight: entry.config.weight,
-  inFlight: health.inFlight(),
-  latencyMs: health.latencyMs(),
-  successRate: health.successRate()
-})
 
 /** Where the paced cases add up the time spent in the requests' own operations (the filler left out). */
 interface Tally {
