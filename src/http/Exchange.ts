@@ -2,7 +2,7 @@
  * The server port: what the core needs of an incoming HTTP request and what it hands back, in the
  * smallest shape each runtime can serve without adapting through another framework on every
  * request. Node serves it from `node:http` (runtimes/node/NodeServer.ts), Bun and Deno from a Web
- * `Request` (src/WebEntry.ts). Like Hono's adapters: the contract lives in the core, and every
+ * `Request` (src/http/WebHandler.ts). Like Hono's adapters: the contract lives in the core, and every
  * runtime implements it in a few lines.
  *
  * The whole exchange runs in one fiber per request: the runtime interrupts it when the client goes
