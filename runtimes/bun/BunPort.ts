@@ -9,7 +9,8 @@ import { availableParallelism } from "node:os"
 import process from "node:process"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
 import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
-import { toWebHandler } from "../../src/http/WebHandler.ts"
+import { UNEXPECTED } from "../../src/http/respond.ts"
+import { hookResponse, toWebHandler } from "../../src/http/WebHandler.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
 const startWorker = (): WorkerLink => {
@@ -52,7 +53,9 @@ export const bunPort: RuntimePort = {
           reusePort: options.reusePort,
           idleTimeout: 0,
           maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-          fetch: toWebHandler(app, options.context)
+          fetch: toWebHandler(app, options.context),
+          // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
+          error: () => hookResponse(UNEXPECTED)
         }),
       // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
       (server) => server.stop(false),

@@ -8,7 +8,8 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
 import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
-import { toWebHandler } from "../../src/http/WebHandler.ts"
+import { UNEXPECTED } from "../../src/http/respond.ts"
+import { hookResponse, toWebHandler } from "../../src/http/WebHandler.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
 
 const startWorker = (): WorkerLink => {
@@ -52,7 +53,14 @@ export const denoPort: RuntimePort = {
       options,
       () =>
         Deno.serve(
-          { hostname: options.host, port: options.port, reusePort: options.reusePort, onListen: () => {} },
+          {
+            hostname: options.host,
+            port: options.port,
+            reusePort: options.reusePort,
+            onListen: () => {},
+            // Whatever escapes the handler still gets OpenAI's shape, never Deno's own answer.
+            onError: () => hookResponse(UNEXPECTED)
+          },
           toWebHandler(app, options.context)
         ),
       // shutdown() stops accepting and resolves once in-flight requests finish.

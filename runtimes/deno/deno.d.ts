@@ -19,6 +19,7 @@ declare namespace Deno {
       readonly port?: number
       readonly reusePort?: boolean
       readonly onListen?: (addr: { readonly hostname: string; readonly port: number }) => void
+      readonly onError?: (error: unknown) => Response | Promise<Response>
     },
     handler: (request: Request) => Response | Promise<Response>
   ): HttpServer

@@ -10,10 +10,11 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
+import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
 import type { AddressInfo } from "node:net"
-import { gatewayError, type GatewayError } from "../../src/domain/GatewayError.ts"
+import { gatewayError, type GatewayError, type GatewayErrorReason } from "../../src/domain/GatewayError.ts"
 import { type App, type IncomingRequest, isBytes, makeBodyCollector, type OutgoingResponse } from "../../src/http/Exchange.ts"
+import { hookAnswer, UNEXPECTED, unparsable } from "../../src/http/respond.ts"
 
 export interface NodeServeOptions {
   readonly host: string
@@ -114,6 +115,13 @@ const write = (res: ServerResponse, out: OutgoingResponse): Effect.Effect<void> 
   }).pipe(Effect.ensuring(Effect.sync(() => res.end())))
 }
 
+/** Answers `reason` from outside the app (an error hook), if the response is still unsent. */
+const answerHook = (res: ServerResponse, reason: GatewayErrorReason): void => {
+  const { status, headers, body } = hookAnswer(reason)
+  res.writeHead(status, { ...headers, "content-length": String(Buffer.byteLength(body)) })
+  res.end(body)
+}
+
 /** Listens and serves `app`; the server is closed gracefully when the scope closes. */
 export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<AddressInfo, Error, Scope.Scope> =>
   Effect.gen(function*() {
@@ -122,7 +130,15 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
     let inProgress = 0
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       inProgress++
-      const fiber = run(Effect.flatMap(app(incoming(req)), (out) => write(res, out)))
+      const fiber = run(Effect.suspend(() => Effect.flatMap(app(incoming(req)), (out) => write(res, out))))
+      fiber.addObserver((exit) => {
+        // The app never fails; writing the answer might (a header value node:http refuses): answer
+        // 500 when nothing was sent yet, otherwise cut the connection rather than leave it hanging.
+        if (exit._tag === "Failure" && !exit.cause.reasons.every((r) => r._tag === "Interrupt")) {
+          if (!res.headersSent) answerHook(res, UNEXPECTED)
+          else res.destroy()
+        }
+      })
       res.once("close", () => {
         inProgress--
         // The connection closed before the answer was complete: the client is gone.
@@ -130,9 +146,16 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
       })
     }
     const server: Server = createServer({ keepAliveTimeout: 65_000 }, onRequest)
-    server.on("clientError", (_error, socket) => {
-      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n")
-      else socket.destroy()
+    // A request node:http cannot parse never reaches the app: answer it in OpenAI's shape too.
+    server.on("clientError", (error: Error & { readonly code?: string }, socket) => {
+      if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy()
+      const reason: GatewayErrorReason = error.code === "HPE_HEADER_OVERFLOW"
+        ? { _tag: "HeadersTooLarge", message: "The request line and headers are larger than the gateway accepts (16 KiB)." }
+        : unparsable(error.code ?? "malformed request")
+      const { status, headers, body } = hookAnswer(reason)
+      const head = Object.entries({ ...headers, "content-length": String(Buffer.byteLength(body)), connection: "close" })
+        .map(([k, v]) => `${k}: ${v}\r\n`).join("")
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${head}\r\n${body}`)
     })
     yield* Effect.acquireRelease(
       Effect.callback<void, Error>((resume) => {

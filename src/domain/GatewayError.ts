@@ -17,6 +17,8 @@ export const ModelNotAllowed = Reason("ModelNotAllowed", { model: Schema.String 
 export const RouteNotFound = Reason("RouteNotFound", { method: Schema.String, path: Schema.String })
 export const MethodNotAllowed = Reason("MethodNotAllowed", { method: Schema.String, path: Schema.String })
 export const BodyTooLarge = Reason("BodyTooLarge", { limit: Schema.Number })
+/** The request line and headers together are larger than the server accepts. */
+export const HeadersTooLarge = Reason("HeadersTooLarge", { message: Schema.String })
 export const UpstreamUnreachable = Reason("UpstreamUnreachable", { provider: Schema.String })
 export const UpstreamTimeout = Reason("UpstreamTimeout", { provider: Schema.String, after_ms: Schema.Number })
 export const UpstreamProtocol = Reason("UpstreamProtocol", { provider: Schema.String, message: Schema.String })
@@ -38,7 +40,7 @@ export const Unprocessable = Reason("Unprocessable", { param: Schema.NullOr(Sche
 export const NotImplemented = Reason("NotImplemented", { message: Schema.String })
 
 export const GatewayErrorReason = Schema.Union([
-  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge,
+  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge, HeadersTooLarge,
   UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal,
   Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented
 ])
@@ -90,6 +92,8 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
       return { status: 405, type: "invalid_request_error", code: "method_not_allowed", param: null, message: `Method ${reason.method} is not allowed on ${reason.path}.` }
     case "BodyTooLarge":
       return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${bytes(reason.limit)}.` }
+    case "HeadersTooLarge":
+      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: reason.message }
     case "UpstreamUnreachable":
       return { status: 502, type: "api_error", code: "upstream_unreachable", param: null, message: `Provider \`${reason.provider}\` could not be reached.` }
     case "UpstreamTimeout":

@@ -18,7 +18,8 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
-import { json } from "./respond.ts"
+import { decodeSegment, decodeUtf8 } from "./Path.ts"
+import { json, NOT_UTF8 } from "./respond.ts"
 
 export const ADMIN_PREFIX = "/admin/v1/"
 
@@ -42,12 +43,11 @@ const withEtag = (object: AdminObject, status = 200): OutgoingResponse => {
   return { ...response, headers: { ...response.headers, etag: `"${object.etag}"` } }
 }
 
-const decoder = new TextDecoder()
-
 /** The body as a JSON object; an empty body is `{}` when `optional`. */
 const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = false) =>
   Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (bytes) => {
-    const text = decoder.decode(bytes)
+    const text = decodeUtf8(bytes)
+    if (text === undefined) return Effect.fail(gatewayError({ _tag: "InvalidJson", detail: NOT_UTF8 }))
     if (optional && text.trim() === "") return Effect.succeed({} as Record<string, unknown>)
     let value: unknown
     try {
@@ -59,14 +59,6 @@ const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = fal
       ? Effect.succeed(value as Record<string, unknown>)
       : Effect.fail(invalid(null, "The body must be a JSON object."))
   })
-
-const decodeSegment = (segment: string): string | undefined => {
-  try {
-    return decodeURIComponent(segment)
-  } catch {
-    return undefined
-  }
-}
 
 const listQuery = (url: string, resource: Resource) => {
   const q = url.indexOf("?")

@@ -17,7 +17,8 @@ import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { proxyHandler } from "./Proxy.ts"
-import { bytes, errorResponse, json } from "./respond.ts"
+import { decodeSegment, pathOf } from "./Path.ts"
+import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 
 /** `principal` is who authenticated on `auth` routes; undefined on the public ones. */
 type Handler = (
@@ -37,11 +38,6 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
 const requestIdOf = (incoming: string | undefined): string =>
   incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
-
-const pathOf = (url: string): string => {
-  const q = url.indexOf("?")
-  return q === -1 ? url : url.slice(0, q)
-}
 
 export const makeApp = Effect.gen(function*() {
   const state = yield* GatewayState
@@ -83,7 +79,14 @@ export const makeApp = Effect.gen(function*() {
   const modelRoute = new Map<string, RouteEntry>([["GET", {
     auth: true,
     handler: (_req, snapshot, _id, path, principal) => {
-      const id = decodeURIComponent(path.slice("/v1/models/".length))
+      const id = decodeSegment(path.slice("/v1/models/".length))
+      if (id === undefined) {
+        return Effect.fail(gatewayError({
+          _tag: "InvalidRequest",
+          param: "model",
+          message: "The model id in the path has a malformed percent escape (or is not UTF-8)."
+        }))
+      }
       return listed(snapshot, principal, id)
         ? Effect.succeed(json(modelObject(id)))
         : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
@@ -109,29 +112,37 @@ export const makeApp = Effect.gen(function*() {
     return entry.handler(request, snapshot, requestId, path, principal)
   }
 
-  const withRequestId = (requestId: string) => (response: OutgoingResponse): OutgoingResponse => ({
-    status: response.status,
-    headers: { ...response.headers, "x-request-id": requestId },
-    body: response.body
-  })
-
   const app: App = (request) => {
     const requestId = requestIdOf(request.header("x-request-id"))
-    return dispatch(request, requestId).pipe(
-      Effect.catch((error) => {
-        const response = errorResponse(error.reason)
-        return response.status >= 500
-          ? Effect.as(Effect.logWarning("request failed", error.reason).pipe(Effect.annotateLogs({ requestId })), response)
-          : Effect.succeed(response)
-      }),
-      Effect.catchDefect((defect) =>
-        Effect.as(
-          Effect.logError("unexpected defect", Cause.pretty(Cause.die(defect))).pipe(Effect.annotateLogs({ requestId })),
-          errorResponse({ _tag: "Internal", message: "The gateway hit an unexpected error; the request id identifies it in the logs." })
-        )
-      ),
-      Effect.map(withRequestId(requestId))
-    )
+    return answer(requestId, () => dispatch(request, requestId))
   }
   return app
 })
+
+const withRequestId = (requestId: string) => (response: OutgoingResponse): OutgoingResponse => ({
+  status: response.status,
+  headers: { ...response.headers, "x-request-id": requestId },
+  body: response.body
+})
+
+/**
+ * The one boundary around every request: `handle` runs inside it, so anything it throws, even
+ * synchronously while building its effect, is a defect; an error becomes OpenAI's error shape, a
+ * defect a 500 that leaks nothing (logged with the request id); every answer carries the id.
+ */
+export const answer = (requestId: string, handle: () => Effect.Effect<OutgoingResponse, GatewayError>): Effect.Effect<OutgoingResponse> =>
+  Effect.suspend(handle).pipe(
+    Effect.catch((error) => {
+      const response = errorResponse(error.reason)
+      return response.status >= 500
+        ? Effect.as(Effect.logWarning("request failed", error.reason).pipe(Effect.annotateLogs({ requestId })), response)
+        : Effect.succeed(response)
+    }),
+    Effect.catchDefect((defect) =>
+      Effect.as(
+        Effect.logError("unexpected defect", Cause.pretty(Cause.die(defect))).pipe(Effect.annotateLogs({ requestId })),
+        errorResponse(UNEXPECTED)
+      )
+    ),
+    Effect.map(withRequestId(requestId))
+  )

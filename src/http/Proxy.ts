@@ -14,16 +14,17 @@ import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../providers/Provider.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
-import { errorResponse, providerResponse } from "./respond.ts"
+import { decodeUtf8 } from "./Path.ts"
+import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 
-const decoder = new TextDecoder()
-
-/** Parses a JSON object body. */
+/** Parses a JSON object body (UTF-8, as JSON must be). */
 export const parseJsonObject = (bytes: Uint8Array): Record<string, unknown> | GatewayError => {
   if (bytes.length === 0) return gatewayError({ _tag: "InvalidJson", detail: "the body is empty" })
+  const text = decodeUtf8(bytes)
+  if (text === undefined) return gatewayError({ _tag: "InvalidJson", detail: NOT_UTF8 })
   let value: unknown
   try {
-    value = JSON.parse(decoder.decode(bytes))
+    value = JSON.parse(text)
   } catch (e) {
     return gatewayError({ _tag: "InvalidJson", detail: e instanceof SyntaxError ? e.message : "malformed JSON" })
   }

@@ -8,8 +8,10 @@ import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
-import { gatewayError } from "../domain/GatewayError.ts"
+import * as Cause from "effect/Cause"
+import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import { type App, type IncomingRequest, isBytes, makeBodyCollector } from "./Exchange.ts"
+import { hookAnswer, UNEXPECTED } from "./respond.ts"
 
 /** The path and query of an absolute request URL. */
 const target = (url: string): string => {
@@ -67,22 +69,33 @@ export const toWebHandler = (app: App, context: Context.Context<never>) => {
   const run = Effect.runForkWith(context)
   return (request: Request): Promise<Response> =>
     new Promise((resolve) => {
-      const fiber = run(app(incoming(request)))
+      const fiber = run(Effect.suspend(() => app(incoming(request))))
       const signal = request.signal
       const onAbort = () => fiber.interruptUnsafe()
       signal.addEventListener("abort", onAbort, { once: true })
       fiber.addObserver((exit) => {
         signal.removeEventListener("abort", onAbort)
         if (Exit.isFailure(exit)) {
-          // Interrupted: the client is gone and nobody reads this answer.
-          resolve(new Response(null, { status: 499 }))
+          // Interrupted: the client is gone and nobody reads this answer. (The app never fails.)
+          resolve(Cause.hasInterruptsOnly(exit.cause) ? new Response(null, { status: 499 }) : hookResponse(UNEXPECTED))
           return
         }
         const out = exit.value
         const init = { status: out.status, headers: out.headers }
-        resolve(isBytes(out.body)
-          ? new Response(out.body as Uint8Array<ArrayBuffer>, init)
-          : new Response(Stream.toReadableStreamWith(out.body, context), init))
+        try {
+          resolve(isBytes(out.body)
+            ? new Response(out.body as Uint8Array<ArrayBuffer>, init)
+            : new Response(Stream.toReadableStreamWith(out.body, context), init))
+        } catch {
+          // A header value the runtime refuses: nothing was sent yet, so a 500 can still be.
+          resolve(hookResponse(UNEXPECTED))
+        }
       })
     })
+}
+
+/** An answer from outside the app (the runtime's error hook), in OpenAI's shape with a request id. */
+export const hookResponse = (reason: GatewayErrorReason): Response => {
+  const { status, headers, body } = hookAnswer(reason)
+  return new Response(body, { status, headers })
 }

@@ -9,6 +9,9 @@ import { errorEvents } from "../streaming/Sse.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 
 const encoder = new TextEncoder()
+
+/** Why a body that is not UTF-8 is refused (400 invalid_json). */
+export const NOT_UTF8 = "the body is not valid UTF-8"
 const JSON_HEADERS: Readonly<Record<string, string>> = { "content-type": "application/json" }
 
 export const json = (body: unknown, status = 200): OutgoingResponse => ({
@@ -24,6 +27,29 @@ export const bytes = (body: Uint8Array, contentType: string, headers: Readonly<R
 })
 
 export const errorResponse = (reason: GatewayErrorReason): OutgoingResponse => json(errorBody(reason), describe(reason).status)
+
+/**
+ * What the runtime's own error hooks answer (a request it could not parse, an answer that could
+ * not be written): OpenAI's error shape with a fresh request id, as every other answer has.
+ */
+export const hookAnswer = (reason: GatewayErrorReason): { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } => ({
+  status: describe(reason).status,
+  headers: { "content-type": "application/json", "x-request-id": crypto.randomUUID() },
+  body: JSON.stringify(errorBody(reason))
+})
+
+/** What a defect answers: no detail, the request id points to the log line. */
+export const UNEXPECTED: GatewayErrorReason = {
+  _tag: "Internal",
+  message: "The gateway hit an unexpected error; the request id identifies it in the logs."
+}
+
+/** The reason a runtime's error hook answers a request it could not parse as HTTP. */
+export const unparsable = (detail: string): GatewayErrorReason => ({
+  _tag: "InvalidRequest",
+  param: null,
+  message: `The request could not be parsed as HTTP (${detail}).`
+})
 
 /**
  * Relays a provider response, tagged with the provider that served it and the number of attempts.

@@ -1,5 +1,6 @@
 // Error mapping: client errors (400/404/413), upstream failures (502/504, 4xx/5xx pass-through), and
 // the process staying healthy afterwards. Every gateway-made error is in OpenAI shape.
+import { connect } from "node:net"
 import { describe, expect, it } from "vitest"
 import { UPSTREAM_ERRORS } from "./upstream/handlers.ts"
 import { withMarker } from "./upstream/recorder.ts"
@@ -15,6 +16,22 @@ import {
 } from "./harness.ts"
 
 const user = (content: string) => [{ role: "user", content }]
+
+/** Sends raw bytes on a fresh connection and parses the one HTTP/1.1 answer. */
+const rawExchange = (port: number, request: string) =>
+  new Promise<{ readonly status: number; readonly headers: Record<string, string>; readonly body: string }>((resolve, reject) => {
+    const socket = connect(port, "127.0.0.1", () => socket.write(request))
+    let text = ""
+    socket.setEncoding("utf8")
+    socket.on("data", (d: string) => (text += d))
+    socket.on("error", reject)
+    socket.on("close", () => {
+      const [head = "", body = ""] = text.split("\r\n\r\n")
+      const [statusLine = "", ...lines] = head.split("\r\n")
+      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]))
+      resolve({ status: Number(statusLine.split(" ")[1]), headers, body })
+    })
+  })
 
 describe(`[${runtime}] errors`, () => {
   const ctx = useContract()
@@ -64,6 +81,45 @@ describe(`[${runtime}] errors`, () => {
       const r = await ctx.post("/v1/chat/completions", { model: MODELS.chat.name, messages: m })
       expect(r.status).toBe(400)
       expect(ctx.recorder.find(withMarker(m))).toHaveLength(0)
+    })
+  })
+
+  describe("malformed input never escapes the request (nothing thrown ends a worker)", () => {
+    it("a malformed percent escape in GET /v1/models/{model} → 400 naming the model, and the gateway keeps serving", async () => {
+      for (const path of ["/v1/models/%E0", "/v1/models/%", "/v1/models/%ZZ", "/v1/models/a%C0%AFb"]) {
+        const r = await ctx.get(path)
+        expectOpenAIError(r, 400, { code: "invalid_request", param: "model" })
+        expect(r.headers.get("x-request-id")).toBeTruthy()
+      }
+      expect((await ctx.get("/v1/models/mock-chat")).status).toBe(200)
+    })
+
+    it("a body that is not UTF-8 → 400 invalid_json saying so (proxy and admin API)", async () => {
+      const bytes = new Uint8Array([...new TextEncoder().encode(`{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"`), 0xff, 0xfe, ...new TextEncoder().encode(`"}]}`)])
+      for (const path of ["/v1/chat/completions", "/admin/v1/projects"]) {
+        const r = await fetch(`${ctx.base}${path}`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+          body: bytes
+        })
+        const text = await r.text()
+        ctx.noteBody(text)
+        const body = expectOpenAIError({ status: r.status, headers: r.headers, text, json: <T>() => JSON.parse(text) as T }, 400, { code: "invalid_json" })
+        expect(body.error.message).toContain("UTF-8")
+      }
+    })
+
+    describe.skipIf(runtime !== "node")("(Node only: Bun and Deno answer unparsable requests themselves, before any hook)", () => {
+      it("a request node:http cannot parse → 400 in OpenAI's shape with a request id; oversized headers → 431", async () => {
+        const garbage = await rawExchange(ctx.gateway.port, "NOT A REQUEST\r\n\r\n")
+        expect(garbage.status).toBe(400)
+        expect(garbage.headers["x-request-id"]).toBeTruthy()
+        expect(JSON.parse(garbage.body)).toMatchObject({ error: { code: "invalid_request", type: "invalid_request_error" } })
+        const huge = await rawExchange(ctx.gateway.port, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`)
+        expect(huge.status).toBe(431)
+        expect(JSON.parse(huge.body)).toMatchObject({ error: { code: "request_header_fields_too_large" } })
+        expect((await ctx.get("/health")).status).toBe(200)
+      })
     })
   })
 
