@@ -4,9 +4,9 @@
  * lock from a thread that died holding it while never taking one from a live holder.
  */
 import * as fc from "fast-check"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { CONTENDED, holderOf, lock, lockOrTakeOver, OWNER_HOLDER, unlock, workerHolder } from "../../../src/state/SharedLock.ts"
-import { startPool, type Pool } from "./fixtures/pool.ts"
+import { usePool } from "./fixtures/pool.ts"
 import { type LockCommand, type LockReplies, rendezvous } from "./fixtures/protocol.ts"
 
 const SCRIPT = new URL("./fixtures/lockWorker.ts", import.meta.url)
@@ -55,19 +55,7 @@ describe("SharedLock (one thread)", () => {
 })
 
 describe("SharedLock (worker threads)", () => {
-  let pool: Pool<LockCommand, LockReplies>
-  beforeAll(() => {
-    pool = startPool<LockCommand, LockReplies>(SCRIPT, THREADS)
-  })
-  // After a failure threads may still be busy (or blocked on a lock): start afresh.
-  afterEach(async ({ task }) => {
-    if (task.result?.state !== "fail") return
-    await pool.terminate()
-    pool = startPool<LockCommand, LockReplies>(SCRIPT, THREADS)
-  })
-  afterAll(async () => {
-    await pool.terminate()
-  })
+  const pool = usePool<LockCommand, LockReplies>(SCRIPT, THREADS)
 
   it("excludes: T threads × N plain increments under the lock give exactly T·N", async () => {
     await fc.assert(
@@ -77,7 +65,7 @@ describe("SharedLock (worker threads)", () => {
         const meet = rendezvous(threads)
         const replies = await Promise.all(
           Array.from({ length: threads }, (_, i) =>
-            pool.run(i, { _tag: "Count", word, counter, holder: workerHolder(i), n, rendezvous: meet }))
+            pool().run(i, { _tag: "Count", word, counter, holder: workerHolder(i), n, rendezvous: meet }))
         )
         expect(replies).toEqual(Array.from({ length: threads }, () => ({ notAlone: 0, wrongHolder: 0 })))
         expect(new Int32Array(counter)[0]).toBe(threads * n)
@@ -95,14 +83,14 @@ describe("SharedLock (worker threads)", () => {
         const word = words(1)
         const signal = words(4)
         const dead = workerHolder(dying)
-        const exited = pool.exited(dying)
-        void pool.run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, then: "die" }).catch(() => undefined)
+        const exited = pool().exited(dying)
+        void pool().run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, then: "die" }).catch(() => undefined)
         expect(await exited).toBe(0)
         expect(holderOf(word, 0)).toBe(dead)
 
         let sleeper: Promise<LockReplies["Lock"]> | undefined
         if (withSleeper) {
-          sleeper = pool.run(2, { _tag: "Lock", word: word.buffer, holder: workerHolder(2), signal: signal.buffer })
+          sleeper = pool().run(2, { _tag: "Lock", word: word.buffer, holder: workerHolder(2), signal: signal.buffer })
           await until(word, 0, (v) => (v & CONTENDED) !== 0) // worker 2 is asleep on the word
         }
         expect(lockOrTakeOver(word, 0, OWNER_HOLDER, dead)).toBe(true)
@@ -114,8 +102,8 @@ describe("SharedLock (worker threads)", () => {
         expect(word[0]).toBe(0)
       }
     } finally {
-      pool.respawn(0)
-      pool.respawn(1)
+      pool().respawn(0)
+      pool().respawn(1)
     }
   })
 
@@ -123,9 +111,9 @@ describe("SharedLock (worker threads)", () => {
     for (let run = 0; run < 3; run++) {
       const word = words(1)
       const signal = words(4)
-      const holding = pool.run(0, { _tag: "Hold", word: word.buffer, holder: workerHolder(0), signal: signal.buffer, then: "hold" })
+      const holding = pool().run(0, { _tag: "Hold", word: word.buffer, holder: workerHolder(0), signal: signal.buffer, then: "hold" })
       await until(signal, 0, (v) => v === 1)
-      const taking = pool.run(1, { _tag: "TakeOver", word: word.buffer, holder: workerHolder(1), dead: workerHolder(3), signal: signal.buffer })
+      const taking = pool().run(1, { _tag: "TakeOver", word: word.buffer, holder: workerHolder(1), dead: workerHolder(3), signal: signal.buffer })
       await until(signal, 3, (v) => v === 1)
       // Give a wrong take-over time to happen; the assertion below does not depend on this pause.
       await pause(20)

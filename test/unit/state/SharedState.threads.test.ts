@@ -14,7 +14,7 @@
  *   holdings by the owner.
  */
 import * as fc from "fast-check"
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import * as CircuitBreaker from "../../../src/routing/CircuitBreaker.ts"
 import { configureLimiter, makeConcurrencyLimiter, repairLimiter } from "../../../src/routing/ConcurrencyLimiter.ts"
 import { targetSlotSpec } from "../../../src/routing/RoutingState.ts"
@@ -23,7 +23,7 @@ import { makeTargetHealth } from "../../../src/routing/TargetHealth.ts"
 import { holderOf } from "../../../src/state/SharedLock.ts"
 import { makeSlotAllocator, type SlotAllocator, type SlotSpec } from "../../../src/state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, HOLD_PERMITS, HOLD_PROBE, HOLD_WAITING, LOCK, type SlotRef } from "../../../src/state/Slots.ts"
-import { startPool, type Pool } from "./fixtures/pool.ts"
+import { usePool } from "./fixtures/pool.ts"
 import { type Hold, rendezvous, type StateCommand, type StateReplies, type Step, type StrategyKind } from "./fixtures/protocol.ts"
 import { holdingsOf, pagesFor, slotsAs } from "./fixtures/slots.ts"
 
@@ -34,19 +34,7 @@ const SETTINGS: CircuitBreaker.BreakerSettings = { failureRate: 0.5, minRequests
 const PROVIDER = { name: "p", breaker: SETTINGS }
 const nothing = () => undefined
 
-let pool: Pool<StateCommand, StateReplies>
-beforeAll(() => {
-  pool = startPool<StateCommand, StateReplies>(SCRIPT, THREADS)
-})
-// After a failure threads may still be busy (or waiting at a barrier): start afresh.
-afterEach(async ({ task }) => {
-  if (task.result?.state !== "fail") return
-  await pool.terminate()
-  pool = startPool<StateCommand, StateReplies>(SCRIPT, THREADS)
-})
-afterAll(async () => {
-  await pool.terminate()
-})
+const pool = usePool<StateCommand, StateReplies>(SCRIPT, THREADS)
 
 const threads = fc.integer({ min: 2, max: THREADS })
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
@@ -100,7 +88,7 @@ const runPicks = async (strategy: StrategyKind, weights: ReadonlyArray<number>, 
   const meet = rendezvous(t)
   await Promise.all(
     range(t).map((i) =>
-      pool.run(i, { _tag: "Pick", pages: pagesFor(allocator, i), refs: refsOf("group"), strategy, weights, picks, ring, rendezvous: meet })
+      pool().run(i, { _tag: "Pick", pages: pagesFor(allocator, i), refs: refsOf("group"), strategy, weights, picks, ring, rendezvous: meet })
     )
   )
   const words = new Int32Array(ring)
@@ -184,7 +172,7 @@ describe("ConcurrencyLimiter from several threads", () => {
           const meet = rendezvous(t)
           const replies = await Promise.all(
             range(t).map((i) =>
-              pool.run(i, { _tag: "Limit", pages: pagesFor(allocator, i), ref, fibers, ops, holds, occupancy, rendezvous: meet })
+              pool().run(i, { _tag: "Limit", pages: pagesFor(allocator, i), ref, fibers, ops, holds, occupancy, rendezvous: meet })
             )
           )
           const occ = new Int32Array(occupancy)
@@ -211,10 +199,10 @@ describe("ConcurrencyLimiter from several threads", () => {
     const { allocator, refsOf } = layout([limiterSpec("limiter", max, 4, timeoutMs)])
     const ref = refsOf("limiter")[0]!
     const owner = makeConcurrencyLimiter(max, 4, timeoutMs, slotsAs(allocator)(ref))
-    const apply = (i: number, steps: ReadonlyArray<Step>) => pool.run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+    const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
     expect((await apply(holder, [{ _tag: "Acquire", ref, count: max }])).acquired).toEqual(range(max).map(() => true))
     const signal = new Int32Array(new SharedArrayBuffer(8))
-    const queued = pool.run(waiter, { _tag: "Queue", pages: pagesFor(allocator, waiter), ref, signal: signal.buffer, stuckMs })
+    const queued = pool().run(waiter, { _tag: "Queue", pages: pagesFor(allocator, waiter), ref, signal: signal.buffer, stuckMs })
     await until(signal, 0, (v) => v === 1)
     expect({ active: owner.active(), waiting: owner.waiting() }).toEqual({ active: max, waiting: 1 })
     await apply(holder, [{ _tag: "Release", ref, count: 1 }]) // granted to the waiter's place
@@ -285,7 +273,7 @@ describe("CircuitBreaker from several threads", () => {
           const meet = rendezvous(t)
           const replies = await Promise.all(
             range(t).map((i) =>
-              pool.run(i, { _tag: "Probe", pages: pagesFor(allocator, i), ref, settings: SETTINGS, now, admits, late, verdict, rendezvous: meet })
+              pool().run(i, { _tag: "Probe", pages: pagesFor(allocator, i), ref, settings: SETTINGS, now, admits, late, verdict, rendezvous: meet })
             )
           )
           for (let r = 0; r < rounds; r++) {
@@ -320,7 +308,7 @@ describe("TargetHealth from several threads, and threads that die", () => {
           const ref = refsOf(spec.key)[0]!
           const meet = rendezvous(depths.length)
           const replies = await Promise.all(
-            depths.map((d, i) => pool.run(i, { _tag: "InFlight", pages: pagesFor(allocator, i), ref, depths: d, rendezvous: meet }))
+            depths.map((d, i) => pool().run(i, { _tag: "InFlight", pages: pagesFor(allocator, i), ref, depths: d, rendezvous: meet }))
           )
           for (const r of replies) {
             expect(r.short).toBe(0)
@@ -361,7 +349,7 @@ describe("TargetHealth from several threads, and threads that die", () => {
           const owner = slotsAs(allocator)
           const health = makeTargetHealth("t", PROVIDER, "m", nothing, owner(targetRef))
           const limiter = makeConcurrencyLimiter(max, 8, 60_000, owner(limiterRef))
-          const apply = (i: number, steps: ReadonlyArray<Step>) => pool.run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+          const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
           if (probe) CircuitBreaker.make("p/m", SETTINGS, undefined, owner(targetRef)).onFailure(0)
 
           try {
@@ -376,7 +364,7 @@ describe("TargetHealth from several threads, and threads that die", () => {
               expect(r.acquired.every((a) => a)).toBe(true)
             }
             const lockRef = { none: undefined, target: targetRef, limiter: limiterRef, group: groupRef }[lock]
-            const exited = pool.exited(dying)
+            const exited = pool().exited(dying)
             void apply(dying, [
               { _tag: "Begin", ref: targetRef, count: begins },
               { _tag: "Acquire", ref: limiterRef, count: permits },
@@ -444,7 +432,7 @@ describe("TargetHealth from several threads, and threads that die", () => {
             await apply(first, [{ _tag: "Release", ref: limiterRef, count: max }])
             expect(limiter.active()).toBe(0)
           } finally {
-            pool.respawn(dying)
+            pool().respawn(dying)
           }
         }
       ),
@@ -472,11 +460,11 @@ describe("TargetHealth from several threads, and threads that die", () => {
           const { allocator, refsOf } = layout([limiterSpec("limiter", max, 8, 60_000)])
           const ref = refsOf("limiter")[0]!
           const limiter = makeConcurrencyLimiter(max, 8, 60_000, slotsAs(allocator)(ref))
-          const apply = (i: number, steps: ReadonlyArray<Step>) => pool.run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+          const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
           const mine = holdingsOf(allocator, alive, ref.slot)
           try {
             await apply(alive, [{ _tag: "Acquire", ref, count: livePermits }])
-            const exited = pool.exited(dying)
+            const exited = pool().exited(dying)
             void apply(dying, [{ _tag: "Acquire", ref, count: max - livePermits }, { _tag: "Enqueue", ref, count: queued }, { _tag: "Exit" }])
               .catch(nothing)
             expect(await exited).toBe(0)
@@ -502,7 +490,7 @@ describe("TargetHealth from several threads, and threads that die", () => {
             expect({ active: limiter.active(), waiting: limiter.waiting() }).toEqual({ active: 0, waiting: 0 })
             expect(allHoldings(allocator, ref)).toEqual(idle)
           } finally {
-            pool.respawn(dying)
+            pool().respawn(dying)
           }
         }
       ),
