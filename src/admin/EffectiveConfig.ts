@@ -25,7 +25,17 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     host: config.server.host,
     port: config.server.port,
     body_limit: config.server.bodyLimit,
-    shutdown_timeout_ms: config.server.shutdownTimeoutMs
+    shutdown_timeout_ms: config.server.shutdownTimeoutMs,
+    header_limit: config.server.bounds.headerLimit,
+    header_timeout_ms: config.server.bounds.headerTimeoutMs,
+    idle_timeout_ms: config.server.bounds.idleTimeoutMs,
+    stall_timeout_ms: config.server.bounds.stallTimeoutMs,
+    identifier_limit: config.server.bounds.identifierLimit,
+    json_depth_limit: config.server.bounds.jsonDepthLimit,
+    upstream_body_limit: config.server.bounds.upstreamBodyLimit,
+    sse_line_limit: config.server.bounds.sseLineLimit,
+    preamble_limit: config.server.bounds.preambleLimit,
+    pattern_target_limit: config.server.bounds.patternTargetLimit
   },
   master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
   providers: [...config.providers.values()].map((p) => ({

@@ -17,7 +17,28 @@ export const ServerSection = Schema.Struct({
   host: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   port: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
   body_limit: Schema.optional(ByteSizeInput),
-  shutdown_timeout: Schema.optional(DurationInput)
+  shutdown_timeout: Schema.optional(DurationInput),
+  // ---- bounds (README "Limits and bounds"): nothing a client or an upstream sends is unbounded ----
+  /** Request line and headers together; larger gets 431. */
+  header_limit: Schema.optional(ByteSizeInput),
+  /** Time a client has to send the request line and headers (slowloris). */
+  header_timeout: Schema.optional(DurationInput),
+  /** An idle keep-alive connection (no request in progress) is closed after this. */
+  idle_timeout: Schema.optional(DurationInput),
+  /** A client that stops reading a streamed answer this long is cut off; the upstream is cancelled. */
+  stall_timeout: Schema.optional(DurationInput),
+  /** Longest identifier a request may carry (`model`, …), in characters; longer gets 400. */
+  identifier_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 }))),
+  /** Deepest JSON nesting a request body may have; deeper gets 400. */
+  json_depth_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 }))),
+  /** Largest upstream answer the gateway buffers (a non-streamed body); larger is a 502. */
+  upstream_body_limit: Schema.optional(ByteSizeInput),
+  /** Longest single SSE line the gateway parses in an upstream stream. */
+  sse_line_limit: Schema.optional(ByteSizeInput),
+  /** Most bytes of a stream held back before its first content (the rest of the time bound is `timeout.request`). */
+  preamble_limit: Schema.optional(ByteSizeInput),
+  /** Most distinct model names served through pattern models (`claude-*`) with their own routing state; least recently used go first. */
+  pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 })))
 })
 
 export const ProviderTimeout = Schema.Struct({
@@ -208,6 +229,18 @@ export const DEFAULT_HOST = "127.0.0.1"
 export const DEFAULT_PORT = 4000
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
+export const DEFAULT_HEADER_LIMIT = 16 * 1024
+export const DEFAULT_HEADER_TIMEOUT_MS = 10_000
+export const DEFAULT_CONNECTION_IDLE_TIMEOUT_MS = 65_000
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000
+export const DEFAULT_IDENTIFIER_LIMIT = 256
+export const DEFAULT_JSON_DEPTH_LIMIT = 64
+export const DEFAULT_UPSTREAM_BODY_LIMIT = 64 * 1024 * 1024
+export const DEFAULT_SSE_LINE_LIMIT = 1024 * 1024
+export const DEFAULT_PREAMBLE_LIMIT = 1024 * 1024
+export const DEFAULT_PATTERN_TARGET_LIMIT = 1024
+/** Longest `/regex/` model name or key pattern accepted in config (fixed). */
+export const REGEX_LENGTH_LIMIT = 512
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -338,6 +371,24 @@ export interface ResolvedTenancy {
   readonly keysByHash: ReadonlyMap<string, ResolvedKey>
 }
 
+/** Every bound on what clients and upstreams send (README "Limits and bounds"). */
+export interface ResolvedBounds {
+  /** Request line plus headers, bytes (431 past it). Applies at start. */
+  readonly headerLimit: number
+  /** Time to receive the request head. Applies at start. */
+  readonly headerTimeoutMs: number
+  /** Idle keep-alive connection lifetime. Applies at start. */
+  readonly idleTimeoutMs: number
+  /** A streamed answer the client does not read for this long is cut off. Applies at start. */
+  readonly stallTimeoutMs: number
+  readonly identifierLimit: number
+  readonly jsonDepthLimit: number
+  readonly upstreamBodyLimit: number
+  readonly sseLineLimit: number
+  readonly preambleLimit: number
+  readonly patternTargetLimit: number
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -345,6 +396,7 @@ export interface ResolvedConfig {
     readonly bodyLimit: number
     /** How long shutdown waits for in-flight requests and streams. */
     readonly shutdownTimeoutMs: number
+    readonly bounds: ResolvedBounds
   }
   /** Absent when the file configures none; the startup then generates one. */
   readonly masterKey: Redacted.Redacted<string> | undefined

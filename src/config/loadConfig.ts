@@ -10,7 +10,9 @@ import * as Schema from "effect/Schema"
 import { LineCounter, parseDocument } from "yaml"
 import { DEFAULT_BREAKER } from "../routing/CircuitBreaker.ts"
 import {
-  ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
+  ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HEADER_LIMIT, DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDENTIFIER_LIMIT, DEFAULT_JSON_DEPTH_LIMIT, DEFAULT_PATTERN_TARGET_LIMIT, DEFAULT_PREAMBLE_LIMIT,
+  DEFAULT_SSE_LINE_LIMIT, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_UPSTREAM_BODY_LIMIT, type ResolvedBounds, type ServerSection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
   DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
   type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
   type ResolvedConfig, type ResolvedModel, type ResolvedProvider
@@ -20,7 +22,7 @@ import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
 import { compilePattern, globToRegExp, isExactName } from "./ModelPattern.ts"
 import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
-import { byteCount, type DurationInput, durationMillis } from "./units.ts"
+import { type ByteSizeInput, byteCount, type DurationInput, durationMillis } from "./units.ts"
 import { entries, field } from "./RawValue.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
@@ -209,7 +211,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       host: file.server?.host ?? DEFAULT_HOST,
       port: file.server?.port ?? DEFAULT_PORT,
       bodyLimit: file.server?.body_limit === undefined ? DEFAULT_BODY_LIMIT : byteCount(file.server.body_limit),
-      shutdownTimeoutMs: file.server?.shutdown_timeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : durationMillis(file.server.shutdown_timeout)
+      shutdownTimeoutMs: file.server?.shutdown_timeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : durationMillis(file.server.shutdown_timeout),
+      bounds: resolveBounds(file.server)
     },
     masterKey: file.master_key === undefined || file.master_key === "" ? undefined : Redacted.make(file.master_key),
     providers,
@@ -219,6 +222,23 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     tenancy
   })
 }
+
+const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
+const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)
+
+/** The `server` section's bounds with their defaults (README "Limits and bounds"). */
+export const resolveBounds = (server: typeof ServerSection.Type | undefined): ResolvedBounds => ({
+  headerLimit: bytesOr(server?.header_limit, DEFAULT_HEADER_LIMIT),
+  headerTimeoutMs: millisOr(server?.header_timeout, DEFAULT_HEADER_TIMEOUT_MS),
+  idleTimeoutMs: millisOr(server?.idle_timeout, DEFAULT_CONNECTION_IDLE_TIMEOUT_MS),
+  stallTimeoutMs: millisOr(server?.stall_timeout, DEFAULT_STALL_TIMEOUT_MS),
+  identifierLimit: server?.identifier_limit ?? DEFAULT_IDENTIFIER_LIMIT,
+  jsonDepthLimit: server?.json_depth_limit ?? DEFAULT_JSON_DEPTH_LIMIT,
+  upstreamBodyLimit: bytesOr(server?.upstream_body_limit, DEFAULT_UPSTREAM_BODY_LIMIT),
+  sseLineLimit: bytesOr(server?.sse_line_limit, DEFAULT_SSE_LINE_LIMIT),
+  preambleLimit: bytesOr(server?.preamble_limit, DEFAULT_PREAMBLE_LIMIT),
+  patternTargetLimit: server?.pattern_target_limit ?? DEFAULT_PATTERN_TARGET_LIMIT
+})
 
 const base64 = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
 

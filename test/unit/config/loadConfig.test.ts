@@ -132,6 +132,37 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
     expect(c.providers.get("m")?.mock).toEqual({ latencyMs: 60_000, chunks: 3, chunkIntervalMs: 5, failureRate: 0.25, crashRate: 0 })
   })
 
+  it("bounds have defaults and are set from the server section", () => {
+    const defaults = okConfig(`providers: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`).server.bounds
+    expect(defaults).toEqual({
+      headerLimit: 16384, headerTimeoutMs: 10_000, idleTimeoutMs: 65_000, stallTimeoutMs: 30_000, identifierLimit: 256,
+      jsonDepthLimit: 64, upstreamBodyLimit: 64 * 1024 ** 2, sseLineLimit: 1024 ** 2, preambleLimit: 1024 ** 2, patternTargetLimit: 1024
+    })
+    const set = okConfig(`server:
+  header_limit: 8KiB
+  header_timeout: 2s
+  idle_timeout: 5s
+  stall_timeout: 1s
+  identifier_limit: 64
+  json_depth_limit: 8
+  upstream_body_limit: 1MiB
+  sse_line_limit: 4KiB
+  preamble_limit: 16KiB
+  pattern_target_limit: 10
+providers: [{name: a, kind: mock}]
+models: [{name: m, targets: [{provider: a}]}]`).server.bounds
+    expect(set).toEqual({
+      headerLimit: 8192, headerTimeoutMs: 2000, idleTimeoutMs: 5000, stallTimeoutMs: 1000, identifierLimit: 64,
+      jsonDepthLimit: 8, upstreamBodyLimit: 1024 ** 2, sseLineLimit: 4096, preambleLimit: 16384, patternTargetLimit: 10
+    })
+    const lines = errorsOf(`server: { json_depth_limit: 0, stall_timeout: never, pattern_target_limit: 1.5 }
+providers: [{name: a, kind: mock}]
+models: [{name: m, targets: [{provider: a}]}]`)
+    expect(lines.map((l) => l.split(":")[0])).toEqual(expect.arrayContaining([
+      "server.json_depth_limit", "server.stall_timeout", "server.pattern_target_limit"
+    ]))
+  })
+
   it("rejects malformed durations, sizes and ports with the field named", () => {
     const lines = errorsOf(`server: { port: 70000, body_limit: lots }
 providers: [{ name: a, kind: mock, mock: { latency: soon, failure_rate: 2 } }]
