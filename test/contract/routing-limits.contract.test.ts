@@ -99,6 +99,23 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     expect((await first).res.status).toBe(200)
   })
 
+  it("a reload keeps the count: with one request in flight at max_concurrency 1, the next is still refused after it", async () => {
+    const l1 = ctx.up("l1")
+    l1.mode = slow(1_500)
+    const first = ctx.chat("capped-noqueue")
+    await ctx.recorder.waitFor(() => (l1.inFlight === 1 ? true : undefined), 3_000, "first request upstream")
+    // A real change (a new provider through the admin API): a new config version on every worker.
+    const before = (await ctx.get("/health")).json<{ config_version: number }>().config_version
+    const created = await ctx.post("/admin/v1/providers", { name: "p-reload-extra", kind: "mock" })
+    expect(created.status, created.text).toBe(201)
+    expect((await ctx.get("/health")).json<{ config_version: number }>().config_version).toBeGreaterThan(before)
+    expect(await capTarget("capped-noqueue"), "the in-flight request still holds its permit").toMatchObject({ active: 1 })
+    const second = await ctx.chat("capped-noqueue")
+    expectOpenAIError(second.res, 429, { code: "concurrency_limit" })
+    expect((await first).res.status).toBe(200)
+    expect(await capTarget("capped-noqueue")).toMatchObject({ active: 0, in_flight: 0 })
+  })
+
   it("a target at its cap is skipped for one with room", async () => {
     ctx.up("l1").mode = slow(600)
     ctx.up("l2").mode = slow(600)
