@@ -10,7 +10,9 @@
  * exponential backoff with jitter (or the upstream's Retry-After when it fits within
  * `max_backoff`). When the group is exhausted the model's fallbacks are tried in order. Streams are
  * held back until their first content (streaming/HoldBack.ts), so a failure before content is just
- * another failed attempt; the client sees one clean stream.
+ * another failed attempt; the client sees one clean stream. The hold-back is bounded by the
+ * server's `preamble_limit` and `sse_line_limit`, and by the provider's `timeout.request` counted
+ * from the call: the same budget as a non-streamed answer has for arriving whole.
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"

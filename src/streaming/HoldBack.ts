@@ -96,6 +96,9 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
           message: `the stream sent a line longer than ${formatBytes(scanned.limit)} (server.sse_line_limit) before any content`
         })
       }
+      if (scanned._tag === "NotUtf8") {
+        return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an event that is not valid UTF-8 before any content" })
+      }
       for (const data of scanned.data) {
         const kind = classify(data)
         if (kind === "invalid") {

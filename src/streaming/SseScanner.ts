@@ -8,7 +8,8 @@
  * occur inside a multi-byte UTF-8 sequence), the unfinished end of a chunk is kept as it is and joined
  * with the rest of its line only when the line ends, and only `data` values are decoded. A line
  * longer than `lineLimit` bytes is the upstream's protocol failure: the scanner stops there (it would
- * otherwise have to hold the line whole) and says so.
+ * otherwise have to hold the line whole) and says so. So is a `data` value that is not UTF-8 (it
+ * would reach the client as it is, with a 200, if it were taken for content).
  */
 
 export type ScanResult =
@@ -16,6 +17,8 @@ export type ScanResult =
   | { readonly _tag: "Events"; readonly data: ReadonlyArray<string> }
   /** A line grew past the limit; every later push answers the same. */
   | { readonly _tag: "LineTooLong"; readonly limit: number }
+  /** A `data` value is not valid UTF-8; every later push answers the same. */
+  | { readonly _tag: "NotUtf8" }
 
 export interface SseScanner {
   readonly push: (chunk: Uint8Array) => ScanResult
@@ -34,7 +37,7 @@ const isDataField = (line: Uint8Array): boolean =>
   line.length >= 4 && line[0] === D && line[1] === A && line[2] === T && line[3] === A && (line.length === 4 || line[4] === COLON)
 
 export const makeSseScanner = (lineLimit: number): SseScanner => {
-  const decoder = new TextDecoder()
+  const decoder = new TextDecoder("utf-8", { fatal: true })
   /** The unfinished line: pieces of earlier chunks and their total size. */
   let pieces: Array<Uint8Array> = []
   let pending = 0
@@ -44,9 +47,11 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
   let first = true
   let data: Array<string> = []
   const tooLong: ScanResult = { _tag: "LineTooLong", limit: lineLimit }
-  let failed = false
+  const notUtf8: ScanResult = { _tag: "NotUtf8" }
+  let failed: ScanResult | undefined
 
-  const line = (bytes: Uint8Array, out: Array<string>) => {
+  /** Handles one complete line; false when its data is not UTF-8. */
+  const line = (bytes: Uint8Array, out: Array<string>): boolean => {
     if (first) {
       first = false
       if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) bytes = bytes.subarray(3)
@@ -58,12 +63,17 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
         if (joined !== "") out.push(joined)
       }
       data = []
-      return
+      return true
     }
-    if (!isDataField(bytes)) return
+    if (!isDataField(bytes)) return true
     let value = bytes.subarray(5)
     if (value[0] === SPACE) value = value.subarray(1)
-    data.push(decoder.decode(value))
+    try {
+      data.push(decoder.decode(value))
+    } catch {
+      return false
+    }
+    return true
   }
 
   /** The unfinished line followed by `tail`, as one array. */
@@ -82,7 +92,7 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
 
   return {
     push: (chunk) => {
-      if (failed) return tooLong
+      if (failed !== undefined) return failed
       const out: Array<string> = []
       let start = 0
       for (let i = 0; i < chunk.length; i++) {
@@ -95,17 +105,21 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
           continue
         }
         if (pending + (i - start) > lineLimit) {
-          failed = true
+          failed = tooLong
+          pieces = []
           return tooLong
         }
-        line(pending === 0 ? chunk.subarray(start, i) : joinPending(chunk.subarray(start, i)), out)
+        if (!line(pending === 0 ? chunk.subarray(start, i) : joinPending(chunk.subarray(start, i)), out)) {
+          failed = notUtf8
+          return notUtf8
+        }
         sawCr = c === CR
         start = i + 1
       }
       if (start < chunk.length) {
         pending += chunk.length - start
         if (pending > lineLimit) {
-          failed = true
+          failed = tooLong
           pieces = []
           return tooLong
         }

@@ -254,6 +254,17 @@ describe("holdUntilContent", () => {
         assert.deepStrictEqual(up.pulled, [0, 1, 2])
       }))
 
+    it.effect("fails on an event that is not UTF-8 before content (it would reach the client as it is)", () =>
+      Effect.gen(function*() {
+        const notUtf8 = Stream.make(bytes(ROLE), new Uint8Array([...bytes(`data: {"choices":[{"delta":{"content":"`), 0xff, ...bytes(`"}}]}\n\n`)]))
+        const { exit } = yield* hold(notUtf8)
+        assert.deepStrictEqual(failureOf(exit).reason, {
+          _tag: "UpstreamProtocol",
+          provider: "p",
+          message: "the stream sent an event that is not valid UTF-8 before any content"
+        })
+      }))
+
     it.effect("lines after the first content are not the hold-back's business (relayed unparsed)", () =>
       Effect.gen(function*() {
         const long = `data: ${"y".repeat(1000)}\n\n`

@@ -9,7 +9,7 @@ const LIMIT = 64 * 1024
 /** The events of one push (fails the test when the scanner reports a line over its limit). */
 const events = (scanner: SseScanner, chunk: Uint8Array): ReadonlyArray<string> => {
   const result = scanner.push(chunk)
-  if (result._tag === "LineTooLong") throw new Error(`unexpected: a line over ${result.limit} bytes`)
+  if (result._tag !== "Events") throw new Error(`unexpected: ${JSON.stringify(result)}`)
   return result.data
 }
 
@@ -149,6 +149,18 @@ describe("SseScanner", () => {
     const all = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes("data: a\n\n")])
     expect(scan([all])).toEqual(["a"])
     expect(scan(splitAt(all, [1, 2]))).toEqual(["a"])
+  })
+
+  it("a data value that is not UTF-8 is NotUtf8, from then on; comments and other fields are not decoded", () => {
+    const scanner = makeSseScanner(LIMIT)
+    const bad = new Uint8Array([...bytes("data: {\"a\":\""), 0xff, 0xfe, ...bytes("\"}\n\n")])
+    expect(scanner.push(bytes(": \u00e9\nid: 1\n"))).toEqual({ _tag: "Events", data: [] })
+    expect(scanner.push(new Uint8Array([...bytes(": "), 0xff, 10, ...bytes("event: "), 0xc3, 10, ...bytes("data: ok\n\n")])))
+      .toEqual({ _tag: "Events", data: ["ok"] })
+    expect(scanner.push(bad)).toEqual({ _tag: "NotUtf8" })
+    expect(scanner.push(bytes("data: fine\n\n"))).toEqual({ _tag: "NotUtf8" })
+    // A multi-byte character split across chunks is not a decoding error.
+    expect(scan(splitAt(bytes("data: é\n\n"), [7]))).toEqual(["é"])
   })
 
   describe("line limit", () => {
