@@ -82,7 +82,7 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
         config: { ...next, masterKey },
         providers,
         router,
-        dispatcher: makeDispatcher(router, health, onTransitions),
+        dispatcher: makeDispatcher(router, health, onTransitions, next.server.bounds),
         authenticate: makeAuthenticator(masterKey, next.tenancy)
       } satisfies Snapshot
     })

@@ -69,7 +69,8 @@ export interface ErrorDescription extends OpenAIErrorObject {
   readonly status: number
 }
 
-const bytes = (n: number): string =>
+/** A byte size as config writes it: `64 KiB`, `1 MiB`, or `1000 bytes`. */
+export const formatBytes = (n: number): string =>
   n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`
 
 /** Status and OpenAI-shaped error for a reason. Messages name no secret: reasons carry none. */
@@ -91,7 +92,7 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
     case "MethodNotAllowed":
       return { status: 405, type: "invalid_request_error", code: "method_not_allowed", param: null, message: `Method ${reason.method} is not allowed on ${reason.path}.` }
     case "BodyTooLarge":
-      return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${bytes(reason.limit)}.` }
+      return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${formatBytes(reason.limit)}.` }
     case "HeadersTooLarge":
       return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: reason.message }
     case "UpstreamUnreachable":

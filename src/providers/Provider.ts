@@ -1,6 +1,7 @@
 /**
  * The provider contract. A provider turns one OpenAI-shaped request for one upstream model into a
- * response: buffered JSON, or a byte stream of SSE events. A stream fails with a GatewayError when
+ * response: buffered JSON (always a JSON object: an upstream answer that is not one is the
+ * upstream's protocol failure, never relayed), or a byte stream of SSE events. A stream fails with a GatewayError when
  * the upstream breaks or stays silent past the idle timeout; the dispatcher decides what that means
  * (a retry before content reached the client, a terminal SSE error event after). Providers see a
  * typed request and their own resolved config, never the HTTP server's request.
@@ -25,7 +26,8 @@ export interface ProviderRequest {
 }
 
 export type ProviderBody =
-  | { readonly _tag: "Buffered"; readonly bytes: Uint8Array }
+  /** `bytes` are relayed as they are; `json` is the same body parsed once (for usage and the like). */
+  | { readonly _tag: "Buffered"; readonly bytes: Uint8Array; readonly json: Readonly<Record<string, unknown>> }
   | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, GatewayError> }
 
 export interface ProviderResponse {

@@ -8,7 +8,8 @@
  *
  * Interrupting `post` (a timeout, the client leaving) aborts the request; cancelling the body's
  * reader (or interrupting `bytes`) releases the response. The body must be consumed one way or
- * the other.
+ * the other. A body read whole is read with a byte cap (`server.upstream_body_limit`): one that
+ * declares or turns out to be larger is let go at once, never buffered.
  */
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -18,6 +19,11 @@ import * as Schema from "effect/Schema"
 /** The request could not be sent, or its response could not be read: a transport failure. */
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
   message: Schema.String
+}) {}
+
+/** A body read whole was larger than the cap it was read with; the response was let go. */
+export class UpstreamBodyTooLarge extends Schema.TaggedError<UpstreamBodyTooLarge>()("UpstreamBodyTooLarge", {
+  limit: Schema.Number
 }) {}
 
 export interface UpstreamRequest {
@@ -31,8 +37,8 @@ export interface UpstreamResponse {
   readonly status: number
   /** Lower-case names; repeated headers joined with ", ". */
   readonly headers: Readonly<Record<string, string>>
-  /** The whole body. */
-  readonly bytes: Effect.Effect<Uint8Array, UpstreamFailure>
+  /** The whole body, at most `limit` bytes of it (more fails without reading on). */
+  readonly bytes: (limit: number) => Effect.Effect<Uint8Array, UpstreamFailure | UpstreamBodyTooLarge>
   /** The body as it arrives, read chunk by chunk (streaming/ChunkStream.ts makes it a Stream). */
   readonly reader: () => ChunkReader
 }
@@ -55,8 +61,14 @@ export interface UpstreamClientOptions {
 }
 
 export interface UpstreamClientsShape {
-  /** The client for one provider, created on first use and kept for the process lifetime. */
+  /** The client for one provider, created on first use and kept while configs use it (see `retain`). */
   readonly get: (options: UpstreamClientOptions) => Effect.Effect<UpstreamClient>
+  /**
+   * Says which clients the newest config uses (called once per config snapshot): the resources of
+   * every other one (its connection pool) are released once the requests in flight on it end. A
+   * client an older snapshot still holds keeps working for the requests that snapshot still makes.
+   */
+  readonly retain: (clients: ReadonlyArray<UpstreamClientOptions>) => Effect.Effect<void>
   /** Whether response bodies come back decompressed (fetch) so `content-encoding` must not be relayed. */
   readonly decodesBodies: boolean
   /** Whether `timeout.connect` is enforced separately from `timeout.request`. */
@@ -78,6 +90,41 @@ const sendFailed = failure("request failed")
 const readFailed = failure("reading the response failed")
 
 const EMPTY_READER: ChunkReader = { read: () => Promise.resolve(undefined), cancel: () => {} }
+const EMPTY = new Uint8Array(0)
+
+/** The `content-length` a response declares; NaN when it declares none (or an unreadable one). */
+export const declaredLength = (headers: Readonly<Record<string, string>>): number => {
+  const value = headers["content-length"]
+  return value === undefined || value === "" ? Number.NaN : Number(value)
+}
+
+/**
+ * Reads chunks with `read` to the end (undefined), or stops as soon as there are more than `limit`
+ * bytes: then answers undefined and the caller lets the body go.
+ */
+export const readAtMost = async (read: () => Promise<Uint8Array | undefined>, limit: number): Promise<Uint8Array | undefined> => {
+  const chunks: Array<Uint8Array> = []
+  let size = 0
+  for (;;) {
+    const chunk = await read()
+    if (chunk === undefined) break
+    size += chunk.length
+    if (size > limit) return undefined
+    chunks.push(chunk)
+  }
+  if (chunks.length === 1) return chunks[0]
+  const whole = new Uint8Array(size)
+  let at = 0
+  for (const chunk of chunks) {
+    whole.set(chunk, at)
+    at += chunk.length
+  }
+  return whole
+}
+
+/** The outcome of `readAtMost` as the `bytes` of an UpstreamResponse. */
+export const capped = (limit: number) => (bytes: Uint8Array | undefined): Effect.Effect<Uint8Array, UpstreamBodyTooLarge> =>
+  bytes === undefined ? Effect.fail(new UpstreamBodyTooLarge({ limit })) : Effect.succeed(bytes)
 
 /** An upstream client over a Web `fetch` (the runtime's own pooled, keep-alive client). */
 export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient => ({
@@ -100,28 +147,54 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
         },
         catch: sendFailed
       }),
-      (response): UpstreamResponse => ({
-        status: response.status,
-        headers: headersOf(response.headers),
-        bytes: Effect.tryPromise({
-          try: (signal) => {
-            signal.addEventListener("abort", abort, { once: true })
-            return response.bytes()
+      (response): UpstreamResponse => {
+        const headers = headersOf(response.headers)
+        return {
+          status: response.status,
+          headers,
+          bytes: (limit) => {
+            // Too large: the response is let go unread, which closes its connection (aborting it
+            // is what releases it on every runtime; a half-read body never goes back to the pool).
+            if (declaredLength(headers) > limit) {
+              return Effect.suspend(() => {
+                response.body?.cancel().catch(() => {})
+                abort()
+                return Effect.fail(new UpstreamBodyTooLarge({ limit }))
+              })
+            }
+            return Effect.flatMap(
+              Effect.tryPromise({
+                try: (signal) => {
+                  signal.addEventListener("abort", abort, { once: true })
+                  const body = response.body
+                  if (body === null) return Promise.resolve(EMPTY)
+                  const reader = body.getReader()
+                  return readAtMost(() => reader.read().then((r) => r.done ? undefined : r.value), limit).then((bytes) => {
+                    if (bytes === undefined) {
+                      reader.cancel().catch(() => {})
+                      abort()
+                    }
+                    return bytes
+                  })
+                },
+                catch: readFailed
+              }),
+              capped(limit)
+            )
           },
-          catch: readFailed
-        }),
-        reader: () => {
-          const body = response.body
-          if (body === null) return EMPTY_READER
-          const reader = body.getReader()
-          return {
-            read: () => reader.read().then((r) => r.done ? undefined : r.value),
-            cancel: () => {
-              reader.cancel().catch(() => {})
+          reader: () => {
+            const body = response.body
+            if (body === null) return EMPTY_READER
+            const reader = body.getReader()
+            return {
+              read: () => reader.read().then((r) => r.done ? undefined : r.value),
+              cancel: () => {
+                reader.cancel().catch(() => {})
+              }
             }
           }
         }
-      })
+      }
     )
   }
 })
@@ -135,7 +208,7 @@ export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamCl
     const client = fetchClient(fetchFn)
     return Layer.succeed(
       UpstreamClients,
-      UpstreamClients.of({ get: () => Effect.succeed(client), decodesBodies: true, enforcesConnectTimeout: false })
+      UpstreamClients.of({ get: () => Effect.succeed(client), retain: () => Effect.void, decodesBodies: true, enforcesConnectTimeout: false })
     )
   }
 }

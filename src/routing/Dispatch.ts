@@ -10,7 +10,9 @@
  * exponential backoff with jitter (or the upstream's Retry-After when it fits within
  * `max_backoff`). When the group is exhausted the model's fallbacks are tried in order. Streams are
  * held back until their first content (streaming/HoldBack.ts), so a failure before content is just
- * another failed attempt; the client sees one clean stream.
+ * another failed attempt; the client sees one clean stream. The hold-back is bounded by the
+ * server's `preamble_limit` and `sse_line_limit`, and by the provider's `timeout.request` counted
+ * from the call: the same budget as a non-streamed answer has for arriving whole.
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -18,7 +20,8 @@ import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { GatewayErrorReason } from "../domain/GatewayError.ts"
+import type { ResolvedBounds } from "../config/Config.ts"
+import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint, ProviderResponse } from "../providers/Provider.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"
 import type { BreakerTransition } from "./CircuitBreaker.ts"
@@ -89,10 +92,14 @@ export interface Dispatcher {
 
 const fixedHealth = (entry: TargetEntry): TargetHealth => entry.health!
 
+/** The bounds on a stream's preamble (streaming/HoldBack.ts). */
+export type StreamBounds = Pick<ResolvedBounds, "preambleLimit" | "sseLineLimit">
+
 export const makeDispatcher = (
   router: Router,
   registry: HealthRegistry,
-  onTransitions: (transitions: ReadonlyArray<BreakerTransition>) => Effect.Effect<void>
+  onTransitions: (transitions: ReadonlyArray<BreakerTransition>) => Effect.Effect<void>,
+  bounds: StreamBounds
 ): Dispatcher => {
   const flushTransitions = Effect.suspend(() => {
     const transitions = registry.takeTransitions()
@@ -174,7 +181,17 @@ export const makeDispatcher = (
       }
       const streamScope = yield* Scope.make()
       scope = streamScope
-      const held = yield* Effect.exit(holdUntilContent(response.body.stream, provider.classifyEvent, provider.streamTerminator, provider.config.name, streamScope))
+      // The first content must come within the provider's request timeout, counted from the call.
+      const { requestTimeoutMs } = provider.config
+      const held = yield* Effect.exit(holdUntilContent(response.body.stream, {
+        classify: provider.classifyEvent,
+        terminator: provider.streamTerminator,
+        provider: provider.config.name,
+        preambleLimit: bounds.preambleLimit,
+        lineLimit: bounds.sseLineLimit,
+        timeoutMs: start + requestTimeoutMs - now,
+        onTimeout: () => gatewayError({ _tag: "UpstreamTimeout", provider: provider.config.name, after_ms: requestTimeoutMs })
+      }, streamScope))
       const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
         const error = held.cause.reasons.find((r) => r._tag === "Fail")

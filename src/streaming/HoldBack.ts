@@ -4,6 +4,11 @@
  * client, so a failure, a stall past the idle timeout, a malformed event or an early end is a
  * failure of the attempt, and the dispatcher can retry or fail over invisibly. After it, the held
  * bytes and the rest of the stream are relayed as they are, without parsing.
+ *
+ * The preamble is bounded in bytes (`server.preamble_limit`), in line length (`server.sse_line_limit`)
+ * and in time: the first content must arrive within the provider's `timeout.request` of the request
+ * being sent. Keep-alive comments reset the idle timer, so without the time bound an upstream that
+ * sends only comments would hold the request (and the client) forever.
  */
 import type * as Arr from "effect/Array"
 import * as Cause from "effect/Cause"
@@ -13,7 +18,7 @@ import * as Pull from "effect/Pull"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { formatBytes, gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { StreamEventKind } from "../providers/Provider.ts"
 import { makeSseScanner } from "./SseScanner.ts"
 
@@ -31,21 +36,44 @@ export interface HeldStream {
   readonly stream: Stream.Stream<Uint8Array, GatewayError>
 }
 
+export interface HoldOptions {
+  /** Classifies the `data` of one SSE event of the provider's streams. */
+  readonly classify: (data: string) => StreamEventKind
+  /** The `data` of the event that ends a complete stream. */
+  readonly terminator: string
+  /** The provider's name, for errors. */
+  readonly provider: string
+  /** Most bytes held before the first content (`server.preamble_limit`). */
+  readonly preambleLimit: number
+  /** Longest SSE line parsed (`server.sse_line_limit`). */
+  readonly lineLimit: number
+  /** Time left for the first content to arrive (what remains of the provider's `timeout.request`). */
+  readonly timeoutMs: number
+  /** The failure when it does not. */
+  readonly onTimeout: () => GatewayError
+}
+
 /**
  * Pulls `upstream` in `scope` until the first content event. The returned stream keeps pulling from
  * the same upstream; closing `scope` cancels it. Fails (leaving `scope` to the caller) when the
- * upstream fails, ends or sends an invalid event before any content.
+ * upstream fails, ends, sends an invalid event, a line over the line limit or more than the
+ * preamble limit before any content, or when no content came within `timeoutMs`.
  */
-export const holdUntilContent = Effect.fnUntraced(function*(
+export const holdUntilContent = (
   upstream: Stream.Stream<Uint8Array, GatewayError>,
-  classify: (data: string) => StreamEventKind,
-  terminator: string,
-  provider: string,
+  options: HoldOptions,
   scope: Scope.Scope
-) {
+): Effect.Effect<HeldStream, GatewayError> =>
+  hold(upstream, options, scope).pipe(
+    Effect.timeoutOrElse({ duration: Math.max(0, options.timeoutMs), orElse: () => Effect.fail(options.onTimeout()) })
+  )
+
+const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, GatewayError>, options: HoldOptions, scope: Scope.Scope) {
+  const { classify, provider, preambleLimit } = options
   const pull = yield* Stream.toPull(upstream).pipe(Scope.provide(scope))
-  const scanner = makeSseScanner()
+  const scanner = makeSseScanner(options.lineLimit)
   const held: Array<Uint8Array> = []
+  let heldBytes = 0
   for (;;) {
     const exit = yield* Effect.exit(pull)
     if (Exit.isFailure(exit)) {
@@ -58,8 +86,20 @@ export const holdUntilContent = Effect.fnUntraced(function*(
     let content = false
     for (const chunk of exit.value) {
       held.push(chunk)
+      heldBytes += chunk.length
       if (content) continue
-      for (const data of scanner.push(chunk)) {
+      const scanned = scanner.push(chunk)
+      if (scanned._tag === "LineTooLong") {
+        return yield* gatewayError({
+          _tag: "UpstreamProtocol",
+          provider,
+          message: `the stream sent a line longer than ${formatBytes(scanned.limit)} (server.sse_line_limit) before any content`
+        })
+      }
+      if (scanned._tag === "NotUtf8") {
+        return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an event that is not valid UTF-8 before any content" })
+      }
+      for (const data of scanned.data) {
         const kind = classify(data)
         if (kind === "invalid") {
           return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an invalid event before any content" })
@@ -69,8 +109,18 @@ export const holdUntilContent = Effect.fnUntraced(function*(
           break
         }
       }
+      // Checked after the chunk is scanned: the one that brings the first content is kept whole.
+      if (!content && heldBytes > preambleLimit) {
+        return yield* gatewayError({
+          _tag: "UpstreamProtocol",
+          provider,
+          message: `the stream sent more than ${formatBytes(preambleLimit)} (server.preamble_limit) before any content`
+        })
+      }
     }
-    if (content) return { stream: relay(held as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>, pull, terminator, provider) } satisfies HeldStream
+    if (content) {
+      return { stream: relay(held as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>, pull, options.terminator, provider) } satisfies HeldStream
+    }
   }
 })
 

@@ -3,13 +3,18 @@
  * embeddings, and optional latency, chunking and failure rate, so the gateway is useful for
  * development and tests without a provider account. Nothing here touches the network. For fault
  * injection, `crash_rate` makes the worker thread serving a request crash (see `crash`).
+ *
+ * Bounded like a real provider: what it builds grows at most linearly with the request (itself
+ * capped by `server.body_limit`) and its config (`chunks` ≤ 10,000), never with a product of the
+ * two; embeddings take at most 2,048 inputs of at most 4,096 dimensions (OpenAI's own limits are
+ * lower), and token counting and chunking walk the text without copying it word by word.
  */
 import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../../config/Config.ts"
-import { errorBody, type GatewayError } from "../../domain/GatewayError.ts"
+import { errorBody, type GatewayError, type GatewayErrorReason } from "../../domain/GatewayError.ts"
 import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts"
@@ -17,11 +22,24 @@ import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts
 const encoder = new TextEncoder()
 const JSON_HEADERS = { "content-type": "application/json" }
 const SSE_HEADERS = { "content-type": SSE_CONTENT_TYPE, "cache-control": "no-cache" }
+/** Most inputs of one embeddings request (each one gets a vector of up to 4,096 numbers). */
+export const MAX_EMBEDDING_INPUTS = 2048
 
-/** Whitespace-separated words: the mock's deterministic token count. */
+/** Whether a UTF-16 code unit is white space as `\s` in a regular expression means it. */
+const isSpace = (c: number): boolean =>
+  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+
+/** Whitespace-separated words: the mock's deterministic token count (counted, not split out). */
 export const countTokens = (text: string): number => {
-  const trimmed = text.trim()
-  return trimmed === "" ? 0 : trimmed.split(/\s+/).length
+  let words = 0
+  let inWord = false
+  for (let i = 0; i < text.length; i++) {
+    const space = isSpace(text.charCodeAt(i))
+    if (!space && !inWord) words++
+    inWord = !space
+  }
+  return words
 }
 
 /** The text of a message's `content`: a string, or the text parts of a content array. */
@@ -59,13 +77,32 @@ const inputTexts = (input: unknown): ReadonlyArray<string> => {
  * as possible by code point; concatenated they equal `text`.
  */
 export const splitContent = (text: string, n: number): ReadonlyArray<string> => {
-  const chars = Array.from(text)
-  const count = Math.max(1, Math.min(n, chars.length))
+  /** Code points in `text`, and the UTF-16 offset after `k` of them (walked forward only once). */
+  let length = 0
+  for (let i = 0; i < text.length; i++, length++) if (isHighSurrogateAt(text, i)) i++
+  const count = Math.max(1, Math.min(n, length))
   const pieces: Array<string> = []
+  let offset = 0
+  let seen = 0
+  const advanceTo = (k: number) => {
+    for (; seen < k; seen++) offset += isHighSurrogateAt(text, offset) ? 2 : 1
+    return offset
+  }
+  let from = 0
   for (let i = 0; i < count; i++) {
-    pieces.push(chars.slice(Math.floor((i * chars.length) / count), Math.floor(((i + 1) * chars.length) / count)).join(""))
+    const to = advanceTo(Math.floor(((i + 1) * length) / count))
+    pieces.push(text.slice(from, to))
+    from = to
   }
   return pieces
+}
+
+/** A surrogate pair starts at `i`. */
+const isHighSurrogateAt = (text: string, i: number): boolean => {
+  const c = text.charCodeAt(i)
+  if (c < 0xd800 || c > 0xdbff) return false
+  const d = text.charCodeAt(i + 1)
+  return d >= 0xdc00 && d <= 0xdfff
 }
 
 /** A deterministic unit-length vector for a text (FNV-1a seeded xorshift). */
@@ -109,11 +146,12 @@ const crash = (provider: string): Effect.Effect<never> =>
 
 export const make = (config: ResolvedProvider): Provider => {
   const { latencyMs, chunks, chunkIntervalMs, failureRate, crashRate } = config.mock
-  const json = (value: unknown): ProviderResponse => ({
-    status: 200,
+  const json = (value: Readonly<Record<string, unknown>>, status = 200): ProviderResponse => ({
+    status,
     headers: JSON_HEADERS,
-    body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(value)) }
+    body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(value)), json: value }
   })
+  const errorResponse = (status: number, reason: GatewayErrorReason): ProviderResponse => json(errorBody(reason), status)
 
   const reply = (request: ProviderRequest, prompt: string): string =>
     `Mock reply from ${request.upstreamModel}: ${prompt}`
@@ -181,7 +219,11 @@ export const make = (config: ResolvedProvider): Provider => {
   }
 
   const embeddings = (request: ProviderRequest): ProviderResponse => {
-    const texts = inputTexts(request.body["input"])
+    const input = request.body["input"]
+    if (Array.isArray(input) && input.length > MAX_EMBEDDING_INPUTS && !input.every((x) => typeof x === "number")) {
+      return errorResponse(400, { _tag: "InvalidRequest", param: "input", message: `The mock provider takes at most ${MAX_EMBEDDING_INPUTS} inputs per request.` })
+    }
+    const texts = inputTexts(input)
     const requested = request.body["dimensions"]
     const dimensions = typeof requested === "number" && Number.isInteger(requested) && requested > 0 ? Math.min(requested, 4096) : 8
     const tokens = texts.reduce((n, t) => n + countTokens(t), 0)
@@ -193,14 +235,7 @@ export const make = (config: ResolvedProvider): Provider => {
     })
   }
 
-  const failure: ProviderResponse = {
-    status: 500,
-    headers: JSON_HEADERS,
-    body: {
-      _tag: "Buffered",
-      bytes: encoder.encode(JSON.stringify(errorBody({ _tag: "ProviderFailure", provider: config.name, status: 500, message: "Mock provider failure (failure_rate)." })))
-    }
-  }
+  const failure = errorResponse(500, { _tag: "ProviderFailure", provider: config.name, status: 500, message: "Mock provider failure (failure_rate)." })
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> =>
     Effect.gen(function*() {

@@ -2,16 +2,29 @@
  * The `openai` provider kind: any OpenAI-compatible HTTP API (OpenAI, vLLM, Ollama, …). The base for
  * compatible vendors: they reuse `make` and override only what differs. Requests are forwarded with
  * the client's body untouched except `model`; the client's credentials never leave the gateway.
+ *
+ * What comes back is checked before anything of it reaches the client: a body read whole (an answer,
+ * an error, a non-SSE answer to a stream request) is capped at `server.upstream_body_limit` and must
+ * be a JSON object in UTF-8, else the attempt fails with `UpstreamProtocol` (502, or another target)
+ * instead of relaying an HTML page or a truncated body. It is parsed once, here, and the parsed value
+ * travels with the bytes. Streams are checked by the hold-back (streaming/HoldBack.ts).
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
-import type { ResolvedProvider } from "../../config/Config.ts"
-import { gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
+import * as Result from "effect/Result"
+import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
+import { formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { type Endpoint, ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
-import { UpstreamClients, type UpstreamFailure, type UpstreamResponse } from "../UpstreamClients.ts"
+import {
+  type UpstreamBodyTooLarge,
+  type UpstreamClientOptions,
+  UpstreamClients,
+  type UpstreamFailure,
+  type UpstreamResponse
+} from "../UpstreamClients.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "./events.ts"
 
 const encoder = new TextEncoder()
@@ -65,9 +78,39 @@ export const upstreamHeaders = (config: ResolvedProvider, accept: string): Recor
 const isEventStream = (headers: Readonly<Record<string, string>>): boolean =>
   (headers["content-type"] ?? "").startsWith(SSE_CONTENT_TYPE)
 
-export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
+const utf8 = new TextDecoder("utf-8", { fatal: true })
+
+/**
+ * A body read whole as the JSON object every answer of this API is; otherwise what it is instead
+ * (said without quoting it: it may be large, and it is the upstream's, not ours to show).
+ */
+export const parseJsonObject = (bytes: Uint8Array): Result.Result<Readonly<Record<string, unknown>>, string> => {
+  if (bytes.length === 0) return Result.fail("an empty body")
+  let text: string
+  try {
+    text = utf8.decode(bytes)
+  } catch {
+    return Result.fail("a body that is not valid UTF-8")
+  }
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    return Result.fail("a body that is not JSON")
+  }
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return Result.fail("JSON that is not an object")
+  return Result.succeed(value as Record<string, unknown>)
+}
+
+/** The upstream client of a provider of this kind (one pool per provider and connect timeout). */
+export const clientOptions = (config: ResolvedProvider): UpstreamClientOptions => ({
+  provider: config.name,
+  connectTimeoutMs: config.connectTimeoutMs
+})
+
+export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds: Pick<ResolvedBounds, "upstreamBodyLimit">) {
   const clients = yield* UpstreamClients
-  const client = yield* clients.get({ provider: config.name, connectTimeoutMs: config.connectTimeoutMs })
+  const client = yield* clients.get(clientOptions(config))
   const decodes = clients.decodesBodies
   const streamHeaders = upstreamHeaders(config, SSE_CONTENT_TYPE)
   const jsonHeaders = upstreamHeaders(config, "application/json")
@@ -84,14 +127,29 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
   const idle = gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs })
   const streamOptions = { idleMs: config.idleTimeoutMs, onIdle: () => idle, onError: () => unreachable }
   const withinRequestTimeout = { duration: config.requestTimeoutMs, orElse: orTimedOut }
+  const protocol = (message: string) => gatewayError({ _tag: "UpstreamProtocol", provider: config.name, message })
+  const { upstreamBodyLimit } = bounds
+  const tooLarge = protocol(`the response body is larger than ${formatBytes(upstreamBodyLimit)} (server.upstream_body_limit)`)
+  const toReadError = (error: UpstreamFailure | UpstreamBodyTooLarge): GatewayError =>
+    error._tag === "UpstreamBodyTooLarge" ? tooLarge : unreachable
 
-  /** The whole answer, as it is: a success, or an error (or a non-SSE answer to a stream request). */
-  const buffered = (response: UpstreamResponse): Effect.Effect<ProviderResponse, UpstreamFailure> =>
-    Effect.map(response.bytes, (bytes): ProviderResponse => ({
-      status: response.status,
-      headers: relayHeaders(response.headers, decodes),
-      body: { _tag: "Buffered", bytes }
-    }))
+  /**
+   * The whole answer: a success, or an error (or a non-SSE answer to a stream request); relayed as
+   * it is when it is a JSON object, else a protocol failure of the attempt.
+   */
+  const buffered = (response: UpstreamResponse): Effect.Effect<ProviderResponse, GatewayError> =>
+    Effect.flatMap(Effect.mapError(response.bytes(upstreamBodyLimit), toReadError), (bytes) => {
+      const json = parseJsonObject(bytes)
+      if (Result.isFailure(json)) {
+        const type = response.headers["content-type"]
+        return Effect.fail(protocol(`it answered ${response.status} with ${json.failure}${type === undefined ? "" : ` (content-type ${type.slice(0, 100)})`}`))
+      }
+      return Effect.succeed({
+        status: response.status,
+        headers: relayHeaders(response.headers, decodes),
+        body: { _tag: "Buffered", bytes, json: json.success }
+      } satisfies ProviderResponse)
+    })
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
     const sent = client.post({
@@ -100,13 +158,13 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider) {
       body: upstreamPayload(request)
     })
     if (!request.stream) {
-      return Effect.flatMap(sent, buffered).pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout))
+      return sent.pipe(Effect.mapError(toUnreachable), Effect.flatMap(buffered), Effect.timeoutOrElse(withinRequestTimeout))
     }
     return Effect.flatMap(
       sent.pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout)),
       (response): Effect.Effect<ProviderResponse, GatewayError> => {
         if (response.status >= 400 || !isEventStream(response.headers)) {
-          return buffered(response).pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout))
+          return buffered(response).pipe(Effect.timeoutOrElse(withinRequestTimeout))
         }
         const stream = chunkStream(response.reader, streamOptions)
         return Effect.succeed({ status: response.status, headers: relayHeaders(response.headers, decodes), body: { _tag: "Stream", stream } })

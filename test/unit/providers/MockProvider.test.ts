@@ -1,8 +1,10 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Random, Stream } from "effect"
+import * as fc from "fast-check"
+import { expect } from "vitest"
 import type { ResolvedProvider } from "../../../src/config/Config.ts"
 import { DEFAULT_BREAKER } from "../../../src/routing/CircuitBreaker.ts"
-import { embed, make, splitContent } from "../../../src/providers/mock/MockProvider.ts"
+import { countTokens, embed, make, MAX_EMBEDDING_INPUTS, splitContent } from "../../../src/providers/mock/MockProvider.ts"
 import type { ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 
 const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider => ({
@@ -75,5 +77,65 @@ describe("MockProvider", () => {
   it("embedding vectors are unit length", () => {
     const v = embed("hello", 16)
     assert.closeTo(Math.sqrt(v.reduce((a, x) => a + x * x, 0)), 1, 1e-4)
+  })
+
+  describe("bounded by the request", () => {
+    /** The implementations that built arrays of every word and every character. */
+    const countBySplit = (text: string) => {
+      const trimmed = text.trim()
+      return trimmed === "" ? 0 : trimmed.split(/\s+/).length
+    }
+    const splitByArray = (text: string, n: number) => {
+      const chars = Array.from(text)
+      const count = Math.max(1, Math.min(n, chars.length))
+      return Array.from({ length: count }, (_, i) =>
+        chars.slice(Math.floor((i * chars.length) / count), Math.floor(((i + 1) * chars.length) / count)).join(""))
+    }
+    // Every kind of white space `\s` knows, surrogate pairs, lone surrogates.
+    const text = fc.array(
+      fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 6 }),
+        fc.constantFrom(" ", "\t", "\n", "\r\n", "\u00a0", "\u1680", "\u2003", "\u2028", "\u202f", "\u3000", "\ufeff", "\v", "\f", "𝄞", "\ud800", "\udc00")
+      ),
+      { maxLength: 20 }
+    ).map((parts) => parts.join(""))
+
+    it("counts tokens as splitting on white space did, without building the words", () => {
+      fc.assert(fc.property(text, (t) => countTokens(t) === countBySplit(t)), { numRuns: 1000 })
+    })
+
+    it("splits content as the code-point array did, without building it", () => {
+      fc.assert(
+        fc.property(text, fc.integer({ min: 1, max: 30 }), (t, n) => {
+          expect(splitContent(t, n)).toEqual(splitByArray(t, n))
+        }),
+        { numRuns: 1000 }
+      )
+    })
+
+    it.effect("refuses more than MAX_EMBEDDING_INPUTS inputs with a 400 naming `input`", () =>
+      Effect.gen(function*() {
+        const p = make(config())
+        const many = Array.from({ length: MAX_EMBEDDING_INPUTS + 1 }, () => "")
+        const r = yield* p.call(request("embeddings", { model: "e", input: many, dimensions: 4096 }))
+        assert.strictEqual(r.status, 400)
+        if (r.body._tag !== "Buffered") return assert.fail("expected JSON")
+        assert.deepStrictEqual(r.body.json, JSON.parse(yield* bodyText(r)))
+        const error = (r.body.json as { error: { param: string; code: string } }).error
+        assert.deepStrictEqual([error.param, error.code], ["input", "invalid_request"])
+        // At the limit, and a single (long) token array, are fine.
+        const ok = yield* p.call(request("embeddings", { model: "e", input: many.slice(1), dimensions: 2 }))
+        assert.strictEqual(ok.status, 200)
+        const tokens = yield* p.call(request("embeddings", { model: "e", input: Array.from({ length: 5000 }, (_, i) => i) }))
+        assert.strictEqual(tokens.status, 200)
+      }))
+
+    it.effect("buffered answers carry their parsed JSON", () =>
+      Effect.gen(function*() {
+        const p = make(config())
+        const r = yield* p.call(request("chat", { model: "pub", messages: [{ role: "user", content: "hi" }] }))
+        if (r.body._tag !== "Buffered") return assert.fail("expected JSON")
+        assert.deepStrictEqual(r.body.json, JSON.parse(yield* bodyText(r)))
+      }))
   })
 })

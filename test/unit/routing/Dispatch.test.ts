@@ -22,10 +22,10 @@ const decoder = new TextDecoder()
 /** A scripted provider answer for the n-th call (1-based) to that provider. */
 type Script = (request: ProviderRequest, n: number) => Effect.Effect<ProviderResponse, GatewayError>
 
-const json = (status: number, body: unknown = { ok: status < 400 }, headers: Record<string, string> = {}): ProviderResponse => ({
+const json = (status: number, body: Record<string, unknown> = { ok: status < 400 }, headers: Record<string, string> = {}): ProviderResponse => ({
   status,
   headers: { "content-type": "application/json", ...headers },
-  body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(body)) }
+  body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(body)), json: body }
 })
 const ok = (from: string) => Effect.succeed(json(200, { from }))
 const status = (code: number, headers: Record<string, string> = {}) =>
@@ -57,10 +57,13 @@ const sse = (parts: ReadonlyArray<string>, tail: Stream.Stream<Uint8Array, Gatew
 
 const PROVIDERS = ["a", "b", "c", "d"]
 
-/** A config with mock-kind providers a..d (breaker settings per provider) and the given models. */
-const configOf = (models: string, breaker = ""): ResolvedConfig => {
-  const text = `providers:
-${PROVIDERS.map((p) => `  - { name: ${p}, kind: mock${breaker === "" ? "" : `, breaker: ${breaker}`} }`).join("\n")}
+/**
+ * A config with mock-kind providers a..d (breaker settings per provider, and other provider fields
+ * as YAML flow entries in `extra`), the given models and, optionally, a `server` section.
+ */
+const configOf = (models: string, breaker = "", extra = "", server = ""): ResolvedConfig => {
+  const text = `${server === "" ? "" : `server: ${server}\n`}providers:
+${PROVIDERS.map((p) => `  - { name: ${p}, kind: mock${breaker === "" ? "" : `, breaker: ${breaker}`}${extra === "" ? "" : `, ${extra}`} }`).join("\n")}
 models:
 ${models}`
   const r = parseConfig(text, {}, "test.yaml")
@@ -72,8 +75,8 @@ ${models}`
  * A real Router, HealthRegistry and Dispatcher over hand-written providers whose `call` follows
  * `scripts` (default: 200). `calls` lists every provider call in order, as provider names.
  */
-const setup = (models: string, scripts: Record<string, Script>, breaker = "") => {
-  const config = configOf(models, breaker)
+const setup = (models: string, scripts: Record<string, Script>, breaker = "", extra = "", server = "") => {
+  const config = configOf(models, breaker, extra, server)
   const calls: Array<string> = []
   const requests: Array<ProviderRequest> = []
   const counts = new Map<string, number>()
@@ -97,7 +100,7 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "") =>
   const registry = makeHealthRegistry()
   const router = makeRouter(config, providers, () => 0, localRoutingState(registry))
   const transitions: Array<BreakerTransition> = []
-  const dispatcher = makeDispatcher(router, registry, (ts) => Effect.sync(() => transitions.push(...ts)))
+  const dispatcher = makeDispatcher(router, registry, (ts) => Effect.sync(() => transitions.push(...ts)), config.server.bounds)
   let requestNo = 0
   const dispatch = (model: string, options: { readonly stream?: boolean } = {}) => {
     const group = router.resolve(model)
@@ -597,6 +600,54 @@ describe("Dispatcher: streams", () => {
       const outcome = served(yield* Fiber.join(fiber))
       assert.strictEqual(outcome.provider, "b")
       assert.strictEqual(yield* bodyText(outcome.response), GOOD_STREAM.join(""))
+    }))
+
+  it.effect("an endless preamble of keep-alives fails over once timeout.request has passed since the call", () =>
+    Effect.gen(function*() {
+      // a answers after 400 ms, then sends a keep-alive comment every 100 ms forever (each one
+      // within the idle timeout): only the bound on the whole time to the first content ends it.
+      const comments = Stream.fromEffectRepeat(Effect.as(Effect.sleep(100), encoder.encode(": keep-alive\n\n")))
+      const s = setup(TWO, {
+        a: () => Effect.as(Effect.sleep(400), sse([ROLE], comments)),
+        b: () => Effect.succeed(sse(GOOD_STREAM))
+      }, "", "timeout: { request: 5s }")
+      const fiber = yield* start(s.dispatch("m", { stream: true }))
+      yield* crossing(5_000, () => assert.deepStrictEqual(s.calls, ["a"]), () => assert.deepStrictEqual(s.calls, ["a", "b"]))
+      const outcome = served(yield* Fiber.join(fiber))
+      assert.deepStrictEqual([outcome.provider, outcome.attempts], ["b", 2])
+      assert.strictEqual(yield* bodyText(outcome.response), GOOD_STREAM.join(""))
+      assert.strictEqual(s.health("a", "m").successRate() < 1, true, "counted as a failure of a")
+    }))
+
+  it.effect("…and with no other target: Failed(UpstreamTimeout) naming timeout.request", () =>
+    Effect.gen(function*() {
+      const comments = Stream.fromEffectRepeat(Effect.as(Effect.sleep(100), encoder.encode(": keep-alive\n\n")))
+      const s = setup(`  - { name: m, targets: [{ provider: a }], retry: { attempts: 0 } }`, {
+        a: () => Effect.succeed(sse([ROLE], comments))
+      }, "", "timeout: { request: 2s }")
+      const fiber = yield* start(s.dispatch("m", { stream: true }))
+      yield* TestClock.adjust(2_000)
+      const outcome = failed(yield* Fiber.join(fiber))
+      assert.deepStrictEqual(outcome.reason, { _tag: "UpstreamTimeout", provider: "a", after_ms: 2_000 })
+      assert.strictEqual(s.health("a", "m").inFlight(), 0)
+    }))
+
+  it.effect("a preamble over server.preamble_limit or a line over server.sse_line_limit fails over", () =>
+    Effect.gen(function*() {
+      const empty = chunk({ content: "" })
+      const cases: Array<[string, ReadonlyArray<string>]> = [
+        ["preamble", [ROLE, ...Array<string>(30).fill(empty), HELLO, DONE]],
+        ["line", [ROLE, `data: {"choices":[{"delta":{"content":"${"x".repeat(2048)}"}}]}\n\n`, DONE]]
+      ]
+      for (const [label, parts] of cases) {
+        const s = setup(TWO, {
+          a: () => Effect.succeed(sse(parts)),
+          b: () => Effect.succeed(sse(GOOD_STREAM))
+        }, "", "", "{ preamble_limit: 2KiB, sse_line_limit: 1KiB }")
+        const outcome = served(yield* s.dispatch("m", { stream: true }))
+        assert.deepStrictEqual([outcome.provider, outcome.attempts], ["b", 2], label)
+        assert.strictEqual(yield* bodyText(outcome.response), GOOD_STREAM.join(""), label)
+      }
     }))
 
   it.effect("a failure after content ends the stream with a terminal error event (status stays 200)", () =>

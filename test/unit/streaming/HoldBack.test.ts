@@ -3,7 +3,7 @@ import { Effect, Exit, Fiber, Scope, Stream } from "effect"
 import { TestClock } from "effect/testing"
 import { gatewayError, type GatewayError } from "../../../src/domain/GatewayError.ts"
 import { classifyOpenAIEvent } from "../../../src/providers/openai/events.ts"
-import { holdUntilContent } from "../../../src/streaming/HoldBack.ts"
+import { type HoldOptions, holdUntilContent } from "../../../src/streaming/HoldBack.ts"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -41,12 +41,24 @@ const upstream = (
 
 const unreachable = gatewayError({ _tag: "UpstreamUnreachable", provider: "p" })
 
+const timedOut = gatewayError({ _tag: "UpstreamTimeout", provider: "p", after_ms: 300_000 })
+
+const OPTIONS: HoldOptions = {
+  classify: classifyOpenAIEvent,
+  terminator: "[DONE]",
+  provider: "p",
+  preambleLimit: 1024 * 1024,
+  lineLimit: 64 * 1024,
+  timeoutMs: 300_000,
+  onTimeout: () => timedOut
+}
+
 /** Runs the hold-back in a fresh scope; returns the exit and the scope (closed by the caller or the test's end). */
-const hold = (stream: Stream.Stream<Uint8Array, GatewayError>) =>
+const hold = (stream: Stream.Stream<Uint8Array, GatewayError>, options: Partial<HoldOptions> = {}) =>
   Effect.gen(function*() {
     const scope = yield* Scope.make()
     yield* Effect.addFinalizer(() => Scope.close(scope, Exit.void))
-    const exit = yield* Effect.exit(holdUntilContent(stream, classifyOpenAIEvent, "[DONE]", "p", scope))
+    const exit = yield* Effect.exit(holdUntilContent(stream, { ...OPTIONS, ...options }, scope))
     return { exit, scope }
   })
 
@@ -197,4 +209,94 @@ describe("holdUntilContent", () => {
       yield* Scope.close(scope, Exit.void)
       assert.isTrue(finalized)
     }))
+
+  describe("bounds", () => {
+    it.effect("fails once more than preambleLimit bytes came without content, pulling no further", () =>
+      Effect.gen(function*() {
+        // ROLE then EMPTY chunks: the limit is crossed by the third part.
+        const up = upstream([ROLE, EMPTY, EMPTY, EMPTY, HELLO])
+        const limit = ROLE.length + EMPTY.length + 1
+        const { exit } = yield* hold(up.stream, { preambleLimit: limit })
+        assert.deepStrictEqual(failureOf(exit).reason, {
+          _tag: "UpstreamProtocol",
+          provider: "p",
+          message: `the stream sent more than ${limit} bytes (server.preamble_limit) before any content`
+        })
+        assert.deepStrictEqual(up.pulled, [0, 1, 2])
+      }))
+
+    it.effect("a preamble of exactly the limit is fine, and the chunk that brings content is kept whole", () =>
+      Effect.gen(function*() {
+        const exact = yield* hold(upstream([ROLE, EMPTY, HELLO]).stream, { preambleLimit: ROLE.length + EMPTY.length })
+        assert.isTrue(Exit.isSuccess(exact.exit))
+        // One chunk holding preamble and content, larger than the limit: content came, nothing to refuse.
+        const { exit } = yield* hold(upstream([ROLE + EMPTY + HELLO, DONE]).stream, { preambleLimit: 16 })
+        if (Exit.isFailure(exit)) return assert.fail("expected content")
+        assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + EMPTY + HELLO + DONE)
+      }))
+
+    it.effect("counts keep-alive comments too: an endless stream of them ends at the byte limit", () =>
+      Effect.gen(function*() {
+        const comments = Stream.fromEffectRepeat(Effect.sync(() => bytes(KEEPALIVE)))
+        const { exit } = yield* hold(comments, { preambleLimit: 4096 })
+        assert.strictEqual(failureOf(exit).reason._tag, "UpstreamProtocol")
+      }))
+
+    it.effect("fails on a line longer than lineLimit before content, before the line even ends", () =>
+      Effect.gen(function*() {
+        const up = upstream([ROLE, `data: {"choices":[{"delta":{"content":"${"x".repeat(200)}`, "x".repeat(100), "never pulled"])
+        const { exit } = yield* hold(up.stream, { lineLimit: 256 })
+        assert.deepStrictEqual(failureOf(exit).reason, {
+          _tag: "UpstreamProtocol",
+          provider: "p",
+          message: "the stream sent a line longer than 256 bytes (server.sse_line_limit) before any content"
+        })
+        assert.deepStrictEqual(up.pulled, [0, 1, 2])
+      }))
+
+    it.effect("fails on an event that is not UTF-8 before content (it would reach the client as it is)", () =>
+      Effect.gen(function*() {
+        const notUtf8 = Stream.make(bytes(ROLE), new Uint8Array([...bytes(`data: {"choices":[{"delta":{"content":"`), 0xff, ...bytes(`"}}]}\n\n`)]))
+        const { exit } = yield* hold(notUtf8)
+        assert.deepStrictEqual(failureOf(exit).reason, {
+          _tag: "UpstreamProtocol",
+          provider: "p",
+          message: "the stream sent an event that is not valid UTF-8 before any content"
+        })
+      }))
+
+    it.effect("lines after the first content are not the hold-back's business (relayed unparsed)", () =>
+      Effect.gen(function*() {
+        const long = `data: ${"y".repeat(1000)}\n\n`
+        const { exit } = yield* hold(upstream([ROLE, HELLO, long, DONE]).stream, { lineLimit: 256 })
+        if (Exit.isFailure(exit)) return assert.fail("expected content")
+        assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + HELLO + long + DONE)
+      }))
+
+    it.effect("an endless preamble of keep-alives (each within the idle timeout) fails after timeoutMs", () =>
+      Effect.gen(function*() {
+        // A comment every 100 ms: the idle timer never fires, only the whole-preamble bound can.
+        const comments = Stream.fromEffectRepeat(Effect.as(Effect.sleep(100), bytes(KEEPALIVE)))
+        let cancelled = false
+        const up = Stream.concat(upstream([ROLE]).stream, comments).pipe(Stream.ensuring(Effect.sync(() => {
+          cancelled = true
+        })))
+        const fiber = yield* Effect.forkChild(hold(up, { timeoutMs: 5_000 }))
+        yield* Effect.yieldNow
+        yield* TestClock.adjust(4_999)
+        assert.isUndefined(fiber.pollUnsafe())
+        yield* TestClock.adjust(1)
+        const { exit, scope } = yield* Fiber.join(fiber)
+        assert.strictEqual(failureOf(exit), timedOut)
+        // The caller closes the scope: the upstream is cancelled.
+        yield* Scope.close(scope, Exit.void)
+        assert.isTrue(cancelled)
+      }))
+
+    it.effect("no time left (the call itself used the whole request timeout): fails at once", () =>
+      Effect.gen(function*() {
+        const { exit } = yield* hold(Stream.never, { timeoutMs: -5 })
+        assert.strictEqual(failureOf(exit), timedOut)
+      }))
+  })
 })

@@ -1,14 +1,22 @@
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { makeSseScanner } from "../../../src/streaming/SseScanner.ts"
+import { makeSseScanner, type SseScanner } from "../../../src/streaming/SseScanner.ts"
 
 const encoder = new TextEncoder()
 const bytes = (s: string) => encoder.encode(s)
+const LIMIT = 64 * 1024
+
+/** The events of one push (fails the test when the scanner reports a line over its limit). */
+const events = (scanner: SseScanner, chunk: Uint8Array): ReadonlyArray<string> => {
+  const result = scanner.push(chunk)
+  if (result._tag !== "Events") throw new Error(`unexpected: ${JSON.stringify(result)}`)
+  return result.data
+}
 
 /** Feeds `chunks` to a fresh scanner and returns every event's data, in order. */
-const scan = (chunks: ReadonlyArray<Uint8Array | string>): Array<string> => {
-  const scanner = makeSseScanner()
-  return chunks.flatMap((c) => [...scanner.push(typeof c === "string" ? bytes(c) : c)])
+const scan = (chunks: ReadonlyArray<Uint8Array | string>, limit = LIMIT): Array<string> => {
+  const scanner = makeSseScanner(limit)
+  return chunks.flatMap((c) => [...events(scanner, typeof c === "string" ? bytes(c) : c)])
 }
 
 /** `data` split into pieces at the given (sorted, in-range) byte positions. */
@@ -29,11 +37,11 @@ describe("SseScanner", () => {
   })
 
   it("returns nothing for an incomplete event until its blank line arrives", () => {
-    const scanner = makeSseScanner()
-    expect(scanner.push(bytes("data: one\n"))).toEqual([])
-    expect(scanner.push(bytes("\n"))).toEqual(["one"])
-    expect(scanner.push(bytes("data: two"))).toEqual([])
-    expect(scanner.push(bytes("\n\n"))).toEqual(["two"])
+    const scanner = makeSseScanner(LIMIT)
+    expect(events(scanner, bytes("data: one\n"))).toEqual([])
+    expect(events(scanner, bytes("\n"))).toEqual(["one"])
+    expect(events(scanner, bytes("data: two"))).toEqual([])
+    expect(events(scanner, bytes("\n\n"))).toEqual(["two"])
   })
 
   it("finds the same events at every single split position", () => {
@@ -87,10 +95,10 @@ describe("SseScanner", () => {
   })
 
   it("keeps state across pushes: a later push returns only the events it completes", () => {
-    const scanner = makeSseScanner()
-    expect(scanner.push(bytes("data: 1\n\ndata: 2"))).toEqual(["1"])
-    expect(scanner.push(bytes("\n\ndata: 3\n\n"))).toEqual(["2", "3"])
-    expect(scanner.push(new Uint8Array())).toEqual([])
+    const scanner = makeSseScanner(LIMIT)
+    expect(events(scanner, bytes("data: 1\n\ndata: 2"))).toEqual(["1"])
+    expect(events(scanner, bytes("\n\ndata: 3\n\n"))).toEqual(["2", "3"])
+    expect(events(scanner, new Uint8Array())).toEqual([])
   })
 
   it("property: any split of a valid SSE text yields the same events", () => {
@@ -135,5 +143,88 @@ describe("SseScanner", () => {
       ),
       { numRuns: 500 }
     )
+  })
+
+  it("ignores a UTF-8 byte order mark before the first line, also split across chunks", () => {
+    const all = new Uint8Array([0xef, 0xbb, 0xbf, ...bytes("data: a\n\n")])
+    expect(scan([all])).toEqual(["a"])
+    expect(scan(splitAt(all, [1, 2]))).toEqual(["a"])
+  })
+
+  it("a data value that is not UTF-8 is NotUtf8, from then on; comments and other fields are not decoded", () => {
+    const scanner = makeSseScanner(LIMIT)
+    const bad = new Uint8Array([...bytes("data: {\"a\":\""), 0xff, 0xfe, ...bytes("\"}\n\n")])
+    expect(scanner.push(bytes(": \u00e9\nid: 1\n"))).toEqual({ _tag: "Events", data: [] })
+    expect(scanner.push(new Uint8Array([...bytes(": "), 0xff, 10, ...bytes("event: "), 0xc3, 10, ...bytes("data: ok\n\n")])))
+      .toEqual({ _tag: "Events", data: ["ok"] })
+    expect(scanner.push(bad)).toEqual({ _tag: "NotUtf8" })
+    expect(scanner.push(bytes("data: fine\n\n"))).toEqual({ _tag: "NotUtf8" })
+    // A multi-byte character split across chunks is not a decoding error.
+    expect(scan(splitAt(bytes("data: é\n\n"), [7]))).toEqual(["é"])
+  })
+
+  describe("line limit", () => {
+    it("accepts a line of exactly the limit, in bytes; one byte more is LineTooLong", () => {
+      const line = `data: ${"é".repeat(10)}` // 26 bytes, 16 characters
+      expect(scan([`${line}\n\n`], 26)).toEqual(["é".repeat(10)])
+      const scanner = makeSseScanner(25)
+      expect(scanner.push(bytes(`${line}\n\n`))).toEqual({ _tag: "LineTooLong", limit: 25 })
+    })
+
+    it("reports a line over the limit as soon as it is, before its end arrives, and stays failed", () => {
+      const scanner = makeSseScanner(100)
+      expect(scanner.push(bytes("data: ok\n\ndata: "))).toEqual({ _tag: "Events", data: ["ok"] })
+      expect(scanner.push(bytes("x".repeat(90)))).toEqual({ _tag: "Events", data: [] })
+      // 6 + 90 + 5 = 101 bytes and still no line end.
+      expect(scanner.push(bytes("xxxxx"))).toEqual({ _tag: "LineTooLong", limit: 100 })
+      expect(scanner.push(bytes("\n\ndata: later\n\n"))).toEqual({ _tag: "LineTooLong", limit: 100 })
+    })
+
+    it("counts only the line itself: many short lines in one event never reach it", () => {
+      const text = `${"data: 0123456789\n".repeat(1000)}\n`
+      expect(scan([text], 16)).toEqual([Array(1000).fill("0123456789").join("\n")])
+    })
+
+    it("a long line fed in small chunks is scanned in linear time (each byte looked at once)", () => {
+      // With a scan that restarts at the line's beginning on every push, this is ~4·10¹⁰ steps
+      // (minutes); scanned once, it is 8 MiB of work.
+      const size = 8 * 1024 * 1024
+      const scanner = makeSseScanner(size + 16)
+      const piece = bytes("x".repeat(1024))
+      expect(events(scanner, bytes("data: "))).toEqual([])
+      for (let n = 0; n < size / 1024; n++) expect(events(scanner, piece)).toHaveLength(0)
+      const out = events(scanner, bytes("\n\n"))
+      expect(out).toHaveLength(1)
+      expect(out[0]?.length).toBe(size)
+    })
+
+    it("property: fails exactly when some line (terminated or not) is longer than the limit, at any split", () => {
+      const line = fc.oneof(
+        fc.string({ unit: "grapheme", maxLength: 40 }).filter((s) => !/[\r\n]/.test(s)).map((s) => `data: ${s}`),
+        fc.constantFrom("", ": keep-alive", "event: x")
+      )
+      const lineEnd = fc.constantFrom("\n", "\r\n", "\r")
+      fc.assert(
+        fc.property(
+          fc.array(fc.tuple(line, lineEnd), { maxLength: 12 }),
+          fc.string({ maxLength: 30 }).filter((s) => !/[\r\n]/.test(s)),
+          fc.integer({ min: 1, max: 120 }),
+          fc.array(fc.nat(), { maxLength: 8 }),
+          (lines, tail, limit, rawCuts) => {
+            let text = ""
+            for (const [l, e] of lines) text += text.endsWith("\r") && l === "" && e === "\n" ? `\r\n` : l + e
+            text += tail
+            const longest = Math.max(0, ...text.split(/\r\n|\r|\n/).map((l) => bytes(l).length))
+            const all = bytes(text)
+            const cuts = [...new Set(rawCuts.map((c) => c % (all.length + 1)))].sort((a, b) => a - b)
+            const scanner = makeSseScanner(limit)
+            const results = splitAt(all, cuts).map((c) => scanner.push(c))
+            expect(results.some((r) => r._tag === "LineTooLong")).toBe(longest > limit)
+            if (longest <= limit) expect(results.flatMap((r) => r._tag === "Events" ? r.data : [])).toEqual(scan([all], limit))
+          }
+        ),
+        { numRuns: 500 }
+      )
+    })
   })
 })

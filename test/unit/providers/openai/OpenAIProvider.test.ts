@@ -1,10 +1,11 @@
 import { assert, it as effectIt } from "@effect/vitest"
-import { Effect, Result, Stream } from "effect"
+import { Effect, Exit, Result, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { ResolvedProvider } from "../../../../src/config/Config.ts"
 import { parseConfig } from "../../../../src/config/loadConfig.ts"
-import { make, upstreamHeaders, upstreamPayload } from "../../../../src/providers/openai/OpenAIProvider.ts"
-import type { ProviderRequest } from "../../../../src/providers/Provider.ts"
+import type { GatewayError } from "../../../../src/domain/GatewayError.ts"
+import { make, parseJsonObject, upstreamHeaders, upstreamPayload } from "../../../../src/providers/openai/OpenAIProvider.ts"
+import type { ProviderRequest, ProviderResponse } from "../../../../src/providers/Provider.ts"
 import { fetchClient, UpstreamClients, type UpstreamRequest } from "../../../../src/providers/UpstreamClients.ts"
 
 /** The resolved `p` provider of a config whose provider entry has the given extra YAML fields. */
@@ -128,15 +129,15 @@ describe("upstreamPayload", () => {
 
 describe("OpenAIProvider.call", () => {
   /** A provider over the fetch client with a fake fetch that records what would go upstream and answers `answer`. */
-  const withFakeClient = (config: ResolvedProvider, answer: () => Response) => {
+  const withFakeClient = (config: ResolvedProvider, answer: () => Response, bodyLimit = 64 * 1024) => {
     const sent: Array<UpstreamRequest & { readonly method: string }> = []
     const fakeFetch = (async (url: string, init: RequestInit) => {
       sent.push({ url, method: init.method ?? "GET", headers: init.headers as Record<string, string>, body: init.body as Uint8Array })
       return answer()
     }) as unknown as typeof fetch
     const client = fetchClient(fakeFetch)
-    const clients = UpstreamClients.of({ get: () => Effect.succeed(client), decodesBodies: true, enforcesConnectTimeout: false })
-    return { sent, provider: make(config).pipe(Effect.provideService(UpstreamClients, clients)) }
+    const clients = UpstreamClients.of({ get: () => Effect.succeed(client), retain: () => Effect.void, decodesBodies: true, enforcesConnectTimeout: false })
+    return { sent, provider: make(config, { upstreamBodyLimit: bodyLimit }).pipe(Effect.provideService(UpstreamClients, clients)) }
   }
 
   const sentHeaders = (request: UpstreamRequest): Record<string, string> => ({ ...request.headers })
@@ -187,4 +188,140 @@ headers:
       const out = yield* Stream.runCollect(response.body.stream)
       assert.strictEqual(out.map((c) => new TextDecoder().decode(c)).join(""), "data: [DONE]\n\n")
     }))
+
+  /** Calls provider `config` once (chat; a stream request when `stream`), answering with `answer`. */
+  const callWith = (answer: () => Response, options: { readonly stream?: boolean; readonly bodyLimit?: number } = {}) =>
+    Effect.gen(function*() {
+      const { provider: makeProvider } = withFakeClient(provider("auth: { type: none }"), answer, options.bodyLimit)
+      const p = yield* makeProvider
+      const raw = `{"model":"m","messages":[]}`
+      return yield* Effect.exit(p.call({
+        endpoint: "chat",
+        body: JSON.parse(raw) as Record<string, unknown>,
+        rawBody: new TextEncoder().encode(raw),
+        upstreamModel: "m",
+        stream: options.stream === true,
+        requestId: "r"
+      }))
+    })
+
+  const protocolMessage = (exit: Exit.Exit<ProviderResponse, GatewayError>): string => {
+    if (Exit.isSuccess(exit)) return assert.fail(`expected a failure, got ${exit.value.status}`)
+    const reason = exit.cause.reasons.find((r) => r._tag === "Fail")
+    if (reason?._tag !== "Fail") return assert.fail("expected a typed failure")
+    if (reason.error.reason._tag !== "UpstreamProtocol") return assert.fail(`expected UpstreamProtocol, got ${reason.error.reason._tag}`)
+    assert.strictEqual(reason.error.reason.provider, "p")
+    return reason.error.reason.message
+  }
+
+  /** A body that streams `size` bytes in 1 KiB chunks, counting what was pulled and whether it was cancelled. */
+  const counted = (size: number) => {
+    const state = { pulled: 0, cancelled: false }
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const n = Math.min(1024, size - state.pulled)
+        if (n <= 0) return controller.close()
+        controller.enqueue(new Uint8Array(n).fill(0x20))
+        state.pulled += n
+      },
+      cancel() {
+        state.cancelled = true
+      }
+    }, { highWaterMark: 0 })
+    return { stream, state }
+  }
+
+  describe("buffered answers", () => {
+    const html = "<!doctype html><html><body>502 Bad Gateway</body></html>"
+
+    effectIt.effect("a 2xx answer that is not a JSON object is UpstreamProtocol, never relayed", () =>
+      Effect.gen(function*() {
+        const cases: Array<[string, BodyInit, string, string]> = [
+          ["html", html, "text/html; charset=utf-8", "it answered 200 with a body that is not JSON (content-type text/html; charset=utf-8)"],
+          ["truncated", `{"id":"x","choices":[{"mess`, "application/json", "it answered 200 with a body that is not JSON (content-type application/json)"],
+          ["array", "[1,2]", "application/json", "it answered 200 with JSON that is not an object (content-type application/json)"],
+          ["null", "null", "application/json", "it answered 200 with JSON that is not an object (content-type application/json)"],
+          ["empty", "", "application/json", "it answered 200 with an empty body (content-type application/json)"],
+          ["not utf-8", new Uint8Array([0x7b, 0x22, 0x61, 0x22, 0x3a, 0x22, 0xff, 0xfe, 0x22, 0x7d]), "application/json", "it answered 200 with a body that is not valid UTF-8 (content-type application/json)"]
+        ]
+        for (const [label, body, type, message] of cases) {
+          const exit = yield* callWith(() => new Response(body, { status: 200, headers: { "content-type": type } }))
+          assert.strictEqual(protocolMessage(exit), message, label)
+        }
+      }))
+
+    effectIt.effect("a JSON object is relayed byte for byte, whatever its content-type, with its parsed value", () =>
+      Effect.gen(function*() {
+        const text = `{ "id": "x",  "usage": {"total_tokens": 3} }`
+        const exit = yield* callWith(() => new Response(text, { status: 200, headers: { "content-type": "text/plain" } }))
+        if (Exit.isFailure(exit)) return assert.fail("expected an answer")
+        if (exit.value.body._tag !== "Buffered") return assert.fail("expected a buffered body")
+        assert.strictEqual(new TextDecoder().decode(exit.value.body.bytes), text)
+        assert.deepStrictEqual(exit.value.body.json, { id: "x", usage: { total_tokens: 3 } })
+      }))
+
+    effectIt.effect("an error answer is relayed with its status when it is a JSON object, else UpstreamProtocol", () =>
+      Effect.gen(function*() {
+        const error = { error: { message: "boom", type: "server_error", param: null, code: null } }
+        const relayed = yield* callWith(() => Response.json(error, { status: 503, headers: { "retry-after": "2" } }))
+        if (Exit.isFailure(relayed)) return assert.fail("expected the error answer")
+        assert.strictEqual(relayed.value.status, 503)
+        assert.strictEqual(relayed.value.headers["retry-after"], "2")
+        if (relayed.value.body._tag !== "Buffered") return assert.fail("expected a buffered body")
+        assert.deepStrictEqual(relayed.value.body.json, error)
+        for (const status of [400, 404, 500, 502]) {
+          const exit = yield* callWith(() => new Response(html, { status, headers: { "content-type": "text/html" } }))
+          assert.strictEqual(protocolMessage(exit), `it answered ${status} with a body that is not JSON (content-type text/html)`)
+        }
+      }))
+
+    effectIt.effect("a non-SSE answer to a stream request is checked the same way", () =>
+      Effect.gen(function*() {
+        const exit = yield* callWith(() => new Response(html, { status: 200, headers: { "content-type": "text/html" } }), { stream: true })
+        assert.strictEqual(protocolMessage(exit), "it answered 200 with a body that is not JSON (content-type text/html)")
+        const error = yield* callWith(() => new Response("upstream connect error", { status: 503 }), { stream: true })
+        assert.strictEqual(protocolMessage(error), "it answered 503 with a body that is not JSON (content-type text/plain;charset=UTF-8)")
+      }))
+
+    effectIt.effect("a body over upstream_body_limit fails without being read on, and is let go", () =>
+      Effect.gen(function*() {
+        const tooLarge = "the response body is larger than 4 KiB (server.upstream_body_limit)"
+        // Declared: refused before reading anything.
+        const declared = counted(10 * 1024)
+        const first = yield* callWith(() => new Response(declared.stream, { status: 200, headers: { "content-length": String(10 * 1024) } }), { bodyLimit: 4096 })
+        assert.strictEqual(protocolMessage(first), tooLarge)
+        assert.strictEqual(declared.state.pulled, 0)
+        assert.isTrue(declared.state.cancelled)
+        // Not declared (chunked): read up to just past the limit, then cancelled.
+        const chunked = counted(1024 * 1024)
+        const second = yield* callWith(() => new Response(chunked.stream, { status: 200 }), { bodyLimit: 4096 })
+        assert.strictEqual(protocolMessage(second), tooLarge)
+        assert.isAtMost(chunked.state.pulled, 4096 + 2 * 1024)
+        assert.isTrue(chunked.state.cancelled)
+        // The same for an error answer.
+        const error = counted(10 * 1024)
+        const third = yield* callWith(() => new Response(error.stream, { status: 500 }), { bodyLimit: 4096 })
+        assert.strictEqual(protocolMessage(third), tooLarge)
+      }))
+
+    effectIt.effect("a body of exactly upstream_body_limit is fine", () =>
+      Effect.gen(function*() {
+        const body = `{"pad":"${"x".repeat(4096 - 10)}"}`
+        assert.strictEqual(body.length, 4096)
+        const exit = yield* callWith(() => new Response(body, { status: 200 }), { bodyLimit: 4096 })
+        assert.isTrue(Exit.isSuccess(exit))
+      }))
+  })
+})
+
+describe("parseJsonObject", () => {
+  it("accepts JSON objects only (with a UTF-8 byte order mark too), and says what else it got", () => {
+    const enc = (s: string) => new TextEncoder().encode(s)
+    expect(parseJsonObject(enc(`{"a":[1,{"b":null}]}`))).toEqual(Result.succeed({ a: [1, { b: null }] }))
+    expect(parseJsonObject(new Uint8Array([0xef, 0xbb, 0xbf, ...enc(`{"a":1}`)]))).toEqual(Result.succeed({ a: 1 }))
+    expect(parseJsonObject(enc(""))).toEqual(Result.fail("an empty body"))
+    expect(parseJsonObject(enc(`"text"`))).toEqual(Result.fail("JSON that is not an object"))
+    expect(parseJsonObject(enc(`{"a":1} trailing`))).toEqual(Result.fail("a body that is not JSON"))
+    expect(parseJsonObject(new Uint8Array([0x7b, 0xc3, 0x7d]))).toEqual(Result.fail("a body that is not valid UTF-8"))
+  })
 })
