@@ -159,8 +159,11 @@ describe(`[${runtime}] upstream bounds`, () => {
       protocolError(await chat("html-200"), "it answered 200 with a body that is not JSON (content-type text/html)")
     })
 
-    it("an HTML error page (500) → 502 upstream_protocol_error; a truncated JSON body too", async () => {
-      protocolError(await chat("html-500"), "it answered 500 with a body that is not JSON")
+    it("an HTML error page (500) keeps its status with an OpenAI-shaped body of the gateway's own; a truncated JSON body → 502", async () => {
+      const res = await chat("html-500")
+      const body = expectOpenAIError(res, 500, { code: "provider_error", type: "api_error" })
+      expect(body.error.message).toBe("Provider `up` answered 500 with a body that is not JSON (content-type text/html).")
+      expect(res.text, "nothing of the upstream's body is relayed").not.toContain("Bad Gateway</h1>")
       protocolError(await chat("truncated"), "it answered 200 with a body that is not JSON")
     })
 

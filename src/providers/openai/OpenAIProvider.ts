@@ -6,14 +6,16 @@
  * What comes back is checked before anything of it reaches the client: a body read whole (an answer,
  * an error, a non-SSE answer to a stream request) is capped at `server.upstream_body_limit` and must
  * be a JSON object in UTF-8, else the attempt fails with `UpstreamProtocol` (502, or another target)
- * instead of relaying an HTML page or a truncated body. It is parsed once, here, and the parsed value
+ * instead of relaying an HTML page or a truncated body. An error status (4xx/5xx) whose body is not
+ * JSON keeps its status and `Retry-After` (a 429 stays a 429 for retries and clients) with a body of
+ * the gateway's own in OpenAI's shape. It is parsed once, here, and the parsed value
  * travels with the bytes. Streams are checked by the hold-back (streaming/HoldBack.ts).
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
-import { formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
+import { errorBody, formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
@@ -142,7 +144,23 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds
       const json = parseJsonObject(bytes)
       if (Result.isFailure(json)) {
         const type = response.headers["content-type"]
-        return Effect.fail(protocol(`it answered ${response.status} with ${json.failure}${type === undefined ? "" : ` (content-type ${type.slice(0, 100)})`}`))
+        const what = `${json.failure}${type === undefined ? "" : ` (content-type ${type.slice(0, 100)})`}`
+        if (response.status < 400 || response.status > 599) return Effect.fail(protocol(`it answered ${response.status} with ${what}`))
+        const own = errorBody({
+          _tag: "ProviderFailure",
+          provider: config.name,
+          status: response.status,
+          message: `Provider \`${config.name}\` answered ${response.status} with ${what}.`
+        })
+        // The upstream's headers (Retry-After, ids) but none describing its body, which is not sent.
+        const headers = relayHeaders(response.headers, decodes)
+        delete headers["content-encoding"]
+        headers["content-type"] = "application/json"
+        return Effect.succeed({
+          status: response.status,
+          headers,
+          body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(own)), json: own }
+        } satisfies ProviderResponse)
       }
       return Effect.succeed({
         status: response.status,

@@ -260,7 +260,7 @@ headers:
         assert.deepStrictEqual(exit.value.body.json, { id: "x", usage: { total_tokens: 3 } })
       }))
 
-    effectIt.effect("an error answer is relayed with its status when it is a JSON object, else UpstreamProtocol", () =>
+    effectIt.effect("an error answer keeps its status and Retry-After: relayed when a JSON object, else with a body of the gateway's own", () =>
       Effect.gen(function*() {
         const error = { error: { message: "boom", type: "server_error", param: null, code: null } }
         const relayed = yield* callWith(() => Response.json(error, { status: 503, headers: { "retry-after": "2" } }))
@@ -269,9 +269,28 @@ headers:
         assert.strictEqual(relayed.value.headers["retry-after"], "2")
         if (relayed.value.body._tag !== "Buffered") return assert.fail("expected a buffered body")
         assert.deepStrictEqual(relayed.value.body.json, error)
-        for (const status of [400, 404, 500, 502]) {
-          const exit = yield* callWith(() => new Response(html, { status, headers: { "content-type": "text/html" } }))
-          assert.strictEqual(protocolMessage(exit), `it answered ${status} with a body that is not JSON (content-type text/html)`)
+        for (const status of [400, 404, 429, 500, 502]) {
+          const exit = yield* callWith(() =>
+            new Response(html, { status, headers: { "content-type": "text/html", "content-encoding": "identity", "retry-after": "3" } })
+          )
+          if (Exit.isFailure(exit)) return assert.fail(`expected the ${status} answer`)
+          const answer = exit.value
+          assert.strictEqual(answer.status, status)
+          assert.strictEqual(answer.headers["retry-after"], "3")
+          assert.strictEqual(answer.headers["content-type"], "application/json")
+          assert.strictEqual(answer.headers["content-encoding"], undefined)
+          if (answer.body._tag !== "Buffered") return assert.fail("expected a buffered body")
+          const text = new TextDecoder().decode(answer.body.bytes)
+          assert.notInclude(text, "Bad Gateway")
+          assert.deepStrictEqual(JSON.parse(text), answer.body.json)
+          assert.deepStrictEqual(answer.body.json, {
+            error: {
+              message: `Provider \`p\` answered ${status} with a body that is not JSON (content-type text/html).`,
+              type: status >= 500 ? "api_error" : "invalid_request_error",
+              param: null,
+              code: "provider_error"
+            }
+          })
         }
       }))
 
@@ -280,7 +299,16 @@ headers:
         const exit = yield* callWith(() => new Response(html, { status: 200, headers: { "content-type": "text/html" } }), { stream: true })
         assert.strictEqual(protocolMessage(exit), "it answered 200 with a body that is not JSON (content-type text/html)")
         const error = yield* callWith(() => new Response("upstream connect error", { status: 503 }), { stream: true })
-        assert.strictEqual(protocolMessage(error), "it answered 503 with a body that is not JSON (content-type text/plain;charset=UTF-8)")
+        if (Exit.isFailure(error)) return assert.fail("expected the 503 answer")
+        assert.strictEqual(error.value.status, 503)
+        assert.deepInclude(error.value.body._tag === "Buffered" ? error.value.body.json : {}, {
+          error: {
+            message: "Provider `p` answered 503 with a body that is not JSON (content-type text/plain;charset=UTF-8).",
+            type: "api_error",
+            param: null,
+            code: "provider_error"
+          }
+        })
       }))
 
     effectIt.effect("a body over upstream_body_limit fails without being read on, and is let go", () =>
