@@ -74,17 +74,22 @@ const hasLineTerminator = (name: string, from: number, to: number): boolean => {
 export const compileGlob = (glob: string): (name: string) => boolean => {
   const segments = glob.split("*")
   const first = segments[0]!
-  if (segments.length === 1) {
-    return (name) => name.length === first.length && segmentAt(name, 0, first)
-  }
+  // Segments without `?` are compared natively (startsWith), the others character by character.
+  const at = (segment: string) =>
+    segment.includes("?")
+      ? (name: string, i: number) => segmentAt(name, i, segment)
+      : (name: string, i: number) => name.startsWith(segment, i)
+  const firstAt = at(first)
+  if (segments.length === 1) return (name) => name.length === first.length && firstAt(name, 0)
   const last = segments[segments.length - 1]!
+  const lastAt = at(last)
   const middles = segments.slice(1, -1).filter((s) => s.length > 0)
   const wild = middles.map((s) => s.includes("?"))
   const minLength = first.length + last.length + middles.reduce((n, s) => n + s.length, 0)
   return (name) => {
     if (name.length < minLength) return false
     const end = name.length - last.length
-    if (!segmentAt(name, 0, first) || !segmentAt(name, end, last)) return false
+    if (!firstAt(name, 0) || !lastAt(name, end)) return false
     let at = first.length
     for (let i = 0; i < middles.length; i++) {
       const segment = middles[i]!
