@@ -10,7 +10,9 @@
  *   Reloads are serialized, and signals arriving during one fold into one more.
  * - **One routing state.** For each snapshot the owner lays out the shared slots (targets, models'
  *   positions, capped targets' permits, keys' and projects' counters), keeping the slots of
- *   whatever did not change.
+ *   whatever did not change. A pattern model's targets are added when a worker first asks for one,
+ *   at most `server.pattern_target_limit` of them: the least recently used is evicted (every
+ *   worker drops it, and its slot is reused only once all have said so).
  * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
  *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
  *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
@@ -35,12 +37,12 @@ import { type ConfigError, formatIssue } from "../config/ConfigError.ts"
 import { ConfigSource } from "../config/ConfigSource.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { counterSlotSpecs } from "../limits/CounterSlots.ts"
-import { keepsTarget, routingSlotSpecs, targetSlotSpec } from "../routing/RoutingState.ts"
+import { dynamicTargetSlotSpec, keepsTarget, routingSlotSpecs } from "../routing/RoutingState.ts"
 import { banner } from "../startup/Banner.ts"
 import { makeAdminStore, sourceLayer } from "../startup/Boot.ts"
 import type { Prepared } from "../startup/Prepare.ts"
 import { applyStart, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
-import { type Assignment, makeSlotAllocator } from "../state/SlotAllocator.ts"
+import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../store/StoreError.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
@@ -74,6 +76,8 @@ interface Member {
   state: "starting" | "ready" | "gone"
   /** The newest version it serves (its Init's until it acknowledges a later one). */
   acked: number
+  /** The newest eviction ticket it acknowledged (its Init's layout already lacks every key evicted before it started). */
+  evictedAcked: number
   readonly ready: Deferred.Deferred<number, string>
   readonly drained: Deferred.Deferred<void>
   readonly exited: Deferred.Deferred<void>
@@ -82,7 +86,6 @@ interface Member {
 interface Current {
   readonly loaded: LoadedConfig
   readonly config: StartedConfig
-  readonly layout: ReadonlyArray<Assignment>
 }
 
 /** Runs the gateway until it is stopped; answers the exit code. */
@@ -109,11 +112,10 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     const specsOf = (config: StartedConfig) => [...routingSlotSpecs(config), ...counterSlotSpecs(config)]
     const firstConfig = applyStart(first.value.config, start)
     let version = 1
-    let current: Current = {
-      loaded: first.value,
-      config: firstConfig,
-      layout: allocator.assign(specsOf(firstConfig), version, keepsTarget(firstConfig))
-    }
+    const layOut = (config: StartedConfig) =>
+      allocator.assign(specsOf(config), version, keepsTarget(config), config.server.bounds.patternTargetLimit)
+    layOut(firstConfig)
+    let current: Current = { loaded: first.value, config: firstConfig }
     /** Every worker's served config version, for /health. */
     const control = new SharedArrayBuffer(4 * count)
 
@@ -121,11 +123,12 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     const live = () => members.filter((m): m is Member => m !== undefined && m.state !== "gone")
     const pagesFor = (index: number): ReadonlyArray<PageMessage> =>
       allocator.pages().map((p, i) => ({ index: i, slots: p.slots, holdings: p.holdings[index]! }))
+    // The layout as it is now: the snapshot's keys and the pattern targets added (and not evicted) since.
     const snapshotMessage = (): SnapshotMessage => ({
       version,
       document: current.loaded.document,
       source: current.loaded.source,
-      layout: current.layout
+      layout: allocator.layout()
     })
 
     // ---- acknowledgements ----------------------------------------------------------------------
@@ -134,6 +137,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     const checkAcks = () => {
       const low = Math.min(version, ...live().map((m) => m.acked))
       allocator.acknowledged(low)
+      allocator.evictionsAcknowledged(Math.min(allocator.ticket(), ...live().map((m) => m.evictedAcked)))
       const waiting: typeof ackWaiters = []
       for (const w of ackWaiters) {
         if (w.version <= low) Deferred.doneUnsafe(w.done, Effect.void)
@@ -166,7 +170,8 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
         if (JSON.stringify(loaded.document) === JSON.stringify(current.loaded.document)) return false
         const config = applyStart(loaded.config, start)
         version++
-        current = { loaded, config, layout: allocator.assign(specsOf(config), version, keepsTarget(config)) }
+        layOut(config)
+        current = { loaded, config }
         const snapshot = snapshotMessage()
         for (const m of live()) m.link.post({ _tag: "Snapshot", pages: pagesFor(m.index), snapshot })
         yield* awaitAcks(version)
@@ -218,12 +223,20 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
             member.link.post({ _tag: "Assigned", pages: [], assignment: undefined, request: message.id })
             return
           }
-          const assignment = allocator.assignDynamic(targetSlotSpec(provider, message.model))
+          const { key, refs, evicted } = allocator.assignDynamic(
+            dynamicTargetSlotSpec(provider, message.model, Date.now()),
+            current.config.server.bounds.patternTargetLimit
+          )
           for (const m of live()) {
-            m.link.post({ _tag: "Assigned", pages: pagesFor(m.index), assignment, request: m === member ? message.id : undefined })
+            if (evicted !== undefined) m.link.post({ _tag: "Evicted", ticket: evicted.ticket, keys: evicted.keys })
+            m.link.post({ _tag: "Assigned", pages: pagesFor(m.index), assignment: { key, refs }, request: m === member ? message.id : undefined })
           }
           return
         }
+        case "EvictedAck":
+          member.evictedAcked = Math.max(member.evictedAcked, message.ticket)
+          checkAcks()
+          return
         case "Admin":
           run(
             serveAdminCall(admin, message.call).pipe(
@@ -294,6 +307,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
         startedAt: Date.now(),
         state: "starting",
         acked: version,
+        evictedAcked: allocator.ticket(),
         ready: Deferred.makeUnsafe<number, string>(),
         drained: Deferred.makeUnsafe<void>(),
         exited: Deferred.makeUnsafe<void>()

@@ -6,7 +6,9 @@
  * A worker starts with `Init` and answers `Ready` once it listens (or `Failed`). Every config
  * change is a `Snapshot` with a version; the worker swaps it in and answers `Ack`, and the owner
  * answers a reload (or an admin write) only once every worker has acknowledged. `Assigned` adds a
- * key to every worker's layout between snapshots (a pattern model's target). Admin calls go to the
+ * key to every worker's layout between snapshots (a pattern model's target); `Evicted` removes such
+ * keys (the least recently used, when there are too many), and each worker answers `EvictedAck` so
+ * the owner knows when their slots are no longer in anyone's layout. Admin calls go to the
  * owner as `Admin` and come back as `AdminReply`. `Drain` asks a worker to stop accepting, finish
  * its requests and streams, and answer `Drained`.
  */
@@ -80,6 +82,8 @@ export type ToWorker =
     readonly assignment: Assignment | undefined
     readonly request: number | undefined
   }
+  /** Keys evicted from the layout between snapshots (pattern models' targets); answered by `EvictedAck` with the same ticket. */
+  | { readonly _tag: "Evicted"; readonly ticket: number; readonly keys: ReadonlyArray<string> }
   | { readonly _tag: "AdminReply"; readonly id: number; readonly result: AdminResult }
   | { readonly _tag: "Drain" }
 
@@ -89,6 +93,8 @@ export type FromWorker =
   /** The snapshot is swapped in (or, with `error`, could not be: the worker keeps its previous one). */
   | { readonly _tag: "Ack"; readonly version: number; readonly error: string | undefined }
   | { readonly _tag: "RequestTarget"; readonly id: number; readonly provider: string; readonly model: string }
+  /** The evicted keys are out of this worker's layout: no new request will use their slots. */
+  | { readonly _tag: "EvictedAck"; readonly ticket: number }
   | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
   | { readonly _tag: "Drained" }
 

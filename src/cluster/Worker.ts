@@ -195,6 +195,15 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
           }
           break
         }
+        case "Evicted": {
+          for (const key of message.keys) {
+            layout.delete(key)
+            handles.delete(key)
+          }
+          routing.forget(message.keys)
+          owner.post({ _tag: "EvictedAck", ticket: message.ticket })
+          break
+        }
         case "AdminReply": {
           const done = adminCalls.get(message.id)
           adminCalls.delete(message.id)

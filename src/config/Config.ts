@@ -9,8 +9,24 @@ import type { BreakerSettings } from "../routing/CircuitBreaker.ts"
 import type { StrategyName as StrategyNameType } from "../routing/Strategy.ts"
 import { ByteSizeInput, DurationInput, TimestampInput } from "./units.ts"
 
+/** Longest `/regex/` model name or key pattern accepted in config (fixed). */
+export const REGEX_LENGTH_LIMIT = 512
+/** Longest provider name. */
+export const NAME_LENGTH_LIMIT = 256
+
 const Name = Schema.String.check(
+  Schema.isMaxLength(NAME_LENGTH_LIMIT, { message: `expected a name of at most ${NAME_LENGTH_LIMIT} characters` }),
   Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:/@-]*$/, { message: "expected a name of letters, digits and . _ : / @ -" })
+)
+
+/**
+ * A model name as written in the config (an exact name, a glob or a `/regex/`), an upstream model
+ * id or a route's path: never longer than REGEX_LENGTH_LIMIT, so every pattern the matchers run is
+ * bounded (config/ModelPattern.ts).
+ */
+const ModelName = Schema.String.check(
+  Schema.isMinLength(1),
+  Schema.isMaxLength(REGEX_LENGTH_LIMIT, { message: `expected at most ${REGEX_LENGTH_LIMIT} characters` })
 )
 
 export const ServerSection = Schema.Struct({
@@ -94,7 +110,7 @@ export const ProviderSection = Schema.Struct({
 
 export const TargetSection = Schema.Struct({
   provider: Schema.String,
-  model: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  model: Schema.optional(ModelName),
   weight: Schema.optional(Schema.Number.check(Schema.isGreaterThan(0))),
   max_concurrency: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
   queue: Schema.optional(Schema.Struct({
@@ -112,16 +128,16 @@ export const RetrySection = Schema.Struct({
 })
 
 export const ModelSection = Schema.Struct({
-  name: Schema.String.check(Schema.isMinLength(1)),
+  name: ModelName,
   strategy: Schema.optional(StrategyName),
   targets: Schema.Array(TargetSection).check(Schema.isMinLength(1)),
   retry: Schema.optional(RetrySection),
-  fallbacks: Schema.optional(Schema.Array(Schema.String))
+  fallbacks: Schema.optional(Schema.Array(ModelName))
 })
 
 export const RouteSection = Schema.Struct({
-  path: Schema.String.check(Schema.isPattern(/^\//, { message: "expected a path starting with /" })),
-  model: Schema.String
+  path: ModelName.check(Schema.isPattern(/^\//, { message: "expected a path starting with /" })),
+  model: ModelName
 })
 
 // ---- tenancy: projects, users, virtual keys --------------------------------------------------
@@ -188,7 +204,7 @@ export const KeySection = Schema.Struct({
   project_id: Schema.String,
   user_id: Schema.optional(Schema.String),
   /** Allowed public model names: exact, glob (`gpt-*`) or `/regex/`. Absent: every model; `[]`: none. */
-  models: Schema.optional(Schema.Array(Schema.String.check(Schema.isMinLength(1)))),
+  models: Schema.optional(Schema.Array(ModelName)),
   enabled: Schema.optional(Schema.Boolean),
   /** When the key stops working; absent or null: never. */
   expires_at: Schema.optional(Schema.NullOr(TimestampInput)),
@@ -239,8 +255,6 @@ export const DEFAULT_UPSTREAM_BODY_LIMIT = 64 * 1024 * 1024
 export const DEFAULT_SSE_LINE_LIMIT = 1024 * 1024
 export const DEFAULT_PREAMBLE_LIMIT = 1024 * 1024
 export const DEFAULT_PATTERN_TARGET_LIMIT = 1024
-/** Longest `/regex/` model name or key pattern accepted in config (fixed). */
-export const REGEX_LENGTH_LIMIT = 512
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
@@ -284,10 +298,11 @@ export interface ResolvedTarget {
   readonly queueTimeoutMs: number
 }
 
+/** How a model name matches requested names (config/ModelPattern.ts); both matchers run in linear time. */
 export type ModelPattern =
   | { readonly _tag: "Exact" }
-  | { readonly _tag: "Glob"; readonly regex: RegExp }
-  | { readonly _tag: "Regex"; readonly regex: RegExp }
+  | { readonly _tag: "Glob"; readonly matches: (name: string) => boolean }
+  | { readonly _tag: "Regex"; readonly matches: (name: string) => boolean }
 
 export interface ResolvedModel {
   /** The name as configured: an exact name, a glob (`claude-*`) or a regex written `/.../`. */
@@ -302,7 +317,8 @@ export interface ResolvedModel {
 
 export interface ResolvedRoute {
   readonly path: string
-  readonly regex: RegExp
+  /** Whether a request path matches `path` (a glob). */
+  readonly matches: (path: string) => boolean
   readonly model: string
 }
 

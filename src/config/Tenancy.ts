@@ -5,6 +5,7 @@
  * compiles the decoded sections into the maps the request path reads (keys by hash, each with its
  * allowed-model matcher).
  */
+import * as Result from "effect/Result"
 import type { ConfigFile, ResolvedKey, ResolvedLimits, ResolvedProject, ResolvedTenancy, ResolvedUser } from "./Config.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
 import { compilePattern } from "./ModelPattern.ts"
@@ -111,21 +112,26 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
 
 /**
  * A matcher for a key's allowed models: undefined allows every model, `[]` none; exact names are
- * one Set lookup, globs and `/regex/` names are tried in order. Throws on an invalid regex.
+ * one Set lookup, globs and `/regex/` names (linear-time matchers, config/ModelPattern.ts) are tried
+ * in order. An entry that does not compile is reported to `invalid` (with its index) and matches nothing.
  */
-export const compileModelMatcher = (models: ReadonlyArray<string> | undefined): (model: string) => boolean => {
+export const compileModelMatcher = (
+  models: ReadonlyArray<string> | undefined,
+  invalid: (index: number, message: string) => void = () => undefined
+): (model: string) => boolean => {
   if (models === undefined) return () => true
   const exact = new Set<string>()
-  const patterns: Array<RegExp> = []
-  for (const m of models) {
+  const patterns: Array<(model: string) => boolean> = []
+  models.forEach((m, j) => {
     const pattern = compilePattern(m)
-    if (pattern._tag === "Exact") exact.add(m)
-    else patterns.push(pattern.regex)
-  }
+    if (Result.isFailure(pattern)) invalid(j, pattern.failure)
+    else if (pattern.success._tag === "Exact") exact.add(m)
+    else patterns.push(pattern.success.matches)
+  })
   if (patterns.length === 0) return (model) => exact.has(model)
   return (model) => {
     if (exact.has(model)) return true
-    for (let i = 0; i < patterns.length; i++) if (patterns[i]!.test(model)) return true
+    for (let i = 0; i < patterns.length; i++) if (patterns[i]!(model)) return true
     return false
   }
 }
@@ -157,19 +163,7 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
   const keys = new Map<string, ResolvedKey>()
   const keysByHash = new Map<string, ResolvedKey>()
   ;(file.keys ?? []).forEach((k, i) => {
-    let allows: (model: string) => boolean = () => false
-    try {
-      allows = compileModelMatcher(k.models)
-    } catch {
-      // name the offending entry
-      ;(k.models ?? []).forEach((m, j) => {
-        try {
-          compilePattern(m)
-        } catch (e) {
-          issues.push({ path: `keys[${i}].models[${j}]`, message: `invalid regular expression: ${e instanceof Error ? e.message : String(e)}` })
-        }
-      })
-    }
+    const allows = compileModelMatcher(k.models, (j, message) => issues.push({ path: `keys[${i}].models[${j}]`, message }))
     const projectLimits = projects.get(k.project_id)?.limits
     const expiresAtMs = k.expires_at === undefined || k.expires_at === null ? Infinity : timestampMillis(k.expires_at) ?? 0
     const previousExpiresAtMs = k.previous_hash === undefined || k.previous_expires_at === undefined

@@ -20,7 +20,7 @@ import {
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
-import { compilePattern, globToRegExp, isExactName } from "./ModelPattern.ts"
+import { compileGlob, compilePattern, isExactName } from "./ModelPattern.ts"
 import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
 import { type ByteSizeInput, byteCount, type DurationInput, durationMillis } from "./units.ts"
 import { entries, field } from "./RawValue.ts"
@@ -164,11 +164,9 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   file.models.forEach((m, i) => {
     const at = `models[${i}]`
     let pattern: ModelPattern = { _tag: "Exact" }
-    try {
-      pattern = compilePattern(m.name)
-    } catch (e) {
-      issues.push({ path: `${at}.name`, message: `invalid regular expression: ${e instanceof Error ? e.message : String(e)}` })
-    }
+    const compiled = compilePattern(m.name)
+    if (Result.isSuccess(compiled)) pattern = compiled.success
+    else issues.push({ path: `${at}.name`, message: compiled.failure })
     const targets = m.targets.map((t, j): ResolvedTarget => {
       if (t.queue !== undefined && t.max_concurrency === undefined) {
         issues.push({ path: `${at}.targets[${j}].queue`, message: "needs max_concurrency on the same target" })
@@ -202,7 +200,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   })
   const routes = (file.routes ?? []).map((r, i): ResolvedRoute => {
     if (!exactNames.has(r.model)) issues.push({ path: `routes[${i}].model`, message: `unknown model "${r.model}" (routes name models by their exact name)` })
-    return { path: r.path, regex: globToRegExp(r.path), model: r.model }
+    return { path: r.path, matches: compileGlob(r.path), model: r.model }
   })
   const tenancy = resolveTenancy(file, issues)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
@@ -281,4 +279,4 @@ const resolveHeaderOps = (
   return out
 }
 
-export { compilePattern, globToRegExp } from "./ModelPattern.ts"
+export { compileGlob, compilePattern } from "./ModelPattern.ts"

@@ -1274,9 +1274,11 @@ export interface components {
             };
         };
         /**
-         * @description The body is not valid JSON (`code: "invalid_json"`) or violates the request schema (`type:
-         *     "invalid_request_error"`, `code: "invalid_request"`, `param` and `message` name the offending
-         *     field path, such as `messages` or `messages[0].role`).
+         * @description The body is not valid JSON (`code: "invalid_json"`), is nested deeper than
+         *     `server.json_depth_limit` (default 64; `code: "invalid_json"`), names a `model` longer than
+         *     `server.identifier_limit` (default 256 characters; `param: "model"`) or violates the request
+         *     schema (`type: "invalid_request_error"`, `code: "invalid_request"`, `param` and `message` name
+         *     the offending field path, such as `messages` or `messages[0].role`).
          */
         BadRequest: {
             headers: {
@@ -1883,6 +1885,16 @@ export interface operations {
                      *     }
                      */
                     "application/json": components["schemas"]["Model"];
+                };
+            };
+            /** @description The model id in the path is longer than `server.identifier_limit` (default 256 characters), has a malformed percent escape or is not UTF-8 (`param: "model"`). */
+            400: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             401: components["responses"]["Unauthorized"];

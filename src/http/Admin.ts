@@ -18,6 +18,7 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
+import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { decodeSegment, decodeUtf8 } from "./Path.ts"
 import { json, NOT_UTF8 } from "./respond.ts"
 
@@ -43,9 +44,11 @@ const withEtag = (object: AdminObject, status = 200): OutgoingResponse => {
   return { ...response, headers: { ...response.headers, etag: `"${object.etag}"` } }
 }
 
-/** The body as a JSON object; an empty body is `{}` when `optional`. */
+/** The body as a JSON object (nested at most `server.json_depth_limit` levels); an empty body is `{}` when `optional`. */
 const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = false) =>
   Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (bytes) => {
+    const depthLimit = snapshot.config.server.bounds.jsonDepthLimit
+    if (exceedsJsonDepth(bytes, depthLimit)) return Effect.fail(tooDeep(depthLimit))
     const text = decodeUtf8(bytes)
     if (text === undefined) return Effect.fail(gatewayError({ _tag: "InvalidJson", detail: NOT_UTF8 }))
     if (optional && text.trim() === "") return Effect.succeed({} as Record<string, unknown>)

@@ -16,7 +16,7 @@ import { makeDocsHandlers } from "./Docs.ts"
 import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
-import { proxyHandler } from "./Proxy.ts"
+import { identifierTooLong, proxyHandler } from "./Proxy.ts"
 import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 
@@ -87,6 +87,8 @@ export const makeApp = Effect.gen(function*() {
           message: "The model id in the path has a malformed percent escape (or is not UTF-8)."
         }))
       }
+      const { identifierLimit } = snapshot.config.server.bounds
+      if (id.length > identifierLimit) return Effect.fail(identifierTooLong("model", identifierLimit))
       return listed(snapshot, principal, id)
         ? Effect.succeed(json(modelObject(id)))
         : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))

@@ -1,6 +1,7 @@
 /**
- * The OpenAI-compatible proxy endpoints: read the body once (bounded), parse it once, validate the
- * fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
+ * The OpenAI-compatible proxy endpoints: read the body once (bounded), refuse one nested too deep
+ * (a scan of the bytes) or naming a model longer than `server.identifier_limit`, parse it once,
+ * validate the fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
  * route by `model`, and relay the provider's answer. Unknown request fields pass through untouched.
  */
 import * as Effect from "effect/Effect"
@@ -14,12 +15,17 @@ import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../providers/Provider.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
+import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 
-/** Parses a JSON object body (UTF-8, as JSON must be). */
-export const parseJsonObject = (bytes: Uint8Array): Record<string, unknown> | GatewayError => {
+/**
+ * Parses a JSON object body (UTF-8, as JSON must be) nested at most `depthLimit` levels, checked on
+ * the bytes before parsing.
+ */
+export const parseJsonObject = (bytes: Uint8Array, depthLimit: number): Record<string, unknown> | GatewayError => {
   if (bytes.length === 0) return gatewayError({ _tag: "InvalidJson", detail: "the body is empty" })
+  if (exceedsJsonDepth(bytes, depthLimit)) return tooDeep(depthLimit)
   const text = decodeUtf8(bytes)
   if (text === undefined) return gatewayError({ _tag: "InvalidJson", detail: NOT_UTF8 })
   let value: unknown
@@ -33,6 +39,10 @@ export const parseJsonObject = (bytes: Uint8Array): Record<string, unknown> | Ga
   }
   return value as Record<string, unknown>
 }
+
+/** The 400 for an identifier (a model name, ...) longer than `limit` (`server.identifier_limit`). */
+export const identifierTooLong = (param: string, limit: number): GatewayError =>
+  gatewayError({ _tag: "InvalidRequest", param, message: `Invalid value for '${param}': longer than ${limit} characters, the most this gateway accepts.` })
 
 const SCHEMAS = {
   chat: ChatCompletionRequest,
@@ -75,8 +85,14 @@ export const proxyHandler = (endpoint: Endpoint) => {
     principal: Principal | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
-      const body = parseJsonObject(rawBody)
+      const { bounds } = snapshot.config.server
+      const body = parseJsonObject(rawBody, bounds.jsonDepthLimit)
       if (body instanceof GatewayError) return Effect.fail(body)
+      // Before routing, pattern matching, the key's model check or any log line sees the name.
+      const requested = body["model"]
+      if (typeof requested === "string" && requested.length > bounds.identifierLimit) {
+        return Effect.fail(identifierTooLong("model", bounds.identifierLimit))
+      }
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
       const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)

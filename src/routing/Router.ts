@@ -1,9 +1,10 @@
 /**
  * Model routing, compiled once per config snapshot: a requested model name → the model group that
- * serves it (exact names first, then globs, then `/regex/` names, each in config order), and a
- * request path → the model a `routes` entry pins it to. Each group holds its strategy instance and
- * its targets with their providers, health (for a fixed upstream model) and concurrency limiters,
- * taken from the routing state (shared by every worker).
+ * serves it (exact names first, then globs, then `/regex/` names, each in config order; every
+ * matcher is linear in the name, config/ModelPattern.ts), and a request path → the model a `routes`
+ * entry pins it to. Each group holds its strategy instance and its targets with their providers,
+ * health (for a fixed upstream model) and concurrency limiters, taken from the routing state
+ * (shared by every worker).
  */
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from "../config/Config.ts"
 import type { Provider } from "../providers/Provider.ts"
@@ -48,7 +49,7 @@ export const makeRouter = (
 ): Router => {
   const groups: Array<ModelGroup> = []
   const exact = new Map<string, ModelGroup>()
-  const patterns: Array<{ readonly regex: RegExp; readonly group: ModelGroup; readonly regexName: boolean }> = []
+  const patterns: Array<{ readonly matches: (model: string) => boolean; readonly group: ModelGroup; readonly regexName: boolean }> = []
   for (const model of config.models.values()) {
     const targets = model.targets.flatMap((t, index): Array<TargetEntry> => {
       const provider = providers.get(t.provider)
@@ -64,14 +65,14 @@ export const makeRouter = (
     }
     groups.push(group)
     if (model.pattern._tag === "Exact") exact.set(model.name, group)
-    else patterns.push({ regex: model.pattern.regex, group, regexName: model.pattern._tag === "Regex" })
+    else patterns.push({ matches: model.pattern.matches, group, regexName: model.pattern._tag === "Regex" })
   }
   // Globs before regexes; config order within each kind.
   const ordered = [...patterns.filter((p) => !p.regexName), ...patterns.filter((p) => p.regexName)]
   const resolve = (model: string): ModelGroup | undefined => {
     const found = exact.get(model)
     if (found !== undefined) return found
-    for (const p of ordered) if (p.regex.test(model)) return p.group
+    for (const p of ordered) if (p.matches(model)) return p.group
     return undefined
   }
   const routes = config.routes
@@ -79,7 +80,7 @@ export const makeRouter = (
     resolve,
     byName: (name) => exact.get(name),
     pinnedModel: (path) => {
-      for (const r of routes) if (r.regex.test(path)) return r.model
+      for (const r of routes) if (r.matches(path)) return r.model
       return undefined
     },
     groups

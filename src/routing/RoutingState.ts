@@ -6,7 +6,9 @@
  * and every worker finds the same slots by the same keys (`sharedRoutingState`). A key that stays
  * the same across a reload keeps its state: a target keeps its breaker until its breaker settings
  * change, a model keeps its position until its strategy or targets change, a capped target keeps
- * its permits (a new cap applies to them at once).
+ * its permits (a new cap applies to them at once). A pattern model's targets (one per requested
+ * name) are added as requests name them, at most `server.pattern_target_limit` of them (the least
+ * recently used is evicted), and dropped by a reload that no longer routes their name to their provider.
  *
  * `localRoutingState` is the same over slots of its own (tests, and anything that runs alone).
  */
@@ -16,7 +18,9 @@ import type { SlotSpec } from "../state/SlotAllocator.ts"
 import type { Slot } from "../state/Slots.ts"
 import { configureLimiter, type ConcurrencyLimiter, makeConcurrencyLimiter, repairLimiter } from "./ConcurrencyLimiter.ts"
 import { localStrategyState, slotsForCells, type StrategyState, strategyStateOver } from "./StrategyState.ts"
-import { type HealthRegistry, makeHealthRegistry, makeHealthRegistryOver, repairTarget, targetKey } from "./TargetHealth.ts"
+import {
+  type HealthRegistry, lastUsedOf, makeHealthRegistry, makeHealthRegistryOver, parseTargetKey, repairTarget, targetKey, touchTarget
+} from "./TargetHealth.ts"
 
 export interface RoutingState {
   readonly health: HealthRegistry
@@ -51,6 +55,17 @@ export const targetSlotSpec = (provider: Pick<ResolvedProvider, "name" | "breake
   repair: repairTarget
 })
 
+/**
+ * The slots of a pattern model's target, added when a request first names it (owner side): used
+ * `now` from the start (so the next new name does not evict it before its first request ran), and
+ * evicted least recently used first when there are `server.pattern_target_limit` of them.
+ */
+export const dynamicTargetSlotSpec = (provider: Pick<ResolvedProvider, "name" | "breaker">, model: string, now: number): SlotSpec => ({
+  ...targetSlotSpec(provider, model),
+  init: (slots) => touchTarget(slots[0]!, now),
+  lastUsed: (slots) => lastUsedOf(slots[0]!)
+})
+
 /** Every slot a config's routing needs: fixed targets, models' balancing state, capped targets' permits. */
 export const routingSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec> => {
   const specs = new Map<string, SlotSpec>()
@@ -75,11 +90,25 @@ export const routingSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec
 
 /**
  * Whether a target key made between snapshots (a pattern model's upstream name) may stay: its
- * provider is still configured, with the same breaker settings.
+ * provider is still configured, with the same breaker settings, and the name still goes to a
+ * pattern model with a target on that provider that sends the requested name upstream (the
+ * router's order: exact names, then globs, then regexes).
  */
 export const keepsTarget = (config: ResolvedConfig): (key: string) => boolean => {
   const providers = new Set([...config.providers.values()].map((p) => providerPart(targetKey(p, ""))))
-  return (key) => key.startsWith("target:") && providers.has(providerPart(key))
+  const patterns = [...config.models.values()].flatMap((m) =>
+    m.pattern._tag === "Exact"
+      ? []
+      : [{ matches: m.pattern.matches, regex: m.pattern._tag === "Regex", providers: new Set(m.targets.filter((t) => t.model === undefined).map((t) => t.provider)) }]
+  )
+  const ordered = [...patterns.filter((p) => !p.regex), ...patterns.filter((p) => p.regex)]
+  return (key) => {
+    if (!key.startsWith("target:") || !providers.has(providerPart(key))) return false
+    const target = parseTargetKey(key)
+    if (target === undefined || config.models.get(target.model)?.pattern._tag === "Exact") return false
+    const serving = ordered.find((p) => p.matches(target.model))
+    return serving !== undefined && serving.providers.has(target.provider.name)
+  }
 }
 
 /** A target key without its model: the provider and its breaker settings. */
@@ -98,7 +127,7 @@ export const sharedRoutingState = (
   slotsOf: (key: string) => ReadonlyArray<Slot> | undefined,
   requestTarget: (provider: ResolvedProvider, model: string) => Effect.Effect<void>,
   keys: () => Iterable<string>
-): RoutingState & { readonly prune: () => void } => {
+): RoutingState & { readonly prune: () => void; readonly forget: (keys: ReadonlyArray<string>) => void } => {
   const health = makeHealthRegistryOver(
     (key) => slotsOf(key)?.[0],
     requestTarget,
@@ -127,6 +156,8 @@ export const sharedRoutingState = (
       health.prune(inLayout)
       for (const cache of [strategies, limiters]) for (const key of cache.keys()) if (!inLayout(key)) cache.delete(key)
     },
+    /** After an eviction (pattern models' targets only): forgets their handles. */
+    forget: (evicted) => health.forget(evicted),
     strategyState: (model) =>
       cached(strategies, groupKey(model), strategyStateOver) ?? localStrategyState(1 + model.targets.length),
     limiter: (model, target, index) => {

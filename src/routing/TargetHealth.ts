@@ -9,13 +9,17 @@
  * the dispatcher, which logs and publishes them (events for metrics).
  *
  * Slot layout: Int32 words 2–3 and Float64 words 4–27 are the breaker's (CircuitBreaker.ts); Int32
- * words 4–6 are the in-flight count, the latency and the failure rate.
+ * words 4–6 are the in-flight count, the latency and the failure rate; Float64 word 28 is when a
+ * request last asked for the target (ms), by which the owner evicts the least recently used of a
+ * pattern model's targets when there are `server.pattern_target_limit` of them.
  */
 import * as Effect from "effect/Effect"
 import type { ResolvedProvider } from "../config/Config.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, localSlot, type Slot, withSlot } from "../state/Slots.ts"
-import { type BreakerSettings, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker } from "./CircuitBreaker.ts"
+import {
+  BREAKER_LAST_FLOAT, type BreakerSettings, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker
+} from "./CircuitBreaker.ts"
 
 /** Weight of the newest sample in the smoothed latency. */
 export const LATENCY_ALPHA = 0.3
@@ -30,6 +34,18 @@ const LATENCY = 5
 /** 1 − success rate, in parts per million (0: every request succeeded). */
 const FAILURE_PPM = 6
 const MAX_LATENCY_US = 2 ** 31 - 2
+/** Float64 word: when a request last asked for the target, ms (a plain store: an eviction hint, not a counter). */
+const LAST_USED = BREAKER_LAST_FLOAT + 1
+/** A use is recorded at most this often per target (fewer writes to a shared line; LRU to the second is enough). */
+const TOUCH_EVERY_MS = 1_000
+
+/** When a request last asked for the target in `slot` (0: never). */
+export const lastUsedOf = (s: Slot): number => s.f64[s.fat + LAST_USED]!
+
+/** Records a use of the target in `slot` at `now`. */
+export const touchTarget = (s: Slot, now: number): void => {
+  if (now - s.f64[s.fat + LAST_USED]! >= TOUCH_EVERY_MS) s.f64[s.fat + LAST_USED] = now
+}
 
 export interface TargetHealth {
   readonly key: string
@@ -136,7 +152,10 @@ export const targetKey = (provider: Pick<ResolvedProvider, "name" | "breaker">, 
 export interface HealthRegistry {
   /** The health of `provider` serving `model`, when it has a slot (a local registry makes one on first use). */
   readonly get: (provider: ResolvedProvider, model: string) => TargetHealth | undefined
-  /** The same, asking for a slot first when the target has none yet (a pattern model's new upstream name). */
+  /**
+   * The same, asking for a slot first when the target has none yet (a pattern model's new upstream
+   * name); records the use, so the least recently used of those is the one evicted when they are too many.
+   */
   readonly ensure: (provider: ResolvedProvider, model: string) => Effect.Effect<TargetHealth>
   readonly all: () => Iterable<TargetHealth>
   /** Breaker transitions since the last call. */
@@ -145,16 +164,20 @@ export interface HealthRegistry {
   readonly hasTransitions: () => boolean
   /** Drops the handles of targets for which `keep` says no (they left the layout). */
   readonly prune: (keep: (key: string) => boolean) => void
+  /** Drops the handles of these targets (evicted from the layout). */
+  readonly forget: (keys: Iterable<string>) => void
 }
 
 /**
  * The registry over a slot source: `slotOf(key)` is the target's slot when it has one; `request`
- * asks for one (the owner answers by adding it to the layout). Handles are made once per slot.
+ * asks for one (the owner answers by adding it to the layout); `now` stamps uses. Handles are made
+ * once per slot, and live only as long as the layout has their key (`prune`, `forget`).
  */
 export const makeHealthRegistryOver = (
   slotOf: (key: string) => Slot | undefined,
   request: (provider: ResolvedProvider, model: string) => Effect.Effect<void>,
-  keys: () => Iterable<string>
+  keys: () => Iterable<string>,
+  now: () => number = Date.now
 ): HealthRegistry => {
   const handles = new Map<string, { readonly slot: Slot; readonly health: TargetHealth }>()
   let transitions: Array<BreakerTransition> = []
@@ -171,14 +194,20 @@ export const makeHealthRegistryOver = (
     return health
   }
   const get = (provider: ResolvedProvider, model: string) => byKey(targetKey(provider, model), provider, model)
+  const used = (provider: ResolvedProvider, model: string): TargetHealth | undefined => {
+    const found = get(provider, model)
+    if (found !== undefined) touchTarget(handles.get(found.key)!.slot, now())
+    return found
+  }
   return {
     get,
     ensure: (provider, model) => {
-      const found = get(provider, model)
+      const found = used(provider, model)
       if (found !== undefined) return Effect.succeed(found)
       return Effect.map(request(provider, model), () =>
-        // The owner refused (the provider left the config meanwhile): a slot of this request's own.
-        get(provider, model) ?? makeTargetHealth(targetKey(provider, model), provider, model, onTransition))
+        // The owner refused (the provider left the config meanwhile), or the target was evicted
+        // again before this request got it: a slot of this request's own.
+        used(provider, model) ?? makeTargetHealth(targetKey(provider, model), provider, model, onTransition))
     },
     all: function*() {
       for (const key of keys()) {
@@ -199,6 +228,9 @@ export const makeHealthRegistryOver = (
     hasTransitions: () => transitions.length > 0,
     prune: (keep) => {
       for (const key of handles.keys()) if (!keep(key)) handles.delete(key)
+    },
+    forget: (keys) => {
+      for (const key of keys) handles.delete(key)
     },
     takeTransitions: () => {
       if (transitions.length === 0) return []

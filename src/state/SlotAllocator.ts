@@ -5,7 +5,10 @@
  * generation bumped, the memory and every worker's holdings zeroed, then the spec's `init`); a
  * dropped key's slots are quarantined until every worker has acknowledged the snapshot that
  * dropped them, then reused oldest first. Keys can also be added between snapshots (`assignDynamic`:
- * a pattern model's target, known only once a request names it).
+ * a pattern model's target, known only once a request names it). Those are keyed by what clients
+ * send, so at most a given number live at once: one more evicts the least recently used (as its
+ * spec's `lastUsed` reads it from its slots), whose slots are quarantined until every worker has
+ * acknowledged the eviction (its ticket), as a snapshot's dropped slots are until its version.
  *
  * When a worker dies, `repair` takes back every lock it held and lets each slot's spec recompute its
  * counters from the live workers' holdings, so nothing the dead worker held stays taken.
@@ -35,12 +38,20 @@ export interface SlotSpec {
   readonly update?: (slots: ReadonlyArray<Slot>) => void
   /** Recomputes a slot's counters from what the live workers hold, after a worker died; locked. */
   readonly repair?: (slot: Slot, held: Holdings) => void
+  /** When the key was last used (ms), read without the lock: the least recently used dynamic key is evicted first. */
+  readonly lastUsed?: (slots: ReadonlyArray<Slot>) => number
 }
 
 /** A key and its slots, as sent to the workers. */
 export interface Assignment {
   readonly key: string
   readonly refs: ReadonlyArray<SlotRef>
+}
+
+/** Dynamic keys evicted to make room, under the ticket every worker must acknowledge before their slots are reused. */
+export interface Eviction {
+  readonly ticket: number
+  readonly keys: ReadonlyArray<string>
 }
 
 interface Entry {
@@ -57,13 +68,28 @@ export interface SlotAllocator {
   /**
    * Makes `specs` the layout of snapshot `version`: kept keys keep their slots (and get `update`),
    * new ones get fresh slots, others are quarantined, except dynamic keys for which `keepDynamic`
-   * says yes. Answers every assignment (dynamic ones included).
+   * says yes (at most `dynamicLimit` of them: the most recently used). Answers every assignment
+   * (dynamic ones included).
    */
-  readonly assign: (specs: ReadonlyArray<SlotSpec>, version: number, keepDynamic: (key: string) => boolean) => ReadonlyArray<Assignment>
-  /** The slots of a key added between snapshots; the same ones when it exists already. */
-  readonly assignDynamic: (spec: SlotSpec) => Assignment
+  readonly assign: (
+    specs: ReadonlyArray<SlotSpec>,
+    version: number,
+    keepDynamic: (key: string) => boolean,
+    dynamicLimit?: number
+  ) => ReadonlyArray<Assignment>
+  /**
+   * The slots of a key added between snapshots; the same ones when it exists already. A new key
+   * beyond `limit` dynamic keys evicts the least recently used first (`evicted`).
+   */
+  readonly assignDynamic: (spec: SlotSpec, limit?: number) => Assignment & { readonly evicted: Eviction | undefined }
   /** Every worker acknowledged `version`: slots dropped up to it may be reused. */
   readonly acknowledged: (version: number) => void
+  /** Every worker acknowledged the evictions up to `ticket`: their slots may be reused. */
+  readonly evictionsAcknowledged: (ticket: number) => void
+  /** The newest eviction's ticket (0: none yet); a worker that starts now knows of every eviction up to it. */
+  readonly ticket: () => number
+  /** Every key and its slots now (a snapshot's and the dynamic ones added since). */
+  readonly layout: () => ReadonlyArray<Assignment>
   /** Worker `index` died: its locks are taken back, counters recomputed, its holdings cleared. */
   readonly repair: (index: number) => void
   /** Slots in use and free, for tests and /health. */
@@ -75,9 +101,18 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
   const space = makeSlotSpace(OWNER_HOLDER)
   const holdings: Array<Array<Int32Array>> = []
   const keys = new Map<string, Entry>()
+  /** The dynamic keys among `keys`, oldest first. */
+  const dynamic = new Set<string>()
   const free: Array<number> = []
   let freeHead = 0
-  const quarantine: Array<{ readonly version: number; readonly slots: ReadonlyArray<number> }> = []
+  /**
+   * Dropped slots and what must be acknowledged before they are reused: the snapshot `version`
+   * that dropped them (0 for an eviction) and the eviction `ticket` (0 for a snapshot's drop).
+   */
+  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> = []
+  let ackedVersion = 0
+  let ackedTicket = 0
+  let tickets = 0
   let next = 0
 
   const addPage = () => {
@@ -140,39 +175,93 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
 
   const assignments = (): ReadonlyArray<Assignment> => [...keys].map(([key, entry]) => ({ key, refs: entry.refs }))
 
+  const release = () => {
+    const waiting: typeof quarantine = []
+    for (const q of quarantine) {
+      if (q.version <= ackedVersion && q.ticket <= ackedTicket) free.push(...q.slots)
+      else waiting.push(q)
+    }
+    quarantine = waiting
+  }
+
+  const drop = (key: string, entry: Entry, version: number, ticket: number) => {
+    keys.delete(key)
+    dynamic.delete(key)
+    quarantine.push({ version, ticket, slots: entry.refs.map((r) => r.slot) })
+  }
+
+  /** The least recently used dynamic key (the oldest of equals): one read per dynamic key. */
+  const leastRecentlyUsed = (): string | undefined => {
+    let victim: string | undefined
+    let oldest = Infinity
+    for (const key of dynamic) {
+      const entry = keys.get(key)!
+      const used = entry.spec.lastUsed?.(entry.refs.map((ref) => space.slot(ref))) ?? 0
+      if (used < oldest || victim === undefined) {
+        victim = key
+        oldest = used
+      }
+    }
+    return victim
+  }
+
   return {
     workers,
     pages: () => pages,
-    assign: (specs, version, keepDynamic) => {
+    assign: (specs, version, keepDynamic, dynamicLimit = Infinity) => {
       const wanted = new Set(specs.map((s) => s.key))
       for (const [key, entry] of keys) {
         if (wanted.has(key) || (entry.dynamic && keepDynamic(key))) continue
-        keys.delete(key)
-        quarantine.push({ version, slots: entry.refs.map((r) => r.slot) })
+        drop(key, entry, version, 0)
       }
       for (const spec of specs) {
         const found = keys.get(spec.key)
         if (found !== undefined && found.refs.length === spec.size) {
           found.spec = spec
           found.dynamic = false
+          dynamic.delete(spec.key)
           if (spec.update !== undefined) locked(found.refs, spec.update)
           continue
         }
-        if (found !== undefined) quarantine.push({ version, slots: found.refs.map((r) => r.slot) })
+        if (found !== undefined) drop(spec.key, found, version, 0)
         keys.set(spec.key, { refs: allocate(spec), spec, dynamic: false })
+      }
+      // A lower limit than before: the least recently used dynamic keys go with this snapshot.
+      while (dynamic.size > dynamicLimit) {
+        const victim = leastRecentlyUsed()!
+        drop(victim, keys.get(victim)!, version, 0)
       }
       return assignments()
     },
-    assignDynamic: (spec) => {
+    assignDynamic: (spec, limit = Infinity) => {
       const found = keys.get(spec.key)
-      if (found !== undefined) return { key: spec.key, refs: found.refs }
+      if (found !== undefined) return { key: spec.key, refs: found.refs, evicted: undefined }
+      let evicted: Eviction | undefined
+      if (dynamic.size >= limit) {
+        const ticket = ++tickets
+        const victims: Array<string> = []
+        while (dynamic.size >= limit && dynamic.size > 0) {
+          const victim = leastRecentlyUsed()!
+          drop(victim, keys.get(victim)!, 0, ticket)
+          victims.push(victim)
+        }
+        evicted = { ticket, keys: victims }
+      }
       const refs = allocate(spec)
       keys.set(spec.key, { refs, spec, dynamic: true })
-      return { key: spec.key, refs }
+      dynamic.add(spec.key)
+      return { key: spec.key, refs, evicted }
     },
     acknowledged: (version) => {
-      while (quarantine.length > 0 && quarantine[0]!.version <= version) free.push(...quarantine.shift()!.slots)
+      ackedVersion = Math.max(ackedVersion, version)
+      release()
     },
+    evictionsAcknowledged: (ticket) => {
+      ackedTicket = Math.max(ackedTicket, ticket)
+      release()
+    },
+    ticket: () => tickets,
+    layout: assignments,
     repair: (index) => {
       const dead = workerHolder(index)
       const specOf = new Map<number, SlotSpec>()

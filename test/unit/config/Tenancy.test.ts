@@ -193,6 +193,20 @@ describe("tenancy config", () => {
       expect(lines[0]).toMatch(/^keys\[2\]\.models\[1\]: invalid regular expression: /)
     })
 
+    it("key model patterns RE2 cannot run (backreferences, lookaround), and over-long ones", () => {
+      expect(errorsOf(BASE + TENANCY + key(`models: [gpt-4o, "/(a)\\\\1/", "/gpt(?=-4)/"]`))).toEqual([
+        "keys[2].models[1]: invalid regular expression: invalid escape sequence: `\\1` (RE2 syntax: no backreferences or lookaround)",
+        "keys[2].models[2]: invalid regular expression: invalid or unsupported Perl syntax: `(?=` (RE2 syntax: no backreferences or lookaround)"
+      ])
+      expect(errorsOf(BASE + TENANCY + key(`models: ["/${"a".repeat(511)}/"]`))).toEqual([
+        "keys[2].models[0]: expected at most 512 characters"
+      ])
+      // A key's regex runs in linear time: `(a+)+$` would backtrack for ages on RegExp.
+      const c = ok(BASE + TENANCY + key(`models: ["/^(a+)+$/"]`))
+      expect(c.tenancy.keys.get("kx")?.allows(`${"a".repeat(50)}!`)).toBe(false)
+      expect(c.tenancy.keys.get("kx")?.allows("aaa")).toBe(true)
+    })
+
     it("bad limits, budgets, roles, emails, prefixes and unknown fields", () => {
       const text = BASE + TENANCY.replace("role: member", "role: owner").replace("email: ann@example.com", "email: ann") +
         key(`limits: { requests_per_minute: 0, tokens_per_minute: 1.5 }, budget: { amount_usd: 0, period: yearly }, secret: 1`)

@@ -117,8 +117,8 @@ describe("parseConfig: routing", () => {
     expect(c.models.get("gpt-4o")?.targets.map((t) => t.model)).toEqual(["gpt-4o", "gpt-4o-2024-08-06"])
 
     expect(c.routes.map(({ path, model }) => ({ path, model }))).toEqual([{ path: "/v1/embeddings", model: "embed-default" }])
-    expect(c.routes[0]?.regex.test("/v1/embeddings")).toBe(true)
-    expect(c.routes[0]?.regex.test("/v1/embeddings/x")).toBe(false)
+    expect(c.routes[0]?.matches("/v1/embeddings")).toBe(true)
+    expect(c.routes[0]?.matches("/v1/embeddings/x")).toBe(false)
 
     // The defaults of a provider that sets none of the new fields.
     expect(c.providers.get("local-b")).toMatchObject({
@@ -147,7 +147,7 @@ describe("parseConfig: routing", () => {
     expect([...c.models.values()].map((m) => m.strategy)).toEqual(["failover", "round_robin", "random", "least_busy", "latency", "weighted"])
     const pattern = c.models.get("/^llama-(3|4)$/i")?.pattern
     expect(pattern?._tag).toBe("Regex")
-    if (pattern?._tag === "Regex") expect(pattern.regex.test("LLAMA-4")).toBe(true)
+    if (pattern?._tag === "Regex") expect(pattern.matches("LLAMA-4")).toBe(true)
   })
 
   it("max_backoff never ends up below backoff", () => {
@@ -191,13 +191,43 @@ models: [{ name: m, targets: [{ provider: a }] }]`)).toEqual(["providers[0].auth
         .toEqual([`routes[1].model: unknown model "embed-default" (routes name models by their exact name)`])
     })
 
-    // BUG: `resolve` computes its set of exact model names with `compilePattern` outside the
-    // try/catch that reports a bad regex, so `/(/` makes parseConfig THROW a SyntaxError instead
-    // of returning a ConfigError naming `models[0].name`.
+    // A bad regex is an issue naming the field, never a throw out of parseConfig.
     it("a model name that is an invalid /regex/", () => {
       const lines = errorsOf(withModels(`  - { name: "/(/", targets: [{ provider: a }] }`))
       expect(lines).toHaveLength(1)
       expect(lines[0]).toMatch(/^models\[0\]\.name: invalid regular expression: /)
+    })
+
+    it("names past their length limits (provider 256, model names, patterns and routes 512)", () => {
+      const long = "m".repeat(513)
+      expect(errorsOf(`providers: [{ name: ${"p".repeat(257)}, kind: mock }]
+models: [{ name: m, targets: [{ provider: x }] }]`)).toContain("providers[0].name: expected a name of at most 256 characters")
+      expect(errorsOf(withModels(`  - { name: ${long}, targets: [{ provider: a, model: ${long} }], fallbacks: [${long}] }`, `routes:
+  - { path: "/${long}", model: ${long} }`))).toEqual(expect.arrayContaining([
+        "models[0].name: expected at most 512 characters",
+        "models[0].targets[0].model: expected at most 512 characters",
+        "models[0].fallbacks[0]: expected at most 512 characters",
+        "routes[0].path: expected at most 512 characters",
+        "routes[0].model: expected at most 512 characters"
+      ]))
+      expect(errorsOf(withModels(`  - { name: "/${"a".repeat(511)}/", targets: [{ provider: a }] }`)))
+        .toEqual(["models[0].name: expected at most 512 characters"])
+      // At the limit: accepted.
+      okConfig(withModels(`  - { name: "/${"a".repeat(510)}/", targets: [{ provider: a }] }`))
+    })
+
+    it("a /regex/ model name RE2 cannot run (lookaround, backreference)", () => {
+      expect(errorsOf(withModels(`  - { name: "/^(?!gpt)/", targets: [{ provider: a }] }
+  - { name: '/(x)\\1/', targets: [{ provider: a }] }`))).toEqual([
+        "models[0].name: invalid regular expression: invalid or unsupported Perl syntax: `(?!` (RE2 syntax: no backreferences or lookaround)",
+        "models[1].name: invalid regular expression: invalid escape sequence: `\\1` (RE2 syntax: no backreferences or lookaround)"
+      ])
+    })
+
+    it("route paths are globs matched in linear time", () => {
+      const c = okConfig(withModels(`  - { name: m, targets: [{ provider: a }] }`, `routes: [{ path: "/v1/*/x/*/y/*/z", model: m }]`))
+      expect(c.routes[0]?.matches("/v1/a/x/b/y/c/z")).toBe(true)
+      expect(c.routes[0]?.matches(`/v1/${"x/y/".repeat(4_000)}`)).toBe(false)
     })
 
     it("a header operation without a value", () => {

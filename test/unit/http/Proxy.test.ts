@@ -89,3 +89,70 @@ describe("proxy model permissions", () => {
     expect(resolved).toEqual(["gpt-4o"])
   })
 })
+
+// Issue 10, item 2: bounded input. A model name longer than `server.identifier_limit` is refused
+// before routing, pattern matching and the key's model check; a body nested deeper than
+// `server.json_depth_limit` is refused before it is parsed.
+describe("proxy input bounds", () => {
+  const { identifierLimit, jsonDepthLimit } = config.server.bounds
+
+  const runRaw = (principal: Principal, raw: Uint8Array, at: Snapshot = snapshot) => {
+    resolved.length = 0
+    const exit = Effect.runSyncExit(proxyHandler("chat")({ ...request({}), body: () => Effect.succeed(raw) }, at, "req-1", "/v1/chat/completions", principal))
+    if (Exit.isSuccess(exit)) throw new Error("expected a failure")
+    const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
+    if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(exit.cause)}`)
+    return error.reason
+  }
+  const encode = (value: string) => new TextEncoder().encode(value)
+
+  it("defaults: identifiers 256 characters, JSON 64 levels", () => {
+    expect([identifierLimit, jsonDepthLimit]).toEqual([256, 64])
+  })
+
+  it("a model name over the limit → 400 naming `model`, before the key's check and routing", () => {
+    const long = "gpt-4o-mini".padEnd(identifierLimit + 1, "x")
+    for (const principal of [virtual, MASTER]) {
+      const reason = run(principal, long)
+      expect(reason).toEqual({
+        _tag: "InvalidRequest",
+        param: "model",
+        message: `Invalid value for 'model': longer than ${identifierLimit} characters, the most this gateway accepts.`
+      })
+      expect(describeError(reason).status).toBe(400)
+      expect(resolved).toEqual([])
+    }
+    // 10 KB, as a client might send it.
+    expect(run(MASTER, "m".repeat(10_240))).toMatchObject({ _tag: "InvalidRequest", param: "model" })
+    // At the limit: on to routing.
+    expect(run(MASTER, "m".repeat(identifierLimit))._tag).toBe("ModelNotFound")
+    expect(resolved).toEqual(["m".repeat(identifierLimit)])
+  })
+
+  it("the limit comes from server.identifier_limit", () => {
+    const r = parseConfig(`server: { identifier_limit: 8 }
+providers: [{ name: m, kind: mock }]
+models: [{ name: "gpt-*", targets: [{ provider: m }] }]`, {}, "t")
+    if (Result.isFailure(r)) throw new Error(r.failure.message)
+    const small = { ...snapshot, config: r.success } as Snapshot
+    const body = (model: string) => encode(JSON.stringify({ model, messages: [{ role: "user", content: "x" }] }))
+    expect(runRaw(MASTER, body("gpt-4o-mx"), small)).toMatchObject({ _tag: "InvalidRequest", param: "model" })
+    expect(runRaw(MASTER, body("gpt-4o-m"), small)._tag).toBe("ModelNotFound")
+  })
+
+  it("a body nested deeper than the limit → 400 invalid_json naming the limit, never parsed", () => {
+    const deep = encode(`{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}`)
+    const reason = runRaw(MASTER, deep)
+    expect(reason).toEqual({ _tag: "InvalidJson", detail: `it is nested deeper than ${jsonDepthLimit} levels, the most this gateway accepts` })
+    expect(describeError(reason)).toMatchObject({ status: 400, code: "invalid_json" })
+    expect(resolved).toEqual([])
+  })
+
+  it("a body exactly at the depth limit is parsed and routed; brackets inside strings do not count", () => {
+    // The object itself is level 1: `x` holds 63 more.
+    const atLimit = encode(`{"model":"gpt-4o","messages":[{"role":"user","content":"${"[".repeat(500)}\\"{{"}],"x":${"[".repeat(jsonDepthLimit - 1)}${"]".repeat(jsonDepthLimit - 1)}}`)
+    expect(runRaw(MASTER, atLimit)._tag).toBe("ModelNotFound")
+    const over = encode(`{"model":"gpt-4o","messages":[],"x":${"[".repeat(jsonDepthLimit)}${"]".repeat(jsonDepthLimit)}}`)
+    expect(runRaw(MASTER, over)._tag).toBe("InvalidJson")
+  })
+})

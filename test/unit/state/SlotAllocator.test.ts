@@ -1,9 +1,12 @@
 /**
  * The owner's slot allocator against a sequential model (fast-check, one thread): random sequences
- * of `assign`, `assignDynamic`, `acknowledged` and writes into the slots (as workers would make)
- * keep kept keys' slots and memory, give new keys zeroed slots of a new generation, quarantine
- * dropped slots until the snapshot that dropped them is acknowledged, never share a slot between
- * live keys, reuse before growing and grow pages as needed, and apply `init` / `update`.
+ * of `assign`, `assignDynamic` (with and without a limit on dynamic keys), `acknowledged`,
+ * `evictionsAcknowledged` and writes into the slots (as workers would make) keep kept keys' slots
+ * and memory, give new keys zeroed slots of a new generation, quarantine dropped slots until the
+ * snapshot that dropped them is acknowledged and evicted ones until their eviction is, evict the
+ * least recently used dynamic keys (as their spec's `lastUsed` reads them; the oldest of equals)
+ * when there are more than the limit, never share a slot between live keys, reuse before growing
+ * and grow pages as needed, and apply `init` / `update`.
  * Then `repair`: a dead worker's locks are taken back and the routing counters (targets, limiters,
  * a held probe) are recomputed from the live workers' holdings only.
  */
@@ -34,9 +37,15 @@ const LAST_WORD = SLOT_INTS - 1
 // ---- the model ---------------------------------------------------------------------------------
 
 type Op =
-  | { readonly _tag: "Assign"; readonly specs: ReadonlyArray<{ readonly key: string; readonly size: number; readonly hooks: boolean }>; readonly keep: ReadonlyArray<string> }
-  | { readonly _tag: "Dynamic"; readonly key: string; readonly size: number; readonly hooks: boolean }
+  | {
+    readonly _tag: "Assign"
+    readonly specs: ReadonlyArray<{ readonly key: string; readonly size: number; readonly hooks: boolean }>
+    readonly keep: ReadonlyArray<string>
+    readonly limit: number | undefined
+  }
+  | { readonly _tag: "Dynamic"; readonly key: string; readonly size: number; readonly hooks: boolean; readonly limit: number | undefined }
   | { readonly _tag: "Ack"; readonly back: number }
+  | { readonly _tag: "EvictAck"; readonly back: number }
   | { readonly _tag: "Write"; readonly pick: number; readonly value: number; readonly worker: number }
 
 interface Live {
@@ -62,11 +71,22 @@ const op: fc.Arbitrary<Op> = fc.oneof(
     arbitrary: fc.record({
       _tag: fc.constant("Assign" as const),
       specs: fc.uniqueArray(fc.record({ key: fc.constantFrom(...KEYS), size, hooks: fc.boolean() }), { selector: (s) => s.key, maxLength: 6 }),
-      keep: fc.subarray(KEYS)
+      keep: fc.subarray(KEYS),
+      limit: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined })
     })
   },
-  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Dynamic" as const), key: fc.constantFrom(...KEYS), size, hooks: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      _tag: fc.constant("Dynamic" as const),
+      key: fc.constantFrom(...KEYS),
+      size,
+      hooks: fc.boolean(),
+      limit: fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined })
+    })
+  },
   { weight: 2, arbitrary: fc.record({ _tag: fc.constant("Ack" as const), back: fc.integer({ min: 0, max: 2 }) }) },
+  { weight: 2, arbitrary: fc.record({ _tag: fc.constant("EvictAck" as const), back: fc.integer({ min: 0, max: 2 }) }) },
   {
     weight: 3,
     arbitrary: fc.record({
@@ -83,7 +103,12 @@ const check = (ops: ReadonlyArray<Op>): void => {
   const allocator = makeSlotAllocator(WORKERS)
   const owner = slotsAs(allocator)
   const live = new Map<string, Live>()
-  const quarantine: Array<{ readonly version: number; readonly slots: ReadonlyArray<number> }> = []
+  /** The dynamic keys among `live`, in the order they became dynamic (the oldest of equals is evicted first). */
+  const dynamicOrder: Array<string> = []
+  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> = []
+  let ackedVersion = 0
+  let ackedTicket = 0
+  let tickets = 0
   const free = new Set<number>()
   const gens = new Map<number, number>()
   let highWater = 0
@@ -92,8 +117,10 @@ const check = (ops: ReadonlyArray<Op>): void => {
   const inits: Array<string> = []
   const updates: Array<string> = []
 
+  // A key was last used when DATA_WORD (what "workers" wrote) says.
+  const lastUsed = (slots: ReadonlyArray<Slot>) => slots[0]!.i32[slots[0]!.at + DATA_WORD]!
   const specOf = (key: string, n: number, hooks: boolean, at: number): SlotSpec => {
-    if (!hooks) return { key, size: n }
+    if (!hooks) return { key, size: n, lastUsed }
     const locked = (slots: ReadonlyArray<Slot>) => {
       for (const s of slots) {
         expect(holderOf(s.i32, s.at + LOCK)).toBe(OWNER_HOLDER)
@@ -103,6 +130,7 @@ const check = (ops: ReadonlyArray<Op>): void => {
     return {
       key,
       size: n,
+      lastUsed,
       init: (slots) => {
         inits.push(key)
         locked(slots)
@@ -139,16 +167,35 @@ const check = (ops: ReadonlyArray<Op>): void => {
     }
   }
 
-  const drop = (key: string, at: number) => {
+  const undynamic = (key: string) => {
+    const i = dynamicOrder.indexOf(key)
+    if (i !== -1) dynamicOrder.splice(i, 1)
+  }
+  const drop = (key: string, at: number, ticket = 0) => {
     const entry = live.get(key)!
     live.delete(key)
-    quarantine.push({ version: at, slots: entry.refs.map((r) => r.slot) })
+    undynamic(key)
+    quarantine.push({ version: at, ticket, slots: entry.refs.map((r) => r.slot) })
+  }
+  /** The least recently used dynamic key: the lowest data, the oldest of equals. */
+  const victim = (): string => {
+    let found = dynamicOrder[0]!
+    for (const key of dynamicOrder) if (live.get(key)!.data < live.get(found)!.data) found = key
+    return found
+  }
+  const release = () => {
+    const waiting: typeof quarantine = []
+    for (const q of quarantine) {
+      if (q.version <= ackedVersion && q.ticket <= ackedTicket) for (const slot of q.slots) free.add(slot)
+      else waiting.push(q)
+    }
+    quarantine = waiting
   }
 
   const verify = (answer: ReadonlyArray<Assignment> | undefined) => {
-    if (answer !== undefined) {
-      expect(new Map(answer.map((a) => [a.key, a.refs]))).toEqual(new Map([...live].map(([k, e]) => [k, e.refs])))
-    }
+    const expected = new Map([...live].map(([k, e]) => [k, e.refs]))
+    if (answer !== undefined) expect(new Map(answer.map((a) => [a.key, a.refs]))).toEqual(expected)
+    expect(new Map(allocator.layout().map((a) => [a.key, a.refs]))).toEqual(expected)
     // Plain comparisons, one assertion: thousands of slots are checked per run.
     const problems: Array<string> = []
     const same = (what: string, actual: number | undefined, expected: number) => {
@@ -194,7 +241,7 @@ const check = (ops: ReadonlyArray<Op>): void => {
         const keep = new Set(o.keep)
         const wanted = new Set(o.specs.map((s) => s.key))
         const specs = o.specs.map((s) => specOf(s.key, s.size, s.hooks, v))
-        answer = allocator.assign(specs, v, (key) => keep.has(key))
+        answer = allocator.assign(specs, v, (key) => keep.has(key), o.limit)
         for (const [key, entry] of [...live]) if (!wanted.has(key) && !(entry.dynamic && keep.has(key))) drop(key, v)
         const expectedInits: Array<string> = []
         const expectedUpdates: Array<string> = []
@@ -204,17 +251,17 @@ const check = (ops: ReadonlyArray<Op>): void => {
             if (s.hooks) expectedUpdates.push(s.key)
             // In a snapshot's specs it is no longer dynamic: dropped from a later snapshot, it goes.
             live.set(s.key, { ...found, dynamic: false, updated: s.hooks ? v : found.updated })
+            undynamic(s.key)
             continue
           }
-          if (found !== undefined) {
-            live.delete(s.key)
-            quarantine.push({ version: v, slots: found.refs.map((r) => r.slot) })
-          }
+          if (found !== undefined) drop(s.key, v)
           const refs = answer.find((a) => a.key === s.key)!.refs
           allocated(s.key, refs, s.size)
           if (s.hooks) expectedInits.push(s.key)
           live.set(s.key, { refs, dynamic: false, hooks: s.hooks, data: 0, heldBy: -1, updated: 0 })
         }
+        // Past the limit, the least recently used dynamic keys go with this snapshot.
+        while (o.limit !== undefined && dynamicOrder.length > o.limit) drop(victim(), v)
         expect(inits).toEqual(expectedInits)
         expect(updates).toEqual(expectedUpdates)
         // A size-changed key was deleted and set again: put the model's order back in the answer's.
@@ -225,23 +272,47 @@ const check = (ops: ReadonlyArray<Op>): void => {
         break
       }
       case "Dynamic": {
-        const a = allocator.assignDynamic(specOf(o.key, o.size, o.hooks, version))
+        const a = allocator.assignDynamic(specOf(o.key, o.size, o.hooks, version), o.limit)
         const found = live.get(o.key)
         if (found !== undefined) {
           expect(a.refs).toEqual(found.refs)
+          expect(a.evicted).toBeUndefined()
           expect(inits).toEqual([])
         } else {
+          const limit = o.limit ?? Infinity
+          if (dynamicOrder.length >= limit) {
+            const ticket = ++tickets
+            const victims: Array<string> = []
+            while (dynamicOrder.length >= limit) {
+              const key = victim()
+              victims.push(key)
+              drop(key, 0, ticket)
+            }
+            expect(a.evicted).toEqual({ ticket, keys: victims })
+          } else {
+            expect(a.evicted).toBeUndefined()
+          }
           allocated(o.key, a.refs, o.size)
           expect(inits).toEqual(o.hooks ? [o.key] : [])
           live.set(o.key, { refs: a.refs, dynamic: true, hooks: o.hooks, data: 0, heldBy: -1, updated: 0 })
+          dynamicOrder.push(o.key)
         }
+        expect(allocator.ticket()).toBe(tickets)
         expect(updates).toEqual([])
         break
       }
       case "Ack": {
         const v = Math.max(0, version - o.back)
         allocator.acknowledged(v)
-        while (quarantine.length > 0 && quarantine[0]!.version <= v) for (const slot of quarantine.shift()!.slots) free.add(slot)
+        ackedVersion = Math.max(ackedVersion, v)
+        release()
+        break
+      }
+      case "EvictAck": {
+        const t = Math.max(0, tickets - o.back)
+        allocator.evictionsAcknowledged(t)
+        ackedTicket = Math.max(ackedTicket, t)
+        release()
         break
       }
       case "Write": {
