@@ -54,7 +54,7 @@ export const ServerSection = Schema.Struct({
   /** Most bytes of a stream held back before its first content (the rest of the time bound is `timeout.request`). */
   preamble_limit: Schema.optional(ByteSizeInput),
   /** Most distinct model names served through pattern models (`claude-*`) with their own routing state; least recently used go first. */
-  pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1_000_000 })))
+  pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 })))
 })
 
 export const ProviderTimeout = Schema.Struct({

@@ -160,6 +160,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     })
   })
   const exactNames = new Set(file.models.map((m) => m.name).filter(isExactName))
+  const identifierLimit = file.server?.identifier_limit ?? DEFAULT_IDENTIFIER_LIMIT
   const models = new Map<string, ResolvedModel>()
   file.models.forEach((m, i) => {
     const at = `models[${i}]`
@@ -167,6 +168,9 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     const compiled = compilePattern(m.name)
     if (Result.isSuccess(compiled)) pattern = compiled.success
     else issues.push({ path: `${at}.name`, message: compiled.failure })
+    if (pattern._tag === "Exact" && m.name.length > identifierLimit) {
+      issues.push({ path: `${at}.name`, message: `longer than server.identifier_limit (${identifierLimit}), so no request could name it` })
+    }
     const targets = m.targets.map((t, j): ResolvedTarget => {
       if (t.queue !== undefined && t.max_concurrency === undefined) {
         issues.push({ path: `${at}.targets[${j}].queue`, message: "needs max_concurrency on the same target" })

@@ -163,6 +163,13 @@ models: [{name: m, targets: [{provider: a}]}]`)
     ]))
   })
 
+  it("an exact model name longer than server.identifier_limit is refused: no request could name it", () => {
+    const lines = errorsOf(`server: { identifier_limit: 8 }
+providers: [{name: a, kind: mock}]
+models: [{name: short, targets: [{provider: a}]}, {name: much-too-long, targets: [{provider: a}]}, {name: "long-glob-*", targets: [{provider: a}]}]`)
+    expect(lines).toEqual(["models[1].name: longer than server.identifier_limit (8), so no request could name it"])
+  })
+
   it("rejects malformed durations, sizes and ports with the field named", () => {
     const lines = errorsOf(`server: { port: 70000, body_limit: lots }
 providers: [{ name: a, kind: mock, mock: { latency: soon, failure_rate: 2 } }]
