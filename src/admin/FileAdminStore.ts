@@ -435,11 +435,16 @@ export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions):
             ? Effect.succeed("claimed" as const)
             : e.reason._tag === "NotFound"
             ? Effect.succeed("gone" as const)
-            // No hard links on this file system: remove it when it is still the same, as best as can be done there.
-            : Effect.as(Effect.ignore(fs.remove(lockPath)), "unlinkable" as const)
+            // No hard links here (some network and FAT file systems): no claim to take, so the check
+            // and the removal below are as close as this file system allows.
+            : Effect.succeed("unlinkable" as const)
         )
       )
-      if (linked === "unlinkable") return "removed"
+      if (linked === "unlinkable") {
+        const same = Option.exists(yield* inspect(lockPath), (seen) => seen.id === id)
+        if (same) yield* Effect.ignore(fs.remove(lockPath))
+        return same ? "removed" : "gone"
+      }
       if (linked !== "linked") return linked
       const same = Option.exists(yield* inspect(claim), (seen) => seen.id === id)
       // The claim keeps the lock from being removed by anyone else, so the lock is still this one here.
@@ -537,7 +542,9 @@ export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions):
         yield* fs.remove(journalPath)
       }
       const ownClaim = claimOf(held.id)
-      for (const name of yield* fs.readDirectory(dir)) {
+      // Tidying only: a directory that cannot be listed does not stop the write.
+      const names = yield* Effect.orElseSucceed(fs.readDirectory(dir), () => [])
+      for (const name of names) {
         const file = dir === "." ? name : dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`
         if (name.startsWith(`${base}.tmp-`) || (name.startsWith(`${base}.lock.stale-`) && file !== ownClaim)) yield* Effect.ignore(fs.remove(file))
       }

@@ -7,6 +7,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
+import * as PlatformError from "effect/PlatformError"
 import * as Result from "effect/Result"
 import { spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -233,6 +234,21 @@ describe("FileAdminStore: durable writes", () => {
       await run(Effect.all(names.map((name, i) => stores[i % stores.length]!.create("projects", { name }, MASTER)), { concurrency: "unbounded" }))
       expect(projects(readFileSync(path, "utf8")).map((p) => p.name).sort()).toEqual(["A", ...names].sort())
       expect(auditLines(path).length).toBe(1 + names.length)
+      expect(leftovers(dir)).toEqual([])
+    })
+
+    it("works on a file system without hard links (no claims there): released after each write, a stale one taken over", async () => {
+      const { dir, path } = fresh()
+      const fs = withHook(nodeFs, (c) =>
+        c.op === "link"
+          ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "link", pathOrDescriptor: c.path }))
+          : Effect.void)
+      const store = storeOn(path, { fs })
+      await run(store.create("projects", { name: "One" }, MASTER))
+      expect(leftovers(dir)).toEqual([])
+      writeFileSync(`${path}.lock`, JSON.stringify({ token: "dead", pid: 2 ** 22 + 777, host: HOST }))
+      await run(store.create("projects", { name: "Two" }, MASTER))
+      expect(projects(readFileSync(path, "utf8")).map((p) => p.name)).toEqual(["A", "One", "Two"])
       expect(leftovers(dir)).toEqual([])
     })
 
