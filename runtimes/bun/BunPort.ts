@@ -7,6 +7,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { availableParallelism } from "node:os"
 import process from "node:process"
+import { processInfo } from "../common/ProcessInfo.ts"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
 import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
 import { UNEXPECTED } from "../../src/http/respond.ts"
@@ -37,7 +38,8 @@ export const bunPort: RuntimePort = {
     version: Bun.version,
     parallelism: availableParallelism(),
     reusePortSpreads: process.platform === "linux",
-    platform: process.platform
+    platform: process.platform,
+    process: processInfo()
   },
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),

@@ -8,6 +8,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { availableParallelism } from "node:os"
 import process from "node:process"
+import { processInfo } from "../common/ProcessInfo.ts"
 import { Worker } from "node:worker_threads"
 import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
 import { type RuntimePort, ServeError } from "../../src/cluster/RuntimePort.ts"
@@ -41,7 +42,8 @@ export const nodePort: RuntimePort = {
     version: process.versions.node,
     parallelism: availableParallelism(),
     reusePortSpreads: process.platform === "linux",
-    platform: process.platform
+    platform: process.platform,
+    process: processInfo()
   },
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsNode.layer),

@@ -3,10 +3,12 @@
  * addressed (`KEY_FIELD`), which fields a request may set and an object shows (as the spec names
  * them), etags (a hash of the stored form) and `If-Match`, list cursors, and how the problems a
  * change would add to the config become the API's answer (422 naming the field, 409 for a
- * duplicate). Pure.
+ * duplicate), and that a masked secret sent back is refused (422). Pure.
  */
 import * as Effect from "effect/Effect"
+import { isMaskedSecret } from "../auth/KeyMaterial.ts"
 import type { ConfigIssue } from "../config/ConfigError.ts"
+import { formatFieldPath, providerSecretPaths, valueAt } from "../config/SecretFields.ts"
 import { sha256Hex } from "../crypto/Sha256.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
@@ -82,6 +84,24 @@ export const fieldProblem = (
       return unprocessable(field, PUBLIC_FIELDS[resource].includes(field) ? `${field}: read-only` : `${field}: unknown field`)
     }
     if (patch && value === null && !nullable.has(field)) return unprocessable(field, `${field}: cannot be null`)
+  }
+  return undefined
+}
+
+/**
+ * A 422 naming the first secret field of a provider body that holds a mask as the API shows it
+ * (`****abcd`), not a secret: a client that sends back what it read must not replace the secret
+ * with the mask. Undefined when there is none.
+ */
+export const maskedSecretProblem = (body: Row): GatewayError | undefined => {
+  for (const path of providerSecretPaths(body, "all")) {
+    const value = valueAt(body, path)
+    if (typeof value !== "string" || !isMaskedSecret(value)) continue
+    const field = formatFieldPath(path)
+    const hint = path[0] === "headers"
+      ? "send every header value in full (headers are replaced as a whole)"
+      : `send the secret itself, or leave ${path.length === 1 ? "the field" : `\`${String(path[0])}\``} out to keep the stored one`
+    return unprocessable(field, `${field}: this is a masked value as the admin API shows it, not a secret; ${hint}`)
   }
   return undefined
 }

@@ -1,20 +1,22 @@
 /**
  * The running config as `GET /admin/v1/config` shows it: the resolved snapshot (after defaults,
- * from the file or Postgres) with every secret masked (`maskSecret`) and no key hashes. The same in
- * both store modes.
+ * from the file or Postgres) with every secret masked (`maskSecret`; header values unless the
+ * header is known to carry none, SecretFields.ts) and no key hashes. The same in both store modes.
  */
 import * as Redacted from "effect/Redacted"
-import { maskSecret } from "../auth/KeyMaterial.ts"
+import { MASK, maskSecret } from "../auth/KeyMaterial.ts"
 import type { ResolvedConfig, ResolvedLimits } from "../config/Config.ts"
+import { isSecretHeader } from "../config/SecretFields.ts"
 
-/** `Bearer sk-…abcd`: the scheme stays readable, the credential is masked. */
-const maskCredential = (value: string): string => {
+/**
+ * `Bearer ****abcd`: the scheme stays readable, the credential is masked. A Basic credential shows
+ * nothing: its last characters would encode the end of the password.
+ */
+export const maskCredential = (value: string): string => {
   const m = /^(Bearer|Basic) (.*)$/.exec(value)
-  return m === null ? maskSecret(value) : `${m[1]} ${maskSecret(m[2] ?? "")}`
+  if (m === null) return maskSecret(value)
+  return m[1] === "Basic" ? `Basic ${MASK}` : `${m[1]} ${maskSecret(m[2] ?? "")}`
 }
-
-/** Header names whose values are treated as credentials. */
-const SECRET_HEADER = /auth|key|token|secret|password|cookie/i
 
 const limits = (l: ResolvedLimits | undefined) =>
   l === undefined ? null : { requests_per_minute: l.requestsPerMinute ?? null, tokens_per_minute: l.tokensPerMinute ?? null }
@@ -43,7 +45,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     kind: p.kind,
     base_url: p.baseUrl === "" ? null : p.baseUrl,
     auth: p.auth === undefined ? null : { header: p.auth.header, value: maskCredential(Redacted.value(p.auth.value)) },
-    headers: p.headerOps.map((h) => ({ op: h.op, key: h.key, value: SECRET_HEADER.test(h.key) ? maskSecret(h.value) : h.value })),
+    headers: p.headerOps.map((h) => ({ op: h.op, key: h.key, value: isSecretHeader(h.key) ? maskSecret(h.value) : h.value })),
     timeout: { connect_ms: p.connectTimeoutMs, request_ms: p.requestTimeoutMs, idle_ms: p.idleTimeoutMs },
     breaker: {
       failure_rate: p.breaker.failureRate,

@@ -9,8 +9,10 @@
  * commit, then reload this gateway (so the write answers once every worker serves the change). The
  * tables' triggers notify `llmgate_config`, and every other replica reloads.
  *
- * Provider secrets are sealed with ProviderSecrets before they are validated or stored, and shown
- * masked. A key's plaintext exists only in the answer to its creation or rotation: the table
+ * Provider secrets (config/SecretFields.ts: `api_key`, `auth`, header values) are sealed with
+ * ProviderSecrets before they are validated or stored, and shown masked; a mask sent back (a client
+ * writing what it read) is refused with 422 rather than stored. Catalog values are data: nothing
+ * read from the tables is ever interpolated (`${VAR}` there is literal text). A key's plaintext exists only in the answer to its creation or rotation: the table
  * holds its SHA-256 and prefix. `models` of a key is stored as JSON `null` for "every model".
  */
 import * as Effect from "effect/Effect"
@@ -22,9 +24,10 @@ import { timestampMillis } from "../config/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { CONFIG_CHANNEL, type CatalogRows, decodeCatalog, readCatalogRows, type SpecRow, type TenancyRow } from "../store/postgres/Catalog.ts"
 import { describeCause } from "../store/postgres/Migrations.ts"
-import { type ProviderSecrets, SECRET_FIELDS } from "../store/postgres/ProviderSecrets.ts"
+import { providerSecretPaths, valueAt, withValueAt } from "../config/SecretFields.ts"
+import type { ProviderSecrets } from "../store/postgres/ProviderSecrets.ts"
 import {
-  etagMatches, fieldProblem, hashOf, KEY_FIELD, notFound, pageOf, preconditionFailed, PUBLIC_FIELDS, refusal,
+  etagMatches, fieldProblem, hashOf, KEY_FIELD, maskedSecretProblem, notFound, pageOf, preconditionFailed, PUBLIC_FIELDS, refusal,
   unprocessable
 } from "./AdminRules.ts"
 import type { Actor, AdminObject, AdminStoreShape, ListQuery, Page, Resource } from "./AdminStore.ts"
@@ -118,25 +121,18 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
 
   // ---- presentation ------------------------------------------------------------------------
 
-  const getPath = (spec: Row, path: ReadonlyArray<string>): unknown =>
-    path.length === 1 ? spec[path[0] ?? ""] : isRecord(spec[path[0] ?? ""]) ? (spec[path[0] ?? ""] as Row)[path[1] ?? ""] : undefined
-
   /** A provider as shown: its spec with every secret masked (`****` where it does not open). */
   const presentProvider = (row: Row) =>
     Effect.gen(function*() {
       const name = String(row["name"])
       const spec = isRecord(row["spec"]) ? row["spec"] : {}
       const opened = yield* secrets.open(name, spec, `providers[${JSON.stringify(name)}]`, [])
-      const out: Record<string, unknown> = { ...opened }
-      if (isRecord(out["auth"])) out["auth"] = { ...out["auth"] }
-      for (const path of SECRET_FIELDS) {
-        if (typeof getPath(spec, path) !== "string") continue
-        const value = getPath(opened, path)
-        const masked = typeof value === "string" ? maskSecret(value) : "****"
-        const parent = path.length === 1 ? out : out[path[0] ?? ""]
-        if (isRecord(parent)) parent[path[path.length - 1] ?? ""] = masked
+      let out: unknown = opened
+      for (const path of providerSecretPaths(spec, "secret")) {
+        const value = valueAt(opened, path)
+        out = withValueAt(out, path, typeof value === "string" ? maskSecret(value) : "****")
       }
-      return { ...out, name, etag: etagOf("providers", row) } as AdminObject
+      return { ...(out as Row), name, etag: etagOf("providers", row) } as AdminObject
     })
 
   const present = (resource: Resource, row: Row): Effect.Effect<AdminObject> => {
@@ -316,6 +312,8 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
           if (find(rows, resource, name) !== undefined) {
             return yield* Effect.fail(gatewayError({ _tag: "Conflict", param: "name", message: `A ${SINGULAR[resource]} named ${JSON.stringify(name)} already exists.` }))
           }
+          const masked = resource === "providers" ? maskedSecretProblem(body) : undefined
+          if (masked !== undefined) return yield* Effect.fail(masked)
           const spec = resource === "providers" ? yield* sealed(name, { ...body }) : { ...body }
           const position = Math.max(-1, ...tableOf(rows, resource).map((r) => Number(r["position"] ?? 0))) + 1
           const row: SpecRow = { name, position, spec }
@@ -367,6 +365,8 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
           if (patch["name"] !== undefined && patch["name"] !== id) {
             return yield* Effect.fail(unprocessable("name", "name: cannot be changed; add the entry under the new name and remove this one"))
           }
+          const masked = resource === "providers" ? maskedSecretProblem(patch) : undefined
+          if (masked !== undefined) return yield* Effect.fail(masked)
           const spec: Record<string, unknown> = { ...(isRecord(current["spec"]) ? current["spec"] : {}) }
           for (const [field, value] of Object.entries(patch)) {
             if (value === null) delete spec[field]

@@ -63,14 +63,26 @@ export const looksLikeVirtualKey = (token: string): boolean => VIRTUAL_KEY.test(
 /** A fresh random id: `prj_` + 20 base62 characters. */
 export const newId = (kind: IdKind): string => `${kind}_${randomBase62(ID_RANDOM_LENGTH)}`
 
+/** Secrets shorter than this are masked entirely; longer ones keep their last 4 characters. */
+export const MASK_REVEAL_MIN_LENGTH = 20
+
+/** What a mask hides the secret with: the whole of a short one, the start of a long one. */
+export const MASK = "****"
+
 /**
- * A form of `secret` safe to show in the admin API and logs: `""` stays `""`; up to 8 characters
- * become `****`; longer ones keep the first 3 and the last 4 (`sk-…abcd`), so at most 7 characters
- * of the original are ever shown. Counts code points, so no surrogate pair is cut in half.
+ * A form of `secret` safe to show in the admin API and logs: `""` stays `""`; shorter than 20
+ * characters becomes `****`; 20 or more become `****` and the last 4 (`****abcd`), so at most 4
+ * characters, of a long secret only, are ever shown. Counts code points, so no surrogate pair is cut
+ * in half.
  */
 export const maskSecret = (secret: string): string => {
   if (secret === "") return ""
   const chars = Array.from(secret)
-  if (chars.length <= 8) return "****"
-  return `${chars.slice(0, 3).join("")}…${chars.slice(-4).join("")}`
+  return chars.length < MASK_REVEAL_MIN_LENGTH ? MASK : `${MASK}${chars.slice(-4).join("")}`
 }
+
+/**
+ * Whether `value` is a mask the admin API showed (`****`, `****abcd`, or the earlier `sk-…abcd`)
+ * rather than a secret: sent back in a write, it would replace the secret with the mask.
+ */
+export const isMaskedSecret = (value: string): boolean => /^\*{4}(?:.{4})?$/u.test(value) || /^.{0,3}\u2026.{4}$/u.test(value)

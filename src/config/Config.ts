@@ -226,7 +226,16 @@ export const StoreSection = Schema.Struct({
   }))
 })
 
+/**
+ * Environment variables that `${VAR}` references in secret fields may read besides `LLMGATE_*`
+ * (config/interpolate.ts): `env: [OPENAI_API_KEY, DATABASE_URL]`.
+ */
+export const EnvSection = Schema.Array(Schema.String.check(
+  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an environment variable name (letters, digits and _)" })
+))
+
 export const ConfigFile = Schema.Struct({
+  env: Schema.optional(EnvSection),
   server: Schema.optional(ServerSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),

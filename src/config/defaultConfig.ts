@@ -1,8 +1,10 @@
 /**
  * The embedded default config used when no file is given: mock models that need no account, plus
- * OpenAI's models when OPENAI_API_KEY is set in the environment.
+ * OpenAI's models when OPENAI_API_KEY is set in the environment (listed under `env:`, as a
+ * reference outside `LLMGATE_*` must be; `OPENAI_BASE_URL` is not a secret field, so its value is
+ * written in as a literal instead of referenced).
  */
-import type { Env } from "./interpolate.ts"
+import { type Env, escapeLiteral } from "./interpolate.ts"
 
 const MOCK = `server: { host: 127.0.0.1, port: 4000 }
 master_key: \${LLMGATE_MASTER_KEY:-}
@@ -12,9 +14,9 @@ providers:
     mock: { latency: 0ms, chunks: 8, chunk_interval: 30ms }
 `
 
-const OPENAI_PROVIDER = `  - name: openai
+const openaiProvider = (env: Env): string => `  - name: openai
     kind: openai
-    base_url: \${OPENAI_BASE_URL:-https://api.openai.com/v1}
+    base_url: ${JSON.stringify(escapeLiteral(env["OPENAI_BASE_URL"] || "https://api.openai.com/v1"))}
     api_key: \${OPENAI_API_KEY}
 `
 
@@ -30,5 +32,6 @@ const OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "text
 
 export const defaultConfigText = (env: Env): string => {
   const openai = (env["OPENAI_API_KEY"] ?? "") !== ""
-  return MOCK + (openai ? OPENAI_PROVIDER : "") + "models:\n" + MOCK_MODELS + (openai ? OPENAI_MODELS : "")
+  return (openai ? "env: [OPENAI_API_KEY]\n" : "") + MOCK + (openai ? openaiProvider(env) : "") + "models:\n" + MOCK_MODELS +
+    (openai ? OPENAI_MODELS : "")
 }

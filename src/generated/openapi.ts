@@ -292,7 +292,7 @@ export interface paths {
         head?: never;
         /**
          * Update a provider
-         * @description Sets the given top-level fields of the provider's entry (`null` removes one); secret fields left out keep their stored value. With `If-Match`, refused with 412 when the provider changed meanwhile.
+         * @description Sets the given top-level fields of the provider's entry (`null` removes one); secret fields left out keep their stored value. A masked value sent back (what GET shows) is refused with 422 naming the field. With `If-Match`, refused with 412 when the provider changed meanwhile.
          */
         patch: operations["adminUpdateProvider"];
         trace?: never;
@@ -937,7 +937,7 @@ export interface components {
         AdminMetadata: {
             [key: string]: unknown;
         };
-        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `mock`). Secrets are stored encrypted. */
+        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `mock`). Every value is data: `${VAR}` in it is kept as text, never read from the environment. Secrets (`api_key`, `auth.token`, `auth.password`, `auth.value`, header values) are stored encrypted with the Postgres store; a masked value as the API shows it (`****`, `****abcd`) is refused with 422 naming the field. */
         AdminProviderInput: {
             name?: string;
             /** @enum {string} */
@@ -947,7 +947,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A provider entry as stored, its secrets masked (`sk-…abcd`). */
+        /** @description A provider entry as stored, its secrets masked: `****abcd` (the last 4 characters) for a secret of 20 characters or more, `****` for a shorter one; header values too, but for headers known to carry no credential (`user-agent`, `anthropic-version`, `content-type`, ...). A `${VAR}` reference in the config file is shown as written. */
         AdminProvider: {
             name: string;
             /** @enum {string} */

@@ -55,7 +55,7 @@ export const makeAdminStore = (
     const path = configPath(prepared.cli, prepared.options.env)
     return path === undefined
       ? Effect.succeed(AdminStore.makeFile(reload))
-      : Effect.map(Effect.service(FileSystem.FileSystem), (fs) => FileAdminStore.make(fs, { path, env: prepared.options.env, reload }))
+      : Effect.map(Effect.service(FileSystem.FileSystem), (fs) => FileAdminStore.make(fs, { path, env: prepared.options.env, reload, process: prepared.options.runtime.process }))
   }
   return Effect.gen(function*() {
     const [{ make }, { connect }] = yield* Effect.promise(() =>

@@ -10,6 +10,7 @@ import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { parseArgs, parseWorkers, USAGE, type UsageError, type CliOptions } from "../cli/Cli.ts"
+import type { ProcessInfo } from "../admin/FileAdminStore.ts"
 import type { ResolvedConfig } from "../config/Config.ts"
 import { loadConfigFile, type StoreChoice } from "../config/ConfigSource.ts"
 import type { Env } from "../config/interpolate.ts"
@@ -33,6 +34,8 @@ export interface RuntimeDescription {
   readonly reusePortSpreads: boolean
   /** The operating system, for messages. */
   readonly platform: string
+  /** This process, where the runtime can tell (the config file's lock uses it to see a dead holder). */
+  readonly process?: ProcessInfo | undefined
 }
 
 export interface BootOptions {

@@ -4,10 +4,13 @@
 // the new one works), disable it (refused on both). Also: admin auth (master, an admin user's key, a
 // member's key), 409 for a provider in use, 412 for a stale If-Match, 422 naming the field, and the
 // effective config with secrets masked. Needs Postgres (LLMGATE_TEST_DATABASE_URL); skipped when
-// unreachable, except under CI=true where it fails.
+// unreachable, except under CI=true where it fails. And in file mode (issue 10): what an admin user's key
+// writes is data, so `${LLMGATE_MASTER_KEY}` in it never reads the master key back; a masked value sent
+// back is a 422.
 import OpenAI, { AuthenticationError, PermissionDeniedError } from "openai"
 import { afterAll, beforeAll, describe, expect, it, onTestFinished, type TestContext } from "vitest"
 import { withTestDatabase } from "../support/postgres.ts"
+import { readFileSync } from "node:fs"
 import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess } from "./gateway.ts"
 import { ENCRYPTION_KEY, findLeaks, httpClient, itLeaksNoSecrets, MASTER_KEY, PROVIDER_KEY, runtime, store, TENANCY, useContract, VIRTUAL_KEYS, type HttpClient, type Res } from "./harness.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
@@ -222,4 +225,65 @@ describe(`[${runtime}] admin API with the config ${store === "postgres" ? "impor
   })
 
   itLeaksNoSecrets(ctx)
+})
+
+describe.skipIf(store === "postgres")(`[${runtime}] admin API in file mode: what the API writes is data (skipped with the config in Postgres: the API writes the file)`, () => {
+  const admin = VIRTUAL_KEYS.open
+  const configText = (port: number) => `server: { host: 127.0.0.1, port: ${port} }
+master_key: \${LLMGATE_MASTER_KEY}
+providers:
+  - { name: mock, kind: mock, mock: { chunks: 1, chunk_interval: 1ms } }
+models:
+  - { name: mock-chat, targets: [{ provider: mock }] }
+projects:
+  - { id: prj_data, name: Data }
+users:
+  - { id: usr_data_admin, name: Admin, role: admin, projects: [prj_data] }
+keys:
+  - { id: key_data_admin, name: admin, prefix: ${admin.prefix}, hash: ${admin.hash}, project_id: prj_data, user_id: usr_data_admin }
+`
+
+  it("an admin user's key cannot read LLMGATE_MASTER_KEY back through ${…} in any field; a mask sent back is refused with 422", async (ctx) => {
+    const port = await freePort()
+    const gw = await launchGateway({ runtime, port, config: configText(port), env: { LLMGATE_MASTER_KEY: MASTER_KEY } })
+    ctx.onTestFinished(() => gw.stop("SIGTERM", 10_000).then(() => undefined))
+    const bodies: Array<string> = []
+    const c = httpClient(() => gw.baseUrl, bodies)
+    const asAdmin = { key: admin.key }
+    const ref = "${LLMGATE_MASTER_KEY}"
+
+    expectStatus(await c.post("/admin/v1/providers", {
+      name: "leaky",
+      kind: "mock",
+      headers: { "User-Agent": ref, "X-Secret": "secret-header-value-0123456789" }
+    }, asAdmin), 201)
+    expectStatus(await c.post("/admin/v1/models", { name: `leak-${ref}`, targets: [{ provider: "leaky", model: ref }] }, asAdmin), 201)
+    expectStatus(await patch(c, "/admin/v1/projects/prj_data", { name: ref, metadata: { note: ref } }, {}, admin.key), 200)
+
+    const config = await c.get("/admin/v1/config", asAdmin)
+    expectStatus(config, 200)
+    expect(config.text).not.toContain(MASTER_KEY)
+    const body = config.json<{ models: Array<{ name: string; targets: Array<{ model: string }> }>; providers: Array<{ name: string; headers: Array<{ key: string; value: string }> }>; projects: Array<{ name: string }> }>()
+    expect(body.models.find((m) => m.name === `leak-${ref}`)?.targets[0]?.model).toBe(ref)
+    expect(body.providers.find((p) => p.name === "leaky")?.headers).toEqual([
+      { op: "replace", key: "user-agent", value: ref },
+      { op: "replace", key: "x-secret", value: "****6789" }
+    ])
+    expect(body.projects[0]?.name).toBe(ref)
+    const models = await c.get("/v1/models", asAdmin)
+    expect(models.text).toContain(`leak-${ref}`)
+    expect(models.text).not.toContain(MASTER_KEY)
+    const reply = await c.post("/v1/chat/completions", { model: `leak-${ref}`, messages: [{ role: "user", content: "hi" }] }, asAdmin)
+    expect(expectStatus(reply, 200)).toMatchObject({ choices: [{ message: { content: `Mock reply from ${ref}: hi` } }] })
+    expect(readFileSync(gw.configPath, "utf8")).toContain("$${LLMGATE_MASTER_KEY}")
+
+    // What GET shows, sent back, would store the mask in place of the header's secret.
+    const shown = expectStatus(await c.get("/admin/v1/providers/leaky", asAdmin), 200)
+    expect(shown["headers"]).toEqual({ "User-Agent": ref, "X-Secret": "****6789" })
+    const refused = expectStatus(await patch(c, "/admin/v1/providers/leaky", { headers: shown["headers"] }, {}, admin.key), 422)
+    expect(refused["error"]).toMatchObject({ type: "invalid_request_error", code: "invalid_value", param: "headers.X-Secret" })
+    expect(readFileSync(gw.configPath, "utf8")).toContain("secret-header-value-0123456789")
+
+    expect(findLeaks(gw.stdout() + gw.stderr() + bodies.join("\n")), "secrets in output or bodies").toEqual([])
+  })
 })

@@ -1,5 +1,6 @@
 // Config loading at startup: bad configs exit non-zero with one stderr line per problem (and no secrets);
-// LLMGATE_CONFIG and ${ENV} / ${ENV:-default} interpolation work.
+// LLMGATE_CONFIG and ${ENV} / ${ENV:-default} interpolation work in the secret fields, for LLMGATE_* and the
+// variables the file lists under `env:`, and nowhere else.
 import { afterAll, describe, expect, it } from "vitest"
 import { cleanupTempDirs, freePort, launchGateway, runUntilExit } from "./gateway.ts"
 import { findLeaks, MASTER_KEY, PROVIDER_KEY, runtime, type ModelList } from "./harness.ts"
@@ -110,31 +111,51 @@ describe(`[${runtime}] config errors and loading`, () => {
     expect(r.stderr.trim().length).toBeGreaterThan(0)
   })
 
-  it("LLMGATE_CONFIG is used when --config is absent, with ${ENV} and ${ENV:-default} interpolation", async () => {
+  it("LLMGATE_CONFIG is used when --config is absent, with ${ENV} (listed under env:) and ${ENV:-default} in secret fields", async () => {
     const port = await freePort()
     const gw = await launchGateway({
       runtime,
       port,
       configViaEnv: true,
-      env: { LLMGATE_CONTRACT_KEY: MASTER_KEY },
+      env: { CONTRACT_MASTER: MASTER_KEY },
       config: {
+        env: ["CONTRACT_MASTER"],
         server: { host: "127.0.0.1", port },
-        master_key: "${LLMGATE_CONTRACT_KEY}",
-        providers: [{ name: "mock", kind: "mock" }],
-        models: [{ name: "${LLMGATE_CONTRACT_UNSET_VAR:-interpolated-default}", targets: [{ provider: "mock" }] }]
+        master_key: "${CONTRACT_MASTER}",
+        // user-agent is shown in clear by GET /admin/v1/config (a header known to carry no credential)
+        providers: [{ name: "mock", kind: "mock", headers: { "User-Agent": "${LLMGATE_CONTRACT_UNSET_VAR:-interpolated-default}" } }],
+        models: [{ name: "m", targets: [{ provider: "mock" }] }]
       }
     })
     try {
-      const r = await fetch(`${gw.baseUrl}/v1/models`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })
+      const r = await fetch(`${gw.baseUrl}/admin/v1/config`, { headers: { authorization: `Bearer ${MASTER_KEY}` } })
       expect(r.status).toBe(200)
-      const list = (await r.json()) as ModelList
-      expect(list.data.map((d) => d.id)).toEqual(["interpolated-default"])
-      const literal = await fetch(`${gw.baseUrl}/v1/models`, { headers: { authorization: "Bearer ${LLMGATE_CONTRACT_KEY}" } })
+      const body = (await r.json()) as { providers: Array<{ headers: Array<{ key: string; value: string }> }> }
+      expect(body.providers[0]?.headers).toEqual([{ op: "replace", key: "user-agent", value: "interpolated-default" }])
+      const literal = await fetch(`${gw.baseUrl}/v1/models`, { headers: { authorization: "Bearer ${CONTRACT_MASTER}" } })
       expect(literal.status).toBe(401)
       await literal.body?.cancel()
     } finally {
       await gw.stop("SIGTERM", 10_000)
     }
     expect(findLeaks(gw.stdout() + gw.stderr())).toEqual([])
+  })
+
+  it("a ${VAR} outside the secret fields, or of a variable neither LLMGATE_* nor listed, refuses the start naming the field", async () => {
+    const port = await freePort()
+    const r = await runUntilExit({
+      runtime,
+      port,
+      env: { LLMGATE_CONTRACT_SECRET: MASTER_KEY, CONTRACT_NOT_LISTED: PROVIDER_KEY },
+      config: {
+        ...validBase(port),
+        providers: [{ name: "mock", kind: "mock" }, { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", api_key: "${CONTRACT_NOT_LISTED}" }],
+        models: [{ name: "${LLMGATE_CONTRACT_SECRET}", targets: [{ provider: "mock" }] }]
+      }
+    })
+    expectRefused(r)
+    expect(r.stderr).toContain("models[0].name: ${LLMGATE_CONTRACT_SECRET}: environment variables can be read only in secret fields")
+    expect(r.stderr).toContain("providers[1].api_key: environment variable CONTRACT_NOT_LISTED is not allowed")
+    expect(r.stderr).toContain("env: [CONTRACT_NOT_LISTED]")
   })
 })

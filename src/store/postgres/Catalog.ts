@@ -12,7 +12,8 @@ import type postgres from "postgres"
 import type { LoadedConfig } from "../../config/Config.ts"
 import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
 import { decodeConfig } from "../../config/loadConfig.ts"
-import type { SecretBoxError } from "../../crypto/SecretBox.ts"
+import { providerSecretPaths, valueAt } from "../../config/SecretFields.ts"
+import { isSealed, type SecretBoxError } from "../../crypto/SecretBox.ts"
 import { type StoreError, storeError } from "../StoreError.ts"
 import { describeCause } from "./Migrations.ts"
 import type { ProviderSecrets } from "./ProviderSecrets.ts"
@@ -191,8 +192,10 @@ export interface ImportSummary {
 }
 
 const countSealed = (spec: Record<string, unknown>): number =>
-  [spec["api_key"], ...(isRecord(spec["auth"]) ? [spec["auth"]["token"], spec["auth"]["password"], spec["auth"]["value"]] : [])]
-    .filter((v) => typeof v === "string" && v.startsWith("enc:v1:")).length
+  providerSecretPaths(spec, "all").filter((p) => {
+    const v = valueAt(spec, p)
+    return typeof v === "string" && isSealed(v)
+  }).length
 
 const list = (doc: Readonly<Record<string, unknown>>, key: string): ReadonlyArray<Record<string, unknown>> => {
   const value = doc[key]

@@ -1,22 +1,23 @@
 /**
  * Provider credentials at rest in Postgres: the secret fields of a provider's spec (`api_key`,
- * `auth.token`, `auth.password`, `auth.value`; header values are not secret) are stored sealed with
- * the SecretBox under `LLMGATE_ENCRYPTION_KEY`, each bound to `provider:<name>:<field path>`, and
- * opened on load. Without the key, Postgres mode is refused unless `LLMGATE_ALLOW_PLAINTEXT_SECRETS=1`
- * says to store them as plaintext. Messages name the field, never a value.
+ * `auth.token`, `auth.password`, `auth.value`, and the values of its headers but the known-safe ones,
+ * config/SecretFields.ts) are stored sealed with the SecretBox under `LLMGATE_ENCRYPTION_KEY`, each
+ * bound to `provider:<name>:<field path>` (`headers.x-api-key`, `headers[0].value`), and opened on
+ * load. Header values stored in plaintext before headers were sealed still load; the provider's
+ * next write seals them. Without the key, Postgres mode is refused unless
+ * `LLMGATE_ALLOW_PLAINTEXT_SECRETS=1` says to store them as plaintext. Messages name the field,
+ * never a value.
  */
 import * as Effect from "effect/Effect"
 import type { ConfigIssue } from "../../config/ConfigError.ts"
 import type { Env } from "../../config/interpolate.ts"
+import { type FieldPath, formatFieldPath, providerSecretPaths, valueAt, withValueAt } from "../../config/SecretFields.ts"
 import { ENCRYPTION_KEY_VARIABLE, isSealed, makeSecretBox, type SecretBox, SecretBoxError } from "../../crypto/SecretBox.ts"
 
 export const PLAINTEXT_VARIABLE = "LLMGATE_ALLOW_PLAINTEXT_SECRETS"
 
-/** The secret fields of a provider spec, as paths into it. */
-export const SECRET_FIELDS: ReadonlyArray<ReadonlyArray<string>> = [["api_key"], ["auth", "token"], ["auth", "password"], ["auth", "value"]]
-
-/** The SecretBox context of one provider field: `provider:openai:auth.token`. */
-export const secretContext = (provider: string, path: ReadonlyArray<string>): string => `provider:${provider}:${path.join(".")}`
+/** The SecretBox context of one provider field: `provider:openai:auth.token`, `provider:openai:headers.x-api-key`. */
+export const secretContext = (provider: string, path: FieldPath): string => `provider:${provider}:${formatFieldPath(path)}`
 
 export interface ProviderSecrets {
   /** `sealed`: under LLMGATE_ENCRYPTION_KEY; `plaintext`: stored as written (explicitly allowed). */
@@ -35,38 +36,35 @@ export interface ProviderSecrets {
   ) => Effect.Effect<Record<string, unknown>>
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
+/** Whether a path is a header value (sealed since headers are; plaintext ones from before still load). */
+const isHeader = (path: FieldPath): boolean => path[0] === "headers"
 
-/** Applies `f` to every string secret field present in `spec`, returning a copy. */
+/** Applies `f` to the string values at `paths` of `spec`, returning a copy (undefined removes the field). */
 const mapSecrets = <E>(
   spec: Record<string, unknown>,
-  f: (value: string, path: ReadonlyArray<string>) => Effect.Effect<string | undefined, E>
+  paths: ReadonlyArray<FieldPath>,
+  f: (value: string, path: FieldPath) => Effect.Effect<string | undefined, E>
 ): Effect.Effect<Record<string, unknown>, E> =>
   Effect.gen(function*() {
-    const out: Record<string, unknown> = { ...spec }
-    if (isRecord(out["auth"])) out["auth"] = { ...out["auth"] }
-    for (const path of SECRET_FIELDS) {
-      const parent = path.length === 1 ? out : out[path[0] ?? ""]
-      const key = path[path.length - 1] ?? ""
-      if (!isRecord(parent)) continue
-      const value = parent[key]
+    let out: unknown = spec
+    for (const path of paths) {
+      const value = valueAt(out, path)
       if (typeof value !== "string") continue
-      const next = yield* f(value, path)
-      if (next === undefined) delete parent[key]
-      else parent[key] = next
+      out = withValueAt(out, path, yield* f(value, path))
     }
-    return out
+    return out as Record<string, unknown>
   })
 
 const fromBox = (box: SecretBox): ProviderSecrets => ({
   mode: "sealed",
   seal: (provider, spec) =>
-    mapSecrets(spec, (value, path) => isSealed(value) ? Effect.succeed(value) : box.seal(value, secretContext(provider, path))),
+    mapSecrets(spec, providerSecretPaths(spec, "secret"), (value, path) =>
+      isSealed(value) ? Effect.succeed(value) : box.seal(value, secretContext(provider, path))),
   open: (provider, spec, at, issues) =>
-    mapSecrets(spec, (value, path) => {
-      const where = `${at}.${path.join(".")}`
+    mapSecrets(spec, providerSecretPaths(spec, "all"), (value, path) => {
+      const where = `${at}.${formatFieldPath(path)}`
       if (!isSealed(value)) {
+        if (isHeader(path)) return Effect.succeed(value)
         issues.push({
           path: where,
           message: `stored in plaintext while ${ENCRYPTION_KEY_VARIABLE} is set; write it through \`llmgate import\` or the admin API, which seal it`
@@ -86,9 +84,9 @@ const plaintext: ProviderSecrets = {
   mode: "plaintext",
   seal: (_, spec) => Effect.succeed(spec),
   open: (_, spec, at, issues) =>
-    mapSecrets(spec, (value, path) => {
+    mapSecrets(spec, providerSecretPaths(spec, "all"), (value, path) => {
       if (!isSealed(value)) return Effect.succeed(value)
-      issues.push({ path: `${at}.${path.join(".")}`, message: `encrypted, but ${ENCRYPTION_KEY_VARIABLE} is not set` })
+      issues.push({ path: `${at}.${formatFieldPath(path)}`, message: `encrypted, but ${ENCRYPTION_KEY_VARIABLE} is not set` })
       return Effect.succeed(undefined)
     })
 }

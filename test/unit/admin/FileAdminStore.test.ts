@@ -4,6 +4,7 @@
 // stores on one file, as two workers) losing no update.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
+import * as Redacted from "effect/Redacted"
 import * as FileSystem from "effect/FileSystem"
 import * as Result from "effect/Result"
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
@@ -14,6 +15,7 @@ import type { AdminStoreShape } from "../../../src/admin/AdminStore.ts"
 import * as FileAdminStore from "../../../src/admin/FileAdminStore.ts"
 import { hashKey, maskSecret } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
+import { effectiveConfig } from "../../../src/admin/EffectiveConfig.ts"
 import type { GatewayError } from "../../../src/domain/GatewayError.ts"
 
 const MASTER = { id: "master" } as const
@@ -21,6 +23,7 @@ const ENV = { MK: "mk-master-PLAINTEXT-1234", UP_KEY: "upk-PLAINTEXT-5678-abcdef
 const LITERAL_SECRET = "sk-upstream-LITERAL-9f8e7d6c"
 
 const CONFIG = `# llmgate test config (top comment)
+env: [MK, UP_KEY]
 master_key: \${MK} # the master key
 providers:
   # the mock provider
@@ -126,17 +129,103 @@ describe("FileAdminStore", () => {
     const s = setup()
     const p = await run(s.store.create("providers", { name: "lit", kind: "openai", base_url: "http://127.0.0.1:2/v1", api_key: LITERAL_SECRET }, MASTER))
     expect(p["api_key"]).toBe(maskSecret(LITERAL_SECRET))
+    expect(p["api_key"]).toBe("****7d6c")
     expect(s.text()).toContain(LITERAL_SECRET)
     expect(await run(s.store.get("providers", "up"))).toMatchObject({ auth: { type: "bearer", token: "${UP_KEY}" } })
-    const viaRef = await run(s.store.create("providers", { name: "ref", kind: "openai", base_url: "http://127.0.0.1:3/v1", api_key: "${UP_KEY}" }, MASTER))
-    expect(viaRef["api_key"]).toBe("${UP_KEY}")
-    expect(loads(s.text()).providers.get("ref")?.auth).toBeDefined()
     const m = await run(s.store.create("models", { name: "lit-chat", targets: [{ provider: "lit" }] }, MASTER))
     expect(m).toMatchObject({ name: "lit-chat", targets: [{ provider: "lit" }] })
     const changed = await run(s.store.update("models", "lit-chat", { strategy: "failover" }, m.etag, MASTER))
     expect(changed).toMatchObject({ strategy: "failover" })
     expect((await run(s.store.list("models", { limit: 1, cursor: undefined, filters: {} }))).next_cursor).not.toBeNull()
     expect(loads(s.text()).models.get("lit-chat")?.strategy).toBe("failover")
+  })
+
+  it("values sent through the API are data: ${VAR} in them stays literal in every field, and reads back as sent", async () => {
+    // Before issue 10 the strings were written unescaped, so `${MK}` in any of them read the master key from the environment.
+    const s = setup()
+    const ref = "${MK}"
+    const provider = await run(s.store.create("providers", {
+      name: "leak",
+      kind: "openai",
+      base_url: `http://127.0.0.1:2/v1?x=${ref}`,
+      api_key: ref,
+      headers: { "X-Leak": ref, "User-Agent": `agent ${ref}` }
+    }, MASTER))
+    const model = await run(s.store.create("models", { name: `m-${ref}`, targets: [{ provider: "leak", model: ref }] }, MASTER))
+    const project = await run(s.store.create("projects", { name: `P ${ref}`, metadata: { note: ref, nested: [{ deep: `$${ref}` }] } }, MASTER))
+    const key = await run(s.store.create("keys", { name: ref, project_id: project["id"], models: [`m-${ref}`] }, MASTER))
+
+    const text = s.text()
+    expect(text).toContain("$${MK}")
+    const config = loads(text)
+    const leak = config.providers.get("leak")
+    expect(leak?.baseUrl).toBe(`http://127.0.0.1:2/v1?x=${ref}`)
+    expect(leak?.auth && Redacted.value(leak.auth.value)).toBe(`Bearer ${ref}`)
+    expect(leak?.headerOps).toEqual([{ op: "replace", key: "x-leak", value: ref }, { op: "replace", key: "user-agent", value: `agent ${ref}` }])
+    expect(config.modelNames).toContain(`m-${ref}`)
+    expect(config.models.get(`m-${ref}`)?.targets[0]?.model).toBe(ref)
+    expect(config.tenancy.projects.get(String(project["id"]))).toMatchObject({ name: `P ${ref}`, metadata: { note: ref, nested: [{ deep: `$${ref}` }] } })
+    expect(config.tenancy.keys.get(String(key["id"]))).toMatchObject({ name: ref, models: [`m-${ref}`] })
+    // Nowhere does the environment's value show: not in what the gateway runs, not in what the API answers.
+    const everything = JSON.stringify([effectiveConfig(config, "file"), provider, model, project, key, await run(s.store.list("providers", { limit: 50, cursor: undefined, filters: {} }))])
+    expect(everything).not.toContain(ENV.MK)
+
+    // Read back as sent; secrets masked (a literal `${MK}` is a short secret).
+    expect(provider).toMatchObject({ base_url: `http://127.0.0.1:2/v1?x=${ref}`, api_key: "****", headers: { "X-Leak": "****", "User-Agent": `agent ${ref}` } })
+    expect(model).toMatchObject({ name: `m-${ref}`, targets: [{ provider: "leak", model: ref }] })
+    expect(await run(s.store.get("models", `m-${ref}`))).toEqual(model)
+    expect(project).toMatchObject({ name: `P ${ref}`, metadata: { note: ref, nested: [{ deep: `$${ref}` }] } })
+    // Sent back as read, a value is written the same (the etag does not move).
+    const again = await run(s.store.update("projects", String(project["id"]), { name: project["name"], metadata: project["metadata"] }, project.etag, MASTER))
+    expect(again.etag).toBe(project.etag)
+  })
+
+  it("a reference the file has is kept where it stands when sent back unchanged, and cannot be created or moved", async () => {
+    const s = setup()
+    const up = await run(s.store.get("providers", "up"))
+    const kept = await run(s.store.update("providers", "up", { auth: up["auth"] }, up.etag, MASTER))
+    expect(kept["auth"]).toEqual({ type: "bearer", token: "${UP_KEY}" })
+    const auth = loads(s.text()).providers.get("up")?.auth
+    expect(auth && Redacted.value(auth.value)).toBe(`Bearer ${ENV.UP_KEY}`)
+
+    // The same reference in another place is a literal there.
+    await run(s.store.update("providers", "up", { auth: { type: "header", name: "x-key", value: "${UP_KEY}" } }, undefined, MASTER))
+    const moved = loads(s.text()).providers.get("up")?.auth
+    expect(moved && Redacted.value(moved.value)).toBe("${UP_KEY}")
+    expect(s.text()).not.toMatch(/value: \$\{UP_KEY\}/)
+  })
+
+  it("a masked value sent back is refused with 422 naming the field, and nothing is written", async () => {
+    const s = setup()
+    const headerSecret = "hdr-secret-0123456789-abcdef"
+    const p = await run(s.store.create("providers", {
+      name: "lit",
+      kind: "openai",
+      base_url: "http://127.0.0.1:2/v1",
+      api_key: LITERAL_SECRET,
+      headers: { "X-Api-Key": headerSecret, "Anthropic-Version": "2023-06-01" }
+    }, MASTER))
+    // Header values are masked unless the header is known to carry no credential.
+    expect(p["headers"]).toEqual({ "X-Api-Key": "****cdef", "Anthropic-Version": "2023-06-01" })
+    for (const shown of [p, await run(s.store.get("providers", "lit")), (await run(s.store.list("providers", { limit: 50, cursor: undefined, filters: {} }))).data.find((x) => x["name"] === "lit")]) {
+      expect(JSON.stringify(shown)).not.toContain(LITERAL_SECRET)
+      expect(JSON.stringify(shown)).not.toContain(headerSecret)
+    }
+    const before = s.text()
+    const { etag: _etag, name: _name, ...asShown } = p
+    expect(await failure(s.store.update("providers", "lit", asShown, undefined, MASTER)))
+      .toMatchObject({ _tag: "Unprocessable", param: "api_key", message: expect.stringContaining("masked") })
+    expect(await failure(s.store.update("providers", "lit", { headers: p["headers"] }, undefined, MASTER)))
+      .toMatchObject({ _tag: "Unprocessable", param: "headers.X-Api-Key" })
+    expect(await failure(s.store.update("providers", "lit", { auth: { type: "bearer", token: "****" } , api_key: null }, undefined, MASTER)))
+      .toMatchObject({ _tag: "Unprocessable", param: "auth.token" })
+    expect(await failure(s.store.create("providers", { ...asShown, name: "copy" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "api_key" })
+    expect(s.text()).toBe(before)
+    // Without the masked fields the same change goes through, the secrets kept.
+    const { api_key: _k, headers: _h, ...rest } = asShown
+    await run(s.store.update("providers", "lit", { ...rest, base_url: "http://127.0.0.1:3/v1" }, undefined, MASTER))
+    expect(s.text()).toContain(LITERAL_SECRET)
+    expect(s.text()).toContain(headerSecret)
   })
 
   it("412 for a stale If-Match; 409 for a name taken and for dependants; 422 naming the field", async () => {

@@ -120,6 +120,50 @@ describe("PostgresAdminStore", () => {
     expect(stored).toContain(hashKey(plaintext))
   })
 
+  it("seals provider header values and masks them in every answer; refuses a mask sent back (422); ${VAR} is literal", async (ctx) => {
+    const { sql, store } = await setup(ctx)
+    const headerSecret = "hdr-secret-0123456789-abcdef"
+    const listSecret = "list-secret-0123456789-wxyz"
+    const created = await run(store.create("providers", {
+      ...provider,
+      headers: { "X-Api-Key": headerSecret, "User-Agent": "llmgate-test ${LLMGATE_MASTER_KEY}" }
+    }, MASTER))
+    expect(created["api_key"]).toBe(`****${SECRET.slice(-4)}`)
+    expect(created["headers"]).toEqual({ "X-Api-Key": "****cdef", "User-Agent": "llmgate-test ${LLMGATE_MASTER_KEY}" })
+    const updated = await run(store.update("providers", "up-a", {
+      headers: [{ op: "insert", key: "x-token", value: listSecret }, { op: "remove", key: "x-gone" }]
+    }, undefined, MASTER))
+    expect(updated["headers"]).toEqual([{ op: "insert", key: "x-token", value: "****wxyz" }, { op: "remove", key: "x-gone" }])
+    const answers = [updated, await run(store.get("providers", "up-a")), ...(await run(store.list("providers", { limit: 10, cursor: undefined, filters: {} }))).data]
+    for (const answer of answers) {
+      expect(JSON.stringify(answer)).not.toContain(listSecret)
+      expect(JSON.stringify(answer)).not.toContain(SECRET)
+    }
+    const stored = await dump(sql)
+    expect(stored).not.toContain(headerSecret)
+    expect(stored).not.toContain(listSecret)
+
+    // The replicas load the opened values; `${…}` in a catalog value is never interpolated.
+    const secrets = await Effect.runPromise(makeProviderSecrets({ LLMGATE_ENCRYPTION_KEY: KEY }))
+    await run(store.update("providers", "up-a", { headers: { "User-Agent": "agent ${LLMGATE_MASTER_KEY}", "X-Api-Key": headerSecret } }, undefined, MASTER))
+    const { config } = await Effect.runPromise(decodeCatalog({}, await Effect.runPromise(readCatalogRows(sql)), secrets))
+    // (jsonb keeps an object's keys in its own order)
+    expect([...(config.providers.get("up-a")?.headerOps ?? [])].sort((x, y) => x.key.localeCompare(y.key))).toEqual([
+      { op: "replace", key: "user-agent", value: "agent ${LLMGATE_MASTER_KEY}" },
+      { op: "replace", key: "x-api-key", value: headerSecret }
+    ])
+
+    // What GET showed, sent back, would store the masks: refused, naming the field.
+    const shown = await run(store.get("providers", "up-a"))
+    const { etag: _etag, name: _name, ...asShown } = shown
+    const before = await dump(sql)
+    expect(await failure(store.update("providers", "up-a", asShown, undefined, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "api_key" })
+    expect(await failure(store.update("providers", "up-a", { headers: shown["headers"] }, undefined, MASTER)))
+      .toMatchObject({ _tag: "Unprocessable", param: "headers.X-Api-Key", message: expect.stringContaining("masked") })
+    expect(await failure(store.create("providers", { ...asShown, name: "copy" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "api_key" })
+    expect(await dump(sql)).toBe(before)
+  })
+
   it("pages lists with limit and cursor, and filters", async (ctx) => {
     const { store } = await setup(ctx)
     const ids: Array<string> = []

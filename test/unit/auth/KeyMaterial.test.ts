@@ -5,6 +5,7 @@ import {
   generateKey,
   hashKey,
   looksLikeVirtualKey,
+  isMaskedSecret,
   maskSecret,
   newId,
   randomBase62
@@ -111,35 +112,43 @@ describe("maskSecret", () => {
     expect(maskSecret("")).toBe("")
   })
 
-  it("hides short values entirely", () => {
-    for (const s of ["a", "ab", "abc", "abcd", "1234567", "12345678"]) expect(maskSecret(s)).toBe("****")
+  it("hides values shorter than 20 characters entirely (7 of them were shown before)", () => {
+    for (const s of ["a", "abcd", "12345678", "123456789", "sk-0123456789abcdef"]) expect(maskSecret(s)).toBe("****")
   })
 
-  it("keeps the first 3 and last 4 characters of longer values", () => {
-    expect(maskSecret("123456789")).toBe("123…6789")
-    expect(maskSecret("sk-proj-0123456789abcd")).toBe("sk-…abcd")
-    expect(maskSecret(generateKey().key)).toMatch(/^sk-…[0-9A-Za-z]{4}$/)
+  it("shows the last 4 characters of values of 20 or more, nothing of their start", () => {
+    expect(maskSecret("sk-0123456789abcdefg")).toBe("****defg")
+    expect(maskSecret("sk-proj-0123456789abcd")).toBe("****abcd")
+    expect(maskSecret(generateKey().key)).toMatch(/^\*{4}[0-9A-Za-z]{4}$/)
   })
 
-  it("never shows more than 7 characters of the original, nor the whole of it", () => {
+  it("never shows more than the last 4 characters, and those only of 20 or more", () => {
     fc.assert(
       fc.property(fc.string({ unit: "binary", maxLength: 80 }), (secret) => {
         const masked = maskSecret(secret)
-        const shown = Array.from(masked.replace("****", "").replace("…", ""))
-        expect(shown.length).toBeLessThanOrEqual(7)
-        if (secret !== "") expect(masked).not.toBe(secret)
         const chars = Array.from(secret)
-        if (chars.length > 8) {
-          expect(masked).toBe(`${chars.slice(0, 3).join("")}…${chars.slice(-4).join("")}`)
-        }
+        if (secret === "") expect(masked).toBe("")
+        else if (chars.length < 20) expect(masked).toBe("****")
+        else expect(masked).toBe(`****${chars.slice(-4).join("")}`)
+        expect(isMaskedSecret(masked) || masked === "").toBe(true)
       })
     )
   })
 
   it("does not cut surrogate pairs in half", () => {
-    const masked = maskSecret("😀".repeat(12))
-    expect(masked).toBe("😀😀😀…😀😀😀😀")
+    const masked = maskSecret("😀".repeat(20))
+    expect(masked).toBe("****😀😀😀😀")
     expect(masked.isWellFormed()).toBe(true)
+  })
+})
+
+describe("isMaskedSecret", () => {
+  it("recognises what maskSecret shows, and the earlier sk-…abcd form", () => {
+    for (const m of ["****", "****abcd", "****😀😀😀😀", "sk-…abcd", "…abcd"]) expect(isMaskedSecret(m)).toBe(true)
+  })
+
+  it("takes real secrets for secrets", () => {
+    for (const s of ["sk-0123456789abcdef", "***", "*****abcde", "sk-…abcdef", "abcd", generateKey().key]) expect(isMaskedSecret(s)).toBe(false)
   })
 })
 

@@ -54,6 +54,7 @@ const counts = async (sql: postgres.Sql) => {
 }
 
 const SEED = `
+env: [SEED_SECRET]
 server: { port: 4123 }
 master_key: sk-master-stays-in-file
 providers:

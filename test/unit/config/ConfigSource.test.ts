@@ -37,7 +37,7 @@ describe("chooseStore", () => {
 
 describe("loadConfigFile", () => {
   it("in Postgres mode the file may leave out providers and models; in file mode it may not", async () => {
-    const path = writeFile("master_key: mk\nstore:\n  postgres:\n    url: ${PG_URL}\n")
+    const path = writeFile("env: [PG_URL]\nmaster_key: mk\nstore:\n  postgres:\n    url: ${PG_URL}\n")
     const postgres = await loadFile(path, { PG_URL: "postgres://h/db" })
     expect(Result.isSuccess(postgres) && postgres.success.store).toMatchObject({ _tag: "Postgres", url: "postgres://h/db" })
     const plain = await loadFile(writeFile("master_key: mk\n"), {})

@@ -15,6 +15,7 @@ const okConfig = (text: string, env: Record<string, string> = {}) => {
 }
 
 const MINIMAL = `
+env: [UPSTREAM_KEY]
 server: { host: 127.0.0.1, port: 4000 }
 master_key: \${LLMGATE_MASTER_KEY}
 providers:
@@ -97,15 +98,71 @@ models:
     ]))
   })
 
-  it("interpolates ${VAR} and ${VAR:-default} in strings only", () => {
-    const c = okConfig(`server: { host: "\${HOST:-0.0.0.0}" }
-providers: [{ name: a, kind: openai, base_url: "http://\${UP_HOST}:9000/v1", api_key: "\${KEY:-fallback}" }]
-models: [{ name: m, targets: [{ provider: a }] }]`, { UP_HOST: "10.0.0.5", KEY: "" })
-    expect(c.server.host).toBe("0.0.0.0")
-    expect(c.providers.get("a")?.baseUrl).toBe("http://10.0.0.5:9000/v1")
+  it("interpolates ${VAR} and ${VAR:-default} in the secret fields", () => {
+    const c = okConfig(`env: [KEY, PG_URL]
+master_key: "\${LLMGATE_MK}"
+store: { postgres: { url: "\${PG_URL}" } }
+providers:
+  - { name: a, kind: openai, base_url: "http://10.0.0.5:9000/v1", api_key: "\${KEY:-fallback}", headers: { X-Api-Key: "k-\${LLMGATE_H}" } }
+  - name: b
+    kind: openai
+    base_url: "http://10.0.0.6/v1"
+    auth: { type: basic, username: u, password: "\${LLMGATE_PW}" }
+    headers: [{ op: insert, key: X-Other, value: "\${LLMGATE_H}" }]
+  - { name: c, kind: openai, base_url: "http://10.0.0.7/v1", auth: { type: header, name: x-key, value: "\${LLMGATE_H}" } }
+models: [{ name: m, targets: [{ provider: a }] }]`, { KEY: "", LLMGATE_MK: "mk", PG_URL: "postgres://h/db", LLMGATE_H: "h", LLMGATE_PW: "pw" })
+    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("mk")
     const auth = c.providers.get("a")?.auth
     expect(auth?.header).toBe("authorization")
     expect(auth && Redacted.value(auth.value)).toBe("Bearer fallback")
+    expect(c.providers.get("a")?.headerOps).toEqual([{ op: "replace", key: "x-api-key", value: "k-h" }])
+    expect(c.providers.get("b")?.headerOps).toEqual([{ op: "insert", key: "x-other", value: "h" }])
+    const basic = c.providers.get("b")?.auth
+    expect(basic && Redacted.value(basic.value)).toBe(`Basic ${btoa("u:pw")}`)
+    const header = c.providers.get("c")?.auth
+    expect(header && Redacted.value(header.value)).toBe("h")
+  })
+
+  it("a reference in a field that is not secret is an error naming the field, whatever the variable", () => {
+    const errors = errorsOf(`env: [UP_HOST]
+server: { host: "\${LLMGATE_HOST:-0.0.0.0}" }
+providers: [{ name: a, kind: openai, base_url: "http://\${UP_HOST}:9000/v1", auth: { type: basic, username: "\${LLMGATE_USER}", password: p } }]
+models: [{ name: "\${LLMGATE_MASTER_KEY}", targets: [{ provider: a }] }]
+projects: [{ id: p, name: P, metadata: { note: "\${LLMGATE_MASTER_KEY}" } }]`, { LLMGATE_MASTER_KEY: "the-master-key", UP_HOST: "h", LLMGATE_USER: "u" })
+    for (const field of ["server.host", "providers[0].base_url", "providers[0].auth.username", "models[0].name", "projects[0].metadata.note"]) {
+      expect(errors.some((e) => e.startsWith(`${field}: \${`) && e.includes("can be read only in secret fields") && e.includes("$${"))).toBe(true)
+    }
+    expect(errors.join("\n")).not.toContain("the-master-key")
+  })
+
+  it("a reference to a variable outside LLMGATE_* that env does not list is an error saying how to allow it", () => {
+    expect(errorsOf(`providers: [{ name: a, kind: openai, base_url: "http://h/v1", api_key: "\${OPENAI_API_KEY}" }]
+models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })).toEqual([
+      "providers[0].api_key: environment variable OPENAI_API_KEY is not allowed: only LLMGATE_* variables and those listed in the top-level env are read " +
+      "(add `env: [OPENAI_API_KEY]` to the config to allow it)"
+    ])
+    const c = okConfig(`env: [OPENAI_API_KEY]
+providers: [{ name: a, kind: openai, base_url: "http://h/v1", api_key: "\${OPENAI_API_KEY}" }]
+models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })
+    const auth = c.providers.get("a")?.auth
+    expect(auth && Redacted.value(auth.value)).toBe("Bearer sk-x")
+  })
+
+  it("env lists variable names, and is itself no place for a reference", () => {
+    const rest = `providers: [{ name: a, kind: mock }]\nmodels: [{ name: m, targets: [{ provider: a }] }]`
+    expect(errorsOf(`env: [OK_NAME, "not a name"]\n${rest}`)).toEqual(["env[1]: expected an environment variable name (letters, digits and _)"])
+    expect(errorsOf(`env: [OK_NAME, "\${LLMGATE_X}"]\n${rest}`, { LLMGATE_X: "X" })).toEqual([
+      "env[1]: ${LLMGATE_X}: environment variables can be read only in secret fields (master_key, store.postgres.url, providers[].api_key, " +
+      "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].headers values); write $${ for a literal ${"
+    ])
+  })
+
+  it("$${ is a literal ${ in every field", () => {
+    const c = okConfig(`master_key: "$\${LLMGATE_MASTER_KEY}"
+providers: [{ name: a, kind: mock }]
+models: [{ name: "a$\${b}", targets: [{ provider: a }] }]`, { LLMGATE_MASTER_KEY: "secret" })
+    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("\${LLMGATE_MASTER_KEY}")
+    expect(c.modelNames).toEqual(["a\${b}"])
   })
 
   it("an unset variable without a default is an error naming the field", () => {
@@ -115,7 +172,7 @@ models: [{ name: m, targets: [{ provider: a }] }]`, { UP_HOST: "10.0.0.5", KEY: 
   })
 
   it("an environment value cannot inject YAML structure", () => {
-    const c = okConfig(`master_key: "\${K}"\nproviders: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`, { K: "x\nproviders: []" })
+    const c = okConfig(`master_key: "\${LLMGATE_K}"\nproviders: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`, { LLMGATE_K: "x\nproviders: []" })
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("x\nproviders: []")
     expect(c.providers.size).toBe(1)
   })

@@ -16,8 +16,12 @@ const errorsOf = (text: string): ReadonlyArray<string> => {
   return r.failure.message.split("\n")
 }
 
-/** The issue's routing example, exactly as written, plus the providers and models it references. */
-const ISSUE_EXAMPLE_AS_WRITTEN = `providers:
+/**
+ * The issue's routing example, exactly as written, plus the providers and models it references and
+ * the `env:` line a reference outside `LLMGATE_*` needs since issue 10.
+ */
+const ISSUE_EXAMPLE_AS_WRITTEN = `env: [KEY_A]
+providers:
   - name: local-a
     kind: openai
     base_url: http://127.0.0.1:9001/v1

@@ -78,8 +78,20 @@ const spec = (value: unknown) => value as postgres.JSONValue
 
 const seed = {
   providers: [
-    { name: "up", kind: "openai", base_url: "http://127.0.0.1:9/v1", api_key: SECRET, headers: { "X-Team": "visible-header" } },
-    { name: "basic", kind: "openai", base_url: "http://127.0.0.1:9/v1", auth: { type: "basic", username: "u", password: TOKEN } },
+    {
+      name: "up",
+      kind: "openai",
+      base_url: "http://127.0.0.1:9/v1",
+      api_key: SECRET,
+      headers: { "X-Team": "team-header-secret-1", "User-Agent": "visible-agent" }
+    },
+    {
+      name: "basic",
+      kind: "openai",
+      base_url: "http://127.0.0.1:9/v1",
+      auth: { type: "basic", username: "u", password: TOKEN },
+      headers: [{ op: "insert", key: "x-api-key", value: "list-header-secret-2" }, { op: "remove", key: "x-gone" }]
+    },
     { name: "mock", kind: "mock" }
   ],
   models: [
@@ -139,9 +151,13 @@ describe("Postgres config source (real Postgres)", () => {
     const raw = rows.map((r) => r.raw).join("\n")
     expect(raw).not.toContain(SECRET)
     expect(raw).not.toContain(TOKEN)
-    expect(raw).toContain("visible-header") // header values are not secret
-    const [up] = await sql<Array<{ spec: { api_key: string } }>>`select spec from providers where name = 'up'`
+    // Header values are sealed too (issue 10), but for headers known to carry no credential.
+    expect(raw).not.toContain("team-header-secret-1")
+    expect(raw).not.toContain("list-header-secret-2")
+    expect(raw).toContain("visible-agent")
+    const [up] = await sql<Array<{ spec: { api_key: string; headers: Record<string, string> } }>>`select spec from providers where name = 'up'`
     expect(up?.spec.api_key).toMatch(/^enc:v1:/)
+    expect(up?.spec.headers["X-Team"]).toMatch(/^enc:v1:/)
 
     const config = await load(await openSource(db.url, secrets))
     const auth = (name: string) => {
@@ -150,6 +166,19 @@ describe("Postgres config source (real Postgres)", () => {
     }
     expect(auth("up")).toBe(`Bearer ${SECRET}`)
     expect(auth("basic")).toBe(`Basic ${btoa(`u:${TOKEN}`)}`)
+    expect(config.providers.get("up")?.headerOps).toEqual([
+      { op: "replace", key: "x-team", value: "team-header-secret-1" },
+      { op: "replace", key: "user-agent", value: "visible-agent" }
+    ])
+    expect(config.providers.get("basic")?.headerOps).toEqual([
+      { op: "insert", key: "x-api-key", value: "list-header-secret-2" },
+      { op: "remove", key: "x-gone", value: "" }
+    ])
+
+    // Header values stored in plaintext before headers were sealed still load (sealed on the provider's next write).
+    await sql`update providers set spec = jsonb_set(spec, '{headers,X-Team}', '"legacy-plain"') where name = 'up'`
+    const legacy = await load(await openSource(db.url, secrets))
+    expect(legacy.providers.get("up")?.headerOps[0]).toEqual({ op: "replace", key: "x-team", value: "legacy-plain" })
   })
 
   it("fails clearly under another key, for a copied value, and for plaintext rows when a key is set", async (ctx) => {

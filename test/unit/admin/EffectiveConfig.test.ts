@@ -1,0 +1,54 @@
+// GET /admin/v1/config's body: every secret masked (issue 10: masks show at most the last 4 characters
+// of a secret of 20 or more, nothing of shorter ones; header values masked unless the header is known
+// to carry no credential; nothing of a Basic credential).
+import * as Result from "effect/Result"
+import { describe, expect, it } from "vitest"
+import { effectiveConfig } from "../../../src/admin/EffectiveConfig.ts"
+import { parseConfig } from "../../../src/config/loadConfig.ts"
+
+const LONG = "sk-long-secret-0123456789-WXYZ"
+const HEADER = "header-secret-0123456789-abcd"
+
+const config = () => {
+  const r = parseConfig(`master_key: short-master
+providers:
+  - name: bearer
+    kind: openai
+    base_url: http://127.0.0.1:1/v1
+    api_key: ${LONG}
+    headers: { X-Api-Key: ${HEADER}, X-Short: tiny, User-Agent: llmgate-test, Anthropic-Version: "2023-06-01" }
+  - name: basic
+    kind: openai
+    base_url: http://127.0.0.1:1/v1
+    auth: { type: basic, username: user, password: a-long-password-0123456789 }
+    headers: [{ op: insert, key: Cf-Aig-Authorization, value: ${HEADER} }, { op: remove, key: x-gone }]
+  - name: custom
+    kind: openai
+    base_url: http://127.0.0.1:1/v1
+    auth: { type: header, name: x-key, value: short }
+models: [{ name: m, targets: [{ provider: bearer }] }]`, {}, "test.yaml")
+  if (Result.isFailure(r)) throw new Error(r.failure.message)
+  return r.success
+}
+
+describe("effectiveConfig", () => {
+  it("masks the master key, credentials and header values but the known-safe ones", () => {
+    const shown = effectiveConfig(config(), "file")
+    expect(shown.master_key).toBe("****")
+    const [bearer, basic, custom] = shown.providers
+    expect(bearer?.auth).toEqual({ header: "authorization", value: "Bearer ****WXYZ" })
+    expect(bearer?.headers).toEqual([
+      { op: "replace", key: "x-api-key", value: "****abcd" },
+      { op: "replace", key: "x-short", value: "****" },
+      { op: "replace", key: "user-agent", value: "llmgate-test" },
+      { op: "replace", key: "anthropic-version", value: "2023-06-01" }
+    ])
+    expect(basic?.auth).toEqual({ header: "authorization", value: "Basic ****" })
+    expect(basic?.headers).toEqual([{ op: "insert", key: "cf-aig-authorization", value: "****abcd" }, { op: "remove", key: "x-gone", value: "" }])
+    expect(custom?.auth).toEqual({ header: "x-key", value: "****" })
+    const text = JSON.stringify(shown)
+    for (const secret of [LONG, HEADER, "short-master", "tiny", "a-long-password", btoa("user:a-long-password-0123456789").slice(0, -4)]) {
+      expect(text).not.toContain(secret)
+    }
+  })
+})
