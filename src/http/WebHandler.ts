@@ -113,9 +113,6 @@ const incoming = (request: Request, url: string, onBodyRead: (() => void) | unde
     })
 })
 
-/** Why a stalled stream's body is errored (the runtime then ends the connection). */
-const STALLED = new Error("the client stopped reading the stream (server.stall_timeout)")
-
 /**
  * A streamed answer as a ReadableStream the runtime pulls as it writes: one fiber runs the stream,
  * released one chunk per pull (as Effect's Stream.toReadableStreamWith does), and a stall watchdog
@@ -133,16 +130,18 @@ const readableOf = (
   let resolvePull: (() => void) | undefined
   let over = false
   const latch = Latch.makeUnsafe(false)
-  let body_: ReadableStreamDefaultController<Uint8Array> | undefined
+  let output: ReadableStreamDefaultController<Uint8Array> | undefined
   const watchdog = makeStallWatchdog(stallTimeoutMs, () => {
     over = true
     fiber?.interruptUnsafe()
-    body_?.error(STALLED)
     events.stalled()
+    // Errored, so the runtime ends the response unfinished. With no reason: Bun prints an errored
+    // body's reason to stderr with a code frame, and the stall is logged already.
+    output?.error()
   })
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      body_ = controller
+      output = controller
       fiber = run(Channel.runForEach(
         Channel.transformPull(body.channel, (pull) => Effect.succeed(latch.whenOpen(pull))),
         (chunk) =>

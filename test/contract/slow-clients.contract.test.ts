@@ -16,7 +16,7 @@ import { startUpstream, type Upstream } from "./upstream/server.ts"
 const HEADER_LIMIT = 8 * 1024
 /** The gateway's bounds here: small, so that every test waits a second or two. */
 const SERVER = { header_limit: "8KiB", header_timeout: "1s", idle_timeout: "1s", stall_timeout: "1s" }
-/** How long the slow upstream takes to answer: past Bun's idle timer (1 s, ticking every 4 s). */
+/** How long the slow upstream takes to answer, or stays silent in a stream: past Bun's idle timer (1 s, ticking every 4 s). */
 const SLOW_ANSWER_MS = 4_500
 /** One SSE event of the endless stream: 32 KiB of content. */
 const BIG_CONTENT = "x".repeat(32 * 1024)
@@ -48,11 +48,29 @@ const chatReply = (model: string) => ({
   usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 }
 })
 
-/** The fake upstream: `big-stream` streams large events for as long as it is read; `slow-answer` takes SLOW_ANSWER_MS. */
+/**
+ * The fake upstream: `big-stream` streams large events for as long as it is read; `slow-answer`
+ * takes SLOW_ANSWER_MS to answer; `quiet-stream` is silent that long between its two events.
+ */
 const upstreamHandlers = (streams: Array<BigStream>) => () => [
   http.post("*/v1/chat/completions", async ({ request }) => {
     const body = (await request.json()) as { model?: string; stream?: boolean }
     if (body.model === "slow-answer") await sleep(SLOW_ANSWER_MS)
+    if (body.model === "quiet-stream" && body.stream === true) {
+      const encoder = new TextEncoder()
+      return new HttpResponse(
+        new ReadableStream<Uint8Array>({
+          async start(controller) {
+            controller.enqueue(encoder.encode(chunkEvent("before the silence ")))
+            await sleep(SLOW_ANSWER_MS)
+            controller.enqueue(encoder.encode(chunkEvent("after the silence")))
+            controller.enqueue(encoder.encode("data: [DONE]\n\n"))
+            controller.close()
+          }
+        }),
+        { headers: { "content-type": "text/event-stream" } }
+      )
+    }
     if (body.model !== "big-stream" || body.stream !== true) return HttpResponse.json(chatReply(body.model ?? ""))
     const record: BigStream = { sent: 0, cancelled: false, completed: false }
     streams.push(record)
@@ -132,7 +150,8 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
         let text = ""
         res.setEncoding("utf8")
         res.on("data", (d: string) => (text += d))
-        res.on("end", () => {
+        // "close", not "end": an answer cut short must fail the test's checks, not hang it.
+        res.on("close", () => {
           bodies.push(text)
           const id = res.headers["x-request-id"]
           resolve({ status: res.statusCode ?? 0, requestId: typeof id === "string" ? id : undefined, text })
@@ -141,8 +160,13 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
       req.on("error", reject)
       req.end(body)
     })
-  const chat = (model: string) =>
-    send("POST", "/v1/chat/completions", { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" }, JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }))
+  const chat = (model: string, stream = false) =>
+    send(
+      "POST",
+      "/v1/chat/completions",
+      { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+      JSON.stringify({ model, stream, messages: [{ role: "user", content: "hi" }] })
+    )
 
   beforeAll(async () => {
     upstream = await startUpstream(upstreamHandlers(streams))
@@ -166,6 +190,7 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
           // One slot, no queue: while a stream holds it, the next request is refused at once (429).
           { name: "big-stream", targets: [{ provider: "up", model: "big-stream", max_concurrency: 1 }] },
           { name: "slow-answer", targets: [{ provider: "up", model: "slow-answer" }] },
+          { name: "quiet-stream", targets: [{ provider: "up", model: "quiet-stream" }] },
           { name: "quick", targets: [{ provider: "up", model: "quick" }] }
         ]
       }
@@ -243,6 +268,15 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
       const r = await chat("slow-answer")
       expect(r.status, r.text.slice(0, 300)).toBe(200)
       expect(JSON.parse(r.text)).toMatchObject({ choices: [{ message: { content: "reply from slow-answer" } }] })
+    })
+
+    // Bun's idle timer also counts a quiet stream: it is held while the gateway relays one.
+    it("a stream silent for longer than idle_timeout is not cut", async ({ expect }) => {
+      const r = await chat("quiet-stream", true)
+      expect(r.status, r.text.slice(0, 300)).toBe(200)
+      expect(r.text).toContain("before the silence")
+      expect(r.text).toContain("after the silence")
+      expect(r.text).toContain("data: [DONE]")
     })
 
     it("a client that stops reading a stream is cut off after stall_timeout: the upstream is cancelled, the slot released", async ({ expect }) => {
