@@ -135,7 +135,7 @@ const write = (res: ServerResponse, out: OutgoingResponse, options: WriteOptions
     res.end(body)
     // Most answers are in the kernel's buffer by now; one that is not waits for the client to take
     // it, and a client that never does must not hold the connection and the answer forever.
-    if (res.writableNeedDrain) watchFinish(res, makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options)))
+    if (res.writableLength > 0) watchFinish(res, makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options)))
     return Effect.void
   }
   res.writeHead(out.status, rawHeaders(out.headers, undefined))
