@@ -60,7 +60,7 @@ export const bunPort: RuntimePort = {
     let server: Bun.Server<undefined> | undefined
     const fetch = toWebHandler(app, {
       context: options.context,
-      // Bun's own limit refuses anything larger first (and `headSize` never exceeds the wire size).
+      // Measured only below Bun's own limit: at or above it, Bun refuses a larger head first.
       headerLimit: bounds.headerLimit < maxHeaderSize ? bounds.headerLimit : undefined,
       stallTimeoutMs: bounds.stallTimeoutMs,
       connection: {

@@ -227,7 +227,7 @@ export const toWebHandler = (app: App, options: WebHandlerOptions) => {
           ended: release,
           stalled: () => {
             connection?.cut(request)
-            run(Effect.logWarning(`the client took nothing of its stream for ${stallTimeoutMs} ms: cut off, upstream cancelled`).pipe(
+            run(Effect.logWarning(`the client took nothing of its answer for ${stallTimeoutMs} ms: cut off`).pipe(
               Effect.annotateLogs({ requestId })
             ))
           }
