@@ -1,10 +1,22 @@
 /**
  * The runtime port on Bun: the core's Web handler served by Bun.serve, fetch for the upstreams,
  * Web Workers running `worker.ts`, and process signals.
+ *
+ * Connection bounds on Bun (README "Limits and bounds"):
+ * - Request head: Bun refuses one over its own limit (16 KiB, or `--max-http-header-size`) with a
+ *   bare 431 before any hook; the core's check (431 in OpenAI's shape) runs only when
+ *   `header_limit` is below Bun's, and a larger `header_limit` is warned about at start.
+ * - Head timeout: Bun's own, fixed (about 10 s, checked every 4 s, for a head sent slowly or not
+ *   at all); `header_timeout` cannot change it.
+ * - Idle: Bun's `idleTimeout` (whole seconds, at most 255) is `idle_timeout`. It also counts quiet
+ *   time while a request is being worked on, so the Web handler holds it (`server.timeout(request,
+ *   0)`) from the request's body read until its answer is handed over or its stream ended.
+ * - Stall: the Web handler's watchdog; Bun's idle timer, set short, then closes the connection.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import { maxHeaderSize } from "node:http"
 import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
@@ -43,26 +55,53 @@ export const bunPort: RuntimePort = {
   },
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
-  serve: (app, options) =>
-    serveWith(
-      options,
-      // idleTimeout 0: Bun's 10 s default would cut quiet SSE streams. The body limit is the
-      // core's (413 in OpenAI's shape, with a request id); Bun's own cap would answer first.
-      () =>
-        Bun.serve({
-          hostname: options.host,
-          port: options.port,
-          reusePort: options.reusePort,
-          idleTimeout: 0,
-          maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-          fetch: toWebHandler(app, options.context),
-          // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
-          error: () => hookResponse(UNEXPECTED)
-        }),
-      // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
-      (server) => server.stop(false),
-      (server) => server.stop(true)
-    ).pipe(Effect.map((server) => ({ port: server.port ?? options.port }))),
+  serve: (app, options) => {
+    const bounds = options.connection
+    // Bun's idle timer counts whole seconds, at most 255 (0 turns it off): never shorter than asked.
+    const idleSeconds = Math.min(255, Math.ceil(bounds.idleTimeoutMs / 1000))
+    let server: Bun.Server<undefined> | undefined
+    const fetch = toWebHandler(app, {
+      context: options.context,
+      // Measured only below Bun's own limit: at or above it, Bun refuses a larger head first.
+      headerLimit: bounds.headerLimit < maxHeaderSize ? bounds.headerLimit : undefined,
+      stallTimeoutMs: bounds.stallTimeoutMs,
+      connection: {
+        hold: (request) => server?.timeout(request, 0),
+        release: (request) => server?.timeout(request, idleSeconds),
+        // Bun closes a connection whose answer errored only once the client reads again: its idle
+        // timer, set to its shortest, closes it within a few seconds (Bun checks every 4 s).
+        cut: (request) => server?.timeout(request, 1)
+      }
+    })
+    const warning = bounds.headerLimit > maxHeaderSize
+      ? Effect.logWarning(
+        `server.header_limit (${bounds.headerLimit} bytes) is above Bun's own limit (${maxHeaderSize} bytes): Bun answers a bare 431 ` +
+          `to larger request heads; start Bun with --max-http-header-size=${bounds.headerLimit} (or BUN_OPTIONS) to enforce header_limit`
+      )
+      : Effect.void
+    return warning.pipe(
+      Effect.andThen(serveWith(
+        options,
+        // The body limit is the core's (413 in OpenAI's shape, with a request id); Bun's own cap
+        // would answer first.
+        () =>
+          (server = Bun.serve({
+            hostname: options.host,
+            port: options.port,
+            reusePort: options.reusePort,
+            idleTimeout: idleSeconds,
+            maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+            fetch,
+            // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
+            error: () => hookResponse(UNEXPECTED)
+          })),
+        // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
+        (server) => server.stop(false),
+        (server) => server.stop(true)
+      )),
+      Effect.map((server) => ({ port: server.port ?? options.port }))
+    )
+  },
   startWorker,
   onSignal: (signal, handler) => {
     process.on(signal, handler)

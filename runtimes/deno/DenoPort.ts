@@ -1,6 +1,16 @@
 /**
  * The runtime port on Deno: the core's Web handler served by Deno.serve, fetch for the upstreams,
  * module Workers running `worker.ts` (they inherit this thread's permissions), and signals.
+ *
+ * Connection bounds on Deno (README "Limits and bounds"): Deno.serve offers no control over its
+ * connections (Deno 2.9: no head timeout, no keep-alive idle timeout, no header size option).
+ * - Request head: the core's check answers 431 in OpenAI's shape; a head over Deno's own limit
+ *   (about 64 KiB, or more than about 125 headers) gets Deno's bare 400 before any hook, so a
+ *   `header_limit` above 64 KiB is warned about at start.
+ * - Head timeout and idle timeout: not enforced. Deno keeps a connection that trickles its head,
+ *   sends nothing, or idles between requests for as long as the client keeps it.
+ * - Stall: the Web handler's watchdog cuts the stream (the upstream is cancelled, every slot
+ *   released); Deno closes the connection itself only once the client reads again or leaves.
  */
 /// <reference path="./deno.d.ts" />
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
@@ -11,6 +21,9 @@ import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
 import { UNEXPECTED } from "../../src/http/respond.ts"
 import { hookResponse, toWebHandler } from "../../src/http/WebHandler.ts"
 import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+
+/** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
+const DENO_HEADER_LIMIT = 64 * 1024
 
 const startWorker = (): WorkerLink => {
   const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })
@@ -48,24 +61,36 @@ export const denoPort: RuntimePort = {
   },
   fileSystem: NodeFileSystem.layer,
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
-  serve: (app, options) =>
-    serveWith(
-      options,
-      () =>
-        Deno.serve(
-          {
-            hostname: options.host,
-            port: options.port,
-            reusePort: options.reusePort,
-            onListen: () => {},
-            // Whatever escapes the handler still gets OpenAI's shape, never Deno's own answer.
-            onError: () => hookResponse(UNEXPECTED)
-          },
-          toWebHandler(app, options.context)
-        ),
-      // shutdown() stops accepting and resolves once in-flight requests finish.
-      (server) => server.shutdown()
-    ).pipe(Effect.map((server) => ({ port: server.addr.port }))),
+  serve: (app, options) => {
+    const bounds = options.connection
+    const warning = bounds.headerLimit > DENO_HEADER_LIMIT
+      ? Effect.logWarning(
+        `server.header_limit (${bounds.headerLimit} bytes) is above Deno's own limit (about ${DENO_HEADER_LIMIT} bytes): ` +
+          `Deno answers a bare 400 to larger request heads`
+      )
+      : Effect.void
+    return warning.pipe(
+      Effect.andThen(serveWith(
+        options,
+        () =>
+          Deno.serve(
+            {
+              hostname: options.host,
+              port: options.port,
+              reusePort: options.reusePort,
+              onListen: () => {},
+              // Whatever escapes the handler still gets OpenAI's shape, never Deno's own answer.
+              // (Deno also calls it when a stalled stream's body is errored: nobody reads that answer.)
+              onError: () => hookResponse(UNEXPECTED)
+            },
+            toWebHandler(app, { context: options.context, headerLimit: bounds.headerLimit, stallTimeoutMs: bounds.stallTimeoutMs })
+          ),
+        // shutdown() stops accepting and resolves once in-flight requests finish.
+        (server) => server.shutdown()
+      )),
+      Effect.map((server) => ({ port: server.addr.port }))
+    )
+  },
   startWorker,
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)
 }

@@ -5,6 +5,11 @@
  * it was doing (a queue wait, a backoff, the upstream call, a relayed stream). The server closes
  * gracefully when its scope does: stop accepting, let in-flight requests and streams finish (at
  * most `shutdownTimeoutMs`), close idle keep-alive connections along the way, then the rest.
+ *
+ * Connections are bounded by node:http's own settings (the request head's size and the time to
+ * receive it, the idle keep-alive lifetime) and, for answers, by a stall timeout: a client that
+ * takes nothing of an answer for `stallTimeoutMs` while data waits is cut off (reset), which
+ * interrupts the request's fiber (a stream's upstream is cancelled, its slots released).
  */
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
@@ -12,8 +17,17 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
 import type { AddressInfo } from "node:net"
+import type { ConnectionBounds } from "../../src/cluster/RuntimePort.ts"
 import { gatewayError, type GatewayError, type GatewayErrorReason } from "../../src/domain/GatewayError.ts"
-import { type App, type IncomingRequest, isBytes, makeBodyCollector, type OutgoingResponse } from "../../src/http/Exchange.ts"
+import {
+  type App,
+  type IncomingRequest,
+  isBytes,
+  makeBodyCollector,
+  makeStallWatchdog,
+  type OutgoingResponse,
+  type StallWatchdog
+} from "../../src/http/Exchange.ts"
 import { hookAnswer, UNEXPECTED, unparsable } from "../../src/http/respond.ts"
 
 export interface NodeServeOptions {
@@ -22,6 +36,7 @@ export interface NodeServeOptions {
   /** Share the port with other workers (SO_REUSEPORT). */
   readonly reusePort: boolean
   readonly shutdownTimeoutMs: number
+  readonly connection: ConnectionBounds
   /** Services every request runs with (log level). */
   readonly context: Context.Context<never>
 }
@@ -78,10 +93,12 @@ const rawHeaders = (headers: Readonly<Record<string, string>>, contentLength: nu
   return out
 }
 
-/** Resolves when `res` can take more data, or is gone. */
-const drained = (res: ServerResponse): Effect.Effect<void> =>
+/** Resolves when `res` can take more data, or is gone; the watchdog sees how long it waited. */
+const drained = (res: ServerResponse, watchdog: StallWatchdog): Effect.Effect<void> =>
   Effect.callback<void>((resume) => {
+    watchdog.waiting()
     const done = () => {
+      watchdog.taken()
       res.off("drain", done)
       res.off("close", done)
       resume(Effect.void)
@@ -94,14 +111,35 @@ const drained = (res: ServerResponse): Effect.Effect<void> =>
     })
   })
 
-const write = (res: ServerResponse, out: OutgoingResponse): Effect.Effect<void> => {
+/**
+ * Cuts off a client that stopped reading: a reset, so the kernel drops what it still buffers for
+ * it at once (a close would keep it queued for a peer that may never read). The response's close
+ * interrupts the request's fiber.
+ */
+const cut = (res: ServerResponse): void => {
+  const socket = res.socket
+  if (socket !== null && !socket.destroyed) socket.resetAndDestroy()
+  else res.destroy()
+}
+
+/** What `write` needs besides the response: the stall bound and what to do on a stall (log it). */
+interface WriteOptions {
+  readonly stallTimeoutMs: number
+  readonly onStall: (out: OutgoingResponse) => void
+}
+
+const write = (res: ServerResponse, out: OutgoingResponse, options: WriteOptions): Effect.Effect<void> => {
   const body = out.body
   if (isBytes(body)) {
     res.writeHead(out.status, rawHeaders(out.headers, body.length))
     res.end(body)
+    // Most answers are in the kernel's buffer by now; one that is not waits for the client to take
+    // it, and a client that never does must not hold the connection and the answer forever.
+    if (res.writableLength > 0) watchFinish(res, makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options)))
     return Effect.void
   }
   res.writeHead(out.status, rawHeaders(out.headers, undefined))
+  const watchdog = makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options))
   return Stream.runForEachArray(body, (chunks) => {
     if (res.destroyed) return Effect.interrupt
     let ok = true
@@ -111,8 +149,28 @@ const write = (res: ServerResponse, out: OutgoingResponse): Effect.Effect<void> 
       for (const chunk of chunks) ok = res.write(chunk)
       res.uncork()
     }
-    return ok ? Effect.void : drained(res)
-  }).pipe(Effect.ensuring(Effect.sync(() => res.end())))
+    return ok ? Effect.void : drained(res, watchdog)
+  }).pipe(Effect.ensuring(Effect.sync(() => {
+    watchdog.stop()
+    if (!res.destroyed) res.end()
+  })))
+}
+
+/** Watches an ended answer still waiting for the client until it is flushed or the connection closes. */
+const watchFinish = (res: ServerResponse, watchdog: StallWatchdog): void => {
+  watchdog.waiting()
+  const done = () => {
+    watchdog.stop()
+    res.off("finish", done)
+    res.off("close", done)
+  }
+  res.on("finish", done)
+  res.on("close", done)
+}
+
+const stalled = (res: ServerResponse, out: OutgoingResponse, options: WriteOptions): void => {
+  cut(res)
+  options.onStall(out)
 }
 
 /** Answers `reason` from outside the app (an error hook), if the response is still unsent. */
@@ -126,11 +184,21 @@ const answerHook = (res: ServerResponse, reason: GatewayErrorReason): void => {
 export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<AddressInfo, Error, Scope.Scope> =>
   Effect.gen(function*() {
     const run = Effect.runForkWith(options.context)
+    const bounds = options.connection
+    // node:http's whole-request bound (its default, 300 s) stays; it may not be below the head's.
+    const requestTimeoutMs = Math.max(300_000, bounds.headerTimeoutMs)
+    const writeOptions: WriteOptions = {
+      stallTimeoutMs: bounds.stallTimeoutMs,
+      onStall: (out) =>
+        run(Effect.logWarning(`the client took nothing of its answer for ${bounds.stallTimeoutMs} ms: cut off`).pipe(
+          Effect.annotateLogs({ requestId: out.headers["x-request-id"] ?? "" })
+        ))
+    }
     // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
     let inProgress = 0
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       inProgress++
-      const fiber = run(Effect.suspend(() => Effect.flatMap(app(incoming(req)), (out) => write(res, out))))
+      const fiber = run(Effect.suspend(() => Effect.flatMap(app(incoming(req)), (out) => write(res, out, writeOptions))))
       fiber.addObserver((exit) => {
         // The app never fails; writing the answer might (a header value node:http refuses): answer
         // 500 when nothing was sent yet, otherwise cut the connection rather than leave it hanging.
@@ -145,12 +213,23 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
         if (!res.writableFinished) fiber.interruptUnsafe()
       })
     }
-    const server: Server = createServer({ keepAliveTimeout: 65_000 }, onRequest)
-    // A request node:http cannot parse never reaches the app: answer it in OpenAI's shape too.
+    const server: Server = createServer({
+      maxHeaderSize: bounds.headerLimit,
+      headersTimeout: bounds.headerTimeoutMs,
+      requestTimeout: requestTimeoutMs,
+      keepAliveTimeout: bounds.idleTimeoutMs,
+      // How often node:http looks for connections past the head or request timeout (30 s by
+      // default): a quarter of the head's timeout, so a slowloris client goes within 1.25 × it.
+      connectionsCheckingInterval: bounds.headerTimeoutMs > 0 ? Math.min(30_000, Math.max(100, Math.floor(bounds.headerTimeoutMs / 4))) : 30_000
+    }, onRequest)
+    // A request node:http cannot parse (or that took too long to arrive) never reaches the app:
+    // answer it in OpenAI's shape too.
     server.on("clientError", (error: Error & { readonly code?: string }, socket) => {
       if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy()
       const reason: GatewayErrorReason = error.code === "HPE_HEADER_OVERFLOW"
-        ? { _tag: "HeadersTooLarge", message: "The request line and headers are larger than the gateway accepts (16 KiB)." }
+        ? { _tag: "HeadersTooLarge", limit: bounds.headerLimit }
+        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+        ? { _tag: "RequestTimeout", header_ms: bounds.headerTimeoutMs, request_ms: requestTimeoutMs }
         : unparsable(error.code ?? "malformed request")
       const { status, headers, body } = hookAnswer(reason)
       const head = Object.entries({ ...headers, "content-length": String(Buffer.byteLength(body)), connection: "close" })

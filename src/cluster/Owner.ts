@@ -47,7 +47,7 @@ import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../store/StoreError.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
-import type { RuntimePort } from "./RuntimePort.ts"
+import { connectionBounds, type RuntimePort } from "./RuntimePort.ts"
 
 /** How long a reload waits for every worker's acknowledgement before going on without the missing ones. */
 const ACK_TIMEOUT_MS = 10_000
@@ -108,6 +108,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
       masterKey: Redacted.value(prepared.config.masterKey)
     }
     const { shutdownTimeoutMs } = prepared.config.server
+    const connection = connectionBounds(prepared.config.server.bounds)
     const allocator = makeSlotAllocator(count)
     const specsOf = (config: StartedConfig) => [...routingSlotSpecs(config), ...counterSlotSpecs(config)]
     const firstConfig = applyStart(first.value.config, start)
@@ -323,6 +324,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
           start,
           reusePort: count > 1,
           shutdownTimeoutMs,
+          connection,
           debug: prepared.cli.debug,
           adminMode: admin.mode,
           control

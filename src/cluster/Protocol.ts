@@ -16,6 +16,7 @@ import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
+import type { ConnectionBounds } from "./RuntimePort.ts"
 
 /** A page of shared slots with the receiving worker's holdings page for it. */
 export interface PageMessage {
@@ -40,6 +41,8 @@ export interface WorkerSettings {
   /** Share the port with the other workers (SO_REUSEPORT). */
   readonly reusePort: boolean
   readonly shutdownTimeoutMs: number
+  /** The bounds on client connections (like host and port, they apply at start). */
+  readonly connection: ConnectionBounds
   readonly debug: boolean
   /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
   readonly adminMode: "postgres" | "file"

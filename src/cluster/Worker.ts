@@ -146,6 +146,7 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
         port: settings.start.port,
         reusePort: settings.reusePort,
         shutdownTimeoutMs: settings.shutdownTimeoutMs,
+        connection: settings.connection,
         context
       }).pipe(Scope.provide(serving))
     )

@@ -17,8 +17,10 @@ export const ModelNotAllowed = Reason("ModelNotAllowed", { model: Schema.String 
 export const RouteNotFound = Reason("RouteNotFound", { method: Schema.String, path: Schema.String })
 export const MethodNotAllowed = Reason("MethodNotAllowed", { method: Schema.String, path: Schema.String })
 export const BodyTooLarge = Reason("BodyTooLarge", { limit: Schema.Number })
-/** The request line and headers together are larger than the server accepts. */
-export const HeadersTooLarge = Reason("HeadersTooLarge", { message: Schema.String })
+/** The request line and headers together are larger than the server accepts (`server.header_limit`). */
+export const HeadersTooLarge = Reason("HeadersTooLarge", { limit: Schema.Number })
+/** The request did not arrive in time: its head within `server.header_timeout` (a slowloris client), or the whole of it. */
+export const RequestTimeout = Reason("RequestTimeout", { header_ms: Schema.Number, request_ms: Schema.Number })
 export const UpstreamUnreachable = Reason("UpstreamUnreachable", { provider: Schema.String })
 export const UpstreamTimeout = Reason("UpstreamTimeout", { provider: Schema.String, after_ms: Schema.Number })
 export const UpstreamProtocol = Reason("UpstreamProtocol", { provider: Schema.String, message: Schema.String })
@@ -41,6 +43,7 @@ export const NotImplemented = Reason("NotImplemented", { message: Schema.String 
 
 export const GatewayErrorReason = Schema.Union([
   InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge, HeadersTooLarge,
+  RequestTimeout,
   UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal,
   Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented
 ])
@@ -94,7 +97,9 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
     case "BodyTooLarge":
       return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${formatBytes(reason.limit)}.` }
     case "HeadersTooLarge":
-      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: reason.message }
+      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: `Request line and headers exceed the limit of ${bytes(reason.limit)}.` }
+    case "RequestTimeout":
+      return { status: 408, type: "invalid_request_error", code: "request_timeout", param: null, message: `The request did not arrive in time: its line and headers are due within ${reason.header_ms} ms, the whole of it within ${reason.request_ms} ms.` }
     case "UpstreamUnreachable":
       return { status: 502, type: "api_error", code: "upstream_unreachable", param: null, message: `Provider \`${reason.provider}\` could not be reached.` }
     case "UpstreamTimeout":

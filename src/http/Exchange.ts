@@ -70,3 +70,55 @@ export const makeBodyCollector = (limit: number): BodyCollector => {
     }
   }
 }
+
+/**
+ * Watches a client that must keep taking a streamed answer (`server.stall_timeout`): the runtime
+ * adapter says when a chunk starts waiting for the client (`waiting`) and when the client took it
+ * (`taken`); once one has waited `stallMs`, `onStall` runs (once). Like the upstream idle timer
+ * (streaming/ChunkStream.ts), one timer per stream, armed at the first wait and re-armed only when
+ * it fires: per chunk this costs a clock read, never a timer. `stallMs` 0 watches nothing.
+ */
+export interface StallWatchdog {
+  /** A chunk waits for the client from now on. */
+  readonly waiting: () => void
+  /** The client took what waited. */
+  readonly taken: () => void
+  /** The answer ended (or was cut): stop watching. */
+  readonly stop: () => void
+}
+
+const IDLE_WATCHDOG: StallWatchdog = { waiting: () => {}, taken: () => {}, stop: () => {} }
+
+export const makeStallWatchdog = (stallMs: number, onStall: () => void): StallWatchdog => {
+  if (stallMs <= 0) return IDLE_WATCHDOG
+  /** When the chunk now waiting started to wait; 0 when none waits. */
+  let since = 0
+  let stopped = false
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const check = () => {
+    timer = undefined
+    if (stopped || since === 0) return // nothing waits: armed again by the next wait
+    const waited = Date.now() - since
+    if (waited < stallMs) {
+      timer = setTimeout(check, stallMs - waited)
+      return
+    }
+    stopped = true
+    onStall()
+  }
+  return {
+    waiting: () => {
+      if (stopped) return
+      since = Date.now()
+      if (timer === undefined) timer = setTimeout(check, stallMs)
+    },
+    taken: () => {
+      since = 0
+    },
+    stop: () => {
+      stopped = true
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+    }
+  }
+}

@@ -3,20 +3,69 @@
  * speaks Web standards (Bun.serve, Deno.serve): the server port (Exchange.ts) over a Web Request,
  * with a bounded body read natively when its length is declared, and the answer as a Response
  * whose streamed body is pulled by the runtime as it writes (backpressure).
+ *
+ * The connection bounds these servers do not enforce themselves are enforced here: the request
+ * line and headers are measured before the app runs (431 past `server.header_limit`), and a client
+ * that stops taking a streamed answer for `server.stall_timeout` is cut off: its stream is
+ * interrupted (the upstream cancelled, every slot released) and the response body errored.
  */
+import * as Cause from "effect/Cause"
+import * as Channel from "effect/Channel"
 import type * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
-import * as Stream from "effect/Stream"
-import * as Cause from "effect/Cause"
+import type * as Fiber from "effect/Fiber"
+import * as Latch from "effect/Latch"
+import type * as Stream from "effect/Stream"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
-import { type App, type IncomingRequest, isBytes, makeBodyCollector } from "./Exchange.ts"
+import { type App, type IncomingRequest, isBytes, makeBodyCollector, makeStallWatchdog } from "./Exchange.ts"
 import { hookAnswer, UNEXPECTED } from "./respond.ts"
+
+export interface WebHandlerOptions {
+  /** Services every request runs with (log level). */
+  readonly context: Context.Context<never>
+  /**
+   * Request line plus headers, bytes: larger gets 431. Undefined when the runtime's own limit is
+   * not above it (the runtime refuses first; measuring again would cost every request for nothing).
+   */
+  readonly headerLimit: number | undefined
+  /** A client that takes no data of a streamed answer this long is cut off (0: never). */
+  readonly stallTimeoutMs: number
+  /** The runtime's per-connection idle timer, where it also runs while a request is worked on. */
+  readonly connection?: ConnectionControl
+}
+
+/**
+ * A runtime whose idle timer counts every quiet moment of a connection, a request being worked on
+ * included (Bun), would cut an answer an upstream takes minutes to start and a quiet stream. It is
+ * held once the request's body is read (from then on the gateway's own timeouts bound the work,
+ * and a stream's liveness is the stall and upstream idle timeouts' business), released when the
+ * answer is handed over or its stream ended (the connection idles again), and `cut` short when a
+ * stalled stream is cut off (close the connection soon, even with data unsent).
+ */
+export interface ConnectionControl {
+  readonly hold: (request: Request) => void
+  readonly release: (request: Request) => void
+  readonly cut: (request: Request) => void
+}
 
 /** The path and query of an absolute request URL. */
 const target = (url: string): string => {
   const slash = url.indexOf("/", url.indexOf("//") + 2)
   return slash === -1 ? "/" : url.slice(slash)
+}
+
+/**
+ * The request line and headers' size about as on the wire: `METHOD target HTTP/1.1`, then
+ * `name: value` per header, each line with its CRLF (header values are byte strings, so their
+ * length is their size; repeated headers arrive joined, which costs a little less than repeated).
+ */
+export const headSize = (request: Request, url: string): number => {
+  let size = request.method.length + url.length + 12
+  request.headers.forEach((value, name) => {
+    size += name.length + value.length + 4
+  })
+  return size + 2
 }
 
 const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
@@ -53,23 +102,108 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
   )
 }
 
-const incoming = (request: Request): IncomingRequest => ({
+const incoming = (request: Request, url: string, onBodyRead: (() => void) | undefined): IncomingRequest => ({
   method: request.method,
-  url: target(request.url),
+  url,
   header: (name) => request.headers.get(name) ?? undefined,
-  body: (limit) => readBody(request, limit)
+  body: (limit) =>
+    onBodyRead === undefined ? readBody(request, limit) : Effect.map(readBody(request, limit), (bytes) => {
+      onBodyRead()
+      return bytes
+    })
 })
+
+/**
+ * A streamed answer as a ReadableStream the runtime pulls as it writes: one fiber runs the stream,
+ * released one chunk per pull (as Effect's Stream.toReadableStreamWith does), and a stall watchdog
+ * over the gaps between a chunk handed over and the runtime's next pull. A stall interrupts the
+ * fiber, which closes the stream's scope (its finalizers cancel the upstream and release every
+ * slot), and errors the body. Per chunk this adds a clock read to Effect's bridge: no timer.
+ */
+const readableOf = (
+  body: Stream.Stream<Uint8Array>,
+  run: <A, E>(effect: Effect.Effect<A, E>) => Fiber.Fiber<A, E>,
+  stallTimeoutMs: number,
+  events: { readonly ended: () => void; readonly stalled: () => void }
+): ReadableStream<Uint8Array> => {
+  let fiber: Fiber.Fiber<void> | undefined
+  let resolvePull: (() => void) | undefined
+  let over = false
+  const latch = Latch.makeUnsafe(false)
+  let output: ReadableStreamDefaultController<Uint8Array> | undefined
+  const watchdog = makeStallWatchdog(stallTimeoutMs, () => {
+    over = true
+    fiber?.interruptUnsafe()
+    events.stalled()
+    // Errored, so the runtime ends the response unfinished. With no reason: Bun prints an errored
+    // body's reason to stderr with a code frame, and the stall is logged already.
+    output?.error()
+  })
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      output = controller
+      fiber = run(Channel.runForEach(
+        Channel.transformPull(body.channel, (pull) => Effect.succeed(latch.whenOpen(pull))),
+        (chunk) =>
+          Effect.sync(() => {
+            latch.closeUnsafe()
+            for (let i = 0; i < chunk.length; i++) controller.enqueue(chunk[i]!)
+            watchdog.waiting()
+            resolvePull?.()
+            resolvePull = undefined
+          })
+      ))
+      fiber.addObserver((exit) => {
+        watchdog.stop()
+        if (over) return
+        over = true
+        if (Exit.isFailure(exit)) controller.error(Cause.squash(exit.cause))
+        else {
+          controller.close()
+          events.ended()
+        }
+      })
+    },
+    pull() {
+      watchdog.taken()
+      return new Promise<void>((resolve) => {
+        resolvePull = resolve
+        latch.openUnsafe()
+      })
+    },
+    cancel() {
+      // The client went away (or the runtime gave up on the body): stop the stream.
+      over = true
+      watchdog.stop()
+      fiber?.interruptUnsafe()
+    }
+  })
+}
 
 /**
  * Serves the app as a Web handler. Each request runs in its own fiber, interrupted when the client
  * disconnects before the response (Bun and Deno abort `request.signal`); a streamed body is pulled
- * by the runtime as it writes (backpressure) and cancelled when the client leaves.
+ * by the runtime as it writes (backpressure), cancelled when the client leaves and cut off when
+ * it stops reading.
  */
-export const toWebHandler = (app: App, context: Context.Context<never>) => {
+export const toWebHandler = (app: App, options: WebHandlerOptions) => {
+  const { context, headerLimit, stallTimeoutMs, connection } = options
   const run = Effect.runForkWith(context)
-  return (request: Request): Promise<Response> =>
-    new Promise((resolve) => {
-      const fiber = run(Effect.suspend(() => app(incoming(request))))
+  return (request: Request): Promise<Response> => {
+    const url = target(request.url)
+    if (headerLimit !== undefined && headSize(request, url) > headerLimit) {
+      return Promise.resolve(hookResponse({ _tag: "HeadersTooLarge", limit: headerLimit }))
+    }
+    let held = false
+    const onBodyRead = connection === undefined ? undefined : () => {
+      held = true
+      connection.hold(request)
+    }
+    const release = () => {
+      if (held) connection?.release(request)
+    }
+    return new Promise((resolve) => {
+      const fiber = run(Effect.suspend(() => app(incoming(request, url, onBodyRead))))
       const signal = request.signal
       const onAbort = () => fiber.interruptUnsafe()
       signal.addEventListener("abort", onAbort, { once: true })
@@ -82,16 +216,36 @@ export const toWebHandler = (app: App, context: Context.Context<never>) => {
         }
         const out = exit.value
         const init = { status: out.status, headers: out.headers }
-        try {
-          resolve(isBytes(out.body)
-            ? new Response(out.body as Uint8Array<ArrayBuffer>, init)
-            : new Response(Stream.toReadableStreamWith(out.body, context), init))
-        } catch {
-          // A header value the runtime refuses: nothing was sent yet, so a 500 can still be.
-          resolve(hookResponse(UNEXPECTED))
+        if (isBytes(out.body)) {
+          const bytes = out.body as Uint8Array<ArrayBuffer>
+          release()
+          resolve(responseOr500(() => new Response(bytes, init)))
+          return
         }
+        const requestId = out.headers["x-request-id"] ?? ""
+        const readable = readableOf(out.body, run, stallTimeoutMs, {
+          ended: release,
+          stalled: () => {
+            connection?.cut(request)
+            run(Effect.logWarning(`the client took nothing of its answer for ${stallTimeoutMs} ms: cut off`).pipe(
+              Effect.annotateLogs({ requestId })
+            ))
+          }
+        })
+        resolve(responseOr500(() => new Response(readable, init), () => void readable.cancel()))
       })
     })
+  }
+}
+
+/** The Response `make` builds, or a 500 when the runtime refuses a header value (nothing was sent yet). */
+const responseOr500 = (make: () => Response, discard?: () => void): Response => {
+  try {
+    return make()
+  } catch {
+    discard?.()
+    return hookResponse(UNEXPECTED)
+  }
 }
 
 /** An answer from outside the app (the runtime's error hook), in OpenAI's shape with a request id. */
