@@ -97,7 +97,7 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
     case "BodyTooLarge":
       return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${formatBytes(reason.limit)}.` }
     case "HeadersTooLarge":
-      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: `Request line and headers exceed the limit of ${bytes(reason.limit)}.` }
+      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: `Request line and headers exceed the limit of ${formatBytes(reason.limit)}.` }
     case "RequestTimeout":
       return { status: 408, type: "invalid_request_error", code: "request_timeout", param: null, message: `The request did not arrive in time: its line and headers are due within ${reason.header_ms} ms, the whole of it within ${reason.request_ms} ms.` }
     case "UpstreamUnreachable":
