@@ -44,14 +44,6 @@ export const openAIErrorProblem = (bytes: Uint8Array, contentType: string | unde
   return undefined
 }
 
-/** The `param` of an OpenAI error body (undefined when the body is not one). */
-export const errorParam = (bytes: Uint8Array): string | null | undefined => {
-  const parsed = parseJsonBytes(bytes)
-  if (parsed === undefined || !isRecord(parsed.value) || !isRecord(parsed.value["error"])) return undefined
-  const param = parsed.value["error"]["param"]
-  return typeof param === "string" || param === null ? param : undefined
-}
-
 /** Nesting depth of a JSON value: a scalar is 0, `[]` and `{}` are 1, `[[1]]` is 2. */
 export const jsonDepth = (value: unknown): number => {
   // iterative: the values measured here are deeper than the stack is tall
@@ -79,7 +71,7 @@ export const sseData = (text: string): Array<string> => {
 }
 
 /** An SSE stream ends with its `[DONE]` event (the gateway's terminal error event is followed by one). */
-export const endsWithDone = (text: string): boolean => /(^|\n)data: ?\[DONE\][\r\n]*$/.test(text)
+export const endsWithDone = (text: string): boolean => /(^|[\r\n])data: ?\[DONE\][\r\n]*$/.test(text)
 
 /**
  * Why an SSE text is not a well-formed OpenAI stream, or undefined: it ends with `data: [DONE]`, and,

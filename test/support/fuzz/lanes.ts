@@ -48,19 +48,26 @@ export const fuzzInLanes = async <T, L>(o: LaneOptions<T, L>): Promise<FuzzSumma
       // The last failing value is the shrunk counterexample (shrinking only ever moves to a failing
       // candidate); kept here, typed, with its error.
       let last: { readonly value: T; readonly error: string } | undefined
+      // A run the time limit interrupts goes on in the background: it is awaited before the lane ends,
+      // so nothing of it overlaps what the test does next.
+      const running = new Set<Promise<void>>()
       const details = await fc.check(
-        fc.asyncProperty(o.arbitrary, async (value) => {
-          try {
-            await o.property(lane, value)
-          } catch (e) {
+        fc.asyncProperty(o.arbitrary, (value) => {
+          const run = o.property(lane, value).catch((e: unknown) => {
             last = { value, error: messageOf(e) }
             throw e
-          }
+          })
+          const settled = run.then(() => {}, () => {})
+          running.add(settled)
+          void settled.then(() => running.delete(settled))
+          return run
         }),
         { seed, numRuns: o.runsPerLane, plugins: [fc.interruptAfterTimeLimit(o.timeLimitMs)] }
       )
-      const failure: LaneFailure<T> | undefined = details.failed && last !== undefined
-        ? { lane: index, seed, path: details.counterexamplePath, counterexample: last.value, error: last.error, shrinks: details.numShrinks }
+      const shrunk = last
+      await Promise.all(running)
+      const failure: LaneFailure<T> | undefined = details.failed && shrunk !== undefined
+        ? { lane: index, seed, path: details.counterexamplePath, counterexample: shrunk.value, error: shrunk.error, shrinks: details.numShrinks }
         : undefined
       return { runs: details.numRuns, interrupted: details.interrupted, failure }
     } finally {
