@@ -19,9 +19,9 @@ const SEED = 0x11_9a7e
 /** Time for one answer: the slowest model used answers in well under a second. */
 const ANSWER_MS = 5_000
 const LANES = 6
-const RUNS_PER_LANE = 50
+const RUNS_PER_LANE = 60
 const MALFORMED_LANES = 4
-const MALFORMED_RUNS_PER_LANE = 25
+const MALFORMED_RUNS_PER_LANE = 40
 const TIME_LIMIT_MS = 20_000
 
 /** Models that answer quickly and on purpose never with an upstream 500 (relayed as it is, by design). */
@@ -119,7 +119,12 @@ const answerProblem = (r: WireRequest, res: RawResponse, wire: Uint8Array | unde
 describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
   const ctx = useContract()
   const answered = new Map<number, number>()
-  const rejected = new Map<string, number>()
+  /** Runtime parser rejections by label: how many, and the shortest request that got one. */
+  const rejected = new Map<string, { count: number; example: Uint8Array }>()
+  const reject = (label: string, wire: Uint8Array) => {
+    const seen = rejected.get(label)
+    rejected.set(label, { count: (seen?.count ?? 0) + 1, example: seen === undefined || wire.length < seen.example.length ? wire : seen.example })
+  }
   const note = (res: RawResponse) => {
     answered.set(res.status, (answered.get(res.status) ?? 0) + 1)
     ctx.noteBody(Buffer.from(res.body).toString("utf8"))
@@ -139,7 +144,7 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
         const wire = toWire(r, ctx.gateway.port, KEYS)
         const x = await lane.send(wire, r.method === "HEAD", ANSWER_MS)
         const rejection = runtimeRejection(r, x)
-        if (rejection !== undefined) rejected.set(rejection, (rejected.get(rejection) ?? 0) + 1)
+        if (rejection !== undefined) reject(`${rejection} (well-formed)`, wire)
         const problem = rejection !== undefined
           ? undefined
           : x._tag === "Response"
@@ -172,12 +177,13 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
       arbitrary: malformedRequest(ROUTABLE),
       openLane: () => undefined,
       property: async (_lane, r) => {
-        const drained = await sendAndDrain(ctx.gateway.port, toWire(r, ctx.gateway.port, KEYS), ANSWER_MS)
+        const wire = toWire(r, ctx.gateway.port, KEYS)
+        const drained = await sendAndDrain(ctx.gateway.port, wire, ANSWER_MS)
         for (const res of drained.responses) {
           note(res)
           const rejection = runtimeRejection(r, { _tag: "Response", response: res, reusable: false })
           if (rejection !== undefined) {
-            rejected.set(rejection, (rejected.get(rejection) ?? 0) + 1)
+            reject(`${rejection} (broken on the wire)`, wire)
             continue
           }
           const problem = answerProblem(r, res, undefined)
@@ -205,7 +211,7 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
     // a worker that exited reports config version 0 until its replacement is up
     for (const w of h.workers) expect(w.config_version, `worker ${w.id}`).toBeGreaterThan(0)
     const logs = ctx.gateway.stdout() + ctx.gateway.stderr()
-    if (rejected.size > 0) console.info(`[${runtime}] answered by the runtime's parser (no hook; accepted): ${JSON.stringify(Object.fromEntries(rejected))}`)
+    for (const [label, { count, example }] of rejected) console.info(`[${runtime}] ${label} ×${count}, e.g. ${printable(example, 300)}`)
     expect(logs).not.toMatch(/worker \d+ (exited|keeps failing)/)
     expect(logs).not.toMatch(/unexpected defect/)
   })

@@ -142,6 +142,13 @@ const applyText = (bytes: Uint8Array, m: TextMutation): Uint8Array => {
   }
 }
 
+/**
+ * `none` of `outOf` times an empty list, else `list`: shrinking goes towards the empty list (a plain
+ * `oneof` cannot shrink from one branch to another).
+ */
+export const sometimes = <A>(none: number, outOf: number, list: fc.Arbitrary<ReadonlyArray<A>>): fc.Arbitrary<ReadonlyArray<A>> =>
+  fc.tuple(fc.integer({ min: 0, max: outOf - 1 }), list).map(([k, l]) => (k < none ? [] : l))
+
 export type BodySpec =
   | { readonly kind: "none" }
   | { readonly kind: "openai"; readonly endpoint: Endpoint; readonly model: string; readonly stream: boolean; readonly fields: ReadonlyArray<FieldMutation>; readonly text: ReadonlyArray<TextMutation> }
@@ -158,8 +165,8 @@ export const bodySpec = (routable: ReadonlyArray<string>): fc.Arbitrary<BodySpec
         endpoint: fc.constantFrom<Endpoint>("chat", "completions", "embeddings"),
         model: modelName(routable),
         stream: fc.boolean(),
-        fields: fc.oneof({ weight: 2, arbitrary: fc.constant([]) }, { weight: 3, arbitrary: fc.array(fieldMutation, { minLength: 1, maxLength: 3 }) }),
-        text: fc.oneof({ weight: 3, arbitrary: fc.constant([]) }, { weight: 1, arbitrary: fc.array(textMutation, { minLength: 1, maxLength: 2 }) })
+        fields: sometimes(2, 5, fc.array(fieldMutation, { minLength: 1, maxLength: 3 })),
+        text: sometimes(3, 4, fc.array(textMutation, { minLength: 1, maxLength: 2 }))
       })
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("json" as const), value: anyValue }) },
