@@ -18,7 +18,7 @@ import { startFuzzUpstream, type FuzzUpstream } from "./upstream/fuzz.ts"
 const SEED = 0x5e_ed0f
 const LANES = 6
 const RUNS_PER_LANE = 30
-const TIME_LIMIT_MS = 25_000
+const TIME_LIMIT_MS = 15_000
 
 /** The upstream bounds of the fuzz config, small so they are crossed quickly. */
 const BOUNDS: UpstreamBounds = { upstreamBodyLimit: 16 * 1024, sseLineLimit: 4 * 1024, preambleLimit: 8 * 1024 }
