@@ -218,6 +218,9 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
       headersTimeout: bounds.headerTimeoutMs,
       requestTimeout: requestTimeoutMs,
       keepAliveTimeout: bounds.idleTimeoutMs,
+      // node:http refuses an HTTP/1.1 request without Host with a bare 400 before any hook could
+      // shape it; the gateway routes by path alone, so it serves such a request like Bun and Deno.
+      requireHostHeader: false,
       // How often node:http looks for connections past the head or request timeout (30 s by
       // default): a quarter of the head's timeout, so a slowloris client goes within 1.25 × it.
       connectionsCheckingInterval: bounds.headerTimeoutMs > 0 ? Math.min(30_000, Math.max(100, Math.floor(bounds.headerTimeoutMs / 4))) : 30_000

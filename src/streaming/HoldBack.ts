@@ -27,9 +27,21 @@ const decoder = new TextDecoder()
 const terminatorPattern = (terminator: string): RegExp =>
   new RegExp(`data: ?${terminator.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}[\r\n]*$`)
 
-/** Whether the last two chunks end with the terminator event (it may straddle them). */
-const endsWithTerminator = (ending: RegExp, previous: Uint8Array | undefined, last: Uint8Array | undefined): boolean =>
-  ending.test((previous === undefined ? "" : decoder.decode(previous.subarray(-64))) + (last === undefined ? "" : decoder.decode(last.subarray(-64))))
+/** The bytes of the stream's end kept to look for the terminator event (it may arrive in pieces). */
+const TAIL = 64
+
+/**
+ * What to keep of the stream's end after `chunk`: the chunk itself when it holds TAIL bytes (no
+ * copy: most chunks), else the end of `tail` followed by it.
+ */
+const keepTail = (tail: Uint8Array, chunk: Uint8Array): Uint8Array => {
+  if (chunk.length >= TAIL) return chunk
+  const keep = Math.min(tail.length, TAIL - chunk.length)
+  const out = new Uint8Array(keep + chunk.length)
+  out.set(tail.subarray(tail.length - keep), 0)
+  out.set(chunk, keep)
+  return out
+}
 
 export interface HeldStream {
   /** The whole stream for the client: held bytes first, then the rest as it arrives. */
@@ -74,6 +86,8 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
   const scanner = makeSseScanner(options.lineLimit)
   const held: Array<Uint8Array> = []
   let heldBytes = 0
+  /** Where the last preamble event ended (stream offset). */
+  let preambleEnd = 0
   for (;;) {
     const exit = yield* Effect.exit(pull)
     if (Exit.isFailure(exit)) {
@@ -99,8 +113,9 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
       if (scanned._tag === "NotUtf8") {
         return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an event that is not valid UTF-8 before any content" })
       }
-      for (const data of scanned.data) {
-        const kind = classify(data)
+      const { data, ends } = scanned
+      for (let i = 0; i < data.length; i++) {
+        const kind = classify(data[i]!)
         if (kind === "invalid") {
           return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an invalid event before any content" })
         }
@@ -108,9 +123,10 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
           content = true
           break
         }
+        preambleEnd = ends[i]!
       }
-      // Checked after the chunk is scanned: the one that brings the first content is kept whole.
-      if (!content && heldBytes > preambleLimit) {
+      // The preamble is what came before the first content event, wherever chunks split it.
+      if (content ? preambleEnd > preambleLimit : heldBytes > preambleLimit) {
         return yield* gatewayError({
           _tag: "UpstreamProtocol",
           provider,
@@ -127,8 +143,8 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
 /**
  * The stream after hold-back, in one layer: the held chunks, then the rest of the upstream as it
  * arrives, failing at the end when the terminator never came: a clean upstream end in mid-answer
- * reaches the client as a terminal error event, never as a silent truncation. Only the last two
- * chunks are kept (the terminator may straddle them); nothing is parsed on the way.
+ * reaches the client as a terminal error event, never as a silent truncation. Only the stream's
+ * last 64 bytes are kept (the terminator may arrive in pieces); nothing is parsed on the way.
  */
 const relay = (
   held: Arr.NonEmptyReadonlyArray<Uint8Array>,
@@ -138,18 +154,14 @@ const relay = (
 ): Stream.Stream<Uint8Array, GatewayError> =>
   Stream.fromPull(Effect.sync(() => {
     const ending = terminatorPattern(terminator)
-    let previous: Uint8Array | undefined
-    let last: Uint8Array | undefined
+    let tail: Uint8Array = new Uint8Array(0)
     const track = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => {
-      for (const chunk of chunks) {
-        previous = last
-        last = chunk
-      }
+      for (const chunk of chunks) tail = keepTail(tail, chunk)
       return chunks
     }
     track(held)
     const atEnd = Effect.suspend((): Effect.Effect<never, GatewayError | Cause.Done> =>
-      endsWithTerminator(ending, previous, last)
+      ending.test(decoder.decode(tail.subarray(-TAIL)))
         ? Cause.done()
         : Effect.fail(gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" }))
     )

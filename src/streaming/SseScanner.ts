@@ -14,7 +14,12 @@
 
 export type ScanResult =
   /** The data of every event completed by the bytes pushed (events without data are skipped). */
-  | { readonly _tag: "Events"; readonly data: ReadonlyArray<string> }
+  | {
+    readonly _tag: "Events"
+    readonly data: ReadonlyArray<string>
+    /** For each event, the stream offset (bytes since the first push) just past the line that ended it. */
+    readonly ends: ReadonlyArray<number>
+  }
   /** A line grew past the limit; every later push answers the same. */
   | { readonly _tag: "LineTooLong"; readonly limit: number }
   /** A `data` value is not valid UTF-8; every later push answers the same. */
@@ -49,6 +54,8 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
   const tooLong: ScanResult = { _tag: "LineTooLong", limit: lineLimit }
   const notUtf8: ScanResult = { _tag: "NotUtf8" }
   let failed: ScanResult | undefined
+  /** Bytes pushed before the current chunk. */
+  let base = 0
 
   /** Handles one complete line; false when its data is not UTF-8. */
   const line = (bytes: Uint8Array, out: Array<string>): boolean => {
@@ -94,6 +101,7 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
     push: (chunk) => {
       if (failed !== undefined) return failed
       const out: Array<string> = []
+      const ends: Array<number> = []
       let start = 0
       for (let i = 0; i < chunk.length; i++) {
         const c = chunk[i]
@@ -109,10 +117,12 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
           pieces = []
           return tooLong
         }
+        const before = out.length
         if (!line(pending === 0 ? chunk.subarray(start, i) : joinPending(chunk.subarray(start, i)), out)) {
           failed = notUtf8
           return notUtf8
         }
+        if (out.length > before) ends.push(base + i + 1)
         sawCr = c === CR
         start = i + 1
       }
@@ -125,7 +135,8 @@ export const makeSseScanner = (lineLimit: number): SseScanner => {
         }
         pieces.push(chunk.subarray(start))
       }
-      return { _tag: "Events", data: out }
+      base += chunk.length
+      return { _tag: "Events", data: out, ends }
     }
   }
 }

@@ -225,14 +225,26 @@ describe("holdUntilContent", () => {
         assert.deepStrictEqual(up.pulled, [0, 1, 2])
       }))
 
-    it.effect("a preamble of exactly the limit is fine, and the chunk that brings content is kept whole", () =>
+    it.effect("a preamble of exactly the limit is fine, however chunks split it; one byte less refuses it even in the chunk with content", () =>
       Effect.gen(function*() {
-        const exact = yield* hold(upstream([ROLE, EMPTY, HELLO]).stream, { preambleLimit: ROLE.length + EMPTY.length })
+        const preamble = ROLE.length + EMPTY.length
+        const exact = yield* hold(upstream([ROLE, EMPTY, HELLO]).stream, { preambleLimit: preamble })
         assert.isTrue(Exit.isSuccess(exact.exit))
-        // One chunk holding preamble and content, larger than the limit: content came, nothing to refuse.
-        const { exit } = yield* hold(upstream([ROLE + EMPTY + HELLO, DONE]).stream, { preambleLimit: 16 })
+        // One chunk holding preamble and content, larger than the limit: only the preamble counts.
+        const { exit } = yield* hold(upstream([ROLE + EMPTY + HELLO, DONE]).stream, { preambleLimit: preamble })
         if (Exit.isFailure(exit)) return assert.fail("expected content")
         assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + EMPTY + HELLO + DONE)
+        // The same chunk with a limit one byte short: the preamble came before the content in it.
+        const short = yield* hold(upstream([ROLE + EMPTY + HELLO, DONE]).stream, { preambleLimit: preamble - 1 })
+        assert.strictEqual(failureOf(short.exit).reason._tag, "UpstreamProtocol")
+      }))
+
+    it.effect("the end event is found however finely the stream's end is split", () =>
+      Effect.gen(function*() {
+        const pieces = [...DONE].map((c) => c)
+        const { exit } = yield* hold(upstream([ROLE, HELLO, ...pieces]).stream)
+        if (Exit.isFailure(exit)) return assert.fail("expected content")
+        assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + HELLO + DONE)
       }))
 
     it.effect("counts keep-alive comments too: an endless stream of them ends at the byte limit", () =>

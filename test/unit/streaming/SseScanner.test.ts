@@ -154,13 +154,28 @@ describe("SseScanner", () => {
   it("a data value that is not UTF-8 is NotUtf8, from then on; comments and other fields are not decoded", () => {
     const scanner = makeSseScanner(LIMIT)
     const bad = new Uint8Array([...bytes("data: {\"a\":\""), 0xff, 0xfe, ...bytes("\"}\n\n")])
-    expect(scanner.push(bytes(": \u00e9\nid: 1\n"))).toEqual({ _tag: "Events", data: [] })
+    expect(scanner.push(bytes(": \u00e9\nid: 1\n"))).toEqual({ _tag: "Events", data: [], ends: [] })
     expect(scanner.push(new Uint8Array([...bytes(": "), 0xff, 10, ...bytes("event: "), 0xc3, 10, ...bytes("data: ok\n\n")])))
-      .toEqual({ _tag: "Events", data: ["ok"] })
+      .toEqual({ _tag: "Events", data: ["ok"], ends: [34] })
     expect(scanner.push(bad)).toEqual({ _tag: "NotUtf8" })
     expect(scanner.push(bytes("data: fine\n\n"))).toEqual({ _tag: "NotUtf8" })
     // A multi-byte character split across chunks is not a decoding error.
     expect(scan(splitAt(bytes("data: é\n\n"), [7]))).toEqual(["é"])
+  })
+
+  it("reports where each event ended as a stream offset, however the chunks split it", () => {
+    const text = "data: a\n\n: keep-alive\n\ndata: b\r\n\r\ndata: c\n\n"
+    const expected = [9, 33, 43]
+    for (const cuts of [[], [1], [8, 9, 10], [30, 31, 32, 33], [42]]) {
+      const scanner = makeSseScanner(LIMIT)
+      const ends: Array<number> = []
+      for (const chunk of splitAt(bytes(text), cuts)) {
+        const r = scanner.push(chunk)
+        if (r._tag !== "Events") throw new Error(r._tag)
+        ends.push(...r.ends)
+      }
+      expect(ends, `cuts ${cuts.join(",")}`).toEqual(expected)
+    }
   })
 
   describe("line limit", () => {
@@ -173,8 +188,8 @@ describe("SseScanner", () => {
 
     it("reports a line over the limit as soon as it is, before its end arrives, and stays failed", () => {
       const scanner = makeSseScanner(100)
-      expect(scanner.push(bytes("data: ok\n\ndata: "))).toEqual({ _tag: "Events", data: ["ok"] })
-      expect(scanner.push(bytes("x".repeat(90)))).toEqual({ _tag: "Events", data: [] })
+      expect(scanner.push(bytes("data: ok\n\ndata: "))).toEqual({ _tag: "Events", data: ["ok"], ends: [10] })
+      expect(scanner.push(bytes("x".repeat(90)))).toEqual({ _tag: "Events", data: [], ends: [] })
       // 6 + 90 + 5 = 101 bytes and still no line end.
       expect(scanner.push(bytes("xxxxx"))).toEqual({ _tag: "LineTooLong", limit: 100 })
       expect(scanner.push(bytes("\n\ndata: later\n\n"))).toEqual({ _tag: "LineTooLong", limit: 100 })
