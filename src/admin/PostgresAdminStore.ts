@@ -100,11 +100,20 @@ const matches = (resource: Resource, row: Row, field: string, value: string): bo
   }
 }
 
+/** Carries a failed body's exit out of `sql.begin`'s callback, which must reject to roll back. */
+class RolledBack extends Error {
+  readonly exit: Exit.Exit<unknown, GatewayError>
+  constructor(exit: Exit.Exit<unknown, GatewayError>) {
+    super("rolled back")
+    this.exit = exit
+  }
+}
+
 /** A planned write: the catalog after it, how to write it, what to audit. */
 interface Plan {
   readonly id: string
   readonly next: CatalogRows
-  readonly write: (conn: postgres.ReservedSql) => Promise<unknown>
+  readonly write: (conn: postgres.TransactionSql) => Promise<unknown>
   readonly detail: Readonly<Record<string, unknown>>
   /** Added to the answer (a key's plaintext, once). */
   readonly extra?: Readonly<Record<string, unknown>>
@@ -117,7 +126,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
   const query = <A>(what: string, run: () => PromiseLike<A>): Effect.Effect<A, GatewayError> =>
     Effect.tryPromise({ try: () => run(), catch: unavailable(what) })
 
-  const readRows = (conn: postgres.Sql) => readCatalogRows(conn).pipe(Effect.mapError((e) => unavailable("read the catalog")(e.message)))
+  const readRows = (conn: postgres.Sql | postgres.TransactionSql) => readCatalogRows(conn).pipe(Effect.mapError((e) => unavailable("read the catalog")(e.message)))
 
   // ---- presentation ------------------------------------------------------------------------
 
@@ -176,25 +185,30 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
 
   // ---- transactions ------------------------------------------------------------------------
 
-  /** Runs `body` in one transaction under the admin lock; commits on success, rolls back otherwise. Uninterruptible. */
-  const transact = <A>(body: (conn: postgres.ReservedSql) => Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
-    Effect.uninterruptible(Effect.scoped(Effect.gen(function*() {
-      const conn = yield* Effect.acquireRelease(
-        query("reserve a connection", () => sql.reserve()),
-        (c) => Effect.sync(() => c.release())
-      )
-      yield* query("begin a transaction", () => conn`begin`)
-      const exit = yield* Effect.exit(Effect.andThen(
-        query("take the admin lock", () => conn`select pg_advisory_xact_lock(${ADMIN_LOCK_KEY}::bigint)`),
-        body(conn)
-      ))
-      if (Exit.isSuccess(exit)) {
-        yield* query("commit", () => conn`commit`)
-        return exit.value
-      }
-      yield* Effect.promise(() => conn`rollback`.then(() => undefined, () => undefined))
-      return yield* Effect.failCause(exit.cause)
-    })))
+  /**
+   * Runs `body` in one transaction under the admin lock; commits on success, rolls back otherwise.
+   * Uninterruptible. postgres.js's own `begin` (its queries go through the pool's queue and fail
+   * when their connection closes), not `reserve()`, which a connection reset while it is queued
+   * leaves pending forever (porsager/postgres#1195): the admin call would hang and hold the lock.
+   */
+  const transact = <A>(body: (conn: postgres.TransactionSql) => Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
+    Effect.uninterruptible(Effect.flatMap(Effect.context<never>(), (context) => {
+      const run = Effect.runPromiseExitWith(context)
+      return Effect.flatMap(
+        Effect.tryPromise({
+          try: () =>
+            sql.begin(async (conn) => {
+              await conn`select pg_advisory_xact_lock(${ADMIN_LOCK_KEY}::bigint)`
+              const exit = await run(body(conn))
+              // A failure rolls the transaction back: postgres.js does that when the callback rejects.
+              if (Exit.isFailure(exit)) throw new RolledBack(exit)
+              return [exit] as const
+            }),
+          catch: (e) => e instanceof RolledBack ? e : unavailable("run the transaction")(e instanceof Error ? e.message : String(e))
+        }),
+        ([exit]) => exit
+      ).pipe(Effect.catch((e) => e instanceof RolledBack ? (e.exit as Exit.Exit<A, GatewayError>) : Effect.fail(e)))
+    }))
 
   /** After a commit: this gateway serves the change before the write answers (the others hear the notification). */
   const reloadHere = options.reload.pipe(
@@ -233,7 +247,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
 
   // ---- row writers -------------------------------------------------------------------------
 
-  const writeSpec = (resource: "providers" | "models", row: Row, insert: boolean) => (conn: postgres.ReservedSql) => {
+  const writeSpec = (resource: "providers" | "models", row: Row, insert: boolean) => (conn: postgres.TransactionSql) => {
     const spec = JSON.stringify(row["spec"])
     const name = String(row["name"])
     return insert
@@ -241,7 +255,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
       : conn`update ${conn(resource)} set spec = ${spec}::text::jsonb, updated_at = now() where name = ${name}`
   }
 
-  const writeTenancy = (resource: "projects" | "users" | "keys", row: Row, insert: boolean) => async (conn: postgres.ReservedSql) => {
+  const writeTenancy = (resource: "projects" | "users" | "keys", row: Row, insert: boolean) => async (conn: postgres.TransactionSql) => {
     const id = row.id as string
     const text = (f: string) => (row[f] === undefined || row[f] === null ? null : String(row[f]))
     const metadata = JSON.stringify(row["metadata"] ?? {})
@@ -415,7 +429,7 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
         }
         const table = resource === "keys" ? "virtual_keys" : resource
         const column = KEY_FIELD[resource]
-        return { id, next, write: (conn: postgres.ReservedSql) => conn`delete from ${conn(table)} where ${conn(column)} = ${id}`, detail: {} }
+        return { id, next, write: (conn: postgres.TransactionSql) => conn`delete from ${conn(table)} where ${conn(column)} = ${id}`, detail: {} }
       })).pipe(Effect.asVoid)
 
   const rotateKey = (id: string, gracePeriodMs: number, ifMatch: string | undefined, actor: Actor) =>

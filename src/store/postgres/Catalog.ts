@@ -50,7 +50,7 @@ export interface CatalogRows {
 const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
 
 /** Every config and tenancy table in one statement, so the read is one consistent snapshot. */
-export const readCatalogRows = (sql: postgres.Sql): Effect.Effect<CatalogRows, StoreError> =>
+export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Effect.Effect<CatalogRows, StoreError> =>
   Effect.tryPromise({
     try: () =>
       sql<Array<CatalogRows>>`
