@@ -13,11 +13,12 @@
 // Postgres going away during reloads and admin writes is in faults-pg.contract.test.ts.
 import { Agent, request } from "node:http"
 import { describe, expect, it } from "vitest"
+import { within } from "../support/deadline.ts"
 import {
   chunksOf, contentOf, expectOpenAIError, type Health, itLeaksNoSecrets, MASTER_KEY, marker, runtime, sleep, SSEReader, store,
   type ChatChunk, type ChatCompletion, type SSEEvent
 } from "./harness.ts"
-import { attemptsOf, provider, useRouting } from "./routing.ts"
+import { provider, useRouting } from "./routing.ts"
 import { breakBody, replyText, slow, tokensOf, type Mode } from "./upstream/controlled.ts"
 import { withMarker } from "./upstream/recorder.ts"
 
@@ -26,21 +27,6 @@ const WORKERS = 2
 const PROMPT_MS = 5_000
 const CAP = 3
 
-/** Resolves with `promise`, or rejects once `ms` have passed (a hang is a failure, not a test timeout). */
-const within = <A>(ms: number, what: string, promise: Promise<A>): Promise<A> =>
-  new Promise<A>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: no end within ${ms} ms (hung)`)), ms)
-    promise.then(
-      (a) => {
-        clearTimeout(timer)
-        resolve(a)
-      },
-      (e: unknown) => {
-        clearTimeout(timer)
-        reject(e instanceof Error ? e : new Error(String(e)))
-      }
-    )
-  })
 
 const slowStream = (chunks: number, intervalMs: number): Mode => ({ kind: "ok", chunks, intervalMs })
 
