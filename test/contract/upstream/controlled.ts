@@ -19,6 +19,12 @@ export type Mode =
   | { readonly kind: "hang" }
   /** Streams the preamble and `afterChunks` content chunks, then breaks the stream `how` (0 = before any content). */
   | { readonly kind: "stream-break"; readonly afterChunks: number; readonly how: StreamBreak; readonly intervalMs?: number }
+  /**
+   * A non-streaming answer that dies mid-body: status 200 and the headers, the first `afterBytes`
+   * bytes of the JSON answer, then the connection is reset (`reset`), or it stays silent (`stall`,
+   * e.g. until the test kills the upstream). A streaming request gets the same JSON bytes.
+   */
+  | { readonly kind: "body-break"; readonly afterBytes: number; readonly how: "reset" | "stall" }
 
 export const ok: Mode = { kind: "ok" }
 export const slow = (delayMs: number): Mode => ({ kind: "ok", delayMs })
@@ -27,6 +33,7 @@ export const fail = (status = 500, retryAfter?: string): Mode =>
 export const throttle = (retryAfter: string): Mode => ({ kind: "error", status: 429, retryAfter })
 export const hang: Mode = { kind: "hang" }
 export const breakStream = (afterChunks: number, how: StreamBreak): Mode => ({ kind: "stream-break", afterChunks, how })
+export const breakBody = (afterBytes: number, how: "reset" | "stall" = "reset"): Mode => ({ kind: "body-break", afterBytes, how })
 
 /** The error body upstream `name` answers with `status` (tests compare relayed bodies to it). */
 export const upstreamErrorBody = (name: string, status: number) => ({
@@ -187,6 +194,33 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
     })
   }
 
+  /** The first `afterBytes` bytes of `full`, then a reset (the bridge destroys the socket) or silence. */
+  const brokenBody = (request: Request, full: string, m: { readonly afterBytes: number; readonly how: "reset" | "stall" }, done: () => void) => {
+    const bytes = new TextEncoder().encode(full).slice(0, m.afterBytes)
+    return new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(bytes)
+        // a moment for the part to leave before the connection dies
+        if (!(await wait(request.signal, 20))) return done()
+        if (m.how === "reset") {
+          done()
+          controller.error(new Error(`${name}: fake upstream died mid-body`))
+          return
+        }
+        await wait(request.signal, HANG_LIMIT_MS)
+        done()
+        try {
+          controller.close()
+        } catch {
+          // already closed
+        }
+      },
+      cancel() {
+        done()
+      }
+    })
+  }
+
   const handle = async ({ request }: { request: Request }): Promise<Response> => {
     const rawBody = await request.text()
     let parsed: unknown = undefined
@@ -218,6 +252,20 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
           if (m.delayMs !== undefined && !(await wait(request.signal, m.delayMs))) recorder.aborted.add(rec.seq)
           const extra: Record<string, string> = m.retryAfter === undefined ? {} : { "retry-after": m.retryAfter }
           return HttpResponse.json(upstreamErrorBody(name, m.status), { status: m.status, headers: { ...extra, "x-upstream": name } })
+        }
+        case "body-break": {
+          streaming = true
+          let left = false
+          const done = () => {
+            if (!left) {
+              left = true
+              leave()
+            }
+          }
+          return new HttpResponse(brokenBody(request, JSON.stringify(chatReply(name, model)), m, done), {
+            status: 200,
+            headers: { "content-type": "application/json", "x-upstream": name }
+          })
         }
         case "ok":
         case "stream-break": {
