@@ -291,8 +291,10 @@ describe.skipIf(store === "postgres")(`[${runtime}] fault injection: upstreams k
     const resets = outcomes.filter((o) => o.kind === "reset")
     expect(ok.length, "requests answered").toBeGreaterThan(20)
     for (const o of ok) {
-      if (o.what === "fast-stream") expect(o.text.trimEnd().endsWith("data: [DONE]"), o.text).toBe(true)
-      else expect((JSON.parse(o.text) as ChatCompletion).object).toBe("chat.completion")
+      if (o.what === "fast-stream") {
+        expect(o.text.trimEnd().endsWith("data: [DONE]"), o.text).toBe(true)
+        expect(o.text, "a whole stream has no error event").not.toContain('"error"')
+      } else expect((JSON.parse(o.text) as ChatCompletion).object).toBe("chat.completion")
     }
     for (const o of errors) {
       expect(o.status, o.text).not.toBe(500)
