@@ -147,7 +147,7 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
         fds: openFds(pids),
         threads: threadCount(gateway.pid),
         requests: tally.total,
-        unexpected: tally.unexpected.length
+        unexpected: tally.unexpectedCount
       }
       samples.push(s)
       log(`[${o.runtime}] t=${(s.t / 1000).toFixed(0)}s rss=${s.rssMiB.toFixed(1)}MiB fds=${s.fds} threads=${s.threads} requests=${s.requests} unexpected=${s.unexpected}`)
@@ -175,8 +175,8 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
       const health = await send(port, "/health", undefined, {}, 5_000).catch((e: unknown) => ({ status: 0, body: String(e) }))
       if (health.status !== 200) failures.push(`GET /health answered ${health.status} after the soak: ${health.body.slice(0, 200)}`)
     }
-    if (tally.unexpected.length > 0) {
-      failures.push(`${tally.unexpected.length} unexpected outcomes, e.g.:\n  ${[...new Set(tally.unexpected)].slice(0, 8).join("\n  ")}`)
+    if (tally.unexpectedCount > 0) {
+      failures.push(`${tally.unexpectedCount} unexpected outcomes, e.g.:\n  ${[...new Set(tally.unexpected)].slice(0, 8).join("\n  ")}`)
     }
     const required: ReadonlyArray<Kind> = ["json", "stream", "cancel", "flaky", "admin", "reload", "edit"]
     for (const kind of required) {
@@ -209,7 +209,7 @@ export const figures = (r: SoakResult): Record<string, string> => {
     slope: `${fixed(r.judgement.slope, 2)} MiB/min after the warm-up (bound ${r.options.bounds.rssSlopeMiBPerMin})`,
     fds: `start ${first?.fds ?? "—"}, warm-up max ${r.judgement.fdWarmupMax}, post-warm-up max ${r.judgement.fdPostMax} (bound +${r.options.bounds.fdMargin}), end ${last?.fds ?? "—"}`,
     threads: `${first?.threads ?? "—"} → ${last?.threads ?? "—"}`,
-    requests: `${requests} (${fixed(requests / (r.elapsedMs / 1000), 0)}/s), unexpected ${r.tally.unexpected.length}`
+    requests: `${requests} (${fixed(requests / (r.elapsedMs / 1000), 0)}/s), unexpected ${r.tally.unexpectedCount}`
   }
 }
 

@@ -86,7 +86,9 @@ const picker = (excluded: ReadonlyArray<Kind>) => {
 /** Counts of outcomes per kind, and the unexpected ones described. */
 export class Tally {
   readonly counts = new Map<Kind, Map<string, number>>()
+  /** The first unexpected outcomes, described (the rest are only counted). */
   readonly unexpected: Array<string> = []
+  unexpectedCount = 0
   total = 0
 
   add(kind: Kind, outcome: string, expected: boolean, detail = ""): void {
@@ -94,7 +96,9 @@ export class Tally {
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1)
     this.counts.set(kind, byOutcome)
     this.total++
-    if (!expected) this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
+    if (expected) return
+    this.unexpectedCount++
+    if (this.unexpected.length < 200) this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
   }
 
   count(kind: Kind, outcome?: string): number {
