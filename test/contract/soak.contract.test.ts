@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest"
 import { report, runSoak } from "../soak/soak.ts"
 import { runtime, store } from "./harness.ts"
 
-describe.skipIf(store === "postgres")(`[${runtime}] soak smoke (skipped in the Postgres project: file mode only, run in contract-node)`, () => {
+describe.skipIf(store === "postgres")(`[${runtime}] soak smoke (skipped in the Postgres project: file mode only, run in the file projects)`, () => {
   it("20 s of mixed traffic: every request ends as expected, memory and descriptors within bounds", async () => {
     const result = await runSoak({
       runtime,

@@ -10,12 +10,14 @@
  *
  *   npm run soak -- --minutes 30 --runtime node
  *   npm run soak -- --minutes 10                 # node, bun and deno, 10 minutes each
- * Options: --clients 8, --workers 2, --sample 10 (seconds), --warmup <seconds>, --seed 1.
+ * Options: --clients 8, --workers 2, --sample 10 (seconds), --warmup <seconds>, --seed 1, and
+ * --without glob,cancel (client request kinds left out of the mix: to find which traffic grows).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { killAllSync, ROOT, startGuard } from "../bench/lib/proc.ts"
+import { CLIENT_KINDS, type Kind } from "./lib/traffic.ts"
 import { figures, report, runSoak, type Runtime, type SoakResult } from "./soak.ts"
 
 const { values } = parseArgs({
@@ -28,7 +30,8 @@ const { values } = parseArgs({
     warmup: { type: "string" },
     "rss-slope": { type: "string", default: "1" },
     "fd-margin": { type: "string", default: "24" },
-    seed: { type: "string", default: "1" }
+    seed: { type: "string", default: "1" },
+    without: { type: "string" }
   }
 })
 
@@ -45,6 +48,12 @@ const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
 const runtimes = values.runtime === undefined ? RUNTIMES : RUNTIMES.filter((r) => r === values.runtime)
 if (runtimes.length === 0) {
   console.error(`soak: --runtime must be node, bun or deno (got ${values.runtime})`)
+  process.exit(2)
+}
+const exclude = (values.without ?? "").split(",").filter((k) => k !== "") as Array<Kind>
+const unknownKinds = exclude.filter((k) => !CLIENT_KINDS.includes(k))
+if (unknownKinds.length > 0) {
+  console.error(`soak: --without takes client kinds (${CLIENT_KINDS.join(", ")}); unknown: ${unknownKinds.join(", ")}`)
   process.exit(2)
 }
 const durationMs = number("minutes", values.minutes) * 60_000
@@ -90,6 +99,7 @@ for (const runtime of runtimes) {
     cadence: { adminEveryMs: 2_000, reloadEveryMs: 5_000, editEveryMs: 7_000 },
     requestTimeoutMs: 30_000,
     seed: number("seed", values.seed),
+    exclude,
     log: (line) => console.error(line)
   })
   results.push(result)

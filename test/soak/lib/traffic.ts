@@ -54,7 +54,9 @@ const MIX: ReadonlyArray<readonly [Kind, number]> = [
   ["json", 28], ["stream", 18], ["mock-json", 8], ["mock-stream", 8], ["cancel", 10], ["flaky", 8], ["failover", 6],
   ["embeddings", 4], ["models", 3], ["fresh", 6], ["glob", 4], ["detailed", 1]
 ]
-const MIX_TOTAL = MIX.reduce((n, [, w]) => n + w, 0)
+
+/** The kinds clients may send (every one of MIX unless some are left out, e.g. to find what grows). */
+export const CLIENT_KINDS: ReadonlyArray<Kind> = MIX.map(([kind]) => kind)
 
 /** mulberry32: a small seeded PRNG, so a run's mix is reproducible. */
 const prng = (seed: number) => {
@@ -68,18 +70,25 @@ const prng = (seed: number) => {
   }
 }
 
-const pick = (r: number): Kind => {
-  let x = r * MIX_TOTAL
-  for (const [kind, w] of MIX) {
-    if ((x -= w) < 0) return kind
+/** A picker over the mix without `excluded` kinds. */
+const picker = (excluded: ReadonlyArray<Kind>) => {
+  const mix = MIX.filter(([kind]) => !excluded.includes(kind))
+  const total = mix.reduce((n, [, w]) => n + w, 0)
+  return (r: number): Kind => {
+    let x = r * total
+    for (const [kind, w] of mix) {
+      if ((x -= w) < 0) return kind
+    }
+    return mix[0]?.[0] ?? "json"
   }
-  return "json"
 }
 
 /** Counts of outcomes per kind, and the unexpected ones described. */
 export class Tally {
   readonly counts = new Map<Kind, Map<string, number>>()
+  /** The first unexpected outcomes, described (the rest are only counted). */
   readonly unexpected: Array<string> = []
+  unexpectedCount = 0
   total = 0
 
   add(kind: Kind, outcome: string, expected: boolean, detail = ""): void {
@@ -87,7 +96,9 @@ export class Tally {
     byOutcome.set(outcome, (byOutcome.get(outcome) ?? 0) + 1)
     this.counts.set(kind, byOutcome)
     this.total++
-    if (!expected) this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
+    if (expected) return
+    this.unexpectedCount++
+    if (this.unexpected.length < 200) this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
   }
 
   count(kind: Kind, outcome?: string): number {
@@ -163,11 +174,14 @@ export interface ClientOptions {
   readonly until: () => boolean
   readonly timeoutMs: number
   readonly tally: Tally
+  /** Kinds left out of the mix. */
+  readonly exclude?: ReadonlyArray<Kind>
 }
 
 /** One closed-loop client on a keep-alive connection (plus a fresh one for the "fresh" kind). */
 export const runClient = async (o: ClientOptions): Promise<void> => {
   const random = prng(o.seed)
+  const pick = picker(o.exclude ?? [])
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
   const endpoint: Endpoint = { port: o.port, path: "/v1/chat/completions", headers }
   const stream = async (kind: Kind, model: string) => {
