@@ -192,7 +192,14 @@ describe.runIf(store === "postgres")(`[${runtime}] Postgres going away under the
           : client.post("/admin/v1/providers", { name, kind: "mock" })
         // A write that never answers is the failure this test is for: name it. Generous, as a write
         // queued during the outage waits for postgres.js's reconnection backoff (up to 20 s).
-        const res = await within(25_000, `${op} ${name}`, sent)
+        // A lost connection is a failure too: say whether the gateway was still up, and what it said.
+        const res = await within(25_000, `${op} ${name}`, sent.catch((e: unknown) => {
+          const g = need(gateway)
+          throw new Error(
+            `${op} ${name}: ${e instanceof Error ? `${e.message} (${String(e.cause)})` : String(e)}; gateway exited: ${g.hasExited()}\n` +
+              `stderr: ${g.stderr().slice(-3000)}\nstdout: ${g.stdout().slice(-3000)}`
+          )
+        }))
         calls[k]!.push({ op, name, res, startedAt, endedAt: performance.now() })
         // A name whose write failed is left alone (that write may have committed with its answer lost):
         // each name sees one create and at most one delete, so every audit line names one call.
