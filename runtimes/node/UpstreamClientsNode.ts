@@ -12,11 +12,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as FileSystem from "effect/FileSystem"
 import { Agent } from "undici"
+import { readAtMost } from "../../src/domain/BodyCollector.ts"
 import type { IncomingHttpHeaders } from "undici/types/header.d.ts"
 import {
   capped,
   declaredLength,
-  readAtMost,
   UpstreamBodyTooLarge,
   type UpstreamClient,
   type UpstreamClientOptions,

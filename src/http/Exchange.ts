@@ -41,36 +41,6 @@ export type App = (request: IncomingRequest) => Effect.Effect<OutgoingResponse>
 
 export const isBytes = (body: OutgoingBody): body is Uint8Array => body instanceof Uint8Array
 
-/** Collects a body's chunks while enforcing a size limit; shared by the runtime adapters. */
-export interface BodyCollector {
-  /** Adds a chunk; false once the total went past the limit (the chunk is dropped). */
-  readonly push: (chunk: Uint8Array) => boolean
-  readonly bytes: () => Uint8Array
-}
-
-export const makeBodyCollector = (limit: number): BodyCollector => {
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  return {
-    push: (chunk) => {
-      size += chunk.length
-      if (size > limit) return false
-      chunks.push(chunk)
-      return true
-    },
-    bytes: () => {
-      if (chunks.length === 1) return chunks[0]!
-      const out = new Uint8Array(size)
-      let offset = 0
-      for (const c of chunks) {
-        out.set(c, offset)
-        offset += c.length
-      }
-      return out
-    }
-  }
-}
-
 /**
  * Watches a client that must keep taking a streamed answer (`server.stall_timeout`): the runtime
  * adapter says when a chunk starts waiting for the client (`waiting`) and when the client took it

@@ -18,7 +18,8 @@ import type * as Fiber from "effect/Fiber"
 import * as Latch from "effect/Latch"
 import type * as Stream from "effect/Stream"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
-import { type App, type IncomingRequest, isBytes, makeBodyCollector, makeStallWatchdog } from "./Exchange.ts"
+import { readAtMost } from "../domain/BodyCollector.ts"
+import { type App, type IncomingRequest, isBytes, makeStallWatchdog } from "./Exchange.ts"
 import { hookAnswer, UNEXPECTED } from "./respond.ts"
 
 export interface WebHandlerOptions {
@@ -85,16 +86,10 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
   return Effect.flatMap(
     Effect.tryPromise({
       try: async () => {
-        const collector = makeBodyCollector(limit)
         const reader = body.getReader()
-        for (;;) {
-          const { done, value } = await reader.read()
-          if (done) return collector.bytes()
-          if (!collector.push(value)) {
-            void reader.cancel().catch(() => {})
-            return undefined
-          }
-        }
+        const bytes = await readAtMost(() => reader.read().then((r) => r.done ? undefined : r.value), limit)
+        if (bytes === undefined) void reader.cancel().catch(() => {})
+        return bytes
       },
       catch: () => unreadable
     }),

@@ -15,6 +15,7 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import { readAtMost } from "../domain/BodyCollector.ts"
 
 /** The request could not be sent, or its response could not be read: a transport failure. */
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
@@ -96,30 +97,6 @@ const EMPTY = new Uint8Array(0)
 export const declaredLength = (headers: Readonly<Record<string, string>>): number => {
   const value = headers["content-length"]
   return value === undefined || value === "" ? Number.NaN : Number(value)
-}
-
-/**
- * Reads chunks with `read` to the end (undefined), or stops as soon as there are more than `limit`
- * bytes: then answers undefined and the caller lets the body go.
- */
-export const readAtMost = async (read: () => Promise<Uint8Array | undefined>, limit: number): Promise<Uint8Array | undefined> => {
-  const chunks: Array<Uint8Array> = []
-  let size = 0
-  for (;;) {
-    const chunk = await read()
-    if (chunk === undefined) break
-    size += chunk.length
-    if (size > limit) return undefined
-    chunks.push(chunk)
-  }
-  if (chunks.length === 1) return chunks[0]
-  const whole = new Uint8Array(size)
-  let at = 0
-  for (const chunk of chunks) {
-    whole.set(chunk, at)
-    at += chunk.length
-  }
-  return whole
 }
 
 /** The outcome of `readAtMost` as the `bytes` of an UpstreamResponse. */

@@ -15,7 +15,6 @@
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { Agent } from "node:http"
-import { createServer } from "node:net"
 import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
@@ -55,6 +54,7 @@ import {
   verdict
 } from "./lib/report.ts"
 import { percentile } from "./lib/stats.ts"
+import { freePort } from "../support/ports.ts"
 
 // ---- parameters ------------------------------------------------------------------------------------
 
@@ -159,16 +159,6 @@ setTimeout(() => {
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
-const freePort = (): Promise<number> =>
-  new Promise((ok, ko) => {
-    const s = createServer()
-    s.once("error", ko)
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address()
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0
-      s.close(() => ok(port))
-    })
-  })
 
 const log = (line: string): void => {
   process.stderr.write(line + "\n")

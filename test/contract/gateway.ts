@@ -3,7 +3,6 @@
 // it with a signal. Every child is also killed when the worker process exits, so nothing leaks.
 import { spawn, type ChildProcess } from "node:child_process"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join, resolve } from "node:path"
 import { inject } from "vitest"
@@ -26,17 +25,7 @@ export const runtimeCommand = (runtime: Runtime, args: ReadonlyArray<string>): [
   }
 }
 
-/** A port that was free a moment ago (the kernel picks it; we close it again immediately). */
-export const freePort = (): Promise<number> =>
-  new Promise((ok, ko) => {
-    const s = createServer()
-    s.once("error", ko)
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address()
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0
-      s.close(() => ok(port))
-    })
-  })
+export { freePort } from "../support/ports.ts"
 
 const live = new Set<ChildProcess>()
 let exitHookInstalled = false

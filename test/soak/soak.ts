@@ -9,7 +9,6 @@
  * Used by `npm run soak` (run.ts) and by the 20-second smoke in the contract suite.
  */
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
@@ -18,6 +17,7 @@ import { send } from "../bench/lib/http.ts"
 import { bin, type Child, ROOT, sleep, spawnChild, threadCount, treePids, treeRss } from "../bench/lib/proc.ts"
 import { runAdmin, runClient, soakConfig, Tally, type Kind } from "./lib/traffic.ts"
 import { type Bounds, judge, type Judgement, type Sample, sampleTable } from "./lib/verdict.ts"
+import { freePort } from "../support/ports.ts"
 
 export type Runtime = "node" | "bun" | "deno"
 
@@ -55,16 +55,6 @@ export interface SoakResult {
   readonly gatewayExit: number | null
 }
 
-const freePort = (): Promise<number> =>
-  new Promise((ok, ko) => {
-    const s = createServer()
-    s.once("error", ko)
-    s.listen(0, "127.0.0.1", () => {
-      const addr = s.address()
-      const port = typeof addr === "object" && addr !== null ? addr.port : 0
-      s.close(() => ok(port))
-    })
-  })
 
 const gatewayCommand = (runtime: Runtime, args: ReadonlyArray<string>): [string, Array<string>] => {
   const main = join(ROOT, "runtimes", runtime, "main.ts")
