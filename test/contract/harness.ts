@@ -499,6 +499,22 @@ export const httpClient = (baseUrl: () => string, bodies: Array<string>): HttpCl
 }
 
 /**
+ * The gateway is up and every worker alive: none exited (a worker that exited reports config
+ * version 0 until its replacement is up, and the owner logs it), and nothing ended in a defect.
+ */
+export const expectEveryWorkerAlive = async (ctx: Pick<Contract, "gateway" | "get">): Promise<void> => {
+  expect(ctx.gateway.hasExited()).toBe(false)
+  const r = await ctx.get("/health", { key: null })
+  expect(r.status).toBe(200)
+  const h = r.json<Health>()
+  expect(h.workers).toHaveLength(workers)
+  for (const w of h.workers) expect(w.config_version, `worker ${w.id}`).toBeGreaterThan(0)
+  const logs = ctx.gateway.stdout() + ctx.gateway.stderr()
+  expect(logs).not.toMatch(/worker \d+ (exited|keeps failing)/)
+  expect(logs).not.toMatch(/unexpected defect/)
+}
+
+/**
  * Adds the closing test of a suite file: nothing the gateway printed so far, and no body the suite read,
  * contains the master key or a provider api_key.
  */
