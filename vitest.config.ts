@@ -17,6 +17,10 @@ const contract = (runtime: "node" | "bun" | "deno", store: "file" | "postgres" =
 
 export default defineConfig({
   test: {
+    // Two files at a time on this 2-core machine (vitest's default is cores − 1): a contract file
+    // spends most of its time waiting on a spawned gateway and timers, so two overlap well and keep
+    // `npm test` well under 10 minutes.
+    maxWorkers: 2,
     projects: [
       { test: { name: "unit", include: ["test/unit/**/*.test.ts"] } },
       contract("node"),
