@@ -10,8 +10,9 @@
  *
  *   npm run soak -- --minutes 30 --runtime node
  *   npm run soak -- --minutes 10                 # node, bun and deno, 10 minutes each
- * Options: --clients 8, --workers 2, --sample 10 (seconds), --warmup <seconds>, --seed 1, and
- * --without glob,cancel (client request kinds left out of the mix: to find which traffic grows).
+ * Options: --clients 8 (0: the admin loop alone), --workers 2, --sample 10 (seconds), --warmup
+ * <seconds>, --seed 1, --cadence 2000,5000,7000 (ms between admin writes, API reloads and file
+ * edits), and --without glob,cancel,reload (request kinds left out: to find which traffic grows).
  */
 import { mkdirSync, writeFileSync } from "node:fs"
 import { join } from "node:path"
@@ -31,14 +32,15 @@ const { values } = parseArgs({
     "rss-slope": { type: "string", default: "1" },
     "fd-margin": { type: "string", default: "24" },
     seed: { type: "string", default: "1" },
-    without: { type: "string" }
+    without: { type: "string" },
+    cadence: { type: "string", default: "2000,5000,7000" }
   }
 })
 
-const number = (name: string, text: string | undefined): number => {
+const number = (name: string, text: string | undefined, least = Number.MIN_VALUE): number => {
   const n = Number(text)
-  if (!Number.isFinite(n) || n <= 0) {
-    console.error(`soak: --${name} must be a positive number (got ${String(text)})`)
+  if (!Number.isFinite(n) || n < least) {
+    console.error(`soak: --${name} must be a number of at least ${least === Number.MIN_VALUE ? "more than 0" : least} (got ${String(text)})`)
     process.exit(2)
   }
   return n
@@ -50,10 +52,16 @@ if (runtimes.length === 0) {
   console.error(`soak: --runtime must be node, bun or deno (got ${values.runtime})`)
   process.exit(2)
 }
+const KINDS: ReadonlyArray<Kind> = [...CLIENT_KINDS, "admin", "reload", "edit"]
 const exclude = (values.without ?? "").split(",").filter((k) => k !== "") as Array<Kind>
-const unknownKinds = exclude.filter((k) => !CLIENT_KINDS.includes(k))
+const unknownKinds = exclude.filter((k) => !KINDS.includes(k))
 if (unknownKinds.length > 0) {
-  console.error(`soak: --without takes client kinds (${CLIENT_KINDS.join(", ")}); unknown: ${unknownKinds.join(", ")}`)
+  console.error(`soak: --without takes request kinds (${KINDS.join(", ")}); unknown: ${unknownKinds.join(", ")}`)
+  process.exit(2)
+}
+const [adminEveryMs, reloadEveryMs, editEveryMs] = (values.cadence ?? "").split(",").map((x, i) => number(`cadence (${["admin", "reload", "edit"][i]})`, x))
+if (editEveryMs === undefined || reloadEveryMs === undefined || adminEveryMs === undefined) {
+  console.error("soak: --cadence takes three intervals in ms: admin writes, reloads, file edits (e.g. 2000,5000,7000)")
   process.exit(2)
 }
 const durationMs = number("minutes", values.minutes) * 60_000
@@ -94,9 +102,9 @@ for (const runtime of runtimes) {
     sampleEveryMs: number("sample", values.sample) * 1000,
     warmupMs,
     bounds: { rssSlopeMiBPerMin: number("rss-slope", values["rss-slope"]), fdMargin: number("fd-margin", values["fd-margin"]) },
-    clients: number("clients", values.clients),
+    clients: number("clients", values.clients, 0),
     workers: number("workers", values.workers),
-    cadence: { adminEveryMs: 2_000, reloadEveryMs: 5_000, editEveryMs: 7_000 },
+    cadence: { adminEveryMs, reloadEveryMs, editEveryMs },
     requestTimeoutMs: 30_000,
     seed: number("seed", values.seed),
     exclude,
