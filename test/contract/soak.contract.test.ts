@@ -15,7 +15,7 @@ describe.skipIf(store === "postgres")(`[${runtime}] soak smoke (skipped in the P
       durationMs: 20_000,
       sampleEveryMs: 2_000,
       warmupMs: 8_000,
-      bounds: { rssSlopeMiBPerMin: 1_500, fdMargin: 24 },
+      bounds: { rssSlopeMiBPerMin: 1_500, heapSlopeMiBPerMin: 300, fdMargin: 24 },
       clients: 6,
       workers: 2,
       cadence: { adminEveryMs: 1_000, reloadEveryMs: 3_000, editEveryMs: 4_000 },

@@ -84,6 +84,8 @@ export interface SpawnOptions {
   readonly command: string
   readonly args: ReadonlyArray<string>
   readonly env?: Readonly<Record<string, string>>
+  /** Receives everything the child writes (stdout and stderr, UTF-8), e.g. to follow its GC trace. */
+  readonly onOutput?: (text: string) => void
 }
 
 export const spawnChild = (options: SpawnOptions): Child => {
@@ -100,7 +102,9 @@ export const spawnChild = (options: SpawnOptions): Child => {
   tellGuard(`+${pid}`)
   let log = ""
   const keep = (chunk: Buffer): void => {
-    log = (log + chunk.toString("utf8")).slice(-4096)
+    const text = chunk.toString("utf8")
+    log = (log + text).slice(-4096)
+    options.onOutput?.(text)
   }
   proc.stdout?.on("data", keep)
   proc.stderr?.on("data", keep)

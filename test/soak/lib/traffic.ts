@@ -259,6 +259,8 @@ export interface AdminOptions {
   readonly adminEveryMs: number
   readonly reloadEveryMs: number
   readonly editEveryMs: number
+  /** Any of "admin", "reload", "edit" leaves that part out. */
+  readonly exclude?: ReadonlyArray<Kind>
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
@@ -292,9 +294,10 @@ export const runAdmin = async (o: AdminOptions): Promise<void> => {
     let key: string | undefined
     let edited = false
     const start = performance.now()
-    let nextAdmin = start
-    let nextReload = start + o.reloadEveryMs / 2
-    let nextEdit = start + o.editEveryMs / 3
+    const left = (kind: Kind) => (o.exclude ?? []).includes(kind)
+    let nextAdmin = left("admin") ? Number.POSITIVE_INFINITY : start
+    let nextReload = left("reload") ? Number.POSITIVE_INFINITY : start + o.reloadEveryMs / 2
+    let nextEdit = left("edit") ? Number.POSITIVE_INFINITY : start + o.editEveryMs / 3
     while (!o.until()) {
       const now = performance.now()
       if (now >= nextAdmin) {
@@ -346,7 +349,7 @@ export const runAdmin = async (o: AdminOptions): Promise<void> => {
           o.tally.add("edit", "failed", false, e instanceof Error ? e.message : String(e))
         }
       } else {
-        await sleep(Math.max(1, Math.min(nextAdmin, nextReload, nextEdit) - now))
+        await sleep(Math.max(1, Math.min(nextAdmin, nextReload, nextEdit, now + 1_000) - now))
       }
     }
   } finally {

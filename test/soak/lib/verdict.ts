@@ -1,14 +1,17 @@
 /**
- * The soak's judgement over its samples: after the warm-up, the resident memory's least-squares
- * slope (MiB per minute) must stay under a bound, and the open file descriptors must never exceed
- * the warm-up's maximum plus a margin (a connection, watcher or file that leaks per request or per
- * reload shows up there first). Also the figures the README reports, and the markdown tables.
+ * The soak's judgement over its samples: after the warm-up, the least-squares slopes (MiB per
+ * minute) of the resident memory and, where traced, of the live JS heap must stay under their
+ * bounds, and the open file descriptors must never exceed the warm-up's maximum plus a margin (a
+ * connection, watcher or file that leaks per request or per reload shows up there first). Also the
+ * samples as a markdown table.
  */
 
 export interface Sample {
   /** ms since the traffic started. */
   readonly t: number
   readonly rssMiB: number
+  /** Live JS heap of every isolate after its latest full GC (NaN where not traced). */
+  readonly heapMiB: number
   readonly fds: number
   readonly threads: number
   /** Exchanges finished so far, and how many of them were unexpected. */
@@ -19,6 +22,8 @@ export interface Sample {
 export interface Bounds {
   /** Largest allowed post-warm-up RSS slope, MiB per minute. */
   readonly rssSlopeMiBPerMin: number
+  /** Largest allowed post-warm-up slope of the live heap, MiB per minute (where traced). */
+  readonly heapSlopeMiBPerMin: number
   /** Largest allowed excess of open descriptors over the warm-up's maximum. */
   readonly fdMargin: number
 }
@@ -28,6 +33,8 @@ export interface Judgement {
   readonly reasons: ReadonlyArray<string>
   /** Least-squares slope of RSS over the post-warm-up samples, MiB/min (NaN with fewer than 3). */
   readonly slope: number
+  /** The same for the live heap (NaN where not traced). */
+  readonly heapSlope: number
   readonly fdWarmupMax: number
   readonly fdPostMax: number
   readonly post: number
@@ -52,6 +59,8 @@ export const judge = (samples: ReadonlyArray<Sample>, warmupMs: number, bounds: 
   const warm = samples.filter((s) => s.t < warmupMs)
   const post = samples.filter((s) => s.t >= warmupMs)
   const slope = slopeOf(post.map((s) => s.t / 60_000), post.map((s) => s.rssMiB))
+  const traced = post.filter((s) => Number.isFinite(s.heapMiB))
+  const heapSlope = slopeOf(traced.map((s) => s.t / 60_000), traced.map((s) => s.heapMiB))
   const fdWarmupMax = Math.max(...warm.map((s) => s.fds))
   const fdPostMax = Math.max(...post.map((s) => s.fds))
   const reasons: Array<string> = []
@@ -59,19 +68,22 @@ export const judge = (samples: ReadonlyArray<Sample>, warmupMs: number, bounds: 
   if (!(slope <= bounds.rssSlopeMiBPerMin)) {
     reasons.push(`RSS grows ${slope.toFixed(2)} MiB/min after the warm-up (bound ${bounds.rssSlopeMiBPerMin} MiB/min)`)
   }
+  if (traced.length >= 3 && !(heapSlope <= bounds.heapSlopeMiBPerMin)) {
+    reasons.push(`the live heap grows ${heapSlope.toFixed(2)} MiB/min after the warm-up (bound ${bounds.heapSlopeMiBPerMin} MiB/min)`)
+  }
   if (fdPostMax > fdWarmupMax + bounds.fdMargin) {
     reasons.push(`${fdPostMax} open descriptors after the warm-up, above the warm-up's ${fdWarmupMax} + ${bounds.fdMargin}`)
   }
-  return { pass: reasons.length === 0, reasons, slope, fdWarmupMax, fdPostMax, post: post.length }
+  return { pass: reasons.length === 0, reasons, slope, heapSlope, fdWarmupMax, fdPostMax, post: post.length }
 }
 
 const fixed = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : "—")
 
 export const sampleTable = (samples: ReadonlyArray<Sample>, warmupMs: number): string =>
   [
-    "| t (s) | RSS (MiB) | open fds | threads | requests | unexpected | |",
-    "|---:|---:|---:|---:|---:|---:|---|",
+    "| t (s) | RSS (MiB) | live heap (MiB) | open fds | threads | requests | unexpected | |",
+    "|---:|---:|---:|---:|---:|---:|---:|---|",
     ...samples.map((s) =>
-      `| ${fixed(s.t / 1000, 0)} | ${fixed(s.rssMiB)} | ${s.fds} | ${s.threads} | ${s.requests} | ${s.unexpected} | ${s.t < warmupMs ? "warm-up" : ""} |`
+      `| ${fixed(s.t / 1000, 0)} | ${fixed(s.rssMiB)} | ${fixed(s.heapMiB)} | ${s.fds} | ${s.threads} | ${s.requests} | ${s.unexpected} | ${s.t < warmupMs ? "warm-up" : ""} |`
     )
   ].join("\n")
