@@ -145,6 +145,10 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
                   signal.addEventListener("abort", abort, { once: true })
                   const body = response.body
                   if (body === null) return Promise.resolve(EMPTY)
+                  // A declared length within the limit of a body fetch does not decompress (it is
+                  // exactly that long): the runtime's one-go read, cheaper than a reader per chunk.
+                  const encoding = headers["content-encoding"]
+                  if (declaredLength(headers) <= limit && (encoding === undefined || encoding === "identity")) return response.bytes()
                   const reader = body.getReader()
                   return readAtMost(() => reader.read().then((r) => r.done ? undefined : r.value), limit).then((bytes) => {
                     if (bytes === undefined) {
