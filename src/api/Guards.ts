@@ -5,11 +5,10 @@
  * goes through the Schema, which names the offending field. The unit test proves, over generated
  * bodies, that a guard never accepts what its Schema rejects.
  */
+import { isObject } from "effect/Predicate"
 import type { Endpoint } from "../providers/Provider.ts"
 
 type Body = Readonly<Record<string, unknown>>
-
-const isObject = (v: unknown): v is Body => v !== null && typeof v === "object" && !Array.isArray(v)
 
 const nonEmptyString = (v: unknown): boolean => typeof v === "string" && v.length > 0
 

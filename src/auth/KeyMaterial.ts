@@ -1,6 +1,7 @@
 /**
- * Virtual key material: `sk-lg-` + 32 base62 characters from the platform CSPRNG, shown once at
- * creation and stored only as its SHA-256 hash (hex) plus a short visible prefix. Also the random
+ * Key material, the one place keys are minted: `sk-lg-` + 32 base62 characters from the platform
+ * CSPRNG, for virtual keys (shown once at creation and stored only as their SHA-256 hash, hex, plus
+ * a short visible prefix) and for the master key of a run whose config sets none. Also the random
  * ids of tenancy records (`prj_…`, `usr_…`, `key_…`) and the masked form of secrets that the admin
  * API and logs may show. Pure apart from `crypto.getRandomValues`.
  */

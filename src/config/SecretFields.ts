@@ -10,6 +10,7 @@
  * `cf-aig-authorization`, `x-goog-user-project`, a vendor's own), so an unknown one is treated as
  * one. References may stand in every header value, the known-safe ones included.
  */
+import { isObject } from "effect/Predicate"
 
 export type FieldPath = ReadonlyArray<string | number>
 
@@ -61,15 +62,12 @@ export const isSecretPath = (path: ReadonlyArray<PropertyKey>): boolean => {
   }
 }
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-
 /** The value at `path` in `value`, or undefined. */
 export const valueAt = (value: unknown, path: FieldPath): unknown => {
   let at: unknown = value
   for (const key of path) {
     if (typeof key === "number") at = Array.isArray(at) ? at[key] : undefined
-    else at = isRecord(at) ? at[key] : undefined
+    else at = isObject(at) ? at[key] : undefined
   }
   return at
 }
@@ -84,7 +82,7 @@ export const withValueAt = (value: unknown, path: FieldPath, next: unknown): unk
     copy[key] = withValueAt(value[key], rest, next)
     return copy
   }
-  if (!isRecord(value)) return value
+  if (!isObject(value)) return value
   const copy: Record<string, unknown> = { ...value }
   if (rest.length === 0 && next === undefined) delete copy[key]
   else copy[key] = withValueAt(value[key], rest, next)
@@ -100,14 +98,14 @@ export type HeaderSelection = "secret" | "all"
  */
 export const providerSecretPaths = (entry: unknown, headers: HeaderSelection = "secret"): ReadonlyArray<FieldPath> => {
   const paths: Array<FieldPath> = PROVIDER_SECRET_FIELDS.filter((p) => typeof valueAt(entry, p) === "string")
-  const list = isRecord(entry) ? entry["headers"] : undefined
+  const list = isObject(entry) ? entry["headers"] : undefined
   if (Array.isArray(list)) {
     list.forEach((h, i) => {
-      if (isRecord(h) && typeof h["value"] === "string" && (headers === "all" || typeof h["key"] !== "string" || isSecretHeader(h["key"]))) {
+      if (isObject(h) && typeof h["value"] === "string" && (headers === "all" || typeof h["key"] !== "string" || isSecretHeader(h["key"]))) {
         paths.push(["headers", i, "value"])
       }
     })
-  } else if (isRecord(list)) {
+  } else if (isObject(list)) {
     for (const [name, value] of Object.entries(list)) {
       if (typeof value === "string" && (headers === "all" || isSecretHeader(name))) paths.push(["headers", name])
     }

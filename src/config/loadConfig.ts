@@ -3,6 +3,7 @@
  * errors), then cross-reference checks and compilation into the maps the request path reads.
  * Pure: the caller reads the file and supplies the environment.
  */
+import * as Base64 from "effect/encoding/Base64"
 import * as Exit from "effect/Exit"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
@@ -242,8 +243,6 @@ export const resolveBounds = (server: typeof ServerSection.Type | undefined): Re
   patternTargetLimit: server?.pattern_target_limit ?? DEFAULT_PATTERN_TARGET_LIMIT
 })
 
-const base64 = (text: string): string => btoa(String.fromCharCode(...new TextEncoder().encode(text)))
-
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
 const resolveAuth = (auth: ProviderAuth | undefined, at: string, issues: Array<ConfigIssue>): ResolvedProvider["auth"] => {
@@ -254,7 +253,7 @@ const resolveAuth = (auth: ProviderAuth | undefined, at: string, issues: Array<C
     case "bearer":
       return auth.token === "" ? undefined : { header: "authorization", value: Redacted.make(`Bearer ${auth.token}`) }
     case "basic":
-      return { header: "authorization", value: Redacted.make(`Basic ${base64(`${auth.username}:${auth.password}`)}`) }
+      return { header: "authorization", value: Redacted.make(`Basic ${Base64.encode(`${auth.username}:${auth.password}`)}`) }
     case "header":
       if (!HEADER_NAME.test(auth.name)) {
         issues.push({ path: `${at}.name`, message: "not a valid HTTP header name" })

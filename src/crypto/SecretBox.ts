@@ -4,10 +4,16 @@
  * ciphertext ‖ 16-byte tag). Each value is bound to a context string (e.g.
  * `provider:openai:api_key`) through GCM's additional data, so a value copied into another field
  * does not open. Failures are one `SecretBoxError` whose `reason` says what went wrong; no message
- * ever contains the key, a plaintext or a sealed value.
+ * ever contains the key, a plaintext or a sealed value. Hex, base64 and base64url are Effect's
+ * (`effect/encoding/*`); the regular expressions here only choose the form and keep it strict.
  */
 import * as Effect from "effect/Effect"
+import * as Base64 from "effect/encoding/Base64"
+import * as Base64Url from "effect/encoding/Base64Url"
+import type { EncodingError } from "effect/encoding/EncodingError"
+import * as Hex from "effect/encoding/Hex"
 import * as Redacted from "effect/Redacted"
+import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 
 export const ENCRYPTION_KEY_VARIABLE = "LLMGATE_ENCRYPTION_KEY"
@@ -45,39 +51,22 @@ const HEX_KEY = /^[0-9a-fA-F]{64}$/
 const BASE64_KEY = /^(?:[A-Za-z0-9+/]{43}|[A-Za-z0-9_-]{43})=?$/
 const BASE64URL = /^[A-Za-z0-9_-]*$/
 
-const bytesToBinary = (bytes: Uint8Array): string => {
-  let binary = ""
-  // Chunked so that spreading a large value never exceeds the argument limit.
-  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000))
-  return binary
-}
+/** Whether `bytes` views a plain ArrayBuffer (what WebCrypto takes), as Effect's decoders allocate. */
+const onArrayBuffer = (bytes: Uint8Array): bytes is Uint8Array<ArrayBuffer> => bytes.buffer instanceof ArrayBuffer
 
-const binaryToBytes = (binary: string): Uint8Array<ArrayBuffer> => {
-  const bytes = new Uint8Array(binary.length)
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i)
-  return bytes
-}
+/**
+ * The bytes Effect's `Hex`/`Base64`/`Base64Url` decoded, or `undefined` when the text is not valid
+ * (the failure is dropped: it carries the text, which may be the key).
+ */
+const bytesOf = (decoded: Result.Result<Uint8Array, EncodingError>): Uint8Array<ArrayBuffer> | undefined =>
+  Result.isSuccess(decoded) && onArrayBuffer(decoded.success) ? decoded.success : undefined
 
-/** Base64url without padding (RFC 4648 §5). */
-export const toBase64Url = (bytes: Uint8Array): string =>
-  btoa(bytesToBinary(bytes)).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
-
-/** Decodes base64 or base64url, padded or not; `undefined` when the text is not valid. */
-const fromBase64 = (text: string): Uint8Array<ArrayBuffer> | undefined => {
-  const standard = text.replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "")
-  if (standard.length % 4 === 1) return undefined
-  try {
-    return binaryToBytes(atob(standard + "=".repeat((4 - (standard.length % 4)) % 4)))
-  } catch {
-    return undefined
-  }
-}
-
-const hexToBytes = (hex: string): Uint8Array<ArrayBuffer> => {
-  const bytes = new Uint8Array(hex.length / 2)
-  for (let i = 0; i < bytes.length; i++) bytes[i] = Number.parseInt(hex.slice(2 * i, 2 * i + 2), 16)
-  return bytes
-}
+/**
+ * A key that `BASE64_KEY` matched: 43 characters of one alphabet, padded with one `=` or not. The
+ * standard alphabet is decoded as base64 (which wants the padding), the other as base64url.
+ */
+const decodeBase64Key = (text: string): Uint8Array<ArrayBuffer> | undefined =>
+  bytesOf(/[+/]/.test(text) ? Base64.decode(text.padEnd(44, "=")) : Base64Url.decode(text))
 
 const invalidKey = (problem: string): SecretBoxError =>
   new SecretBoxError({
@@ -91,7 +80,7 @@ const invalidKey = (problem: string): SecretBoxError =>
 const decodeKey = (keyText: string): Uint8Array<ArrayBuffer> | SecretBoxError => {
   const text = keyText.trim()
   if (text === "") return invalidKey("is empty")
-  const bytes = HEX_KEY.test(text) ? hexToBytes(text) : BASE64_KEY.test(text) ? fromBase64(text) : undefined
+  const bytes = HEX_KEY.test(text) ? bytesOf(Hex.decode(text)) : BASE64_KEY.test(text) ? decodeBase64Key(text) : undefined
   if (bytes === undefined || bytes.length !== KEY_BYTES) {
     return invalidKey(`is not a valid key (the value given has ${text.length} characters)`)
   }
@@ -127,13 +116,13 @@ export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: stri
     const out = new Uint8Array(IV_BYTES + ciphertext.byteLength)
     out.set(iv)
     out.set(new Uint8Array(ciphertext), IV_BYTES)
-    return SEALED_PREFIX + toBase64Url(out)
+    return SEALED_PREFIX + Base64Url.encode(out)
   })
 
   const open = Effect.fn("SecretBox.open")(function*(sealed: string, context: string) {
     if (!isSealed(sealed)) return yield* malformed(`The value for \`${context}\` is not a sealed secret (expected \`${SEALED_PREFIX}…\`).`)
     const body = sealed.slice(SEALED_PREFIX.length)
-    const bytes = BASE64URL.test(body) ? fromBase64(body) : undefined
+    const bytes = BASE64URL.test(body) ? bytesOf(Base64Url.decode(body)) : undefined
     if (bytes === undefined || bytes.length < IV_BYTES + TAG_BYTES) {
       return yield* malformed(`The sealed value for \`${context}\` is not valid base64url or is too short to hold an IV and a tag.`)
     }

@@ -16,7 +16,7 @@ import { loadConfigFile, type StoreChoice } from "../config/ConfigSource.ts"
 import type { Env } from "../config/interpolate.ts"
 import { makeProviderSecrets, type ProviderSecrets } from "../store/postgres/ProviderSecrets.ts"
 import { VERSION } from "../http/Health.ts"
-import { generateMasterKey } from "./MasterKey.ts"
+import { generateKey } from "../auth/KeyMaterial.ts"
 
 /** Startup ended before serving: `--help`/`--version` or a subcommand (exit 0), or a failure (exit non-zero). */
 export class StartupExit extends Schema.TaggedError<StartupExit>()("StartupExit", {
@@ -122,7 +122,9 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
     return yield* new StartupExit({ code: 2, output: `llmgate: LLMGATE_WORKERS: expected "auto" or a number from 1 to 256, got "${envWorkers}"` })
   }
   const { workers, note } = workerCount(requested, port, options.runtime)
-  const generatedKey = loaded.masterKey !== undefined ? undefined : generateMasterKey()
+  // A config without a master key gets one for this run (a fresh key in the virtual-key format):
+  // generated once here, printed once in the banner, and given to every worker.
+  const generatedKey = loaded.masterKey !== undefined ? undefined : generateKey().key
   const config = {
     ...loaded,
     server: { ...loaded.server, host, port },

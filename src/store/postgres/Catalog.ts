@@ -7,6 +7,7 @@
  * transaction with the secrets sealed and an audit-log row.
  */
 import * as Effect from "effect/Effect"
+import { isObject } from "effect/Predicate"
 import * as Result from "effect/Result"
 import type postgres from "postgres"
 import type { LoadedConfig } from "../../config/Config.ts"
@@ -70,9 +71,6 @@ export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Ef
 /** Identifies a catalog's content: equal rows, equal fingerprints (used to skip no-op re-reads). */
 export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-
 /**
  * `providers[2].base_url` → `providers["up-a"].base_url`, `keys[0].models` → `keys["key_ci"].models`:
  * rows are known by name or id, not index.
@@ -128,7 +126,7 @@ export const keySection = (row: TenancyRow): Record<string, unknown> => {
 /** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
 const entry = (table: "providers" | "models", row: { readonly name: string; readonly spec: unknown }, issues: Array<ConfigIssue>) => {
   const at = `${table}[${JSON.stringify(row.name)}]`
-  if (!isRecord(row.spec)) {
+  if (!isObject(row.spec)) {
     issues.push({ path: at, message: "spec must be a JSON object (the entry as written in the YAML file)" })
     return undefined
   }
@@ -199,7 +197,7 @@ const countSealed = (spec: Record<string, unknown>): number =>
 
 const list = (doc: Readonly<Record<string, unknown>>, key: string): ReadonlyArray<Record<string, unknown>> => {
   const value = doc[key]
-  return Array.isArray(value) ? value.filter(isRecord) : []
+  return Array.isArray(value) ? value.filter(isObject) : []
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`

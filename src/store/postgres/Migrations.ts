@@ -4,6 +4,15 @@
  * applying the missing ones (`migrate`). Every replica may call `migrate` at startup: a session-level
  * advisory lock serialises them, each migration runs in its own transaction together with its row in
  * `llmgate_schema_migrations`, so each version is applied exactly once.
+ *
+ * Why not `effect/sql/Migrator` (checked on effect 4.1.0 and @effect/sql-pg 4.0.6/4.1.5): it needs a
+ * `SqlClient`, which for Postgres means @effect/sql-pg, a driver of its own (no postgres.js) that
+ * sends every statement through the extended protocol, so a multi-statement SQL file (ours, with a
+ * `$$` function body) cannot run as one statement; its file loader imports `.js`/`.ts` modules only;
+ * it runs all pending migrations in one transaction under `LOCK TABLE` on its own bookkeeping table
+ * (`migration_id`, `name`, `created_at`), skips files numbered at or below the newest applied one
+ * silently, and checks neither names nor a database migrated by a newer gateway, which `migrate`
+ * here refuses.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"

@@ -123,6 +123,15 @@ models: [{ name: m, targets: [{ provider: a }] }]`, { KEY: "", LLMGATE_MK: "mk",
     expect(header && Redacted.value(header.value)).toBe("h")
   })
 
+  it("encodes basic auth credentials as UTF-8 (RFC 7617) in base64", () => {
+    const c = okConfig(`providers:
+  - { name: b, kind: openai, base_url: "http://10.0.0.6/v1", auth: { type: basic, username: "jürgen", password: "p€ss:wörd" } }
+models: [{ name: m, targets: [{ provider: b }] }]`)
+    const basic = c.providers.get("b")?.auth
+    const utf8 = String.fromCharCode(...new TextEncoder().encode("jürgen:p€ss:wörd"))
+    expect(basic && Redacted.value(basic.value)).toBe(`Basic ${btoa(utf8)}`)
+  })
+
   it("a reference in a field that is not secret is an error naming the field, whatever the variable", () => {
     const errors = errorsOf(`env: [UP_HOST]
 server: { host: "\${LLMGATE_HOST:-0.0.0.0}" }

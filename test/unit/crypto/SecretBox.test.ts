@@ -1,12 +1,12 @@
 import { assert, describe, it } from "@effect/vitest"
 import { Effect, Redacted } from "effect"
+import * as Base64Url from "effect/encoding/Base64Url"
 import * as fc from "fast-check"
 import {
   isSealed,
   makeSecretBox,
   SEALED_PREFIX,
-  SecretBoxError,
-  toBase64Url
+  SecretBoxError
 } from "../../../src/crypto/SecretBox.ts"
 
 const CONTEXT = "provider:openai:api_key"
@@ -31,7 +31,7 @@ const flipBit = (sealed: string, index: number) => {
   const bytes = sealedBytes(sealed)
   const i = index < 0 ? bytes.length + index : index
   bytes[i] = bytes[i]! ^ 0x01
-  return SEALED_PREFIX + toBase64Url(bytes)
+  return SEALED_PREFIX + Base64Url.encode(bytes)
 }
 
 const failure = <A>(effect: Effect.Effect<A, SecretBoxError>) => Effect.flip(effect)
@@ -119,14 +119,14 @@ describe("SecretBox", () => {
         assert.strictEqual(error.reason, "Tampered", `byte ${i}`)
       }
       // Dropping the last byte of the tag leaves a well-formed but unauthentic value.
-      const truncated = SEALED_PREFIX + toBase64Url(sealedBytes(sealed).subarray(0, length - 1))
+      const truncated = SEALED_PREFIX + Base64Url.encode(sealedBytes(sealed).subarray(0, length - 1))
       assert.strictEqual((yield* failure(box.open(truncated, CONTEXT))).reason, "Tampered")
     }))
 
   it.effect("calls values that are not in the sealed format malformed, without echoing them", () =>
     Effect.gen(function*() {
       const box = yield* makeSecretBox(hexOf(keyBytes()))
-      const tooShort = SEALED_PREFIX + toBase64Url(new Uint8Array(27))
+      const tooShort = SEALED_PREFIX + Base64Url.encode(new Uint8Array(27))
       for (const value of ["sk-plaintext-api-key-123456", "", "enc:v1:", "enc:v1:not*valid*at*all!", "enc:v1:A", "enc:v2:AAAA", tooShort]) {
         const error = yield* failure(box.open(value, CONTEXT))
         assert.strictEqual(error.reason, "Malformed", value)
@@ -153,7 +153,7 @@ describe("makeSecretBox key formats", () => {
       const bytes = awkwardKey()
       const hex = hexOf(bytes)
       const base64 = base64Of(bytes)
-      const base64url = toBase64Url(bytes)
+      const base64url = Base64Url.encode(bytes)
       assert.lengthOf(hex, 64)
       assert.lengthOf(base64, 44)
       assert.lengthOf(base64url, 43)
