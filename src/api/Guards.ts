@@ -5,7 +5,7 @@
  * goes through the Schema, which names the offending field. The unit test proves, over generated
  * bodies, that a guard never accepts what its Schema rejects.
  */
-import type { Endpoint } from "../providers/Provider.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
 
 type Body = Readonly<Record<string, unknown>>
 

@@ -1,10 +1,12 @@
 import { describe, expect, it } from "vitest"
-import type { StrategyName, TargetView } from "../../../../src/routing/Strategy.ts"
+import { StrategyName } from "../../../../src/domain/StrategyName.ts"
+import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { makeStrategy, strategies } from "../../../../src/routing/strategies/index.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
 const view = (index: number): TargetView => ({ index, weight: 1, inFlight: 0, latencyMs: 10, successRate: 1 })
-const names: ReadonlyArray<StrategyName> = ["round_robin", "weighted", "random", "least_busy", "latency", "failover"]
+// The names the config accepts (the schema's literal set): the registry must cover exactly these.
+const names: ReadonlyArray<StrategyName> = StrategyName.literals
 
 describe("strategies", () => {
   it("has a factory for every strategy name", () => {
