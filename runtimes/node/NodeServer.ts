@@ -17,7 +17,7 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
 import type { AddressInfo } from "node:net"
-import type { ConnectionBounds } from "../../src/cluster/RuntimePort.ts"
+import type { ConnectionBounds } from "../../src/cluster/ConnectionBounds.ts"
 import { makeBodyCollector } from "../../src/domain/BodyCollector.ts"
 import { gatewayError, type GatewayError, type GatewayErrorReason } from "../../src/domain/GatewayError.ts"
 import {
