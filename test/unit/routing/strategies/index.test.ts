@@ -1,5 +1,6 @@
-import { describe, expect, it } from "vitest"
+import { describe, expect, expectTypeOf, it } from "vitest"
 import { StrategyName } from "../../../../src/domain/StrategyName.ts"
+import type { components } from "../../../../src/generated/openapi.ts"
 import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { makeStrategy, strategies } from "../../../../src/routing/strategies/index.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
@@ -11,6 +12,8 @@ const names: ReadonlyArray<StrategyName> = StrategyName.literals
 describe("strategies", () => {
   it("has a factory for every strategy name", () => {
     expect(Object.keys(strategies).sort()).toEqual([...names].sort())
+    // …and the spec's enum (GET /health/detailed reports a model's strategy) names the same ones.
+    expectTypeOf<StrategyName>().toEqualTypeOf<components["schemas"]["HealthDetailed"]["models"][number]["strategy"]>()
   })
 
   it.each(names)("%s picks one of the candidates", (name) => {
