@@ -1,5 +1,6 @@
-// Code generation from the API spec: spec/openapi.yaml -> src/generated/openapi.ts (openapi-typescript
-// types) and src/generated/openapi.json (the spec as JSON, served at GET /openapi.json).
+// Code generation: spec/openapi.yaml -> src/generated/openapi.ts (openapi-typescript types) and
+// src/generated/openapi.json (the spec as JSON, served at GET /openapi.json); package.json's
+// `version` -> src/generated/version.ts (the core's one VERSION: src/ reads nothing outside src/).
 //   node scripts/gen.ts           write the generated files
 //   node scripts/gen.ts --check   regenerate in memory; exit 1 naming each file that is stale
 // `generate` and `check` are exported for the staleness unit test.
@@ -20,15 +21,17 @@ const projectRoot = fileURLToPath(new URL("..", import.meta.url))
 export const SPEC_PATH = "spec/openapi.yaml"
 export const TYPES_PATH = "src/generated/openapi.ts"
 export const JSON_PATH = "src/generated/openapi.json"
+export const PACKAGE_PATH = "package.json"
+export const VERSION_PATH = "src/generated/version.ts"
 
-const HEADER = `/**
- * GENERATED FILE, DO NOT EDIT. Produced by scripts/gen.ts (openapi-typescript) from ${SPEC_PATH}.
- * Change the spec, then run \`npm run gen\`; \`node scripts/gen.ts --check\` fails when this file is stale.
+const header = (producedBy: string, change: string): string => `/**
+ * GENERATED FILE, DO NOT EDIT. Produced by scripts/gen.ts${producedBy}.
+ * ${change}, then run \`npm run gen\`; \`node scripts/gen.ts --check\` fails when this file is stale.
  */
 
 `
 
-/** Renders every generated file from the spec, in memory. */
+/** Renders every generated file from the spec and package.json, in memory. */
 export const generate = async (root: string = projectRoot): Promise<ReadonlyArray<GeneratedFile>> => {
   const specFile = join(root, SPEC_PATH)
   const source = await readFile(specFile, "utf8")
@@ -37,12 +40,16 @@ export const generate = async (root: string = projectRoot): Promise<ReadonlyArra
     defaultNonNullable: false,
     silent: true
   })
-  const types = HEADER + astToString(ast)
+  const types = header(` (openapi-typescript) from ${SPEC_PATH}`, "Change the spec") + astToString(ast)
   // JSON has no comments: the file is the plain spec so it can be served as it is.
   const json = JSON.stringify(parse(source), null, 2) + "\n"
+  const { version } = JSON.parse(await readFile(join(root, PACKAGE_PATH), "utf8")) as { readonly version: string }
+  const versionModule = header(` from the \`version\` of ${PACKAGE_PATH}`, "Change the version there") +
+    `/** The gateway's version (\`llmgate --version\`, the startup banner, GET /health). */\nexport const VERSION = ${JSON.stringify(version)}\n`
   return [
     { path: TYPES_PATH, content: types },
-    { path: JSON_PATH, content: json }
+    { path: JSON_PATH, content: json },
+    { path: VERSION_PATH, content: versionModule }
   ]
 }
 

@@ -20,11 +20,8 @@ import { maxHeaderSize } from "node:http"
 import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
-import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
-import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
-import { UNEXPECTED } from "../../src/http/respond.ts"
-import { hookResponse, toWebHandler } from "../../src/http/WebHandler.ts"
-import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 const startWorker = (): WorkerLink => {
   const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })

@@ -6,7 +6,7 @@
 import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
 import * as Effect from "effect/Effect"
 import process from "node:process"
-import { launch } from "../../src/cluster/Launch.ts"
+import { launch } from "../../src/launch.ts"
 import { bunPort } from "./BunPort.ts"
 
 restoreBuiltins()

@@ -4,8 +4,8 @@
  */
 // First: keeps Effect from capturing an async_hooks resource per fiber suspension (see the module).
 import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
-import type { ToWorker } from "../../src/cluster/Protocol.ts"
-import { runWorkerThread } from "../../src/cluster/Worker.ts"
+import type { ToWorker } from "../../src/index.ts"
+import { runWorkerThread } from "../../src/worker.ts"
 import { bunPort } from "./BunPort.ts"
 
 restoreBuiltins()

@@ -6,7 +6,7 @@
  */
 import { hostname } from "node:os"
 import process from "node:process"
-import type { ProcessInfo } from "../../src/admin/FileAdminStore.ts"
+import type { ProcessInfo } from "../../src/index.ts"
 
 export const processInfo = (): ProcessInfo => ({
   pid: process.pid,

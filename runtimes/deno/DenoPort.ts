@@ -16,11 +16,8 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
-import type { FromWorker, WorkerLink } from "../../src/cluster/Protocol.ts"
-import { type RuntimePort, serveWith } from "../../src/cluster/RuntimePort.ts"
-import { UNEXPECTED } from "../../src/http/respond.ts"
-import { hookResponse, toWebHandler } from "../../src/http/WebHandler.ts"
-import { UpstreamClients } from "../../src/providers/UpstreamClients.ts"
+import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
 const DENO_HEADER_LIMIT = 64 * 1024

@@ -6,7 +6,7 @@
 // First: keeps Effect from capturing an async_hooks resource per fiber suspension (see the module).
 import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
 import * as Effect from "effect/Effect"
-import { launch } from "../../src/cluster/Launch.ts"
+import { launch } from "../../src/launch.ts"
 import { denoPort } from "./DenoPort.ts"
 
 restoreBuiltins()

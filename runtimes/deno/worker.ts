@@ -5,8 +5,8 @@
 /// <reference path="./deno.d.ts" />
 // First: keeps Effect from capturing an async_hooks resource per fiber suspension (see the module).
 import { restore as restoreBuiltins } from "../common/DisableFiberAsyncContext.ts"
-import type { ToWorker } from "../../src/cluster/Protocol.ts"
-import { runWorkerThread } from "../../src/cluster/Worker.ts"
+import type { ToWorker } from "../../src/index.ts"
+import { runWorkerThread } from "../../src/worker.ts"
 import { denoPort } from "./DenoPort.ts"
 
 restoreBuiltins()

@@ -17,18 +17,22 @@ import type * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { createServer, type IncomingMessage, type Server, type ServerResponse, STATUS_CODES } from "node:http"
 import type { AddressInfo } from "node:net"
-import type { ConnectionBounds } from "../../src/cluster/RuntimePort.ts"
-import { makeBodyCollector } from "../../src/domain/BodyCollector.ts"
-import { gatewayError, type GatewayError, type GatewayErrorReason } from "../../src/domain/GatewayError.ts"
 import {
   type App,
+  type ConnectionBounds,
+  gatewayError,
+  type GatewayError,
+  type GatewayErrorReason,
+  hookAnswer,
   type IncomingRequest,
   isBytes,
+  makeBodyCollector,
   makeStallWatchdog,
   type OutgoingResponse,
-  type StallWatchdog
-} from "../../src/http/Exchange.ts"
-import { hookAnswer, UNEXPECTED, unparsable } from "../../src/http/respond.ts"
+  type StallWatchdog,
+  UNEXPECTED,
+  unparsable
+} from "../../src/index.ts"
 
 export interface NodeServeOptions {
   readonly host: string

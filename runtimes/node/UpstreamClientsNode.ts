@@ -12,11 +12,11 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import type * as FileSystem from "effect/FileSystem"
 import { Agent } from "undici"
-import { readAtMost } from "../../src/domain/BodyCollector.ts"
 import type { IncomingHttpHeaders } from "undici/types/header.d.ts"
 import {
   capped,
   declaredLength,
+  readAtMost,
   UpstreamBodyTooLarge,
   type UpstreamClient,
   type UpstreamClientOptions,
@@ -24,7 +24,7 @@ import {
   UpstreamFailure,
   type UpstreamRequest,
   type UpstreamResponse
-} from "../../src/providers/UpstreamClients.ts"
+} from "../../src/index.ts"
 
 /** What a reload needs from the Node platform. */
 export type Services = UpstreamClients | FileSystem.FileSystem

@@ -4,7 +4,7 @@
  */
 import * as Effect from "effect/Effect"
 import process from "node:process"
-import { launch } from "../../src/cluster/Launch.ts"
+import { launch } from "../../src/launch.ts"
 import { nodePort } from "./NodePort.ts"
 
 export const main = async (): Promise<never> => {

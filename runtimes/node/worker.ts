@@ -6,10 +6,10 @@
 import { enableCompileCache } from "node:module"
 import { parentPort } from "node:worker_threads"
 import { restore } from "../common/DisableFiberAsyncContext.ts"
-import type { ToWorker } from "../../src/cluster/Protocol.ts"
+import type { ToWorker } from "../../src/index.ts"
 
 enableCompileCache()
-const [{ runWorkerThread }, { nodePort }] = await Promise.all([import("../../src/cluster/Worker.ts"), import("./NodePort.ts")])
+const [{ runWorkerThread }, { nodePort }] = await Promise.all([import("../../src/worker.ts"), import("./NodePort.ts")])
 restore()
 
 const owner = parentPort

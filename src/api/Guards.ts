@@ -6,7 +6,7 @@
  * bodies, that a guard never accepts what its Schema rejects.
  */
 import { isObject } from "effect/Predicate"
-import type { Endpoint } from "../providers/Provider.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
 
 type Body = Readonly<Record<string, unknown>>
 

@@ -2,7 +2,8 @@
  * The one launch path of every runtime: argv and the environment are prepared (cli/, startup/);
  * a subcommand or `--help` ends there with its output; otherwise this thread becomes the owner
  * (Owner.ts), starts the workers and runs until a signal stops it. Each runtime's entry supplies
- * its RuntimePort and exits with the code this answers.
+ * its RuntimePort and exits with the code this answers. The owner's composition root: it needs
+ * only the FileSystem the port provides (`port.fileSystem`: the config file, the migrations).
  */
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"

@@ -44,10 +44,11 @@ import type { Prepared } from "../startup/Prepare.ts"
 import { applyStart, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
-import type { StoreError } from "../store/StoreError.ts"
+import type { StoreError } from "../domain/StoreError.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
-import { connectionBounds, type RuntimePort } from "./RuntimePort.ts"
+import { connectionBounds } from "./ConnectionBounds.ts"
+import type { RuntimePort } from "./RuntimePort.ts"
 
 /** How long a reload waits for every worker's acknowledgement before going on without the missing ones. */
 const ACK_TIMEOUT_MS = 10_000

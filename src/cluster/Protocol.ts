@@ -16,7 +16,7 @@ import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
-import type { ConnectionBounds } from "./RuntimePort.ts"
+import type { ConnectionBounds } from "./ConnectionBounds.ts"
 
 /** A page of shared slots with the receiving worker's holdings page for it. */
 export interface PageMessage {

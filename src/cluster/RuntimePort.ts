@@ -15,6 +15,7 @@ import type * as Scope from "effect/Scope"
 import type { App } from "../http/Exchange.ts"
 import type { UpstreamClients } from "../providers/UpstreamClients.ts"
 import type { RuntimeDescription } from "../startup/Prepare.ts"
+import type { ConnectionBounds } from "./ConnectionBounds.ts"
 import type { OwnerLink, WorkerLink } from "./Protocol.ts"
 
 /** The server could not listen (the port is taken, the address is not ours, …). */
@@ -34,30 +35,6 @@ export interface ServeOptions {
   /** Services every request runs with (log level). */
   readonly context: Context.Context<never>
 }
-
-/**
- * The bounds on client connections, from `config.server.bounds` (README "Limits and bounds"). Each
- * runtime enforces what its server lets it (its port says what it cannot); a duration of 0 turns
- * that timeout off.
- */
-export interface ConnectionBounds {
-  /** Request line plus headers, bytes: larger gets 431. */
-  readonly headerLimit: number
-  /** Time to receive the request line and headers (slowloris). */
-  readonly headerTimeoutMs: number
-  /** An idle keep-alive connection (no request in progress) is closed after this. */
-  readonly idleTimeoutMs: number
-  /** A client that takes no data of a streamed answer this long is cut off, the stream cancelled. */
-  readonly stallTimeoutMs: number
-}
-
-/** The connection bounds out of the resolved `server` bounds. */
-export const connectionBounds = (bounds: ConnectionBounds): ConnectionBounds => ({
-  headerLimit: bounds.headerLimit,
-  headerTimeoutMs: bounds.headerTimeoutMs,
-  idleTimeoutMs: bounds.idleTimeoutMs,
-  stallTimeoutMs: bounds.stallTimeoutMs
-})
 
 /**
  * A runtime's own server as the port's `serve`: `listen` starts it (throwing when it cannot), and

@@ -7,7 +7,9 @@
  * timeout), releases its upstream pools and answers `Drained`; the owner then ends the thread.
  *
  * The same code runs in a worker thread (`runWorkerThread`, from each runtime's worker entry) and,
- * in single-worker mode, beside the owner in the main thread.
+ * in single-worker mode, beside the owner in the main thread. It is the worker's composition root
+ * and needs only the abstract platform services its runtime port provides (`port.platform`):
+ * FileSystem (the /docs assets) and UpstreamClients (the providers' HTTP clients).
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"

@@ -5,8 +5,8 @@
  */
 import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
-import type { BreakerSettings } from "../routing/CircuitBreaker.ts"
-import type { StrategyName as StrategyNameType } from "../routing/Strategy.ts"
+import type { BreakerSettings } from "../domain/BreakerSettings.ts"
+import { StrategyName } from "../domain/StrategyName.ts"
 import { ByteSizeInput, DurationInput, TimestampInput } from "./units.ts"
 
 /** Longest `/regex/` model name or key pattern accepted in config (fixed). */
@@ -118,8 +118,6 @@ export const TargetSection = Schema.Struct({
     timeout: Schema.optional(DurationInput)
   }))
 })
-
-export const StrategyName = Schema.Literals(["round_robin", "weighted", "random", "least_busy", "latency", "failover"])
 
 export const RetrySection = Schema.Struct({
   attempts: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 10 }))),
@@ -317,7 +315,7 @@ export interface ResolvedModel {
   /** The name as configured: an exact name, a glob (`claude-*`) or a regex written `/.../`. */
   readonly name: string
   readonly pattern: ModelPattern
-  readonly strategy: StrategyNameType
+  readonly strategy: StrategyName
   readonly targets: ReadonlyArray<ResolvedTarget>
   readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
   /** Other models' names, tried in order when every target of this one failed. */

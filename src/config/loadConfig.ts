@@ -9,7 +9,7 @@ import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { LineCounter, parseDocument } from "yaml"
-import { DEFAULT_BREAKER } from "../routing/CircuitBreaker.ts"
+import { DEFAULT_BREAKER } from "../domain/BreakerSettings.ts"
 import {
   ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HEADER_LIMIT, DEFAULT_HEADER_TIMEOUT_MS,
   DEFAULT_IDENTIFIER_LIMIT, DEFAULT_JSON_DEPTH_LIMIT, DEFAULT_PATTERN_TARGET_LIMIT, DEFAULT_PREAMBLE_LIMIT,

@@ -6,14 +6,12 @@
  * `server.pattern_target_limit`), each under the model that serves it.
  */
 import * as Effect from "effect/Effect"
-import pkg from "../../package.json" with { type: "json" }
 import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
+import { VERSION } from "../generated/version.ts"
 import type { ModelGroup, Router } from "../routing/Router.ts"
 import type { TargetHealth } from "../routing/TargetHealth.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse, json } from "./respond.ts"
-
-export const VERSION: string = pkg.version
 
 export const makeHealthHandlers = Effect.gen(function*() {
   const state = yield* GatewayState

@@ -13,7 +13,7 @@ import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../a
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
-import type { Endpoint } from "../providers/Provider.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { decodeUtf8 } from "./Path.ts"

@@ -9,9 +9,9 @@
 import type * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../config/Config.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
-
-export type Endpoint = "chat" | "completions" | "embeddings"
+import type { StreamEventKind } from "../domain/StreamEventKind.ts"
 
 export interface ProviderRequest {
   readonly endpoint: Endpoint
@@ -36,15 +36,6 @@ export interface ProviderResponse {
   readonly headers: Readonly<Record<string, string>>
   readonly body: ProviderBody
 }
-
-/** What one SSE event's data means for stream hold-back (see streaming/HoldBack.ts). */
-export type StreamEventKind =
-  /** Nothing a client needs yet (role-only first chunk, empty deltas, keep-alives). */
-  | "preamble"
-  /** Real output (text, tool calls, a finish reason, usage, the end of the stream). */
-  | "content"
-  /** Not an event of this API (malformed JSON, an in-stream error object). */
-  | "invalid"
 
 export interface Provider {
   readonly config: ResolvedProvider

@@ -16,6 +16,7 @@ import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import { readAtMost } from "../domain/BodyCollector.ts"
+import type { ChunkReader } from "../domain/ChunkReader.ts"
 
 /** The request could not be sent, or its response could not be read: a transport failure. */
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
@@ -42,14 +43,6 @@ export interface UpstreamResponse {
   readonly bytes: (limit: number) => Effect.Effect<Uint8Array, UpstreamFailure | UpstreamBodyTooLarge>
   /** The body as it arrives, read chunk by chunk (streaming/ChunkStream.ts makes it a Stream). */
   readonly reader: () => ChunkReader
-}
-
-/** A body read one chunk at a time: the smallest contract a runtime's client can offer. */
-export interface ChunkReader {
-  /** The next chunk, or undefined at the end; rejects when the body breaks. */
-  readonly read: () => Promise<Uint8Array | undefined>
-  /** Stops reading and releases the connection; safe to call more than once. */
-  readonly cancel: () => void
 }
 
 export interface UpstreamClient {

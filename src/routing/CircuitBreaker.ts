@@ -15,27 +15,9 @@
  * Transitions are reported through the `onTransition` callback (for events and metrics), after the
  * lock is released, so the callback may read `snapshot` safely.
  */
+import type { BreakerSettings } from "../domain/BreakerSettings.ts"
 import { FIRST_FLOAT, HOLD_PROBE, isCurrent, localSlot, type Slot, withSlot } from "../state/Slots.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
-
-export interface BreakerSettings {
-  /** Failure rate in (0, 1] at which a closed breaker opens. */
-  readonly failureRate: number
-  /** Samples the window must hold before the failure rate is trusted. */
-  readonly minRequests: number
-  /** Length of the sliding window, ms. */
-  readonly windowMs: number
-  /** Time an open breaker waits before letting a probe through, ms. */
-  readonly cooldownMs: number
-}
-
-/** `breaker: { failure_rate: 0.5, min_requests: 10, window: 30s, cooldown: 30s }` */
-export const DEFAULT_BREAKER: BreakerSettings = {
-  failureRate: 0.5,
-  minRequests: 10,
-  windowMs: 30_000,
-  cooldownMs: 30_000
-}
 
 /**
  * The window is this many time buckets of `windowMs / WINDOW_BUCKETS` each. A sample therefore

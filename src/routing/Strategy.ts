@@ -9,7 +9,6 @@
  */
 import type { StrategyState } from "./StrategyState.ts"
 
-
 /** A live, read-only view of one target, as strategies see it. */
 export interface TargetView {
   /** Position of the target in the model's configured `targets` list (stable per snapshot). */
@@ -40,7 +39,5 @@ export interface StrategyOptions {
   /** The model's shared state: cell 0 and one cell per target (`1 + index`). */
   readonly state: StrategyState
 }
-
-export type StrategyName = "round_robin" | "weighted" | "random" | "least_busy" | "latency" | "failover"
 
 export type StrategyFactory = (options: StrategyOptions) => Strategy

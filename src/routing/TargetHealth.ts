@@ -15,10 +15,11 @@
  */
 import * as Effect from "effect/Effect"
 import type { ResolvedProvider } from "../config/Config.ts"
+import type { BreakerSettings } from "../domain/BreakerSettings.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, localSlot, type Slot, withSlot } from "../state/Slots.ts"
 import {
-  BREAKER_LAST_FLOAT, type BreakerSettings, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker
+  BREAKER_LAST_FLOAT, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker
 } from "./CircuitBreaker.ts"
 
 /** Weight of the newest sample in the smoothed latency. */

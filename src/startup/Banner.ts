@@ -3,7 +3,7 @@
  * from, how many workers serve, the master key when it was generated for this run (shown once),
  * and a ready-to-paste curl.
  */
-import { VERSION } from "../http/Health.ts"
+import { VERSION } from "../generated/version.ts"
 import type { Prepared } from "./Prepare.ts"
 
 export interface BannerFacts {

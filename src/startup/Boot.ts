@@ -13,7 +13,7 @@ import { AdminStore, type AdminStoreShape } from "../admin/AdminStore.ts"
 import * as FileAdminStore from "../admin/FileAdminStore.ts"
 import { ConfigSource, decodeConfigDocument, readConfigDocument } from "../config/ConfigSource.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
-import type { StoreError } from "../store/StoreError.ts"
+import type { StoreError } from "../domain/StoreError.ts"
 import { configPath, type Prepared } from "./Prepare.ts"
 
 /** In Postgres mode, the file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each call. */

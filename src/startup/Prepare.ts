@@ -14,8 +14,8 @@ import type { ProcessInfo } from "../admin/FileAdminStore.ts"
 import type { ResolvedConfig } from "../config/Config.ts"
 import { loadConfigFile, type StoreChoice } from "../config/ConfigSource.ts"
 import type { Env } from "../config/interpolate.ts"
+import { VERSION } from "../generated/version.ts"
 import { makeProviderSecrets, type ProviderSecrets } from "../store/postgres/ProviderSecrets.ts"
-import { VERSION } from "../http/Health.ts"
 import { generateKey } from "../auth/KeyMaterial.ts"
 
 /** Startup ended before serving: `--help`/`--version` or a subcommand (exit 0), or a failure (exit non-zero). */

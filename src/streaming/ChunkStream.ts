@@ -14,7 +14,7 @@ import * as Channel from "effect/Channel"
 import * as Effect from "effect/Effect"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type { ChunkReader } from "../providers/UpstreamClients.ts"
+import type { ChunkReader } from "../domain/ChunkReader.ts"
 
 export interface ChunkStreamOptions<E> {
   readonly idleMs: number

@@ -19,7 +19,7 @@ import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
 import { formatBytes, gatewayError, type GatewayError } from "../domain/GatewayError.ts"
-import type { StreamEventKind } from "../providers/Provider.ts"
+import type { StreamEventKind } from "../domain/StreamEventKind.ts"
 import { makeSseScanner } from "./SseScanner.ts"
 
 const decoder = new TextDecoder()

@@ -19,7 +19,8 @@ import { errorBody, formatBytes, gatewayError, type GatewayError } from "../../d
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
-import { type Endpoint, ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
+import type { Endpoint } from "../../domain/Endpoint.ts"
+import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import {
   type UpstreamBodyTooLarge,
   type UpstreamClientOptions,

@@ -3,7 +3,7 @@
  * are preamble; text, tool calls, refusals, reasoning, a finish reason, usage or `[DONE]` are
  * content; anything that is not a JSON chunk (or is an `{"error":…}` object) is invalid.
  */
-import type { StreamEventKind } from "../Provider.ts"
+import type { StreamEventKind } from "../../domain/StreamEventKind.ts"
 
 const nonEmpty = (v: unknown): boolean =>
   (typeof v === "string" && v !== "") || (Array.isArray(v) && v.length > 0) || (v !== null && typeof v === "object" && !Array.isArray(v))

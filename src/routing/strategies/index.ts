@@ -2,7 +2,8 @@
  * The strategy registry: every `StrategyName` mapped to its factory, so a model's configured
  * strategy name becomes a strategy instance in one lookup.
  */
-import type { Strategy, StrategyFactory, StrategyName, StrategyOptions } from "../Strategy.ts"
+import type { StrategyName } from "../../domain/StrategyName.ts"
+import type { Strategy, StrategyFactory, StrategyOptions } from "../Strategy.ts"
 import * as Failover from "./Failover.ts"
 import * as Latency from "./Latency.ts"
 import * as LeastBusy from "./LeastBusy.ts"

@@ -15,7 +15,7 @@ import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
 import { decodeConfig } from "../../config/loadConfig.ts"
 import { providerSecretPaths, valueAt } from "../../config/SecretFields.ts"
 import { isSealed, type SecretBoxError } from "../../crypto/SecretBox.ts"
-import { type StoreError, storeError } from "../StoreError.ts"
+import { type StoreError, storeError } from "../../domain/StoreError.ts"
 import { describeCause } from "./Migrations.ts"
 import type { ProviderSecrets } from "./ProviderSecrets.ts"
 

@@ -18,7 +18,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as FileSystem from "effect/FileSystem"
 import postgres from "postgres"
-import { type StoreError, storeError } from "../StoreError.ts"
+import { type StoreError, storeError } from "../../domain/StoreError.ts"
 
 /** One migration: `0001_config_store.sql` is `{ version: 1, name: "config_store", sql }`. */
 export interface MigrationFile {

@@ -378,7 +378,7 @@ describe("response bodies", () => {
 })
 
 describe("generated files", () => {
-  it("are up to date with spec/openapi.yaml (run `npm run gen` when this fails)", async () => {
+  it("are up to date with spec/openapi.yaml and package.json (run `npm run gen` when this fails)", async () => {
     expect(await check()).toEqual([])
   }, 30_000)
 })

@@ -3,7 +3,7 @@ import { Effect, Random, Stream } from "effect"
 import * as fc from "fast-check"
 import { expect } from "vitest"
 import type { ResolvedProvider } from "../../../src/config/Config.ts"
-import { DEFAULT_BREAKER } from "../../../src/routing/CircuitBreaker.ts"
+import { DEFAULT_BREAKER } from "../../../src/domain/BreakerSettings.ts"
 import { countTokens, embed, make, MAX_EMBEDDING_INPUTS, splitContent } from "../../../src/providers/mock/MockProvider.ts"
 import type { ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 

@@ -3,7 +3,8 @@ import { Clock, Effect } from "effect"
 import { TestClock } from "effect/testing"
 import * as fc from "fast-check"
 import * as CircuitBreaker from "../../../src/routing/CircuitBreaker.ts"
-import type { BreakerSettings, BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
+import { type BreakerSettings, DEFAULT_BREAKER } from "../../../src/domain/BreakerSettings.ts"
+import type { BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
 
 // Window of 10 s in 1 s buckets, 5 s cooldown, trips at 50 % over at least 4 samples.
 const SETTINGS: BreakerSettings = { failureRate: 0.5, minRequests: 4, windowMs: 10_000, cooldownMs: 5_000 }
@@ -32,7 +33,7 @@ const opened = (at = 0) => {
 
 describe("CircuitBreaker (explicit time)", () => {
   it("has the documented defaults", () => {
-    assert.deepStrictEqual(CircuitBreaker.DEFAULT_BREAKER, {
+    assert.deepStrictEqual(DEFAULT_BREAKER, {
       failureRate: 0.5,
       minRequests: 10,
       windowMs: 30_000,
@@ -380,7 +381,7 @@ describe("CircuitBreaker (Effect TestClock)", () => {
   it.effect("goes open -> half_open exactly when the cooldown elapses on the clock", () =>
     Effect.gen(function*() {
       const events: Array<BreakerTransition> = []
-      const breaker = CircuitBreaker.make("p/m", CircuitBreaker.DEFAULT_BREAKER, (t) => events.push(t))
+      const breaker = CircuitBreaker.make("p/m", DEFAULT_BREAKER, (t) => events.push(t))
       const now = Clock.currentTimeMillis
 
       yield* TestClock.adjust("1 second")
@@ -388,7 +389,7 @@ describe("CircuitBreaker (Effect TestClock)", () => {
       for (let i = 0; i < 10; i++) breaker.onFailure(t0)
       assert.strictEqual(breaker.snapshot(yield* now).state, "open")
 
-      yield* TestClock.adjust(CircuitBreaker.DEFAULT_BREAKER.cooldownMs - 1)
+      yield* TestClock.adjust(DEFAULT_BREAKER.cooldownMs - 1)
       assert.isFalse(breaker.tryAcquire(yield* now))
       assert.isFalse(breaker.isAvailable(yield* now))
       assert.strictEqual(breaker.snapshot(yield* now).state, "open")
@@ -418,7 +419,7 @@ describe("CircuitBreaker (Effect TestClock)", () => {
 
   it.effect("slides failures out of the window as the clock moves", () =>
     Effect.gen(function*() {
-      const breaker = CircuitBreaker.make("p/m", CircuitBreaker.DEFAULT_BREAKER)
+      const breaker = CircuitBreaker.make("p/m", DEFAULT_BREAKER)
       for (let i = 0; i < 9; i++) breaker.onFailure(yield* Clock.currentTimeMillis)
       yield* TestClock.adjust("30 seconds")
       breaker.onFailure(yield* Clock.currentTimeMillis) // the 9 earlier ones have left the window

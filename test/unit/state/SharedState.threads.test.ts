@@ -15,6 +15,7 @@
  */
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
+import type { BreakerSettings } from "../../../src/domain/BreakerSettings.ts"
 import * as CircuitBreaker from "../../../src/routing/CircuitBreaker.ts"
 import { configureLimiter, makeConcurrencyLimiter, repairLimiter } from "../../../src/routing/ConcurrencyLimiter.ts"
 import { targetSlotSpec } from "../../../src/routing/RoutingState.ts"
@@ -30,7 +31,7 @@ import { holdingsOf, pagesFor, slotsAs } from "./fixtures/slots.ts"
 const SCRIPT = new URL("./fixtures/stateWorker.ts", import.meta.url)
 const THREADS = 4
 
-const SETTINGS: CircuitBreaker.BreakerSettings = { failureRate: 0.5, minRequests: 1, windowMs: 10_000, cooldownMs: 1_000 }
+const SETTINGS: BreakerSettings = { failureRate: 0.5, minRequests: 1, windowMs: 10_000, cooldownMs: 1_000 }
 const PROVIDER = { name: "p", breaker: SETTINGS }
 const nothing = () => undefined
 

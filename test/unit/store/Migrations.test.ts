@@ -18,7 +18,7 @@ import {
   type MigrationFile,
   type MigrationReport
 } from "../../../src/store/postgres/Migrations.ts"
-import type { StoreError } from "../../../src/store/StoreError.ts"
+import type { StoreError } from "../../../src/domain/StoreError.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
 
 // The signatures the config store builds on, checked at compile time.

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
-import type { ChunkReader } from "../../../src/providers/UpstreamClients.ts"
+import type { ChunkReader } from "../../../src/domain/ChunkReader.ts"
 import { chunkStream } from "../../../src/streaming/ChunkStream.ts"
 
 const encoder = new TextEncoder()

@@ -1,14 +1,19 @@
-import { describe, expect, it } from "vitest"
-import type { StrategyName, TargetView } from "../../../../src/routing/Strategy.ts"
+import { describe, expect, expectTypeOf, it } from "vitest"
+import { StrategyName } from "../../../../src/domain/StrategyName.ts"
+import type { components } from "../../../../src/generated/openapi.ts"
+import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { makeStrategy, strategies } from "../../../../src/routing/strategies/index.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
 const view = (index: number): TargetView => ({ index, weight: 1, inFlight: 0, latencyMs: 10, successRate: 1 })
-const names: ReadonlyArray<StrategyName> = ["round_robin", "weighted", "random", "least_busy", "latency", "failover"]
+// The names the config accepts (the schema's literal set): the registry must cover exactly these.
+const names: ReadonlyArray<StrategyName> = StrategyName.literals
 
 describe("strategies", () => {
   it("has a factory for every strategy name", () => {
     expect(Object.keys(strategies).sort()).toEqual([...names].sort())
+    // …and the spec's enum (GET /health/detailed reports a model's strategy) names the same ones.
+    expectTypeOf<StrategyName>().toEqualTypeOf<components["schemas"]["HealthDetailed"]["models"][number]["strategy"]>()
   })
 
   it.each(names)("%s picks one of the candidates", (name) => {

@@ -1,0 +1,34 @@
+/**
+ * The core's public entry for the runtimes (`runtimes/*` import nothing else of `src/`, checked by
+ * `npm run check:deps`): what a runtime needs to implement its RuntimePort (serve an App, start a
+ * worker thread, upstream clients, signals) and the core's small server and upstream contracts.
+ *
+ * Three more entries stay apart so each thread loads only what it runs: `launch.ts` (the process's
+ * one launch path, the owner; main thread only), `worker.ts` (a worker thread's serving code: the
+ * app, routing, providers) and `web.ts` (the app as a Web `fetch` handler, for Bun and Deno).
+ */
+
+// The runtime port and the owner/worker protocol it carries.
+export type { ConnectionBounds } from "./cluster/ConnectionBounds.ts"
+export type { FromWorker, ToWorker, WorkerLink } from "./cluster/Protocol.ts"
+export { type RuntimePort, ServeError, serveWith } from "./cluster/RuntimePort.ts"
+export type { ProcessInfo } from "./admin/FileAdminStore.ts"
+
+// The server port: the App a runtime's server calls, and the answers it gives on its own.
+export { type App, type IncomingRequest, isBytes, makeStallWatchdog, type OutgoingResponse, type StallWatchdog } from "./http/Exchange.ts"
+export { hookAnswer, UNEXPECTED, unparsable } from "./http/respond.ts"
+export { gatewayError, type GatewayError, type GatewayErrorReason } from "./domain/GatewayError.ts"
+export { makeBodyCollector, readAtMost } from "./domain/BodyCollector.ts"
+
+// The upstream port: the client each provider sends its requests with.
+export {
+  capped,
+  declaredLength,
+  UpstreamBodyTooLarge,
+  type UpstreamClient,
+  type UpstreamClientOptions,
+  UpstreamClients,
+  UpstreamFailure,
+  type UpstreamRequest,
+  type UpstreamResponse
+} from "./providers/UpstreamClients.ts"
