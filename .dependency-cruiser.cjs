@@ -29,9 +29,9 @@ const LAYERS = [
   ["index.ts", "launch.ts", "worker.ts", "web.ts"] // the entries the runtimes import
 ]
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
+const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 /** The paths of a unit, as a regular expression. */
-const unitPath = (unit) => (unit.endsWith(".ts") ? `^src/${escape(unit)}$` : `^src/${escape(unit)}/`)
+const unitPath = (unit) => (unit.endsWith(".ts") ? `^src/${escapeRegExp(unit)}$` : `^src/${escapeRegExp(unit)}/`)
 const ENTRIES = LAYERS[LAYERS.length - 1]
 
 const layerRules = LAYERS.flatMap((layer, rank) => {

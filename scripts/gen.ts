@@ -42,7 +42,7 @@ export const generate = async (root: string = projectRoot): Promise<ReadonlyArra
   })
   const types = header(` (openapi-typescript) from ${SPEC_PATH}`, "Change the spec") + astToString(ast)
   // JSON has no comments: the file is the plain spec so it can be served as it is.
-  const json = JSON.stringify(parse(source), null, 2) + "\n"
+  const json = `${JSON.stringify(parse(source), null, 2)}\n`
   const { version } = JSON.parse(await readFile(join(root, PACKAGE_PATH), "utf8")) as { readonly version: string }
   const versionModule = header(` from the \`version\` of ${PACKAGE_PATH}`, "Change the version there") +
     `/** The gateway's version (\`llmgate --version\`, the startup banner, GET /health). */\nexport const VERSION = ${JSON.stringify(version)}\n`

@@ -91,7 +91,7 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     const context = yield* Effect.context<UpstreamClients>()
     return GatewayState.of({
       current: () => snapshot,
-      swap: (next, nextVersion) => build(next, nextVersion).pipe(Effect.provide(context), Effect.map((s) => { snapshot = s })),
+      swap: (next, nextVersion) => build(next, nextVersion).pipe(Effect.provide(context), Effect.andThen((s) => Effect.sync(() => { snapshot = s }))),
       health,
       events,
       isDraining: () => draining,

@@ -59,7 +59,7 @@ export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShap
         )
         const source = path ?? "embedded default"
         const load = readConfigText(path, env).pipe(
-          Effect.tap((text) => Effect.sync(() => void (lastText = text))),
+          Effect.tap((text) => Effect.sync(() => { lastText = text })),
           Effect.flatMap((text) => fromResult(parseConfigDocument(text, env, source))),
           Effect.flatMap((document) => Effect.map(fromResult(decodeConfig(document, source)), (config): LoadedConfig => ({ config, document, source }))),
           Effect.provide(context)
@@ -107,7 +107,7 @@ const watchFile = (path: string, options: FileWatchOptions): Stream.Stream<void,
     Stream.filter((event) => splitPath(event.path)[1] === name),
     Stream.tapError((e) =>
       warned ? Effect.void : Effect.andThen(
-        Effect.sync(() => void (warned = true)),
+        Effect.sync(() => { warned = true }),
         Effect.logWarning(`cannot watch ${dir} for config changes (re-reading ${path} every ${options.pollMs ?? 2000} ms instead): ${e.message}`)
       )
     ),

@@ -21,7 +21,7 @@ import * as Result from "effect/Result"
 import { RE2JS } from "re2js"
 import { type ModelPattern, REGEX_LENGTH_LIMIT } from "./Config.ts"
 
-const STAR = 42
+const _STAR = 42
 const QUESTION = 63
 const SLASH = 47
 

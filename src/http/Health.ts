@@ -34,7 +34,10 @@ export const makeHealthHandlers = Effect.gen(function*() {
       byModel.set(h.model, group)
       if (group === undefined || !group.patternTargets) continue
       let byProvider = out.get(group)
-      if (byProvider === undefined) out.set(group, byProvider = new Map())
+      if (byProvider === undefined) {
+        byProvider = new Map()
+        out.set(group, byProvider)
+      }
       const list = byProvider.get(h.provider)
       if (list === undefined) byProvider.set(h.provider, [h])
       else list.push(h)

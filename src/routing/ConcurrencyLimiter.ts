@@ -113,7 +113,8 @@ export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTime
       s.hold[s.hat + HOLD_PERMITS] = s.hold[s.hat + HOLD_PERMITS]! + 1
       const waiter = queue.shift()!
       waiter.granted = true
-      ;(resumed ??= []).push(waiter)
+      resumed ??= []
+      resumed.push(waiter)
     }
     return resumed
   }

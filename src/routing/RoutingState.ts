@@ -107,7 +107,7 @@ export const keepsTarget = (config: ResolvedConfig): (key: string) => boolean =>
     const target = parseTargetKey(key)
     if (target === undefined || config.models.get(target.model)?.pattern._tag === "Exact") return false
     const serving = ordered.find((p) => p.matches(target.model))
-    return serving !== undefined && serving.providers.has(target.provider.name)
+    return serving?.providers.has(target.provider.name) === true
   }
 }
 

@@ -161,7 +161,7 @@ setTimeout(() => {
 
 
 const log = (line: string): void => {
-  process.stderr.write(line + "\n")
+  process.stderr.write(`${line}\n`)
 }
 
 const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` }
@@ -271,7 +271,8 @@ interface Usage {
 
 /** Runs `run` while accounting CPU: the target's process tree, the upstream, the bench, everything else. */
 const measure = async <A>(live: Live, run: () => Promise<A>): Promise<{ result: A; usage: Usage }> => {
-  const targetPids = live.child ? (live.pids = treePids(live.child.pid)) : []
+  if (live.child) live.pids = treePids(live.child.pid)
+  const targetPids = live.child ? live.pids : []
   const up0 = await upstreamStats()
   const cpu0 = targetPids.length ? treeCpuMs(targetPids) : Number.NaN
   const gen0 = process.cpuUsage()
@@ -622,12 +623,12 @@ const main = async (): Promise<void> => {
 
   const dir = join(ROOT, "test/bench/results")
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, "latest.md"), markdown + "\n")
+  writeFileSync(join(dir, "latest.md"), `${markdown}\n`)
   writeFileSync(
     join(dir, "latest.json"),
-    JSON.stringify({ meta: { ...meta, elapsed_s: elapsedS, upstream_split: split }, gateway_config: gatewayConfig(0, 0, M), problems, criteria, summary, measurements: [...measurements, ...derived] }, null, 2) + "\n"
+    `${JSON.stringify({ meta: { ...meta, elapsed_s: elapsedS, upstream_split: split }, gateway_config: gatewayConfig(0, 0, M), problems, criteria, summary, measurements: [...measurements, ...derived] }, null, 2)}\n`
   )
-  process.stdout.write(markdown + "\n")
+  process.stdout.write(`${markdown}\n`)
   log(`wrote test/bench/results/latest.md and latest.json (${elapsedS.toFixed(0)} s)`)
 }
 

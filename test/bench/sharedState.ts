@@ -406,7 +406,7 @@ export const runSharedStateBench = async (options: {
     const { allocator, layout } = layOut(config, c.threads)
     const barrier = new SharedArrayBuffer(2 * 4)
     const used = threads.slice(0, c.threads)
-    used.forEach((t, index) =>
+    for (const [index, t] of used.entries()) {
       t.worker.postMessage({
         _tag: "Run",
         mode: c.mode,
@@ -418,7 +418,7 @@ export const runSharedStateBench = async (options: {
         durationMs: options.durationMs,
         gap: c.paced ? GAP : 0
       } satisfies RunMessage)
-    )
+    }
     const word = new Int32Array(barrier)
     while (Atomics.load(word, READY) < c.threads) await sleep(1)
     const busy0 = machineBusyMs()
@@ -542,6 +542,6 @@ if (isMainThread && import.meta.main) {
       (result.disturbed > 0 ? `; kept though still disturbed after ${TRIES} tries: ${result.disturbed} (the machine is not quiet)` : "")
   ]
   console.log(lines.join("\n"))
-  if (json !== undefined) writeFileSync(json, JSON.stringify({ ...result, summary: s, target_ns: TARGET_NS, gap_iterations: GAP }, null, 2) + "\n")
+  if (json !== undefined) writeFileSync(json, `${JSON.stringify({ ...result, summary: s, target_ns: TARGET_NS, gap_iterations: GAP }, null, 2)}\n`)
   process.exit(result.problems.length === 0 ? 0 : 1)
 }

@@ -48,7 +48,7 @@ const [STAMP_HEAD, STAMP_TAIL] = sse({ content: "tok " }, null).split("chatcmpl-
 const stamped = (): string => `${STAMP_HEAD}chatcmpl-t${process.hrtime.bigint()}${STAMP_TAIL}`
 const CONTENT = Buffer.from(sse({ content: "tok " }, null))
 const FIRST = Buffer.from(ROLE + sse({ content: "tok " }, null))
-const FINAL = Buffer.from(sse({}, "stop", { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 }) + "data: [DONE]\n\n")
+const FINAL = Buffer.from(`${sse({}, "stop", { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 })}data: [DONE]\n\n`)
 const SPEC = /(\d+)x(\d+)/
 
 let requests = 0

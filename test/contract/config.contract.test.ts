@@ -3,7 +3,7 @@
 // variables the file lists under `env:`, and nowhere else.
 import { afterAll, describe, expect, it } from "vitest"
 import { cleanupTempDirs, freePort, launchGateway, runUntilExit } from "./gateway.ts"
-import { findLeaks, MASTER_KEY, PROVIDER_KEY, runtime, type ModelList } from "./harness.ts"
+import { findLeaks, MASTER_KEY, PROVIDER_KEY, runtime, } from "./harness.ts"
 
 const validBase = (port: number) => ({
   server: { host: "127.0.0.1", port },

@@ -6,7 +6,7 @@
 // answered, and /health/detailed lists no more than that; admin-written regexes RE2 cannot run are
 // refused naming the field.
 import { describe, expect, it } from "vitest"
-import { type DetailedHealth } from "./routing.ts"
+import type { DetailedHealth } from "./routing.ts"
 import { expectOpenAIError, itLeaksNoSecrets, MODELS, runtime, useContract } from "./harness.ts"
 
 const PATTERN_LIMIT = 3

@@ -10,7 +10,7 @@ describe(`[${runtime}] secrets never leak (--debug)`, () => {
   const ctx = useContract({ debug: true })
   const headerDump: Array<string> = []
   const keep = (r: Res): Res => {
-    r.headers.forEach((v, k) => headerDump.push(`${k}: ${v}`))
+    for (const [k, v] of r.headers) headerDump.push(`${k}: ${v}`)
     return r
   }
 
@@ -41,7 +41,7 @@ describe(`[${runtime}] secrets never leak (--debug)`, () => {
     ]
     for (const call of calls) statuses.push(keep(await call()).status)
     const res = await ctx.postStream("/v1/chat/completions", { model: MODELS.streamFast.name, messages: user("s"), stream: true })
-    res.headers.forEach((v, k) => headerDump.push(`${k}: ${v}`))
+    for (const [k, v] of res.headers) headerDump.push(`${k}: ${v}`)
     const reader = new SSEReader(res)
     await reader.all()
     ctx.noteBody(reader.raw)

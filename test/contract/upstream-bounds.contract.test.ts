@@ -98,7 +98,7 @@ const handlers = (_: Recorder): Array<RequestHandler> => [
         return endless(request, `${ROLE}data: {"choices":[{"delta":{"content":"`, () => "x".repeat(1024), 1)
       default:
         if (body.stream === true) {
-          return new HttpResponse(ROLE + sseChunk({ content: `hello from ${model}` }) + sseChunk({}, "stop") + "data: [DONE]\n\n", {
+          return new HttpResponse(`${ROLE + sseChunk({ content: `hello from ${model}` }) + sseChunk({}, "stop")}data: [DONE]\n\n`, {
             status: 200,
             headers: { "content-type": "text/event-stream" }
           })

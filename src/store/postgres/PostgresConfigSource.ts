@@ -107,9 +107,9 @@ export const make = Effect.fn("PostgresConfigSource.make")(function*(options: Po
 
   /** The safety net: re-read the rows and signal when they differ from what the last load saw. */
   const recheck = read.pipe(
-    Effect.map((rows) => {
+    Effect.andThen((rows) => Effect.sync(() => {
       if (fingerprint(rows) !== seen) signal()
-    })
+    }))
   )
 
   /** Re-listens until it works, backing off from 200 ms to 10 s; the re-listen signals a re-read. */

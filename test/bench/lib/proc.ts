@@ -30,7 +30,7 @@ const live = new Map<number, ChildProcess>()
 let guard: ChildProcess | undefined
 
 const tellGuard = (line: string): void => {
-  if (guard?.stdin && !guard.stdin.destroyed) guard.stdin.write(line + "\n")
+  if (guard?.stdin && !guard.stdin.destroyed) guard.stdin.write(`${line}\n`)
 }
 
 export const startGuard = (tempDir: string): void => {

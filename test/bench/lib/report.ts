@@ -126,7 +126,9 @@ export const summarize = (ms: ReadonlyArray<Measurement>): Summary => {
     const [target = "", scenario = "", metric = ""] = key.split("\u0000")
     const s = spread(list)
     if (s.n === 0) continue
-    ;((out[target] ??= {})[scenario] ??= {})[metric] = s
+    out[target] ??= {}
+    out[target][scenario] ??= {}
+    out[target][scenario][metric] = s
   }
   return out
 }

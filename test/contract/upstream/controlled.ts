@@ -223,7 +223,7 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
 
   const handle = async ({ request }: { request: Request }): Promise<Response> => {
     const rawBody = await request.text()
-    let parsed: unknown = undefined
+    let parsed: unknown 
     try {
       parsed = rawBody.length > 0 ? JSON.parse(rawBody) : undefined
     } catch {

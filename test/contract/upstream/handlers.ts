@@ -157,7 +157,7 @@ export const makeHandlers = (recorder: Recorder): Array<RequestHandler> => {
   // Records the request, then applies the model-driven failure modes shared by all three endpoints.
   const route = (resolve: Resolver) => async ({ request }: { request: Request }): Promise<Response> => {
     const rawBody = await request.text()
-    let parsed: unknown = undefined
+    let parsed: unknown 
     if (rawBody.length > 0) {
       try {
         parsed = JSON.parse(rawBody)

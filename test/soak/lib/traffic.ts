@@ -77,7 +77,8 @@ const picker = (excluded: ReadonlyArray<Kind>) => {
   return (r: number): Kind => {
     let x = r * total
     for (const [kind, w] of mix) {
-      if ((x -= w) < 0) return kind
+      x -= w
+      if (x < 0) return kind
     }
     return mix[0]?.[0] ?? "json"
   }

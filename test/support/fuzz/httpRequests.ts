@@ -86,7 +86,7 @@ const UNRESERVED = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ01234567
 const SUB_DELIMS = "!$&'()*+,;=:@".split("")
 
 /** Percent escapes, valid and malformed: a stray `%`, bad hex, bytes that are not UTF-8, an encoded slash or NUL. */
-const escape: fc.Arbitrary<string> = fc.oneof(
+const percentEscape: fc.Arbitrary<string> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: 0, max: 255 }).map((b) => `%${b.toString(16).padStart(2, "0").toUpperCase()}`) },
   {
     weight: 3,
@@ -100,7 +100,7 @@ const escape: fc.Arbitrary<string> = fc.oneof(
 const segmentPiece: fc.Arbitrary<string> = fc.oneof(
   { weight: 4, arbitrary: fc.constantFrom(...UNRESERVED) },
   { weight: 1, arbitrary: fc.constantFrom(...SUB_DELIMS) },
-  { weight: 2, arbitrary: escape }
+  { weight: 2, arbitrary: percentEscape }
 )
 
 const segment: fc.Arbitrary<string> = fc.oneof(
@@ -133,7 +133,7 @@ const pathEdit: fc.Arbitrary<PathEdit> = fc.oneof(
 const applyPathEdit = (path: string, e: PathEdit): string => {
   switch (e.op) {
     case "append":
-      return `${path.endsWith("/") ? path : path + "/"}${e.segment}`
+      return `${path.endsWith("/") ? path : `${path}/`}${e.segment}`
     case "replace-last":
       return path.slice(0, path.lastIndexOf("/") + 1) + e.segment
     case "insert": {
@@ -243,7 +243,7 @@ const corruption: fc.Arbitrary<Corruption> = fc.oneof(
     kind: fc.constant("header-line" as const),
     line: fc.constantFrom(
       "no colon here", "bad name: x", " leading-space: x", "x-a : y", ": empty-name", "x-nul: a\u0000b", "x-cr: a\rb", "x-lf-only: a\nb: c",
-      "x-fold: a\r\n folded", "x-\u00e9: v", "x-del: a\u007fb", "(): x", "x-long:" + "\t".repeat(20)
+      "x-fold: a\r\n folded", "x-\u00e9: v", "x-del: a\u007fb", "(): x", `x-long:${"\t".repeat(20)}`
     )
   }),
   fc.constant({ kind: "no-host" as const }),

@@ -25,7 +25,7 @@ export class Deep {
 
 const render = (value: unknown): string => {
   if (value instanceof Deep) {
-    return value.kind === "array" ? "[".repeat(value.depth) + "1" + "]".repeat(value.depth) : '{"a":'.repeat(value.depth) + "1" + "}".repeat(value.depth)
+    return value.kind === "array" ? `${"[".repeat(value.depth)}1${"]".repeat(value.depth)}` : `${'{"a":'.repeat(value.depth)}1${"}".repeat(value.depth)}`
   }
   if (Array.isArray(value)) return `[${value.map(render).join(",")}]`
   if (value !== null && typeof value === "object") {

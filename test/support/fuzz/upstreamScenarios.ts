@@ -252,6 +252,8 @@ const sseOf = (s: StreamScenario, bounds: UpstreamBounds): { readonly text: stri
         return `event: ping${eol}${eol}`
       case "blank":
         return eol
+      default:
+        return ""
     }
   }).join("")
   const content = json(chunk(s.endpoint, "content"))

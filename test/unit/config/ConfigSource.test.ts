@@ -82,7 +82,7 @@ describe("ConfigSource.layerFile", () => {
       writeFileSync(path, A) // same text: no signal
       yield* Effect.sleep("250 millis")
       const unchanged = signals.length
-      for (let i = 0; i < 5; i++) writeFileSync(path, i % 2 === 0 ? B : A + "# " + i + "\n")
+      for (let i = 0; i < 5; i++) writeFileSync(path, i % 2 === 0 ? B : `${A}# ${i}\n`)
       writeFileSync(path, B)
       yield* Effect.sleep("300 millis")
       const burst = signals.length - unchanged

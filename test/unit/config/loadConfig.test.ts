@@ -170,8 +170,8 @@ models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })
     const c = okConfig(`master_key: "$\${LLMGATE_MASTER_KEY}"
 providers: [{ name: a, kind: mock }]
 models: [{ name: "a$\${b}", targets: [{ provider: a }] }]`, { LLMGATE_MASTER_KEY: "secret" })
-    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("\${LLMGATE_MASTER_KEY}")
-    expect(c.modelNames).toEqual(["a\${b}"])
+    expect(c.masterKey && Redacted.value(c.masterKey)).toBe("${LLMGATE_MASTER_KEY}")
+    expect(c.modelNames).toEqual(["a${b}"])
   })
 
   it("an unset variable without a default is an error naming the field", () => {

@@ -56,7 +56,7 @@ routes:
  * flow indicators inside the flow mapping `{ type: bearer, token: \${KEY_A} }`, so the document is
  * not valid YAML (see the failing test below).
  */
-const ISSUE_EXAMPLE = ISSUE_EXAMPLE_AS_WRITTEN.replace("token: \${KEY_A} }", `token: "\${KEY_A}" }`)
+const ISSUE_EXAMPLE = ISSUE_EXAMPLE_AS_WRITTEN.replace("token: ${KEY_A} }", `token: "\${KEY_A}" }`)
 
 /** A small valid config with `models` (YAML list entries) and optional extra top-level text. */
 const withModels = (models: string, extra = "") => `providers:

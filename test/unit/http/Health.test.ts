@@ -33,7 +33,10 @@ const counted = (c: ResolvedConfig) => {
   const models = new Map([...c.models].map(([name, m]) => {
     const pattern: ModelPattern = m.pattern._tag === "Exact"
       ? m.pattern
-      : { _tag: m.pattern._tag, matches: ((inner) => (s: string) => (calls++, inner(s)))(m.pattern.matches) }
+      : { _tag: m.pattern._tag, matches: ((inner) => (s: string) => {
+          calls++
+          return inner(s)
+        })(m.pattern.matches) }
     return [name, { ...m, pattern }] as const
   }))
   return { config: { ...c, models }, calls: () => calls }

@@ -27,7 +27,7 @@ const refOf = (layout: ReadonlyArray<Assignment>, key: string) => layout.find((a
 /** A worker's view of the allocator's pages. */
 const workerSpace = (allocator: ReturnType<typeof makeSlotAllocator>, index: number): SlotSpace => {
   const space = makeSlotSpace(workerHolder(index))
-  allocator.pages().forEach((p, i) => space.addPage(i, p.slots, p.holdings[index]!))
+  for (const [i, p] of allocator.pages().entries()) space.addPage(i, p.slots, p.holdings[index]!)
   return space
 }
 

@@ -84,7 +84,7 @@ describe("SharedLock (worker threads)", () => {
         const signal = words(4)
         const dead = workerHolder(dying)
         const exited = pool().exited(dying)
-        void pool().run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, then: "die" }).catch(() => undefined)
+        void pool().run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, after: "die" }).catch(() => undefined)
         expect(await exited).toBe(0)
         expect(holderOf(word, 0)).toBe(dead)
 
@@ -111,7 +111,7 @@ describe("SharedLock (worker threads)", () => {
     for (let run = 0; run < 3; run++) {
       const word = words(1)
       const signal = words(4)
-      const holding = pool().run(0, { _tag: "Hold", word: word.buffer, holder: workerHolder(0), signal: signal.buffer, then: "hold" })
+      const holding = pool().run(0, { _tag: "Hold", word: word.buffer, holder: workerHolder(0), signal: signal.buffer, after: "hold" })
       await until(signal, 0, (v) => v === 1)
       const taking = pool().run(1, { _tag: "TakeOver", word: word.buffer, holder: workerHolder(1), dead: workerHolder(3), signal: signal.buffer })
       await until(signal, 3, (v) => v === 1)

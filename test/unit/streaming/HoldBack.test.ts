@@ -115,7 +115,7 @@ describe("holdUntilContent", () => {
       const batch = Stream.make(bytes(ROLE), bytes(HELLO), bytes("data: garbage\n\n"), bytes("data: [DONE]\n\n"))
       const { exit } = yield* hold(batch)
       if (Exit.isFailure(exit)) return assert.fail("expected content")
-      assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), ROLE + HELLO + "data: garbage\n\ndata: [DONE]\n\n")
+      assert.strictEqual(text(yield* Stream.runCollect(exit.value.stream)), `${ROLE + HELLO}data: garbage\n\ndata: [DONE]\n\n`)
     }))
 
   it.effect("a stream that ends after content without its end event fails: it was cut off", () =>

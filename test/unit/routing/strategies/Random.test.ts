@@ -17,7 +17,10 @@ describe("Random", () => {
 
   it("draws exactly one random number per pick", () => {
     let calls = 0
-    const { pick } = make({ weights: [1, 1], random: () => (calls++, 0.5), state: localStrategyState(16) })
+    const { pick } = make({ weights: [1, 1], random: () => {
+      calls++
+      return 0.5
+    }, state: localStrategyState(16) })
     pick([view(0, 1), view(1, 1)])
     pick([view(1, 1)])
     expect(calls).toBe(2)
@@ -30,7 +33,7 @@ describe("Random", () => {
     const counts = [0, 0, 0]
     const n = 100_000
     for (let i = 0; i < n; i++) counts[pick(targets).index]! += 1
-    weights.forEach((w, i) => expect(counts[i]! / n).toBeCloseTo(w / 10, 2))
+    for (const [i, w] of weights.entries()) expect(counts[i]! / n).toBeCloseTo(w / 10, 2)
   })
 
   it("spreads over the available subset only, in proportion to their weights", () => {

@@ -77,7 +77,7 @@ describe("Weighted (smooth weighted round-robin)", () => {
     after.forEach((index, n) => {
       count[index]! += 1
       // Within two requests of its share at every point after the return.
-      weights.forEach((w, i) => expect(Math.abs(count[i]! - (n + 1) * w / 10)).toBeLessThanOrEqual(2))
+      for (const [i, w] of weights.entries()) expect(Math.abs(count[i]! - (n + 1) * w / 10)).toBeLessThanOrEqual(2)
     })
     expect(count).toEqual([200, 300, 500])
   })
