@@ -18,20 +18,20 @@
  * SHA-256 and prefix. `models` of a key is stored as JSON `null` for "every model".
  */
 import * as Effect from "effect/Effect"
-import * as Exit from "effect/Exit"
 import * as Predicate from "effect/Predicate"
 import type * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type postgres from "postgres"
 import { maskSecret } from "../auth/KeyMaterial.ts"
 import type { ConfigError, ConfigIssue } from "../config/ConfigError.ts"
-import { timestampMillis } from "../config/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import {
-  CONFIG_CHANNEL, type CatalogRows, decodeCatalog, keySection, projectSection, readCatalogRows, type SpecRow, type TenancyRow, userSection
+  CONFIG_CHANNEL, type CatalogRows, decodeCatalog, keySection, projectSection, readCatalogRows, type SpecRow, type TenancyRow, userSection,
+  writeCatalogRow
 } from "../store/postgres/Catalog.ts"
 import { describeCause } from "../store/postgres/Migrations.ts"
 import type { ProviderSecrets } from "../store/postgres/ProviderSecrets.ts"
+import { lockedTransaction } from "../store/postgres/Transaction.ts"
 import { hashOf, KEY_FIELD, notFound, refusal } from "./AdminRules.ts"
 import type { Actor, AdminObject, AdminStoreShape, ListQuery, Page, Resource } from "./AdminStore.ts"
 import { SINGULAR } from "./AdminStore.ts"
@@ -93,53 +93,6 @@ const tenancyRow = (resource: "projects" | "users" | "keys", id: string, entry: 
 const kept = <E, R>(before: ReadonlyArray<E>, after: ReadonlyArray<E>, rows: ReadonlyArray<R>, map: (e: E) => R): ReadonlyArray<R> =>
   after.map((e) => rows[before.indexOf(e)] ?? map(e))
 
-const jsonText = (value: unknown): string | null => value === undefined || value === null ? null : JSON.stringify(value)
-/** A validated timestamp as an explicit UTC instant (a date alone means 00:00 UTC, not the server's zone). */
-const instant = (value: unknown): string | null => {
-  const ms = typeof value === "string" ? timestampMillis(value) : undefined
-  return ms === undefined ? null : new Date(ms).toISOString()
-}
-
-/** Writes one row: inserted when new, updated otherwise, deleted when gone. */
-const persist = async (conn: postgres.TransactionSql, resource: Resource, id: string, row: Row | undefined, insert: boolean) => {
-  const table = resource === "keys" ? "virtual_keys" : resource
-  if (row === undefined) return conn`delete from ${conn(table)} where ${conn(KEY_FIELD[resource])} = ${id}`
-  const text = (f: string) => (row[f] === undefined || row[f] === null ? null : String(row[f]))
-  const json = (f: string) => jsonText(row[f])
-  if (resource === "providers" || resource === "models") {
-    return insert
-      ? conn`insert into ${conn(table)} (name, position, spec) values (${id}, ${Number(row["position"] ?? 0)}, ${json("spec")}::text::jsonb)`
-      : conn`update ${conn(table)} set spec = ${json("spec")}::text::jsonb, updated_at = now() where name = ${id}`
-  }
-  const metadata = JSON.stringify(row["metadata"] ?? {})
-  if (resource === "projects") {
-    return insert
-      ? conn`insert into projects (id, name, limits, metadata) values (${id}, ${text("name")}, ${json("limits")}::text::jsonb, ${metadata}::text::jsonb)`
-      : conn`update projects set name = ${text("name")}, limits = ${json("limits")}::text::jsonb, metadata = ${metadata}::text::jsonb, updated_at = now() where id = ${id}`
-  }
-  if (resource === "users") {
-    if (insert) await conn`insert into users (id, name, email, role, metadata) values (${id}, ${text("name")}, ${text("email")}, ${text("role")}, ${metadata}::text::jsonb)`
-    else {
-      await conn`update users set name = ${text("name")}, email = ${text("email")}, role = ${text("role")}, metadata = ${metadata}::text::jsonb,
-                 updated_at = now() where id = ${id}`
-      await conn`delete from user_projects where user_id = ${id}`
-    }
-    for (const p of Array.isArray(row["projects"]) ? row["projects"].map(String) : []) await conn`insert into user_projects (user_id, project_id) values (${id}, ${p})`
-    return
-  }
-  const [models, enabled, expires] = [JSON.stringify(row["models"] ?? null), row["enabled"] !== false, instant(row["expires_at"])]
-  if (insert) {
-    return conn`insert into virtual_keys (id, name, key_hash, prefix, project_id, user_id, models, enabled, expires_at, limits, budget, metadata)
-      values (${id}, ${text("name")}, ${text("key_hash")}, ${text("prefix")}, ${text("project_id")}, ${text("user_id")}, ${models}::text::jsonb,
-              ${enabled}, ${expires}::timestamptz, ${json("limits")}::text::jsonb, ${json("budget")}::text::jsonb, ${metadata}::text::jsonb)`
-  }
-  return conn`update virtual_keys set name = ${text("name")}, key_hash = ${text("key_hash")}, prefix = ${text("prefix")},
-      project_id = ${text("project_id")}, user_id = ${text("user_id")}, models = ${models}::text::jsonb, enabled = ${enabled},
-      expires_at = ${expires}::timestamptz, limits = ${json("limits")}::text::jsonb, budget = ${json("budget")}::text::jsonb,
-      metadata = ${metadata}::text::jsonb, previous_hash = ${text("previous_hash")},
-      previous_expires_at = ${instant(row["previous_expires_at"])}::timestamptz, updated_at = now() where id = ${id}`
-}
-
 type Decide = (catalog: CatalogEdit.Catalog, inputs: CatalogEdit.EditInputs) => Result.Result<CatalogEdit.Change, GatewayError>
 
 export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): AdminStoreShape => {
@@ -173,42 +126,12 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
       if (refused !== undefined) return yield* Effect.fail(refused)
     })
 
-  /**
-   * Runs `body` in one transaction under the admin lock; commits on success, rolls back otherwise.
-   * Uninterruptible. postgres.js's own `begin` (its queries go through the pool's queue and fail
-   * when their connection closes), not `reserve()`, which a connection reset while it is queued
-   * leaves pending forever (porsager/postgres#1195): the admin call would hang and hold the lock.
-   */
-  const transact = <A>(body: (conn: postgres.TransactionSql) => Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
-    Effect.uninterruptible(Effect.flatMap(Effect.context<never>(), (context) => {
-      const run = Effect.runPromiseExitWith(context)
-      /** The body's failure, carried past `sql.begin`, whose callback must reject to roll back. */
-      let failed: Exit.Exit<A, GatewayError> | undefined
-      return Effect.tryPromise({
-        try: () =>
-          sql.begin(async (conn) => {
-            await conn`select pg_advisory_xact_lock(${ADMIN_LOCK_KEY}::bigint)`
-            const exit = await run(body(conn))
-            // A failure rolls the transaction back: postgres.js does that when the callback rejects.
-            if (Exit.isFailure(exit)) {
-              failed = exit
-              throw new Error("rolled back")
-            }
-            return [exit] as const
-          }),
-        catch: (e) => e
-      }).pipe(
-        Effect.flatMap(([exit]) => exit),
-        Effect.catch((e) => failed ?? Effect.fail(unavailable("run the transaction")(e instanceof Error ? e.message : String(e))))
-      )
-    }))
-
   /** After a commit: this gateway serves the change before the write answers (the others hear the notification). */
   const reloadHere = options.reload.pipe(Effect.catch((e) => Effect.logWarning(`the change was committed, but reloading it failed: ${e.message}`)))
 
   /** A write: decide it on the current rows, validate the rows after it, write, audit, answer, commit, reload. */
   const write = <A>(actor: Actor, action: string, resource: Resource, decide: Decide, answer: (conn: Sql, change: CatalogEdit.Change) => Effect.Effect<A, GatewayError>) =>
-    Effect.tap(transact((conn) =>
+    Effect.tap(lockedTransaction(sql, ADMIN_LOCK_KEY, (conn) =>
       Effect.gen(function*() {
         const rows = yield* readRows(conn)
         const catalog = yield* catalogOf(rows)
@@ -226,14 +149,13 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
         const after = { ...rows, providers: specs("providers"), models: specs("models"), projects: tenancy("projects"), users: tenancy("users"), keys: tenancy("keys") }
         yield* validate(rows, after, resource, id)
         const row = entry === undefined ? undefined : spec ?? rowOf(after, resource, id)
-        yield* query(`${action} the ${SINGULAR[resource]}`, () => persist(conn, resource, id, row, action === "create"))
+        yield* query(`${action} the ${SINGULAR[resource]}`, () => writeCatalogRow(conn, resource, id, row, action === "create"))
         const detail = { ...change.detail, ...(actor.userId === undefined ? {} : { user_id: actor.userId }) }
         yield* query("write the audit log", () =>
           conn`insert into audit_log (actor, action, resource, resource_id, detail)
                values (${actor.id}, ${action}, ${SINGULAR[resource]}, ${id}, ${JSON.stringify(detail)}::text::jsonb)`)
         return yield* answer(conn, change)
-      })
-    ), () => reloadHere)
+      }), (e) => unavailable("run the transaction")(e instanceof Error ? e.message : String(e))), () => reloadHere)
 
   /** The changed object as now stored, with what the answer adds (a key's plaintext). */
   const shown = (resource: Resource) => (conn: Sql, change: CatalogEdit.Change) =>
