@@ -26,9 +26,9 @@ const Fields = Schema.Record(Schema.String, Schema.Unknown)
 export const NamedEntry = Schema.StructWithRest(Schema.Struct({ name: Schema.String }), [Fields])
 /** A project, user or key: its generated `id` (as `ProjectSection`/`UserSection`/`KeySection`) and the entry as written. */
 export const IdEntry = Schema.StructWithRest(Schema.Struct({ id: Schema.String }), [Fields])
-/** A route (`RouteSection`), with its place in the store (index in the file, `position` in Postgres), named in messages. */
 export type NamedEntry = typeof NamedEntry.Type
 export type IdEntry = typeof IdEntry.Type
+/** A route (`RouteSection`), with its place in the store (index in the file, `position` in Postgres), named in messages. */
 export const RouteEntry = Schema.Struct({ position: Schema.Number, path: Schema.Unknown, model: Schema.Unknown })
 
 /** The catalog an admin change applies to: the config's sections, entries as stored. */
@@ -76,14 +76,8 @@ type Row = Readonly<Record<string, unknown>>
 
 export const idOf = (resource: Resource, entry: Row): string => String(entry[KEY_FIELD[resource]])
 
-export const find = (catalog: Catalog, resource: Resource, id: string): Entry | undefined => {
-  const section: ReadonlyArray<Entry> = catalog[resource]
-  return section.find((e) => idOf(resource, e) === id)
-}
-
-/** Only the entries that have their identity (a string name or id): the others cannot be addressed. */
-export const addressable = (resource: Resource, entries: ReadonlyArray<unknown>): ReadonlyArray<Row> =>
-  entries.filter((e): e is Row => Predicate.isObject(e) && typeof e[KEY_FIELD[resource]] === "string")
+export const find = (catalog: Catalog, resource: Resource, id: string): Entry | undefined =>
+  Result.getOrUndefined(lookup(catalog, resource, id))
 
 const providersOf = (model: Row): ReadonlyArray<unknown> =>
   Array.isArray(model["targets"]) ? model["targets"].map((t) => (Predicate.isObject(t) ? t["provider"] : undefined)) : []

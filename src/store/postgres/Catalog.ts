@@ -8,6 +8,7 @@
  * row an admin change makes (PostgresAdminStore.ts).
  */
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
 import type postgres from "postgres"
 import type { LoadedConfig } from "../../config/Config.ts"
@@ -131,9 +132,6 @@ export const writeCatalogRow = async (
 /** Identifies a catalog's content: equal rows, equal fingerprints (used to skip no-op re-reads). */
 export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-
 /**
  * `providers[2].base_url` → `providers["up-a"].base_url`, `keys[0].models` → `keys["key_ci"].models`:
  * rows are known by name or id, not index.
@@ -189,7 +187,7 @@ export const keySection = (row: TenancyRow): Record<string, unknown> => {
 /** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
 const entry = (table: "providers" | "models", row: { readonly name: string; readonly spec: unknown }, issues: Array<ConfigIssue>) => {
   const at = `${table}[${JSON.stringify(row.name)}]`
-  if (!isRecord(row.spec)) {
+  if (!Predicate.isObject(row.spec)) {
     issues.push({ path: at, message: "spec must be a JSON object (the entry as written in the YAML file)" })
     return undefined
   }
@@ -260,7 +258,7 @@ const countSealed = (spec: Record<string, unknown>): number =>
 
 const list = (doc: Readonly<Record<string, unknown>>, key: string): ReadonlyArray<Record<string, unknown>> => {
   const value = doc[key]
-  return Array.isArray(value) ? value.filter(isRecord) : []
+  return Array.isArray(value) ? value.filter(Predicate.isObject) : []
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`
