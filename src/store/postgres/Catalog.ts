@@ -10,6 +10,7 @@
 import * as Effect from "effect/Effect"
 import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type postgres from "postgres"
 import type { LoadedConfig } from "../../config/Config.ts"
 import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
@@ -28,27 +29,27 @@ export const CATALOG_SOURCE = "postgres (providers/models/routes)"
 export const CONFIG_CHANNEL = "llmgate_config"
 
 /** A `providers` or `models` row. */
-export type SpecRow = {
-  readonly name: string
-  readonly position?: number
-  readonly spec: unknown
-}
+export const SpecRow = Schema.Struct({ name: Schema.String, position: Schema.optional(Schema.Number), spec: Schema.Unknown })
+export type SpecRow = typeof SpecRow.Type
 
 /**
  * A tenancy row (`projects`, `users` with its `projects` from `user_projects`, `virtual_keys`) as
  * `to_json` renders it: the table's columns by name. Values are unknown: the admin API puts request
  * fields here before they are validated, exactly like the replicas will validate them.
  */
-export type TenancyRow = { readonly id: string } & Readonly<Record<string, unknown>>
+export const TenancyRow = Schema.StructWithRest(Schema.Struct({ id: Schema.String }), [Schema.Record(Schema.String, Schema.Unknown)])
+export type TenancyRow = typeof TenancyRow.Type
 
-export interface CatalogRows {
-  readonly providers: ReadonlyArray<SpecRow>
-  readonly models: ReadonlyArray<SpecRow>
-  readonly routes: ReadonlyArray<{ readonly position: number; readonly path: string; readonly model: string }>
-  readonly projects: ReadonlyArray<TenancyRow>
-  readonly users: ReadonlyArray<TenancyRow>
-  readonly keys: ReadonlyArray<TenancyRow>
-}
+/** Every table of the catalog, as `readCatalogRows` decodes them. */
+export const CatalogRows = Schema.Struct({
+  providers: Schema.Array(SpecRow),
+  models: Schema.Array(SpecRow),
+  routes: Schema.Array(Schema.Struct({ position: Schema.Number, path: Schema.String, model: Schema.String })),
+  projects: Schema.Array(TenancyRow),
+  users: Schema.Array(TenancyRow),
+  keys: Schema.Array(TenancyRow)
+})
+export type CatalogRows = typeof CatalogRows.Type
 
 const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
 
@@ -56,7 +57,7 @@ const query = (what: string) => (cause: unknown): StoreError => storeError({ _ta
 export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Effect.Effect<CatalogRows, StoreError> =>
   Effect.tryPromise({
     try: () =>
-      sql<Array<CatalogRows>>`
+      sql<Array<Record<string, unknown>>>`
         select
           coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from providers), '[]'::json) as providers,
           coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from models), '[]'::json) as models,
@@ -68,7 +69,11 @@ export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Ef
               'created_at', u.created_at, 'updated_at', u.updated_at) order by u.created_at, u.id) from users u), '[]'::json) as users,
           coalesce((select json_agg(to_json(k) order by k.created_at, k.id) from virtual_keys k), '[]'::json) as keys`,
     catch: query("read the config catalog")
-  }).pipe(Effect.map(([row]) => row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }))
+  }).pipe(Effect.flatMap(([row]) =>
+    Schema.decodeUnknownEffect(CatalogRows)(row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }).pipe(
+      Effect.mapError(query("read the config catalog"))
+    )
+  ))
 
 const jsonOrNull = (value: unknown): string | null => value === undefined || value === null ? null : JSON.stringify(value)
 /** A validated timestamp as an explicit UTC instant (a date alone means 00:00 UTC, not the server's zone). */
