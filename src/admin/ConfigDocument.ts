@@ -146,7 +146,10 @@ const takenOut = (before: unknown, after: unknown): ReadonlyArray<number> | unde
   if (!Array.isArray(before) || !Array.isArray(after) || after.length >= before.length) return undefined
   const gone: Array<number> = []
   let j = 0
-  before.forEach((item, i) => (j < after.length && after[j] === item ? j++ : gone.push(i)))
+  before.forEach((item, i) => {
+    if (j < after.length && after[j] === item) j++
+    else gone.push(i)
+  })
   return j === after.length ? gone : undefined
 }
 
