@@ -6,6 +6,7 @@
  * duplicate), and that a masked secret sent back is refused (422). Pure.
  */
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import { isMaskedSecret } from "../auth/KeyMaterial.ts"
 import type { ConfigIssue } from "../config/ConfigError.ts"
 import { formatFieldPath, providerSecretPaths, valueAt } from "../config/SecretFields.ts"
@@ -16,13 +17,10 @@ import { type ListQuery, type Resource, SINGULAR } from "./AdminStore.ts"
 
 type Row = Readonly<Record<string, unknown>>
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-
 const sortKeys = (value: unknown): unknown =>
   Array.isArray(value)
     ? value.map(sortKeys)
-    : isRecord(value)
+    : Predicate.isObject(value)
     ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]))
     : value
 

@@ -1,43 +1,19 @@
 /**
  * The AdminStore on the YAML config file: the admin API (and `llmgate keys create`) edit the file
- * itself. Every write takes an exclusive lock across processes (`<file>.lock`, below), re-reads the
- * file inside it (so a concurrent writer's change is never lost), applies the change to the parsed
- * YAML Document (comments and layout kept; `${VAR}` references are shielded while parsing and put
- * back as written), validates the whole resulting config, interpolated, with `decodeConfig` (a
- * change the gateway would reject is refused with 422 naming the field, 409 for a duplicate;
- * problems the file already had do not block unrelated writes), writes it durably, audits it to
- * `<file>.audit.jsonl` (who, what, when, the fields changed; never a value of a secret), releases
- * the lock and reloads this gateway; every other worker or gateway on the file sees the rename
- * through its watcher.
+ * itself. Every write takes an exclusive lock across processes (`<file>.lock`, DurableFile.ts),
+ * re-reads the file inside it (so a concurrent writer's change is never lost), decides the change
+ * on the file's catalog (CatalogEdit.ts), applies it to the parsed YAML Document (ConfigDocument.ts:
+ * comments and layout kept, request values written escaped so they stay data, `${VAR}` references
+ * kept where sent back unchanged), validates the whole resulting config, interpolated, with
+ * `decodeConfig` (a change the gateway would reject is refused with 422 naming the field, 409 for
+ * a duplicate; problems the file already had do not block unrelated writes), writes it durably,
+ * audits it to `<file>.audit.jsonl` (who, what, when, the fields changed; never a value of a
+ * secret), releases the lock and reloads this gateway; every other worker or gateway on the file
+ * sees the rename through its watcher.
  *
- * Values are data. Every string a request sends is written escaped (`escapeLiteral`: `${` → `$${`),
- * so the gateway reads it back literally and no request can make the file read the environment. A
- * `${VAR}` reference the file already has is kept where a request sends it back unchanged at the
- * same place (as GET showed it); a request never creates one. Objects are shown as the gateway
- * reads them (`$${` as `${`), references as written, provider secrets (config/SecretFields.ts)
- * masked; a mask sent back is refused with 422 instead of being stored.
- *
- * Durable writes, in this order, all under the lock:
- *  1. the new text to `<file>.tmp-<random>` (the file's mode kept), fsync;
- *  2. the journal `<file>.journal` (the new text's SHA-256 and its audit line), fsync, fsync of the
- *     directory;
- *  3. a check that the lock is still this writer's; rename of the temp file over the file; fsync of
- *     the directory;
- *  4. the audit line appended to `<file>.audit.jsonl`, fsync; the journal removed.
- * A failure or crash before the rename leaves the file as it was and writes no audit line (a failure
- * answers 503 naming the problem, e.g. a full disk). After the rename the file is the new one and
- * the journal holds its audit line: every locked operation starts by completing a journal left
- * behind (appending the line unless the audit log already ends with it, when the file is the one the
- * journal names; discarding it otherwise). So the audit log has exactly one line per write that
- * landed, once the next write has run; until then `<file>.journal` shows that a line is pending.
- *
- * The lock is created exclusively (`wx`) and names its holder (a random token, and its process id
- * and host where the runtime tells them). It is stale when its holder's process is gone (same host)
- * or it is older than `lockStaleMs`. Only the one process that first hard-links a lock to
- * `<file>.lock.stale-<its identity>` may remove it (the link fails when that name exists, so two
- * takers cannot both win, and a lock created meanwhile has another identity and is left alone); a
- * holder releases its own lock the same way. A holder that stalled past `lockStaleMs` finds its lock
- * gone at step 3 and fails without writing.
+ * Writes are durable and audited (DurableFile.ts: the lock, the journal, the fsyncs, crash recovery):
+ * a failure or crash before the file is replaced leaves it as it was and writes no audit line, and
+ * the audit log has exactly one line per write that landed.
  *
  * The semantics are the Postgres store's: objects by name (providers, models) or generated id
  * (projects, users, keys), an `etag` per object (a hash of the entry as shown), `If-Match` (412),
@@ -46,36 +22,20 @@
  * given (the file is not encrypted; `${VAR}` references written into the file by its operator are
  * the way to keep secrets out of it).
  */
-import * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import type * as FileSystem from "effect/FileSystem"
-import * as Option from "effect/Option"
-import type { PlatformError } from "effect/PlatformError"
-import * as Result from "effect/Result"
-import { type Document, isMap, isSeq, parseDocument } from "yaml"
-import { generateKey, maskSecret, newId, randomBase62 } from "../auth/KeyMaterial.ts"
-import type { ConfigIssue } from "../config/ConfigError.ts"
-import { type Env, escapeLiteral, hasReference, literalValue, shieldReferences } from "../config/interpolate.ts"
-import { decodeConfig, parseConfigDocument } from "../config/loadConfig.ts"
-import { providerSecretPaths, valueAt, withValueAt } from "../config/SecretFields.ts"
-import { sha256Hex } from "../crypto/Sha256.ts"
-import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
-import {
-  etagMatches, fieldProblem, hashOf, KEY_FIELD, maskedSecretProblem, notFound, pageOf, preconditionFailed, PUBLIC_FIELDS, refusal,
-  unprocessable
-} from "./AdminRules.ts"
+import type * as Result from "effect/Result"
+import type { Env } from "../config/interpolate.ts"
+import type { GatewayError } from "../domain/GatewayError.ts"
+import { notFound, refusal } from "./AdminRules.ts"
 import type { Actor, AdminObject, AdminStoreShape, ListQuery, Page, Resource } from "./AdminStore.ts"
 import { SINGULAR } from "./AdminStore.ts"
+import * as CatalogEdit from "./CatalogEdit.ts"
+import * as ConfigDocument from "./ConfigDocument.ts"
+import * as DurableFile from "./DurableFile.ts"
+import type { ProcessInfo } from "./DurableFile.ts"
 
-/** What the runtime tells about processes, so a lock whose holder died is taken over at once. */
-export interface ProcessInfo {
-  /** This process's id, written into the lock. */
-  readonly pid: number
-  /** This machine's name: process ids are compared only between locks of one host. */
-  readonly host: string
-  /** Whether a process with this id runs on this host. */
-  readonly alive: (pid: number) => boolean
-}
+export type { ProcessInfo } from "./DurableFile.ts"
 
 export interface FileAdminStoreOptions {
   /** The config file. */
@@ -94,492 +54,23 @@ export interface FileAdminStoreOptions {
   readonly process?: ProcessInfo | undefined
 }
 
-type Row = Readonly<Record<string, unknown>>
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === "object" && !Array.isArray(value)
-
-/** The etag of an entry: a hash of its canonical JSON, as shown. */
-export const etagOf = (row: Row): string => hashOf(row)
-
-/** Fields that `null` clears (in the file: the field is removed; for a key's `models`: every model). */
-const NULLABLE = new Set(["limits", "email", "user_id", "models", "expires_at", "budget", "metadata"])
-
-/** Error codes a write may meet, in words. */
-const ERRNO_TEXT: Readonly<Record<string, string>> = {
-  ENOSPC: "no space left on the device",
-  EDQUOT: "the disk quota is exhausted",
-  EFBIG: "the file is too large for the file system",
-  EROFS: "the file system is read-only",
-  EACCES: "permission denied",
-  EPERM: "operation not permitted",
-  EIO: "an input/output error",
-  EMFILE: "too many open files",
-  ENFILE: "too many open files"
-}
-
-const errnoOf = (e: PlatformError): string | undefined => {
-  const cause = e.reason.cause
-  return cause !== null && typeof cause === "object" && "code" in cause && typeof cause.code === "string" ? cause.code : undefined
-}
-
-/** A file system failure in words: `no space left on the device (ENOSPC)`. */
-export const describeFsError = (e: PlatformError): string => {
-  const code = errnoOf(e)
-  const known = code === undefined ? undefined : ERRNO_TEXT[code]
-  return known === undefined ? e.message : `${known} (${code})`
-}
-
-/** Whether `e` says the platform cannot fsync a directory (Windows, some file systems): nothing to do there. */
-const cannotSyncDirectory = (e: PlatformError): boolean => {
-  const code = errnoOf(e)
-  return e.reason._tag === "BadResource" || e.reason._tag === "PermissionDenied" || code === "EINVAL" || code === "ENOTSUP" ||
-    code === "EISDIR"
-}
-
-/** `/a/b/c.yaml` → [`/a/b`, `c.yaml`] (either separator; a bare name is in `.`). */
-const splitPath = (path: string): readonly [string, string] => {
-  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"))
-  return i < 0 ? [".", path] : [i === 0 ? path.slice(0, 1) : path.slice(0, i), path.slice(i + 1)]
-}
-
-/** Whether an entry passes a list filter. */
-const matches = (resource: Resource, row: Row, field: string, value: string): boolean => {
-  switch (resource) {
-    case "models":
-      return Array.isArray(row["targets"]) && row["targets"].some((t) => isRecord(t) && t["provider"] === value)
-    case "users":
-      return field === "project_id" ? Array.isArray(row["projects"]) && row["projects"].includes(value) : row[field] === value
-    case "keys":
-      return field === "enabled" ? String(row["enabled"] ?? true) === value : String(row[field] ?? null) === value
-    default:
-      return String(row[field]) === value
-  }
-}
-
-/** The file, parsed for editing. */
-interface Parsed {
-  readonly doc: Document
-  /** Puts the shielded `${VAR}` references back into text the Document produced. */
-  readonly restore: (s: string) => string
-  /** The document as the API shows it: strings as the gateway reads them (`$${` as `${`), references as written. */
-  readonly raw: Readonly<Record<string, unknown>>
-  /** The document as written (escapes and references as in the file). */
-  readonly written: Readonly<Record<string, unknown>>
-}
-
-const mapStrings = (value: unknown, f: (s: string) => string): unknown =>
-  typeof value === "string"
-    ? f(value)
-    : Array.isArray(value)
-    ? value.map((v) => mapStrings(v, f))
-    : isRecord(value)
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, mapStrings(v, f)]))
-    : value
-
-const restoreDeep = (value: unknown, restore: (s: string) => string): unknown =>
-  typeof value === "string"
-    ? restore(value)
-    : Array.isArray(value)
-    ? value.map((v) => restoreDeep(v, restore))
-    : isRecord(value)
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [restore(k), restoreDeep(v, restore)]))
-    : value
-
-/**
- * A request's value as written into the file: every string escaped (`escapeLiteral`), so the
- * gateway reads it literally, except a `${VAR}` reference sent back unchanged at the place it
- * stands (`written`: the entry's value there, as in the file), which is kept as it is.
- */
-const literal = (value: unknown, written: unknown): unknown =>
-  typeof value === "string"
-    ? (value === written && hasReference(value) ? value : escapeLiteral(value))
-    : Array.isArray(value)
-    ? value.map((v, i) => literal(v, Array.isArray(written) ? written[i] : undefined))
-    : isRecord(value)
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v, isRecord(written) ? written[k] : undefined)]))
-    : value
-
-/** A planned write: the edited Document, what to answer and audit. */
-interface Plan {
-  readonly id: string
-  readonly detail: Readonly<Record<string, unknown>>
-  /** Added to the answer (a key's plaintext, once). */
-  readonly extra?: Readonly<Record<string, unknown>>
-}
-
-/** The lock as this writer holds it. */
-interface Held {
-  /** Identity of the lock file (its inode and content), for the fence and the release. */
-  readonly id: string
-}
-
-/** A lock file as seen by `inspect`. */
-interface Seen {
-  readonly id: string
-  readonly text: string
-  readonly mtimeMs: number | undefined
-}
-
-/** What a journal holds: the SHA-256 of the text being written and its audit line. */
-interface Journal {
-  readonly sha256: string
-  readonly audit: string
-}
-
-const parseJournal = (text: string): Journal | undefined => {
-  try {
-    const value: unknown = JSON.parse(text)
-    return isRecord(value) && typeof value["sha256"] === "string" && typeof value["audit"] === "string"
-      ? { sha256: value["sha256"], audit: value["audit"] }
-      : undefined
-  } catch {
-    return undefined
-  }
-}
-
-const holderOf = (text: string): { readonly pid: unknown; readonly host: unknown } | undefined => {
-  try {
-    const value: unknown = JSON.parse(text)
-    return isRecord(value) ? { pid: value["pid"], host: value["host"] } : undefined
-  } catch {
-    return undefined
-  }
-}
-
-const encoder = new TextEncoder()
+type Decide = (catalog: CatalogEdit.Catalog, inputs: CatalogEdit.EditInputs) => Result.Result<CatalogEdit.Change, GatewayError>
 
 export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions): AdminStoreShape => {
   const { path, env } = options
   const now = options.now ?? Date.now
-  const [dir, base] = splitPath(path)
-  const lockPath = `${path}.lock`
-  const auditPath = `${path}.audit.jsonl`
-  const journalPath = `${path}.journal`
-  const lockStaleMs = options.lockStaleMs ?? 10_000
-  const lockTimeoutMs = options.lockTimeoutMs ?? 15_000
+  const file = DurableFile.make(fs, { path, now, lockStaleMs: options.lockStaleMs, lockTimeoutMs: options.lockTimeoutMs, process: options.process })
 
-  /** 503 naming the problem: `The config file could not be written: no space left on the device (ENOSPC) at …`. */
-  const failed = (what: string, target: string, after = "") => (e: PlatformError): GatewayError =>
-    gatewayError({ _tag: "Unavailable", message: `The config file could not ${what}: ${describeFsError(e)} at ${target}.${after}` })
-  const unchanged = " Nothing was changed; the running config stays as it was."
-
-  // ---- reading -----------------------------------------------------------------------------
-
-  const parse = (text: string): Effect.Effect<Parsed, GatewayError> => {
-    const shielded = shieldReferences(text)
-    const doc = parseDocument(shielded.text, { uniqueKeys: true, prettyErrors: false })
-    if (doc.errors.length > 0) {
-      return Effect.fail(gatewayError({
-        _tag: "Unavailable",
-        message: `The config file ${path} is not valid YAML (${doc.errors[0]?.message.split("\n")[0] ?? "parse error"}); fix it first.`
-      }))
-    }
-    const written = restoreDeep(doc.toJS(), shielded.restore)
-    return Effect.succeed({
-      doc,
-      restore: shielded.restore,
-      raw: isRecord(written) ? mapStrings(written, literalValue) as Row : {},
-      written: isRecord(written) ? written : {}
-    })
-  }
-
-  const readText = fs.readFileString(path).pipe(Effect.mapError(failed("be read", path)))
-  const read = Effect.flatMap(readText, parse)
-
-  const section = (raw: Row, resource: Resource): ReadonlyArray<Row> => {
-    const list = raw[resource]
-    return Array.isArray(list) ? list.filter(isRecord) : []
-  }
-  const idOf = (resource: Resource, row: Row): string => String(row[KEY_FIELD[resource]])
-  /** The entry's index in the section as the Document holds it (non-mapping items counted too). */
-  const indexOf = (raw: Row, resource: Resource, id: string): number => {
-    const list = raw[resource]
-    return Array.isArray(list) ? list.findIndex((r) => isRecord(r) && idOf(resource, r) === id) : -1
-  }
-  const find = (raw: Row, resource: Resource, id: string): Row | undefined => section(raw, resource).find((r) => idOf(resource, r) === id)
-  /** The entry at `index` of a section as written in the file. */
-  const writtenAt = (parsed: Parsed, resource: Resource, index: number): unknown => {
-    const list = parsed.written[resource]
-    return Array.isArray(list) ? list[index] : undefined
-  }
-
-  // ---- presentation ------------------------------------------------------------------------
-
-  /** An entry as the API shows it (`parsed`: the file it is from, where references are told apart from literals). */
-  const present = (parsed: Parsed, resource: Resource, row: Row): AdminObject => {
-    const etag = etagOf(row)
-    if (resource === "providers") {
-      const written = writtenAt(parsed, resource, indexOf(parsed.raw, resource, idOf(resource, row)))
-      let out: unknown = row
-      for (const p of providerSecretPaths(row, "secret")) {
-        const value = valueAt(written, p)
-        // A `${VAR}` reference is not a secret: shown as written.
-        if (!(typeof value === "string" && hasReference(value))) out = withValueAt(out, p, maskSecret(String(valueAt(row, p))))
-      }
-      return { ...(out as Row), etag } as AdminObject
-    }
-    if (resource === "models") return { ...row, etag } as AdminObject
-    const out: Record<string, unknown> = {}
-    for (const f of PUBLIC_FIELDS[resource]) out[f] = row[f] ?? null
-    if (resource === "users") out["projects"] = row["projects"] ?? []
-    if (resource === "keys") out["enabled"] = row["enabled"] ?? true
-    return { ...out, etag } as AdminObject
-  }
-
-  const existing = (raw: Row, resource: Resource, id: string, ifMatch: string | undefined) => {
-    const row = find(raw, resource, id)
-    if (row === undefined) return Effect.fail(notFound(resource, id))
-    if (ifMatch !== undefined && !etagMatches(ifMatch, etagOf(row))) return Effect.fail(preconditionFailed(resource, id, ifMatch, etagOf(row)))
-    return Effect.succeed(row)
-  }
-
-  // ---- validation --------------------------------------------------------------------------
-
-  /** `keys[2].models` → `keys["key_x"].models`: entries are known by name or id, not index. */
-  const named = (raw: Row) => (issue: ConfigIssue): ConfigIssue => {
-    const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
-    if (match === null) return issue
-    const resource = match[1] as Resource
-    const list = raw[resource]
-    const entry = Array.isArray(list) ? list[Number(match[2])] : undefined
-    const id = isRecord(entry) ? entry[KEY_FIELD[resource]] : undefined
-    return typeof id === "string" ? { ...issue, path: `${resource}[${JSON.stringify(id)}]${issue.path.slice(match[0].length)}` } : issue
-  }
-
-  /** The problems of a config text (interpolated and decoded as the gateway would), paths by name. */
-  const issuesOf = (text: string, raw: Row): ReadonlyArray<ConfigIssue> => {
-    const decoded = Result.flatMap(parseConfigDocument(text, env, path), (doc) => decodeConfig(doc, path))
-    return Result.isSuccess(decoded) ? [] : decoded.failure.issues.map(named(raw))
-  }
+  const parse = (text: string) => Effect.fromResult(ConfigDocument.parse(text, path))
+  const read = Effect.flatMap(file.readText, parse)
 
   /** Fails with 422 (409 for a duplicate) naming the field when `after` has problems `before` had not. */
-  const validate = (before: { text: string; raw: Row }, after: { text: string; raw: Row }, resource: Resource, id: string) => {
-    const refused = refusal(resource, id, issuesOf(before.text, before.raw), issuesOf(after.text, after.raw))
+  const validate = (before: { text: string; raw: ConfigDocument.Parsed["raw"] }, after: typeof before, resource: Resource, id: string) => {
+    const refused = refusal(resource, id, ConfigDocument.problemsOf(before.text, before.raw, env, path), ConfigDocument.problemsOf(after.text, after.raw, env, path))
     return refused === undefined ? Effect.void : Effect.fail(refused)
   }
 
-  // ---- durable file operations ---------------------------------------------------------------
-
-  /** Writes `data` to a new file (never over one: `wx`) and fsyncs it. */
-  const writeSynced = (target: string, data: string, mode?: number) =>
-    Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(target, { flag: "wx", ...(mode === undefined ? {} : { mode }) })
-      yield* file.writeAll(encoder.encode(data))
-      yield* file.sync
-    }))
-
-  /** Appends `data` to a file (created when missing) and fsyncs it. */
-  const appendSynced = (target: string, data: string) =>
-    Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(target, { flag: "a" })
-      yield* file.writeAll(encoder.encode(data))
-      yield* file.sync
-    }))
-
-  /** fsyncs the file's directory, so a new name or a rename in it survives a power loss (a no-op where the platform cannot). */
-  const syncDirectory = Effect.scoped(Effect.gen(function*() {
-    const handle = yield* fs.open(dir, { flag: "r" })
-    yield* handle.sync
-  })).pipe(Effect.catch((e) => cannotSyncDirectory(e) ? Effect.void : Effect.fail(e)))
-
-  const readOptional = (target: string) =>
-    fs.readFileString(target).pipe(
-      Effect.map(Option.some),
-      Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.succeed(Option.none<string>()) : Effect.fail(e))
-    )
-
-  // ---- the lock ------------------------------------------------------------------------------
-
-  const identityOf = (ino: Option.Option<bigint>, text: string): string =>
-    sha256Hex(`${Option.getOrElse(Option.map(ino, String), () => "")}:${text}`).slice(0, 16)
-
-  /** The lock file at `target` now (its identity, content, age), or none. */
-  const inspect = (target: string): Effect.Effect<Option.Option<Seen>, PlatformError> =>
-    Effect.gen(function*() {
-      const info = yield* fs.stat(target)
-      const text = yield* fs.readFileString(target)
-      return Option.some({ id: identityOf(info.ino, text), text, mtimeMs: Option.getOrUndefined(Option.map(info.mtime, (d) => d.getTime())) })
-    }).pipe(Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.succeed(Option.none<Seen>()) : Effect.fail(e)))
-
-  /** Creates the lock (exclusively) with this writer's token: its identity, or none when a lock exists. */
-  const createLock: Effect.Effect<Option.Option<string>, PlatformError> = Effect.gen(function*() {
-    const text = JSON.stringify({
-      token: randomBase62(16),
-      ...(options.process === undefined ? {} : { pid: options.process.pid, host: options.process.host }),
-      at: new Date(now()).toISOString()
-    })
-    const created = yield* Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(lockPath, { flag: "wx" })
-      // From here the lock is this writer's: when its content cannot be written (a full disk), it is removed again.
-      yield* file.writeAll(encoder.encode(text)).pipe(Effect.tapError(() => Effect.ignore(fs.remove(lockPath))))
-    })).pipe(Effect.as(true), Effect.catch((e) => e.reason._tag === "AlreadyExists" ? Effect.succeed(false) : Effect.fail(e)))
-    // Its identity as everyone else sees it (no one else removes a lock this fresh).
-    return created ? Option.map(yield* inspect(lockPath), (seen) => seen.id) : Option.none()
-  })
-
-  const claimOf = (id: string) => `${lockPath}.stale-${id}`
-
-  /**
-   * Removes the lock if it is still the one with identity `id`. Only the process that links it to
-   * `claimOf(id)` first may: `claimed` when another holds that name; `gone` when the lock is
-   * another one (or none) by now.
-   */
-  const removeLock = (id: string): Effect.Effect<"removed" | "claimed" | "gone", PlatformError> =>
-    Effect.gen(function*() {
-      const claim = claimOf(id)
-      const linked = yield* fs.link(lockPath, claim).pipe(
-        Effect.as("linked" as const),
-        Effect.catch((e) =>
-          e.reason._tag === "AlreadyExists"
-            ? Effect.succeed("claimed" as const)
-            : e.reason._tag === "NotFound"
-            ? Effect.succeed("gone" as const)
-            // No hard links here (some network and FAT file systems): no claim to take, so the check
-            // and the removal below are as close as this file system allows.
-            : Effect.succeed("unlinkable" as const)
-        )
-      )
-      if (linked === "unlinkable") {
-        const same = Option.exists(yield* inspect(lockPath), (seen) => seen.id === id)
-        if (same) yield* Effect.ignore(fs.remove(lockPath))
-        return same ? "removed" : "gone"
-      }
-      if (linked !== "linked") return linked
-      const same = Option.exists(yield* inspect(claim), (seen) => seen.id === id)
-      // The claim keeps the lock from being removed by anyone else, so the lock is still this one here.
-      if (same) yield* Effect.ignore(fs.remove(lockPath))
-      yield* Effect.ignore(fs.remove(claim))
-      return same ? "removed" : "gone"
-    })
-
-  /** Why a lock is stale (its holder is gone, or it is too old), or undefined. */
-  const staleness = (seen: Seen, nowMs: number): string | undefined => {
-    const holder = holderOf(seen.text)
-    const self = options.process
-    if (
-      self !== undefined && holder !== undefined && typeof holder.pid === "number" && holder.host === self.host &&
-      !self.alive(holder.pid)
-    ) return `its holder, process ${holder.pid}, is gone`
-    if (seen.mtimeMs !== undefined && nowMs - seen.mtimeMs > lockStaleMs) return `it is older than ${lockStaleMs} ms`
-    return undefined
-  }
-
-  const lockBusy = gatewayError({
-    _tag: "Unavailable",
-    message: `The config file is being written by another process (lock ${lockPath}); retry in a moment, or remove the lock file if no llmgate is writing.`
-  })
-
-  /** Takes `<file>.lock`; takes over a stale one; gives up after `lockTimeoutMs`. */
-  const acquireLock: Effect.Effect<Held, GatewayError> = Effect.gen(function*() {
-    const start = yield* Clock.currentTimeMillis
-    /** When each claim this writer found in its way was first seen (a taker that crashed leaves its claim). */
-    const claims = new Map<string, number>()
-    for (;;) {
-      const created = yield* createLock
-      if (Option.isSome(created)) return { id: created.value }
-      const seen = yield* inspect(lockPath)
-      if (Option.isNone(seen)) continue
-      const t = yield* Clock.currentTimeMillis
-      const why = staleness(seen.value, t)
-      if (why !== undefined) {
-        const removed = yield* removeLock(seen.value.id)
-        if (removed === "removed") {
-          yield* Effect.logWarning(`took over the stale config lock ${lockPath}: ${why}`)
-          continue
-        }
-        if (removed === "gone") continue
-        const first = claims.get(seen.value.id) ?? t
-        claims.set(seen.value.id, first)
-        if (t - first > lockStaleMs) {
-          yield* Effect.logWarning(`removing ${claimOf(seen.value.id)}, left by a process that crashed taking over the config lock`)
-          yield* Effect.ignore(fs.remove(claimOf(seen.value.id)))
-          claims.delete(seen.value.id)
-          continue
-        }
-      }
-      if (t - start > lockTimeoutMs) return yield* Effect.fail(lockBusy)
-      yield* Effect.sleep(`${10 + Math.floor(Math.random() * 20)} millis`)
-    }
-  }).pipe(Effect.catchIf((e): e is PlatformError => e._tag === "PlatformError", (e) => Effect.fail(failed("be locked", lockPath, unchanged)(e))))
-
-  const releaseLock = (held: Held) =>
-    removeLock(held.id).pipe(
-      Effect.flatMap((r) => r === "removed" ? Effect.void : Effect.logWarning(`the config lock ${lockPath} was taken over while this write held it`)),
-      Effect.catch((e) => Effect.logWarning(`cannot remove the config lock ${lockPath}: ${describeFsError(e)}`))
-    )
-
-  /** Fails unless the lock is still `held` (a writer that stalled past `lockStaleMs` may have lost it). */
-  const fence = (held: Held) =>
-    inspect(lockPath).pipe(
-      Effect.mapError(failed("be locked", lockPath, unchanged)),
-      Effect.flatMap((seen) =>
-        Option.exists(seen, (s) => s.id === held.id) ? Effect.void : Effect.fail(gatewayError({
-          _tag: "Unavailable",
-          message: `This write held the config lock ${lockPath} for longer than ${lockStaleMs} ms and another writer took it over.${unchanged} Retry.`
-        }))
-      )
-    )
-
-  /**
-   * Completes what a crashed or failed write left: a journal whose text is the file's gets its
-   * audit line appended (unless the audit log already ends with it); any other is discarded. Temp
-   * files and claims of earlier locks go too: no one else writes them while the lock is held.
-   */
-  const recover = (held: Held): Effect.Effect<void, GatewayError> =>
-    Effect.gen(function*() {
-      const text = yield* readOptional(journalPath)
-      if (Option.isSome(text)) {
-        const journal = parseJournal(text.value)
-        const current = yield* fs.readFileString(path)
-        if (journal !== undefined && sha256Hex(current) === journal.sha256) {
-          const audit = Option.getOrElse(yield* readOptional(auditPath), () => "")
-          if (!audit.endsWith(`${journal.audit}\n`)) {
-            yield* appendSynced(auditPath, `${audit === "" || audit.endsWith("\n") ? "" : "\n"}${journal.audit}\n`)
-            yield* Effect.logWarning(`appended the audit line of a config write that was interrupted after it landed (${journalPath})`)
-          }
-        }
-        yield* fs.remove(journalPath)
-      }
-      const ownClaim = claimOf(held.id)
-      // Tidying only: a directory that cannot be listed does not stop the write.
-      const names = yield* Effect.orElseSucceed(fs.readDirectory(dir), () => [])
-      for (const name of names) {
-        const file = dir === "." ? name : dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`
-        if (name.startsWith(`${base}.tmp-`) || (name.startsWith(`${base}.lock.stale-`) && file !== ownClaim)) yield* Effect.ignore(fs.remove(file))
-      }
-    }).pipe(Effect.mapError(failed("be recovered from an interrupted write", journalPath, unchanged)))
-
-  /** Runs `body` holding the lock (uninterruptible: a write is never left half done by an interruption). */
-  const locked = <A>(body: (held: Held) => Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
-    Effect.uninterruptible(Effect.acquireUseRelease(acquireLock, (held) => Effect.andThen(recover(held), body(held)), releaseLock))
-
-  /** Steps 1 to 4 of a durable write (module comment). */
-  const commit = (held: Held, nextText: string, auditLine: string): Effect.Effect<void, GatewayError> => {
-    const temp = `${path}.tmp-${randomBase62(10)}`
-    const journal = JSON.stringify({ sha256: sha256Hex(nextText), audit: auditLine } satisfies Journal)
-    const landed = Effect.gen(function*() {
-      const mode = yield* Effect.option(Effect.map(fs.stat(path), (i) => i.mode & 0o777))
-      yield* writeSynced(temp, nextText, Option.getOrUndefined(mode)).pipe(Effect.mapError(failed("be written", temp, unchanged)))
-      yield* writeSynced(journalPath, journal).pipe(Effect.mapError(failed("be written", journalPath, unchanged)))
-      yield* syncDirectory.pipe(Effect.mapError(failed("be written", dir, unchanged)))
-      yield* fence(held)
-      yield* fs.rename(temp, path).pipe(Effect.mapError(failed("be written", path, unchanged)))
-    }).pipe(Effect.tapError(() => Effect.andThen(Effect.ignore(fs.remove(temp)), Effect.ignore(fs.remove(journalPath)))))
-    // The file is the new one from here: what fails now is logged, and the journal keeps the audit line for the next write.
-    const audited = Effect.gen(function*() {
-      yield* syncDirectory
-      yield* appendSynced(auditPath, `${auditLine}\n`)
-      yield* fs.remove(journalPath)
-    }).pipe(Effect.catch((e) =>
-      Effect.logWarning(
-        `the config file was written, but finishing it failed (${describeFsError(e)}); its audit line stays in ${journalPath} until the next write appends it`
-      )
-    ))
-    return Effect.andThen(landed, audited)
-  }
-
-  const auditLine = (actor: Actor, action: string, resource: string, id: string | undefined, detail: Row): string =>
+  const auditLine = (actor: Actor, action: string, resource: string, id: string | undefined, detail: Readonly<Record<string, unknown>>): string =>
     JSON.stringify({
       at: new Date(now()).toISOString(),
       actor: actor.id,
@@ -595,213 +86,65 @@ export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions):
   )
 
   /**
-   * A write: under the lock, plan it on the file as it is now, validate, write durably and audit;
-   * then (the lock released) reload this gateway and answer.
+   * A write: under the lock, decide it on the file as it is now, apply it to the Document,
+   * validate, write durably and audit; then (the lock released) reload this gateway.
    */
-  const write = (
-    actor: Actor,
-    action: string,
-    resource: Resource,
-    plan: (parsed: Parsed) => Effect.Effect<Plan, GatewayError>
-  ): Effect.Effect<AdminObject | undefined, GatewayError> =>
+  const write = (actor: Actor, action: string, resource: Resource, decide: Decide) =>
     Effect.tap(
-      locked((held) =>
+      file.locked((held) =>
         Effect.gen(function*() {
-          const text = yield* readText
+          const text = yield* file.readText
           const parsed = yield* parse(text)
-          const p = yield* plan(parsed)
+          const catalog = ConfigDocument.catalogOf(parsed.raw)
+          const change = yield* Effect.fromResult(decide(catalog, CatalogEdit.liveInputs(now(), ConfigDocument.etagOf)))
+          ConfigDocument.apply(parsed, catalog, change.next)
           const nextText = parsed.restore(parsed.doc.toString({ lineWidth: 0 }))
           const next = yield* parse(nextText)
-          yield* validate({ text, raw: parsed.raw }, { text: nextText, raw: next.raw }, resource, p.id)
-          yield* commit(held, nextText, auditLine(actor, action, SINGULAR[resource], p.id, p.detail))
-          if (action === "delete") return undefined
-          const stored = find(next.raw, resource, p.id)
-          if (stored === undefined) return yield* Effect.fail(notFound(resource, p.id))
-          return { ...present(next, resource, stored), ...p.extra } as AdminObject
+          yield* validate({ text, raw: parsed.raw }, { text: nextText, raw: next.raw }, resource, change.id)
+          yield* file.commit(held, nextText, auditLine(actor, action, SINGULAR[resource], change.id, change.detail))
+          return { next, change }
         })
       ),
       () => reloadHere
     )
 
-  // ---- Document edits ----------------------------------------------------------------------
-
-  /** Appends an entry (its strings escaped: data) to a section, creating the section (block style) when absent or empty. */
-  const append = (doc: Document, resource: Resource, entry: Row) => {
-    const node = doc.get(resource, true)
-    const value = literal(entry, undefined)
-    if (isSeq(node)) {
-      if (node.items.length === 0) node.flow = false
-      node.items.push(doc.createNode(value))
-    } else {
-      doc.set(resource, doc.createNode([value]))
-    }
+  /** The changed object as the file now holds it, with what the answer adds (a key's plaintext). */
+  const answer = (resource: Resource) => ({ next, change }: { next: ConfigDocument.Parsed; change: CatalogEdit.Change }) => {
+    const stored = CatalogEdit.find(ConfigDocument.catalogOf(next.raw), resource, change.id)
+    return stored === undefined
+      ? Effect.fail(notFound(resource, change.id))
+      : Effect.succeed<AdminObject>({ ...ConfigDocument.present(next, resource, stored), ...change.reveal })
   }
-
-  /**
-   * Sets (or, for `null`/`undefined`, removes) one field of the entry at `index`, its strings
-   * escaped but for references kept where they stand (`written`: the field as in the file).
-   */
-  const setField = (doc: Document, resource: Resource, index: number, field: string, value: unknown, written?: unknown) => {
-    const entry = doc.getIn([resource, index], true)
-    if (!isMap(entry)) return
-    if (value === null || value === undefined) entry.delete(field)
-    else entry.set(field, doc.createNode(literal(value, written)))
-  }
-
-  /** Refuses a provider body holding a mask where a secret goes (422). */
-  const checkMasks = (resource: Resource, body: Row) => {
-    const problem = resource === "providers" ? maskedSecretProblem(body) : undefined
-    return problem === undefined ? Effect.void : Effect.fail(problem)
-  }
-
-  /** Rejects fields a request may not set on a tenancy resource, naming the first. */
-  const checkFields = (resource: "projects" | "users" | "keys", body: Row, patch: boolean) => {
-    const problem = fieldProblem(resource, body, patch, NULLABLE)
-    return problem === undefined ? Effect.void : Effect.fail(problem)
-  }
-
-  /** Body fields with a value, in the order given (null and undefined left out: absent in the file). */
-  const given = (body: Row): Record<string, unknown> =>
-    Object.fromEntries(Object.entries(body).filter(([, v]) => v !== null && v !== undefined))
-
-  // ---- operations --------------------------------------------------------------------------
 
   const list = (resource: Resource, q: ListQuery): Effect.Effect<Page, GatewayError> =>
     Effect.gen(function*() {
       const parsed = yield* read
-      const page = yield* pageOf(section(parsed.raw, resource), q, (row) => idOf(resource, row), (row, f, v) => matches(resource, row, f, v))
-      return { data: page.rows.map((row) => present(parsed, resource, row)), next_cursor: page.nextCursor }
+      const page = yield* CatalogEdit.page(ConfigDocument.catalogOf(parsed.raw), resource, q)
+      return { data: page.rows.map((entry) => ConfigDocument.present(parsed, resource, entry)), next_cursor: page.nextCursor }
     })
 
   const get = (resource: Resource, id: string) =>
-    Effect.flatMap(read, (parsed) => {
-      const row = find(parsed.raw, resource, id)
-      return row === undefined ? Effect.fail(notFound(resource, id)) : Effect.succeed(present(parsed, resource, row))
-    })
+    Effect.flatMap(read, (parsed) =>
+      Effect.map(Effect.fromResult(CatalogEdit.lookup(ConfigDocument.catalogOf(parsed.raw), resource, id)), (entry) => ConfigDocument.present(parsed, resource, entry)))
 
-  const create = (resource: Resource, body: Row, actor: Actor) =>
-    write(actor, "create", resource, ({ doc, raw }) =>
-      Effect.gen(function*() {
-        const detail = { fields: Object.keys(body) }
-        if (resource === "providers" || resource === "models") {
-          const name = body["name"]
-          if (typeof name !== "string" || name === "") return yield* Effect.fail(unprocessable("name", `name: required, the ${SINGULAR[resource]}'s name`))
-          if (find(raw, resource, name) !== undefined) {
-            return yield* Effect.fail(gatewayError({ _tag: "Conflict", param: "name", message: `A ${SINGULAR[resource]} named ${JSON.stringify(name)} already exists.` }))
-          }
-          yield* checkMasks(resource, body)
-          append(doc, resource, { name, ...given(body) })
-          return { id: name, detail } satisfies Plan
-        }
-        yield* checkFields(resource, body, false)
-        const created_at = new Date(now()).toISOString()
-        if (resource === "projects") {
-          const id = newId("prj")
-          append(doc, resource, { id, ...given(body), created_at })
-          return { id, detail } satisfies Plan
-        }
-        if (resource === "users") {
-          const id = newId("usr")
-          append(doc, resource, { id, ...given(body), projects: body["projects"] ?? [], created_at })
-          return { id, detail } satisfies Plan
-        }
-        const id = newId("key")
-        const material = generateKey()
-        const { name, project_id, ...rest } = given(body)
-        append(doc, resource, { id, name, prefix: material.prefix, hash: material.hash, project_id, ...rest, created_at })
-        return { id, detail: { ...detail, prefix: material.prefix, project_id: body["project_id"] }, extra: { key: material.key } } satisfies Plan
-      })).pipe(Effect.map((o) => o as AdminObject))
+  const create = (resource: Resource, body: Readonly<Record<string, unknown>>, actor: Actor) =>
+    Effect.flatMap(write(actor, "create", resource, (catalog, inputs) => CatalogEdit.create(catalog, resource, body, inputs)), answer(resource))
 
-  const update = (resource: Resource, id: string, patch: Row, ifMatch: string | undefined, actor: Actor) =>
-    write(actor, "update", resource, (parsed) =>
-      Effect.gen(function*() {
-        const { doc, raw } = parsed
-        yield* existing(raw, resource, id, ifMatch)
-        const detail = { fields: Object.keys(patch) }
-        const field = KEY_FIELD[resource]
-        if (patch[field] !== undefined && patch[field] !== id) {
-          return yield* Effect.fail(
-            resource === "providers" || resource === "models"
-              ? unprocessable("name", "name: cannot be changed; add the entry under the new name and remove this one")
-              : unprocessable("id", "id: read-only")
-          )
-        }
-        if (resource !== "providers" && resource !== "models") yield* checkFields(resource, patch, true)
-        yield* checkMasks(resource, patch)
-        const index = indexOf(raw, resource, id)
-        const written = writtenAt(parsed, resource, index)
-        for (const [f, value] of Object.entries(patch)) if (f !== field) setField(doc, resource, index, f, value, valueAt(written, [f]))
-        return { id, detail } satisfies Plan
-      })).pipe(Effect.map((o) => o as AdminObject))
+  const update = (resource: Resource, id: string, patch: Readonly<Record<string, unknown>>, ifMatch: string | undefined, actor: Actor) =>
+    Effect.flatMap(write(actor, "update", resource, (catalog, inputs) => CatalogEdit.update(catalog, resource, id, patch, ifMatch, inputs)), answer(resource))
 
   const remove = (resource: Resource, id: string, ifMatch: string | undefined, actor: Actor) =>
-    write(actor, "delete", resource, ({ doc, raw }) =>
-      Effect.gen(function*() {
-        yield* existing(raw, resource, id, ifMatch)
-        const quoted = (l: ReadonlyArray<string>) => l.map((n) => JSON.stringify(n))
-        const refuse = (dependants: ReadonlyArray<string>, hint: string) =>
-          Effect.fail(gatewayError({
-            _tag: "Conflict",
-            param: null,
-            message: `The ${SINGULAR[resource]} ${JSON.stringify(id)} is used by ${dependants.join(", ")}; ${hint}.`
-          }))
-        const them = (n: number) => (n === 1 ? "it" : "them")
-        if (resource === "providers") {
-          const users = section(raw, "models").filter((m) =>
-            Array.isArray(m["targets"]) && m["targets"].some((t) => isRecord(t) && t["provider"] === id)
-          ).map((m) => String(m["name"]))
-          if (users.length > 0) return yield* refuse([`${users.length === 1 ? "model" : "models"} ${quoted(users).join(", ")}`], `change or remove ${them(users.length)} first`)
-        } else if (resource === "models") {
-          const fallbacks = section(raw, "models").filter((m) => Array.isArray(m["fallbacks"]) && m["fallbacks"].includes(id))
-            .map((m) => `models[${JSON.stringify(m["name"])}].fallbacks`)
-          const routes = (Array.isArray(raw["routes"]) ? raw["routes"] : []).flatMap((r, i) =>
-            isRecord(r) && r["model"] === id ? [`routes[${i}] (${String(r["path"])})`] : []
-          )
-          const dependants = [...fallbacks, ...routes]
-          if (dependants.length > 0) return yield* refuse(dependants, `change or remove ${them(dependants.length)} first`)
-        } else if (resource === "projects") {
-          const keys = section(raw, "keys").filter((k) => k["project_id"] === id).map((k) => String(k["id"]))
-          if (keys.length > 0) return yield* refuse([`${keys.length === 1 ? "key" : "keys"} ${quoted(keys).join(", ")}`], `delete ${them(keys.length)} first`)
-          // Members of the project stay users, without it.
-          const users = Array.isArray(raw["users"]) ? raw["users"] : []
-          users.forEach((u, i) => {
-            if (!isRecord(u) || !Array.isArray(u["projects"])) return
-            const at = u["projects"].indexOf(id)
-            if (at >= 0) doc.deleteIn(["users", i, "projects", at])
-          })
-        } else if (resource === "users") {
-          // As in Postgres: the user's keys stay, detached from the user.
-          const keys = Array.isArray(raw["keys"]) ? raw["keys"] : []
-          keys.forEach((k, i) => {
-            if (isRecord(k) && k["user_id"] === id) doc.deleteIn(["keys", i, "user_id"])
-          })
-        }
-        doc.deleteIn([resource, indexOf(raw, resource, id)])
-        return { id, detail: {} } satisfies Plan
-      })).pipe(Effect.asVoid)
+    Effect.asVoid(write(actor, "delete", resource, (catalog, inputs) => CatalogEdit.remove(catalog, resource, id, ifMatch, inputs)))
 
   const rotateKey = (id: string, gracePeriodMs: number, ifMatch: string | undefined, actor: Actor) =>
-    write(actor, "rotate", "keys", ({ doc, raw }) =>
-      Effect.gen(function*() {
-        const current = yield* existing(raw, "keys", id, ifMatch)
-        const material = generateKey()
-        const grace = gracePeriodMs > 0
-        const index = indexOf(raw, "keys", id)
-        setField(doc, "keys", index, "hash", material.hash)
-        setField(doc, "keys", index, "prefix", material.prefix)
-        setField(doc, "keys", index, "previous_hash", grace ? current["hash"] : null)
-        setField(doc, "keys", index, "previous_expires_at", grace ? new Date(now() + gracePeriodMs).toISOString() : null)
-        return { id, detail: { prefix: material.prefix, grace_period_ms: gracePeriodMs }, extra: { key: material.key } } satisfies Plan
-      })).pipe(Effect.map((o) => o as AdminObject))
+    Effect.flatMap(write(actor, "rotate", "keys", (catalog, inputs) => CatalogEdit.rotate(catalog, id, gracePeriodMs, ifMatch, inputs)), answer("keys"))
 
   /** Audited under the lock, like a write (the audit log has one writer at a time); a failing audit does not stop the reload. */
   const reload = (actor: Actor) =>
     Effect.andThen(
-      locked(() =>
-        appendSynced(auditPath, `${auditLine(actor, "reload", "config", undefined, {})}\n`).pipe(
-          Effect.catch((e) => Effect.logWarning(`cannot append to the audit file ${auditPath}: ${describeFsError(e)}`))
-        )
-      ).pipe(Effect.catch((e) => Effect.logWarning(`the reload is not audited: ${e.message}`))),
+      file.locked(() => file.appendAudit(auditLine(actor, "reload", "config", undefined, {}))).pipe(
+        Effect.catch((e) => Effect.logWarning(`the reload is not audited: ${e.message}`))
+      ),
       options.reload
     )
 

@@ -4,11 +4,13 @@
  * `projects`, `users` (+ `user_projects`) and `virtual_keys` the tenancy sections. Reading turns the
  * rows back into those sections (secrets opened) and validates them with `decodeConfig`, so the
  * rules and messages are the file's; writing (`importCatalog`) seeds an empty catalog in one
- * transaction with the secrets sealed and an audit-log row.
+ * transaction with the secrets sealed and an audit-log row, and `writeCatalogRow` writes the one
+ * row an admin change makes (PostgresAdminStore.ts).
  */
 import * as Effect from "effect/Effect"
-import { isObject } from "effect/Predicate"
+import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
+import * as Schema from "effect/Schema"
 import type postgres from "postgres"
 import type { LoadedConfig } from "../../config/Config.ts"
 import { ConfigError, type ConfigIssue } from "../../config/ConfigError.ts"
@@ -16,6 +18,7 @@ import { decodeConfig } from "../../config/loadConfig.ts"
 import { providerSecretPaths, valueAt } from "../../config/SecretFields.ts"
 import { isSealed, type SecretBoxError } from "../../crypto/SecretBox.ts"
 import { type StoreError, storeError } from "../../domain/StoreError.ts"
+import { timestampMillis } from "../../config/units.ts"
 import { describeCause } from "./Migrations.ts"
 import type { ProviderSecrets } from "./ProviderSecrets.ts"
 
@@ -26,27 +29,27 @@ export const CATALOG_SOURCE = "postgres (providers/models/routes)"
 export const CONFIG_CHANNEL = "llmgate_config"
 
 /** A `providers` or `models` row. */
-export type SpecRow = {
-  readonly name: string
-  readonly position?: number
-  readonly spec: unknown
-}
+export const SpecRow = Schema.Struct({ name: Schema.String, position: Schema.optional(Schema.Number), spec: Schema.Unknown })
+export type SpecRow = typeof SpecRow.Type
 
 /**
  * A tenancy row (`projects`, `users` with its `projects` from `user_projects`, `virtual_keys`) as
  * `to_json` renders it: the table's columns by name. Values are unknown: the admin API puts request
  * fields here before they are validated, exactly like the replicas will validate them.
  */
-export type TenancyRow = { readonly id: string } & Readonly<Record<string, unknown>>
+export const TenancyRow = Schema.StructWithRest(Schema.Struct({ id: Schema.String }), [Schema.Record(Schema.String, Schema.Unknown)])
+export type TenancyRow = typeof TenancyRow.Type
 
-export interface CatalogRows {
-  readonly providers: ReadonlyArray<SpecRow>
-  readonly models: ReadonlyArray<SpecRow>
-  readonly routes: ReadonlyArray<{ readonly position: number; readonly path: string; readonly model: string }>
-  readonly projects: ReadonlyArray<TenancyRow>
-  readonly users: ReadonlyArray<TenancyRow>
-  readonly keys: ReadonlyArray<TenancyRow>
-}
+/** Every table of the catalog, as `readCatalogRows` decodes them. */
+export const CatalogRows = Schema.Struct({
+  providers: Schema.Array(SpecRow),
+  models: Schema.Array(SpecRow),
+  routes: Schema.Array(Schema.Struct({ position: Schema.Number, path: Schema.String, model: Schema.String })),
+  projects: Schema.Array(TenancyRow),
+  users: Schema.Array(TenancyRow),
+  keys: Schema.Array(TenancyRow)
+})
+export type CatalogRows = typeof CatalogRows.Type
 
 const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
 
@@ -54,7 +57,7 @@ const query = (what: string) => (cause: unknown): StoreError => storeError({ _ta
 export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Effect.Effect<CatalogRows, StoreError> =>
   Effect.tryPromise({
     try: () =>
-      sql<Array<CatalogRows>>`
+      sql<Array<Record<string, unknown>>>`
         select
           coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from providers), '[]'::json) as providers,
           coalesce((select json_agg(json_build_object('name', name, 'position', position, 'spec', spec) order by position, name) from models), '[]'::json) as models,
@@ -66,7 +69,70 @@ export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Ef
               'created_at', u.created_at, 'updated_at', u.updated_at) order by u.created_at, u.id) from users u), '[]'::json) as users,
           coalesce((select json_agg(to_json(k) order by k.created_at, k.id) from virtual_keys k), '[]'::json) as keys`,
     catch: query("read the config catalog")
-  }).pipe(Effect.map(([row]) => row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }))
+  }).pipe(Effect.flatMap(([row]) =>
+    Schema.decodeUnknownEffect(CatalogRows)(row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }).pipe(
+      Effect.mapError(query("read the config catalog"))
+    )
+  ))
+
+const jsonOrNull = (value: unknown): string | null => value === undefined || value === null ? null : JSON.stringify(value)
+/** A validated timestamp as an explicit UTC instant (a date alone means 00:00 UTC, not the server's zone). */
+const utcInstant = (value: unknown): string | null => {
+  const ms = typeof value === "string" ? timestampMillis(value) : undefined
+  return ms === undefined ? null : new Date(ms).toISOString()
+}
+
+/**
+ * Writes one catalog row as the admin API changes it: `row` inserted (`insert`) or updated, or
+ * the row `id` deleted when undefined (the foreign keys do the rest: a deleted user's keys are
+ * detached, a deleted project leaves `user_projects`). `row` holds the columns by name (`spec`
+ * for providers and models, a key's `key_hash`, a user's `projects`); a key's `models` absent is
+ * JSON `null`, every model.
+ */
+export const writeCatalogRow = async (
+  conn: postgres.TransactionSql,
+  resource: "providers" | "models" | "projects" | "users" | "keys",
+  id: string,
+  row: Readonly<Record<string, unknown>> | undefined,
+  insert: boolean
+) => {
+  const table = resource === "keys" ? "virtual_keys" : resource
+  if (row === undefined) return conn`delete from ${conn(table)} where ${conn(resource === "providers" || resource === "models" ? "name" : "id")} = ${id}`
+  const text = (f: string) => (row[f] === undefined || row[f] === null ? null : String(row[f]))
+  const json = (f: string) => jsonOrNull(row[f])
+  if (resource === "providers" || resource === "models") {
+    return insert
+      ? conn`insert into ${conn(table)} (name, position, spec) values (${id}, ${Number(row["position"] ?? 0)}, ${json("spec")}::text::jsonb)`
+      : conn`update ${conn(table)} set spec = ${json("spec")}::text::jsonb, updated_at = now() where name = ${id}`
+  }
+  const metadata = JSON.stringify(row["metadata"] ?? {})
+  if (resource === "projects") {
+    return insert
+      ? conn`insert into projects (id, name, limits, metadata) values (${id}, ${text("name")}, ${json("limits")}::text::jsonb, ${metadata}::text::jsonb)`
+      : conn`update projects set name = ${text("name")}, limits = ${json("limits")}::text::jsonb, metadata = ${metadata}::text::jsonb, updated_at = now() where id = ${id}`
+  }
+  if (resource === "users") {
+    if (insert) await conn`insert into users (id, name, email, role, metadata) values (${id}, ${text("name")}, ${text("email")}, ${text("role")}, ${metadata}::text::jsonb)`
+    else {
+      await conn`update users set name = ${text("name")}, email = ${text("email")}, role = ${text("role")}, metadata = ${metadata}::text::jsonb,
+                 updated_at = now() where id = ${id}`
+      await conn`delete from user_projects where user_id = ${id}`
+    }
+    for (const p of Array.isArray(row["projects"]) ? row["projects"].map(String) : []) await conn`insert into user_projects (user_id, project_id) values (${id}, ${p})`
+    return
+  }
+  const [models, enabled, expires] = [JSON.stringify(row["models"] ?? null), row["enabled"] !== false, utcInstant(row["expires_at"])]
+  if (insert) {
+    return conn`insert into virtual_keys (id, name, key_hash, prefix, project_id, user_id, models, enabled, expires_at, limits, budget, metadata)
+      values (${id}, ${text("name")}, ${text("key_hash")}, ${text("prefix")}, ${text("project_id")}, ${text("user_id")}, ${models}::text::jsonb,
+              ${enabled}, ${expires}::timestamptz, ${json("limits")}::text::jsonb, ${json("budget")}::text::jsonb, ${metadata}::text::jsonb)`
+  }
+  return conn`update virtual_keys set name = ${text("name")}, key_hash = ${text("key_hash")}, prefix = ${text("prefix")},
+      project_id = ${text("project_id")}, user_id = ${text("user_id")}, models = ${models}::text::jsonb, enabled = ${enabled},
+      expires_at = ${expires}::timestamptz, limits = ${json("limits")}::text::jsonb, budget = ${json("budget")}::text::jsonb,
+      metadata = ${metadata}::text::jsonb, previous_hash = ${text("previous_hash")},
+      previous_expires_at = ${utcInstant(row["previous_expires_at"])}::timestamptz, updated_at = now() where id = ${id}`
+}
 
 /** Identifies a catalog's content: equal rows, equal fingerprints (used to skip no-op re-reads). */
 export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
@@ -126,7 +192,7 @@ export const keySection = (row: TenancyRow): Record<string, unknown> => {
 /** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
 const entry = (table: "providers" | "models", row: { readonly name: string; readonly spec: unknown }, issues: Array<ConfigIssue>) => {
   const at = `${table}[${JSON.stringify(row.name)}]`
-  if (!isObject(row.spec)) {
+  if (!Predicate.isObject(row.spec)) {
     issues.push({ path: at, message: "spec must be a JSON object (the entry as written in the YAML file)" })
     return undefined
   }
@@ -197,7 +263,7 @@ const countSealed = (spec: Record<string, unknown>): number =>
 
 const list = (doc: Readonly<Record<string, unknown>>, key: string): ReadonlyArray<Record<string, unknown>> => {
   const value = doc[key]
-  return Array.isArray(value) ? value.filter(isObject) : []
+  return Array.isArray(value) ? value.filter(Predicate.isObject) : []
 }
 
 const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? "" : "s"}`

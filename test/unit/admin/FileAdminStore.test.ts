@@ -1,22 +1,26 @@
-// The file AdminStore on a real YAML file: CRUD, etags and 412, 409 for names taken and dependants,
-// 422 naming the field, comments and `${VAR}` references kept, the written file valid for the gateway,
-// no temp or lock file left, an audit line per write without secrets, and concurrent writers (two
-// stores on one file, as two workers) losing no update.
+// The file AdminStore on a real YAML file (in a temp dir): the shared admin store suite
+// (adminStoreSuite.ts), and what is the file's own: CRUD on a file with comments, routes and `${VAR}`
+// references (kept), the written file valid for the gateway, values written as data, no temp or lock
+// file left, an audit line per write without secrets, and concurrent writers (two stores on one file,
+// as two workers) losing no update.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as FileSystem from "effect/FileSystem"
+import * as Predicate from "effect/Predicate"
 import * as Result from "effect/Result"
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it, onTestFinished } from "vitest"
+import { parse as parseYaml } from "yaml"
 import type { AdminStoreShape } from "../../../src/admin/AdminStore.ts"
 import * as FileAdminStore from "../../../src/admin/FileAdminStore.ts"
 import { hashKey, maskSecret } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { effectiveConfig } from "../../../src/admin/EffectiveConfig.ts"
 import type { GatewayError } from "../../../src/domain/GatewayError.ts"
+import { adminStoreSuite, type AuditEntry } from "./adminStoreSuite.ts"
 
 const MASTER = { id: "master" } as const
 const ENV = { MK: "mk-master-PLAINTEXT-1234", UP_KEY: "upk-PLAINTEXT-5678-abcdef" }
@@ -58,7 +62,7 @@ interface Setup {
   readonly makeStore: () => AdminStoreShape
 }
 
-const setup = (text = CONFIG): Setup => {
+const setup = (text = CONFIG, now?: () => number): Setup => {
   const dir = mkdtempSync(join(tmpdir(), "llmgate-file-admin-"))
   onTestFinished(() => rmSync(dir, { recursive: true, force: true }))
   const path = join(dir, "gateway.yaml")
@@ -66,7 +70,7 @@ const setup = (text = CONFIG): Setup => {
   let reloads = 0
   const makeStore = () =>
     Effect.runSync(Effect.map(Effect.service(FileSystem.FileSystem), (fs) =>
-      FileAdminStore.make(fs, { path, env: ENV, reload: Effect.sync(() => void reloads++) })).pipe(Effect.provide(NodeFileSystem.layer)))
+      FileAdminStore.make(fs, { path, env: ENV, reload: Effect.sync(() => void reloads++), ...(now === undefined ? {} : { now }) })).pipe(Effect.provide(NodeFileSystem.layer)))
   return { dir, path, store: makeStore(), reloads: () => reloads, text: () => readFileSync(path, "utf8"), makeStore }
 }
 
@@ -318,4 +322,29 @@ describe("FileAdminStore", () => {
     expect(projects).toEqual(["A", ...names].sort())
     expect(readdirSync(s.dir).filter((f) => f.includes(".tmp-") || f.endsWith(".lock"))).toEqual([])
   })
+})
+
+/** The audit log of the file at `path`, oldest first, as the shared suite reads it. */
+const auditOf = (path: string): ReadonlyArray<AuditEntry> =>
+  !existsSync(`${path}.audit.jsonl`) ? [] : readFileSync(`${path}.audit.jsonl`, "utf8").trim().split("\n").map((line) => {
+    const entry: unknown = JSON.parse(line)
+    if (!Predicate.isObject(entry) || !Predicate.isObject(entry["detail"])) throw new Error(`not an audit line: ${line}`)
+    const text = (key: string) => (typeof entry[key] === "string" ? entry[key] : undefined)
+    return { actor: String(entry["actor"]), user_id: text("user_id"), action: String(entry["action"]), resource: String(entry["resource"]), resource_id: text("resource_id") ?? null, detail: entry["detail"] }
+  })
+
+adminStoreSuite("FileAdminStore", async (_ctx, now) => {
+  const s = setup("providers: []\nmodels: []\n", now)
+  return {
+    store: s.store,
+    storedKey: async (id) => {
+      const doc: unknown = parseYaml(s.text())
+      const keys = Predicate.isObject(doc) && Array.isArray(doc["keys"]) ? doc["keys"] : []
+      const key: unknown = keys.find((k) => Predicate.isObject(k) && k["id"] === id)
+      if (!Predicate.isObject(key)) throw new Error(`no key ${id} in the file`)
+      return { hash: String(key["hash"]), previous_hash: typeof key["previous_hash"] === "string" ? key["previous_hash"] : null }
+    },
+    audit: async () => auditOf(s.path),
+    dump: async () => `${s.text()}\n${existsSync(`${s.path}.audit.jsonl`) ? readFileSync(`${s.path}.audit.jsonl`, "utf8") : ""}`
+  }
 })

@@ -1,10 +1,11 @@
-// The Postgres AdminStore against a real database: CRUD of every resource, pages and cursors, 409 for
-// names taken and dependants, 412 for a stale etag (also under a concurrent update), 422 naming the field
-// when the resulting catalog would be invalid, the catalog the replicas load (decodeCatalog) including
-// tenancy, audit rows without secrets, and no plaintext key or provider secret in any table.
+// The Postgres AdminStore against a real database: the shared admin store suite (adminStoreSuite.ts), and
+// what is Postgres's own: the catalog the replicas load (decodeCatalog) including tenancy, sealed provider
+// secrets, problems the catalog already had, a stale etag under a concurrent update, audit rows and
+// reloads, and no plaintext key or provider secret in any table.
 // Needs Postgres (LLMGATE_TEST_DATABASE_URL); skipped when unreachable, except under CI=true.
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
+import * as Predicate from "effect/Predicate"
 import postgres from "postgres"
 import { describe, expect, it, onTestFinished, type TestContext } from "vitest"
 import type { AdminStoreShape } from "../../../src/admin/AdminStore.ts"
@@ -15,6 +16,7 @@ import { decodeCatalog, readCatalogRows } from "../../../src/store/postgres/Cata
 import { connect, loadMigrationFiles, migrate } from "../../../src/store/postgres/Migrations.ts"
 import { makeProviderSecrets } from "../../../src/store/postgres/ProviderSecrets.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
+import { adminStoreSuite } from "./adminStoreSuite.ts"
 
 const KEY = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
 const SECRET = "sk-upstream-PLAINTEXT-admin-7f3a9c"
@@ -26,7 +28,7 @@ interface Setup {
   readonly reloads: () => number
 }
 
-const setup = async (ctx: TestContext): Promise<Setup> => {
+const setup = async (ctx: TestContext, now?: () => number): Promise<Setup> => {
   const db = await withTestDatabase(ctx)
   await Effect.runPromise(Effect.gen(function*() {
     const sql = yield* connect(db.url, { max: 1 })
@@ -41,7 +43,8 @@ const setup = async (ctx: TestContext): Promise<Setup> => {
     secrets,
     reload: Effect.sync(() => {
       reloads++
-    })
+    }),
+    ...(now === undefined ? {} : { now })
   })
   return { sql, store, reloads: () => reloads }
 }
@@ -164,62 +167,6 @@ describe("PostgresAdminStore", () => {
     expect(await dump(sql)).toBe(before)
   })
 
-  it("pages lists with limit and cursor, and filters", async (ctx) => {
-    const { store } = await setup(ctx)
-    const ids: Array<string> = []
-    for (let i = 0; i < 5; i++) ids.push(String((await run(store.create("projects", { name: `p${i}` }, MASTER)))["id"]))
-    const seen: Array<string> = []
-    let cursor: string | undefined
-    let pages = 0
-    for (;;) {
-      const page = await run(store.list("projects", { limit: 2, cursor, filters: {} }))
-      pages++
-      seen.push(...page.data.map((o) => String(o["id"])))
-      if (page.next_cursor === null) break
-      cursor = page.next_cursor
-    }
-    expect(pages).toBe(3)
-    expect(seen).toEqual([...ids].sort())
-    await run(store.create("keys", { name: "k", project_id: ids[0] }, MASTER))
-    await run(store.create("keys", { name: "k", project_id: ids[1] }, MASTER))
-    const filtered = await run(store.list("keys", { limit: 50, cursor: undefined, filters: { project_id: String(ids[1]) } }))
-    expect(filtered.data.map((k) => k["project_id"])).toEqual([ids[1]])
-    expect((await failure(store.list("keys", { limit: 5, cursor: "%%%", filters: {} })))).toMatchObject({ _tag: "InvalidRequest", param: "cursor" })
-  })
-
-  it("refuses with 409 a name taken and a provider or model still in use, naming the dependants", async (ctx) => {
-    const { store } = await setup(ctx)
-    await run(store.create("providers", provider, MASTER))
-    await run(store.create("models", model, MASTER))
-    await run(store.create("models", { name: "chat-b", targets: [{ provider: "up-a" }], fallbacks: ["chat-a"] }, MASTER))
-    expect(await failure(store.create("providers", provider, MASTER))).toMatchObject({ _tag: "Conflict", param: "name" })
-    const inUse = await failure(store.remove("providers", "up-a", undefined, MASTER))
-    expect(inUse._tag).toBe("Conflict")
-    expect(inUse).toMatchObject({ message: expect.stringContaining('"chat-a", "chat-b"') })
-    const fallback = await failure(store.remove("models", "chat-a", undefined, MASTER))
-    expect(fallback).toMatchObject({ _tag: "Conflict", message: expect.stringContaining('models["chat-b"].fallbacks') })
-    const project = await run(store.create("projects", { name: "P" }, MASTER))
-    await run(store.create("keys", { name: "k", project_id: project["id"] }, MASTER))
-    expect((await failure(store.remove("projects", String(project["id"]), undefined, MASTER)))._tag).toBe("Conflict")
-    expect(await failure(store.create("projects", { name: "P" }, MASTER))).toMatchObject({ _tag: "Conflict", param: "name" })
-  })
-
-  it("answers 422 naming the field when the resulting config would be invalid, and writes nothing", async (ctx) => {
-    const { sql, store } = await setup(ctx)
-    expect(await failure(store.create("models", { name: "m", targets: [{ provider: "nope" }] }, MASTER))).toMatchObject({
-      _tag: "Unprocessable",
-      param: "targets[0].provider",
-      message: expect.stringContaining('unknown provider "nope"')
-    })
-    expect(await failure(store.create("providers", { name: "x", kind: "openai" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "base_url" })
-    const project = await run(store.create("projects", { name: "P" }, MASTER))
-    expect(await failure(store.create("keys", { name: "k", project_id: project["id"], enabled: "yes" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "enabled" })
-    expect(await failure(store.create("keys", { name: "k", project_id: "prj_missing" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "project_id" })
-    expect(await failure(store.create("keys", { name: "k", project_id: project["id"], hash: "0".repeat(64) }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "hash" })
-    const [counts] = await sql`select (select count(*)::int from models) as models, (select count(*)::int from virtual_keys) as keys`
-    expect(counts).toEqual({ models: 0, keys: 0 })
-  })
-
   it("problems the catalog already had block no unrelated write, and can be fixed through the API", async (ctx) => {
     const { sql, store } = await setup(ctx)
     const broken = { name: "broken", targets: [{ provider: "nope" }] } as postgres.JSONValue
@@ -251,23 +198,6 @@ describe("PostgresAdminStore", () => {
     expect(results.map((r) => r.status).sort()).toEqual(["fulfilled", "rejected"])
   })
 
-  it("rotates a key: the new hash replaces the old one, kept only for a grace period", async (ctx) => {
-    const { sql, store } = await setup(ctx)
-    const project = await run(store.create("projects", { name: "P" }, MASTER))
-    const key = await run(store.create("keys", { name: "k", project_id: project["id"] }, MASTER))
-    const id = String(key["id"])
-    const rotated = await run(store.rotateKey(id, 0, key.etag, MASTER))
-    expect(rotated["key"]).not.toBe(key["key"])
-    const [row] = await sql`select key_hash, previous_hash from virtual_keys where id = ${id}`
-    expect(row).toEqual({ key_hash: hashKey(String(rotated["key"])), previous_hash: null })
-    const graced = await run(store.rotateKey(id, 60_000, undefined, MASTER))
-    const [row2] = await sql`select key_hash, previous_hash, previous_expires_at from virtual_keys where id = ${id}`
-    expect(row2?.["key_hash"]).toBe(hashKey(String(graced["key"])))
-    expect(row2?.["previous_hash"]).toBe(hashKey(String(rotated["key"])))
-    expect(graced["previous_expires_at"]).not.toBeNull()
-    expect((await failure(store.rotateKey(id, 0, key.etag, MASTER)))._tag).toBe("PreconditionFailed")
-  })
-
   it("audits every change with actor, action, resource and id, never a secret; every write and reload reloads this gateway", async (ctx) => {
     const { sql, store, reloads } = await setup(ctx)
     const actor = { id: "key:key_admin", userId: "usr_admin" }
@@ -294,4 +224,23 @@ describe("PostgresAdminStore", () => {
     const text = JSON.stringify(rows)
     for (const secret of [SECRET, "sk-second-PLAINTEXT-secret", String(key["key"]), String(rotated["key"])]) expect(text).not.toContain(secret)
   })
+})
+
+adminStoreSuite("PostgresAdminStore", async (ctx, now) => {
+  const { sql, store } = await setup(ctx, now)
+  return {
+    store,
+    storedKey: async (id) => {
+      const [row] = await sql<Array<{ hash: string; previous_hash: string | null }>>`select key_hash as hash, previous_hash from virtual_keys where id = ${id}`
+      if (row === undefined) throw new Error(`no key ${id} in virtual_keys`)
+      return row
+    },
+    audit: async () =>
+      (await sql<Array<{ actor: string; action: string; resource: string; resource_id: string | null; detail: unknown }>>`
+        select actor, action, resource, resource_id, detail from audit_log order by id`).map(({ detail, ...row }) => {
+        const { user_id, ...rest } = Predicate.isObject(detail) ? detail : {}
+        return { ...row, user_id: typeof user_id === "string" ? user_id : undefined, detail: rest }
+      }),
+    dump: () => dump(sql)
+  }
 })
