@@ -40,40 +40,33 @@ const TextOrTokens = Schema.Union([
   Schema.Array(Schema.Array(Schema.Int))
 ])
 
+/** The streaming fields chat and text completions share. */
+const StreamingFields = {
+  stream: Schema.optionalKey(Schema.Boolean),
+  stream_options: Schema.optionalKey(StreamOptions)
+}
+
+/** A request body: `model` and the given fields, other fields passed through as sent. */
+const requestWith = <const Fields extends Schema.Struct.Fields>(fields: Fields) =>
+  Schema.StructWithRest(Schema.Struct({ model: ModelName, ...fields }), [Passthrough])
+
 /** spec: ChatCompletionRequest (POST /v1/chat/completions). */
-export const ChatCompletionRequest = Schema.StructWithRest(
-  Schema.Struct({
-    model: ModelName,
-    messages: Schema.Array(ChatMessage).check(Schema.isMinLength(1)),
-    stream: Schema.optionalKey(Schema.Boolean),
-    stream_options: Schema.optionalKey(StreamOptions)
-  }),
-  [Passthrough]
-)
+export const ChatCompletionRequest = requestWith({
+  messages: Schema.Array(ChatMessage).check(Schema.isMinLength(1)),
+  ...StreamingFields
+})
 export type ChatCompletionRequest = typeof ChatCompletionRequest.Type
 
 /** spec: CompletionRequest (POST /v1/completions). */
-export const CompletionRequest = Schema.StructWithRest(
-  Schema.Struct({
-    model: ModelName,
-    prompt: TextOrTokens,
-    stream: Schema.optionalKey(Schema.Boolean),
-    stream_options: Schema.optionalKey(StreamOptions)
-  }),
-  [Passthrough]
-)
+export const CompletionRequest = requestWith({ prompt: TextOrTokens, ...StreamingFields })
 export type CompletionRequest = typeof CompletionRequest.Type
 
 /** spec: EmbeddingRequest (POST /v1/embeddings). */
-export const EmbeddingRequest = Schema.StructWithRest(
-  Schema.Struct({
-    model: ModelName,
-    input: TextOrTokens,
-    encoding_format: Schema.optionalKey(Schema.Literals(["float", "base64"])),
-    dimensions: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
-  }),
-  [Passthrough]
-)
+export const EmbeddingRequest = requestWith({
+  input: TextOrTokens,
+  encoding_format: Schema.optionalKey(Schema.Literals(["float", "base64"])),
+  dimensions: Schema.optionalKey(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)))
+})
 export type EmbeddingRequest = typeof EmbeddingRequest.Type
 
 /** spec: ErrorBody. The envelope of every error the gateway produces itself. */

@@ -78,6 +78,15 @@ type AttemptResult =
   | { readonly _tag: "Done"; readonly response: ProviderResponse }
   | { readonly _tag: "Retry"; readonly failure: Failure }
 
+/** An attempt that failed: retry with its typed error, or an internal one naming `what` for a defect. */
+const retryAfter = (exit: Exit.Failure<unknown, { readonly reason: GatewayErrorReason }>, what: string): AttemptResult => {
+  const error = exit.cause.reasons.find((r) => r._tag === "Fail")
+  return {
+    _tag: "Retry",
+    failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: what } }
+  }
+}
+
 /** What the strategy sees of a target. */
 export const view = (entry: TargetEntry, health: TargetHealth): TargetView => ({
   index: entry.index,
@@ -160,12 +169,8 @@ export const makeDispatcher = (
       }))
       const now = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(exit)) {
-        const error = exit.cause.reasons.find((r) => r._tag === "Fail")
         fail(now, true)
-        return {
-          _tag: "Retry",
-          failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The provider call failed." } }
-        }
+        return retryAfter(exit, "The provider call failed.")
       }
       const response = exit.value
       if (RETRYABLE_STATUS.has(response.status)) {
@@ -195,12 +200,8 @@ export const makeDispatcher = (
       }, streamScope))
       const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
-        const error = held.cause.reasons.find((r) => r._tag === "Fail")
         fail(afterHold, true)
-        return {
-          _tag: "Retry",
-          failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: "The stream failed." } }
-        }
+        return retryAfter(held, "The stream failed.")
       }
       succeed(afterHold)
       const stream = held.value.stream.pipe(

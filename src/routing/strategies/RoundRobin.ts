@@ -7,19 +7,28 @@
 import type { StrategyFactory, TargetView } from "../Strategy.ts"
 import type { StrategyCells } from "../StrategyState.ts"
 
-/** Cell 0 holds the index of the last target picked, plus one (0: none yet). */
-const pickNext = (cells: StrategyCells, candidates: ReadonlyArray<TargetView>): TargetView => {
+/**
+ * The next target after the last one picked, in index order and wrapping, among the candidates
+ * `eligible` keeps (all by default; at least one must be kept). Cell 0 holds the index of the last
+ * target picked, plus one (0: none yet).
+ */
+export const rotate = (
+  cells: StrategyCells,
+  candidates: ReadonlyArray<TargetView>,
+  eligible: (c: TargetView) => boolean = () => true
+): TargetView => {
   const last = cells.get(0) - 1
-  // One pass: the next target after `last` in index order, else (wrapping) the lowest index.
-  let lowest = candidates[0]!
+  // One pass: the next eligible target after `last` in index order, else (wrapping) the lowest index.
+  let lowest: TargetView | undefined
   let next: TargetView | undefined
   for (const c of candidates) {
-    if (c.index < lowest.index) lowest = c
+    if (!eligible(c)) continue
+    if (lowest === undefined || c.index < lowest.index) lowest = c
     if (c.index > last && (next === undefined || c.index < next.index)) next = c
   }
-  const chosen = next ?? lowest
+  const chosen = next ?? lowest ?? candidates[0]!
   cells.set(0, chosen.index + 1)
   return chosen
 }
 
-export const make: StrategyFactory = ({ state }) => ({ pick: (candidates) => state.locked(pickNext, candidates) })
+export const make: StrategyFactory = ({ state }) => ({ pick: (candidates) => state.locked(rotate, candidates) })
