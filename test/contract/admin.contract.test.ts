@@ -159,7 +159,9 @@ describe.skipIf(store === "postgres")(`[${runtime}] admin API, two gateways shar
     const adminKey = String(expectStatus(await a.post("/admin/v1/keys", { name: "ann", project_id: project["id"], user_id: admin["id"] }), 201)["key"])
     const memberKey = String(expectStatus(await a.post("/admin/v1/keys", { name: "bob", project_id: project["id"], user_id: member["id"] }), 201)["key"])
 
+    // Each key reaches the second gateway with the reload its own write triggers: wait for both.
     await within(async () => (await b.get("/admin/v1/projects", { key: adminKey })).status === 200, "the admin user's key on the second gateway")
+    await within(async () => (await b.get("/admin/v1/projects", { key: memberKey })).status !== 401, "the member's key on the second gateway")
     const forbidden = expectStatus(await b.get("/admin/v1/projects", { key: memberKey }), 403)
     expect(forbidden["error"]).toMatchObject({ code: "forbidden" })
     // An admin user's key may change things; the audit names it.

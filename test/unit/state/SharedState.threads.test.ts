@@ -293,7 +293,8 @@ describe("CircuitBreaker from several threads", () => {
       ),
       { numRuns: 8 }
     )
-  })
+    // Eight rounds of thread rendezvous: room for a loaded 2-core machine (not a speed check).
+  }, 30_000)
 })
 
 // ---- target health and repair ----------------------------------------------------------------
