@@ -81,7 +81,7 @@ describe("requestStreamUsage", () => {
         expect(result.usageRequested).toBe(true)
         const sent = JSON.parse(text(result.rawBody)) as Record<string, unknown>
         expect(sent).toEqual(result.body)
-        expect(sent).toEqual({ ...body, stream_options: { include_usage: true } })
+        expect(sent).toEqual({ ...(JSON.parse(json) as object), stream_options: { include_usage: true } })
         // Only the member was added: the client's bytes follow it unchanged.
         expect(text(result.rawBody).endsWith(json.slice(json.indexOf("{") + 1))).toBe(true)
       })
