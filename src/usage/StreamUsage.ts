@@ -41,12 +41,15 @@ export const DEFAULT_TEXT_LIMIT = 4 * 1024 * 1024
 const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
   value !== null && typeof value === "object" && !Array.isArray(value)
 
-/** The generated strings of one chunk choice, in the order a client would see them. */
-const choiceTexts = (choice: unknown, out: Array<string>): void => {
+/**
+ * The generated strings of one choice, of a stream chunk (`delta`) or of a whole answer
+ * (`message`), in the order a client would see them.
+ */
+export const choiceTexts = (choice: unknown, out: Array<string>): void => {
   if (!isObject(choice)) return
   const text = choice["text"]
   if (typeof text === "string") out.push(text)
-  const delta = choice["delta"]
+  const delta = isObject(choice["delta"]) ? choice["delta"] : choice["message"]
   if (!isObject(delta)) return
   for (const key of ["reasoning_content", "reasoning", "content", "refusal"]) {
     const value = delta[key]
