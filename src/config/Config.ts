@@ -125,12 +125,38 @@ export const RetrySection = Schema.Struct({
   max_backoff: Schema.optional(DurationInput)
 })
 
+/** Most USD per million tokens a price may name (a sanity bound: the dearest models cost a few hundred). */
+export const PRICE_LIMIT_USD = 100_000
+
+/** USD per million tokens; at most six decimals count (finer is rounded when costs are computed). */
+const UsdPerMillion = Schema.Number.check(
+  Schema.isFinite(),
+  Schema.isBetween({ minimum: 0, maximum: PRICE_LIMIT_USD }, { message: `expected USD per million tokens, from 0 to ${PRICE_LIMIT_USD}` })
+)
+
+/**
+ * What a model costs, in USD per million tokens of each kind of the normalized usage
+ * (domain/Usage.ts). `input` and `output` are required; an absent `cache_read` or `cache_write` is
+ * billed at the `input` price and an absent `reasoning` at the `output` price (no discount or
+ * premium is assumed that the operator did not write).
+ */
+export const PricingSection = Schema.Struct({
+  input: UsdPerMillion,
+  output: UsdPerMillion,
+  cache_read: Schema.optional(UsdPerMillion),
+  cache_write: Schema.optional(UsdPerMillion),
+  reasoning: Schema.optional(UsdPerMillion)
+})
+export type PricingSection = typeof PricingSection.Type
+
 export const ModelSection = Schema.Struct({
   name: ModelName,
   strategy: Schema.optional(StrategyName),
   targets: Schema.Array(TargetSection).check(Schema.isMinLength(1)),
   retry: Schema.optional(RetrySection),
-  fallbacks: Schema.optional(Schema.Array(ModelName))
+  fallbacks: Schema.optional(Schema.Array(ModelName)),
+  /** The price of this public model, whichever target serves it (wins over the top-level `pricing`). */
+  pricing: Schema.optional(PricingSection)
 })
 
 export const RouteSection = Schema.Struct({
@@ -242,7 +268,9 @@ export const ConfigFile = Schema.Struct({
   projects: Schema.optional(Schema.Array(ProjectSection)),
   users: Schema.optional(Schema.Array(UserSection)),
   keys: Schema.optional(Schema.Array(KeySection)),
-  store: Schema.optional(StoreSection)
+  store: Schema.optional(StoreSection),
+  /** Prices by upstream model name (`gpt-4o`, `claude-sonnet-4-20250514`), over the built-in defaults. */
+  pricing: Schema.optional(Schema.Record(ModelName, PricingSection))
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -320,6 +348,17 @@ export interface ResolvedModel {
   readonly retry: { readonly attempts: number; readonly backoffMs: number; readonly maxBackoffMs: number }
   /** Other models' names, tried in order when every target of this one failed. */
   readonly fallbacks: ReadonlyArray<string>
+  /** The model's own price (`models[].pricing`); undefined: priced by the upstream model's name. */
+  readonly pricing: ResolvedPricing | undefined
+}
+
+/** USD per million tokens of each kind, every kind filled in (see PricingSection for the defaults). */
+export interface ResolvedPricing {
+  readonly input: number
+  readonly cache_read: number
+  readonly cache_write: number
+  readonly reasoning: number
+  readonly output: number
 }
 
 export interface ResolvedRoute {
@@ -431,6 +470,8 @@ export interface ResolvedConfig {
   readonly routes: ReadonlyArray<ResolvedRoute>
   /** Projects, users and virtual keys (empty maps when the file has none). */
   readonly tenancy: ResolvedTenancy
+  /** The top-level `pricing` map: prices by upstream model name (empty when the file has none). */
+  readonly pricing: ReadonlyMap<string, ResolvedPricing>
 }
 
 /**

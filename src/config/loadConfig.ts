@@ -16,7 +16,7 @@ import {
   DEFAULT_SSE_LINE_LIMIT, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_UPSTREAM_BODY_LIMIT, type ResolvedBounds, type ServerSection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
   DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
   type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
-  type ResolvedConfig, type ResolvedModel, type ResolvedProvider
+  type ResolvedConfig, type ResolvedModel, type ResolvedProvider, type PricingSection, type ResolvedPricing
 } from "./Config.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
@@ -200,7 +200,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
         backoffMs,
         maxBackoffMs: Math.max(backoffMs, m.retry?.max_backoff === undefined ? DEFAULT_RETRY_MAX_BACKOFF_MS : durationMillis(m.retry.max_backoff))
       },
-      fallbacks: m.fallbacks ?? []
+      fallbacks: m.fallbacks ?? [],
+      pricing: m.pricing === undefined ? undefined : resolvePricing(m.pricing)
     })
   })
   const routes = (file.routes ?? []).map((r, i): ResolvedRoute => {
@@ -222,9 +223,19 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     models,
     modelNames: [...models.keys()],
     routes,
-    tenancy
+    tenancy,
+    pricing: new Map(Object.entries(file.pricing ?? {}).map(([name, p]) => [name, resolvePricing(p)]))
   })
 }
+
+/** A price with every kind filled in: cache reads and writes at the input price, reasoning at the output price, unless written. */
+export const resolvePricing = (p: PricingSection): ResolvedPricing => ({
+  input: p.input,
+  cache_read: p.cache_read ?? p.input,
+  cache_write: p.cache_write ?? p.input,
+  reasoning: p.reasoning ?? p.output,
+  output: p.output
+})
 
 const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
 const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)

@@ -22,17 +22,22 @@ export const makeBodyCollector = (limit: number): BodyCollector => {
       chunks.push(chunk)
       return true
     },
-    bytes: () => {
-      if (chunks.length === 1) return chunks[0]!
-      const out = new Uint8Array(size)
-      let offset = 0
-      for (const c of chunks) {
-        out.set(c, offset)
-        offset += c.length
-      }
-      return out
-    }
+    bytes: () => concatBytes(chunks, size)
   }
+}
+
+/** `parts` as one array (the part itself when there is one); `size` is their total length when known. */
+export const concatBytes = (parts: ReadonlyArray<Uint8Array>, size?: number): Uint8Array => {
+  if (parts.length === 1) return parts[0]!
+  let total = size ?? 0
+  if (size === undefined) for (const part of parts) total += part.length
+  const out = new Uint8Array(total)
+  let offset = 0
+  for (const part of parts) {
+    out.set(part, offset)
+    offset += part.length
+  }
+  return out
 }
 
 /**

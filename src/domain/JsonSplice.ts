@@ -127,3 +127,20 @@ export const replaceTopLevelString = (raw: Uint8Array, key: string, value: strin
   out.set(raw.subarray(found.end), found.start + replacement.length)
   return out
 }
+
+/**
+ * `raw` with the member `"key": <json>` added first in the top-level object, every other byte as
+ * it was; undefined when `raw` is not an object. `json` must be one JSON value's text and `key`
+ * absent from the object (the caller has parsed it): added twice, JSON.parse would keep the later.
+ */
+export const prependTopLevelMember = (raw: Uint8Array, key: string, json: string): Uint8Array | undefined => {
+  const open = skipSpace(raw, 0)
+  if (raw[open] !== OPEN_BRACE) return undefined
+  const empty = raw[skipSpace(raw, open + 1)] === CLOSE_BRACE
+  const member = encoder.encode(`${JSON.stringify(key)}:${json}${empty ? "" : ","}`)
+  const out = new Uint8Array(raw.length + member.length)
+  out.set(raw.subarray(0, open + 1), 0)
+  out.set(member, open + 1)
+  out.set(raw.subarray(open + 1), open + 1 + member.length)
+  return out
+}

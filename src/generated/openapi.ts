@@ -957,7 +957,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`). */
+        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`, `pricing`). */
         AdminModelInput: {
             name?: string;
             targets?: ({
@@ -966,8 +966,22 @@ export interface components {
             } & {
                 [key: string]: unknown;
             })[];
+            pricing?: components["schemas"]["ModelPricing"];
         } & {
             [key: string]: unknown;
+        };
+        /** @description What a model costs, in USD per million tokens of each kind of usage. An absent `cache_read` or `cache_write` is billed at the `input` price, an absent `reasoning` at the `output` price. A model's own pricing wins over the config's top-level `pricing` map (keyed by upstream model name), which wins over the built-in prices. */
+        ModelPricing: {
+            /** @description Uncached input tokens. */
+            input: number;
+            /** @description Output tokens other than reasoning. */
+            output: number;
+            /** @description Input tokens read from the prompt cache. */
+            cache_read?: number;
+            /** @description Input tokens written into the prompt cache. */
+            cache_write?: number;
+            /** @description Reasoning (hidden output) tokens. */
+            reasoning?: number;
         };
         /** @description A model entry as stored. */
         AdminModel: {

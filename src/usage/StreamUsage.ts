@@ -1,0 +1,119 @@
+/**
+ * StreamUsage: what one OpenAI-format stream (the format the gateway relays to clients) tells about
+ * its usage, event by event (the `data` of each SSE event, as streaming/SseScanner.ts yields them):
+ *
+ * - the usage the upstream reported: the `usage` of the last chunk that carries one (normally the
+ *   final chunk with `choices: []`, sent when the request asked `stream_options.include_usage`);
+ * - whether an event is that usage-only chunk (`choices: []` and a `usage`), so the relay can drop
+ *   it when the client did not ask for it;
+ * - the text generated so far (content, refusals, reasoning, tool-call names and arguments, legacy
+ *   completions' `text`), from which a stream cancelled or broken before its usage chunk is
+ *   estimated (usage/Estimate.ts).
+ *
+ * The usage object's convention is the provider's: the caller passes its mapper (the `openai`
+ * kind's is providers/openai/OpenAIUsage.ts), so this module knows no provider. The generated text
+ * kept is bounded (`textLimit` characters); beyond it only its length is counted, and the estimate
+ * adds a token per 4 characters for it. Never throws: an event that is not a JSON chunk is "other".
+ */
+import type { TokenUsage } from "../domain/Usage.ts"
+
+/** What one event is, for the relay. */
+export type StreamEventRole =
+  /** The chunk that only carries the usage (`choices: []`): dropped when the client did not ask for it. */
+  | "usage"
+  /** Anything else: relayed. */
+  | "other"
+
+export interface StreamUsageTracker {
+  /** Looks at the `data` of one event. */
+  readonly observe: (data: string) => StreamEventRole
+  /** The usage the upstream reported, if it has so far. */
+  readonly reported: () => TokenUsage | undefined
+  /** The generated text seen so far (at most `textLimit` characters of it). */
+  readonly text: () => string
+  /** Characters generated past `textLimit`, counted but not kept. */
+  readonly overflowChars: () => number
+}
+
+/** Default bound on the generated text kept for an estimate (characters). */
+export const DEFAULT_TEXT_LIMIT = 4 * 1024 * 1024
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/**
+ * The generated strings of one choice, of a stream chunk (`delta`) or of a whole answer
+ * (`message`), in the order a client would see them.
+ */
+export const choiceTexts = (choice: unknown, out: Array<string>): void => {
+  if (!isObject(choice)) return
+  const text = choice["text"]
+  if (typeof text === "string") out.push(text)
+  const delta = isObject(choice["delta"]) ? choice["delta"] : choice["message"]
+  if (!isObject(delta)) return
+  for (const key of ["reasoning_content", "reasoning", "content", "refusal"]) {
+    const value = delta[key]
+    if (typeof value === "string") out.push(value)
+  }
+  const calls = delta["tool_calls"]
+  if (Array.isArray(calls)) {
+    for (const call of calls) {
+      const fn = isObject(call) ? call["function"] : undefined
+      if (!isObject(fn)) continue
+      if (typeof fn["name"] === "string") out.push(fn["name"])
+      if (typeof fn["arguments"] === "string") out.push(fn["arguments"])
+    }
+  }
+  const legacy = delta["function_call"]
+  if (isObject(legacy)) {
+    if (typeof legacy["name"] === "string") out.push(legacy["name"])
+    if (typeof legacy["arguments"] === "string") out.push(legacy["arguments"])
+  }
+}
+
+export const makeStreamUsageTracker = (
+  readUsage: (usage: unknown) => TokenUsage | undefined,
+  textLimit: number = DEFAULT_TEXT_LIMIT
+): StreamUsageTracker => {
+  let reported: TokenUsage | undefined
+  const pieces: Array<string> = []
+  let kept = 0
+  let overflow = 0
+  const keep = (texts: ReadonlyArray<string>) => {
+    for (const piece of texts) {
+      const room = textLimit - kept
+      if (piece.length <= room) {
+        pieces.push(piece)
+        kept += piece.length
+      } else {
+        if (room > 0) pieces.push(piece.slice(0, room))
+        kept += Math.max(room, 0)
+        overflow += piece.length - Math.max(room, 0)
+      }
+    }
+  }
+  return {
+    observe: (data) => {
+      if (data === "[DONE]") return "other"
+      let chunk: unknown
+      try {
+        chunk = JSON.parse(data)
+      } catch {
+        return "other"
+      }
+      if (!isObject(chunk)) return "other"
+      const choices = chunk["choices"]
+      const texts: Array<string> = []
+      if (Array.isArray(choices)) for (const choice of choices) choiceTexts(choice, texts)
+      keep(texts)
+      const raw = chunk["usage"]
+      if (raw === null || raw === undefined) return "other"
+      const usage = readUsage(raw)
+      if (usage !== undefined) reported = usage
+      return Array.isArray(choices) && choices.length === 0 ? "usage" : "other"
+    },
+    reported: () => reported,
+    text: () => pieces.join(""),
+    overflowChars: () => overflow
+  }
+}
