@@ -35,6 +35,15 @@ const BUCKET_TOKENS = FIRST_FLOAT + 3
 const BUCKET_AT = FIRST_FLOAT + 4
 const PARALLEL = FIRST_FLOAT + 5
 
+/** Limits with no field set. */
+export const NO_LIMITS: ResolvedLimits = {
+  requestsPerMinute: undefined,
+  tokensPerMinute: undefined,
+  requestsPerSecond: undefined,
+  burst: undefined,
+  maxParallel: undefined
+}
+
 /** Whether any limit is set. */
 export const hasLimits = (l: ResolvedLimits): boolean =>
   l.requestsPerMinute !== undefined ||

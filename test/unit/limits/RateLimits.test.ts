@@ -9,18 +9,11 @@ import {
   type Admission,
   type Reservation
 } from "../../../src/limits/RateLimiter.ts"
-import { parallelOf, repairCounters, WINDOW_MS } from "../../../src/limits/RateLimits.ts"
+import { NO_LIMITS, parallelOf, repairCounters, WINDOW_MS } from "../../../src/limits/RateLimits.ts"
 import { HOLD_IN_FLIGHT, localSlot, type Slot } from "../../../src/state/Slots.ts"
 import * as Effect from "effect/Effect"
 
-const NONE: ResolvedLimits = {
-  requestsPerMinute: undefined,
-  tokensPerMinute: undefined,
-  requestsPerSecond: undefined,
-  burst: undefined,
-  maxParallel: undefined
-}
-const limits = (l: Partial<ResolvedLimits>): ResolvedLimits => ({ ...NONE, ...l })
+const limits = (l: Partial<ResolvedLimits>): ResolvedLimits => ({ ...NO_LIMITS, ...l })
 
 /** A memory store over local slots and a clock the test moves. */
 const setup = () => {
