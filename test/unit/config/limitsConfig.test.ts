@@ -1,8 +1,10 @@
 // Rate limits in config: the new fields, a key's limits merged over its project's field by field,
 // burst's default and its need for requests_per_second, and server.ip_rate_limit with its CIDRs.
 import * as Result from "effect/Result"
-import { describe, expect, it } from "vitest"
+import { describe, expect, expectTypeOf, it } from "vitest"
 import { hashKey } from "../../../src/auth/KeyMaterial.ts"
+import type { LimitsSection } from "../../../src/config/Config.ts"
+import type { components } from "../../../src/generated/openapi.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 
 const BASE = `providers: [{ name: m, kind: mock }]
@@ -23,7 +25,13 @@ const errors = (text: string) => {
   return r.failure.message.split("\n")
 }
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] }
+
 describe("limits on keys and projects", () => {
+  it("the config's LimitsSection and the spec's AdminLimits are the same type (compile-time)", () => {
+    expectTypeOf<Mutable<typeof LimitsSection.Type>>().toEqualTypeOf<components["schemas"]["AdminLimits"]>()
+  })
+
   it("merges a key's own limits over its project's, field by field; burst defaults to ceil(rps)", () => {
     const c =
       ok(`projects: [{ id: p1, name: P, limits: { requests_per_minute: 60, requests_per_second: 2.5, max_parallel: 4, tokens_per_minute: 1000 } }]
