@@ -59,6 +59,13 @@ export const totalTokensOf = (json: Readonly<Record<string, unknown>>): number |
 }
 
 /**
+ * The tokens a buffered answer settles its reservation to: its `usage.total_tokens`; an error
+ * answer without usage used none; otherwise unknown (the reservation stands).
+ */
+export const settledTokens = (status: number, json: Readonly<Record<string, unknown>>): number | undefined =>
+  totalTokensOf(json) ?? (status >= 400 ? 0 : undefined)
+
+/**
  * Runs `serve` when `reservation` is admitted by `store`, else answers the 429. The request's
  * claim is released exactly once: when `serve` fails or is interrupted, when it answers with bytes,
  * or when its streamed body ends (or is cancelled).

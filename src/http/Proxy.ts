@@ -18,7 +18,7 @@ import type { Endpoint } from "../domain/Endpoint.ts"
 import { reservedTokens } from "../limits/TokenEstimate.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
-import { limited, type Served, totalTokensOf } from "./Limits.ts"
+import { limited, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 
@@ -113,14 +113,16 @@ export const proxyHandler = (endpoint: Endpoint) => {
             const { response } = outcome
             return Effect.succeed({
               response: providerResponse(outcome.provider, response, outcome.attempts),
-              totalTokens: response.body._tag === "Buffered" ? totalTokensOf(response.body.json) : undefined
+              // A stream's usage is not read here: its reservation stands (never under-counted).
+              totalTokens: response.body._tag === "Buffered" ? settledTokens(response.status, response.body.json) : undefined
             })
           }
           const error = errorResponse(outcome.reason)
           const response = { ...error, headers: { ...error.headers, "x-llmgate-attempts": String(outcome.attempts) } }
           return Effect.as(
             Effect.logWarning("request failed", outcome.reason).pipe(Effect.annotateLogs({ requestId, attempts: outcome.attempts })),
-            { response, totalTokens: undefined }
+            // Nothing was served: no tokens were used.
+            { response, totalTokens: 0 }
           )
         }
       )

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import type { ResolvedLimits } from "../../../src/config/Config.ts"
 import { gatewayError } from "../../../src/domain/GatewayError.ts"
 import type { OutgoingResponse } from "../../../src/http/Exchange.ts"
-import { formatReset, limited, type Served, totalTokensOf } from "../../../src/http/Limits.ts"
+import { formatReset, limited, type Served, settledTokens, totalTokensOf } from "../../../src/http/Limits.ts"
 import { makeMemoryStore, type Reservation } from "../../../src/limits/RateLimiter.ts"
 import { parallelOf } from "../../../src/limits/RateLimits.ts"
 import { localSlot } from "../../../src/state/Slots.ts"
@@ -150,5 +150,10 @@ describe("totalTokensOf", () => {
     expect(totalTokensOf({ usage: { total_tokens: 12 } })).toBe(12)
     expect(totalTokensOf({ usage: { total_tokens: "12" } })).toBeUndefined()
     expect(totalTokensOf({})).toBeUndefined()
+  })
+  it("an error answer without usage settles to 0; a success without usage leaves the reservation standing", () => {
+    expect(settledTokens(200, { usage: { total_tokens: 7 } })).toBe(7)
+    expect(settledTokens(500, { error: {} })).toBe(0)
+    expect(settledTokens(200, {})).toBeUndefined()
   })
 })
