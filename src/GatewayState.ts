@@ -14,8 +14,10 @@ import type * as Redacted from "effect/Redacted"
 import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import { type CounterScope, counterKey } from "./limits/CounterSlots.ts"
-import type { Slot } from "./state/Slots.ts"
-import type { GatewayError } from "./domain/GatewayError.ts"
+import { admitIp, clientIp, IP_TABLE_KEY, IP_TABLE_SLOTS } from "./limits/IpRateLimit.ts"
+import { makeMemoryStore, makeRateLimiter, type RateLimiter, rateLimited } from "./limits/RateLimiter.ts"
+import { localSlot, type Slot } from "./state/Slots.ts"
+import type { GatewayError, GatewayErrorReason } from "./domain/GatewayError.ts"
 import type { Provider } from "./providers/Provider.ts"
 import { makeProviders } from "./providers/Registry.ts"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
@@ -33,6 +35,13 @@ export interface Snapshot {
   readonly router: Router
   readonly dispatcher: Dispatcher
   readonly authenticate: (authorization: string | undefined) => Principal | GatewayError
+  /** The keys' and projects' rate limits (limits/RateLimiter.ts). */
+  readonly limiter: RateLimiter
+  /**
+   * `server.ip_rate_limit`: takes one request from the client's bucket (peer address and
+   * `X-Forwarded-For`), or answers the refusal; undefined when not configured.
+   */
+  readonly admitIp: ((remoteAddress: string | undefined, forwardedFor: string | undefined) => GatewayErrorReason | undefined) | undefined
 }
 
 /** Events for observers (metrics, audit): breaker transitions for now. */
@@ -69,6 +78,20 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     slotsOf: (key: string) => ReadonlyArray<Slot> | undefined = () => undefined
   ) {
     const health = routing.health
+    // Counters of this worker alone, where the layout has no shared slot (tests, or a gateway run
+    // without an owner): kept across snapshots like the shared ones.
+    const localSlots = new Map<string, Array<Slot>>()
+    const slotsFor = (key: string, size: number): ReadonlyArray<Slot> => {
+      const shared = slotsOf(key)
+      if (shared !== undefined) return shared
+      let local = localSlots.get(key)
+      if (local === undefined) {
+        local = Array.from({ length: size }, localSlot)
+        localSlots.set(key, local)
+      }
+      return local
+    }
+    const store = makeMemoryStore((scope, id) => slotsFor(counterKey(scope, id), 1)[0], Date.now)
     const events = yield* PubSub.sliding<GatewayEvent>(1024)
     const onTransitions = (transitions: ReadonlyArray<BreakerTransition>) =>
       Effect.forEach(transitions, (transition) =>
@@ -83,9 +106,21 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
         providers,
         router,
         dispatcher: makeDispatcher(router, health, onTransitions, next.server.bounds),
-        authenticate: makeAuthenticator(masterKey, next.tenancy)
+        authenticate: makeAuthenticator(masterKey, next.tenancy),
+        limiter: makeRateLimiter(next, store),
+        admitIp: ipAdmission(next)
       } satisfies Snapshot
     })
+    const ipAdmission = (next: ResolvedConfig): Snapshot["admitIp"] => {
+      const settings = next.server.ipRateLimit
+      if (settings === undefined) return undefined
+      return (remoteAddress, forwardedFor) => {
+        const ip = clientIp(remoteAddress, forwardedFor, settings.trusted)
+        if (ip === undefined) return undefined
+        const refusal = admitIp(slotsFor(IP_TABLE_KEY, IP_TABLE_SLOTS), ip, settings, Date.now())
+        return refusal === undefined ? undefined : rateLimited(refusal)
+      }
+    }
     let snapshot = yield* build(config, version)
     let draining = false
     const context = yield* Effect.context<UpstreamClients>()

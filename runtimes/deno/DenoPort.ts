@@ -19,6 +19,10 @@ import * as Layer from "effect/Layer"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
+/** The Web handler given the peer's address from Deno's handler info. */
+const withPeer = (handler: (request: Request, remoteAddress?: string) => Promise<Response>) => (request: Request, info: Deno.ServeHandlerInfo) =>
+  handler(request, info.remoteAddr.hostname)
+
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
 const DENO_HEADER_LIMIT = 64 * 1024
 
@@ -80,7 +84,7 @@ export const denoPort: RuntimePort = {
               // (Deno also calls it when a stalled stream's body is errored: nobody reads that answer.)
               onError: () => hookResponse(UNEXPECTED)
             },
-            toWebHandler(app, { context: options.context, headerLimit: bounds.headerLimit, stallTimeoutMs: bounds.stallTimeoutMs })
+            withPeer(toWebHandler(app, { context: options.context, headerLimit: bounds.headerLimit, stallTimeoutMs: bounds.stallTimeoutMs }))
           ),
         // shutdown() stops accepting and resolves once in-flight requests finish.
         (server) => server.shutdown()

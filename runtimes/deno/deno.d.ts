@@ -21,6 +21,9 @@ declare namespace Deno {
       readonly onListen?: (addr: { readonly hostname: string; readonly port: number }) => void
       readonly onError?: (error: unknown) => Response | Promise<Response>
     },
-    handler: (request: Request) => Response | Promise<Response>
+    handler: (request: Request, info: ServeHandlerInfo) => Response | Promise<Response>
   ): HttpServer
+  interface ServeHandlerInfo {
+    readonly remoteAddr: { readonly hostname: string; readonly port: number }
+  }
 }

@@ -82,6 +82,7 @@ const readBody = (req: IncomingMessage, limit: number): Effect.Effect<Uint8Array
 const incoming = (req: IncomingMessage): IncomingRequest => ({
   method: req.method ?? "GET",
   url: req.url ?? "/",
+  remoteAddress: req.socket.remoteAddress,
   header: (name) => {
     const value = req.headers[name]
     return value === undefined || typeof value === "string" ? value : value.join(", ")

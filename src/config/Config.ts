@@ -54,7 +54,16 @@ export const ServerSection = Schema.Struct({
   /** Most bytes of a stream held back before its first content (the rest of the time bound is `timeout.request`). */
   preamble_limit: Schema.optional(ByteSizeInput),
   /** Most distinct model names served through pattern models (`claude-*`) with their own routing state; least recently used go first. */
-  pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 })))
+  pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 }))),
+  /** A token bucket per client IP on the proxy and admin endpoints (limits/IpRateLimit.ts). */
+  ip_rate_limit: Schema.optional(Schema.Struct({
+    /** Requests per second refilled into each IP's bucket. */
+    rps: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
+    /** The bucket's capacity; default ceil(rps). */
+    burst: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+    /** Peers whose `X-Forwarded-For` is believed (CIDRs, IPv4 or IPv6; a bare address is a /32 or /128). */
+    trusted_proxies: Schema.optional(Schema.Array(Schema.String))
+  }))
 })
 
 export const ProviderTimeout = Schema.Struct({
@@ -179,10 +188,18 @@ export const KeyHash = Schema.String.check(
   Schema.isPattern(/^[0-9a-f]{64}$/, { message: "expected 64 lowercase hex characters (the SHA-256 of the key)" })
 )
 
-/** Rate limits (stored and validated; enforced by the limits work, not yet). */
+/**
+ * Rate limits of a key or a project (enforced by limits/RateLimiter.ts). Per minute: a 60 s window
+ * anchored at the first request after the previous window ended. `requests_per_second` with `burst`
+ * is a token bucket (capacity `burst`, default ceil(requests_per_second); `burst` needs
+ * `requests_per_second`). `max_parallel` caps the requests in flight.
+ */
 export const LimitsSection = Schema.Struct({
   requests_per_minute: Schema.optional(PositiveInt),
-  tokens_per_minute: Schema.optional(PositiveInt)
+  tokens_per_minute: Schema.optional(PositiveInt),
+  requests_per_second: Schema.optional(Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0))),
+  burst: Schema.optional(PositiveInt),
+  max_parallel: Schema.optional(PositiveInt)
 })
 
 export const BudgetPeriod = Schema.Literals(["daily", "weekly", "monthly", "total"])
@@ -371,6 +388,18 @@ export interface ResolvedRoute {
 export interface ResolvedLimits {
   readonly requestsPerMinute: number | undefined
   readonly tokensPerMinute: number | undefined
+  readonly requestsPerSecond: number | undefined
+  /** The bucket's capacity: as configured, else ceil(requestsPerSecond); undefined without requestsPerSecond. */
+  readonly burst: number | undefined
+  readonly maxParallel: number | undefined
+}
+
+/** `server.ip_rate_limit` resolved: a token bucket per client IP. */
+export interface ResolvedIpRateLimit {
+  readonly rps: number
+  readonly burst: number
+  /** Whether a peer address is a trusted proxy (its `X-Forwarded-For` is believed). */
+  readonly trusted: (address: string) => boolean
 }
 
 export interface ResolvedBudget {
@@ -459,6 +488,8 @@ export interface ResolvedConfig {
     /** How long shutdown waits for in-flight requests and streams. */
     readonly shutdownTimeoutMs: number
     readonly bounds: ResolvedBounds
+    /** Per client IP; undefined when not configured. */
+    readonly ipRateLimit: ResolvedIpRateLimit | undefined
   }
   /** Absent when the file configures none; the startup then generates one. */
   readonly masterKey: Redacted.Redacted<string> | undefined

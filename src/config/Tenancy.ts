@@ -138,15 +138,41 @@ export const compileModelMatcher = (
 
 const NO_METADATA: Readonly<Record<string, unknown>> = Object.freeze({})
 
-const limitsOf = (limits: NonNullable<ConfigFile["projects"]>[number]["limits"]): ResolvedLimits | undefined =>
-  limits === undefined ? undefined : { requestsPerMinute: limits.requests_per_minute, tokensPerMinute: limits.tokens_per_minute }
+type LimitsInput = NonNullable<NonNullable<ConfigFile["projects"]>[number]["limits"]>
+
+/**
+ * Resolved limits of `own` over `fallback`, field by field (a key's own value wins over its
+ * project's); `burst` defaults to ceil(requests_per_second) and needs one (reported at `at`).
+ */
+export const mergeLimits = (
+  own: LimitsInput | undefined,
+  fallback: LimitsInput | undefined,
+  at: string,
+  issues: Array<ConfigIssue>
+): ResolvedLimits => {
+  const requestsPerSecond = own?.requests_per_second ?? fallback?.requests_per_second
+  const burst = own?.burst ?? fallback?.burst
+  if (burst !== undefined && requestsPerSecond === undefined) {
+    issues.push({ path: `${at}.burst`, message: "only meaningful with requests_per_second (the bucket's refill rate)" })
+  }
+  return {
+    requestsPerMinute: own?.requests_per_minute ?? fallback?.requests_per_minute,
+    tokensPerMinute: own?.tokens_per_minute ?? fallback?.tokens_per_minute,
+    requestsPerSecond,
+    burst: requestsPerSecond === undefined ? undefined : burst ?? Math.ceil(requestsPerSecond),
+    maxParallel: own?.max_parallel ?? fallback?.max_parallel
+  }
+}
 
 /** Compiles the decoded tenancy sections. Reference problems are `tenancyReferenceIssues`' job. */
 export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): ResolvedTenancy => {
   const projects = new Map<string, ResolvedProject>()
-  for (const p of file.projects ?? []) {
-    projects.set(p.id, { id: p.id, name: p.name, limits: limitsOf(p.limits), metadata: p.metadata ?? NO_METADATA, createdAt: p.created_at })
-  }
+  const projectLimitSections = new Map<string, LimitsInput | undefined>()
+  ;(file.projects ?? []).forEach((p, i) => {
+    const limits = p.limits === undefined ? undefined : mergeLimits(p.limits, undefined, `projects[${i}].limits`, issues)
+    projects.set(p.id, { id: p.id, name: p.name, limits, metadata: p.metadata ?? NO_METADATA, createdAt: p.created_at })
+    projectLimitSections.set(p.id, p.limits)
+  })
   const users = new Map<string, ResolvedUser>()
   for (const u of file.users ?? []) {
     if (users.has(u.id)) continue
@@ -164,7 +190,7 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
   const keysByHash = new Map<string, ResolvedKey>()
   ;(file.keys ?? []).forEach((k, i) => {
     const allows = compileModelMatcher(k.models, (j, message) => issues.push({ path: `keys[${i}].models[${j}]`, message }))
-    const projectLimits = projects.get(k.project_id)?.limits
+    const projectLimits = projectLimitSections.get(k.project_id)
     const expiresAtMs = k.expires_at === undefined || k.expires_at === null ? Infinity : timestampMillis(k.expires_at) ?? 0
     const previousExpiresAtMs = k.previous_hash === undefined || k.previous_expires_at === undefined
       ? undefined
@@ -182,10 +208,8 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
       enabled: k.enabled ?? true,
       expiresAt: k.expires_at ?? null,
       expiresAtMs,
-      limits: {
-        requestsPerMinute: k.limits?.requests_per_minute ?? projectLimits?.requestsPerMinute,
-        tokensPerMinute: k.limits?.tokens_per_minute ?? projectLimits?.tokensPerMinute
-      },
+      // A project's burst without its rate was reported with the project.
+      limits: mergeLimits(k.limits, projectLimits, `keys[${i}].limits`, projectLimits?.burst !== undefined && projectLimits.requests_per_second === undefined ? [] : issues),
       budget: k.budget === undefined ? undefined : { amountUsd: k.budget.amount_usd, period: k.budget.period },
       metadata: k.metadata ?? NO_METADATA,
       createdAt: k.created_at,

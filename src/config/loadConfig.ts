@@ -16,8 +16,10 @@ import {
   DEFAULT_SSE_LINE_LIMIT, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_UPSTREAM_BODY_LIMIT, type ResolvedBounds, type ServerSection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
   DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
   type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
-  type ResolvedConfig, type ResolvedModel, type ResolvedProvider, type PricingSection, type ResolvedPricing
+  type ResolvedConfig, type ResolvedIpRateLimit, type ResolvedModel, type ResolvedProvider, type PricingSection,
+  type ResolvedPricing
 } from "./Config.ts"
+import { type Cidr, cidrMatcher, parseCidr } from "./Cidr.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
@@ -209,6 +211,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     return { path: r.path, matches: compileGlob(r.path), model: r.model }
   })
   const tenancy = resolveTenancy(file, issues)
+  const ipRateLimit = resolveIpRateLimit(file.server?.ip_rate_limit, issues)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
   return Result.succeed({
     server: {
@@ -216,7 +219,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       port: file.server?.port ?? DEFAULT_PORT,
       bodyLimit: file.server?.body_limit === undefined ? DEFAULT_BODY_LIMIT : byteCount(file.server.body_limit),
       shutdownTimeoutMs: file.server?.shutdown_timeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : durationMillis(file.server.shutdown_timeout),
-      bounds: resolveBounds(file.server)
+      bounds: resolveBounds(file.server),
+      ipRateLimit
     },
     masterKey: file.master_key === undefined || file.master_key === "" ? undefined : Redacted.make(file.master_key),
     providers,
@@ -236,6 +240,21 @@ export const resolvePricing = (p: PricingSection): ResolvedPricing => ({
   reasoning: p.reasoning ?? p.output,
   output: p.output
 })
+
+/** `server.ip_rate_limit`: burst defaults to ceil(rps); every trusted proxy must be an address or CIDR range. */
+const resolveIpRateLimit = (
+  section: (typeof ServerSection.Type)["ip_rate_limit"],
+  issues: Array<ConfigIssue>
+): ResolvedIpRateLimit | undefined => {
+  if (section === undefined) return undefined
+  const ranges: Array<Cidr> = []
+  ;(section.trusted_proxies ?? []).forEach((text, i) => {
+    const cidr = parseCidr(text)
+    if (typeof cidr === "string") issues.push({ path: `server.ip_rate_limit.trusted_proxies[${i}]`, message: cidr })
+    else ranges.push(cidr)
+  })
+  return { rps: section.rps, burst: section.burst ?? Math.ceil(section.rps), trusted: cidrMatcher(ranges) }
+}
 
 const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
 const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)

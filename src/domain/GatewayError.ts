@@ -38,6 +38,19 @@ export const Conflict = Reason("Conflict", { param: Schema.NullOr(Schema.String)
 export const PreconditionFailed = Reason("PreconditionFailed", { message: Schema.String })
 /** Well-formed, but a field's value is not acceptable; `param` names the field. */
 export const Unprocessable = Reason("Unprocessable", { param: Schema.NullOr(Schema.String), message: Schema.String })
+/** The limits a request can be refused by (429 rate_limit_exceeded). */
+export const RateLimitName = Schema.Literals(["requests_per_minute", "tokens_per_minute", "requests_per_second", "max_parallel"])
+export type RateLimitName = typeof RateLimitName.Type
+/** Whose limit it is: the virtual key's own, its project's (all its keys together), or the client IP's. */
+export const RateLimitScope = Schema.Literals(["key", "project", "ip"])
+export type RateLimitScope = typeof RateLimitScope.Type
+/** A limit on the key, its project or the client IP is reached; `retry_after_ms` says when to try again. */
+export const RateLimited = Reason("RateLimited", {
+  limit: RateLimitName,
+  value: Schema.Number,
+  scope: RateLimitScope,
+  retry_after_ms: Schema.Number
+})
 /** The operation exists but this deployment cannot do it (admin writes with the file store). */
 export const NotImplemented = Reason("NotImplemented", { message: Schema.String })
 
@@ -45,7 +58,7 @@ export const GatewayErrorReason = Schema.Union([
   InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge, HeadersTooLarge,
   RequestTimeout,
   UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal,
-  Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented
+  Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented, RateLimited
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -75,6 +88,11 @@ export interface ErrorDescription extends OpenAIErrorObject {
 /** A byte size as config writes it: `64 KiB`, `1 MiB`, or `1000 bytes`. */
 export const formatBytes = (n: number): string =>
   n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`
+
+const SCOPE_NAMES: Readonly<Record<RateLimitScope, string>> = { key: "this key", project: "this key's project", ip: "this IP" }
+
+/** A `Retry-After` in whole seconds, rounded up (at least 1). */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
 
 /** Status and OpenAI-shaped error for a reason. Messages name no secret: reasons carry none. */
 export const describe = (reason: GatewayErrorReason): ErrorDescription => {
@@ -126,6 +144,15 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
       return { status: 422, type: "invalid_request_error", code: "invalid_value", param: reason.param, message: reason.message }
     case "NotImplemented":
       return { status: 501, type: "api_error", code: "not_implemented", param: null, message: reason.message }
+    case "RateLimited":
+      // OpenAI's 429: type names what ran out (`requests` or `tokens`), code `rate_limit_exceeded`.
+      return {
+        status: 429,
+        type: reason.limit === "tokens_per_minute" ? "tokens" : "requests",
+        code: "rate_limit_exceeded",
+        param: null,
+        message: `${reason.limit} limit of ${reason.value} reached for ${SCOPE_NAMES[reason.scope]}. Retry after ${retryAfterSeconds(reason.retry_after_ms)} s.`
+      }
   }
 }
 

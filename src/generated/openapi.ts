@@ -922,10 +922,22 @@ export interface components {
             /** @constant */
             status: "ok";
         };
-        /** @description Rate limits (stored; enforced by later work). */
+        /**
+         * @description Rate limits, enforced on every worker as one limit for the gateway. A key's own value wins over
+         *     its project's, field by field; a project's limits also cap all its keys together.
+         *     `requests_per_minute` and `tokens_per_minute` count in a 60 s window anchored at the first
+         *     request after the previous window ended; tokens are reserved at admission (prompt estimate plus
+         *     `max_completion_tokens` / `max_tokens`, else 1024) and settled to the real usage when the answer
+         *     reports it. `requests_per_second` with `burst` is a token bucket (capacity `burst`, default
+         *     ceil(requests_per_second); `burst` needs `requests_per_second`). `max_parallel` caps requests in
+         *     flight (streams count until they end).
+         */
         AdminLimits: {
             requests_per_minute?: number;
             tokens_per_minute?: number;
+            requests_per_second?: number;
+            burst?: number;
+            max_parallel?: number;
         };
         /** @description A spending cap (stored; enforced by later work). */
         AdminBudget: {
@@ -1429,13 +1441,24 @@ export interface components {
             };
         };
         /**
-         * @description Every available target of the model is at its `max_concurrency` and its queue is full, or the
-         *     queue wait timed out (`type: "rate_limit_error"`, `code: "concurrency_limit"`). Retry later.
+         * @description Too many requests. Either a rate limit of the key, its project or the client IP is reached
+         *     (`type: "requests"` or `"tokens"`, `code: "rate_limit_exceeded"`, a message naming the limit,
+         *     e.g. "requests_per_minute limit of 5 reached for this key", `Retry-After` in seconds, and the
+         *     `x-ratelimit-*` headers when the key is limited); or every available target of the model is at
+         *     its `max_concurrency` and its queue is full, or the queue wait timed out
+         *     (`type: "rate_limit_error"`, `code: "concurrency_limit"`). Retry later.
          */
         Overloaded: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "Retry-After": components["headers"]["RetryAfter"];
+                "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
+                "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
+                "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
+                "x-ratelimit-limit-tokens": components["headers"]["RateLimitLimitTokens"];
+                "x-ratelimit-remaining-tokens": components["headers"]["RateLimitRemainingTokens"];
+                "x-ratelimit-reset-tokens": components["headers"]["RateLimitResetTokens"];
                 [name: string]: unknown;
             };
             content: {
@@ -1546,6 +1569,23 @@ export interface components {
          *     (1 when the first target answered).
          */
         Attempts: number;
+        /** @description Whole seconds to wait before retrying (rounded up), on every 429 of a rate limit. */
+        RetryAfter: number;
+        /**
+         * @description Sent on every response to a virtual key with request limits (its own or its project's): the
+         *     tightest of `requests_per_minute` and the `requests_per_second` bucket (whose capacity is `burst`).
+         */
+        RateLimitLimitRequests: number;
+        /** @description Requests left under the limit `x-ratelimit-limit-requests` names. */
+        RateLimitRemainingRequests: number;
+        /** @description Time until that limit is back to its initial state, as OpenAI writes it (`20ms`, `1s`, `6m0s`). */
+        RateLimitResetRequests: string;
+        /** @description The tightest `tokens_per_minute` that applies to the key (its own or its project's). */
+        RateLimitLimitTokens: number;
+        /** @description Tokens left in the current minute (reservations of requests in flight counted). */
+        RateLimitRemainingTokens: number;
+        /** @description Time until the token window resets (`20ms`, `1s`, `6m0s`). */
+        RateLimitResetTokens: string;
     };
     pathItems: never;
 }
@@ -1581,6 +1621,12 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
+                    "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
+                    "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
+                    "x-ratelimit-limit-tokens": components["headers"]["RateLimitLimitTokens"];
+                    "x-ratelimit-remaining-tokens": components["headers"]["RateLimitRemainingTokens"];
+                    "x-ratelimit-reset-tokens": components["headers"]["RateLimitResetTokens"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1669,6 +1715,12 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
+                    "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
+                    "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
+                    "x-ratelimit-limit-tokens": components["headers"]["RateLimitLimitTokens"];
+                    "x-ratelimit-remaining-tokens": components["headers"]["RateLimitRemainingTokens"];
+                    "x-ratelimit-reset-tokens": components["headers"]["RateLimitResetTokens"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1753,6 +1805,12 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
+                    "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
+                    "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
+                    "x-ratelimit-limit-tokens": components["headers"]["RateLimitLimitTokens"];
+                    "x-ratelimit-remaining-tokens": components["headers"]["RateLimitRemainingTokens"];
+                    "x-ratelimit-reset-tokens": components["headers"]["RateLimitResetTokens"];
                     [name: string]: unknown;
                 };
                 content: {

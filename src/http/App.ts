@@ -109,6 +109,11 @@ export const makeApp = Effect.gen(function*() {
     if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
     if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined)
+    // Per client IP, before authentication: a flood of bad keys is limited too.
+    if (snapshot.admitIp !== undefined) {
+      const refused = snapshot.admitIp(request.remoteAddress, request.header("x-forwarded-for"))
+      if (refused !== undefined) return Effect.fail(gatewayError(refused))
+    }
     const principal = snapshot.authenticate(request.header("authorization"))
     if (principal instanceof Error) return Effect.fail(principal)
     return entry.handler(request, snapshot, requestId, path, principal)

@@ -19,6 +19,8 @@ export interface IncomingRequest {
   readonly url: string
   /** A request header by its lower-case name (repeated headers joined with ", "). */
   readonly header: (name: string) => string | undefined
+  /** The peer's IP address as the runtime saw the connection (undefined when it cannot tell). */
+  readonly remoteAddress?: string | undefined
   /** The whole body; fails with `BodyTooLarge` past `limit` bytes, declared or actual. */
   readonly body: (limit: number) => Effect.Effect<Uint8Array, GatewayError>
 }

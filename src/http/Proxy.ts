@@ -2,7 +2,8 @@
  * The OpenAI-compatible proxy endpoints: read the body once (bounded), refuse one nested too deep
  * (a scan of the bytes) or naming a model longer than `server.identifier_limit`, parse it once,
  * validate the fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
- * route by `model`, and relay the provider's answer. Unknown request fields pass through untouched.
+ * admit a limited key's request against its rate limits (http/Limits.ts), route by `model`, and relay
+ * the provider's answer. Unknown request fields pass through untouched.
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
@@ -14,8 +15,10 @@ import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
+import { reservedTokens } from "../limits/TokenEstimate.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
+import { limited, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 
@@ -103,17 +106,29 @@ export const proxyHandler = (endpoint: Endpoint) => {
       }
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
-      return Effect.flatMap(
+      const served = Effect.flatMap(
         snapshot.dispatcher.dispatch({ endpoint, model, body, rawBody, stream: body["stream"] === true, requestId }, group),
-        (outcome) => {
-          if (outcome._tag === "Served") return Effect.succeed(providerResponse(outcome.provider, outcome.response, outcome.attempts))
+        (outcome): Effect.Effect<Served> => {
+          if (outcome._tag === "Served") {
+            const { response } = outcome
+            return Effect.succeed({
+              response: providerResponse(outcome.provider, response, outcome.attempts),
+              // A stream's usage is not read here: its reservation stands (never under-counted).
+              totalTokens: response.body._tag === "Buffered" ? settledTokens(response.status, response.body.json) : undefined
+            })
+          }
           const error = errorResponse(outcome.reason)
           const response = { ...error, headers: { ...error.headers, "x-llmgate-attempts": String(outcome.attempts) } }
           return Effect.as(
             Effect.logWarning("request failed", outcome.reason).pipe(Effect.annotateLogs({ requestId, attempts: outcome.attempts })),
-            response
+            // Nothing was served: no tokens were used.
+            { response, totalTokens: 0 }
           )
         }
       )
+      // A limited key (or project) is admitted before dispatch; any other request costs nothing here.
+      const subjects = principal._tag === "VirtualKey" ? snapshot.limiter.subjectsOf(principal.key) : undefined
+      if (subjects === undefined) return Effect.map(served, (s) => s.response)
+      return limited(snapshot.limiter.store, { subjects, tokens: reservedTokens(endpoint, body) }, served)
     })
 }

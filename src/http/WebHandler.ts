@@ -97,9 +97,10 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
   )
 }
 
-const incoming = (request: Request, url: string, onBodyRead: (() => void) | undefined): IncomingRequest => ({
+const incoming = (request: Request, url: string, onBodyRead: (() => void) | undefined, remoteAddress: string | undefined): IncomingRequest => ({
   method: request.method,
   url,
+  remoteAddress,
   header: (name) => request.headers.get(name) ?? undefined,
   body: (limit) =>
     onBodyRead === undefined ? readBody(request, limit) : Effect.map(readBody(request, limit), (bytes) => {
@@ -184,7 +185,8 @@ const readableOf = (
 export const toWebHandler = (app: App, options: WebHandlerOptions) => {
   const { context, headerLimit, stallTimeoutMs, connection } = options
   const run = Effect.runForkWith(context)
-  return (request: Request): Promise<Response> => {
+  /** `remoteAddress`: the peer's IP (Bun: `server.requestIP(request)`, Deno: the handler info's `remoteAddr`). */
+  return (request: Request, remoteAddress?: string): Promise<Response> => {
     const url = target(request.url)
     if (headerLimit !== undefined && headSize(request, url) > headerLimit) {
       return Promise.resolve(hookResponse({ _tag: "HeadersTooLarge", limit: headerLimit }))
@@ -198,7 +200,7 @@ export const toWebHandler = (app: App, options: WebHandlerOptions) => {
       if (held) connection?.release(request)
     }
     return new Promise((resolve) => {
-      const fiber = run(Effect.suspend(() => app(incoming(request, url, onBodyRead))))
+      const fiber = run(Effect.suspend(() => app(incoming(request, url, onBodyRead, remoteAddress))))
       const signal = request.signal
       const onAbort = () => fiber.interruptUnsafe()
       signal.addEventListener("abort", onAbort, { once: true })

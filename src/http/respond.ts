@@ -3,7 +3,7 @@
  * JSON bodies, and provider responses relayed with their status and headers.
  */
 import * as Stream from "effect/Stream"
-import { describe, errorBody, type GatewayErrorReason } from "../domain/GatewayError.ts"
+import { describe, errorBody, type GatewayErrorReason, retryAfterSeconds } from "../domain/GatewayError.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
 import { errorEvents } from "../streaming/Sse.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
@@ -26,7 +26,12 @@ export const bytes = (body: Uint8Array, contentType: string, headers: Readonly<R
   body
 })
 
-export const errorResponse = (reason: GatewayErrorReason): OutgoingResponse => json(errorBody(reason), describe(reason).status)
+export const errorResponse = (reason: GatewayErrorReason): OutgoingResponse => {
+  const response = json(errorBody(reason), describe(reason).status)
+  return reason._tag === "RateLimited"
+    ? { ...response, headers: { ...response.headers, "retry-after": String(retryAfterSeconds(reason.retry_after_ms)) } }
+    : response
+}
 
 /**
  * What the runtime's own error hooks answer (a request it could not parse, an answer that could

@@ -12,14 +12,25 @@
  */
 import type { ResolvedConfig } from "../config/Config.ts"
 import type { SlotSpec } from "../state/SlotAllocator.ts"
+import { ipTableSpec } from "./IpRateLimit.ts"
+import { repairCounters } from "./RateLimits.ts"
 
 export type CounterScope = "key" | "project"
 
 /** The layout key of a key's or a project's counters. */
 export const counterKey = (scope: CounterScope, id: string): string => `counter:${JSON.stringify([scope, id])}`
 
-/** A counter slot for every virtual key and every project of `config`. */
+/**
+ * A counter slot for every virtual key and every project of `config` (their limits in
+ * limits/RateLimits.ts; `max_parallel` repaired from the workers' holdings), and the client IP
+ * table when `server.ip_rate_limit` is set (limits/IpRateLimit.ts).
+ */
 export const counterSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec> => [
-  ...[...config.tenancy.keys.keys()].map((id) => ({ key: counterKey("key", id), size: 1 })),
-  ...[...config.tenancy.projects.keys()].map((id) => ({ key: counterKey("project", id), size: 1 }))
+  ...[...config.tenancy.keys.keys()].map((id) => ({ key: counterKey("key", id), size: 1, repair: repairCounters })),
+  ...[...config.tenancy.projects.keys()].map((id) => ({
+    key: counterKey("project", id),
+    size: 1,
+    repair: repairCounters
+  })),
+  ...(config.server.ipRateLimit === undefined ? [] : [ipTableSpec])
 ]

@@ -1,0 +1,51 @@
+/**
+ * The tokens a request reserves against `tokens_per_minute` before it is sent: the prompt's
+ * estimate plus what the completion may use (`max_completion_tokens`, else `max_tokens`, else
+ * `DEFAULT_COMPLETION_RESERVE`; embeddings produce none). The prompt is counted cheaply here, one
+ * token per 4 characters of its text (rounded up): the estimator is a parameter, so a real
+ * tokenizer slots in without touching the limiter. The reservation is settled to the real usage
+ * after the answer when the gateway knows it.
+ */
+import type { Endpoint } from "../domain/Endpoint.ts"
+
+/** Completion tokens reserved for a request that sets no `max_completion_tokens` / `max_tokens`. */
+export const DEFAULT_COMPLETION_RESERVE = 1024
+
+/** Estimates the prompt tokens of a request body. */
+export type PromptEstimator = (endpoint: Endpoint, body: Readonly<Record<string, unknown>>) => number
+
+/** Characters of the text in a value: strings, and the `text`/`content` of message parts, at any depth up to 4. */
+const textLength = (value: unknown, depth: number): number => {
+  if (typeof value === "string") return value.length
+  if (depth === 0 || value === null || typeof value !== "object") return 0
+  let n = 0
+  if (Array.isArray(value)) {
+    for (const item of value) n += textLength(item, depth - 1)
+    return n
+  }
+  const o = value as Record<string, unknown>
+  for (const field of ["content", "text", "name", "arguments"]) n += textLength(o[field], depth - 1)
+  return n
+}
+
+/** One token per 4 characters of the prompt's text: chat messages, a completion's prompt, an embedding's input. */
+export const estimateByCharacters: PromptEstimator = (endpoint, body) => {
+  const source = endpoint === "chat" ? body["messages"] : endpoint === "completions" ? body["prompt"] : body["input"]
+  return Math.ceil(textLength(source, 5) / 4)
+}
+
+const positiveInt = (v: unknown): number | undefined =>
+  typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined
+
+/** The tokens to reserve for a request: the prompt estimate plus the completion allowance. */
+export const reservedTokens = (
+  endpoint: Endpoint,
+  body: Readonly<Record<string, unknown>>,
+  estimate: PromptEstimator = estimateByCharacters
+): number => {
+  const completion =
+    endpoint === "embeddings"
+      ? 0
+      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? DEFAULT_COMPLETION_RESERVE)
+  return estimate(endpoint, body) + completion
+}
