@@ -10,8 +10,10 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { GatewayError } from "../domain/GatewayError.ts"
+import { totalTokens } from "../domain/Usage.ts"
 import type { LimiterStore, Reservation } from "../limits/RateLimiter.ts"
 import type { LimitHeaders } from "../limits/RateLimits.ts"
+import { openAIUsageOf } from "../providers/openai/OpenAIUsage.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse } from "./respond.ts"
 
@@ -50,20 +52,14 @@ export interface Served {
   readonly totalTokens: number | undefined
 }
 
-/** `usage.total_tokens` of an OpenAI-shaped answer, if it has one. */
-export const totalTokensOf = (json: Readonly<Record<string, unknown>>): number | undefined => {
-  const usage = json["usage"]
-  if (usage === null || typeof usage !== "object") return undefined
-  const total = (usage as Record<string, unknown>)["total_tokens"]
-  return typeof total === "number" && Number.isFinite(total) && total >= 0 ? total : undefined
-}
-
 /**
- * The tokens a buffered answer settles its reservation to: its `usage.total_tokens`; an error
- * answer without usage used none; otherwise unknown (the reservation stands).
+ * The tokens a buffered answer settles its reservation to: all its usage reports; an error answer
+ * without usage used none; otherwise unknown (the reservation stands).
  */
-export const settledTokens = (status: number, json: Readonly<Record<string, unknown>>): number | undefined =>
-  totalTokensOf(json) ?? (status >= 400 ? 0 : undefined)
+export const settledTokens = (status: number, json: Readonly<Record<string, unknown>>): number | undefined => {
+  const usage = openAIUsageOf(json)
+  return usage !== undefined ? totalTokens(usage) : status >= 400 ? 0 : undefined
+}
 
 /**
  * Runs `serve` when `reservation` is admitted by `store`, else answers the 429. The request's

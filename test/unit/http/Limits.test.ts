@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import type { ResolvedLimits } from "../../../src/config/Config.ts"
 import { gatewayError } from "../../../src/domain/GatewayError.ts"
 import type { OutgoingResponse } from "../../../src/http/Exchange.ts"
-import { formatReset, limited, type Served, settledTokens, totalTokensOf } from "../../../src/http/Limits.ts"
+import { formatReset, limited, type Served, settledTokens } from "../../../src/http/Limits.ts"
 import { makeMemoryStore, type Reservation } from "../../../src/limits/RateLimiter.ts"
 import { parallelOf } from "../../../src/limits/RateLimits.ts"
 import { localSlot } from "../../../src/state/Slots.ts"
@@ -145,14 +145,13 @@ describe("limited", () => {
   })
 })
 
-describe("totalTokensOf", () => {
-  it("reads usage.total_tokens when it is a count", () => {
-    expect(totalTokensOf({ usage: { total_tokens: 12 } })).toBe(12)
-    expect(totalTokensOf({ usage: { total_tokens: "12" } })).toBeUndefined()
-    expect(totalTokensOf({})).toBeUndefined()
+describe("settledTokens", () => {
+  it("settles to every token the usage reports, read as the usage records read it", () => {
+    expect(settledTokens(200, { usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } })).toBe(12)
+    expect(settledTokens(200, { usage: { prompt_tokens: "5", total_tokens: 12 } })).toBeUndefined()
   })
   it("an error answer without usage settles to 0; a success without usage leaves the reservation standing", () => {
-    expect(settledTokens(200, { usage: { total_tokens: 7 } })).toBe(7)
+    expect(settledTokens(200, { usage: { prompt_tokens: 3, completion_tokens: 4 } })).toBe(7)
     expect(settledTokens(500, { error: {} })).toBe(0)
     expect(settledTokens(200, {})).toBeUndefined()
   })
