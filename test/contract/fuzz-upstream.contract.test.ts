@@ -22,10 +22,15 @@ const TIME_LIMIT_MS = 15_000
 
 /** The upstream bounds of the fuzz config, small so they are crossed quickly. */
 const BOUNDS: UpstreamBounds = { upstreamBodyLimit: 16 * 1024, sseLineLimit: 4 * 1024, preambleLimit: 8 * 1024 }
-const REQUEST_TIMEOUT_MS = 1_000
+/**
+ * A scenario's own pauses add up to well under a second (parts ≤ 20 ms apart), so a request
+ * timeout of 3 s is crossed only by a gateway that is stuck, with room for a loaded machine (at 1 s,
+ * a 26-part stream on a busy 2-core machine was once cut as a timeout).
+ */
+const REQUEST_TIMEOUT_MS = 3_000
 const IDLE_TIMEOUT_MS = 500
 /** Well above every bound of the gateway: a client still waiting then is a hang. */
-const CLIENT_TIMEOUT_MS = 4_000
+const CLIENT_TIMEOUT_MS = 8_000
 
 const MODEL = "fuzz-model"
 const PATHS = { chat: "/v1/chat/completions", completions: "/v1/completions", embeddings: "/v1/embeddings" } as const
