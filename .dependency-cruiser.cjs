@@ -20,7 +20,7 @@ const LAYERS = [
   ["generated"], //                               openapi-typescript output, the version: imports nothing
   ["domain"], //                                  GatewayError, StoreError, shared value types
   ["config", "streaming", "crypto", "state"], //  config schema and loading; SSE and streams; SHA-256 and sealing; shared slots
-  ["auth", "limits", "providers", "store", "api"],
+  ["auth", "limits", "providers", "store", "api", "usage"],
   ["routing"],
   ["admin", "GatewayState.ts"],
   ["http", "cli"],
