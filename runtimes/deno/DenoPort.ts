@@ -17,6 +17,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
@@ -89,5 +90,6 @@ export const denoPort: RuntimePort = {
     )
   },
   startWorker,
+  sqlite: nodeSqlite,
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)
 }
