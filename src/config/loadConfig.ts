@@ -18,6 +18,13 @@ import {
   type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
   type ResolvedConfig, type ResolvedModel, type ResolvedProvider
 } from "./Config.ts"
+import {
+  DEFAULT_USAGE_BATCH_SIZE,
+  DEFAULT_USAGE_BUFFER_LIMIT,
+  DEFAULT_USAGE_FLUSH_INTERVAL_MS,
+  type ResolvedUsage,
+  type UsageSection
+} from "./Config.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
@@ -222,9 +229,19 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     models,
     modelNames: [...models.keys()],
     routes,
-    tenancy
+    tenancy,
+    usage: resolveUsage(file.usage)
   })
 }
+
+/** The `usage` section with its defaults. */
+export const resolveUsage = (usage: typeof UsageSection.Type | undefined): ResolvedUsage => ({
+  enabled: usage?.enabled ?? true,
+  sqlitePath: usage?.sqlite_path,
+  bufferLimit: usage?.buffer_limit ?? DEFAULT_USAGE_BUFFER_LIMIT,
+  flushIntervalMs: millisOr(usage?.flush_interval, DEFAULT_USAGE_FLUSH_INTERVAL_MS),
+  batchSize: usage?.batch_size ?? DEFAULT_USAGE_BATCH_SIZE
+})
 
 const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
 const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)
