@@ -11,22 +11,28 @@ import type postgres from "postgres"
 import { describe, expect, it, type TestContext } from "vitest"
 import { connect, loadMigrationFiles, migrate } from "../../../src/store/postgres/Migrations.ts"
 import * as PostgresUsageStore from "../../../src/store/postgres/PostgresUsageStore.ts"
+import * as UsageWriter from "../../../src/usage/UsageWriter.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
-import { type RawTotals, record, T0, usageStoreSuite } from "./usageStoreSuite.ts"
+import { startTcpProxy, throughProxy } from "../../support/tcpProxy.ts"
+import { type RawTotals, record, rounded, T0, usageStoreSuite } from "./usageStoreSuite.ts"
 
-const open = async (ctx: TestContext): Promise<postgres.Sql> => {
+/** A fresh migrated database and a pool on it, closed before the database is dropped. */
+const openDatabase = async (ctx: TestContext) => {
   const db = await withTestDatabase(ctx)
   const scope = await Effect.runPromise(Scope.make())
   // Registered after the database's drop, so it runs first (vitest runs onTestFinished in reverse).
   ctx.onTestFinished(() => Effect.runPromise(Scope.close(scope, Exit.void)))
-  return Effect.runPromise(
+  const sql = await Effect.runPromise(
     Effect.gen(function* () {
       const sql = yield* connect(db.url, { max: 4 })
       yield* migrate(sql, yield* loadMigrationFiles())
       return sql
     }).pipe(Scope.provide(scope), Effect.provide(NodeFileSystem.layer))
   )
+  return { sql, url: db.url }
 }
+
+const open = async (ctx: TestContext): Promise<postgres.Sql> => (await openDatabase(ctx)).sql
 
 const totals = async (sql: postgres.Sql, table: "usage" | "usage_minute"): Promise<RawTotals> => {
   const [row] =
@@ -73,7 +79,7 @@ describe("PostgresUsageStore", () => {
       await Effect.runPromise(store.series({ group_by: "key", interval: "day", from: T0, to: T0 + 86_400_000 }))
     ]
     expect(points.map((p) => p.requests)).toEqual([300])
-    expect(await totals(sql, "usage_minute")).toEqual(await totals(sql, "usage"))
+    expect(rounded(await totals(sql, "usage_minute"))).toEqual(rounded(await totals(sql, "usage")))
   })
 
   it("indexes the raw records by time and by key and time", async (ctx) => {
@@ -87,4 +93,59 @@ describe("PostgresUsageStore", () => {
       "btree (request_id)"
     ])
   })
+
+  it("with the writer: keeps records through an outage (connections reset, then refused) and writes each once after it, also at shutdown", async (ctx) => {
+    const { sql, url } = await openDatabase(ctx)
+    const proxy = await startTcpProxy({
+      targetHost: new URL(url).hostname,
+      targetPort: Number(new URL(url).port || 5432)
+    })
+    ctx.onTestFinished(() => proxy.close())
+    const scope = await Effect.runPromise(Scope.make())
+    ctx.onTestFinished(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+    const writer = await Effect.runPromise(
+      Effect.gen(function* () {
+        const proxied = yield* connect(throughProxy(url, proxy), { max: 2, connectTimeoutSeconds: 2 })
+        return yield* UsageWriter.make(PostgresUsageStore.make(proxied), {
+          bufferLimit: 1000,
+          flushIntervalMs: 100,
+          batchSize: 50,
+          shutdownTimeoutMs: 10_000
+        })
+      }).pipe(Scope.provide(scope))
+    )
+    const count = async () => (await totals(sql, "usage")).requests
+    const until = async (what: string, check: () => boolean | Promise<boolean>) => {
+      const deadline = Date.now() + 15_000
+      while (!(await check())) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(writer.stats())}`)
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    }
+
+    writer.offer(Array.from({ length: 20 }, (_, i) => record(i)))
+    await until("the first records", () => writer.stats().written === 20)
+
+    proxy.drop()
+    await proxy.refuse()
+    writer.offer(Array.from({ length: 30 }, (_, i) => record(100 + i)))
+    await until("a failed write", () => writer.stats().failures >= 2)
+    expect(writer.stats()).toMatchObject({ buffered: 30, written: 20, dropped: 0 })
+    expect(await count()).toBe(20)
+
+    await proxy.accept()
+    await until("the buffered records", () => writer.stats().buffered === 0)
+    expect(writer.stats()).toMatchObject({ written: 50, duplicates: 0 })
+
+    // Down again at shutdown: closing keeps retrying (bounded by the shutdown timeout) and writes once it is back.
+    proxy.drop()
+    await proxy.refuse()
+    writer.offer(Array.from({ length: 5 }, (_, i) => record(200 + i)))
+    const closing = Effect.runPromise(Scope.close(scope, Exit.void))
+    await new Promise((resolve) => setTimeout(resolve, 500))
+    await proxy.accept()
+    await closing
+    expect(await count()).toBe(55)
+    expect(rounded(await totals(sql, "usage_minute"))).toEqual(rounded(await totals(sql, "usage")))
+  }, 40_000)
 })
