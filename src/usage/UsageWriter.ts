@@ -77,6 +77,8 @@ export const make = (
     let written = 0
     let duplicates = 0
     let dropped = 0
+    /** Dropped since the last warning about it. */
+    let droppedUnlogged = 0
     let failures = 0
     /** Failures since the last successful write. */
     let failing = 0
@@ -89,6 +91,7 @@ export const make = (
       const room = Math.max(0, settings.bufferLimit - size())
       const taken = records.length <= room ? records : records.slice(0, room)
       dropped += records.length - taken.length
+      droppedUnlogged += records.length - taken.length
       for (const r of taken) buffer.push(r)
       if (size() >= batchSize) Deferred.doneUnsafe(full, Effect.void)
     }
@@ -146,11 +149,24 @@ export const make = (
       })
     )
 
+    /** Says how many records overflowed the buffer since it last said so (offer cannot log). */
+    const reportDropped = Effect.suspend(() => {
+      if (droppedUnlogged === 0) return Effect.void
+      const n = droppedUnlogged
+      droppedUnlogged = 0
+      return Effect.logWarning(
+        `usage: the buffer is full (${settings.bufferLimit} records waiting for ${store.description}): ${n} records dropped (${dropped} since start)`
+      )
+    })
+
     /** Writes batches while any are buffered; on a failure waits the backoff and tries again. */
     const drain: Effect.Effect<void> = Effect.gen(function* () {
       while (size() > 0) {
         const ok = yield* writeOne
-        if (!ok) yield* Effect.sleep(retryBackoffMs(settings.flushIntervalMs, failing))
+        if (!ok) {
+          yield* reportDropped
+          yield* Effect.sleep(retryBackoffMs(settings.flushIntervalMs, failing))
+        }
       }
     })
 
@@ -162,6 +178,7 @@ export const make = (
 
     /** At shutdown: what is buffered, retried for at most the shutdown timeout; the rest is reported lost. */
     const finalFlush = Effect.gen(function* () {
+      yield* reportDropped
       if (size() === 0) return
       const done = yield* drain.pipe(Effect.timeoutOption(settings.shutdownTimeoutMs))
       if (done._tag === "None" || size() > 0) {
@@ -173,7 +190,7 @@ export const make = (
 
     // Added before the fiber is forked, so it runs after the fiber is interrupted.
     yield* Effect.addFinalizer(() => finalFlush)
-    yield* Effect.forkScoped(Effect.forever(Effect.andThen(waitForWork, drain)))
+    yield* Effect.forkScoped(Effect.forever(waitForWork.pipe(Effect.andThen(reportDropped), Effect.andThen(drain))))
 
     return {
       offer,

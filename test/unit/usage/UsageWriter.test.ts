@@ -8,6 +8,7 @@ import { assert, describe, it } from "@effect/vitest"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
 import * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import { storeError } from "../../../src/domain/StoreError.ts"
@@ -127,16 +128,25 @@ describe("UsageWriter", () => {
     )
   )
 
-  it.effect("drops what overflows the buffer and counts it, never blocking the offer", () =>
-    Effect.scoped(
+  it.effect("drops what overflows the buffer, counts it and says so, never blocking the offer", () => {
+    const logs: Array<string> = []
+    const logger = Logger.make(({ message }) => {
+      logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+    })
+    return Effect.scoped(
       Effect.gen(function* () {
         const fake = fakeStore()
         fake.state.mode = "down"
-        const writer = yield* UsageWriter.make(fake.store, settings({ bufferLimit: 5 }))
+        const writer = yield* UsageWriter.make(fake.store, settings({ bufferLimit: 5, batchSize: 10 }))
         writer.offer(records(0, 3))
         writer.offer(records(3, 4))
         writer.offer(records(7, 1))
         assert.deepStrictEqual(writer.stats(), { buffered: 5, written: 0, duplicates: 0, dropped: 3, failures: 0 })
+        yield* TestClock.adjust(1000)
+        assert.isTrue(
+          logs.some((l) => l.includes("3 records dropped")),
+          logs.join("\n")
+        )
         fake.state.mode = "up"
         yield* TestClock.adjust(1000)
         assert.deepStrictEqual(
@@ -144,8 +154,8 @@ describe("UsageWriter", () => {
           records(0, 5).map((r) => r.request_id)
         )
       })
-    )
-  )
+    ).pipe(Effect.provideService(Logger.CurrentLoggers, new Set([logger])))
+  })
 
   it.effect("flushes what is buffered when its scope closes", () =>
     Effect.gen(function* () {
@@ -162,16 +172,20 @@ describe("UsageWriter", () => {
     })
   )
 
+  /** A writer on a down store holding two records, and its scope closing in a fiber (timeout 5 s). */
+  const closingWhileDown = Effect.gen(function* () {
+    const fake = fakeStore()
+    fake.state.mode = "down"
+    const scope = yield* Scope.make()
+    const writer = yield* UsageWriter.make(fake.store, settings({ shutdownTimeoutMs: 5000 })).pipe(Scope.provide(scope))
+    writer.offer(records(0, 2))
+    const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+    return { fake, closing }
+  })
+
   it.effect("at shutdown retries a down store for at most the shutdown timeout, then gives up", () =>
     Effect.gen(function* () {
-      const fake = fakeStore()
-      fake.state.mode = "down"
-      const scope = yield* Scope.make()
-      const writer = yield* UsageWriter.make(fake.store, settings({ shutdownTimeoutMs: 5000 })).pipe(
-        Scope.provide(scope)
-      )
-      writer.offer(records(0, 2))
-      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      const { fake, closing } = yield* closingWhileDown
       yield* TestClock.adjust(4999)
       assert.isUndefined(closing.pollUnsafe())
       yield* TestClock.adjust(1)
@@ -183,14 +197,7 @@ describe("UsageWriter", () => {
 
   it.effect("at shutdown writes once the store is back within the timeout", () =>
     Effect.gen(function* () {
-      const fake = fakeStore()
-      fake.state.mode = "down"
-      const scope = yield* Scope.make()
-      const writer = yield* UsageWriter.make(fake.store, settings({ shutdownTimeoutMs: 5000 })).pipe(
-        Scope.provide(scope)
-      )
-      writer.offer(records(0, 2))
-      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      const { fake, closing } = yield* closingWhileDown
       yield* TestClock.adjust(1500)
       fake.state.mode = "up"
       yield* TestClock.adjust(3000)
