@@ -346,6 +346,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
           connection,
           debug: prepared.cli.debug,
           adminMode: admin.mode,
+          usage: prepared.config.usage.enabled,
           control
         },
         pages: pagesFor(index),

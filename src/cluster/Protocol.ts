@@ -48,6 +48,8 @@ export interface WorkerSettings {
   readonly debug: boolean
   /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
   readonly adminMode: "postgres" | "file"
+  /** Whether usage records are stored (`usage.enabled`); when not, the worker's UsageSink keeps nothing. */
+  readonly usage: boolean
   /** Every worker's served config version (Int32 per worker), written by each worker. */
   readonly control: SharedArrayBuffer
 }

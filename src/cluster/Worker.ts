@@ -136,7 +136,9 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       workers: () => Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
     })
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
-    const usage = yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
+    const usage = settings.usage
+      ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
+      : { ...UsageSink.discard, flush: () => {} }
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(
