@@ -252,6 +252,7 @@ export const EnvSection = Schema.Array(Schema.String.check(
 export const ConfigFile = Schema.Struct({
   env: Schema.optional(EnvSection),
   server: Schema.optional(ServerSection),
+  usage: Schema.optional(UsageSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
@@ -259,8 +260,7 @@ export const ConfigFile = Schema.Struct({
   projects: Schema.optional(Schema.Array(ProjectSection)),
   users: Schema.optional(Schema.Array(UserSection)),
   keys: Schema.optional(Schema.Array(KeySection)),
-  store: Schema.optional(StoreSection),
-  usage: Schema.optional(UsageSection)
+  store: Schema.optional(StoreSection)
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -430,6 +430,20 @@ export interface ResolvedBounds {
   readonly patternTargetLimit: number
 }
 
+export const DEFAULT_USAGE_BUFFER_LIMIT = 100_000
+export const DEFAULT_USAGE_FLUSH_INTERVAL_MS = 1_000
+export const DEFAULT_USAGE_BATCH_SIZE = 500
+
+/** The `usage` section resolved (applied at start). */
+export interface ResolvedUsage {
+  readonly enabled: boolean
+  /** As configured (relative to the config file's folder); undefined: `<config file>.usage.sqlite`. */
+  readonly sqlitePath: string | undefined
+  readonly bufferLimit: number
+  readonly flushIntervalMs: number
+  readonly batchSize: number
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -442,6 +456,8 @@ export interface ResolvedConfig {
   /** Absent when the file configures none; the startup then generates one. */
   readonly masterKey: Redacted.Redacted<string> | undefined
   readonly providers: ReadonlyMap<string, ResolvedProvider>
+  /** The usage store and its writer (applied at start). */
+  readonly usage: ResolvedUsage
   /** Every model by its configured name (exact names and patterns). */
   readonly models: ReadonlyMap<string, ResolvedModel>
   /** Configured model names, in config order (patterns included). */
@@ -449,21 +465,6 @@ export interface ResolvedConfig {
   readonly routes: ReadonlyArray<ResolvedRoute>
   /** Projects, users and virtual keys (empty maps when the file has none). */
   readonly tenancy: ResolvedTenancy
-  /** The usage store and its writer (applied at start). */
-  readonly usage: ResolvedUsage
-}
-
-export const DEFAULT_USAGE_BUFFER_LIMIT = 100_000
-export const DEFAULT_USAGE_FLUSH_INTERVAL_MS = 1_000
-export const DEFAULT_USAGE_BATCH_SIZE = 500
-
-export interface ResolvedUsage {
-  readonly enabled: boolean
-  /** As configured (relative to the config file's folder); undefined: `<config file>.usage.sqlite`. */
-  readonly sqlitePath: string | undefined
-  readonly bufferLimit: number
-  readonly flushIntervalMs: number
-  readonly batchSize: number
 }
 
 /**
