@@ -234,7 +234,6 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   })
 }
 
-
 const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
 const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)
 
