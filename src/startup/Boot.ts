@@ -98,7 +98,7 @@ export const openUsageStore = (prepared: Prepared, sqlite: SqliteDriver): Effect
   if (!usage.enabled) return Effect.succeed(discardStore)
   if (store._tag === "File" || secrets === undefined) {
     const path = usageSqlitePath(configPath(prepared.cli, prepared.options.env), usage.sqlitePath)
-    return lazyStore(path === ":memory:" ? "sqlite (in memory)" : `sqlite ${path}`, SqliteUsageStore.open(sqlite, path))
+    return lazyStore(SqliteUsageStore.describe(path), SqliteUsageStore.open(sqlite, path))
   }
   return lazyStore(
     "postgres",

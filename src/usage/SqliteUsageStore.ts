@@ -220,12 +220,15 @@ export const fromDatabase = (db: SqliteDatabase, description: string): Effect.Ef
     })
   )
 
+/** The store at `path` as messages name it. */
+export const describe = (path: string): string => (path === ":memory:" ? "sqlite (in memory)" : `sqlite ${path}`)
+
 /**
  * Opens the database at `path` (created if missing; `:memory:` for one that lives as long as the
  * scope) and closes it with the scope.
  */
 export const open = (driver: SqliteDriver, path: string): Effect.Effect<UsageStoreShape, StoreError, Scope.Scope> => {
-  const description = path === ":memory:" ? "sqlite (in memory)" : `sqlite ${path}`
+  const description = describe(path)
   return Effect.acquireRelease(
     Effect.try({
       try: () => driver.open(path),
