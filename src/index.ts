@@ -13,6 +13,7 @@ export type { ConnectionBounds } from "./cluster/ConnectionBounds.ts"
 export type { FromWorker, ToWorker, WorkerLink } from "./cluster/Protocol.ts"
 export { type RuntimePort, ServeError, serveWith } from "./cluster/RuntimePort.ts"
 export type { ProcessInfo } from "./admin/FileAdminStore.ts"
+export type { SqliteDatabase, SqliteDriver, SqliteValue } from "./usage/SqliteDriver.ts"
 
 // The server port: the App a runtime's server calls, and the answers it gives on its own.
 export { type App, type IncomingRequest, isBytes, makeStallWatchdog, type OutgoingResponse, type StallWatchdog } from "./http/Exchange.ts"

@@ -21,6 +21,7 @@ import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import { bunSqlite } from "./BunSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 const startWorker = (): WorkerLink => {
@@ -100,6 +101,7 @@ export const bunPort: RuntimePort = {
     )
   },
   startWorker,
+  sqlite: bunSqlite,
   onSignal: (signal, handler) => {
     process.on(signal, handler)
   }

@@ -17,6 +17,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 /** The Web handler given the peer's address from Deno's handler info. */
@@ -93,5 +94,6 @@ export const denoPort: RuntimePort = {
     )
   },
   startWorker,
+  sqlite: nodeSqlite,
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)
 }

@@ -11,6 +11,7 @@ import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import { Worker } from "node:worker_threads"
 import { type FromWorker, type RuntimePort, ServeError, type WorkerLink } from "../../src/index.ts"
+import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { serveNode } from "./NodeServer.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
 
@@ -52,6 +53,7 @@ export const nodePort: RuntimePort = {
       Effect.mapError((e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e.message}` }))
     ),
   startWorker,
+  sqlite: nodeSqlite,
   onSignal: (signal, handler) => {
     process.on(signal, handler)
   }

@@ -13,6 +13,9 @@
  *   whatever did not change. A pattern model's targets are added when a worker first asks for one,
  *   at most `server.pattern_target_limit` of them: the least recently used is evicted (every
  *   worker drops it, and its slot is reused only once all have said so).
+ * - **One usage writer.** Workers post their requests' usage records here; the usage writer
+ *   buffers them (bounded) and writes them in batches to the usage store (SQLite beside the config
+ *   file, or Postgres), retrying while it is down, and flushes them when the gateway stops.
  * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
  *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
  *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
@@ -39,12 +42,13 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { counterSlotSpecs } from "../limits/CounterSlots.ts"
 import { dynamicTargetSlotSpec, keepsTarget, routingSlotSpecs } from "../routing/RoutingState.ts"
 import { banner } from "../startup/Banner.ts"
-import { makeAdminStore, sourceLayer } from "../startup/Boot.ts"
+import { makeAdminStore, openUsageStore, sourceLayer } from "../startup/Boot.ts"
 import type { Prepared } from "../startup/Prepare.ts"
 import { applyStart, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
+import * as UsageWriter from "../usage/UsageWriter.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
 import { connectionBounds } from "./ConnectionBounds.ts"
@@ -197,6 +201,17 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     if (Exit.isFailure(adminStore)) return yield* fail(failureMessage(adminStore.cause))
     const admin = adminStore.value
 
+    // ---- usage: the gateway's one writer of usage records --------------------------------------
+    // Built after the stores it writes to, so its last flush (when the scope closes, after the
+    // workers drained and posted their last records) runs before they close.
+    const usageStore = yield* openUsageStore(prepared, port.sqlite)
+    const usage = yield* UsageWriter.make(usageStore, {
+      bufferLimit: prepared.config.usage.bufferLimit,
+      flushIntervalMs: prepared.config.usage.flushIntervalMs,
+      batchSize: prepared.config.usage.batchSize,
+      shutdownTimeoutMs
+    })
+
     // ---- workers -------------------------------------------------------------------------------
     const context = yield* Effect.context<FileSystem.FileSystem>()
     const run = Effect.runForkWith(context)
@@ -255,6 +270,9 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
               Effect.map((result) => member.link.post({ _tag: "AdminReply", id: message.id, result }))
             )
           )
+          return
+        case "UsageRecords":
+          usage.offer(message.records)
           return
         case "Drained":
           Deferred.doneUnsafe(member.drained, Effect.void)
@@ -328,6 +346,7 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
           connection,
           debug: prepared.cli.debug,
           adminMode: admin.mode,
+          usage: prepared.config.usage.enabled,
           control
         },
         pages: pagesFor(index),

@@ -9,11 +9,13 @@
  * key to every worker's layout between snapshots (a pattern model's target); `Evicted` removes such
  * keys (the least recently used, when there are too many), and each worker answers `EvictedAck` so
  * the owner knows when their slots are no longer in anyone's layout. Admin calls go to the
- * owner as `Admin` and come back as `AdminReply`. `Drain` asks a worker to stop accepting, finish
- * its requests and streams, and answer `Drained`.
+ * owner as `Admin` and come back as `AdminReply`. Usage records go to the owner (their one writer)
+ * as `UsageRecords`, batched by the worker and never answered. `Drain` asks a worker to stop
+ * accepting, finish its requests and streams, post its last usage records, and answer `Drained`.
  */
 import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
+import type { UsageRecord } from "../domain/Usage.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
@@ -46,6 +48,8 @@ export interface WorkerSettings {
   readonly debug: boolean
   /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
   readonly adminMode: "postgres" | "file"
+  /** Whether usage records are stored (`usage.enabled`); when not, the worker's UsageSink keeps nothing. */
+  readonly usage: boolean
   /** Every worker's served config version (Int32 per worker), written by each worker. */
   readonly control: SharedArrayBuffer
 }
@@ -99,6 +103,8 @@ export type FromWorker =
   /** The evicted keys are out of this worker's layout: no new request will use their slots. */
   | { readonly _tag: "EvictedAck"; readonly ticket: number }
   | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
+  /** Usage records of finished requests, for the owner's usage writer (no answer). */
+  | { readonly _tag: "UsageRecords"; readonly records: ReadonlyArray<UsageRecord> }
   | { readonly _tag: "Drained" }
 
 /** The owner's end of one worker's channel. */

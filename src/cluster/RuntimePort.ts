@@ -15,6 +15,7 @@ import type * as Scope from "effect/Scope"
 import type { App } from "../http/Exchange.ts"
 import type { UpstreamClients } from "../providers/UpstreamClients.ts"
 import type { RuntimeDescription } from "../startup/Prepare.ts"
+import type { SqliteDriver } from "../usage/SqliteDriver.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
 import type { OwnerLink, WorkerLink } from "./Protocol.ts"
 
@@ -76,6 +77,8 @@ export interface RuntimePort {
   readonly serve: (app: App, options: ServeOptions) => Effect.Effect<{ readonly port: number }, ServeError, Scope.Scope>
   /** Starts a worker thread running this runtime's worker entry (which calls `runWorkerThread`). */
   readonly startWorker: () => WorkerLink
+  /** The runtime's built-in SQLite (the owner's usage store in file mode). */
+  readonly sqlite: SqliteDriver
   /** Calls `handler` on each `signal` this process receives. */
   readonly onSignal: (signal: Signal, handler: () => void) => void
 }

@@ -3,8 +3,10 @@
  * config: it compiles the snapshots the owner sends (swapping each in atomically and acknowledging
  * it, so in-flight requests finish on the snapshot they started with), balances on the routing
  * state every worker shares (the slots the owner laid out), and sends admin calls to the owner.
- * On `Drain` it stops accepting, lets its requests and streams finish (bounded by the shutdown
- * timeout), releases its upstream pools and answers `Drained`; the owner then ends the thread.
+ * Usage records of its requests go to the owner in batches (usage/UsageSink.ts). On `Drain` it
+ * stops accepting, lets its requests and streams finish (bounded by the shutdown timeout), releases
+ * its upstream pools, posts its last usage records and answers `Drained`; the owner then ends the
+ * thread.
  *
  * The same code runs in a worker thread (`runWorkerThread`, from each runtime's worker entry) and,
  * in single-worker mode, beside the owner in the main thread. It is the worker's composition root
@@ -33,6 +35,7 @@ import { applyStart } from "../startup/StartSettings.ts"
 import { workerHolder } from "../state/SharedLock.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
+import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
 import { makeRemoteAdminStore } from "./RemoteAdminStore.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
@@ -132,10 +135,15 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       worker: { id: settings.index, count: settings.count },
       workers: () => Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
     })
+    // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
+    const usage = settings.usage
+      ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
+      : { ...UsageSink.discard, flush: () => {} }
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(
           Context.add(RuntimeInfo, runtimeInfo),
+          Context.add(UsageSink, usage),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.merge(platform)
         )
@@ -164,6 +172,8 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       yield* state.startDraining
       yield* Effect.logInfo("shutting down: draining in-flight requests")
       yield* Scope.close(serving, Exit.void)
+      // Every request has finished: its usage record reaches the owner before `Drained` does.
+      usage.flush()
       owner.post({ _tag: "Drained" })
     })
     for (;;) {

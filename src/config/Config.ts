@@ -268,6 +268,23 @@ export const StoreSection = Schema.Struct({
 })
 
 /**
+ * Where usage records are stored and how the owner's writer batches them (they apply at start).
+ * In file mode the store is SQLite at `sqlite_path` (relative to the config file's folder; default
+ * `<config file>.usage.sqlite`); in Postgres mode it is the catalog's database.
+ */
+export const UsageSection = Schema.Struct({
+  /** Store usage records at all (default true). */
+  enabled: Schema.optional(Schema.Boolean),
+  sqlite_path: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  /** Most records the writer holds while the database is slow or down; more are dropped and counted. */
+  buffer_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000_000 }))),
+  /** How often buffered records are written (default 1s); a full batch is written at once. */
+  flush_interval: Schema.optional(DurationInput),
+  /** Most records per write. */
+  batch_size: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 })))
+})
+
+/**
  * Environment variables that `${VAR}` references in secret fields may read besides `LLMGATE_*`
  * (config/interpolate.ts): `env: [OPENAI_API_KEY, DATABASE_URL]`.
  */
@@ -278,6 +295,7 @@ export const EnvSection = Schema.Array(Schema.String.check(
 export const ConfigFile = Schema.Struct({
   env: Schema.optional(EnvSection),
   server: Schema.optional(ServerSection),
+  usage: Schema.optional(UsageSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
@@ -480,6 +498,20 @@ export interface ResolvedBounds {
   readonly patternTargetLimit: number
 }
 
+export const DEFAULT_USAGE_BUFFER_LIMIT = 100_000
+export const DEFAULT_USAGE_FLUSH_INTERVAL_MS = 1_000
+export const DEFAULT_USAGE_BATCH_SIZE = 500
+
+/** The `usage` section resolved (applied at start). */
+export interface ResolvedUsage {
+  readonly enabled: boolean
+  /** As configured (relative to the config file's folder); undefined: `<config file>.usage.sqlite`. */
+  readonly sqlitePath: string | undefined
+  readonly bufferLimit: number
+  readonly flushIntervalMs: number
+  readonly batchSize: number
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -494,6 +526,8 @@ export interface ResolvedConfig {
   /** Absent when the file configures none; the startup then generates one. */
   readonly masterKey: Redacted.Redacted<string> | undefined
   readonly providers: ReadonlyMap<string, ResolvedProvider>
+  /** The usage store and its writer (applied at start). */
+  readonly usage: ResolvedUsage
   /** Every model by its configured name (exact names and patterns). */
   readonly models: ReadonlyMap<string, ResolvedModel>
   /** Configured model names, in config order (patterns included). */

@@ -27,6 +27,13 @@ import { compileGlob, compilePattern, isExactName } from "./ModelPattern.ts"
 import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
 import { type ByteSizeInput, byteCount, type DurationInput, durationMillis } from "./units.ts"
 import { entries, field } from "./RawValue.ts"
+import {
+  DEFAULT_USAGE_BATCH_SIZE,
+  DEFAULT_USAGE_BUFFER_LIMIT,
+  DEFAULT_USAGE_FLUSH_INTERVAL_MS,
+  type ResolvedUsage,
+  type UsageSection
+} from "./Config.ts"
 
 /** Parses and validates a config document. `source` names it in errors (a path or "embedded default"). */
 export const parseConfig = (text: string, env: Env, source: string): Result.Result<ResolvedConfig, ConfigError> =>
@@ -224,6 +231,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     },
     masterKey: file.master_key === undefined || file.master_key === "" ? undefined : Redacted.make(file.master_key),
     providers,
+    usage: resolveUsage(file.usage),
     models,
     modelNames: [...models.keys()],
     routes,
@@ -271,6 +279,15 @@ export const resolveBounds = (server: typeof ServerSection.Type | undefined): Re
   sseLineLimit: bytesOr(server?.sse_line_limit, DEFAULT_SSE_LINE_LIMIT),
   preambleLimit: bytesOr(server?.preamble_limit, DEFAULT_PREAMBLE_LIMIT),
   patternTargetLimit: server?.pattern_target_limit ?? DEFAULT_PATTERN_TARGET_LIMIT
+})
+
+/** The `usage` section with its defaults. */
+export const resolveUsage = (usage: typeof UsageSection.Type | undefined): ResolvedUsage => ({
+  enabled: usage?.enabled ?? true,
+  sqlitePath: usage?.sqlite_path,
+  bufferLimit: usage?.buffer_limit ?? DEFAULT_USAGE_BUFFER_LIMIT,
+  flushIntervalMs: millisOr(usage?.flush_interval, DEFAULT_USAGE_FLUSH_INTERVAL_MS),
+  batchSize: usage?.batch_size ?? DEFAULT_USAGE_BATCH_SIZE
 })
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/

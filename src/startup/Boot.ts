@@ -2,7 +2,9 @@
  * The owner's stores for a prepared start: the ConfigSource (the watched file, or Postgres:
  * connect, migrate, listen; the Postgres client is loaded only in Postgres mode) and the admin
  * store the admin API's writes run on (Postgres, the config file written back atomically, or, on
- * the embedded default config, a store that only reloads). Only the owner thread opens them.
+ * the embedded default config, a store that only reloads), and the usage store the owner's usage
+ * writer fills (SQLite beside the config file, or the Postgres database). Only the owner thread
+ * opens them.
  */
 import * as Effect from "effect/Effect"
 import * as FileSystem from "effect/FileSystem"
@@ -14,6 +16,10 @@ import * as FileAdminStore from "../admin/FileAdminStore.ts"
 import { ConfigSource, decodeConfigDocument, readConfigDocument } from "../config/ConfigSource.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
 import type { StoreError } from "../domain/StoreError.ts"
+import type { UsageStoreShape } from "../domain/UsageSeries.ts"
+import * as SqliteUsageStore from "../usage/SqliteUsageStore.ts"
+import type { SqliteDriver } from "../usage/SqliteDriver.ts"
+import { discardStore, lazyStore } from "../usage/UsageStore.ts"
 import { configPath, type Prepared } from "./Prepare.ts"
 
 /** In Postgres mode, the file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each call. */
@@ -65,4 +71,43 @@ export const makeAdminStore = (
     const platform = yield* Effect.context<FileSystem.FileSystem>()
     return make(sql, { settings: Effect.provide(fileSettings(prepared), platform), secrets, reload })
   })
+}
+
+/**
+ * Where the SQLite usage store lives in file mode: `usage.sqlite_path` (relative to the config
+ * file's folder), else `<config file>.usage.sqlite`; with the embedded default config (no file),
+ * an in-memory database that lasts as long as the process.
+ */
+export const usageSqlitePath = (config: string | undefined, sqlitePath: string | undefined): string => {
+  if (config === undefined) return sqlitePath ?? ":memory:"
+  if (sqlitePath === undefined) return `${config}.usage.sqlite`
+  if (sqlitePath === ":memory:" || sqlitePath.startsWith("/") || /^[A-Za-z]:[\\/]/.test(sqlitePath)) return sqlitePath
+  const slash = Math.max(config.lastIndexOf("/"), config.lastIndexOf("\\"))
+  return slash < 0 ? sqlitePath : `${config.slice(0, slash + 1)}${sqlitePath}`
+}
+
+/**
+ * The usage store for a prepared start, opened on first use (so an unreachable or unwritable
+ * database delays the writes, never the start): Postgres (its own small pool, in the catalog's
+ * database, which the config source has migrated) or SQLite through the runtime's driver; or a
+ * store that keeps nothing when `usage.enabled` is false.
+ */
+export const openUsageStore = (prepared: Prepared, sqlite: SqliteDriver): Effect.Effect<UsageStoreShape, never, Scope.Scope> => {
+  const { store, secrets } = prepared
+  const usage = prepared.config.usage
+  if (!usage.enabled) return Effect.succeed(discardStore)
+  if (store._tag === "File" || secrets === undefined) {
+    const path = usageSqlitePath(configPath(prepared.cli, prepared.options.env), usage.sqlitePath)
+    return lazyStore(SqliteUsageStore.describe(path), SqliteUsageStore.open(sqlite, path))
+  }
+  return lazyStore(
+    "postgres",
+    Effect.gen(function*() {
+      const [PostgresUsageStore, { connect }] = yield* Effect.promise(() =>
+        Promise.all([import("../store/postgres/PostgresUsageStore.ts"), import("../store/postgres/Migrations.ts")])
+      )
+      const sql = yield* connect(store.url, { max: 2, applicationName: "llmgate-usage" })
+      return PostgresUsageStore.make(sql)
+    })
+  )
 }

@@ -77,9 +77,9 @@ describe("llmgate migrate (real Postgres)", () => {
   it("applies the migrations and says so, then reports up to date; exit 0 both times", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const first = await migrateCmd({ DATABASE_URL: db.url })
-    expect(first).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store` })
+    expect(first).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store, 0002_usage` })
     const again = await migrateCmd({}, ["migrate", "--database-url", db.url])
-    expect(again).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store)` })
+    expect(again).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store, 0002_usage)` })
   })
 
   it("without a database URL, or with an unreachable one, fails with a clear message", async () => {
@@ -95,7 +95,7 @@ describe("llmgate migrate (real Postgres)", () => {
     const exit = await Effect.runPromise(Effect.flip(
       prepare({ argv: ["migrate"], env: { DATABASE_URL: db.url }, runtime: TEST_RUNTIME })
     ).pipe(Effect.provide(NodeFileSystem.layer)))
-    expect(exit).toMatchObject({ _tag: "StartupExit", code: 0, output: expect.stringContaining("applied 0001_config_store") })
+    expect(exit).toMatchObject({ _tag: "StartupExit", code: 0, output: expect.stringContaining("applied 0001_config_store, 0002_usage") })
   })
 })
 

@@ -89,22 +89,23 @@ describe("Migrations (real Postgres)", () => {
   it("migrates an empty database: tables, triggers, and a notification on change", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const files = await realFiles()
-    expect(files.map((f) => [f.version, f.name])).toEqual([[1, "config_store"]])
+    expect(files.map((f) => [f.version, f.name])).toEqual([[1, "config_store"], [2, "usage"]])
 
     const report = await run(migrateOn(db.url, files))
-    expect(report).toEqual({ applied: [1], alreadyApplied: [] })
+    expect(report).toEqual({ applied: [1, 2], alreadyApplied: [] })
 
     const sql = client(db.url)
     const tables = await sql<Array<{ table_name: string }>>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`
     expect(tables.map((t) => t.table_name)).toEqual([
-      "audit_log", "llmgate_schema_migrations", "models", "projects", "providers", "routes", "user_projects", "users", "virtual_keys"
+      "audit_log", "llmgate_schema_migrations", "models", "projects", "providers", "routes", "usage", "usage_minute", "user_projects", "users",
+      "virtual_keys"
     ])
     const triggers = await sql<Array<{ table: string }>>`
       select c.relname as table from pg_trigger t join pg_class c on c.oid = t.tgrelid
       where t.tgname = 'llmgate_config_changed' and not t.tgisinternal order by c.relname`
     expect(triggers.map((t) => t.table)).toEqual(["models", "projects", "providers", "routes", "user_projects", "users", "virtual_keys"])
-    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }])
+    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }, { version: 2, name: "usage" }])
 
     const notifications: Array<string> = []
     await sql.listen("llmgate_config", (payload) => notifications.push(payload))
@@ -132,16 +133,16 @@ describe("Migrations (real Postgres)", () => {
     const [before] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
 
     const again = await run(migrateOn(db.url, files))
-    expect(again).toEqual({ applied: [], alreadyApplied: [1] })
+    expect(again).toEqual({ applied: [], alreadyApplied: [1, 2] })
     const [after] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
     expect(after?.applied_at).toEqual(before?.applied_at)
-    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }])
+    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }, { version: 2, name: "usage" }])
   })
 
   it("concurrent migrators on separate connections apply each version exactly once", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const files = [
-      ...(await realFiles()),
+      ...(await realFiles()).filter((f) => f.version === 1),
       // Holds the lock a while and would fail if applied twice (duplicate table).
       file(2, "slow", "create table slow_marker (id integer); select pg_sleep(0.3);"),
       file(3, "after_slow", "create table after_slow (id integer);")
@@ -172,7 +173,7 @@ describe("Migrations (real Postgres)", () => {
     const error = await runError(migrateOn(db.url, files))
     expect(error.reason._tag).toBe("MigrationConflict")
     expect(error.message).toContain("0007_from_the_future")
-    expect(error.message).toContain("0001_config_store")
+    expect(error.message).toContain("0002_usage")
     expect(await lockState(sql)).toEqual({ held: 0, waiting: 0 })
   })
 

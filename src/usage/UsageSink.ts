@@ -1,0 +1,65 @@
+/**
+ * Where the request path hands a usage record: `UsageSink.record(r)`, synchronous, cheap, never
+ * failing and never waiting for anyone. A worker's sink (`makeUsageSender`) collects records and
+ * posts them to the owner in batches (the `UsageRecords` message): as soon as `batchSize` wait,
+ * or every `flushIntervalMs`. Closing its scope (a worker's drain, after its requests finished)
+ * posts what is left, so a graceful shutdown loses nothing; a worker that crashes loses at most
+ * the records of its last interval. The owner's UsageWriter stores them. With one worker, the
+ * worker runs in the owner's thread and posts through the same in-process channel: one path.
+ */
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Scope from "effect/Scope"
+import type { UsageRecord } from "../domain/Usage.ts"
+
+export interface UsageSinkShape {
+  /** Takes a record for storage; returns at once and never fails. */
+  readonly record: (record: UsageRecord) => void
+}
+
+export class UsageSink extends Context.Service<UsageSink, UsageSinkShape>()("llmgate/UsageSink") {
+  /** A sink that keeps nothing (tests, tools). */
+  static readonly discard: UsageSinkShape = { record: () => {} }
+}
+
+/** A worker's posts to the owner: most records per message, and how long one may wait. */
+export const SENDER_BATCH_SIZE = 256
+export const SENDER_FLUSH_INTERVAL_MS = 200
+
+export interface UsageSenderOptions {
+  readonly batchSize?: number
+  readonly flushIntervalMs?: number
+}
+
+export interface UsageSender extends UsageSinkShape {
+  /** Posts what is waiting now (nothing when nothing waits). */
+  readonly flush: () => void
+}
+
+/**
+ * A worker's sink: batches records and hands each batch to `post` (which sends it to the owner).
+ * A timer in the scope posts partial batches; closing the scope posts the rest.
+ */
+export const makeUsageSender = (
+  post: (records: ReadonlyArray<UsageRecord>) => void,
+  options: UsageSenderOptions = {}
+): Effect.Effect<UsageSender, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const batchSize = Math.max(1, options.batchSize ?? SENDER_BATCH_SIZE)
+    const interval = options.flushIntervalMs ?? SENDER_FLUSH_INTERVAL_MS
+    let waiting: Array<UsageRecord> = []
+    const flush = () => {
+      if (waiting.length === 0) return
+      const batch = waiting
+      waiting = []
+      post(batch)
+    }
+    const record = (r: UsageRecord) => {
+      waiting.push(r)
+      if (waiting.length >= batchSize) flush()
+    }
+    // Added before the timer is forked, so the last flush runs after the timer has stopped.
+    yield* Effect.addFinalizer(() => Effect.sync(flush))
+    yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(interval), Effect.sync(flush))))
+    return { record, flush }
+  })

@@ -1,0 +1,256 @@
+/**
+ * The owner's usage writer on a fake store, on the TestClock: batches by size and interval, keeps
+ * records through an outage and writes each once after it, counts what overflows the buffer,
+ * flushes when its scope closes (bounded by the shutdown timeout); and a worker's sender, which
+ * posts batches by size, by interval and when its scope closes.
+ */
+import { assert, describe, it } from "@effect/vitest"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Fiber from "effect/Fiber"
+import * as Logger from "effect/Logger"
+import * as Scope from "effect/Scope"
+import { TestClock } from "effect/testing"
+import { storeError } from "../../../src/domain/StoreError.ts"
+import type { UsageRecord } from "../../../src/domain/Usage.ts"
+import type { UsageStoreShape } from "../../../src/domain/UsageSeries.ts"
+import { makeUsageSender } from "../../../src/usage/UsageSink.ts"
+import * as UsageWriter from "../../../src/usage/UsageWriter.ts"
+import { record } from "./usageStoreSuite.ts"
+
+type Mode = "up" | "down" | "commit-then-fail"
+
+/** A store in memory that can be down, or commit a batch and then report a failure (a timeout after commit). */
+const fakeStore = () => {
+  const rows = new Map<string, UsageRecord>()
+  const calls: Array<number> = []
+  const state = { mode: "up" as Mode }
+  const store: UsageStoreShape = {
+    description: "fake",
+    writeBatch: (records) =>
+      Effect.suspend(() => {
+        calls.push(records.length)
+        if (state.mode === "down")
+          return Effect.fail(storeError({ _tag: "Unreachable", message: "connection refused" }))
+        let inserted = 0
+        for (const r of records) {
+          if (rows.has(r.request_id)) continue
+          rows.set(r.request_id, r)
+          inserted++
+        }
+        if (state.mode === "commit-then-fail") {
+          state.mode = "up"
+          return Effect.fail(storeError({ _tag: "Query", message: "statement timeout (after commit)" }))
+        }
+        return Effect.succeed(inserted)
+      }),
+    series: () => Effect.succeed([])
+  }
+  return { store, rows, calls, state }
+}
+
+const records = (from: number, count: number) => Array.from({ length: count }, (_, i) => record(from + i))
+
+const settings = (overrides: Partial<UsageWriter.UsageWriterSettings> = {}): UsageWriter.UsageWriterSettings => ({
+  bufferLimit: 1000,
+  flushIntervalMs: 1000,
+  batchSize: 4,
+  shutdownTimeoutMs: 5000,
+  ...overrides
+})
+
+/** Lets forked fibers run what is due without moving the clock. */
+const settle = Effect.andThen(TestClock.adjust(0), Effect.yieldNow)
+
+describe("UsageWriter", () => {
+  it.effect("writes a partial batch when the interval ends and a full batch at once, in batches of batch_size", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        const writer = yield* UsageWriter.make(fake.store, settings())
+        writer.offer(records(0, 2))
+        yield* settle
+        assert.deepStrictEqual(fake.calls, [])
+        yield* TestClock.adjust(1000)
+        assert.deepStrictEqual(fake.calls, [2])
+
+        writer.offer(records(10, 10))
+        yield* settle
+        assert.deepStrictEqual(fake.calls, [2, 4, 4, 2])
+        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 12, duplicates: 0, dropped: 0, failures: 0 })
+      })
+    )
+  )
+
+  it.effect(
+    "keeps the records while the store is down, retries with backoff, and writes each once when it is back",
+    () =>
+      Effect.scoped(
+        Effect.gen(function* () {
+          const fake = fakeStore()
+          fake.state.mode = "down"
+          const writer = yield* UsageWriter.make(fake.store, settings())
+          writer.offer(records(0, 3))
+          yield* TestClock.adjust(1000)
+          assert.strictEqual(writer.stats().failures, 1)
+          yield* TestClock.adjust(1000) // first backoff: the interval
+          assert.strictEqual(writer.stats().failures, 2)
+          writer.offer(records(3, 2)) // records keep arriving behind the failing batch
+          yield* TestClock.adjust(1999) // second backoff: twice the interval
+          assert.strictEqual(writer.stats().failures, 2)
+          assert.strictEqual(writer.stats().buffered, 5)
+          assert.strictEqual(fake.rows.size, 0)
+
+          fake.state.mode = "up"
+          yield* TestClock.adjust(1)
+          assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 5, duplicates: 0, dropped: 0, failures: 2 })
+          assert.deepStrictEqual(
+            [...fake.rows.keys()],
+            records(0, 5).map((r) => r.request_id)
+          )
+        })
+      )
+  )
+
+  it.effect("retries a batch whose write committed but reported a failure without counting it twice", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        fake.state.mode = "commit-then-fail"
+        const writer = yield* UsageWriter.make(fake.store, settings())
+        writer.offer(records(0, 3))
+        yield* TestClock.adjust(1000)
+        yield* TestClock.adjust(1000)
+        assert.deepStrictEqual(fake.calls, [3, 3])
+        assert.strictEqual(fake.rows.size, 3)
+        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 0, duplicates: 3, dropped: 0, failures: 1 })
+      })
+    )
+  )
+
+  it.effect("drops what overflows the buffer, counts it and says so, never blocking the offer", () => {
+    const logs: Array<string> = []
+    const logger = Logger.make(({ message }) => {
+      logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
+    })
+    return Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        fake.state.mode = "down"
+        const writer = yield* UsageWriter.make(fake.store, settings({ bufferLimit: 5, batchSize: 10 }))
+        writer.offer(records(0, 3))
+        writer.offer(records(3, 4))
+        writer.offer(records(7, 1))
+        assert.deepStrictEqual(writer.stats(), { buffered: 5, written: 0, duplicates: 0, dropped: 3, failures: 0 })
+        yield* TestClock.adjust(1000)
+        assert.isTrue(
+          logs.some((l) => l.includes("3 records dropped")),
+          logs.join("\n")
+        )
+        fake.state.mode = "up"
+        yield* TestClock.adjust(1000)
+        assert.deepStrictEqual(
+          [...fake.rows.keys()],
+          records(0, 5).map((r) => r.request_id)
+        )
+      })
+    ).pipe(Effect.provideService(Logger.CurrentLoggers, new Set([logger])))
+  })
+
+  it.effect("flushes what is buffered when its scope closes", () =>
+    Effect.gen(function* () {
+      const fake = fakeStore()
+      const scope = yield* Scope.make()
+      const writer = yield* UsageWriter.make(fake.store, settings({ flushIntervalMs: 60_000 })).pipe(
+        Scope.provide(scope)
+      )
+      writer.offer(records(0, 3))
+      yield* settle
+      assert.strictEqual(fake.rows.size, 0)
+      yield* Scope.close(scope, Exit.void)
+      assert.strictEqual(fake.rows.size, 3)
+    })
+  )
+
+  /** A writer on a down store holding two records, and its scope closing in a fiber (timeout 5 s). */
+  const closingWhileDown = Effect.gen(function* () {
+    const fake = fakeStore()
+    fake.state.mode = "down"
+    const scope = yield* Scope.make()
+    const writer = yield* UsageWriter.make(fake.store, settings({ shutdownTimeoutMs: 5000 })).pipe(Scope.provide(scope))
+    writer.offer(records(0, 2))
+    const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+    return { fake, closing }
+  })
+
+  it.effect("at shutdown retries a down store for at most the shutdown timeout, then gives up", () =>
+    Effect.gen(function* () {
+      const { fake, closing } = yield* closingWhileDown
+      yield* TestClock.adjust(4999)
+      assert.isUndefined(closing.pollUnsafe())
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(closing)
+      assert.strictEqual(fake.rows.size, 0)
+      assert.isTrue(fake.calls.length >= 3)
+    })
+  )
+
+  it.effect("at shutdown writes once the store is back within the timeout", () =>
+    Effect.gen(function* () {
+      const { fake, closing } = yield* closingWhileDown
+      yield* TestClock.adjust(1500)
+      fake.state.mode = "up"
+      yield* TestClock.adjust(3000)
+      yield* Fiber.join(closing)
+      assert.strictEqual(fake.rows.size, 2)
+    })
+  )
+
+  it("backs off from the interval, doubling, up to 30 s", () => {
+    assert.deepStrictEqual(
+      [1, 2, 3, 4].map((n) => UsageWriter.retryBackoffMs(1000, n)),
+      [1000, 2000, 4000, 8000]
+    )
+    assert.strictEqual(UsageWriter.retryBackoffMs(1000, 20), UsageWriter.MAX_RETRY_BACKOFF_MS)
+  })
+})
+
+describe("makeUsageSender (a worker's UsageSink)", () => {
+  it.effect(
+    "posts a full batch at once, a partial one when the interval ends, and the rest when its scope closes",
+    () =>
+      Effect.gen(function* () {
+        const posted: Array<ReadonlyArray<UsageRecord>> = []
+        const scope = yield* Scope.make()
+        const sender = yield* makeUsageSender((batch) => posted.push(batch), {
+          batchSize: 3,
+          flushIntervalMs: 200
+        }).pipe(Scope.provide(scope))
+        for (const r of records(0, 4)) sender.record(r)
+        assert.deepStrictEqual(
+          posted.map((b) => b.length),
+          [3]
+        )
+        yield* TestClock.adjust(200)
+        assert.deepStrictEqual(
+          posted.map((b) => b.length),
+          [3, 1]
+        )
+        yield* TestClock.adjust(1000)
+        assert.deepStrictEqual(
+          posted.map((b) => b.length),
+          [3, 1]
+        )
+        sender.record(record(9))
+        yield* Scope.close(scope, Exit.void)
+        assert.deepStrictEqual(
+          posted.map((b) => b.length),
+          [3, 1, 1]
+        )
+        assert.deepStrictEqual(
+          posted.flat().map((r) => r.request_id),
+          [...records(0, 4), record(9)].map((r) => r.request_id)
+        )
+      })
+  )
+})
