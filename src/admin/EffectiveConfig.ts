@@ -1,5 +1,6 @@
 /**
  * The running config as `GET /admin/v1/config` shows it: the resolved snapshot (after defaults,
+ * limits as they apply, prices as configured — the built-in table is not repeated here —
  * from the file or Postgres) with every secret masked (`maskSecret`; header values unless the
  * header is known to carry none, SecretFields.ts) and no key hashes. The same in both store modes.
  */
@@ -19,7 +20,15 @@ export const maskCredential = (value: string): string => {
 }
 
 const limits = (l: ResolvedLimits | undefined) =>
-  l === undefined ? null : { requests_per_minute: l.requestsPerMinute ?? null, tokens_per_minute: l.tokensPerMinute ?? null }
+  l === undefined
+    ? null
+    : {
+      requests_per_minute: l.requestsPerMinute ?? null,
+      tokens_per_minute: l.tokensPerMinute ?? null,
+      requests_per_second: l.requestsPerSecond ?? null,
+      burst: l.burst ?? null,
+      max_parallel: l.maxParallel ?? null
+    }
 
 export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "file") => ({
   store,
@@ -37,7 +46,14 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     upstream_body_limit: config.server.bounds.upstreamBodyLimit,
     sse_line_limit: config.server.bounds.sseLineLimit,
     preamble_limit: config.server.bounds.preambleLimit,
-    pattern_target_limit: config.server.bounds.patternTargetLimit
+    pattern_target_limit: config.server.bounds.patternTargetLimit,
+    ip_rate_limit: config.server.ipRateLimit === undefined
+      ? null
+      : {
+        rps: config.server.ipRateLimit.rps,
+        burst: config.server.ipRateLimit.burst,
+        trusted_proxies: config.server.ipRateLimit.trustedProxies
+      }
   },
   master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
   providers: [...config.providers.values()].map((p) => ({
@@ -76,8 +92,17 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
       queue: { size: t.queueSize, timeout_ms: t.queueTimeoutMs }
     })),
     retry: { attempts: m.retry.attempts, backoff_ms: m.retry.backoffMs, max_backoff_ms: m.retry.maxBackoffMs },
-    fallbacks: m.fallbacks
+    fallbacks: m.fallbacks,
+    pricing: m.pricing ?? null
   })),
+  pricing: Object.fromEntries([...config.pricing].map(([name, price]) => [name, { ...price }])),
+  usage: {
+    enabled: config.usage.enabled,
+    sqlite_path: config.usage.sqlitePath ?? null,
+    buffer_limit: config.usage.bufferLimit,
+    flush_interval_ms: config.usage.flushIntervalMs,
+    batch_size: config.usage.batchSize
+  },
   routes: config.routes.map((r) => ({ path: r.path, model: r.model })),
   projects: [...config.tenancy.projects.values()].map((p) => ({
     id: p.id,

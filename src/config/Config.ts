@@ -416,6 +416,8 @@ export interface ResolvedLimits {
 export interface ResolvedIpRateLimit {
   readonly rps: number
   readonly burst: number
+  /** The trusted proxies as configured (addresses and CIDR ranges). */
+  readonly trustedProxies: ReadonlyArray<string>
   /** Whether a peer address is a trusted proxy (its `X-Forwarded-For` is believed). */
   readonly trusted: (address: string) => boolean
 }

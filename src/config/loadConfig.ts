@@ -261,7 +261,12 @@ const resolveIpRateLimit = (
     if (typeof cidr === "string") issues.push({ path: `server.ip_rate_limit.trusted_proxies[${i}]`, message: cidr })
     else ranges.push(cidr)
   })
-  return { rps: section.rps, burst: section.burst ?? Math.ceil(section.rps), trusted: cidrMatcher(ranges) }
+  return {
+    rps: section.rps,
+    burst: section.burst ?? Math.ceil(section.rps),
+    trustedProxies: section.trusted_proxies ?? [],
+    trusted: cidrMatcher(ranges)
+  }
 }
 
 const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)

@@ -1151,6 +1151,16 @@ export interface components {
             keys: {
                 [key: string]: unknown;
             }[];
+            /** @description The top-level `pricing:` map by upstream model name, every kind filled in (the built-in prices are not repeated). */
+            pricing?: {
+                [key: string]: {
+                    [key: string]: unknown;
+                };
+            };
+            /** @description The usage store's settings (`usage:`), as applied at start. */
+            usage?: {
+                [key: string]: unknown;
+            };
         };
         AdminProviderPage: {
             data: components["schemas"]["AdminProvider"][];
