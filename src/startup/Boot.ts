@@ -22,7 +22,7 @@ import type { SqliteDriver } from "../usage/SqliteDriver.ts"
 import { discardStore, lazyStore } from "../usage/UsageStore.ts"
 import { configPath, type Prepared } from "./Prepare.ts"
 
-/** In Postgres mode, the file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each call. */
+/** In Postgres mode, the file's settings (`FILE_SETTINGS` of store/postgres/Catalog.ts) as a validated document, re-read on each call. */
 const fileSettings = (prepared: Prepared) => {
   const env = prepared.options.env
   return readConfigDocument(configPath(prepared.cli, env), env).pipe(

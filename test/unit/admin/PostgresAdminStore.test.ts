@@ -103,6 +103,13 @@ describe("PostgresAdminStore", () => {
     expect(again2.tenancy.keys.get(String(all["id"]))?.allows("anything")).toBe(true)
     expect(again2.tenancy.keys.get(String(none["id"]))?.allows("chat-a")).toBe(false)
 
+    // The file's instance settings and its top-level pricing map join the rows; its own catalog sections do not.
+    const fileSettings = { usage: { batch_size: 7 }, pricing: { "up-x": { input: 1, output: 2 } }, models: [{ name: "ignored" }] }
+    const { config: withFile } = await Effect.runPromise(decodeCatalog(fileSettings, await Effect.runPromise(readCatalogRows(sql)), secrets))
+    expect(withFile.usage.batchSize).toBe(7)
+    expect(withFile.pricing.get("up-x")).toMatchObject({ input: 1, output: 2 })
+    expect(withFile.models.has("ignored")).toBe(false)
+
     // PATCH sets the given fields; null clears an optional one.
     const patched = await run(store.update("keys", String(key["id"]), { enabled: false, models: null, expires_at: "2030-01-01" }, key.etag, MASTER))
     expect(patched).toMatchObject({ enabled: false, models: null })
