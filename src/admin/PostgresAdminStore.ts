@@ -38,7 +38,7 @@ import { SINGULAR } from "./AdminStore.ts"
 import * as CatalogEdit from "./CatalogEdit.ts"
 
 export interface PostgresAdminStoreOptions {
-  /** The file's settings (`server`, `master_key`, `store`), as the replicas combine them with the catalog. */
+  /** The file's settings (`server`, `master_key`, `store`, `limits`), as the replicas combine them with the catalog. */
   readonly settings: Effect.Effect<Readonly<Record<string, unknown>>, ConfigError>
   readonly secrets: ProviderSecrets
   /** Re-reads the config on this gateway, answering once every worker serves it (the other replicas hear the notification). */

@@ -16,7 +16,7 @@ import type { GatewayError } from "../domain/GatewayError.ts"
 import type { StoreError } from "../domain/StoreError.ts"
 import { configPath, type Prepared } from "./Prepare.ts"
 
-/** In Postgres mode, the file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each call. */
+/** In Postgres mode, the file's settings (`server`, `master_key`, `store`, `limits`) as a validated document, re-read on each call. */
 const fileSettings = (prepared: Prepared) => {
   const env = prepared.options.env
   return readConfigDocument(configPath(prepared.cli, env), env).pipe(

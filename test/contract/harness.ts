@@ -382,7 +382,7 @@ export interface ContractOptions {
 }
 
 /** The settings that stay in the file in Postgres mode; everything else is imported. */
-const FILE_SETTINGS = ["server", "master_key", "store"]
+const FILE_SETTINGS = ["server", "master_key", "store", "limits"]
 
 /** Runs `llmgate ARGS` under the project's runtime to completion. */
 export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>

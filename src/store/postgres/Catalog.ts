@@ -223,7 +223,7 @@ export const catalogSections = (rows: CatalogRows, secrets: ProviderSecrets, iss
   })
 
 /**
- * The running config from the file's settings (`server`, `master_key`, `store`) and the catalog
+ * The running config from the file's settings (`server`, `master_key`, `store`, `limits`) and the catalog
  * rows (providers, models, routes, projects, users, keys), validated like the file (source
  * `postgres (providers/models/routes)`).
  */
@@ -236,7 +236,7 @@ export const decodeCatalog = (
     const issues: Array<ConfigIssue> = []
     const sections = yield* catalogSections(rows, secrets, issues)
     const value: Record<string, unknown> = { ...sections }
-    for (const key of ["server", "master_key", "store"]) if (settings[key] !== undefined) value[key] = settings[key]
+    for (const key of ["server", "master_key", "store", "limits"]) if (settings[key] !== undefined) value[key] = settings[key]
     const decoded = decodeConfig(value, CATALOG_SOURCE)
     if (Result.isSuccess(decoded) && issues.length === 0) return { config: decoded.success, document: value, source: CATALOG_SOURCE }
     const all = [...issues, ...(Result.isFailure(decoded) ? decoded.failure.issues.map(nameIssue(rows)) : [])]

@@ -24,7 +24,7 @@ import type { ProviderSecrets } from "./ProviderSecrets.ts"
 export interface PostgresSourceOptions {
   readonly url: string
   readonly secrets: ProviderSecrets
-  /** The file's settings (`server`, `master_key`, `store`) as a validated document, re-read on each load. */
+  /** The file's settings (`server`, `master_key`, `store`, `limits`) as a validated document, re-read on each load. */
   readonly settings: Effect.Effect<Readonly<Record<string, unknown>>, ConfigError, FileSystem.FileSystem>
   /** Safety-net re-read and listener check (default 30 s). */
   readonly reloadIntervalMs?: number
