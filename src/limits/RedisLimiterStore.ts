@@ -49,7 +49,7 @@ import {
   type View,
   WINDOW_MS
 } from "./RateLimits.ts"
-import type { RedisError, RedisScript, RedisScripts } from "./RedisScripts.ts"
+import { RedisClients, type RedisError, type RedisScript, type RedisScripts } from "./RedisScripts.ts"
 
 /** How long a `max_parallel` lease lives without a refresh (a dead replica's places come back after this). */
 export const LEASE_MS = 60_000
@@ -382,4 +382,16 @@ export const makeRedisStore = (
     )
 
     return { admit, settle, release } satisfies LimiterStore
+  })
+
+/** The store on a connection of its own to `settings.url`, both closed with the scope. */
+export const connectRedisStore = (settings: {
+  readonly url: string
+  readonly onError: RedisOnError
+  readonly keyPrefix: string
+}): Effect.Effect<LimiterStore, never, RedisClients | Scope.Scope> =>
+  Effect.gen(function*() {
+    const clients = yield* RedisClients
+    const redis = yield* clients.connect({ url: settings.url, commandTimeoutMs: COMMAND_TIMEOUT_MS })
+    return yield* makeRedisStore(redis, { keyPrefix: settings.keyPrefix, onError: settings.onError })
   })
