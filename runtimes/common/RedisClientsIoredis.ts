@@ -37,6 +37,10 @@ const errorOf = (e: unknown): RedisError => {
   const message = e instanceof Error ? e.message : String(e)
   if (e instanceof Error && e.name === "ReplyError") return new RedisError({ reason: { _tag: "Reply", message } })
   if (/timed out/i.test(message)) return new RedisError({ reason: { _tag: "Timeout", message } })
+  // A command in flight when the connection dropped (ioredis does not retry it: maxRetriesPerRequest 0).
+  if (e instanceof Error && e.name === "MaxRetriesPerRequestError") {
+    return new RedisError({ reason: { _tag: "Unreachable", message: "the connection was lost" } })
+  }
   return new RedisError({ reason: { _tag: "Unreachable", message } })
 }
 

@@ -7,7 +7,9 @@
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
+import * as Logger from "effect/Logger"
 import * as Scope from "effect/Scope"
+import { connect, createServer, type Socket } from "node:net"
 import { describe, expect, it, type TestContext } from "vitest"
 import * as RedisClientsIoredis from "../../../runtimes/common/RedisClientsIoredis.ts"
 import type { ResolvedLimits } from "../../../src/config/Config.ts"
@@ -63,6 +65,42 @@ const countAdmitted = async (admit: (r: Reservation) => Promise<Admission>, r: R
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** A TCP relay to Redis whose answers can be held back: the connection stays open and Redis seems to hang. */
+const hangingRelay = async (ctx: TestContext, host: string, port: number) => {
+  let holding = false
+  const sockets = new Set<Socket>()
+  const server = createServer((client) => {
+    const upstream = connect(port, host)
+    for (const s of [client, upstream]) {
+      sockets.add(s)
+      s.on("error", () => undefined)
+      s.on("close", () => {
+        client.destroy()
+        upstream.destroy()
+      })
+    }
+    client.on("data", (d) => upstream.write(d))
+    upstream.on("data", (d) => {
+      if (!holding) client.write(d)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  ctx.onTestFinished(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy()
+        server.close(() => resolve())
+      })
+  )
+  const address = server.address()
+  return {
+    port: typeof address === "object" && address !== null ? address.port : 0,
+    hold: () => {
+      holding = true
+    }
+  }
+}
 
 describe("RedisLimiterStore", () => {
   it("requests_per_minute admits exactly the limit in a window, with headers, then the next window starts at the next request", async (ctx) => {
@@ -170,6 +208,67 @@ describe("RedisLimiterStore", () => {
       `${redis.prefix}limit:key:k1:parallel`,
       `${redis.prefix}limit:project:p1`
     ])
+  })
+
+  it("a Redis that stops answering holds no call past the command timeout (500 ms): the policy applies", async (ctx) => {
+    const redis = await withTestRedis(ctx)
+    const relay = await hangingRelay(ctx, redis.host, redis.port)
+    const h = await open(ctx, `redis://127.0.0.1:${relay.port}`, { keyPrefix: redis.prefix, onError: "fail_open" })
+    const r = one(key({ requestsPerMinute: 100, maxParallel: 10 }))
+    const a = await h.admit(r)
+    expect(a._tag === "Admitted" && a.handle._tag).toBe("Redis")
+    relay.hold()
+    const started = Date.now()
+    const b = await h.admit(r)
+    expect(b._tag === "Admitted" && b.handle._tag).toBe("Uncounted")
+    if (a._tag === "Admitted") {
+      await Effect.runPromise(h.store.settle(a.handle, 5))
+      await Effect.runPromise(h.store.release(a.handle))
+    }
+    // admit, settle and release each gave up after 500 ms, none failed its caller.
+    expect(Date.now() - started).toBeLessThan(3 * 500 + 500)
+  })
+
+  it("failures are logged at most once per 30 s per store, with how many calls failed, and the recovery once", async (ctx) => {
+    const redis = await withTestRedis(ctx)
+    const proxy = await startTcpProxy({ targetHost: redis.host, targetPort: redis.port })
+    ctx.onTestFinished(() => proxy.close())
+    const clock = { now: 1_000_000 }
+    const h = await open(ctx, `redis://127.0.0.1:${proxy.port}`, {
+      keyPrefix: redis.prefix,
+      onError: "fail_open",
+      now: () => clock.now
+    })
+    const lines: Array<string> = []
+    const logger = Logger.make((o) => {
+      lines.push(`${o.logLevel} ${Array.isArray(o.message) ? o.message.join(" ") : String(o.message)}`)
+    })
+    const admit = () =>
+      Effect.runPromise(
+        h.store.admit(one(key({ requestsPerMinute: 100 }))).pipe(Effect.provide(Logger.layer([logger])))
+      )
+    await admit()
+    proxy.drop()
+    await proxy.refuse()
+    for (let i = 0; i < 10; i++) await admit()
+    clock.now += 29_999
+    await admit()
+    expect(lines).toHaveLength(1)
+    expect(lines[0]).toMatch(
+      /^Warn rate limits: Redis unavailable \(Unreachable: .*\); on_error fail_open; failed calls: 1 admit \(admitted uncounted\)$/
+    )
+    clock.now += 1
+    await admit()
+    expect(lines).toHaveLength(2)
+    expect(lines[1]).toMatch(/failed calls: 11 admit \(admitted uncounted\)$/)
+    await proxy.accept()
+    const deadline = Date.now() + 5_000
+    while (Date.now() < deadline && lines.length < 3) {
+      await admit()
+      await sleep(50)
+    }
+    expect(lines[2]).toMatch(/^Info rate limits: Redis reachable again/)
+    expect(lines).toHaveLength(3)
   })
 
   for (const onError of ["fail_open", "fail_closed"] as const) {
