@@ -175,6 +175,10 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
         const loaded = yield* source.load
         if (JSON.stringify(loaded.document) === JSON.stringify(current.loaded.document)) return false
         const config = applyStart(loaded.config, start)
+        const redis = redisSettings(loaded.config, prepared.options.env)
+        if (JSON.stringify(redis) !== JSON.stringify(start.redis)) {
+          yield* Effect.logWarning("limits.redis changed: it applies at the next start (the workers keep their Redis connection)")
+        }
         version++
         layOut(config)
         current = { loaded, config }

@@ -3,7 +3,8 @@
 // admit exactly 60 of 100 concurrent requests for a key limited to 60 per minute; with Redis cut
 // off behind a TCP proxy, `fail_open` admits uncounted and `fail_closed` answers 503
 // service_unavailable, and both recover by themselves once the proxy accepts again. The admin
-// API's config shows the Redis url masked.
+// API's config shows the Redis url masked, and a reload that changes limits.redis waits for a restart.
+import { writeFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { createTestRedis, redisUnavailable, type TestRedis } from "../support/redis.ts"
@@ -162,11 +163,27 @@ describe.skipIf(unavailable !== undefined)(`[${runtime}] rate limits across repl
     expect(gateways[3]!.stdout()).toMatch(/rate limits: Redis reachable again/)
   })
 
-  it("GET /admin/v1/config shows limits.redis with the url masked", async () => {
+  const shownRedis = async () => {
     const r = await client(0).get("/admin/v1/config")
     expect(r.status).toBe(200)
-    const shown = r.json<{ limits: { redis: { url: string; on_error: string; key_prefix: string } } }>().limits.redis
+    return r.json<{ limits: { redis: { url: string; on_error: string; key_prefix: string } } }>().limits.redis
+  }
+
+  it("GET /admin/v1/config shows limits.redis with the url masked", async () => {
+    const shown = await shownRedis()
     expect(shown).toMatchObject({ on_error: "fail_open", key_prefix: redis.prefix })
     expect(shown.url).not.toContain("127.0.0.1:6379")
+  })
+
+  it("a reload that changes limits.redis is applied at the next start, and says so", async () => {
+    const g = gateways[0]!
+    writeFileSync(
+      g.configPath,
+      JSON.stringify(config(g.port, { url: redis.url, on_error: "fail_closed", key_prefix: redis.prefix }))
+    )
+    expect(
+      await eventually(10_000, async () => g.stdout().includes("limits.redis changed: it applies at the next start"))
+    ).toBe(true)
+    expect((await shownRedis()).on_error).toBe("fail_open")
   })
 })
