@@ -196,7 +196,8 @@ const limitArg = (n: number | undefined) => (n === undefined ? NONE : n)
 const leaseId = (): string =>
   Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")
 
-type Operation = "admit" | "settle" | "release" | "refresh"
+const OPERATIONS = ["admit", "settle", "release", "refresh"] as const
+type Operation = (typeof OPERATIONS)[number]
 
 /**
  * Counts failures and logs them at most once per interval (the first one at once), and the
@@ -207,11 +208,10 @@ const makeFailureLog = (onError: RedisOnError, now: () => number) => {
   let loggedAt: number | undefined
   let down = false
   const counts = () =>
-    (Object.entries(failed) as Array<[Operation, number]>)
-      .filter(([, n]) => n > 0)
+    OPERATIONS.filter((op) => failed[op] > 0)
       .map(
-        ([op, n]) =>
-          `${n} ${op}${op === "admit" ? (onError === "fail_open" ? " (admitted uncounted)" : " (refused 503)") : ""}`
+        (op) =>
+          `${failed[op]} ${op}${op === "admit" ? (onError === "fail_open" ? " (admitted uncounted)" : " (refused 503)") : ""}`
       )
       .join(", ")
   return {
@@ -390,7 +390,7 @@ export const connectRedisStore = (settings: {
   readonly onError: RedisOnError
   readonly keyPrefix: string
 }): Effect.Effect<LimiterStore, never, RedisClients | Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const clients = yield* RedisClients
     const redis = yield* clients.connect({ url: settings.url, commandTimeoutMs: COMMAND_TIMEOUT_MS })
     return yield* makeRedisStore(redis, { keyPrefix: settings.keyPrefix, onError: settings.onError })
