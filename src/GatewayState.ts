@@ -15,7 +15,7 @@ import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import { type CounterScope, counterKey } from "./limits/CounterSlots.ts"
 import { admitIp, clientIp, IP_TABLE_KEY, IP_TABLE_SLOTS } from "./limits/IpRateLimit.ts"
-import { makeMemoryStore, makeRateLimiter, type RateLimiter, rateLimited } from "./limits/RateLimiter.ts"
+import { type LimiterStore, makeMemoryStore, makeRateLimiter, type RateLimiter, rateLimited } from "./limits/RateLimiter.ts"
 import { localSlot, type Slot } from "./state/Slots.ts"
 import type { GatewayError, GatewayErrorReason } from "./domain/GatewayError.ts"
 import type { Provider } from "./providers/Provider.ts"
@@ -75,7 +75,9 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
     version: number,
     routing: RoutingState,
-    slotsOf: (key: string) => ReadonlyArray<Slot> | undefined = () => undefined
+    slotsOf: (key: string) => ReadonlyArray<Slot> | undefined = () => undefined,
+    /** Where key and project limits are counted: Redis when configured (limits/RedisLimiterStore.ts), else the shared slots. */
+    limiterStore?: LimiterStore
   ) {
     const health = routing.health
     // Counters of this worker alone, where the layout has no shared slot (tests, or a gateway run
@@ -91,7 +93,9 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
       }
       return local
     }
-    const store = makeMemoryStore((scope, id) => slotsFor(counterKey(scope, id), 1)[0], Date.now)
+    // With Redis the memory store is not used for keys and projects (one source of truth); the
+    // per-IP limit below stays in this gateway's memory either way.
+    const store = limiterStore ?? makeMemoryStore((scope, id) => slotsFor(counterKey(scope, id), 1)[0], Date.now)
     const events = yield* PubSub.sliding<GatewayEvent>(1024)
     const onTransitions = (transitions: ReadonlyArray<BreakerTransition>) =>
       Effect.forEach(transitions, (transition) =>

@@ -33,3 +33,6 @@ export {
   type UpstreamRequest,
   type UpstreamResponse
 } from "./providers/UpstreamClients.ts"
+
+// The Redis port: the Lua scripts the rate limits run when counted in Redis (limits.redis).
+export { RedisClients, type RedisConnectOptions, RedisError, type RedisScript, type RedisScripts } from "./limits/RedisScripts.ts"

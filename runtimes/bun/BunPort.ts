@@ -20,6 +20,7 @@ import { maxHeaderSize } from "node:http"
 import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
+import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
 import { bunSqlite } from "./BunSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
@@ -52,7 +53,7 @@ export const bunPort: RuntimePort = {
     process: processInfo()
   },
   fileSystem: NodeFileSystem.layer,
-  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch(), RedisClientsIoredis.layer),
   serve: (app, options) => {
     const bounds = options.connection
     // Bun's idle timer counts whole seconds, at most 255 (0 turns it off): never shorter than asked.

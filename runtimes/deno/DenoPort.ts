@@ -16,6 +16,7 @@
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
+import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
@@ -62,7 +63,7 @@ export const denoPort: RuntimePort = {
     platform: Deno.build.os
   },
   fileSystem: NodeFileSystem.layer,
-  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch()),
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch(), RedisClientsIoredis.layer),
   serve: (app, options) => {
     const bounds = options.connection
     const warning = bounds.headerLimit > DENO_HEADER_LIMIT

@@ -5,8 +5,8 @@
  *
  * - `--unstable-no-legacy-abort`: `request.signal` aborts only when the client goes away.
  * - `--unstable-net`: `Deno.serve({ reusePort })`, so the worker threads share the port.
- * - `--allow-net`: serve the port, call the providers (and Postgres).
- * - `--allow-env`: `${VAR}` in the config, LLMGATE_* settings, DATABASE_URL.
+ * - `--allow-net`: serve the port, call the providers (and Postgres, Redis).
+ * - `--allow-env`: `${VAR}` in the config, LLMGATE_* settings, DATABASE_URL, REDIS_URL.
  * - `--allow-read`: the config file, migrations, the docs bundle.
  * - `--allow-write`: the admin API and `llmgate keys create` write the config file back.
  */

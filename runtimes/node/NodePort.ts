@@ -9,6 +9,7 @@ import * as Layer from "effect/Layer"
 import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
+import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { Worker } from "node:worker_threads"
 import { type FromWorker, type RuntimePort, ServeError, type WorkerLink } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
@@ -46,7 +47,7 @@ export const nodePort: RuntimePort = {
     process: processInfo()
   },
   fileSystem: NodeFileSystem.layer,
-  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsNode.layer),
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsNode.layer, RedisClientsIoredis.layer),
   serve: (app, options) =>
     serveNode(app, options).pipe(
       Effect.map((address) => ({ port: address.port })),

@@ -56,6 +56,15 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
       }
   },
   master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
+  limits: {
+    redis: config.limits.redis === undefined
+      ? null
+      : {
+        url: config.limits.redis.url === undefined ? null : maskSecret(Redacted.value(config.limits.redis.url)),
+        on_error: config.limits.redis.onError,
+        key_prefix: config.limits.redis.keyPrefix
+      }
+  },
   providers: [...config.providers.values()].map((p) => ({
     name: p.name,
     kind: p.kind,

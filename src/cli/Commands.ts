@@ -88,7 +88,7 @@ export const runImport = (cli: CliOptions, env: Env, file: string): Effect.Effec
       `${plural(summary.providers, "provider")} (${plural(summary.sealed, "secret")} encrypted), ` +
       `${plural(summary.models, "model")}, ${plural(summary.routes, "route")}, ` +
       `${plural(summary.projects, "project")}, ${plural(summary.users, "user")}, ${plural(summary.keys, "key")}`,
-      "  server, master_key and store stay in the file; running gateways pick the catalog up within a second",
+      "  server, master_key, store and limits stay in the file; running gateways pick the catalog up within a second",
       ...(secrets.mode === "plaintext" ? [`  warning: ${PLAINTEXT_WARNING}`] : [])
     ]
     return { code: 0, output: lines.join("\n") } satisfies CommandResult

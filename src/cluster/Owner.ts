@@ -44,7 +44,7 @@ import { dynamicTargetSlotSpec, keepsTarget, routingSlotSpecs } from "../routing
 import { banner } from "../startup/Banner.ts"
 import { makeAdminStore, openUsageStore, sourceLayer } from "../startup/Boot.ts"
 import type { Prepared } from "../startup/Prepare.ts"
-import { applyStart, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
+import { applyStart, redisHost, redisSettings, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
@@ -107,10 +107,14 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     if (Exit.isFailure(first)) return yield* fail(failureMessage(first.cause))
     if (prepared.secrets?.mode === "plaintext") yield* Effect.logWarning(PLAINTEXT_WARNING)
 
+    const redis = redisSettings(first.value.config, prepared.options.env)
+    if (typeof redis === "string") return yield* fail(`llmgate: invalid config: ${redis}`)
+    if (redis !== undefined) yield* Effect.logInfo(`rate limits: counted in Redis at ${redisHost(redis.url)} (on_error ${redis.onError})`)
     const start: StartSettings = {
       host: prepared.config.server.host,
       port: prepared.config.server.port,
-      masterKey: Redacted.value(prepared.config.masterKey)
+      masterKey: Redacted.value(prepared.config.masterKey),
+      redis
     }
     const { shutdownTimeoutMs } = prepared.config.server
     const connection = connectionBounds(prepared.config.server.bounds)
@@ -175,6 +179,10 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
         const loaded = yield* source.load
         if (JSON.stringify(loaded.document) === JSON.stringify(current.loaded.document)) return false
         const config = applyStart(loaded.config, start)
+        const redis = redisSettings(loaded.config, prepared.options.env)
+        if (JSON.stringify(redis) !== JSON.stringify(start.redis)) {
+          yield* Effect.logWarning("limits.redis changed: it applies at the next start (the workers keep their Redis connection)")
+        }
         version++
         layOut(config)
         current = { loaded, config }

@@ -13,6 +13,7 @@ import type * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
 import type * as Scope from "effect/Scope"
 import type { App } from "../http/Exchange.ts"
+import type { RedisClients } from "../limits/RedisScripts.ts"
 import type { UpstreamClients } from "../providers/UpstreamClients.ts"
 import type { RuntimeDescription } from "../startup/Prepare.ts"
 import type { SqliteDriver } from "../usage/SqliteDriver.ts"
@@ -68,8 +69,8 @@ export interface RuntimePort {
   readonly runtime: RuntimeDescription
   /** The file system (the owner reads and writes the config with it). */
   readonly fileSystem: Layer.Layer<FileSystem.FileSystem>
-  /** What a worker serves with: the file system and the upstream clients. */
-  readonly platform: Layer.Layer<FileSystem.FileSystem | UpstreamClients>
+  /** What a worker serves with: the file system, the upstream clients and Redis (when limits are counted there). */
+  readonly platform: Layer.Layer<FileSystem.FileSystem | UpstreamClients | RedisClients>
   /**
    * Listens and serves `app`, answering the port it listens on. Closing the scope stops accepting,
    * lets in-flight requests and streams finish (at most `shutdownTimeoutMs`), then closes the rest.

@@ -11,7 +11,8 @@
  * The same code runs in a worker thread (`runWorkerThread`, from each runtime's worker entry) and,
  * in single-worker mode, beside the owner in the main thread. It is the worker's composition root
  * and needs only the abstract platform services its runtime port provides (`port.platform`):
- * FileSystem (the /docs assets) and UpstreamClients (the providers' HTTP clients).
+ * FileSystem (the /docs assets), UpstreamClients (the providers' HTTP clients) and RedisClients
+ * (when limits are counted in Redis).
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -29,6 +30,7 @@ import { decodeConfig } from "../config/loadConfig.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
 import { makeApp } from "../http/App.ts"
+import { connectRedisStore } from "../limits/RedisLimiterStore.ts"
 import { sharedRoutingState } from "../routing/RoutingState.ts"
 import { targetKey } from "../routing/TargetHealth.ts"
 import { applyStart } from "../startup/StartSettings.ts"
@@ -125,7 +127,12 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       return
     }
     const platform = yield* Layer.build(port.platform)
-    const state = yield* GatewayState.make(applyStart(first.success, settings.start), init.snapshot.version, routing, slotsOf).pipe(
+    // Limits counted in Redis: this worker's connection, closed after its requests have drained.
+    const limitsScope = yield* Scope.make()
+    const limiterStore = settings.start.redis === undefined
+      ? undefined
+      : yield* connectRedisStore(settings.start.redis).pipe(Effect.provideContext(platform), Scope.provide(limitsScope))
+    const state = yield* GatewayState.make(applyStart(first.success, settings.start), init.snapshot.version, routing, slotsOf, limiterStore).pipe(
       Effect.provideContext(platform)
     )
     Atomics.store(control, settings.index, init.snapshot.version)
@@ -174,6 +181,7 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
       yield* Scope.close(serving, Exit.void)
       // Every request has finished: its usage record reaches the owner before `Drained` does.
       usage.flush()
+      yield* Scope.close(limitsScope, Exit.void)
       owner.post({ _tag: "Drained" })
     })
     for (;;) {

@@ -267,6 +267,23 @@ export const StoreSection = Schema.Struct({
   }))
 })
 
+/** What happens to a limited request when Redis cannot be reached: admitted (no limits) or refused (503). */
+export const RedisOnError = Schema.Literals(["fail_open", "fail_closed"])
+export type RedisOnError = typeof RedisOnError.Type
+
+/**
+ * Rate limits across replicas: `limits: { redis: { url, on_error, key_prefix } }`. The url may be
+ * left out when `REDIS_URL` is set. Applies at start (a running gateway keeps its connection).
+ */
+export const LimitStoreSection = Schema.Struct({
+  redis: Schema.optional(Schema.Struct({
+    url: Schema.optional(Schema.String),
+    on_error: Schema.optional(RedisOnError),
+    /** Prepended to every key the gateway writes (default `llmgate:`), so gateways can share a Redis. */
+    key_prefix: Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
+  }))
+})
+
 /**
  * Where usage records are stored and how the owner's writer batches them (they apply at start).
  * In file mode the store is SQLite at `sqlite_path` (relative to the config file's folder; default
@@ -304,6 +321,7 @@ export const ConfigFile = Schema.Struct({
   users: Schema.optional(Schema.Array(UserSection)),
   keys: Schema.optional(Schema.Array(KeySection)),
   store: Schema.optional(StoreSection),
+  limits: Schema.optional(LimitStoreSection),
   /** Prices by upstream model name (`gpt-4o`, `claude-sonnet-4-20250514`), over the built-in defaults. */
   pricing: Schema.optional(Schema.Record(ModelName, PricingSection))
 })
@@ -411,6 +429,15 @@ export interface ResolvedLimits {
   readonly burst: number | undefined
   readonly maxParallel: number | undefined
 }
+
+/** `limits.redis` resolved (the url may still come from `REDIS_URL` at start). */
+export interface ResolvedRedis {
+  readonly url: Redacted.Redacted<string> | undefined
+  readonly onError: RedisOnError
+  readonly keyPrefix: string
+}
+
+export const DEFAULT_REDIS_KEY_PREFIX = "llmgate:"
 
 /** `server.ip_rate_limit` resolved: a token bucket per client IP. */
 export interface ResolvedIpRateLimit {
@@ -539,6 +566,8 @@ export interface ResolvedConfig {
   readonly tenancy: ResolvedTenancy
   /** The top-level `pricing` map: prices by upstream model name (empty when the file has none). */
   readonly pricing: ReadonlyMap<string, ResolvedPricing>
+  /** Where key and project limits are counted: Redis when `limits.redis` is set, else shared memory. */
+  readonly limits: { readonly redis: ResolvedRedis | undefined }
 }
 
 /**

@@ -17,7 +17,7 @@ import {
   DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
   type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
   type ResolvedConfig, type ResolvedIpRateLimit, type ResolvedModel, type ResolvedProvider, type PricingSection,
-  type ResolvedPricing
+  type ResolvedPricing, type ResolvedRedis, DEFAULT_REDIS_KEY_PREFIX
 } from "./Config.ts"
 import { type Cidr, cidrMatcher, parseCidr } from "./Cidr.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
@@ -236,9 +236,19 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     modelNames: [...models.keys()],
     routes,
     tenancy,
-    pricing: new Map(Object.entries(file.pricing ?? {}).map(([name, p]) => [name, resolvePricing(p)]))
+    pricing: new Map(Object.entries(file.pricing ?? {}).map(([name, p]) => [name, resolvePricing(p)])),
+    limits: { redis: resolveRedis(file.limits?.redis) }
   })
 }
+
+const resolveRedis = (redis: NonNullable<ConfigFile["limits"]>["redis"]): ResolvedRedis | undefined =>
+  redis === undefined
+    ? undefined
+    : {
+      url: redis.url === undefined || redis.url === "" ? undefined : Redacted.make(redis.url),
+      onError: redis.on_error ?? "fail_open",
+      keyPrefix: redis.key_prefix ?? DEFAULT_REDIS_KEY_PREFIX
+    }
 
 /** A price with every kind filled in: cache reads and writes at the input price, reasoning at the output price, unless written. */
 export const resolvePricing = (p: PricingSection): ResolvedPricing => ({

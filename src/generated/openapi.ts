@@ -1133,6 +1133,17 @@ export interface components {
             };
             /** @description Masked. */
             master_key: string | null;
+            /** @description Where key and project rate limits are counted. */
+            limits: {
+                /** @description `limits.redis` (applies at start; `null`: shared memory, exact within one gateway). The url is masked; `null` when it comes from `REDIS_URL`. */
+                redis: null | {
+                    /** @description Masked. */
+                    url: string | null;
+                    /** @enum {string} */
+                    on_error: "fail_open" | "fail_closed";
+                    key_prefix: string;
+                };
+            };
             providers: {
                 [key: string]: unknown;
             }[];

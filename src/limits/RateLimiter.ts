@@ -14,7 +14,7 @@
  */
 import * as Effect from "effect/Effect"
 import type { ResolvedConfig, ResolvedKey, ResolvedLimits } from "../config/Config.ts"
-import type { GatewayErrorReason, RateLimitScope } from "../domain/GatewayError.ts"
+import type { GatewayError, GatewayErrorReason, RateLimitScope } from "../domain/GatewayError.ts"
 import { GEN, lockSlot, type Slot, unlockSlot } from "../state/Slots.ts"
 import type { CounterScope } from "./CounterSlots.ts"
 import {
@@ -41,10 +41,25 @@ export interface Reservation {
   readonly tokens: number
 }
 
-/** An admitted request's claim on its subjects' counters; settled and released once each. */
-export interface AdmissionHandle {
-  readonly held: ReadonlyArray<Held>
-}
+/**
+ * An admitted request's claim on its subjects' counters; settled and released once each. Each
+ * store reads only its own kind and ignores the others.
+ */
+export type AdmissionHandle =
+  /** Counted in the shared slots. */
+  | { readonly _tag: "Memory"; readonly held: ReadonlyArray<Held> }
+  /** Counted in Redis (limits/RedisLimiterStore.ts). */
+  | {
+      readonly _tag: "Redis"
+      /** The subjects' counter hashes and the window each reservation was made in (Redis time, ms). */
+      readonly counters: ReadonlyArray<{ readonly key: string; readonly windowStart: number }>
+      readonly reserved: number
+      /** The `max_parallel` lease sets this request holds a place in, under `lease`. */
+      readonly leases: ReadonlyArray<string>
+      readonly lease: string
+    }
+  /** Admitted without counting (the store could not be reached, `on_error: fail_open`): nothing to settle. */
+  | { readonly _tag: "Uncounted" }
 
 export type Admission =
   | { readonly _tag: "Admitted"; readonly handle: AdmissionHandle; readonly headers: LimitHeaders }
@@ -54,10 +69,13 @@ export type Admission =
       readonly headers: LimitHeaders
     }
 
-/** Where the counters live: shared memory (one machine, exact across workers) or, later, Redis. */
+/** Where the counters live: shared memory (one machine, exact across workers) or Redis (exact across replicas). */
 export interface LimiterStore {
-  /** Checks every limit of every subject and counts the request in all of them, atomically. */
-  readonly admit: (reservation: Reservation) => Effect.Effect<Admission>
+  /**
+   * Checks every limit of every subject and counts the request in all of them, atomically. Fails
+   * only when the counters cannot be reached and the store's policy refuses (Redis `fail_closed`).
+   */
+  readonly admit: (reservation: Reservation) => Effect.Effect<Admission, GatewayError>
   /** Settles the tokens reserved to `actualTokens` (if never called, the reservation stands). */
   readonly settle: (handle: AdmissionHandle, actualTokens: number) => Effect.Effect<void>
   /** The request ended (however it ended): its share of `max_parallel` is given back. */
@@ -111,10 +129,11 @@ export const makeMemoryStore = (
         )
     )
     return result._tag === "Admitted"
-      ? { _tag: "Admitted", handle: { held: result.held }, headers: result.headers }
+      ? { _tag: "Admitted", handle: { _tag: "Memory", held: result.held }, headers: result.headers }
       : { _tag: "Rejected", reason: rateLimited(result.refusal), headers: result.headers }
   }
   const each = (handle: AdmissionHandle, f: (h: Held) => void) => {
+    if (handle._tag !== "Memory") return
     for (const h of handle.held) withLocked([h.slot], (current) => current[0] === true && f(h))
   }
   return {

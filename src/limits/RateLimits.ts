@@ -67,8 +67,11 @@ export interface LimitHeaders {
 
 export const NO_HEADERS: LimitHeaders = { requests: undefined, tokens: undefined }
 
-/** The slot's counters as they stand at `now` (an ended window reads as a fresh one; the bucket refilled). */
-interface View {
+/**
+ * A subject's counters as they stand at `now` (an ended window reads as a fresh one; the bucket
+ * refilled): read from a slot here, answered by a script in the Redis store.
+ */
+export interface View {
   readonly windowStart: number
   readonly requests: number
   readonly tokens: number
@@ -108,18 +111,19 @@ export interface Refusal {
 }
 
 /** The limit of `l` that refuses one more request reserving `tokens` (the one to wait longest for); undefined when all have room. */
-const refusal = (
+export const refusal = (
   v: View,
   l: ResolvedLimits,
   scope: RateLimitScope,
   now: number,
-  tokens: number
+  tokens: number,
+  windowMs: number = WINDOW_MS
 ): Refusal | undefined => {
   let worst: Refusal | undefined
   const consider = (r: Refusal) => {
     if (worst === undefined || r.retryAfterMs > worst.retryAfterMs) worst = r
   }
-  const windowLeft = v.windowStart + WINDOW_MS - now
+  const windowLeft = v.windowStart + windowMs - now
   if (l.maxParallel !== undefined && v.parallel >= l.maxParallel) {
     consider({ limit: "max_parallel", value: l.maxParallel, scope, retryAfterMs: PARALLEL_RETRY_MS })
   }
@@ -141,8 +145,8 @@ const refusal = (
 }
 
 /** The headers' view of one subject: its tightest request limit and its token limit. */
-const headersOf = (v: View, l: ResolvedLimits, now: number): LimitHeaders => {
-  const windowLeft = Math.max(0, v.windowStart + WINDOW_MS - now)
+export const headersOf = (v: View, l: ResolvedLimits, now: number, windowMs: number = WINDOW_MS): LimitHeaders => {
+  const windowLeft = Math.max(0, v.windowStart + windowMs - now)
   let requests: LimitState | undefined
   if (l.requestsPerMinute !== undefined) {
     requests = {

@@ -7,6 +7,7 @@
 import { spawn } from "node:child_process"
 import { afterAll, beforeAll, expect, inject, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
+import { FILE_SETTINGS } from "../../src/store/postgres/Catalog.ts"
 import { createTestDatabase } from "../support/postgres.ts"
 import { cleanupTempDirs, freePort, launchGateway, ROOT, runtimeCommand, writeConfig, type GatewayProcess, type Runtime } from "./gateway.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
@@ -381,8 +382,6 @@ export interface ContractOptions {
   readonly configure?: (config: ReturnType<typeof contractConfig>) => unknown
 }
 
-/** The settings that stay in the file in Postgres mode; everything else is imported. */
-const FILE_SETTINGS = ["server", "master_key", "store"]
 
 /** Runs `llmgate ARGS` under the project's runtime to completion. */
 export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>

@@ -226,7 +226,7 @@ export const catalogSections = (rows: CatalogRows, secrets: ProviderSecrets, iss
  * The sections of the config file that Postgres mode still reads from the file: the gateway
  * instance's own settings and what has no catalog table (yet); everything else comes from the rows.
  */
-export const FILE_SETTINGS: ReadonlyArray<string> = ["server", "master_key", "store", "usage", "pricing"]
+export const FILE_SETTINGS: ReadonlyArray<string> = ["server", "master_key", "store", "limits", "usage", "pricing"]
 
 /**
  * The running config from the file's settings (`FILE_SETTINGS`) and the catalog

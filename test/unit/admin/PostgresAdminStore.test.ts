@@ -94,6 +94,11 @@ describe("PostgresAdminStore", () => {
     expect(resolved?.role).toBe("admin")
     expect(resolved?.allows("chat-a")).toBe(true)
     expect(resolved?.allows("other")).toBe(false)
+    // `limits` stays in the file in Postgres mode too (limits.redis).
+    const { config: withRedis } = await Effect.runPromise(
+      decodeCatalog({ limits: { redis: { on_error: "fail_closed" } } }, await Effect.runPromise(readCatalogRows(sql)), secrets)
+    )
+    expect(withRedis.limits.redis?.onError).toBe("fail_closed")
 
     // A key without `models` may use every model; `[]` none.
     const all = await run(store.create("keys", { name: "all", project_id: project["id"] }, MASTER))

@@ -42,14 +42,14 @@ describe("escapeLiteral", () => {
 describe("isSecretPath", () => {
   it("names the secret fields only", () => {
     const secret: ReadonlyArray<ReadonlyArray<PropertyKey>> = [
-      ["master_key"], ["store", "postgres", "url"], ["providers", 0, "api_key"], ["providers", 2, "auth", "token"],
+      ["master_key"], ["store", "postgres", "url"], ["limits", "redis", "url"], ["providers", 0, "api_key"], ["providers", 2, "auth", "token"],
       ["providers", 0, "auth", "password"], ["providers", 0, "auth", "value"], ["providers", 1, "headers", "X-Key"],
       ["providers", 1, "headers", 0, "value"]
     ]
     const plain: ReadonlyArray<ReadonlyArray<PropertyKey>> = [
       ["server", "host"], ["providers", 0, "base_url"], ["providers", 0, "auth", "username"], ["providers", 0, "auth", "name"],
       ["providers", 1, "headers", 0, "key"], ["models", 0, "name"], ["keys", 0, "hash"], ["projects", 0, "metadata", "api_key"],
-      ["env", 0], ["store", "postgres", "reload_interval"], ["api_key"]
+      ["env", 0], ["store", "postgres", "reload_interval"], ["limits", "redis", "on_error"], ["api_key"]
     ]
     for (const p of secret) expect(isSecretPath(p), String(p)).toBe(true)
     for (const p of plain) expect(isSecretPath(p), String(p)).toBe(false)

@@ -1,5 +1,6 @@
 // Rate limits in config: the new fields, a key's limits merged over its project's field by field,
 // burst's default and its need for requests_per_second, and server.ip_rate_limit with its CIDRs.
+import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import { describe, expect, expectTypeOf, it } from "vitest"
 import { hashKey } from "../../../src/auth/KeyMaterial.ts"
@@ -118,5 +119,29 @@ describe("server.ip_rate_limit", () => {
         'server.ip_rate_limit.trusted_proxies[2]: expected an IPv4 or IPv6 address or CIDR range, got "proxy.local"'
       ])
     )
+  })
+})
+
+describe("limits.redis", () => {
+  it("resolves url, on_error (default fail_open) and key_prefix (default llmgate:); the url may be left to REDIS_URL", () => {
+    expect(ok("").limits.redis).toBeUndefined()
+    const r = ok("limits: { redis: { url: redis://127.0.0.1:6379, on_error: fail_closed, key_prefix: 'a:' } }").limits.redis
+    expect(r?.url === undefined ? undefined : Redacted.value(r.url)).toBe("redis://127.0.0.1:6379")
+    expect(r?.onError).toBe("fail_closed")
+    expect(r?.keyPrefix).toBe("a:")
+    const d = ok("limits: { redis: {} }").limits.redis
+    expect(d).toEqual({ url: undefined, onError: "fail_open", keyPrefix: "llmgate:" })
+  })
+
+  it("rejects an unknown on_error and unknown fields", () => {
+    expect(errors("limits: { redis: { on_error: maybe } }").join("\n")).toContain("limits.redis.on_error")
+    expect(errors("limits: { redis: { host: x } }").join("\n")).toContain("limits.redis.host")
+  })
+
+  it("reads the url from ${VAR} like every secret field", () => {
+    const r = parseConfig(`${BASE}limits: { redis: { url: "\${LLMGATE_REDIS}" } }`, { LLMGATE_REDIS: "redis://h:1" }, "test.yaml")
+    if (Result.isFailure(r)) throw new Error(r.failure.message)
+    const url = r.success.limits.redis?.url
+    expect(url === undefined ? undefined : Redacted.value(url)).toBe("redis://h:1")
   })
 })

@@ -161,7 +161,7 @@ models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })
     const rest = `providers: [{ name: a, kind: mock }]\nmodels: [{ name: m, targets: [{ provider: a }] }]`
     expect(errorsOf(`env: [OK_NAME, "not a name"]\n${rest}`)).toEqual(["env[1]: expected an environment variable name (letters, digits and _)"])
     expect(errorsOf(`env: [OK_NAME, "\${LLMGATE_X}"]\n${rest}`, { LLMGATE_X: "X" })).toEqual([
-      "env[1]: ${LLMGATE_X}: environment variables can be read only in secret fields (master_key, store.postgres.url, providers[].api_key, " +
+      "env[1]: ${LLMGATE_X}: environment variables can be read only in secret fields (master_key, store.postgres.url, limits.redis.url, providers[].api_key, " +
       "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].headers values); write $${ for a literal ${"
     ])
   })
