@@ -71,6 +71,10 @@ const baseline = () => {
 
 console.log(`${events.length} events per stream, ${STREAMS} streams; ${process.version}`)
 console.log(`${"no relay (loop only)".padEnd(56)} ${baseline().toFixed(3)} µs/event`)
+// The SSE scanner alone (finds events and decodes their data): what any watching costs at least.
+const NO_REPORT = { input: 0, cache_read: 0, cache_write: 0, reasoning: 0, output: 0 }
+const scannerOnly = (): StreamUsageTracker => ({ observe: () => "other", reported: () => NO_REPORT, text: () => "", overflowChars: () => 0 })
+run("scanner + relay, no tracking (the floor of watching)", scannerOnly, false)
 run("full tracker (parse every event), drop", () => makeStreamUsageTracker(openAIUsage), true)
 run("full tracker (parse every event), relay all", () => makeStreamUsageTracker(openAIUsage), false)
 run("usage-chunk tracker (parse only `\"usage\":{`), drop", () => makeUsageChunkTracker(openAIUsage), true)
