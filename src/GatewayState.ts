@@ -1,6 +1,6 @@
 /**
  * GatewayState: a worker's current config snapshot (its version, config, providers, router,
- * dispatcher, authenticator with the virtual keys by hash), the routing state that outlives
+ * dispatcher, authenticator with the virtual keys by hash, limits, prices), the routing state that outlives
  * snapshots (shared by every worker: routing/RoutingState.ts), gateway events, and the worker's
  * lifecycle. The request path reads `current()` once per request, synchronously; a new snapshot
  * from the owner is built and swapped in with one assignment, so in-flight requests finish on the
@@ -26,6 +26,7 @@ import { type Dispatcher, makeDispatcher } from "./routing/Dispatch.ts"
 import { makeRouter, type Router } from "./routing/Router.ts"
 import type { RoutingState } from "./routing/RoutingState.ts"
 import type { HealthRegistry } from "./routing/TargetHealth.ts"
+import { makePriceBook, type PriceBook } from "./usage/PriceBook.ts"
 
 export interface Snapshot {
   /** The owner's number for this config (1 at startup, +1 per change applied). */
@@ -42,6 +43,8 @@ export interface Snapshot {
    * `X-Forwarded-For`), or answers the refusal; undefined when not configured.
    */
   readonly admitIp: ((remoteAddress: string | undefined, forwardedFor: string | undefined) => GatewayErrorReason | undefined) | undefined
+  /** The prices of this config's models (usage/PriceBook.ts): a usage record's cost. */
+  readonly priceBook: PriceBook
 }
 
 /** Events for observers (metrics, audit): breaker transitions for now. */
@@ -112,7 +115,8 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
         dispatcher: makeDispatcher(router, health, onTransitions, next.server.bounds),
         authenticate: makeAuthenticator(masterKey, next.tenancy),
         limiter: makeRateLimiter(next, store),
-        admitIp: ipAdmission(next)
+        admitIp: ipAdmission(next),
+        priceBook: makePriceBook(next)
       } satisfies Snapshot
     })
     const ipAdmission = (next: ResolvedConfig): Snapshot["admitIp"] => {

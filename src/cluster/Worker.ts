@@ -37,6 +37,7 @@ import { applyStart } from "../startup/StartSettings.ts"
 import { workerHolder } from "../state/SharedLock.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
+import * as Tokenizer from "../usage/Tokenizer.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
 import { makeRemoteAdminStore } from "./RemoteAdminStore.ts"
@@ -146,11 +147,14 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
       : { ...UsageSink.discard, flush: () => {} }
+    // One tokenizer per worker; nothing loads until a request's usage has to be estimated.
+    const tokenizer = yield* Tokenizer.make
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(
           Context.add(RuntimeInfo, runtimeInfo),
           Context.add(UsageSink, usage),
+          Context.add(Tokenizer.Tokenizer, tokenizer),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.merge(platform)
         )

@@ -12,6 +12,8 @@ import { AdminStore } from "../admin/AdminStore.ts"
 import { mayList, type Principal } from "../auth/Auth.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
+import { Tokenizer } from "../usage/Tokenizer.ts"
+import { UsageSink } from "../usage/UsageSink.ts"
 import { makeDocsHandlers } from "./Docs.ts"
 import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
@@ -44,6 +46,7 @@ export const makeApp = Effect.gen(function*() {
   const health = yield* makeHealthHandlers
   const docs = yield* makeDocsHandlers
   const adminStore = yield* AdminStore
+  const usage = { sink: yield* UsageSink, tokenizer: yield* Tokenizer }
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
@@ -62,9 +65,9 @@ export const makeApp = Effect.gen(function*() {
   add("GET", "/openapi.json", false, sync(() => specResponse))
   add("GET", "/docs", false, sync(docs.page))
   add("GET", "/docs/scalar.js", false, () => docs.bundle())
-  add("POST", "/v1/chat/completions", true, proxyHandler("chat"))
-  add("POST", "/v1/completions", true, proxyHandler("completions"))
-  add("POST", "/v1/embeddings", true, proxyHandler("embeddings"))
+  add("POST", "/v1/chat/completions", true, proxyHandler("chat", usage))
+  add("POST", "/v1/completions", true, proxyHandler("completions", usage))
+  add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
   // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
   const listed = (snapshot: Snapshot, principal: Principal | undefined, name: string): boolean => {
     const model = snapshot.config.models.get(name)

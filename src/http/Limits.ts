@@ -1,8 +1,9 @@
 /**
  * Rate limits on the proxy path: a limited key's request is admitted against its limits (and its
  * project's) before it is dispatched, its reserved tokens are settled to the usage the answer
- * reports, and its share of `max_parallel` is given back when the request ends, however it ends
- * (answered, failed, interrupted by a client that left, or at the end of its relayed stream).
+ * reports (a stream's when it ends: `Served.streamTokens`), and its share of `max_parallel` is given
+ * back when the request ends, however it ends (answered, failed, interrupted by a client that left,
+ * or at the end of its relayed stream).
  * Every answer to a limited key, a 429 included, carries OpenAI's `x-ratelimit-*` headers for the
  * tightest limits that apply; a refusal also carries `Retry-After`.
  */
@@ -50,6 +51,11 @@ export const rateLimitHeaders = (h: LimitHeaders): Record<string, string> => {
 export interface Served {
   readonly response: OutgoingResponse
   readonly totalTokens: number | undefined
+  /**
+   * For a streamed answer: the tokens it used, read when its stream has ended (after the stream's
+   * own end hooks ran, before its place is given back); undefined leaves the reservation standing.
+   */
+  readonly streamTokens?: (() => number | undefined) | undefined
 }
 
 /**
@@ -88,11 +94,15 @@ export const limited = (
       Effect.tap((served) =>
         served.totalTokens === undefined ? Effect.void : store.settle(handle, served.totalTokens)
       ),
-      Effect.map(({ response }) => {
+      Effect.map(({ response, streamTokens }) => {
         const headers = { ...response.headers, ...rateLimitHeaders(admission.headers) }
         if (response.body instanceof Uint8Array) return { ...response, headers }
         streamed = true
-        return { ...response, headers, body: response.body.pipe(Stream.ensuring(release)) }
+        const settleAtEnd = streamTokens === undefined ? release : Effect.suspend(() => {
+          const tokens = streamTokens()
+          return tokens === undefined ? release : Effect.andThen(store.settle(handle, tokens), release)
+        })
+        return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
       }),
       Effect.onExit((exit) => (Exit.isSuccess(exit) && streamed ? Effect.void : release))
     )

@@ -3,8 +3,11 @@
  * (a scan of the bytes) or naming a model longer than `server.identifier_limit`, parse it once,
  * validate the fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
  * admit a limited key's request against its rate limits (http/Limits.ts), route by `model`, and relay
- * the provider's answer. Unknown request fields pass through untouched.
+ * the provider's answer. Unknown request fields pass through untouched, except that a streamed chat
+ * or completions request asks the upstream for its usage (`stream_options.include_usage`). Every
+ * request leaves one usage record (UsageRecords.ts).
  */
+import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
@@ -21,6 +24,8 @@ import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { limited, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
+import { type Arrival, type Progress, recordHandlerExit, recordedStream, startProgress, type UsageServices } from "./UsageRecords.ts"
+import { requestStreamUsage } from "../usage/StreamUsageRequest.ts"
 
 /**
  * Parses a JSON object body (UTF-8, as JSON must be) nested at most `depthLimit` levels, checked on
@@ -77,15 +82,31 @@ const validator = (endpoint: Endpoint) => {
   }
 }
 
-/** A handler for one proxied endpoint. */
-export const proxyHandler = (endpoint: Endpoint) => {
+/** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
+export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
-  return (
+  const handler = (
     request: IncomingRequest,
     snapshot: Snapshot,
     requestId: string,
     path: string,
     principal: Principal | undefined
+  ): Effect.Effect<OutgoingResponse, GatewayError> =>
+    Effect.clockWith((clock) => {
+      const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
+      const progress = startProgress()
+      return handle(request, snapshot, requestId, path, principal, { arrival, progress, clock }).pipe(
+        Effect.onExit((exit) => recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe()))
+      )
+    })
+
+  const handle = (
+    request: IncomingRequest,
+    snapshot: Snapshot,
+    requestId: string,
+    path: string,
+    principal: Principal | undefined,
+    { arrival, progress, clock }: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock }
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const { bounds } = snapshot.config.server
@@ -96,9 +117,12 @@ export const proxyHandler = (endpoint: Endpoint) => {
       if (typeof requested === "string" && requested.length > bounds.identifierLimit) {
         return Effect.fail(identifierTooLong("model", bounds.identifierLimit))
       }
+      progress.stream = body["stream"] === true
+      if (typeof requested === "string") progress.model = requested
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
       const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
+      progress.model = model
       // The requested public name (or the one the route pins), before routing: a key's list names
       // public models, and a forbidden name answers 403 whether or not it exists.
       if (principal === undefined || (principal._tag === "VirtualKey" && !principal.key.allows(model))) {
@@ -106,15 +130,43 @@ export const proxyHandler = (endpoint: Endpoint) => {
       }
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
+      // A streamed chat or completions request asks the upstream for its usage; the client's own
+      // body stays what its usage is estimated from.
+      const upstream = requestStreamUsage(endpoint, body, rawBody)
+      const stream = body["stream"] === true
       const served = Effect.flatMap(
-        snapshot.dispatcher.dispatch({ endpoint, model, body, rawBody, stream: body["stream"] === true, requestId }, group),
+        snapshot.dispatcher.dispatch({ endpoint, model, body: upstream.body, rawBody: upstream.rawBody, stream, requestId }, group),
         (outcome): Effect.Effect<Served> => {
+          progress.attempts = outcome.attempts
           if (outcome._tag === "Served") {
-            const { response } = outcome
+            const { response, upstreamModel } = outcome
+            progress.provider = outcome.provider
+            progress.upstreamModel = upstreamModel
+            const measured = { endpoint, body, upstreamModel }
+            if (response.body._tag === "Buffered") {
+              progress.buffered = { json: response.body.json, request: measured }
+              return Effect.succeed({
+                response: providerResponse(outcome.provider, response, outcome.attempts),
+                totalTokens: settledTokens(response.status, response.body.json)
+              })
+            }
+            const recorded = recordedStream(response.body.stream, {
+              arrival,
+              progress,
+              status: response.status,
+              request: measured,
+              usageRequested: upstream.usageRequested,
+              clientAsked: upstream.clientAsked,
+              lineLimit: bounds.sseLineLimit,
+              usage,
+              prices: snapshot.priceBook,
+              clock
+            })
             return Effect.succeed({
-              response: providerResponse(outcome.provider, response, outcome.attempts),
-              // A stream's usage is not read here: its reservation stands (never under-counted).
-              totalTokens: response.body._tag === "Buffered" ? settledTokens(response.status, response.body.json) : undefined
+              response: providerResponse(outcome.provider, { ...response, body: { _tag: "Stream", stream: recorded.stream } }, outcome.attempts),
+              // A stream's usage is known at its end: its reservation is settled then.
+              totalTokens: undefined,
+              streamTokens: recorded.totalTokens
             })
           }
           const error = errorResponse(outcome.reason)
@@ -131,4 +183,5 @@ export const proxyHandler = (endpoint: Endpoint) => {
       if (subjects === undefined) return Effect.map(served, (s) => s.response)
       return limited(snapshot.limiter.store, { subjects, tokens: reservedTokens(endpoint, body) }, served)
     })
+  return handler
 }

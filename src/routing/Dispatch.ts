@@ -42,7 +42,14 @@ export interface DispatchRequest {
 
 export type DispatchOutcome =
   /** A provider answered: success, a non-retryable error, or the last retryable failure relayed as it is. */
-  | { readonly _tag: "Served"; readonly provider: string; readonly attempts: number; readonly response: ProviderResponse }
+  | {
+    readonly _tag: "Served"
+    readonly provider: string
+    /** The model name sent upstream: the target's `model`, or the requested name for a pattern model. */
+    readonly upstreamModel: string
+    readonly attempts: number
+    readonly response: ProviderResponse
+  }
   /** No provider answer to relay: every target unavailable, queues full, unreachable, timed out. */
   | { readonly _tag: "Failed"; readonly attempts: number; readonly reason: GatewayErrorReason }
 
@@ -65,7 +72,7 @@ export const backoffMs = (retry: number, baseMs: number, maxMs: number, random: 
 }
 
 type Failure =
-  | { readonly _tag: "Response"; readonly provider: string; readonly response: ProviderResponse; readonly retryAfterMs: number | undefined }
+  | { readonly _tag: "Response"; readonly provider: string; readonly upstreamModel: string; readonly response: ProviderResponse; readonly retryAfterMs: number | undefined }
   | { readonly _tag: "Error"; readonly reason: GatewayErrorReason }
 
 interface Counter {
@@ -177,7 +184,7 @@ export const makeDispatcher = (
         fail(now, true)
         return {
           _tag: "Retry",
-          failure: { _tag: "Response", provider: provider.config.name, response, retryAfterMs: parseRetryAfter(response.headers["retry-after"], now) }
+          failure: { _tag: "Response", provider: provider.config.name, upstreamModel, response, retryAfterMs: parseRetryAfter(response.headers["retry-after"], now) }
         }
       }
       if (response.body._tag === "Buffered" || response.status >= 300) {
@@ -282,7 +289,9 @@ export const makeDispatcher = (
       }
       counter.attempts++
       const result = yield* attempt(request, entry, health, wasProbe, clock)
-      if (result._tag === "Done") return { provider: entry.provider.config.name, response: result.response }
+      if (result._tag === "Done") {
+        return { provider: entry.provider.config.name, upstreamModel: entry.config.model ?? request.model, response: result.response }
+      }
       const failure = result.failure
       if (failure._tag === "Response") {
         counter.lastResponse = failure
@@ -299,19 +308,20 @@ export const makeDispatcher = (
     const counter: Counter = { attempts: 0, lastResponse: undefined, lastError: undefined }
     const served = yield* runGroup(request, group, counter, clock)
     if (served !== undefined) {
-      return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
+      return { _tag: "Served", ...served, attempts: counter.attempts } satisfies DispatchOutcome
     }
     for (const name of group.model.fallbacks) {
       const fallback = router.byName(name)
       if (fallback === undefined) continue
       const served = yield* runGroup(request, fallback, counter, clock)
       if (served !== undefined) {
-        return { _tag: "Served", provider: served.provider, attempts: counter.attempts, response: served.response } satisfies DispatchOutcome
+        return { _tag: "Served", ...served, attempts: counter.attempts } satisfies DispatchOutcome
       }
     }
     // A provider's own error answer says more than the gateway's: relay the last one there was.
     if (counter.lastResponse !== undefined) {
-      return { _tag: "Served", provider: counter.lastResponse.provider, attempts: counter.attempts, response: counter.lastResponse.response } satisfies DispatchOutcome
+      const { provider, upstreamModel, response } = counter.lastResponse
+      return { _tag: "Served", provider, upstreamModel, attempts: counter.attempts, response } satisfies DispatchOutcome
     }
     return {
       _tag: "Failed",

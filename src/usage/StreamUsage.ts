@@ -117,3 +117,85 @@ export const makeStreamUsageTracker = (
     overflowChars: () => overflow
   }
 }
+
+const QUOTE_USAGE = '"usage"'
+
+const isJsonSpace = (c: number): boolean => c === 32 || c === 9 || c === 10 || c === 13
+
+/**
+ * Whether `data` has `"usage"` followed by `:` and `{` (JSON whitespace allowed between): the only
+ * events that can carry a usage object. A search, not a parse: `"usage":null` and events without
+ * the word are answered without looking further.
+ */
+export const mayCarryUsage = (data: string): boolean => {
+  let from = 0
+  for (;;) {
+    const at = data.indexOf(QUOTE_USAGE, from)
+    if (at < 0) return false
+    let i = at + QUOTE_USAGE.length
+    while (i < data.length && isJsonSpace(data.charCodeAt(i))) i++
+    if (data.charCodeAt(i) === 58) {
+      i++
+      while (i < data.length && isJsonSpace(data.charCodeAt(i))) i++
+      if (data.charCodeAt(i) === 123) return true
+    }
+    from = at + QUOTE_USAGE.length
+  }
+}
+
+/**
+ * A tracker for a stream whose upstream was asked for its usage (`stream_options.include_usage`):
+ * only events that may carry a usage object (`mayCarryUsage`) are parsed; every other event costs
+ * a string search. The generated text is not kept: should the stream end without usage (cancelled,
+ * failed midway, or a provider that ignores `include_usage`), its output is estimated from the
+ * size of its events' data minus the size of their envelope, the JSON around the text, measured
+ * once on the first event (parsed for that). `text()` is then empty and `overflowChars()` that
+ * character count, which the estimate counts as one token per 4 characters (usage/Estimate.ts).
+ */
+export const makeUsageChunkTracker = (readUsage: (usage: unknown) => TokenUsage | undefined): StreamUsageTracker => {
+  let reported: TokenUsage | undefined
+  /** Characters of an event's data that are not generated text; measured on the first event. */
+  let envelope: number | undefined
+  let chars = 0
+  const parse = (data: string): Readonly<Record<string, unknown>> | undefined => {
+    try {
+      const chunk: unknown = JSON.parse(data)
+      return isObject(chunk) ? chunk : undefined
+    } catch {
+      return undefined
+    }
+  }
+  const textLength = (chunk: Readonly<Record<string, unknown>>): number => {
+    const texts: Array<string> = []
+    const choices = chunk["choices"]
+    if (Array.isArray(choices)) for (const choice of choices) choiceTexts(choice, texts)
+    let n = 0
+    for (const t of texts) n += t.length
+    return n
+  }
+  return {
+    observe: (data) => {
+      if (data === "[DONE]") return "other"
+      if (!mayCarryUsage(data)) {
+        if (envelope === undefined) {
+          const chunk = parse(data)
+          if (chunk === undefined) return "other"
+          const text = textLength(chunk)
+          envelope = data.length - text
+          chars += text
+        } else chars += Math.max(0, data.length - envelope)
+        return "other"
+      }
+      const chunk = parse(data)
+      if (chunk === undefined) return "other"
+      chars += textLength(chunk)
+      const usage = readUsage(chunk["usage"])
+      if (usage !== undefined) reported = usage
+      const choices = chunk["choices"]
+      return Array.isArray(choices) && choices.length === 0 ? "usage" : "other"
+    },
+    reported: () => reported,
+    text: () => "",
+    overflowChars: () => chars
+  }
+}

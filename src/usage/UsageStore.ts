@@ -32,14 +32,17 @@ export class UsageStore extends Context.Service<UsageStore, UsageStoreShape>()("
 /**
  * A store opened on first use and re-opened after a failed open: the gateway starts (and records
  * are buffered) even while the database cannot be opened, and the writer's retries open it once it
- * can. `open` runs at most once at a time.
+ * can. `open` runs at most once at a time. The database stays open until the scope `lazyStore` was
+ * built in closes, after everything built later in it (the writer's final flush).
  */
 export const lazyStore = (
   description: string,
   open: Effect.Effect<UsageStoreShape, StoreError, Scope.Scope>
 ): Effect.Effect<UsageStoreShape, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const scope = yield* Effect.scope
+    // The database's home scope is made now, not at the first open: it then closes after whatever
+    // was built after the store (the writer's last flush at shutdown), however late the first open.
+    const scope = yield* Scope.fork(yield* Effect.scope)
     const lock = yield* Semaphore.make(1)
     let opened: UsageStoreShape | undefined
     // Each attempt in a scope of its own, closed when it fails: a half-opened database is not kept.

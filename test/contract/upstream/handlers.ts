@@ -5,6 +5,8 @@
 //   fail-500          500 in OpenAI error shape        bad-request-400   400 in OpenAI error shape
 //   rate-limited-429  429 with retry-after             hang              never answers until the client aborts
 //   anything else     a normal JSON answer (and 3 chunks 10 ms apart when streaming)
+// A stream asked with `stream_options.include_usage: true` ends, like OpenAI's, with a usage-only
+// chunk (`choices: []`, `streamUsage(N)`) before [DONE]; without it, no chunk carries usage.
 // Every request is recorded (method, path, headers, parsed body) and every stream's fate (completed or
 // cancelled, chunks sent) is tracked in the Recorder the tests read.
 import { http, HttpResponse, type RequestHandler } from "msw"
@@ -72,6 +74,12 @@ export const upstreamEmbeddingReply = (model: string, inputs: number) => ({
   usage: { prompt_tokens: inputs, total_tokens: inputs }
 })
 
+/** The usage a stream of `chunks` content chunks reports when asked (`stream_options.include_usage`). */
+export const streamUsage = (chunks: number) => ({ prompt_tokens: 11, completion_tokens: chunks, total_tokens: 11 + chunks })
+
+const wantsUsage = (body: Record<string, unknown>): boolean =>
+  isRecord(body.stream_options) && body.stream_options.include_usage === true
+
 const streamPlan = (model: string): { chunks: number; intervalMs: number } => {
   const m = /^chunks-(\d+)-(\d+)$/.exec(model)
   return m ? { chunks: Number(m[1]), intervalMs: Number(m[2]) } : { chunks: 3, intervalMs: 10 }
@@ -86,7 +94,7 @@ const sseChunk = (model: string, delta: Record<string, unknown>, finish: string 
     choices: [{ index: 0, delta, finish_reason: finish }]
   })}\n\n`
 
-const sseResponse = (request: Request, recorder: Recorder, rec: RecordedRequest, model: string): Response => {
+const sseResponse = (request: Request, recorder: Recorder, rec: RecordedRequest, model: string, includeUsage: boolean): Response => {
   const { chunks, intervalMs } = streamPlan(model)
   const state = recorder.openStream(rec, chunks)
   const enc = new TextEncoder()
@@ -118,6 +126,10 @@ const sseResponse = (request: Request, recorder: Recorder, rec: RecordedRequest,
           return
         }
         controller.enqueue(enc.encode(sseChunk(model, {}, "stop")))
+        if (includeUsage) {
+          const usage = { id: "chatcmpl-upstream-stream", object: "chat.completion.chunk", created: UPSTREAM_CREATED, model, choices: [], usage: streamUsage(chunks) }
+          controller.enqueue(enc.encode(`data: ${JSON.stringify(usage)}\n\n`))
+        }
         controller.enqueue(enc.encode("data: [DONE]\n\n"))
         state.status = "completed"
         state.endedAt = performance.now()
@@ -186,7 +198,7 @@ export const makeHandlers = (recorder: Recorder): Array<RequestHandler> => {
   return [
     http.post("*/v1/chat/completions", route(({ request, rec, body, model }) =>
       body.stream === true
-        ? sseResponse(request, recorder, rec, model)
+        ? sseResponse(request, recorder, rec, model, wantsUsage(body))
         : HttpResponse.json(upstreamChatReply(model), { headers: { "x-upstream": "contract-fake" } })
     )),
     http.post("*/v1/completions", route(({ model }) =>

@@ -145,6 +145,59 @@ describe("limited", () => {
   })
 })
 
+describe("limited: a stream's tokens settled when it ends", () => {
+  // The proxy's stream-end hook measures the usage inside the stream; `streamTokens` reads it after.
+  const measuredStream = (stream: Stream.Stream<Uint8Array>, tokens: number): Served => {
+    let measured: number | undefined
+    return {
+      response: {
+        status: 200,
+        headers: { "content-type": "text/event-stream" },
+        body: stream.pipe(Stream.onExit(() => Effect.sync(() => { measured = tokens })))
+      },
+      totalTokens: undefined,
+      streamTokens: () => measured
+    }
+  }
+
+  it("a completed stream settles its reservation to the tokens measured at its end, then gives its place back", async () => {
+    const { store, reservation, slot } = setup()
+    const out = await Effect.runPromise(limited(store, reservation, Effect.succeed(measuredStream(Stream.make(new Uint8Array([1])), 40))))
+    if (out.body instanceof Uint8Array) throw new Error("expected a stream")
+    // Reserved 100 while streaming.
+    expect(out.headers["x-ratelimit-remaining-tokens"]).toBe("900")
+    await Effect.runPromise(Stream.runDrain(out.body))
+    expect(parallelOf(slot)).toBe(0)
+    // Settled to 40: 960 left before the next one reserves its 100.
+    const next = await Effect.runPromise(limited(store, reservation, Effect.succeed(bytesAnswer())))
+    expect(next.headers["x-ratelimit-remaining-tokens"]).toBe("860")
+  })
+
+  it("a stream cancelled midway settles to what its end hook measured too", async () => {
+    const { store, reservation, slot } = setup()
+    const out = await Effect.runPromise(
+      limited(store, reservation, Effect.succeed(measuredStream(Stream.concat(Stream.make(new Uint8Array([1])), Stream.never), 7)))
+    )
+    if (out.body instanceof Uint8Array) throw new Error("expected a stream")
+    const fiber = Effect.runFork(Stream.runDrain(out.body))
+    await Effect.runPromise(Effect.yieldNow)
+    await Effect.runPromise(Fiber.interrupt(fiber))
+    expect(parallelOf(slot)).toBe(0)
+    const next = await Effect.runPromise(limited(store, reservation, Effect.succeed(bytesAnswer())))
+    expect(next.headers["x-ratelimit-remaining-tokens"]).toBe("893")
+  })
+
+  it("a stream whose end measured nothing leaves its reservation standing", async () => {
+    const { store, reservation } = setup()
+    const served: Served = { ...measuredStream(Stream.make(new Uint8Array([1])), 0), streamTokens: () => undefined }
+    const out = await Effect.runPromise(limited(store, reservation, Effect.succeed(served)))
+    if (out.body instanceof Uint8Array) throw new Error("expected a stream")
+    await Effect.runPromise(Stream.runDrain(out.body))
+    const next = await Effect.runPromise(limited(store, reservation, Effect.succeed(bytesAnswer())))
+    expect(next.headers["x-ratelimit-remaining-tokens"]).toBe("800")
+  })
+})
+
 describe("settledTokens", () => {
   it("settles to every token the usage reports, read as the usage records read it", () => {
     expect(settledTokens(200, { usage: { prompt_tokens: 5, completion_tokens: 7, total_tokens: 12 } })).toBe(12)

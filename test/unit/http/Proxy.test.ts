@@ -10,6 +10,9 @@ import { errorBody, describe as describeError, GatewayError } from "../../../src
 import type { Snapshot } from "../../../src/GatewayState.ts"
 import type { IncomingRequest } from "../../../src/http/Exchange.ts"
 import { proxyHandler } from "../../../src/http/Proxy.ts"
+import type { UsageRecord } from "../../../src/domain/Usage.ts"
+import { makePriceBook } from "../../../src/usage/PriceBook.ts"
+import * as Tokenizer from "../../../src/usage/Tokenizer.ts"
 
 const key = generateKey()
 const config = (() => {
@@ -29,8 +32,11 @@ const virtual = makeAuthenticator(Redacted.make("master"), config.tenancy)(`Bear
 
 // Routing is stubbed: a request that passes the permission check ends at `resolve`, here a 404.
 const resolved: Array<string> = []
+const records: Array<UsageRecord> = []
+const usage = { sink: { record: (r: UsageRecord) => { records.push(r) } }, tokenizer: Effect.runSync(Tokenizer.make) }
 const snapshot = {
   config,
+  priceBook: makePriceBook(config),
   router: {
     pinnedModel: (path: string) => (path.startsWith("/v1/pinned/") ? "gpt-4o" : undefined),
     resolve: (model: string) => {
@@ -50,7 +56,7 @@ const request = (body: unknown): IncomingRequest => ({
 const run = (principal: Principal, model: string, path = "/v1/chat/completions") => {
   resolved.length = 0
   const exit = Effect.runSyncExit(
-    proxyHandler("chat")(request({ model, messages: [{ role: "user", content: "x" }] }), snapshot, "req-1", path, principal)
+    proxyHandler("chat", usage)(request({ model, messages: [{ role: "user", content: "x" }] }), snapshot, "req-1", path, principal)
   )
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
@@ -84,6 +90,32 @@ describe("proxy model permissions", () => {
     expect(resolved).toEqual(["gpt-4o"])
   })
 
+  it("a refused request leaves one usage record: the key's ids, the status, outcome error, no usage", () => {
+    records.length = 0
+    run(virtual, "gpt-4o")
+    expect(records).toHaveLength(1)
+    expect(records[0]).toMatchObject({
+      request_id: "req-1",
+      key_id: "k1",
+      project_id: "p1",
+      user_id: null,
+      endpoint: "chat",
+      model: "gpt-4o",
+      provider: null,
+      upstream_model: null,
+      tokens: { input: 0, cache_read: 0, cache_write: 0, reasoning: 0, output: 0 },
+      estimated: false,
+      status: 403,
+      outcome: "error",
+      attempts: 0,
+      ttft_ms: null,
+      stream: false
+    })
+    records.length = 0
+    run(MASTER, "gpt-4o")
+    expect(records.map((r) => [r.key_id, r.project_id, r.status])).toEqual([[null, null, 404]])
+  })
+
   it("the master key may use any model", () => {
     expect(run(MASTER, "gpt-4o")._tag).toBe("ModelNotFound")
     expect(resolved).toEqual(["gpt-4o"])
@@ -98,7 +130,7 @@ describe("proxy input bounds", () => {
 
   const runRaw = (principal: Principal, raw: Uint8Array, at: Snapshot = snapshot) => {
     resolved.length = 0
-    const exit = Effect.runSyncExit(proxyHandler("chat")({ ...request({}), body: () => Effect.succeed(raw) }, at, "req-1", "/v1/chat/completions", principal))
+    const exit = Effect.runSyncExit(proxyHandler("chat", usage)({ ...request({}), body: () => Effect.succeed(raw) }, at, "req-1", "/v1/chat/completions", principal))
     if (Exit.isSuccess(exit)) throw new Error("expected a failure")
     const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
     if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(exit.cause)}`)

@@ -212,6 +212,18 @@ describe("Dispatch helpers", () => {
 const TWO = `  - { name: m, strategy: failover, targets: [{ provider: a }, { provider: b }] }`
 
 describe("Dispatcher: retries and failover", () => {
+  it.effect("Served names the upstream model that answered: the target's model, else the requested name (pattern models)", () =>
+    Effect.gen(function*() {
+      const fixed = setup(`  - { name: m, strategy: failover, targets: [{ provider: a, model: up-a }, { provider: b, model: up-b }] }`, { a: () => status(500) })
+      const outcome = served(yield* fixed.dispatch("m"))
+      assert.deepStrictEqual([outcome.provider, outcome.upstreamModel], ["b", "up-b"])
+      // The last retryable answer relayed as it is names its own target's model.
+      const relayed = served(yield* setup(`  - { name: m, targets: [{ provider: a, model: up-a }] }`, { a: () => status(500) }).dispatch("m"))
+      assert.deepStrictEqual([relayed.response.status, relayed.upstreamModel], [500, "up-a"])
+      const pattern = setup(`  - { name: "gpt-*", targets: [{ provider: a }] }`, {})
+      assert.strictEqual(served(yield* pattern.dispatch("gpt-4o")).upstreamModel, "gpt-4o")
+    }))
+
   it.effect("fails over to another target at once, for every retryable failure", () =>
     Effect.gen(function*() {
       const failures: Array<[string, Script]> = [

@@ -15,6 +15,7 @@ import { storeError } from "../../../src/domain/StoreError.ts"
 import type { UsageRecord } from "../../../src/domain/Usage.ts"
 import type { UsageStoreShape } from "../../../src/domain/UsageSeries.ts"
 import { makeUsageSender } from "../../../src/usage/UsageSink.ts"
+import { lazyStore } from "../../../src/usage/UsageStore.ts"
 import * as UsageWriter from "../../../src/usage/UsageWriter.ts"
 import { record } from "./usageStoreSuite.ts"
 
@@ -168,6 +169,45 @@ describe("UsageWriter", () => {
       yield* settle
       assert.strictEqual(fake.rows.size, 0)
       yield* Scope.close(scope, Exit.void)
+      assert.strictEqual(fake.rows.size, 3)
+    })
+  )
+
+  it.effect("a store opened lazily, after the writer was built, stays open for the writer's last flush", () =>
+    Effect.gen(function* () {
+      const fake = fakeStore()
+      const events: Array<string> = []
+      let open = false
+      // What the owner builds: the lazy store, then the writer on it, in one scope.
+      const database: UsageStoreShape = {
+        description: "database",
+        writeBatch: (batch) =>
+          open ? Effect.andThen(Effect.sync(() => events.push(`write ${batch.length}`)), fake.store.writeBatch(batch))
+            : Effect.fail(storeError({ _tag: "Unreachable", message: "database is not open" })),
+        series: () => Effect.succeed([])
+      }
+      const opening = Effect.acquireRelease(
+        Effect.sync(() => {
+          open = true
+          events.push("open")
+          return database
+        }),
+        () => Effect.sync(() => {
+          open = false
+          events.push("close")
+        })
+      )
+      const scope = yield* Scope.make()
+      const writer = yield* Effect.flatMap(lazyStore("lazy", opening), (store) => UsageWriter.make(store, settings({ flushIntervalMs: 1000 }))).pipe(
+        Scope.provide(scope)
+      )
+      // The first write opens the database, long after the writer was built.
+      writer.offer(records(0, 1))
+      yield* TestClock.adjust(1000)
+      yield* settle
+      writer.offer(records(1, 2))
+      yield* Scope.close(scope, Exit.void)
+      assert.deepStrictEqual(events, ["open", "write 1", "write 2", "close"])
       assert.strictEqual(fake.rows.size, 3)
     })
   )

@@ -1,0 +1,224 @@
+/**
+ * The usage record of every proxied request (domain/Usage.ts `UsageRecord`), built when the request
+ * ends, however it ends, and handed to the worker's `UsageSink` (synchronous, never waiting; the
+ * owner writes records in batches). One record per request:
+ *
+ * - **Answered with bytes** (JSON, a relayed error, a refusal, or nothing served): recorded by the
+ *   proxy handler's exit. A successful buffered answer is measured from its reported usage, else
+ *   estimated (usage/Measure.ts); an error answer, or a request nothing served, has no usage.
+ * - **Answered with a stream**: recorded by the stream's own end hook (`recordedStream`), which runs
+ *   when the stream completes, fails midway or is cancelled by the client: the usage the upstream
+ *   reported (the gateway asked for it: usage/StreamUsageRequest.ts), else an estimate of what was
+ *   generated (billed for what was sent). The usage-only chunk the client did not ask for is taken
+ *   out on the way (usage/UsageRelay.ts). `ttft_ms` is the time to the stream's first byte, which
+ *   after hold-back (streaming/HoldBack.ts) carries the first content.
+ *
+ * `latency_ms` runs from the request's arrival to its answer (a stream's: to its end). A request the
+ * client left before it was answered is `cancelled` with status 499 (nothing was answered).
+ */
+import * as Cause from "effect/Cause"
+import type * as Clock from "effect/Clock"
+import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import type { Principal } from "../auth/Auth.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
+import { describe, type GatewayError } from "../domain/GatewayError.ts"
+import { NO_USAGE, totalTokens, type UsageOutcome, type UsageRecord } from "../domain/Usage.ts"
+import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
+import { type Measured, type MeasuredRequest, measureResponse, measureStream } from "../usage/Measure.ts"
+import type { PriceBook } from "../usage/PriceBook.ts"
+import { makeStreamUsageTracker, makeUsageChunkTracker } from "../usage/StreamUsage.ts"
+import { Tokenizer, type TokenizerShape } from "../usage/Tokenizer.ts"
+import { makeUsageRelay } from "../usage/UsageRelay.ts"
+import type { UsageSinkShape } from "../usage/UsageSink.ts"
+
+/** What the proxy needs to record usage: the worker's sink and its (lazy) tokenizer. */
+export interface UsageServices {
+  readonly sink: UsageSinkShape
+  readonly tokenizer: TokenizerShape
+}
+
+/** The status recorded for a request the client left before it was answered (nginx's convention). */
+export const CLIENT_CLOSED = 499
+
+/** What is known of a request when it arrives. */
+export interface Arrival {
+  readonly requestId: string
+  /** Epoch milliseconds. */
+  readonly atMs: number
+  readonly principal: Principal | undefined
+  readonly endpoint: Endpoint
+}
+
+/** How a request ended, for its record. */
+export interface Ending {
+  /** The public (or pinned) model name; empty when the body named none. */
+  readonly model: string
+  readonly provider: string | null
+  readonly upstreamModel: string | null
+  readonly measured: Measured
+  readonly status: number
+  readonly outcome: UsageOutcome
+  readonly attempts: number
+  readonly latencyMs: number
+  readonly ttftMs: number | null
+  readonly stream: boolean
+}
+
+const NOTHING: Measured = { tokens: NO_USAGE, estimated: false }
+
+/** The record of one request. Pure. */
+export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook): UsageRecord => {
+  const key = arrival.principal?._tag === "VirtualKey" ? arrival.principal.key : undefined
+  return {
+    request_id: arrival.requestId,
+    at_ms: arrival.atMs,
+    key_id: key?.id ?? null,
+    project_id: key?.projectId ?? null,
+    user_id: key?.userId ?? null,
+    endpoint: arrival.endpoint,
+    model: ending.model,
+    provider: ending.provider,
+    upstream_model: ending.upstreamModel,
+    tokens: ending.measured.tokens,
+    estimated: ending.measured.estimated,
+    cost_usd: prices.cost(ending.measured.tokens, ending.model, ending.upstreamModel)?.usd ?? null,
+    status: ending.status,
+    outcome: ending.outcome,
+    attempts: ending.attempts,
+    latency_ms: ending.latencyMs,
+    ttft_ms: ending.ttftMs,
+    stream: ending.stream
+  }
+}
+
+/** What the proxy handler learnt before it answered (filled in as the request goes). */
+export interface Progress {
+  model: string
+  stream: boolean
+  attempts: number
+  provider: string | null
+  upstreamModel: string | null
+  /** A buffered answer from a provider, to measure (success only). */
+  buffered: { readonly json: Readonly<Record<string, unknown>>; readonly request: MeasuredRequest } | undefined
+}
+
+export const startProgress = (): Progress => ({
+  model: "",
+  stream: false,
+  attempts: 0,
+  provider: null,
+  upstreamModel: null,
+  buffered: undefined
+})
+
+/** The status and outcome of a handler that did not answer: its error's status, or the client left. */
+const failedEnding = (cause: Cause.Cause<GatewayError>): { readonly status: number; readonly outcome: UsageOutcome } => {
+  const failure = cause.reasons.find(Cause.isFailReason)
+  if (failure !== undefined) return { status: describe(failure.error.reason).status, outcome: "error" }
+  return Cause.hasInterruptsOnly(cause) ? { status: CLIENT_CLOSED, outcome: "cancelled" } : { status: 500, outcome: "error" }
+}
+
+/**
+ * Records a request answered with bytes (or not answered at all) from the handler's exit. A
+ * streamed answer is left to its stream's end hook (`recordedStream`).
+ */
+export const recordHandlerExit = <A extends { readonly status: number; readonly body: unknown }>(
+  exit: Exit.Exit<A, GatewayError>,
+  arrival: Arrival,
+  progress: Progress,
+  usage: UsageServices,
+  prices: PriceBook,
+  now: number
+): Effect.Effect<void> => {
+  if (Exit.isSuccess(exit) && !(exit.value.body instanceof Uint8Array)) return Effect.void
+  const { status, outcome } = Exit.isSuccess(exit)
+    ? { status: exit.value.status, outcome: exit.value.status < 400 ? "ok" as const : "error" as const }
+    : failedEnding(exit.cause)
+  const record = (measured: Measured) =>
+    usage.sink.record(buildRecord(arrival, {
+      model: progress.model,
+      provider: progress.provider,
+      upstreamModel: progress.upstreamModel,
+      measured,
+      status,
+      outcome,
+      attempts: progress.attempts,
+      latencyMs: now - arrival.atMs,
+      ttftMs: null,
+      stream: progress.stream
+    }, prices))
+  const buffered = progress.buffered
+  if (buffered === undefined || outcome !== "ok") return Effect.sync(() => record(NOTHING))
+  return measureResponse(openAIUsage, buffered.json, buffered.request).pipe(
+    Effect.provideService(Tokenizer, usage.tokenizer),
+    Effect.map(record)
+  )
+}
+
+export interface StreamRecording {
+  readonly arrival: Arrival
+  readonly progress: Progress
+  readonly status: number
+  readonly request: MeasuredRequest
+  /** The upstream was asked for the usage chunk (usage/StreamUsageRequest.ts). */
+  readonly usageRequested: boolean
+  /** The client asked for it too: relay it, else take it out. */
+  readonly clientAsked: boolean
+  /** `server.sse_line_limit`. */
+  readonly lineLimit: number
+  readonly usage: UsageServices
+  readonly prices: PriceBook
+  readonly clock: Clock.Clock
+}
+
+export interface RecordedStream {
+  readonly stream: Stream.Stream<Uint8Array, GatewayError>
+  /** The total tokens measured at the stream's end (undefined until then): the limiter settles to it. */
+  readonly totalTokens: () => number | undefined
+}
+
+/**
+ * The relayed stream watched for its usage, with the usage-only chunk taken out when the client did
+ * not ask for it; its end (completed, failed, cancelled) measures the usage and records the request.
+ */
+export const recordedStream = (upstream: Stream.Stream<Uint8Array, GatewayError>, r: StreamRecording): RecordedStream => {
+  const tracker = r.usageRequested ? makeUsageChunkTracker(openAIUsage) : makeStreamUsageTracker(openAIUsage)
+  const relay = makeUsageRelay({ tracker, drop: r.usageRequested && !r.clientAsked, lineLimit: r.lineLimit })
+  let firstAt: number | undefined
+  let total: number | undefined
+  const stream = upstream.pipe(
+    Stream.map((chunk) => {
+      firstAt ??= r.clock.currentTimeMillisUnsafe()
+      return relay.push(chunk)
+    }),
+    Stream.concat(Stream.suspend(() => Stream.succeed(relay.end()))),
+    Stream.filter((chunk) => chunk.length > 0),
+    Stream.onExit((exit) =>
+      // An error status relayed as a stream (not held back: dispatch) used nothing.
+      (r.status >= 400 ? Effect.succeed(NOTHING) : measureStream(tracker, r.request)).pipe(
+        Effect.provideService(Tokenizer, r.usage.tokenizer),
+        Effect.flatMap((measured) => Effect.sync(() => {
+          total = totalTokens(measured.tokens)
+          const outcome: UsageOutcome = r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
+            ? "error"
+            : Exit.isSuccess(exit) ? "ok" : "cancelled"
+          const { arrival, progress } = r
+          r.usage.sink.record(buildRecord(arrival, {
+            model: progress.model,
+            provider: progress.provider,
+            upstreamModel: progress.upstreamModel,
+            measured,
+            status: r.status,
+            outcome,
+            attempts: progress.attempts,
+            latencyMs: r.clock.currentTimeMillisUnsafe() - arrival.atMs,
+            ttftMs: firstAt === undefined ? null : firstAt - arrival.atMs,
+            stream: true
+          }, r.prices))
+        }))
+      ))
+  )
+  return { stream, totalTokens: () => total }
+}

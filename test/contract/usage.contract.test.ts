@@ -1,0 +1,169 @@
+// Usage records for every proxied request (issue 12, item 3), read from the gateway's own store:
+// file mode writes them to SQLite beside the config (`<config>.usage.sqlite`). Each request sends
+// its own `x-request-id`, the record's key. The flush interval is shortened so records land soon;
+// the test polls the database (a deadline, not a timing assertion).
+import { DatabaseSync } from "node:sqlite"
+import { describe, expect, it } from "vitest"
+import { streamUsage, upstreamChatReply } from "./upstream/handlers.ts"
+import { chunksOf, marker, MODELS, runtime, sleep, SSEReader, TENANCY, useContract, VIRTUAL_KEYS, type ChatChunk } from "./harness.ts"
+
+interface Row {
+  request_id: string
+  key_id: string | null
+  project_id: string | null
+  user_id: string | null
+  endpoint: string
+  model: string
+  provider: string | null
+  upstream_model: string | null
+  input_tokens: number
+  cache_read_tokens: number
+  output_tokens: number
+  reasoning_tokens: number
+  estimated: number
+  status: number
+  outcome: string
+  attempts: number
+  latency_ms: number
+  ttft_ms: number | null
+  stream: number
+}
+
+describe(`[${runtime}] usage records`, () => {
+  const ctx = useContract({ configure: (c) => ({ ...c, usage: { flush_interval: "100ms" } }) })
+
+  /** The record of `requestId`, once the owner has written it. */
+  const recordOf = async (requestId: string): Promise<Row> => {
+    const path = `${ctx.gateway.configPath}.usage.sqlite`
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        const db = new DatabaseSync(path, { readOnly: true })
+        try {
+          const row = db.prepare("select * from usage where request_id = ?").get(requestId) as Row | undefined
+          if (row !== undefined) return row
+        } finally {
+          db.close()
+        }
+      } catch {
+        // Not created yet.
+      }
+      if (Date.now() > deadline) throw new Error(`no usage record for ${requestId} within 10 s`)
+      await sleep(100)
+    }
+  }
+  const headers = (id: string) => ({ "x-request-id": id })
+
+  it("a JSON answer: the upstream's reported usage, the key's tenancy, the models and the provider", async () => {
+    const id = marker("usage-json")
+    const r = await ctx.post(
+      "/v1/chat/completions",
+      { model: MODELS.chat.name, messages: [{ role: "user", content: id }] },
+      { key: VIRTUAL_KEYS.open.key, headers: headers(id) }
+    )
+    expect(r.status, r.text).toBe(200)
+    const reported = upstreamChatReply(MODELS.chat.upstream).usage
+    expect(await recordOf(id)).toMatchObject({
+      key_id: "key_open",
+      project_id: TENANCY.project,
+      user_id: TENANCY.admin,
+      endpoint: "chat",
+      model: MODELS.chat.name,
+      provider: MODELS.chat.provider,
+      upstream_model: MODELS.chat.upstream,
+      input_tokens: reported.prompt_tokens,
+      output_tokens: reported.completion_tokens,
+      estimated: 0,
+      status: 200,
+      outcome: "ok",
+      attempts: 1,
+      ttft_ms: null,
+      stream: 0
+    })
+  })
+
+  it("a stream without include_usage: the client gets no usage chunk; the record has the upstream's usage", async () => {
+    const id = marker("usage-stream")
+    const res = await ctx.postStream(
+      "/v1/chat/completions",
+      { model: MODELS.streamFast.name, stream: true, messages: [{ role: "user", content: id }] },
+      { headers: headers(id) }
+    )
+    expect(res.status).toBe(200)
+    const reader = new SSEReader(res)
+    const events = await reader.all()
+    ctx.noteBody(reader.raw)
+    expect(events.at(-1)?.data).toBe("[DONE]")
+    const chunks = chunksOf<ChatChunk>(events)
+    expect(chunks.filter((c) => c.usage !== undefined && c.usage !== null)).toEqual([])
+    expect(chunks.every((c) => c.choices.length > 0)).toBe(true)
+    // The gateway asked the upstream for the usage.
+    const [rec] = ctx.recorder.find((x) => x.rawBody.includes(id))
+    expect(rec?.body).toMatchObject({ stream_options: { include_usage: true } })
+    const row = await recordOf(id)
+    expect(row).toMatchObject({
+      key_id: null,
+      project_id: null,
+      upstream_model: MODELS.streamFast.upstream,
+      input_tokens: streamUsage(10).prompt_tokens,
+      output_tokens: streamUsage(10).completion_tokens,
+      estimated: 0,
+      status: 200,
+      outcome: "ok",
+      stream: 1
+    })
+    expect(row.ttft_ms).not.toBeNull()
+    expect(row.latency_ms).toBeGreaterThanOrEqual(row.ttft_ms ?? Infinity)
+  })
+
+  it("a stream with include_usage: the client gets the usage chunk", async () => {
+    const id = marker("usage-asked")
+    const res = await ctx.postStream(
+      "/v1/chat/completions",
+      { model: MODELS.chat.name, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: id }] },
+      { headers: headers(id) }
+    )
+    const reader = new SSEReader(res)
+    const events = await reader.all()
+    ctx.noteBody(reader.raw)
+    const last = chunksOf<ChatChunk>(events).at(-1)
+    expect(last?.choices).toEqual([])
+    expect(last?.usage).toEqual(streamUsage(3))
+    expect(await recordOf(id)).toMatchObject({ output_tokens: 3, estimated: 0, outcome: "ok" })
+  })
+
+  it("a stream the client cancels midway: recorded as cancelled, with estimated tokens", async () => {
+    const id = marker("usage-cancel")
+    const ac = new AbortController()
+    const res = await ctx.postStream(
+      "/v1/chat/completions",
+      { model: MODELS.slowStream.name, stream: true, messages: [{ role: "user", content: id }] },
+      { headers: headers(id), signal: ac.signal }
+    )
+    expect(res.status).toBe(200)
+    const reader = new SSEReader(res)
+    for (let i = 0; i < 4; i++) await reader.next()
+    ac.abort()
+    const row = await recordOf(id)
+    expect(row).toMatchObject({ outcome: "cancelled", estimated: 1, stream: 1, status: 200 })
+    expect(row.output_tokens).toBeGreaterThan(0)
+    expect(row.input_tokens).toBeGreaterThan(0)
+  })
+
+  it("an upstream 500: recorded with its status, outcome error and no usage", async () => {
+    const id = marker("usage-500")
+    const r = await ctx.post("/v1/chat/completions", { model: MODELS.fail500.name, messages: [{ role: "user", content: id }] }, { headers: headers(id) })
+    expect(r.status).toBe(500)
+    expect(await recordOf(id)).toMatchObject({
+      status: 500,
+      outcome: "error",
+      provider: MODELS.fail500.provider,
+      upstream_model: MODELS.fail500.upstream,
+      input_tokens: 0,
+      output_tokens: 0,
+      estimated: 0,
+      stream: 0
+    })
+    expect((await recordOf(id)).attempts).toBeGreaterThanOrEqual(1)
+  })
+})
