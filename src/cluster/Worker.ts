@@ -147,8 +147,8 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
       : { ...UsageSink.discard, flush: () => {} }
-    // One tokenizer per worker; nothing loads until a request's usage has to be estimated.
-    const tokenizer = yield* Tokenizer.make
+    // Estimates on a serving thread count by characters: loading a BPE encoding would stall it (Tokenizer.ts).
+    const tokenizer = Tokenizer.byCharacters
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(

@@ -9,9 +9,9 @@
 import * as Effect from "effect/Effect"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
-import { completionTokens, type CountTokens, encodingFor, estimatedUsage, promptTokens } from "./Estimate.ts"
+import { completionTokens, encodingFor, estimatedUsage, promptTokens } from "./Estimate.ts"
 import { choiceTexts, type StreamUsageTracker } from "./StreamUsage.ts"
-import { Tokenizer } from "./Tokenizer.ts"
+import { countByCharacters, Tokenizer } from "./Tokenizer.ts"
 
 export interface Measured {
   readonly tokens: TokenUsage
@@ -26,8 +26,6 @@ export interface MeasuredRequest {
   readonly upstreamModel: string
 }
 
-/** One token per 4 characters: the last resort when no tokenizer loads. */
-const roughCount: CountTokens = (text) => Math.ceil(text.length / 4)
 
 const estimate = (
   request: MeasuredRequest,
@@ -38,7 +36,7 @@ const estimate = (
     const tokenizer = yield* Tokenizer
     const count = yield* tokenizer.counter(encodingFor(request.upstreamModel)).pipe(
       Effect.tapError((error) => Effect.logWarning("usage estimated by characters: no tokenizer", error.message)),
-      Effect.orElseSucceed(() => roughCount)
+      Effect.orElseSucceed(() => countByCharacters)
     )
     return {
       tokens: estimatedUsage(
