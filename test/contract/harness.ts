@@ -364,6 +364,8 @@ export interface Contract {
   readonly gateway: GatewayProcess
   readonly upstream: Upstream
   readonly recorder: Recorder
+  /** The gateway's database in the Postgres project; undefined in file mode. */
+  readonly databaseUrl: string | undefined
   /** Every response body read through the helpers below (for the secret-leak checks). */
   readonly bodies: ReadonlyArray<string>
   /** Fetches and reads the whole body. */
@@ -404,10 +406,10 @@ const launchFromPostgres = async (
   config: unknown,
   port: number,
   debug: boolean,
-  onDrop: (drop: () => Promise<void>) => void
+  onDrop: (drop: () => Promise<void>, url: string) => void
 ): Promise<GatewayProcess> => {
   const db = await createTestDatabase()
-  onDrop(db.drop)
+  onDrop(db.drop, db.url)
   const env = { LLMGATE_ENCRYPTION_KEY: ENCRYPTION_KEY, DATABASE_URL: db.url }
   const imported = await runCli(["import", writeConfig(config)], env)
   if (imported.code !== 0) throw new Error(`harness: llmgate import failed (exit ${imported.code}):\n${imported.out}`)
@@ -421,6 +423,7 @@ export const useContract = (options: ContractOptions = {}): Contract => {
   let gateway: GatewayProcess | undefined
   let upstream: Upstream | undefined
   let dropDatabase: (() => Promise<void>) | undefined
+  let databaseUrl: string | undefined
   const bodies: Array<string> = []
   const need = <A>(a: A | undefined, what: string): A => {
     if (a === undefined) throw new Error(`harness: ${what} not started (beforeAll failed?)`)
@@ -434,7 +437,10 @@ export const useContract = (options: ContractOptions = {}): Contract => {
     const config = options.configure ? options.configure(base) : base
     try {
       gateway = store === "postgres"
-        ? await launchFromPostgres(config, gatewayPort, options.debug ?? false, (d) => (dropDatabase = d))
+        ? await launchFromPostgres(config, gatewayPort, options.debug ?? false, (drop, url) => {
+          dropDatabase = drop
+          databaseUrl = url
+        })
         : await launchGateway({ runtime, config, port: gatewayPort, debug: options.debug ?? false })
     } catch (e) {
       await upstream.close()
@@ -463,6 +469,9 @@ export const useContract = (options: ContractOptions = {}): Contract => {
     },
     get recorder() {
       return need(upstream, "upstream").recorder
+    },
+    get databaseUrl() {
+      return databaseUrl
     },
     bodies,
     ...httpClient(() => need(gateway, "gateway").baseUrl, bodies)

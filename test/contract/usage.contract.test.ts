@@ -1,8 +1,10 @@
 // Usage records for every proxied request (issue 12, item 3), read from the gateway's own store:
-// file mode writes them to SQLite beside the config (`<config>.usage.sqlite`). Each request sends
+// file mode writes them to SQLite beside the config (`<config>.usage.sqlite`), Postgres mode to
+// the catalog database's `usage` table (read here with the same column names, booleans as 0/1). Each request sends
 // its own `x-request-id`, the record's key. The flush interval is shortened so records land soon;
 // the test polls the database (a deadline, not a timing assertion).
 import { DatabaseSync } from "node:sqlite"
+import postgres from "postgres"
 import { describe, expect, it } from "vitest"
 import { streamUsage, upstreamChatReply } from "./upstream/handlers.ts"
 import { chunksOf, marker, MODELS, runtime, sleep, SSEReader, TENANCY, useContract, VIRTUAL_KEYS, type ChatChunk } from "./harness.ts"
@@ -32,22 +34,40 @@ interface Row {
 describe(`[${runtime}] usage records`, () => {
   const ctx = useContract({ configure: (c) => ({ ...c, usage: { flush_interval: "100ms" } }) })
 
+  /** The row of `requestId` in SQLite (file mode); undefined while the file or the row is missing. */
+  const sqliteRow = (requestId: string): Row | undefined => {
+    try {
+      const db = new DatabaseSync(`${ctx.gateway.configPath}.usage.sqlite`, { readOnly: true })
+      try {
+        return db.prepare("select * from usage where request_id = ?").get(requestId) as Row | undefined
+      } finally {
+        db.close()
+      }
+    } catch {
+      return undefined // Not created yet.
+    }
+  }
+
+  /** The row of `requestId` in Postgres, as SQLite shows it: counts as numbers, booleans as 0/1. */
+  const postgresRow = async (url: string, requestId: string): Promise<Row | undefined> => {
+    const sql = postgres(url, { max: 1, onnotice: () => {} })
+    try {
+      const [row] = await sql<Array<Record<string, unknown>>>`select * from usage where request_id = ${requestId}`
+      if (row === undefined) return undefined
+      const asSqlite = (v: unknown): unknown => (typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v)
+      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, k === "request_id" ? v : asSqlite(v)])) as unknown as Row
+    } finally {
+      await sql.end({ timeout: 5 })
+    }
+  }
+
   /** The record of `requestId`, once the owner has written it. */
   const recordOf = async (requestId: string): Promise<Row> => {
-    const path = `${ctx.gateway.configPath}.usage.sqlite`
+    const url = ctx.databaseUrl
     const deadline = Date.now() + 10_000
     for (;;) {
-      try {
-        const db = new DatabaseSync(path, { readOnly: true })
-        try {
-          const row = db.prepare("select * from usage where request_id = ?").get(requestId) as Row | undefined
-          if (row !== undefined) return row
-        } finally {
-          db.close()
-        }
-      } catch {
-        // Not created yet.
-      }
+      const row = url === undefined ? sqliteRow(requestId) : await postgresRow(url, requestId)
+      if (row !== undefined) return row
       if (Date.now() > deadline) throw new Error(`no usage record for ${requestId} within 10 s`)
       await sleep(100)
     }
