@@ -496,12 +496,14 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
           continue
         }
         try {
-          // A measurement during which other processes used more than OTHER_CPU_WARN % of a core is taken once more.
+          // A measurement during which other processes used more than OTHER_CPU_WARN % of a core is
+          // taken once more, and the less disturbed of the two kept.
           let { metrics } = await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)
           let attempts = 1
           if ((metrics["other_cpu_pct"] ?? 0) > OTHER_CPU_WARN) {
-            metrics = (await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)).metrics
+            const again = (await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)).metrics
             attempts++
+            if ((again["other_cpu_pct"] ?? 0) < (metrics["other_cpu_pct"] ?? 0)) metrics = again
           }
           measurements.push({ round, rep, target: live.target.id, scenario: "limits_c64", metrics: { ...metrics, attempts } })
           seen.set(live.target.variant ?? "master", metrics)
@@ -924,7 +926,7 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
       "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
       "Usage recording is not wired yet: “limits add” covers limits only. The CPU counter ticks every 10 ms, ~1 % of a " +
       `${P.limits.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
-      `used more than ${OTHER_CPU_WARN} % of a core is taken once more (attempts column). The scenario took ` +
+      `used more than ${OTHER_CPU_WARN} % of a core is taken once more and the less disturbed kept (attempts column). The scenario took ` +
       `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "limits_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round (besides starting the two extra processes).`
   )
   out.push("")
