@@ -19,7 +19,7 @@ import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
 import { DENO_RUN_FLAGS } from "../../runtimes/deno/flags.ts"
-import { BENCH_SHAPES, gatewayConfig, MASTER_KEY, models } from "./lib/config.ts"
+import { type Auth, BENCH_LIMITS, BENCH_SHAPES, gatewayConfig, MASTER_KEY, models, UPSTREAM_USAGE, VIRTUAL_KEY } from "./lib/config.ts"
 import { burstStreams, concurrentStreams, send, sequentialStreams, type Endpoint, type StreamSample } from "./lib/http.ts"
 import { runLoad, type LoadResult } from "./lib/load.ts"
 import {
@@ -51,6 +51,7 @@ import {
   type Summary,
   table,
   type Target,
+  type Variant,
   verdict
 } from "./lib/report.ts"
 import { percentile } from "./lib/stats.ts"
@@ -79,6 +80,7 @@ const P = QUICK
     settleMs: 200,
     workers: false,
     sharedState: { reps: 3, ms: 300 },
+    limits: { reps: 3, warmS: 0.4, durS: 1.2, variantWarmS: 3 },
     watchdogS: 300
   }
   : {
@@ -92,14 +94,17 @@ const P = QUICK
     settleMs: 1000,
     workers: true,
     sharedState: { reps: 3, ms: 500 },
+    limits: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
     watchdogS: 25 * 60
   }
 // Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
 const roundsFlag = Number(flagValue("--rounds"))
 if (Number.isInteger(roundsFlag) && roundsFlag > 0) P.rounds = roundsFlag
 if (argv.includes("--workers")) P.workers = true
-// Generous per round: a busy machine slows every part down.
-P.watchdogS = Math.max(P.watchdogS, P.rounds * ((QUICK ? 240 : 420) + (P.workers ? 180 : 0)))
+// Generous per round: a busy machine slows every part down (a quick round took over 400 s at a load average of 6–10).
+// The limits scenario: 3 runtimes × 3 variants × reps measurements, each possibly measured twice.
+const LIMITS_S = 9 * P.limits.reps * (P.limits.warmS + P.limits.durS) * 2 + 6 * P.limits.variantWarmS + 30
+P.watchdogS = Math.max(P.watchdogS, P.rounds * ((QUICK ? 480 : 420) + LIMITS_S + (P.workers ? 180 : 0)))
 const CONNECTIONS = 64
 /** Above this share of a core used by unrelated processes during a measurement, the report warns. */
 const OTHER_CPU_WARN = 15
@@ -112,16 +117,24 @@ const WORKER_COUNTS: ReadonlyArray<number> = [1, 2]
 const PATH = "/v1/chat/completions"
 const M = models(SHAPES)
 
+const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+const VARIANTS: ReadonlyArray<Variant> = ["key", "limited"]
+/** The limits scenario's target ids: llmgate on a virtual key, without limits or with `BENCH_LIMITS`. */
+const variantId = (runtime: Runtime, variant: Variant): string => `llmgate-${runtime}-${variant}`
+/**
+ * Every target of a round. The virtual-key llmgate targets run only the limits scenario (non-streaming
+ * at 64 connections, against the master-key llmgate of the same runtime); the others run every scenario.
+ */
 const TARGETS: ReadonlyArray<Target> = [
   { id: "direct", kind: "direct", runtime: undefined },
-  { id: "bare-node", kind: "bare", runtime: "node" },
-  { id: "llmgate-node", kind: "llmgate", runtime: "node" },
-  { id: "bare-bun", kind: "bare", runtime: "bun" },
-  { id: "llmgate-bun", kind: "llmgate", runtime: "bun" },
-  { id: "bare-deno", kind: "bare", runtime: "deno" },
-  { id: "llmgate-deno", kind: "llmgate", runtime: "deno" }
+  ...RUNTIMES.flatMap((runtime): Array<Target> => [
+    { id: `bare-${runtime}`, kind: "bare", runtime },
+    { id: `llmgate-${runtime}`, kind: "llmgate", runtime },
+    ...VARIANTS.map((variant): Target => ({ id: variantId(runtime, variant), kind: "llmgate", runtime, variant }))
+  ])
 ]
-const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+/** The targets of the main tables (every scenario): direct, the bare proxies, llmgate on the master key. */
+const MAIN_TARGETS: ReadonlyArray<Target> = TARGETS.filter((t) => t.variant === undefined)
 /** The workers scenario's target ids. */
 const workersId = (runtime: Runtime, workers: number): string => `llmgate-${runtime}-w${workers}`
 /** llmgate's Deno flags as users get them (the same as `npm run start:deno`, checked by a unit test). */
@@ -165,6 +178,10 @@ const log = (line: string): void => {
 }
 
 const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` }
+const keyHeaders: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${VIRTUAL_KEY}` }
+/** The request headers of a target: the virtual key for the limits scenario's targets, else the master key. */
+const headersOf = (t: Target): Record<string, string> => (t.variant === undefined ? headers : keyHeaders)
+const authOf = (t: Target): Auth => t.variant ?? "master"
 const body = (model: string, stream: boolean): string =>
   JSON.stringify({ model, messages: [{ role: "user", content: "Say hello to the benchmark." }], ...(stream ? { stream: true } : {}) })
 /** The model a target is asked for: llmgate's public name, or the upstream id for direct and bare. */
@@ -212,6 +229,34 @@ const record = (round: number, target: string, scenario: string, metrics: Metric
   measurements.push({ round, target, scenario, metrics, ...(failures && Object.keys(failures).length ? { failures } : {}) })
 }
 
+/**
+ * A virtual-key target answers as configured: without limits, no `x-ratelimit-*` header; with
+ * limits, the headers, and between two answers in a row the remaining tokens drop by exactly the
+ * upstream's `usage.total_tokens` (the first reservation was settled to the usage before the second
+ * was taken), so the bench measures the settling too. A mismatch is listed under Problems.
+ */
+const checkLimits = async (t: Target, port: number, probe: string, label: string): Promise<void> => {
+  const a = await send(port, PATH, probe, headersOf(t), 2000)
+  const b = await send(port, PATH, probe, headersOf(t), 2000)
+  if (a.status !== 200 || b.status !== 200) {
+    problems.push(`${label}: the limits check's requests answered ${a.status} and ${b.status}`)
+    return
+  }
+  const tokenLimit = a.headers["x-ratelimit-limit-tokens"]
+  if (t.variant === "key") {
+    if (tokenLimit !== undefined || a.headers["x-ratelimit-limit-requests"] !== undefined) problems.push(`${label}: a key without limits got x-ratelimit-* headers`)
+    return
+  }
+  if (tokenLimit !== String(BENCH_LIMITS.tokens_per_minute) || a.headers["x-ratelimit-limit-requests"] === undefined) {
+    problems.push(`${label}: x-ratelimit-limit-tokens ${tokenLimit ?? "absent"}, x-ratelimit-limit-requests ${a.headers["x-ratelimit-limit-requests"] ?? "absent"}: the key's limits are not applied as configured`)
+    return
+  }
+  const drop = Number(a.headers["x-ratelimit-remaining-tokens"]) - Number(b.headers["x-ratelimit-remaining-tokens"])
+  if (drop !== UPSTREAM_USAGE.total_tokens) {
+    problems.push(`${label}: x-ratelimit-remaining-tokens dropped by ${drop} between two answers in a row, expected the upstream's usage.total_tokens (${UPSTREAM_USAGE.total_tokens}): the reservation was not settled to the usage`)
+  }
+}
+
 const startTarget = async (t: Target, cpus: string, env: Record<string, string>, label = t.id): Promise<{ live: Live; metrics: Metrics }> => {
   const runtime = t.runtime
   if (t.kind === "direct" || runtime === undefined) throw new Error("direct has no process")
@@ -222,7 +267,7 @@ const startTarget = async (t: Target, cpus: string, env: Record<string, string>,
     command = runtimeCommand(runtime, join(ROOT, "test/bench/bare", `${runtime}.ts`), ["--port", String(port), "--upstream", upstream, "--ttl", String(P.watchdogS + 60)], ["--allow-net"])
   } else {
     const configPath = join(tempDir, `${label}-${port}.yaml`)
-    writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M)))
+    writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M, authOf(t))))
     command = runtimeCommand(runtime, join(ROOT, "runtimes", runtime, "main.ts"), ["--config", configPath, "--port", String(port)], DENO_FLAGS)
   }
   const child = spawnChild({ name: label, cpus, command: command[0], args: command[1], env })
@@ -233,7 +278,7 @@ const startTarget = async (t: Target, cpus: string, env: Record<string, string>,
   for (;;) {
     if (child.hasExited()) throw new Error(`${label} exited during startup: ${child.output().trim()}`)
     try {
-      const r = await send(port, PATH, probe, headers, 2000)
+      const r = await send(port, PATH, probe, headersOf(t), 2000)
       if (r.status === 200) break
       last = `HTTP ${r.status} ${r.body.slice(0, 200)}`
     } catch (e) {
@@ -250,6 +295,7 @@ const startTarget = async (t: Target, cpus: string, env: Record<string, string>,
     const ready = await send(port, "/health/readiness", undefined, {}, 2000).catch(() => undefined)
     if (ready?.status !== 200) problems.push(`${label}: /health/readiness answered ${ready?.status ?? "nothing"} after the first proxied request`)
   }
+  if (t.variant !== undefined) await checkLimits(t, port, probe, label)
   await sleep(P.settleMs)
   const pids = treePids(child.pid)
   return {
@@ -313,14 +359,14 @@ const failuresOf = (samples: ReadonlyArray<StreamSample>): Record<string, number
   return out
 }
 
-const endpoint = (live: Live): Endpoint => ({ port: live.port, path: PATH, headers })
+const endpoint = (live: Live): Endpoint => ({ port: live.port, path: PATH, headers: headersOf(live.target) })
 
 // ---- scenarios ----------------------------------------------------------------------------------------
 
 type Scenario = (live: Live) => Promise<{ metrics: Metrics; failures?: Record<string, number> }>
 
 const nonStreaming = (connections: number, warmS: number, durS: number): Scenario => async (live) => {
-  const options = { port: live.port, path: PATH, headers, body: body(pick(live.target, M.nonStream), false), connections }
+  const options = { port: live.port, path: PATH, headers: headersOf(live.target), body: body(pick(live.target, M.nonStream), false), connections }
   await runLoad({ ...options, durationS: warmS })
   const { result, usage } = await measure(live, () => runLoad({ ...options, durationS: durS }))
   return { metrics: loadMetrics(result, usage) }
@@ -410,6 +456,7 @@ const longStreams: Scenario = async (live) => {
   }
 }
 
+/** The scenarios every main target runs (the virtual-key targets run only the limits scenario). */
 const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
   ["nonstream_c1", "non-streaming, 1 connection", nonStreaming(1, P.c1.warmS, P.c1.durS)],
   ["nonstream_c64", `non-streaming, ${CONNECTIONS} connections`, nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)],
@@ -418,6 +465,77 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
   ["ttfb_c64", `stream first byte, ${CONNECTIONS} connections`, ttfbC64],
   ["long_streams", `${P.long.count} concurrent long streams`, longStreams]
 ]
+
+// ---- limits: master key vs virtual key vs limited virtual key ------------------------------------------
+
+const ratio = (a: Metrics | undefined, b: Metrics | undefined, metric: string): number => (a?.[metric] ?? Number.NaN) / (b?.[metric] ?? Number.NaN)
+
+/**
+ * Per runtime, llmgate on the master key, on the virtual key without limits and on the limited
+ * virtual key (three processes of the round, all pinned to core 1), non-streaming at 64 connections,
+ * `P.limits.reps` times, the order rotating between repetitions (each variant once in each place
+ * with 3 repetitions) and rounds. Each repetition's ratios compare measurements taken seconds
+ * apart, which the VM's drift between runs does not blur; they are recorded as `limits_vs`.
+ */
+const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promise<void> => {
+  for (const runtime of RUNTIMES) {
+    const ids = [`llmgate-${runtime}`, ...VARIANTS.map((v) => variantId(runtime, v))]
+    const all = lives.filter((l) => ids.includes(l.target.id))
+    if (all.length !== ids.length) {
+      problems.push(`round ${round}: limits scenario on ${runtime} skipped: ${ids.filter((id) => !all.some((l) => l.target.id === id)).join(", ")} did not start`)
+      continue
+    }
+    log(`  limits on ${runtime}: master key, key, limited key × ${P.limits.reps}`)
+    const started = performance.now()
+    // The master-key process is warm from every scenario above; the virtual-key ones only answered
+    // their startup probes. Unmeasured load first, so JIT tiering does not count against them.
+    for (const live of all) {
+      if (live.target.variant === undefined) continue
+      await runLoad({ port: live.port, path: PATH, headers: headersOf(live.target), body: body(pick(live.target, M.nonStream), false), connections: CONNECTIONS, durationS: P.limits.variantWarmS })
+    }
+    for (let rep = 1; rep <= P.limits.reps; rep++) {
+      const shift = (rep + round - 2) % all.length
+      const seen = new Map<string, Metrics>()
+      for (const live of [...all.slice(shift), ...all.slice(0, shift)]) {
+        if (live.child?.hasExited()) {
+          problems.push(`round ${round}: ${live.target.id} had exited before the limits scenario: ${live.child.output().trim()}`)
+          continue
+        }
+        try {
+          // A measurement during which other processes used more than OTHER_CPU_WARN % of a core is
+          // taken once more, and the less disturbed of the two kept.
+          let { metrics } = await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)
+          let attempts = 1
+          if ((metrics["other_cpu_pct"] ?? 0) > OTHER_CPU_WARN) {
+            const again = (await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)).metrics
+            attempts++
+            if ((again["other_cpu_pct"] ?? 0) < (metrics["other_cpu_pct"] ?? 0)) metrics = again
+          }
+          measurements.push({ round, rep, target: live.target.id, scenario: "limits_c64", metrics: { ...metrics, attempts } })
+          seen.set(live.target.variant ?? "master", metrics)
+        } catch (e) {
+          problems.push(`round ${round}: ${live.target.id} / limits: ${e instanceof Error ? e.message : String(e)}`)
+        }
+      }
+      const [master, key, limited] = [seen.get("master"), seen.get("key"), seen.get("limited")]
+      measurements.push({
+        round,
+        rep,
+        target: `llmgate-${runtime}`,
+        scenario: "limits_vs",
+        metrics: {
+          cpu_limited_vs_key: ratio(limited, key, "cpu_ms_per_req"),
+          cpu_limited_vs_master: ratio(limited, master, "cpu_ms_per_req"),
+          cpu_key_vs_master: ratio(key, master, "cpu_ms_per_req"),
+          rps_limited_vs_key: ratio(limited, key, "rps"),
+          rps_limited_vs_master: ratio(limited, master, "rps")
+        }
+      })
+      log(`    rep ${rep}: CPU ms/req master ${master?.["cpu_ms_per_req"]?.toFixed(3)}, key ${key?.["cpu_ms_per_req"]?.toFixed(3)}, limited ${limited?.["cpu_ms_per_req"]?.toFixed(3)}`)
+    }
+    record(round, `llmgate-${runtime}`, "limits_time", { seconds: (performance.now() - started) / 1000 })
+  }
+}
 
 // ---- 1 vs 2 workers -------------------------------------------------------------------------------------
 
@@ -455,7 +573,7 @@ const workersSeen = async (port: number): Promise<{ readonly count: number; read
  */
 const workersScenario = async (round: number): Promise<void> => {
   for (const runtime of RUNTIMES) {
-    const target = TARGETS.find((t) => t.kind === "llmgate" && t.runtime === runtime)
+    const target = MAIN_TARGETS.find((t) => t.kind === "llmgate" && t.runtime === runtime)
     if (target === undefined) continue
     const counts = round % 2 === 1 ? WORKER_COUNTS : [...WORKER_COUNTS].reverse()
     log(`  llmgate-${runtime} on cores ${BOTH_CPUS}, LLMGATE_WORKERS=${counts.join(" then ")}`)
@@ -568,8 +686,11 @@ const main = async (): Promise<void> => {
   log(`llmgate bench (${meta.mode}): ${P.rounds} round(s); targets on core ${TARGET_CPU}, upstream + load generator on core ${HARNESS_CPU}`)
 
   for (let round = 1; round <= P.rounds; round++) {
-    const shift = (round - 1) % TARGETS.length
-    const order = [...TARGETS.slice(shift), ...TARGETS.slice(0, shift)]
+    // The main targets rotate; each master-key llmgate is followed by its virtual-key variants.
+    const shift = (round - 1) % MAIN_TARGETS.length
+    const order = [...MAIN_TARGETS.slice(shift), ...MAIN_TARGETS.slice(0, shift)].flatMap((t) =>
+      t.kind === "llmgate" ? [t, ...TARGETS.filter((v) => v.variant !== undefined && v.runtime === t.runtime)] : [t]
+    )
     log(`round ${round}/${P.rounds}: ${order.map((t) => t.id).join(", ")}`)
     const lives: Array<Live> = []
     for (const t of order) {
@@ -590,6 +711,7 @@ const main = async (): Promise<void> => {
     for (const [id, label, scenario] of SCENARIOS) {
       log(`  ${label}`)
       for (const live of lives) {
+        if (live.target.variant !== undefined) continue
         if (live.child?.hasExited()) {
           problems.push(`round ${round}: ${live.target.id} had exited before "${label}": ${live.child.output().trim()}`)
           continue
@@ -602,6 +724,7 @@ const main = async (): Promise<void> => {
         }
       }
     }
+    await limitsScenario(round, lives)
     await Promise.all(lives.map((l) => l.child?.stop()))
 
     if (P.workers) await workersScenario(round)
@@ -626,7 +749,7 @@ const main = async (): Promise<void> => {
   writeFileSync(join(dir, "latest.md"), `${markdown}\n`)
   writeFileSync(
     join(dir, "latest.json"),
-    `${JSON.stringify({ meta: { ...meta, elapsed_s: elapsedS, upstream_split: split }, gateway_config: gatewayConfig(0, 0, M), problems, criteria, summary, measurements: [...measurements, ...derived] }, null, 2)}\n`
+    `${JSON.stringify({ meta: { ...meta, elapsed_s: elapsedS, upstream_split: split }, gateway_config: gatewayConfig(0, 0, M), gateway_config_limited_key: gatewayConfig(0, 0, M, "limited"), problems, criteria, summary, measurements: [...measurements, ...derived] }, null, 2)}\n`
   )
   process.stdout.write(`${markdown}\n`)
   log(`wrote test/bench/results/latest.md and latest.json (${elapsedS.toFixed(0)} s)`)
@@ -636,7 +759,7 @@ const main = async (): Promise<void> => {
 
 const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary, criteria: ReturnType<typeof evaluate>, split: { a: number; b: number }, elapsedS: number): string => {
   const get = (t: string, scenario: string, metric: string) => s[t]?.[scenario]?.[metric]
-  const ids = TARGETS.map((t) => t.id)
+  const ids = MAIN_TARGETS.map((t) => t.id)
   const isDirect = (t: string): boolean => t === "direct"
   const harness = (t: string, scenario: string): string => {
     const up = get(t, scenario, "upstream_cpu_pct")
@@ -653,9 +776,12 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     return values.length ? String(values.reduce((a, b) => a + b, 0)) : "—"
   }
   const num0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : "—")
+  const num2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : "—")
   const workerIds = P.workers ? RUNTIMES.flatMap((r) => WORKER_COUNTS.map((w) => workersId(r, w))) : []
+  const limitIds = RUNTIMES.flatMap((r) => [`llmgate-${r}`, ...VARIANTS.map((v) => variantId(r, v))])
   const disturbed = [
     ...ids.filter((t) => worstOther(t) > OTHER_CPU_WARN),
+    ...limitIds.filter((t) => (get(t, "limits_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN).map((t) => `${t} (limits)`),
     ...workerIds.filter((t) => (get(t, "workers_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
   ]
   const out: Array<string> = []
@@ -790,6 +916,46 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
           cell(get(id, "shared_state", "added_ns_2_paced"), 0),
           cell(get(id, "shared_state", "split_ratio"), 3),
           verdict(criteria.find((c) => c.id === "shared_state" && c.runtime === r))
+        ]
+      })
+    )
+  )
+  out.push("")
+  out.push(`### Limits: master key vs virtual key vs limited virtual key (${CONNECTIONS} connections, non-streaming, core ${TARGET_CPU})`)
+  out.push("")
+  out.push(
+    "llmgate on each runtime three times in the round, one process each, same config but for the tenancy: requests with the master key " +
+      "(never limited), with a virtual key of a project without limits, and with a virtual key with limits that never refuse at this load " +
+      `(${Object.entries(BENCH_LIMITS).map(([k, v]) => `${k} ${v}`).join(", ")}): every request takes the limit slots' locks, reserves tokens, ` +
+      `settles them to the upstream's \`usage\` (checked at startup: remaining tokens drop by ${UPSTREAM_USAGE.total_tokens} per answer) and gets ` +
+      `\`x-ratelimit-*\` headers. ${P.limits.reps} repetitions per round of ${P.limits.durS} s each (after ${P.limits.warmS} s warm-up), the order rotating; ` +
+      "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
+      "Usage recording is not wired yet: “limits add” covers limits only. The CPU counter ticks every 10 ms, ~1 % of a " +
+      `${P.limits.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
+      `used more than ${OTHER_CPU_WARN} % of a core is taken once more and the less disturbed kept (attempts column). The scenario took ` +
+      `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "limits_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round (besides starting the two extra processes).`
+  )
+  out.push("")
+  out.push(
+    table(
+      ["runtime", "req/s master", "req/s key", "req/s limited", "p99 ms master / key / limited", "CPU ms/req master", "CPU ms/req key", "CPU ms/req limited", "limited ÷ master", "key ÷ master", "limited ÷ key", "attempts (sum)", "limits add < 5 % CPU/req"],
+      RUNTIMES.map((r) => {
+        const [m, k, l] = [`llmgate-${r}`, variantId(r, "key"), variantId(r, "limited")]
+        const vs = (metric: string) => get(m, "limits_vs", metric)
+        return [
+          r,
+          cell(get(m, "limits_c64", "rps"), 0),
+          cell(get(k, "limits_c64", "rps"), 0),
+          cell(get(l, "limits_c64", "rps"), 0),
+          [m, k, l].map((t) => num2(get(t, "limits_c64", "p99")?.median ?? Number.NaN)).join(" / "),
+          cell(get(m, "limits_c64", "cpu_ms_per_req"), 3),
+          cell(get(k, "limits_c64", "cpu_ms_per_req"), 3),
+          cell(get(l, "limits_c64", "cpu_ms_per_req"), 3),
+          cell(vs("cpu_limited_vs_master"), 3),
+          cell(vs("cpu_key_vs_master"), 3),
+          cell(vs("cpu_limited_vs_key"), 3),
+          String(measurements.filter((x) => x.scenario === "limits_c64" && [m, k, l].includes(x.target)).reduce((n, x) => n + (x.metrics["attempts"] ?? 0), 0)),
+          verdict(criteria.find((c) => c.id === "limits_cpu" && c.runtime === r))
         ]
       })
     )

@@ -16,6 +16,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import { parseArgs } from "node:util"
+import { UPSTREAM_USAGE } from "./lib/config.ts"
 
 const { values } = parseArgs({
   options: { port: { type: "string", default: "9001" }, ttl: { type: "string", default: "1800" } }
@@ -31,7 +32,7 @@ const completion = Buffer.from(JSON.stringify({
   created,
   model,
   choices: [{ index: 0, message: { role: "assistant", content: "Hello from the bench upstream." }, finish_reason: "stop" }],
-  usage: { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 }
+  usage: UPSTREAM_USAGE
 }))
 const sse = (delta: object, finishReason: string | null, usage?: object): string =>
   `data: ${JSON.stringify({

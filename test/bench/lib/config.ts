@@ -1,11 +1,50 @@
 /**
- * The realistic gateway config the bench runs llmgate with: master-key auth; every model weighted
+ * The realistic gateway config the bench runs llmgate with: master-key auth (and, for the limits
+ * scenario, one project with one virtual key, without or with limits); every model weighted
  * over two providers (two entries pointing at the same fake upstream, weights 3 and 1) with a high
  * concurrency cap and a queue, one retry, a fallback model, default breakers and explicit timeouts;
  * provider auth and header operations; a glob model and a route. Model names tell the fake upstream
  * the stream shape (`stream-<chunks>x<intervalMs>`).
  */
+import { createHash } from "node:crypto"
+
 export const MASTER_KEY = "sk-bench-master-key-0123456789"
+/** The limits scenario's virtual key (`sk-lg-` + 32 characters); the config holds its hash and prefix. */
+export const VIRTUAL_KEY = "sk-lg-Bench0123456789abcdefghijklmnopq"
+
+/** The `usage` of the fake upstream's non-streamed answer (upstream.ts), which limited requests settle to. */
+export const UPSTREAM_USAGE = { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } as const
+
+/** How llmgate is reached: the master key, a virtual key without limits, or one with limits. */
+export type Auth = "master" | "key" | "limited"
+
+/**
+ * Limits that never refuse at bench load (a few thousand req/s over a few seconds; each request
+ * reserves ~1,030 tokens and settles to the upstream's 11), yet make every request take the
+ * shared-slot locks, reserve and settle tokens and carry `x-ratelimit-*` headers: a per-minute
+ * window for requests and tokens, a token bucket and a `max_parallel` cap.
+ */
+export const BENCH_LIMITS = {
+  requests_per_minute: 100_000_000,
+  tokens_per_minute: 10_000_000_000,
+  requests_per_second: 1_000_000,
+  burst: 1_000_000,
+  max_parallel: 100_000
+} as const
+
+/** `projects` and `keys` for a virtual-key config: one project, one key (limited or not); none for the master key. */
+const tenancy = (auth: Auth): object =>
+  auth === "master" ? {} : {
+    projects: [{ id: "prj_bench", name: "Bench" }],
+    keys: [{
+      id: "key_bench",
+      name: "bench",
+      prefix: VIRTUAL_KEY.slice(0, 12),
+      hash: createHash("sha256").update(VIRTUAL_KEY).digest("hex"),
+      project_id: "prj_bench",
+      ...(auth === "limited" ? { limits: BENCH_LIMITS } : {})
+    }]
+  }
 
 export interface StreamShape {
   readonly chunks: number
@@ -55,7 +94,7 @@ const weighted = (name: string, upstreamModel: string) => {
   }
 }
 
-export const gatewayConfig = (port: number, upstreamPort: number, m: Models): object => {
+export const gatewayConfig = (port: number, upstreamPort: number, m: Models, auth: Auth = "master"): object => {
   const base_url = `http://127.0.0.1:${upstreamPort}/v1`
   const timeout = { connect: "2s", request: "30s", idle: "10s" }
   return {
@@ -87,6 +126,7 @@ export const gatewayConfig = (port: number, upstreamPort: number, m: Models): ob
       { name: "bench-fallback", strategy: "failover", targets: [{ provider: "up-b", model: m.nonStream[1] }] },
       { name: "bench-glob-*", targets: [{ provider: "up-a" }] }
     ],
-    routes: [{ path: "/v1/embeddings", model: m.nonStream[0] }]
+    routes: [{ path: "/v1/embeddings", model: m.nonStream[0] }],
+    ...tenancy(auth)
   }
 }

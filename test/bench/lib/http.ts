@@ -2,7 +2,7 @@
  * The bench's own HTTP clients (node:http): one-off requests, SSE stream samples timed to the first
  * body byte and to the last, closed-loop stream workers, and a burst of many concurrent long streams.
  */
-import { Agent, request, type OutgoingHttpHeaders } from "node:http"
+import { Agent, request, type IncomingHttpHeaders, type OutgoingHttpHeaders } from "node:http"
 
 export interface Endpoint {
   readonly port: number
@@ -13,6 +13,7 @@ export interface Endpoint {
 export interface Reply {
   readonly status: number
   readonly body: string
+  readonly headers: IncomingHttpHeaders
 }
 
 /** One POST (or GET without a body); rejects on a socket error or after `timeoutMs`. */
@@ -30,7 +31,7 @@ export const send = (
       (res) => {
         const parts: Array<Buffer> = []
         res.on("data", (c: Buffer) => parts.push(c))
-        res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8") }))
+        res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8"), headers: res.headers }))
         res.on("error", ko)
       }
     )

@@ -7,10 +7,15 @@ import { spread, type Spread } from "./stats.ts"
 export type Runtime = "node" | "bun" | "deno"
 export type Kind = "direct" | "bare" | "llmgate"
 
+/** How a llmgate target is reached besides the master key: a virtual key without limits, or with limits. */
+export type Variant = "key" | "limited"
+
 export interface Target {
   readonly id: string
   readonly kind: Kind
   readonly runtime: Runtime | undefined
+  /** Virtual-key llmgate (limits scenario only); absent: the master key, every scenario. */
+  readonly variant?: Variant
 }
 
 export type Metrics = Record<string, number>
@@ -21,6 +26,8 @@ export interface Measurement {
   readonly scenario: string
   readonly metrics: Metrics
   readonly failures?: Record<string, number>
+  /** The repetition within the round, for scenarios measured several times per round (limits). */
+  readonly rep?: number
 }
 
 const find = (ms: ReadonlyArray<Measurement>, round: number, target: string, scenario: string): Metrics | undefined =>
@@ -34,7 +41,7 @@ export const derive = (ms: ReadonlyArray<Measurement>, targets: ReadonlyArray<Ta
     const diff = (t: string, scenario: string, metric: string): number =>
       (find(ms, round, t, scenario)?.[metric] ?? Number.NaN) - (find(ms, round, "direct", scenario)?.[metric] ?? Number.NaN)
     for (const t of targets) {
-      if (t.kind === "direct") continue
+      if (t.kind === "direct" || t.variant !== undefined) continue
       out.push({
         round,
         target: t.id,
@@ -55,7 +62,7 @@ export const derive = (ms: ReadonlyArray<Measurement>, targets: ReadonlyArray<Ta
   }
   for (const round of rounds) {
     for (const t of targets) {
-      if (t.kind !== "llmgate") continue
+      if (t.kind !== "llmgate" || t.variant !== undefined) continue
       const bare = `bare-${t.runtime}`
       const mine = (scenario: string, metric: string): number =>
         (scenario === "vs_direct" ? out.find((m) => m.round === round && m.target === t.id && m.scenario === scenario)?.metrics : find(ms, round, t.id, scenario))?.[metric] ?? Number.NaN
@@ -192,6 +199,14 @@ export const evaluate = (summary: Summary, runtimes: ReadonlyArray<Runtime>): Ar
       Math.max(one, two),
       (v) => v < 2000,
       `${num(one, 0)} / ${num(two, 0)} ns`
+    )
+    const limits = med("limits_vs", "cpu_limited_vs_key")
+    add(
+      "limits_cpu",
+      "limits add < 5 % CPU per request (limited key ÷ key without limits, CPU ms/req at 64 connections; usage recording not wired yet)",
+      limits,
+      (v) => v < 1.05,
+      `${limits >= 1 ? "+" : ""}${num((limits - 1) * 100, 1)} %`
     )
   }
   return out
