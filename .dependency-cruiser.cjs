@@ -57,7 +57,8 @@ module.exports = {
     },
     {
       name: "src-in-layers",
-      comment: "every folder and top-level module of src/ that imports anything has a layer in LAYERS (one that is imported is caught by its importer's layer rule)",
+      comment:
+        "every folder and top-level module of src/ that imports anything has a layer in LAYERS (one that is imported is caught by its importer's layer rule)",
       severity: "error",
       from: { path: "^src/", pathNot: LAYERS.flat().map(unitPath) },
       to: {}
@@ -65,7 +66,8 @@ module.exports = {
     ...layerRules,
     {
       name: "core-no-runtime-module",
-      comment: "src/ speaks Web standards and Effect's abstract services: no Node or Bun built-in (node:*, fs, http, bun:*, …)",
+      comment:
+        "src/ speaks Web standards and Effect's abstract services: no Node or Bun built-in (node:*, fs, http, bun:*, …)",
       severity: "error",
       from: { path: "^src/" },
       to: { dependencyTypes: ["core"] }
@@ -79,32 +81,42 @@ module.exports = {
     },
     {
       name: "no-dev-dependency",
-      comment: "what the gateway runs imports production dependencies only (a devDependency such as `bun`, `vitest` or `@types/*` is not installed in the images)",
+      comment:
+        "what the gateway runs imports production dependencies only (a devDependency such as `bun`, `vitest` or `@types/*` is not installed in the images)",
       severity: "error",
       from: { path: "^(src|runtimes)/" },
       to: { dependencyTypes: ["npm-dev"] }
     },
     {
       name: "core-stays-in-src",
-      comment: "src/ imports nothing of ours outside src/: no runtime, no ../../package.json (the version is src/generated/version.ts)",
+      comment:
+        "src/ imports nothing of ours outside src/: no runtime, no ../../package.json (the version is src/generated/version.ts)",
       severity: "error",
       from: { path: "^src/" },
       to: { pathNot: ["^src/", "(^|/)node_modules/"], dependencyTypesNot: ["core"], couldNotResolve: false }
     },
     {
       name: "resolvable",
-      comment: "every import resolves (so `deno`, a package that is not installed, or a typo, cannot slip past the rules above)",
+      comment:
+        "every import resolves (so `deno`, a package that is not installed, or a typo, cannot slip past the rules above)",
       severity: "error",
       from: {},
       to: { couldNotResolve: true }
     },
     {
       name: "no-barrel",
-      comment: "src/ and runtimes/ import Effect modules by subpath (effect/Effect), never a barrel (effect, effect/http, @effect/platform-node, …): the barrels cost ≈250 ms of startup and ≈25 MB of idle memory",
+      comment:
+        "src/ and runtimes/ import Effect modules by subpath (effect/Effect), never a barrel (effect, effect/http, @effect/platform-node, …): the barrels cost ≈250 ms of startup and ≈25 MB of idle memory",
       severity: "error",
       from: { path: "^(src|runtimes)/" },
       // effect → dist/index.js, effect/http → dist/http/index.js, @effect/platform-node → dist/index.js
-      to: { path: ["(^|/)node_modules/effect/dist/index\\.js$", "(^|/)node_modules/effect/dist/[^/]+/index\\.js$", "(^|/)node_modules/@effect/[^/]+/dist/index\\.js$"] }
+      to: {
+        path: [
+          "(^|/)node_modules/effect/dist/index\\.js$",
+          "(^|/)node_modules/effect/dist/[^/]+/index\\.js$",
+          "(^|/)node_modules/@effect/[^/]+/dist/index\\.js$"
+        ]
+      }
     },
     {
       name: "runtimes-use-core-entries",

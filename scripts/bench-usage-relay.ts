@@ -27,16 +27,21 @@ const chunk = (delta: Record<string, unknown>, finish: string | null): string =>
   })}\n\n`
 
 const events: Array<Uint8Array> = [encoder.encode(chunk({ role: "assistant", content: "" }, null))]
-for (let i = 1; i < EVENTS - 3; i++) events.push(encoder.encode(chunk({ content: ` w${String(i % 100).padStart(2, "0")}` }, null)))
+for (let i = 1; i < EVENTS - 3; i++)
+  events.push(encoder.encode(chunk({ content: ` w${String(i % 100).padStart(2, "0")}` }, null)))
 events.push(encoder.encode(chunk({}, "stop")))
-events.push(encoder.encode(`data: ${JSON.stringify({
-  id: "chatcmpl-9xYzAbCdEfGhIjKlMnOpQrStUv",
-  object: "chat.completion.chunk",
-  created: 1_700_000_000,
-  model: "gpt-4o-mini-2024-07-18",
-  choices: [],
-  usage: { prompt_tokens: 12, completion_tokens: 397, total_tokens: 409 }
-})}\n\n`))
+events.push(
+  encoder.encode(
+    `data: ${JSON.stringify({
+      id: "chatcmpl-9xYzAbCdEfGhIjKlMnOpQrStUv",
+      object: "chat.completion.chunk",
+      created: 1_700_000_000,
+      model: "gpt-4o-mini-2024-07-18",
+      choices: [],
+      usage: { prompt_tokens: 12, completion_tokens: 397, total_tokens: 409 }
+    })}\n\n`
+  )
+)
 events.push(encoder.encode("data: [DONE]\n\n"))
 
 const run = (label: string, tracker: () => StreamUsageTracker, drop: boolean): number => {
@@ -73,9 +78,14 @@ console.log(`${events.length} events per stream, ${STREAMS} streams; ${process.v
 console.log(`${"no relay (loop only)".padEnd(56)} ${baseline().toFixed(3)} µs/event`)
 // The SSE scanner alone (finds events and decodes their data): what any watching costs at least.
 const NO_REPORT = { input: 0, cache_read: 0, cache_write: 0, reasoning: 0, output: 0 }
-const scannerOnly = (): StreamUsageTracker => ({ observe: () => "other", reported: () => NO_REPORT, text: () => "", overflowChars: () => 0 })
+const scannerOnly = (): StreamUsageTracker => ({
+  observe: () => "other",
+  reported: () => NO_REPORT,
+  text: () => "",
+  overflowChars: () => 0
+})
 run("scanner + relay, no tracking (the floor of watching)", scannerOnly, false)
 run("full tracker (parse every event), drop", () => makeStreamUsageTracker(openAIUsage), true)
 run("full tracker (parse every event), relay all", () => makeStreamUsageTracker(openAIUsage), false)
-run("usage-chunk tracker (parse only `\"usage\":{`), drop", () => makeUsageChunkTracker(openAIUsage), true)
-run("usage-chunk tracker (parse only `\"usage\":{`), relay all", () => makeUsageChunkTracker(openAIUsage), false)
+run('usage-chunk tracker (parse only `"usage":{`), drop', () => makeUsageChunkTracker(openAIUsage), true)
+run('usage-chunk tracker (parse only `"usage":{`), relay all', () => makeUsageChunkTracker(openAIUsage), false)

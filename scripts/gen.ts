@@ -44,7 +44,8 @@ export const generate = async (root: string = projectRoot): Promise<ReadonlyArra
   // JSON has no comments: the file is the plain spec so it can be served as it is.
   const json = `${JSON.stringify(parse(source), null, 2)}\n`
   const { version } = JSON.parse(await readFile(join(root, PACKAGE_PATH), "utf8")) as { readonly version: string }
-  const versionModule = header(` from the \`version\` of ${PACKAGE_PATH}`, "Change the version there") +
+  const versionModule =
+    header(` from the \`version\` of ${PACKAGE_PATH}`, "Change the version there") +
     `/** The gateway's version (\`llmgate --version\`, the startup banner, GET /health). */\nexport const VERSION = ${JSON.stringify(version)}\n`
   return [
     { path: TYPES_PATH, content: types },

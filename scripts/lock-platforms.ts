@@ -40,6 +40,8 @@ for (const parent of ["node_modules/deno"]) {
     added++
   }
 }
-lock.packages = Object.fromEntries(Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0)))
+lock.packages = Object.fromEntries(
+  Object.entries(lock.packages).sort(([a], [b]) => (a === "" ? -1 : b === "" ? 1 : a < b ? -1 : a > b ? 1 : 0))
+)
 writeFileSync(path, `${JSON.stringify(lock, null, 2)}\n`)
 console.log(`lock-platforms: added ${added} platform entries`)

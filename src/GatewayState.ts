@@ -15,7 +15,13 @@ import { makeAuthenticator, type Principal } from "./auth/Auth.ts"
 import type { ResolvedConfig } from "./config/Config.ts"
 import { type CounterScope, counterKey } from "./limits/CounterSlots.ts"
 import { admitIp, clientIp, IP_TABLE_KEY, IP_TABLE_SLOTS } from "./limits/IpRateLimit.ts"
-import { type LimiterStore, makeMemoryStore, makeRateLimiter, type RateLimiter, rateLimited } from "./limits/RateLimiter.ts"
+import {
+  type LimiterStore,
+  makeMemoryStore,
+  makeRateLimiter,
+  type RateLimiter,
+  rateLimited
+} from "./limits/RateLimiter.ts"
 import { localSlot, type Slot } from "./state/Slots.ts"
 import type { GatewayError, GatewayErrorReason } from "./domain/GatewayError.ts"
 import type { Provider } from "./providers/Provider.ts"
@@ -42,7 +48,9 @@ export interface Snapshot {
    * `server.ip_rate_limit`: takes one request from the client's bucket (peer address and
    * `X-Forwarded-For`), or answers the refusal; undefined when not configured.
    */
-  readonly admitIp: ((remoteAddress: string | undefined, forwardedFor: string | undefined) => GatewayErrorReason | undefined) | undefined
+  readonly admitIp:
+    | ((remoteAddress: string | undefined, forwardedFor: string | undefined) => GatewayErrorReason | undefined)
+    | undefined
   /** The prices of this config's models (usage/PriceBook.ts): a usage record's cost. */
   readonly priceBook: PriceBook
 }
@@ -74,7 +82,7 @@ const logTransition = (t: BreakerTransition): Effect.Effect<void> => {
 
 export class GatewayState extends Context.Service<GatewayState, GatewayStateShape>()("llmgate/GatewayState") {
   /** `config.masterKey` must be set (startup generates one when the file has none). */
-  static readonly make = Effect.fnUntraced(function*(
+  static readonly make = Effect.fnUntraced(function* (
     config: ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> },
     version: number,
     routing: RoutingState,
@@ -101,9 +109,16 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     const store = limiterStore ?? makeMemoryStore((scope, id) => slotsFor(counterKey(scope, id), 1)[0], Date.now)
     const events = yield* PubSub.sliding<GatewayEvent>(1024)
     const onTransitions = (transitions: ReadonlyArray<BreakerTransition>) =>
-      Effect.forEach(transitions, (transition) =>
-        Effect.andThen(logTransition(transition), PubSub.publish(events, { _tag: "BreakerTransition" as const, transition })), { discard: true })
-    const build = Effect.fnUntraced(function*(next: ResolvedConfig, nextVersion: number) {
+      Effect.forEach(
+        transitions,
+        (transition) =>
+          Effect.andThen(
+            logTransition(transition),
+            PubSub.publish(events, { _tag: "BreakerTransition" as const, transition })
+          ),
+        { discard: true }
+      )
+    const build = Effect.fnUntraced(function* (next: ResolvedConfig, nextVersion: number) {
       const providers = yield* makeProviders(next)
       const masterKey = next.masterKey ?? config.masterKey
       const router = makeRouter(next, providers, Math.random, routing)
@@ -134,11 +149,21 @@ export class GatewayState extends Context.Service<GatewayState, GatewayStateShap
     const context = yield* Effect.context<UpstreamClients>()
     return GatewayState.of({
       current: () => snapshot,
-      swap: (next, nextVersion) => build(next, nextVersion).pipe(Effect.provide(context), Effect.andThen((s) => Effect.sync(() => { snapshot = s }))),
+      swap: (next, nextVersion) =>
+        build(next, nextVersion).pipe(
+          Effect.provide(context),
+          Effect.andThen((s) =>
+            Effect.sync(() => {
+              snapshot = s
+            })
+          )
+        ),
       health,
       events,
       isDraining: () => draining,
-      startDraining: Effect.sync(() => { draining = true }),
+      startDraining: Effect.sync(() => {
+        draining = true
+      }),
       startedAt: Math.floor(Date.now() / 1000),
       counters: (scope, id) => slotsOf(counterKey(scope, id))?.[0]
     })
@@ -160,11 +185,14 @@ export interface WorkerStatus {
 }
 
 /** What the gateway runs on, reported by /health. Provided by the worker (cluster/Worker.ts). */
-export class RuntimeInfo extends Context.Service<RuntimeInfo, {
-  readonly name: "node" | "bun" | "deno"
-  readonly version: string
-  /** This worker's place among the workers sharing the port. */
-  readonly worker: { readonly id: number; readonly count: number }
-  /** Every worker's config version, read from the owner's shared control memory. */
-  readonly workers: () => ReadonlyArray<WorkerStatus>
-}>()("llmgate/RuntimeInfo") {}
+export class RuntimeInfo extends Context.Service<
+  RuntimeInfo,
+  {
+    readonly name: "node" | "bun" | "deno"
+    readonly version: string
+    /** This worker's place among the workers sharing the port. */
+    readonly worker: { readonly id: number; readonly count: number }
+    /** Every worker's config version, read from the owner's shared control memory. */
+    readonly workers: () => ReadonlyArray<WorkerStatus>
+  }
+>()("llmgate/RuntimeInfo") {}

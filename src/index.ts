@@ -16,7 +16,14 @@ export type { ProcessInfo } from "./admin/FileAdminStore.ts"
 export type { SqliteDatabase, SqliteDriver, SqliteValue } from "./usage/SqliteDriver.ts"
 
 // The server port: the App a runtime's server calls, and the answers it gives on its own.
-export { type App, type IncomingRequest, isBytes, makeStallWatchdog, type OutgoingResponse, type StallWatchdog } from "./http/Exchange.ts"
+export {
+  type App,
+  type IncomingRequest,
+  isBytes,
+  makeStallWatchdog,
+  type OutgoingResponse,
+  type StallWatchdog
+} from "./http/Exchange.ts"
 export { hookAnswer, UNEXPECTED, unparsable } from "./http/respond.ts"
 export { gatewayError, type GatewayError, type GatewayErrorReason } from "./domain/GatewayError.ts"
 export { makeBodyCollector, readAtMost } from "./domain/BodyCollector.ts"
@@ -35,4 +42,10 @@ export {
 } from "./providers/UpstreamClients.ts"
 
 // The Redis port: the Lua scripts the rate limits run when counted in Redis (limits.redis).
-export { RedisClients, type RedisConnectOptions, RedisError, type RedisScript, type RedisScripts } from "./limits/RedisScripts.ts"
+export {
+  RedisClients,
+  type RedisConnectOptions,
+  RedisError,
+  type RedisScript,
+  type RedisScripts
+} from "./limits/RedisScripts.ts"

@@ -21,7 +21,14 @@ import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import {
+  type FromWorker,
+  type RuntimePort,
+  serveWith,
+  UNEXPECTED,
+  UpstreamClients,
+  type WorkerLink
+} from "../../src/index.ts"
 import { bunSqlite } from "./BunSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
@@ -37,7 +44,8 @@ const startWorker = (): WorkerLink => {
   })
   return {
     post: (message) => worker.postMessage(message),
-    onMessage: (handler) => worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
+    onMessage: (handler) =>
+      worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
     onExit: (handler) => worker.addEventListener("close", () => handler(failure ?? "the worker ended"), { once: true }),
     terminate: () => worker.terminate()
   }
@@ -72,32 +80,35 @@ export const bunPort: RuntimePort = {
         cut: (request) => server?.timeout(request, 1)
       }
     })
-    const warning = bounds.headerLimit > maxHeaderSize
-      ? Effect.logWarning(
-        `server.header_limit (${bounds.headerLimit} bytes) is above Bun's own limit (${maxHeaderSize} bytes): Bun answers a bare 431 ` +
-          `to larger request heads; start Bun with --max-http-header-size=${bounds.headerLimit} (or BUN_OPTIONS) to enforce header_limit`
-      )
-      : Effect.void
+    const warning =
+      bounds.headerLimit > maxHeaderSize
+        ? Effect.logWarning(
+            `server.header_limit (${bounds.headerLimit} bytes) is above Bun's own limit (${maxHeaderSize} bytes): Bun answers a bare 431 ` +
+              `to larger request heads; start Bun with --max-http-header-size=${bounds.headerLimit} (or BUN_OPTIONS) to enforce header_limit`
+          )
+        : Effect.void
     return warning.pipe(
-      Effect.andThen(serveWith(
-        options,
-        // The body limit is the core's (413 in OpenAI's shape, with a request id); Bun's own cap
-        // would answer first.
-        () =>
-          (server = Bun.serve({
-            hostname: options.host,
-            port: options.port,
-            reusePort: options.reusePort,
-            idleTimeout: idleSeconds,
-            maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-            fetch: (request, bunServer) => fetch(request, bunServer.requestIP(request)?.address),
-            // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
-            error: () => hookResponse(UNEXPECTED)
-          })),
-        // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
-        (server) => server.stop(false),
-        (server) => server.stop(true)
-      )),
+      Effect.andThen(
+        serveWith(
+          options,
+          // The body limit is the core's (413 in OpenAI's shape, with a request id); Bun's own cap
+          // would answer first.
+          () =>
+            (server = Bun.serve({
+              hostname: options.host,
+              port: options.port,
+              reusePort: options.reusePort,
+              idleTimeout: idleSeconds,
+              maxRequestBodySize: Number.MAX_SAFE_INTEGER,
+              fetch: (request, bunServer) => fetch(request, bunServer.requestIP(request)?.address),
+              // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
+              error: () => hookResponse(UNEXPECTED)
+            })),
+          // stop(false) stops accepting and resolves once in-flight requests finish; stop(true) ends the rest.
+          (server) => server.stop(false),
+          (server) => server.stop(true)
+        )
+      ),
       Effect.map((server) => ({ port: server.port ?? options.port }))
     )
   },

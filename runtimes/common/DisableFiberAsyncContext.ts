@@ -13,7 +13,8 @@ type GetBuiltinModule = typeof process.getBuiltinModule
 
 const original: GetBuiltinModule | undefined = process.getBuiltinModule
 if (original !== undefined) {
-  const hidden = ((id: string) => id === "node:async_hooks" || id === "async_hooks" ? undefined : original.call(process, id)) as GetBuiltinModule
+  const hidden = ((id: string) =>
+    id === "node:async_hooks" || id === "async_hooks" ? undefined : original.call(process, id)) as GetBuiltinModule
   process.getBuiltinModule = hidden
 }
 

@@ -17,13 +17,22 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import { type FromWorker, type RuntimePort, serveWith, UNEXPECTED, UpstreamClients, type WorkerLink } from "../../src/index.ts"
+import {
+  type FromWorker,
+  type RuntimePort,
+  serveWith,
+  UNEXPECTED,
+  UpstreamClients,
+  type WorkerLink
+} from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 /** The Web handler given the peer's address from Deno's handler info. */
-const withPeer = (handler: (request: Request, remoteAddress?: string) => Promise<Response>) => (request: Request, info: Deno.ServeHandlerInfo) =>
-  handler(request, info.remoteAddr.hostname)
+const withPeer =
+  (handler: (request: Request, remoteAddress?: string) => Promise<Response>) =>
+  (request: Request, info: Deno.ServeHandlerInfo) =>
+    handler(request, info.remoteAddr.hostname)
 
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
 const DENO_HEADER_LIMIT = 64 * 1024
@@ -46,7 +55,8 @@ const startWorker = (): WorkerLink => {
   })
   return {
     post: (message) => worker.postMessage(message),
-    onMessage: (handler) => worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
+    onMessage: (handler) =>
+      worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
     onExit: (handler) => {
       exitHandler = handler
     },
@@ -66,31 +76,40 @@ export const denoPort: RuntimePort = {
   platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch(), RedisClientsIoredis.layer),
   serve: (app, options) => {
     const bounds = options.connection
-    const warning = bounds.headerLimit > DENO_HEADER_LIMIT
-      ? Effect.logWarning(
-        `server.header_limit (${bounds.headerLimit} bytes) is above Deno's own limit (about ${DENO_HEADER_LIMIT} bytes): ` +
-          `Deno answers a bare 400 to larger request heads`
-      )
-      : Effect.void
+    const warning =
+      bounds.headerLimit > DENO_HEADER_LIMIT
+        ? Effect.logWarning(
+            `server.header_limit (${bounds.headerLimit} bytes) is above Deno's own limit (about ${DENO_HEADER_LIMIT} bytes): ` +
+              `Deno answers a bare 400 to larger request heads`
+          )
+        : Effect.void
     return warning.pipe(
-      Effect.andThen(serveWith(
-        options,
-        () =>
-          Deno.serve(
-            {
-              hostname: options.host,
-              port: options.port,
-              reusePort: options.reusePort,
-              onListen: () => {},
-              // Whatever escapes the handler still gets OpenAI's shape, never Deno's own answer.
-              // (Deno also calls it when a stalled stream's body is errored: nobody reads that answer.)
-              onError: () => hookResponse(UNEXPECTED)
-            },
-            withPeer(toWebHandler(app, { context: options.context, headerLimit: bounds.headerLimit, stallTimeoutMs: bounds.stallTimeoutMs }))
-          ),
-        // shutdown() stops accepting and resolves once in-flight requests finish.
-        (server) => server.shutdown()
-      )),
+      Effect.andThen(
+        serveWith(
+          options,
+          () =>
+            Deno.serve(
+              {
+                hostname: options.host,
+                port: options.port,
+                reusePort: options.reusePort,
+                onListen: () => {},
+                // Whatever escapes the handler still gets OpenAI's shape, never Deno's own answer.
+                // (Deno also calls it when a stalled stream's body is errored: nobody reads that answer.)
+                onError: () => hookResponse(UNEXPECTED)
+              },
+              withPeer(
+                toWebHandler(app, {
+                  context: options.context,
+                  headerLimit: bounds.headerLimit,
+                  stallTimeoutMs: bounds.stallTimeoutMs
+                })
+              )
+            ),
+          // shutdown() stops accepting and resolves once in-flight requests finish.
+          (server) => server.shutdown()
+        )
+      ),
       Effect.map((server) => ({ port: server.addr.port }))
     )
   },

@@ -51,7 +51,9 @@ export const nodePort: RuntimePort = {
   serve: (app, options) =>
     serveNode(app, options).pipe(
       Effect.map((address) => ({ port: address.port })),
-      Effect.mapError((e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e.message}` }))
+      Effect.mapError(
+        (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e.message}` })
+      )
     ),
   startWorker,
   sqlite: nodeSqlite,

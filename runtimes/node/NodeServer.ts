@@ -49,7 +49,8 @@ const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body
 
 const readBody = (req: IncomingMessage, limit: number): Effect.Effect<Uint8Array, GatewayError> => {
   const declared = req.headers["content-length"]
-  if (declared !== undefined && Number(declared) > limit) return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
+  if (declared !== undefined && Number(declared) > limit)
+    return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
   if (req.readableEnded) return Effect.succeed(new Uint8Array(0))
   return Effect.callback<Uint8Array, GatewayError>((resume) => {
     const collector = makeBodyCollector(limit)
@@ -140,7 +141,11 @@ const write = (res: ServerResponse, out: OutgoingResponse, options: WriteOptions
     res.end(body)
     // Most answers are in the kernel's buffer by now; one that is not waits for the client to take
     // it, and a client that never does must not hold the connection and the answer forever.
-    if (res.writableLength > 0) watchFinish(res, makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options)))
+    if (res.writableLength > 0)
+      watchFinish(
+        res,
+        makeStallWatchdog(options.stallTimeoutMs, () => stalled(res, out, options))
+      )
     return Effect.void
   }
   res.writeHead(out.status, rawHeaders(out.headers, undefined))
@@ -155,10 +160,14 @@ const write = (res: ServerResponse, out: OutgoingResponse, options: WriteOptions
       res.uncork()
     }
     return ok ? Effect.void : drained(res, watchdog)
-  }).pipe(Effect.ensuring(Effect.sync(() => {
-    watchdog.stop()
-    if (!res.destroyed) res.end()
-  })))
+  }).pipe(
+    Effect.ensuring(
+      Effect.sync(() => {
+        watchdog.stop()
+        if (!res.destroyed) res.end()
+      })
+    )
+  )
 }
 
 /** Watches an ended answer still waiting for the client until it is flushed or the connection closes. */
@@ -187,7 +196,7 @@ const answerHook = (res: ServerResponse, reason: GatewayErrorReason): void => {
 
 /** Listens and serves `app`; the server is closed gracefully when the scope closes. */
 export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<AddressInfo, Error, Scope.Scope> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const run = Effect.runForkWith(options.context)
     const bounds = options.connection
     // node:http's whole-request bound (its default, 300 s) stays; it may not be below the head's.
@@ -195,15 +204,19 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
     const writeOptions: WriteOptions = {
       stallTimeoutMs: bounds.stallTimeoutMs,
       onStall: (out) =>
-        run(Effect.logWarning(`the client took nothing of its answer for ${bounds.stallTimeoutMs} ms: cut off`).pipe(
-          Effect.annotateLogs({ requestId: out.headers["x-request-id"] ?? "" })
-        ))
+        run(
+          Effect.logWarning(`the client took nothing of its answer for ${bounds.stallTimeoutMs} ms: cut off`).pipe(
+            Effect.annotateLogs({ requestId: out.headers["x-request-id"] ?? "" })
+          )
+        )
     }
     // Responses in progress, so shutdown knows when every in-flight request and stream has finished.
     let inProgress = 0
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       inProgress++
-      const fiber = run(Effect.suspend(() => Effect.flatMap(app(incoming(req)), (out) => write(res, out, writeOptions))))
+      const fiber = run(
+        Effect.suspend(() => Effect.flatMap(app(incoming(req)), (out) => write(res, out, writeOptions)))
+      )
       fiber.addObserver((exit) => {
         // The app never fails; writing the answer might (a header value node:http refuses): answer
         // 500 when nothing was sent yet, otherwise cut the connection rather than leave it hanging.
@@ -218,30 +231,40 @@ export const serveNode = (app: App, options: NodeServeOptions): Effect.Effect<Ad
         if (!res.writableFinished) fiber.interruptUnsafe()
       })
     }
-    const server: Server = createServer({
-      maxHeaderSize: bounds.headerLimit,
-      headersTimeout: bounds.headerTimeoutMs,
-      requestTimeout: requestTimeoutMs,
-      keepAliveTimeout: bounds.idleTimeoutMs,
-      // node:http refuses an HTTP/1.1 request without Host with a bare 400 before any hook could
-      // shape it; the gateway routes by path alone, so it serves such a request like Bun and Deno.
-      requireHostHeader: false,
-      // How often node:http looks for connections past the head or request timeout (30 s by
-      // default): a quarter of the head's timeout, so a slowloris client goes within 1.25 × it.
-      connectionsCheckingInterval: bounds.headerTimeoutMs > 0 ? Math.min(30_000, Math.max(100, Math.floor(bounds.headerTimeoutMs / 4))) : 30_000
-    }, onRequest)
+    const server: Server = createServer(
+      {
+        maxHeaderSize: bounds.headerLimit,
+        headersTimeout: bounds.headerTimeoutMs,
+        requestTimeout: requestTimeoutMs,
+        keepAliveTimeout: bounds.idleTimeoutMs,
+        // node:http refuses an HTTP/1.1 request without Host with a bare 400 before any hook could
+        // shape it; the gateway routes by path alone, so it serves such a request like Bun and Deno.
+        requireHostHeader: false,
+        // How often node:http looks for connections past the head or request timeout (30 s by
+        // default): a quarter of the head's timeout, so a slowloris client goes within 1.25 × it.
+        connectionsCheckingInterval:
+          bounds.headerTimeoutMs > 0 ? Math.min(30_000, Math.max(100, Math.floor(bounds.headerTimeoutMs / 4))) : 30_000
+      },
+      onRequest
+    )
     // A request node:http cannot parse (or that took too long to arrive) never reaches the app:
     // answer it in OpenAI's shape too.
     server.on("clientError", (error: Error & { readonly code?: string }, socket) => {
       if (!socket.writable || error.code === "ECONNRESET") return void socket.destroy()
-      const reason: GatewayErrorReason = error.code === "HPE_HEADER_OVERFLOW"
-        ? { _tag: "HeadersTooLarge", limit: bounds.headerLimit }
-        : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
-        ? { _tag: "RequestTimeout", header_ms: bounds.headerTimeoutMs, request_ms: requestTimeoutMs }
-        : unparsable(error.code ?? "malformed request")
+      const reason: GatewayErrorReason =
+        error.code === "HPE_HEADER_OVERFLOW"
+          ? { _tag: "HeadersTooLarge", limit: bounds.headerLimit }
+          : error.code === "ERR_HTTP_REQUEST_TIMEOUT"
+            ? { _tag: "RequestTimeout", header_ms: bounds.headerTimeoutMs, request_ms: requestTimeoutMs }
+            : unparsable(error.code ?? "malformed request")
       const { status, headers, body } = hookAnswer(reason)
-      const head = Object.entries({ ...headers, "content-length": String(Buffer.byteLength(body)), connection: "close" })
-        .map(([k, v]) => `${k}: ${v}\r\n`).join("")
+      const head = Object.entries({
+        ...headers,
+        "content-length": String(Buffer.byteLength(body)),
+        connection: "close"
+      })
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join("")
       socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ""}\r\n${head}\r\n${body}`)
     })
     yield* Effect.acquireRelease(

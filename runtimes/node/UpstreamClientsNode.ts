@@ -29,8 +29,10 @@ import {
 /** What a reload needs from the Node platform. */
 export type Services = UpstreamClients | FileSystem.FileSystem
 
-const failure = (what: string) => (cause: unknown): UpstreamFailure =>
-  new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
+const failure =
+  (what: string) =>
+  (cause: unknown): UpstreamFailure =>
+    new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
 const sendFailed = failure("request failed")
 const readFailed = failure("reading the response failed")
 
@@ -67,7 +69,10 @@ type Live = Set<Agent>
 
 const closeGracefully = (live: Live, agent: Agent): void => {
   // Graceful: requests in flight (a stream still relayed) finish first; new ones are refused.
-  agent.close().catch(() => {}).finally(() => live.delete(agent))
+  agent
+    .close()
+    .catch(() => {})
+    .finally(() => live.delete(agent))
 }
 
 interface Entry {
@@ -100,11 +105,25 @@ const makeClient = (live: Live, connectTimeoutMs: number, agent: Agent): Upstrea
         Effect.tryPromise({
           try: (signal) => {
             if (!agent.closed) {
-              return agent.request({ origin, path, method: "POST", headers: request.headers, body: request.body, signal })
+              return agent.request({
+                origin,
+                path,
+                method: "POST",
+                headers: request.headers,
+                body: request.body,
+                signal
+              })
             }
             const oneOff = newAgent(connectTimeoutMs)
             live.add(oneOff)
-            const sent = oneOff.request({ origin, path, method: "POST", headers: request.headers, body: request.body, signal })
+            const sent = oneOff.request({
+              origin,
+              path,
+              method: "POST",
+              headers: request.headers,
+              body: request.body,
+              signal
+            })
             closeGracefully(live, oneOff)
             return sent
           },
@@ -133,11 +152,13 @@ const makeClient = (live: Live, connectTimeoutMs: number, agent: Agent): Upstrea
                     // own one-go read, much cheaper per request than iterating the chunks.
                     if (declaredLength(headers) <= limit) return body.bytes()
                     const iterator = body[Symbol.asyncIterator]()
-                    return readAtMost(() => iterator.next().then((r) => r.done === true ? undefined : r.value as Uint8Array), limit)
-                      .then((bytes) => {
-                        if (bytes === undefined) body.destroy()
-                        return bytes
-                      })
+                    return readAtMost(
+                      () => iterator.next().then((r) => (r.done === true ? undefined : (r.value as Uint8Array))),
+                      limit
+                    ).then((bytes) => {
+                      if (bytes === undefined) body.destroy()
+                      return bytes
+                    })
                   },
                   catch: readFailed
                 }),
@@ -147,7 +168,7 @@ const makeClient = (live: Live, connectTimeoutMs: number, agent: Agent): Upstrea
             reader: () => {
               const iterator = body[Symbol.asyncIterator]()
               return {
-                read: () => iterator.next().then((r) => r.done === true ? undefined : r.value as Uint8Array),
+                read: () => iterator.next().then((r) => (r.done === true ? undefined : (r.value as Uint8Array))),
                 // destroy(), not the iterator's return(): that waits for a pending read, so a stalled
                 // upstream would never be let go.
                 cancel: () => {
@@ -166,7 +187,7 @@ const keyOf = (options: UpstreamClientOptions): string => `${options.provider}\u
 
 export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
   UpstreamClients,
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const entries = new Map<string, Entry>()
     const live: Live = new Set()
     // Destroying an agent can wait on a socket whose response body a client abandoned: bounded.
@@ -174,7 +195,8 @@ export const layer: Layer.Layer<UpstreamClients> = Layer.effect(
       Effect.promise(() => Promise.all([...live].map((agent) => agent.destroy().catch(() => {})))).pipe(
         Effect.timeoutOption(1_000),
         Effect.asVoid
-      ))
+      )
+    )
     const get = (options: UpstreamClientOptions) =>
       Effect.sync(() => {
         const key = keyOf(options)

@@ -21,52 +21,109 @@ const sortKeys = (value: unknown): unknown =>
   Array.isArray(value)
     ? value.map(sortKeys)
     : Predicate.isObject(value)
-    ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, sortKeys(value[k])]))
-    : value
+      ? Object.fromEntries(
+          Object.keys(value)
+            .sort()
+            .map((k) => [k, sortKeys(value[k])])
+        )
+      : value
 
 /** A hash of a value's canonical JSON (keys sorted): 32 hex characters. */
 export const hashOf = (value: unknown): string => sha256Hex(JSON.stringify(sortKeys(value))).slice(0, 32)
 
 /** `"abc"`, `W/"abc"` and `abc` all name etag `abc`; `*` matches any. */
 export const etagMatches = (ifMatch: string, etag: string): boolean =>
-  ifMatch.split(",").map((t) => t.trim().replace(/^W\//, "").replace(/^"(.*)"$/, "$1")).some((t) => t === "*" || t === etag)
+  ifMatch
+    .split(",")
+    .map((t) =>
+      t
+        .trim()
+        .replace(/^W\//, "")
+        .replace(/^"(.*)"$/, "$1")
+    )
+    .some((t) => t === "*" || t === etag)
 
 /** Providers and models are addressed by name, the tenancy resources by generated id. */
-export const KEY_FIELD: Readonly<Record<Resource, "name" | "id">> = { providers: "name", models: "name", projects: "id", users: "id", keys: "id" }
+export const KEY_FIELD: Readonly<Record<Resource, "name" | "id">> = {
+  providers: "name",
+  models: "name",
+  projects: "id",
+  users: "id",
+  keys: "id"
+}
 
 /** Fields a request may set, per tenancy resource (the rest is generated or derived). */
 export const WRITABLE: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
   projects: ["name", "limits", "metadata"] satisfies ReadonlyArray<keyof components["schemas"]["AdminProjectCreate"]>,
-  users: ["name", "email", "role", "projects", "metadata"] satisfies ReadonlyArray<keyof components["schemas"]["AdminUserCreate"]>,
-  keys: ["name", "project_id", "user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata"] satisfies ReadonlyArray<
-    keyof components["schemas"]["AdminKeyCreate"]
-  >
+  users: ["name", "email", "role", "projects", "metadata"] satisfies ReadonlyArray<
+    keyof components["schemas"]["AdminUserCreate"]
+  >,
+  keys: [
+    "name",
+    "project_id",
+    "user_id",
+    "models",
+    "enabled",
+    "expires_at",
+    "limits",
+    "budget",
+    "metadata"
+  ] satisfies ReadonlyArray<keyof components["schemas"]["AdminKeyCreate"]>
 }
 
 type Schemas = components["schemas"]
 /** Every field of the spec's schema but `etag`, exactly once (a spec change that adds one fails to compile here). */
 type FieldsOf<S> = ReadonlyArray<Exclude<keyof S, "etag">>
-const exhaustive = <S>() => <const F extends FieldsOf<S>>(fields: F & (Exclude<keyof S, "etag"> extends F[number] ? unknown : never)) => fields
+const exhaustive =
+  <S>() =>
+  <const F extends FieldsOf<S>>(fields: F & (Exclude<keyof S, "etag"> extends F[number] ? unknown : never)) =>
+    fields
 
 /** The fields an object shows, as `spec/openapi.yaml` names them (`AdminProject`, `AdminUser`, `AdminKey`). */
 export const PUBLIC_FIELDS: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
   projects: exhaustive<Schemas["AdminProject"]>()(["id", "name", "limits", "metadata", "created_at", "updated_at"]),
-  users: exhaustive<Schemas["AdminUser"]>()(["id", "name", "email", "role", "projects", "metadata", "created_at", "updated_at"]),
+  users: exhaustive<Schemas["AdminUser"]>()([
+    "id",
+    "name",
+    "email",
+    "role",
+    "projects",
+    "metadata",
+    "created_at",
+    "updated_at"
+  ]),
   keys: exhaustive<Schemas["AdminKey"]>()([
-    "id", "name", "prefix", "project_id", "user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata",
-    "previous_expires_at", "created_at", "updated_at"
+    "id",
+    "name",
+    "prefix",
+    "project_id",
+    "user_id",
+    "models",
+    "enabled",
+    "expires_at",
+    "limits",
+    "budget",
+    "metadata",
+    "previous_expires_at",
+    "created_at",
+    "updated_at"
   ])
 }
 
-export const unprocessable = (param: string | null, message: string): GatewayError => gatewayError({ _tag: "Unprocessable", param, message })
+export const unprocessable = (param: string | null, message: string): GatewayError =>
+  gatewayError({ _tag: "Unprocessable", param, message })
 
 export const notFound = (resource: Resource, id: string): GatewayError =>
-  gatewayError({ _tag: "NotFound", message: `No ${SINGULAR[resource]} ${KEY_FIELD[resource] === "name" ? "named" : "with id"} ${JSON.stringify(id)}.` })
+  gatewayError({
+    _tag: "NotFound",
+    message: `No ${SINGULAR[resource]} ${KEY_FIELD[resource] === "name" ? "named" : "with id"} ${JSON.stringify(id)}.`
+  })
 
 export const preconditionFailed = (resource: Resource, id: string, ifMatch: string, etag: string): GatewayError =>
   gatewayError({
     _tag: "PreconditionFailed",
-    message: `The ${SINGULAR[resource]} ${JSON.stringify(id)} changed since you read it (If-Match ${ifMatch}, now "${etag}"); ` +
+    message:
+      `The ${SINGULAR[resource]} ${JSON.stringify(id)} changed since you read it (If-Match ${ifMatch}, now "${etag}"); ` +
       "read it again and retry."
   })
 
@@ -79,7 +136,10 @@ export const fieldProblem = (
 ): GatewayError | undefined => {
   for (const [field, value] of Object.entries(body)) {
     if (!WRITABLE[resource].includes(field)) {
-      return unprocessable(field, PUBLIC_FIELDS[resource].includes(field) ? `${field}: read-only` : `${field}: unknown field`)
+      return unprocessable(
+        field,
+        PUBLIC_FIELDS[resource].includes(field) ? `${field}: read-only` : `${field}: unknown field`
+      )
     }
     if (patch && value === null && !nullable.has(field)) return unprocessable(field, `${field}: cannot be null`)
   }
@@ -96,16 +156,20 @@ export const maskedSecretProblem = (body: Row): GatewayError | undefined => {
     const value = valueAt(body, path)
     if (typeof value !== "string" || !isMaskedSecret(value)) continue
     const field = formatFieldPath(path)
-    const hint = path[0] === "headers"
-      ? "send every header value in full (headers are replaced as a whole)"
-      : `send the secret itself, or leave ${path.length === 1 ? "the field" : `\`${String(path[0])}\``} out to keep the stored one`
+    const hint =
+      path[0] === "headers"
+        ? "send every header value in full (headers are replaced as a whole)"
+        : `send the secret itself, or leave ${path.length === 1 ? "the field" : `\`${String(path[0])}\``} out to keep the stored one`
     return unprocessable(field, `${field}: this is a masked value as the admin API shows it, not a secret; ${hint}`)
   }
   return undefined
 }
 
 export const encodeCursor = (id: string): string =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(id))).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+  btoa(String.fromCharCode(...new TextEncoder().encode(id)))
+    .replace(/\+/g, "-")
+    .replace(/\//g, "_")
+    .replace(/=+$/, "")
 
 export const decodeCursor = (cursor: string): string | undefined => {
   try {
@@ -125,7 +189,9 @@ export const pageOf = <Row>(
 ): Effect.Effect<{ readonly rows: ReadonlyArray<Row>; readonly nextCursor: string | null }, GatewayError> => {
   const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor)
   if (query.cursor !== undefined && after === undefined) {
-    return Effect.fail(gatewayError({ _tag: "InvalidRequest", param: "cursor", message: "cursor: not a cursor from a previous page" }))
+    return Effect.fail(
+      gatewayError({ _tag: "InvalidRequest", param: "cursor", message: "cursor: not a cursor from a previous page" })
+    )
   }
   const all = rows
     .filter((row) => Object.entries(query.filters).every(([f, v]) => matches(row, f, v)))
@@ -158,7 +224,11 @@ export const refusal = (
   if (first === undefined) return undefined
   const prefix = `${resource}[${JSON.stringify(id)}]`
   const local = (path: string): string | null =>
-    path === prefix ? null : path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`) ? path.slice(prefix.length).replace(/^\./, "") : path
+    path === prefix
+      ? null
+      : path.startsWith(`${prefix}.`) || path.startsWith(`${prefix}[`)
+        ? path.slice(prefix.length).replace(/^\./, "")
+        : path
   const message = fresh.map((i) => `${local(i.path) ?? SINGULAR[resource]}: ${i.message}`).join("; ")
   return first.message.startsWith("duplicate ")
     ? gatewayError({ _tag: "Conflict", param: local(first.path), message })

@@ -68,7 +68,11 @@ export interface AdminStoreShape {
   readonly list: (resource: Resource, query: ListQuery) => Effect.Effect<Page, GatewayError>
   readonly get: (resource: Resource, id: string) => Effect.Effect<AdminObject, GatewayError>
   /** Creates from a request body; a key's answer (only this one) carries its plaintext `key`. */
-  readonly create: (resource: Resource, body: Readonly<Record<string, unknown>>, actor: Actor) => Effect.Effect<AdminObject, GatewayError>
+  readonly create: (
+    resource: Resource,
+    body: Readonly<Record<string, unknown>>,
+    actor: Actor
+  ) => Effect.Effect<AdminObject, GatewayError>
   /** Sets the given fields (`null` clears an optional one). */
   readonly update: (
     resource: Resource,
@@ -77,12 +81,22 @@ export interface AdminStoreShape {
     ifMatch: string | undefined,
     actor: Actor
   ) => Effect.Effect<AdminObject, GatewayError>
-  readonly remove: (resource: Resource, id: string, ifMatch: string | undefined, actor: Actor) => Effect.Effect<void, GatewayError>
+  readonly remove: (
+    resource: Resource,
+    id: string,
+    ifMatch: string | undefined,
+    actor: Actor
+  ) => Effect.Effect<void, GatewayError>
   /**
    * A new key for key `id` (answered in plaintext, once); the old one stops working at once, or
    * after `gracePeriodMs`.
    */
-  readonly rotateKey: (id: string, gracePeriodMs: number, ifMatch: string | undefined, actor: Actor) => Effect.Effect<AdminObject, GatewayError>
+  readonly rotateKey: (
+    id: string,
+    gracePeriodMs: number,
+    ifMatch: string | undefined,
+    actor: Actor
+  ) => Effect.Effect<AdminObject, GatewayError>
   /** Re-reads the config now (on every replica, where the store can reach them). */
   readonly reload: (actor: Actor) => Effect.Effect<void, GatewayError>
 }
@@ -93,12 +107,15 @@ export class AdminStore extends Context.Service<AdminStore, AdminStoreShape>()("
    * to. Resource operations answer 501 saying so; `reload` re-reads the config (as SIGHUP).
    */
   static readonly makeFile = (reload: Effect.Effect<void, GatewayError>): AdminStoreShape => {
-    const unavailable = Effect.fail(gatewayError({
-      _tag: "NotImplemented",
-      message: "The admin API's resource operations need a config file (--config FILE or LLMGATE_CONFIG) " +
-        "or the Postgres config store (DATABASE_URL): this gateway runs on the embedded default config, " +
-        "which it cannot write back to. GET /admin/v1/config shows the running config."
-    }))
+    const unavailable = Effect.fail(
+      gatewayError({
+        _tag: "NotImplemented",
+        message:
+          "The admin API's resource operations need a config file (--config FILE or LLMGATE_CONFIG) " +
+          "or the Postgres config store (DATABASE_URL): this gateway runs on the embedded default config, " +
+          "which it cannot write back to. GET /admin/v1/config shows the running config."
+      })
+    )
     return {
       mode: "file",
       list: () => unavailable,
@@ -111,5 +128,6 @@ export class AdminStore extends Context.Service<AdminStore, AdminStoreShape>()("
     }
   }
 
-  static readonly layerFile = (reload: Effect.Effect<void, GatewayError>) => Layer.succeed(AdminStore, AdminStore.makeFile(reload))
+  static readonly layerFile = (reload: Effect.Effect<void, GatewayError>) =>
+    Layer.succeed(AdminStore, AdminStore.makeFile(reload))
 }

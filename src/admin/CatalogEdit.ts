@@ -18,7 +18,17 @@ import * as Schema from "effect/Schema"
 import { generateKey, type GeneratedKey, type IdKind, newId } from "../auth/KeyMaterial.ts"
 import { type FieldPath, providerSecretPaths, valueAt, withValueAt } from "../config/SecretFields.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
-import { etagMatches, fieldProblem, KEY_FIELD, maskedSecretProblem, notFound, pageOf, preconditionFailed, PUBLIC_FIELDS, unprocessable } from "./AdminRules.ts"
+import {
+  etagMatches,
+  fieldProblem,
+  KEY_FIELD,
+  maskedSecretProblem,
+  notFound,
+  pageOf,
+  preconditionFailed,
+  PUBLIC_FIELDS,
+  unprocessable
+} from "./AdminRules.ts"
 import { type ListQuery, type Resource, SINGULAR } from "./AdminStore.ts"
 
 const Fields = Schema.Record(Schema.String, Schema.Unknown)
@@ -54,7 +64,12 @@ export interface EditInputs {
 }
 
 /** Inputs from the real clock and the random generators of KeyMaterial.ts. */
-export const liveInputs = (now: number, etagOf: EditInputs["etagOf"]): EditInputs => ({ now, newId, generateKey, etagOf })
+export const liveInputs = (now: number, etagOf: EditInputs["etagOf"]): EditInputs => ({
+  now,
+  newId,
+  generateKey,
+  etagOf
+})
 
 /** A decided change. */
 export interface Change {
@@ -70,7 +85,15 @@ export interface Change {
 }
 
 /** Fields that `null` clears. */
-export const NULLABLE: ReadonlySet<string> = new Set(["limits", "email", "user_id", "models", "expires_at", "budget", "metadata"])
+export const NULLABLE: ReadonlySet<string> = new Set([
+  "limits",
+  "email",
+  "user_id",
+  "models",
+  "expires_at",
+  "budget",
+  "metadata"
+])
 
 type Row = Readonly<Record<string, unknown>>
 
@@ -80,7 +103,9 @@ export const find = (catalog: Catalog, resource: Resource, id: string): Entry | 
   Result.getOrUndefined(lookup(catalog, resource, id))
 
 const providersOf = (model: Row): ReadonlyArray<unknown> =>
-  Array.isArray(model["targets"]) ? model["targets"].map((t) => (Predicate.isObject(t) ? t["provider"] : undefined)) : []
+  Array.isArray(model["targets"])
+    ? model["targets"].map((t) => (Predicate.isObject(t) ? t["provider"] : undefined))
+    : []
 
 const listed = (value: unknown, item: string): boolean => Array.isArray(value) && value.includes(item)
 
@@ -100,7 +125,12 @@ export const matches = (resource: Resource, entry: Row, field: string, value: st
 
 /** One page of a list: filtered, ordered by id, after the cursor. */
 export const page = (catalog: Catalog, resource: Resource, query: ListQuery) =>
-  pageOf<Entry>(catalog[resource], query, (e) => idOf(resource, e), (e, f, v) => matches(resource, e, f, v))
+  pageOf<Entry>(
+    catalog[resource],
+    query,
+    (e) => idOf(resource, e),
+    (e, f, v) => matches(resource, e, f, v)
+  )
 
 /** The object a project, user or key shows (the spec's fields, absent ones null), before its etag. */
 export const tenancyView = (resource: "projects" | "users" | "keys", entry: Row): Record<string, unknown> => {
@@ -111,7 +141,11 @@ export const tenancyView = (resource: "projects" | "users" | "keys", entry: Row)
   return out
 }
 
-const lookupIn = <E extends Entry>(section: ReadonlyArray<E>, resource: Resource, id: string): Result.Result<E, GatewayError> => {
+const lookupIn = <E extends Entry>(
+  section: ReadonlyArray<E>,
+  resource: Resource,
+  id: string
+): Result.Result<E, GatewayError> => {
   const entry = section.find((e) => idOf(resource, e) === id)
   return entry === undefined ? Result.fail(notFound(resource, id)) : Result.succeed(entry)
 }
@@ -119,29 +153,47 @@ const lookupIn = <E extends Entry>(section: ReadonlyArray<E>, resource: Resource
 /** A provider as shown: each secret field (`providerSecretPaths` of the entry as stored) replaced by `mask(path, its value in entry)`. */
 export const maskedProvider = (entry: Row, stored: Row, mask: (path: FieldPath, value: unknown) => unknown): Row => {
   let out: unknown = entry
-  for (const path of providerSecretPaths(stored, "secret")) out = withValueAt(out, path, mask(path, valueAt(entry, path)))
+  for (const path of providerSecretPaths(stored, "secret"))
+    out = withValueAt(out, path, mask(path, valueAt(entry, path)))
   return Predicate.isObject(out) ? out : entry
 }
 
 /** The entry `id` (404 when absent). */
-export const lookup = (catalog: Catalog, resource: Resource, id: string): Result.Result<Entry, GatewayError> => lookupIn<Entry>(catalog[resource], resource, id)
+export const lookup = (catalog: Catalog, resource: Resource, id: string): Result.Result<Entry, GatewayError> =>
+  lookupIn<Entry>(catalog[resource], resource, id)
 
 /** The entry `id` of a section, unless absent (404) or changed since the `If-Match` etag (412). */
-const existing = <E extends Entry>(section: ReadonlyArray<E>, resource: Resource, id: string, ifMatch: string | undefined, inputs: EditInputs) =>
+const existing = <E extends Entry>(
+  section: ReadonlyArray<E>,
+  resource: Resource,
+  id: string,
+  ifMatch: string | undefined,
+  inputs: EditInputs
+) =>
   Result.flatMap(lookupIn(section, resource, id), (entry) => {
     const etag = inputs.etagOf(resource, entry)
-    return ifMatch !== undefined && !etagMatches(ifMatch, etag) ? Result.fail(preconditionFailed(resource, id, ifMatch, etag)) : Result.succeed(entry)
+    return ifMatch !== undefined && !etagMatches(ifMatch, etag)
+      ? Result.fail(preconditionFailed(resource, id, ifMatch, etag))
+      : Result.succeed(entry)
   })
 
-const check = (problem: GatewayError | undefined): Result.Result<void, GatewayError> => problem === undefined ? Result.void : Result.fail(problem)
+const check = (problem: GatewayError | undefined): Result.Result<void, GatewayError> =>
+  problem === undefined ? Result.void : Result.fail(problem)
 
-const isTenancy = (resource: Resource): resource is "projects" | "users" | "keys" => resource !== "providers" && resource !== "models"
+const isTenancy = (resource: Resource): resource is "projects" | "users" | "keys" =>
+  resource !== "providers" && resource !== "models"
 
 const isNamed = (e: Row): e is NamedEntry => typeof e["name"] === "string"
 const isIdentified = (e: Row): e is IdEntry => typeof e["id"] === "string"
 
 /** A section with entry `id` replaced by `next` (removed when undefined; appended when new). */
-const replaced = <E extends Row>(section: ReadonlyArray<E>, resource: Resource, id: string, next: Row | undefined, is: (e: Row) => e is E) => {
+const replaced = <E extends Row>(
+  section: ReadonlyArray<E>,
+  resource: Resource,
+  id: string,
+  next: Row | undefined,
+  is: (e: Row) => e is E
+) => {
   const at = section.findIndex((e) => idOf(resource, e) === id)
   if (next === undefined || !is(next)) return section.filter((_, i) => i !== at)
   return at < 0 ? [...section, next] : section.map((e, i) => (i === at ? next : e))
@@ -152,18 +204,25 @@ const withEntry = (catalog: Catalog, resource: Resource, id: string, next: Row |
     ? { ...catalog, [resource]: replaced(catalog[resource], resource, id, next, isNamed) }
     : { ...catalog, [resource]: replaced(catalog[resource], resource, id, next, isIdentified) }
 
-const without = (list: unknown, item: unknown): ReadonlyArray<unknown> => (Array.isArray(list) ? list.filter((x) => x !== item) : [])
+const without = (list: unknown, item: unknown): ReadonlyArray<unknown> =>
+  Array.isArray(list) ? list.filter((x) => x !== item) : []
 
 /** A provider or model from a request body: it must name itself. */
 const named = (resource: Resource, body: Row): Result.Result<NamedEntry, GatewayError> => {
   const name = body["name"]
-  if (typeof name !== "string" || name === "") return Result.fail(unprocessable("name", `name: required, the ${SINGULAR[resource]}'s name`))
+  if (typeof name !== "string" || name === "")
+    return Result.fail(unprocessable("name", `name: required, the ${SINGULAR[resource]}'s name`))
   return Result.succeed({ name, ...body })
 }
 
 /** A new entry from a request body (the body as sent: a store leaves out what it does not keep). */
-export const create = (catalog: Catalog, resource: Resource, body: Row, inputs: EditInputs): Result.Result<Change, GatewayError> =>
-  Result.gen(function*() {
+export const create = (
+  catalog: Catalog,
+  resource: Resource,
+  body: Row,
+  inputs: EditInputs
+): Result.Result<Change, GatewayError> =>
+  Result.gen(function* () {
     const detail = { fields: Object.keys(body) }
     const done = (entry: Entry, more: Row = {}, reveal: Row = {}): Change => {
       const id = idOf(resource, entry)
@@ -172,7 +231,13 @@ export const create = (catalog: Catalog, resource: Resource, body: Row, inputs: 
     if (!isTenancy(resource)) {
       const entry = yield* named(resource, body)
       if (find(catalog, resource, entry.name) !== undefined) {
-        return yield* Result.fail(gatewayError({ _tag: "Conflict", param: "name", message: `A ${SINGULAR[resource]} named ${JSON.stringify(entry.name)} already exists.` }))
+        return yield* Result.fail(
+          gatewayError({
+            _tag: "Conflict",
+            param: "name",
+            message: `A ${SINGULAR[resource]} named ${JSON.stringify(entry.name)} already exists.`
+          })
+        )
       }
       if (resource === "providers") yield* check(maskedSecretProblem(body))
       return done(entry)
@@ -180,10 +245,19 @@ export const create = (catalog: Catalog, resource: Resource, body: Row, inputs: 
     yield* check(fieldProblem(resource, body, false, NULLABLE))
     const created_at = new Date(inputs.now).toISOString()
     if (resource === "projects") return done({ id: inputs.newId("prj"), ...body, created_at })
-    if (resource === "users") return done({ id: inputs.newId("usr"), ...body, projects: body["projects"] ?? [], created_at })
+    if (resource === "users")
+      return done({ id: inputs.newId("usr"), ...body, projects: body["projects"] ?? [], created_at })
     const material = inputs.generateKey()
     const { name, project_id, ...rest } = body
-    const entry = { id: inputs.newId("key"), name, prefix: material.prefix, hash: material.hash, project_id, ...rest, created_at }
+    const entry = {
+      id: inputs.newId("key"),
+      name,
+      prefix: material.prefix,
+      hash: material.hash,
+      project_id,
+      ...rest,
+      created_at
+    }
     return done(entry, { prefix: material.prefix, project_id }, { key: material.key })
   })
 
@@ -196,12 +270,14 @@ export const update = (
   ifMatch: string | undefined,
   inputs: EditInputs
 ): Result.Result<Change, GatewayError> =>
-  Result.gen(function*() {
+  Result.gen(function* () {
     const current = yield* existing<Entry>(catalog[resource], resource, id, ifMatch, inputs)
     const key = KEY_FIELD[resource]
     if (patch[key] !== undefined && patch[key] !== id) {
       return yield* Result.fail(
-        isTenancy(resource) ? unprocessable("id", "id: read-only") : unprocessable("name", "name: cannot be changed; add the entry under the new name and remove this one")
+        isTenancy(resource)
+          ? unprocessable("id", "id: read-only")
+          : unprocessable("name", "name: cannot be changed; add the entry under the new name and remove this one")
       )
     }
     if (isTenancy(resource)) yield* check(fieldProblem(resource, patch, true, NULLABLE))
@@ -213,66 +289,110 @@ export const update = (
       else next[field] = value
     }
     const entry = isTenancy(resource) ? { ...next, id } : { ...next, name: id }
-    return { id, next: withEntry(catalog, resource, id, entry), entry, detail: { fields: Object.keys(patch) }, reveal: {} }
+    return {
+      id,
+      next: withEntry(catalog, resource, id, entry),
+      entry,
+      detail: { fields: Object.keys(patch) },
+      reveal: {}
+    }
   })
 
 const quoted = (list: ReadonlyArray<string>) => list.map((n) => JSON.stringify(n)).join(", ")
 const them = (n: number) => (n === 1 ? "it" : "them")
 
 /** What still uses the entry: its description and how to resolve it, or undefined. */
-const dependants = (catalog: Catalog, resource: Resource, id: string): { readonly list: ReadonlyArray<string>; readonly hint: string } | undefined => {
+const dependants = (
+  catalog: Catalog,
+  resource: Resource,
+  id: string
+): { readonly list: ReadonlyArray<string>; readonly hint: string } | undefined => {
   if (resource === "providers") {
     const users = catalog.models.filter((m) => providersOf(m).includes(id)).map((m) => m.name)
-    return users.length === 0 ? undefined : { list: [`${users.length === 1 ? "model" : "models"} ${quoted(users)}`], hint: `change or remove ${them(users.length)} first` }
+    return users.length === 0
+      ? undefined
+      : {
+          list: [`${users.length === 1 ? "model" : "models"} ${quoted(users)}`],
+          hint: `change or remove ${them(users.length)} first`
+        }
   }
   if (resource === "models") {
-    const fallbacks = catalog.models.filter((m) => listed(m["fallbacks"], id)).map((m) => `models[${JSON.stringify(m.name)}].fallbacks`)
+    const fallbacks = catalog.models
+      .filter((m) => listed(m["fallbacks"], id))
+      .map((m) => `models[${JSON.stringify(m.name)}].fallbacks`)
     const routes = catalog.routes.filter((r) => r.model === id).map((r) => `routes[${r.position}] (${String(r.path)})`)
     const list = [...fallbacks, ...routes]
     return list.length === 0 ? undefined : { list, hint: `change or remove ${them(list.length)} first` }
   }
   if (resource === "projects") {
     const keys = catalog.keys.filter((k) => k["project_id"] === id).map((k) => k.id)
-    return keys.length === 0 ? undefined : { list: [`${keys.length === 1 ? "key" : "keys"} ${quoted(keys)}`], hint: `delete ${them(keys.length)} first` }
+    return keys.length === 0
+      ? undefined
+      : { list: [`${keys.length === 1 ? "key" : "keys"} ${quoted(keys)}`], hint: `delete ${them(keys.length)} first` }
   }
   return undefined
 }
 
 /** Removes an entry nothing depends on. A project leaves its members (users without it); a user leaves its keys (detached). */
-export const remove = (catalog: Catalog, resource: Resource, id: string, ifMatch: string | undefined, inputs: EditInputs): Result.Result<Change, GatewayError> =>
-  Result.gen(function*() {
+export const remove = (
+  catalog: Catalog,
+  resource: Resource,
+  id: string,
+  ifMatch: string | undefined,
+  inputs: EditInputs
+): Result.Result<Change, GatewayError> =>
+  Result.gen(function* () {
     yield* existing<Entry>(catalog[resource], resource, id, ifMatch, inputs)
     const used = dependants(catalog, resource, id)
     if (used !== undefined) {
-      return yield* Result.fail(gatewayError({
-        _tag: "Conflict",
-        param: null,
-        message: `The ${SINGULAR[resource]} ${JSON.stringify(id)} is used by ${used.list.join(", ")}; ${used.hint}.`
-      }))
+      return yield* Result.fail(
+        gatewayError({
+          _tag: "Conflict",
+          param: null,
+          message: `The ${SINGULAR[resource]} ${JSON.stringify(id)} is used by ${used.list.join(", ")}; ${used.hint}.`
+        })
+      )
     }
     let next = withEntry(catalog, resource, id, undefined)
     if (resource === "projects") {
-      next = { ...next, users: next.users.map((u) => (listed(u["projects"], id) ? { ...u, projects: without(u["projects"], id) } : u)) }
+      next = {
+        ...next,
+        users: next.users.map((u) => (listed(u["projects"], id) ? { ...u, projects: without(u["projects"], id) } : u))
+      }
     } else if (resource === "users") {
-      next = { ...next, keys: next.keys.map((k) => {
-        if (k["user_id"] !== id) return k
-        const { user_id: _detached, ...detached } = k
-        return detached
-      }) }
+      next = {
+        ...next,
+        keys: next.keys.map((k) => {
+          if (k["user_id"] !== id) return k
+          const { user_id: _detached, ...detached } = k
+          return detached
+        })
+      }
     }
     return { id, next, entry: undefined, detail: {}, reveal: {} }
   })
 
 /** A new key for key `id`; the old one is accepted for `gracePeriodMs` (not at all when 0). */
-export const rotate = (catalog: Catalog, id: string, gracePeriodMs: number, ifMatch: string | undefined, inputs: EditInputs): Result.Result<Change, GatewayError> =>
-  Result.gen(function*() {
+export const rotate = (
+  catalog: Catalog,
+  id: string,
+  gracePeriodMs: number,
+  ifMatch: string | undefined,
+  inputs: EditInputs
+): Result.Result<Change, GatewayError> =>
+  Result.gen(function* () {
     const current = yield* existing(catalog.keys, "keys", id, ifMatch, inputs)
     const material = inputs.generateKey()
     const rotated = { ...current, hash: material.hash, prefix: material.prefix }
     const rest = ({ previous_hash: _hash, previous_expires_at: _until, ...kept }: IdEntry) => kept
-    const entry = gracePeriodMs > 0
-      ? { ...rotated, previous_hash: current["hash"], previous_expires_at: new Date(inputs.now + gracePeriodMs).toISOString() }
-      : rest(rotated)
+    const entry =
+      gracePeriodMs > 0
+        ? {
+            ...rotated,
+            previous_hash: current["hash"],
+            previous_expires_at: new Date(inputs.now + gracePeriodMs).toISOString()
+          }
+        : rest(rotated)
     return {
       id,
       next: withEntry(catalog, "keys", id, entry),

@@ -41,10 +41,10 @@ const mapDeep = (value: unknown, f: (s: string) => string, keys: (s: string) => 
   typeof value === "string"
     ? f(value)
     : Array.isArray(value)
-    ? value.map((v) => mapDeep(v, f, keys))
-    : Predicate.isObject(value)
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [keys(k), mapDeep(v, f, keys)]))
-    : value
+      ? value.map((v) => mapDeep(v, f, keys))
+      : Predicate.isObject(value)
+        ? Object.fromEntries(Object.entries(value).map(([k, v]) => [keys(k), mapDeep(v, f, keys)]))
+        : value
 
 const same = (s: string) => s
 
@@ -55,21 +55,27 @@ const same = (s: string) => s
  */
 const literal = (value: unknown, written: unknown): unknown =>
   typeof value === "string"
-    ? (value === written && hasReference(value) ? value : escapeLiteral(value))
+    ? value === written && hasReference(value)
+      ? value
+      : escapeLiteral(value)
     : Array.isArray(value)
-    ? value.map((v, i) => literal(v, Array.isArray(written) ? written[i] : undefined))
-    : Predicate.isObject(value)
-    ? Object.fromEntries(Object.entries(value).map(([k, v]) => [k, literal(v, Predicate.isObject(written) ? written[k] : undefined)]))
-    : value
+      ? value.map((v, i) => literal(v, Array.isArray(written) ? written[i] : undefined))
+      : Predicate.isObject(value)
+        ? Object.fromEntries(
+            Object.entries(value).map(([k, v]) => [k, literal(v, Predicate.isObject(written) ? written[k] : undefined)])
+          )
+        : value
 
 export const parse = (text: string, path: string): Result.Result<Parsed, GatewayError> => {
   const shielded = shieldReferences(text)
   const doc = parseDocument(shielded.text, { uniqueKeys: true, prettyErrors: false })
   if (doc.errors.length > 0) {
-    return Result.fail(gatewayError({
-      _tag: "Unavailable",
-      message: `The config file ${path} is not valid YAML (${doc.errors[0]?.message.split("\n")[0] ?? "parse error"}); fix it first.`
-    }))
+    return Result.fail(
+      gatewayError({
+        _tag: "Unavailable",
+        message: `The config file ${path} is not valid YAML (${doc.errors[0]?.message.split("\n")[0] ?? "parse error"}); fix it first.`
+      })
+    )
   }
   const written = mapDeep(doc.toJS(), shielded.restore, shielded.restore)
   const raw = mapDeep(written, literalValue, same)
@@ -90,7 +96,9 @@ const items = (raw: Row, key: string): ReadonlyArray<unknown> => {
 export const catalogOf = (raw: Row): Catalog => ({
   providers: items(raw, "providers").filter(Schema.is(NamedEntry)),
   models: items(raw, "models").filter(Schema.is(NamedEntry)),
-  routes: items(raw, "routes").flatMap((r, position) => (Predicate.isObject(r) ? [{ position, path: r["path"], model: r["model"] }] : [])),
+  routes: items(raw, "routes").flatMap((r, position) =>
+    Predicate.isObject(r) ? [{ position, path: r["path"], model: r["model"] }] : []
+  ),
   projects: items(raw, "projects").filter(Schema.is(IdEntry)),
   users: items(raw, "users").filter(Schema.is(IdEntry)),
   keys: items(raw, "keys").filter(Schema.is(IdEntry))
@@ -112,10 +120,13 @@ export const present = (parsed: Parsed, resource: Resource, entry: Entry): Admin
   if (resource === "providers") {
     const written = writtenAt(parsed, resource, indexOf(parsed.raw, resource, idOf(resource, entry)))
     // A `${VAR}` reference is not a secret: shown as written.
-    return { ...maskedProvider(entry, entry, (p, value) => {
-      const was = valueAt(written, p)
-      return typeof was === "string" && hasReference(was) ? value : maskSecret(String(value))
-    }), etag }
+    return {
+      ...maskedProvider(entry, entry, (p, value) => {
+        const was = valueAt(written, p)
+        return typeof was === "string" && hasReference(was) ? value : maskSecret(String(value))
+      }),
+      etag
+    }
   }
   if (resource === "models") return { ...entry, etag }
   return { ...tenancyView(resource, entry), etag }
@@ -132,7 +143,10 @@ const setField = (parsed: Parsed, resource: Resource, index: number, field: stri
 /** Appends an entry (its strings escaped: data; null fields left out) to a section, creating the section (block style) when absent or empty. */
 const append = (doc: Document, resource: Resource, entry: Row) => {
   const node = doc.get(resource, true)
-  const value = literal(Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== null && v !== undefined)), undefined)
+  const value = literal(
+    Object.fromEntries(Object.entries(entry).filter(([, v]) => v !== null && v !== undefined)),
+    undefined
+  )
   if (isSeq(node)) {
     if (node.items.length === 0) node.flow = false
     node.items.push(doc.createNode(value))
@@ -180,14 +194,18 @@ const edit = (parsed: Parsed, resource: Resource, index: number, prior: Row, ent
 }
 
 /** `keys[2].models` → `keys["key_x"].models`: entries are known by name or id, not index. */
-const named = (raw: Row) => (issue: ConfigIssue): ConfigIssue => {
-  const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
-  const resource = RESOURCES.find((r) => r === match?.[1])
-  if (match === null || resource === undefined) return issue
-  const entry = items(raw, resource)[Number(match[2])]
-  const id = Predicate.isObject(entry) ? entry[KEY_FIELD[resource]] : undefined
-  return typeof id === "string" ? { ...issue, path: `${resource}[${JSON.stringify(id)}]${issue.path.slice(match[0].length)}` } : issue
-}
+const named =
+  (raw: Row) =>
+  (issue: ConfigIssue): ConfigIssue => {
+    const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
+    const resource = RESOURCES.find((r) => r === match?.[1])
+    if (match === null || resource === undefined) return issue
+    const entry = items(raw, resource)[Number(match[2])]
+    const id = Predicate.isObject(entry) ? entry[KEY_FIELD[resource]] : undefined
+    return typeof id === "string"
+      ? { ...issue, path: `${resource}[${JSON.stringify(id)}]${issue.path.slice(match[0].length)}` }
+      : issue
+  }
 
 /** The problems of a config text (interpolated and decoded as the gateway would), paths by name. */
 export const problemsOf = (text: string, raw: Row, env: Env, path: string): ReadonlyArray<ConfigIssue> => {

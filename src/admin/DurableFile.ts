@@ -72,7 +72,9 @@ const ERRNO_TEXT: Readonly<Record<string, string>> = {
 
 const errnoOf = (e: PlatformError): string | undefined => {
   const cause = e.reason.cause
-  return cause !== null && typeof cause === "object" && "code" in cause && typeof cause.code === "string" ? cause.code : undefined
+  return cause !== null && typeof cause === "object" && "code" in cause && typeof cause.code === "string"
+    ? cause.code
+    : undefined
 }
 
 /** A file system failure in words: `no space left on the device (ENOSPC)`. */
@@ -85,8 +87,13 @@ export const describeFsError = (e: PlatformError): string => {
 /** Whether `e` says the platform cannot fsync a directory (Windows, some file systems): nothing to do there. */
 const cannotSyncDirectory = (e: PlatformError): boolean => {
   const code = errnoOf(e)
-  return e.reason._tag === "BadResource" || e.reason._tag === "PermissionDenied" || code === "EINVAL" || code === "ENOTSUP" ||
+  return (
+    e.reason._tag === "BadResource" ||
+    e.reason._tag === "PermissionDenied" ||
+    code === "EINVAL" ||
+    code === "ENOTSUP" ||
     code === "EISDIR"
+  )
 }
 
 /** `/a/b/c.yaml` → [`/a/b`, `c.yaml`] (either separator; a bare name is in `.`). */
@@ -157,8 +164,13 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
   const lockTimeoutMs = options.lockTimeoutMs ?? 15_000
 
   /** 503 naming the problem: `The config file could not be written: no space left on the device (ENOSPC) at …`. */
-  const failed = (what: string, target: string, after = "") => (e: PlatformError): GatewayError =>
-    gatewayError({ _tag: "Unavailable", message: `The config file could not ${what}: ${describeFsError(e)} at ${target}.${after}` })
+  const failed =
+    (what: string, target: string, after = "") =>
+    (e: PlatformError): GatewayError =>
+      gatewayError({
+        _tag: "Unavailable",
+        message: `The config file could not ${what}: ${describeFsError(e)} at ${target}.${after}`
+      })
   const unchanged = " Nothing was changed; the running config stays as it was."
 
   const readText = fs.readFileString(path).pipe(Effect.mapError(failed("be read", path)))
@@ -167,30 +179,36 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
 
   /** Writes `data` to a new file (never over one: `wx`) and fsyncs it. */
   const writeSynced = (target: string, data: string, mode?: number) =>
-    Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(target, { flag: "wx", ...(mode === undefined ? {} : { mode }) })
-      yield* file.writeAll(encoder.encode(data))
-      yield* file.sync
-    }))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const file = yield* fs.open(target, { flag: "wx", ...(mode === undefined ? {} : { mode }) })
+        yield* file.writeAll(encoder.encode(data))
+        yield* file.sync
+      })
+    )
 
   /** Appends `data` to a file (created when missing) and fsyncs it. */
   const appendSynced = (target: string, data: string) =>
-    Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(target, { flag: "a" })
-      yield* file.writeAll(encoder.encode(data))
-      yield* file.sync
-    }))
+    Effect.scoped(
+      Effect.gen(function* () {
+        const file = yield* fs.open(target, { flag: "a" })
+        yield* file.writeAll(encoder.encode(data))
+        yield* file.sync
+      })
+    )
 
   /** fsyncs the file's directory, so a new name or a rename in it survives a power loss (a no-op where the platform cannot). */
-  const syncDirectory = Effect.scoped(Effect.gen(function*() {
-    const handle = yield* fs.open(dir, { flag: "r" })
-    yield* handle.sync
-  })).pipe(Effect.catch((e) => cannotSyncDirectory(e) ? Effect.void : Effect.fail(e)))
+  const syncDirectory = Effect.scoped(
+    Effect.gen(function* () {
+      const handle = yield* fs.open(dir, { flag: "r" })
+      yield* handle.sync
+    })
+  ).pipe(Effect.catch((e) => (cannotSyncDirectory(e) ? Effect.void : Effect.fail(e))))
 
   const readOptional = (target: string) =>
     fs.readFileString(target).pipe(
       Effect.map(Option.some),
-      Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.succeed(Option.none<string>()) : Effect.fail(e))
+      Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.succeed(Option.none<string>()) : Effect.fail(e)))
     )
 
   // ---- the lock ------------------------------------------------------------------------------
@@ -200,24 +218,33 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
 
   /** The lock file at `target` now (its identity, content, age), or none. */
   const inspect = (target: string): Effect.Effect<Option.Option<Seen>, PlatformError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const info = yield* fs.stat(target)
       const text = yield* fs.readFileString(target)
-      return Option.some({ id: identityOf(info.ino, text), text, mtimeMs: Option.getOrUndefined(Option.map(info.mtime, (d) => d.getTime())) })
-    }).pipe(Effect.catch((e) => e.reason._tag === "NotFound" ? Effect.succeed(Option.none<Seen>()) : Effect.fail(e)))
+      return Option.some({
+        id: identityOf(info.ino, text),
+        text,
+        mtimeMs: Option.getOrUndefined(Option.map(info.mtime, (d) => d.getTime()))
+      })
+    }).pipe(Effect.catch((e) => (e.reason._tag === "NotFound" ? Effect.succeed(Option.none<Seen>()) : Effect.fail(e))))
 
   /** Creates the lock (exclusively) with this writer's token: its identity, or none when a lock exists. */
-  const createLock: Effect.Effect<Option.Option<string>, PlatformError> = Effect.gen(function*() {
+  const createLock: Effect.Effect<Option.Option<string>, PlatformError> = Effect.gen(function* () {
     const text = JSON.stringify({
       token: randomBase62(16),
       ...(options.process === undefined ? {} : { pid: options.process.pid, host: options.process.host }),
       at: new Date(now()).toISOString()
     })
-    const created = yield* Effect.scoped(Effect.gen(function*() {
-      const file = yield* fs.open(lockPath, { flag: "wx" })
-      // From here the lock is this writer's: when its content cannot be written (a full disk), it is removed again.
-      yield* file.writeAll(encoder.encode(text)).pipe(Effect.tapError(() => Effect.ignore(fs.remove(lockPath))))
-    })).pipe(Effect.as(true), Effect.catch((e) => e.reason._tag === "AlreadyExists" ? Effect.succeed(false) : Effect.fail(e)))
+    const created = yield* Effect.scoped(
+      Effect.gen(function* () {
+        const file = yield* fs.open(lockPath, { flag: "wx" })
+        // From here the lock is this writer's: when its content cannot be written (a full disk), it is removed again.
+        yield* file.writeAll(encoder.encode(text)).pipe(Effect.tapError(() => Effect.ignore(fs.remove(lockPath))))
+      })
+    ).pipe(
+      Effect.as(true),
+      Effect.catch((e) => (e.reason._tag === "AlreadyExists" ? Effect.succeed(false) : Effect.fail(e)))
+    )
     // Its identity as everyone else sees it (no one else removes a lock this fresh).
     return created ? Option.map(yield* inspect(lockPath), (seen) => seen.id) : Option.none()
   })
@@ -230,7 +257,7 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
    * another one (or none) by now.
    */
   const removeLock = (id: string): Effect.Effect<"removed" | "claimed" | "gone", PlatformError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const claim = claimOf(id)
       const linked = yield* fs.link(lockPath, claim).pipe(
         Effect.as("linked" as const),
@@ -238,10 +265,10 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
           e.reason._tag === "AlreadyExists"
             ? Effect.succeed("claimed" as const)
             : e.reason._tag === "NotFound"
-            ? Effect.succeed("gone" as const)
-            // No hard links here (some network and FAT file systems): no claim to take, so the check
-            // and the removal below are as close as this file system allows.
-            : Effect.succeed("unlinkable" as const)
+              ? Effect.succeed("gone" as const)
+              : // No hard links here (some network and FAT file systems): no claim to take, so the check
+                // and the removal below are as close as this file system allows.
+                Effect.succeed("unlinkable" as const)
         )
       )
       if (linked === "unlinkable") {
@@ -262,9 +289,13 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
     const holder = holderOf(seen.text)
     const self = options.process
     if (
-      self !== undefined && holder !== undefined && typeof holder.pid === "number" && holder.host === self.host &&
+      self !== undefined &&
+      holder !== undefined &&
+      typeof holder.pid === "number" &&
+      holder.host === self.host &&
       !self.alive(holder.pid)
-    ) return `its holder, process ${holder.pid}, is gone`
+    )
+      return `its holder, process ${holder.pid}, is gone`
     if (seen.mtimeMs !== undefined && nowMs - seen.mtimeMs > lockStaleMs) return `it is older than ${lockStaleMs} ms`
     return undefined
   }
@@ -275,7 +306,7 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
   })
 
   /** Takes `<file>.lock`; takes over a stale one; gives up after `lockTimeoutMs`. */
-  const acquireLock: Effect.Effect<Held, GatewayError> = Effect.gen(function*() {
+  const acquireLock: Effect.Effect<Held, GatewayError> = Effect.gen(function* () {
     const start = yield* Clock.currentTimeMillis
     /** When each claim this writer found in its way was first seen (a taker that crashed leaves its claim). */
     const claims = new Map<string, number>()
@@ -296,7 +327,9 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
         const first = claims.get(seen.value.id) ?? t
         claims.set(seen.value.id, first)
         if (t - first > lockStaleMs) {
-          yield* Effect.logWarning(`removing ${claimOf(seen.value.id)}, left by a process that crashed taking over the config lock`)
+          yield* Effect.logWarning(
+            `removing ${claimOf(seen.value.id)}, left by a process that crashed taking over the config lock`
+          )
           yield* Effect.ignore(fs.remove(claimOf(seen.value.id)))
           claims.delete(seen.value.id)
           continue
@@ -305,11 +338,20 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
       if (t - start > lockTimeoutMs) return yield* Effect.fail(lockBusy)
       yield* Effect.sleep(`${10 + Math.floor(Math.random() * 20)} millis`)
     }
-  }).pipe(Effect.catchIf((e): e is PlatformError => e._tag === "PlatformError", (e) => Effect.fail(failed("be locked", lockPath, unchanged)(e))))
+  }).pipe(
+    Effect.catchIf(
+      (e): e is PlatformError => e._tag === "PlatformError",
+      (e) => Effect.fail(failed("be locked", lockPath, unchanged)(e))
+    )
+  )
 
   const releaseLock = (held: Held) =>
     removeLock(held.id).pipe(
-      Effect.flatMap((r) => r === "removed" ? Effect.void : Effect.logWarning(`the config lock ${lockPath} was taken over while this write held it`)),
+      Effect.flatMap((r) =>
+        r === "removed"
+          ? Effect.void
+          : Effect.logWarning(`the config lock ${lockPath} was taken over while this write held it`)
+      ),
       Effect.catch((e) => Effect.logWarning(`cannot remove the config lock ${lockPath}: ${describeFsError(e)}`))
     )
 
@@ -318,10 +360,14 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
     inspect(lockPath).pipe(
       Effect.mapError(failed("be locked", lockPath, unchanged)),
       Effect.flatMap((seen) =>
-        Option.exists(seen, (s) => s.id === held.id) ? Effect.void : Effect.fail(gatewayError({
-          _tag: "Unavailable",
-          message: `This write held the config lock ${lockPath} for longer than ${lockStaleMs} ms and another writer took it over.${unchanged} Retry.`
-        }))
+        Option.exists(seen, (s) => s.id === held.id)
+          ? Effect.void
+          : Effect.fail(
+              gatewayError({
+                _tag: "Unavailable",
+                message: `This write held the config lock ${lockPath} for longer than ${lockStaleMs} ms and another writer took it over.${unchanged} Retry.`
+              })
+            )
       )
     )
 
@@ -331,7 +377,7 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
    * files and claims of earlier locks go too: no one else writes them while the lock is held.
    */
   const recover = (held: Held): Effect.Effect<void, GatewayError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const text = yield* readOptional(journalPath)
       if (Option.isSome(text)) {
         const journal = parseJournal(text.value)
@@ -340,7 +386,9 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
           const audit = Option.getOrElse(yield* readOptional(auditPath), () => "")
           if (!audit.endsWith(`${journal.audit}\n`)) {
             yield* appendSynced(auditPath, `${audit === "" || audit.endsWith("\n") ? "" : "\n"}${journal.audit}\n`)
-            yield* Effect.logWarning(`appended the audit line of a config write that was interrupted after it landed (${journalPath})`)
+            yield* Effect.logWarning(
+              `appended the audit line of a config write that was interrupted after it landed (${journalPath})`
+            )
           }
         }
         yield* fs.remove(journalPath)
@@ -350,36 +398,45 @@ export const make = (fs: FileSystem.FileSystem, options: DurableFileOptions): Du
       const names = yield* Effect.orElseSucceed(fs.readDirectory(dir), () => [])
       for (const name of names) {
         const file = dir === "." ? name : dir.endsWith("/") ? `${dir}${name}` : `${dir}/${name}`
-        if (name.startsWith(`${base}.tmp-`) || (name.startsWith(`${base}.lock.stale-`) && file !== ownClaim)) yield* Effect.ignore(fs.remove(file))
+        if (name.startsWith(`${base}.tmp-`) || (name.startsWith(`${base}.lock.stale-`) && file !== ownClaim))
+          yield* Effect.ignore(fs.remove(file))
       }
     }).pipe(Effect.mapError(failed("be recovered from an interrupted write", journalPath, unchanged)))
 
   /** Runs `body` holding the lock (uninterruptible: a write is never left half done by an interruption). */
   const locked = <A>(body: (held: Held) => Effect.Effect<A, GatewayError>): Effect.Effect<A, GatewayError> =>
-    Effect.uninterruptible(Effect.acquireUseRelease(acquireLock, (held) => Effect.andThen(recover(held), body(held)), releaseLock))
+    Effect.uninterruptible(
+      Effect.acquireUseRelease(acquireLock, (held) => Effect.andThen(recover(held), body(held)), releaseLock)
+    )
 
   /** Steps 1 to 4 of a durable write (module comment). */
   const commit = (held: Held, nextText: string, auditLine: string): Effect.Effect<void, GatewayError> => {
     const temp = `${path}.tmp-${randomBase62(10)}`
     const journal = JSON.stringify({ sha256: sha256Hex(nextText), audit: auditLine } satisfies Journal)
-    const landed = Effect.gen(function*() {
+    const landed = Effect.gen(function* () {
       const mode = yield* Effect.option(Effect.map(fs.stat(path), (i) => i.mode & 0o777))
-      yield* writeSynced(temp, nextText, Option.getOrUndefined(mode)).pipe(Effect.mapError(failed("be written", temp, unchanged)))
+      yield* writeSynced(temp, nextText, Option.getOrUndefined(mode)).pipe(
+        Effect.mapError(failed("be written", temp, unchanged))
+      )
       yield* writeSynced(journalPath, journal).pipe(Effect.mapError(failed("be written", journalPath, unchanged)))
       yield* syncDirectory.pipe(Effect.mapError(failed("be written", dir, unchanged)))
       yield* fence(held)
       yield* fs.rename(temp, path).pipe(Effect.mapError(failed("be written", path, unchanged)))
-    }).pipe(Effect.tapError(() => Effect.andThen(Effect.ignore(fs.remove(temp)), Effect.ignore(fs.remove(journalPath)))))
+    }).pipe(
+      Effect.tapError(() => Effect.andThen(Effect.ignore(fs.remove(temp)), Effect.ignore(fs.remove(journalPath))))
+    )
     // The file is the new one from here: what fails now is logged, and the journal keeps the audit line for the next write.
-    const audited = Effect.gen(function*() {
+    const audited = Effect.gen(function* () {
       yield* syncDirectory
       yield* appendSynced(auditPath, `${auditLine}\n`)
       yield* fs.remove(journalPath)
-    }).pipe(Effect.catch((e) =>
-      Effect.logWarning(
-        `the config file was written, but finishing it failed (${describeFsError(e)}); its audit line stays in ${journalPath} until the next write appends it`
+    }).pipe(
+      Effect.catch((e) =>
+        Effect.logWarning(
+          `the config file was written, but finishing it failed (${describeFsError(e)}); its audit line stays in ${journalPath} until the next write appends it`
+        )
       )
-    ))
+    )
     return Effect.andThen(landed, audited)
   }
 

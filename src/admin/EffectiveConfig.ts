@@ -23,12 +23,12 @@ const limits = (l: ResolvedLimits | undefined) =>
   l === undefined
     ? null
     : {
-      requests_per_minute: l.requestsPerMinute ?? null,
-      tokens_per_minute: l.tokensPerMinute ?? null,
-      requests_per_second: l.requestsPerSecond ?? null,
-      burst: l.burst ?? null,
-      max_parallel: l.maxParallel ?? null
-    }
+        requests_per_minute: l.requestsPerMinute ?? null,
+        tokens_per_minute: l.tokensPerMinute ?? null,
+        requests_per_second: l.requestsPerSecond ?? null,
+        burst: l.burst ?? null,
+        max_parallel: l.maxParallel ?? null
+      }
 
 export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "file") => ({
   store,
@@ -47,30 +47,36 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     sse_line_limit: config.server.bounds.sseLineLimit,
     preamble_limit: config.server.bounds.preambleLimit,
     pattern_target_limit: config.server.bounds.patternTargetLimit,
-    ip_rate_limit: config.server.ipRateLimit === undefined
-      ? null
-      : {
-        rps: config.server.ipRateLimit.rps,
-        burst: config.server.ipRateLimit.burst,
-        trusted_proxies: config.server.ipRateLimit.trustedProxies
-      }
+    ip_rate_limit:
+      config.server.ipRateLimit === undefined
+        ? null
+        : {
+            rps: config.server.ipRateLimit.rps,
+            burst: config.server.ipRateLimit.burst,
+            trusted_proxies: config.server.ipRateLimit.trustedProxies
+          }
   },
   master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
   limits: {
-    redis: config.limits.redis === undefined
-      ? null
-      : {
-        url: config.limits.redis.url === undefined ? null : maskSecret(Redacted.value(config.limits.redis.url)),
-        on_error: config.limits.redis.onError,
-        key_prefix: config.limits.redis.keyPrefix
-      }
+    redis:
+      config.limits.redis === undefined
+        ? null
+        : {
+            url: config.limits.redis.url === undefined ? null : maskSecret(Redacted.value(config.limits.redis.url)),
+            on_error: config.limits.redis.onError,
+            key_prefix: config.limits.redis.keyPrefix
+          }
   },
   providers: [...config.providers.values()].map((p) => ({
     name: p.name,
     kind: p.kind,
     base_url: p.baseUrl === "" ? null : p.baseUrl,
     auth: p.auth === undefined ? null : { header: p.auth.header, value: maskCredential(Redacted.value(p.auth.value)) },
-    headers: p.headerOps.map((h) => ({ op: h.op, key: h.key, value: isSecretHeader(h.key) ? maskSecret(h.value) : h.value })),
+    headers: p.headerOps.map((h) => ({
+      op: h.op,
+      key: h.key,
+      value: isSecretHeader(h.key) ? maskSecret(h.value) : h.value
+    })),
     timeout: { connect_ms: p.connectTimeoutMs, request_ms: p.requestTimeoutMs, idle_ms: p.idleTimeoutMs },
     breaker: {
       failure_rate: p.breaker.failureRate,
@@ -80,14 +86,14 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     },
     ...(p.kind === "mock"
       ? {
-        mock: {
-          latency_ms: p.mock.latencyMs,
-          chunks: p.mock.chunks,
-          chunk_interval_ms: p.mock.chunkIntervalMs,
-          failure_rate: p.mock.failureRate,
-          crash_rate: p.mock.crashRate
+          mock: {
+            latency_ms: p.mock.latencyMs,
+            chunks: p.mock.chunks,
+            chunk_interval_ms: p.mock.chunkIntervalMs,
+            failure_rate: p.mock.failureRate,
+            crash_rate: p.mock.crashRate
+          }
         }
-      }
       : {})
   })),
   models: [...config.models.values()].map((m) => ({

@@ -54,23 +54,48 @@ export interface FileAdminStoreOptions {
   readonly process?: ProcessInfo | undefined
 }
 
-type Decide = (catalog: CatalogEdit.Catalog, inputs: CatalogEdit.EditInputs) => Result.Result<CatalogEdit.Change, GatewayError>
+type Decide = (
+  catalog: CatalogEdit.Catalog,
+  inputs: CatalogEdit.EditInputs
+) => Result.Result<CatalogEdit.Change, GatewayError>
 
 export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions): AdminStoreShape => {
   const { path, env } = options
   const now = options.now ?? Date.now
-  const file = DurableFile.make(fs, { path, now, lockStaleMs: options.lockStaleMs, lockTimeoutMs: options.lockTimeoutMs, process: options.process })
+  const file = DurableFile.make(fs, {
+    path,
+    now,
+    lockStaleMs: options.lockStaleMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    process: options.process
+  })
 
   const parse = (text: string) => Effect.fromResult(ConfigDocument.parse(text, path))
   const read = Effect.flatMap(file.readText, parse)
 
   /** Fails with 422 (409 for a duplicate) naming the field when `after` has problems `before` had not. */
-  const validate = (before: { text: string; raw: ConfigDocument.Parsed["raw"] }, after: typeof before, resource: Resource, id: string) => {
-    const refused = refusal(resource, id, ConfigDocument.problemsOf(before.text, before.raw, env, path), ConfigDocument.problemsOf(after.text, after.raw, env, path))
+  const validate = (
+    before: { text: string; raw: ConfigDocument.Parsed["raw"] },
+    after: typeof before,
+    resource: Resource,
+    id: string
+  ) => {
+    const refused = refusal(
+      resource,
+      id,
+      ConfigDocument.problemsOf(before.text, before.raw, env, path),
+      ConfigDocument.problemsOf(after.text, after.raw, env, path)
+    )
     return refused === undefined ? Effect.void : Effect.fail(refused)
   }
 
-  const auditLine = (actor: Actor, action: string, resource: string, id: string | undefined, detail: Readonly<Record<string, unknown>>): string =>
+  const auditLine = (
+    actor: Actor,
+    action: string,
+    resource: string,
+    id: string | undefined,
+    detail: Readonly<Record<string, unknown>>
+  ): string =>
     JSON.stringify({
       at: new Date(now()).toISOString(),
       actor: actor.id,
@@ -92,7 +117,7 @@ export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions):
   const write = (actor: Actor, action: string, resource: Resource, decide: Decide) =>
     Effect.tap(
       file.locked((held) =>
-        Effect.gen(function*() {
+        Effect.gen(function* () {
           const text = yield* file.readText
           const parsed = yield* parse(text)
           const catalog = ConfigDocument.catalogOf(parsed.raw)
@@ -109,42 +134,71 @@ export const make = (fs: FileSystem.FileSystem, options: FileAdminStoreOptions):
     )
 
   /** The changed object as the file now holds it, with what the answer adds (a key's plaintext). */
-  const answer = (resource: Resource) => ({ next, change }: { next: ConfigDocument.Parsed; change: CatalogEdit.Change }) => {
-    const stored = CatalogEdit.find(ConfigDocument.catalogOf(next.raw), resource, change.id)
-    return stored === undefined
-      ? Effect.fail(notFound(resource, change.id))
-      : Effect.succeed<AdminObject>({ ...ConfigDocument.present(next, resource, stored), ...change.reveal })
-  }
+  const answer =
+    (resource: Resource) =>
+    ({ next, change }: { next: ConfigDocument.Parsed; change: CatalogEdit.Change }) => {
+      const stored = CatalogEdit.find(ConfigDocument.catalogOf(next.raw), resource, change.id)
+      return stored === undefined
+        ? Effect.fail(notFound(resource, change.id))
+        : Effect.succeed<AdminObject>({ ...ConfigDocument.present(next, resource, stored), ...change.reveal })
+    }
 
   const list = (resource: Resource, q: ListQuery): Effect.Effect<Page, GatewayError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const parsed = yield* read
       const page = yield* CatalogEdit.page(ConfigDocument.catalogOf(parsed.raw), resource, q)
-      return { data: page.rows.map((entry) => ConfigDocument.present(parsed, resource, entry)), next_cursor: page.nextCursor }
+      return {
+        data: page.rows.map((entry) => ConfigDocument.present(parsed, resource, entry)),
+        next_cursor: page.nextCursor
+      }
     })
 
   const get = (resource: Resource, id: string) =>
     Effect.flatMap(read, (parsed) =>
-      Effect.map(Effect.fromResult(CatalogEdit.lookup(ConfigDocument.catalogOf(parsed.raw), resource, id)), (entry) => ConfigDocument.present(parsed, resource, entry)))
+      Effect.map(Effect.fromResult(CatalogEdit.lookup(ConfigDocument.catalogOf(parsed.raw), resource, id)), (entry) =>
+        ConfigDocument.present(parsed, resource, entry)
+      )
+    )
 
   const create = (resource: Resource, body: Readonly<Record<string, unknown>>, actor: Actor) =>
-    Effect.flatMap(write(actor, "create", resource, (catalog, inputs) => CatalogEdit.create(catalog, resource, body, inputs)), answer(resource))
+    Effect.flatMap(
+      write(actor, "create", resource, (catalog, inputs) => CatalogEdit.create(catalog, resource, body, inputs)),
+      answer(resource)
+    )
 
-  const update = (resource: Resource, id: string, patch: Readonly<Record<string, unknown>>, ifMatch: string | undefined, actor: Actor) =>
-    Effect.flatMap(write(actor, "update", resource, (catalog, inputs) => CatalogEdit.update(catalog, resource, id, patch, ifMatch, inputs)), answer(resource))
+  const update = (
+    resource: Resource,
+    id: string,
+    patch: Readonly<Record<string, unknown>>,
+    ifMatch: string | undefined,
+    actor: Actor
+  ) =>
+    Effect.flatMap(
+      write(actor, "update", resource, (catalog, inputs) =>
+        CatalogEdit.update(catalog, resource, id, patch, ifMatch, inputs)
+      ),
+      answer(resource)
+    )
 
   const remove = (resource: Resource, id: string, ifMatch: string | undefined, actor: Actor) =>
-    Effect.asVoid(write(actor, "delete", resource, (catalog, inputs) => CatalogEdit.remove(catalog, resource, id, ifMatch, inputs)))
+    Effect.asVoid(
+      write(actor, "delete", resource, (catalog, inputs) => CatalogEdit.remove(catalog, resource, id, ifMatch, inputs))
+    )
 
   const rotateKey = (id: string, gracePeriodMs: number, ifMatch: string | undefined, actor: Actor) =>
-    Effect.flatMap(write(actor, "rotate", "keys", (catalog, inputs) => CatalogEdit.rotate(catalog, id, gracePeriodMs, ifMatch, inputs)), answer("keys"))
+    Effect.flatMap(
+      write(actor, "rotate", "keys", (catalog, inputs) =>
+        CatalogEdit.rotate(catalog, id, gracePeriodMs, ifMatch, inputs)
+      ),
+      answer("keys")
+    )
 
   /** Audited under the lock, like a write (the audit log has one writer at a time); a failing audit does not stop the reload. */
   const reload = (actor: Actor) =>
     Effect.andThen(
-      file.locked(() => file.appendAudit(auditLine(actor, "reload", "config", undefined, {}))).pipe(
-        Effect.catch((e) => Effect.logWarning(`the reload is not audited: ${e.message}`))
-      ),
+      file
+        .locked(() => file.appendAudit(auditLine(actor, "reload", "config", undefined, {})))
+        .pipe(Effect.catch((e) => Effect.logWarning(`the reload is not audited: ${e.message}`))),
       options.reload
     )
 

@@ -26,7 +26,15 @@ import { maskSecret } from "../auth/KeyMaterial.ts"
 import type { ConfigError, ConfigIssue } from "../config/ConfigError.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import {
-  CONFIG_CHANNEL, type CatalogRows, decodeCatalog, keySection, projectSection, readCatalogRows, type SpecRow, type TenancyRow, userSection,
+  CONFIG_CHANNEL,
+  type CatalogRows,
+  decodeCatalog,
+  keySection,
+  projectSection,
+  readCatalogRows,
+  type SpecRow,
+  type TenancyRow,
+  userSection,
   writeCatalogRow
 } from "../store/postgres/Catalog.ts"
 import { describeCause } from "../store/postgres/Migrations.ts"
@@ -61,8 +69,13 @@ const rowOf = (rows: CatalogRows, resource: Resource, id: string): Row | undefin
   return table.find((r) => String(r[KEY_FIELD[resource]]) === id)
 }
 
-const unavailable = (what: string) => (cause: unknown): GatewayError =>
-  gatewayError({ _tag: "Unavailable", message: `The config store could not ${what}: ${cause instanceof Error ? describeCause(cause) : String(cause)}` })
+const unavailable =
+  (what: string) =>
+  (cause: unknown): GatewayError =>
+    gatewayError({
+      _tag: "Unavailable",
+      message: `The config store could not ${what}: ${cause instanceof Error ? describeCause(cause) : String(cause)}`
+    })
 
 const specOf = (row: SpecRow): Row => (Predicate.isObject(row.spec) ? row.spec : {})
 
@@ -90,16 +103,25 @@ const tenancyRow = (resource: "projects" | "users" | "keys", id: string, entry: 
   resource === "keys" ? { ...entry, id, key_hash: entry["hash"] } : { ...entry, id }
 
 /** Rows after a change: an entry the change kept keeps its row, another is `map`ped. */
-const kept = <E, R>(before: ReadonlyArray<E>, after: ReadonlyArray<E>, rows: ReadonlyArray<R>, map: (e: E) => R): ReadonlyArray<R> =>
-  after.map((e) => rows[before.indexOf(e)] ?? map(e))
+const kept = <E, R>(
+  before: ReadonlyArray<E>,
+  after: ReadonlyArray<E>,
+  rows: ReadonlyArray<R>,
+  map: (e: E) => R
+): ReadonlyArray<R> => after.map((e) => rows[before.indexOf(e)] ?? map(e))
 
-type Decide = (catalog: CatalogEdit.Catalog, inputs: CatalogEdit.EditInputs) => Result.Result<CatalogEdit.Change, GatewayError>
+type Decide = (
+  catalog: CatalogEdit.Catalog,
+  inputs: CatalogEdit.EditInputs
+) => Result.Result<CatalogEdit.Change, GatewayError>
 
 export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): AdminStoreShape => {
   const now = options.now ?? Date.now
   const { secrets } = options
-  const query = <A>(what: string, run: () => PromiseLike<A>): Effect.Effect<A, GatewayError> => Effect.tryPromise({ try: () => run(), catch: unavailable(what) })
-  const readRows = (conn: Sql) => readCatalogRows(conn).pipe(Effect.mapError((e) => unavailable("read the catalog")(e.message)))
+  const query = <A>(what: string, run: () => PromiseLike<A>): Effect.Effect<A, GatewayError> =>
+    Effect.tryPromise({ try: () => run(), catch: unavailable(what) })
+  const readRows = (conn: Sql) =>
+    readCatalogRows(conn).pipe(Effect.mapError((e) => unavailable("read the catalog")(e.message)))
 
   /** An object as shown: a provider's secrets masked (`****` where one does not open), a tenancy row's public fields. */
   const present = (resource: Resource, row: Row): Effect.Effect<AdminObject> => {
@@ -107,10 +129,17 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
     const spec = Predicate.isObject(row["spec"]) ? row["spec"] : {}
     const name = String(row["name"])
     if (resource === "providers") {
-      return Effect.map(secrets.open(name, spec, `providers[${JSON.stringify(name)}]`, []), (opened) =>
-        ({ ...CatalogEdit.maskedProvider(opened, spec, (_, value) => (typeof value === "string" ? maskSecret(value) : "****")), name, etag }))
+      return Effect.map(secrets.open(name, spec, `providers[${JSON.stringify(name)}]`, []), (opened) => ({
+        ...CatalogEdit.maskedProvider(opened, spec, (_, value) =>
+          typeof value === "string" ? maskSecret(value) : "****"
+        ),
+        name,
+        etag
+      }))
     }
-    return Effect.succeed(resource === "models" ? { ...spec, name: row["name"], etag } : { ...CatalogEdit.tenancyView(resource, row), etag })
+    return Effect.succeed(
+      resource === "models" ? { ...spec, name: row["name"], etag } : { ...CatalogEdit.tenancyView(resource, row), etag }
+    )
   }
 
   const issuesOf = (settings: Row, rows: CatalogRows): Effect.Effect<ReadonlyArray<ConfigIssue>> =>
@@ -118,63 +147,112 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
 
   /** Fails with 422 (409 for a duplicate) naming the field when `after` has problems `before` had not. */
   const validate = (before: CatalogRows, after: CatalogRows, resource: Resource, id: string) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const settings = yield* options.settings.pipe(
-        Effect.mapError((e) => gatewayError({ _tag: "Unavailable", message: `The gateway's config file is invalid:\n${e.message}` }))
+        Effect.mapError((e) =>
+          gatewayError({ _tag: "Unavailable", message: `The gateway's config file is invalid:\n${e.message}` })
+        )
       )
       const refused = refusal(resource, id, yield* issuesOf(settings, before), yield* issuesOf(settings, after))
       if (refused !== undefined) return yield* Effect.fail(refused)
     })
 
   /** After a commit: this gateway serves the change before the write answers (the others hear the notification). */
-  const reloadHere = options.reload.pipe(Effect.catch((e) => Effect.logWarning(`the change was committed, but reloading it failed: ${e.message}`)))
+  const reloadHere = options.reload.pipe(
+    Effect.catch((e) => Effect.logWarning(`the change was committed, but reloading it failed: ${e.message}`))
+  )
 
   /** A write: decide it on the current rows, validate the rows after it, write, audit, answer, commit, reload. */
-  const write = <A>(actor: Actor, action: string, resource: Resource, decide: Decide, answer: (conn: Sql, change: CatalogEdit.Change) => Effect.Effect<A, GatewayError>) =>
-    Effect.tap(lockedTransaction(sql, ADMIN_LOCK_KEY, (conn) =>
-      Effect.gen(function*() {
-        const rows = yield* readRows(conn)
-        const catalog = yield* catalogOf(rows)
-        const change = yield* Effect.fromResult(decide(catalog, CatalogEdit.liveInputs(now(), (r, e) => etagOf(r, rowOf(rows, r, CatalogEdit.idOf(r, e)) ?? e))))
-        const { entry, next, id } = change
-        let spec = entry !== undefined && (resource === "providers" || resource === "models") ? specRow(resource, id, entry, rows) : undefined
-        if (spec !== undefined && resource === "providers") {
-          const sealed = yield* secrets.seal(id, { ...specOf(spec) }).pipe(
-            Effect.mapError(() => gatewayError({ _tag: "Internal", message: `The secrets of provider ${JSON.stringify(id)} could not be encrypted.` }))
-          )
-          spec = { ...spec, spec: sealed }
-        }
-        const specs = (r: "providers" | "models") => kept(catalog[r], next[r], rows[r], (e) => (spec !== undefined && e === entry ? spec : specRow(r, e.name, e, rows)))
-        const tenancy = (r: "projects" | "users" | "keys") => kept(catalog[r], next[r], rows[r], (e) => tenancyRow(r, e.id, e))
-        const after = { ...rows, providers: specs("providers"), models: specs("models"), projects: tenancy("projects"), users: tenancy("users"), keys: tenancy("keys") }
-        yield* validate(rows, after, resource, id)
-        const row = entry === undefined ? undefined : spec ?? rowOf(after, resource, id)
-        yield* query(`${action} the ${SINGULAR[resource]}`, () => writeCatalogRow(conn, resource, id, row, action === "create"))
-        const detail = { ...change.detail, ...(actor.userId === undefined ? {} : { user_id: actor.userId }) }
-        yield* query("write the audit log", () =>
-          conn`insert into audit_log (actor, action, resource, resource_id, detail)
-               values (${actor.id}, ${action}, ${SINGULAR[resource]}, ${id}, ${JSON.stringify(detail)}::text::jsonb)`)
-        return yield* answer(conn, change)
-      }), (e) => unavailable("run the transaction")(e instanceof Error ? e.message : String(e))), () => reloadHere)
+  const write = <A>(
+    actor: Actor,
+    action: string,
+    resource: Resource,
+    decide: Decide,
+    answer: (conn: Sql, change: CatalogEdit.Change) => Effect.Effect<A, GatewayError>
+  ) =>
+    Effect.tap(
+      lockedTransaction(
+        sql,
+        ADMIN_LOCK_KEY,
+        (conn) =>
+          Effect.gen(function* () {
+            const rows = yield* readRows(conn)
+            const catalog = yield* catalogOf(rows)
+            const change = yield* Effect.fromResult(
+              decide(
+                catalog,
+                CatalogEdit.liveInputs(now(), (r, e) => etagOf(r, rowOf(rows, r, CatalogEdit.idOf(r, e)) ?? e))
+              )
+            )
+            const { entry, next, id } = change
+            let spec =
+              entry !== undefined && (resource === "providers" || resource === "models")
+                ? specRow(resource, id, entry, rows)
+                : undefined
+            if (spec !== undefined && resource === "providers") {
+              const sealed = yield* secrets.seal(id, { ...specOf(spec) }).pipe(
+                Effect.mapError(() =>
+                  gatewayError({
+                    _tag: "Internal",
+                    message: `The secrets of provider ${JSON.stringify(id)} could not be encrypted.`
+                  })
+                )
+              )
+              spec = { ...spec, spec: sealed }
+            }
+            const specs = (r: "providers" | "models") =>
+              kept(catalog[r], next[r], rows[r], (e) =>
+                spec !== undefined && e === entry ? spec : specRow(r, e.name, e, rows)
+              )
+            const tenancy = (r: "projects" | "users" | "keys") =>
+              kept(catalog[r], next[r], rows[r], (e) => tenancyRow(r, e.id, e))
+            const after = {
+              ...rows,
+              providers: specs("providers"),
+              models: specs("models"),
+              projects: tenancy("projects"),
+              users: tenancy("users"),
+              keys: tenancy("keys")
+            }
+            yield* validate(rows, after, resource, id)
+            const row = entry === undefined ? undefined : (spec ?? rowOf(after, resource, id))
+            yield* query(`${action} the ${SINGULAR[resource]}`, () =>
+              writeCatalogRow(conn, resource, id, row, action === "create")
+            )
+            const detail = { ...change.detail, ...(actor.userId === undefined ? {} : { user_id: actor.userId }) }
+            yield* query(
+              "write the audit log",
+              () =>
+                conn`insert into audit_log (actor, action, resource, resource_id, detail)
+               values (${actor.id}, ${action}, ${SINGULAR[resource]}, ${id}, ${JSON.stringify(detail)}::text::jsonb)`
+            )
+            return yield* answer(conn, change)
+          }),
+        (e) => unavailable("run the transaction")(e instanceof Error ? e.message : String(e))
+      ),
+      () => reloadHere
+    )
 
   /** The changed object as now stored, with what the answer adds (a key's plaintext). */
   const shown = (resource: Resource) => (conn: Sql, change: CatalogEdit.Change) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const stored = rowOf(yield* readRows(conn), resource, change.id)
       if (stored === undefined) return yield* Effect.fail(notFound(resource, change.id))
       return { ...(yield* present(resource, stored)), ...change.reveal }
     })
 
   const list = (resource: Resource, q: ListQuery): Effect.Effect<Page, GatewayError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const rows = yield* readRows(sql)
       const page = yield* CatalogEdit.page(yield* catalogOf(rows), resource, q)
-      const data = yield* Effect.forEach(page.rows, (e) => present(resource, rowOf(rows, resource, CatalogEdit.idOf(resource, e)) ?? e))
+      const data = yield* Effect.forEach(page.rows, (e) =>
+        present(resource, rowOf(rows, resource, CatalogEdit.idOf(resource, e)) ?? e)
+      )
       return { data, next_cursor: page.nextCursor }
     })
 
   const get = (resource: Resource, id: string) =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const row = rowOf(yield* readRows(sql), resource, id)
       if (row === undefined) return yield* Effect.fail(notFound(resource, id))
       return yield* present(resource, row)
@@ -184,15 +262,35 @@ export const make = (sql: postgres.Sql, options: PostgresAdminStoreOptions): Adm
     mode: "postgres",
     list,
     get,
-    create: (resource, body, actor) => write(actor, "create", resource, (c, i) => CatalogEdit.create(c, resource, body, i), shown(resource)),
-    update: (resource, id, patch, ifMatch, actor) => write(actor, "update", resource, (c, i) => CatalogEdit.update(c, resource, id, patch, ifMatch, i), shown(resource)),
-    remove: (resource, id, ifMatch, actor) => write(actor, "delete", resource, (c, i) => CatalogEdit.remove(c, resource, id, ifMatch, i), () => Effect.void),
-    rotateKey: (id, gracePeriodMs, ifMatch, actor) => write(actor, "rotate", "keys", (c, i) => CatalogEdit.rotate(c, id, gracePeriodMs, ifMatch, i), shown("keys")),
+    create: (resource, body, actor) =>
+      write(actor, "create", resource, (c, i) => CatalogEdit.create(c, resource, body, i), shown(resource)),
+    update: (resource, id, patch, ifMatch, actor) =>
+      write(
+        actor,
+        "update",
+        resource,
+        (c, i) => CatalogEdit.update(c, resource, id, patch, ifMatch, i),
+        shown(resource)
+      ),
+    remove: (resource, id, ifMatch, actor) =>
+      write(
+        actor,
+        "delete",
+        resource,
+        (c, i) => CatalogEdit.remove(c, resource, id, ifMatch, i),
+        () => Effect.void
+      ),
+    rotateKey: (id, gracePeriodMs, ifMatch, actor) =>
+      write(actor, "rotate", "keys", (c, i) => CatalogEdit.rotate(c, id, gracePeriodMs, ifMatch, i), shown("keys")),
     reload: (actor) =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         yield* query("notify the replicas", () => sql`select pg_notify(${CONFIG_CHANNEL}, 'reload')`)
         const detail = JSON.stringify(actor.userId === undefined ? {} : { user_id: actor.userId })
-        yield* query("write the audit log", () => sql`insert into audit_log (actor, action, resource, detail) values (${actor.id}, 'reload', 'config', ${detail}::text::jsonb)`)
+        yield* query(
+          "write the audit log",
+          () =>
+            sql`insert into audit_log (actor, action, resource, detail) values (${actor.id}, 'reload', 'config', ${detail}::text::jsonb)`
+        )
         yield* options.reload
       })
   }

@@ -47,11 +47,14 @@ const chat = (body: Body): boolean => {
 }
 
 const completions = (body: Body): boolean =>
-  nonEmptyString(body["model"]) && textOrTokens(body["prompt"]) && optionalKey(body, "stream", optionalBoolean) &&
+  nonEmptyString(body["model"]) &&
+  textOrTokens(body["prompt"]) &&
+  optionalKey(body, "stream", optionalBoolean) &&
   optionalStreamOptions(body)
 
 const embeddings = (body: Body): boolean =>
-  nonEmptyString(body["model"]) && textOrTokens(body["input"]) &&
+  nonEmptyString(body["model"]) &&
+  textOrTokens(body["input"]) &&
   optionalKey(body, "encoding_format", (v) => v === "float" || v === "base64") &&
   optionalKey(body, "dimensions", (v) => isInt(v) && (v as number) >= 1)
 

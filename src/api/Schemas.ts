@@ -112,9 +112,11 @@ export const HealthResponse = Schema.Struct({
     count: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
   }),
   config_version: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)),
-  workers: Schema.Array(Schema.Struct({
-    id: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
-    config_version: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
-  }))
+  workers: Schema.Array(
+    Schema.Struct({
+      id: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)),
+      config_version: Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+    })
+  )
 })
 export type HealthResponse = typeof HealthResponse.Type

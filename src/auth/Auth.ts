@@ -9,14 +9,13 @@ import type { ResolvedKey, ResolvedTenancy } from "../config/Config.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { hashKey } from "./KeyMaterial.ts"
 
-export type Principal =
-  | { readonly _tag: "Master" }
-  | { readonly _tag: "VirtualKey"; readonly key: ResolvedKey }
+export type Principal = { readonly _tag: "Master" } | { readonly _tag: "VirtualKey"; readonly key: ResolvedKey }
 
 export const MASTER: Principal = { _tag: "Master" }
 
 /** Whether `principal` may use the requested public model name (the master key may use every model). */
-export const mayUse = (principal: Principal, model: string): boolean => principal._tag === "Master" || principal.key.allows(model)
+export const mayUse = (principal: Principal, model: string): boolean =>
+  principal._tag === "Master" || principal.key.allows(model)
 
 /**
  * Whether a configured model name appears in `principal`'s `GET /v1/models`: an exact name when
@@ -76,7 +75,7 @@ export const makeAuthenticator = (
   for (const [hash, key] of tenancy?.keysByHash ?? []) {
     const principal: Principal = { _tag: "VirtualKey", key }
     const previous = hash !== key.hash
-    const validUntilMs = previous ? key.previousExpiresAtMs ?? 0 : key.expiresAtMs
+    const validUntilMs = previous ? (key.previousExpiresAtMs ?? 0) : key.expiresAtMs
     credentials.set(hash, {
       principal,
       enabled: key.enabled,

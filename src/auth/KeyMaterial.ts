@@ -86,4 +86,5 @@ export const maskSecret = (secret: string): string => {
  * Whether `value` is a mask the admin API showed (`****`, `****abcd`, or the earlier `sk-…abcd`)
  * rather than a secret: sent back in a write, it would replace the secret with the mask.
  */
-export const isMaskedSecret = (value: string): boolean => /^\*{4}(?:.{4})?$/u.test(value) || /^.{0,3}\u2026.{4}$/u.test(value)
+export const isMaskedSecret = (value: string): boolean =>
+  /^\*{4}(?:.{4})?$/u.test(value) || /^.{0,3}\u2026.{4}$/u.test(value)

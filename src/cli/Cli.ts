@@ -13,16 +13,16 @@ export type Command =
   | { readonly _tag: "Migrate" }
   | { readonly _tag: "Import"; readonly file: string }
   | {
-    readonly _tag: "KeysCreate"
-    /** The project's id (or name). */
-    readonly project: string
-    /** Allowed models (exact, glob or `/regex/`); undefined: every model. */
-    readonly models: ReadonlyArray<string> | undefined
-    readonly name: string | undefined
-    readonly user: string | undefined
-    /** When the key stops working (a timestamp or date). */
-    readonly expires: string | undefined
-  }
+      readonly _tag: "KeysCreate"
+      /** The project's id (or name). */
+      readonly project: string
+      /** Allowed models (exact, glob or `/regex/`); undefined: every model. */
+      readonly models: ReadonlyArray<string> | undefined
+      readonly name: string | undefined
+      readonly user: string | undefined
+      /** When the key stops working (a timestamp or date). */
+      readonly expires: string | undefined
+    }
 
 export interface CliOptions {
   readonly command: Command
@@ -68,7 +68,18 @@ Options:
   --version       print the version and exit
   --help          print this help and exit`
 
-const WITH_VALUE = new Set(["--config", "--host", "--port", "--workers", "--database-url", "--project", "--models", "--name", "--user", "--expires"])
+const WITH_VALUE = new Set([
+  "--config",
+  "--host",
+  "--port",
+  "--workers",
+  "--database-url",
+  "--project",
+  "--models",
+  "--name",
+  "--user",
+  "--expires"
+])
 /** Options of `keys create` only. */
 const KEY_OPTIONS = ["--project", "--models", "--name", "--user", "--expires"]
 
@@ -104,32 +115,58 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
   const keyOption = KEY_OPTIONS.find((o) => values[o] !== undefined)
   if (name === "keys") {
     if (file !== "create" || rest.length > 0) {
-      return Result.fail(new UsageError({ message: file === undefined ? "keys needs a command: keys create --project P" : `unknown argument "${rest[0] ?? file}"` }))
+      return Result.fail(
+        new UsageError({
+          message:
+            file === undefined
+              ? "keys needs a command: keys create --project P"
+              : `unknown argument "${rest[0] ?? file}"`
+        })
+      )
     }
     const project = values["--project"]
-    if (project === undefined) return Result.fail(new UsageError({ message: "keys create needs --project P (a project id or name)" }))
-    const models = values["--models"]?.split(",").map((m) => m.trim()).filter((m) => m !== "")
-    command = { _tag: "KeysCreate", project, models, name: values["--name"], user: values["--user"], expires: values["--expires"] }
-  } else if (keyOption !== undefined) return Result.fail(new UsageError({ message: `${keyOption} is an option of keys create` }))
+    if (project === undefined)
+      return Result.fail(new UsageError({ message: "keys create needs --project P (a project id or name)" }))
+    const models = values["--models"]
+      ?.split(",")
+      .map((m) => m.trim())
+      .filter((m) => m !== "")
+    command = {
+      _tag: "KeysCreate",
+      project,
+      models,
+      name: values["--name"],
+      user: values["--user"],
+      expires: values["--expires"]
+    }
+  } else if (keyOption !== undefined)
+    return Result.fail(new UsageError({ message: `${keyOption} is an option of keys create` }))
   else if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
   else if (name === "import" && file !== undefined && rest.length === 0) command = { _tag: "Import", file }
-  else if (name === "import" && file === undefined) return Result.fail(new UsageError({ message: "import needs a FILE" }))
+  else if (name === "import" && file === undefined)
+    return Result.fail(new UsageError({ message: "import needs a FILE" }))
   else if (name !== undefined) {
-    const extra = name === "migrate" || name === "import" ? rest[0] ?? file : name
+    const extra = name === "migrate" || name === "import" ? (rest[0] ?? file) : name
     return Result.fail(new UsageError({ message: `unknown argument "${extra}"` }))
   }
   let port: number | undefined
   if (values["--port"] !== undefined) {
     port = Number(values["--port"])
     if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      return Result.fail(new UsageError({ message: `--port: expected a port number from 0 to 65535, got "${values["--port"]}"` }))
+      return Result.fail(
+        new UsageError({ message: `--port: expected a port number from 0 to 65535, got "${values["--port"]}"` })
+      )
     }
   }
   let workers: number | "auto" | undefined
   if (values["--workers"] !== undefined) {
     workers = parseWorkers(values["--workers"])
     if (workers === undefined) {
-      return Result.fail(new UsageError({ message: `--workers: expected "auto" or a number from 1 to 256, got "${values["--workers"]}"` }))
+      return Result.fail(
+        new UsageError({
+          message: `--workers: expected "auto" or a number from 1 to 256, got "${values["--workers"]}"`
+        })
+      )
     }
   }
   return Result.succeed({

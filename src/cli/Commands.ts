@@ -28,10 +28,12 @@ export interface CommandResult {
 }
 
 const label = (files: ReadonlyArray<MigrationFile>, versions: ReadonlyArray<number>): string =>
-  versions.map((v) => {
-    const file = files.find((f) => f.version === v)
-    return `${String(v).padStart(4, "0")}${file === undefined ? "" : `_${file.name}`}`
-  }).join(", ")
+  versions
+    .map((v) => {
+      const file = files.find((f) => f.version === v)
+      return `${String(v).padStart(4, "0")}${file === undefined ? "" : `_${file.name}`}`
+    })
+    .join(", ")
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`
 
@@ -40,8 +42,10 @@ const databaseUrl = (cli: CliOptions, env: Env): string | undefined => {
   return url === undefined || url === "" ? undefined : url
 }
 
-const failed = (command: string) => (e: { readonly message: string }): Effect.Effect<CommandResult> =>
-  Effect.succeed({ code: 1, output: `llmgate ${command}: ${e.message}` })
+const failed =
+  (command: string) =>
+  (e: { readonly message: string }): Effect.Effect<CommandResult> =>
+    Effect.succeed({ code: 1, output: `llmgate ${command}: ${e.message}` })
 
 const noDatabase = (command: string): CommandResult => ({
   code: 2,
@@ -52,15 +56,16 @@ const noDatabase = (command: string): CommandResult => ({
 export const runMigrate = (cli: CliOptions, env: Env): Effect.Effect<CommandResult, never, FileSystem.FileSystem> => {
   const url = databaseUrl(cli, env)
   if (url === undefined) return Effect.succeed(noDatabase("migrate"))
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     const sql = yield* connect(url, { max: 2 })
     const files = yield* loadMigrationFiles()
     const report = yield* migrate(sql, files)
     const where = `postgres ${describeTarget(sql)}`
-    const output = report.applied.length > 0
-      ? `llmgate migrate: ${where}: applied ${label(files, report.applied)}` +
-        (report.alreadyApplied.length > 0 ? ` (already applied: ${label(files, report.alreadyApplied)})` : "")
-      : `llmgate migrate: ${where}: up to date (already applied: ${label(files, report.alreadyApplied) || "none"})`
+    const output =
+      report.applied.length > 0
+        ? `llmgate migrate: ${where}: applied ${label(files, report.applied)}` +
+          (report.alreadyApplied.length > 0 ? ` (already applied: ${label(files, report.alreadyApplied)})` : "")
+        : `llmgate migrate: ${where}: up to date (already applied: ${label(files, report.alreadyApplied) || "none"})`
     return { code: 0, output } satisfies CommandResult
   }).pipe(Effect.scoped, Effect.catch(failed("migrate")))
 }
@@ -70,14 +75,21 @@ export const runMigrate = (cli: CliOptions, env: Env): Effect.Effect<CommandResu
  * migrates and seeds the catalog in one transaction. A database that already has a catalog is
  * refused and left unchanged.
  */
-export const runImport = (cli: CliOptions, env: Env, file: string): Effect.Effect<CommandResult, never, FileSystem.FileSystem> => {
+export const runImport = (
+  cli: CliOptions,
+  env: Env,
+  file: string
+): Effect.Effect<CommandResult, never, FileSystem.FileSystem> => {
   const url = databaseUrl(cli, env)
   if (url === undefined) return Effect.succeed(noDatabase("import"))
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     const { doc, source } = yield* readConfigDocument(file, env)
     const valid = decodeConfig(doc, source)
     if (Result.isFailure(valid)) {
-      return { code: 1, output: `llmgate import: invalid config (${source}), nothing imported:\n${valid.failure.message}` } satisfies CommandResult
+      return {
+        code: 1,
+        output: `llmgate import: invalid config (${source}), nothing imported:\n${valid.failure.message}`
+      } satisfies CommandResult
     }
     const secrets = yield* makeProviderSecrets(env)
     const sql = yield* connect(url, { max: 2 })
@@ -85,16 +97,21 @@ export const runImport = (cli: CliOptions, env: Env, file: string): Effect.Effec
     const summary = yield* importCatalog(sql, doc, secrets, { actor: "cli", file })
     const lines = [
       `llmgate import: ${file} → postgres ${describeTarget(sql)}: ` +
-      `${plural(summary.providers, "provider")} (${plural(summary.sealed, "secret")} encrypted), ` +
-      `${plural(summary.models, "model")}, ${plural(summary.routes, "route")}, ` +
-      `${plural(summary.projects, "project")}, ${plural(summary.users, "user")}, ${plural(summary.keys, "key")}`,
+        `${plural(summary.providers, "provider")} (${plural(summary.sealed, "secret")} encrypted), ` +
+        `${plural(summary.models, "model")}, ${plural(summary.routes, "route")}, ` +
+        `${plural(summary.projects, "project")}, ${plural(summary.users, "user")}, ${plural(summary.keys, "key")}`,
       "  server, master_key, store and limits stay in the file; running gateways pick the catalog up within a second",
       ...(secrets.mode === "plaintext" ? [`  warning: ${PLAINTEXT_WARNING}`] : [])
     ]
     return { code: 0, output: lines.join("\n") } satisfies CommandResult
   }).pipe(
     Effect.scoped,
-    Effect.catchTag("ConfigError", (e) => Effect.succeed({ code: 1, output: `llmgate import: invalid config (${e.source}), nothing imported:\n${e.message}` })),
+    Effect.catchTag("ConfigError", (e) =>
+      Effect.succeed({
+        code: 1,
+        output: `llmgate import: invalid config (${e.source}), nothing imported:\n${e.message}`
+      })
+    ),
     Effect.catch(failed("import"))
   )
 }
@@ -109,7 +126,7 @@ export const runKeysCreate = (
   env: Env,
   command: Extract<Command, { readonly _tag: "KeysCreate" }>
 ): Effect.Effect<CommandResult, never, FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const path = cli.config ?? (env["LLMGATE_CONFIG"] || undefined)
     const document = yield* readConfigDocument(path, env)
     const store = chooseStore(document.doc, env, cli.databaseUrl)
@@ -117,7 +134,11 @@ export const runKeysCreate = (
     let where: string
     if (store._tag === "Postgres") {
       const settings = decodeConfigDocument(document, store)
-      if (Result.isFailure(settings)) return { code: 1, output: `llmgate keys create: invalid config (${document.source}):\n${settings.failure.message}` } satisfies CommandResult
+      if (Result.isFailure(settings))
+        return {
+          code: 1,
+          output: `llmgate keys create: invalid config (${document.source}):\n${settings.failure.message}`
+        } satisfies CommandResult
       const secrets = yield* makeProviderSecrets(env)
       const sql = yield* connect(store.url, { max: 2, applicationName: "llmgate-cli" })
       yield* migrate(sql, yield* loadMigrationFiles())
@@ -127,7 +148,8 @@ export const runKeysCreate = (
       if (path === undefined) {
         return {
           code: 2,
-          output: "llmgate keys create: no config store: pass --config FILE (or LLMGATE_CONFIG), or --database-url / DATABASE_URL"
+          output:
+            "llmgate keys create: no config store: pass --config FILE (or LLMGATE_CONFIG), or --database-url / DATABASE_URL"
         } satisfies CommandResult
       }
       admin = FileAdminStore.make(yield* Effect.service(FileSystem.FileSystem), { path, env, reload: Effect.void })
@@ -135,15 +157,24 @@ export const runKeysCreate = (
     }
     // --project names a project by id, or else by its (unique) name.
     const projects = yield* admin.list("projects", { limit: 500, cursor: undefined, filters: {} })
-    const project = projects.data.find((p) => p["id"] === command.project) ?? projects.data.find((p) => p["name"] === command.project)
-    if (project === undefined) return { code: 1, output: `llmgate keys create: ${where}: no project with id or name ${JSON.stringify(command.project)}` } satisfies CommandResult
-    const created = yield* admin.create("keys", {
-      name: command.name ?? `cli-${new Date().toISOString()}`,
-      project_id: project["id"],
-      ...(command.user === undefined ? {} : { user_id: command.user }),
-      ...(command.models === undefined ? {} : { models: command.models }),
-      ...(command.expires === undefined ? {} : { expires_at: command.expires })
-    }, { id: "cli" })
+    const project =
+      projects.data.find((p) => p["id"] === command.project) ?? projects.data.find((p) => p["name"] === command.project)
+    if (project === undefined)
+      return {
+        code: 1,
+        output: `llmgate keys create: ${where}: no project with id or name ${JSON.stringify(command.project)}`
+      } satisfies CommandResult
+    const created = yield* admin.create(
+      "keys",
+      {
+        name: command.name ?? `cli-${new Date().toISOString()}`,
+        project_id: project["id"],
+        ...(command.user === undefined ? {} : { user_id: command.user }),
+        ...(command.models === undefined ? {} : { models: command.models }),
+        ...(command.expires === undefined ? {} : { expires_at: command.expires })
+      },
+      { id: "cli" }
+    )
     const models = Array.isArray(created["models"]) ? created["models"].join(", ") : "every model"
     const lines = [
       String(created["key"]),
@@ -153,6 +184,8 @@ export const runKeysCreate = (
     return { code: 0, output: lines.join("\n") } satisfies CommandResult
   }).pipe(
     Effect.scoped,
-    Effect.catchTag("ConfigError", (e) => Effect.succeed({ code: 1, output: `llmgate keys create: invalid config (${e.source}):\n${e.message}` })),
+    Effect.catchTag("ConfigError", (e) =>
+      Effect.succeed({ code: 1, output: `llmgate keys create: invalid config (${e.source}):\n${e.message}` })
+    ),
     Effect.catch(failed("keys create"))
   )

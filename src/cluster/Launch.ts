@@ -19,7 +19,8 @@ import type { RuntimePort } from "./RuntimePort.ts"
 export const launch = (port: RuntimePort, argv: ReadonlyArray<string>, env: Env): Effect.Effect<number> =>
   prepare({ argv, env, runtime: port.runtime }).pipe(
     Effect.matchEffect({
-      onFailure: (exit) => Effect.as(exit.code === 0 ? Console.log(exit.output) : Console.error(exit.output), exit.code),
+      onFailure: (exit) =>
+        Effect.as(exit.code === 0 ? Console.log(exit.output) : Console.error(exit.output), exit.code),
       onSuccess: (prepared) =>
         runOwner(port, prepared).pipe(
           Effect.scoped,

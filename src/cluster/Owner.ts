@@ -44,7 +44,13 @@ import { dynamicTargetSlotSpec, keepsTarget, routingSlotSpecs } from "../routing
 import { banner } from "../startup/Banner.ts"
 import { makeAdminStore, openUsageStore, sourceLayer } from "../startup/Boot.ts"
 import type { Prepared } from "../startup/Prepare.ts"
-import { applyStart, redisHost, redisSettings, type StartedConfig, type StartSettings } from "../startup/StartSettings.ts"
+import {
+  applyStart,
+  redisHost,
+  redisSettings,
+  type StartedConfig,
+  type StartSettings
+} from "../startup/StartSettings.ts"
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
@@ -65,14 +71,16 @@ const MAX_EARLY_EXITS = 5
 const reloadError = (e: ConfigError | StoreError): GatewayError =>
   e._tag === "ConfigError"
     ? gatewayError({
-      _tag: "Unprocessable",
-      param: e.issues[0]?.path ?? null,
-      message: `The config was not reloaded (the running config stays): ${e.issues.map(formatIssue).join("; ")}`
-    })
+        _tag: "Unprocessable",
+        param: e.issues[0]?.path ?? null,
+        message: `The config was not reloaded (the running config stays): ${e.issues.map(formatIssue).join("; ")}`
+      })
     : gatewayError({ _tag: "Unavailable", message: `The config store could not be read: ${e.message}` })
 
 const startupMessage = (e: ConfigError | StoreError): string =>
-  e._tag === "ConfigError" ? `llmgate: invalid config (${e.source}):\n${e.message}` : `llmgate: config store: ${e.message}`
+  e._tag === "ConfigError"
+    ? `llmgate: invalid config (${e.source}):\n${e.message}`
+    : `llmgate: config store: ${e.message}`
 
 interface Member {
   readonly index: number
@@ -94,8 +102,11 @@ interface Current {
 }
 
 /** Runs the gateway until it is stopped; answers the exit code. */
-export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<number, never, Scope.Scope | FileSystem.FileSystem> =>
-  Effect.gen(function*() {
+export const runOwner = (
+  port: RuntimePort,
+  prepared: Prepared
+): Effect.Effect<number, never, Scope.Scope | FileSystem.FileSystem> =>
+  Effect.gen(function* () {
     const count = prepared.workers
     const fail = (output: string) => Effect.as(Console.error(output), 1)
 
@@ -109,7 +120,8 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
 
     const redis = redisSettings(first.value.config, prepared.options.env)
     if (typeof redis === "string") return yield* fail(`llmgate: invalid config: ${redis}`)
-    if (redis !== undefined) yield* Effect.logInfo(`rate limits: counted in Redis at ${redisHost(redis.url)} (on_error ${redis.onError})`)
+    if (redis !== undefined)
+      yield* Effect.logInfo(`rate limits: counted in Redis at ${redisHost(redis.url)} (on_error ${redis.onError})`)
     const start: StartSettings = {
       host: prepared.config.server.host,
       port: prepared.config.server.port,
@@ -175,13 +187,15 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     /** Re-reads the source; answers whether the config changed (and every worker now serves it). */
     const reload: Effect.Effect<boolean, ConfigError | StoreError> = Semaphore.withPermit(
       reloadLock,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const loaded = yield* source.load
         if (JSON.stringify(loaded.document) === JSON.stringify(current.loaded.document)) return false
         const config = applyStart(loaded.config, start)
         const redis = redisSettings(loaded.config, prepared.options.env)
         if (JSON.stringify(redis) !== JSON.stringify(start.redis)) {
-          yield* Effect.logWarning("limits.redis changed: it applies at the next start (the workers keep their Redis connection)")
+          yield* Effect.logWarning(
+            "limits.redis changed: it applies at the next start (the workers keep their Redis connection)"
+          )
         }
         version++
         layOut(config)
@@ -194,7 +208,9 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     )
     const reloadLogged = (why: string) =>
       reload.pipe(
-        Effect.flatMap((changed) => changed ? Effect.logInfo(`config version ${version} (${why}) served by every worker`) : Effect.void),
+        Effect.flatMap((changed) =>
+          changed ? Effect.logInfo(`config version ${version} (${why}) served by every worker`) : Effect.void
+        ),
         Effect.catch((e) =>
           Effect.logWarning(
             e._tag === "ConfigError"
@@ -205,7 +221,9 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
       )
 
     // ---- the admin store: writes run here, once for the whole gateway ---------------------------
-    const adminStore = yield* Effect.exit(makeAdminStore(prepared, reload.pipe(Effect.asVoid, Effect.mapError(reloadError))))
+    const adminStore = yield* Effect.exit(
+      makeAdminStore(prepared, reload.pipe(Effect.asVoid, Effect.mapError(reloadError)))
+    )
     if (Exit.isFailure(adminStore)) return yield* fail(failureMessage(adminStore.cause))
     const admin = adminStore.value
 
@@ -254,7 +272,12 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
           )
           for (const m of live()) {
             if (evicted !== undefined) m.link.post({ _tag: "Evicted", ticket: evicted.ticket, keys: evicted.keys })
-            m.link.post({ _tag: "Assigned", pages: pagesFor(m.index), assignment: { key, refs }, request: m === member ? message.id : undefined })
+            m.link.post({
+              _tag: "Assigned",
+              pages: pagesFor(m.index),
+              assignment: { key, refs },
+              request: m === member ? message.id : undefined
+            })
           }
           return
         }
@@ -306,19 +329,29 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
         return
       }
       const wait = Math.min(5_000, 100 * 2 ** failures)
-      run(Effect.andThen(
-        Effect.logWarning(`worker ${member.index + 1} exited (${reason}); restarting it in ${wait} ms`),
-        Effect.delay(Effect.sync(() => {
-          if (!stopping) startMember(member.index)
-        }), wait)
-      ))
+      run(
+        Effect.andThen(
+          Effect.logWarning(`worker ${member.index + 1} exited (${reason}); restarting it in ${wait} ms`),
+          Effect.delay(
+            Effect.sync(() => {
+              if (!stopping) startMember(member.index)
+            }),
+            wait
+          )
+        )
+      )
     }
 
     /** The worker's thread, or with one worker, the worker in this thread. */
     const newLink = (): WorkerLink => {
       if (count > 1) return port.startWorker()
       const { worker, owner } = inProcessLink()
-      const fiber = run(Effect.flatMap(Effect.promise(() => import("./Worker.ts")), ({ runWorker }) => runWorker(port, owner)))
+      const fiber = run(
+        Effect.flatMap(
+          Effect.promise(() => import("./Worker.ts")),
+          ({ runWorker }) => runWorker(port, owner)
+        )
+      )
       fiber.addObserver((exit) => {
         if (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause)) {
           run(Effect.logError("the worker failed", Cause.pretty(exit.cause)))
@@ -364,15 +397,18 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     }
 
     /** Drains every worker (bounded), then ends their threads. */
-    const shutdown = Effect.gen(function*() {
+    const shutdown = Effect.gen(function* () {
       stopping = true
       const running = live()
       for (const m of running) m.link.post({ _tag: "Drain" })
-      yield* Effect.forEach(running, (m) => Effect.raceFirst(Deferred.await(m.drained), Deferred.await(m.exited)), { concurrency: "unbounded", discard: true }).pipe(
-        Effect.timeoutOption(shutdownTimeoutMs + 2_000)
-      )
+      yield* Effect.forEach(running, (m) => Effect.raceFirst(Deferred.await(m.drained), Deferred.await(m.exited)), {
+        concurrency: "unbounded",
+        discard: true
+      }).pipe(Effect.timeoutOption(shutdownTimeoutMs + 2_000))
       for (const m of live()) m.link.terminate()
-      yield* Effect.forEach(running, (m) => Deferred.await(m.exited), { discard: true }).pipe(Effect.timeoutOption(2_000))
+      yield* Effect.forEach(running, (m) => Deferred.await(m.exited), { discard: true }).pipe(
+        Effect.timeoutOption(2_000)
+      )
     })
 
     // ---- start ---------------------------------------------------------------------------------
@@ -381,13 +417,17 @@ export const runOwner = (port: RuntimePort, prepared: Prepared): Effect.Effect<n
     port.onSignal("SIGTERM", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
     port.onSignal("SIGINT", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
     const started = Array.from({ length: count }, (_, i) => startMember(i))
-    const listening = yield* Effect.exit(Effect.forEach(started, (m) => Deferred.await(m.ready), { concurrency: "unbounded" }))
+    const listening = yield* Effect.exit(
+      Effect.forEach(started, (m) => Deferred.await(m.ready), { concurrency: "unbounded" })
+    )
     if (Exit.isFailure(listening)) {
       yield* shutdown
       const failure = listening.cause.reasons.find(Cause.isFailReason)
       return yield* fail(`llmgate: ${failure !== undefined ? failure.error : Cause.pretty(listening.cause)}`)
     }
-    yield* Console.log(banner(prepared, { port: listening.value[0]!, modelNames: current.config.modelNames, source: source.description }))
+    yield* Console.log(
+      banner(prepared, { port: listening.value[0]!, modelNames: current.config.modelNames, source: source.description })
+    )
 
     // Follow the source: each signalled change is re-read; changes during a reload fold into one more.
     yield* source.changes.pipe(

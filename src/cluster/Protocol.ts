@@ -57,17 +57,34 @@ export interface WorkerSettings {
 export type AdminCall =
   | { readonly op: "list"; readonly resource: Resource; readonly query: ListQuery }
   | { readonly op: "get"; readonly resource: Resource; readonly id: string }
-  | { readonly op: "create"; readonly resource: Resource; readonly body: Readonly<Record<string, unknown>>; readonly actor: Actor }
   | {
-    readonly op: "update"
-    readonly resource: Resource
-    readonly id: string
-    readonly patch: Readonly<Record<string, unknown>>
-    readonly ifMatch: string | undefined
-    readonly actor: Actor
-  }
-  | { readonly op: "remove"; readonly resource: Resource; readonly id: string; readonly ifMatch: string | undefined; readonly actor: Actor }
-  | { readonly op: "rotateKey"; readonly id: string; readonly gracePeriodMs: number; readonly ifMatch: string | undefined; readonly actor: Actor }
+      readonly op: "create"
+      readonly resource: Resource
+      readonly body: Readonly<Record<string, unknown>>
+      readonly actor: Actor
+    }
+  | {
+      readonly op: "update"
+      readonly resource: Resource
+      readonly id: string
+      readonly patch: Readonly<Record<string, unknown>>
+      readonly ifMatch: string | undefined
+      readonly actor: Actor
+    }
+  | {
+      readonly op: "remove"
+      readonly resource: Resource
+      readonly id: string
+      readonly ifMatch: string | undefined
+      readonly actor: Actor
+    }
+  | {
+      readonly op: "rotateKey"
+      readonly id: string
+      readonly gracePeriodMs: number
+      readonly ifMatch: string | undefined
+      readonly actor: Actor
+    }
   | { readonly op: "reload"; readonly actor: Actor }
 
 export type AdminResult =
@@ -76,19 +93,19 @@ export type AdminResult =
 
 export type ToWorker =
   | {
-    readonly _tag: "Init"
-    readonly settings: WorkerSettings
-    readonly pages: ReadonlyArray<PageMessage>
-    readonly snapshot: SnapshotMessage
-  }
+      readonly _tag: "Init"
+      readonly settings: WorkerSettings
+      readonly pages: ReadonlyArray<PageMessage>
+      readonly snapshot: SnapshotMessage
+    }
   | { readonly _tag: "Snapshot"; readonly pages: ReadonlyArray<PageMessage>; readonly snapshot: SnapshotMessage }
   /** A key added to the layout between snapshots; `request` answers that worker's `RequestTarget` (undefined: refused). */
   | {
-    readonly _tag: "Assigned"
-    readonly pages: ReadonlyArray<PageMessage>
-    readonly assignment: Assignment | undefined
-    readonly request: number | undefined
-  }
+      readonly _tag: "Assigned"
+      readonly pages: ReadonlyArray<PageMessage>
+      readonly assignment: Assignment | undefined
+      readonly request: number | undefined
+    }
   /** Keys evicted from the layout between snapshots (pattern models' targets); answered by `EvictedAck` with the same ticket. */
   | { readonly _tag: "Evicted"; readonly ticket: number; readonly keys: ReadonlyArray<string> }
   | { readonly _tag: "AdminReply"; readonly id: number; readonly result: AdminResult }

@@ -16,7 +16,8 @@ export const makeRemoteAdminStore = (
   mode,
   list: (resource, query) => call({ op: "list", resource, query }) as Effect.Effect<Page, GatewayError>,
   get: (resource, id) => call({ op: "get", resource, id }) as Effect.Effect<AdminObject, GatewayError>,
-  create: (resource, body, actor) => call({ op: "create", resource, body, actor }) as Effect.Effect<AdminObject, GatewayError>,
+  create: (resource, body, actor) =>
+    call({ op: "create", resource, body, actor }) as Effect.Effect<AdminObject, GatewayError>,
   update: (resource, id, patch, ifMatch, actor) =>
     call({ op: "update", resource, id, patch, ifMatch, actor }) as Effect.Effect<AdminObject, GatewayError>,
   remove: (resource, id, ifMatch, actor) => Effect.asVoid(call({ op: "remove", resource, id, ifMatch, actor })),

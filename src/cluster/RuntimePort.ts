@@ -52,12 +52,18 @@ export const serveWith = <S>(
   Effect.acquireRelease(
     Effect.try({
       try: listen,
-      catch: (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}` })
+      catch: (e) =>
+        new ServeError({
+          message: `cannot listen on ${options.host}:${options.port}: ${e instanceof Error ? e.message : String(e)}`
+        })
     }),
     (server) =>
       Effect.promise(async () => {
         let timer: ReturnType<typeof setTimeout> | undefined
-        await Promise.race([drain(server), new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs)))])
+        await Promise.race([
+          drain(server),
+          new Promise<void>((resolve) => (timer = setTimeout(resolve, options.shutdownTimeoutMs)))
+        ])
         clearTimeout(timer)
         await close(server)
       })

@@ -44,27 +44,38 @@ import { makeRemoteAdminStore } from "./RemoteAdminStore.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
 /** Log level from `--debug`. */
-const requestContext = (debug: boolean): Context.Context<never> => Context.make(References.MinimumLogLevel, debug ? "Debug" : "Info")
+const requestContext = (debug: boolean): Context.Context<never> =>
+  Context.make(References.MinimumLogLevel, debug ? "Debug" : "Info")
 
 /** Compiles a snapshot the owner validated (it cannot fail unless the two disagree: a defect). */
 const compile = (snapshot: SnapshotMessage) =>
-  Result.mapError(decodeConfig(snapshot.document, snapshot.source), (e) => `config version ${snapshot.version} did not compile: ${e.message}`)
+  Result.mapError(
+    decodeConfig(snapshot.document, snapshot.source),
+    (e) => `config version ${snapshot.version} did not compile: ${e.message}`
+  )
 
 /** Runs a worker on `owner`'s messages: waits for `Init`, then serves until drained. */
 export const runWorker = (port: RuntimePort, owner: OwnerLink): Effect.Effect<void> =>
-  Effect.scoped(Effect.gen(function*() {
-    const inbox = yield* Queue.unbounded<ToWorker>()
-    owner.onMessage((message) => {
-      Queue.offerUnsafe(inbox, message)
+  Effect.scoped(
+    Effect.gen(function* () {
+      const inbox = yield* Queue.unbounded<ToWorker>()
+      owner.onMessage((message) => {
+        Queue.offerUnsafe(inbox, message)
+      })
+      const init = yield* Queue.take(inbox)
+      if (init._tag !== "Init") return yield* Effect.die(new Error(`worker: expected Init, got ${init._tag}`))
+      const context = requestContext(init.settings.debug)
+      yield* serve(port, owner, inbox, init).pipe(Effect.provideContext(context))
     })
-    const init = yield* Queue.take(inbox)
-    if (init._tag !== "Init") return yield* Effect.die(new Error(`worker: expected Init, got ${init._tag}`))
-    const context = requestContext(init.settings.debug)
-    yield* serve(port, owner, inbox, init).pipe(Effect.provideContext(context))
-  }))
+  )
 
-const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>, init: Extract<ToWorker, { _tag: "Init" }>) =>
-  Effect.gen(function*() {
+const serve = (
+  port: RuntimePort,
+  owner: OwnerLink,
+  inbox: Queue.Queue<ToWorker>,
+  init: Extract<ToWorker, { _tag: "Init" }>
+) =>
+  Effect.gen(function* () {
     const { settings } = init
     const context = requestContext(settings.debug)
 
@@ -130,18 +141,27 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
     const platform = yield* Layer.build(port.platform)
     // Limits counted in Redis: this worker's connection, closed after its requests have drained.
     const limitsScope = yield* Scope.make()
-    const limiterStore = settings.start.redis === undefined
-      ? undefined
-      : yield* connectRedisStore(settings.start.redis).pipe(Effect.provideContext(platform), Scope.provide(limitsScope))
-    const state = yield* GatewayState.make(applyStart(first.success, settings.start), init.snapshot.version, routing, slotsOf, limiterStore).pipe(
-      Effect.provideContext(platform)
-    )
+    const limiterStore =
+      settings.start.redis === undefined
+        ? undefined
+        : yield* connectRedisStore(settings.start.redis).pipe(
+            Effect.provideContext(platform),
+            Scope.provide(limitsScope)
+          )
+    const state = yield* GatewayState.make(
+      applyStart(first.success, settings.start),
+      init.snapshot.version,
+      routing,
+      slotsOf,
+      limiterStore
+    ).pipe(Effect.provideContext(platform))
     Atomics.store(control, settings.index, init.snapshot.version)
     const runtimeInfo = RuntimeInfo.of({
       name: port.runtime.name,
       version: port.runtime.version,
       worker: { id: settings.index, count: settings.count },
-      workers: () => Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
+      workers: () =>
+        Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
     })
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
     const usage = settings.usage
@@ -162,24 +182,29 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
     )
     const serving = yield* Scope.make()
     const listening = yield* Effect.exit(
-      port.serve(app, {
-        host: settings.start.host,
-        port: settings.start.port,
-        reusePort: settings.reusePort,
-        shutdownTimeoutMs: settings.shutdownTimeoutMs,
-        connection: settings.connection,
-        context
-      }).pipe(Scope.provide(serving))
+      port
+        .serve(app, {
+          host: settings.start.host,
+          port: settings.start.port,
+          reusePort: settings.reusePort,
+          shutdownTimeoutMs: settings.shutdownTimeoutMs,
+          connection: settings.connection,
+          context
+        })
+        .pipe(Scope.provide(serving))
     )
     if (Exit.isFailure(listening)) {
       const failure = listening.cause.reasons.find(Cause.isFailReason)
-      owner.post({ _tag: "Failed", message: failure !== undefined ? failure.error.message : Cause.pretty(listening.cause) })
+      owner.post({
+        _tag: "Failed",
+        message: failure !== undefined ? failure.error.message : Cause.pretty(listening.cause)
+      })
       return
     }
     owner.post({ _tag: "Ready", port: listening.value.port })
 
     // ---- messages from the owner --------------------------------------------------------------
-    const drain = Effect.gen(function*() {
+    const drain = Effect.gen(function* () {
       yield* state.startDraining
       yield* Effect.logInfo("shutting down: draining in-flight requests")
       yield* Scope.close(serving, Exit.void)
@@ -201,7 +226,9 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
             owner.post({ _tag: "Ack", version: message.snapshot.version, error: next.failure })
             break
           }
-          yield* state.swap(applyStart(next.success, settings.start), message.snapshot.version).pipe(Effect.provideContext(platform))
+          yield* state
+            .swap(applyStart(next.success, settings.start), message.snapshot.version)
+            .pipe(Effect.provideContext(platform))
           Atomics.store(control, settings.index, message.snapshot.version)
           owner.post({ _tag: "Ack", version: message.snapshot.version, error: undefined })
           break
@@ -234,7 +261,10 @@ const serve = (port: RuntimePort, owner: OwnerLink, inbox: Queue.Queue<ToWorker>
           adminCalls.delete(message.id)
           if (done !== undefined) {
             const result = message.result
-            Deferred.doneUnsafe(done, result.ok ? Effect.succeed(result.value) : Effect.fail(gatewayError(result.reason)))
+            Deferred.doneUnsafe(
+              done,
+              result.ok ? Effect.succeed(result.value) : Effect.fail(gatewayError(result.reason))
+            )
           }
           break
         }

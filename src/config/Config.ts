@@ -56,14 +56,16 @@ export const ServerSection = Schema.Struct({
   /** Most distinct model names served through pattern models (`claude-*`) with their own routing state; least recently used go first. */
   pattern_target_limit: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65_536 }))),
   /** A token bucket per client IP on the proxy and admin endpoints (limits/IpRateLimit.ts). */
-  ip_rate_limit: Schema.optional(Schema.Struct({
-    /** Requests per second refilled into each IP's bucket. */
-    rps: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
-    /** The bucket's capacity; default ceil(rps). */
-    burst: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-    /** Peers whose `X-Forwarded-For` is believed (CIDRs, IPv4 or IPv6; a bare address is a /32 or /128). */
-    trusted_proxies: Schema.optional(Schema.Array(Schema.String))
-  }))
+  ip_rate_limit: Schema.optional(
+    Schema.Struct({
+      /** Requests per second refilled into each IP's bucket. */
+      rps: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
+      /** The bucket's capacity; default ceil(rps). */
+      burst: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
+      /** Peers whose `X-Forwarded-For` is believed (CIDRs, IPv4 or IPv6; a bare address is a /32 or /128). */
+      trusted_proxies: Schema.optional(Schema.Array(Schema.String))
+    })
+  )
 })
 
 export const ProviderTimeout = Schema.Struct({
@@ -75,7 +77,11 @@ export const ProviderTimeout = Schema.Struct({
 export const ProviderAuth = Schema.Union([
   Schema.Struct({ type: Schema.Literal("bearer"), token: Schema.String }),
   Schema.Struct({ type: Schema.Literal("basic"), username: Schema.String, password: Schema.String }),
-  Schema.Struct({ type: Schema.Literal("header"), name: Schema.String.check(Schema.isMinLength(1)), value: Schema.String }),
+  Schema.Struct({
+    type: Schema.Literal("header"),
+    name: Schema.String.check(Schema.isMinLength(1)),
+    value: Schema.String
+  }),
   Schema.Struct({ type: Schema.Literal("none") })
 ])
 export type ProviderAuth = typeof ProviderAuth.Type
@@ -122,10 +128,12 @@ export const TargetSection = Schema.Struct({
   model: Schema.optional(ModelName),
   weight: Schema.optional(Schema.Number.check(Schema.isGreaterThan(0))),
   max_concurrency: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))),
-  queue: Schema.optional(Schema.Struct({
-    size: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
-    timeout: Schema.optional(DurationInput)
-  }))
+  queue: Schema.optional(
+    Schema.Struct({
+      size: Schema.optional(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))),
+      timeout: Schema.optional(DurationInput)
+    })
+  )
 })
 
 export const RetrySection = Schema.Struct({
@@ -140,7 +148,10 @@ export const PRICE_LIMIT_USD = 100_000
 /** USD per million tokens; at most six decimals count (finer is rounded when costs are computed). */
 const UsdPerMillion = Schema.Number.check(
   Schema.isFinite(),
-  Schema.isBetween({ minimum: 0, maximum: PRICE_LIMIT_USD }, { message: `expected USD per million tokens, from 0 to ${PRICE_LIMIT_USD}` })
+  Schema.isBetween(
+    { minimum: 0, maximum: PRICE_LIMIT_USD },
+    { message: `expected USD per million tokens, from 0 to ${PRICE_LIMIT_USD}` }
+  )
 )
 
 /**
@@ -176,7 +187,9 @@ export const RouteSection = Schema.Struct({
 // ---- tenancy: projects, users, virtual keys --------------------------------------------------
 
 const TenancyId = Schema.String.check(
-  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, { message: "expected an id of up to 128 letters, digits and . _ : -" })
+  Schema.isPattern(/^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$/, {
+    message: "expected an id of up to 128 letters, digits and . _ : -"
+  })
 )
 const DisplayName = Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(200))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
@@ -226,7 +239,9 @@ export type UserRole = typeof UserRole.Type
 export const UserSection = Schema.Struct({
   id: TenancyId,
   name: DisplayName,
-  email: Schema.optional(Schema.String.check(Schema.isPattern(/^[^\s@]+@[^\s@]+$/, { message: "expected an email address" }))),
+  email: Schema.optional(
+    Schema.String.check(Schema.isPattern(/^[^\s@]+@[^\s@]+$/, { message: "expected an email address" }))
+  ),
   role: UserRole,
   /** Ids of the projects the user belongs to. */
   projects: Schema.Array(Schema.String),
@@ -260,11 +275,13 @@ export const KeySection = Schema.Struct({
 
 /** Where providers, models and routes live when not in this file: `store: { postgres: { url } }`. */
 export const StoreSection = Schema.Struct({
-  postgres: Schema.optional(Schema.Struct({
-    url: Schema.String.check(Schema.isMinLength(1)),
-    /** Safety-net re-read of the database besides LISTEN/NOTIFY (default 30s). */
-    reload_interval: Schema.optional(DurationInput)
-  }))
+  postgres: Schema.optional(
+    Schema.Struct({
+      url: Schema.String.check(Schema.isMinLength(1)),
+      /** Safety-net re-read of the database besides LISTEN/NOTIFY (default 30s). */
+      reload_interval: Schema.optional(DurationInput)
+    })
+  )
 })
 
 /** What happens to a limited request when Redis cannot be reached: admitted (no limits) or refused (503). */
@@ -276,12 +293,14 @@ export type RedisOnError = typeof RedisOnError.Type
  * left out when `REDIS_URL` is set. Applies at start (a running gateway keeps its connection).
  */
 export const LimitStoreSection = Schema.Struct({
-  redis: Schema.optional(Schema.Struct({
-    url: Schema.optional(Schema.String),
-    on_error: Schema.optional(RedisOnError),
-    /** Prepended to every key the gateway writes (default `llmgate:`), so gateways can share a Redis. */
-    key_prefix: Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
-  }))
+  redis: Schema.optional(
+    Schema.Struct({
+      url: Schema.optional(Schema.String),
+      on_error: Schema.optional(RedisOnError),
+      /** Prepended to every key the gateway writes (default `llmgate:`), so gateways can share a Redis. */
+      key_prefix: Schema.optional(Schema.String.check(Schema.isMaxLength(256)))
+    })
+  )
 })
 
 /**
@@ -305,9 +324,13 @@ export const UsageSection = Schema.Struct({
  * Environment variables that `${VAR}` references in secret fields may read besides `LLMGATE_*`
  * (config/interpolate.ts): `env: [OPENAI_API_KEY, DATABASE_URL]`.
  */
-export const EnvSection = Schema.Array(Schema.String.check(
-  Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: "expected an environment variable name (letters, digits and _)" })
-))
+export const EnvSection = Schema.Array(
+  Schema.String.check(
+    Schema.isPattern(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+      message: "expected an environment variable name (letters, digits and _)"
+    })
+  )
+)
 
 export const ConfigFile = Schema.Struct({
   env: Schema.optional(EnvSection),
@@ -367,7 +390,11 @@ export interface ResolvedProvider {
   /** The credential header sent upstream (`authorization` for bearer/basic), if any. */
   readonly auth: { readonly header: string; readonly value: Redacted.Redacted<string> } | undefined
   /** Header operations applied, in order, to the headers the gateway sends upstream (names lower-cased). */
-  readonly headerOps: ReadonlyArray<{ readonly op: "insert" | "replace" | "remove"; readonly key: string; readonly value: string }>
+  readonly headerOps: ReadonlyArray<{
+    readonly op: "insert" | "replace" | "remove"
+    readonly key: string
+    readonly value: string
+  }>
   readonly connectTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly idleTimeoutMs: number

@@ -16,5 +16,5 @@ export class ConfigError extends Schema.TaggedError<ConfigError>()("ConfigError"
   }
 }
 
-export const formatIssue = (issue: ConfigIssue): string => issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`
-
+export const formatIssue = (issue: ConfigIssue): string =>
+  issue.path === "" ? issue.message : `${issue.path}: ${issue.message}`

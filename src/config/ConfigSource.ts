@@ -48,32 +48,43 @@ export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShap
   static readonly layerFile = (path: string | undefined, env: Env, options: FileWatchOptions = {}) =>
     Layer.effect(
       ConfigSource,
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const context = yield* Effect.context<FileSystem.FileSystem>()
         /**
          * The text of the last `load` (valid or not), so that unchanged re-reads signal nothing;
          * at first the text the start was prepared from (read a moment ago).
          */
-        let lastText: string | undefined = path === undefined ? undefined : yield* readConfigText(path, env).pipe(
-          Effect.orElseSucceed(() => undefined)
-        )
+        let lastText: string | undefined =
+          path === undefined ? undefined : yield* readConfigText(path, env).pipe(Effect.orElseSucceed(() => undefined))
         const source = path ?? "embedded default"
         const load = readConfigText(path, env).pipe(
-          Effect.tap((text) => Effect.sync(() => { lastText = text })),
+          Effect.tap((text) =>
+            Effect.sync(() => {
+              lastText = text
+            })
+          ),
           Effect.flatMap((text) => fromResult(parseConfigDocument(text, env, source))),
-          Effect.flatMap((document) => Effect.map(fromResult(decodeConfig(document, source)), (config): LoadedConfig => ({ config, document, source }))),
-          Effect.provide(context)
-        )
-        const changes: Stream.Stream<void> = path === undefined ? Stream.empty : watchFile(path, options).pipe(
-          Stream.filterEffect(() =>
-            readConfigText(path, env).pipe(
-              Effect.map((text) => text !== lastText),
-              // Missing for a moment (an editor's delete-then-write): the next event will tell.
-              Effect.orElseSucceed(() => false)
+          Effect.flatMap((document) =>
+            Effect.map(
+              fromResult(decodeConfig(document, source)),
+              (config): LoadedConfig => ({ config, document, source })
             )
           ),
-          Stream.provideContext(context)
+          Effect.provide(context)
         )
+        const changes: Stream.Stream<void> =
+          path === undefined
+            ? Stream.empty
+            : watchFile(path, options).pipe(
+                Stream.filterEffect(() =>
+                  readConfigText(path, env).pipe(
+                    Effect.map((text) => text !== lastText),
+                    // Missing for a moment (an editor's delete-then-write): the next event will tell.
+                    Effect.orElseSucceed(() => false)
+                  )
+                ),
+                Stream.provideContext(context)
+              )
         return ConfigSource.of({ description: path === undefined ? "embedded default" : `file ${path}`, load, changes })
       })
     )
@@ -106,25 +117,46 @@ const watchFile = (path: string, options: FileWatchOptions): Stream.Stream<void,
   const events = Stream.unwrap(Effect.map(Effect.service(FileSystem.FileSystem), (fs) => fs.watch(dir))).pipe(
     Stream.filter((event) => splitPath(event.path)[1] === name),
     Stream.tapError((e) =>
-      warned ? Effect.void : Effect.andThen(
-        Effect.sync(() => { warned = true }),
-        Effect.logWarning(`cannot watch ${dir} for config changes (re-reading ${path} every ${options.pollMs ?? 2000} ms instead): ${e.message}`)
-      )
+      warned
+        ? Effect.void
+        : Effect.andThen(
+            Effect.sync(() => {
+              warned = true
+            }),
+            Effect.logWarning(
+              `cannot watch ${dir} for config changes (re-reading ${path} every ${options.pollMs ?? 2000} ms instead): ${e.message}`
+            )
+          )
     ),
     Stream.retry(Schedule.spaced("1 second")),
     Stream.catchCause(() => Stream.empty),
     Stream.debounce(`${options.debounceMs ?? 25} millis`)
   )
   const poll = Stream.tick(`${options.pollMs ?? 2000} millis`)
-  return Stream.merge(Stream.map(events, () => undefined), poll)
+  return Stream.merge(
+    Stream.map(events, () => undefined),
+    poll
+  )
 }
 
 /** The config text at `path` (or the embedded default's). */
-const readConfigText = (path: string | undefined, env: Env): Effect.Effect<string, ConfigError, FileSystem.FileSystem> =>
-  path === undefined ? Effect.succeed(defaultConfigText(env)) : Effect.flatMap(Effect.service(FileSystem.FileSystem), (fs) =>
-    fs.readFileString(path).pipe(
-      Effect.mapError((e) => new ConfigError({ source: path, issues: [{ path: "", message: `cannot read the config file: ${e.message}` }] }))
-    ))
+const readConfigText = (
+  path: string | undefined,
+  env: Env
+): Effect.Effect<string, ConfigError, FileSystem.FileSystem> =>
+  path === undefined
+    ? Effect.succeed(defaultConfigText(env))
+    : Effect.flatMap(Effect.service(FileSystem.FileSystem), (fs) =>
+        fs.readFileString(path).pipe(
+          Effect.mapError(
+            (e) =>
+              new ConfigError({
+                source: path,
+                issues: [{ path: "", message: `cannot read the config file: ${e.message}` }]
+              })
+          )
+        )
+      )
 
 /** The config file as a plain document (YAML parsed, `${VAR}` interpolated, not yet validated). */
 export interface ConfigDocument {
@@ -137,7 +169,7 @@ const fromResult = <A, E>(result: Result.Result<A, E>): Effect.Effect<A, E> =>
   Result.isSuccess(result) ? Effect.succeed(result.success) : Effect.fail(result.failure)
 
 /** Reads the file at `path` (or the embedded default) and parses it into a document. */
-export const readConfigDocument = Effect.fnUntraced(function*(path: string | undefined, env: Env) {
+export const readConfigDocument = Effect.fnUntraced(function* (path: string | undefined, env: Env) {
   const text = yield* readConfigText(path, env)
   const source = path ?? "embedded default"
   const doc = yield* fromResult(parseConfigDocument(text, env, source))
@@ -148,13 +180,13 @@ export const readConfigDocument = Effect.fnUntraced(function*(path: string | und
 export type StoreChoice =
   | { readonly _tag: "File" }
   | {
-    readonly _tag: "Postgres"
-    readonly url: string
-    /** Which setting chose Postgres, for messages. */
-    readonly from: "--database-url" | "DATABASE_URL" | "store.postgres.url"
-    /** Safety-net re-read interval besides LISTEN/NOTIFY. */
-    readonly reloadIntervalMs: number
-  }
+      readonly _tag: "Postgres"
+      readonly url: string
+      /** Which setting chose Postgres, for messages. */
+      readonly from: "--database-url" | "DATABASE_URL" | "store.postgres.url"
+      /** Safety-net re-read interval besides LISTEN/NOTIFY. */
+      readonly reloadIntervalMs: number
+    }
 
 export const DEFAULT_RELOAD_INTERVAL_MS = 30_000
 
@@ -165,13 +197,20 @@ const storeSection = (doc: Readonly<Record<string, unknown>>): typeof StoreSecti
 }
 
 /** `--database-url`, then `DATABASE_URL`, then `store.postgres.url` choose Postgres; otherwise the file. */
-export const chooseStore = (doc: Readonly<Record<string, unknown>>, env: Env, flag: string | undefined): StoreChoice => {
+export const chooseStore = (
+  doc: Readonly<Record<string, unknown>>,
+  env: Env,
+  flag: string | undefined
+): StoreChoice => {
   const postgres = storeSection(doc)?.postgres
-  const reloadIntervalMs = postgres?.reload_interval === undefined ? DEFAULT_RELOAD_INTERVAL_MS : durationMillis(postgres.reload_interval)
+  const reloadIntervalMs =
+    postgres?.reload_interval === undefined ? DEFAULT_RELOAD_INTERVAL_MS : durationMillis(postgres.reload_interval)
   if (flag !== undefined) return { _tag: "Postgres", url: flag, from: "--database-url", reloadIntervalMs }
   const fromEnv = env["DATABASE_URL"]
-  if (fromEnv !== undefined && fromEnv !== "") return { _tag: "Postgres", url: fromEnv, from: "DATABASE_URL", reloadIntervalMs }
-  if (postgres !== undefined) return { _tag: "Postgres", url: postgres.url, from: "store.postgres.url", reloadIntervalMs }
+  if (fromEnv !== undefined && fromEnv !== "")
+    return { _tag: "Postgres", url: fromEnv, from: "DATABASE_URL", reloadIntervalMs }
+  if (postgres !== undefined)
+    return { _tag: "Postgres", url: postgres.url, from: "store.postgres.url", reloadIntervalMs }
   return { _tag: "File" }
 }
 
@@ -179,11 +218,21 @@ export const chooseStore = (doc: Readonly<Record<string, unknown>>, env: Env, fl
  * Validates a document as the file's config. With Postgres the catalog lives in the database: the
  * file may then leave out `providers` and `models` (its own, if any, are validated and unused).
  */
-export const decodeConfigDocument = (document: ConfigDocument, store: StoreChoice): Result.Result<ResolvedConfig, ConfigError> =>
-  decodeConfig(store._tag === "Postgres" ? { providers: [], models: [], ...document.doc } : document.doc, document.source)
+export const decodeConfigDocument = (
+  document: ConfigDocument,
+  store: StoreChoice
+): Result.Result<ResolvedConfig, ConfigError> =>
+  decodeConfig(
+    store._tag === "Postgres" ? { providers: [], models: [], ...document.doc } : document.doc,
+    document.source
+  )
 
 /** Reads and validates the file, choosing the store from it, the environment and the flag. */
-export const loadConfigFile = Effect.fnUntraced(function*(path: string | undefined, env: Env, databaseUrl: string | undefined) {
+export const loadConfigFile = Effect.fnUntraced(function* (
+  path: string | undefined,
+  env: Env,
+  databaseUrl: string | undefined
+) {
   const document = yield* readConfigDocument(path, env)
   // An invalid `store` section counts as absent here; the decode below reports it.
   const store = chooseStore(document.doc, env, databaseUrl)

@@ -38,7 +38,8 @@ const regexParts = (name: string): { readonly body: string; readonly flags: stri
 }
 
 /** Whether a model name is an exact name (not a glob or a `/regex/`). */
-export const isExactName = (name: string): boolean => regexParts(name) === undefined && !name.includes("*") && !name.includes("?")
+export const isExactName = (name: string): boolean =>
+  regexParts(name) === undefined && !name.includes("*") && !name.includes("?")
 
 /** Whether `segment` (literal characters and `?`) matches `name` at `at`; the caller checked that it fits. */
 const segmentAt = (name: string, at: number, segment: string): boolean => {
@@ -71,7 +72,7 @@ const hasLineTerminator = (name: string, from: number, to: number): boolean => {
  * both ends. Time linear in the name for a given glob (each middle segment is searched once, from
  * where the previous one ended).
  */
-export const compileGlob = (glob: string): (name: string) => boolean => {
+export const compileGlob = (glob: string): ((name: string) => boolean) => {
   const segments = glob.split("*")
   const first = segments[0]!
   // Segments without `?` are compared natively (startsWith), the others character by character.
@@ -117,11 +118,14 @@ export const compilePattern = (name: string): Result.Result<ModelPattern, string
   const regex = regexParts(name)
   if (regex !== undefined) {
     if (name.length > REGEX_LENGTH_LIMIT) {
-      return Result.fail(`a /regex/ name may have at most ${REGEX_LENGTH_LIMIT} characters (this one has ${name.length})`)
+      return Result.fail(
+        `a /regex/ name may have at most ${REGEX_LENGTH_LIMIT} characters (this one has ${name.length})`
+      )
     }
     let flags = 0
     for (const f of regex.flags) {
-      if (regex.flags.indexOf(f) !== regex.flags.lastIndexOf(f)) return Result.fail(`invalid regular expression: flag "${f}" given twice`)
+      if (regex.flags.indexOf(f) !== regex.flags.lastIndexOf(f))
+        return Result.fail(`invalid regular expression: flag "${f}" given twice`)
       flags |= RE2_FLAGS[f]!
     }
     try {

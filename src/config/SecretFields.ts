@@ -15,7 +15,12 @@ import { isObject } from "effect/Predicate"
 export type FieldPath = ReadonlyArray<string | number>
 
 /** Provider fields holding a secret, as paths into a provider entry. */
-export const PROVIDER_SECRET_FIELDS: ReadonlyArray<FieldPath> = [["api_key"], ["auth", "token"], ["auth", "password"], ["auth", "value"]]
+export const PROVIDER_SECRET_FIELDS: ReadonlyArray<FieldPath> = [
+  ["api_key"],
+  ["auth", "token"],
+  ["auth", "password"],
+  ["auth", "value"]
+]
 
 /** Headers whose values are shown in clear and stored unsealed: they carry no credential. */
 export const SAFE_HEADERS: ReadonlySet<string> = new Set([
@@ -49,11 +54,18 @@ export const isSecretPath = (path: ReadonlyArray<PropertyKey>): boolean => {
     case 1:
       return a === "master_key"
     case 3:
-      return (a === "store" && b === "postgres" && c === "url") || (a === "limits" && b === "redis" && c === "url") || (a === "providers" && typeof b === "number" && c === "api_key")
+      return (
+        (a === "store" && b === "postgres" && c === "url") ||
+        (a === "limits" && b === "redis" && c === "url") ||
+        (a === "providers" && typeof b === "number" && c === "api_key")
+      )
     case 4:
       if (a !== "providers" || typeof b !== "number") return false
       // `headers: { X-Key: v }`, or `auth: { token | password | value }`
-      return (c === "headers" && typeof d === "string") || (c === "auth" && (d === "token" || d === "password" || d === "value"))
+      return (
+        (c === "headers" && typeof d === "string") ||
+        (c === "auth" && (d === "token" || d === "password" || d === "value"))
+      )
     case 5:
       // `headers: [{ op, key, value }]`
       return a === "providers" && typeof b === "number" && c === "headers" && typeof d === "number" && e === "value"
@@ -101,7 +113,11 @@ export const providerSecretPaths = (entry: unknown, headers: HeaderSelection = "
   const list = isObject(entry) ? entry["headers"] : undefined
   if (Array.isArray(list)) {
     list.forEach((h, i) => {
-      if (isObject(h) && typeof h["value"] === "string" && (headers === "all" || typeof h["key"] !== "string" || isSecretHeader(h["key"]))) {
+      if (
+        isObject(h) &&
+        typeof h["value"] === "string" &&
+        (headers === "all" || typeof h["key"] !== "string" || isSecretHeader(h["key"]))
+      ) {
         paths.push(["headers", i, "value"])
       }
     })

@@ -6,7 +6,14 @@
  * allowed-model matcher).
  */
 import * as Result from "effect/Result"
-import type { ConfigFile, ResolvedKey, ResolvedLimits, ResolvedProject, ResolvedTenancy, ResolvedUser } from "./Config.ts"
+import type {
+  ConfigFile,
+  ResolvedKey,
+  ResolvedLimits,
+  ResolvedProject,
+  ResolvedTenancy,
+  ResolvedUser
+} from "./Config.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
 import { compilePattern } from "./ModelPattern.ts"
 import { timestampMillis } from "./units.ts"
@@ -30,7 +37,8 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
       projectIds.add(id)
     }
     if (name !== undefined) {
-      if (projectNames.has(name)) issues.push({ path: `projects[${i}].name`, message: `duplicate project name "${name}"` })
+      if (projectNames.has(name))
+        issues.push({ path: `projects[${i}].name`, message: `duplicate project name "${name}"` })
       projectNames.add(name)
     }
   })
@@ -44,7 +52,8 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
     entries(u, "projects").forEach((p, j) => {
       if (typeof p !== "string") return
       if (!projectIds.has(p)) issues.push({ path: `users[${i}].projects[${j}]`, message: `unknown project "${p}"` })
-      else if (member.has(p)) issues.push({ path: `users[${i}].projects[${j}]`, message: `project "${p}" is listed twice` })
+      else if (member.has(p))
+        issues.push({ path: `users[${i}].projects[${j}]`, message: `project "${p}" is listed twice` })
       member.add(p)
     })
     if (id !== undefined) {
@@ -82,7 +91,8 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
     }
     if (name !== undefined && projectId !== undefined) {
       const scoped = `${projectId}\u0000${name}`
-      if (keyNames.has(scoped)) issues.push({ path: `${at}.name`, message: `duplicate key name "${name}" in project "${projectId}"` })
+      if (keyNames.has(scoped))
+        issues.push({ path: `${at}.name`, message: `duplicate key name "${name}" in project "${projectId}"` })
       keyNames.add(scoped)
     }
     if (userId !== undefined) {
@@ -102,7 +112,10 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
     }
     const previousExpires = field(k, "previous_expires_at")
     if (previous !== undefined && previousExpires === undefined) {
-      issues.push({ path: `${at}.previous_expires_at`, message: "required with previous_hash: when the old key stops working" })
+      issues.push({
+        path: `${at}.previous_expires_at`,
+        message: "required with previous_hash: when the old key stops working"
+      })
     } else if (previous === undefined && previousExpires !== undefined) {
       issues.push({ path: `${at}.previous_expires_at`, message: "only allowed with previous_hash" })
     }
@@ -118,7 +131,7 @@ export const tenancyReferenceIssues = (value: unknown): ReadonlyArray<ConfigIssu
 export const compileModelMatcher = (
   models: ReadonlyArray<string> | undefined,
   invalid: (index: number, message: string) => void = () => undefined
-): (model: string) => boolean => {
+): ((model: string) => boolean) => {
   if (models === undefined) return () => true
   const exact = new Set<string>()
   const patterns: Array<(model: string) => boolean> = []
@@ -159,7 +172,7 @@ export const mergeLimits = (
     requestsPerMinute: own?.requests_per_minute ?? fallback?.requests_per_minute,
     tokensPerMinute: own?.tokens_per_minute ?? fallback?.tokens_per_minute,
     requestsPerSecond,
-    burst: requestsPerSecond === undefined ? undefined : burst ?? Math.ceil(requestsPerSecond),
+    burst: requestsPerSecond === undefined ? undefined : (burst ?? Math.ceil(requestsPerSecond)),
     maxParallel: own?.max_parallel ?? fallback?.max_parallel
   }
 }
@@ -169,7 +182,8 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
   const projects = new Map<string, ResolvedProject>()
   const projectLimitSections = new Map<string, LimitsInput | undefined>()
   ;(file.projects ?? []).forEach((p, i) => {
-    const limits = p.limits === undefined ? undefined : mergeLimits(p.limits, undefined, `projects[${i}].limits`, issues)
+    const limits =
+      p.limits === undefined ? undefined : mergeLimits(p.limits, undefined, `projects[${i}].limits`, issues)
     projects.set(p.id, { id: p.id, name: p.name, limits, metadata: p.metadata ?? NO_METADATA, createdAt: p.created_at })
     projectLimitSections.set(p.id, p.limits)
   })
@@ -189,12 +203,16 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
   const keys = new Map<string, ResolvedKey>()
   const keysByHash = new Map<string, ResolvedKey>()
   ;(file.keys ?? []).forEach((k, i) => {
-    const allows = compileModelMatcher(k.models, (j, message) => issues.push({ path: `keys[${i}].models[${j}]`, message }))
+    const allows = compileModelMatcher(k.models, (j, message) =>
+      issues.push({ path: `keys[${i}].models[${j}]`, message })
+    )
     const projectLimits = projectLimitSections.get(k.project_id)
-    const expiresAtMs = k.expires_at === undefined || k.expires_at === null ? Infinity : timestampMillis(k.expires_at) ?? 0
-    const previousExpiresAtMs = k.previous_hash === undefined || k.previous_expires_at === undefined
-      ? undefined
-      : Math.min(expiresAtMs, timestampMillis(k.previous_expires_at) ?? 0)
+    const expiresAtMs =
+      k.expires_at === undefined || k.expires_at === null ? Infinity : (timestampMillis(k.expires_at) ?? 0)
+    const previousExpiresAtMs =
+      k.previous_hash === undefined || k.previous_expires_at === undefined
+        ? undefined
+        : Math.min(expiresAtMs, timestampMillis(k.previous_expires_at) ?? 0)
     const key: ResolvedKey = {
       id: k.id,
       name: k.name,
@@ -209,7 +227,12 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
       expiresAt: k.expires_at ?? null,
       expiresAtMs,
       // A project's burst without its rate was reported with the project.
-      limits: mergeLimits(k.limits, projectLimits, `keys[${i}].limits`, projectLimits?.burst !== undefined && projectLimits.requests_per_second === undefined ? [] : issues),
+      limits: mergeLimits(
+        k.limits,
+        projectLimits,
+        `keys[${i}].limits`,
+        projectLimits?.burst !== undefined && projectLimits.requests_per_second === undefined ? [] : issues
+      ),
       budget: k.budget === undefined ? undefined : { amountUsd: k.budget.amount_usd, period: k.budget.period },
       metadata: k.metadata ?? NO_METADATA,
       createdAt: k.created_at,

@@ -26,12 +26,25 @@ const MOCK_MODELS = `  - name: mock-chat
     targets: [{ provider: mock }]
 `
 
-const OPENAI_MODELS = ["gpt-4o-mini", "gpt-4o", "gpt-4.1-mini", "gpt-4.1", "text-embedding-3-small", "text-embedding-3-large"]
+const OPENAI_MODELS = [
+  "gpt-4o-mini",
+  "gpt-4o",
+  "gpt-4.1-mini",
+  "gpt-4.1",
+  "text-embedding-3-small",
+  "text-embedding-3-large"
+]
   .map((m) => `  - name: ${m}\n    targets: [{ provider: openai }]\n`)
   .join("")
 
 export const defaultConfigText = (env: Env): string => {
   const openai = (env["OPENAI_API_KEY"] ?? "") !== ""
-  return (openai ? "env: [OPENAI_API_KEY]\n" : "") + MOCK + (openai ? openaiProvider(env) : "") + "models:\n" + MOCK_MODELS +
+  return (
+    (openai ? "env: [OPENAI_API_KEY]\n" : "") +
+    MOCK +
+    (openai ? openaiProvider(env) : "") +
+    "models:\n" +
+    MOCK_MODELS +
     (openai ? OPENAI_MODELS : "")
+  )
 }

@@ -44,7 +44,10 @@ export const shieldReferences = (text: string): Shielded => {
   })
   if (refs.length === 0) return { text, restore: (s) => s }
   const token = new RegExp(`llmgateref${nonce}x(\\d+)x`, "g")
-  return { text: shielded, restore: (s) => s.includes("llmgateref") ? s.replace(token, (_, i: string) => refs[Number(i)] ?? "") : s }
+  return {
+    text: shielded,
+    restore: (s) => (s.includes("llmgateref") ? s.replace(token, (_, i: string) => refs[Number(i)] ?? "") : s)
+  }
 }
 
 /**
@@ -60,16 +63,26 @@ export const hasReference = (s: string): boolean => {
 }
 
 /** What a string without references reads as (`$${` → `${`); a string with references is returned as written. */
-export const literalValue = (s: string): string => hasReference(s) ? s : s.replace(PATTERN, (m) => (m === "$${" ? "${" : m))
+export const literalValue = (s: string): string =>
+  hasReference(s) ? s : s.replace(PATTERN, (m) => (m === "$${" ? "${" : m))
 
 /** The variables the document's top-level `env:` lists (the schema reports malformed entries). */
 export const listedVariables = (raw: unknown, restore: (s: string) => string = identity): ReadonlySet<string> => {
-  const list = raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>)["env"] : undefined
-  return new Set(Array.isArray(list) ? list.filter((v): v is string => typeof v === "string").map(restore).filter((v) => VARIABLE_NAME.test(v)) : [])
+  const list =
+    raw !== null && typeof raw === "object" && !Array.isArray(raw) ? (raw as Record<string, unknown>)["env"] : undefined
+  return new Set(
+    Array.isArray(list)
+      ? list
+          .filter((v): v is string => typeof v === "string")
+          .map(restore)
+          .filter((v) => VARIABLE_NAME.test(v))
+      : []
+  )
 }
 
 /** Whether a reference may read `name`: `LLMGATE_*`, or listed in `env:`. */
-export const variableAllowed = (name: string, listed: ReadonlySet<string>): boolean => name.startsWith(ENV_PREFIX) || listed.has(name)
+export const variableAllowed = (name: string, listed: ReadonlySet<string>): boolean =>
+  name.startsWith(ENV_PREFIX) || listed.has(name)
 
 const identity = (s: string): string => s
 
@@ -102,7 +115,8 @@ export const interpolate = (
       if (!variableAllowed(key, listed)) {
         issues.push({
           path: formatPath(path),
-          message: `environment variable ${key} is not allowed: only ${ENV_PREFIX}* variables and those listed in the top-level env are read ` +
+          message:
+            `environment variable ${key} is not allowed: only ${ENV_PREFIX}* variables and those listed in the top-level env are read ` +
             `(add \`env: [${key}]\` to the config to allow it)`
         })
         return ""
@@ -110,7 +124,10 @@ export const interpolate = (
       const found = env[key]
       if (found !== undefined && (found !== "" || fallback === undefined)) return found
       if (fallback !== undefined) return fallback
-      issues.push({ path: formatPath(path), message: `environment variable ${key} is not set (write \${${key}:-} to allow it to be empty)` })
+      issues.push({
+        path: formatPath(path),
+        message: `environment variable ${key} is not set (write \${${key}:-} to allow it to be empty)`
+      })
       return ""
     })
   }

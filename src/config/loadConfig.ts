@@ -11,13 +11,42 @@ import * as Schema from "effect/Schema"
 import { LineCounter, parseDocument } from "yaml"
 import { DEFAULT_BREAKER } from "../domain/BreakerSettings.ts"
 import {
-  ConfigFile, DEFAULT_BODY_LIMIT, DEFAULT_CONNECTION_IDLE_TIMEOUT_MS, DEFAULT_HEADER_LIMIT, DEFAULT_HEADER_TIMEOUT_MS,
-  DEFAULT_IDENTIFIER_LIMIT, DEFAULT_JSON_DEPTH_LIMIT, DEFAULT_PATTERN_TARGET_LIMIT, DEFAULT_PREAMBLE_LIMIT,
-  DEFAULT_SSE_LINE_LIMIT, DEFAULT_STALL_TIMEOUT_MS, DEFAULT_UPSTREAM_BODY_LIMIT, type ResolvedBounds, type ServerSection, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_QUEUE_TIMEOUT_MS, DEFAULT_RETRY_BACKOFF_MS,
-  DEFAULT_RETRY_MAX_BACKOFF_MS, type HeaderOperation, type ModelPattern, type ProviderAuth, type ResolvedRoute,
-  type ResolvedTarget, DEFAULT_SHUTDOWN_TIMEOUT_MS, DEFAULT_HOST, DEFAULT_IDLE_TIMEOUT_MS, DEFAULT_PORT, DEFAULT_REQUEST_TIMEOUT_MS,
-  type ResolvedConfig, type ResolvedIpRateLimit, type ResolvedModel, type ResolvedProvider, type PricingSection,
-  type ResolvedPricing, type ResolvedRedis, DEFAULT_REDIS_KEY_PREFIX
+  ConfigFile,
+  DEFAULT_BODY_LIMIT,
+  DEFAULT_CONNECTION_IDLE_TIMEOUT_MS,
+  DEFAULT_HEADER_LIMIT,
+  DEFAULT_HEADER_TIMEOUT_MS,
+  DEFAULT_IDENTIFIER_LIMIT,
+  DEFAULT_JSON_DEPTH_LIMIT,
+  DEFAULT_PATTERN_TARGET_LIMIT,
+  DEFAULT_PREAMBLE_LIMIT,
+  DEFAULT_SSE_LINE_LIMIT,
+  DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_UPSTREAM_BODY_LIMIT,
+  type ResolvedBounds,
+  type ServerSection,
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_QUEUE_TIMEOUT_MS,
+  DEFAULT_RETRY_BACKOFF_MS,
+  DEFAULT_RETRY_MAX_BACKOFF_MS,
+  type HeaderOperation,
+  type ModelPattern,
+  type ProviderAuth,
+  type ResolvedRoute,
+  type ResolvedTarget,
+  DEFAULT_SHUTDOWN_TIMEOUT_MS,
+  DEFAULT_HOST,
+  DEFAULT_IDLE_TIMEOUT_MS,
+  DEFAULT_PORT,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  type ResolvedConfig,
+  type ResolvedIpRateLimit,
+  type ResolvedModel,
+  type ResolvedProvider,
+  type PricingSection,
+  type ResolvedPricing,
+  type ResolvedRedis,
+  DEFAULT_REDIS_KEY_PREFIX
 } from "./Config.ts"
 import { type Cidr, cidrMatcher, parseCidr } from "./Cidr.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
@@ -43,22 +72,36 @@ export const parseConfig = (text: string, env: Env, source: string): Result.Resu
  * The first half of `parseConfig`: YAML parse and env interpolation, giving the document as a plain
  * value (not yet validated). Used where the document is combined with another source first.
  */
-export const parseConfigDocument = (text: string, env: Env, source: string): Result.Result<Record<string, unknown>, ConfigError> => {
+export const parseConfigDocument = (
+  text: string,
+  env: Env,
+  source: string
+): Result.Result<Record<string, unknown>, ConfigError> => {
   const lineCounter = new LineCounter()
   const shielded = shieldReferences(text)
   const doc = parseDocument(shielded.text, { lineCounter, uniqueKeys: true, prettyErrors: false })
   if (doc.errors.length > 0) {
-    return Result.fail(new ConfigError({
-      source,
-      issues: doc.errors.map((e) => {
-        const pos = lineCounter.linePos(e.pos[0])
-        return { path: `line ${pos.line}, column ${pos.col}`, message: `invalid YAML: ${e.message.split("\n")[0] ?? e.code}` }
+    return Result.fail(
+      new ConfigError({
+        source,
+        issues: doc.errors.map((e) => {
+          const pos = lineCounter.linePos(e.pos[0])
+          return {
+            path: `line ${pos.line}, column ${pos.col}`,
+            message: `invalid YAML: ${e.message.split("\n")[0] ?? e.code}`
+          }
+        })
       })
-    }))
+    )
   }
   const raw: unknown = doc.toJS()
   if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
-    return Result.fail(new ConfigError({ source, issues: [{ path: "", message: "the config must be a YAML mapping with providers and models" }] }))
+    return Result.fail(
+      new ConfigError({
+        source,
+        issues: [{ path: "", message: "the config must be a YAML mapping with providers and models" }]
+      })
+    )
   }
   const issues: Array<ConfigIssue> = []
   const interpolated = interpolate(raw, env, issues, shielded.restore)
@@ -92,7 +135,6 @@ const validHttpUrl = (s: string): boolean => {
     return false
   }
 }
-
 
 /**
  * Names and references: duplicate provider and model names, targets naming an unknown provider,
@@ -135,7 +177,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     let baseUrl = ""
     if (p.kind === "openai") {
       if (p.base_url === undefined) issues.push({ path: `${at}.base_url`, message: `required for kind "openai"` })
-      else if (!validHttpUrl(p.base_url)) issues.push({ path: `${at}.base_url`, message: `expected an http(s) URL, got "${p.base_url}"` })
+      else if (!validHttpUrl(p.base_url))
+        issues.push({ path: `${at}.base_url`, message: `expected an http(s) URL, got "${p.base_url}"` })
       else baseUrl = p.base_url.replace(/\/+$/, "")
       if (p.mock !== undefined) issues.push({ path: `${at}.mock`, message: `only allowed for kind "mock"` })
     } else if (p.base_url !== undefined) {
@@ -144,12 +187,17 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     if (p.api_key !== undefined && p.auth !== undefined) {
       issues.push({ path: `${at}.auth`, message: "use either api_key (a bearer token) or auth, not both" })
     }
-    const timeout = (value: DurationInput | undefined, fallback: number) => value === undefined ? fallback : durationMillis(value)
+    const timeout = (value: DurationInput | undefined, fallback: number) =>
+      value === undefined ? fallback : durationMillis(value)
     providers.set(p.name, {
       name: p.name,
       kind: p.kind,
       baseUrl,
-      auth: resolveAuth(p.auth ?? (p.api_key === undefined ? undefined : { type: "bearer", token: p.api_key }), `${at}.auth`, issues),
+      auth: resolveAuth(
+        p.auth ?? (p.api_key === undefined ? undefined : { type: "bearer", token: p.api_key }),
+        `${at}.auth`,
+        issues
+      ),
       headerOps: resolveHeaderOps(p.headers, `${at}.headers`, issues),
       connectTimeoutMs: timeout(p.timeout?.connect, DEFAULT_CONNECT_TIMEOUT_MS),
       requestTimeoutMs: timeout(p.timeout?.request, DEFAULT_REQUEST_TIMEOUT_MS),
@@ -179,7 +227,10 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     if (Result.isSuccess(compiled)) pattern = compiled.success
     else issues.push({ path: `${at}.name`, message: compiled.failure })
     if (pattern._tag === "Exact" && m.name.length > identifierLimit) {
-      issues.push({ path: `${at}.name`, message: `longer than server.identifier_limit (${identifierLimit}), so no request could name it` })
+      issues.push({
+        path: `${at}.name`,
+        message: `longer than server.identifier_limit (${identifierLimit}), so no request could name it`
+      })
     }
     const targets = m.targets.map((t, j): ResolvedTarget => {
       if (t.queue !== undefined && t.max_concurrency === undefined) {
@@ -196,7 +247,11 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     })
     ;(m.fallbacks ?? []).forEach((f, j) => {
       if (f === m.name) issues.push({ path: `${at}.fallbacks[${j}]`, message: "a model cannot fall back to itself" })
-      else if (!exactNames.has(f)) issues.push({ path: `${at}.fallbacks[${j}]`, message: `unknown model "${f}" (fallbacks name models by their exact name)` })
+      else if (!exactNames.has(f))
+        issues.push({
+          path: `${at}.fallbacks[${j}]`,
+          message: `unknown model "${f}" (fallbacks name models by their exact name)`
+        })
     })
     const backoffMs = m.retry?.backoff === undefined ? DEFAULT_RETRY_BACKOFF_MS : durationMillis(m.retry.backoff)
     models.set(m.name, {
@@ -207,14 +262,21 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       retry: {
         attempts: m.retry?.attempts ?? (targets.length > 1 ? 1 : 0),
         backoffMs,
-        maxBackoffMs: Math.max(backoffMs, m.retry?.max_backoff === undefined ? DEFAULT_RETRY_MAX_BACKOFF_MS : durationMillis(m.retry.max_backoff))
+        maxBackoffMs: Math.max(
+          backoffMs,
+          m.retry?.max_backoff === undefined ? DEFAULT_RETRY_MAX_BACKOFF_MS : durationMillis(m.retry.max_backoff)
+        )
       },
       fallbacks: m.fallbacks ?? [],
       pricing: m.pricing === undefined ? undefined : resolvePricing(m.pricing)
     })
   })
   const routes = (file.routes ?? []).map((r, i): ResolvedRoute => {
-    if (!exactNames.has(r.model)) issues.push({ path: `routes[${i}].model`, message: `unknown model "${r.model}" (routes name models by their exact name)` })
+    if (!exactNames.has(r.model))
+      issues.push({
+        path: `routes[${i}].model`,
+        message: `unknown model "${r.model}" (routes name models by their exact name)`
+      })
     return { path: r.path, matches: compileGlob(r.path), model: r.model }
   })
   const tenancy = resolveTenancy(file, issues)
@@ -225,7 +287,10 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       host: file.server?.host ?? DEFAULT_HOST,
       port: file.server?.port ?? DEFAULT_PORT,
       bodyLimit: file.server?.body_limit === undefined ? DEFAULT_BODY_LIMIT : byteCount(file.server.body_limit),
-      shutdownTimeoutMs: file.server?.shutdown_timeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : durationMillis(file.server.shutdown_timeout),
+      shutdownTimeoutMs:
+        file.server?.shutdown_timeout === undefined
+          ? DEFAULT_SHUTDOWN_TIMEOUT_MS
+          : durationMillis(file.server.shutdown_timeout),
       bounds: resolveBounds(file.server),
       ipRateLimit
     },
@@ -245,10 +310,10 @@ const resolveRedis = (redis: NonNullable<ConfigFile["limits"]>["redis"]): Resolv
   redis === undefined
     ? undefined
     : {
-      url: redis.url === undefined || redis.url === "" ? undefined : Redacted.make(redis.url),
-      onError: redis.on_error ?? "fail_open",
-      keyPrefix: redis.key_prefix ?? DEFAULT_REDIS_KEY_PREFIX
-    }
+        url: redis.url === undefined || redis.url === "" ? undefined : Redacted.make(redis.url),
+        onError: redis.on_error ?? "fail_open",
+        keyPrefix: redis.key_prefix ?? DEFAULT_REDIS_KEY_PREFIX
+      }
 
 /** A price with every kind filled in: cache reads and writes at the input price, reasoning at the output price, unless written. */
 export const resolvePricing = (p: PricingSection): ResolvedPricing => ({
@@ -279,8 +344,10 @@ const resolveIpRateLimit = (
   }
 }
 
-const millisOr = (input: DurationInput | undefined, fallback: number): number => input === undefined ? fallback : durationMillis(input)
-const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number => input === undefined ? fallback : byteCount(input)
+const millisOr = (input: DurationInput | undefined, fallback: number): number =>
+  input === undefined ? fallback : durationMillis(input)
+const bytesOr = (input: ByteSizeInput | undefined, fallback: number): number =>
+  input === undefined ? fallback : byteCount(input)
 
 /** The `server` section's bounds with their defaults (README "Limits and bounds"). */
 export const resolveBounds = (server: typeof ServerSection.Type | undefined): ResolvedBounds => ({
@@ -307,7 +374,11 @@ export const resolveUsage = (usage: typeof UsageSection.Type | undefined): Resol
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-const resolveAuth = (auth: ProviderAuth | undefined, at: string, issues: Array<ConfigIssue>): ResolvedProvider["auth"] => {
+const resolveAuth = (
+  auth: ProviderAuth | undefined,
+  at: string,
+  issues: Array<ConfigIssue>
+): ResolvedProvider["auth"] => {
   if (auth === undefined) return undefined
   switch (auth.type) {
     case "none":
@@ -315,7 +386,10 @@ const resolveAuth = (auth: ProviderAuth | undefined, at: string, issues: Array<C
     case "bearer":
       return auth.token === "" ? undefined : { header: "authorization", value: Redacted.make(`Bearer ${auth.token}`) }
     case "basic":
-      return { header: "authorization", value: Redacted.make(`Basic ${Base64.encode(`${auth.username}:${auth.password}`)}`) }
+      return {
+        header: "authorization",
+        value: Redacted.make(`Basic ${Base64.encode(`${auth.username}:${auth.password}`)}`)
+      }
     case "header":
       if (!HEADER_NAME.test(auth.name)) {
         issues.push({ path: `${at}.name`, message: "not a valid HTTP header name" })
@@ -336,9 +410,15 @@ const resolveHeaderOps = (
     : Object.entries(headers).map(([key, value]) => ({ op: "replace" as const, key, value, path: `${at}.${key}` }))
   const out: Array<ResolvedProvider["headerOps"][number]> = []
   for (const h of ops) {
-    if (!HEADER_NAME.test(h.key)) issues.push({ path: Array.isArray(headers) ? `${h.path}.key` : h.path, message: "not a valid HTTP header name" })
-    else if (h.op !== "remove" && h.value === undefined) issues.push({ path: `${h.path}.value`, message: `required for op "${h.op}"` })
-    else if (h.value !== undefined && /[\r\n\0]/.test(h.value)) issues.push({ path: Array.isArray(headers) ? `${h.path}.value` : h.path, message: "header values may not contain line breaks" })
+    if (!HEADER_NAME.test(h.key))
+      issues.push({ path: Array.isArray(headers) ? `${h.path}.key` : h.path, message: "not a valid HTTP header name" })
+    else if (h.op !== "remove" && h.value === undefined)
+      issues.push({ path: `${h.path}.value`, message: `required for op "${h.op}"` })
+    else if (h.value !== undefined && /[\r\n\0]/.test(h.value))
+      issues.push({
+        path: Array.isArray(headers) ? `${h.path}.value` : h.path,
+        message: "header values may not contain line breaks"
+      })
     else out.push({ op: h.op, key: h.key.toLowerCase(), value: h.value ?? "" })
   }
   return out

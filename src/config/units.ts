@@ -8,7 +8,15 @@ const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)$/
 const BYTES = /^(\d+(?:\.\d+)?)\s*(B|KB|KiB|MB|MiB|GB|GiB)?$/
 
 const DURATION_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }
-const BYTE_FACTOR: Record<string, number> = { B: 1, KB: 1000, KiB: 1024, MB: 1e6, MiB: 1024 ** 2, GB: 1e9, GiB: 1024 ** 3 }
+const BYTE_FACTOR: Record<string, number> = {
+  B: 1,
+  KB: 1000,
+  KiB: 1024,
+  MB: 1e6,
+  MiB: 1024 ** 2,
+  GB: 1e9,
+  GiB: 1024 ** 3
+}
 
 /** A duration as written in config: "250ms", "10s", "2m", "1h", or milliseconds as a number. */
 export const DurationInput = Schema.Union([
@@ -48,7 +56,14 @@ const TIMESTAMP = /^(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2})(\.\
 export const timestampMillis = (input: string): number | undefined => {
   const m = TIMESTAMP.exec(input)
   if (m === null) return undefined
-  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [number, number, number, number, number, number]
+  const [year, month, day, hour, minute, second] = [1, 2, 3, 4, 5, 6].map((i) => Number(m[i] ?? 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number
+  ]
   if (month < 1 || month > 12 || day < 1 || hour > 23 || minute > 59 || second > 59) return undefined
   if (day > new Date(Date.UTC(year, month, 0)).getUTCDate()) return undefined
   const fraction = m[7] === undefined ? 0 : Math.floor(Number(m[7]) * 1000)
@@ -67,6 +82,8 @@ export const timestampMillis = (input: string): number | undefined => {
 }
 
 /** An ISO 8601 timestamp as written in config (see `timestampMillis`). */
-export const TimestampInput = Schema.String.check(Schema.makeFilter((s: string) => timestampMillis(s) !== undefined, {
-  message: `expected an ISO 8601 date ("2026-12-31") or date-time with a time zone ("2026-12-31T23:59:59Z")`
-}))
+export const TimestampInput = Schema.String.check(
+  Schema.makeFilter((s: string) => timestampMillis(s) !== undefined, {
+    message: `expected an ISO 8601 date ("2026-12-31") or date-time with a time zone ("2026-12-31T23:59:59Z")`
+  })
+)

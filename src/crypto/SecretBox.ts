@@ -71,7 +71,8 @@ const decodeBase64Key = (text: string): Uint8Array<ArrayBuffer> | undefined =>
 const invalidKey = (problem: string): SecretBoxError =>
   new SecretBoxError({
     reason: "InvalidKey",
-    message: `${ENCRYPTION_KEY_VARIABLE} ${problem}: it must be 32 random bytes written as 64 hex characters ` +
+    message:
+      `${ENCRYPTION_KEY_VARIABLE} ${problem}: it must be 32 random bytes written as 64 hex characters ` +
       "or as base64/base64url (44 characters with `=` padding, 43 without). " +
       "Generate one with `openssl rand -base64 32`."
   })
@@ -80,7 +81,11 @@ const invalidKey = (problem: string): SecretBoxError =>
 const decodeKey = (keyText: string): Uint8Array<ArrayBuffer> | SecretBoxError => {
   const text = keyText.trim()
   if (text === "") return invalidKey("is empty")
-  const bytes = HEX_KEY.test(text) ? bytesOf(Hex.decode(text)) : BASE64_KEY.test(text) ? decodeBase64Key(text) : undefined
+  const bytes = HEX_KEY.test(text)
+    ? bytesOf(Hex.decode(text))
+    : BASE64_KEY.test(text)
+      ? decodeBase64Key(text)
+      : undefined
   if (bytes === undefined || bytes.length !== KEY_BYTES) {
     return invalidKey(`is not a valid key (the value given has ${text.length} characters)`)
   }
@@ -93,7 +98,7 @@ const malformed = (message: string): SecretBoxError => new SecretBoxError({ reas
  * A SecretBox for the key in `keyText`, the value of `LLMGATE_ENCRYPTION_KEY` (plain or
  * `Redacted`). Fails with `InvalidKey` when it is not 32 bytes in hex, base64 or base64url.
  */
-export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: string | Redacted.Redacted<string>) {
+export const makeSecretBox = Effect.fn("SecretBox.make")(function* (keyText: string | Redacted.Redacted<string>) {
   const raw = decodeKey(Redacted.isRedacted(keyText) ? Redacted.value(keyText) : keyText)
   if (raw instanceof SecretBoxError) return yield* raw
   const key = yield* Effect.tryPromise({
@@ -102,7 +107,7 @@ export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: stri
   })
   raw.fill(0)
 
-  const seal = Effect.fn("SecretBox.seal")(function*(plaintext: string, context: string) {
+  const seal = Effect.fn("SecretBox.seal")(function* (plaintext: string, context: string) {
     const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
     const ciphertext = yield* Effect.tryPromise({
       try: () =>
@@ -111,7 +116,8 @@ export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: stri
           key,
           encoder.encode(plaintext)
         ),
-      catch: () => new SecretBoxError({ reason: "InvalidKey", message: `${ENCRYPTION_KEY_VARIABLE} could not seal a value` })
+      catch: () =>
+        new SecretBoxError({ reason: "InvalidKey", message: `${ENCRYPTION_KEY_VARIABLE} could not seal a value` })
     })
     const out = new Uint8Array(IV_BYTES + ciphertext.byteLength)
     out.set(iv)
@@ -119,12 +125,15 @@ export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: stri
     return SEALED_PREFIX + Base64Url.encode(out)
   })
 
-  const open = Effect.fn("SecretBox.open")(function*(sealed: string, context: string) {
-    if (!isSealed(sealed)) return yield* malformed(`The value for \`${context}\` is not a sealed secret (expected \`${SEALED_PREFIX}…\`).`)
+  const open = Effect.fn("SecretBox.open")(function* (sealed: string, context: string) {
+    if (!isSealed(sealed))
+      return yield* malformed(`The value for \`${context}\` is not a sealed secret (expected \`${SEALED_PREFIX}…\`).`)
     const body = sealed.slice(SEALED_PREFIX.length)
     const bytes = BASE64URL.test(body) ? bytesOf(Base64Url.decode(body)) : undefined
     if (bytes === undefined || bytes.length < IV_BYTES + TAG_BYTES) {
-      return yield* malformed(`The sealed value for \`${context}\` is not valid base64url or is too short to hold an IV and a tag.`)
+      return yield* malformed(
+        `The sealed value for \`${context}\` is not valid base64url or is too short to hold an IV and a tag.`
+      )
     }
     const plain = yield* Effect.tryPromise({
       try: () =>
@@ -141,7 +150,8 @@ export const makeSecretBox = Effect.fn("SecretBox.make")(function*(keyText: stri
       catch: () =>
         new SecretBoxError({
           reason: "Tampered",
-          message: `The sealed value for \`${context}\` does not open: it was sealed under another ` +
+          message:
+            `The sealed value for \`${context}\` does not open: it was sealed under another ` +
             `${ENCRYPTION_KEY_VARIABLE} or for another field, or it was altered.`
         })
     })

@@ -44,7 +44,10 @@ export const concatBytes = (parts: ReadonlyArray<Uint8Array>, size?: number): Ui
  * Reads chunks with `read` to the end (undefined), or stops as soon as there are more than `limit`
  * bytes: then answers undefined and the caller lets the body go.
  */
-export const readAtMost = async (read: () => Promise<Uint8Array | undefined>, limit: number): Promise<Uint8Array | undefined> => {
+export const readAtMost = async (
+  read: () => Promise<Uint8Array | undefined>,
+  limit: number
+): Promise<Uint8Array | undefined> => {
   const collector = makeBodyCollector(limit)
   for (;;) {
     const chunk = await read()

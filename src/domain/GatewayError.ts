@@ -24,7 +24,11 @@ export const RequestTimeout = Reason("RequestTimeout", { header_ms: Schema.Numbe
 export const UpstreamUnreachable = Reason("UpstreamUnreachable", { provider: Schema.String })
 export const UpstreamTimeout = Reason("UpstreamTimeout", { provider: Schema.String, after_ms: Schema.Number })
 export const UpstreamProtocol = Reason("UpstreamProtocol", { provider: Schema.String, message: Schema.String })
-export const ProviderFailure = Reason("ProviderFailure", { provider: Schema.String, status: Schema.Number, message: Schema.String })
+export const ProviderFailure = Reason("ProviderFailure", {
+  provider: Schema.String,
+  status: Schema.Number,
+  message: Schema.String
+})
 export const Unavailable = Reason("Unavailable", { message: Schema.String })
 export const Overloaded = Reason("Overloaded", { message: Schema.String })
 export const Internal = Reason("Internal", { message: Schema.String })
@@ -39,7 +43,12 @@ export const PreconditionFailed = Reason("PreconditionFailed", { message: Schema
 /** Well-formed, but a field's value is not acceptable; `param` names the field. */
 export const Unprocessable = Reason("Unprocessable", { param: Schema.NullOr(Schema.String), message: Schema.String })
 /** The limits a request can be refused by (429 rate_limit_exceeded). */
-export const RateLimitName = Schema.Literals(["requests_per_minute", "tokens_per_minute", "requests_per_second", "max_parallel"])
+export const RateLimitName = Schema.Literals([
+  "requests_per_minute",
+  "tokens_per_minute",
+  "requests_per_second",
+  "max_parallel"
+])
 export type RateLimitName = typeof RateLimitName.Type
 /** Whose limit it is: the virtual key's own, its project's (all its keys together), or the client IP's. */
 export const RateLimitScope = Schema.Literals(["key", "project", "ip"])
@@ -55,10 +64,30 @@ export const RateLimited = Reason("RateLimited", {
 export const NotImplemented = Reason("NotImplemented", { message: Schema.String })
 
 export const GatewayErrorReason = Schema.Union([
-  InvalidJson, InvalidRequest, Unauthorized, ModelNotFound, ModelNotAllowed, RouteNotFound, MethodNotAllowed, BodyTooLarge, HeadersTooLarge,
+  InvalidJson,
+  InvalidRequest,
+  Unauthorized,
+  ModelNotFound,
+  ModelNotAllowed,
+  RouteNotFound,
+  MethodNotAllowed,
+  BodyTooLarge,
+  HeadersTooLarge,
   RequestTimeout,
-  UpstreamUnreachable, UpstreamTimeout, UpstreamProtocol, ProviderFailure, Unavailable, Overloaded, Internal,
-  Forbidden, NotFound, Conflict, PreconditionFailed, Unprocessable, NotImplemented, RateLimited
+  UpstreamUnreachable,
+  UpstreamTimeout,
+  UpstreamProtocol,
+  ProviderFailure,
+  Unavailable,
+  Overloaded,
+  Internal,
+  Forbidden,
+  NotFound,
+  Conflict,
+  PreconditionFailed,
+  Unprocessable,
+  NotImplemented,
+  RateLimited
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -89,7 +118,11 @@ export interface ErrorDescription extends OpenAIErrorObject {
 export const formatBytes = (n: number): string =>
   n % (1024 * 1024) === 0 ? `${n / (1024 * 1024)} MiB` : n % 1024 === 0 ? `${n / 1024} KiB` : `${n} bytes`
 
-const SCOPE_NAMES: Readonly<Record<RateLimitScope, string>> = { key: "this key", project: "this key's project", ip: "this IP" }
+const SCOPE_NAMES: Readonly<Record<RateLimitScope, string>> = {
+  key: "this key",
+  project: "this key's project",
+  ip: "this IP"
+}
 
 /** A `Retry-After` in whole seconds, rounded up (at least 1). */
 export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000))
@@ -98,34 +131,118 @@ export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(m
 export const describe = (reason: GatewayErrorReason): ErrorDescription => {
   switch (reason._tag) {
     case "InvalidJson":
-      return { status: 400, type: "invalid_request_error", code: "invalid_json", param: null, message: `We could not parse the JSON body of your request: ${reason.detail}` }
+      return {
+        status: 400,
+        type: "invalid_request_error",
+        code: "invalid_json",
+        param: null,
+        message: `We could not parse the JSON body of your request: ${reason.detail}`
+      }
     case "InvalidRequest":
-      return { status: 400, type: "invalid_request_error", code: "invalid_request", param: reason.param, message: reason.message }
+      return {
+        status: 400,
+        type: "invalid_request_error",
+        code: "invalid_request",
+        param: reason.param,
+        message: reason.message
+      }
     case "Unauthorized":
-      return { status: 401, type: "authentication_error", code: "invalid_api_key", param: null, message: reason.message }
+      return {
+        status: 401,
+        type: "authentication_error",
+        code: "invalid_api_key",
+        param: null,
+        message: reason.message
+      }
     case "ModelNotFound":
-      return { status: 404, type: "invalid_request_error", code: "model_not_found", param: "model", message: `The model \`${reason.model}\` does not exist or you do not have access to it.` }
+      return {
+        status: 404,
+        type: "invalid_request_error",
+        code: "model_not_found",
+        param: "model",
+        message: `The model \`${reason.model}\` does not exist or you do not have access to it.`
+      }
     case "ModelNotAllowed":
       // 403 like OpenAI's answer for a project key restricted from a model; type and param as its other model errors.
-      return { status: 403, type: "invalid_request_error", code: "model_not_allowed", param: "model", message: `This API key is not allowed to use the model \`${reason.model}\`.` }
+      return {
+        status: 403,
+        type: "invalid_request_error",
+        code: "model_not_allowed",
+        param: "model",
+        message: `This API key is not allowed to use the model \`${reason.model}\`.`
+      }
     case "RouteNotFound":
-      return { status: 404, type: "invalid_request_error", code: "not_found", param: null, message: `Unknown request URL: ${reason.method} ${reason.path}.` }
+      return {
+        status: 404,
+        type: "invalid_request_error",
+        code: "not_found",
+        param: null,
+        message: `Unknown request URL: ${reason.method} ${reason.path}.`
+      }
     case "MethodNotAllowed":
-      return { status: 405, type: "invalid_request_error", code: "method_not_allowed", param: null, message: `Method ${reason.method} is not allowed on ${reason.path}.` }
+      return {
+        status: 405,
+        type: "invalid_request_error",
+        code: "method_not_allowed",
+        param: null,
+        message: `Method ${reason.method} is not allowed on ${reason.path}.`
+      }
     case "BodyTooLarge":
-      return { status: 413, type: "invalid_request_error", code: "request_too_large", param: null, message: `Request body exceeds the limit of ${formatBytes(reason.limit)}.` }
+      return {
+        status: 413,
+        type: "invalid_request_error",
+        code: "request_too_large",
+        param: null,
+        message: `Request body exceeds the limit of ${formatBytes(reason.limit)}.`
+      }
     case "HeadersTooLarge":
-      return { status: 431, type: "invalid_request_error", code: "request_header_fields_too_large", param: null, message: `Request line and headers exceed the limit of ${formatBytes(reason.limit)}.` }
+      return {
+        status: 431,
+        type: "invalid_request_error",
+        code: "request_header_fields_too_large",
+        param: null,
+        message: `Request line and headers exceed the limit of ${formatBytes(reason.limit)}.`
+      }
     case "RequestTimeout":
-      return { status: 408, type: "invalid_request_error", code: "request_timeout", param: null, message: `The request did not arrive in time: its line and headers are due within ${reason.header_ms} ms, the whole of it within ${reason.request_ms} ms.` }
+      return {
+        status: 408,
+        type: "invalid_request_error",
+        code: "request_timeout",
+        param: null,
+        message: `The request did not arrive in time: its line and headers are due within ${reason.header_ms} ms, the whole of it within ${reason.request_ms} ms.`
+      }
     case "UpstreamUnreachable":
-      return { status: 502, type: "api_error", code: "upstream_unreachable", param: null, message: `Provider \`${reason.provider}\` could not be reached.` }
+      return {
+        status: 502,
+        type: "api_error",
+        code: "upstream_unreachable",
+        param: null,
+        message: `Provider \`${reason.provider}\` could not be reached.`
+      }
     case "UpstreamTimeout":
-      return { status: 504, type: "api_error", code: "upstream_timeout", param: null, message: `Provider \`${reason.provider}\` did not answer within ${reason.after_ms} ms.` }
+      return {
+        status: 504,
+        type: "api_error",
+        code: "upstream_timeout",
+        param: null,
+        message: `Provider \`${reason.provider}\` did not answer within ${reason.after_ms} ms.`
+      }
     case "UpstreamProtocol":
-      return { status: 502, type: "api_error", code: "upstream_protocol_error", param: null, message: `Provider \`${reason.provider}\` sent an invalid response: ${reason.message}` }
+      return {
+        status: 502,
+        type: "api_error",
+        code: "upstream_protocol_error",
+        param: null,
+        message: `Provider \`${reason.provider}\` sent an invalid response: ${reason.message}`
+      }
     case "ProviderFailure":
-      return { status: reason.status, type: reason.status >= 500 ? "api_error" : "invalid_request_error", code: "provider_error", param: null, message: reason.message }
+      return {
+        status: reason.status,
+        type: reason.status >= 500 ? "api_error" : "invalid_request_error",
+        code: "provider_error",
+        param: null,
+        message: reason.message
+      }
     case "Unavailable":
       return { status: 503, type: "api_error", code: "service_unavailable", param: null, message: reason.message }
     case "Overloaded":
@@ -137,11 +254,29 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
     case "NotFound":
       return { status: 404, type: "invalid_request_error", code: "not_found", param: null, message: reason.message }
     case "Conflict":
-      return { status: 409, type: "invalid_request_error", code: "conflict", param: reason.param, message: reason.message }
+      return {
+        status: 409,
+        type: "invalid_request_error",
+        code: "conflict",
+        param: reason.param,
+        message: reason.message
+      }
     case "PreconditionFailed":
-      return { status: 412, type: "invalid_request_error", code: "precondition_failed", param: null, message: reason.message }
+      return {
+        status: 412,
+        type: "invalid_request_error",
+        code: "precondition_failed",
+        param: null,
+        message: reason.message
+      }
     case "Unprocessable":
-      return { status: 422, type: "invalid_request_error", code: "invalid_value", param: reason.param, message: reason.message }
+      return {
+        status: 422,
+        type: "invalid_request_error",
+        code: "invalid_value",
+        param: reason.param,
+        message: reason.message
+      }
     case "NotImplemented":
       return { status: 501, type: "api_error", code: "not_implemented", param: null, message: reason.message }
     case "RateLimited":

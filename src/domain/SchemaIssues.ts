@@ -32,6 +32,6 @@ const humanize = (message: string): string => {
 
 export const schemaIssues = (error: Schema.SchemaError): ReadonlyArray<PathIssue> =>
   formatter(error.issue).issues.map((i) => ({
-    path: formatPath((i.path ?? []).map((p) => typeof p === "object" ? p.key : p)),
+    path: formatPath((i.path ?? []).map((p) => (typeof p === "object" ? p.key : p))),
     message: humanize(i.message)
   }))

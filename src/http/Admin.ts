@@ -30,14 +30,16 @@ const MAX_LIMIT = 500
 /** Who may use the admin API, as the audit log names them; a Forbidden error for anyone else. */
 export const adminActor = (principal: Principal | undefined): Actor | GatewayError => {
   if (principal?._tag === "Master") return { id: "master" }
-  if (principal?._tag === "VirtualKey" && principal.key.role === "admin") return { id: `key:${principal.key.id}`, userId: principal.key.userId }
+  if (principal?._tag === "VirtualKey" && principal.key.role === "admin")
+    return { id: `key:${principal.key.id}`, userId: principal.key.userId }
   return gatewayError({
     _tag: "Forbidden",
     message: "The admin API needs the master key or a key of a user with role `admin`."
   })
 }
 
-const invalid = (param: string | null, message: string): GatewayError => gatewayError({ _tag: "InvalidRequest", param, message })
+const invalid = (param: string | null, message: string): GatewayError =>
+  gatewayError({ _tag: "InvalidRequest", param, message })
 
 const withEtag = (object: AdminObject, status = 200): OutgoingResponse => {
   const response = json(object, status)
@@ -56,7 +58,9 @@ const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = fal
     try {
       value = JSON.parse(text)
     } catch (e) {
-      return Effect.fail(gatewayError({ _tag: "InvalidJson", detail: e instanceof Error ? e.message : "malformed JSON" }))
+      return Effect.fail(
+        gatewayError({ _tag: "InvalidJson", detail: e instanceof Error ? e.message : "malformed JSON" })
+      )
     }
     return value !== null && typeof value === "object" && !Array.isArray(value)
       ? Effect.succeed(value as Record<string, unknown>)
@@ -72,7 +76,8 @@ const listQuery = (url: string, resource: Resource) => {
   for (const [name, value] of params) {
     if (name === "limit") {
       limit = Number(value)
-      if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT) return invalid("limit", `limit: expected an integer from 1 to ${MAX_LIMIT}`)
+      if (!/^\d+$/.test(value) || limit < 1 || limit > MAX_LIMIT)
+        return invalid("limit", `limit: expected an integer from 1 to ${MAX_LIMIT}`)
     } else if (name === "cursor") cursor = value
     else if (FILTERS[resource].includes(name)) filters[name] = value
     else {
@@ -85,87 +90,105 @@ const listQuery = (url: string, resource: Resource) => {
 
 const gracePeriod = (body: Readonly<Record<string, unknown>>): number | GatewayError => {
   for (const field of Object.keys(body)) {
-    if (field !== "grace_period") return gatewayError({ _tag: "Unprocessable", param: field, message: `${field}: unknown field` })
+    if (field !== "grace_period")
+      return gatewayError({ _tag: "Unprocessable", param: field, message: `${field}: unknown field` })
   }
   if (body["grace_period"] === undefined || body["grace_period"] === null) return 0
   const decoded = Schema.decodeUnknownResult(DurationInput)(body["grace_period"])
   return Result.isSuccess(decoded)
     ? durationMillis(decoded.success)
-    : gatewayError({ _tag: "Unprocessable", param: "grace_period", message: `grace_period: expected a duration such as "10m", "30s" or milliseconds` })
+    : gatewayError({
+        _tag: "Unprocessable",
+        param: "grace_period",
+        message: `grace_period: expected a duration such as "10m", "30s" or milliseconds`
+      })
 }
 
 const isResource = (name: string | undefined): name is Resource => RESOURCES.includes(name as Resource)
 
 /** The handler of every `/admin/v1/*` request. */
-export const makeAdminHandler = (store: AdminStoreShape) =>
-(
-  request: IncomingRequest,
-  snapshot: Snapshot,
-  _requestId: string,
-  path: string,
-  principal: Principal | undefined
-): Effect.Effect<OutgoingResponse, GatewayError> => {
-  const actor = adminActor(principal)
-  if (actor instanceof Error) return Effect.fail(actor)
-  const method = request.method
-  const segments = path.slice(ADMIN_PREFIX.length).split("/").map(decodeSegment)
-  const notFound = Effect.fail(gatewayError({ _tag: "RouteNotFound", method, path }))
-  const notAllowed = Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method, path }))
-  if (segments.some((s) => s === undefined || s === "")) return notFound
-  const [first, id, action] = segments as ReadonlyArray<string>
-  const ifMatch = request.header("if-match")
+export const makeAdminHandler =
+  (store: AdminStoreShape) =>
+  (
+    request: IncomingRequest,
+    snapshot: Snapshot,
+    _requestId: string,
+    path: string,
+    principal: Principal | undefined
+  ): Effect.Effect<OutgoingResponse, GatewayError> => {
+    const actor = adminActor(principal)
+    if (actor instanceof Error) return Effect.fail(actor)
+    const method = request.method
+    const segments = path.slice(ADMIN_PREFIX.length).split("/").map(decodeSegment)
+    const notFound = Effect.fail(gatewayError({ _tag: "RouteNotFound", method, path }))
+    const notAllowed = Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method, path }))
+    if (segments.some((s) => s === undefined || s === "")) return notFound
+    const [first, id, action] = segments as ReadonlyArray<string>
+    const ifMatch = request.header("if-match")
 
-  if (first === "config") {
+    if (first === "config") {
+      if (id === undefined) {
+        return method === "GET"
+          ? Effect.succeed(
+              json(effectiveConfig(snapshot.config, store.mode) satisfies components["schemas"]["AdminEffectiveConfig"])
+            )
+          : notAllowed
+      }
+      if (id === "reload" && action === undefined) {
+        return method === "POST"
+          ? Effect.as(
+              store.reload(actor),
+              json({ status: "reloaded" } satisfies components["schemas"]["AdminReloaded"])
+            )
+          : notAllowed
+      }
+      return notFound
+    }
+    if (!isResource(first)) return notFound
+    const resource = first
+
     if (id === undefined) {
-      return method === "GET"
-        ? Effect.succeed(json(effectiveConfig(snapshot.config, store.mode) satisfies components["schemas"]["AdminEffectiveConfig"]))
-        : notAllowed
+      if (method === "GET") {
+        const query = listQuery(request.url, resource)
+        return query instanceof Error
+          ? Effect.fail(query)
+          : Effect.map(store.list(resource, query), (page) => json(page))
+      }
+      if (method === "POST") {
+        return readObject(request, snapshot).pipe(
+          Effect.flatMap((body) => store.create(resource, body, actor)),
+          Effect.map((object) => withEtag(object, 201))
+        )
+      }
+      return notAllowed
     }
-    if (id === "reload" && action === undefined) {
-      return method === "POST" ? Effect.as(store.reload(actor), json({ status: "reloaded" } satisfies components["schemas"]["AdminReloaded"])) : notAllowed
-    }
-    return notFound
-  }
-  if (!isResource(first)) return notFound
-  const resource = first
 
-  if (id === undefined) {
-    if (method === "GET") {
-      const query = listQuery(request.url, resource)
-      return query instanceof Error ? Effect.fail(query) : Effect.map(store.list(resource, query), (page) => json(page))
-    }
-    if (method === "POST") {
-      return readObject(request, snapshot).pipe(
-        Effect.flatMap((body) => store.create(resource, body, actor)),
-        Effect.map((object) => withEtag(object, 201))
-      )
-    }
-    return notAllowed
-  }
-
-  if (action !== undefined) {
-    if (resource !== "keys" || action !== "rotate" || segments.length > 3) return notFound
-    if (method !== "POST") return notAllowed
-    return readObject(request, snapshot, true).pipe(
-      Effect.flatMap((body) => {
-        const grace = gracePeriod(body)
-        return grace instanceof Error ? Effect.fail(grace) : store.rotateKey(id, grace, ifMatch, actor)
-      }),
-      Effect.map((object) => withEtag(object))
-    )
-  }
-
-  switch (method) {
-    case "GET":
-      return Effect.map(store.get(resource, id), (object) => withEtag(object))
-    case "PATCH":
-      return readObject(request, snapshot).pipe(
-        Effect.flatMap((patch) => store.update(resource, id, patch, ifMatch, actor)),
+    if (action !== undefined) {
+      if (resource !== "keys" || action !== "rotate" || segments.length > 3) return notFound
+      if (method !== "POST") return notAllowed
+      return readObject(request, snapshot, true).pipe(
+        Effect.flatMap((body) => {
+          const grace = gracePeriod(body)
+          return grace instanceof Error ? Effect.fail(grace) : store.rotateKey(id, grace, ifMatch, actor)
+        }),
         Effect.map((object) => withEtag(object))
       )
-    case "DELETE":
-      return Effect.as(store.remove(resource, id, ifMatch, actor), json({ id, object: resource.slice(0, -1), deleted: true } satisfies components["schemas"]["AdminDeleted"]))
-    default:
-      return notAllowed
+    }
+
+    switch (method) {
+      case "GET":
+        return Effect.map(store.get(resource, id), (object) => withEtag(object))
+      case "PATCH":
+        return readObject(request, snapshot).pipe(
+          Effect.flatMap((patch) => store.update(resource, id, patch, ifMatch, actor)),
+          Effect.map((object) => withEtag(object))
+        )
+      case "DELETE":
+        return Effect.as(
+          store.remove(resource, id, ifMatch, actor),
+          json({ id, object: resource.slice(0, -1), deleted: true } satisfies components["schemas"]["AdminDeleted"])
+        )
+      default:
+        return notAllowed
+    }
   }
-}

@@ -41,7 +41,7 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 const requestIdOf = (incoming: string | undefined): string =>
   incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
 
-export const makeApp = Effect.gen(function*() {
+export const makeApp = Effect.gen(function* () {
   const state = yield* GatewayState
   const health = yield* makeHealthHandlers
   const docs = yield* makeDocsHandlers
@@ -50,7 +50,10 @@ export const makeApp = Effect.gen(function*() {
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
-  const sync = (f: () => OutgoingResponse): Handler => () => Effect.sync(f)
+  const sync =
+    (f: () => OutgoingResponse): Handler =>
+    () =>
+      Effect.sync(f)
 
   const table = new Map<string, Map<string, RouteEntry>>()
   const add = (method: string, path: string, auth: boolean, handler: Handler) => {
@@ -62,7 +65,12 @@ export const makeApp = Effect.gen(function*() {
   add("GET", "/health/liveness", false, sync(health.liveness))
   add("GET", "/health/readiness", false, sync(health.readiness))
   add("GET", "/health/detailed", false, sync(health.detailed))
-  add("GET", "/openapi.json", false, sync(() => specResponse))
+  add(
+    "GET",
+    "/openapi.json",
+    false,
+    sync(() => specResponse)
+  )
   add("GET", "/docs", false, sync(docs.page))
   add("GET", "/docs/scalar.js", false, () => docs.bundle())
   add("POST", "/v1/chat/completions", true, proxyHandler("chat", usage))
@@ -74,42 +82,58 @@ export const makeApp = Effect.gen(function*() {
     return model !== undefined && principal !== undefined && mayList(principal, name, model.pattern._tag === "Exact")
   }
   add("GET", "/v1/models", true, (_req, snapshot, _id, _path, principal) =>
-    Effect.succeed(json({
-      object: "list",
-      data: (principal?._tag === "Master" ? snapshot.config.modelNames : snapshot.config.modelNames.filter((name) => listed(snapshot, principal, name)))
-        .map(modelObject)
-    })))
-  const modelRoute = new Map<string, RouteEntry>([["GET", {
-    auth: true,
-    handler: (_req, snapshot, _id, path, principal) => {
-      const id = decodeSegment(path.slice("/v1/models/".length))
-      if (id === undefined) {
-        return Effect.fail(gatewayError({
-          _tag: "InvalidRequest",
-          param: "model",
-          message: "The model id in the path has a malformed percent escape (or is not UTF-8)."
-        }))
+    Effect.succeed(
+      json({
+        object: "list",
+        data: (principal?._tag === "Master"
+          ? snapshot.config.modelNames
+          : snapshot.config.modelNames.filter((name) => listed(snapshot, principal, name))
+        ).map(modelObject)
+      })
+    )
+  )
+  const modelRoute = new Map<string, RouteEntry>([
+    [
+      "GET",
+      {
+        auth: true,
+        handler: (_req, snapshot, _id, path, principal) => {
+          const id = decodeSegment(path.slice("/v1/models/".length))
+          if (id === undefined) {
+            return Effect.fail(
+              gatewayError({
+                _tag: "InvalidRequest",
+                param: "model",
+                message: "The model id in the path has a malformed percent escape (or is not UTF-8)."
+              })
+            )
+          }
+          const { identifierLimit } = snapshot.config.server.bounds
+          if (id.length > identifierLimit) return Effect.fail(identifierTooLong("model", identifierLimit))
+          return listed(snapshot, principal, id)
+            ? Effect.succeed(json(modelObject(id)))
+            : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
+        }
       }
-      const { identifierLimit } = snapshot.config.server.bounds
-      if (id.length > identifierLimit) return Effect.fail(identifierTooLong("model", identifierLimit))
-      return listed(snapshot, principal, id)
-        ? Effect.succeed(json(modelObject(id)))
-        : Effect.fail(gatewayError({ _tag: "ModelNotFound", model: id }))
-    }
-  }]])
+    ]
+  ])
   const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore) }
   const adminRoute = new Map<string, RouteEntry>(["GET", "POST", "PATCH", "PUT", "DELETE"].map((m) => [m, adminEntry]))
 
-  const dispatch = (
-    request: IncomingRequest,
-    requestId: string
-  ): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const dispatch = (request: IncomingRequest, requestId: string): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
-    const byMethod = table.get(path) ??
-      (path.startsWith("/v1/models/") && path.length > 11 ? modelRoute : path.startsWith(ADMIN_PREFIX) ? adminRoute : undefined)
-    if (byMethod === undefined) return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
+    const byMethod =
+      table.get(path) ??
+      (path.startsWith("/v1/models/") && path.length > 11
+        ? modelRoute
+        : path.startsWith(ADMIN_PREFIX)
+          ? adminRoute
+          : undefined)
+    if (byMethod === undefined)
+      return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
     const entry = byMethod.get(request.method)
-    if (entry === undefined) return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
+    if (entry === undefined)
+      return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
     if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined)
     // Per client IP, before authentication: a flood of bad keys is limited too.
@@ -129,23 +153,31 @@ export const makeApp = Effect.gen(function*() {
   return app
 })
 
-const withRequestId = (requestId: string) => (response: OutgoingResponse): OutgoingResponse => ({
-  status: response.status,
-  headers: { ...response.headers, "x-request-id": requestId },
-  body: response.body
-})
+const withRequestId =
+  (requestId: string) =>
+  (response: OutgoingResponse): OutgoingResponse => ({
+    status: response.status,
+    headers: { ...response.headers, "x-request-id": requestId },
+    body: response.body
+  })
 
 /**
  * The one boundary around every request: `handle` runs inside it, so anything it throws, even
  * synchronously while building its effect, is a defect; an error becomes OpenAI's error shape, a
  * defect a 500 that leaks nothing (logged with the request id); every answer carries the id.
  */
-export const answer = (requestId: string, handle: () => Effect.Effect<OutgoingResponse, GatewayError>): Effect.Effect<OutgoingResponse> =>
+export const answer = (
+  requestId: string,
+  handle: () => Effect.Effect<OutgoingResponse, GatewayError>
+): Effect.Effect<OutgoingResponse> =>
   Effect.suspend(handle).pipe(
     Effect.catch((error) => {
       const response = errorResponse(error.reason)
       return response.status >= 500
-        ? Effect.as(Effect.logWarning("request failed", error.reason).pipe(Effect.annotateLogs({ requestId })), response)
+        ? Effect.as(
+            Effect.logWarning("request failed", error.reason).pipe(Effect.annotateLogs({ requestId })),
+            response
+          )
         : Effect.succeed(response)
     }),
     Effect.catchDefect((defect) =>

@@ -11,7 +11,10 @@ import type { OutgoingResponse } from "./Exchange.ts"
 import { bytes as bytesResponse } from "./respond.ts"
 
 /** Where the bundle lives: the package's exports hide it, so it is addressed by file. */
-export const SCALAR_BUNDLE = new URL("../../node_modules/@scalar/api-reference/dist/browser/standalone.js", import.meta.url)
+export const SCALAR_BUNDLE = new URL(
+  "../../node_modules/@scalar/api-reference/dist/browser/standalone.js",
+  import.meta.url
+)
 
 const SCALAR_CONFIG = {
   url: "/openapi.json",
@@ -39,12 +42,16 @@ const PAGE = `<!doctype html>
 </body>
 </html>`
 
-export const makeDocsHandlers = Effect.gen(function*() {
+export const makeDocsHandlers = Effect.gen(function* () {
   const fs = yield* FileSystem.FileSystem
   const bundle = yield* Effect.cached(
-    fs.readFile(decodeURIComponent(SCALAR_BUNDLE.pathname)).pipe(
-      Effect.mapError(() => gatewayError({ _tag: "Unavailable", message: "The API reference bundle is not installed." }))
-    )
+    fs
+      .readFile(decodeURIComponent(SCALAR_BUNDLE.pathname))
+      .pipe(
+        Effect.mapError(() =>
+          gatewayError({ _tag: "Unavailable", message: "The API reference bundle is not installed." })
+        )
+      )
   )
   const page = bytesResponse(new TextEncoder().encode(PAGE), "text/html; charset=utf-8")
   const cache = { "cache-control": "public, max-age=86400" }

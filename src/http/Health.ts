@@ -13,7 +13,7 @@ import type { TargetHealth } from "../routing/TargetHealth.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse, json } from "./respond.ts"
 
-export const makeHealthHandlers = Effect.gen(function*() {
+export const makeHealthHandlers = Effect.gen(function* () {
   const state = yield* GatewayState
   const runtime = yield* RuntimeInfo
   const live = json({ status: "ok" })
@@ -30,7 +30,11 @@ export const makeHealthHandlers = Effect.gen(function*() {
     const byModel = new Map<string, ModelGroup | undefined>()
     const out = new Map<ModelGroup, Map<string, Array<TargetHealth>>>()
     for (const h of state.health.all()) {
-      const group = byModel.has(h.model) ? byModel.get(h.model) : previous.has(h.model) ? previous.get(h.model) : router.resolve(h.model)
+      const group = byModel.has(h.model)
+        ? byModel.get(h.model)
+        : previous.has(h.model)
+          ? previous.get(h.model)
+          : router.resolve(h.model)
       byModel.set(h.model, group)
       if (group === undefined || !group.patternTargets) continue
       let byProvider = out.get(group)
@@ -49,9 +53,7 @@ export const makeHealthHandlers = Effect.gen(function*() {
   return {
     liveness: (): OutgoingResponse => live,
     readiness: (): OutgoingResponse =>
-      state.isDraining()
-        ? errorResponse({ _tag: "Unavailable", message: "The gateway is shutting down." })
-        : live,
+      state.isDraining() ? errorResponse({ _tag: "Unavailable", message: "The gateway is shutting down." }) : live,
     detailed: (): OutgoingResponse => {
       const now = Date.now()
       const { router } = state.current()
@@ -63,9 +65,10 @@ export const makeHealthHandlers = Effect.gen(function*() {
           strategy: group.model.strategy,
           targets: group.targets.flatMap((entry) => {
             const fixed = entry.config.model
-            const healths = fixed !== undefined
-              ? [entry.health ?? state.health.get(entry.provider.config, fixed)].filter((h) => h !== undefined)
-              : patterned.get(group)?.get(entry.provider.config.name) ?? []
+            const healths =
+              fixed !== undefined
+                ? [entry.health ?? state.health.get(entry.provider.config, fixed)].filter((h) => h !== undefined)
+                : (patterned.get(group)?.get(entry.provider.config.name) ?? [])
             return healths.map((h) => {
               const latency = h.latencyMs()
               const b = h.breaker.snapshot(now)

@@ -43,4 +43,7 @@ export const exceedsJsonDepth = (bytes: Uint8Array, limit: number): boolean => {
 
 /** The 400 for a body nested deeper than `limit` (`server.json_depth_limit`). */
 export const tooDeep = (limit: number): GatewayError =>
-  gatewayError({ _tag: "InvalidJson", detail: `it is nested deeper than ${limit} levels, the most this gateway accepts` })
+  gatewayError({
+    _tag: "InvalidJson",
+    detail: `it is nested deeper than ${limit} levels, the most this gateway accepts`
+  })

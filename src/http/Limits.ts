@@ -98,10 +98,13 @@ export const limited = (
         const headers = { ...response.headers, ...rateLimitHeaders(admission.headers) }
         if (response.body instanceof Uint8Array) return { ...response, headers }
         streamed = true
-        const settleAtEnd = streamTokens === undefined ? release : Effect.suspend(() => {
-          const tokens = streamTokens()
-          return tokens === undefined ? release : Effect.andThen(store.settle(handle, tokens), release)
-        })
+        const settleAtEnd =
+          streamTokens === undefined
+            ? release
+            : Effect.suspend(() => {
+                const tokens = streamTokens()
+                return tokens === undefined ? release : Effect.andThen(store.settle(handle, tokens), release)
+              })
         return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
       }),
       Effect.onExit((exit) => (Exit.isSuccess(exit) && streamed ? Effect.void : release))

@@ -24,7 +24,14 @@ import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { limited, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
-import { type Arrival, type Progress, recordHandlerExit, recordedStream, startProgress, type UsageServices } from "./UsageRecords.ts"
+import {
+  type Arrival,
+  type Progress,
+  recordHandlerExit,
+  recordedStream,
+  startProgress,
+  type UsageServices
+} from "./UsageRecords.ts"
 import { requestStreamUsage } from "../usage/StreamUsageRequest.ts"
 
 /**
@@ -50,7 +57,11 @@ export const parseJsonObject = (bytes: Uint8Array, depthLimit: number): Record<s
 
 /** The 400 for an identifier (a model name, ...) longer than `limit` (`server.identifier_limit`). */
 export const identifierTooLong = (param: string, limit: number): GatewayError =>
-  gatewayError({ _tag: "InvalidRequest", param, message: `Invalid value for '${param}': longer than ${limit} characters, the most this gateway accepts.` })
+  gatewayError({
+    _tag: "InvalidRequest",
+    param,
+    message: `Invalid value for '${param}': longer than ${limit} characters, the most this gateway accepts.`
+  })
 
 const SCHEMAS = {
   chat: ChatCompletionRequest,
@@ -73,7 +84,8 @@ const validator = (endpoint: Endpoint) => {
           return gatewayError({
             _tag: "InvalidRequest",
             param,
-            message: param === null ? `Invalid request: ${first.message}.` : `Invalid value for '${param}': ${first.message}.`
+            message:
+              param === null ? `Invalid request: ${first.message}.` : `Invalid value for '${param}': ${first.message}.`
           })
         }
       }
@@ -96,7 +108,9 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
       const progress = startProgress()
       return handle(request, snapshot, requestId, path, principal, { arrival, progress, clock }).pipe(
-        Effect.onExit((exit) => recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe()))
+        Effect.onExit((exit) =>
+          recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe())
+        )
       )
     })
 
@@ -106,7 +120,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     requestId: string,
     path: string,
     principal: Principal | undefined,
-    { arrival, progress, clock }: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock }
+    {
+      arrival,
+      progress,
+      clock
+    }: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock }
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const { bounds } = snapshot.config.server
@@ -135,7 +153,10 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       const upstream = requestStreamUsage(endpoint, body, rawBody)
       const stream = body["stream"] === true
       const served = Effect.flatMap(
-        snapshot.dispatcher.dispatch({ endpoint, model, body: upstream.body, rawBody: upstream.rawBody, stream, requestId }, group),
+        snapshot.dispatcher.dispatch(
+          { endpoint, model, body: upstream.body, rawBody: upstream.rawBody, stream, requestId },
+          group
+        ),
         (outcome): Effect.Effect<Served> => {
           progress.attempts = outcome.attempts
           if (outcome._tag === "Served") {
@@ -163,7 +184,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               clock
             })
             return Effect.succeed({
-              response: providerResponse(outcome.provider, { ...response, body: { _tag: "Stream", stream: recorded.stream } }, outcome.attempts),
+              response: providerResponse(
+                outcome.provider,
+                { ...response, body: { _tag: "Stream", stream: recorded.stream } },
+                outcome.attempts
+              ),
               // A stream's usage is known at its end: its reservation is settled then.
               totalTokens: undefined,
               streamTokens: recorded.totalTokens
@@ -172,7 +197,9 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
           const error = errorResponse(outcome.reason)
           const response = { ...error, headers: { ...error.headers, "x-llmgate-attempts": String(outcome.attempts) } }
           return Effect.as(
-            Effect.logWarning("request failed", outcome.reason).pipe(Effect.annotateLogs({ requestId, attempts: outcome.attempts })),
+            Effect.logWarning("request failed", outcome.reason).pipe(
+              Effect.annotateLogs({ requestId, attempts: outcome.attempts })
+            ),
             // Nothing was served: no tokens were used.
             { response, totalTokens: 0 }
           )

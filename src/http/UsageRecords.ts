@@ -114,10 +114,14 @@ export const startProgress = (): Progress => ({
 })
 
 /** The status and outcome of a handler that did not answer: its error's status, or the client left. */
-const failedEnding = (cause: Cause.Cause<GatewayError>): { readonly status: number; readonly outcome: UsageOutcome } => {
+const failedEnding = (
+  cause: Cause.Cause<GatewayError>
+): { readonly status: number; readonly outcome: UsageOutcome } => {
   const failure = cause.reasons.find(Cause.isFailReason)
   if (failure !== undefined) return { status: describe(failure.error.reason).status, outcome: "error" }
-  return Cause.hasInterruptsOnly(cause) ? { status: CLIENT_CLOSED, outcome: "cancelled" } : { status: 500, outcome: "error" }
+  return Cause.hasInterruptsOnly(cause)
+    ? { status: CLIENT_CLOSED, outcome: "cancelled" }
+    : { status: 500, outcome: "error" }
 }
 
 /**
@@ -134,21 +138,27 @@ export const recordHandlerExit = <A extends { readonly status: number; readonly 
 ): Effect.Effect<void> => {
   if (Exit.isSuccess(exit) && !(exit.value.body instanceof Uint8Array)) return Effect.void
   const { status, outcome } = Exit.isSuccess(exit)
-    ? { status: exit.value.status, outcome: exit.value.status < 400 ? "ok" as const : "error" as const }
+    ? { status: exit.value.status, outcome: exit.value.status < 400 ? ("ok" as const) : ("error" as const) }
     : failedEnding(exit.cause)
   const record = (measured: Measured) =>
-    usage.sink.record(buildRecord(arrival, {
-      model: progress.model,
-      provider: progress.provider,
-      upstreamModel: progress.upstreamModel,
-      measured,
-      status,
-      outcome,
-      attempts: progress.attempts,
-      latencyMs: now - arrival.atMs,
-      ttftMs: null,
-      stream: progress.stream
-    }, prices))
+    usage.sink.record(
+      buildRecord(
+        arrival,
+        {
+          model: progress.model,
+          provider: progress.provider,
+          upstreamModel: progress.upstreamModel,
+          measured,
+          status,
+          outcome,
+          attempts: progress.attempts,
+          latencyMs: now - arrival.atMs,
+          ttftMs: null,
+          stream: progress.stream
+        },
+        prices
+      )
+    )
   const buffered = progress.buffered
   if (buffered === undefined || outcome !== "ok") return Effect.sync(() => record(NOTHING))
   return measureResponse(openAIUsage, buffered.json, buffered.request).pipe(
@@ -183,7 +193,10 @@ export interface RecordedStream {
  * The relayed stream watched for its usage, with the usage-only chunk taken out when the client did
  * not ask for it; its end (completed, failed, cancelled) measures the usage and records the request.
  */
-export const recordedStream = (upstream: Stream.Stream<Uint8Array, GatewayError>, r: StreamRecording): RecordedStream => {
+export const recordedStream = (
+  upstream: Stream.Stream<Uint8Array, GatewayError>,
+  r: StreamRecording
+): RecordedStream => {
   const tracker = r.usageRequested ? makeUsageChunkTracker(openAIUsage) : makeStreamUsageTracker(openAIUsage)
   const relay = makeUsageRelay({ tracker, drop: r.usageRequested && !r.clientAsked, lineLimit: r.lineLimit })
   let firstAt: number | undefined
@@ -199,26 +212,38 @@ export const recordedStream = (upstream: Stream.Stream<Uint8Array, GatewayError>
       // An error status relayed as a stream (not held back: dispatch) used nothing.
       (r.status >= 400 ? Effect.succeed(NOTHING) : measureStream(tracker, r.request)).pipe(
         Effect.provideService(Tokenizer, r.usage.tokenizer),
-        Effect.flatMap((measured) => Effect.sync(() => {
-          total = totalTokens(measured.tokens)
-          const outcome: UsageOutcome = r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
-            ? "error"
-            : Exit.isSuccess(exit) ? "ok" : "cancelled"
-          const { arrival, progress } = r
-          r.usage.sink.record(buildRecord(arrival, {
-            model: progress.model,
-            provider: progress.provider,
-            upstreamModel: progress.upstreamModel,
-            measured,
-            status: r.status,
-            outcome,
-            attempts: progress.attempts,
-            latencyMs: r.clock.currentTimeMillisUnsafe() - arrival.atMs,
-            ttftMs: firstAt === undefined ? null : firstAt - arrival.atMs,
-            stream: true
-          }, r.prices))
-        }))
-      ))
+        Effect.flatMap((measured) =>
+          Effect.sync(() => {
+            total = totalTokens(measured.tokens)
+            const outcome: UsageOutcome =
+              r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
+                ? "error"
+                : Exit.isSuccess(exit)
+                  ? "ok"
+                  : "cancelled"
+            const { arrival, progress } = r
+            r.usage.sink.record(
+              buildRecord(
+                arrival,
+                {
+                  model: progress.model,
+                  provider: progress.provider,
+                  upstreamModel: progress.upstreamModel,
+                  measured,
+                  status: r.status,
+                  outcome,
+                  attempts: progress.attempts,
+                  latencyMs: r.clock.currentTimeMillisUnsafe() - arrival.atMs,
+                  ttftMs: firstAt === undefined ? null : firstAt - arrival.atMs,
+                  stream: true
+                },
+                r.prices
+              )
+            )
+          })
+        )
+      )
+    )
   )
   return { stream, totalTokens: () => total }
 }

@@ -87,26 +87,33 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
     Effect.tryPromise({
       try: async () => {
         const reader = body.getReader()
-        const bytes = await readAtMost(() => reader.read().then((r) => r.done ? undefined : r.value), limit)
+        const bytes = await readAtMost(() => reader.read().then((r) => (r.done ? undefined : r.value)), limit)
         if (bytes === undefined) void reader.cancel().catch(() => {})
         return bytes
       },
       catch: () => unreadable
     }),
-    (bytes) => bytes === undefined ? Effect.fail(tooLarge()) : Effect.succeed(bytes)
+    (bytes) => (bytes === undefined ? Effect.fail(tooLarge()) : Effect.succeed(bytes))
   )
 }
 
-const incoming = (request: Request, url: string, onBodyRead: (() => void) | undefined, remoteAddress: string | undefined): IncomingRequest => ({
+const incoming = (
+  request: Request,
+  url: string,
+  onBodyRead: (() => void) | undefined,
+  remoteAddress: string | undefined
+): IncomingRequest => ({
   method: request.method,
   url,
   remoteAddress,
   header: (name) => request.headers.get(name) ?? undefined,
   body: (limit) =>
-    onBodyRead === undefined ? readBody(request, limit) : Effect.map(readBody(request, limit), (bytes) => {
-      onBodyRead()
-      return bytes
-    })
+    onBodyRead === undefined
+      ? readBody(request, limit)
+      : Effect.map(readBody(request, limit), (bytes) => {
+          onBodyRead()
+          return bytes
+        })
 })
 
 /**
@@ -138,17 +145,19 @@ const readableOf = (
   return new ReadableStream<Uint8Array>({
     start(controller) {
       output = controller
-      fiber = run(Channel.runForEach(
-        Channel.transformPull(body.channel, (pull) => Effect.succeed(latch.whenOpen(pull))),
-        (chunk) =>
-          Effect.sync(() => {
-            latch.closeUnsafe()
-            for (let i = 0; i < chunk.length; i++) controller.enqueue(chunk[i]!)
-            watchdog.waiting()
-            resolvePull?.()
-            resolvePull = undefined
-          })
-      ))
+      fiber = run(
+        Channel.runForEach(
+          Channel.transformPull(body.channel, (pull) => Effect.succeed(latch.whenOpen(pull))),
+          (chunk) =>
+            Effect.sync(() => {
+              latch.closeUnsafe()
+              for (let i = 0; i < chunk.length; i++) controller.enqueue(chunk[i]!)
+              watchdog.waiting()
+              resolvePull?.()
+              resolvePull = undefined
+            })
+        )
+      )
       fiber.addObserver((exit) => {
         watchdog.stop()
         if (over) return
@@ -192,10 +201,13 @@ export const toWebHandler = (app: App, options: WebHandlerOptions) => {
       return Promise.resolve(hookResponse({ _tag: "HeadersTooLarge", limit: headerLimit }))
     }
     let held = false
-    const onBodyRead = connection === undefined ? undefined : () => {
-      held = true
-      connection.hold(request)
-    }
+    const onBodyRead =
+      connection === undefined
+        ? undefined
+        : () => {
+            held = true
+            connection.hold(request)
+          }
     const release = () => {
       if (held) connection?.release(request)
     }
@@ -224,12 +236,19 @@ export const toWebHandler = (app: App, options: WebHandlerOptions) => {
           ended: release,
           stalled: () => {
             connection?.cut(request)
-            run(Effect.logWarning(`the client took nothing of its answer for ${stallTimeoutMs} ms: cut off`).pipe(
-              Effect.annotateLogs({ requestId })
-            ))
+            run(
+              Effect.logWarning(`the client took nothing of its answer for ${stallTimeoutMs} ms: cut off`).pipe(
+                Effect.annotateLogs({ requestId })
+              )
+            )
           }
         })
-        resolve(responseOr500(() => new Response(readable, init), () => void readable.cancel()))
+        resolve(
+          responseOr500(
+            () => new Response(readable, init),
+            () => void readable.cancel()
+          )
+        )
       })
     })
   }

@@ -20,7 +20,11 @@ export const json = (body: unknown, status = 200): OutgoingResponse => ({
   body: encoder.encode(JSON.stringify(body))
 })
 
-export const bytes = (body: Uint8Array, contentType: string, headers: Readonly<Record<string, string>> = {}): OutgoingResponse => ({
+export const bytes = (
+  body: Uint8Array,
+  contentType: string,
+  headers: Readonly<Record<string, string>> = {}
+): OutgoingResponse => ({
   status: 200,
   headers: { ...headers, "content-type": contentType },
   body
@@ -37,7 +41,9 @@ export const errorResponse = (reason: GatewayErrorReason): OutgoingResponse => {
  * What the runtime's own error hooks answer (a request it could not parse, an answer that could
  * not be written): OpenAI's error shape with a fresh request id, as every other answer has.
  */
-export const hookAnswer = (reason: GatewayErrorReason): { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } => ({
+export const hookAnswer = (
+  reason: GatewayErrorReason
+): { readonly status: number; readonly headers: Readonly<Record<string, string>>; readonly body: string } => ({
   status: describe(reason).status,
   headers: { "content-type": "application/json", "x-request-id": crypto.randomUUID() },
   body: JSON.stringify(errorBody(reason))
@@ -60,14 +66,23 @@ export const unparsable = (detail: string): GatewayErrorReason => ({
  * Relays a provider response, tagged with the provider that served it and the number of attempts.
  * A stream that fails after it started ends with a terminal SSE error event and `[DONE]`.
  */
-export const providerResponse = (providerName: string, response: ProviderResponse, attempts: number): OutgoingResponse => {
-  const headers: Record<string, string> = { ...response.headers, "x-llmgate-provider": providerName, "x-llmgate-attempts": String(attempts) }
+export const providerResponse = (
+  providerName: string,
+  response: ProviderResponse,
+  attempts: number
+): OutgoingResponse => {
+  const headers: Record<string, string> = {
+    ...response.headers,
+    "x-llmgate-provider": providerName,
+    "x-llmgate-attempts": String(attempts)
+  }
   headers["content-type"] ??= "application/json"
   return {
     status: response.status,
     headers,
-    body: response.body._tag === "Buffered"
-      ? response.body.bytes
-      : response.body.stream.pipe(Stream.catch((error) => Stream.succeed(errorEvents(error.reason))))
+    body:
+      response.body._tag === "Buffered"
+        ? response.body.bytes
+        : response.body.stream.pipe(Stream.catch((error) => Stream.succeed(errorEvents(error.reason))))
   }
 }

@@ -12,7 +12,10 @@ import * as OpenAIProvider from "./openai/OpenAIProvider.ts"
 import type { Provider } from "./Provider.ts"
 import { type UpstreamClientOptions, UpstreamClients } from "./UpstreamClients.ts"
 
-const makeProvider = (config: ResolvedProvider, bounds: ResolvedBounds): Effect.Effect<Provider, never, UpstreamClients> => {
+const makeProvider = (
+  config: ResolvedProvider,
+  bounds: ResolvedBounds
+): Effect.Effect<Provider, never, UpstreamClients> => {
   switch (config.kind) {
     case "openai":
       return OpenAIProvider.make(config, bounds)
@@ -31,9 +34,10 @@ const clientOf = (config: ResolvedProvider): UpstreamClientOptions | undefined =
   }
 }
 
-export const makeProviders = Effect.fnUntraced(function*(config: ResolvedConfig) {
+export const makeProviders = Effect.fnUntraced(function* (config: ResolvedConfig) {
   const providers = new Map<string, Provider>()
-  for (const [name, provider] of config.providers) providers.set(name, yield* makeProvider(provider, config.server.bounds))
+  for (const [name, provider] of config.providers)
+    providers.set(name, yield* makeProvider(provider, config.server.bounds))
   const used: Array<UpstreamClientOptions> = []
   for (const provider of config.providers.values()) {
     const options = clientOf(provider)

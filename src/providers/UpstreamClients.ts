@@ -69,8 +69,10 @@ export interface UpstreamClientsShape {
   readonly enforcesConnectTimeout: boolean
 }
 
-const failure = (what: string) => (cause: unknown): UpstreamFailure =>
-  new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
+const failure =
+  (what: string) =>
+  (cause: unknown): UpstreamFailure =>
+    new UpstreamFailure({ message: `${what}: ${cause instanceof Error ? cause.message : String(cause)}` })
 
 const headersOf = (headers: Headers): Record<string, string> => {
   const out: Record<string, string> = {}
@@ -93,8 +95,10 @@ export const declaredLength = (headers: Readonly<Record<string, string>>): numbe
 }
 
 /** The outcome of `readAtMost` as the `bytes` of an UpstreamResponse. */
-export const capped = (limit: number) => (bytes: Uint8Array | undefined): Effect.Effect<Uint8Array, UpstreamBodyTooLarge> =>
-  bytes === undefined ? Effect.fail(new UpstreamBodyTooLarge({ limit })) : Effect.succeed(bytes)
+export const capped =
+  (limit: number) =>
+  (bytes: Uint8Array | undefined): Effect.Effect<Uint8Array, UpstreamBodyTooLarge> =>
+    bytes === undefined ? Effect.fail(new UpstreamBodyTooLarge({ limit })) : Effect.succeed(bytes)
 
 /** An upstream client over a Web `fetch` (the runtime's own pooled, keep-alive client). */
 export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient => ({
@@ -141,15 +145,18 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
                   // A declared length within the limit of a body fetch does not decompress (it is
                   // exactly that long): the runtime's one-go read, cheaper than a reader per chunk.
                   const encoding = headers["content-encoding"]
-                  if (declaredLength(headers) <= limit && (encoding === undefined || encoding === "identity")) return response.bytes()
+                  if (declaredLength(headers) <= limit && (encoding === undefined || encoding === "identity"))
+                    return response.bytes()
                   const reader = body.getReader()
-                  return readAtMost(() => reader.read().then((r) => r.done ? undefined : r.value), limit).then((bytes) => {
-                    if (bytes === undefined) {
-                      reader.cancel().catch(() => {})
-                      abort()
+                  return readAtMost(() => reader.read().then((r) => (r.done ? undefined : r.value)), limit).then(
+                    (bytes) => {
+                      if (bytes === undefined) {
+                        reader.cancel().catch(() => {})
+                        abort()
+                      }
+                      return bytes
                     }
-                    return bytes
-                  })
+                  )
                 },
                 catch: readFailed
               }),
@@ -161,7 +168,7 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
             if (body === null) return EMPTY_READER
             const reader = body.getReader()
             return {
-              read: () => reader.read().then((r) => r.done ? undefined : r.value),
+              read: () => reader.read().then((r) => (r.done ? undefined : r.value)),
               cancel: () => {
                 reader.cancel().catch(() => {})
               }
@@ -173,7 +180,9 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
   }
 })
 
-export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamClientsShape>()("llmgate/UpstreamClients") {
+export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamClientsShape>()(
+  "llmgate/UpstreamClients"
+) {
   /**
    * Every provider shares the runtime's `fetch` (Bun and Deno pool connections per origin
    * themselves); fetch exposes no connect phase, so `timeout.connect` is folded into `timeout.request`.
@@ -182,7 +191,12 @@ export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamCl
     const client = fetchClient(fetchFn)
     return Layer.succeed(
       UpstreamClients,
-      UpstreamClients.of({ get: () => Effect.succeed(client), retain: () => Effect.void, decodesBodies: true, enforcesConnectTimeout: false })
+      UpstreamClients.of({
+        get: () => Effect.succeed(client),
+        retain: () => Effect.void,
+        decodesBodies: true,
+        enforcesConnectTimeout: false
+      })
     )
   }
 }

@@ -70,7 +70,6 @@ export interface CircuitBreaker {
   readonly state: (now: number) => BreakerState
 }
 
-
 // ---- the breaker's words in a target slot (TargetHealth.ts owns the rest of the slot) ----------
 /** Int32 words: the state (0 closed, 1 open, 2 half-open) and whether the half-open probe is out. */
 const STATE = 2
@@ -252,15 +251,23 @@ export const makeWithVerdict = (
   }
 
   const outcome = (now: number, failed: boolean): void => {
-    withSlot(slot, () => onOutcome(now, failed), () => undefined)
+    withSlot(
+      slot,
+      () => onOutcome(now, failed),
+      () => undefined
+    )
     report()
   }
 
   const locked = <A>(now: number, f: () => A, stale: A): A => {
-    const result = withSlot(slot, () => {
-      refresh(now)
-      return f()
-    }, () => stale)
+    const result = withSlot(
+      slot,
+      () => {
+        refresh(now)
+        return f()
+      },
+      () => stale
+    )
     report()
     return result
   }
@@ -274,7 +281,8 @@ export const makeWithVerdict = (
     }
     return "refuse"
   }
-  const admit = (now: number): Admission => Atomics.load(i32, stateAt) === CLOSED && isCurrent(slot) ? "pass" : locked(now, acquire, "pass")
+  const admit = (now: number): Admission =>
+    Atomics.load(i32, stateAt) === CLOSED && isCurrent(slot) ? "pass" : locked(now, acquire, "pass")
   const available = (): boolean => {
     const state = i32[stateAt]
     return state === CLOSED || (state === HALF_OPEN && i32[probeAt] === 0)
@@ -299,21 +307,29 @@ export const makeWithVerdict = (
     onSuccess: (now) => outcome(now, false),
     onFailure: (now) => outcome(now, true),
     onCancel: (now) =>
-      locked(now, () => {
-        if (i32[stateAt] === HALF_OPEN && hold[heldProbeAt] === 1) setProbe(false)
-      }, undefined),
+      locked(
+        now,
+        () => {
+          if (i32[stateAt] === HALF_OPEN && hold[heldProbeAt] === 1) setProbe(false)
+        },
+        undefined
+      ),
     snapshot: (now) =>
-      locked(now, (): BreakerSnapshot => {
-        advance(now)
-        const state = stateName()
-        return {
-          state,
-          failureRate: currentRate(),
-          samples: f64[f + TOTAL_SUCCESSES]! + f64[f + TOTAL_FAILURES]!,
-          openedAt: state === "closed" ? undefined : f64[f + OPENED_AT]
-        }
-      }, { state: "closed", failureRate: 0, samples: 0, openedAt: undefined }),
-    state: (now) => Atomics.load(i32, stateAt) === CLOSED ? "closed" : locked(now, stateName, "closed")
+      locked(
+        now,
+        (): BreakerSnapshot => {
+          advance(now)
+          const state = stateName()
+          return {
+            state,
+            failureRate: currentRate(),
+            samples: f64[f + TOTAL_SUCCESSES]! + f64[f + TOTAL_FAILURES]!,
+            openedAt: state === "closed" ? undefined : f64[f + OPENED_AT]
+          }
+        },
+        { state: "closed", failureRate: 0, samples: 0, openedAt: undefined }
+      ),
+    state: (now) => (Atomics.load(i32, stateAt) === CLOSED ? "closed" : locked(now, stateName, "closed"))
   }
   return { breaker, verdictLocked, report }
 }

@@ -95,9 +95,19 @@ interface Waiter {
  * A limiter over `slot`, configured by the owner (`configureLimiter`); with no slot, a fresh local
  * one configured with `max`, `queueSize` and `queueTimeoutMs`.
  */
-export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTimeoutMs: number, shared?: Slot): ConcurrencyLimiter => {
+export const makeConcurrencyLimiter = (
+  max: number,
+  queueSize: number,
+  queueTimeoutMs: number,
+  shared?: Slot
+): ConcurrencyLimiter => {
   const slot = shared ?? localSlot()
-  if (shared === undefined) withSlot(slot, (s) => configureLimiter(s, max, queueSize, queueTimeoutMs), () => undefined)
+  if (shared === undefined)
+    withSlot(
+      slot,
+      (s) => configureLimiter(s, max, queueSize, queueTimeoutMs),
+      () => undefined
+    )
   const { i32, at } = slot
 
   /** This worker's waiters, longest first. */
@@ -142,10 +152,14 @@ export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTime
   const onWake = (): void => {
     sleeping = false
     let seen = 0
-    const resumed = withSlot(slot, (s) => {
-      seen = s.i32[s.at + WAKE]!
-      return claim(s)
-    }, releaseAllStale)
+    const resumed = withSlot(
+      slot,
+      (s) => {
+        seen = s.i32[s.at + WAKE]!
+        return claim(s)
+      },
+      releaseAllStale
+    )
     resumeAll(resumed)
     sleep(seen)
   }
@@ -172,24 +186,28 @@ export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTime
   /** A waiter leaving the queue without using a permit (timed out, interrupted). */
   const leave = (waiter: Waiter): void => {
     waiter.resume = undefined
-    const r = withSlot(slot, (s) => {
-      if (waiter.granted) return giveBack(s)
-      const i = queue.indexOf(waiter)
-      if (i !== -1) queue.splice(i, 1)
-      s.hold[s.hat + HOLD_WAITING] = s.hold[s.hat + HOLD_WAITING]! - 1
-      if (s.i32[s.at + WAITING]! > 0) {
-        s.i32[s.at + WAITING] = s.i32[s.at + WAITING]! - 1
+    const r = withSlot(
+      slot,
+      (s) => {
+        if (waiter.granted) return giveBack(s)
+        const i = queue.indexOf(waiter)
+        if (i !== -1) queue.splice(i, 1)
+        s.hold[s.hat + HOLD_WAITING] = s.hold[s.hat + HOLD_WAITING]! - 1
+        if (s.i32[s.at + WAITING]! > 0) {
+          s.i32[s.at + WAITING] = s.i32[s.at + WAITING]! - 1
+          return undefined
+        }
+        // Every queued place has been granted a permit: one of them was meant for this waiter.
+        s.i32[s.at + GRANTED] = s.i32[s.at + GRANTED]! - 1
+        s.hold[s.hat + HOLD_PERMITS] = s.hold[s.hat + HOLD_PERMITS]! + 1
+        return giveBack(s)
+      },
+      () => {
+        const i = queue.indexOf(waiter)
+        if (i !== -1) queue.splice(i, 1)
         return undefined
       }
-      // Every queued place has been granted a permit: one of them was meant for this waiter.
-      s.i32[s.at + GRANTED] = s.i32[s.at + GRANTED]! - 1
-      s.hold[s.hat + HOLD_PERMITS] = s.hold[s.hat + HOLD_PERMITS]! + 1
-      return giveBack(s)
-    }, () => {
-      const i = queue.indexOf(waiter)
-      if (i !== -1) queue.splice(i, 1)
-      return undefined
-    })
+    )
     if (r !== undefined) afterGiveBack(r)
   }
 
@@ -200,7 +218,10 @@ export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTime
       return Effect.sync(() => leave(waiter))
     }).pipe(Effect.timeoutOrElse({ duration: timeoutMs, orElse: () => Effect.succeed(false) }))
 
-  type Admission = { readonly _tag: "Permit" } | { readonly _tag: "Full" } | { readonly _tag: "Queued"; readonly waiter: Waiter; readonly seen: number; readonly timeoutMs: number }
+  type Admission =
+    | { readonly _tag: "Permit" }
+    | { readonly _tag: "Full" }
+    | { readonly _tag: "Queued"; readonly waiter: Waiter; readonly seen: number; readonly timeoutMs: number }
   const PERMIT: Admission = { _tag: "Permit" }
   const FULL: Admission = { _tag: "Full" }
 
@@ -244,7 +265,8 @@ export const makeConcurrencyLimiter = (max: number, queueSize: number, queueTime
     waiting: () => Atomics.load(i32, at + WAITING) + Atomics.load(i32, at + GRANTED),
     hasCapacity: () => !isCurrent(slot) || Atomics.load(i32, at + ACTIVE) < Atomics.load(i32, at + MAX),
     canQueue: () =>
-      !isCurrent(slot) || Atomics.load(i32, at + ACTIVE) < Atomics.load(i32, at + MAX) ||
+      !isCurrent(slot) ||
+      Atomics.load(i32, at + ACTIVE) < Atomics.load(i32, at + MAX) ||
       Atomics.load(i32, at + WAITING) + Atomics.load(i32, at + GRANTED) < Atomics.load(i32, at + QUEUE_SIZE),
     acquire,
     release

@@ -43,13 +43,13 @@ export interface DispatchRequest {
 export type DispatchOutcome =
   /** A provider answered: success, a non-retryable error, or the last retryable failure relayed as it is. */
   | {
-    readonly _tag: "Served"
-    readonly provider: string
-    /** The model name sent upstream: the target's `model`, or the requested name for a pattern model. */
-    readonly upstreamModel: string
-    readonly attempts: number
-    readonly response: ProviderResponse
-  }
+      readonly _tag: "Served"
+      readonly provider: string
+      /** The model name sent upstream: the target's `model`, or the requested name for a pattern model. */
+      readonly upstreamModel: string
+      readonly attempts: number
+      readonly response: ProviderResponse
+    }
   /** No provider answer to relay: every target unavailable, queues full, unreachable, timed out. */
   | { readonly _tag: "Failed"; readonly attempts: number; readonly reason: GatewayErrorReason }
 
@@ -72,7 +72,13 @@ export const backoffMs = (retry: number, baseMs: number, maxMs: number, random: 
 }
 
 type Failure =
-  | { readonly _tag: "Response"; readonly provider: string; readonly upstreamModel: string; readonly response: ProviderResponse; readonly retryAfterMs: number | undefined }
+  | {
+      readonly _tag: "Response"
+      readonly provider: string
+      readonly upstreamModel: string
+      readonly response: ProviderResponse
+      readonly retryAfterMs: number | undefined
+    }
   | { readonly _tag: "Error"; readonly reason: GatewayErrorReason }
 
 interface Counter {
@@ -86,11 +92,17 @@ type AttemptResult =
   | { readonly _tag: "Retry"; readonly failure: Failure }
 
 /** An attempt that failed: retry with its typed error, or an internal one naming `what` for a defect. */
-const retryAfter = (exit: Exit.Failure<unknown, { readonly reason: GatewayErrorReason }>, what: string): AttemptResult => {
+const retryAfter = (
+  exit: Exit.Failure<unknown, { readonly reason: GatewayErrorReason }>,
+  what: string
+): AttemptResult => {
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")
   return {
     _tag: "Retry",
-    failure: { _tag: "Error", reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: what } }
+    failure: {
+      _tag: "Error",
+      reason: error?._tag === "Fail" ? error.error.reason : { _tag: "Internal", message: what }
+    }
   }
 }
 
@@ -123,7 +135,7 @@ export const makeDispatcher = (
     return transitions.length === 0 ? Effect.void : onTransitions(transitions)
   })
   /** Transitions are rare: only yield to publish them when there are some. */
-  const flushIfAny = (): Effect.Effect<void> => registry.hasTransitions() ? flushTransitions : Effect.void
+  const flushIfAny = (): Effect.Effect<void> => (registry.hasTransitions() ? flushTransitions : Effect.void)
 
   /**
    * The health of each target of `group` for `model`: a fixed upstream model's was looked up with
@@ -133,13 +145,22 @@ export const makeDispatcher = (
     if (!group.patternTargets) return Effect.succeed(fixedHealth)
     return Effect.map(
       Effect.forEach(group.targets, (entry) =>
-        entry.health === undefined ? registry.ensure(entry.provider.config, model) : Effect.succeed(entry.health)),
-      (healths) => (entry: TargetEntry): TargetHealth => healths[group.targets.indexOf(entry)]!
+        entry.health === undefined ? registry.ensure(entry.provider.config, model) : Effect.succeed(entry.health)
+      ),
+      (healths) =>
+        (entry: TargetEntry): TargetHealth =>
+          healths[group.targets.indexOf(entry)]!
     )
   }
 
   /** One call to one target; settles breaker, stats, in-flight count and limiter permit. */
-  const attempt = Effect.fnUntraced(function*(request: DispatchRequest, entry: TargetEntry, health: TargetHealth, wasProbe: boolean, clock: Clock.Clock) {
+  const attempt = Effect.fnUntraced(function* (
+    request: DispatchRequest,
+    entry: TargetEntry,
+    health: TargetHealth,
+    wasProbe: boolean,
+    clock: Clock.Clock
+  ) {
     const provider = entry.provider
     const upstreamModel = entry.config.model ?? request.model
     const start = clock.currentTimeMillisUnsafe()
@@ -165,15 +186,17 @@ export const makeDispatcher = (
     const fail = (now: number, end = false) => verdict(false, now, end)
     /** A stream's upstream lives in this scope until the relayed stream ends; made only for streams. */
     let scope: Scope.Closeable | undefined
-    const result = yield* Effect.gen(function*(): Effect.fn.Return<AttemptResult> {
-      const exit = yield* Effect.exit(provider.call({
-        endpoint: request.endpoint,
-        body: request.body,
-        rawBody: request.rawBody,
-        upstreamModel,
-        stream: request.stream,
-        requestId: request.requestId
-      }))
+    const result = yield* Effect.gen(function* (): Effect.fn.Return<AttemptResult> {
+      const exit = yield* Effect.exit(
+        provider.call({
+          endpoint: request.endpoint,
+          body: request.body,
+          rawBody: request.rawBody,
+          upstreamModel,
+          stream: request.stream,
+          requestId: request.requestId
+        })
+      )
       const now = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(exit)) {
         fail(now, true)
@@ -184,7 +207,13 @@ export const makeDispatcher = (
         fail(now, true)
         return {
           _tag: "Retry",
-          failure: { _tag: "Response", provider: provider.config.name, upstreamModel, response, retryAfterMs: parseRetryAfter(response.headers["retry-after"], now) }
+          failure: {
+            _tag: "Response",
+            provider: provider.config.name,
+            upstreamModel,
+            response,
+            retryAfterMs: parseRetryAfter(response.headers["retry-after"], now)
+          }
         }
       }
       if (response.body._tag === "Buffered" || response.status >= 300) {
@@ -196,15 +225,22 @@ export const makeDispatcher = (
       scope = streamScope
       // The first content must come within the provider's request timeout, counted from the call.
       const { requestTimeoutMs } = provider.config
-      const held = yield* Effect.exit(holdUntilContent(response.body.stream, {
-        classify: provider.classifyEvent,
-        terminator: provider.streamTerminator,
-        provider: provider.config.name,
-        preambleLimit: bounds.preambleLimit,
-        lineLimit: bounds.sseLineLimit,
-        timeoutMs: start + requestTimeoutMs - now,
-        onTimeout: () => gatewayError({ _tag: "UpstreamTimeout", provider: provider.config.name, after_ms: requestTimeoutMs })
-      }, streamScope))
+      const held = yield* Effect.exit(
+        holdUntilContent(
+          response.body.stream,
+          {
+            classify: provider.classifyEvent,
+            terminator: provider.streamTerminator,
+            provider: provider.config.name,
+            preambleLimit: bounds.preambleLimit,
+            lineLimit: bounds.sseLineLimit,
+            timeoutMs: start + requestTimeoutMs - now,
+            onTimeout: () =>
+              gatewayError({ _tag: "UpstreamTimeout", provider: provider.config.name, after_ms: requestTimeoutMs })
+          },
+          streamScope
+        )
+      )
       const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
         fail(afterHold, true)
@@ -218,7 +254,8 @@ export const makeDispatcher = (
       return { _tag: "Done", response: { ...response, body: { _tag: "Stream", stream } } }
     }).pipe(
       Effect.onExit((exit) => {
-        const keepOpen = Exit.isSuccess(exit) && exit.value._tag === "Done" && exit.value.response.body._tag === "Stream"
+        const keepOpen =
+          Exit.isSuccess(exit) && exit.value._tag === "Done" && exit.value.response.body._tag === "Stream"
         if (keepOpen) return Effect.void
         if (Exit.isFailure(exit) && wasProbe && !settled) health.breaker.onCancel(clock.currentTimeMillisUnsafe())
         release()
@@ -230,7 +267,12 @@ export const makeDispatcher = (
   })
 
   /** Attempts within one model group until success, a final answer, or the group is exhausted. */
-  const runGroup = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, counter: Counter, clock: Clock.Clock) {
+  const runGroup = Effect.fnUntraced(function* (
+    request: DispatchRequest,
+    group: ModelGroup,
+    counter: Counter,
+    clock: Clock.Clock
+  ) {
     const { retry } = group.model
     const healthOf = yield* healthsOf(group, request.model)
     /** Targets that failed in this request → the Retry-After of their last failure, if any. */
@@ -243,18 +285,25 @@ export const makeDispatcher = (
       const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushIfAny()
       if (open.length === 0) {
-        counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
+        counter.lastError ??= {
+          _tag: "Unavailable",
+          message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.`
+        }
         return undefined
       }
       // A target that asked to be left alone for longer than the backoff budget is not retried.
-      const available = failedAt.size === 0 ? open : open.filter((e) => (failedAt.get(e.index) ?? 0) <= retry.maxBackoffMs)
+      const available =
+        failedAt.size === 0 ? open : open.filter((e) => (failedAt.get(e.index) ?? 0) <= retry.maxBackoffMs)
       if (available.length === 0) return undefined
       const fresh = failedAt.size === 0 ? available : available.filter((e) => !failedAt.has(e.index))
       const pool = fresh.length > 0 ? fresh : available
       const withRoom = pool.filter((e) => e.limiter === undefined || e.limiter.hasCapacity())
       const candidates = withRoom.length > 0 ? withRoom : pool.filter((e) => e.limiter?.canQueue() ?? true)
       if (candidates.length === 0) {
-        counter.lastError = { _tag: "Overloaded", message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.` }
+        counter.lastError = {
+          _tag: "Overloaded",
+          message: `Every target of model \`${group.model.name}\` is at its concurrency limit and its queue is full.`
+        }
         return undefined
       }
       const views = candidates.map((e) => view(e, healthOf(e)))
@@ -265,32 +314,45 @@ export const makeDispatcher = (
       if (failedAt.has(entry.index)) {
         // The same target again: wait its Retry-After (known to fit the budget) or the backoff.
         retries++
-        const wait = failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
+        const wait =
+          failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
         if (wait > 0) yield* Effect.sleep(wait)
       }
       const admission = health.breaker.admit(clock.currentTimeMillisUnsafe())
       if (admission === "refuse") {
         // Another request (on this worker or another) took the half-open probe since the target was
         // found available: look at the targets again, without spending an attempt on it.
-        counter.lastError ??= { _tag: "Unavailable", message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.` }
+        counter.lastError ??= {
+          _tag: "Unavailable",
+          message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.`
+        }
         if (raced++ < group.targets.length) n--
         continue
       }
       const wasProbe = admission === "probe"
       if (entry.limiter !== undefined) {
-        const cancelProbe = Effect.sync(() => { if (wasProbe) health.breaker.onCancel(clock.currentTimeMillisUnsafe()) })
+        const cancelProbe = Effect.sync(() => {
+          if (wasProbe) health.breaker.onCancel(clock.currentTimeMillisUnsafe())
+        })
         const permit = yield* entry.limiter.acquire.pipe(Effect.onInterrupt(() => cancelProbe))
         if (!permit) {
           yield* cancelProbe
           failedAt.set(entry.index, failedAt.get(entry.index))
-          counter.lastError = { _tag: "Overloaded", message: `Target \`${entry.provider.config.name}\` of model \`${group.model.name}\` stayed at its concurrency limit for the whole queue timeout.` }
+          counter.lastError = {
+            _tag: "Overloaded",
+            message: `Target \`${entry.provider.config.name}\` of model \`${group.model.name}\` stayed at its concurrency limit for the whole queue timeout.`
+          }
           continue
         }
       }
       counter.attempts++
       const result = yield* attempt(request, entry, health, wasProbe, clock)
       if (result._tag === "Done") {
-        return { provider: entry.provider.config.name, upstreamModel: entry.config.model ?? request.model, response: result.response }
+        return {
+          provider: entry.provider.config.name,
+          upstreamModel: entry.config.model ?? request.model,
+          response: result.response
+        }
       }
       const failure = result.failure
       if (failure._tag === "Response") {
@@ -304,7 +366,7 @@ export const makeDispatcher = (
     return undefined
   })
 
-  const dispatchWith = Effect.fnUntraced(function*(request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
+  const dispatchWith = Effect.fnUntraced(function* (request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
     const counter: Counter = { attempts: 0, lastResponse: undefined, lastError: undefined }
     const served = yield* runGroup(request, group, counter, clock)
     if (served !== undefined) {

@@ -49,7 +49,11 @@ export const makeRouter = (
 ): Router => {
   const groups: Array<ModelGroup> = []
   const exact = new Map<string, ModelGroup>()
-  const patterns: Array<{ readonly matches: (model: string) => boolean; readonly group: ModelGroup; readonly regexName: boolean }> = []
+  const patterns: Array<{
+    readonly matches: (model: string) => boolean
+    readonly group: ModelGroup
+    readonly regexName: boolean
+  }> = []
   for (const model of config.models.values()) {
     const targets = model.targets.flatMap((t, index): Array<TargetEntry> => {
       const provider = providers.get(t.provider)
@@ -59,7 +63,11 @@ export const makeRouter = (
     })
     const group: ModelGroup = {
       model,
-      strategy: makeStrategy(model.strategy, { weights: model.targets.map((t) => t.weight), random, state: routing.strategyState(model) }),
+      strategy: makeStrategy(model.strategy, {
+        weights: model.targets.map((t) => t.weight),
+        random,
+        state: routing.strategyState(model)
+      }),
       targets,
       patternTargets: targets.some((t) => t.health === undefined)
     }

@@ -16,10 +16,22 @@ import type * as Effect from "effect/Effect"
 import type { ResolvedConfig, ResolvedModel, ResolvedProvider, ResolvedTarget } from "../config/Config.ts"
 import type { SlotSpec } from "../state/SlotAllocator.ts"
 import type { Slot } from "../state/Slots.ts"
-import { configureLimiter, type ConcurrencyLimiter, makeConcurrencyLimiter, repairLimiter } from "./ConcurrencyLimiter.ts"
+import {
+  configureLimiter,
+  type ConcurrencyLimiter,
+  makeConcurrencyLimiter,
+  repairLimiter
+} from "./ConcurrencyLimiter.ts"
 import { localStrategyState, slotsForCells, type StrategyState, strategyStateOver } from "./StrategyState.ts"
 import {
-  type HealthRegistry, lastUsedOf, makeHealthRegistry, makeHealthRegistryOver, parseTargetKey, repairTarget, targetKey, touchTarget
+  type HealthRegistry,
+  lastUsedOf,
+  makeHealthRegistry,
+  makeHealthRegistryOver,
+  parseTargetKey,
+  repairTarget,
+  targetKey,
+  touchTarget
 } from "./TargetHealth.ts"
 
 export interface RoutingState {
@@ -60,7 +72,11 @@ export const targetSlotSpec = (provider: Pick<ResolvedProvider, "name" | "breake
  * `now` from the start (so the next new name does not evict it before its first request ran), and
  * evicted least recently used first when there are `server.pattern_target_limit` of them.
  */
-export const dynamicTargetSlotSpec = (provider: Pick<ResolvedProvider, "name" | "breaker">, model: string, now: number): SlotSpec => ({
+export const dynamicTargetSlotSpec = (
+  provider: Pick<ResolvedProvider, "name" | "breaker">,
+  model: string,
+  now: number
+): SlotSpec => ({
   ...targetSlotSpec(provider, model),
   init: (slots) => touchTarget(slots[0]!, now),
   lastUsed: (slots) => lastUsedOf(slots[0]!)
@@ -79,7 +95,8 @@ export const routingSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec
       }
       if (target.maxConcurrency !== undefined) {
         const { maxConcurrency, queueSize, queueTimeoutMs } = target
-        const configure = (slots: ReadonlyArray<Slot>) => configureLimiter(slots[0]!, maxConcurrency, queueSize, queueTimeoutMs)
+        const configure = (slots: ReadonlyArray<Slot>) =>
+          configureLimiter(slots[0]!, maxConcurrency, queueSize, queueTimeoutMs)
         const key = memberKey(model, index)
         specs.set(key, { key, size: 1, init: configure, update: configure, repair: repairLimiter })
       }
@@ -94,12 +111,18 @@ export const routingSlotSpecs = (config: ResolvedConfig): ReadonlyArray<SlotSpec
  * pattern model with a target on that provider that sends the requested name upstream (the
  * router's order: exact names, then globs, then regexes).
  */
-export const keepsTarget = (config: ResolvedConfig): (key: string) => boolean => {
+export const keepsTarget = (config: ResolvedConfig): ((key: string) => boolean) => {
   const providers = new Set([...config.providers.values()].map((p) => providerPart(targetKey(p, ""))))
   const patterns = [...config.models.values()].flatMap((m) =>
     m.pattern._tag === "Exact"
       ? []
-      : [{ matches: m.pattern.matches, regex: m.pattern._tag === "Regex", providers: new Set(m.targets.filter((t) => t.model === undefined).map((t) => t.provider)) }]
+      : [
+          {
+            matches: m.pattern.matches,
+            regex: m.pattern._tag === "Regex",
+            providers: new Set(m.targets.filter((t) => t.model === undefined).map((t) => t.provider))
+          }
+        ]
   )
   const ordered = [...patterns.filter((p) => !p.regex), ...patterns.filter((p) => p.regex)]
   return (key) => {
@@ -131,13 +154,17 @@ export const sharedRoutingState = (
   const health = makeHealthRegistryOver(
     (key) => slotsOf(key)?.[0],
     requestTarget,
-    function*() {
+    function* () {
       for (const key of keys()) if (key.startsWith("target:")) yield key
     }
   )
   const same = (a: ReadonlyArray<Slot>, b: ReadonlyArray<Slot>) =>
     a.length === b.length && a.every((s, i) => s.i32 === b[i]!.i32 && s.at === b[i]!.at && s.gen === b[i]!.gen)
-  const cached = <A>(cache: Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: A }>, key: string, make: (slots: ReadonlyArray<Slot>) => A) => {
+  const cached = <A>(
+    cache: Map<string, { readonly slots: ReadonlyArray<Slot>; readonly value: A }>,
+    key: string,
+    make: (slots: ReadonlyArray<Slot>) => A
+  ) => {
     const slots = slotsOf(key)
     if (slots === undefined) return undefined
     const found = cache.get(key)
@@ -163,7 +190,8 @@ export const sharedRoutingState = (
     limiter: (model, target, index) => {
       if (target.maxConcurrency === undefined) return undefined
       const shared = cached(limiters, memberKey(model, index), (slots) =>
-        makeConcurrencyLimiter(target.maxConcurrency!, target.queueSize, target.queueTimeoutMs, slots[0]))
+        makeConcurrencyLimiter(target.maxConcurrency!, target.queueSize, target.queueTimeoutMs, slots[0])
+      )
       return shared ?? makeConcurrencyLimiter(target.maxConcurrency, target.queueSize, target.queueTimeoutMs)
     }
   }
@@ -174,5 +202,7 @@ export const localRoutingState = (health: HealthRegistry = makeHealthRegistry())
   health,
   strategyState: (model) => localStrategyState(1 + model.targets.length),
   limiter: (_model, target) =>
-    target.maxConcurrency === undefined ? undefined : makeConcurrencyLimiter(target.maxConcurrency, target.queueSize, target.queueTimeoutMs)
+    target.maxConcurrency === undefined
+      ? undefined
+      : makeConcurrencyLimiter(target.maxConcurrency, target.queueSize, target.queueTimeoutMs)
 })

@@ -29,32 +29,37 @@ export const strategyStateOver = (slots: ReadonlyArray<Slot>): StrategyState => 
   const first = slots[0]!
   const { f64, fat } = first
   // Most models have fewer targets than a slot has cells: then the one slot is indexed directly.
-  const cells: StrategyCells = slots.length === 1
-    ? {
-      get: (i) => f64[fat + FIRST_FLOAT + i] ?? 0,
-      set: (i, value) => {
-        f64[fat + FIRST_FLOAT + i] = value
-      }
-    }
-    : {
-      get: (i) => {
-        const s = slots[Math.floor(i / CELLS_PER_SLOT)]
-        return s === undefined ? 0 : s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)]!
-      },
-      set: (i, value) => {
-        const s = slots[Math.floor(i / CELLS_PER_SLOT)]
-        if (s !== undefined) s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)] = value
-      }
-    }
+  const cells: StrategyCells =
+    slots.length === 1
+      ? {
+          get: (i) => f64[fat + FIRST_FLOAT + i] ?? 0,
+          set: (i, value) => {
+            f64[fat + FIRST_FLOAT + i] = value
+          }
+        }
+      : {
+          get: (i) => {
+            const s = slots[Math.floor(i / CELLS_PER_SLOT)]
+            return s === undefined ? 0 : s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)]!
+          },
+          set: (i, value) => {
+            const s = slots[Math.floor(i / CELLS_PER_SLOT)]
+            if (s !== undefined) s.f64[s.fat + FIRST_FLOAT + (i % CELLS_PER_SLOT)] = value
+          }
+        }
   // A handle from an older config whose slots went to another model: picks on scratch cells.
   let scratch: StrategyState | undefined
   const stale = (): StrategyState => (scratch ??= localStrategyState(slots.length * CELLS_PER_SLOT))
   return {
     locked: (f, arg) =>
-      withSlot(first, () => {
-        for (let k = 1; k < slots.length; k++) if (!isCurrent(slots[k]!)) return stale().locked(f, arg)
-        return f(cells, arg)
-      }, () => stale().locked(f, arg))
+      withSlot(
+        first,
+        () => {
+          for (let k = 1; k < slots.length; k++) if (!isCurrent(slots[k]!)) return stale().locked(f, arg)
+          return f(cells, arg)
+        },
+        () => stale().locked(f, arg)
+      )
   }
 }
 

@@ -19,7 +19,11 @@ import type { BreakerSettings } from "../domain/BreakerSettings.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, localSlot, type Slot, withSlot } from "../state/Slots.ts"
 import {
-  BREAKER_LAST_FLOAT, type BreakerTransition, type CircuitBreaker, makeWithVerdict, repairBreaker
+  BREAKER_LAST_FLOAT,
+  type BreakerTransition,
+  type CircuitBreaker,
+  makeWithVerdict,
+  repairBreaker
 } from "./CircuitBreaker.ts"
 
 /** Weight of the newest sample in the smoothed latency. */
@@ -107,7 +111,12 @@ export const makeTargetHealth = (
   }
   const up = (s: Slot) => count(s, 1)
   const down = (s: Slot) => count(s, -1)
-  const { breaker, verdictLocked, report } = makeWithVerdict(`${provider.name}/${model}`, provider.breaker, onTransition, slot)
+  const { breaker, verdictLocked, report } = makeWithVerdict(
+    `${provider.name}/${model}`,
+    provider.breaker,
+    onTransition,
+    slot
+  )
   // The answer being settled, read by `settleLocked` (no closure per call on the request path).
   let ok = false
   let latency = 0
@@ -185,11 +194,16 @@ export const makeHealthRegistryOver = (
   const onTransition = (t: BreakerTransition) => {
     transitions.push(t)
   }
-  const byKey = (key: string, provider: Pick<ResolvedProvider, "name" | "breaker">, model: string): TargetHealth | undefined => {
+  const byKey = (
+    key: string,
+    provider: Pick<ResolvedProvider, "name" | "breaker">,
+    model: string
+  ): TargetHealth | undefined => {
     const slot = slotOf(key)
     if (slot === undefined) return undefined
     const found = handles.get(key)
-    if (found !== undefined && found.slot.i32 === slot.i32 && found.slot.at === slot.at && found.slot.gen === slot.gen) return found.health
+    if (found !== undefined && found.slot.i32 === slot.i32 && found.slot.at === slot.at && found.slot.gen === slot.gen)
+      return found.health
     const health = makeTargetHealth(key, provider, model, onTransition, slot)
     handles.set(key, { slot, health })
     return health
@@ -205,17 +219,25 @@ export const makeHealthRegistryOver = (
     ensure: (provider, model) => {
       const found = used(provider, model)
       if (found !== undefined) return Effect.succeed(found)
-      return Effect.map(request(provider, model), () =>
-        // The owner refused (the provider left the config meanwhile), or the target was evicted
-        // again before this request got it: a slot of this request's own.
-        used(provider, model) ?? makeTargetHealth(targetKey(provider, model), provider, model, onTransition))
+      return Effect.map(
+        request(provider, model),
+        () =>
+          // The owner refused (the provider left the config meanwhile), or the target was evicted
+          // again before this request got it: a slot of this request's own.
+          used(provider, model) ?? makeTargetHealth(targetKey(provider, model), provider, model, onTransition)
+      )
     },
-    all: function*() {
+    all: function* () {
       for (const key of keys()) {
         const handle = handles.get(key)
         if (handle !== undefined) {
           const current = slotOf(key)
-          if (current !== undefined && current.gen === handle.slot.gen && current.at === handle.slot.at && current.i32 === handle.slot.i32) {
+          if (
+            current !== undefined &&
+            current.gen === handle.slot.gen &&
+            current.at === handle.slot.at &&
+            current.i32 === handle.slot.i32
+          ) {
             yield handle.health
             continue
           }
@@ -243,10 +265,17 @@ export const makeHealthRegistryOver = (
 }
 
 /** A target key back into its provider name, upstream model and breaker settings. */
-export const parseTargetKey = (key: string): { readonly provider: Pick<ResolvedProvider, "name" | "breaker">; readonly model: string } | undefined => {
+export const parseTargetKey = (
+  key: string
+): { readonly provider: Pick<ResolvedProvider, "name" | "breaker">; readonly model: string } | undefined => {
   if (!key.startsWith("target:")) return undefined
   const [name, model, failureRate, minRequests, windowMs, cooldownMs] = JSON.parse(key.slice("target:".length)) as [
-    string, string, number, number, number, number
+    string,
+    string,
+    number,
+    number,
+    number,
+    number
   ]
   return { provider: { name, breaker: { failureRate, minRequests, windowMs, cooldownMs } }, model }
 }
@@ -262,5 +291,9 @@ export const makeHealthRegistry = (): HealthRegistry => {
     }
     return slot
   }
-  return makeHealthRegistryOver(slotOf, () => Effect.void, () => slots.keys())
+  return makeHealthRegistryOver(
+    slotOf,
+    () => Effect.void,
+    () => slots.keys()
+  )
 }

@@ -13,7 +13,7 @@ export interface BannerFacts {
   readonly source: string
 }
 
-const bracketed = (host: string): string => host.includes(":") ? `[${host}]` : host
+const bracketed = (host: string): string => (host.includes(":") ? `[${host}]` : host)
 
 export const banner = (prepared: Prepared, facts: BannerFacts): string => {
   const { host } = prepared.config.server
@@ -33,7 +33,9 @@ export const banner = (prepared: Prepared, facts: BannerFacts): string => {
     `  workers:         ${prepared.workers} ${prepared.workers === 1 ? "thread" : "threads sharing the port"}${
       prepared.workersNote === undefined ? "" : ` (${prepared.workersNote})`
     }`,
-    ...(prepared.generatedKey === undefined ? [] : [`  master key (generated for this run, shown once): ${prepared.generatedKey}`]),
+    ...(prepared.generatedKey === undefined
+      ? []
+      : [`  master key (generated for this run, shown once): ${prepared.generatedKey}`]),
     `  try:`,
     `    curl ${base}/v1/chat/completions -H "Authorization: Bearer ${key}" -H "Content-Type: application/json" \\`,
     `      -d '{"model":"${firstChat}","messages":[{"role":"user","content":"Hello!"}]}'`

@@ -27,7 +27,10 @@ const fileSettings = (prepared: Prepared) => {
   const env = prepared.options.env
   return readConfigDocument(configPath(prepared.cli, env), env).pipe(
     Effect.flatMap((document) =>
-      Result.match(decodeConfigDocument(document, prepared.store), { onSuccess: () => Effect.succeed(document.doc), onFailure: Effect.fail })
+      Result.match(decodeConfigDocument(document, prepared.store), {
+        onSuccess: () => Effect.succeed(document.doc),
+        onFailure: Effect.fail
+      })
     )
   )
 }
@@ -41,10 +44,13 @@ export const sourceLayer = (prepared: Prepared): Layer.Layer<ConfigSource, Store
   if (store._tag === "File" || secrets === undefined) return ConfigSource.layerFile(path, env)
   const settings = fileSettings(prepared)
   // Loaded only in Postgres mode (the client costs ≈60 ms and several MB at startup otherwise).
-  return Layer.unwrap(Effect.map(
-    Effect.promise(() => import("../store/postgres/PostgresConfigSource.ts")),
-    (PostgresConfigSource) => PostgresConfigSource.layer({ url: store.url, secrets, settings, reloadIntervalMs: store.reloadIntervalMs })
-  ))
+  return Layer.unwrap(
+    Effect.map(
+      Effect.promise(() => import("../store/postgres/PostgresConfigSource.ts")),
+      (PostgresConfigSource) =>
+        PostgresConfigSource.layer({ url: store.url, secrets, settings, reloadIntervalMs: store.reloadIntervalMs })
+    )
+  )
 }
 
 /**
@@ -61,9 +67,16 @@ export const makeAdminStore = (
     const path = configPath(prepared.cli, prepared.options.env)
     return path === undefined
       ? Effect.succeed(AdminStore.makeFile(reload))
-      : Effect.map(Effect.service(FileSystem.FileSystem), (fs) => FileAdminStore.make(fs, { path, env: prepared.options.env, reload, process: prepared.options.runtime.process }))
+      : Effect.map(Effect.service(FileSystem.FileSystem), (fs) =>
+          FileAdminStore.make(fs, {
+            path,
+            env: prepared.options.env,
+            reload,
+            process: prepared.options.runtime.process
+          })
+        )
   }
-  return Effect.gen(function*() {
+  return Effect.gen(function* () {
     const [{ make }, { connect }] = yield* Effect.promise(() =>
       Promise.all([import("../admin/PostgresAdminStore.ts"), import("../store/postgres/Migrations.ts")])
     )
@@ -92,7 +105,10 @@ export const usageSqlitePath = (config: string | undefined, sqlitePath: string |
  * database, which the config source has migrated) or SQLite through the runtime's driver; or a
  * store that keeps nothing when `usage.enabled` is false.
  */
-export const openUsageStore = (prepared: Prepared, sqlite: SqliteDriver): Effect.Effect<UsageStoreShape, never, Scope.Scope> => {
+export const openUsageStore = (
+  prepared: Prepared,
+  sqlite: SqliteDriver
+): Effect.Effect<UsageStoreShape, never, Scope.Scope> => {
   const { store, secrets } = prepared
   const usage = prepared.config.usage
   if (!usage.enabled) return Effect.succeed(discardStore)
@@ -102,7 +118,7 @@ export const openUsageStore = (prepared: Prepared, sqlite: SqliteDriver): Effect
   }
   return lazyStore(
     "postgres",
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const [PostgresUsageStore, { connect }] = yield* Effect.promise(() =>
         Promise.all([import("../store/postgres/PostgresUsageStore.ts"), import("../store/postgres/Migrations.ts")])
       )

@@ -63,7 +63,8 @@ export interface Prepared {
 }
 
 /** The config file's path: `--config`, then `LLMGATE_CONFIG`; undefined means the embedded default. */
-export const configPath = (options: CliOptions, env: Env): string | undefined => options.config ?? (env["LLMGATE_CONFIG"] || undefined)
+export const configPath = (options: CliOptions, env: Env): string | undefined =>
+  options.config ?? (env["LLMGATE_CONFIG"] || undefined)
 
 /** Host and port: the flag, then the environment, then the file. */
 export const listenAddress = (loaded: ResolvedConfig, cli: CliOptions, env: Env) => {
@@ -87,7 +88,7 @@ const workerCount = (requested: number | "auto", port: number, runtime: RuntimeD
   return { workers: Math.max(1, runtime.parallelism), note: undefined }
 }
 
-export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
+export const prepare = Effect.fnUntraced(function* (options: BootOptions) {
   const cli = yield* Result.match(parseArgs(options.argv), {
     onSuccess: Effect.succeed,
     onFailure: (e: UsageError) => Effect.fail(new StartupExit({ code: 2, output: `llmgate: ${e.message}\n\n${USAGE}` }))
@@ -98,28 +99,42 @@ export const prepare = Effect.fnUntraced(function*(options: BootOptions) {
     // Loaded only for the subcommand: a serving gateway in file mode never loads the Postgres client.
     const { runImport, runKeysCreate, runMigrate } = yield* Effect.promise(() => import("../cli/Commands.ts"))
     const command = cli.command
-    const done = command._tag === "Migrate"
-      ? yield* runMigrate(cli, options.env)
-      : command._tag === "Import"
-      ? yield* runImport(cli, options.env, command.file)
-      : yield* runKeysCreate(cli, options.env, command)
+    const done =
+      command._tag === "Migrate"
+        ? yield* runMigrate(cli, options.env)
+        : command._tag === "Import"
+          ? yield* runImport(cli, options.env, command.file)
+          : yield* runKeysCreate(cli, options.env, command)
     return yield* new StartupExit(done)
   }
 
-  const { config: loaded, store } = yield* loadConfigFile(configPath(cli, options.env), options.env, cli.databaseUrl).pipe(
+  const { config: loaded, store } = yield* loadConfigFile(
+    configPath(cli, options.env),
+    options.env,
+    cli.databaseUrl
+  ).pipe(
     Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: invalid config (${e.source}):\n${e.message}` }))
   )
-  const secrets = store._tag === "File" ? undefined : yield* makeProviderSecrets(options.env).pipe(
-    Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: ${e.message}` }))
-  )
+  const secrets =
+    store._tag === "File"
+      ? undefined
+      : yield* makeProviderSecrets(options.env).pipe(
+          Effect.mapError((e) => new StartupExit({ code: 1, output: `llmgate: ${e.message}` }))
+        )
   const { host, port, envPort } = listenAddress(loaded, cli, options.env)
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    return yield* new StartupExit({ code: 2, output: `llmgate: LLMGATE_PORT: expected a port number, got "${envPort}"` })
+    return yield* new StartupExit({
+      code: 2,
+      output: `llmgate: LLMGATE_PORT: expected a port number, got "${envPort}"`
+    })
   }
   const envWorkers = options.env["LLMGATE_WORKERS"]
   const requested = cli.workers ?? (envWorkers ? parseWorkers(envWorkers) : "auto")
   if (requested === undefined) {
-    return yield* new StartupExit({ code: 2, output: `llmgate: LLMGATE_WORKERS: expected "auto" or a number from 1 to 256, got "${envWorkers}"` })
+    return yield* new StartupExit({
+      code: 2,
+      output: `llmgate: LLMGATE_WORKERS: expected "auto" or a number from 1 to 256, got "${envWorkers}"`
+    })
   }
   const { workers, note } = workerCount(requested, port, options.runtime)
   // A config without a master key gets one for this run (a fresh key in the virtual-key format):

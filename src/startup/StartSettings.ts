@@ -32,9 +32,19 @@ export interface StartSettings {
 export const redisSettings = (config: ResolvedConfig, env: Env): RedisSettings | undefined | string => {
   const configured = config.limits.redis
   const fromEnv = env["REDIS_URL"]
-  const url = configured?.url !== undefined ? Redacted.value(configured.url) : fromEnv !== undefined && fromEnv !== "" ? fromEnv : undefined
-  if (url === undefined) return configured === undefined ? undefined : "limits.redis: no url (set limits.redis.url or REDIS_URL)"
-  return { url, onError: configured?.onError ?? "fail_open", keyPrefix: configured?.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX }
+  const url =
+    configured?.url !== undefined
+      ? Redacted.value(configured.url)
+      : fromEnv !== undefined && fromEnv !== ""
+        ? fromEnv
+        : undefined
+  if (url === undefined)
+    return configured === undefined ? undefined : "limits.redis: no url (set limits.redis.url or REDIS_URL)"
+  return {
+    url,
+    onError: configured?.onError ?? "fail_open",
+    keyPrefix: configured?.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX
+  }
 }
 
 export type StartedConfig = ResolvedConfig & { readonly masterKey: Redacted.Redacted<string> }

@@ -15,8 +15,21 @@
  */
 import { holderOf, lockOrTakeOver, OWNER_HOLDER, workerHolder } from "./SharedLock.ts"
 import {
-  GEN, HOLD_IN_FLIGHT, HOLD_INTS, HOLD_PERMITS, HOLD_PROBE, HOLD_WAITING, LOCK, makeSlotSpace, newPage, type PageBuffers, SLOT_INTS,
-  type Slot, type SlotRef, SLOTS_PER_PAGE, unlockSlot
+  GEN,
+  HOLD_IN_FLIGHT,
+  HOLD_INTS,
+  HOLD_PERMITS,
+  HOLD_PROBE,
+  HOLD_WAITING,
+  LOCK,
+  makeSlotSpace,
+  newPage,
+  type PageBuffers,
+  SLOT_INTS,
+  type Slot,
+  type SlotRef,
+  SLOTS_PER_PAGE,
+  unlockSlot
 } from "./Slots.ts"
 
 /** What the live workers hold in one slot, summed. */
@@ -93,7 +106,12 @@ export interface SlotAllocator {
   /** Worker `index` died: its locks are taken back, counters recomputed, its holdings cleared. */
   readonly repair: (index: number) => void
   /** Slots in use and free, for tests and /health. */
-  readonly stats: () => { readonly used: number; readonly free: number; readonly quarantined: number; readonly capacity: number }
+  readonly stats: () => {
+    readonly used: number
+    readonly free: number
+    readonly quarantined: number
+    readonly capacity: number
+  }
 }
 
 export const makeSlotAllocator = (workers: number): SlotAllocator => {
@@ -109,7 +127,8 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
    * Dropped slots and what must be acknowledged before they are reused: the snapshot `version`
    * that dropped them (0 for an eviction) and the eviction `ticket` (0 for a snapshot's drop).
    */
-  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> = []
+  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> =
+    []
   let ackedVersion = 0
   let ackedTicket = 0
   let tickets = 0
@@ -271,7 +290,9 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
         const page = holdingsOf(slot)
         const at = holdAt(slot)
         const deadHold = page[index]
-        const held = deadHold !== undefined && (deadHold[at] !== 0 || deadHold[at + 1] !== 0 || deadHold[at + 2] !== 0 || deadHold[at + 3] !== 0)
+        const held =
+          deadHold !== undefined &&
+          (deadHold[at] !== 0 || deadHold[at + 1] !== 0 || deadHold[at + 2] !== 0 || deadHold[at + 3] !== 0)
         if (!held && holderOf(s.i32, s.at + LOCK) !== dead) continue
         lockOrTakeOver(s.i32, s.at + LOCK, OWNER_HOLDER, dead)
         try {
@@ -298,7 +319,12 @@ export const makeSlotAllocator = (workers: number): SlotAllocator => {
     stats: () => {
       const quarantined = quarantine.reduce((n, q) => n + q.slots.length, 0)
       const freeCount = free.length - freeHead
-      return { used: next - freeCount - quarantined, free: freeCount, quarantined, capacity: pages.length * SLOTS_PER_PAGE }
+      return {
+        used: next - freeCount - quarantined,
+        free: freeCount,
+        quarantined,
+        capacity: pages.length * SLOTS_PER_PAGE
+      }
     }
   }
 }

@@ -25,64 +25,66 @@ export interface ChunkStreamOptions<E> {
 }
 
 export const chunkStream = <E>(open: () => ChunkReader, options: ChunkStreamOptions<E>): Stream.Stream<Uint8Array, E> =>
-  Stream.fromChannel(Channel.fromTransform((_, scope) =>
-    Effect.suspend(() => {
-      const reader = open()
-      const { idleMs } = options
-      let finished = false
-      /** The resume of the read in progress, if any, and when it started. */
-      let waiting: ((effect: Effect.Effect<readonly [Uint8Array], E | Cause.Done>) => void) | undefined
-      let readStartedAt = 0
-      let timer: ReturnType<typeof setTimeout> | undefined
+  Stream.fromChannel(
+    Channel.fromTransform((_, scope) =>
+      Effect.suspend(() => {
+        const reader = open()
+        const { idleMs } = options
+        let finished = false
+        /** The resume of the read in progress, if any, and when it started. */
+        let waiting: ((effect: Effect.Effect<readonly [Uint8Array], E | Cause.Done>) => void) | undefined
+        let readStartedAt = 0
+        let timer: ReturnType<typeof setTimeout> | undefined
 
-      const finish = () => {
-        finished = true
-        waiting = undefined
-        if (timer !== undefined) clearTimeout(timer)
-        timer = undefined
-      }
-      const watch = (ms: number) => {
-        timer = setTimeout(() => {
+        const finish = () => {
+          finished = true
+          waiting = undefined
+          if (timer !== undefined) clearTimeout(timer)
           timer = undefined
+        }
+        const watch = (ms: number) => {
+          timer = setTimeout(() => {
+            timer = undefined
+            if (finished) return
+            if (waiting === undefined) return // not reading: re-armed by the next read
+            const waited = Date.now() - readStartedAt
+            if (waited < idleMs) return watch(idleMs - waited)
+            const resume = waiting
+            finish()
+            reader.cancel()
+            resume(Effect.fail(options.onIdle()))
+          }, ms)
+        }
+
+        const pull = Effect.callback<readonly [Uint8Array], E | Cause.Done>((resume) => {
+          if (finished) return resume(Cause.done())
+          waiting = resume
+          readStartedAt = Date.now()
+          if (timer === undefined) watch(idleMs)
+          reader.read().then(
+            (chunk) => {
+              if (waiting !== resume) return // timed out or interrupted meanwhile
+              if (chunk === undefined) {
+                finish()
+                resume(Cause.done())
+              } else {
+                waiting = undefined
+                resume(Effect.succeed([chunk]))
+              }
+            },
+            (error: unknown) => {
+              if (waiting !== resume) return
+              finish()
+              resume(Effect.fail(options.onError(error)))
+            }
+          )
+        })
+        const release = Effect.sync(() => {
           if (finished) return
-          if (waiting === undefined) return // not reading: re-armed by the next read
-          const waited = Date.now() - readStartedAt
-          if (waited < idleMs) return watch(idleMs - waited)
-          const resume = waiting
           finish()
           reader.cancel()
-          resume(Effect.fail(options.onIdle()))
-        }, ms)
-      }
-
-      const pull = Effect.callback<readonly [Uint8Array], E | Cause.Done>((resume) => {
-        if (finished) return resume(Cause.done())
-        waiting = resume
-        readStartedAt = Date.now()
-        if (timer === undefined) watch(idleMs)
-        reader.read().then(
-          (chunk) => {
-            if (waiting !== resume) return // timed out or interrupted meanwhile
-            if (chunk === undefined) {
-              finish()
-              resume(Cause.done())
-            } else {
-              waiting = undefined
-              resume(Effect.succeed([chunk]))
-            }
-          },
-          (error: unknown) => {
-            if (waiting !== resume) return
-            finish()
-            resume(Effect.fail(options.onError(error)))
-          }
-        )
+        })
+        return Effect.as(Scope.addFinalizer(scope, release), pull)
       })
-      const release = Effect.sync(() => {
-        if (finished) return
-        finish()
-        reader.cancel()
-      })
-      return Effect.as(Scope.addFinalizer(scope, release), pull)
-    })
-  ))
+    )
+  )

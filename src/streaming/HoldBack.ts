@@ -80,7 +80,11 @@ export const holdUntilContent = (
     Effect.timeoutOrElse({ duration: Math.max(0, options.timeoutMs), orElse: () => Effect.fail(options.onTimeout()) })
   )
 
-const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, GatewayError>, options: HoldOptions, scope: Scope.Scope) {
+const hold = Effect.fnUntraced(function* (
+  upstream: Stream.Stream<Uint8Array, GatewayError>,
+  options: HoldOptions,
+  scope: Scope.Scope
+) {
   const { classify, provider, preambleLimit } = options
   const pull = yield* Stream.toPull(upstream).pipe(Scope.provide(scope))
   const scanner = makeSseScanner(options.lineLimit)
@@ -93,7 +97,11 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
     if (Exit.isFailure(exit)) {
       const failure = Pull.filterNoDone(exit.cause)
       if (Result.isFailure(failure)) {
-        return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before any content" })
+        return yield* gatewayError({
+          _tag: "UpstreamProtocol",
+          provider,
+          message: "the stream ended before any content"
+        })
       }
       return yield* Effect.failCause(failure.success)
     }
@@ -111,13 +119,21 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
         })
       }
       if (scanned._tag === "NotUtf8") {
-        return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an event that is not valid UTF-8 before any content" })
+        return yield* gatewayError({
+          _tag: "UpstreamProtocol",
+          provider,
+          message: "the stream sent an event that is not valid UTF-8 before any content"
+        })
       }
       const { data, ends } = scanned
       for (let i = 0; i < data.length; i++) {
         const kind = classify(data[i]!)
         if (kind === "invalid") {
-          return yield* gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream sent an invalid event before any content" })
+          return yield* gatewayError({
+            _tag: "UpstreamProtocol",
+            provider,
+            message: "the stream sent an invalid event before any content"
+          })
         }
         if (kind === "content") {
           content = true
@@ -135,7 +151,9 @@ const hold = Effect.fnUntraced(function*(upstream: Stream.Stream<Uint8Array, Gat
       }
     }
     if (content) {
-      return { stream: relay(held as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>, pull, options.terminator, provider) } satisfies HeldStream
+      return {
+        stream: relay(held as unknown as Arr.NonEmptyReadonlyArray<Uint8Array>, pull, options.terminator, provider)
+      } satisfies HeldStream
     }
   }
 })
@@ -152,28 +170,33 @@ const relay = (
   terminator: string,
   provider: string
 ): Stream.Stream<Uint8Array, GatewayError> =>
-  Stream.fromPull(Effect.sync(() => {
-    const ending = terminatorPattern(terminator)
-    let tail: Uint8Array = new Uint8Array(0)
-    const track = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => {
-      for (const chunk of chunks) tail = keepTail(tail, chunk)
-      return chunks
-    }
-    track(held)
-    const atEnd = Effect.suspend((): Effect.Effect<never, GatewayError | Cause.Done> =>
-      ending.test(decoder.decode(tail.subarray(-TAIL)))
-        ? Cause.done()
-        : Effect.fail(gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" }))
-    )
-    const rest = pull.pipe(
-      Effect.map(track),
-      Effect.catchCause((cause) => Pull.isDoneCause(cause) ? atEnd : Effect.failCause(cause))
-    )
-    let first: Arr.NonEmptyReadonlyArray<Uint8Array> | undefined = held
-    return Effect.suspend(() => {
-      if (first === undefined) return rest
-      const chunks = first
-      first = undefined
-      return Effect.succeed(chunks)
+  Stream.fromPull(
+    Effect.sync(() => {
+      const ending = terminatorPattern(terminator)
+      let tail: Uint8Array = new Uint8Array(0)
+      const track = (chunks: Arr.NonEmptyReadonlyArray<Uint8Array>) => {
+        for (const chunk of chunks) tail = keepTail(tail, chunk)
+        return chunks
+      }
+      track(held)
+      const atEnd = Effect.suspend(
+        (): Effect.Effect<never, GatewayError | Cause.Done> =>
+          ending.test(decoder.decode(tail.subarray(-TAIL)))
+            ? Cause.done()
+            : Effect.fail(
+                gatewayError({ _tag: "UpstreamProtocol", provider, message: "the stream ended before its end event" })
+              )
+      )
+      const rest = pull.pipe(
+        Effect.map(track),
+        Effect.catchCause((cause) => (Pull.isDoneCause(cause) ? atEnd : Effect.failCause(cause)))
+      )
+      let first: Arr.NonEmptyReadonlyArray<Uint8Array> | undefined = held
+      return Effect.suspend(() => {
+        if (first === undefined) return rest
+        const chunks = first
+        first = undefined
+        return Effect.succeed(chunks)
+      })
     })
-  }))
+  )

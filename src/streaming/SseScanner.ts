@@ -15,11 +15,11 @@
 export type ScanResult =
   /** The data of every event completed by the bytes pushed (events without data are skipped). */
   | {
-    readonly _tag: "Events"
-    readonly data: ReadonlyArray<string>
-    /** For each event, the stream offset (bytes since the first push) just past the line that ended it. */
-    readonly ends: ReadonlyArray<number>
-  }
+      readonly _tag: "Events"
+      readonly data: ReadonlyArray<string>
+      /** For each event, the stream offset (bytes since the first push) just past the line that ended it. */
+      readonly ends: ReadonlyArray<number>
+    }
   /** A line grew past the limit; every later push answers the same. */
   | { readonly _tag: "LineTooLong"; readonly limit: number }
   /** A `data` value is not valid UTF-8; every later push answers the same. */
@@ -39,7 +39,12 @@ const A = 97
 const T = 116
 
 const isDataField = (line: Uint8Array): boolean =>
-  line.length >= 4 && line[0] === D && line[1] === A && line[2] === T && line[3] === A && (line.length === 4 || line[4] === COLON)
+  line.length >= 4 &&
+  line[0] === D &&
+  line[1] === A &&
+  line[2] === T &&
+  line[3] === A &&
+  (line.length === 4 || line[4] === COLON)
 
 export const makeSseScanner = (lineLimit: number): SseScanner => {
   const decoder = new TextDecoder("utf-8", { fatal: true })

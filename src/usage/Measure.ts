@@ -26,7 +26,6 @@ export interface MeasuredRequest {
   readonly upstreamModel: string
 }
 
-
 const estimate = (
   request: MeasuredRequest,
   text: string,

@@ -19,8 +19,24 @@ import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
 import { DENO_RUN_FLAGS } from "../../runtimes/deno/flags.ts"
-import { type Auth, BENCH_LIMITS, BENCH_SHAPES, gatewayConfig, MASTER_KEY, models, UPSTREAM_USAGE, VIRTUAL_KEY } from "./lib/config.ts"
-import { burstStreams, concurrentStreams, send, sequentialStreams, type Endpoint, type StreamSample } from "./lib/http.ts"
+import {
+  type Auth,
+  BENCH_LIMITS,
+  BENCH_SHAPES,
+  gatewayConfig,
+  MASTER_KEY,
+  models,
+  UPSTREAM_USAGE,
+  VIRTUAL_KEY
+} from "./lib/config.ts"
+import {
+  burstStreams,
+  concurrentStreams,
+  send,
+  sequentialStreams,
+  type Endpoint,
+  type StreamSample
+} from "./lib/http.ts"
 import { runLoad, type LoadResult } from "./lib/load.ts"
 import {
   affinity,
@@ -70,33 +86,33 @@ const SHAPES = BENCH_SHAPES
 
 const P = QUICK
   ? {
-    rounds: 1,
-    c1: { warmS: 0.3, durS: 1 },
-    c64: { warmS: 0.4, durS: 1.2 },
-    ttfb1: { warm: 20, samples: 100 },
-    chunks1: { samples: 10 },
-    ttfb64: { warmMs: 200, durMs: 800 },
-    long: { count: 1000 },
-    settleMs: 200,
-    workers: false,
-    sharedState: { reps: 3, ms: 300 },
-    limits: { reps: 3, warmS: 0.4, durS: 1.2, variantWarmS: 3 },
-    watchdogS: 300
-  }
+      rounds: 1,
+      c1: { warmS: 0.3, durS: 1 },
+      c64: { warmS: 0.4, durS: 1.2 },
+      ttfb1: { warm: 20, samples: 100 },
+      chunks1: { samples: 10 },
+      ttfb64: { warmMs: 200, durMs: 800 },
+      long: { count: 1000 },
+      settleMs: 200,
+      workers: false,
+      sharedState: { reps: 3, ms: 300 },
+      limits: { reps: 3, warmS: 0.4, durS: 1.2, variantWarmS: 3 },
+      watchdogS: 300
+    }
   : {
-    rounds: 3,
-    c1: { warmS: 1, durS: 5 },
-    c64: { warmS: 1, durS: 6 },
-    ttfb1: { warm: 50, samples: 500 },
-    chunks1: { samples: 40 },
-    ttfb64: { warmMs: 500, durMs: 3000 },
-    long: { count: 1000 },
-    settleMs: 1000,
-    workers: true,
-    sharedState: { reps: 3, ms: 500 },
-    limits: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
-    watchdogS: 25 * 60
-  }
+      rounds: 3,
+      c1: { warmS: 1, durS: 5 },
+      c64: { warmS: 1, durS: 6 },
+      ttfb1: { warm: 50, samples: 500 },
+      chunks1: { samples: 40 },
+      ttfb64: { warmMs: 500, durMs: 3000 },
+      long: { count: 1000 },
+      settleMs: 1000,
+      workers: true,
+      sharedState: { reps: 3, ms: 500 },
+      limits: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
+      watchdogS: 25 * 60
+    }
 // Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
 const roundsFlag = Number(flagValue("--rounds"))
 if (Number.isInteger(roundsFlag) && roundsFlag > 0) P.rounds = roundsFlag
@@ -127,11 +143,13 @@ const variantId = (runtime: Runtime, variant: Variant): string => `llmgate-${run
  */
 const TARGETS: ReadonlyArray<Target> = [
   { id: "direct", kind: "direct", runtime: undefined },
-  ...RUNTIMES.flatMap((runtime): Array<Target> => [
-    { id: `bare-${runtime}`, kind: "bare", runtime },
-    { id: `llmgate-${runtime}`, kind: "llmgate", runtime },
-    ...VARIANTS.map((variant): Target => ({ id: variantId(runtime, variant), kind: "llmgate", runtime, variant }))
-  ])
+  ...RUNTIMES.flatMap(
+    (runtime): Array<Target> => [
+      { id: `bare-${runtime}`, kind: "bare", runtime },
+      { id: `llmgate-${runtime}`, kind: "llmgate", runtime },
+      ...VARIANTS.map((variant): Target => ({ id: variantId(runtime, variant), kind: "llmgate", runtime, variant }))
+    ]
+  )
 ]
 /** The targets of the main tables (every scenario): direct, the bare proxies, llmgate on the master key. */
 const MAIN_TARGETS: ReadonlyArray<Target> = TARGETS.filter((t) => t.variant === undefined)
@@ -150,7 +168,11 @@ const cleanup = (): void => {
   rmSync(tempDir, { recursive: true, force: true })
 }
 process.on("exit", cleanup)
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129]
+] as const) {
   process.on(signal, () => {
     console.error(`\nbench: ${signal}, stopping every child`)
     cleanup()
@@ -172,22 +194,33 @@ setTimeout(() => {
 
 // ---- helpers ------------------------------------------------------------------------------------------
 
-
 const log = (line: string): void => {
   process.stderr.write(`${line}\n`)
 }
 
 const headers: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${MASTER_KEY}` }
-const keyHeaders: Record<string, string> = { "content-type": "application/json", authorization: `Bearer ${VIRTUAL_KEY}` }
+const keyHeaders: Record<string, string> = {
+  "content-type": "application/json",
+  authorization: `Bearer ${VIRTUAL_KEY}`
+}
 /** The request headers of a target: the virtual key for the limits scenario's targets, else the master key. */
 const headersOf = (t: Target): Record<string, string> => (t.variant === undefined ? headers : keyHeaders)
 const authOf = (t: Target): Auth => t.variant ?? "master"
 const body = (model: string, stream: boolean): string =>
-  JSON.stringify({ model, messages: [{ role: "user", content: "Say hello to the benchmark." }], ...(stream ? { stream: true } : {}) })
+  JSON.stringify({
+    model,
+    messages: [{ role: "user", content: "Say hello to the benchmark." }],
+    ...(stream ? { stream: true } : {})
+  })
 /** The model a target is asked for: llmgate's public name, or the upstream id for direct and bare. */
 const pick = (t: Target, pair: readonly [string, string]): string => (t.kind === "llmgate" ? pair[0] : pair[1])
 
-const runtimeCommand = (runtime: Runtime, script: string, args: ReadonlyArray<string>, deno: ReadonlyArray<string>): [string, Array<string>] => {
+const runtimeCommand = (
+  runtime: Runtime,
+  script: string,
+  args: ReadonlyArray<string>,
+  deno: ReadonlyArray<string>
+): [string, Array<string>] => {
   switch (runtime) {
     case "node":
       return [bin("node"), [script, ...args]]
@@ -225,8 +258,20 @@ interface Live {
 
 const problems: Array<string> = []
 const measurements: Array<Measurement> = []
-const record = (round: number, target: string, scenario: string, metrics: Metrics, failures?: Record<string, number>): void => {
-  measurements.push({ round, target, scenario, metrics, ...(failures && Object.keys(failures).length ? { failures } : {}) })
+const record = (
+  round: number,
+  target: string,
+  scenario: string,
+  metrics: Metrics,
+  failures?: Record<string, number>
+): void => {
+  measurements.push({
+    round,
+    target,
+    scenario,
+    metrics,
+    ...(failures && Object.keys(failures).length ? { failures } : {})
+  })
 }
 
 /**
@@ -244,31 +289,51 @@ const checkLimits = async (t: Target, port: number, probe: string, label: string
   }
   const tokenLimit = a.headers["x-ratelimit-limit-tokens"]
   if (t.variant === "key") {
-    if (tokenLimit !== undefined || a.headers["x-ratelimit-limit-requests"] !== undefined) problems.push(`${label}: a key without limits got x-ratelimit-* headers`)
+    if (tokenLimit !== undefined || a.headers["x-ratelimit-limit-requests"] !== undefined)
+      problems.push(`${label}: a key without limits got x-ratelimit-* headers`)
     return
   }
   if (tokenLimit !== String(BENCH_LIMITS.tokens_per_minute) || a.headers["x-ratelimit-limit-requests"] === undefined) {
-    problems.push(`${label}: x-ratelimit-limit-tokens ${tokenLimit ?? "absent"}, x-ratelimit-limit-requests ${a.headers["x-ratelimit-limit-requests"] ?? "absent"}: the key's limits are not applied as configured`)
+    problems.push(
+      `${label}: x-ratelimit-limit-tokens ${tokenLimit ?? "absent"}, x-ratelimit-limit-requests ${a.headers["x-ratelimit-limit-requests"] ?? "absent"}: the key's limits are not applied as configured`
+    )
     return
   }
   const drop = Number(a.headers["x-ratelimit-remaining-tokens"]) - Number(b.headers["x-ratelimit-remaining-tokens"])
   if (drop !== UPSTREAM_USAGE.total_tokens) {
-    problems.push(`${label}: x-ratelimit-remaining-tokens dropped by ${drop} between two answers in a row, expected the upstream's usage.total_tokens (${UPSTREAM_USAGE.total_tokens}): the reservation was not settled to the usage`)
+    problems.push(
+      `${label}: x-ratelimit-remaining-tokens dropped by ${drop} between two answers in a row, expected the upstream's usage.total_tokens (${UPSTREAM_USAGE.total_tokens}): the reservation was not settled to the usage`
+    )
   }
 }
 
-const startTarget = async (t: Target, cpus: string, env: Record<string, string>, label = t.id): Promise<{ live: Live; metrics: Metrics }> => {
+const startTarget = async (
+  t: Target,
+  cpus: string,
+  env: Record<string, string>,
+  label = t.id
+): Promise<{ live: Live; metrics: Metrics }> => {
   const runtime = t.runtime
   if (t.kind === "direct" || runtime === undefined) throw new Error("direct has no process")
   const port = await freePort()
   const upstream = `http://127.0.0.1:${upstreamPort}`
   let command: [string, Array<string>]
   if (t.kind === "bare") {
-    command = runtimeCommand(runtime, join(ROOT, "test/bench/bare", `${runtime}.ts`), ["--port", String(port), "--upstream", upstream, "--ttl", String(P.watchdogS + 60)], ["--allow-net"])
+    command = runtimeCommand(
+      runtime,
+      join(ROOT, "test/bench/bare", `${runtime}.ts`),
+      ["--port", String(port), "--upstream", upstream, "--ttl", String(P.watchdogS + 60)],
+      ["--allow-net"]
+    )
   } else {
     const configPath = join(tempDir, `${label}-${port}.yaml`)
     writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M, authOf(t))))
-    command = runtimeCommand(runtime, join(ROOT, "runtimes", runtime, "main.ts"), ["--config", configPath, "--port", String(port)], DENO_FLAGS)
+    command = runtimeCommand(
+      runtime,
+      join(ROOT, "runtimes", runtime, "main.ts"),
+      ["--config", configPath, "--port", String(port)],
+      DENO_FLAGS
+    )
   }
   const child = spawnChild({ name: label, cpus, command: command[0], args: command[1], env })
   // Spawn to the first successful proxied request: poll as fast as connections are refused.
@@ -293,7 +358,10 @@ const startTarget = async (t: Target, cpus: string, env: Record<string, string>,
   const spawnToFirst = performance.now() - child.spawnedAt
   if (t.kind === "llmgate") {
     const ready = await send(port, "/health/readiness", undefined, {}, 2000).catch(() => undefined)
-    if (ready?.status !== 200) problems.push(`${label}: /health/readiness answered ${ready?.status ?? "nothing"} after the first proxied request`)
+    if (ready?.status !== 200)
+      problems.push(
+        `${label}: /health/readiness answered ${ready?.status ?? "nothing"} after the first proxied request`
+      )
   }
   if (t.variant !== undefined) await checkLimits(t, port, probe, label)
   await sleep(P.settleMs)
@@ -365,12 +433,20 @@ const endpoint = (live: Live): Endpoint => ({ port: live.port, path: PATH, heade
 
 type Scenario = (live: Live) => Promise<{ metrics: Metrics; failures?: Record<string, number> }>
 
-const nonStreaming = (connections: number, warmS: number, durS: number): Scenario => async (live) => {
-  const options = { port: live.port, path: PATH, headers: headersOf(live.target), body: body(pick(live.target, M.nonStream), false), connections }
-  await runLoad({ ...options, durationS: warmS })
-  const { result, usage } = await measure(live, () => runLoad({ ...options, durationS: durS }))
-  return { metrics: loadMetrics(result, usage) }
-}
+const nonStreaming =
+  (connections: number, warmS: number, durS: number): Scenario =>
+  async (live) => {
+    const options = {
+      port: live.port,
+      path: PATH,
+      headers: headersOf(live.target),
+      body: body(pick(live.target, M.nonStream), false),
+      connections
+    }
+    await runLoad({ ...options, durationS: warmS })
+    const { result, usage } = await measure(live, () => runLoad({ ...options, durationS: durS }))
+    return { metrics: loadMetrics(result, usage) }
+  }
 const loadMetrics = (r: LoadResult, u: Usage): Metrics => ({
   rps: r.rps,
   p50: r.p50,
@@ -385,11 +461,25 @@ const streamMetrics = (samples: ReadonlyArray<StreamSample>): Metrics => {
   const ok = samples.filter((s) => s.ok)
   const relays = ok.flatMap((s) => s.relays)
   return {
-    ttfb_p50: percentile(ok.map((s) => s.ttfb), 50),
-    ttfb_p99: percentile(ok.map((s) => s.ttfb), 99),
-    ttlb_p50: percentile(ok.map((s) => s.ttlb), 50),
-    body_p50: percentile(ok.map((s) => s.ttlb - s.ttfb), 50),
-    ...(relays.length ? { relay_p50: percentile(relays, 50), relay_p99: percentile(relays, 99), chunks_timed: relays.length } : {}),
+    ttfb_p50: percentile(
+      ok.map((s) => s.ttfb),
+      50
+    ),
+    ttfb_p99: percentile(
+      ok.map((s) => s.ttfb),
+      99
+    ),
+    ttlb_p50: percentile(
+      ok.map((s) => s.ttlb),
+      50
+    ),
+    body_p50: percentile(
+      ok.map((s) => s.ttlb - s.ttfb),
+      50
+    ),
+    ...(relays.length
+      ? { relay_p50: percentile(relays, 50), relay_p99: percentile(relays, 99), chunks_timed: relays.length }
+      : {}),
     samples: samples.length,
     errors: samples.length - ok.length
   }
@@ -411,7 +501,9 @@ const chunksC1: Scenario = async (live) => {
 const ttfbC64: Scenario = async (live) => {
   const b = body(pick(live.target, M.stream), true)
   await concurrentStreams(endpoint(live), b, CONNECTIONS, P.ttfb64.warmMs, 10_000)
-  const { result, usage } = await measure(live, () => concurrentStreams(endpoint(live), b, CONNECTIONS, P.ttfb64.durMs, 10_000))
+  const { result, usage } = await measure(live, () =>
+    concurrentStreams(endpoint(live), b, CONNECTIONS, P.ttfb64.durMs, 10_000)
+  )
   const n = result.samples.length
   return {
     metrics: { ...streamMetrics(result.samples), rps: n / (result.elapsedMs / 1000), ...usageMetrics(usage, n) },
@@ -468,7 +560,8 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
 
 // ---- limits: master key vs virtual key vs limited virtual key ------------------------------------------
 
-const ratio = (a: Metrics | undefined, b: Metrics | undefined, metric: string): number => (a?.[metric] ?? Number.NaN) / (b?.[metric] ?? Number.NaN)
+const ratio = (a: Metrics | undefined, b: Metrics | undefined, metric: string): number =>
+  (a?.[metric] ?? Number.NaN) / (b?.[metric] ?? Number.NaN)
 
 /**
  * Per runtime, llmgate on the master key, on the virtual key without limits and on the limited
@@ -482,7 +575,9 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
     const ids = [`llmgate-${runtime}`, ...VARIANTS.map((v) => variantId(runtime, v))]
     const all = lives.filter((l) => ids.includes(l.target.id))
     if (all.length !== ids.length) {
-      problems.push(`round ${round}: limits scenario on ${runtime} skipped: ${ids.filter((id) => !all.some((l) => l.target.id === id)).join(", ")} did not start`)
+      problems.push(
+        `round ${round}: limits scenario on ${runtime} skipped: ${ids.filter((id) => !all.some((l) => l.target.id === id)).join(", ")} did not start`
+      )
       continue
     }
     log(`  limits on ${runtime}: master key, key, limited key × ${P.limits.reps}`)
@@ -491,14 +586,23 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
     // their startup probes. Unmeasured load first, so JIT tiering does not count against them.
     for (const live of all) {
       if (live.target.variant === undefined) continue
-      await runLoad({ port: live.port, path: PATH, headers: headersOf(live.target), body: body(pick(live.target, M.nonStream), false), connections: CONNECTIONS, durationS: P.limits.variantWarmS })
+      await runLoad({
+        port: live.port,
+        path: PATH,
+        headers: headersOf(live.target),
+        body: body(pick(live.target, M.nonStream), false),
+        connections: CONNECTIONS,
+        durationS: P.limits.variantWarmS
+      })
     }
     for (let rep = 1; rep <= P.limits.reps; rep++) {
       const shift = (rep + round - 2) % all.length
       const seen = new Map<string, Metrics>()
       for (const live of [...all.slice(shift), ...all.slice(0, shift)]) {
         if (live.child?.hasExited()) {
-          problems.push(`round ${round}: ${live.target.id} had exited before the limits scenario: ${live.child.output().trim()}`)
+          problems.push(
+            `round ${round}: ${live.target.id} had exited before the limits scenario: ${live.child.output().trim()}`
+          )
           continue
         }
         try {
@@ -511,7 +615,13 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
             attempts++
             if ((again["other_cpu_pct"] ?? 0) < (metrics["other_cpu_pct"] ?? 0)) metrics = again
           }
-          measurements.push({ round, rep, target: live.target.id, scenario: "limits_c64", metrics: { ...metrics, attempts } })
+          measurements.push({
+            round,
+            rep,
+            target: live.target.id,
+            scenario: "limits_c64",
+            metrics: { ...metrics, attempts }
+          })
           seen.set(live.target.variant ?? "master", metrics)
         } catch (e) {
           problems.push(`round ${round}: ${live.target.id} / limits: ${e instanceof Error ? e.message : String(e)}`)
@@ -531,7 +641,9 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
           rps_limited_vs_master: ratio(limited, master, "rps")
         }
       })
-      log(`    rep ${rep}: CPU ms/req master ${master?.["cpu_ms_per_req"]?.toFixed(3)}, key ${key?.["cpu_ms_per_req"]?.toFixed(3)}, limited ${limited?.["cpu_ms_per_req"]?.toFixed(3)}`)
+      log(
+        `    rep ${rep}: CPU ms/req master ${master?.["cpu_ms_per_req"]?.toFixed(3)}, key ${key?.["cpu_ms_per_req"]?.toFixed(3)}, limited ${limited?.["cpu_ms_per_req"]?.toFixed(3)}`
+      )
     }
     record(round, `llmgate-${runtime}`, "limits_time", { seconds: (performance.now() - started) / 1000 })
   }
@@ -551,7 +663,9 @@ const HEALTH_PROBES = 32
  * The worker count as the gateway reports it: `GET /health`'s `worker.count` and `workers` list, and
  * how many distinct `worker.id`s answer HEALTH_PROBES new connections (each request on its own).
  */
-const workersSeen = async (port: number): Promise<{ readonly count: number; readonly listed: number; readonly answering: number }> => {
+const workersSeen = async (
+  port: number
+): Promise<{ readonly count: number; readonly listed: number; readonly answering: number }> => {
   const ids = new Set<number>()
   let count = Number.NaN
   let listed = Number.NaN
@@ -584,16 +698,28 @@ const workersScenario = async (round: number): Promise<void> => {
         try {
           const seen = await workersSeen(live.port)
           if (seen.count !== workers || seen.listed !== workers) {
-            problems.push(`round ${round}: ${id}: GET /health reports worker.count ${seen.count} and ${seen.listed} workers listed, expected ${workers}`)
+            problems.push(
+              `round ${round}: ${id}: GET /health reports worker.count ${seen.count} and ${seen.listed} workers listed, expected ${workers}`
+            )
           }
           if (seen.answering !== workers) {
-            problems.push(`round ${round}: ${id}: ${seen.answering} distinct worker id(s) answered ${HEALTH_PROBES} new connections, expected ${workers}`)
+            problems.push(
+              `round ${round}: ${id}: ${seen.answering} distinct worker id(s) answered ${HEALTH_PROBES} new connections, expected ${workers}`
+            )
           }
           const threads = live.pids.reduce((n, pid) => n + threadCount(pid), 0)
           const { metrics: load } = await nonStreaming(CONNECTIONS, P.c64.warmS, P.c64.durS)(live)
-          record(round, id, "workers_c64", { ...load, workers_reported: seen.count, workers_listed: seen.listed, workers_answering: seen.answering, os_threads: threads })
+          record(round, id, "workers_c64", {
+            ...load,
+            workers_reported: seen.count,
+            workers_listed: seen.listed,
+            workers_answering: seen.answering,
+            os_threads: threads
+          })
           record(round, id, "startup", metrics)
-          log(`    ${id}: /health ${seen.count} worker(s), ${seen.answering} answering; ${load["rps"]?.toFixed(0)} req/s`)
+          log(
+            `    ${id}: /health ${seen.count} worker(s), ${seen.answering} answering; ${load["rps"]?.toFixed(0)} req/s`
+          )
         } finally {
           await live.child?.stop()
         }
@@ -625,15 +751,22 @@ const sharedStateBench = async (round: number): Promise<void> => {
     const code = await child.exited
     let result: { readonly summary: Metrics; readonly problems: ReadonlyArray<string> } | undefined
     try {
-      result = JSON.parse(readFileSync(out, "utf8")) as { readonly summary: Metrics; readonly problems: ReadonlyArray<string> }
+      result = JSON.parse(readFileSync(out, "utf8")) as {
+        readonly summary: Metrics
+        readonly problems: ReadonlyArray<string>
+      }
     } catch {
-      problems.push(`round ${round}: shared-state micro-benchmark on ${runtime} wrote no result (exit ${code}): ${child.output().trim()}`)
+      problems.push(
+        `round ${round}: shared-state micro-benchmark on ${runtime} wrote no result (exit ${code}): ${child.output().trim()}`
+      )
       continue
     }
     record(round, `llmgate-${runtime}`, "shared_state", result.summary)
     for (const p of result.problems) problems.push(`round ${round}: shared-state micro-benchmark on ${runtime}: ${p}`)
     if ((result.summary["disturbed"] ?? 0) > 0) {
-      problems.push(`round ${round}: shared-state micro-benchmark on ${runtime}: ${result.summary["disturbed"]} run(s) disturbed by other processes even after retries`)
+      problems.push(
+        `round ${round}: shared-state micro-benchmark on ${runtime}: ${result.summary["disturbed"]} run(s) disturbed by other processes even after retries`
+      )
     }
   }
 }
@@ -646,9 +779,13 @@ const version = (command: string, args: ReadonlyArray<string>): string =>
 const main = async (): Promise<void> => {
   const started = Date.now()
   const nodeMajor = Number(process.versions.node.split(".")[0])
-  if (nodeMajor < 24) log(`bench: warning: the bench runs on node ${process.versions.node}; run it with \`npm run bench\` (Node 24)`)
+  if (nodeMajor < 24)
+    log(`bench: warning: the bench runs on node ${process.versions.node}; run it with \`npm run bench\` (Node 24)`)
   const pinned = pinSelf(HARNESS_CPU)
-  if (!pinned) problems.push("could not pin the bench process to core 0 (taskset failed): the load generator may share the target's core")
+  if (!pinned)
+    problems.push(
+      "could not pin the bench process to core 0 (taskset failed): the load generator may share the target's core"
+    )
   startGuard(tempDir)
 
   upstreamPort = await freePort()
@@ -660,7 +797,13 @@ const main = async (): Promise<void> => {
   })
   for (let i = 0; ; i++) {
     if (upstream.hasExited()) throw new Error(`upstream exited: ${upstream.output()}`)
-    if (await upstreamStats().then(() => true, () => false)) break
+    if (
+      await upstreamStats().then(
+        () => true,
+        () => false
+      )
+    )
+      break
     if (i > 2000) throw new Error("upstream did not start")
     await sleep(5)
   }
@@ -683,7 +826,9 @@ const main = async (): Promise<void> => {
     deno_flags: DENO_FLAGS.join(" "),
     params: { ...P, connections: CONNECTIONS, shapes: SHAPES }
   }
-  log(`llmgate bench (${meta.mode}): ${P.rounds} round(s); targets on core ${TARGET_CPU}, upstream + load generator on core ${HARNESS_CPU}`)
+  log(
+    `llmgate bench (${meta.mode}): ${P.rounds} round(s); targets on core ${TARGET_CPU}, upstream + load generator on core ${HARNESS_CPU}`
+  )
 
   for (let round = 1; round <= P.rounds; round++) {
     // The main targets rotate; each master-key llmgate is followed by its virtual-key variants.
@@ -702,7 +847,9 @@ const main = async (): Promise<void> => {
         const { live, metrics } = await startTarget(t, TARGET_CPU, { LLMGATE_WORKERS: "1" })
         lives.push(live)
         record(round, t.id, "startup", metrics)
-        log(`  ${t.id}: first proxied request ${metrics["spawn_to_first_ms"]?.toFixed(0)} ms after spawn, idle RSS ${metrics["idle_rss_mb"]?.toFixed(1)} MB`)
+        log(
+          `  ${t.id}: first proxied request ${metrics["spawn_to_first_ms"]?.toFixed(0)} ms after spawn, idle RSS ${metrics["idle_rss_mb"]?.toFixed(1)} MB`
+        )
       } catch (e) {
         problems.push(`round ${round}: ${t.id} did not start: ${e instanceof Error ? e.message : String(e)}`)
         log(`  ${t.id}: FAILED to start`)
@@ -757,7 +904,13 @@ const main = async (): Promise<void> => {
 
 // ---- markdown -------------------------------------------------------------------------------------------
 
-const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary, criteria: ReturnType<typeof evaluate>, split: { a: number; b: number }, elapsedS: number): string => {
+const render = (
+  meta: Record<string, unknown> & { params: typeof P },
+  s: Summary,
+  criteria: ReturnType<typeof evaluate>,
+  split: { a: number; b: number },
+  elapsedS: number
+): string => {
   const get = (t: string, scenario: string, metric: string) => s[t]?.[scenario]?.[metric]
   const ids = MAIN_TARGETS.map((t) => t.id)
   const isDirect = (t: string): boolean => t === "direct"
@@ -781,11 +934,15 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   const limitIds = RUNTIMES.flatMap((r) => [`llmgate-${r}`, ...VARIANTS.map((v) => variantId(r, v))])
   const disturbed = [
     ...ids.filter((t) => worstOther(t) > OTHER_CPU_WARN),
-    ...limitIds.filter((t) => (get(t, "limits_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN).map((t) => `${t} (limits)`),
+    ...limitIds
+      .filter((t) => (get(t, "limits_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
+      .map((t) => `${t} (limits)`),
     ...workerIds.filter((t) => (get(t, "workers_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
   ]
   const out: Array<string> = []
-  out.push(`## llmgate benchmark (${meta["mode"]}, ${P.rounds} round${P.rounds > 1 ? "s" : ""}, ${elapsedS.toFixed(0)} s)`)
+  out.push(
+    `## llmgate benchmark (${meta["mode"]}, ${P.rounds} round${P.rounds > 1 ? "s" : ""}, ${elapsedS.toFixed(0)} s)`
+  )
   out.push("")
   out.push(
     `${meta["date"]} · git ${meta["git"]} · ${meta["cpu"]}, ${meta["cores"]} cores, Linux ${meta["kernel"]} · node ${meta["node"]} · bun ${meta["bun"]} · ${meta["deno"]}`
@@ -798,11 +955,24 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
       `“× bare” = llmgate ÷ the bare proxy on the same runtime. Latencies are per-response timings (µs resolution), not autocannon's 1 ms histogram.`
   )
   out.push("")
-  out.push(`### Non-streaming (c1: 1 connection, ${meta.params.c1.durS} s; c64: ${CONNECTIONS} connections, ${meta.params.c64.durS} s)`)
+  out.push(
+    `### Non-streaming (c1: 1 connection, ${meta.params.c1.durS} s; c64: ${CONNECTIONS} connections, ${meta.params.c64.durS} s)`
+  )
   out.push("")
   out.push(
     table(
-      ["target", "c1 p50 ms", "c1 added p50 ms", "c1 added p99 ms", "c64 req/s", "req/s × bare", "c64 p99 ms", "CPU ms/req", "CPU × bare", "errors"],
+      [
+        "target",
+        "c1 p50 ms",
+        "c1 added p50 ms",
+        "c1 added p99 ms",
+        "c64 req/s",
+        "req/s × bare",
+        "c64 p99 ms",
+        "CPU ms/req",
+        "CPU × bare",
+        "errors"
+      ],
       ids.map((t) => [
         t,
         cell(get(t, "nonstream_c1", "p50"), 3),
@@ -829,7 +999,20 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   out.push("")
   out.push(
     table(
-      ["target", "TTFB c1 p50 ms", "overhead c1 p50", "overhead c1 p99", "TTFB c64 p50 ms", "overhead c64 p50", "overhead c64 p99", "streams/s c64", "× bare", "chunk delay p50 ms", "chunk delay p99 ms", "errors"],
+      [
+        "target",
+        "TTFB c1 p50 ms",
+        "overhead c1 p50",
+        "overhead c1 p99",
+        "TTFB c64 p50 ms",
+        "overhead c64 p50",
+        "overhead c64 p99",
+        "streams/s c64",
+        "× bare",
+        "chunk delay p50 ms",
+        "chunk delay p99 ms",
+        "errors"
+      ],
       ids.map((t) => [
         t,
         cell(get(t, "ttfb_c1", "ttfb_p50"), 3),
@@ -847,17 +1030,32 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     )
   )
   out.push("")
-  out.push(`### ${P.long.count} concurrent long streams (${SHAPES.long.chunks} chunks ${SHAPES.long.intervalMs} ms apart), startup and idle memory`)
+  out.push(
+    `### ${P.long.count} concurrent long streams (${SHAPES.long.chunks} chunks ${SHAPES.long.intervalMs} ms apart), startup and idle memory`
+  )
   out.push("")
   out.push(
-    `All ${P.long.count} streams are opened at once, each on its own connection (~${((SHAPES.long.chunks - 1) * SHAPES.long.intervalMs / 1000).toFixed(2)} s each upstream). ` +
+    `All ${P.long.count} streams are opened at once, each on its own connection (~${(((SHAPES.long.chunks - 1) * SHAPES.long.intervalMs) / 1000).toFixed(2)} s each upstream). ` +
       "RSS is the target's process tree (VmRSS), sampled every 50 ms; growth = peak − before. A first-byte p99 in seconds means streams queued: " +
       "the listen backlog overflowed (SYN retransmits after 1 s, then 3 s) or the target's core was saturated; chunk relay = upstream write → client arrival. Idle RSS: after the first proxied request and a short rest."
   )
   out.push("")
   out.push(
     table(
-      ["target", "errors (worst round)", "RSS before MB", "RSS peak MB", "RSS growth MB", "first byte p99 ms", "all done s", "chunk relay p50 ms", "chunk relay p99 ms", "CPU ms/stream", "idle RSS MB", "spawn → first proxied ms"],
+      [
+        "target",
+        "errors (worst round)",
+        "RSS before MB",
+        "RSS peak MB",
+        "RSS growth MB",
+        "first byte p99 ms",
+        "all done s",
+        "chunk relay p50 ms",
+        "chunk relay p99 ms",
+        "CPU ms/stream",
+        "idle RSS MB",
+        "spawn → first proxied ms"
+      ],
       ids.map((t) => [
         t,
         `${get(t, "long_streams", "errors")?.max ?? "—"}`,
@@ -875,13 +1073,18 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     )
   )
   out.push("")
-  out.push(`### Targets (llmgate on one core vs the bare proxy on its own runtime; shared state from the micro-benchmark; medians)`)
+  out.push(
+    `### Targets (llmgate on one core vs the bare proxy on its own runtime; shared state from the micro-benchmark; medians)`
+  )
   out.push("")
   const labels = [...new Map(criteria.map((c) => [c.id, c.label])).entries()]
   out.push(
     table(
       ["target", "Node", "Bun", "Deno"],
-      labels.map(([id, label]) => [label, ...RUNTIMES.map((r) => verdict(criteria.find((c) => c.id === id && c.runtime === r)))])
+      labels.map(([id, label]) => [
+        label,
+        ...RUNTIMES.map((r) => verdict(criteria.find((c) => c.id === id && c.runtime === r)))
+      ])
     )
   )
   const passed = criteria.filter((c) => c.pass === true).length
@@ -902,7 +1105,18 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   out.push("")
   out.push(
     table(
-      ["runtime", "1 thread: local ns", "shared ns", "own cost ns", "2 threads back to back: local ns", "shared (contended) ns", "own cost ns", "2 threads paced: own cost ns", "weighted split (3 : 1)", "target < 2 µs (1 / 2 threads)"],
+      [
+        "runtime",
+        "1 thread: local ns",
+        "shared ns",
+        "own cost ns",
+        "2 threads back to back: local ns",
+        "shared (contended) ns",
+        "own cost ns",
+        "2 threads paced: own cost ns",
+        "weighted split (3 : 1)",
+        "target < 2 µs (1 / 2 threads)"
+      ],
       RUNTIMES.map((r) => {
         const id = `llmgate-${r}`
         return [
@@ -921,12 +1135,16 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     )
   )
   out.push("")
-  out.push(`### Limits: master key vs virtual key vs limited virtual key (${CONNECTIONS} connections, non-streaming, core ${TARGET_CPU})`)
+  out.push(
+    `### Limits: master key vs virtual key vs limited virtual key (${CONNECTIONS} connections, non-streaming, core ${TARGET_CPU})`
+  )
   out.push("")
   out.push(
     "llmgate on each runtime three times in the round, one process each, same config but for the tenancy: requests with the master key " +
       "(never limited), with a virtual key of a project without limits, and with a virtual key with limits that never refuse at this load " +
-      `(${Object.entries(BENCH_LIMITS).map(([k, v]) => `${k} ${v}`).join(", ")}): every request takes the limit slots' locks, reserves tokens, ` +
+      `(${Object.entries(BENCH_LIMITS)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(", ")}): every request takes the limit slots' locks, reserves tokens, ` +
       `settles them to the upstream's \`usage\` (checked at startup: remaining tokens drop by ${UPSTREAM_USAGE.total_tokens} per answer) and gets ` +
       `\`x-ratelimit-*\` headers. ${P.limits.reps} repetitions per round of ${P.limits.durS} s each (after ${P.limits.warmS} s warm-up), the order rotating; ` +
       "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
@@ -938,7 +1156,21 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   out.push("")
   out.push(
     table(
-      ["runtime", "req/s master", "req/s key", "req/s limited", "p99 ms master / key / limited", "CPU ms/req master", "CPU ms/req key", "CPU ms/req limited", "limited ÷ master", "key ÷ master", "limited ÷ key", "attempts (sum)", "limits add < 5 % CPU/req"],
+      [
+        "runtime",
+        "req/s master",
+        "req/s key",
+        "req/s limited",
+        "p99 ms master / key / limited",
+        "CPU ms/req master",
+        "CPU ms/req key",
+        "CPU ms/req limited",
+        "limited ÷ master",
+        "key ÷ master",
+        "limited ÷ key",
+        "attempts (sum)",
+        "limits add < 5 % CPU/req"
+      ],
       RUNTIMES.map((r) => {
         const [m, k, l] = [`llmgate-${r}`, variantId(r, "key"), variantId(r, "limited")]
         const vs = (metric: string) => get(m, "limits_vs", metric)
@@ -954,7 +1186,11 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
           cell(vs("cpu_limited_vs_master"), 3),
           cell(vs("cpu_key_vs_master"), 3),
           cell(vs("cpu_limited_vs_key"), 3),
-          String(measurements.filter((x) => x.scenario === "limits_c64" && [m, k, l].includes(x.target)).reduce((n, x) => n + (x.metrics["attempts"] ?? 0), 0)),
+          String(
+            measurements
+              .filter((x) => x.scenario === "limits_c64" && [m, k, l].includes(x.target))
+              .reduce((n, x) => n + (x.metrics["attempts"] ?? 0), 0)
+          ),
           verdict(criteria.find((c) => c.id === "limits_cpu" && c.runtime === r))
         ]
       })
@@ -967,7 +1203,9 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
     out.push(
       `Both rows of a runtime get the same CPUs — both cores, i.e. the whole machine — which the upstream and the load generator (pinned to core ${HARNESS_CPU}) ` +
         "also need: a second worker can only use what they leave of that core, so “× 1 worker” is a lower bound of what a second worker gives on a machine with " +
-        "spare cores (read it with the CPU columns: gateway % of one core, and upstream + load generator % of core " + HARNESS_CPU + "). " +
+        "spare cores (read it with the CPU columns: gateway % of one core, and upstream + load generator % of core " +
+        HARNESS_CPU +
+        "). " +
         `Workers are threads of one process: the count is checked with \`GET /health\` (\`worker.count\`, the \`workers\` list) and by how many distinct \`worker.id\`s answer ${HEALTH_PROBES} new connections; ` +
         "OS threads is the process's thread count at startup."
     )
@@ -993,7 +1231,9 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
         const listed = get(id, "workers_c64", "workers_listed")
         rows.push([
           `llmgate-${r}, LLMGATE_WORKERS=${w}`,
-          reported === undefined ? "—" : `${cell(reported, 0)} (${cell(listed, 0)} listed, ${cell(get(id, "workers_c64", "workers_answering"), 0)} answering)`,
+          reported === undefined
+            ? "—"
+            : `${cell(reported, 0)} (${cell(listed, 0)} listed, ${cell(get(id, "workers_c64", "workers_answering"), 0)} answering)`,
           cell(get(id, "workers_c64", "os_threads"), 0),
           cell(get(id, "workers_c64", "rps"), 0),
           w === WORKER_COUNTS[0] ? "—" : cell(get(id, "vs_first_count", "rps_ratio"), 2),
@@ -1006,14 +1246,40 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
         ])
       }
     }
-    out.push(table(["config", "/health workers", "OS threads", "req/s", "× 1 worker", "p99 ms", "CPU ms/req", "gateway CPU %", "upstream + load gen %", "other processes % (worst)", "idle RSS MB"], rows))
+    out.push(
+      table(
+        [
+          "config",
+          "/health workers",
+          "OS threads",
+          "req/s",
+          "× 1 worker",
+          "p99 ms",
+          "CPU ms/req",
+          "gateway CPU %",
+          "upstream + load gen %",
+          "other processes % (worst)",
+          "idle RSS MB"
+        ],
+        rows
+      )
+    )
   }
   out.push("")
   out.push(`### Harness load on core ${HARNESS_CPU}: fake upstream % + load generator % of one core (medians)`)
   out.push("")
   out.push(
     table(
-      ["target", "non-streaming c1", "non-streaming c64", "stream TTFB c1", "stream TTFB c64", "long streams", `target core ${TARGET_CPU} % (c64)`, "other processes % (worst)"],
+      [
+        "target",
+        "non-streaming c1",
+        "non-streaming c64",
+        "stream TTFB c1",
+        "stream TTFB c64",
+        "long streams",
+        `target core ${TARGET_CPU} % (c64)`,
+        "other processes % (worst)"
+      ],
       ids.map((t) => [
         t,
         harness(t, "nonstream_c1"),
@@ -1049,10 +1315,7 @@ const render = (meta: Record<string, unknown> & { params: typeof P }, s: Summary
   return out.join("\n")
 }
 
-main().then(
-  () => {
-    cleanup()
-    process.exit(0)
-  },
-  fatal
-)
+main().then(() => {
+  cleanup()
+  process.exit(0)
+}, fatal)

@@ -30,7 +30,8 @@ const { sha256Hex } = (await import(
 // 1,024 distinct 50-character ASCII keys, cycled, so no call can be answered from a cache.
 const ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 const KEYS = Array.from({ length: 1024 }, (_, n) =>
-  Array.from({ length: 50 }, (_, i) => ALPHABET.charAt((n * 31 + i * 7 + ((n * i) % 13)) % ALPHABET.length)).join(""))
+  Array.from({ length: 50 }, (_, i) => ALPHABET.charAt((n * 31 + i * 7 + ((n * i) % 13)) % ALPHABET.length)).join("")
+)
 
 const nodeHex = (text: string): string => createHash("sha256").update(text).digest("hex")
 
@@ -59,7 +60,14 @@ const measure = (name: string, hash: (text: string) => string): string => {
   return `${name.padEnd(22)} best ${at(0)} µs   median ${at(0.5)} µs   worst ${at(1)} µs   (sink ${sink % 10})`
 }
 
-const runtime = typeof Deno !== "undefined" ? `Deno ${Deno.version.deno}` : typeof Bun !== "undefined" ? `Bun ${Bun.version}` : `Node ${process.versions.node}`
-console.log(`sha256Hex of a 50-char ASCII key, ${ROUNDS} rounds × ${CALLS} calls, ${runtime}${modulePath ? `, module ${modulePath}` : ""}`)
+const runtime =
+  typeof Deno !== "undefined"
+    ? `Deno ${Deno.version.deno}`
+    : typeof Bun !== "undefined"
+      ? `Bun ${Bun.version}`
+      : `Node ${process.versions.node}`
+console.log(
+  `sha256Hex of a 50-char ASCII key, ${ROUNDS} rounds × ${CALLS} calls, ${runtime}${modulePath ? `, module ${modulePath}` : ""}`
+)
 console.log(measure("sha256Hex", sha256Hex))
 console.log(measure("node:crypto createHash", nodeHex))

@@ -44,7 +44,13 @@ import { parseConfig } from "../../src/config/loadConfig.ts"
 import type { Provider } from "../../src/providers/Provider.ts"
 import { view } from "../../src/routing/Dispatch.ts"
 import { makeRouter, type ModelGroup, type TargetEntry } from "../../src/routing/Router.ts"
-import { keepsTarget, localRoutingState, type RoutingState, routingSlotSpecs, sharedRoutingState } from "../../src/routing/RoutingState.ts"
+import {
+  keepsTarget,
+  localRoutingState,
+  type RoutingState,
+  routingSlotSpecs,
+  sharedRoutingState
+} from "../../src/routing/RoutingState.ts"
 import type { TargetHealth } from "../../src/routing/TargetHealth.ts"
 import { OWNER_HOLDER, workerHolder } from "../../src/state/SharedLock.ts"
 import { type Assignment, makeSlotAllocator, type SlotAllocator } from "../../src/state/SlotAllocator.ts"
@@ -67,12 +73,15 @@ const benchConfig = (): ResolvedConfig => {
 /** Providers are never called here; the router only reads their config. */
 const stubProviders = (config: ResolvedConfig): ReadonlyMap<string, Provider> =>
   new Map(
-    [...config.providers].map(([name, p]) => [name, {
-      config: p,
-      call: () => Effect.die(new Error("not called by the micro-benchmark")),
-      classifyEvent: () => "content",
-      streamTerminator: "[DONE]"
-    } satisfies Provider])
+    [...config.providers].map(([name, p]) => [
+      name,
+      {
+        config: p,
+        call: () => Effect.die(new Error("not called by the micro-benchmark")),
+        classifyEvent: () => "content",
+        streamTerminator: "[DONE]"
+      } satisfies Provider
+    ])
   )
 
 interface PageMessage {
@@ -82,7 +91,10 @@ interface PageMessage {
 }
 
 /** The owner's side: the layout of the config's routing state in slots for `workers` workers. */
-const layOut = (config: ResolvedConfig, workers: number): { readonly allocator: SlotAllocator; readonly layout: ReadonlyArray<Assignment> } => {
+const layOut = (
+  config: ResolvedConfig,
+  workers: number
+): { readonly allocator: SlotAllocator; readonly layout: ReadonlyArray<Assignment> } => {
   const allocator = makeSlotAllocator(workers)
   const layout = allocator.assign(routingSlotSpecs(config), 1, keepsTarget(config))
   return { allocator, layout }
@@ -92,7 +104,11 @@ const pagesFor = (allocator: SlotAllocator, index: number): Array<PageMessage> =
   allocator.pages().map((p, i) => ({ index: i, slots: p.slots, holdings: p.holdings[index]! }))
 
 /** A worker's side (cluster/Worker.ts): its slot space, handles made once per key, the shared routing state. */
-const sharedRouting = (holder: number, pages: ReadonlyArray<PageMessage>, layout: ReadonlyArray<Assignment>): RoutingState => {
+const sharedRouting = (
+  holder: number,
+  pages: ReadonlyArray<PageMessage>,
+  layout: ReadonlyArray<Assignment>
+): RoutingState => {
   const space = makeSlotSpace(holder)
   for (const p of pages) space.addPage(p.index, p.slots, p.holdings)
   const refs = new Map(layout.map((a) => [a.key, a.refs]))
@@ -106,19 +122,26 @@ const sharedRouting = (holder: number, pages: ReadonlyArray<PageMessage>, layout
     handles.set(key, made)
     return made
   }
-  return sharedRoutingState(slotsOf, () => Effect.void, () => refs.keys())
+  return sharedRoutingState(
+    slotsOf,
+    () => Effect.void,
+    () => refs.keys()
+  )
 }
 
 const groupOf = (config: ResolvedConfig, routing: RoutingState): ModelGroup => {
   const group = makeRouter(config, stubProviders(config), Math.random, routing).resolve(MODEL)
-  if (group === undefined || group.targets.length !== 2 || group.targets.some((t) => t.health === undefined || t.limiter === undefined)) {
+  if (
+    group === undefined ||
+    group.targets.length !== 2 ||
+    group.targets.some((t) => t.health === undefined || t.limiter === undefined)
+  ) {
     throw new Error(`${MODEL}: expected two targets with a fixed upstream model and max_concurrency`)
   }
   return group
 }
 
 // ---- one simulated request: the dispatcher's shared-state operations ----------------------------
-
 
 /** Where the paced cases add up the time spent in the requests' own operations (the filler left out). */
 interface Tally {
@@ -130,8 +153,15 @@ interface Tally {
  * attempt and `attempt`'s success path (Buffered body, breaker closed, not a probe). Paced (`gap` >
  * 0): each request is timed into `tally`, then the filler runs `gap` iterations.
  */
-const requests = (group: ModelGroup, routing: RoutingState, count: number, picks: Array<number>, gap: number, tally: Tally) =>
-  Effect.gen(function*() {
+const requests = (
+  group: ModelGroup,
+  routing: RoutingState,
+  count: number,
+  picks: Array<number>,
+  gap: number,
+  tally: Tally
+) =>
+  Effect.gen(function* () {
     const registry = routing.health
     const healthOf = (e: TargetEntry): TargetHealth => e.health!
     for (let i = 0; i < count; i++) {
@@ -247,7 +277,13 @@ const runInThread = (config: ResolvedConfig, m: RunMessage): RunResult => {
     done += BATCH
     elapsed = performance.now() - start
   }
-  return { _tag: "Result", requests: done, ms: m.gap > 0 ? tally.ms - (done * empty) / 1e6 : elapsed, picks, fillerNs: m.gap > 0 ? fillerNs(m.gap) : Number.NaN }
+  return {
+    _tag: "Result",
+    requests: done,
+    ms: m.gap > 0 ? tally.ms - (done * empty) / 1e6 : elapsed,
+    picks,
+    fillerNs: m.gap > 0 ? fillerNs(m.gap) : Number.NaN
+  }
 }
 
 if (!isMainThread && (workerData as { readonly sharedStateBench?: boolean } | undefined)?.sharedStateBench === true) {
@@ -256,7 +292,7 @@ if (!isMainThread && (workerData as { readonly sharedStateBench?: boolean } | un
     try {
       parentPort!.postMessage(runInThread(config, m))
     } catch (e) {
-      parentPort!.postMessage({ _tag: "Error", message: e instanceof Error ? e.stack ?? e.message : String(e) })
+      parentPort!.postMessage({ _tag: "Error", message: e instanceof Error ? (e.stack ?? e.message) : String(e) })
     }
   })
   parentPort!.postMessage({ _tag: "Started" })
@@ -280,11 +316,12 @@ const startThread = async (): Promise<Thread> => {
   }
   worker.on("message", deliver)
   worker.on("error", (e) => deliver({ _tag: "Error", message: String(e) }))
-  const next = () => new Promise<{ readonly _tag: string } & Record<string, unknown>>((ok) => {
-    const m = inbox.shift()
-    if (m) ok(m)
-    else waiting.push(ok)
-  })
+  const next = () =>
+    new Promise<{ readonly _tag: string } & Record<string, unknown>>((ok) => {
+      const m = inbox.shift()
+      if (m) ok(m)
+      else waiting.push(ok)
+    })
   const first = await next()
   if (first._tag !== "Started") throw new Error(`worker thread did not start: ${String(first["message"])}`)
   return { worker, next }
@@ -305,8 +342,20 @@ export const CASES: ReadonlyArray<Case> = [
   { id: "local_1", mode: "local", threads: 1, paced: false, label: "one thread, local state (reference)" },
   { id: "shared_1", mode: "shared", threads: 1, paced: false, label: "one thread, shared slots" },
   { id: "local_2", mode: "local", threads: 2, paced: false, label: "two threads, each its own local state" },
-  { id: "shared_2", mode: "shared", threads: 2, paced: false, label: "two threads, the same slots, back to back (contended)" },
-  { id: "local_2_paced", mode: "local", threads: 2, paced: true, label: "two threads, each its own local state, paced" },
+  {
+    id: "shared_2",
+    mode: "shared",
+    threads: 2,
+    paced: false,
+    label: "two threads, the same slots, back to back (contended)"
+  },
+  {
+    id: "local_2_paced",
+    mode: "local",
+    threads: 2,
+    paced: true,
+    label: "two threads, each its own local state, paced"
+  },
   { id: "shared_2_paced", mode: "shared", threads: 2, paced: true, label: "two threads, the same slots, paced" }
 ]
 
@@ -342,13 +391,16 @@ export interface SharedStateResult {
 
 /** After a shared run, the owner's view of the slots: nothing in flight, no permit held. */
 const check = (config: ResolvedConfig, allocator: SlotAllocator, layout: ReadonlyArray<Assignment>): Array<string> => {
-  const scratch = allocator.pages().map((p, i) => ({ index: i, slots: p.slots, holdings: new SharedArrayBuffer(SLOTS_PER_PAGE * HOLD_INTS * 4) }))
+  const scratch = allocator
+    .pages()
+    .map((p, i) => ({ index: i, slots: p.slots, holdings: new SharedArrayBuffer(SLOTS_PER_PAGE * HOLD_INTS * 4) }))
   const group = groupOf(config, sharedRouting(OWNER_HOLDER, scratch, layout))
   const out: Array<string> = []
   for (const t of group.targets) {
     const inFlight = t.health!.inFlight()
     const active = t.limiter!.active()
-    if (inFlight !== 0 || active !== 0) out.push(`target ${t.index}: ${inFlight} in flight and ${active} permits held after the run`)
+    if (inFlight !== 0 || active !== 0)
+      out.push(`target ${t.index}: ${inFlight} in flight and ${active} permits held after the run`)
   }
   return out
 }
@@ -368,7 +420,10 @@ const TICK_MS = 10
 /** user + nice + system CPU of the whole machine since boot, ms (USER_HZ is 100 on Linux). */
 const machineBusyMs = (): number => {
   try {
-    const [, user = 0, nice = 0, system = 0] = (readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "").trim().split(/\s+/).map(Number)
+    const [, user = 0, nice = 0, system = 0] = (readFileSync("/proc/stat", "utf8").split("\n", 1)[0] ?? "")
+      .trim()
+      .split(/\s+/)
+      .map(Number)
     return (user + nice + system) * TICK_MS
   } catch {
     return Number.NaN
@@ -441,7 +496,8 @@ export const runSharedStateBench = async (options: {
         split[0] += a
         split[1] += b
         // Smooth weighted round-robin over one shared sequence: exact within a cycle (3 : 1).
-        if (Math.abs(a - 3 * b) > 4) problems.push(`${c.id}: the two threads picked ${a} : ${b}, not 3 : 1 (the sequence was not shared)`)
+        if (Math.abs(a - 3 * b) > 4)
+          problems.push(`${c.id}: the two threads picked ${a} : ${b}, not 3 : 1 (the sequence was not shared)`)
       }
     }
     return { ns, otherPct }
@@ -471,7 +527,17 @@ export const runSharedStateBench = async (options: {
   } finally {
     await Promise.all(threads.map((t) => t.worker.terminate()))
   }
-  return { runtime: runtimeName(), reps: options.reps, durationMs: options.durationMs, cases, redone, disturbed, fillerNs: fillers, problems, split }
+  return {
+    runtime: runtimeName(),
+    reps: options.reps,
+    durationMs: options.durationMs,
+    cases,
+    redone,
+    disturbed,
+    fillerNs: fillers,
+    problems,
+    split
+  }
 }
 
 // ---- figures ----------------------------------------------------------------------------------------
@@ -516,10 +582,18 @@ if (isMainThread && import.meta.main) {
   const reps = Number(flag("--reps") ?? (quick ? 3 : 5))
   const durationMs = Number(flag("--ms") ?? (quick ? 300 : 1000))
   const json = flag("--json")
-  const only = flag("--cases")?.split(",").filter((id): id is CaseId => CASES.some((c) => c.id === id))
-  const result = await runSharedStateBench({ reps, durationMs, warmRequests: quick ? 50_000 : 100_000, ...(only !== undefined ? { only } : {}) })
+  const only = flag("--cases")
+    ?.split(",")
+    .filter((id): id is CaseId => CASES.some((c) => c.id === id))
+  const result = await runSharedStateBench({
+    reps,
+    durationMs,
+    warmRequests: quick ? 50_000 : 100_000,
+    ...(only !== undefined ? { only } : {})
+  })
   const s = summarizeSharedState(result)
-  const ns = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? "—" : `${(Math.round(v) + 0).toFixed(0)} ns`)
+  const ns = (v: number | undefined) =>
+    v === undefined || !Number.isFinite(v) ? "—" : `${(Math.round(v) + 0).toFixed(0)} ns`
   const verdict = (v: number | undefined) => (v !== undefined && v < TARGET_NS ? "PASS" : "MISS")
   const row = (id: CaseId, extra = "") => {
     const values = result.cases[id]
@@ -529,19 +603,33 @@ if (isMainThread && import.meta.main) {
   const lines = [
     `shared routing state per request, ${result.runtime}: ${reps} × ${durationMs} ms per case; median (min–max) ns per request per thread`,
     row("local_1"),
-    row("shared_1", `   sharing's own cost ${ns(s["added_ns_1"])}; target < ${TARGET_NS} ns: ${verdict(s["ns_shared_1"])}`),
+    row(
+      "shared_1",
+      `   sharing's own cost ${ns(s["added_ns_1"])}; target < ${TARGET_NS} ns: ${verdict(s["ns_shared_1"])}`
+    ),
     row("local_2"),
-    row("shared_2", `   sharing's own cost ${ns(s["added_ns_2"])}; target < ${TARGET_NS} ns: ${verdict(s["ns_shared_2"])}`),
+    row(
+      "shared_2",
+      `   sharing's own cost ${ns(s["added_ns_2"])}; target < ${TARGET_NS} ns: ${verdict(s["ns_shared_2"])}`
+    ),
     row("local_2_paced"),
     row("shared_2_paced", `   sharing's own cost ${ns(s["added_ns_2_paced"])}`),
     `  paced: ${(s["filler_ns"]! / 1000).toFixed(1)} µs of other work (no shared memory) between two requests of a thread, not counted`,
     `  weighted split over the contended runs: ${result.split[0]} : ${result.split[1]}` +
       (result.split[1] > 0 ? ` = ${(result.split[0] / result.split[1]).toFixed(3)} : 1 (configured 3 : 1)` : ""),
-    result.problems.length === 0 ? "  checks: nothing left in flight or holding a permit after every shared run" : `  PROBLEMS: ${result.problems.join("; ")}`,
+    result.problems.length === 0
+      ? "  checks: nothing left in flight or holding a permit after every shared run"
+      : `  PROBLEMS: ${result.problems.join("; ")}`,
     `  runs redone because other processes used > ${OTHER_MAX_PCT} % of a core: ${result.redone}` +
-      (result.disturbed > 0 ? `; kept though still disturbed after ${TRIES} tries: ${result.disturbed} (the machine is not quiet)` : "")
+      (result.disturbed > 0
+        ? `; kept though still disturbed after ${TRIES} tries: ${result.disturbed} (the machine is not quiet)`
+        : "")
   ]
   console.log(lines.join("\n"))
-  if (json !== undefined) writeFileSync(json, `${JSON.stringify({ ...result, summary: s, target_ns: TARGET_NS, gap_iterations: GAP }, null, 2)}\n`)
+  if (json !== undefined)
+    writeFileSync(
+      json,
+      `${JSON.stringify({ ...result, summary: s, target_ns: TARGET_NS, gap_iterations: GAP }, null, 2)}\n`
+    )
   process.exit(result.problems.length === 0 ? 0 : 1)
 }

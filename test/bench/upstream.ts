@@ -26,14 +26,18 @@ setTimeout(() => process.exit(3), Number(values.ttl) * 1000).unref()
 
 const created = 1_700_000_000
 const model = "bench-upstream"
-const completion = Buffer.from(JSON.stringify({
-  id: "chatcmpl-bench",
-  object: "chat.completion",
-  created,
-  model,
-  choices: [{ index: 0, message: { role: "assistant", content: "Hello from the bench upstream." }, finish_reason: "stop" }],
-  usage: UPSTREAM_USAGE
-}))
+const completion = Buffer.from(
+  JSON.stringify({
+    id: "chatcmpl-bench",
+    object: "chat.completion",
+    created,
+    model,
+    choices: [
+      { index: 0, message: { role: "assistant", content: "Hello from the bench upstream." }, finish_reason: "stop" }
+    ],
+    usage: UPSTREAM_USAGE
+  })
+)
 const sse = (delta: object, finishReason: string | null, usage?: object): string =>
   `data: ${JSON.stringify({
     id: "chatcmpl-bench",
@@ -49,7 +53,9 @@ const [STAMP_HEAD, STAMP_TAIL] = sse({ content: "tok " }, null).split("chatcmpl-
 const stamped = (): string => `${STAMP_HEAD}chatcmpl-t${process.hrtime.bigint()}${STAMP_TAIL}`
 const CONTENT = Buffer.from(sse({ content: "tok " }, null))
 const FIRST = Buffer.from(ROLE + sse({ content: "tok " }, null))
-const FINAL = Buffer.from(`${sse({}, "stop", { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 })}data: [DONE]\n\n`)
+const FINAL = Buffer.from(
+  `${sse({}, "stop", { prompt_tokens: 5, completion_tokens: 20, total_tokens: 25 })}data: [DONE]\n\n`
+)
 const SPEC = /(\d+)x(\d+)/
 
 let requests = 0
@@ -99,7 +105,9 @@ const server = createServer({ keepAliveTimeout: 120_000, requestTimeout: 0, head
   if (req.method === "GET" && req.url === "/__stats") {
     const cpu = process.cpuUsage()
     res.writeHead(200, { "content-type": "application/json" })
-    res.end(JSON.stringify({ userUs: cpu.user, systemUs: cpu.system, rss: process.memoryUsage.rss(), requests, byProvider }))
+    res.end(
+      JSON.stringify({ userUs: cpu.user, systemUs: cpu.system, rss: process.memoryUsage.rss(), requests, byProvider })
+    )
     return
   }
   if (req.method !== "POST" || !(req.url ?? "").endsWith("/chat/completions")) {

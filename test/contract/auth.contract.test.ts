@@ -37,13 +37,20 @@ describe(`[${runtime}] auth and request ids`, () => {
     })
 
     it("a non-Bearer Authorization header → 401", async () => {
-      const r = await ctx.get("/v1/models", { key: null, headers: { authorization: `Basic ${btoa(`user:${MASTER_KEY}`)}` } })
+      const r = await ctx.get("/v1/models", {
+        key: null,
+        headers: { authorization: `Basic ${btoa(`user:${MASTER_KEY}`)}` }
+      })
       expectOpenAIError(r, 401, { code: "invalid_api_key" })
     })
 
     it("the rejected request never reaches the upstream", async () => {
       const before = ctx.recorder.requests.length
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.chat.name, messages: [{ role: "user", content: "x" }] }, { key: WRONG_KEY })
+      const r = await ctx.post(
+        "/v1/chat/completions",
+        { model: MODELS.chat.name, messages: [{ role: "user", content: "x" }] },
+        { key: WRONG_KEY }
+      )
       expect(r.status).toBe(401)
       expect(ctx.recorder.requests.length).toBe(before)
     })
@@ -101,7 +108,7 @@ describe(`[${runtime}] auth and request ids`, () => {
     })
 
     it("replaces an invalid incoming id (bad characters, too long) with a generated one", async () => {
-      for (const bad of ["has space", "semi;colon", "quote\"d", "a".repeat(129)]) {
+      for (const bad of ["has space", "semi;colon", 'quote"d', "a".repeat(129)]) {
         const r = await ctx.get("/health", { headers: { "x-request-id": bad } }).catch(() => undefined)
         if (r === undefined) continue // a header value fetch refuses to send
         const got = r.headers.get("x-request-id") ?? ""

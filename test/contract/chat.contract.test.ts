@@ -24,7 +24,10 @@ describe(`[${runtime}] chat completions via upstream`, () => {
   describe("non-streaming", () => {
     it("relays the upstream answer and tags the provider", async () => {
       const m = marker("chat")
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.chat.name, messages: [{ role: "user", content: m }] })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.chat.name,
+        messages: [{ role: "user", content: m }]
+      })
       expect(r.status, r.text).toBe(200)
       expect(r.headers.get("content-type") ?? "").toMatch(/application\/json/)
       expect(r.headers.get("x-llmgate-provider")).toBe(MODELS.chat.provider)
@@ -45,7 +48,12 @@ describe(`[${runtime}] chat completions via upstream`, () => {
           { role: "user", content: [{ type: "text", text: m }] }
         ],
         temperature: 0.3,
-        tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } } }],
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } }
+          }
+        ],
         tool_choice: "auto",
         response_format: { type: "json_schema", json_schema: { name: "x", schema: { type: "object" }, strict: true } },
         logprobs: true,
@@ -64,7 +72,10 @@ describe(`[${runtime}] chat completions via upstream`, () => {
 
     it("sends the provider api_key and configured headers, never the client's Authorization", async () => {
       const m = marker("auth")
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.chat.name, messages: [{ role: "user", content: m }] })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.chat.name,
+        messages: [{ role: "user", content: m }]
+      })
       expect(r.status).toBe(200)
       const [rec] = ctx.recorder.find(withMarker(m))
       expect(rec?.headers.authorization).toBe(`Bearer ${PROVIDER_KEY}`)
@@ -74,7 +85,10 @@ describe(`[${runtime}] chat completions via upstream`, () => {
 
     it("sends no Authorization upstream when the provider has no api_key", async () => {
       const m = marker("nokey")
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.noKey.name, messages: [{ role: "user", content: m }] })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.noKey.name,
+        messages: [{ role: "user", content: m }]
+      })
       expect(r.status, r.text).toBe(200)
       expect(r.headers.get("x-llmgate-provider")).toBe(MODELS.noKey.provider)
       const [rec] = ctx.recorder.find(withMarker(m))
@@ -86,7 +100,10 @@ describe(`[${runtime}] chat completions via upstream`, () => {
 
     it("uses the public name as the upstream model when the target sets none", async () => {
       const m = marker("default")
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.defaultUpstream.name, messages: [{ role: "user", content: m }] })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.defaultUpstream.name,
+        messages: [{ role: "user", content: m }]
+      })
       expect(r.status, r.text).toBe(200)
       const [rec] = ctx.recorder.find(withMarker(m))
       expect(rec && bodyField(rec, "model")).toBe(MODELS.defaultUpstream.name)
@@ -161,7 +178,11 @@ describe(`[${runtime}] chat completions via upstream`, () => {
       expect(stream?.status).toBe("streaming")
       const abortedAt = performance.now()
       ac.abort()
-      await ctx.recorder.waitFor(() => (stream?.status === "cancelled" ? true : undefined), 2_000, "upstream stream cancellation")
+      await ctx.recorder.waitFor(
+        () => (stream?.status === "cancelled" ? true : undefined),
+        2_000,
+        "upstream stream cancellation"
+      )
       expect(stream?.status).toBe("cancelled")
       expect((stream?.endedAt ?? Infinity) - abortedAt).toBeLessThan(2_000)
       expect(stream?.chunksSent ?? 400).toBeLessThan(400)
@@ -170,7 +191,10 @@ describe(`[${runtime}] chat completions via upstream`, () => {
     it("the gateway keeps serving after a client disconnect", async () => {
       const r = await ctx.get("/health")
       expect(r.status).toBe(200)
-      const c = await ctx.post("/v1/chat/completions", { model: MODELS.chat.name, messages: [{ role: "user", content: "still there?" }] })
+      const c = await ctx.post("/v1/chat/completions", {
+        model: MODELS.chat.name,
+        messages: [{ role: "user", content: "still there?" }]
+      })
       expect(c.status).toBe(200)
     })
   })

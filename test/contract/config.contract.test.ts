@@ -3,7 +3,7 @@
 // variables the file lists under `env:`, and nowhere else.
 import { afterAll, describe, expect, it } from "vitest"
 import { cleanupTempDirs, freePort, launchGateway, runUntilExit } from "./gateway.ts"
-import { findLeaks, MASTER_KEY, PROVIDER_KEY, runtime, } from "./harness.ts"
+import { findLeaks, MASTER_KEY, PROVIDER_KEY, runtime } from "./harness.ts"
 
 const validBase = (port: number) => ({
   server: { host: "127.0.0.1", port },
@@ -38,7 +38,7 @@ describe(`[${runtime}] config errors and loading`, () => {
     expect(r.stderr).toContain("providers[0].base_ulr: unknown field")
   })
 
-  it("an unknown provider reference → non-zero exit, `models[0].targets[0].provider: unknown provider \"x\"`", async () => {
+  it('an unknown provider reference → non-zero exit, `models[0].targets[0].provider: unknown provider "x"`', async () => {
     const port = await freePort()
     const r = await runUntilExit({
       runtime,
@@ -56,7 +56,10 @@ describe(`[${runtime}] config errors and loading`, () => {
       port,
       config: {
         ...validBase(port),
-        providers: [{ name: "mock", kind: "mock", colour: "blue" }, { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", base_ulr: "typo" }]
+        providers: [
+          { name: "mock", kind: "mock", colour: "blue" },
+          { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", base_ulr: "typo" }
+        ]
       }
     })
     expectRefused(fields)
@@ -67,7 +70,13 @@ describe(`[${runtime}] config errors and loading`, () => {
     const refs = await runUntilExit({
       runtime,
       port,
-      config: { ...validBase(port), models: [{ name: "m", targets: [{ provider: "mock" }] }, { name: "n", targets: [{ provider: "x" }, { provider: "y" }] }] }
+      config: {
+        ...validBase(port),
+        models: [
+          { name: "m", targets: [{ provider: "mock" }] },
+          { name: "n", targets: [{ provider: "x" }, { provider: "y" }] }
+        ]
+      }
     })
     expectRefused(refs)
     const refLines = refs.stderr.split("\n")
@@ -82,8 +91,14 @@ describe(`[${runtime}] config errors and loading`, () => {
       port,
       config: {
         ...validBase(port),
-        providers: [{ name: "mock", kind: "mock" }, { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", base_ulr: "typo" }],
-        models: [{ name: "m", targets: [{ provider: "mock" }] }, { name: "n", targets: [{ provider: "x" }] }]
+        providers: [
+          { name: "mock", kind: "mock" },
+          { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", base_ulr: "typo" }
+        ],
+        models: [
+          { name: "m", targets: [{ provider: "mock" }] },
+          { name: "n", targets: [{ provider: "x" }] }
+        ]
       }
     })
     expectRefused(r)
@@ -94,7 +109,11 @@ describe(`[${runtime}] config errors and loading`, () => {
 
   it("invalid YAML → non-zero exit", async () => {
     const port = await freePort()
-    const r = await runUntilExit({ runtime, port, config: `master_key: ${MASTER_KEY}\nproviders: [ {name: mock, kind: mock\nmodels: : :\n` })
+    const r = await runUntilExit({
+      runtime,
+      port,
+      config: `master_key: ${MASTER_KEY}\nproviders: [ {name: mock, kind: mock\nmodels: : :\n`
+    })
     expectRefused(r)
     expect(r.stderr.trim().length).toBeGreaterThan(0)
   })
@@ -123,7 +142,13 @@ describe(`[${runtime}] config errors and loading`, () => {
         server: { host: "127.0.0.1", port },
         master_key: "${CONTRACT_MASTER}",
         // user-agent is shown in clear by GET /admin/v1/config (a header known to carry no credential)
-        providers: [{ name: "mock", kind: "mock", headers: { "User-Agent": "${LLMGATE_CONTRACT_UNSET_VAR:-interpolated-default}" } }],
+        providers: [
+          {
+            name: "mock",
+            kind: "mock",
+            headers: { "User-Agent": "${LLMGATE_CONTRACT_UNSET_VAR:-interpolated-default}" }
+          }
+        ],
         models: [{ name: "m", targets: [{ provider: "mock" }] }]
       }
     })
@@ -132,7 +157,9 @@ describe(`[${runtime}] config errors and loading`, () => {
       expect(r.status).toBe(200)
       const body = (await r.json()) as { providers: Array<{ headers: Array<{ key: string; value: string }> }> }
       expect(body.providers[0]?.headers).toEqual([{ op: "replace", key: "user-agent", value: "interpolated-default" }])
-      const literal = await fetch(`${gw.baseUrl}/v1/models`, { headers: { authorization: "Bearer ${CONTRACT_MASTER}" } })
+      const literal = await fetch(`${gw.baseUrl}/v1/models`, {
+        headers: { authorization: "Bearer ${CONTRACT_MASTER}" }
+      })
       expect(literal.status).toBe(401)
       await literal.body?.cancel()
     } finally {
@@ -149,12 +176,17 @@ describe(`[${runtime}] config errors and loading`, () => {
       env: { LLMGATE_CONTRACT_SECRET: MASTER_KEY, CONTRACT_NOT_LISTED: PROVIDER_KEY },
       config: {
         ...validBase(port),
-        providers: [{ name: "mock", kind: "mock" }, { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", api_key: "${CONTRACT_NOT_LISTED}" }],
+        providers: [
+          { name: "mock", kind: "mock" },
+          { name: "up", kind: "openai", base_url: "http://127.0.0.1:1/v1", api_key: "${CONTRACT_NOT_LISTED}" }
+        ],
         models: [{ name: "${LLMGATE_CONTRACT_SECRET}", targets: [{ provider: "mock" }] }]
       }
     })
     expectRefused(r)
-    expect(r.stderr).toContain("models[0].name: ${LLMGATE_CONTRACT_SECRET}: environment variables can be read only in secret fields")
+    expect(r.stderr).toContain(
+      "models[0].name: ${LLMGATE_CONTRACT_SECRET}: environment variables can be read only in secret fields"
+    )
     expect(r.stderr).toContain("providers[1].api_key: environment variable CONTRACT_NOT_LISTED is not allowed")
     expect(r.stderr).toContain("env: [CONTRACT_NOT_LISTED]")
   })

@@ -58,7 +58,9 @@ const specOperations = (): Array<Operation> => {
 const toOpen = (ops: ReadonlyArray<Operation>): Array<Operation> => {
   const tags = new Set<string>()
   const firsts = ops.filter((op) => !tags.has(op.tag) && tags.add(op.tag) !== undefined)
-  return [...new Set([firsts[0], firsts[Math.floor(firsts.length / 2)], firsts.at(-1)])].filter((op) => op !== undefined)
+  return [...new Set([firsts[0], firsts[Math.floor(firsts.length / 2)], firsts.at(-1)])].filter(
+    (op) => op !== undefined
+  )
 }
 
 /** The browser's own favicon fetch (Playwright reports no request for it): the page declares no icon, the
@@ -78,10 +80,15 @@ describe.skipIf(skipReason !== undefined)(
     afterEach(async () => {
       const pending = launching
       launching = undefined
-      await pending?.then((b) => b.close(), () => undefined)
+      await pending?.then(
+        (b) => b.close(),
+        () => undefined
+      )
     })
 
-    it("renders the operations of the spec and makes no request outside the gateway", { timeout: TEST_TIMEOUT_MS }, async () => {
+    it("renders the operations of the spec and makes no request outside the gateway", {
+      timeout: TEST_TIMEOUT_MS
+    }, async () => {
       if (!chromiumInstalled) {
         throw new Error(`CI=true but ${MISSING}; .ci/run installs it before npm ci. This test is not skipped in CI.`)
       }
@@ -122,12 +129,16 @@ describe.skipIf(skipReason !== undefined)(
         if (r.status() >= 400) failed.push(`${r.request().method()} ${r.url()}: HTTP ${r.status()}`)
       })
       // Should the page reach out anyway, abort that here rather than try the network (it is still recorded).
-      await context.route((url) => !isLocal(url.href), (route) => route.abort("blockedbyclient"))
+      await context.route(
+        (url) => !isLocal(url.href),
+        (route) => route.abort("blockedbyclient")
+      )
 
       const page = await context.newPage()
       page.on("console", (m) => {
         const where = m.location().url
-        if (m.type() === "error" && !isFaviconMiss(m.text(), where, origin)) consoleErrors.push(`${m.text()} (at ${where || "?"})`)
+        if (m.type() === "error" && !isFaviconMiss(m.text(), where, origin))
+          consoleErrors.push(`${m.text()} (at ${where || "?"})`)
       })
       page.on("pageerror", (e) => {
         pageErrors.push(String(e))
@@ -159,7 +170,8 @@ describe.skipIf(skipReason !== undefined)(
       const sidebar = page.locator("aside")
       for (const op of ops) {
         await step(`sidebar entry "${op.summary}"`, () =>
-          sidebar.getByText(op.summary, { exact: true }).first().waitFor({ state: "visible", timeout: left() }))
+          sidebar.getByText(op.summary, { exact: true }).first().waitFor({ state: "visible", timeout: left() })
+        )
       }
       // Opening an operation from the sidebar renders its section, headed by its summary, in the content pane.
       const content = page.locator("main")
@@ -167,7 +179,10 @@ describe.skipIf(skipReason !== undefined)(
       for (const op of toOpen(ops)) {
         await step(`operation section "${op.summary}"`, async () => {
           await sidebar.getByText(op.summary, { exact: true }).first().click({ timeout: left() })
-          await content.getByRole("heading", { name: op.summary, exact: true }).first().waitFor({ state: "visible", timeout: left() })
+          await content
+            .getByRole("heading", { name: op.summary, exact: true })
+            .first()
+            .waitFor({ state: "visible", timeout: left() })
         })
         opened.push(op.summary)
       }

@@ -19,19 +19,23 @@ const user = (content: string) => [{ role: "user", content }]
 
 /** Sends raw bytes on a fresh connection and parses the one HTTP/1.1 answer. */
 const rawExchange = (port: number, request: string) =>
-  new Promise<{ readonly status: number; readonly headers: Record<string, string>; readonly body: string }>((resolve, reject) => {
-    const socket = connect(port, "127.0.0.1", () => socket.write(request))
-    let text = ""
-    socket.setEncoding("utf8")
-    socket.on("data", (d: string) => (text += d))
-    socket.on("error", reject)
-    socket.on("close", () => {
-      const [head = "", body = ""] = text.split("\r\n\r\n")
-      const [statusLine = "", ...lines] = head.split("\r\n")
-      const headers = Object.fromEntries(lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()]))
-      resolve({ status: Number(statusLine.split(" ")[1]), headers, body })
-    })
-  })
+  new Promise<{ readonly status: number; readonly headers: Record<string, string>; readonly body: string }>(
+    (resolve, reject) => {
+      const socket = connect(port, "127.0.0.1", () => socket.write(request))
+      let text = ""
+      socket.setEncoding("utf8")
+      socket.on("data", (d: string) => (text += d))
+      socket.on("error", reject)
+      socket.on("close", () => {
+        const [head = "", body = ""] = text.split("\r\n\r\n")
+        const [statusLine = "", ...lines] = head.split("\r\n")
+        const headers = Object.fromEntries(
+          lines.map((l) => [l.slice(0, l.indexOf(":")).toLowerCase(), l.slice(l.indexOf(":") + 1).trim()])
+        )
+        resolve({ status: Number(statusLine.split(" ")[1]), headers, body })
+      })
+    }
+  )
 
 describe(`[${runtime}] errors`, () => {
   const ctx = useContract()
@@ -95,7 +99,12 @@ describe(`[${runtime}] errors`, () => {
     })
 
     it("a body that is not UTF-8 → 400 invalid_json saying so (proxy and admin API)", async () => {
-      const bytes = new Uint8Array([...new TextEncoder().encode(`{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"`), 0xff, 0xfe, ...new TextEncoder().encode(`"}]}`)])
+      const bytes = new Uint8Array([
+        ...new TextEncoder().encode(`{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"`),
+        0xff,
+        0xfe,
+        ...new TextEncoder().encode(`"}]}`)
+      ])
       for (const path of ["/v1/chat/completions", "/admin/v1/projects"]) {
         const r = await fetch(`${ctx.base}${path}`, {
           method: "POST",
@@ -104,23 +113,35 @@ describe(`[${runtime}] errors`, () => {
         })
         const text = await r.text()
         ctx.noteBody(text)
-        const body = expectOpenAIError({ status: r.status, headers: r.headers, text, json: <T>() => JSON.parse(text) as T }, 400, { code: "invalid_json" })
+        const body = expectOpenAIError(
+          { status: r.status, headers: r.headers, text, json: <T>() => JSON.parse(text) as T },
+          400,
+          { code: "invalid_json" }
+        )
         expect(body.error.message).toContain("UTF-8")
       }
     })
 
-    describe.skipIf(runtime !== "node")("(Node only: Bun and Deno answer unparsable requests themselves, before any hook)", () => {
-      it("a request node:http cannot parse → 400 in OpenAI's shape with a request id; oversized headers → 431", async () => {
-        const garbage = await rawExchange(ctx.gateway.port, "NOT A REQUEST\r\n\r\n")
-        expect(garbage.status).toBe(400)
-        expect(garbage.headers["x-request-id"]).toBeTruthy()
-        expect(JSON.parse(garbage.body)).toMatchObject({ error: { code: "invalid_request", type: "invalid_request_error" } })
-        const huge = await rawExchange(ctx.gateway.port, `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`)
-        expect(huge.status).toBe(431)
-        expect(JSON.parse(huge.body)).toMatchObject({ error: { code: "request_header_fields_too_large" } })
-        expect((await ctx.get("/health")).status).toBe(200)
-      })
-    })
+    describe.skipIf(runtime !== "node")(
+      "(Node only: Bun and Deno answer unparsable requests themselves, before any hook)",
+      () => {
+        it("a request node:http cannot parse → 400 in OpenAI's shape with a request id; oversized headers → 431", async () => {
+          const garbage = await rawExchange(ctx.gateway.port, "NOT A REQUEST\r\n\r\n")
+          expect(garbage.status).toBe(400)
+          expect(garbage.headers["x-request-id"]).toBeTruthy()
+          expect(JSON.parse(garbage.body)).toMatchObject({
+            error: { code: "invalid_request", type: "invalid_request_error" }
+          })
+          const huge = await rawExchange(
+            ctx.gateway.port,
+            `GET /health HTTP/1.1\r\nhost: x\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`
+          )
+          expect(huge.status).toBe(431)
+          expect(JSON.parse(huge.body)).toMatchObject({ error: { code: "request_header_fields_too_large" } })
+          expect((await ctx.get("/health")).status).toBe(200)
+        })
+      }
+    )
   })
 
   describe("404 unknown model", () => {
@@ -140,12 +161,18 @@ describe(`[${runtime}] errors`, () => {
 
   describe("413 body limit (server.body_limit: 64KiB)", () => {
     it("a body under the limit is accepted", async () => {
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: user("y".repeat(BODY_LIMIT_BYTES / 2)) })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.mockChat.name,
+        messages: user("y".repeat(BODY_LIMIT_BYTES / 2))
+      })
       expect(r.status, r.text.slice(0, 300)).toBe(200)
     })
 
     it("a body over the limit → 413 request_too_large", async () => {
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: user("x".repeat(BODY_LIMIT_BYTES + 36 * 1024)) })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.mockChat.name,
+        messages: user("x".repeat(BODY_LIMIT_BYTES + 36 * 1024))
+      })
       expectOpenAIError(r, 413, { code: "request_too_large" })
     })
 
@@ -154,7 +181,10 @@ describe(`[${runtime}] errors`, () => {
       let sent = 0
       const body = new ReadableStream<Uint8Array>({
         pull(c) {
-          if (sent === 0) c.enqueue(new TextEncoder().encode(`{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"`))
+          if (sent === 0)
+            c.enqueue(
+              new TextEncoder().encode(`{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"`)
+            )
           if (sent >= 8) {
             c.enqueue(new TextEncoder().encode(`"}]}`))
             c.close()
@@ -173,7 +203,9 @@ describe(`[${runtime}] errors`, () => {
       const res = await fetch(`${ctx.base}/v1/chat/completions`, init)
       const text = await res.text()
       ctx.noteBody(text)
-      expectOpenAIError({ status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T }, 413, { code: "request_too_large" })
+      expectOpenAIError({ status: res.status, headers: res.headers, text, json: <T>() => JSON.parse(text) as T }, 413, {
+        code: "request_too_large"
+      })
     })
   })
 
@@ -186,7 +218,11 @@ describe(`[${runtime}] errors`, () => {
     })
 
     it("upstream unreachable while streaming → 502 upstream_unreachable", async () => {
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.unreachable.name, messages: user("x"), stream: true })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.unreachable.name,
+        messages: user("x"),
+        stream: true
+      })
       expectOpenAIError(r, 502, { code: "upstream_unreachable" })
     })
 
@@ -213,7 +249,11 @@ describe(`[${runtime}] errors`, () => {
     }
 
     it("upstream 500 on a streaming request is passed through with status and body", async () => {
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.fail500.name, messages: user("x"), stream: true })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.fail500.name,
+        messages: user("x"),
+        stream: true
+      })
       expect(r.status).toBe(500)
       expect(r.json()).toEqual(UPSTREAM_ERRORS["fail-500"]?.body)
     })

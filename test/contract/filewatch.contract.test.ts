@@ -30,63 +30,71 @@ const until = async (gw: GatewayProcess, expected: ReadonlyArray<string>, timeou
     if (JSON.stringify(seen) === JSON.stringify([...expected].sort())) return
     await sleep(50)
   }
-  throw new Error(`models ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}\nstderr:\n${gw.stderr()}\nstdout:\n${gw.stdout()}`)
+  throw new Error(
+    `models ${JSON.stringify(seen)}, expected ${JSON.stringify(expected)}\nstderr:\n${gw.stderr()}\nstdout:\n${gw.stdout()}`
+  )
 }
 
-describe.skipIf(store === "postgres")(`[${runtime}] config file watching (skipped with the config in Postgres: every test edits the file)`, () => {
-  const started: Array<GatewayProcess> = []
-  afterAll(async () => {
-    await Promise.all(started.map((g) => g.stop("SIGTERM", 10_000)))
-    cleanupTempDirs()
-  })
-  const start = async (models: ReadonlyArray<string>) => {
-    const port = await freePort()
-    const gw = await launchGateway({ runtime, port, config: config(port, models) })
-    started.push(gw)
-    return { gw, port }
-  }
-
-  it("a valid change is picked up without SIGHUP (written in place, then replaced by rename)", async () => {
-    const { gw, port } = await start(["one"])
-    expect(await modelIds(gw)).toEqual(["one"])
-    writeFileSync(gw.configPath, stringify(config(port, ["one", "two"])))
-    await until(gw, ["one", "two"])
-    const temp = `${gw.configPath}.editor-tmp`
-    writeFileSync(temp, stringify(config(port, ["three"])))
-    renameSync(temp, gw.configPath)
-    await until(gw, ["three"])
-    // and the watch survives the rename
-    writeFileSync(gw.configPath, stringify(config(port, ["four"])))
-    await until(gw, ["four"])
-  })
-
-  it("an invalid change is rejected with the reason logged; the running config is still served", async () => {
-    const { gw, port } = await start(["kept"])
-    writeFileSync(gw.configPath, stringify({ ...config(port, ["bad"]), models: [{ name: "bad", targets: [{ provider: "nope" }] }] }))
-    const end = Date.now() + 5_000
-    while (!(gw.stdout() + gw.stderr()).includes('unknown provider "nope"') && Date.now() < end) await sleep(50)
-    const output = gw.stdout() + gw.stderr()
-    expect(output).toContain("config change rejected")
-    expect(output).toContain('models[0].targets[0].provider: unknown provider "nope"')
-    expect(await modelIds(gw)).toEqual(["kept"])
-    // a later valid change still applies
-    writeFileSync(gw.configPath, stringify(config(port, ["fixed"])))
-    await until(gw, ["fixed"])
-  })
-
-  it("rapid successive writes end on the last valid content", async () => {
-    const { gw, port } = await start(["v0"])
-    for (let i = 1; i <= 12; i++) {
-      writeFileSync(gw.configPath, stringify(config(port, [`v${i}`])))
-      await sleep(i % 3 === 0 ? 30 : 2)
+describe.skipIf(store === "postgres")(
+  `[${runtime}] config file watching (skipped with the config in Postgres: every test edits the file)`,
+  () => {
+    const started: Array<GatewayProcess> = []
+    afterAll(async () => {
+      await Promise.all(started.map((g) => g.stop("SIGTERM", 10_000)))
+      cleanupTempDirs()
+    })
+    const start = async (models: ReadonlyArray<string>) => {
+      const port = await freePort()
+      const gw = await launchGateway({ runtime, port, config: config(port, models) })
+      started.push(gw)
+      return { gw, port }
     }
-    await until(gw, ["v12"])
-    await sleep(500)
-    expect(await modelIds(gw)).toEqual(["v12"])
-    // then a broken write: v12 stays
-    writeFileSync(gw.configPath, "models: [ {name: broken\n")
-    await sleep(600)
-    expect(await modelIds(gw)).toEqual(["v12"])
-    expect(gw.hasExited()).toBe(false)
-  })
-})
+
+    it("a valid change is picked up without SIGHUP (written in place, then replaced by rename)", async () => {
+      const { gw, port } = await start(["one"])
+      expect(await modelIds(gw)).toEqual(["one"])
+      writeFileSync(gw.configPath, stringify(config(port, ["one", "two"])))
+      await until(gw, ["one", "two"])
+      const temp = `${gw.configPath}.editor-tmp`
+      writeFileSync(temp, stringify(config(port, ["three"])))
+      renameSync(temp, gw.configPath)
+      await until(gw, ["three"])
+      // and the watch survives the rename
+      writeFileSync(gw.configPath, stringify(config(port, ["four"])))
+      await until(gw, ["four"])
+    })
+
+    it("an invalid change is rejected with the reason logged; the running config is still served", async () => {
+      const { gw, port } = await start(["kept"])
+      writeFileSync(
+        gw.configPath,
+        stringify({ ...config(port, ["bad"]), models: [{ name: "bad", targets: [{ provider: "nope" }] }] })
+      )
+      const end = Date.now() + 5_000
+      while (!(gw.stdout() + gw.stderr()).includes('unknown provider "nope"') && Date.now() < end) await sleep(50)
+      const output = gw.stdout() + gw.stderr()
+      expect(output).toContain("config change rejected")
+      expect(output).toContain('models[0].targets[0].provider: unknown provider "nope"')
+      expect(await modelIds(gw)).toEqual(["kept"])
+      // a later valid change still applies
+      writeFileSync(gw.configPath, stringify(config(port, ["fixed"])))
+      await until(gw, ["fixed"])
+    })
+
+    it("rapid successive writes end on the last valid content", async () => {
+      const { gw, port } = await start(["v0"])
+      for (let i = 1; i <= 12; i++) {
+        writeFileSync(gw.configPath, stringify(config(port, [`v${i}`])))
+        await sleep(i % 3 === 0 ? 30 : 2)
+      }
+      await until(gw, ["v12"])
+      await sleep(500)
+      expect(await modelIds(gw)).toEqual(["v12"])
+      // then a broken write: v12 stays
+      writeFileSync(gw.configPath, "models: [ {name: broken\n")
+      await sleep(600)
+      expect(await modelIds(gw)).toEqual(["v12"])
+      expect(gw.hasExited()).toBe(false)
+    })
+  }
+)

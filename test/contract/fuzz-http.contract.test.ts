@@ -11,11 +11,27 @@
 // printed, not failed. Seeds are fixed; a failure prints the shrunk request as its exact bytes.
 import { describe, expect, it } from "vitest"
 import { jsonDepth, openAIErrorProblem, parseJsonBytes } from "../support/fuzz/checks.ts"
-import { expectsBody, malformedRequest, printable, toWire, wellFormedRequest, type Keys, type WireRequest } from "../support/fuzz/httpRequests.ts"
+import {
+  expectsBody,
+  malformedRequest,
+  printable,
+  toWire,
+  wellFormedRequest,
+  type Keys,
+  type WireRequest
+} from "../support/fuzz/httpRequests.ts"
 import { formatFailures, fuzzInLanes } from "../support/fuzz/lanes.ts"
 import { ENDPOINT_PATHS, renderBody } from "../support/fuzz/openaiBodies.ts"
 import { type Exchange, headerOf, Lane, sendAndDrain, type RawResponse } from "../support/fuzz/rawHttp.ts"
-import { expectEveryWorkerAlive, itLeaksNoSecrets, MASTER_KEY, MODELS, runtime, useContract, VIRTUAL_KEYS } from "./harness.ts"
+import {
+  expectEveryWorkerAlive,
+  itLeaksNoSecrets,
+  MASTER_KEY,
+  MODELS,
+  runtime,
+  useContract,
+  VIRTUAL_KEYS
+} from "./harness.ts"
 
 const SEED = 0x11_9a7e
 /** Time for one answer: the slowest model used answers in well under a second. */
@@ -28,8 +44,18 @@ const TIME_LIMIT_MS = 15_000
 
 /** Models that answer quickly and on purpose never with an upstream 500 (relayed as it is, by design). */
 const ROUTABLE = [
-  MODELS.chat, MODELS.defaultUpstream, MODELS.noKey, MODELS.streamFast, MODELS.bad400, MODELS.rateLimited,
-  MODELS.unreachable, MODELS.text, MODELS.embed, MODELS.mockChat, MODELS.mockAlias, MODELS.mockFine
+  MODELS.chat,
+  MODELS.defaultUpstream,
+  MODELS.noKey,
+  MODELS.streamFast,
+  MODELS.bad400,
+  MODELS.rateLimited,
+  MODELS.unreachable,
+  MODELS.text,
+  MODELS.embed,
+  MODELS.mockChat,
+  MODELS.mockAlias,
+  MODELS.mockFine
 ].map((m) => m.name)
 
 const KEYS: Keys = { master: MASTER_KEY, open: VIRTUAL_KEYS.open.key, limited: VIRTUAL_KEYS.limited.key }
@@ -45,9 +71,41 @@ const PROXY_PATHS = new Set(Object.values(ENDPOINT_PATHS))
 
 /** llhttp's methods (Node's parser refuses any other with a 400); Bun's parser closes the connection on some others. */
 const KNOWN_METHODS = new Set([
-  "DELETE", "GET", "HEAD", "POST", "PUT", "CONNECT", "OPTIONS", "TRACE", "COPY", "LOCK", "MKCOL", "MOVE", "PROPFIND",
-  "PROPPATCH", "SEARCH", "UNLOCK", "BIND", "REBIND", "UNBIND", "ACL", "REPORT", "MKACTIVITY", "CHECKOUT", "MERGE",
-  "M-SEARCH", "NOTIFY", "SUBSCRIBE", "UNSUBSCRIBE", "PATCH", "PURGE", "MKCALENDAR", "LINK", "UNLINK", "SOURCE", "QUERY"
+  "DELETE",
+  "GET",
+  "HEAD",
+  "POST",
+  "PUT",
+  "CONNECT",
+  "OPTIONS",
+  "TRACE",
+  "COPY",
+  "LOCK",
+  "MKCOL",
+  "MOVE",
+  "PROPFIND",
+  "PROPPATCH",
+  "SEARCH",
+  "UNLOCK",
+  "BIND",
+  "REBIND",
+  "UNBIND",
+  "ACL",
+  "REPORT",
+  "MKACTIVITY",
+  "CHECKOUT",
+  "MERGE",
+  "M-SEARCH",
+  "NOTIFY",
+  "SUBSCRIBE",
+  "UNSUBSCRIBE",
+  "PATCH",
+  "PURGE",
+  "MKCALENDAR",
+  "LINK",
+  "UNLINK",
+  "SOURCE",
+  "QUERY"
 ])
 
 const headBytes = (wire: Uint8Array): number => Buffer.from(wire).indexOf("\r\n\r\n")
@@ -58,11 +116,15 @@ const headBytes = (wire: Uint8Array): number => Buffer.from(wire).indexOf("\r\n\
  * a JSON object body well within the body and header limits, and nothing odd about auth or encoding,
  * that nests past the depth bound or names a `model` past the identifier bound (400).
  */
-const requiredStatus = (r: WireRequest, wire: Uint8Array): { readonly status: number; readonly why: string } | undefined => {
+const requiredStatus = (
+  r: WireRequest,
+  wire: Uint8Array
+): { readonly status: number; readonly why: string } | undefined => {
   if (r.corruption !== undefined) return undefined
   const head = headBytes(wire)
   // (a request line the parser refuses anyway, an unknown method say, may be answered 400 first)
-  if (head > HEADER_LIMIT + HEADER_MARGIN && KNOWN_METHODS.has(r.method)) return { status: 431, why: `the request head is ${head} bytes, past the header bound ${HEADER_LIMIT}` }
+  if (head > HEADER_LIMIT + HEADER_MARGIN && KNOWN_METHODS.has(r.method))
+    return { status: 431, why: `the request head is ${head} bytes, past the header bound ${HEADER_LIMIT}` }
   if (r.method !== "POST" || !PROXY_PATHS.has(r.target) || r.framing.kind === "none") return undefined
   if (r.auth !== "master" && r.auth !== "open") return undefined
   const names = r.headers.map(([k]) => k.toLowerCase())
@@ -73,12 +135,17 @@ const requiredStatus = (r: WireRequest, wire: Uint8Array): { readonly status: nu
   const body = renderBody(r.body)
   if (body.length > 60_000) return undefined
   const parsed = parseJsonBytes(body)
-  if (parsed === undefined || parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value)) return undefined
+  if (parsed === undefined || parsed.value === null || typeof parsed.value !== "object" || Array.isArray(parsed.value))
+    return undefined
   const depth = jsonDepth(parsed.value)
-  if (depth > JSON_DEPTH_LIMIT) return { status: 400, why: `the body nests ${depth} deep, past the JSON depth bound ${JSON_DEPTH_LIMIT}` }
+  if (depth > JSON_DEPTH_LIMIT)
+    return { status: 400, why: `the body nests ${depth} deep, past the JSON depth bound ${JSON_DEPTH_LIMIT}` }
   const model = (parsed.value as Record<string, unknown>)["model"]
   if (typeof model === "string" && [...model].length > IDENTIFIER_LIMIT) {
-    return { status: 400, why: `\`model\` is ${[...model].length} characters, past the identifier bound ${IDENTIFIER_LIMIT}` }
+    return {
+      status: 400,
+      why: `\`model\` is ${[...model].length} characters, past the identifier bound ${IDENTIFIER_LIMIT}`
+    }
   }
   return undefined
 }
@@ -96,9 +163,16 @@ const runtimeRejection = (r: WireRequest, x: Exchange): string | undefined => {
   if (x._tag === "Response") {
     const res = x.response
     const bare = headerOf(res, "x-request-id") === undefined && res.body.length === 0
-    return bare && ((res.status >= 400 && res.status < 500) || res.status === 505) ? `${runtime}'s parser answered a bare ${res.status}` : undefined
+    return bare && ((res.status >= 400 && res.status < 500) || res.status === 505)
+      ? `${runtime}'s parser answered a bare ${res.status}`
+      : undefined
   }
-  if (runtime === "bun" && x._tag === "Closed" && x.received === 0 && !KNOWN_METHODS.has(r.corruption?.kind === "method" ? r.corruption.method : r.method)) {
+  if (
+    runtime === "bun" &&
+    x._tag === "Closed" &&
+    x.received === 0 &&
+    !KNOWN_METHODS.has(r.corruption?.kind === "method" ? r.corruption.method : r.method)
+  ) {
     return "bun's parser closed the connection on an unknown method"
   }
   return undefined
@@ -109,13 +183,15 @@ const answerProblem = (r: WireRequest, res: RawResponse, wire: Uint8Array | unde
   const status = res.status
   const preview = printable(res.body, 300)
   if (status === 500) return `500 (an unexpected error in the gateway): ${preview}`
-  if (!((status >= 200 && status < 300) || (status >= 400 && status < 600))) return `status ${status} is neither a success nor an error: ${preview}`
+  if (!((status >= 200 && status < 300) || (status >= 400 && status < 600)))
+    return `status ${status} is neither a success nor an error: ${preview}`
   if (status >= 400 && expectsBody(r)) {
     const problem = openAIErrorProblem(res.body, headerOf(res, "content-type"))
     if (problem !== undefined) return `${status} without OpenAI's error shape: ${problem}: ${preview}`
   }
   const required = wire === undefined ? undefined : requiredStatus(r, wire)
-  if (required !== undefined && status !== required.status) return `${status}, but ${required.why}: the target is ${required.status}: ${preview}`
+  if (required !== undefined && status !== required.status)
+    return `${status}, but ${required.why}: the target is ${required.status}: ${preview}`
   return undefined
 }
 
@@ -126,7 +202,10 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
   const rejected = new Map<string, { count: number; example: Uint8Array }>()
   const reject = (label: string, wire: Uint8Array) => {
     const seen = rejected.get(label)
-    rejected.set(label, { count: (seen?.count ?? 0) + 1, example: seen === undefined || wire.length < seen.example.length ? wire : seen.example })
+    rejected.set(label, {
+      count: (seen?.count ?? 0) + 1,
+      example: seen === undefined || wire.length < seen.example.length ? wire : seen.example
+    })
   }
   const note = (res: RawResponse) => {
     answered.set(res.status, (answered.get(res.status) ?? 0) + 1)
@@ -148,15 +227,16 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
         const x = await lane.send(wire, r.method === "HEAD", ANSWER_MS)
         const rejection = runtimeRejection(r, x)
         if (rejection !== undefined) reject(`${rejection} (well-formed)`, wire)
-        const problem = rejection !== undefined
-          ? undefined
-          : x._tag === "Response"
-          ? answerProblem(r, x.response, wire)
-          : x._tag === "Closed"
-          ? `the connection closed without an answer (${x.received} bytes, ${x.error ?? "no socket error"})`
-          : x._tag === "Timeout"
-          ? `no answer within ${ANSWER_MS} ms (${x.received} bytes)`
-          : `a malformed answer (${x.detail}): ${JSON.stringify(x.raw)}`
+        const problem =
+          rejection !== undefined
+            ? undefined
+            : x._tag === "Response"
+              ? answerProblem(r, x.response, wire)
+              : x._tag === "Closed"
+                ? `the connection closed without an answer (${x.received} bytes, ${x.error ?? "no socket error"})`
+                : x._tag === "Timeout"
+                  ? `no answer within ${ANSWER_MS} ms (${x.received} bytes)`
+                  : `a malformed answer (${x.detail}): ${JSON.stringify(x.raw)}`
         if (x._tag === "Response") note(x.response)
         const why = gone() ?? problem
         if (why !== undefined) throw new Error(why)
@@ -167,7 +247,10 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
     // the run was not cut so short that it proves little
     expect(summary.runs).toBeGreaterThanOrEqual(LANES * 10)
     // the generator reaches every kind of answer: successes, client errors, and upstream errors
-    expect([...answered.keys()].some((s) => s < 300), `statuses: ${JSON.stringify([...answered])}`).toBe(true)
+    expect(
+      [...answered.keys()].some((s) => s < 300),
+      `statuses: ${JSON.stringify([...answered])}`
+    ).toBe(true)
     expect([...answered.keys()].some((s) => s >= 400 && s < 500)).toBe(true)
   }, 120_000)
 
@@ -192,9 +275,12 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
           const problem = answerProblem(r, res, undefined)
           if (problem !== undefined) throw new Error(problem)
         }
-        if (drained.malformed !== undefined) throw new Error(`a malformed answer (${drained.malformed.detail}): ${JSON.stringify(drained.malformed.raw)}`)
+        if (drained.malformed !== undefined)
+          throw new Error(`a malformed answer (${drained.malformed.detail}): ${JSON.stringify(drained.malformed.raw)}`)
         if (drained.timedOut && drained.responses.length === 0) {
-          throw new Error(`no answer, and the connection still open ${ANSWER_MS} ms after the client sent everything and half-closed`)
+          throw new Error(
+            `no answer, and the connection still open ${ANSWER_MS} ms after the client sent everything and half-closed`
+          )
         }
         const why = gone()
         if (why !== undefined) throw new Error(why)
@@ -206,7 +292,8 @@ describe(`[${runtime}] fuzz: HTTP requests from clients`, () => {
   }, 120_000)
 
   it("the gateway is up afterwards and every worker is alive (none exited and was restarted)", async () => {
-    for (const [label, { count, example }] of rejected) console.info(`[${runtime}] ${label} ×${count}, e.g. ${printable(example, 300)}`)
+    for (const [label, { count, example }] of rejected)
+      console.info(`[${runtime}] ${label} ×${count}, e.g. ${printable(example, 300)}`)
     await expectEveryWorkerAlive(ctx)
   })
 

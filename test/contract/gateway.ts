@@ -108,7 +108,11 @@ export const spawnGateway = (opts: LaunchOptions): GatewayProcess => {
   delete env.LLMGATE_CONFIG
   // As many workers as the project runs (two: the default mode on a machine with two cores).
   const workers = String(opts.workers ?? inject("workers") ?? 2)
-  Object.assign(env, { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", LLMGATE_WORKERS: workers }, opts.env ?? {})
+  Object.assign(
+    env,
+    { NO_COLOR: "1", DENO_NO_UPDATE_CHECK: "1", DENO_NO_PROMPT: "1", LLMGATE_WORKERS: workers },
+    opts.env ?? {}
+  )
   if (opts.configViaEnv) env.LLMGATE_CONFIG = configPath
   const child = spawn(cmd, argv, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] })
   track(child)
@@ -163,7 +167,9 @@ export const waitReady = async (gw: GatewayProcess, timeoutMs = 30_000): Promise
   while (Date.now() < end) {
     if (gw.hasExited()) {
       const e = await gw.exited
-      throw new Error(`gateway (${gw.runtime}) exited before ready: code=${e.code} signal=${e.signal}\nstdout:\n${gw.stdout()}\nstderr:\n${gw.stderr()}`)
+      throw new Error(
+        `gateway (${gw.runtime}) exited before ready: code=${e.code} signal=${e.signal}\nstdout:\n${gw.stdout()}\nstderr:\n${gw.stderr()}`
+      )
     }
     try {
       const r = await fetch(`${gw.baseUrl}/health/readiness`, { signal: AbortSignal.timeout(500) })
@@ -175,7 +181,9 @@ export const waitReady = async (gw: GatewayProcess, timeoutMs = 30_000): Promise
     }
     await sleep(100)
   }
-  throw new Error(`gateway (${gw.runtime}) not ready after ${timeoutMs} ms (last: ${last})\nstdout:\n${gw.stdout()}\nstderr:\n${gw.stderr()}`)
+  throw new Error(
+    `gateway (${gw.runtime}) not ready after ${timeoutMs} ms (last: ${last})\nstdout:\n${gw.stdout()}\nstderr:\n${gw.stderr()}`
+  )
 }
 
 /** Spawn + wait for readiness; kills the child if it never becomes ready. */
@@ -191,7 +199,10 @@ export const launchGateway = async (opts: LaunchOptions): Promise<GatewayProcess
 }
 
 /** Spawns a gateway expected to refuse its config and exit; kills it (and fails) if it keeps running. */
-export const runUntilExit = async (opts: LaunchOptions, timeoutMs = 20_000): Promise<{ exit: Exit; stdout: string; stderr: string; timedOut: boolean }> => {
+export const runUntilExit = async (
+  opts: LaunchOptions,
+  timeoutMs = 20_000
+): Promise<{ exit: Exit; stdout: string; stderr: string; timedOut: boolean }> => {
   const gw = spawnGateway(opts)
   let timedOut = false
   const timer = setTimeout(() => {

@@ -39,7 +39,11 @@ describe(`[${runtime}] harness self-test: fake upstream`, () => {
     })
 
   it("answers chat JSON and records method, path, headers and parsed body", async () => {
-    const r = await post("/chat/completions", { model: "m-json", messages: [{ role: "user", content: "hi" }], tools: [{ type: "function" }] })
+    const r = await post("/chat/completions", {
+      model: "m-json",
+      messages: [{ role: "user", content: "hi" }],
+      tools: [{ type: "function" }]
+    })
     expect(r.status).toBe(200)
     expect(await r.json()).toEqual(upstreamChatReply("m-json"))
     const rec = up.recorder.requests.at(-1)
@@ -76,23 +80,33 @@ describe(`[${runtime}] harness self-test: fake upstream`, () => {
 
   it("propagates a client disconnect to the handler (stream cancelled)", async () => {
     const ac = new AbortController()
-    const r = await post("/chat/completions", { model: "chunks-100-30", stream: true, messages: [] }, { signal: ac.signal })
+    const r = await post(
+      "/chat/completions",
+      { model: "chunks-100-30", stream: true, messages: [] },
+      { signal: ac.signal }
+    )
     const reader = new SSEReader(r)
     await reader.next()
     await reader.next()
     const t = performance.now()
     ac.abort()
-    const s = await up.recorder.waitFor(() => {
-      const last = up.recorder.streams.at(-1)
-      return last?.status === "cancelled" ? last : undefined
-    }, 2_000, "stream cancellation")
+    const s = await up.recorder.waitFor(
+      () => {
+        const last = up.recorder.streams.at(-1)
+        return last?.status === "cancelled" ? last : undefined
+      },
+      2_000,
+      "stream cancellation"
+    )
     expect((s.endedAt ?? Infinity) - t).toBeLessThan(2_000)
     expect(s.chunksSent).toBeLessThan(100)
   })
 
   it("propagates a client disconnect to a hanging handler", async () => {
     const ac = new AbortController()
-    const pending = post("/chat/completions", { model: "hang", messages: [] }, { signal: ac.signal }).catch((e: unknown) => e)
+    const pending = post("/chat/completions", { model: "hang", messages: [] }, { signal: ac.signal }).catch(
+      (e: unknown) => e
+    )
     await sleep(100)
     ac.abort()
     await pending
@@ -124,7 +138,9 @@ describe(`[${runtime}] harness self-test: controllable upstreams (routing suites
   it("ok: answers JSON and records the request with the upstream's name", async () => {
     const r = await post({ marker: "c-ok" })
     expect(r.status).toBe(200)
-    expect(((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe(replyText("u1"))
+    expect(((await r.json()) as { choices: Array<{ message: { content: string } }> }).choices[0]?.message.content).toBe(
+      replyText("u1")
+    )
     expect(up.requests().at(-1)).toMatchObject({ upstream: "u1", body: { marker: "c-ok" } })
   })
 

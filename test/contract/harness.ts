@@ -9,7 +9,16 @@ import { afterAll, beforeAll, expect, inject, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { FILE_SETTINGS } from "../../src/store/postgres/Catalog.ts"
 import { createTestDatabase } from "../support/postgres.ts"
-import { cleanupTempDirs, freePort, launchGateway, ROOT, runtimeCommand, writeConfig, type GatewayProcess, type Runtime } from "./gateway.ts"
+import {
+  cleanupTempDirs,
+  freePort,
+  launchGateway,
+  ROOT,
+  runtimeCommand,
+  writeConfig,
+  type GatewayProcess,
+  type Runtime
+} from "./gateway.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
 import type { Recorder } from "./upstream/recorder.ts"
 
@@ -56,10 +65,19 @@ export const VIRTUAL_KEYS = {
   stale: generateKey(),
   staleOld: generateKey()
 } as const
-export const TENANCY = { project: "prj_contract", otherProject: "prj_other", admin: "usr_admin", member: "usr_member" } as const
+export const TENANCY = {
+  project: "prj_contract",
+  otherProject: "prj_other",
+  admin: "usr_admin",
+  member: "usr_member"
+} as const
 /** The names and patterns the `limited` key may use: mock-chat, mock-fine (glob) and text-model (regex). */
 export const LIMITED_MODELS: ReadonlyArray<string> = ["mock-chat", "mock-f*", "/^text-/"]
-export const SECRETS: ReadonlyArray<string> = [MASTER_KEY, PROVIDER_KEY, ...Object.values(VIRTUAL_KEYS).map((k) => k.key)]
+export const SECRETS: ReadonlyArray<string> = [
+  MASTER_KEY,
+  PROVIDER_KEY,
+  ...Object.values(VIRTUAL_KEYS).map((k) => k.key)
+]
 const GRACE_END = new Date(Date.now() + 86_400_000).toISOString()
 export const WRONG_KEY = "sk-not-the-right-key-000"
 export const EXTRA_HEADER = { name: "X-Extra", value: "contract-extra-1" } as const
@@ -133,16 +151,30 @@ export const contractConfig = (p: ConfigInput) => ({
     { id: TENANCY.otherProject, name: "Other" }
   ],
   users: [
-    { id: TENANCY.admin, name: "Contract Admin", email: "admin@contract.test", role: "admin", projects: [TENANCY.project, TENANCY.otherProject] },
+    {
+      id: TENANCY.admin,
+      name: "Contract Admin",
+      email: "admin@contract.test",
+      role: "admin",
+      projects: [TENANCY.project, TENANCY.otherProject]
+    },
     { id: TENANCY.member, name: "Contract Member", role: "member", projects: [TENANCY.project] }
   ],
   keys: [
     virtualKey("open", { user_id: TENANCY.admin, created_at: "2026-01-01T00:00:00Z" }),
-    virtualKey("limited", { user_id: TENANCY.member, models: LIMITED_MODELS, budget: { amount_usd: 10, period: "monthly" } }),
+    virtualKey("limited", {
+      user_id: TENANCY.member,
+      models: LIMITED_MODELS,
+      budget: { amount_usd: 10, period: "monthly" }
+    }),
     virtualKey("none", { project_id: TENANCY.otherProject, models: [] }),
     virtualKey("disabled", { enabled: false }),
     virtualKey("expired", { expires_at: "2020-01-01T00:00:00Z" }),
-    virtualKey("rotated", { previous_hash: VIRTUAL_KEYS.rotatedOld.hash, previous_expires_at: GRACE_END, expires_at: null }),
+    virtualKey("rotated", {
+      previous_hash: VIRTUAL_KEYS.rotatedOld.hash,
+      previous_expires_at: GRACE_END,
+      expires_at: null
+    }),
     virtualKey("stale", { previous_hash: VIRTUAL_KEYS.staleOld.hash, previous_expires_at: "2020-01-01T00:00:00Z" })
   ]
 })
@@ -384,12 +416,18 @@ export interface ContractOptions {
   readonly configure?: (config: ReturnType<typeof contractConfig>) => unknown
 }
 
-
 /** Runs `llmgate ARGS` under the project's runtime to completion. */
-export const runCli = (args: ReadonlyArray<string>, env: Record<string, string>): Promise<{ code: number | null; out: string }> =>
+export const runCli = (
+  args: ReadonlyArray<string>,
+  env: Record<string, string>
+): Promise<{ code: number | null; out: string }> =>
   new Promise((resolve) => {
     const [cmd, argv] = runtimeCommand(runtime, args)
-    const child = spawn(cmd, argv, { cwd: ROOT, env: { ...process.env, NO_COLOR: "1", ...env }, stdio: ["ignore", "pipe", "pipe"] })
+    const child = spawn(cmd, argv, {
+      cwd: ROOT,
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      stdio: ["ignore", "pipe", "pipe"]
+    })
     let out = ""
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d))
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d))
@@ -436,12 +474,13 @@ export const useContract = (options: ContractOptions = {}): Contract => {
     const base = contractConfig({ gatewayPort, upstreamBaseUrl: upstream.baseUrl, closedPort })
     const config = options.configure ? options.configure(base) : base
     try {
-      gateway = store === "postgres"
-        ? await launchFromPostgres(config, gatewayPort, options.debug ?? false, (drop, url) => {
-          dropDatabase = drop
-          databaseUrl = url
-        })
-        : await launchGateway({ runtime, config, port: gatewayPort, debug: options.debug ?? false })
+      gateway =
+        store === "postgres"
+          ? await launchFromPostgres(config, gatewayPort, options.debug ?? false, (drop, url) => {
+              dropDatabase = drop
+              databaseUrl = url
+            })
+          : await launchGateway({ runtime, config, port: gatewayPort, debug: options.debug ?? false })
     } catch (e) {
       await upstream.close()
       upstream = undefined
@@ -536,6 +575,7 @@ export const itLeaksNoSecrets = (ctx: Pick<Contract, "bodies" | "gateway">): voi
 
 /** A unique marker to find one request in the upstream recorder. */
 let markerSeq = 0
-export const marker = (label = "m"): string => `${label}-${process.pid}-${++markerSeq}-${Math.random().toString(36).slice(2, 8)}`
+export const marker = (label = "m"): string =>
+  `${label}-${process.pid}-${++markerSeq}-${Math.random().toString(36).slice(2, 8)}`
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))

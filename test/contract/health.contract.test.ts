@@ -59,7 +59,9 @@ describe(`[${runtime}] health and docs`, () => {
     const doc = r.json<{ openapi: string; info: unknown; paths: Record<string, unknown> }>()
     expect(doc.openapi).toMatch(/^3\.1\.\d+$/)
     expect(doc.info).toBeTypeOf("object")
-    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(["/v1/chat/completions", "/v1/embeddings", "/v1/models"]))
+    expect(Object.keys(doc.paths)).toEqual(
+      expect.arrayContaining(["/v1/chat/completions", "/v1/embeddings", "/v1/models"])
+    )
   })
 
   itLeaksNoSecrets(ctx)

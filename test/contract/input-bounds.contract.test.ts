@@ -29,7 +29,11 @@ describe(`[${runtime}] input bounds`, () => {
     expect(body.error.message).toContain("256")
     expect(r.text.length).toBeLessThan(1024)
     // Also when it would match a pattern model.
-    expectOpenAIError(await ctx.post("/v1/chat/completions", { model: `bounded-${"x".repeat(300)}`, messages: user }), 400, { param: "model" })
+    expectOpenAIError(
+      await ctx.post("/v1/chat/completions", { model: `bounded-${"x".repeat(300)}`, messages: user }),
+      400,
+      { param: "model" }
+    )
     expect((await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: user })).status).toBe(200)
   })
 
@@ -43,11 +47,16 @@ describe(`[${runtime}] input bounds`, () => {
     const r = await ctx.post("/v1/chat/completions", deep, { headers: { "content-type": "application/json" } })
     const body = expectOpenAIError(r, 400, { code: "invalid_json" })
     expect(body.error.message).toContain("64")
-    const admin = await ctx.post("/admin/v1/projects", `{"name":"deep","metadata":{"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`)
+    const admin = await ctx.post(
+      "/admin/v1/projects",
+      `{"name":"deep","metadata":{"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}}`
+    )
     expectOpenAIError(admin, 400, { code: "invalid_json" })
     // Just at the limit: served.
     const ok = `{"model":"${MODELS.mockChat.name}","messages":[{"role":"user","content":"x"}],"x":${"[".repeat(63)}${"]".repeat(63)}}`
-    expect((await ctx.post("/v1/chat/completions", ok, { headers: { "content-type": "application/json" } })).status).toBe(200)
+    expect(
+      (await ctx.post("/v1/chat/completions", ok, { headers: { "content-type": "application/json" } })).status
+    ).toBe(200)
   })
 
   it(`20 distinct names through a pattern model with pattern_target_limit ${PATTERN_LIMIT}: all answered, at most ${PATTERN_LIMIT} listed`, async () => {
@@ -57,7 +66,11 @@ describe(`[${runtime}] input bounds`, () => {
       expect(r.status, `${model}: ${r.text.slice(0, 200)}`).toBe(200)
     }
     // A burst of new and old names at once (evictions while requests hold targets), then an evicted one again.
-    const burst = await Promise.all([...names.slice(0, 6), "bounded-x", "bounded-y", "bounded-z"].map((model) => ctx.post("/v1/chat/completions", { model, messages: user })))
+    const burst = await Promise.all(
+      [...names.slice(0, 6), "bounded-x", "bounded-y", "bounded-z"].map((model) =>
+        ctx.post("/v1/chat/completions", { model, messages: user })
+      )
+    )
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200))
     expect((await ctx.post("/v1/chat/completions", { model: "bounded-0", messages: user })).status).toBe(200)
 
@@ -74,7 +87,11 @@ describe(`[${runtime}] input bounds`, () => {
     const r = await ctx.post("/admin/v1/models", { name: "/^(?!gpt)/", targets: [{ provider: "mock" }] })
     const body = expectOpenAIError(r, 422, { param: "name" })
     expect(body.error.message).toContain("(?!")
-    expectOpenAIError(await ctx.post("/admin/v1/models", { name: `/${"a".repeat(600)}/`, targets: [{ provider: "mock" }] }), 422, { param: "name" })
+    expectOpenAIError(
+      await ctx.post("/admin/v1/models", { name: `/${"a".repeat(600)}/`, targets: [{ provider: "mock" }] }),
+      422,
+      { param: "name" }
+    )
     expect((await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: user })).status).toBe(200)
   })
 

@@ -28,7 +28,11 @@ const conversation = (last: string) => [
 ]
 
 const expectUsage = (u: Usage | null | undefined) => {
-  expect(u).toEqual({ prompt_tokens: expect.any(Number), completion_tokens: expect.any(Number), total_tokens: expect.any(Number) })
+  expect(u).toEqual({
+    prompt_tokens: expect.any(Number),
+    completion_tokens: expect.any(Number),
+    total_tokens: expect.any(Number)
+  })
   if (!u) return
   expect(u.total_tokens).toBe(u.prompt_tokens + u.completion_tokens)
   expect(u.completion_tokens).toBeGreaterThan(0)
@@ -40,7 +44,10 @@ describe(`[${runtime}] mock provider`, () => {
 
   describe("chat", () => {
     it("answers deterministically from the last message", async () => {
-      const r = await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: conversation("what is 2+2?") })
+      const r = await ctx.post("/v1/chat/completions", {
+        model: MODELS.mockChat.name,
+        messages: conversation("what is 2+2?")
+      })
       expect(r.status, r.text).toBe(200)
       expect(r.headers.get("x-llmgate-provider")).toBe("mock")
       const c = r.json<ChatCompletion>()
@@ -54,7 +61,9 @@ describe(`[${runtime}] mock provider`, () => {
         finish_reason: "stop"
       })
       expectUsage(c.usage)
-      const again = (await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: conversation("what is 2+2?") })).json<ChatCompletion>()
+      const again = (
+        await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages: conversation("what is 2+2?") })
+      ).json<ChatCompletion>()
       expect(again.choices[0]?.message.content).toBe(c.choices[0]?.message.content)
       expect(again.usage).toEqual(c.usage)
     })
@@ -69,7 +78,9 @@ describe(`[${runtime}] mock provider`, () => {
 
     it("streams: role chunk, N content deltas over time, stop chunk with usage, [DONE]", async () => {
       const messages = conversation("stream me please")
-      const json = (await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages })).json<ChatCompletion>()
+      const json = (
+        await ctx.post("/v1/chat/completions", { model: MODELS.mockChat.name, messages })
+      ).json<ChatCompletion>()
       const res = await ctx.postStream("/v1/chat/completions", { model: MODELS.mockChat.name, messages, stream: true })
       expect(res.status).toBe(200)
       expect(res.headers.get("content-type") ?? "").toMatch(/^text\/event-stream/)
@@ -101,7 +112,11 @@ describe(`[${runtime}] mock provider`, () => {
     })
 
     it("streams exactly `chunks` content deltas even when that is more than the words of the answer", async () => {
-      const res = await ctx.postStream("/v1/chat/completions", { model: MODELS.mockFine.name, messages: [{ role: "user", content: "hi" }], stream: true })
+      const res = await ctx.postStream("/v1/chat/completions", {
+        model: MODELS.mockFine.name,
+        messages: [{ role: "user", content: "hi" }],
+        stream: true
+      })
       expect(res.status).toBe(200)
       const reader = new SSEReader(res)
       const chunks = chunksOf<ChatChunk>(await reader.all())

@@ -21,7 +21,14 @@ describe(`[${runtime}] completions, embeddings and models`, () => {
 
   it("POST /v1/completions is passed through with the model rewritten", async () => {
     const m = marker("cmpl")
-    const clientBody = { model: MODELS.text.name, prompt: `say ${m}`, max_tokens: 7, echo: false, suffix: null, best_of: 1 }
+    const clientBody = {
+      model: MODELS.text.name,
+      prompt: `say ${m}`,
+      max_tokens: 7,
+      echo: false,
+      suffix: null,
+      best_of: 1
+    }
     const r = await ctx.post("/v1/completions", clientBody)
     expect(r.status, r.text).toBe(200)
     expect(r.headers.get("x-llmgate-provider")).toBe(MODELS.text.provider)
@@ -39,7 +46,13 @@ describe(`[${runtime}] completions, embeddings and models`, () => {
 
   it("POST /v1/embeddings is passed through with the model rewritten", async () => {
     const m = marker("emb")
-    const clientBody = { model: MODELS.embed.name, input: [m, "second"], dimensions: 3, encoding_format: "float", user: "u-1" }
+    const clientBody = {
+      model: MODELS.embed.name,
+      input: [m, "second"],
+      dimensions: 3,
+      encoding_format: "float",
+      user: "u-1"
+    }
     const r = await ctx.post("/v1/embeddings", clientBody)
     expect(r.status, r.text).toBe(200)
     expect(r.headers.get("x-llmgate-provider")).toBe(MODELS.embed.provider)
@@ -71,7 +84,12 @@ describe(`[${runtime}] completions, embeddings and models`, () => {
   it("GET /v1/models/{model} returns one model", async () => {
     const r = await ctx.get(`/v1/models/${MODELS.chat.name}`)
     expect(r.status, r.text).toBe(200)
-    expect(r.json<ModelObject>()).toEqual({ id: MODELS.chat.name, object: "model", created: expect.any(Number), owned_by: "llmgate" })
+    expect(r.json<ModelObject>()).toEqual({
+      id: MODELS.chat.name,
+      object: "model",
+      created: expect.any(Number),
+      owned_by: "llmgate"
+    })
   })
 
   it("GET /v1/models/{unknown} → 404 model_not_found naming the model", async () => {

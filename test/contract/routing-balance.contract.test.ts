@@ -6,7 +6,11 @@ import { attemptsOf, pool, provider, useRouting, type Sent } from "./routing.ts"
 import { fail, replyText, slow, throttle, upstreamErrorBody } from "./upstream/controlled.ts"
 import { bodyField } from "./upstream/recorder.ts"
 
-const target = (p: string, model: string, extra: Readonly<Record<string, unknown>> = {}) => ({ provider: p, model, ...extra })
+const target = (p: string, model: string, extra: Readonly<Record<string, unknown>> = {}) => ({
+  provider: p,
+  model,
+  ...extra
+})
 
 describe(`[${runtime}] routing: load balancing`, () => {
   const ctx = useRouting({
@@ -18,16 +22,32 @@ describe(`[${runtime}] routing: load balancing`, () => {
         provider("p-c", url("c"), { api_key: PROVIDER_KEY })
       ],
       models: [
-        { name: "weighted-3-1", strategy: "weighted", targets: [target("p-a", "w31", { weight: 3 }), target("p-b", "w31", { weight: 1 })] },
-        { name: "rr-abc", strategy: "round_robin", targets: [target("p-a", "rr"), target("p-b", "rr"), target("p-c", "rr")] },
+        {
+          name: "weighted-3-1",
+          strategy: "weighted",
+          targets: [target("p-a", "w31", { weight: 3 }), target("p-b", "w31", { weight: 1 })]
+        },
+        {
+          name: "rr-abc",
+          strategy: "round_robin",
+          targets: [target("p-a", "rr"), target("p-b", "rr"), target("p-c", "rr")]
+        },
         {
           name: "failover-abc",
           strategy: "failover",
           targets: [target("p-a", "fo"), target("p-b", "fo"), target("p-c", "fo")],
           retry: { attempts: 2, backoff: "50ms", max_backoff: "200ms" }
         },
-        { name: "default-retry-abc", strategy: "failover", targets: [target("p-a", "dr"), target("p-b", "dr"), target("p-c", "dr")] },
-        { name: "random-3-1", strategy: "random", targets: [target("p-a", "rnd", { weight: 3 }), target("p-b", "rnd", { weight: 1 })] },
+        {
+          name: "default-retry-abc",
+          strategy: "failover",
+          targets: [target("p-a", "dr"), target("p-b", "dr"), target("p-c", "dr")]
+        },
+        {
+          name: "random-3-1",
+          strategy: "random",
+          targets: [target("p-a", "rnd", { weight: 3 }), target("p-b", "rnd", { weight: 1 })]
+        },
         { name: "least-busy-ab", strategy: "least_busy", targets: [target("p-a", "lb"), target("p-b", "lb")] },
         { name: "latency-ab", strategy: "latency", targets: [target("p-a", "lat"), target("p-b", "lat")] }
       ]
@@ -39,8 +59,14 @@ describe(`[${runtime}] routing: load balancing`, () => {
       const s = await ctx.chat("weighted-3-1")
       return { status: s.res.status, provider: s.provider, attempts: s.attempts }
     })
-    expect(results.filter((r) => r.status !== 200), "non-200 answers").toEqual([])
-    expect(results.filter((r) => r.attempts !== 1), "answers needing more than one attempt").toEqual([])
+    expect(
+      results.filter((r) => r.status !== 200),
+      "non-200 answers"
+    ).toEqual([])
+    expect(
+      results.filter((r) => r.attempts !== 1),
+      "answers needing more than one attempt"
+    ).toEqual([])
     const a = results.filter((r) => r.provider === "p-a").length
     const b = results.filter((r) => r.provider === "p-b").length
     expect(a + b).toBe(1000)
@@ -92,7 +118,9 @@ describe(`[${runtime}] routing: load balancing`, () => {
       expect(s.provider).toBe("p-b")
       expect(s.attempts).toBe(2)
       expect(s.hits()).toEqual(["a", "b"])
-      expect(s.res.json<{ choices: Array<{ message: { content: string } }> }>().choices[0]?.message.content).toBe(replyText("b"))
+      expect(s.res.json<{ choices: Array<{ message: { content: string } }> }>().choices[0]?.message.content).toBe(
+        replyText("b")
+      )
     })
 
     it("first and second failing → the third, each tried once in order", async () => {
@@ -201,7 +229,10 @@ describe(`[${runtime}] routing: load balancing`, () => {
       recovered.push(await send())
       back = recovered.length >= window && share(recovered.slice(-window)) >= 0.6
     }
-    expect(back, `a never won back ≥ 60 % of ${window} consecutive requests in ${recovered.length}: ${recovered.join("")}`).toBe(true)
+    expect(
+      back,
+      `a never won back ≥ 60 % of ${window} consecutive requests in ${recovered.length}: ${recovered.join("")}`
+    ).toBe(true)
   }, 60_000)
 
   itLeaksNoSecrets(ctx)

@@ -12,13 +12,22 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     config: ({ url }) => ({
       providers: [provider("p-l1", url("l1")), provider("p-l2", url("l2"))],
       models: [
-        { name: "capped", targets: [{ provider: "p-l1", model: "cap", max_concurrency: 2, queue: { size: 2, timeout: "5s" } }] },
-        { name: "capped-qt", targets: [{ provider: "p-l1", model: "capqt", max_concurrency: 1, queue: { size: 4, timeout: "300ms" } }] },
+        {
+          name: "capped",
+          targets: [{ provider: "p-l1", model: "cap", max_concurrency: 2, queue: { size: 2, timeout: "5s" } }]
+        },
+        {
+          name: "capped-qt",
+          targets: [{ provider: "p-l1", model: "capqt", max_concurrency: 1, queue: { size: 4, timeout: "300ms" } }]
+        },
         { name: "capped-noqueue", targets: [{ provider: "p-l1", model: "capnq", max_concurrency: 1 }] },
         {
           name: "capped-spill",
           strategy: "failover",
-          targets: [{ provider: "p-l1", model: "spill", max_concurrency: 1 }, { provider: "p-l2", model: "spill" }]
+          targets: [
+            { provider: "p-l1", model: "spill", max_concurrency: 1 },
+            { provider: "p-l2", model: "spill" }
+          ]
         },
         {
           name: "capped-qt-next",
@@ -109,7 +118,9 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     const created = await ctx.post("/admin/v1/providers", { name: "p-reload-extra", kind: "mock" })
     expect(created.status, created.text).toBe(201)
     expect((await ctx.get("/health")).json<{ config_version: number }>().config_version).toBeGreaterThan(before)
-    expect(await capTarget("capped-noqueue"), "the in-flight request still holds its permit").toMatchObject({ active: 1 })
+    expect(await capTarget("capped-noqueue"), "the in-flight request still holds its permit").toMatchObject({
+      active: 1
+    })
     const second = await ctx.chat("capped-noqueue")
     expectOpenAIError(second.res, 429, { code: "concurrency_limit" })
     expect((await first).res.status).toBe(200)
@@ -135,7 +146,11 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     ctx.up("l2").mode = slow(1_500)
     // occupy both targets' single permit
     const busy = [ctx.chat("capped-qt-next"), ctx.chat("capped-qt-next")]
-    await ctx.recorder.waitFor(() => (ctx.up("l1").inFlight === 1 && ctx.up("l2").inFlight === 1 ? true : undefined), 3_000, "both busy")
+    await ctx.recorder.waitFor(
+      () => (ctx.up("l1").inFlight === 1 && ctx.up("l2").inFlight === 1 ? true : undefined),
+      3_000,
+      "both busy"
+    )
     const third = await ctx.chat("capped-qt-next")
     // it waited in one queue (300 ms), then in the other (300 ms), then gave up: 429
     expectOpenAIError(third.res, 429, { code: "concurrency_limit" })
@@ -156,7 +171,12 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     const second = ctx.chat("capped")
     await ctx.recorder.waitFor(() => (l1.inFlight === 2 ? true : undefined), 3_000, "both permits taken")
     const ac = new AbortController()
-    const queued = ctx.post("/v1/chat/completions", { model: "capped", messages: [{ role: "user", content: "queued then gone" }] }, { signal: ac.signal })
+    const queued = ctx
+      .post(
+        "/v1/chat/completions",
+        { model: "capped", messages: [{ role: "user", content: "queued then gone" }] },
+        { signal: ac.signal }
+      )
       .catch((e: unknown) => e)
     let t: DetailedTarget | undefined
     const end = performance.now() + 1_000
@@ -181,7 +201,10 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
     const done = await Promise.all([first, second])
     expect(done.map((s) => s.res.status)).toEqual([200, 200])
     await sleep(200)
-    expect(ctx.recorder.find((r) => r.rawBody.includes("queued then gone")), "the abandoned request reached the upstream").toEqual([])
+    expect(
+      ctx.recorder.find((r) => r.rawBody.includes("queued then gone")),
+      "the abandoned request reached the upstream"
+    ).toEqual([])
     expect(await capTarget("capped")).toMatchObject({ active: 0, queued: 0 })
   })
 

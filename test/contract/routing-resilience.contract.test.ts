@@ -6,7 +6,11 @@ import { expectOpenAIError, itLeaksNoSecrets, PROVIDER_KEY, runtime } from "./ha
 import { provider, useRouting, type DetailedTarget, type Sent } from "./routing.ts"
 import { fail, hang, ok, replyText, slow, throttle, upstreamErrorBody } from "./upstream/controlled.ts"
 
-const target = (p: string, model: string, extra: Readonly<Record<string, unknown>> = {}) => ({ provider: p, model, ...extra })
+const target = (p: string, model: string, extra: Readonly<Record<string, unknown>> = {}) => ({
+  provider: p,
+  model,
+  ...extra
+})
 
 const BRK = { failure_rate: 0.5, min_requests: 4, window: "10s", cooldown: "1500ms" }
 const SOLO_BRK = { failure_rate: 0.5, min_requests: 2, window: "10s", cooldown: "60s" }
@@ -29,25 +33,62 @@ describe(`[${runtime}] routing: resilience`, () => {
         provider("p-brk", url("brk"), { breaker: BRK }),
         provider("p-solo", url("solo"), { breaker: SOLO_BRK }),
         provider("p-solo-probe", url("solo"), { breaker: { ...SOLO_BRK, cooldown: "1s" } }),
-        provider("p-win", url("solo"), { breaker: { failure_rate: 0.5, min_requests: 3, window: "1s", cooldown: "30s" } }),
+        provider("p-win", url("solo"), {
+          breaker: { failure_rate: 0.5, min_requests: 3, window: "1s", cooldown: "30s" }
+        }),
         provider("p-ra", url("ra")),
         provider("p-kr", url("kr"))
       ],
       models: [
-        { name: "timeout-fo", strategy: "failover", targets: [target("p-a-short", "to"), target("p-b", "to")], retry: { attempts: 1 } },
+        {
+          name: "timeout-fo",
+          strategy: "failover",
+          targets: [target("p-a-short", "to"), target("p-b", "to")],
+          retry: { attempts: 1 }
+        },
         { name: "timeout-solo", targets: [target("p-a-short", "to-solo")] },
         { name: "unreach-fo", strategy: "failover", targets: [target("p-down", "ur"), target("p-b", "ur")] },
         { name: "unreach-solo", targets: [target("p-down", "urs")] },
-        { name: "unreach-both", strategy: "failover", targets: [target("p-down", "ub1"), target("p-down", "ub2")], retry: { attempts: 1 } },
-        { name: "breaker-fo", strategy: "failover", targets: [target("p-brk", "brk-m"), target("p-b", "brk-backup")], retry: { attempts: 1 } },
+        {
+          name: "unreach-both",
+          strategy: "failover",
+          targets: [target("p-down", "ub1"), target("p-down", "ub2")],
+          retry: { attempts: 1 }
+        },
+        {
+          name: "breaker-fo",
+          strategy: "failover",
+          targets: [target("p-brk", "brk-m"), target("p-b", "brk-backup")],
+          retry: { attempts: 1 }
+        },
         { name: "breaker-solo", targets: [target("p-solo", "solo-m")] },
         { name: "breaker-solo-probe", targets: [target("p-solo-probe", "probe-m")] },
         { name: "breaker-window", targets: [target("p-win", "win-m")] },
-        { name: "ra-1s", targets: [target("p-ra", "ra-1")], retry: { attempts: 1, backoff: "100ms", max_backoff: "2s" } },
-        { name: "ra-503", targets: [target("p-ra", "ra-503")], retry: { attempts: 1, backoff: "100ms", max_backoff: "2s" } },
-        { name: "ra-date", targets: [target("p-ra", "ra-date")], retry: { attempts: 1, backoff: "100ms", max_backoff: "3s" } },
-        { name: "ra-too-long", targets: [target("p-ra", "ra-long")], retry: { attempts: 1, backoff: "100ms", max_backoff: "1s" } },
-        { name: "backoff-solo", targets: [target("p-ra", "bo")], retry: { attempts: 2, backoff: "300ms", max_backoff: "1s" } },
+        {
+          name: "ra-1s",
+          targets: [target("p-ra", "ra-1")],
+          retry: { attempts: 1, backoff: "100ms", max_backoff: "2s" }
+        },
+        {
+          name: "ra-503",
+          targets: [target("p-ra", "ra-503")],
+          retry: { attempts: 1, backoff: "100ms", max_backoff: "2s" }
+        },
+        {
+          name: "ra-date",
+          targets: [target("p-ra", "ra-date")],
+          retry: { attempts: 1, backoff: "100ms", max_backoff: "3s" }
+        },
+        {
+          name: "ra-too-long",
+          targets: [target("p-ra", "ra-long")],
+          retry: { attempts: 1, backoff: "100ms", max_backoff: "1s" }
+        },
+        {
+          name: "backoff-solo",
+          targets: [target("p-ra", "bo")],
+          retry: { attempts: 2, backoff: "300ms", max_backoff: "1s" }
+        },
         { name: "no-retry-solo", targets: [target("p-ra", "nrs")] },
         {
           name: "ra-mixed",
@@ -77,7 +118,12 @@ describe(`[${runtime}] routing: resilience`, () => {
         },
         { name: "fb-one", targets: [target("p-fb1", "fb1")] },
         { name: "fb-two", targets: [target("p-fb2", "fb2")] },
-        { name: "kr-fo", strategy: "failover", targets: [target("p-kr", "kr"), target("p-c", "kr")], retry: { attempts: 1 } }
+        {
+          name: "kr-fo",
+          strategy: "failover",
+          targets: [target("p-kr", "kr"), target("p-c", "kr")],
+          retry: { attempts: 1 }
+        }
       ]
     })
   })
@@ -87,11 +133,34 @@ describe(`[${runtime}] routing: resilience`, () => {
       const r = await ctx.get("/health/detailed", { key: null })
       expect(r.status, r.text).toBe(200)
       expect(r.headers.get("content-type") ?? "").toMatch(/application\/json/)
-      const h = r.json<{ status: string; models: Array<{ name: string; strategy: string; targets: Array<DetailedTarget> }> }>()
+      const h = r.json<{
+        status: string
+        models: Array<{ name: string; strategy: string; targets: Array<DetailedTarget> }>
+      }>()
       expect(h.status).toBe("ok")
       expect(h.models.map((m) => m.name)).toEqual([
-        "timeout-fo", "timeout-solo", "unreach-fo", "unreach-solo", "unreach-both", "breaker-fo", "breaker-solo", "breaker-solo-probe",
-        "breaker-window", "ra-1s", "ra-503", "ra-date", "ra-too-long", "backoff-solo", "no-retry-solo", "ra-mixed", "ra-mixed-wait", "nonretry", "fb-primary", "fb-one", "fb-two", "kr-fo"
+        "timeout-fo",
+        "timeout-solo",
+        "unreach-fo",
+        "unreach-solo",
+        "unreach-both",
+        "breaker-fo",
+        "breaker-solo",
+        "breaker-solo-probe",
+        "breaker-window",
+        "ra-1s",
+        "ra-503",
+        "ra-date",
+        "ra-too-long",
+        "backoff-solo",
+        "no-retry-solo",
+        "ra-mixed",
+        "ra-mixed-wait",
+        "nonretry",
+        "fb-primary",
+        "fb-one",
+        "fb-two",
+        "kr-fo"
       ])
       const byName = new Map(h.models.map((m) => [m.name, m]))
       expect(byName.get("breaker-fo")?.strategy).toBe("failover")
@@ -114,9 +183,18 @@ describe(`[${runtime}] routing: resilience`, () => {
           expect(t.max_concurrency === null || typeof t.max_concurrency === "number").toBe(true)
         }
       }
-      expect(byName.get("breaker-fo")?.targets.map((t) => [t.provider, t.model])).toEqual([["p-brk", "brk-m"], ["p-b", "brk-backup"]])
+      expect(byName.get("breaker-fo")?.targets.map((t) => [t.provider, t.model])).toEqual([
+        ["p-brk", "brk-m"],
+        ["p-b", "brk-backup"]
+      ])
       // nothing served yet: closed, no samples, no latency
-      expect(byName.get("fb-two")?.targets[0]).toMatchObject({ state: "closed", samples: 0, in_flight: 0, latency_ms: null, failure_rate: 0 })
+      expect(byName.get("fb-two")?.targets[0]).toMatchObject({
+        state: "closed",
+        samples: 0,
+        in_flight: 0,
+        latency_ms: null,
+        failure_rate: 0
+      })
       expect(r.text).not.toContain(PROVIDER_KEY)
     })
 
@@ -141,8 +219,15 @@ describe(`[${runtime}] routing: resilience`, () => {
       expect(s.ms, "waited for a's 600 ms timeout").toBeGreaterThanOrEqual(550)
       expect(s.ms, "but not much longer").toBeLessThan(3_000)
       // the gateway hung up on the hanging upstream
-      const hung = ctx.up("a").requests().find((r) => r.rawBody.includes(s.marker))
-      await ctx.recorder.waitFor(() => (hung !== undefined && ctx.recorder.aborted.has(hung.seq) ? true : undefined), 3_000, "hung request aborted")
+      const hung = ctx
+        .up("a")
+        .requests()
+        .find((r) => r.rawBody.includes(s.marker))
+      await ctx.recorder.waitFor(
+        () => (hung !== undefined && ctx.recorder.aborted.has(hung.seq) ? true : undefined),
+        3_000,
+        "hung request aborted"
+      )
     })
 
     it("a hanging single target → 504 upstream_timeout after its timeout, attempts 1", async () => {
@@ -423,7 +508,10 @@ describe(`[${runtime}] routing: resilience`, () => {
       const s = await ctx.chat("ra-mixed")
       const hits = s.hits()
       expect(hits.slice(0, 2)).toEqual(["ra", "c"])
-      expect(hits.filter((h) => h === "ra"), `ra was asked again within its Retry-After: hits ${hits.join(",")}`).toHaveLength(1)
+      expect(
+        hits.filter((h) => h === "ra"),
+        `ra was asked again within its Retry-After: hits ${hits.join(",")}`
+      ).toHaveLength(1)
       expect(s.provider).toBe("p-c")
       expect(s.res.status).toBe(500)
       expect(s.res.json()).toEqual(upstreamErrorBody("c", 500))
@@ -441,7 +529,10 @@ describe(`[${runtime}] routing: resilience`, () => {
       const toRa = ra.requests().filter((r) => r.rawBody.includes(s.marker))
       if (toRa.length > 1) {
         const gap = (toRa[1]?.receivedAt ?? 0) - (toRa[0]?.receivedAt ?? 0)
-        expect(gap, `ra retried ${gap.toFixed(0)} ms after its 429 with Retry-After: 2 (hits ${hits.join(",")})`).toBeGreaterThanOrEqual(1_900)
+        expect(
+          gap,
+          `ra retried ${gap.toFixed(0)} ms after its 429 with Retry-After: 2 (hits ${hits.join(",")})`
+        ).toBeGreaterThanOrEqual(1_900)
       }
     })
 

@@ -12,13 +12,21 @@ describe(`[${runtime}] routing: OpenAI SDK under load while an upstream dies and
   const ctx = useRouting({
     upstreams: ["x", "y"],
     config: ({ url }) => ({
-      providers: [provider("p-x", url("x"), { breaker: { min_requests: 4, window: "10s", cooldown: "500ms" } }), provider("p-y", url("y"))],
-      models: [{
-        name: "sdk-load",
-        strategy: "round_robin",
-        targets: [{ provider: "p-x", model: "load" }, { provider: "p-y", model: "load" }],
-        retry: { attempts: 2, backoff: "50ms", max_backoff: "500ms" }
-      }]
+      providers: [
+        provider("p-x", url("x"), { breaker: { min_requests: 4, window: "10s", cooldown: "500ms" } }),
+        provider("p-y", url("y"))
+      ],
+      models: [
+        {
+          name: "sdk-load",
+          strategy: "round_robin",
+          targets: [
+            { provider: "p-x", model: "load" },
+            { provider: "p-y", model: "load" }
+          ],
+          retry: { attempts: 2, backoff: "50ms", max_backoff: "500ms" }
+        }
+      ]
     })
   })
 
@@ -44,7 +52,11 @@ describe(`[${runtime}] routing: OpenAI SDK under load while an upstream dies and
             const startedAt = Date.now()
             let text = ""
             try {
-              const stream = await sdk.chat.completions.create({ model: "sdk-load", stream: true, messages: [{ role: "user", content: `s${id}-${n}` }] })
+              const stream = await sdk.chat.completions.create({
+                model: "sdk-load",
+                stream: true,
+                messages: [{ role: "user", content: `s${id}-${n}` }]
+              })
               for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? ""
               expect(text.length).toBeGreaterThan(0)
             } catch (e) {
@@ -69,7 +81,8 @@ describe(`[${runtime}] routing: OpenAI SDK under load while an upstream dies and
     // Let the breaker's cooldown pass and x take traffic again.
     const deadline = Date.now() + 8_000
     const before = servedBy.length
-    while (Date.now() < deadline && !servedBy.slice(before).includes("p-x")) await new Promise((r) => setTimeout(r, 100))
+    while (Date.now() < deadline && !servedBy.slice(before).includes("p-x"))
+      await new Promise((r) => setTimeout(r, 100))
     running = false
     await Promise.all(workers)
     expect(errors, errors.join("\n")).toEqual([])

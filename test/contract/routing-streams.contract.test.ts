@@ -2,7 +2,18 @@
 // target invisibly (the client gets one clean stream); one that fails after content reached the client
 // ends the stream with a terminal `data: {"error":…}` event and `data: [DONE]`, status staying 200.
 import { describe, expect, it } from "vitest"
-import { chunksOf, contentOf, expectOpenAIError, itLeaksNoSecrets, marker, runtime, SSEReader, type ChatChunk, type OpenAIErrorBody, type SSEEvent } from "./harness.ts"
+import {
+  chunksOf,
+  contentOf,
+  expectOpenAIError,
+  itLeaksNoSecrets,
+  marker,
+  runtime,
+  SSEReader,
+  type ChatChunk,
+  type OpenAIErrorBody,
+  type SSEEvent
+} from "./harness.ts"
 import { provider, useRouting } from "./routing.ts"
 import { breakStream, fail, STREAM_CHUNKS, tokensOf, type StreamBreak } from "./upstream/controlled.ts"
 import { withMarker } from "./upstream/recorder.ts"
@@ -26,7 +37,9 @@ const jsonEvents = (events: ReadonlyArray<SSEEvent>): Array<Record<string, unkno
   events.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data) as Record<string, unknown>)
 
 const roleChunks = (events: ReadonlyArray<SSEEvent>): number =>
-  chunksOf<ChatChunk>(events.filter((e) => !e.data.includes('"error"'))).filter((c) => c.choices[0]?.delta.role !== undefined).length
+  chunksOf<ChatChunk>(events.filter((e) => !e.data.includes('"error"'))).filter(
+    (c) => c.choices[0]?.delta.role !== undefined
+  ).length
 
 describe(`[${runtime}] routing: streams and failover`, () => {
   const ctx = useRouting({
@@ -39,8 +52,18 @@ describe(`[${runtime}] routing: streams and failover`, () => {
         provider("p-a-idle", url("a"), { timeout: { request: "10s", idle: `${IDLE_MS}ms` } })
       ],
       models: [
-        { name: "stream-fo", strategy: "failover", targets: [target("p-a", "s"), target("p-b", "s")], retry: { attempts: 1 } },
-        { name: "stream-idle", strategy: "failover", targets: [target("p-a-idle", "si"), target("p-b", "si")], retry: { attempts: 1 } },
+        {
+          name: "stream-fo",
+          strategy: "failover",
+          targets: [target("p-a", "s"), target("p-b", "s")],
+          retry: { attempts: 1 }
+        },
+        {
+          name: "stream-idle",
+          strategy: "failover",
+          targets: [target("p-a-idle", "si"), target("p-b", "si")],
+          retry: { attempts: 1 }
+        },
         { name: "stream-solo", targets: [target("p-a", "ss")] },
         { name: "stream-solo-idle", targets: [target("p-a-idle", "ssi")] }
       ]
@@ -50,17 +73,37 @@ describe(`[${runtime}] routing: streams and failover`, () => {
   const stream = async (model: string): Promise<StreamResult> => {
     const m = marker("st")
     const t0 = performance.now()
-    const res = await ctx.postStream("/v1/chat/completions", { model, stream: true, messages: [{ role: "user", content: m }] })
+    const res = await ctx.postStream("/v1/chat/completions", {
+      model,
+      stream: true,
+      messages: [{ role: "user", content: m }]
+    })
     const contentType = res.headers.get("content-type") ?? ""
     if (!contentType.startsWith("text/event-stream")) {
       const text = await res.text()
       ctx.noteBody(text)
-      return { status: res.status, headers: res.headers, contentType, events: [], raw: text, ms: performance.now() - t0, hits: ctx.recorder.find(withMarker(m)).map((r) => r.upstream) }
+      return {
+        status: res.status,
+        headers: res.headers,
+        contentType,
+        events: [],
+        raw: text,
+        ms: performance.now() - t0,
+        hits: ctx.recorder.find(withMarker(m)).map((r) => r.upstream)
+      }
     }
     const reader = new SSEReader(res)
     const events = await reader.all()
     ctx.noteBody(reader.raw)
-    return { status: res.status, headers: res.headers, contentType, events, raw: reader.raw, ms: performance.now() - t0, hits: ctx.recorder.find(withMarker(m)).map((r) => r.upstream) }
+    return {
+      status: res.status,
+      headers: res.headers,
+      contentType,
+      events,
+      raw: reader.raw,
+      ms: performance.now() - t0,
+      hits: ctx.recorder.find(withMarker(m)).map((r) => r.upstream)
+    }
   }
 
   /** One clean stream from upstream b: exactly one role chunk, b's content, a stop, [DONE], no error event. */
@@ -72,7 +115,10 @@ describe(`[${runtime}] routing: streams and failover`, () => {
     expect(r.events.at(-1)?.data).toBe("[DONE]")
     expect(r.events.filter((e) => e.data === "[DONE]")).toHaveLength(1)
     const parsed = jsonEvents(r.events)
-    expect(parsed.every((p) => p["object"] === "chat.completion.chunk"), r.raw).toBe(true)
+    expect(
+      parsed.every((p) => p["object"] === "chat.completion.chunk"),
+      r.raw
+    ).toBe(true)
     const chunks = chunksOf<ChatChunk>(r.events)
     expect(roleChunks(r.events), `role chunks in: ${r.raw}`).toBe(1)
     expect(contentOf(chunks)).toBe(tokensOf("b", STREAM_CHUNKS))
@@ -125,7 +171,7 @@ describe(`[${runtime}] routing: streams and failover`, () => {
       ["reset", "the connection is reset after the role preamble"],
       ["end", "the stream ends after the role preamble"],
       ["garbage", "a non-JSON event follows the preamble (connection kept open)"],
-      ["error-event", "an {\"error\":…} event follows the preamble (connection kept open)"]
+      ["error-event", 'an {"error":…} event follows the preamble (connection kept open)']
     ]
     for (const [how, what] of cases) {
       it(`${what}: one clean 200 stream from the next target`, async () => {
@@ -163,19 +209,26 @@ describe(`[${runtime}] routing: streams and failover`, () => {
       expect(r.contentType).toMatch(/application\/json/)
       expect(r.hits).toEqual(["a"])
       expect(r.headers.get("x-llmgate-attempts")).toBe("1")
-      expectOpenAIError({ status: r.status, headers: r.headers, text: r.raw, json: <T>() => JSON.parse(r.raw) as T }, 502)
+      expectOpenAIError(
+        { status: r.status, headers: r.headers, text: r.raw, json: <T>() => JSON.parse(r.raw) as T },
+        502
+      )
     })
 
     it("no other target: 504 upstream_timeout when the only upstream stalls before content", async () => {
       ctx.up("a").mode = breakStream(0, "stall")
       const r = await stream("stream-solo-idle")
-      expectOpenAIError({ status: r.status, headers: r.headers, text: r.raw, json: <T>() => JSON.parse(r.raw) as T }, 504, { code: "upstream_timeout" })
+      expectOpenAIError(
+        { status: r.status, headers: r.headers, text: r.raw, json: <T>() => JSON.parse(r.raw) as T },
+        504,
+        { code: "upstream_timeout" }
+      )
       expect(r.headers.get("x-llmgate-attempts")).toBe("1")
     })
   })
 
   describe("failing after content reached the client → terminal error event", () => {
-    it("connection reset after 2 content chunks: the 2 chunks, then data: {\"error\":…}, then [DONE]", async () => {
+    it('connection reset after 2 content chunks: the 2 chunks, then data: {"error":…}, then [DONE]', async () => {
       ctx.up("a").mode = breakStream(2, "reset")
       const r = await stream("stream-fo")
       expectTerminalError(r, 2, "p-a")
@@ -200,7 +253,11 @@ describe(`[${runtime}] routing: streams and failover`, () => {
       const errorEvent = r.events.find((e) => e.data.includes('"error"'))
       expect((errorEvent?.at ?? 0) - (lastContent?.at ?? 0)).toBeGreaterThanOrEqual(IDLE_MS - 100)
       // and the gateway let go of the stalled upstream
-      await ctx.recorder.waitFor(() => (ctx.up("a").inFlight === 0 ? true : undefined), 3_000, "stalled upstream released")
+      await ctx.recorder.waitFor(
+        () => (ctx.up("a").inFlight === 0 ? true : undefined),
+        3_000,
+        "stalled upstream released"
+      )
     })
   })
 

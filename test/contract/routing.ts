@@ -139,7 +139,11 @@ export const useRouting = <N extends string>(setup: RoutingSetup<N>): RoutingCon
     expect(r.status, r.text).toBe(200)
     return r.json<DetailedHealth>()
   }
-  const target = async (model: string, provider: string, upstreamModel?: string): Promise<DetailedTarget | undefined> => {
+  const target = async (
+    model: string,
+    provider: string,
+    upstreamModel?: string
+  ): Promise<DetailedTarget | undefined> => {
     const h = await detailed()
     return h.models
       .find((m) => m.name === model)
@@ -162,7 +166,11 @@ export const useRouting = <N extends string>(setup: RoutingSetup<N>): RoutingCon
     chat: async (model, extra = {}) => {
       const m = marker("rt")
       const t0 = performance.now()
-      const res = await client.post("/v1/chat/completions", { model, messages: [{ role: "user", content: m }], ...extra })
+      const res = await client.post("/v1/chat/completions", {
+        model,
+        messages: [{ role: "user", content: m }],
+        ...extra
+      })
       const ms = performance.now() - t0
       return {
         res,
@@ -182,7 +190,9 @@ export const useRouting = <N extends string>(setup: RoutingSetup<N>): RoutingCon
         last = await target(model, provider)
         if (last?.state === state) return last
         if (performance.now() > end) {
-          throw new Error(`target ${provider} of ${model} not ${state} after ${timeoutMs} ms (last: ${JSON.stringify(last)})`)
+          throw new Error(
+            `target ${provider} of ${model} not ${state} after ${timeoutMs} ms (last: ${JSON.stringify(last)})`
+          )
         }
         await new Promise((r) => setTimeout(r, 25))
       }

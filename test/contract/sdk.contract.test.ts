@@ -2,11 +2,21 @@
 // error shape) with a real client, against the mock provider and the fake upstream.
 import OpenAI, { AuthenticationError, NotFoundError } from "openai"
 import { describe, expect, it } from "vitest"
-import { itLeaksNoSecrets, MASTER_KEY, MOCK_CHUNKS, MODEL_NAMES, MODELS, runtime, useContract, WRONG_KEY } from "./harness.ts"
+import {
+  itLeaksNoSecrets,
+  MASTER_KEY,
+  MOCK_CHUNKS,
+  MODEL_NAMES,
+  MODELS,
+  runtime,
+  useContract,
+  WRONG_KEY
+} from "./harness.ts"
 
 describe(`[${runtime}] OpenAI SDK compatibility`, () => {
   const ctx = useContract()
-  const client = (apiKey = MASTER_KEY) => new OpenAI({ baseURL: `${ctx.base}/v1`, apiKey, maxRetries: 0, timeout: 10_000 })
+  const client = (apiKey = MASTER_KEY) =>
+    new OpenAI({ baseURL: `${ctx.base}/v1`, apiKey, maxRetries: 0, timeout: 10_000 })
 
   it("chat.completions.create", async () => {
     const c = await client().chat.completions.create({
@@ -64,9 +74,16 @@ describe(`[${runtime}] OpenAI SDK compatibility`, () => {
     const e = await client().embeddings.create({ model: MODELS.mockChat.name, input: ["a", "b"], dimensions: 12 })
     expect(e.data).toHaveLength(2)
     expect(e.data[0]?.embedding).toHaveLength(12)
-    const f = await client().embeddings.create({ model: MODELS.mockChat.name, input: ["a", "b"], dimensions: 12, encoding_format: "float" })
+    const f = await client().embeddings.create({
+      model: MODELS.mockChat.name,
+      input: ["a", "b"],
+      dimensions: 12,
+      encoding_format: "float"
+    })
     expect(Array.from(f.data[0]?.embedding ?? [])).toHaveLength(12)
-    expect(Array.from(f.data[0]?.embedding ?? [])).toEqual(Array.from(e.data[0]?.embedding ?? []).map((x) => expect.closeTo(x, 5)))
+    expect(Array.from(f.data[0]?.embedding ?? [])).toEqual(
+      Array.from(e.data[0]?.embedding ?? []).map((x) => expect.closeTo(x, 5))
+    )
   })
 
   it("completions.create", async () => {

@@ -40,7 +40,11 @@ describe(`[${runtime}] secrets never leak (--debug)`, () => {
       () => ctx.get("/no/such/route")
     ]
     for (const call of calls) statuses.push(keep(await call()).status)
-    const res = await ctx.postStream("/v1/chat/completions", { model: MODELS.streamFast.name, messages: user("s"), stream: true })
+    const res = await ctx.postStream("/v1/chat/completions", {
+      model: MODELS.streamFast.name,
+      messages: user("s"),
+      stream: true
+    })
     for (const [k, v] of res.headers) headerDump.push(`${k}: ${v}`)
     const reader = new SSEReader(res)
     await reader.all()

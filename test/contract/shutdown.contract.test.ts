@@ -9,10 +9,13 @@ import { chunksOf, contentOf, findLeaks, marker, MODELS, runtime, sleep, SSERead
 /** One GET over a brand-new TCP connection (no keep-alive pool): "refused" or the status. */
 const probeNewConnection = (port: number): Promise<"refused" | number> =>
   new Promise((ok) => {
-    const req = httpRequest({ host: "127.0.0.1", port, path: "/health/liveness", agent: false, timeout: 2_000 }, (res) => {
-      res.resume()
-      ok(res.statusCode ?? 0)
-    })
+    const req = httpRequest(
+      { host: "127.0.0.1", port, path: "/health/liveness", agent: false, timeout: 2_000 },
+      (res) => {
+        res.resume()
+        ok(res.statusCode ?? 0)
+      }
+    )
     req.on("timeout", () => req.destroy(new Error("probe timeout")))
     req.on("error", () => ok("refused"))
     req.end()

@@ -59,7 +59,11 @@ const upstreamHandlers = (streams: Array<BigStream>) => () => [
   http.post("*/v1/chat/completions", async ({ request }) => {
     const body = (await request.json()) as { model?: string; stream?: boolean }
     if (body.model === "slow-answer") await sleep(SLOW_ANSWER_MS)
-    if (body.model === "big-answer") return HttpResponse.json({ ...chatReply("big-answer"), choices: [{ index: 0, message: { role: "assistant", content: BIG_ANSWER }, finish_reason: "stop" }] })
+    if (body.model === "big-answer")
+      return HttpResponse.json({
+        ...chatReply("big-answer"),
+        choices: [{ index: 0, message: { role: "assistant", content: BIG_ANSWER }, finish_reason: "stop" }]
+      })
     if (body.model === "quiet-stream" && body.stream === true) {
       const encoder = new TextEncoder()
       return new HttpResponse(
@@ -125,7 +129,8 @@ const rawClient = (port: number): Promise<RawClient> =>
   })
 
 /** Resolves with the value of `p`, or "open" after `ms`. */
-const within = <A>(p: Promise<A>, ms: number): Promise<A | "open"> => Promise.race([p, sleep(ms).then(() => "open" as const)])
+const within = <A>(p: Promise<A>, ms: number): Promise<A | "open"> =>
+  Promise.race([p, sleep(ms).then(() => "open" as const)])
 
 const postHead = (path: string, body: string) =>
   `POST ${path} HTTP/1.1\r\nhost: 127.0.0.1\r\nauthorization: Bearer ${MASTER_KEY}\r\ncontent-type: application/json\r\n` +
@@ -149,21 +154,23 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
    * gateway's short idle timeout just as it is reused.
    */
   const send = (method: string, path: string, headers: Record<string, string>, body?: string) =>
-    new Promise<{ readonly status: number; readonly requestId: string | undefined; readonly text: string }>((resolve, reject) => {
-      const req = httpRequest({ host: "127.0.0.1", port: gw().port, method, path, headers, agent: false }, (res) => {
-        let text = ""
-        res.setEncoding("utf8")
-        res.on("data", (d: string) => (text += d))
-        // "close", not "end": an answer cut short must fail the test's checks, not hang it.
-        res.on("close", () => {
-          bodies.push(text)
-          const id = res.headers["x-request-id"]
-          resolve({ status: res.statusCode ?? 0, requestId: typeof id === "string" ? id : undefined, text })
+    new Promise<{ readonly status: number; readonly requestId: string | undefined; readonly text: string }>(
+      (resolve, reject) => {
+        const req = httpRequest({ host: "127.0.0.1", port: gw().port, method, path, headers, agent: false }, (res) => {
+          let text = ""
+          res.setEncoding("utf8")
+          res.on("data", (d: string) => (text += d))
+          // "close", not "end": an answer cut short must fail the test's checks, not hang it.
+          res.on("close", () => {
+            bodies.push(text)
+            const id = res.headers["x-request-id"]
+            resolve({ status: res.statusCode ?? 0, requestId: typeof id === "string" ? id : undefined, text })
+          })
         })
-      })
-      req.on("error", reject)
-      req.end(body)
-    })
+        req.on("error", reject)
+        req.end(body)
+      }
+    )
   const chat = (model: string, stream = false) =>
     send(
       "POST",
@@ -210,7 +217,9 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
 
   // Each test mostly waits on a timeout of its own: run them side by side.
   describe.concurrent("bounds", () => {
-    it("a request head over header_limit → 431 in OpenAI's shape with a request id; one under it is served", async ({ expect }) => {
+    it("a request head over header_limit → 431 in OpenAI's shape with a request id; one under it is served", async ({
+      expect
+    }) => {
       const under = await send("GET", "/health", { "x-pad": "a".repeat(HEADER_LIMIT - 2_048) })
       expect(under.status).toBe(200)
       const over = await send("GET", "/health", { "x-pad": "a".repeat(HEADER_LIMIT + 1_024) })
@@ -228,40 +237,56 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
     })
 
     // What a client gets past the runtime's own limit, which no hook sees (README "Limits and bounds").
-    it.runIf(runtime === "bun")("(Bun) a head over Bun's own limit (16 KiB) gets Bun's bare 431", async ({ expect }) => {
-      const r = await send("GET", "/health", { "x-pad": "a".repeat(20_000) })
-      expect(r.status).toBe(431)
-    })
-    it.runIf(runtime === "deno")("(Deno) a head over Deno's own limit (about 64 KiB) gets Deno's bare 400", async ({ expect }) => {
-      const client = await rawClient(gw().port)
-      client.socket.write(`GET /health HTTP/1.1\r\nhost: x\r\nx-pad: ${"a".repeat(70_000)}\r\n\r\n`)
-      await within(client.closed, 5_000)
-      expect(statusOf(client.text())).toBe(400)
-    })
+    it.runIf(runtime === "bun")(
+      "(Bun) a head over Bun's own limit (16 KiB) gets Bun's bare 431",
+      async ({ expect }) => {
+        const r = await send("GET", "/health", { "x-pad": "a".repeat(20_000) })
+        expect(r.status).toBe(431)
+      }
+    )
+    it.runIf(runtime === "deno")(
+      "(Deno) a head over Deno's own limit (about 64 KiB) gets Deno's bare 400",
+      async ({ expect }) => {
+        const client = await rawClient(gw().port)
+        client.socket.write(`GET /health HTTP/1.1\r\nhost: x\r\nx-pad: ${"a".repeat(70_000)}\r\n\r\n`)
+        await within(client.closed, 5_000)
+        expect(statusOf(client.text())).toBe(400)
+      }
+    )
 
     // Bun: its server has a head timeout of its own, fixed (a connection without a complete head is
     // closed after about 10-12 s, trickling or not); `header_timeout` cannot change it. Deno:
     // Deno.serve has no head timeout at all (the connection stays open as long as the client keeps it).
-    it.skipIf(runtime !== "node")("a client trickling its request head (slowloris) is disconnected after header_timeout, with a 408", async ({ expect }) => {
-      const client = await rawClient(gw().port)
-      client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ")
-      const trickle = setInterval(() => {
-        if (!client.socket.destroyed) client.socket.write("a")
-      }, 200)
-      // 1 s plus node:http's check interval (a quarter of it), with room for a busy machine.
-      const closedAfter = await within(client.closed, 6_000)
-      clearInterval(trickle)
-      client.socket.destroy()
-      expect(closedAfter, "the gateway still holds the slowloris connection").not.toBe("open")
-      expect(statusOf(client.text())).toBe(408)
-      expect(jsonBodyOf(client.text())).toMatchObject({ error: { code: "request_timeout", type: "invalid_request_error" } })
-    })
+    it.skipIf(runtime !== "node")(
+      "a client trickling its request head (slowloris) is disconnected after header_timeout, with a 408",
+      async ({ expect }) => {
+        const client = await rawClient(gw().port)
+        client.socket.write("POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ")
+        const trickle = setInterval(() => {
+          if (!client.socket.destroyed) client.socket.write("a")
+        }, 200)
+        // 1 s plus node:http's check interval (a quarter of it), with room for a busy machine.
+        const closedAfter = await within(client.closed, 6_000)
+        clearInterval(trickle)
+        client.socket.destroy()
+        expect(closedAfter, "the gateway still holds the slowloris connection").not.toBe("open")
+        expect(statusOf(client.text())).toBe(408)
+        expect(jsonBodyOf(client.text())).toMatchObject({
+          error: { code: "request_timeout", type: "invalid_request_error" }
+        })
+      }
+    )
 
     // Deno: Deno.serve has no keep-alive idle timeout; an idle connection stays open until the client closes it.
     it.skipIf(runtime === "deno")("an idle keep-alive connection is closed after idle_timeout", async ({ expect }) => {
       const client = await rawClient(gw().port)
       // A request the gateway works on (its body read), so the idle timer is held and released again.
-      client.socket.write(postHead("/v1/chat/completions", JSON.stringify({ model: "quick", messages: [{ role: "user", content: "hi" }] })))
+      client.socket.write(
+        postHead(
+          "/v1/chat/completions",
+          JSON.stringify({ model: "quick", messages: [{ role: "user", content: "hi" }] })
+        )
+      )
       // Node: 1 s plus its 1 s grace; Bun: 1 s, on a timer ticking every 4 s.
       const closedAfter = await within(client.closed, 8_000)
       client.socket.destroy()
@@ -284,10 +309,17 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
       expect(r.text).toContain("data: [DONE]")
     })
 
-    it("a client that stops reading a stream is cut off after stall_timeout: the upstream is cancelled, the slot released", async ({ expect }) => {
+    it("a client that stops reading a stream is cut off after stall_timeout: the upstream is cancelled, the slot released", async ({
+      expect
+    }) => {
       const client = await rawClient(gw().port)
       const firstData = new Promise<void>((r) => client.socket.once("data", () => r()))
-      client.socket.write(postHead("/v1/chat/completions", JSON.stringify({ model: "big-stream", stream: true, messages: [{ role: "user", content: "hi" }] })))
+      client.socket.write(
+        postHead(
+          "/v1/chat/completions",
+          JSON.stringify({ model: "big-stream", stream: true, messages: [{ role: "user", content: "hi" }] })
+        )
+      )
       await firstData
       // Stop reading: the socket buffers between gateway and client fill, then nothing moves.
       client.socket.pause()
@@ -315,32 +347,40 @@ describe.skipIf(store === "postgres")(`[${runtime}] slow and hostile clients`, (
     // Node: the stall timeout also watches a buffered answer the client does not take; Bun: its idle
     // timer, running again once the answer is handed over, closes the connection. Deno: nothing does
     // (Deno.serve has no timeout of its own, and the answer is out of the gateway's hands).
-    it.skipIf(runtime === "deno")("a client that stops reading a large buffered answer is disconnected", async ({ expect }) => {
-      const client = await rawClient(gw().port)
-      const head = new Promise<void>((r) => {
-        const onData = () => {
-          if (!client.text().includes("\r\n\r\n")) return
-          client.socket.off("data", onData)
-          client.socket.pause()
-          r()
-        }
-        client.socket.on("data", onData)
-      })
-      client.socket.write(postHead("/v1/chat/completions", JSON.stringify({ model: "big-answer", messages: [{ role: "user", content: "hi" }] })))
-      await head
-      expect(statusOf(client.text())).toBe(200)
-      const declared = Number(/content-length: (\d+)/i.exec(client.text())?.[1])
-      expect(declared).toBeGreaterThan(BIG_ANSWER.length)
-      // Node: 1 s stall; Bun: 1 s idle on a timer ticking every 4 s. Then the client reads again.
-      await sleep(5_500)
-      client.socket.resume()
-      const closedAfter = await within(client.closed, 10_000)
-      client.socket.destroy()
-      expect(closedAfter, "the gateway still holds the connection").not.toBe("open")
-      const text = client.text()
-      const received = text.length - text.indexOf("\r\n\r\n") - 4
-      expect(received, "the whole answer arrived: the stalled client was never cut off").toBeLessThan(declared)
-    })
+    it.skipIf(runtime === "deno")(
+      "a client that stops reading a large buffered answer is disconnected",
+      async ({ expect }) => {
+        const client = await rawClient(gw().port)
+        const head = new Promise<void>((r) => {
+          const onData = () => {
+            if (!client.text().includes("\r\n\r\n")) return
+            client.socket.off("data", onData)
+            client.socket.pause()
+            r()
+          }
+          client.socket.on("data", onData)
+        })
+        client.socket.write(
+          postHead(
+            "/v1/chat/completions",
+            JSON.stringify({ model: "big-answer", messages: [{ role: "user", content: "hi" }] })
+          )
+        )
+        await head
+        expect(statusOf(client.text())).toBe(200)
+        const declared = Number(/content-length: (\d+)/i.exec(client.text())?.[1])
+        expect(declared).toBeGreaterThan(BIG_ANSWER.length)
+        // Node: 1 s stall; Bun: 1 s idle on a timer ticking every 4 s. Then the client reads again.
+        await sleep(5_500)
+        client.socket.resume()
+        const closedAfter = await within(client.closed, 10_000)
+        client.socket.destroy()
+        expect(closedAfter, "the gateway still holds the connection").not.toBe("open")
+        const text = client.text()
+        const received = text.length - text.indexOf("\r\n\r\n") - 4
+        expect(received, "the whole answer arrived: the stalled client was never cut off").toBeLessThan(declared)
+      }
+    )
   })
 
   it("leaks no secret in any response body or log line", () => {

@@ -6,8 +6,16 @@ import OpenAI, { AuthenticationError, NotFoundError, PermissionDeniedError } fro
 import { describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import {
-  expectOpenAIError, itLeaksNoSecrets, MODEL_NAMES, MODELS, type ModelList, type ModelObject, runtime, SSEReader,
-  useContract, VIRTUAL_KEYS
+  expectOpenAIError,
+  itLeaksNoSecrets,
+  MODEL_NAMES,
+  MODELS,
+  type ModelList,
+  type ModelObject,
+  runtime,
+  SSEReader,
+  useContract,
+  VIRTUAL_KEYS
 } from "./harness.ts"
 
 const chat = (model: string, content = "tenancy") => ({ model, messages: [{ role: "user", content }] })
@@ -67,7 +75,11 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
     it("a model outside the key's list → 403 model_not_allowed in OpenAI's shape, never sent upstream", async () => {
       const before = ctx.recorder.requests.length
       const r = await ctx.post("/v1/chat/completions", chat(MODELS.chat.name), { key: VIRTUAL_KEYS.limited.key })
-      const body = expectOpenAIError(r, 403, { type: "invalid_request_error", code: "model_not_allowed", param: "model" })
+      const body = expectOpenAIError(r, 403, {
+        type: "invalid_request_error",
+        code: "model_not_allowed",
+        param: "model"
+      })
       expect(body.error.message).toContain(MODELS.chat.name)
       expect(r.text).not.toContain(VIRTUAL_KEYS.limited.key)
       expect(r.headers.get("x-request-id")).toBeTruthy()
@@ -79,19 +91,29 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
       expect((await ctx.post("/v1/chat/completions", chat(MODELS.mockFine.name), { key })).status).toBe(200)
       const text = await ctx.post("/v1/completions", { model: MODELS.text.name, prompt: "hi" }, { key })
       expect(text.status, text.text).toBe(200)
-      expectOpenAIError(await ctx.post("/v1/chat/completions", chat(MODELS.mockAlias.name), { key }), 403, { code: "model_not_allowed" })
+      expectOpenAIError(await ctx.post("/v1/chat/completions", chat(MODELS.mockAlias.name), { key }), 403, {
+        code: "model_not_allowed"
+      })
     })
 
     it("403 on every proxy endpoint, and for a model that does not exist (no probing)", async () => {
       const key = VIRTUAL_KEYS.limited.key
-      expectOpenAIError(await ctx.post("/v1/completions", { model: MODELS.chat.name, prompt: "x" }, { key }), 403, { code: "model_not_allowed" })
-      expectOpenAIError(await ctx.post("/v1/chat/completions", chat("no-such-model"), { key }), 403, { code: "model_not_allowed" })
+      expectOpenAIError(await ctx.post("/v1/completions", { model: MODELS.chat.name, prompt: "x" }, { key }), 403, {
+        code: "model_not_allowed"
+      })
+      expectOpenAIError(await ctx.post("/v1/chat/completions", chat("no-such-model"), { key }), 403, {
+        code: "model_not_allowed"
+      })
       // the master key still gets the 404 for an unknown model
       expectOpenAIError(await ctx.post("/v1/chat/completions", chat("no-such-model")), 404, { code: "model_not_found" })
     })
 
     it("a streaming request for a forbidden model is a plain JSON 403", async () => {
-      const r = await ctx.postStream("/v1/chat/completions", { ...chat(MODELS.streamFast.name), stream: true }, { key: VIRTUAL_KEYS.limited.key })
+      const r = await ctx.postStream(
+        "/v1/chat/completions",
+        { ...chat(MODELS.streamFast.name), stream: true },
+        { key: VIRTUAL_KEYS.limited.key }
+      )
       const text = await r.text()
       ctx.noteBody(text)
       expect(r.status).toBe(403)
@@ -100,7 +122,11 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
     })
 
     it("a streaming request for an allowed model streams", async () => {
-      const r = await ctx.postStream("/v1/chat/completions", { ...chat(MODELS.mockChat.name), stream: true }, { key: VIRTUAL_KEYS.limited.key })
+      const r = await ctx.postStream(
+        "/v1/chat/completions",
+        { ...chat(MODELS.mockChat.name), stream: true },
+        { key: VIRTUAL_KEYS.limited.key }
+      )
       expect(r.status).toBe(200)
       const reader = new SSEReader(r)
       const events = await reader.all()
@@ -109,7 +135,11 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
     })
 
     it("models: [] allows nothing", async () => {
-      expectOpenAIError(await ctx.post("/v1/chat/completions", chat(MODELS.mockChat.name), { key: VIRTUAL_KEYS.none.key }), 403, { code: "model_not_allowed" })
+      expectOpenAIError(
+        await ctx.post("/v1/chat/completions", chat(MODELS.mockChat.name), { key: VIRTUAL_KEYS.none.key }),
+        403,
+        { code: "model_not_allowed" }
+      )
     })
 
     it("a path-pinned route checks the model it pins, not the body's", async () => {
@@ -159,9 +189,15 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
 
     it("chat, streaming and models.list work with a limited key", async () => {
       const sdk = client(VIRTUAL_KEYS.limited.key)
-      const c = await sdk.chat.completions.create(chat(MODELS.mockChat.name, "hello key") as OpenAI.ChatCompletionCreateParamsNonStreaming)
+      const c = await sdk.chat.completions.create(
+        chat(MODELS.mockChat.name, "hello key") as OpenAI.ChatCompletionCreateParamsNonStreaming
+      )
       expect(c.choices[0]?.message.content).toBe(`Mock reply from ${MODELS.mockChat.upstream}: hello key`)
-      const stream = await sdk.chat.completions.create({ model: MODELS.mockFine.name, messages: [{ role: "user", content: "s" }], stream: true })
+      const stream = await sdk.chat.completions.create({
+        model: MODELS.mockFine.name,
+        messages: [{ role: "user", content: "s" }],
+        stream: true
+      })
       let text = ""
       for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? ""
       expect(text.length).toBeGreaterThan(0)
@@ -171,16 +207,29 @@ describe(`[${runtime}] projects, users and virtual keys`, () => {
     })
 
     it("a forbidden model is a PermissionDeniedError (403, model_not_allowed)", async () => {
-      await expect(client(VIRTUAL_KEYS.limited.key).chat.completions.create({ model: MODELS.chat.name, messages: [{ role: "user", content: "x" }] }))
-        .rejects.toSatisfy((e: unknown) => e instanceof PermissionDeniedError && e.status === 403 && e.code === "model_not_allowed")
-      await expect(client(VIRTUAL_KEYS.limited.key).models.retrieve(MODELS.chat.name))
-        .rejects.toSatisfy((e: unknown) => e instanceof NotFoundError && e.status === 404)
+      await expect(
+        client(VIRTUAL_KEYS.limited.key).chat.completions.create({
+          model: MODELS.chat.name,
+          messages: [{ role: "user", content: "x" }]
+        })
+      ).rejects.toSatisfy(
+        (e: unknown) => e instanceof PermissionDeniedError && e.status === 403 && e.code === "model_not_allowed"
+      )
+      await expect(client(VIRTUAL_KEYS.limited.key).models.retrieve(MODELS.chat.name)).rejects.toSatisfy(
+        (e: unknown) => e instanceof NotFoundError && e.status === 404
+      )
     })
 
     it("disabled and expired keys are AuthenticationErrors (401)", async () => {
       for (const key of [VIRTUAL_KEYS.disabled.key, VIRTUAL_KEYS.expired.key]) {
-        await expect(client(key).chat.completions.create({ model: MODELS.mockChat.name, messages: [{ role: "user", content: "x" }] }))
-          .rejects.toSatisfy((e: unknown) => e instanceof AuthenticationError && e.status === 401 && e.code === "invalid_api_key")
+        await expect(
+          client(key).chat.completions.create({
+            model: MODELS.mockChat.name,
+            messages: [{ role: "user", content: "x" }]
+          })
+        ).rejects.toSatisfy(
+          (e: unknown) => e instanceof AuthenticationError && e.status === 401 && e.code === "invalid_api_key"
+        )
       }
     })
   })

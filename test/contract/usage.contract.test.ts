@@ -7,7 +7,18 @@ import { DatabaseSync } from "node:sqlite"
 import postgres from "postgres"
 import { describe, expect, it } from "vitest"
 import { streamUsage, upstreamChatReply } from "./upstream/handlers.ts"
-import { chunksOf, marker, MODELS, runtime, sleep, SSEReader, TENANCY, useContract, VIRTUAL_KEYS, type ChatChunk } from "./harness.ts"
+import {
+  chunksOf,
+  marker,
+  MODELS,
+  runtime,
+  sleep,
+  SSEReader,
+  TENANCY,
+  useContract,
+  VIRTUAL_KEYS,
+  type ChatChunk
+} from "./harness.ts"
 
 interface Row {
   request_id: string
@@ -54,8 +65,11 @@ describe(`[${runtime}] usage records`, () => {
     try {
       const [row] = await sql<Array<Record<string, unknown>>>`select * from usage where request_id = ${requestId}`
       if (row === undefined) return undefined
-      const asSqlite = (v: unknown): unknown => (typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v)
-      return Object.fromEntries(Object.entries(row).map(([k, v]) => [k, k === "request_id" ? v : asSqlite(v)])) as unknown as Row
+      const asSqlite = (v: unknown): unknown =>
+        typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v
+      return Object.fromEntries(
+        Object.entries(row).map(([k, v]) => [k, k === "request_id" ? v : asSqlite(v)])
+      ) as unknown as Row
     } finally {
       await sql.end({ timeout: 5 })
     }
@@ -140,7 +154,12 @@ describe(`[${runtime}] usage records`, () => {
     const id = marker("usage-asked")
     const res = await ctx.postStream(
       "/v1/chat/completions",
-      { model: MODELS.chat.name, stream: true, stream_options: { include_usage: true }, messages: [{ role: "user", content: id }] },
+      {
+        model: MODELS.chat.name,
+        stream: true,
+        stream_options: { include_usage: true },
+        messages: [{ role: "user", content: id }]
+      },
       { headers: headers(id) }
     )
     const reader = new SSEReader(res)
@@ -172,7 +191,11 @@ describe(`[${runtime}] usage records`, () => {
 
   it("an upstream 500: recorded with its status, outcome error and no usage", async () => {
     const id = marker("usage-500")
-    const r = await ctx.post("/v1/chat/completions", { model: MODELS.fail500.name, messages: [{ role: "user", content: id }] }, { headers: headers(id) })
+    const r = await ctx.post(
+      "/v1/chat/completions",
+      { model: MODELS.fail500.name, messages: [{ role: "user", content: id }] },
+      { headers: headers(id) }
+    )
     expect(r.status).toBe(500)
     expect(await recordOf(id)).toMatchObject({
       status: 500,

@@ -25,27 +25,37 @@ interface Reply {
 }
 
 /** One HTTP exchange over `agent` (a fresh connection with `Connection: close` when false). */
-const send = (port: number, method: string, path: string, agent: Agent | false, body?: unknown, key: string | null = MASTER_KEY) =>
+const send = (
+  port: number,
+  method: string,
+  path: string,
+  agent: Agent | false,
+  body?: unknown,
+  key: string | null = MASTER_KEY
+) =>
   new Promise<Reply>((resolve, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
-    const req = request({
-      host: "127.0.0.1",
-      port,
-      path,
-      agent,
-      method,
-      headers: {
-        ...(key === null ? {} : { authorization: `Bearer ${key}` }),
-        ...(payload === undefined ? {} : { "content-type": "application/json" }),
-        ...(agent === false ? { connection: "close" } : {})
+    const req = request(
+      {
+        host: "127.0.0.1",
+        port,
+        path,
+        agent,
+        method,
+        headers: {
+          ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+          ...(payload === undefined ? {} : { "content-type": "application/json" }),
+          ...(agent === false ? { connection: "close" } : {})
+        }
+      },
+      (res) => {
+        let text = ""
+        res.setEncoding("utf8")
+        res.on("data", (c: string) => (text += c))
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }))
+        res.on("error", reject)
       }
-    }, (res) => {
-      let text = ""
-      res.setEncoding("utf8")
-      res.on("data", (c: string) => (text += c))
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }))
-      res.on("error", reject)
-    })
+    )
     req.on("error", reject)
     req.end(payload)
   })
@@ -103,7 +113,9 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
         provider("p-w1", url("w1")),
         provider("p-w2", url("w2")),
         provider("p-w3", url("w3")),
-        provider("p-probe", url("w1"), { breaker: { failure_rate: 0.5, min_requests: 2, window: "10s", cooldown: "1s" } }),
+        provider("p-probe", url("w1"), {
+          breaker: { failure_rate: 0.5, min_requests: 2, window: "10s", cooldown: "1s" }
+        }),
         { name: "mock-fast", kind: "mock", mock: { latency: "0ms" } },
         { name: "mock-crash", kind: "mock", mock: { crash_rate: 1 } }
       ],
@@ -111,17 +123,34 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
         {
           name: "rr",
           strategy: "round_robin",
-          targets: [{ provider: "p-w1", model: "rr" }, { provider: "p-w2", model: "rr" }, { provider: "p-w3", model: "rr" }]
+          targets: [
+            { provider: "p-w1", model: "rr" },
+            { provider: "p-w2", model: "rr" },
+            { provider: "p-w3", model: "rr" }
+          ]
         },
         {
           name: "weighted",
           strategy: "weighted",
-          targets: [{ provider: "p-w1", model: "wt", weight: 3 }, { provider: "p-w2", model: "wt", weight: 1 }]
+          targets: [
+            { provider: "p-w1", model: "wt", weight: 3 },
+            { provider: "p-w2", model: "wt", weight: 1 }
+          ]
         },
-        { name: "busy", strategy: "least_busy", targets: [{ provider: "p-w1", model: "busy" }, { provider: "p-w2", model: "busy" }] },
+        {
+          name: "busy",
+          strategy: "least_busy",
+          targets: [
+            { provider: "p-w1", model: "busy" },
+            { provider: "p-w2", model: "busy" }
+          ]
+        },
         { name: "probe", targets: [{ provider: "p-probe", model: "probe" }] },
         { name: "capped", targets: [{ provider: "p-w3", model: "cap", max_concurrency: 2 }] },
-        { name: "capped-queue", targets: [{ provider: "p-w3", model: "capq", max_concurrency: 2, queue: { size: 10, timeout: "10s" } }] },
+        {
+          name: "capped-queue",
+          targets: [{ provider: "p-w3", model: "capq", max_concurrency: 2, queue: { size: 10, timeout: "10s" } }]
+        },
         { name: "fast", targets: [{ provider: "mock-fast" }] },
         { name: "crash", targets: [{ provider: "mock-crash" }] }
       ]
@@ -134,7 +163,10 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     expect([...seen.keys()].sort()).toEqual([0, 1])
     for (const h of seen.values()) {
       expect(h.worker.count).toBe(WORKERS)
-      expect(h.workers).toEqual([{ id: 0, config_version: h.config_version }, { id: 1, config_version: h.config_version }])
+      expect(h.workers).toEqual([
+        { id: 0, config_version: h.config_version },
+        { id: 1, config_version: h.config_version }
+      ])
     }
   })
 
@@ -162,7 +194,13 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     try {
       const providers: Array<string> = []
       for (let i = 0; i < 16; i++) {
-        const r = await send(port(), "POST", "/v1/chat/completions", (i % 2 === 0 ? w0 : w1)![0]!.agent, chat("weighted"))
+        const r = await send(
+          port(),
+          "POST",
+          "/v1/chat/completions",
+          (i % 2 === 0 ? w0 : w1)![0]!.agent,
+          chat("weighted")
+        )
         expect(r.status, r.text).toBe(200)
         providers.push(String(r.headers["x-llmgate-provider"]) === "p-w1" ? "a" : "b")
       }
@@ -194,13 +232,16 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
   it("a half-open breaker lets exactly one probe through in total, whichever worker each request reaches", async () => {
     const w1 = ctx.up("w1")
     w1.mode = fail(500)
-    for (let i = 0; i < 2; i++) expect((await send(port(), "POST", "/v1/chat/completions", false, chat("probe"))).status).toBe(500)
+    for (let i = 0; i < 2; i++)
+      expect((await send(port(), "POST", "/v1/chat/completions", false, chat("probe"))).status).toBe(500)
     await ctx.waitForState("probe", "p-probe", "half_open")
     w1.mode = slow(1_000)
     const pinned = await pinConnections(port(), 3)
     try {
       const sent = w1.requests().length
-      const replies = await Promise.all(pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("probe"))))
+      const replies = await Promise.all(
+        pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("probe")))
+      )
       expect(w1.requests().length - sent, "probes that reached the upstream").toBe(1)
       expect(replies.filter((r) => r.status === 200)).toHaveLength(1)
       const refused = replies.filter((r) => r.status !== 200)
@@ -217,7 +258,9 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     w3.mode = slow(800)
     const pinned = await pinConnections(port(), 3)
     try {
-      const replies = await Promise.all(pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("capped"))))
+      const replies = await Promise.all(
+        pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("capped")))
+      )
       expect(w3.maxInFlight, "requests the upstream had at once").toBe(2)
       expect(replies.filter((r) => r.status === 200)).toHaveLength(2)
       const refused = replies.filter((r) => r.status !== 200)
@@ -234,7 +277,9 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     w3.mode = slow(300)
     const pinned = await pinConnections(port(), 4)
     try {
-      const replies = await Promise.all(pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("capped-queue"))))
+      const replies = await Promise.all(
+        pinned.flat().map((p) => send(port(), "POST", "/v1/chat/completions", p.agent, chat("capped-queue")))
+      )
       for (const r of replies) expect(r.status, r.text).toBe(200)
       expect(w3.maxInFlight).toBe(2)
       expect(await ctx.target("capped-queue", "p-w3")).toMatchObject({ active: 0, queued: 0, in_flight: 0 })
@@ -243,65 +288,76 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     }
   })
 
-  describe.skipIf(store === "postgres")("(skipped in the Postgres project: edits the config file, which this suite runs on)", () => {
-    it("a key created through the admin API works on the next 100 requests, whichever worker serves them", async () => {
-      const before = (await everyWorker(port())).get(0)!.config_version
-      const project = await send(port(), "POST", "/admin/v1/projects", false, { name: "Workers" })
-      expect(project.status, project.text).toBe(201)
-      const created = await send(port(), "POST", "/admin/v1/keys", false, { name: "fresh", project_id: (JSON.parse(project.text) as { id: string }).id })
-      expect(created.status, created.text).toBe(201)
-      const key = (JSON.parse(created.text) as { key: string }).key
-      const statuses = new Map<number, number>()
-      for (let i = 0; i < 100; i++) {
-        const r = await send(port(), "GET", "/v1/models", false, undefined, key)
-        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1)
-      }
-      expect(Object.fromEntries(statuses)).toEqual({ 200: 100 })
-      // The write answered once every worker served it.
-      for (const h of (await everyWorker(port())).values()) {
-        expect(h.config_version).toBe(before + 2)
-        expect(h.workers.map((w) => w.config_version)).toEqual([before + 2, before + 2])
-      }
-    })
+  describe.skipIf(store === "postgres")(
+    "(skipped in the Postgres project: edits the config file, which this suite runs on)",
+    () => {
+      it("a key created through the admin API works on the next 100 requests, whichever worker serves them", async () => {
+        const before = (await everyWorker(port())).get(0)!.config_version
+        const project = await send(port(), "POST", "/admin/v1/projects", false, { name: "Workers" })
+        expect(project.status, project.text).toBe(201)
+        const created = await send(port(), "POST", "/admin/v1/keys", false, {
+          name: "fresh",
+          project_id: (JSON.parse(project.text) as { id: string }).id
+        })
+        expect(created.status, created.text).toBe(201)
+        const key = (JSON.parse(created.text) as { key: string }).key
+        const statuses = new Map<number, number>()
+        for (let i = 0; i < 100; i++) {
+          const r = await send(port(), "GET", "/v1/models", false, undefined, key)
+          statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1)
+        }
+        expect(Object.fromEntries(statuses)).toEqual({ 200: 100 })
+        // The write answered once every worker served it.
+        for (const h of (await everyWorker(port())).values()) {
+          expect(h.config_version).toBe(before + 2)
+          expect(h.workers.map((w) => w.config_version)).toEqual([before + 2, before + 2])
+        }
+      })
 
-    it("a valid config edit followed within 100 ms by an invalid one leaves every worker on the valid version", async () => {
-      const path = ctx.gateway.configPath
-      const valid = readFileSync(path, "utf8")
-      const before = (await everyWorker(port())).get(0)!.config_version
-      const doc = parse(valid) as { models: Array<Record<string, unknown>> }
-      doc.models.push({ name: "added-by-edit", targets: [{ provider: "mock-fast" }] })
-      const edited = stringify(doc)
-      try {
-        writeFileSync(path, edited)
-        await sleep(50)
-        writeFileSync(path, edited.replace("added-by-edit", "added-by-edit\n    bogus_field: 1"))
-        const deadline = Date.now() + 8_000
-        let versions: Array<number> = []
-        while (Date.now() < deadline) {
-          versions = [...(await everyWorker(port())).values()].map((h) => h.config_version)
-          if (versions.length === WORKERS && versions.every((v) => v === before + 1)) break
-          await sleep(50)
-        }
-        expect(versions).toEqual([before + 1, before + 1])
-        // The invalid file was read and rejected, and stays rejected (the safety-net re-read included).
-        await sleep(2_500)
-        const [w0, w1] = await pinConnections(port(), 1)
+      it("a valid config edit followed within 100 ms by an invalid one leaves every worker on the valid version", async () => {
+        const path = ctx.gateway.configPath
+        const valid = readFileSync(path, "utf8")
+        const before = (await everyWorker(port())).get(0)!.config_version
+        const doc = parse(valid) as { models: Array<Record<string, unknown>> }
+        doc.models.push({ name: "added-by-edit", targets: [{ provider: "mock-fast" }] })
+        const edited = stringify(doc)
         try {
-          for (const p of [w0![0]!, w1![0]!]) {
-            const models = JSON.parse((await send(port(), "GET", "/v1/models", p.agent)).text) as { data: Array<{ id: string }> }
-            expect(models.data.map((m) => m.id), `models on worker ${p.worker}`).toContain("added-by-edit")
-            const h = JSON.parse((await send(port(), "GET", "/health", p.agent)).text) as Health
-            expect(h.config_version).toBe(before + 1)
+          writeFileSync(path, edited)
+          await sleep(50)
+          writeFileSync(path, edited.replace("added-by-edit", "added-by-edit\n    bogus_field: 1"))
+          const deadline = Date.now() + 8_000
+          let versions: Array<number> = []
+          while (Date.now() < deadline) {
+            versions = [...(await everyWorker(port())).values()].map((h) => h.config_version)
+            if (versions.length === WORKERS && versions.every((v) => v === before + 1)) break
+            await sleep(50)
           }
+          expect(versions).toEqual([before + 1, before + 1])
+          // The invalid file was read and rejected, and stays rejected (the safety-net re-read included).
+          await sleep(2_500)
+          const [w0, w1] = await pinConnections(port(), 1)
+          try {
+            for (const p of [w0![0]!, w1![0]!]) {
+              const models = JSON.parse((await send(port(), "GET", "/v1/models", p.agent)).text) as {
+                data: Array<{ id: string }>
+              }
+              expect(
+                models.data.map((m) => m.id),
+                `models on worker ${p.worker}`
+              ).toContain("added-by-edit")
+              const h = JSON.parse((await send(port(), "GET", "/health", p.agent)).text) as Health
+              expect(h.config_version).toBe(before + 1)
+            }
+          } finally {
+            release([w0!, w1!])
+          }
+          expect(ctx.gateway.stdout() + ctx.gateway.stderr()).toMatch(/config change rejected[^\n]*\n[^\n]*bogus_field/)
         } finally {
-          release([w0!, w1!])
+          writeFileSync(path, valid)
         }
-        expect(ctx.gateway.stdout() + ctx.gateway.stderr()).toMatch(/config change rejected[^\n]*\n[^\n]*bogus_field/)
-      } finally {
-        writeFileSync(path, valid)
-      }
-    })
-  })
+      })
+    }
+  )
 
   it("a worker that crashes mid-load is replaced; the other worker loses no request and in-flight counts are repaired", async () => {
     const [w0, w1] = await pinConnections(port(), 2)
@@ -309,12 +365,14 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
     let stop = false
     const results: Array<number> = []
     // Steady load on the surviving worker's connections while worker 0 crashes.
-    const load = Promise.all(survivor.map(async (p) => {
-      while (!stop) {
-        const r = await send(port(), "POST", "/v1/chat/completions", p.agent, chat("fast"))
-        results.push(r.status)
-      }
-    }))
+    const load = Promise.all(
+      survivor.map(async (p) => {
+        while (!stop) {
+          const r = await send(port(), "POST", "/v1/chat/completions", p.agent, chat("fast"))
+          results.push(r.status)
+        }
+      })
+    )
     try {
       await sleep(200)
       const crashed = send(port(), "POST", "/v1/chat/completions", w0![0]!.agent, chat("crash")).then(
@@ -326,7 +384,10 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
       stop = true
       await load
       expect(results.length).toBeGreaterThan(10)
-      expect(results.every((s) => s === 200), `statuses on the surviving worker: ${[...new Set(results)].join(",")}`).toBe(true)
+      expect(
+        results.every((s) => s === 200),
+        `statuses on the surviving worker: ${[...new Set(results)].join(",")}`
+      ).toBe(true)
       // Replaced: both workers answer again, on the current config.
       const seen = await everyWorker(port(), 15_000)
       expect([...seen.keys()].sort()).toEqual([0, 1])
@@ -335,7 +396,8 @@ describe(`[${runtime}] one gateway on ${WORKERS} worker threads`, () => {
       expect(ctx.gateway.stdout() + ctx.gateway.stderr()).toMatch(/worker 1 exited .*restarting/)
       // What the dead worker held (the crashing request's in-flight count) was given back.
       expect(await ctx.target("crash", "mock-crash")).toMatchObject({ in_flight: 0 })
-      for (let i = 0; i < 20; i++) expect((await send(port(), "POST", "/v1/chat/completions", false, chat("fast"))).status).toBe(200)
+      for (let i = 0; i < 20; i++)
+        expect((await send(port(), "POST", "/v1/chat/completions", false, chat("fast"))).status).toBe(200)
     } finally {
       stop = true
       release([w0!, survivor])
@@ -388,7 +450,11 @@ describe(`[${runtime}] signals with ${WORKERS} worker threads`, () => {
   it("SIGTERM drains every worker's in-flight streams, then the process exits 0", async () => {
     const pinned = await pinConnections(port, 2)
     const streams = pinned.flat().map((p, i) =>
-      send(port, "POST", "/v1/chat/completions", p.agent, { model: "one", stream: true, messages: [{ role: "user", content: `s${i}` }] })
+      send(port, "POST", "/v1/chat/completions", p.agent, {
+        model: "one",
+        stream: true,
+        messages: [{ role: "user", content: `s${i}` }]
+      })
     )
     await sleep(200)
     const exit = await gateway().stop("SIGTERM", 15_000)

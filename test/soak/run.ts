@@ -47,7 +47,9 @@ const { values } = parseArgs({
 const number = (name: string, text: string | undefined, least = Number.MIN_VALUE): number => {
   const n = Number(text)
   if (!Number.isFinite(n) || n < least) {
-    console.error(`soak: --${name} must be a number of at least ${least === Number.MIN_VALUE ? "more than 0" : least} (got ${String(text)})`)
+    console.error(
+      `soak: --${name} must be a number of at least ${least === Number.MIN_VALUE ? "more than 0" : least} (got ${String(text)})`
+    )
     process.exit(2)
   }
   return n
@@ -66,20 +68,27 @@ if (unknownKinds.length > 0) {
   console.error(`soak: --without takes request kinds (${KINDS.join(", ")}); unknown: ${unknownKinds.join(", ")}`)
   process.exit(2)
 }
-const [adminEveryMs, reloadEveryMs, editEveryMs] = (values.cadence ?? "").split(",").map((x, i) => number(`cadence (${["admin", "reload", "edit"][i]})`, x))
+const [adminEveryMs, reloadEveryMs, editEveryMs] = (values.cadence ?? "")
+  .split(",")
+  .map((x, i) => number(`cadence (${["admin", "reload", "edit"][i]})`, x))
 if (editEveryMs === undefined || reloadEveryMs === undefined || adminEveryMs === undefined) {
   console.error("soak: --cadence takes three intervals in ms: admin writes, reloads, file edits (e.g. 2000,5000,7000)")
   process.exit(2)
 }
 const durationMs = number("minutes", values.minutes) * 60_000
-const warmupMs = values.warmup === undefined
-  ? Math.min(300_000, Math.max(60_000, durationMs * 0.2))
-  : number("warmup", values.warmup) * 1000
+const warmupMs =
+  values.warmup === undefined
+    ? Math.min(300_000, Math.max(60_000, durationMs * 0.2))
+    : number("warmup", values.warmup) * 1000
 
 // Nothing outlives the run: children are tracked, and an orphan guard kills them if this process dies.
 const cleanup = (): void => killAllSync()
 process.on("exit", cleanup)
-for (const [signal, code] of [["SIGINT", 130], ["SIGTERM", 143], ["SIGHUP", 129]] as const) {
+for (const [signal, code] of [
+  ["SIGINT", 130],
+  ["SIGTERM", 143],
+  ["SIGHUP", 129]
+] as const) {
   process.on(signal, () => {
     console.error(`\nsoak: ${signal}, stopping every child`)
     cleanup()
@@ -109,7 +118,8 @@ for (const runtime of runtimes) {
     sampleEveryMs: number("sample", values.sample) * 1000,
     warmupMs,
     bounds: {
-      rssSlopeMiBPerMin: values["rss-slope"] === undefined ? (runtime === "bun" ? 1 : 8) : number("rss-slope", values["rss-slope"]),
+      rssSlopeMiBPerMin:
+        values["rss-slope"] === undefined ? (runtime === "bun" ? 1 : 8) : number("rss-slope", values["rss-slope"]),
       heapSlopeMiBPerMin: number("heap-slope", values["heap-slope"]),
       fdMargin: number("fd-margin", values["fd-margin"])
     },
@@ -133,6 +143,10 @@ for (const runtime of runtimes) {
   )
 }
 const failed = results.filter((r) => !r.pass)
-console.log(failed.length === 0 ? `soak: PASS (${results.map((r) => r.runtime).join(", ")})` : `soak: FAIL (${failed.map((r) => r.runtime).join(", ")})`)
+console.log(
+  failed.length === 0
+    ? `soak: PASS (${results.map((r) => r.runtime).join(", ")})`
+    : `soak: FAIL (${failed.map((r) => r.runtime).join(", ")})`
+)
 cleanup()
 process.exit(failed.length === 0 ? 0 : 1)

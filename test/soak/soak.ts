@@ -59,7 +59,6 @@ export interface SoakResult {
   readonly gatewayExit: number | null
 }
 
-
 /** The gateway's command line; the V8 runtimes trace their collections (see `heapTracker`). */
 const gatewayCommand = (runtime: Runtime, args: ReadonlyArray<string>): [string, Array<string>] => {
   const main = join(ROOT, "runtimes", runtime, "main.ts")
@@ -78,7 +77,8 @@ const gatewayCommand = (runtime: Runtime, args: ReadonlyArray<string>): [string,
  * `Incremental Mark-Compact (reduce) …`): the isolate and its live heap after the collection. A line
  * another thread's log cut in two is skipped.
  */
-const MARK_COMPACT = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (?:Incremental )?Mark-Compact(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(/
+const MARK_COMPACT =
+  /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (?:Incremental )?Mark-Compact(?: \([a-z ]+\))? [\d.]+ \([\d.]+\) -> ([\d.]+) \(/
 
 /**
  * Follows V8's GC trace in the gateway's output: each isolate's live heap (MB) after its latest
@@ -110,7 +110,12 @@ const openFds = (pids: ReadonlyArray<number>): number =>
   }, 0)
 
 /** Polls until `check` holds (or throws with the last problem after `timeoutMs`). */
-const until = async (what: string, child: Child, timeoutMs: number, check: () => Promise<string | undefined>): Promise<void> => {
+const until = async (
+  what: string,
+  child: Child,
+  timeoutMs: number,
+  check: () => Promise<string | undefined>
+): Promise<void> => {
   const end = performance.now() + timeoutMs
   let last = "no attempt"
   for (;;) {
@@ -118,7 +123,8 @@ const until = async (what: string, child: Child, timeoutMs: number, check: () =>
     const problem = await check().catch((e: unknown) => (e instanceof Error ? e.message : String(e)))
     if (problem === undefined) return
     last = problem
-    if (performance.now() > end) throw new Error(`${child.name}: not ${what} within ${timeoutMs} ms (${last}); output: ${child.output().trim()}`)
+    if (performance.now() > end)
+      throw new Error(`${child.name}: not ${what} within ${timeoutMs} ms (${last}); output: ${child.output().trim()}`)
     await sleep(100)
   }
 }
@@ -134,15 +140,30 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
       name: "soak upstream",
       cpus: allCpus,
       command: bin("node"),
-      args: [join(ROOT, "test/bench/upstream.ts"), "--port", String(upstreamPort), "--ttl", String(Math.ceil(o.durationMs / 1000) + 300)]
+      args: [
+        join(ROOT, "test/bench/upstream.ts"),
+        "--port",
+        String(upstreamPort),
+        "--ttl",
+        String(Math.ceil(o.durationMs / 1000) + 300)
+      ]
     })
     children.push(upstream)
-    await until("listening", upstream, 15_000, async () => ((await send(upstreamPort, "/__stats", undefined, {}, 1_000)).status === 200 ? undefined : "no stats"))
+    await until("listening", upstream, 15_000, async () =>
+      (await send(upstreamPort, "/__stats", undefined, {}, 1_000)).status === 200 ? undefined : "no stats"
+    )
 
     const port = await freePort()
     const configPath = join(dir, "config.yaml")
     writeFileSync(configPath, stringify(soakConfig(port, upstreamPort)))
-    const [command, args] = gatewayCommand(o.runtime, ["--config", configPath, "--host", "127.0.0.1", "--port", String(port)])
+    const [command, args] = gatewayCommand(o.runtime, [
+      "--config",
+      configPath,
+      "--host",
+      "127.0.0.1",
+      "--port",
+      String(port)
+    ])
     const heap = heapTracker()
     const gateway = spawnChild({
       onOutput: heap.feed,
@@ -175,13 +196,32 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
         unexpected: tally.unexpectedCount
       }
       samples.push(s)
-      log(`[${o.runtime}] t=${(s.t / 1000).toFixed(0)}s rss=${s.rssMiB.toFixed(1)}MiB heap=${s.heapMiB.toFixed(1)}MiB fds=${s.fds} threads=${s.threads} requests=${s.requests} unexpected=${s.unexpected}`)
+      log(
+        `[${o.runtime}] t=${(s.t / 1000).toFixed(0)}s rss=${s.rssMiB.toFixed(1)}MiB heap=${s.heapMiB.toFixed(1)}MiB fds=${s.fds} threads=${s.threads} requests=${s.requests} unexpected=${s.unexpected}`
+      )
     }
     sample()
     const seed = o.seed ?? 1
     const traffic = Promise.all([
-      ...Array.from({ length: o.clients }, (_, i) => runClient({ port, seed: seed * 1000 + i, until: over, timeoutMs: o.requestTimeoutMs, tally, exclude: o.exclude ?? [] })),
-      runAdmin({ port, configPath, until: over, timeoutMs: o.requestTimeoutMs, tally, ...o.cadence, exclude: o.exclude ?? [] })
+      ...Array.from({ length: o.clients }, (_, i) =>
+        runClient({
+          port,
+          seed: seed * 1000 + i,
+          until: over,
+          timeoutMs: o.requestTimeoutMs,
+          tally,
+          exclude: o.exclude ?? []
+        })
+      ),
+      runAdmin({
+        port,
+        configPath,
+        until: over,
+        timeoutMs: o.requestTimeoutMs,
+        tally,
+        ...o.cadence,
+        exclude: o.exclude ?? []
+      })
     ])
     // Samples on a fixed schedule from t0 until the end.
     for (let k = 1; t0 + k * o.sampleEveryMs <= end; k++) {
@@ -197,19 +237,40 @@ export const runSoak = async (o: SoakOptions): Promise<SoakResult> => {
     failures.push(...judgement.reasons)
     if (gateway.hasExited()) failures.push(`the gateway exited during the soak: ${gateway.output().trim()}`)
     else {
-      const health = await send(port, "/health", undefined, {}, 5_000).catch((e: unknown) => ({ status: 0, body: String(e) }))
-      if (health.status !== 200) failures.push(`GET /health answered ${health.status} after the soak: ${health.body.slice(0, 200)}`)
+      const health = await send(port, "/health", undefined, {}, 5_000).catch((e: unknown) => ({
+        status: 0,
+        body: String(e)
+      }))
+      if (health.status !== 200)
+        failures.push(`GET /health answered ${health.status} after the soak: ${health.body.slice(0, 200)}`)
     }
     if (tally.unexpectedCount > 0) {
-      failures.push(`${tally.unexpectedCount} unexpected outcomes, e.g.:\n  ${[...new Set(tally.unexpected)].slice(0, 8).join("\n  ")}`)
+      failures.push(
+        `${tally.unexpectedCount} unexpected outcomes, e.g.:\n  ${[...new Set(tally.unexpected)].slice(0, 8).join("\n  ")}`
+      )
     }
-    const required: ReadonlyArray<Kind> = [...(o.clients > 0 ? ["json", "stream", "cancel", "flaky"] as const : []), "admin", "reload", "edit"]
+    const required: ReadonlyArray<Kind> = [
+      ...(o.clients > 0 ? (["json", "stream", "cancel", "flaky"] as const) : []),
+      "admin",
+      "reload",
+      "edit"
+    ]
     for (const kind of required) {
       if (tally.count(kind) === 0 && !(o.exclude ?? []).includes(kind)) failures.push(`no ${kind} traffic ran`)
     }
     await gateway.stop(5_000)
     const gatewayExit = await gateway.exited
-    return { runtime: o.runtime, options: o, samples, tally, judgement, failures, pass: failures.length === 0, elapsedMs, gatewayExit }
+    return {
+      runtime: o.runtime,
+      options: o,
+      samples,
+      tally,
+      judgement,
+      failures,
+      pass: failures.length === 0,
+      elapsedMs,
+      gatewayExit
+    }
   } finally {
     for (const c of children.reverse()) await c.stop(3_000)
     rmSync(dir, { recursive: true, force: true })
@@ -246,9 +307,15 @@ export const outcomeTable = (tally: Tally): string =>
   [
     "| kind | outcomes |",
     "|---|---|",
-    ...[...tally.counts.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([kind, byOutcome]) =>
-      `| ${kind} | ${[...byOutcome.entries()].sort(([, a], [, b]) => b - a).map(([o, n]) => `${o} ×${n}`).join(", ")} |`
-    )
+    ...[...tally.counts.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([kind, byOutcome]) =>
+          `| ${kind} | ${[...byOutcome.entries()]
+            .sort(([, a], [, b]) => b - a)
+            .map(([o, n]) => `${o} ×${n}`)
+            .join(", ")} |`
+      )
   ].join("\n")
 
 export const report = (r: SoakResult): string =>

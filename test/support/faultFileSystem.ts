@@ -30,7 +30,8 @@ export const enospc = (change: Change): PlatformError.PlatformError =>
 const writes = (flag: FileSystem.OpenFlag | undefined): boolean => flag !== undefined && flag !== "r"
 
 export const withHook = (fs: FileSystem.FileSystem, hook: Hook): FileSystem.FileSystem => {
-  const before = <A, E, R>(op: string, path: string, effect: Effect.Effect<A, E, R>) => Effect.andThen(hook({ op, path }), effect)
+  const before = <A, E, R>(op: string, path: string, effect: Effect.Effect<A, E, R>) =>
+    Effect.andThen(hook({ op, path }), effect)
   const wrapFile = (file: FileSystem.File, path: string): FileSystem.File => ({
     [FileSystem.FileTypeId]: FileSystem.FileTypeId,
     get stat() {
@@ -49,7 +50,10 @@ export const withHook = (fs: FileSystem.FileSystem, hook: Hook): FileSystem.File
   return {
     ...fs,
     open: (path, options) =>
-      Effect.map(writes(options?.flag) ? before("open", path, fs.open(path, options)) : fs.open(path, options), (file) => wrapFile(file, path)),
+      Effect.map(
+        writes(options?.flag) ? before("open", path, fs.open(path, options)) : fs.open(path, options),
+        (file) => wrapFile(file, path)
+      ),
     rename: (from, to) => before("rename", `${from} -> ${to}`, fs.rename(from, to)),
     link: (from, to) => before("link", `${from} -> ${to}`, fs.link(from, to)),
     remove: (path, options) => before("remove", path, fs.remove(path, options)),

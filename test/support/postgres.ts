@@ -76,11 +76,15 @@ export const withTestDatabase = async (ctx: TestContext): Promise<TestDatabase> 
  */
 export const createTestDatabase = (): Promise<TestDatabase & { readonly drop: () => Promise<void> }> =>
   create((message) => {
-    throw new Error(process.env.CI === "true" ? `${message}. CI=true: tests needing Postgres fail rather than skip.` : message)
+    throw new Error(
+      process.env.CI === "true" ? `${message}. CI=true: tests needing Postgres fail rather than skip.` : message
+    )
   })
 
 /** Creates `llmgate_test_<random>`; `onUnreachable` decides what an unreachable server means (it must not return normally). */
-const create = async (onUnreachable: (message: string) => void): Promise<TestDatabase & { readonly drop: () => Promise<void> }> => {
+const create = async (
+  onUnreachable: (message: string) => void
+): Promise<TestDatabase & { readonly drop: () => Promise<void> }> => {
   const url = baseUrl()
   const name = `llmgate_test_${randomBytes(6).toString("hex")}`
   const sql = maintenance(url)
@@ -88,7 +92,9 @@ const create = async (onUnreachable: (message: string) => void): Promise<TestDat
     try {
       await sql`select 1`
     } catch (cause) {
-      onUnreachable(`Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`)
+      onUnreachable(
+        `Postgres is unreachable at ${where(url)} (${reason(cause)}); start it or set LLMGATE_TEST_DATABASE_URL`
+      )
     }
     await sql.unsafe(`create database "${name}"`)
   } finally {

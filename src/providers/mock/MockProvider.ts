@@ -27,8 +27,17 @@ export const MAX_EMBEDDING_INPUTS = 2048
 
 /** Whether a UTF-16 code unit is white space as `\s` in a regular expression means it. */
 const isSpace = (c: number): boolean =>
-  c === 32 || (c >= 9 && c <= 13) || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-  c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+  c === 32 ||
+  (c >= 9 && c <= 13) ||
+  c === 0xa0 ||
+  c === 0x1680 ||
+  (c >= 0x2000 && c <= 0x200a) ||
+  c === 0x2028 ||
+  c === 0x2029 ||
+  c === 0x202f ||
+  c === 0x205f ||
+  c === 0x3000 ||
+  c === 0xfeff
 
 /** Whitespace-separated words: the mock's deterministic token count (counted, not split out). */
 export const countTokens = (text: string): number => {
@@ -67,7 +76,7 @@ const inputTexts = (input: unknown): ReadonlyArray<string> => {
   if (typeof input === "string") return [input]
   if (Array.isArray(input)) {
     if (input.every((x) => typeof x === "number")) return [input.join(" ")]
-    return input.map((x: unknown) => typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : String(x))
+    return input.map((x: unknown) => (typeof x === "string" ? x : Array.isArray(x) ? x.join(" ") : String(x)))
   }
   return [""]
 }
@@ -151,7 +160,8 @@ export const make = (config: ResolvedProvider): Provider => {
     headers: JSON_HEADERS,
     body: { _tag: "Buffered", bytes: encoder.encode(JSON.stringify(value)), json: value }
   })
-  const errorResponse = (status: number, reason: GatewayErrorReason): ProviderResponse => json(errorBody(reason), status)
+  const errorResponse = (status: number, reason: GatewayErrorReason): ProviderResponse =>
+    json(errorBody(reason), status)
 
   const reply = (request: ProviderRequest, prompt: string): string =>
     `Mock reply from ${request.upstreamModel}: ${prompt}`
@@ -174,29 +184,44 @@ export const make = (config: ResolvedProvider): Provider => {
 
   const chat = (request: ProviderRequest, id: string, created: number): ProviderResponse => {
     const messages = Array.isArray(request.body["messages"]) ? request.body["messages"] : []
-    const prompt = messages.map((m: unknown) => m !== null && typeof m === "object" && "content" in m ? contentText(m.content) : "").join(" ")
+    const prompt = messages
+      .map((m: unknown) => (m !== null && typeof m === "object" && "content" in m ? contentText(m.content) : ""))
+      .join(" ")
     const lastMessage: unknown = messages.at(-1)
-    const lastText = lastMessage !== null && typeof lastMessage === "object" && lastMessage !== undefined && "content" in lastMessage
-      ? contentText(lastMessage.content)
-      : ""
+    const lastText =
+      lastMessage !== null && typeof lastMessage === "object" && lastMessage !== undefined && "content" in lastMessage
+        ? contentText(lastMessage.content)
+        : ""
     const content = reply(request, lastText)
     const usage = usageOf(prompt, content)
     const model = publicModel(request)
     if (!request.stream) {
       return json({
-        id, object: "chat.completion", created, model, system_fingerprint: "llmgate-mock",
-        choices: [{ index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }],
+        id,
+        object: "chat.completion",
+        created,
+        model,
+        system_fingerprint: "llmgate-mock",
+        choices: [
+          { index: 0, message: { role: "assistant", content, refusal: null }, logprobs: null, finish_reason: "stop" }
+        ],
         usage
       })
     }
     return streamed(content, usage, (delta, first, finish) => ({
-      id, object: "chat.completion.chunk", created, model, system_fingerprint: "llmgate-mock",
-      choices: [{
-        index: 0,
-        delta: first ? { role: "assistant", content: "" } : finish ? {} : { content: delta },
-        logprobs: null,
-        finish_reason: finish ? "stop" : null
-      }]
+      id,
+      object: "chat.completion.chunk",
+      created,
+      model,
+      system_fingerprint: "llmgate-mock",
+      choices: [
+        {
+          index: 0,
+          delta: first ? { role: "assistant", content: "" } : finish ? {} : { content: delta },
+          logprobs: null,
+          finish_reason: finish ? "stop" : null
+        }
+      ]
     }))
   }
 
@@ -207,13 +232,19 @@ export const make = (config: ResolvedProvider): Provider => {
     const model = publicModel(request)
     if (!request.stream) {
       return json({
-        id, object: "text_completion", created, model,
+        id,
+        object: "text_completion",
+        created,
+        model,
         choices: [{ index: 0, text: content, logprobs: null, finish_reason: "stop" }],
         usage
       })
     }
     return streamed(content, usage, (delta, first, finish) => ({
-      id, object: "text_completion", created, model,
+      id,
+      object: "text_completion",
+      created,
+      model,
       choices: [{ index: 0, text: first || finish ? "" : delta, logprobs: null, finish_reason: finish ? "stop" : null }]
     }))
   }
@@ -221,11 +252,16 @@ export const make = (config: ResolvedProvider): Provider => {
   const embeddings = (request: ProviderRequest): ProviderResponse => {
     const input = request.body["input"]
     if (Array.isArray(input) && input.length > MAX_EMBEDDING_INPUTS && !input.every((x) => typeof x === "number")) {
-      return errorResponse(400, { _tag: "InvalidRequest", param: "input", message: `The mock provider takes at most ${MAX_EMBEDDING_INPUTS} inputs per request.` })
+      return errorResponse(400, {
+        _tag: "InvalidRequest",
+        param: "input",
+        message: `The mock provider takes at most ${MAX_EMBEDDING_INPUTS} inputs per request.`
+      })
     }
     const texts = inputTexts(input)
     const requested = request.body["dimensions"]
-    const dimensions = typeof requested === "number" && Number.isInteger(requested) && requested > 0 ? Math.min(requested, 4096) : 8
+    const dimensions =
+      typeof requested === "number" && Number.isInteger(requested) && requested > 0 ? Math.min(requested, 4096) : 8
     const tokens = texts.reduce((n, t) => n + countTokens(t), 0)
     return json({
       object: "list",
@@ -235,10 +271,15 @@ export const make = (config: ResolvedProvider): Provider => {
     })
   }
 
-  const failure = errorResponse(500, { _tag: "ProviderFailure", provider: config.name, status: 500, message: "Mock provider failure (failure_rate)." })
+  const failure = errorResponse(500, {
+    _tag: "ProviderFailure",
+    provider: config.name,
+    status: 500,
+    message: "Mock provider failure (failure_rate)."
+  })
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       if (latencyMs > 0) yield* Effect.sleep(latencyMs)
       if (crashRate > 0 && (yield* Random.next) < crashRate) return yield* crash(config.name)
       if (failureRate > 0 && (yield* Random.next) < failureRate) return failure

@@ -34,8 +34,20 @@ const encoder = new TextEncoder()
 
 /** Response headers never relayed: hop-by-hop, framing, and ones the gateway sets itself. */
 const DROPPED = new Set([
-  "connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade", "proxy-authenticate",
-  "proxy-authorization", "content-length", "date", "server", "set-cookie", "x-request-id", "alt-svc"
+  "connection",
+  "keep-alive",
+  "transfer-encoding",
+  "te",
+  "trailer",
+  "upgrade",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "content-length",
+  "date",
+  "server",
+  "set-cookie",
+  "x-request-id",
+  "alt-svc"
 ])
 
 const relayHeaders = (headers: Readonly<Record<string, string>>, decodes: boolean): Record<string, string> => {
@@ -101,7 +113,8 @@ export const parseJsonObject = (bytes: Uint8Array): Result.Result<Readonly<Recor
   } catch {
     return Result.fail("a body that is not JSON")
   }
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return Result.fail("JSON that is not an object")
+  if (value === null || typeof value !== "object" || Array.isArray(value))
+    return Result.fail("JSON that is not an object")
   return Result.succeed(value as Record<string, unknown>)
 }
 
@@ -111,7 +124,10 @@ export const clientOptions = (config: ResolvedProvider): UpstreamClientOptions =
   connectTimeoutMs: config.connectTimeoutMs
 })
 
-export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds: Pick<ResolvedBounds, "upstreamBodyLimit">) {
+export const make = Effect.fnUntraced(function* (
+  config: ResolvedProvider,
+  bounds: Pick<ResolvedBounds, "upstreamBodyLimit">
+) {
   const clients = yield* UpstreamClients
   const client = yield* clients.get(clientOptions(config))
   const decodes = clients.decodesBodies
@@ -125,14 +141,18 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds
 
   const unreachable = gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
   const toUnreachable = (_: UpstreamFailure): GatewayError => unreachable
-  const timedOut = Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs }))
+  const timedOut = Effect.fail(
+    gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.requestTimeoutMs })
+  )
   const orTimedOut = () => timedOut
   const idle = gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: config.idleTimeoutMs })
   const streamOptions = { idleMs: config.idleTimeoutMs, onIdle: () => idle, onError: () => unreachable }
   const withinRequestTimeout = { duration: config.requestTimeoutMs, orElse: orTimedOut }
   const protocol = (message: string) => gatewayError({ _tag: "UpstreamProtocol", provider: config.name, message })
   const { upstreamBodyLimit } = bounds
-  const tooLarge = protocol(`the response body is larger than ${formatBytes(upstreamBodyLimit)} (server.upstream_body_limit)`)
+  const tooLarge = protocol(
+    `the response body is larger than ${formatBytes(upstreamBodyLimit)} (server.upstream_body_limit)`
+  )
   const toReadError = (error: UpstreamFailure | UpstreamBodyTooLarge): GatewayError =>
     error._tag === "UpstreamBodyTooLarge" ? tooLarge : unreachable
 
@@ -146,7 +166,8 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds
       if (Result.isFailure(json)) {
         const type = response.headers["content-type"]
         const what = `${json.failure}${type === undefined ? "" : ` (content-type ${type.slice(0, 100)})`}`
-        if (response.status < 400 || response.status > 599) return Effect.fail(protocol(`it answered ${response.status} with ${what}`))
+        if (response.status < 400 || response.status > 599)
+          return Effect.fail(protocol(`it answered ${response.status} with ${what}`))
         const own = errorBody({
           _tag: "ProviderFailure",
           provider: config.name,
@@ -177,7 +198,11 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds
       body: upstreamPayload(request)
     })
     if (!request.stream) {
-      return sent.pipe(Effect.mapError(toUnreachable), Effect.flatMap(buffered), Effect.timeoutOrElse(withinRequestTimeout))
+      return sent.pipe(
+        Effect.mapError(toUnreachable),
+        Effect.flatMap(buffered),
+        Effect.timeoutOrElse(withinRequestTimeout)
+      )
     }
     return Effect.flatMap(
       sent.pipe(Effect.mapError(toUnreachable), Effect.timeoutOrElse(withinRequestTimeout)),
@@ -186,9 +211,18 @@ export const make = Effect.fnUntraced(function*(config: ResolvedProvider, bounds
           return buffered(response).pipe(Effect.timeoutOrElse(withinRequestTimeout))
         }
         const stream = chunkStream(response.reader, streamOptions)
-        return Effect.succeed({ status: response.status, headers: relayHeaders(response.headers, decodes), body: { _tag: "Stream", stream } })
+        return Effect.succeed({
+          status: response.status,
+          headers: relayHeaders(response.headers, decodes),
+          body: { _tag: "Stream", stream }
+        })
       }
     )
   }
-  return { config, call, classifyEvent: classifyOpenAIEvent, streamTerminator: OPENAI_STREAM_TERMINATOR } satisfies Provider
+  return {
+    config,
+    call,
+    classifyEvent: classifyOpenAIEvent,
+    streamTerminator: OPENAI_STREAM_TERMINATOR
+  } satisfies Provider
 })

@@ -6,7 +6,9 @@
 import type { StreamEventKind } from "../../domain/StreamEventKind.ts"
 
 const nonEmpty = (v: unknown): boolean =>
-  (typeof v === "string" && v !== "") || (Array.isArray(v) && v.length > 0) || (v !== null && typeof v === "object" && !Array.isArray(v))
+  (typeof v === "string" && v !== "") ||
+  (Array.isArray(v) && v.length > 0) ||
+  (v !== null && typeof v === "object" && !Array.isArray(v))
 
 const choiceHasContent = (choice: unknown): boolean => {
   if (choice === null || typeof choice !== "object") return false
@@ -16,12 +18,15 @@ const choiceHasContent = (choice: unknown): boolean => {
   const delta = c["delta"]
   if (delta === null || typeof delta !== "object") return false
   const d = delta as Record<string, unknown>
-  return (typeof d["content"] === "string" && d["content"] !== "") ||
-    nonEmpty(d["tool_calls"]) || nonEmpty(d["function_call"]) ||
+  return (
+    (typeof d["content"] === "string" && d["content"] !== "") ||
+    nonEmpty(d["tool_calls"]) ||
+    nonEmpty(d["function_call"]) ||
     (typeof d["refusal"] === "string" && d["refusal"] !== "") ||
     (typeof d["reasoning_content"] === "string" && d["reasoning_content"] !== "") ||
     (typeof d["reasoning"] === "string" && d["reasoning"] !== "") ||
     nonEmpty(d["audio"])
+  )
 }
 
 /** The data of the event that ends every complete OpenAI stream. */

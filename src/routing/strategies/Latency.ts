@@ -17,7 +17,7 @@ export const EXPLORE = 0.05
 
 /** The score of a target with a latency sample; lower is better. */
 export const score = (latencyMs: number, inFlight: number, successRate: number): number =>
-  latencyMs * (inFlight + 1) / successRate
+  (latencyMs * (inFlight + 1)) / successRate
 
 export const make: StrategyFactory = (options) => {
   const { random } = options

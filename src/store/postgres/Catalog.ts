@@ -29,7 +29,11 @@ export const CATALOG_SOURCE = "postgres (providers/models/routes)"
 export const CONFIG_CHANNEL = "llmgate_config"
 
 /** A `providers` or `models` row. */
-export const SpecRow = Schema.Struct({ name: Schema.String, position: Schema.optional(Schema.Number), spec: Schema.Unknown })
+export const SpecRow = Schema.Struct({
+  name: Schema.String,
+  position: Schema.optional(Schema.Number),
+  spec: Schema.Unknown
+})
 export type SpecRow = typeof SpecRow.Type
 
 /**
@@ -37,7 +41,9 @@ export type SpecRow = typeof SpecRow.Type
  * `to_json` renders it: the table's columns by name. Values are unknown: the admin API puts request
  * fields here before they are validated, exactly like the replicas will validate them.
  */
-export const TenancyRow = Schema.StructWithRest(Schema.Struct({ id: Schema.String }), [Schema.Record(Schema.String, Schema.Unknown)])
+export const TenancyRow = Schema.StructWithRest(Schema.Struct({ id: Schema.String }), [
+  Schema.Record(Schema.String, Schema.Unknown)
+])
 export type TenancyRow = typeof TenancyRow.Type
 
 /** Every table of the catalog, as `readCatalogRows` decodes them. */
@@ -51,7 +57,10 @@ export const CatalogRows = Schema.Struct({
 })
 export type CatalogRows = typeof CatalogRows.Type
 
-const query = (what: string) => (cause: unknown): StoreError => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
+const query =
+  (what: string) =>
+  (cause: unknown): StoreError =>
+    storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
 
 /** Every config and tenancy table in one statement, so the read is one consistent snapshot. */
 export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Effect.Effect<CatalogRows, StoreError> =>
@@ -69,13 +78,16 @@ export const readCatalogRows = (sql: postgres.Sql | postgres.TransactionSql): Ef
               'created_at', u.created_at, 'updated_at', u.updated_at) order by u.created_at, u.id) from users u), '[]'::json) as users,
           coalesce((select json_agg(to_json(k) order by k.created_at, k.id) from virtual_keys k), '[]'::json) as keys`,
     catch: query("read the config catalog")
-  }).pipe(Effect.flatMap(([row]) =>
-    Schema.decodeUnknownEffect(CatalogRows)(row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }).pipe(
-      Effect.mapError(query("read the config catalog"))
+  }).pipe(
+    Effect.flatMap(([row]) =>
+      Schema.decodeUnknownEffect(CatalogRows)(
+        row ?? { providers: [], models: [], routes: [], projects: [], users: [], keys: [] }
+      ).pipe(Effect.mapError(query("read the config catalog")))
     )
-  ))
+  )
 
-const jsonOrNull = (value: unknown): string | null => value === undefined || value === null ? null : JSON.stringify(value)
+const jsonOrNull = (value: unknown): string | null =>
+  value === undefined || value === null ? null : JSON.stringify(value)
 /** A validated timestamp as an explicit UTC instant (a date alone means 00:00 UTC, not the server's zone). */
 const utcInstant = (value: unknown): string | null => {
   const ms = typeof value === "string" ? timestampMillis(value) : undefined
@@ -97,7 +109,8 @@ export const writeCatalogRow = async (
   insert: boolean
 ) => {
   const table = resource === "keys" ? "virtual_keys" : resource
-  if (row === undefined) return conn`delete from ${conn(table)} where ${conn(resource === "providers" || resource === "models" ? "name" : "id")} = ${id}`
+  if (row === undefined)
+    return conn`delete from ${conn(table)} where ${conn(resource === "providers" || resource === "models" ? "name" : "id")} = ${id}`
   const text = (f: string) => (row[f] === undefined || row[f] === null ? null : String(row[f]))
   const json = (f: string) => jsonOrNull(row[f])
   if (resource === "providers" || resource === "models") {
@@ -112,16 +125,22 @@ export const writeCatalogRow = async (
       : conn`update projects set name = ${text("name")}, limits = ${json("limits")}::text::jsonb, metadata = ${metadata}::text::jsonb, updated_at = now() where id = ${id}`
   }
   if (resource === "users") {
-    if (insert) await conn`insert into users (id, name, email, role, metadata) values (${id}, ${text("name")}, ${text("email")}, ${text("role")}, ${metadata}::text::jsonb)`
+    if (insert)
+      await conn`insert into users (id, name, email, role, metadata) values (${id}, ${text("name")}, ${text("email")}, ${text("role")}, ${metadata}::text::jsonb)`
     else {
       await conn`update users set name = ${text("name")}, email = ${text("email")}, role = ${text("role")}, metadata = ${metadata}::text::jsonb,
                  updated_at = now() where id = ${id}`
       await conn`delete from user_projects where user_id = ${id}`
     }
-    for (const p of Array.isArray(row["projects"]) ? row["projects"].map(String) : []) await conn`insert into user_projects (user_id, project_id) values (${id}, ${p})`
+    for (const p of Array.isArray(row["projects"]) ? row["projects"].map(String) : [])
+      await conn`insert into user_projects (user_id, project_id) values (${id}, ${p})`
     return
   }
-  const [models, enabled, expires] = [JSON.stringify(row["models"] ?? null), row["enabled"] !== false, utcInstant(row["expires_at"])]
+  const [models, enabled, expires] = [
+    JSON.stringify(row["models"] ?? null),
+    row["enabled"] !== false,
+    utcInstant(row["expires_at"])
+  ]
   if (insert) {
     return conn`insert into virtual_keys (id, name, key_hash, prefix, project_id, user_id, models, enabled, expires_at, limits, budget, metadata)
       values (${id}, ${text("name")}, ${text("key_hash")}, ${text("prefix")}, ${text("project_id")}, ${text("user_id")}, ${models}::text::jsonb,
@@ -141,14 +160,18 @@ export const fingerprint = (rows: CatalogRows): string => JSON.stringify(rows)
  * `providers[2].base_url` → `providers["up-a"].base_url`, `keys[0].models` → `keys["key_ci"].models`:
  * rows are known by name or id, not index.
  */
-const nameIssue = (rows: CatalogRows) => (issue: ConfigIssue): ConfigIssue => {
-  const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
-  if (match === null) return issue
-  const table = match[1] as "providers" | "models" | "projects" | "users" | "keys"
-  const index = Number(match[2])
-  const name = table === "providers" || table === "models" ? rows[table][index]?.name : rows[table][index]?.id
-  return name === undefined ? issue : { ...issue, path: `${table}[${JSON.stringify(name)}]${issue.path.slice(match[0].length)}` }
-}
+const nameIssue =
+  (rows: CatalogRows) =>
+  (issue: ConfigIssue): ConfigIssue => {
+    const match = /^(providers|models|projects|users|keys)\[(\d+)\]/.exec(issue.path)
+    if (match === null) return issue
+    const table = match[1] as "providers" | "models" | "projects" | "users" | "keys"
+    const index = Number(match[2])
+    const name = table === "providers" || table === "models" ? rows[table][index]?.name : rows[table][index]?.id
+    return name === undefined
+      ? issue
+      : { ...issue, path: `${table}[${JSON.stringify(name)}]${issue.path.slice(match[0].length)}` }
+  }
 
 const present = (value: unknown): boolean => value !== undefined && value !== null
 
@@ -166,7 +189,12 @@ export const projectSection = (row: TenancyRow): Record<string, unknown> => {
 
 /** A `users` row (with its `projects`) as the file's `users` entry. */
 export const userSection = (row: TenancyRow): Record<string, unknown> => {
-  const out: Record<string, unknown> = { id: row.id, name: row["name"], role: row["role"], projects: row["projects"] ?? [] }
+  const out: Record<string, unknown> = {
+    id: row.id,
+    name: row["name"],
+    role: row["role"],
+    projects: row["projects"] ?? []
+  }
   for (const f of ["email", "metadata", "created_at"]) copy(out, row, f)
   return out
 }
@@ -183,14 +211,29 @@ export const keySection = (row: TenancyRow): Record<string, unknown> => {
     hash: row["key_hash"],
     project_id: row["project_id"]
   }
-  for (const f of ["user_id", "models", "enabled", "expires_at", "limits", "budget", "metadata", "created_at", "previous_hash", "previous_expires_at"]) {
+  for (const f of [
+    "user_id",
+    "models",
+    "enabled",
+    "expires_at",
+    "limits",
+    "budget",
+    "metadata",
+    "created_at",
+    "previous_hash",
+    "previous_expires_at"
+  ]) {
     copy(out, row, f)
   }
   return out
 }
 
 /** A row's spec as a section entry: an object whose `name` is the row's (filled in when absent). */
-const entry = (table: "providers" | "models", row: { readonly name: string; readonly spec: unknown }, issues: Array<ConfigIssue>) => {
+const entry = (
+  table: "providers" | "models",
+  row: { readonly name: string; readonly spec: unknown },
+  issues: Array<ConfigIssue>
+) => {
   const at = `${table}[${JSON.stringify(row.name)}]`
   if (!Predicate.isObject(row.spec)) {
     issues.push({ path: at, message: "spec must be a JSON object (the entry as written in the YAML file)" })
@@ -208,11 +251,12 @@ const entry = (table: "providers" | "models", row: { readonly name: string; read
  * secrets that do not open) is added to `issues`, naming the row.
  */
 export const catalogSections = (rows: CatalogRows, secrets: ProviderSecrets, issues: Array<ConfigIssue>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const providers: Array<Record<string, unknown>> = []
     for (const row of rows.providers) {
       const spec = entry("providers", row, issues)
-      if (spec !== undefined) providers.push(yield* secrets.open(row.name, spec, `providers[${JSON.stringify(row.name)}]`, issues))
+      if (spec !== undefined)
+        providers.push(yield* secrets.open(row.name, spec, `providers[${JSON.stringify(row.name)}]`, issues))
     }
     const models = rows.models.flatMap((row) => entry("models", row, issues) ?? [])
     const routes = rows.routes.map((r) => ({ path: r.path, model: r.model }))
@@ -238,13 +282,14 @@ export const decodeCatalog = (
   rows: CatalogRows,
   secrets: ProviderSecrets
 ): Effect.Effect<LoadedConfig, ConfigError> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const issues: Array<ConfigIssue> = []
     const sections = yield* catalogSections(rows, secrets, issues)
     const value: Record<string, unknown> = { ...sections }
     for (const key of FILE_SETTINGS) if (settings[key] !== undefined) value[key] = settings[key]
     const decoded = decodeConfig(value, CATALOG_SOURCE)
-    if (Result.isSuccess(decoded) && issues.length === 0) return { config: decoded.success, document: value, source: CATALOG_SOURCE }
+    if (Result.isSuccess(decoded) && issues.length === 0)
+      return { config: decoded.success, document: value, source: CATALOG_SOURCE }
     const all = [...issues, ...(Result.isFailure(decoded) ? decoded.failure.issues.map(nameIssue(rows)) : [])]
     return yield* new ConfigError({ source: CATALOG_SOURCE, issues: all })
   })
@@ -289,7 +334,7 @@ class NotEmpty {
  * transaction. The tables are locked for the check, so two imports at once cannot both write. A catalog that has any row
  * is refused (`Conflict`) and left unchanged.
  */
-export const importCatalog = Effect.fn("Catalog.import")(function*(
+export const importCatalog = Effect.fn("Catalog.import")(function* (
   sql: postgres.Sql,
   doc: Readonly<Record<string, unknown>>,
   secrets: ProviderSecrets,
@@ -314,8 +359,10 @@ export const importCatalog = Effect.fn("Catalog.import")(function*(
   const json = (value: unknown) => sql.json(value as postgres.JSONValue)
   // Tenancy rows in the shapes PostgresAdminStore writes (JSON as text cast to jsonb; key `models`
   // absent → JSON null, "every model").
-  const jsonText = (value: unknown): string | null => (value === undefined || value === null ? null : JSON.stringify(value))
-  const text = (row: Record<string, unknown>, f: string): string | null => (row[f] === undefined || row[f] === null ? null : String(row[f]))
+  const jsonText = (value: unknown): string | null =>
+    value === undefined || value === null ? null : JSON.stringify(value)
+  const text = (row: Record<string, unknown>, f: string): string | null =>
+    row[f] === undefined || row[f] === null ? null : String(row[f])
   const instant = (value: unknown): string | null =>
     value === undefined || value === null ? null : value instanceof Date ? value.toISOString() : String(value)
   yield* Effect.tryPromise({
@@ -345,7 +392,8 @@ export const importCatalog = Effect.fn("Catalog.import")(function*(
                    values (${text(u, "id")}, ${text(u, "name")}, ${text(u, "email")}, ${text(u, "role")},
                            ${JSON.stringify(u["metadata"] ?? {})}::text::jsonb, coalesce(${instant(u["created_at"])}::timestamptz, now()))`
           const projects = Array.isArray(u["projects"]) ? u["projects"].map(String) : []
-          for (const p of projects) await tx`insert into user_projects (user_id, project_id) values (${text(u, "id")}, ${p})`
+          for (const p of projects)
+            await tx`insert into user_projects (user_id, project_id) values (${text(u, "id")}, ${p})`
         }
         for (const k of list(doc, "keys")) {
           await tx`insert into virtual_keys (id, name, key_hash, prefix, project_id, user_id, models, enabled, expires_at, limits, budget,
@@ -362,11 +410,12 @@ export const importCatalog = Effect.fn("Catalog.import")(function*(
     catch: (cause): StoreError | SecretBoxError =>
       cause instanceof NotEmpty
         ? storeError({
-          _tag: "Conflict",
-          message: `the database already has a config catalog (${plural(cause.counts.providers, "provider")}, ` +
-            `${plural(cause.counts.models, "model")}, ${plural(cause.counts.routes, "route")}); ` +
-            "import only seeds an empty one, change it through the admin API"
-        })
+            _tag: "Conflict",
+            message:
+              `the database already has a config catalog (${plural(cause.counts.providers, "provider")}, ` +
+              `${plural(cause.counts.models, "model")}, ${plural(cause.counts.routes, "route")}); ` +
+              "import only seeds an empty one, change it through the admin API"
+          })
         : query("import the config catalog")(cause)
   })
   return summary

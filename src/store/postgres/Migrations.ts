@@ -69,7 +69,9 @@ export const describeCause = (cause: unknown): string => {
     code === undefined ? undefined : `(${code})`,
     position === undefined ? undefined : `at character ${position}`,
     hint === undefined ? undefined : `hint: ${hint}`
-  ].filter((part) => part !== undefined).join(" ")
+  ]
+    .filter((part) => part !== undefined)
+    .join(" ")
 }
 
 /** A pending postgres.js query: a thenable that can be cancelled. */
@@ -92,23 +94,31 @@ const execCancellable = <A>(what: string, query: () => PendingQuery<A>): Effect.
   Effect.tryPromise({
     try: (signal) => {
       const pending = query()
-      signal.addEventListener("abort", () => {
-        void Promise.resolve(pending.cancel()).catch(() => undefined)
-      }, { once: true })
+      signal.addEventListener(
+        "abort",
+        () => {
+          void Promise.resolve(pending.cancel()).catch(() => undefined)
+        },
+        { once: true }
+      )
       return pending
     },
     catch: (cause) => storeError({ _tag: "Query", message: `${what}: ${describeCause(cause)}` })
   })
 
 /** Sorts by version and refuses duplicate or out-of-range versions and malformed names. */
-const validateFiles = (files: ReadonlyArray<MigrationFile>): Effect.Effect<ReadonlyArray<MigrationFile>, StoreError> => {
+const validateFiles = (
+  files: ReadonlyArray<MigrationFile>
+): Effect.Effect<ReadonlyArray<MigrationFile>, StoreError> => {
   const sorted = [...files].sort((a, b) => a.version - b.version)
   for (const [i, file] of sorted.entries()) {
     if (!Number.isSafeInteger(file.version) || file.version < 1 || file.version > 9999) {
       return Effect.fail(invalid(`migration ${file.name}: version ${file.version} is not an integer from 1 to 9999`))
     }
     if (!/^[a-z0-9_]+$/.test(file.name)) {
-      return Effect.fail(invalid(`migration ${label(file)}: the name must be lower-case letters, digits and underscores`))
+      return Effect.fail(
+        invalid(`migration ${label(file)}: the name must be lower-case letters, digits and underscores`)
+      )
     }
     const previous = sorted[i - 1]
     if (previous !== undefined && previous.version === file.version) {
@@ -122,24 +132,26 @@ const validateFiles = (files: ReadonlyArray<MigrationFile>): Effect.Effect<Reado
  * Reads `migrations/*.sql` (or `dir`) in version order. Every entry must be a migration named
  * `NNNN_name.sql`, except README files and dotfiles; anything else fails, naming the entry.
  */
-export const loadMigrationFiles = Effect.fn("Migrations.loadMigrationFiles")(function*(dir: string = MIGRATIONS_DIR) {
+export const loadMigrationFiles = Effect.fn("Migrations.loadMigrationFiles")(function* (dir: string = MIGRATIONS_DIR) {
   const fs = yield* FileSystem.FileSystem
   const folder = dir.endsWith("/") ? dir : `${dir}/`
-  const entries = yield* fs.readDirectory(folder).pipe(
-    Effect.mapError((e) => invalid(`cannot read the migrations folder ${folder}: ${e.message}`))
-  )
+  const entries = yield* fs
+    .readDirectory(folder)
+    .pipe(Effect.mapError((e) => invalid(`cannot read the migrations folder ${folder}: ${e.message}`)))
   const files: Array<MigrationFile> = []
   for (const entry of [...entries].sort()) {
     if (IGNORED_ENTRY.test(entry)) continue
     const match = MIGRATION_FILE.exec(entry)
     if (match === null || match[1] === undefined || match[2] === undefined) {
-      return yield* Effect.fail(invalid(
-        `${folder}${entry}: not a migration; migration files are named NNNN_name.sql (four digits, lower-case snake_case name)`
-      ))
+      return yield* Effect.fail(
+        invalid(
+          `${folder}${entry}: not a migration; migration files are named NNNN_name.sql (four digits, lower-case snake_case name)`
+        )
+      )
     }
-    const sql = yield* fs.readFileString(`${folder}${entry}`).pipe(
-      Effect.mapError((e) => invalid(`cannot read migration ${folder}${entry}: ${e.message}`))
-    )
+    const sql = yield* fs
+      .readFileString(`${folder}${entry}`)
+      .pipe(Effect.mapError((e) => invalid(`cannot read migration ${folder}${entry}: ${e.message}`)))
     files.push({ version: Number(match[1]), name: match[2], sql })
   }
   return yield* validateFiles(files)
@@ -147,12 +159,15 @@ export const loadMigrationFiles = Effect.fn("Migrations.loadMigrationFiles")(fun
 
 /** Releases the migration lock if this session holds it (a no-op otherwise, without a warning). */
 const unlockIfHeld = (conn: postgres.ReservedSql) =>
-  exec("release the migration lock", () =>
-    conn`
+  exec(
+    "release the migration lock",
+    () =>
+      conn`
       select pg_advisory_unlock(${MIGRATION_LOCK_KEY}::bigint)
       from pg_locks
       where locktype = 'advisory' and pid = pg_backend_pid() and granted and objsubid = 1
-        and ((classid::bigint << 32) | objid::bigint) = ${MIGRATION_LOCK_KEY}::bigint`)
+        and ((classid::bigint << 32) | objid::bigint) = ${MIGRATION_LOCK_KEY}::bigint`
+  )
 
 /**
  * One pooled connection for the whole run (the lock is per session), handed back in every case
@@ -162,11 +177,19 @@ const reserveLocked = (sql: postgres.Sql) =>
   Effect.acquireRelease(
     Effect.tryPromise({
       try: () => sql.reserve(),
-      catch: (cause) => storeError({ _tag: "Unreachable", message: `cannot get a database connection: ${describeCause(cause)}` })
+      catch: (cause) =>
+        storeError({ _tag: "Unreachable", message: `cannot get a database connection: ${describeCause(cause)}` })
     }),
-    (conn) => unlockIfHeld(conn).pipe(Effect.retry({ times: 2 }), Effect.ignore, Effect.ensuring(Effect.sync(() => conn.release())))
+    (conn) =>
+      unlockIfHeld(conn).pipe(
+        Effect.retry({ times: 2 }),
+        Effect.ignore,
+        Effect.ensuring(Effect.sync(() => conn.release()))
+      )
   ).pipe(
-    Effect.tap((conn) => execCancellable("wait for the migration lock", () => conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`))
+    Effect.tap((conn) =>
+      execCancellable("wait for the migration lock", () => conn`select pg_advisory_lock(${MIGRATION_LOCK_KEY}::bigint)`)
+    )
   )
 
 /** Applies one migration and records it, in one transaction rolled back on failure or interruption. */
@@ -174,13 +197,16 @@ const applyOne = (conn: postgres.ReservedSql, file: MigrationFile) =>
   Effect.acquireUseRelease(
     exec(`begin migration ${label(file)}`, () => conn.unsafe("begin")),
     () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         yield* exec(`migration ${label(file)} failed`, () => conn.unsafe(file.sql))
-        yield* exec(`record migration ${label(file)}`, () =>
-          conn`insert into llmgate_schema_migrations (version, name) values (${file.version}, ${file.name})`)
+        yield* exec(
+          `record migration ${label(file)}`,
+          () => conn`insert into llmgate_schema_migrations (version, name) values (${file.version}, ${file.name})`
+        )
         yield* exec(`commit migration ${label(file)}`, () => conn.unsafe("commit"))
       }),
-    (_, exit) => Exit.isSuccess(exit) ? Effect.void : exec("rollback", () => conn.unsafe("rollback")).pipe(Effect.ignore)
+    (_, exit) =>
+      Exit.isSuccess(exit) ? Effect.void : exec("rollback", () => conn.unsafe("rollback")).pipe(Effect.ignore)
   )
 
 /**
@@ -196,23 +222,32 @@ const checkRecorded = (
   for (const row of recorded) {
     const file = byVersion.get(row.version)
     if (file === undefined) {
-      return Effect.fail(conflict(
-        `the database has migration ${label(row)}, which this gateway does not have (its newest is ${newest === undefined ? "none" : label(newest)}); ` +
-          "a newer gateway has migrated this database"
-      ))
+      return Effect.fail(
+        conflict(
+          `the database has migration ${label(row)}, which this gateway does not have (its newest is ${newest === undefined ? "none" : label(newest)}); ` +
+            "a newer gateway has migrated this database"
+        )
+      )
     }
     if (file.name !== row.name) {
-      return Effect.fail(conflict(`the database recorded migration ${label(row)} where this gateway has ${label(file)}`))
+      return Effect.fail(
+        conflict(`the database recorded migration ${label(row)} where this gateway has ${label(file)}`)
+      )
     }
   }
   const newestRecorded = recorded.at(-1)
   const done = new Set(recorded.map((r) => r.version))
-  const late = newestRecorded === undefined ? undefined : files.find((f) => !done.has(f.version) && f.version < newestRecorded.version)
+  const late =
+    newestRecorded === undefined
+      ? undefined
+      : files.find((f) => !done.has(f.version) && f.version < newestRecorded.version)
   if (late !== undefined && newestRecorded !== undefined) {
-    return Effect.fail(conflict(
-      `migration ${label(late)} is numbered below ${label(newestRecorded)}, which the database already has; ` +
-        "migrations are append-only: renumber it after the newest"
-    ))
+    return Effect.fail(
+      conflict(
+        `migration ${label(late)} is numbered below ${label(newestRecorded)}, which the database already has; ` +
+          "migrations are append-only: renumber it after the newest"
+      )
+    )
   }
   return Effect.void
 }
@@ -221,29 +256,43 @@ const checkRecorded = (
  * Applies, in version order, every migration not yet recorded, each in its own transaction, all
  * under the migration advisory lock (released in every case). Re-running is a no-op.
  */
-export const migrate = Effect.fn("Migrations.migrate")(function*(sql: postgres.Sql, files: ReadonlyArray<MigrationFile>) {
+export const migrate = Effect.fn("Migrations.migrate")(function* (
+  sql: postgres.Sql,
+  files: ReadonlyArray<MigrationFile>
+) {
   const ordered = yield* validateFiles(files)
-  return yield* Effect.scoped(Effect.gen(function*() {
-    const conn = yield* reserveLocked(sql)
-    yield* exec(`create ${MIGRATIONS_TABLE}`, () =>
-      conn.unsafe(`create table if not exists ${MIGRATIONS_TABLE} (
+  return yield* Effect.scoped(
+    Effect.gen(function* () {
+      const conn = yield* reserveLocked(sql)
+      yield* exec(`create ${MIGRATIONS_TABLE}`, () =>
+        conn.unsafe(`create table if not exists ${MIGRATIONS_TABLE} (
         version integer primary key,
         name text not null,
         applied_at timestamptz not null default now()
-      )`))
-    const recorded = yield* exec(`read ${MIGRATIONS_TABLE}`, () =>
-      conn<Array<{ version: number; name: string }>>`select version, name from llmgate_schema_migrations order by version`)
-    yield* checkRecorded(recorded, ordered)
-    const done = new Set(recorded.map((r) => r.version))
-    const applied: Array<number> = []
-    for (const file of ordered) {
-      if (done.has(file.version)) continue
-      yield* applyOne(conn, file)
-      applied.push(file.version)
-    }
-    const report: MigrationReport = { applied, alreadyApplied: ordered.filter((f) => done.has(f.version)).map((f) => f.version) }
-    return report
-  }))
+      )`)
+      )
+      const recorded = yield* exec(
+        `read ${MIGRATIONS_TABLE}`,
+        () =>
+          conn<
+            Array<{ version: number; name: string }>
+          >`select version, name from llmgate_schema_migrations order by version`
+      )
+      yield* checkRecorded(recorded, ordered)
+      const done = new Set(recorded.map((r) => r.version))
+      const applied: Array<number> = []
+      for (const file of ordered) {
+        if (done.has(file.version)) continue
+        yield* applyOne(conn, file)
+        applied.push(file.version)
+      }
+      const report: MigrationReport = {
+        applied,
+        alreadyApplied: ordered.filter((f) => done.has(f.version)).map((f) => f.version)
+      }
+      return report
+    })
+  )
 })
 
 /** Options for `connect`. */
@@ -273,7 +322,7 @@ const scrub = (text: string, url: string): string => {
  * Opens a pool on `url`, checks it with `select 1`, and ends it when the scope closes. Failing to
  * connect is `Unreachable`, naming host, port and database, never the password.
  */
-export const connect = Effect.fn("Postgres.connect")(function*(url: string, options: ConnectOptions = {}) {
+export const connect = Effect.fn("Postgres.connect")(function* (url: string, options: ConnectOptions = {}) {
   const sql = yield* Effect.acquireRelease(
     Effect.try({
       try: () =>
@@ -283,14 +332,19 @@ export const connect = Effect.fn("Postgres.connect")(function*(url: string, opti
           onnotice: () => undefined,
           connection: { application_name: options.applicationName ?? "llmgate" }
         }),
-      catch: (cause) => storeError({ _tag: "Unreachable", message: scrub(`invalid database URL: ${describeCause(cause)}`, url) })
+      catch: (cause) =>
+        storeError({ _tag: "Unreachable", message: scrub(`invalid database URL: ${describeCause(cause)}`, url) })
     }),
     (sql) => Effect.promise(() => sql.end({ timeout: 5 }))
   )
   const target = `${sql.options.host.map((h, i) => `${h}:${sql.options.port[i] ?? sql.options.port[0] ?? 5432}`).join(",")}/${sql.options.database}`
   yield* Effect.tryPromise({
     try: () => sql`select 1`,
-    catch: (cause) => storeError({ _tag: "Unreachable", message: scrub(`cannot connect to Postgres at ${target}: ${describeCause(cause)}`, url) })
+    catch: (cause) =>
+      storeError({
+        _tag: "Unreachable",
+        message: scrub(`cannot connect to Postgres at ${target}: ${describeCause(cause)}`, url)
+      })
   })
   return sql
 })

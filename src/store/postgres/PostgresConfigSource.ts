@@ -44,19 +44,23 @@ export const describeTarget = (sql: postgres.Sql): string =>
 /** Payload prefix of the listener checks sent on the config channel (not a change). */
 export const PING = "ping:"
 
-export const make = Effect.fn("PostgresConfigSource.make")(function*(options: PostgresSourceOptions) {
+export const make = Effect.fn("PostgresConfigSource.make")(function* (options: PostgresSourceOptions) {
   const reloadIntervalMs = options.reloadIntervalMs ?? 30_000
   // Reads are rare (a load, a safety-net re-read); LISTEN has its own connection. Small, as every worker has one.
   const sql = yield* connect(options.url, { max: 2 })
   const target = describeTarget(sql)
   const report = yield* migrate(sql, yield* loadMigrationFiles(options.migrationsDir ?? MIGRATIONS_DIR))
-  if (report.applied.length > 0) yield* Effect.logInfo(`postgres ${target}: applied migrations ${report.applied.join(", ")}`)
+  if (report.applied.length > 0)
+    yield* Effect.logInfo(`postgres ${target}: applied migrations ${report.applied.join(", ")}`)
 
   const queryTimeoutMs = options.queryTimeoutMs ?? 10_000
   const bounded = <A>(what: string, effect: Effect.Effect<A, StoreError>): Effect.Effect<A, StoreError> =>
     Effect.timeoutOrElse(effect, {
       duration: queryTimeoutMs,
-      orElse: () => Effect.fail(storeError({ _tag: "Unreachable", message: `${what}: no answer from ${target} within ${queryTimeoutMs} ms` }))
+      orElse: () =>
+        Effect.fail(
+          storeError({ _tag: "Unreachable", message: `${what}: no answer from ${target} within ${queryTimeoutMs} ms` })
+        )
     })
   const read = bounded("read the config catalog", readCatalogRows(sql))
   const unlisten = (h: { readonly unlisten: () => Promise<unknown> }) =>
@@ -84,14 +88,18 @@ export const make = Effect.fn("PostgresConfigSource.make")(function*(options: Po
     `listen on ${CONFIG_CHANNEL}`,
     Effect.tryPromise({
       try: () => sql.listen(CONFIG_CHANNEL, onNotify, onListen),
-      catch: (cause) => storeError({ _tag: "Unreachable", message: `cannot listen on ${CONFIG_CHANNEL} at ${target}: ${describeCause(cause)}` })
+      catch: (cause) =>
+        storeError({
+          _tag: "Unreachable",
+          message: `cannot listen on ${CONFIG_CHANNEL} at ${target}: ${describeCause(cause)}`
+        })
     })
   )
   let handle = yield* listen
   yield* Effect.addFinalizer(() => unlisten(handle))
 
   /** Whether the listener hears: a ping sent through the database comes back within the timeout. */
-  const hears = Effect.gen(function*() {
+  const hears = Effect.gen(function* () {
     const token = `${PING}${crypto.randomUUID()}`
     // Registered before sending: the ping may come back before the sending query returns.
     const heard = yield* Deferred.make<void>()
@@ -107,13 +115,15 @@ export const make = Effect.fn("PostgresConfigSource.make")(function*(options: Po
 
   /** The safety net: re-read the rows and signal when they differ from what the last load saw. */
   const recheck = read.pipe(
-    Effect.andThen((rows) => Effect.sync(() => {
-      if (fingerprint(rows) !== seen) signal()
-    }))
+    Effect.andThen((rows) =>
+      Effect.sync(() => {
+        if (fingerprint(rows) !== seen) signal()
+      })
+    )
   )
 
   /** Re-listens until it works, backing off from 200 ms to 10 s; the re-listen signals a re-read. */
-  const relisten = Effect.gen(function*() {
+  const relisten = Effect.gen(function* () {
     yield* unlisten(handle)
     let delayMs = 200
     for (;;) {
@@ -129,7 +139,7 @@ export const make = Effect.fn("PostgresConfigSource.make")(function*(options: Po
     }
   })
 
-  const watch = Effect.gen(function*() {
+  const watch = Effect.gen(function* () {
     for (;;) {
       yield* Effect.sleep(reloadIntervalMs)
       const checked = yield* Effect.result(recheck)
@@ -145,7 +155,7 @@ export const make = Effect.fn("PostgresConfigSource.make")(function*(options: Po
   yield* Effect.forkScoped(watch)
 
   const platform = yield* Effect.context<FileSystem.FileSystem>()
-  const load = Effect.gen(function*() {
+  const load = Effect.gen(function* () {
     const settings = yield* Effect.provide(options.settings, platform)
     const rows = yield* read
     seen = fingerprint(rows)

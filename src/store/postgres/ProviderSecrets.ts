@@ -11,19 +11,35 @@
 import * as Effect from "effect/Effect"
 import type { ConfigIssue } from "../../config/ConfigError.ts"
 import type { Env } from "../../config/interpolate.ts"
-import { type FieldPath, formatFieldPath, providerSecretPaths, valueAt, withValueAt } from "../../config/SecretFields.ts"
-import { ENCRYPTION_KEY_VARIABLE, isSealed, makeSecretBox, type SecretBox, SecretBoxError } from "../../crypto/SecretBox.ts"
+import {
+  type FieldPath,
+  formatFieldPath,
+  providerSecretPaths,
+  valueAt,
+  withValueAt
+} from "../../config/SecretFields.ts"
+import {
+  ENCRYPTION_KEY_VARIABLE,
+  isSealed,
+  makeSecretBox,
+  type SecretBox,
+  SecretBoxError
+} from "../../crypto/SecretBox.ts"
 
 export const PLAINTEXT_VARIABLE = "LLMGATE_ALLOW_PLAINTEXT_SECRETS"
 
 /** The SecretBox context of one provider field: `provider:openai:auth.token`, `provider:openai:headers.x-api-key`. */
-export const secretContext = (provider: string, path: FieldPath): string => `provider:${provider}:${formatFieldPath(path)}`
+export const secretContext = (provider: string, path: FieldPath): string =>
+  `provider:${provider}:${formatFieldPath(path)}`
 
 export interface ProviderSecrets {
   /** `sealed`: under LLMGATE_ENCRYPTION_KEY; `plaintext`: stored as written (explicitly allowed). */
   readonly mode: "sealed" | "plaintext"
   /** The spec with every secret field sealed (unchanged in plaintext mode). */
-  readonly seal: (provider: string, spec: Record<string, unknown>) => Effect.Effect<Record<string, unknown>, SecretBoxError>
+  readonly seal: (
+    provider: string,
+    spec: Record<string, unknown>
+  ) => Effect.Effect<Record<string, unknown>, SecretBoxError>
   /**
    * The spec with every secret field opened. A field that does not open (another key, tampered, stored
    * in plaintext while a key is set, sealed while none is) is left out and reported in `issues` at `at`.
@@ -45,7 +61,7 @@ const mapSecrets = <E>(
   paths: ReadonlyArray<FieldPath>,
   f: (value: string, path: FieldPath) => Effect.Effect<string | undefined, E>
 ): Effect.Effect<Record<string, unknown>, E> =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     let out: unknown = spec
     for (const path of paths) {
       const value = valueAt(out, path)
@@ -59,7 +75,8 @@ const fromBox = (box: SecretBox): ProviderSecrets => ({
   mode: "sealed",
   seal: (provider, spec) =>
     mapSecrets(spec, providerSecretPaths(spec, "secret"), (value, path) =>
-      isSealed(value) ? Effect.succeed(value) : box.seal(value, secretContext(provider, path))),
+      isSealed(value) ? Effect.succeed(value) : box.seal(value, secretContext(provider, path))
+    ),
   open: (provider, spec, at, issues) =>
     mapSecrets(spec, providerSecretPaths(spec, "all"), (value, path) => {
       const where = `${at}.${formatFieldPath(path)}`
@@ -72,10 +89,12 @@ const fromBox = (box: SecretBox): ProviderSecrets => ({
         return Effect.succeed(undefined)
       }
       return box.open(value, secretContext(provider, path)).pipe(
-        Effect.catch((e) => Effect.sync(() => {
-          issues.push({ path: where, message: e.message })
-          return undefined
-        }))
+        Effect.catch((e) =>
+          Effect.sync(() => {
+            issues.push({ path: where, message: e.message })
+            return undefined
+          })
+        )
       )
     })
 })
@@ -86,7 +105,10 @@ const plaintext: ProviderSecrets = {
   open: (_, spec, at, issues) =>
     mapSecrets(spec, providerSecretPaths(spec, "all"), (value, path) => {
       if (!isSealed(value)) return Effect.succeed(value)
-      issues.push({ path: `${at}.${formatFieldPath(path)}`, message: `encrypted, but ${ENCRYPTION_KEY_VARIABLE} is not set` })
+      issues.push({
+        path: `${at}.${formatFieldPath(path)}`,
+        message: `encrypted, but ${ENCRYPTION_KEY_VARIABLE} is not set`
+      })
       return Effect.succeed(undefined)
     })
 }
@@ -98,14 +120,13 @@ export const MISSING_KEY_MESSAGE =
   `To store them unencrypted instead, set ${PLAINTEXT_VARIABLE}=1.`
 
 /** The plaintext-mode warning printed at startup and by `llmgate import`. */
-export const PLAINTEXT_WARNING =
-  `${PLAINTEXT_VARIABLE}=1 and no ${ENCRYPTION_KEY_VARIABLE}: provider credentials are stored in Postgres unencrypted`
+export const PLAINTEXT_WARNING = `${PLAINTEXT_VARIABLE}=1 and no ${ENCRYPTION_KEY_VARIABLE}: provider credentials are stored in Postgres unencrypted`
 
 /**
  * The secrets codec for this environment: sealed under `LLMGATE_ENCRYPTION_KEY` when it is set (an
  * invalid key fails), plaintext when only `LLMGATE_ALLOW_PLAINTEXT_SECRETS=1` is, otherwise refused.
  */
-export const makeProviderSecrets = Effect.fn("ProviderSecrets.make")(function*(env: Env) {
+export const makeProviderSecrets = Effect.fn("ProviderSecrets.make")(function* (env: Env) {
   const key = env[ENCRYPTION_KEY_VARIABLE]
   if (key !== undefined && key !== "") return fromBox(yield* makeSecretBox(key))
   if (env[PLAINTEXT_VARIABLE] === "1") return plaintext

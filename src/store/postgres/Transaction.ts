@@ -18,26 +18,28 @@ export const lockedTransaction = <A, E>(
   /** The failure of the transaction itself (a lost connection, a failed commit). */
   failure: (cause: unknown) => E
 ): Effect.Effect<A, E> =>
-  Effect.uninterruptible(Effect.flatMap(Effect.context<never>(), (context) => {
-    const run = Effect.runPromiseExitWith(context)
-    /** The body's failure, carried past `sql.begin`, whose callback must reject (with `rolledBack`) to roll back. */
-    let failed: Exit.Exit<A, E> | undefined
-    const rolledBack = new Error("rolled back")
-    return Effect.tryPromise({
-      try: () =>
-        sql.begin(async (conn) => {
-          await conn`select pg_advisory_xact_lock(${lockKey}::bigint)`
-          const exit = await run(body(conn))
-          // A failure rolls the transaction back: postgres.js does that when the callback rejects.
-          if (Exit.isFailure(exit)) {
-            failed = exit
-            throw rolledBack
-          }
-          return [exit] as const
-        }),
-      catch: (cause) => cause
-    }).pipe(
-      Effect.flatMap(([exit]) => exit),
-      Effect.catch((cause) => (cause === rolledBack && failed !== undefined ? failed : Effect.fail(failure(cause))))
-    )
-  }))
+  Effect.uninterruptible(
+    Effect.flatMap(Effect.context<never>(), (context) => {
+      const run = Effect.runPromiseExitWith(context)
+      /** The body's failure, carried past `sql.begin`, whose callback must reject (with `rolledBack`) to roll back. */
+      let failed: Exit.Exit<A, E> | undefined
+      const rolledBack = new Error("rolled back")
+      return Effect.tryPromise({
+        try: () =>
+          sql.begin(async (conn) => {
+            await conn`select pg_advisory_xact_lock(${lockKey}::bigint)`
+            const exit = await run(body(conn))
+            // A failure rolls the transaction back: postgres.js does that when the callback rejects.
+            if (Exit.isFailure(exit)) {
+              failed = exit
+              throw rolledBack
+            }
+            return [exit] as const
+          }),
+        catch: (cause) => cause
+      }).pipe(
+        Effect.flatMap(([exit]) => exit),
+        Effect.catch((cause) => (cause === rolledBack && failed !== undefined ? failed : Effect.fail(failure(cause))))
+      )
+    })
+  )

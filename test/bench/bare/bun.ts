@@ -27,7 +27,11 @@ const server = Bun.serve({
   async fetch(req) {
     const url = new URL(req.url)
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer()
-    const res = await fetch(upstream + url.pathname + url.search, { method: req.method, headers: strip(req.headers), body })
+    const res = await fetch(upstream + url.pathname + url.search, {
+      method: req.method,
+      headers: strip(req.headers),
+      body
+    })
     return new Response(res.body, { status: res.status, headers: strip(res.headers) })
   }
 })

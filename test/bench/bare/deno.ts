@@ -9,7 +9,7 @@
 
 const arg = (name: string, fallback: string): string => {
   const i = Deno.args.indexOf(`--${name}`)
-  return i >= 0 ? Deno.args[i + 1] ?? fallback : fallback
+  return i >= 0 ? (Deno.args[i + 1] ?? fallback) : fallback
 }
 const upstream = arg("upstream", "http://127.0.0.1:9001").replace(/\/$/, "")
 setTimeout(() => Deno.exit(3), Number(arg("ttl", "1800")) * 1000)
@@ -30,7 +30,11 @@ Deno.serve(
   async (req) => {
     const url = new URL(req.url)
     const body = req.method === "GET" || req.method === "HEAD" ? undefined : await req.arrayBuffer()
-    const res = await fetch(upstream + url.pathname + url.search, { method: req.method, headers: strip(req.headers), body })
+    const res = await fetch(upstream + url.pathname + url.search, {
+      method: req.method,
+      headers: strip(req.headers),
+      body
+    })
     return new Response(res.body, { status: res.status, headers: strip(res.headers) })
   }
 )

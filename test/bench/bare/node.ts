@@ -24,7 +24,14 @@ const strip = (headers: IncomingHttpHeaders): IncomingHttpHeaders => {
 
 const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   const up = request(
-    { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: strip(req.headers), agent },
+    {
+      host: upstream.hostname,
+      port: upstream.port,
+      method: req.method,
+      path: req.url,
+      headers: strip(req.headers),
+      agent
+    },
     (upRes) => {
       res.writeHead(upRes.statusCode ?? 502, strip(upRes.headers))
       upRes.pipe(res)
@@ -39,4 +46,6 @@ const server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
   })
   req.pipe(up)
 })
-server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () => console.log(`bare node proxy listening on http://127.0.0.1:${port}`))
+server.listen({ port, host: "127.0.0.1", backlog: 4096 }, () =>
+  console.log(`bare node proxy listening on http://127.0.0.1:${port}`)
+)

@@ -34,17 +34,21 @@ export const BENCH_LIMITS = {
 
 /** `projects` and `keys` for a virtual-key config: one project, one key (limited or not); none for the master key. */
 const tenancy = (auth: Auth): object =>
-  auth === "master" ? {} : {
-    projects: [{ id: "prj_bench", name: "Bench" }],
-    keys: [{
-      id: "key_bench",
-      name: "bench",
-      prefix: VIRTUAL_KEY.slice(0, 12),
-      hash: createHash("sha256").update(VIRTUAL_KEY).digest("hex"),
-      project_id: "prj_bench",
-      ...(auth === "limited" ? { limits: BENCH_LIMITS } : {})
-    }]
-  }
+  auth === "master"
+    ? {}
+    : {
+        projects: [{ id: "prj_bench", name: "Bench" }],
+        keys: [
+          {
+            id: "key_bench",
+            name: "bench",
+            prefix: VIRTUAL_KEY.slice(0, 12),
+            hash: createHash("sha256").update(VIRTUAL_KEY).digest("hex"),
+            project_id: "prj_bench",
+            ...(auth === "limited" ? { limits: BENCH_LIMITS } : {})
+          }
+        ]
+      }
 
 export interface StreamShape {
   readonly chunks: number

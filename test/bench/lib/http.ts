@@ -31,7 +31,9 @@ export const send = (
       (res) => {
         const parts: Array<Buffer> = []
         res.on("data", (c: Buffer) => parts.push(c))
-        res.on("end", () => ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8"), headers: res.headers }))
+        res.on("end", () =>
+          ok({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString("utf8"), headers: res.headers })
+        )
         res.on("error", ko)
       }
     )
@@ -60,7 +62,13 @@ const ERROR_EVENT = `data: {"error"`
 const STAMP = /chatcmpl-t(\d+)"/g
 
 /** One streamed request, timed. Never rejects: failures are samples with `ok: false`. */
-export const streamOnce = (endpoint: Endpoint, body: string, agent: Agent, timeoutMs: number, stamps = false): Promise<StreamSample> =>
+export const streamOnce = (
+  endpoint: Endpoint,
+  body: string,
+  agent: Agent,
+  timeoutMs: number,
+  stamps = false
+): Promise<StreamSample> =>
   new Promise((ok) => {
     const start = performance.now()
     let ttfb = -1
@@ -172,7 +180,9 @@ export const burstStreams = async (
   const agent = new Agent({ keepAlive: false, maxSockets: Infinity })
   const start = performance.now()
   try {
-    const samples = await Promise.all(Array.from({ length: count }, () => streamOnce(endpoint, body, agent, timeoutMs, stamps)))
+    const samples = await Promise.all(
+      Array.from({ length: count }, () => streamOnce(endpoint, body, agent, timeoutMs, stamps))
+    )
     return { samples, elapsedMs: performance.now() - start }
   } finally {
     agent.destroy()

@@ -39,7 +39,8 @@ export const derive = (ms: ReadonlyArray<Measurement>, targets: ReadonlyArray<Ta
   const rounds = [...new Set(ms.map((m) => m.round))]
   for (const round of rounds) {
     const diff = (t: string, scenario: string, metric: string): number =>
-      (find(ms, round, t, scenario)?.[metric] ?? Number.NaN) - (find(ms, round, "direct", scenario)?.[metric] ?? Number.NaN)
+      (find(ms, round, t, scenario)?.[metric] ?? Number.NaN) -
+      (find(ms, round, "direct", scenario)?.[metric] ?? Number.NaN)
     for (const t of targets) {
       if (t.kind === "direct" || t.variant !== undefined) continue
       out.push({
@@ -65,9 +66,13 @@ export const derive = (ms: ReadonlyArray<Measurement>, targets: ReadonlyArray<Ta
       if (t.kind !== "llmgate" || t.variant !== undefined) continue
       const bare = `bare-${t.runtime}`
       const mine = (scenario: string, metric: string): number =>
-        (scenario === "vs_direct" ? out.find((m) => m.round === round && m.target === t.id && m.scenario === scenario)?.metrics : find(ms, round, t.id, scenario))?.[metric] ?? Number.NaN
+        (scenario === "vs_direct"
+          ? out.find((m) => m.round === round && m.target === t.id && m.scenario === scenario)?.metrics
+          : find(ms, round, t.id, scenario))?.[metric] ?? Number.NaN
       const theirs = (scenario: string, metric: string): number =>
-        (scenario === "vs_direct" ? out.find((m) => m.round === round && m.target === bare && m.scenario === scenario)?.metrics : find(ms, round, bare, scenario))?.[metric] ?? Number.NaN
+        (scenario === "vs_direct"
+          ? out.find((m) => m.round === round && m.target === bare && m.scenario === scenario)?.metrics
+          : find(ms, round, bare, scenario))?.[metric] ?? Number.NaN
       out.push({
         round,
         target: t.id,
@@ -152,7 +157,11 @@ export const cell = (s: Spread | undefined, digits = 2, suffix = ""): string => 
 }
 
 export const table = (head: ReadonlyArray<string>, rows: ReadonlyArray<ReadonlyArray<string>>): string =>
-  [`| ${head.join(" | ")} |`, `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n")
+  [
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i === 0 ? "---" : "---:")).join("|")}|`,
+    ...rows.map((r) => `| ${r.join(" | ")} |`)
+  ].join("\n")
 
 // ---- targets -------------------------------------------------------------------------------------
 
@@ -174,17 +183,47 @@ export const evaluate = (summary: Summary, runtimes: ReadonlyArray<Runtime>): Ar
       out.push({ id, label, runtime, value, display, pass: Number.isFinite(value) ? ok(value) : undefined })
     }
     const rpsRatio = med("vs_bare", "rps_ratio")
-    add("rps_vs_bare", "non-streaming req/s at 64 connections ≥ 70% of the bare proxy's", rpsRatio, (v) => v >= 0.7, `${num(rpsRatio * 100, 0)}%`)
+    add(
+      "rps_vs_bare",
+      "non-streaming req/s at 64 connections ≥ 70% of the bare proxy's",
+      rpsRatio,
+      (v) => v >= 0.7,
+      `${num(rpsRatio * 100, 0)}%`
+    )
     const p50 = med("vs_bare", "added_p50_minus_bare")
-    add("added_p50", "added latency at 1 connection, p50 ≤ bare proxy's + 0.15 ms", p50, (v) => v <= 0.15, `bare ${p50 >= 0 ? "+" : ""}${num(p50, 3)} ms`)
+    add(
+      "added_p50",
+      "added latency at 1 connection, p50 ≤ bare proxy's + 0.15 ms",
+      p50,
+      (v) => v <= 0.15,
+      `bare ${p50 >= 0 ? "+" : ""}${num(p50, 3)} ms`
+    )
     const p99 = med("vs_direct", "added_p99")
     add("added_p99", "added latency at 1 connection, p99 ≤ 2 ms", p99, (v) => v <= 2, `${num(p99, 3)} ms`)
     const ttfb = med("vs_direct", "ttfb_c1_p50")
-    add("ttfb_c1", "streaming first-byte overhead at 1 connection ≤ 0.5 ms (p50)", ttfb, (v) => v <= 0.5, `${num(ttfb, 3)} ms`)
+    add(
+      "ttfb_c1",
+      "streaming first-byte overhead at 1 connection ≤ 0.5 ms (p50)",
+      ttfb,
+      (v) => v <= 0.5,
+      `${num(ttfb, 3)} ms`
+    )
     const chunk = med("vs_direct", "chunk_delay_p50")
-    add("chunk_delay", "no added delay per chunk: upstream write → client, vs direct ≤ 0.5 ms (p50)", chunk, (v) => v <= 0.5, `${num(chunk, 3)} ms`)
+    add(
+      "chunk_delay",
+      "no added delay per chunk: upstream write → client, vs direct ≤ 0.5 ms (p50)",
+      chunk,
+      (v) => v <= 0.5,
+      `${num(chunk, 3)} ms`
+    )
     const errors = med("long_streams", "errors")
-    add("streams_errors", "1,000 concurrent streams: zero errors", g["long_streams"]?.["errors"]?.max ?? Number.NaN, (v) => v === 0, `${num(g["long_streams"]?.["errors"]?.max ?? Number.NaN, 0)} (worst round; median ${num(errors, 0)})`)
+    add(
+      "streams_errors",
+      "1,000 concurrent streams: zero errors",
+      g["long_streams"]?.["errors"]?.max ?? Number.NaN,
+      (v) => v === 0,
+      `${num(g["long_streams"]?.["errors"]?.max ?? Number.NaN, 0)} (worst round; median ${num(errors, 0)})`
+    )
     const growth = med("long_streams", "rss_growth_mb")
     add("streams_rss", "1,000 concurrent streams: RSS growth ≤ 40 MB", growth, (v) => v <= 40, `${num(growth, 1)} MB`)
     const idle = med("startup", "idle_rss_mb")

@@ -18,7 +18,12 @@ export type Mode =
   /** Never answers (until the gateway gives up and closes the connection). */
   | { readonly kind: "hang" }
   /** Streams the preamble and `afterChunks` content chunks, then breaks the stream `how` (0 = before any content). */
-  | { readonly kind: "stream-break"; readonly afterChunks: number; readonly how: StreamBreak; readonly intervalMs?: number }
+  | {
+      readonly kind: "stream-break"
+      readonly afterChunks: number
+      readonly how: StreamBreak
+      readonly intervalMs?: number
+    }
   /**
    * A non-streaming answer that dies mid-body: status 200 and the headers, the first `afterBytes`
    * bytes of the JSON answer, then the connection is reset (`reset`), or it stays silent (`stall`,
@@ -33,7 +38,11 @@ export const fail = (status = 500, retryAfter?: string): Mode =>
 export const throttle = (retryAfter: string): Mode => ({ kind: "error", status: 429, retryAfter })
 export const hang: Mode = { kind: "hang" }
 export const breakStream = (afterChunks: number, how: StreamBreak): Mode => ({ kind: "stream-break", afterChunks, how })
-export const breakBody = (afterBytes: number, how: "reset" | "stall" = "reset"): Mode => ({ kind: "body-break", afterBytes, how })
+export const breakBody = (afterBytes: number, how: "reset" | "stall" = "reset"): Mode => ({
+  kind: "body-break",
+  afterBytes,
+  how
+})
 
 /** The error body upstream `name` answers with `status` (tests compare relayed bodies to it). */
 export const upstreamErrorBody = (name: string, status: number) => ({
@@ -49,7 +58,8 @@ export const upstreamErrorBody = (name: string, status: number) => ({
 export const replyText = (name: string): string => `reply from ${name}`
 /** Content of the i-th streamed chunk of upstream `name`. */
 export const tokenOf = (name: string, i: number): string => `${name}:tok-${i} `
-export const tokensOf = (name: string, n: number): string => Array.from({ length: n }, (_, i) => tokenOf(name, i)).join("")
+export const tokensOf = (name: string, n: number): string =>
+  Array.from({ length: n }, (_, i) => tokenOf(name, i)).join("")
 
 export const STREAM_CHUNKS = 3
 const STREAM_INTERVAL_MS = 10
@@ -147,10 +157,14 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
             // already closed
           }
         }
-        request.signal.addEventListener("abort", () => {
-          finish()
-          close()
-        }, { once: true })
+        request.signal.addEventListener(
+          "abort",
+          () => {
+            finish()
+            close()
+          },
+          { once: true }
+        )
         // the preamble real OpenAI sends first: role only, empty content
         send(sse(name, model, { role: "assistant", content: "" }, null))
         for (let i = 0; i < chunks; i++) {
@@ -195,7 +209,12 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
   }
 
   /** The first `afterBytes` bytes of `full`, then a reset (the bridge destroys the socket) or silence. */
-  const brokenBody = (request: Request, full: string, m: { readonly afterBytes: number; readonly how: "reset" | "stall" }, done: () => void) => {
+  const brokenBody = (
+    request: Request,
+    full: string,
+    m: { readonly afterBytes: number; readonly how: "reset" | "stall" },
+    done: () => void
+  ) => {
     const bytes = new TextEncoder().encode(full).slice(0, m.afterBytes)
     return new ReadableStream<Uint8Array>({
       async start(controller) {
@@ -223,7 +242,7 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
 
   const handle = async ({ request }: { request: Request }): Promise<Response> => {
     const rawBody = await request.text()
-    let parsed: unknown 
+    let parsed: unknown
     try {
       parsed = rawBody.length > 0 ? JSON.parse(rawBody) : undefined
     } catch {
@@ -251,7 +270,10 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
         case "error": {
           if (m.delayMs !== undefined && !(await wait(request.signal, m.delayMs))) recorder.aborted.add(rec.seq)
           const extra: Record<string, string> = m.retryAfter === undefined ? {} : { "retry-after": m.retryAfter }
-          return HttpResponse.json(upstreamErrorBody(name, m.status), { status: m.status, headers: { ...extra, "x-upstream": name } })
+          return HttpResponse.json(upstreamErrorBody(name, m.status), {
+            status: m.status,
+            headers: { ...extra, "x-upstream": name }
+          })
         }
         case "body-break": {
           streaming = true
@@ -285,22 +307,32 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
           }
           if (path.endsWith("/embeddings")) {
             const n = Array.isArray(body.input) ? body.input.length : 1
-            return HttpResponse.json({
-              object: "list",
-              model,
-              data: Array.from({ length: n }, (_, index) => ({ object: "embedding", index, embedding: [index, 0.5] })),
-              usage: { prompt_tokens: n, total_tokens: n }
-            }, { headers: { "x-upstream": name } })
+            return HttpResponse.json(
+              {
+                object: "list",
+                model,
+                data: Array.from({ length: n }, (_, index) => ({
+                  object: "embedding",
+                  index,
+                  embedding: [index, 0.5]
+                })),
+                usage: { prompt_tokens: n, total_tokens: n }
+              },
+              { headers: { "x-upstream": name } }
+            )
           }
           if (path.endsWith("/completions") && !path.endsWith("/chat/completions")) {
-            return HttpResponse.json({
-              id: `cmpl-${name}`,
-              object: "text_completion",
-              created: UPSTREAM_CREATED,
-              model,
-              choices: [{ index: 0, text: replyText(name), logprobs: null, finish_reason: "stop" }],
-              usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }
-            }, { headers: { "x-upstream": name } })
+            return HttpResponse.json(
+              {
+                id: `cmpl-${name}`,
+                object: "text_completion",
+                created: UPSTREAM_CREATED,
+                model,
+                choices: [{ index: 0, text: replyText(name), logprobs: null, finish_reason: "stop" }],
+                usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 }
+              },
+              { headers: { "x-upstream": name } }
+            )
           }
           return HttpResponse.json(chatReply(name, model), { headers: { "x-upstream": name } })
         }
@@ -320,7 +352,14 @@ export const startControlledUpstream = async (name: string, recorder: Recorder):
       request.headers.forEach((v, k) => {
         headers[k.toLowerCase()] = v
       })
-      recorder.record({ method: request.method, path: new URL(request.url).pathname, headers, body: rawBody || undefined, rawBody, upstream: name })
+      recorder.record({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        headers,
+        body: rawBody || undefined,
+        rawBody,
+        upstream: name
+      })
       return HttpResponse.json(upstreamErrorBody(name, 404), { status: 404 })
     })
   ]

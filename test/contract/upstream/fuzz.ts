@@ -122,7 +122,14 @@ export const startFuzzUpstream = async (): Promise<FuzzUpstream> => {
     if (id === undefined || plan === undefined) {
       unplanned++
       return HttpResponse.json(
-        { error: { message: "fuzz upstream: no plan for this request", type: "invalid_request_error", param: null, code: "no_plan" } },
+        {
+          error: {
+            message: "fuzz upstream: no plan for this request",
+            type: "invalid_request_error",
+            param: null,
+            code: "no_plan"
+          }
+        },
         { status: 400 }
       )
     }

@@ -25,7 +25,9 @@ export const UPSTREAM_ERRORS: Readonly<Record<string, UpstreamError>> = {
   "fail-500": {
     status: 500,
     headers: {},
-    body: { error: { message: "upstream exploded (contract fake)", type: "server_error", param: null, code: "upstream_boom" } }
+    body: {
+      error: { message: "upstream exploded (contract fake)", type: "server_error", param: null, code: "upstream_boom" }
+    }
   },
   "bad-request-400": {
     status: 400,
@@ -42,7 +44,14 @@ export const UPSTREAM_ERRORS: Readonly<Record<string, UpstreamError>> = {
   "rate-limited-429": {
     status: 429,
     headers: { "retry-after": "7" },
-    body: { error: { message: "Rate limit reached (contract fake)", type: "rate_limit_error", param: null, code: "rate_limit_exceeded" } }
+    body: {
+      error: {
+        message: "Rate limit reached (contract fake)",
+        type: "rate_limit_error",
+        param: null,
+        code: "rate_limit_exceeded"
+      }
+    }
   }
 }
 
@@ -54,7 +63,9 @@ export const upstreamChatReply = (model: string) => ({
   object: "chat.completion",
   created: UPSTREAM_CREATED,
   model,
-  choices: [{ index: 0, message: { role: "assistant", content: `upstream reply for ${model}` }, finish_reason: "stop" }],
+  choices: [
+    { index: 0, message: { role: "assistant", content: `upstream reply for ${model}` }, finish_reason: "stop" }
+  ],
   usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 }
 })
 
@@ -75,7 +86,11 @@ export const upstreamEmbeddingReply = (model: string, inputs: number) => ({
 })
 
 /** The usage a stream of `chunks` content chunks reports when asked (`stream_options.include_usage`). */
-export const streamUsage = (chunks: number) => ({ prompt_tokens: 11, completion_tokens: chunks, total_tokens: 11 + chunks })
+export const streamUsage = (chunks: number) => ({
+  prompt_tokens: 11,
+  completion_tokens: chunks,
+  total_tokens: 11 + chunks
+})
 
 const wantsUsage = (body: Record<string, unknown>): boolean =>
   isRecord(body.stream_options) && body.stream_options.include_usage === true
@@ -94,7 +109,13 @@ const sseChunk = (model: string, delta: Record<string, unknown>, finish: string 
     choices: [{ index: 0, delta, finish_reason: finish }]
   })}\n\n`
 
-const sseResponse = (request: Request, recorder: Recorder, rec: RecordedRequest, model: string, includeUsage: boolean): Response => {
+const sseResponse = (
+  request: Request,
+  recorder: Recorder,
+  rec: RecordedRequest,
+  model: string,
+  includeUsage: boolean
+): Response => {
   const { chunks, intervalMs } = streamPlan(model)
   const state = recorder.openStream(rec, chunks)
   const enc = new TextEncoder()
@@ -108,26 +129,41 @@ const sseResponse = (request: Request, recorder: Recorder, rec: RecordedRequest,
   }
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      request.signal.addEventListener("abort", () => {
-        cancelled()
-        try {
-          controller.close()
-        } catch {
-          // already closed or errored
-        }
-      }, { once: true })
+      request.signal.addEventListener(
+        "abort",
+        () => {
+          cancelled()
+          try {
+            controller.close()
+          } catch {
+            // already closed or errored
+          }
+        },
+        { once: true }
+      )
       let i = 0
       const tick = () => {
         if (state.status !== "streaming") return
         if (i < chunks) {
-          controller.enqueue(enc.encode(sseChunk(model, i === 0 ? { role: "assistant", content: chunkText(i) } : { content: chunkText(i) }, null)))
+          controller.enqueue(
+            enc.encode(
+              sseChunk(model, i === 0 ? { role: "assistant", content: chunkText(i) } : { content: chunkText(i) }, null)
+            )
+          )
           state.chunksSent = ++i
           timer = setTimeout(tick, intervalMs)
           return
         }
         controller.enqueue(enc.encode(sseChunk(model, {}, "stop")))
         if (includeUsage) {
-          const usage = { id: "chatcmpl-upstream-stream", object: "chat.completion.chunk", created: UPSTREAM_CREATED, model, choices: [], usage: streamUsage(chunks) }
+          const usage = {
+            id: "chatcmpl-upstream-stream",
+            object: "chat.completion.chunk",
+            created: UPSTREAM_CREATED,
+            model,
+            choices: [],
+            usage: streamUsage(chunks)
+          }
           controller.enqueue(enc.encode(`data: ${JSON.stringify(usage)}\n\n`))
         }
         controller.enqueue(enc.encode("data: [DONE]\n\n"))
@@ -163,51 +199,84 @@ const hang = (request: Request, recorder: Recorder, rec: RecordedRequest, ms: nu
     else request.signal.addEventListener("abort", onAbort, { once: true })
   })
 
-type Resolver = (ctx: { request: Request; rec: RecordedRequest; body: Record<string, unknown>; model: string }) => Promise<Response> | Response
+type Resolver = (ctx: {
+  request: Request
+  rec: RecordedRequest
+  body: Record<string, unknown>
+  model: string
+}) => Promise<Response> | Response
 
 export const makeHandlers = (recorder: Recorder): Array<RequestHandler> => {
   // Records the request, then applies the model-driven failure modes shared by all three endpoints.
-  const route = (resolve: Resolver) => async ({ request }: { request: Request }): Promise<Response> => {
-    const rawBody = await request.text()
-    let parsed: unknown 
-    if (rawBody.length > 0) {
-      try {
-        parsed = JSON.parse(rawBody)
-      } catch {
-        parsed = rawBody
+  const route =
+    (resolve: Resolver) =>
+    async ({ request }: { request: Request }): Promise<Response> => {
+      const rawBody = await request.text()
+      let parsed: unknown
+      if (rawBody.length > 0) {
+        try {
+          parsed = JSON.parse(rawBody)
+        } catch {
+          parsed = rawBody
+        }
       }
+      const headers: Record<string, string> = {}
+      request.headers.forEach((v, k) => {
+        headers[k.toLowerCase()] = v
+      })
+      const rec = recorder.record({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        headers,
+        body: parsed,
+        rawBody
+      })
+      if (!isRecord(parsed)) {
+        return errorResponse({
+          status: 400,
+          headers: {},
+          body: {
+            error: {
+              message: "fake upstream: body is not a JSON object",
+              type: "invalid_request_error",
+              param: null,
+              code: null
+            }
+          }
+        })
+      }
+      const model = typeof parsed.model === "string" ? parsed.model : ""
+      const canned = UPSTREAM_ERRORS[model]
+      if (canned) return errorResponse(canned)
+      if (model === "hang") {
+        await hang(request, recorder, rec, 30_000)
+        return HttpResponse.json(upstreamChatReply(model))
+      }
+      return resolve({ request, rec, body: parsed, model })
     }
-    const headers: Record<string, string> = {}
-    request.headers.forEach((v, k) => {
-      headers[k.toLowerCase()] = v
-    })
-    const rec = recorder.record({ method: request.method, path: new URL(request.url).pathname, headers, body: parsed, rawBody })
-    if (!isRecord(parsed)) {
-      return errorResponse({ status: 400, headers: {}, body: { error: { message: "fake upstream: body is not a JSON object", type: "invalid_request_error", param: null, code: null } } })
-    }
-    const model = typeof parsed.model === "string" ? parsed.model : ""
-    const canned = UPSTREAM_ERRORS[model]
-    if (canned) return errorResponse(canned)
-    if (model === "hang") {
-      await hang(request, recorder, rec, 30_000)
-      return HttpResponse.json(upstreamChatReply(model))
-    }
-    return resolve({ request, rec, body: parsed, model })
-  }
 
   return [
-    http.post("*/v1/chat/completions", route(({ request, rec, body, model }) =>
-      body.stream === true
-        ? sseResponse(request, recorder, rec, model, wantsUsage(body))
-        : HttpResponse.json(upstreamChatReply(model), { headers: { "x-upstream": "contract-fake" } })
-    )),
-    http.post("*/v1/completions", route(({ model }) =>
-      HttpResponse.json(upstreamCompletionReply(model), { headers: { "x-upstream": "contract-fake" } })
-    )),
-    http.post("*/v1/embeddings", route(({ body, model }) => {
-      const n = Array.isArray(body.input) ? body.input.length : 1
-      return HttpResponse.json(upstreamEmbeddingReply(model, n), { headers: { "x-upstream": "contract-fake" } })
-    })),
+    http.post(
+      "*/v1/chat/completions",
+      route(({ request, rec, body, model }) =>
+        body.stream === true
+          ? sseResponse(request, recorder, rec, model, wantsUsage(body))
+          : HttpResponse.json(upstreamChatReply(model), { headers: { "x-upstream": "contract-fake" } })
+      )
+    ),
+    http.post(
+      "*/v1/completions",
+      route(({ model }) =>
+        HttpResponse.json(upstreamCompletionReply(model), { headers: { "x-upstream": "contract-fake" } })
+      )
+    ),
+    http.post(
+      "*/v1/embeddings",
+      route(({ body, model }) => {
+        const n = Array.isArray(body.input) ? body.input.length : 1
+        return HttpResponse.json(upstreamEmbeddingReply(model, n), { headers: { "x-upstream": "contract-fake" } })
+      })
+    ),
     // Anything else the gateway might call: record it and answer 404 in OpenAI shape.
     http.all("*", async ({ request }) => {
       const rawBody = await request.text()
@@ -215,8 +284,25 @@ export const makeHandlers = (recorder: Recorder): Array<RequestHandler> => {
       request.headers.forEach((v, k) => {
         headers[k.toLowerCase()] = v
       })
-      recorder.record({ method: request.method, path: new URL(request.url).pathname, headers, body: rawBody || undefined, rawBody })
-      return errorResponse({ status: 404, headers: {}, body: { error: { message: "fake upstream: no such route", type: "invalid_request_error", param: null, code: "not_found" } } })
+      recorder.record({
+        method: request.method,
+        path: new URL(request.url).pathname,
+        headers,
+        body: rawBody || undefined,
+        rawBody
+      })
+      return errorResponse({
+        status: 404,
+        headers: {},
+        body: {
+          error: {
+            message: "fake upstream: no such route",
+            type: "invalid_request_error",
+            param: null,
+            code: "not_found"
+          }
+        }
+      })
     })
   ]
 }

@@ -64,8 +64,10 @@ export const isRecord = (u: unknown): u is Record<string, unknown> =>
   typeof u === "object" && u !== null && !Array.isArray(u)
 
 /** The value of `field` in a recorded JSON body (undefined when the body is not an object). */
-export const bodyField = (r: RecordedRequest, field: string): unknown =>
-  isRecord(r.body) ? r.body[field] : undefined
+export const bodyField = (r: RecordedRequest, field: string): unknown => (isRecord(r.body) ? r.body[field] : undefined)
 
 /** Finds the recorded request carrying a unique marker anywhere in its raw body. */
-export const withMarker = (marker: string) => (r: RecordedRequest): boolean => r.rawBody.includes(marker)
+export const withMarker =
+  (marker: string) =>
+  (r: RecordedRequest): boolean =>
+    r.rawBody.includes(marker)

@@ -95,11 +95,17 @@ export const startUpstream = async (
     void (async () => {
       try {
         const request = await toWebRequest(req, origin, ac.signal)
-        const response = (await getResponse(list, request)) ??
-          new Response(JSON.stringify({ error: { message: "fake upstream: unhandled", type: "server_error", param: null, code: null } }), {
-            status: 501,
-            headers: { "content-type": "application/json" }
-          })
+        const response =
+          (await getResponse(list, request)) ??
+          new Response(
+            JSON.stringify({
+              error: { message: "fake upstream: unhandled", type: "server_error", param: null, code: null }
+            }),
+            {
+              status: 501,
+              headers: { "content-type": "application/json" }
+            }
+          )
         await writeWebResponse(response, res, ac.signal)
       } catch (e) {
         if (!res.headersSent) {

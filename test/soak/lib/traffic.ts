@@ -21,7 +21,12 @@ const LONG_SHAPE = "stream-40x25"
 
 /** The gateway config the soak runs (file mode, so admin writes and edits rewrite this file). */
 export const soakConfig = (port: number, upstreamPort: number): Record<string, unknown> => {
-  const upstream = { kind: "openai", base_url: `http://127.0.0.1:${upstreamPort}/v1`, api_key: "sk-soak-upstream", timeout: { request: "30s", idle: "10s" } }
+  const upstream = {
+    kind: "openai",
+    base_url: `http://127.0.0.1:${upstreamPort}/v1`,
+    api_key: "sk-soak-upstream",
+    timeout: { request: "30s", idle: "10s" }
+  }
   return {
     server: { host: "127.0.0.1", port, shutdown_timeout: "2s" },
     master_key: SOAK_MASTER_KEY,
@@ -36,7 +41,12 @@ export const soakConfig = (port: number, upstreamPort: number): Record<string, u
       { name: "soak-long", targets: [{ provider: "up", model: LONG_SHAPE }] },
       { name: "soak-mock", targets: [{ provider: "mock-ok" }] },
       { name: "soak-flaky", targets: [{ provider: "mock-flaky" }] },
-      { name: "soak-failover", strategy: "failover", targets: [{ provider: "mock-flaky" }, { provider: "mock-ok" }], retry: { attempts: 1 } },
+      {
+        name: "soak-failover",
+        strategy: "failover",
+        targets: [{ provider: "mock-flaky" }, { provider: "mock-ok" }],
+        retry: { attempts: 1 }
+      },
       { name: "soak-embed", targets: [{ provider: "mock-ok" }] },
       // every request names a model no one asked for before: whatever the gateway keeps per matched name must stay bounded
       { name: "soak-glob-*", targets: [{ provider: "mock-ok" }] }
@@ -45,14 +55,36 @@ export const soakConfig = (port: number, upstreamPort: number): Record<string, u
 }
 
 export type Kind =
-  | "json" | "stream" | "mock-json" | "mock-stream" | "flaky" | "failover" | "embeddings" | "models" | "fresh" | "cancel"
-  | "glob" | "detailed"
-  | "admin" | "reload" | "edit"
+  | "json"
+  | "stream"
+  | "mock-json"
+  | "mock-stream"
+  | "flaky"
+  | "failover"
+  | "embeddings"
+  | "models"
+  | "fresh"
+  | "cancel"
+  | "glob"
+  | "detailed"
+  | "admin"
+  | "reload"
+  | "edit"
 
 /** Client request kinds and their weights in the mix. */
 const MIX: ReadonlyArray<readonly [Kind, number]> = [
-  ["json", 28], ["stream", 18], ["mock-json", 8], ["mock-stream", 8], ["cancel", 10], ["flaky", 8], ["failover", 6],
-  ["embeddings", 4], ["models", 3], ["fresh", 6], ["glob", 4], ["detailed", 1]
+  ["json", 28],
+  ["stream", 18],
+  ["mock-json", 8],
+  ["mock-stream", 8],
+  ["cancel", 10],
+  ["flaky", 8],
+  ["failover", 6],
+  ["embeddings", 4],
+  ["models", 3],
+  ["fresh", 6],
+  ["glob", 4],
+  ["detailed", 1]
 ]
 
 /** The kinds clients may send (every one of MIX unless some are left out, e.g. to find what grows). */
@@ -99,7 +131,8 @@ export class Tally {
     this.total++
     if (expected) return
     this.unexpectedCount++
-    if (this.unexpected.length < 200) this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
+    if (this.unexpected.length < 200)
+      this.unexpected.push(`${kind}: ${outcome}${detail === "" ? "" : ` — ${detail.slice(0, 300)}`}`)
   }
 
   count(kind: Kind, outcome?: string): number {
@@ -114,7 +147,9 @@ const chat = (model: string, stream: boolean): string =>
   JSON.stringify({ model, messages: [{ role: "user", content: "soak" }], ...(stream ? { stream: true } : {}) })
 
 /** The outcome of a JSON exchange: "200", "201", "500 provider_error" (an error's code), "socket", "timeout". */
-const jsonOutcome = async (run: () => Promise<{ status: number; body: string }>): Promise<{ outcome: string; body: string }> => {
+const jsonOutcome = async (
+  run: () => Promise<{ status: number; body: string }>
+): Promise<{ outcome: string; body: string }> => {
   try {
     const r = await run()
     if (r.status >= 200 && r.status < 300) return { outcome: String(r.status), body: r.body }
@@ -144,23 +179,26 @@ const abandon = (port: number, agent: Agent, body: string, chunks: number, timeo
         resolve(outcome)
       }
     }
-    const req = request({ host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", headers, agent }, (res) => {
-      if (res.statusCode !== 200) {
-        res.resume()
-        res.on("end", () => done(`${res.statusCode ?? 0}`))
-        return
-      }
-      let seen = 0
-      res.on("data", (c: Buffer) => {
-        seen += c.toString("latin1").split("\n\n").length - 1
-        if (seen >= chunks) {
-          req.destroy()
-          done("cancelled")
+    const req = request(
+      { host: "127.0.0.1", port, path: "/v1/chat/completions", method: "POST", headers, agent },
+      (res) => {
+        if (res.statusCode !== 200) {
+          res.resume()
+          res.on("end", () => done(`${res.statusCode ?? 0}`))
+          return
         }
-      })
-      res.on("end", () => done("ended"))
-      res.on("error", () => done(settled ? "cancelled" : "socket"))
-    })
+        let seen = 0
+        res.on("data", (c: Buffer) => {
+          seen += c.toString("latin1").split("\n\n").length - 1
+          if (seen >= chunks) {
+            req.destroy()
+            done("cancelled")
+          }
+        })
+        res.on("end", () => done("ended"))
+        res.on("error", () => done(settled ? "cancelled" : "socket"))
+      }
+    )
     req.setTimeout(timeoutMs, () => {
       done("timeout")
       req.destroy()
@@ -189,7 +227,11 @@ export const runClient = async (o: ClientOptions): Promise<void> => {
     const s = await streamOnce(endpoint, chat(model, true), agent, o.timeoutMs)
     o.tally.add(kind, s.ok ? "200" : (s.failure ?? "?"), s.ok)
   }
-  const json = async (kind: Kind, allowed: (outcome: string) => boolean, run: () => Promise<{ status: number; body: string }>) => {
+  const json = async (
+    kind: Kind,
+    allowed: (outcome: string) => boolean,
+    run: () => Promise<{ status: number; body: string }>
+  ) => {
     const { outcome, body } = await jsonOutcome(run)
     o.tally.add(kind, outcome, allowed(outcome), body)
   }
@@ -213,32 +255,67 @@ export const runClient = async (o: ClientOptions): Promise<void> => {
         case "flaky":
           // The mock's injected failure is relayed as the upstream's 500 (code provider_error), and
           // opens the target's breaker now and then (503 at once); any other 500 is the gateway's.
-          await json(kind, (x) => x === "200" || x === "500 provider_error" || x === "503 service_unavailable", () =>
-            send(o.port, endpoint.path, chat("soak-flaky", false), headers, o.timeoutMs, agent))
+          await json(
+            kind,
+            (x) => x === "200" || x === "500 provider_error" || x === "503 service_unavailable",
+            () => send(o.port, endpoint.path, chat("soak-flaky", false), headers, o.timeoutMs, agent)
+          )
           break
         case "failover":
-          await json(kind, ok, () => send(o.port, endpoint.path, chat("soak-failover", false), headers, o.timeoutMs, agent))
+          await json(kind, ok, () =>
+            send(o.port, endpoint.path, chat("soak-failover", false), headers, o.timeoutMs, agent)
+          )
           break
         case "embeddings":
           await json(kind, ok, () =>
-            send(o.port, "/v1/embeddings", JSON.stringify({ model: "soak-embed", input: ["a", "b"] }), headers, o.timeoutMs, agent))
+            send(
+              o.port,
+              "/v1/embeddings",
+              JSON.stringify({ model: "soak-embed", input: ["a", "b"] }),
+              headers,
+              o.timeoutMs,
+              agent
+            )
+          )
           break
         case "models":
           await json(kind, ok, () => send(o.port, "/v1/models", undefined, headers, o.timeoutMs, agent))
           break
         case "glob":
           await json(kind, ok, () =>
-            send(o.port, endpoint.path, chat(`soak-glob-${o.seed}-${Math.floor(random() * 2 ** 32).toString(36)}`, false), headers, o.timeoutMs, agent))
+            send(
+              o.port,
+              endpoint.path,
+              chat(`soak-glob-${o.seed}-${Math.floor(random() * 2 ** 32).toString(36)}`, false),
+              headers,
+              o.timeoutMs,
+              agent
+            )
+          )
           break
         case "detailed":
           await json(kind, ok, () => send(o.port, "/health/detailed", undefined, {}, o.timeoutMs, agent))
           break
         case "fresh":
           await json(kind, ok, () =>
-            send(o.port, endpoint.path, chat("soak-json", false), { ...headers, connection: "close" }, o.timeoutMs, false))
+            send(
+              o.port,
+              endpoint.path,
+              chat("soak-json", false),
+              { ...headers, connection: "close" },
+              o.timeoutMs,
+              false
+            )
+          )
           break
         case "cancel": {
-          const outcome = await abandon(o.port, agent, chat("soak-long", true), 2 + Math.floor(random() * 6), o.timeoutMs)
+          const outcome = await abandon(
+            o.port,
+            agent,
+            chat("soak-long", true),
+            2 + Math.floor(random() * 6),
+            o.timeoutMs
+          )
           o.tally.add(kind, outcome, outcome === "cancelled")
           break
         }
@@ -273,10 +350,22 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
  */
 export const runAdmin = async (o: AdminOptions): Promise<void> => {
   const agent = new Agent({ keepAlive: true, maxSockets: 1 })
-  const call = async (kind: Kind, method: string, path: string, body: unknown, expected: number, key = SOAK_MASTER_KEY) => {
+  const call = async (
+    kind: Kind,
+    method: string,
+    path: string,
+    body: unknown,
+    expected: number,
+    key = SOAK_MASTER_KEY
+  ) => {
     const payload = body === undefined ? undefined : JSON.stringify(body)
-    const h: OutgoingHttpHeaders = { authorization: `Bearer ${key}`, ...(payload === undefined ? {} : { "content-type": "application/json" }) }
-    const { outcome, body: text } = await jsonOutcome(() => sendMethod(o.port, method, path, payload, h, o.timeoutMs, agent))
+    const h: OutgoingHttpHeaders = {
+      authorization: `Bearer ${key}`,
+      ...(payload === undefined ? {} : { "content-type": "application/json" })
+    }
+    const { outcome, body: text } = await jsonOutcome(() =>
+      sendMethod(o.port, method, path, payload, h, o.timeoutMs, agent)
+    )
     const good = outcome === String(expected)
     o.tally.add(kind, `${method} ${outcome}`, good, `${path}: ${text}`)
     if (!good) return undefined
@@ -306,11 +395,23 @@ export const runAdmin = async (o: AdminOptions): Promise<void> => {
         const provider = `soak-p-${n}`
         switch (step++ % 6) {
           case 0:
-            await call("admin", "POST", "/admin/v1/providers", { name: provider, kind: "mock", mock: { latency: "0ms" } }, 201)
+            await call(
+              "admin",
+              "POST",
+              "/admin/v1/providers",
+              { name: provider, kind: "mock", mock: { latency: "0ms" } },
+              201
+            )
             break
           case 1:
             if (projectId !== undefined) {
-              const created = await call("admin", "POST", "/admin/v1/keys", { name: `soak-k-${n}`, project_id: projectId }, 201)
+              const created = await call(
+                "admin",
+                "POST",
+                "/admin/v1/keys",
+                { name: `soak-k-${n}`, project_id: projectId },
+                201
+              )
               keyId = typeof created?.["id"] === "string" ? created["id"] : undefined
               key = typeof created?.["key"] === "string" ? created["key"] : undefined
             }

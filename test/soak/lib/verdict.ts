@@ -58,9 +58,15 @@ export const slopeOf = (xs: ReadonlyArray<number>, ys: ReadonlyArray<number>): n
 export const judge = (samples: ReadonlyArray<Sample>, warmupMs: number, bounds: Bounds): Judgement => {
   const warm = samples.filter((s) => s.t < warmupMs)
   const post = samples.filter((s) => s.t >= warmupMs)
-  const slope = slopeOf(post.map((s) => s.t / 60_000), post.map((s) => s.rssMiB))
+  const slope = slopeOf(
+    post.map((s) => s.t / 60_000),
+    post.map((s) => s.rssMiB)
+  )
   const traced = post.filter((s) => Number.isFinite(s.heapMiB))
-  const heapSlope = slopeOf(traced.map((s) => s.t / 60_000), traced.map((s) => s.heapMiB))
+  const heapSlope = slopeOf(
+    traced.map((s) => s.t / 60_000),
+    traced.map((s) => s.heapMiB)
+  )
   const fdWarmupMax = Math.max(...warm.map((s) => s.fds))
   const fdPostMax = Math.max(...post.map((s) => s.fds))
   const reasons: Array<string> = []
@@ -69,10 +75,14 @@ export const judge = (samples: ReadonlyArray<Sample>, warmupMs: number, bounds: 
     reasons.push(`RSS grows ${slope.toFixed(2)} MiB/min after the warm-up (bound ${bounds.rssSlopeMiBPerMin} MiB/min)`)
   }
   if (traced.length >= 3 && !(heapSlope <= bounds.heapSlopeMiBPerMin)) {
-    reasons.push(`the live heap grows ${heapSlope.toFixed(2)} MiB/min after the warm-up (bound ${bounds.heapSlopeMiBPerMin} MiB/min)`)
+    reasons.push(
+      `the live heap grows ${heapSlope.toFixed(2)} MiB/min after the warm-up (bound ${bounds.heapSlopeMiBPerMin} MiB/min)`
+    )
   }
   if (fdPostMax > fdWarmupMax + bounds.fdMargin) {
-    reasons.push(`${fdPostMax} open descriptors after the warm-up, above the warm-up's ${fdWarmupMax} + ${bounds.fdMargin}`)
+    reasons.push(
+      `${fdPostMax} open descriptors after the warm-up, above the warm-up's ${fdWarmupMax} + ${bounds.fdMargin}`
+    )
   }
   return { pass: reasons.length === 0, reasons, slope, heapSlope, fdWarmupMax, fdPostMax, post: post.length }
 }
@@ -83,7 +93,8 @@ export const sampleTable = (samples: ReadonlyArray<Sample>, warmupMs: number): s
   [
     "| t (s) | RSS (MiB) | live heap (MiB) | open fds | threads | requests | unexpected | |",
     "|---:|---:|---:|---:|---:|---:|---:|---|",
-    ...samples.map((s) =>
-      `| ${fixed(s.t / 1000, 0)} | ${fixed(s.rssMiB)} | ${fixed(s.heapMiB)} | ${s.fds} | ${s.threads} | ${s.requests} | ${s.unexpected} | ${s.t < warmupMs ? "warm-up" : ""} |`
+    ...samples.map(
+      (s) =>
+        `| ${fixed(s.t / 1000, 0)} | ${fixed(s.rssMiB)} | ${fixed(s.heapMiB)} | ${s.fds} | ${s.threads} | ${s.requests} | ${s.unexpected} | ${s.t < warmupMs ? "warm-up" : ""} |`
     )
   ].join("\n")

@@ -28,16 +28,18 @@ const isRecord = (u: unknown): u is Record<string, unknown> => typeof u === "obj
 
 /** Why `bytes` is not OpenAI's error body `{"error":{"message","type","param","code"}}`, or undefined. */
 export const openAIErrorProblem = (bytes: Uint8Array, contentType: string | undefined): string | undefined => {
-  if (!/^application\/json\b/i.test(contentType ?? "")) return `content-type is ${JSON.stringify(contentType ?? null)}, not application/json`
+  if (!/^application\/json\b/i.test(contentType ?? ""))
+    return `content-type is ${JSON.stringify(contentType ?? null)}, not application/json`
   const parsed = parseJsonBytes(bytes)
   if (parsed === undefined) return "the body is not JSON"
   const body = parsed.value
-  if (!isRecord(body) || Object.keys(body).join() !== "error") return "the body is not exactly {\"error\": …}"
+  if (!isRecord(body) || Object.keys(body).join() !== "error") return 'the body is not exactly {"error": …}'
   const error = body["error"]
   if (!isRecord(error)) return "`error` is not an object"
   const keys = Object.keys(error).sort().join()
   if (keys !== "code,message,param,type") return `\`error\` has the keys [${keys}], not code, message, param, type`
-  if (typeof error["message"] !== "string" || error["message"].length === 0) return "`error.message` is not a non-empty string"
+  if (typeof error["message"] !== "string" || error["message"].length === 0)
+    return "`error.message` is not a non-empty string"
   if (typeof error["type"] !== "string") return "`error.type` is not a string"
   if (error["param"] !== null && typeof error["param"] !== "string") return "`error.param` is neither a string nor null"
   if (error["code"] !== null && typeof error["code"] !== "string") return "`error.code` is neither a string nor null"
@@ -64,7 +66,10 @@ export const jsonDepth = (value: unknown): number => {
 export const sseData = (text: string): Array<string> => {
   const out: Array<string> = []
   for (const block of text.replace(/\r\n?/g, "\n").split("\n\n")) {
-    const data = block.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).replace(/^ /, ""))
+    const data = block
+      .split("\n")
+      .filter((l) => l.startsWith("data:"))
+      .map((l) => l.slice(5).replace(/^ /, ""))
     if (data.length > 0) out.push(data.join("\n"))
   }
   return out
@@ -78,7 +83,8 @@ export const endsWithDone = (text: string): boolean => /(^|[\r\n])data: ?\[DONE\
  * when `strict`, every event before it is a JSON object (a chunk or the terminal `{"error":…}`).
  */
 export const sseProblem = (text: string, strict: boolean): string | undefined => {
-  if (!endsWithDone(text)) return `the stream does not end with \`data: [DONE]\` (ends with ${JSON.stringify(text.slice(-120))})`
+  if (!endsWithDone(text))
+    return `the stream does not end with \`data: [DONE]\` (ends with ${JSON.stringify(text.slice(-120))})`
   if (!strict) return undefined
   const events = sseData(text)
   for (const [i, data] of events.entries()) {

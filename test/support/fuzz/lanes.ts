@@ -41,39 +41,52 @@ const messageOf = (e: unknown): string => {
 }
 
 export const fuzzInLanes = async <T, L>(o: LaneOptions<T, L>): Promise<FuzzSummary<T>> => {
-  const results = await Promise.all(Array.from({ length: o.lanes }, async (_, index) => {
-    const lane = o.openLane(index)
-    try {
-      const seed = o.seed + index
-      // The last failing value is the shrunk counterexample (shrinking only ever moves to a failing
-      // candidate); kept here, typed, with its error.
-      let last: { readonly value: T; readonly error: string } | undefined
-      // A run the time limit interrupts goes on in the background: it is awaited before the lane ends,
-      // so nothing of it overlaps what the test does next.
-      const running = new Set<Promise<void>>()
-      const details = await fc.check(
-        fc.asyncProperty(o.arbitrary, (value) => {
-          const run = o.property(lane, value).catch((e: unknown) => {
-            last = { value, error: messageOf(e) }
-            throw e
-          })
-          const settled = run.then(() => {}, () => {})
-          running.add(settled)
-          void settled.then(() => running.delete(settled))
-          return run
-        }),
-        { seed, numRuns: o.runsPerLane, plugins: [fc.interruptAfterTimeLimit(o.timeLimitMs)] }
-      )
-      const shrunk = last
-      await Promise.all(running)
-      const failure: LaneFailure<T> | undefined = details.failed && shrunk !== undefined
-        ? { lane: index, seed, path: details.counterexamplePath, counterexample: shrunk.value, error: shrunk.error, shrinks: details.numShrinks }
-        : undefined
-      return { runs: details.numRuns, interrupted: details.interrupted, failure }
-    } finally {
-      o.closeLane?.(lane)
-    }
-  }))
+  const results = await Promise.all(
+    Array.from({ length: o.lanes }, async (_, index) => {
+      const lane = o.openLane(index)
+      try {
+        const seed = o.seed + index
+        // The last failing value is the shrunk counterexample (shrinking only ever moves to a failing
+        // candidate); kept here, typed, with its error.
+        let last: { readonly value: T; readonly error: string } | undefined
+        // A run the time limit interrupts goes on in the background: it is awaited before the lane ends,
+        // so nothing of it overlaps what the test does next.
+        const running = new Set<Promise<void>>()
+        const details = await fc.check(
+          fc.asyncProperty(o.arbitrary, (value) => {
+            const run = o.property(lane, value).catch((e: unknown) => {
+              last = { value, error: messageOf(e) }
+              throw e
+            })
+            const settled = run.then(
+              () => {},
+              () => {}
+            )
+            running.add(settled)
+            void settled.then(() => running.delete(settled))
+            return run
+          }),
+          { seed, numRuns: o.runsPerLane, plugins: [fc.interruptAfterTimeLimit(o.timeLimitMs)] }
+        )
+        const shrunk = last
+        await Promise.all(running)
+        const failure: LaneFailure<T> | undefined =
+          details.failed && shrunk !== undefined
+            ? {
+                lane: index,
+                seed,
+                path: details.counterexamplePath,
+                counterexample: shrunk.value,
+                error: shrunk.error,
+                shrinks: details.numShrinks
+              }
+            : undefined
+        return { runs: details.numRuns, interrupted: details.interrupted, failure }
+      } finally {
+        o.closeLane?.(lane)
+      }
+    })
+  )
   return {
     runs: results.reduce((n, r) => n + r.runs, 0),
     interrupted: results.some((r) => r.interrupted),
@@ -83,6 +96,9 @@ export const fuzzInLanes = async <T, L>(o: LaneOptions<T, L>): Promise<FuzzSumma
 
 /** The failures as a readable list: why, then the shrunk input as `show` prints it, and how to replay it. */
 export const formatFailures = <T>(failures: ReadonlyArray<LaneFailure<T>>, show: (value: T) => string): string =>
-  failures.map((f) =>
-    `- lane ${f.lane} (seed ${f.seed}, path "${f.path ?? ""}", ${f.shrinks} shrinks): ${f.error}\n  input: ${show(f.counterexample)}`
-  ).join("\n")
+  failures
+    .map(
+      (f) =>
+        `- lane ${f.lane} (seed ${f.seed}, path "${f.path ?? ""}", ${f.shrinks} shrinks): ${f.error}\n  input: ${show(f.counterexample)}`
+    )
+    .join("\n")

@@ -25,11 +25,15 @@ export class Deep {
 
 const render = (value: unknown): string => {
   if (value instanceof Deep) {
-    return value.kind === "array" ? `${"[".repeat(value.depth)}1${"]".repeat(value.depth)}` : `${'{"a":'.repeat(value.depth)}1${"}".repeat(value.depth)}`
+    return value.kind === "array"
+      ? `${"[".repeat(value.depth)}1${"]".repeat(value.depth)}`
+      : `${'{"a":'.repeat(value.depth)}1${"}".repeat(value.depth)}`
   }
   if (Array.isArray(value)) return `[${value.map(render).join(",")}]`
   if (value !== null && typeof value === "object") {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}:${render(v)}`).join(",")}}`
+    return `{${Object.entries(value)
+      .map(([k, v]) => `${JSON.stringify(k)}:${render(v)}`)
+      .join(",")}}`
   }
   return JSON.stringify(value) ?? "null"
 }
@@ -42,7 +46,20 @@ const repeated = (units: ReadonlyArray<string>, min: number, max: number): fc.Ar
 export const modelName = (routable: ReadonlyArray<string>): fc.Arbitrary<string> =>
   fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom(...routable) },
-    { weight: 2, arbitrary: fc.constantFrom("", "no-such-model", "mock-f*", "/^text-/", "gpt-4o-mini\u0000", "GPT-4O-MINI", "é-модель-😀", " gpt-4o-mini", "../admin") },
+    {
+      weight: 2,
+      arbitrary: fc.constantFrom(
+        "",
+        "no-such-model",
+        "mock-f*",
+        "/^text-/",
+        "gpt-4o-mini\u0000",
+        "GPT-4O-MINI",
+        "é-модель-😀",
+        " gpt-4o-mini",
+        "../admin"
+      )
+    },
     { weight: 1, arbitrary: fc.string({ maxLength: 40 }) },
     // longer than the identifier bound (256): well past it, so the boundary's exact definition does not matter
     { weight: 2, arbitrary: repeated(["a", "é", "x-", "*", "😀"], 300, 20_000) }
@@ -50,25 +67,79 @@ export const modelName = (routable: ReadonlyArray<string>): fc.Arbitrary<string>
 
 /** Values of every JSON type, some of them large or deep. */
 const anyValue: fc.Arbitrary<unknown> = fc.oneof(
-  { weight: 4, arbitrary: fc.constantFrom<unknown>(null, true, false, 0, -1, 1.5, 1e308, -0, 2 ** 53 + 1, "", "x", [], {}, [1, "a", null], { a: { b: [] } }) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom<unknown>(
+      null,
+      true,
+      false,
+      0,
+      -1,
+      1.5,
+      1e308,
+      -0,
+      2 ** 53 + 1,
+      "",
+      "x",
+      [],
+      {},
+      [1, "a", null],
+      { a: { b: [] } }
+    )
+  },
   { weight: 2, arbitrary: fc.jsonValue({ maxDepth: 3 }) },
   { weight: 1, arbitrary: repeated(["a", "\u0000", "é", "\ud83d\ude00", "\\", '"'], 1_000, 70_000) },
-  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 2, max: 20 }), fc.constantFrom("array" as const, "object" as const)).map(([d, k]) => new Deep(d, k)) },
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 2, max: 20 }), fc.constantFrom("array" as const, "object" as const))
+      .map(([d, k]) => new Deep(d, k))
+  },
   // well past the JSON depth bound (64)
-  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 100, max: 3_000 }), fc.constantFrom("array" as const, "object" as const)).map(([d, k]) => new Deep(d, k)) }
+  {
+    weight: 2,
+    arbitrary: fc
+      .tuple(fc.integer({ min: 100, max: 3_000 }), fc.constantFrom("array" as const, "object" as const))
+      .map(([d, k]) => new Deep(d, k))
+  }
 )
 
 const BASE: Readonly<Record<Endpoint, (model: string, stream: boolean) => Record<string, unknown>>> = {
-  chat: (model, stream) => ({ model, messages: [{ role: "user", content: "hi" }], ...(stream ? { stream: true } : {}) }),
+  chat: (model, stream) => ({
+    model,
+    messages: [{ role: "user", content: "hi" }],
+    ...(stream ? { stream: true } : {})
+  }),
   completions: (model, stream) => ({ model, prompt: "hi", max_tokens: 5, ...(stream ? { stream: true } : {}) }),
   embeddings: (model) => ({ model, input: ["hello", "world"] })
 }
 
 /** Where a mutation applies: a top-level field, or one inside the first message. */
 const FIELDS = [
-  "model", "messages", "stream", "temperature", "max_tokens", "n", "stop", "user", "tools", "tool_choice",
-  "stream_options", "input", "prompt", "encoding_format", "dimensions", "response_format", "logit_bias",
-  "messages.0", "messages.0.content", "messages.0.role", "messages.0.name", "__proto__", "constructor", "x-extra"
+  "model",
+  "messages",
+  "stream",
+  "temperature",
+  "max_tokens",
+  "n",
+  "stop",
+  "user",
+  "tools",
+  "tool_choice",
+  "stream_options",
+  "input",
+  "prompt",
+  "encoding_format",
+  "dimensions",
+  "response_format",
+  "logit_bias",
+  "messages.0",
+  "messages.0.content",
+  "messages.0.role",
+  "messages.0.name",
+  "__proto__",
+  "constructor",
+  "x-extra"
 ] as const
 
 export type FieldMutation =
@@ -76,7 +147,10 @@ export type FieldMutation =
   | { readonly op: "delete"; readonly field: (typeof FIELDS)[number] }
 
 const fieldMutation: fc.Arbitrary<FieldMutation> = fc.oneof(
-  { weight: 4, arbitrary: fc.record({ op: fc.constant("set" as const), field: fc.constantFrom(...FIELDS), value: anyValue }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ op: fc.constant("set" as const), field: fc.constantFrom(...FIELDS), value: anyValue })
+  },
   { weight: 1, arbitrary: fc.record({ op: fc.constant("delete" as const), field: fc.constantFrom(...FIELDS) }) }
 )
 
@@ -103,22 +177,44 @@ export type TextMutation =
   | { readonly op: "replace-byte"; readonly at: number; readonly byte: number }
 
 const INVALID_UTF8: ReadonlyArray<ReadonlyArray<number>> = [
-  [0xff], [0xc3, 0x28], [0xe0, 0x80], [0xed, 0xa0, 0x80], [0xf4, 0x90, 0x80, 0x80], [0xc0, 0xaf], [0x80], [0xf0, 0x9f, 0x98]
+  [0xff],
+  [0xc3, 0x28],
+  [0xe0, 0x80],
+  [0xed, 0xa0, 0x80],
+  [0xf4, 0x90, 0x80, 0x80],
+  [0xc0, 0xaf],
+  [0x80],
+  [0xf0, 0x9f, 0x98]
 ]
 
 const textMutation: fc.Arbitrary<TextMutation> = fc.oneof(
   fc.record({ op: fc.constant("truncate" as const), at: fc.nat({ max: 10_000 }) }),
-  fc.record({ op: fc.constant("duplicate-key" as const), key: fc.constantFrom("model", "messages", "stream", "input"), value: anyValue }),
-  fc.record({ op: fc.constant("invalid-utf8" as const), at: fc.nat({ max: 10_000 }), bytes: fc.constantFrom(...INVALID_UTF8) }),
-  fc.record({ op: fc.constant("append" as const), text: fc.constantFrom("}", "]", ",", " garbage", "\u0000", "{}", '"', "\n\n\n") }),
+  fc.record({
+    op: fc.constant("duplicate-key" as const),
+    key: fc.constantFrom("model", "messages", "stream", "input"),
+    value: anyValue
+  }),
+  fc.record({
+    op: fc.constant("invalid-utf8" as const),
+    at: fc.nat({ max: 10_000 }),
+    bytes: fc.constantFrom(...INVALID_UTF8)
+  }),
+  fc.record({
+    op: fc.constant("append" as const),
+    text: fc.constantFrom("}", "]", ",", " garbage", "\u0000", "{}", '"', "\n\n\n")
+  }),
   fc.record({ op: fc.constant("prepend" as const), text: fc.constantFrom("\ufeff", " \n\t", "[", "//c\n", ")]}'\n") }),
-  fc.record({ op: fc.constant("replace-byte" as const), at: fc.nat({ max: 10_000 }), byte: fc.integer({ min: 0, max: 255 }) })
+  fc.record({
+    op: fc.constant("replace-byte" as const),
+    at: fc.nat({ max: 10_000 }),
+    byte: fc.integer({ min: 0, max: 255 })
+  })
 )
 
 const encoder = new TextEncoder()
 
 const applyText = (bytes: Uint8Array, m: TextMutation): Uint8Array => {
-  const at = bytes.length === 0 ? 0 : ("at" in m ? m.at % bytes.length : 0)
+  const at = bytes.length === 0 ? 0 : "at" in m ? m.at % bytes.length : 0
   switch (m.op) {
     case "truncate":
       return bytes.slice(0, at)
@@ -146,12 +242,23 @@ const applyText = (bytes: Uint8Array, m: TextMutation): Uint8Array => {
  * `none` of `outOf` times an empty list, else `list`: shrinking goes towards the empty list (a plain
  * `oneof` cannot shrink from one branch to another).
  */
-export const sometimes = <A>(none: number, outOf: number, list: fc.Arbitrary<ReadonlyArray<A>>): fc.Arbitrary<ReadonlyArray<A>> =>
+export const sometimes = <A>(
+  none: number,
+  outOf: number,
+  list: fc.Arbitrary<ReadonlyArray<A>>
+): fc.Arbitrary<ReadonlyArray<A>> =>
   fc.tuple(fc.integer({ min: 0, max: outOf - 1 }), list).map(([k, l]) => (k < none ? [] : l))
 
 export type BodySpec =
   | { readonly kind: "none" }
-  | { readonly kind: "openai"; readonly endpoint: Endpoint; readonly model: string; readonly stream: boolean; readonly fields: ReadonlyArray<FieldMutation>; readonly text: ReadonlyArray<TextMutation> }
+  | {
+      readonly kind: "openai"
+      readonly endpoint: Endpoint
+      readonly model: string
+      readonly stream: boolean
+      readonly fields: ReadonlyArray<FieldMutation>
+      readonly text: ReadonlyArray<TextMutation>
+    }
   | { readonly kind: "json"; readonly value: unknown }
   | { readonly kind: "bytes"; readonly bytes: ReadonlyArray<number> }
 
@@ -170,7 +277,13 @@ export const bodySpec = (routable: ReadonlyArray<string>): fc.Arbitrary<BodySpec
       })
     },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant("json" as const), value: anyValue }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant("bytes" as const), bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 }) }) }
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant("bytes" as const),
+        bytes: fc.array(fc.integer({ min: 0, max: 255 }), { maxLength: 300 })
+      })
+    }
   )
 
 /** The bytes a body description stands for. */

@@ -13,7 +13,8 @@ export interface RawResponse {
   readonly body: Uint8Array
 }
 
-export const headerOf = (res: RawResponse, name: string): string | undefined => res.headers.find(([k]) => k === name)?.[1]
+export const headerOf = (res: RawResponse, name: string): string | undefined =>
+  res.headers.find(([k]) => k === name)?.[1]
 
 export type Exchange =
   /** One complete answer; `reusable` when the connection may carry the next request. */
@@ -34,7 +35,10 @@ const CRLF2 = Buffer.from("\r\n\r\n")
 const MAX_HEAD = 256 * 1024
 
 /** Parses one chunked body from `buf` at `at`; the index after it, or undefined when incomplete. */
-const parseChunked = (buf: Buffer, at: number): { readonly body: Buffer; readonly end: number } | "incomplete" | string => {
+const parseChunked = (
+  buf: Buffer,
+  at: number
+): { readonly body: Buffer; readonly end: number } | "incomplete" | string => {
   const parts: Array<Buffer> = []
   let i = at
   for (;;) {
@@ -68,7 +72,9 @@ export const parseResponse = (buf: Buffer, head: boolean, eof: boolean): Parse =
   const headEnd = buf.indexOf(CRLF2)
   if (headEnd < 0) {
     if (buf.length > MAX_HEAD) return { _tag: "Malformed", detail: "an answer head larger than 256 KiB" }
-    return eof ? { _tag: "Malformed", detail: "the connection closed inside the answer's head" } : { _tag: "Incomplete" }
+    return eof
+      ? { _tag: "Malformed", detail: "the connection closed inside the answer's head" }
+      : { _tag: "Incomplete" }
   }
   const lines = buf.subarray(0, headEnd).toString("latin1").split("\r\n")
   const statusLine = lines[0] ?? ""
@@ -97,7 +103,12 @@ export const parseResponse = (buf: Buffer, head: boolean, eof: boolean): Parse =
       return eof ? { _tag: "Malformed", detail: "the connection closed inside a chunked body" } : { _tag: "Incomplete" }
     }
     if (typeof parsed === "string") return { _tag: "Malformed", detail: parsed }
-    return { _tag: "Done", response: { status, headers, body: new Uint8Array(parsed.body) }, consumed: parsed.end, closes }
+    return {
+      _tag: "Done",
+      response: { status, headers, body: new Uint8Array(parsed.body) },
+      consumed: parsed.end,
+      closes
+    }
   }
   const cl = get("content-length")
   if (cl !== undefined) {
@@ -106,14 +117,26 @@ export const parseResponse = (buf: Buffer, head: boolean, eof: boolean): Parse =
     }
     const n = Number(cl)
     if (buf.length < bodyStart + n) {
-      return eof ? { _tag: "Malformed", detail: `the connection closed after ${buf.length - bodyStart} of ${n} body bytes` } : { _tag: "Incomplete" }
+      return eof
+        ? { _tag: "Malformed", detail: `the connection closed after ${buf.length - bodyStart} of ${n} body bytes` }
+        : { _tag: "Incomplete" }
     }
-    return { _tag: "Done", response: { status, headers, body: new Uint8Array(buf.subarray(bodyStart, bodyStart + n)) }, consumed: bodyStart + n, closes }
+    return {
+      _tag: "Done",
+      response: { status, headers, body: new Uint8Array(buf.subarray(bodyStart, bodyStart + n)) },
+      consumed: bodyStart + n,
+      closes
+    }
   }
   // No length: the body runs to the end of the connection.
   if (!eof) return { _tag: "Incomplete" }
   closes = true
-  return { _tag: "Done", response: { status, headers, body: new Uint8Array(buf.subarray(bodyStart)) }, consumed: buf.length, closes }
+  return {
+    _tag: "Done",
+    response: { status, headers, body: new Uint8Array(buf.subarray(bodyStart)) },
+    consumed: buf.length,
+    closes
+  }
 }
 
 const preview = (buf: Buffer): string => buf.subarray(0, 300).toString("latin1")
@@ -176,7 +199,9 @@ class Connection {
     for (;;) {
       const parsed = parseResponse(this.buf, head, this.eof)
       if (parsed._tag === "Malformed") {
-        return this.buf.length === 0 ? { _tag: "Closed", received: 0, error: this.error } : { _tag: "Malformed", detail: parsed.detail, raw: preview(this.buf) }
+        return this.buf.length === 0
+          ? { _tag: "Closed", received: 0, error: this.error }
+          : { _tag: "Malformed", detail: parsed.detail, raw: preview(this.buf) }
       }
       if (parsed._tag === "Done") {
         this.buf = this.buf.subarray(parsed.consumed)
@@ -265,7 +290,8 @@ export const sendAndDrain = (port: number, bytes: Uint8Array, timeoutMs: number)
         const parsed = parseResponse(buf, false, true)
         if (parsed._tag !== "Done") {
           // after a timeout, an unfinished answer is reported as the timeout, not as malformed
-          if (!timedOut) malformed = { detail: parsed._tag === "Malformed" ? parsed.detail : "incomplete", raw: preview(buf) }
+          if (!timedOut)
+            malformed = { detail: parsed._tag === "Malformed" ? parsed.detail : "incomplete", raw: preview(buf) }
           break
         }
         buf = buf.subarray(parsed.consumed)

@@ -41,7 +41,9 @@ export type BodyEnding = "end" | "reset" | "silence"
 export interface Split {
   readonly cuts: ReadonlyArray<number>
   readonly delayMs: number
-  readonly fine: { readonly at: number; readonly fromEnd: boolean; readonly size: number; readonly count: number } | undefined
+  readonly fine:
+    | { readonly at: number; readonly fromEnd: boolean; readonly size: number; readonly count: number }
+    | undefined
 }
 
 export interface JsonScenario {
@@ -103,15 +105,28 @@ export type Scenario = JsonScenario | StreamScenario
 // ---------------------------------------------------------------------------------------------------
 // Arbitraries
 
-const printableText = fc.string({ unit: fc.constantFrom(..."abcxyz{}[]\":,<>/\\ 0123456789".split("")), minLength: 1, maxLength: 30 })
+const printableText = fc.string({
+  unit: fc.constantFrom(...'abcxyz{}[]":,<>/\\ 0123456789'.split("")),
+  minLength: 1,
+  maxLength: 30
+})
 
 const payload: fc.Arbitrary<Payload> = fc.oneof(
   { weight: 3, arbitrary: fc.constant({ kind: "valid" as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("truncated" as const), permille: fc.integer({ min: 0, max: 999 }) }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("truncated" as const), permille: fc.integer({ min: 0, max: 999 }) })
+  },
   { weight: 2, arbitrary: fc.constant({ kind: "html" as const }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("garbage" as const), text: printableText }) },
   { weight: 1, arbitrary: fc.constant({ kind: "empty" as const }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant("json-scalar" as const), json: fc.constantFrom("null", "1", "\"ok\"", "[]", "true") }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant("json-scalar" as const),
+      json: fc.constantFrom("null", "1", '"ok"', "[]", "true")
+    })
+  },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("huge" as const), times: fc.integer({ min: 2, max: 6 }) }) },
   { weight: 1, arbitrary: fc.constant({ kind: "invalid-utf8" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "sse" as const }) }
@@ -125,9 +140,19 @@ const split: fc.Arbitrary<Split> = fc.record({
   delayMs: fc.integer({ min: 0, max: 20 }),
   fine: fc.option(
     fc.oneof(
-      fc.record({ at: fc.integer({ min: 0, max: 1000 }), fromEnd: fc.constant(false), size: fc.integer({ min: 1, max: 8 }), count: fc.integer({ min: 1, max: 30 }) }),
+      fc.record({
+        at: fc.integer({ min: 0, max: 1000 }),
+        fromEnd: fc.constant(false),
+        size: fc.integer({ min: 1, max: 8 }),
+        count: fc.integer({ min: 1, max: 30 })
+      }),
       // the tail, where the end of the stream is recognised
-      fc.record({ at: fc.integer({ min: 1, max: 120 }), fromEnd: fc.constant(true), size: fc.integer({ min: 1, max: 4 }), count: fc.integer({ min: 1, max: 30 }) })
+      fc.record({
+        at: fc.integer({ min: 1, max: 120 }),
+        fromEnd: fc.constant(true),
+        size: fc.integer({ min: 1, max: 4 }),
+        count: fc.integer({ min: 1, max: 30 })
+      })
     ),
     { nil: undefined }
   )
@@ -142,7 +167,10 @@ export const jsonScenario: fc.Arbitrary<JsonScenario> = fc.record({
   ),
   payload,
   split,
-  ending: fc.oneof({ weight: 6, arbitrary: fc.constant<BodyEnding>("end") }, { weight: 1, arbitrary: fc.constantFrom<BodyEnding>("reset", "silence") })
+  ending: fc.oneof(
+    { weight: 6, arbitrary: fc.constant<BodyEnding>("end") },
+    { weight: 1, arbitrary: fc.constantFrom<BodyEnding>("reset", "silence") }
+  )
 })
 
 const fault: fc.Arbitrary<Fault> = fc.oneof(
@@ -150,10 +178,26 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ kind: fc.constant("garbage-event" as const), text: printableText }) },
   { weight: 1, arbitrary: fc.constant({ kind: "error-event" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "json-array" as const }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("long-line" as const), as: fc.constantFrom("data" as const, "comment" as const), times: fc.integer({ min: 2, max: 8 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("preamble-flood" as const), times: fc.integer({ min: 2, max: 6 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant("endless-preamble" as const), everyMs: fc.integer({ min: 20, max: 200 }) }) },
-  { weight: 1, arbitrary: fc.constantFrom({ kind: "end" as const }, { kind: "reset" as const }, { kind: "silence" as const }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant("long-line" as const),
+      as: fc.constantFrom("data" as const, "comment" as const),
+      times: fc.integer({ min: 2, max: 8 })
+    })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("preamble-flood" as const), times: fc.integer({ min: 2, max: 6 }) })
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant("endless-preamble" as const), everyMs: fc.integer({ min: 20, max: 200 }) })
+  },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom({ kind: "end" as const }, { kind: "reset" as const }, { kind: "silence" as const })
+  },
   { weight: 1, arbitrary: fc.constantFrom({ kind: "json-answer" as const }, { kind: "html" as const }) }
 )
 
@@ -162,19 +206,39 @@ export const streamScenario: fc.Arbitrary<StreamScenario> = fc.record({
   endpoint: fc.constantFrom<StreamEndpoint>("chat", "completions"),
   contentType: fc.oneof(
     { weight: 8, arbitrary: fc.constantFrom("text/event-stream", "text/event-stream; charset=utf-8") },
-    { weight: 1, arbitrary: fc.constantFrom<string | undefined>("text/html", "text/plain", "application/json", undefined) }
+    {
+      weight: 1,
+      arbitrary: fc.constantFrom<string | undefined>("text/html", "text/plain", "application/json", undefined)
+    }
   ),
   eol: fc.constantFrom<"\n" | "\r\n" | "\r">("\n", "\n", "\r\n", "\r"),
-  preamble: fc.array(fc.constantFrom<Preamble>("role", "empty-delta", "comment", "retry", "id", "event-line", "blank"), { maxLength: 5 }),
+  preamble: fc.array(
+    fc.constantFrom<Preamble>("role", "empty-delta", "comment", "retry", "id", "event-line", "blank"),
+    { maxLength: 5 }
+  ),
   fault,
   after: fc.oneof(
     { weight: 4, arbitrary: fc.constant<After>("done") },
-    { weight: 3, arbitrary: fc.constantFrom<After>("garbage-then-done", "garbage-then-end", "garbage-then-reset", "end", "reset", "silence", "long-line-then-done") }
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom<After>(
+        "garbage-then-done",
+        "garbage-then-end",
+        "garbage-then-reset",
+        "end",
+        "reset",
+        "silence",
+        "long-line-then-done"
+      )
+    }
   ),
   split
 })
 
-export const scenario: fc.Arbitrary<Scenario> = fc.oneof({ weight: 2, arbitrary: jsonScenario }, { weight: 3, arbitrary: streamScenario })
+export const scenario: fc.Arbitrary<Scenario> = fc.oneof(
+  { weight: 2, arbitrary: jsonScenario },
+  { weight: 3, arbitrary: streamScenario }
+)
 
 // ---------------------------------------------------------------------------------------------------
 // Rendering
@@ -212,23 +276,35 @@ const validAnswer = (endpoint: JsonEndpoint, content = "fuzz upstream reply"): s
   }
 }
 
-const HTML = "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>upstream is having a bad day</p></body></html>"
+const HTML =
+  "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>Bad Gateway</h1><p>upstream is having a bad day</p></body></html>"
 
-const chunk = (endpoint: StreamEndpoint, kind: "role" | "empty" | "content" | "stop", text = "fuzz"): Record<string, unknown> => {
-  const choice = endpoint === "chat"
-    ? kind === "role"
-      ? { index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }
-      : kind === "empty"
-      ? { index: 0, delta: {}, finish_reason: null }
+const chunk = (
+  endpoint: StreamEndpoint,
+  kind: "role" | "empty" | "content" | "stop",
+  text = "fuzz"
+): Record<string, unknown> => {
+  const choice =
+    endpoint === "chat"
+      ? kind === "role"
+        ? { index: 0, delta: { role: "assistant", content: "" }, finish_reason: null }
+        : kind === "empty"
+          ? { index: 0, delta: {}, finish_reason: null }
+          : kind === "content"
+            ? { index: 0, delta: { content: text }, finish_reason: null }
+            : { index: 0, delta: {}, finish_reason: "stop" }
       : kind === "content"
-      ? { index: 0, delta: { content: text }, finish_reason: null }
-      : { index: 0, delta: {}, finish_reason: "stop" }
-    : kind === "content"
-    ? { index: 0, text, finish_reason: null }
-    : kind === "stop"
-    ? { index: 0, text: "", finish_reason: "stop" }
-    : { index: 0, text: "", finish_reason: null }
-  return { id: "fuzz-stream", object: endpoint === "chat" ? "chat.completion.chunk" : "text_completion", created: CREATED, model: "fuzz-upstream", choices: [choice] }
+        ? { index: 0, text, finish_reason: null }
+        : kind === "stop"
+          ? { index: 0, text: "", finish_reason: "stop" }
+          : { index: 0, text: "", finish_reason: null }
+  return {
+    id: "fuzz-stream",
+    object: endpoint === "chat" ? "chat.completion.chunk" : "text_completion",
+    created: CREATED,
+    model: "fuzz-upstream",
+    choices: [choice]
+  }
 }
 
 /** The SSE text of a scenario: its events with the scenario's line ending, and how it ends. */
@@ -236,26 +312,28 @@ const sseOf = (s: StreamScenario, bounds: UpstreamBounds): { readonly text: stri
   const eol = s.eol
   const event = (data: string) => `data: ${data}${eol}${eol}`
   const json = (v: unknown) => event(JSON.stringify(v))
-  const preambleText = s.preamble.map((p) => {
-    switch (p) {
-      case "role":
-        return json(chunk(s.endpoint, "role"))
-      case "empty-delta":
-        return json(chunk(s.endpoint, "empty"))
-      case "comment":
-        return `: keep-alive${eol}${eol}`
-      case "retry":
-        return `retry: 1000${eol}${eol}`
-      case "id":
-        return `id: 7${eol}${eol}`
-      case "event-line":
-        return `event: ping${eol}${eol}`
-      case "blank":
-        return eol
-      default:
-        return ""
-    }
-  }).join("")
+  const preambleText = s.preamble
+    .map((p) => {
+      switch (p) {
+        case "role":
+          return json(chunk(s.endpoint, "role"))
+        case "empty-delta":
+          return json(chunk(s.endpoint, "empty"))
+        case "comment":
+          return `: keep-alive${eol}${eol}`
+        case "retry":
+          return `retry: 1000${eol}${eol}`
+        case "id":
+          return `id: 7${eol}${eol}`
+        case "event-line":
+          return `event: ping${eol}${eol}`
+        case "blank":
+          return eol
+        default:
+          return ""
+      }
+    })
+    .join("")
   const content = json(chunk(s.endpoint, "content"))
   const done = json(chunk(s.endpoint, "stop")) + event("[DONE]")
   const garbage = event("{not json")
@@ -265,24 +343,33 @@ const sseOf = (s: StreamScenario, bounds: UpstreamBounds): { readonly text: stri
       return { text: preambleText + event(`x${f.text}`) + content + done, ending: { kind: "end" } }
     case "error-event":
       return {
-        text: preambleText + json({ error: { message: "upstream error event (fuzz)", type: "server_error", param: null, code: null } }) + content + done,
+        text:
+          preambleText +
+          json({ error: { message: "upstream error event (fuzz)", type: "server_error", param: null, code: null } }) +
+          content +
+          done,
         ending: { kind: "end" }
       }
     case "json-array":
       return { text: preambleText + event("[1,2,3]") + content + done, ending: { kind: "end" } }
     case "long-line": {
       const filler = "x".repeat(f.times * bounds.sseLineLimit)
-      const line = f.as === "data"
-        ? json({ ...chunk(s.endpoint, "empty"), padding: filler })
-        : `: ${filler}${eol}${eol}`
+      const line =
+        f.as === "data" ? json({ ...chunk(s.endpoint, "empty"), padding: filler }) : `: ${filler}${eol}${eol}`
       return { text: preambleText + line + content + done, ending: { kind: "end" } }
     }
     case "preamble-flood": {
       const one = json(chunk(s.endpoint, "empty"))
-      return { text: preambleText + one.repeat(Math.ceil((f.times * bounds.preambleLimit) / one.length)) + content + done, ending: { kind: "end" } }
+      return {
+        text: preambleText + one.repeat(Math.ceil((f.times * bounds.preambleLimit) / one.length)) + content + done,
+        ending: { kind: "end" }
+      }
     }
     case "endless-preamble":
-      return { text: preambleText, ending: { kind: "drip", bytes: encoder.encode(`: keep-alive${eol}${eol}`), everyMs: f.everyMs } }
+      return {
+        text: preambleText,
+        ending: { kind: "drip", bytes: encoder.encode(`: keep-alive${eol}${eol}`), everyMs: f.everyMs }
+      }
     case "end":
       return { text: preambleText, ending: { kind: "end" } }
     case "reset":
@@ -313,7 +400,10 @@ const sseOf = (s: StreamScenario, bounds: UpstreamBounds): { readonly text: stri
     case "silence":
       return { text: start, ending: { kind: "silence" } }
     case "long-line-then-done":
-      return { text: start + json(chunk(s.endpoint, "content", "y".repeat(4 * bounds.sseLineLimit))) + done, ending: { kind: "end" } }
+      return {
+        text: start + json(chunk(s.endpoint, "content", "y".repeat(4 * bounds.sseLineLimit))) + done,
+        ending: { kind: "end" }
+      }
   }
 }
 
@@ -338,7 +428,16 @@ const payloadBytes = (s: JsonScenario, bounds: UpstreamBounds): Uint8Array => {
     case "invalid-utf8": {
       // a valid answer whose text holds bytes that are not UTF-8
       const [head, tail] = valid.split("fuzz upstream reply") as [string, string]
-      return Uint8Array.from([...encoder.encode(`${head}fuzz `), 0xff, 0xc3, 0x28, 0xed, 0xa0, 0x80, ...encoder.encode(` reply${tail}`)])
+      return Uint8Array.from([
+        ...encoder.encode(`${head}fuzz `),
+        0xff,
+        0xc3,
+        0x28,
+        0xed,
+        0xa0,
+        0x80,
+        ...encoder.encode(` reply${tail}`)
+      ])
     }
     case "sse":
       return encoder.encode(`data: ${JSON.stringify(chunk("chat", "content"))}\n\ndata: [DONE]\n\n`)
@@ -360,7 +459,10 @@ const splitBytes = (bytes: Uint8Array, sp: Split): Plan["parts"] => {
   let start = 0
   for (const p of [...points, bytes.length]) {
     if (p <= start) continue
-    parts.push({ bytes: bytes.subarray(start, p), delayMs: start === 0 ? 0 : fine.has(start) ? Math.max(sp.delayMs, FINE_DELAY_MS) : sp.delayMs })
+    parts.push({
+      bytes: bytes.subarray(start, p),
+      delayMs: start === 0 ? 0 : fine.has(start) ? Math.max(sp.delayMs, FINE_DELAY_MS) : sp.delayMs
+    })
     start = p
   }
   return parts
@@ -377,7 +479,8 @@ export const render = (s: Scenario, bounds: UpstreamBounds): Plan => {
     }
   }
   const { text, ending } = sseOf(s, bounds)
-  const contentType = s.fault.kind === "json-answer" ? "application/json" : s.fault.kind === "html" ? "text/html" : s.contentType
+  const contentType =
+    s.fault.kind === "json-answer" ? "application/json" : s.fault.kind === "html" ? "text/html" : s.contentType
   return {
     status: 200,
     headers: contentType === undefined ? {} : { "content-type": contentType },

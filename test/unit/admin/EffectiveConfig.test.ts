@@ -10,7 +10,8 @@ const LONG = "sk-long-secret-0123456789-WXYZ"
 const HEADER = "header-secret-0123456789-abcd"
 
 const config = () => {
-  const r = parseConfig(`master_key: short-master
+  const r = parseConfig(
+    `master_key: short-master
 providers:
   - name: bearer
     kind: openai
@@ -26,7 +27,10 @@ providers:
     kind: openai
     base_url: http://127.0.0.1:1/v1
     auth: { type: header, name: x-key, value: short }
-models: [{ name: m, targets: [{ provider: bearer }] }]`, {}, "test.yaml")
+models: [{ name: m, targets: [{ provider: bearer }] }]`,
+    {},
+    "test.yaml"
+  )
   if (Result.isFailure(r)) throw new Error(r.failure.message)
   return r.success
 }
@@ -44,16 +48,27 @@ describe("effectiveConfig", () => {
       { op: "replace", key: "anthropic-version", value: "2023-06-01" }
     ])
     expect(basic?.auth).toEqual({ header: "authorization", value: "Basic ****" })
-    expect(basic?.headers).toEqual([{ op: "insert", key: "cf-aig-authorization", value: "****abcd" }, { op: "remove", key: "x-gone", value: "" }])
+    expect(basic?.headers).toEqual([
+      { op: "insert", key: "cf-aig-authorization", value: "****abcd" },
+      { op: "remove", key: "x-gone", value: "" }
+    ])
     expect(custom?.auth).toEqual({ header: "x-key", value: "****" })
     const text = JSON.stringify(shown)
-    for (const secret of [LONG, HEADER, "short-master", "tiny", "a-long-password", btoa("user:a-long-password-0123456789").slice(0, -4)]) {
+    for (const secret of [
+      LONG,
+      HEADER,
+      "short-master",
+      "tiny",
+      "a-long-password",
+      btoa("user:a-long-password-0123456789").slice(0, -4)
+    ]) {
       expect(text).not.toContain(secret)
     }
   })
 
   it("shows the limits, the IP rate limit, prices and usage settings as they apply", () => {
-    const r = parseConfig(`server:
+    const r = parseConfig(
+      `server:
   ip_rate_limit: { rps: 2.5, trusted_proxies: ["10.0.0.0/8"] }
 pricing:
   up-model: { input: 1, output: 2 }
@@ -62,7 +77,10 @@ providers: [{ name: p, kind: openai, base_url: "http://127.0.0.1:1/v1" }]
 models: [{ name: m, targets: [{ provider: p, model: up-model }], pricing: { input: 3, output: 4, cache_read: 0.5 } }]
 projects: [{ id: prj, name: P, limits: { requests_per_minute: 10, max_parallel: 3 } }]
 keys:
-  - { id: k, name: k, prefix: sk-lg-abc, hash: "${"a".repeat(64)}", project_id: prj, limits: { requests_per_second: 2, tokens_per_minute: 100 } }`, {}, "test.yaml")
+  - { id: k, name: k, prefix: sk-lg-abc, hash: "${"a".repeat(64)}", project_id: prj, limits: { requests_per_second: 2, tokens_per_minute: 100 } }`,
+      {},
+      "test.yaml"
+    )
     if (Result.isFailure(r)) throw new Error(r.failure.message)
     const shown = effectiveConfig(r.success, "file")
     expect(shown.server.ip_rate_limit).toEqual({ rps: 2.5, burst: 3, trusted_proxies: ["10.0.0.0/8"] })
@@ -70,11 +88,19 @@ keys:
     expect(shown.models[0]?.pricing).toEqual({ input: 3, cache_read: 0.5, cache_write: 3, reasoning: 4, output: 4 })
     expect(shown.usage).toMatchObject({ enabled: true, batch_size: 50 })
     expect(shown.projects[0]?.limits).toEqual({
-      requests_per_minute: 10, tokens_per_minute: null, requests_per_second: null, burst: null, max_parallel: 3
+      requests_per_minute: 10,
+      tokens_per_minute: null,
+      requests_per_second: null,
+      burst: null,
+      max_parallel: 3
     })
     // The key's own fields over its project's, field by field.
     expect(shown.keys[0]?.limits).toEqual({
-      requests_per_minute: 10, tokens_per_minute: 100, requests_per_second: 2, burst: 2, max_parallel: 3
+      requests_per_minute: 10,
+      tokens_per_minute: 100,
+      requests_per_second: 2,
+      burst: 2,
+      max_parallel: 3
     })
   })
 })

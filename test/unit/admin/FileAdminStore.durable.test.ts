@@ -72,7 +72,8 @@ const storeOn = (path: string, o: StoreOptions = {}): AdminStoreShape =>
   })
 
 const run = <A>(effect: Effect.Effect<A, GatewayError>): Promise<A> => Effect.runPromise(effect)
-const failure = async (effect: Effect.Effect<unknown, GatewayError>) => (await Effect.runPromise(Effect.flip(effect))).reason
+const failure = async (effect: Effect.Effect<unknown, GatewayError>) =>
+  (await Effect.runPromise(Effect.flip(effect))).reason
 
 const projects = (text: string): ReadonlyArray<{ readonly id: string; readonly name: string }> => {
   const r = parseConfig(text, {}, "test")
@@ -81,7 +82,10 @@ const projects = (text: string): ReadonlyArray<{ readonly id: string; readonly n
 }
 
 const auditLines = (path: string): ReadonlyArray<Record<string, unknown>> =>
-  readFileSync(`${path}.audit.jsonl`, "utf8").split("\n").filter((l) => l !== "").map((l) => JSON.parse(l) as Record<string, unknown>)
+  readFileSync(`${path}.audit.jsonl`, "utf8")
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
 
 /** Files beside the config other than itself and its audit log (temp files, journal, lock, claims). */
 const leftovers = (dir: string): ReadonlyArray<string> =>
@@ -93,15 +97,17 @@ const COMPILE_CACHE = join(tmpdir(), "llmgate-test-compile-cache")
 
 /** Runs the child's write, killed before its `n`th change to the disk (0: never); how it ended and its log. */
 const crashAt = (path: string, n: number) =>
-  new Promise<{ readonly signal: NodeJS.Signals | null; readonly code: number | null; readonly log: string }>((resolve) => {
-    const child = spawn(process.execPath, [CHILD, path], {
-      env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE, LLMGATE_TEST_CRASH_AT: String(n) }
-    })
-    let log = ""
-    child.stdout.on("data", (d: Buffer) => (log += d.toString()))
-    child.stderr.on("data", (d: Buffer) => (log += d.toString()))
-    child.on("exit", (code, signal) => resolve({ signal, code, log }))
-  })
+  new Promise<{ readonly signal: NodeJS.Signals | null; readonly code: number | null; readonly log: string }>(
+    (resolve) => {
+      const child = spawn(process.execPath, [CHILD, path], {
+        env: { ...process.env, NODE_COMPILE_CACHE: COMPILE_CACHE, LLMGATE_TEST_CRASH_AT: String(n) }
+      })
+      let log = ""
+      child.stdout.on("data", (d: Buffer) => (log += d.toString()))
+      child.stderr.on("data", (d: Buffer) => (log += d.toString()))
+      child.on("exit", (code, signal) => resolve({ signal, code, log }))
+    }
+  )
 
 describe("FileAdminStore: durable writes", () => {
   it("killed before each change a write makes to the disk: the file is old or new, never partial; the audit log agrees", async () => {
@@ -134,28 +140,51 @@ describe("FileAdminStore: durable writes", () => {
       // The next write (here, in this process) takes the dead writer's lock over and completes the audit log.
       const after = await run(storeOn(path, { lockStaleMs: 300 }).create("projects", { name: "After" }, MASTER))
       const now = projects(readFileSync(path, "utf8"))
-      expect(now.map((p) => p.name), why).toEqual(landed ? ["A", "Crash", "After"] : ["A", "After"])
+      expect(
+        now.map((p) => p.name),
+        why
+      ).toEqual(landed ? ["A", "Crash", "After"] : ["A", "After"])
       const crashId = now.find((p) => p.name === "Crash")?.id
-      expect(auditLines(path).map((l) => l["resource_id"]), why).toEqual(["prj_a", ...(crashId === undefined ? [] : [crashId]), after["id"]])
+      expect(
+        auditLines(path).map((l) => l["resource_id"]),
+        why
+      ).toEqual(["prj_a", ...(crashId === undefined ? [] : [crashId]), after["id"]])
       expect(leftovers(dir), why).toEqual([])
       return step
     }
     const killedAt: Array<string> = []
     const points = Array.from({ length: changes }, (_, i) => i + 1)
-    for (let i = 0; i < points.length; i += 3) killedAt.push(...await Promise.all(points.slice(i, i + 3).map(crashOnce)))
+    for (let i = 0; i < points.length; i += 3)
+      killedAt.push(...(await Promise.all(points.slice(i, i + 3).map(crashOnce))))
 
     // Every kind of change was a crash point: the lock, the temp file, the journal, the directory's fsync, the rename, the
     // audit line, the release.
     const kinds = killedAt.map((s) =>
-      s.split(" ").slice(1, 3).join(" ").replace(/\S*\/gateway\.yaml/g, "gateway.yaml").replace(/tmp-\S+/, "tmp-*").replace(/ \S*llmgate-durable-\w+$/, " <dir>")
+      s
+        .split(" ")
+        .slice(1, 3)
+        .join(" ")
+        .replace(/\S*\/gateway\.yaml/g, "gateway.yaml")
+        .replace(/tmp-\S+/, "tmp-*")
+        .replace(/ \S*llmgate-durable-\w+$/, " <dir>")
     )
-    for (
-      const expected of [
-        "open gateway.yaml.lock", "write gateway.yaml.lock", "open gateway.yaml.tmp-*", "write gateway.yaml.tmp-*", "sync gateway.yaml.tmp-*",
-        "open gateway.yaml.journal", "sync gateway.yaml.journal", "sync <dir>", "rename gateway.yaml.tmp-*", "write gateway.yaml.audit.jsonl",
-        "sync gateway.yaml.audit.jsonl", "remove gateway.yaml.journal", "link gateway.yaml.lock", "remove gateway.yaml.lock"
-      ]
-    ) expect(kinds, kinds.join("\n")).toContain(expected)
+    for (const expected of [
+      "open gateway.yaml.lock",
+      "write gateway.yaml.lock",
+      "open gateway.yaml.tmp-*",
+      "write gateway.yaml.tmp-*",
+      "sync gateway.yaml.tmp-*",
+      "open gateway.yaml.journal",
+      "sync gateway.yaml.journal",
+      "sync <dir>",
+      "rename gateway.yaml.tmp-*",
+      "write gateway.yaml.audit.jsonl",
+      "sync gateway.yaml.audit.jsonl",
+      "remove gateway.yaml.journal",
+      "link gateway.yaml.lock",
+      "remove gateway.yaml.lock"
+    ])
+      expect(kinds, kinds.join("\n")).toContain(expected)
   }, 120_000)
 
   describe("a full disk (a FileSystem refusing writes)", () => {
@@ -170,7 +199,9 @@ describe("FileAdminStore: durable writes", () => {
         const { dir, path } = fresh()
         let full = true
         let reloads = 0
-        const fs = withHook(nodeFs, (c) => full && c.op === "write" && refused(c) ? Effect.fail(enospc(c)) : Effect.void)
+        const fs = withHook(nodeFs, (c) =>
+          full && c.op === "write" && refused(c) ? Effect.fail(enospc(c)) : Effect.void
+        )
         const store = storeOn(path, { fs, onReload: () => reloads++ })
 
         const reason = await failure(store.create("projects", { name: "Full" }, MASTER))
@@ -196,7 +227,9 @@ describe("FileAdminStore: durable writes", () => {
     it("at the audit line, after the file landed: the write answers, its line waits in the journal for the next write", async () => {
       const { dir, path } = fresh()
       let full = true
-      const fs = withHook(nodeFs, (c) => full && c.op === "write" && c.path.endsWith(".audit.jsonl") ? Effect.fail(enospc(c)) : Effect.void)
+      const fs = withHook(nodeFs, (c) =>
+        full && c.op === "write" && c.path.endsWith(".audit.jsonl") ? Effect.fail(enospc(c)) : Effect.void
+      )
       const store = storeOn(path, { fs })
       const first = await run(store.create("projects", { name: "Landed" }, MASTER))
       expect(projects(readFileSync(path, "utf8")).map((p) => p.name)).toEqual(["A", "Landed"])
@@ -218,9 +251,14 @@ describe("FileAdminStore: durable writes", () => {
       await run(store.create("projects", { name: "Took over" }, MASTER))
       expect(existsSync(lock)).toBe(false)
 
-      for (const holder of [{ pid: process.pid, host: HOST }, { pid: deadPid, host: "another-host" }]) {
+      for (const holder of [
+        { pid: process.pid, host: HOST },
+        { pid: deadPid, host: "another-host" }
+      ]) {
         writeFileSync(lock, JSON.stringify({ token: "t2", ...holder, at: new Date().toISOString() }))
-        expect(await failure(store.create("projects", { name: "Blocked" }, MASTER))).toMatchObject({ _tag: "Unavailable" })
+        expect(await failure(store.create("projects", { name: "Blocked" }, MASTER))).toMatchObject({
+          _tag: "Unavailable"
+        })
         rmSync(lock)
       }
       expect(projects(readFileSync(path, "utf8")).map((p) => p.name)).toEqual(["A", "Took over"])
@@ -231,8 +269,17 @@ describe("FileAdminStore: durable writes", () => {
       writeFileSync(`${path}.lock`, JSON.stringify({ token: "dead", pid: 2 ** 22 + 54_321, host: HOST }))
       const stores = Array.from({ length: 6 }, () => storeOn(path))
       const names = Array.from({ length: 18 }, (_, i) => `P${i}`)
-      await run(Effect.all(names.map((name, i) => stores[i % stores.length]!.create("projects", { name }, MASTER)), { concurrency: "unbounded" }))
-      expect(projects(readFileSync(path, "utf8")).map((p) => p.name).sort()).toEqual(["A", ...names].sort())
+      await run(
+        Effect.all(
+          names.map((name, i) => stores[i % stores.length]!.create("projects", { name }, MASTER)),
+          { concurrency: "unbounded" }
+        )
+      )
+      expect(
+        projects(readFileSync(path, "utf8"))
+          .map((p) => p.name)
+          .sort()
+      ).toEqual(["A", ...names].sort())
       expect(auditLines(path).length).toBe(1 + names.length)
       expect(leftovers(dir)).toEqual([])
     })
@@ -241,8 +288,16 @@ describe("FileAdminStore: durable writes", () => {
       const { dir, path } = fresh()
       const fs = withHook(nodeFs, (c) =>
         c.op === "link"
-          ? Effect.fail(PlatformError.systemError({ _tag: "PermissionDenied", module: "FileSystem", method: "link", pathOrDescriptor: c.path }))
-          : Effect.void)
+          ? Effect.fail(
+              PlatformError.systemError({
+                _tag: "PermissionDenied",
+                module: "FileSystem",
+                method: "link",
+                pathOrDescriptor: c.path
+              })
+            )
+          : Effect.void
+      )
       const store = storeOn(path, { fs })
       await run(store.create("projects", { name: "One" }, MASTER))
       expect(leftovers(dir)).toEqual([])
@@ -258,12 +313,16 @@ describe("FileAdminStore: durable writes", () => {
       const fs = withHook(nodeFs, (c) =>
         c.op === "open" && c.path.endsWith(".journal")
           ? Effect.sync(() => {
-            rmSync(`${path}.lock`)
-            writeFileSync(`${path}.lock`, JSON.stringify({ token: "usurper", pid: process.pid, host: HOST }))
-          })
-          : Effect.void)
+              rmSync(`${path}.lock`)
+              writeFileSync(`${path}.lock`, JSON.stringify({ token: "usurper", pid: process.pid, host: HOST }))
+            })
+          : Effect.void
+      )
       const reason = await failure(storeOn(path, { fs }).create("projects", { name: "Stalled" }, MASTER))
-      expect(reason).toMatchObject({ _tag: "Unavailable", message: expect.stringContaining("another writer took it over") })
+      expect(reason).toMatchObject({
+        _tag: "Unavailable",
+        message: expect.stringContaining("another writer took it over")
+      })
       expect(readFileSync(path, "utf8")).toBe(CONFIG)
       expect(readFileSync(`${path}.audit.jsonl`, "utf8")).toBe(EARLIER_AUDIT)
       // Its release leaves the new holder's lock alone.

@@ -42,7 +42,8 @@ const model = { name: "chat", targets: [{ provider: "up", model: "upstream-chat"
 const all = { limit: 100, cursor: undefined, filters: {} }
 
 const run = <A>(effect: Effect.Effect<A, GatewayError>): Promise<A> => Effect.runPromise(effect)
-const failure = async (effect: Effect.Effect<unknown, GatewayError>) => (await Effect.runPromise(Effect.flip(effect))).reason
+const failure = async (effect: Effect.Effect<unknown, GatewayError>) =>
+  (await Effect.runPromise(Effect.flip(effect))).reason
 const idOf = (o: Readonly<Record<string, unknown>>): string => String(o["id"])
 
 export const adminStoreSuite = (name: string, make: MakeHarness) =>
@@ -59,7 +60,9 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       expect(await run(store.get("providers", "up"))).toEqual(p)
       expect(await run(store.get("models", "chat"))).toEqual(m)
       expect((await run(store.list("providers", all))).data).toEqual([p])
-      expect((await run(store.list("models", { ...all, filters: { provider: "up" } }))).data.map((x) => x["name"])).toEqual(["chat"])
+      expect(
+        (await run(store.list("models", { ...all, filters: { provider: "up" } }))).data.map((x) => x["name"])
+      ).toEqual(["chat"])
       expect((await run(store.list("models", { ...all, filters: { provider: "other" } }))).data).toEqual([])
 
       const p2 = await run(store.update("providers", "up", { timeout: { request: "10s" } }, p.etag, MASTER))
@@ -67,12 +70,17 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       expect(p2.etag).not.toBe(p.etag)
       const m2 = await run(store.update("models", "chat", { strategy: "failover", name: "chat" }, undefined, MASTER))
       expect(m2).toMatchObject({ strategy: "failover" })
-      expect(await run(store.update("models", "chat", { strategy: null }, undefined, MASTER))).not.toHaveProperty("strategy")
+      expect(await run(store.update("models", "chat", { strategy: null }, undefined, MASTER))).not.toHaveProperty(
+        "strategy"
+      )
       expect(JSON.stringify(await run(store.list("providers", all)))).not.toContain(SECRET)
 
       await run(store.remove("models", "chat", undefined, MASTER))
       await run(store.remove("providers", "up", undefined, MASTER))
-      expect(await failure(store.get("providers", "up"))).toMatchObject({ _tag: "NotFound", message: 'No provider named "up".' })
+      expect(await failure(store.get("providers", "up"))).toMatchObject({
+        _tag: "NotFound",
+        message: 'No provider named "up".'
+      })
       expect(await failure(store.remove("models", "chat", undefined, MASTER))).toMatchObject({ _tag: "NotFound" })
       expect((await run(store.list("models", all))).data).toEqual([])
     })
@@ -83,10 +91,17 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       await run(store.create("models", model, MASTER))
       await run(store.create("models", { name: "chat-b", targets: [{ provider: "up" }], fallbacks: ["chat"] }, MASTER))
       const before = await dump()
-      expect(await failure(store.create("providers", { kind: "mock" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "name" })
-      expect(await failure(store.create("providers", { ...provider, api_key: "other-key-0123456789" }, MASTER)))
-        .toMatchObject({ _tag: "Conflict", param: "name", message: 'A provider named "up" already exists.' })
-      expect(await failure(store.update("models", "chat", { name: "renamed" }, undefined, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "name" })
+      expect(await failure(store.create("providers", { kind: "mock" }, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "name"
+      })
+      expect(
+        await failure(store.create("providers", { ...provider, api_key: "other-key-0123456789" }, MASTER))
+      ).toMatchObject({ _tag: "Conflict", param: "name", message: 'A provider named "up" already exists.' })
+      expect(await failure(store.update("models", "chat", { name: "renamed" }, undefined, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "name"
+      })
       expect(await failure(store.remove("providers", "up", undefined, MASTER))).toMatchObject({
         _tag: "Conflict",
         param: null,
@@ -98,7 +113,10 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       })
       expect(await dump()).toBe(before)
       const project = await run(store.create("projects", { name: "P" }, MASTER))
-      expect(await failure(store.create("projects", { name: "P" }, MASTER))).toMatchObject({ _tag: "Conflict", param: "name" })
+      expect(await failure(store.create("projects", { name: "P" }, MASTER))).toMatchObject({
+        _tag: "Conflict",
+        param: "name"
+      })
       await run(store.create("keys", { name: "k", project_id: idOf(project) }, MASTER))
       expect(await failure(store.remove("projects", idOf(project), undefined, MASTER))).toMatchObject({
         _tag: "Conflict",
@@ -108,16 +126,28 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
 
     it("mints a key: the plaintext answered once, its hash and prefix stored; projects, users and keys by id", async (ctx) => {
       const { store, storedKey, dump } = await make(ctx, () => start)
-      const project = await run(store.create("projects", { name: "Search", limits: { requests_per_minute: 60 } }, MASTER))
+      const project = await run(
+        store.create("projects", { name: "Search", limits: { requests_per_minute: 60 } }, MASTER)
+      )
       expect(project).toMatchObject({ name: "Search", limits: { requests_per_minute: 60 } })
       expect(idOf(project)).toMatch(/^prj_[0-9A-Za-z]{20}$/)
       const user = await run(store.create("users", { name: "Ann", role: "admin", projects: [project["id"]] }, MASTER))
       expect(user).toMatchObject({ name: "Ann", role: "admin", projects: [project["id"]], email: null })
       expect(idOf(user)).toMatch(/^usr_/)
-      const key = await run(store.create("keys", { name: "ci", project_id: project["id"], user_id: user["id"], models: ["chat"] }, MASTER))
+      const key = await run(
+        store.create("keys", { name: "ci", project_id: project["id"], user_id: user["id"], models: ["chat"] }, MASTER)
+      )
       const plaintext = String(key["key"])
       expect(plaintext).toMatch(/^sk-lg-[0-9A-Za-z]{32}$/)
-      expect(key).toMatchObject({ prefix: plaintext.slice(0, 12), project_id: project["id"], user_id: user["id"], models: ["chat"], enabled: true, expires_at: null, previous_expires_at: null })
+      expect(key).toMatchObject({
+        prefix: plaintext.slice(0, 12),
+        project_id: project["id"],
+        user_id: user["id"],
+        models: ["chat"],
+        enabled: true,
+        expires_at: null,
+        previous_expires_at: null
+      })
       expect(key).not.toHaveProperty("hash")
       expect(key).not.toHaveProperty("key_hash")
       expect(await storedKey(idOf(key))).toEqual({ hash: hashKey(plaintext), previous_hash: null })
@@ -130,27 +160,41 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       const other = await run(store.create("projects", { name: "Other" }, MASTER))
       const open = await run(store.create("keys", { name: "open", project_id: other["id"], enabled: false }, MASTER))
       expect(open["models"]).toBeNull()
-      const ids = async (filters: Record<string, string>) => (await run(store.list("keys", { ...all, filters }))).data.map(idOf)
+      const ids = async (filters: Record<string, string>) =>
+        (await run(store.list("keys", { ...all, filters }))).data.map(idOf)
       expect(await ids({ project_id: idOf(other) })).toEqual([idOf(open)])
       expect(await ids({ user_id: idOf(user) })).toEqual([idOf(key)])
       expect(await ids({ enabled: "false" })).toEqual([idOf(open)])
-      expect((await run(store.list("users", { ...all, filters: { project_id: idOf(project), role: "admin" } }))).data.map(idOf)).toEqual([idOf(user)])
+      expect(
+        (await run(store.list("users", { ...all, filters: { project_id: idOf(project), role: "admin" } }))).data.map(
+          idOf
+        )
+      ).toEqual([idOf(user)])
 
       // PATCH sets the given fields; null clears an optional one.
-      const patched = await run(store.update("keys", idOf(key), { enabled: false, models: null, name: "ci-2" }, key.etag, MASTER))
+      const patched = await run(
+        store.update("keys", idOf(key), { enabled: false, models: null, name: "ci-2" }, key.etag, MASTER)
+      )
       expect(patched).toMatchObject({ enabled: false, models: null, name: "ci-2", prefix: key["prefix"] })
       const renamed = await run(store.update("users", idOf(user), { email: "ann@example.com" }, undefined, MASTER))
       expect(renamed).toMatchObject({ email: "ann@example.com", projects: [project["id"]] })
-      expect(await run(store.update("users", idOf(user), { email: null }, undefined, MASTER))).toMatchObject({ email: null })
+      expect(await run(store.update("users", idOf(user), { email: null }, undefined, MASTER))).toMatchObject({
+        email: null
+      })
 
       // A deleted user's keys stay, detached; a deleted project leaves its members.
       await run(store.remove("users", idOf(user), undefined, MASTER))
       expect((await run(store.get("keys", idOf(key))))["user_id"]).toBeNull()
-      const member = await run(store.create("users", { name: "Bob", role: "member", projects: [project["id"], other["id"]] }, MASTER))
+      const member = await run(
+        store.create("users", { name: "Bob", role: "member", projects: [project["id"], other["id"]] }, MASTER)
+      )
       await run(store.remove("keys", idOf(open), undefined, MASTER))
       await run(store.remove("projects", idOf(other), undefined, MASTER))
       expect((await run(store.get("users", idOf(member))))["projects"]).toEqual([project["id"]])
-      expect(await failure(store.get("projects", idOf(other)))).toMatchObject({ _tag: "NotFound", message: `No project with id "${idOf(other)}".` })
+      expect(await failure(store.get("projects", idOf(other)))).toMatchObject({
+        _tag: "NotFound",
+        message: `No project with id "${idOf(other)}".`
+      })
     })
 
     it("rotates a key: a new plaintext; the old key's hash kept until previous_expires_at, or dropped at once", async (ctx) => {
@@ -164,8 +208,13 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       expect(rotated["key"]).not.toBe(key["key"])
       expect(rotated["prefix"]).toBe(String(rotated["key"]).slice(0, 12))
       expect(Date.parse(String(rotated["previous_expires_at"]))).toBe(start + 61_000)
-      expect(await storedKey(idOf(key))).toEqual({ hash: hashKey(String(rotated["key"])), previous_hash: hashKey(String(key["key"])) })
-      expect(await failure(store.rotateKey(idOf(key), 0, key.etag, MASTER))).toMatchObject({ _tag: "PreconditionFailed" })
+      expect(await storedKey(idOf(key))).toEqual({
+        hash: hashKey(String(rotated["key"])),
+        previous_hash: hashKey(String(key["key"]))
+      })
+      expect(await failure(store.rotateKey(idOf(key), 0, key.etag, MASTER))).toMatchObject({
+        _tag: "PreconditionFailed"
+      })
       const again = await run(store.rotateKey(idOf(key), 0, rotated.etag, MASTER))
       expect(again["previous_expires_at"]).toBeNull()
       expect(await storedKey(idOf(key))).toEqual({ hash: hashKey(String(again["key"])), previous_hash: null })
@@ -181,10 +230,17 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       expect(first.etag).not.toBe(project.etag)
       const before = await dump()
       const stale = await failure(store.update("projects", id, { name: "R" }, `"${project.etag}"`, MASTER))
-      expect(stale).toMatchObject({ _tag: "PreconditionFailed", message: expect.stringContaining(`now "${first.etag}"`) })
-      expect(await failure(store.remove("projects", id, project.etag, MASTER))).toMatchObject({ _tag: "PreconditionFailed" })
+      expect(stale).toMatchObject({
+        _tag: "PreconditionFailed",
+        message: expect.stringContaining(`now "${first.etag}"`)
+      })
+      expect(await failure(store.remove("projects", id, project.etag, MASTER))).toMatchObject({
+        _tag: "PreconditionFailed"
+      })
       expect(await dump()).toBe(before)
-      expect(await run(store.update("projects", id, { name: "S" }, `"0000", "${first.etag}"`, MASTER))).toMatchObject({ name: "S" })
+      expect(await run(store.update("projects", id, { name: "S" }, `"0000", "${first.etag}"`, MASTER))).toMatchObject({
+        name: "S"
+      })
       await run(store.remove("projects", id, "*", MASTER))
     })
 
@@ -193,36 +249,78 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       await run(store.create("providers", provider, MASTER))
       const project = await run(store.create("projects", { name: "P" }, MASTER))
       const before = await dump()
-      expect(await failure(store.create("models", { name: "m", targets: [{ provider: "nope" }] }, MASTER)))
-        .toMatchObject({ _tag: "Unprocessable", param: "targets[0].provider", message: expect.stringContaining('unknown provider "nope"') })
-      expect(await failure(store.create("providers", { name: "x", kind: "openai", base_url: "ftp://x" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "base_url" })
-      expect(await failure(store.create("keys", { name: "k", project_id: "prj_missing" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "project_id" })
-      expect(await failure(store.create("keys", { name: "k", project_id: project["id"], enabled: "yes" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "enabled" })
-      expect(await failure(store.create("keys", { name: "k", project_id: project["id"], hash: "0".repeat(64) }, MASTER)))
-        .toMatchObject({ _tag: "Unprocessable", param: "hash", message: "hash: unknown field" })
-      expect(await failure(store.create("keys", { name: "k", project_id: project["id"], prefix: "sk-lg-abc" }, MASTER)))
-        .toMatchObject({ _tag: "Unprocessable", param: "prefix", message: "prefix: read-only" })
-      expect(await failure(store.update("projects", idOf(project), { name: null }, undefined, MASTER)))
-        .toMatchObject({ _tag: "Unprocessable", param: "name", message: "name: cannot be null" })
-      expect(await failure(store.update("projects", idOf(project), { id: "prj_other" }, undefined, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "id" })
-      expect(await failure(store.create("users", { name: "U", role: "owner", projects: [] }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "role" })
+      expect(
+        await failure(store.create("models", { name: "m", targets: [{ provider: "nope" }] }, MASTER))
+      ).toMatchObject({
+        _tag: "Unprocessable",
+        param: "targets[0].provider",
+        message: expect.stringContaining('unknown provider "nope"')
+      })
+      expect(
+        await failure(store.create("providers", { name: "x", kind: "openai", base_url: "ftp://x" }, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "base_url" })
+      expect(await failure(store.create("keys", { name: "k", project_id: "prj_missing" }, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "project_id"
+      })
+      expect(
+        await failure(store.create("keys", { name: "k", project_id: project["id"], enabled: "yes" }, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "enabled" })
+      expect(
+        await failure(store.create("keys", { name: "k", project_id: project["id"], hash: "0".repeat(64) }, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "hash", message: "hash: unknown field" })
+      expect(
+        await failure(store.create("keys", { name: "k", project_id: project["id"], prefix: "sk-lg-abc" }, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "prefix", message: "prefix: read-only" })
+      expect(await failure(store.update("projects", idOf(project), { name: null }, undefined, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "name",
+        message: "name: cannot be null"
+      })
+      expect(
+        await failure(store.update("projects", idOf(project), { id: "prj_other" }, undefined, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "id" })
+      expect(await failure(store.create("users", { name: "U", role: "owner", projects: [] }, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "role"
+      })
       expect(await dump()).toBe(before)
     })
 
     it("refuses a masked secret sent back (422 naming the field), keeping the stored one", async (ctx) => {
       const { store, dump } = await make(ctx, () => start)
-      const p = await run(store.create("providers", { ...provider, headers: { "X-Api-Key": HEADER_SECRET, "Anthropic-Version": "2023-06-01" } }, MASTER))
+      const p = await run(
+        store.create(
+          "providers",
+          { ...provider, headers: { "X-Api-Key": HEADER_SECRET, "Anthropic-Version": "2023-06-01" } },
+          MASTER
+        )
+      )
       expect(p["headers"]).toEqual({ "X-Api-Key": maskSecret(HEADER_SECRET), "Anthropic-Version": "2023-06-01" })
       const { etag: _etag, name: _name, ...asShown } = p
       const before = await dump()
-      expect(await failure(store.update("providers", "up", asShown, undefined, MASTER)))
-        .toMatchObject({ _tag: "Unprocessable", param: "api_key", message: expect.stringContaining("masked") })
-      expect(await failure(store.update("providers", "up", { headers: p["headers"] }, undefined, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "headers.X-Api-Key" })
-      expect(await failure(store.create("providers", { ...asShown, name: "copy" }, MASTER))).toMatchObject({ _tag: "Unprocessable", param: "api_key" })
+      expect(await failure(store.update("providers", "up", asShown, undefined, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "api_key",
+        message: expect.stringContaining("masked")
+      })
+      expect(
+        await failure(store.update("providers", "up", { headers: p["headers"] }, undefined, MASTER))
+      ).toMatchObject({ _tag: "Unprocessable", param: "headers.X-Api-Key" })
+      expect(await failure(store.create("providers", { ...asShown, name: "copy" }, MASTER))).toMatchObject({
+        _tag: "Unprocessable",
+        param: "api_key"
+      })
       expect(await dump()).toBe(before)
       const { api_key: _k, headers: _h, ...rest } = asShown
-      const changed = await run(store.update("providers", "up", { ...rest, base_url: "http://127.0.0.1:10/v1" }, undefined, MASTER))
-      expect(changed).toMatchObject({ base_url: "http://127.0.0.1:10/v1", api_key: p["api_key"], headers: p["headers"] })
+      const changed = await run(
+        store.update("providers", "up", { ...rest, base_url: "http://127.0.0.1:10/v1" }, undefined, MASTER)
+      )
+      expect(changed).toMatchObject({
+        base_url: "http://127.0.0.1:10/v1",
+        api_key: p["api_key"],
+        headers: p["headers"]
+      })
     })
 
     it("pages lists by id with limit and cursor; a cursor not from a page is 400", async (ctx) => {
@@ -240,7 +338,10 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
       } while (cursor !== undefined)
       expect(pages).toBe(3)
       expect(seen).toEqual([...ids].sort())
-      expect(await failure(store.list("keys", { limit: 5, cursor: "%%%", filters: {} }))).toMatchObject({ _tag: "InvalidRequest", param: "cursor" })
+      expect(await failure(store.list("keys", { limit: 5, cursor: "%%%", filters: {} }))).toMatchObject({
+        _tag: "InvalidRequest",
+        param: "cursor"
+      })
     })
 
     it("audits every write and reload: actor, action, resource, id and the fields changed, never a secret", async (ctx) => {
@@ -272,6 +373,7 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
         {}
       ])
       const text = JSON.stringify(entries)
-      for (const secret of [SECRET, "sk-second-SUITE-secret-0000", String(key["key"]), String(rotated["key"])]) expect(text).not.toContain(secret)
+      for (const secret of [SECRET, "sk-second-SUITE-secret-0000", String(key["key"]), String(rotated["key"])])
+        expect(text).not.toContain(secret)
     })
   })

@@ -14,13 +14,14 @@ const path = process.argv[2] ?? ""
 const crashAt = Number(process.env["LLMGATE_TEST_CRASH_AT"] ?? "0")
 let changes = 0
 
-const program = Effect.gen(function*() {
+const program = Effect.gen(function* () {
   const fs = withHook(yield* FileSystem.FileSystem, (change) =>
     Effect.sync(() => {
       changes++
       writeSync(2, `${changes} ${change.op} ${change.path}\n`)
       if (changes === crashAt) process.kill(process.pid, "SIGKILL")
-    }))
+    })
+  )
   const store = FileAdminStore.make(fs, {
     path,
     env: {},

@@ -26,20 +26,22 @@ type Generated = components["schemas"]
 // (keeping `?`) and its index signature (`"[key: string]"`, present only when the type has one).
 // Declared keys must be compared apart from the index signature: with `[key: string]: unknown`, a type
 // lacking an optional key is still mutually assignable with one that has it.
-type Normalize<T> = T extends ReadonlyArray<infer Item> ? Array<Normalize<Item>>
-  : T extends object ?
-      & { -readonly [K in keyof T as string extends K ? never : number extends K ? never : K]: Normalize<T[K]> }
-      & (string extends keyof T ? { "[key: string]": Normalize<T[string]> } : unknown)
-  : T
-type Flatten<T> = T extends ReadonlyArray<infer Item> ? Array<Flatten<Item>>
-  : T extends object ? { [K in keyof T]: Flatten<T[K]> }
-  : T
+type Normalize<T> =
+  T extends ReadonlyArray<infer Item>
+    ? Array<Normalize<Item>>
+    : T extends object
+      ? {
+          -readonly [K in keyof T as string extends K ? never : number extends K ? never : K]: Normalize<T[K]>
+        } & (string extends keyof T ? { "[key: string]": Normalize<T[string]> } : unknown)
+      : T
+type Flatten<T> =
+  T extends ReadonlyArray<infer Item> ? Array<Flatten<Item>> : T extends object ? { [K in keyof T]: Flatten<T[K]> } : T
 type Canonical<T> = Flatten<Normalize<T>>
 
 // Type identity of the canonical forms (the compiler's own "identical" relation, stricter than mutual
 // assignability: it also tells optional keys apart from missing ones). `equivalent<A, B>(true)` fails to
 // compile unless A and B agree.
-type Identical<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false
+type Identical<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false
 const equivalent = <A, B>(proof: Identical<Canonical<A>, Canonical<B>>): boolean => proof
 
 describe("Schemas match the generated OpenAPI types", () => {
@@ -48,18 +50,12 @@ describe("Schemas match the generated OpenAPI types", () => {
     expectTypeOf<Canonical<ChatCompletionRequest>>().branded.toEqualTypeOf<
       Canonical<Generated["ChatCompletionRequest"]>
     >()
-    expectTypeOf<Canonical<CompletionRequest>>().branded.toEqualTypeOf<
-      Canonical<Generated["CompletionRequest"]>
-    >()
-    expectTypeOf<Canonical<EmbeddingRequest>>().branded.toEqualTypeOf<
-      Canonical<Generated["EmbeddingRequest"]>
-    >()
+    expectTypeOf<Canonical<CompletionRequest>>().branded.toEqualTypeOf<Canonical<Generated["CompletionRequest"]>>()
+    expectTypeOf<Canonical<EmbeddingRequest>>().branded.toEqualTypeOf<Canonical<Generated["EmbeddingRequest"]>>()
     expectTypeOf<Canonical<ErrorBody>>().branded.toEqualTypeOf<Canonical<Generated["ErrorBody"]>>()
     expectTypeOf<Canonical<Model>>().branded.toEqualTypeOf<Canonical<Generated["Model"]>>()
     expectTypeOf<Canonical<ModelList>>().branded.toEqualTypeOf<Canonical<Generated["ModelList"]>>()
-    expectTypeOf<Canonical<HealthResponse>>().branded.toEqualTypeOf<
-      Canonical<Generated["HealthResponse"]>
-    >()
+    expectTypeOf<Canonical<HealthResponse>>().branded.toEqualTypeOf<Canonical<Generated["HealthResponse"]>>()
 
     // The same facts as values, so this test also asserts at run time.
     const proofs = [
@@ -87,7 +83,9 @@ describe("Schemas match the generated OpenAPI types", () => {
     equivalent<{ a: string; [key: string]: unknown }, { a: string }>(true)
     expect(equivalent<{ readonly a: ReadonlyArray<string> }, { a: Array<string> }>(true)).toBe(true)
     expect(
-      equivalent<{ readonly [key: string]: unknown; readonly a: string }, { a: string } & { [key: string]: unknown }>(true)
+      equivalent<{ readonly [key: string]: unknown; readonly a: string }, { a: string } & { [key: string]: unknown }>(
+        true
+      )
     ).toBe(true)
   })
 })
@@ -150,7 +148,9 @@ const normalize = (schema: unknown): unknown => {
   const properties = schema["properties"]
   if (isObject(properties)) {
     out["properties"] = Object.fromEntries(
-      Object.keys(properties).sort().map((key) => [key, normalize(properties[key])])
+      Object.keys(properties)
+        .sort()
+        .map((key) => [key, normalize(properties[key])])
     )
     const required = schema["required"]
     out["required"] = Array.isArray(required) ? [...required].sort(byJson) : []
@@ -252,7 +252,11 @@ describe("ChatCompletionRequest", () => {
     ["role not a string", { ...chatBody, messages: [{ role: 1 }] }, "messages.0.role"],
     ["stream not a boolean", { ...chatBody, stream: "yes" }, "stream"],
     ["stream_options not an object", { ...chatBody, stream_options: true }, "stream_options"],
-    ["include_usage not a boolean", { ...chatBody, stream_options: { include_usage: 1 } }, "stream_options.include_usage"]
+    [
+      "include_usage not a boolean",
+      { ...chatBody, stream_options: { include_usage: 1 } },
+      "stream_options.include_usage"
+    ]
   ])("rejects %s", (_name, body, path) => {
     const result = decode(ChatCompletionRequest, body)
     expect(result.ok).toBe(false)
@@ -306,13 +310,12 @@ describe("CompletionRequest", () => {
 
 describe("EmbeddingRequest", () => {
   it("decodes sample bodies and keeps extra fields", () => {
-    for (
-      const body of [
-        { model: "e", input: "hello" },
-        { model: "e", input: ["a", "b"], encoding_format: "float", dimensions: 8 },
-        { model: "e", input: [[1, 2]], encoding_format: "base64", user: "u-1" }
-      ]
-    ) expect(decode(EmbeddingRequest, body)).toEqual({ ok: true, value: body })
+    for (const body of [
+      { model: "e", input: "hello" },
+      { model: "e", input: ["a", "b"], encoding_format: "float", dimensions: 8 },
+      { model: "e", input: [[1, 2]], encoding_format: "base64", user: "u-1" }
+    ])
+      expect(decode(EmbeddingRequest, body)).toEqual({ ok: true, value: body })
   })
 
   it.each([
@@ -344,7 +347,10 @@ describe("response bodies", () => {
       models: 2,
       worker: { id: 1, count: 2 },
       config_version: 3,
-      workers: [{ id: 0, config_version: 3 }, { id: 1, config_version: 3 }]
+      workers: [
+        { id: 0, config_version: 3 },
+        { id: 1, config_version: 3 }
+      ]
     }
     expect(decode(ErrorBody, error)).toEqual({ ok: true, value: error })
     expect(decode(Model, model)).toEqual({ ok: true, value: model })

@@ -2,7 +2,15 @@
 // grace period), the allowed-model checks, and 401 messages that never echo the key.
 import { Redacted, Result } from "effect"
 import { describe, expect, it } from "vitest"
-import { bearerToken, constantTimeEqual, makeAuthenticator, MASTER, mayList, mayUse, type Principal } from "../../../src/auth/Auth.ts"
+import {
+  bearerToken,
+  constantTimeEqual,
+  makeAuthenticator,
+  MASTER,
+  mayList,
+  mayUse,
+  type Principal
+} from "../../../src/auth/Auth.ts"
 import { generateKey } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { GatewayError } from "../../../src/domain/GatewayError.ts"
@@ -78,7 +86,10 @@ describe("makeAuthenticator", () => {
 
   it("a valid virtual key is its key's principal, the same object on every request", () => {
     const a = principal(auth(`Bearer ${valid.key}`))
-    expect(a).toMatchObject({ _tag: "VirtualKey", key: { id: "k-valid", projectId: "p1", userId: "u1", role: "member" } })
+    expect(a).toMatchObject({
+      _tag: "VirtualKey",
+      key: { id: "k-valid", projectId: "p1", userId: "u1", role: "member" }
+    })
     expect(auth(`Bearer ${valid.key}`)).toBe(a)
   })
 
@@ -112,7 +123,8 @@ describe("makeAuthenticator", () => {
 
   it("no 401 message echoes the presented key, its prefix or its hash", () => {
     const keys = [valid, disabled, expired, rotatedOld, generateKey()]
-    const messages = keys.map((k) => authAt(Date.parse("2030-01-01"))(`Bearer ${k.key}`))
+    const messages = keys
+      .map((k) => authAt(Date.parse("2030-01-01"))(`Bearer ${k.key}`))
       .map((r) => (r instanceof GatewayError ? JSON.stringify(r.reason) + r.message : "accepted"))
     for (const [i, k] of keys.entries()) {
       expect(messages[i]).not.toContain(k.key)
@@ -156,11 +168,15 @@ describe("mayUse and mayList", () => {
 })
 
 const parseTenancy = (keyFields: string) => {
-  const r = parseConfig(`providers: [{ name: m, kind: mock }]
+  const r = parseConfig(
+    `providers: [{ name: m, kind: mock }]
 models: [{ name: "claude-*", targets: [{ provider: m }] }]
 projects: [{ id: p1, name: Acme }]
 keys: [{ id: k, name: k, prefix: x, hash: "${valid.hash}", project_id: p1, ${keyFields} }]
-`, {}, "t")
+`,
+    {},
+    "t"
+  )
   if (Result.isFailure(r)) throw new Error(r.failure.message)
   return r.success
 }

@@ -148,7 +148,8 @@ describe("isMaskedSecret", () => {
   })
 
   it("takes real secrets for secrets", () => {
-    for (const s of ["sk-0123456789abcdef", "***", "*****abcde", "sk-…abcdef", "abcd", generateKey().key]) expect(isMaskedSecret(s)).toBe(false)
+    for (const s of ["sk-0123456789abcdef", "***", "*****abcde", "sk-…abcdef", "abcd", generateKey().key])
+      expect(isMaskedSecret(s)).toBe(false)
   })
 })
 

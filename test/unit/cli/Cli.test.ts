@@ -15,8 +15,16 @@ const fails = (argv: ReadonlyArray<string>) => {
 
 describe("parseArgs", () => {
   it("reads flags in both spellings", () => {
-    expect(ok(["--config", "a.yaml", "--port=4100", "--host", "0.0.0.0", "--debug", "--workers", "3"]))
-      .toEqual({ command: { _tag: "Serve" }, config: "a.yaml", host: "0.0.0.0", port: 4100, workers: 3, debug: true, help: false, version: false })
+    expect(ok(["--config", "a.yaml", "--port=4100", "--host", "0.0.0.0", "--debug", "--workers", "3"])).toEqual({
+      command: { _tag: "Serve" },
+      config: "a.yaml",
+      host: "0.0.0.0",
+      port: 4100,
+      workers: 3,
+      debug: true,
+      help: false,
+      version: false
+    })
     expect(ok([])).toEqual({
       command: { _tag: "Serve" },
       config: undefined,
@@ -40,13 +48,19 @@ describe("parseArgs", () => {
   })
   it("reads the migrate and import subcommands and --database-url", () => {
     expect(ok(["migrate"]).command).toEqual({ _tag: "Migrate" })
-    expect(ok(["migrate", "--database-url", "postgres://h/db"])).toMatchObject({ command: { _tag: "Migrate" }, databaseUrl: "postgres://h/db" })
+    expect(ok(["migrate", "--database-url", "postgres://h/db"])).toMatchObject({
+      command: { _tag: "Migrate" },
+      databaseUrl: "postgres://h/db"
+    })
     expect(ok(["import", "seed.yaml"]).command).toEqual({ _tag: "Import", file: "seed.yaml" })
     expect(ok(["--database-url=postgres://h/db", "import", "seed.yaml"])).toMatchObject({
       command: { _tag: "Import", file: "seed.yaml" },
       databaseUrl: "postgres://h/db"
     })
-    expect(ok(["--database-url", "postgres://h/db"])).toMatchObject({ command: { _tag: "Serve" }, databaseUrl: "postgres://h/db" })
+    expect(ok(["--database-url", "postgres://h/db"])).toMatchObject({
+      command: { _tag: "Serve" },
+      databaseUrl: "postgres://h/db"
+    })
   })
   it("rejects a missing FILE, extra arguments and unknown commands", () => {
     expect(fails(["import"])).toBe("import needs a FILE")

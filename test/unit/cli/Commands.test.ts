@@ -29,7 +29,8 @@ const cli = (argv: ReadonlyArray<string>) => {
 const run = (effect: Effect.Effect<CommandResult, never, FileSystem.FileSystem>) =>
   Effect.runPromise(effect.pipe(Effect.provide(NodeFileSystem.layer)))
 
-const migrateCmd = (env: Record<string, string>, argv: ReadonlyArray<string> = ["migrate"]) => run(runMigrate(cli(argv), env))
+const migrateCmd = (env: Record<string, string>, argv: ReadonlyArray<string> = ["migrate"]) =>
+  run(runMigrate(cli(argv), env))
 const importCmd = (env: Record<string, string>, file: string) => run(runImport(cli(["import", file]), env, file))
 
 const writeFile = (text: string): string => {
@@ -77,13 +78,22 @@ describe("llmgate migrate (real Postgres)", () => {
   it("applies the migrations and says so, then reports up to date; exit 0 both times", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const first = await migrateCmd({ DATABASE_URL: db.url })
-    expect(first).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store, 0002_usage` })
+    expect(first).toEqual({
+      code: 0,
+      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store, 0002_usage`
+    })
     const again = await migrateCmd({}, ["migrate", "--database-url", db.url])
-    expect(again).toEqual({ code: 0, output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store, 0002_usage)` })
+    expect(again).toEqual({
+      code: 0,
+      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store, 0002_usage)`
+    })
   })
 
   it("without a database URL, or with an unreachable one, fails with a clear message", async () => {
-    expect(await migrateCmd({})).toMatchObject({ code: 2, output: expect.stringContaining("set DATABASE_URL or pass --database-url") })
+    expect(await migrateCmd({})).toMatchObject({
+      code: 2,
+      output: expect.stringContaining("set DATABASE_URL or pass --database-url")
+    })
     const down = await migrateCmd({ DATABASE_URL: "postgres://u:pw-SECRET@127.0.0.1:1/nowhere" })
     expect(down.code).toBe(1)
     expect(down.output).toContain("cannot connect to Postgres at 127.0.0.1:1/nowhere")
@@ -92,10 +102,16 @@ describe("llmgate migrate (real Postgres)", () => {
 
   it("is what `prepare` runs for `migrate`: it ends before serving with the command's output", async (ctx) => {
     const db = await withTestDatabase(ctx)
-    const exit = await Effect.runPromise(Effect.flip(
-      prepare({ argv: ["migrate"], env: { DATABASE_URL: db.url }, runtime: TEST_RUNTIME })
-    ).pipe(Effect.provide(NodeFileSystem.layer)))
-    expect(exit).toMatchObject({ _tag: "StartupExit", code: 0, output: expect.stringContaining("applied 0001_config_store, 0002_usage") })
+    const exit = await Effect.runPromise(
+      Effect.flip(prepare({ argv: ["migrate"], env: { DATABASE_URL: db.url }, runtime: TEST_RUNTIME })).pipe(
+        Effect.provide(NodeFileSystem.layer)
+      )
+    )
+    expect(exit).toMatchObject({
+      _tag: "StartupExit",
+      code: 0,
+      output: expect.stringContaining("applied 0001_config_store, 0002_usage")
+    })
   })
 })
 
@@ -105,13 +121,20 @@ describe("llmgate import (real Postgres)", () => {
     const file = writeFile(SEED)
     const result = await importCmd({ DATABASE_URL: db.url, LLMGATE_ENCRYPTION_KEY: KEY, SEED_SECRET: SECRET }, file)
     expect(result.code, result.output).toBe(0)
-    expect(result.output).toContain(`${file} → postgres 127.0.0.1:5432/${db.name}: 2 providers (1 secret encrypted), 2 models, 1 route`)
+    expect(result.output).toContain(
+      `${file} → postgres 127.0.0.1:5432/${db.name}: 2 providers (1 secret encrypted), 2 models, 1 route`
+    )
     expect(result.output).not.toContain(SECRET)
 
     const sql = client(db.url)
     expect(await counts(sql)).toEqual({ providers: 2, models: 2, routes: 1, audit: 1 })
-    const providers = await sql<Array<{ name: string; position: number; raw: string }>>`select name, position, spec::text as raw from providers order by position`
-    expect(providers.map((p) => [p.name, p.position])).toEqual([["up", 0], ["mock", 1]])
+    const providers = await sql<
+      Array<{ name: string; position: number; raw: string }>
+    >`select name, position, spec::text as raw from providers order by position`
+    expect(providers.map((p) => [p.name, p.position])).toEqual([
+      ["up", 0],
+      ["mock", 1]
+    ])
     expect(providers.map((p) => p.raw).join("\n")).not.toContain(SECRET)
     expect(providers[0]?.raw).toContain('"api_key": "enc:v1:')
     const models = await sql<Array<{ name: string; spec: unknown }>>`select name, spec from models order by position`
@@ -128,7 +151,9 @@ describe("llmgate import (real Postgres)", () => {
       detail: { file, providers: 2, models: 2, routes: 1, sealed: 1, projects: 0, users: 0, keys: 0 }
     })
     // server and master_key stay in the file: nothing of them is in the database.
-    const all = await sql<Array<{ t: string }>>`select (select string_agg(spec::text, ' ') from providers) || (select string_agg(spec::text, ' ') from models) as t`
+    const all = await sql<
+      Array<{ t: string }>
+    >`select (select string_agg(spec::text, ' ') from providers) || (select string_agg(spec::text, ' ') from models) as t`
     expect(all[0]?.t).not.toContain("sk-master-stays-in-file")
   })
 
@@ -160,17 +185,28 @@ keys:
       { user_id: "usr_a", project_id: "prj_a" },
       { user_id: "usr_a", project_id: "prj_b" }
     ])
-    const keys = await sql<Array<{ id: string; prefix: string; key_hash: string; models: unknown; enabled: boolean; is_null: boolean }>>`
+    const keys = await sql<
+      Array<{ id: string; prefix: string; key_hash: string; models: unknown; enabled: boolean; is_null: boolean }>
+    >`
       select id, prefix, key_hash, models, enabled, models = 'null'::jsonb as is_null from virtual_keys order by id`
     expect(keys).toEqual([
-      { id: "key_limited", prefix: limited.prefix, key_hash: limited.hash, models: ["local"], enabled: false, is_null: false },
+      {
+        id: "key_limited",
+        prefix: limited.prefix,
+        key_hash: limited.hash,
+        models: ["local"],
+        enabled: false,
+        is_null: false
+      },
       { id: "key_open", prefix: open.prefix, key_hash: open.hash, models: null, enabled: true, is_null: true }
     ])
 
-    const { config } = await Effect.runPromise(Effect.gen(function*() {
-      const rows = yield* readCatalogRows(sql)
-      return yield* decodeCatalog({ master_key: "sk-master-stays-in-file" }, rows, yield* makeProviderSecrets(env))
-    }))
+    const { config } = await Effect.runPromise(
+      Effect.gen(function* () {
+        const rows = yield* readCatalogRows(sql)
+        return yield* decodeCatalog({ master_key: "sk-master-stays-in-file" }, rows, yield* makeProviderSecrets(env))
+      })
+    )
     expect([...config.tenancy.projects.keys()]).toEqual(["prj_a", "prj_b"])
     expect(config.tenancy.users.get("usr_a")).toBeDefined()
     const auth = makeAuthenticator(config.masterKey!, config.tenancy)
@@ -183,13 +219,19 @@ keys:
     const db = await withTestDatabase(ctx)
     const env = { DATABASE_URL: db.url, LLMGATE_ENCRYPTION_KEY: KEY, SEED_SECRET: SECRET }
     expect((await importCmd(env, writeFile(SEED))).code).toBe(0)
-    const second = await importCmd(env, writeFile(SEED.replace("name: local", "name: other").replace("model: local", "model: other")))
+    const second = await importCmd(
+      env,
+      writeFile(SEED.replace("name: local", "name: other").replace("model: local", "model: other"))
+    )
     expect(second.code).toBe(1)
     expect(second.output).toContain("the database already has a config catalog (2 providers, 2 models, 1 route)")
     expect(second.output).toContain("import only seeds an empty one")
     const sql = client(db.url)
     expect(await counts(sql)).toEqual({ providers: 2, models: 2, routes: 1, audit: 1 })
-    expect((await sql<Array<{ name: string }>>`select name from models order by position`).map((m) => m.name)).toEqual(["chat", "local"])
+    expect((await sql<Array<{ name: string }>>`select name from models order by position`).map((m) => m.name)).toEqual([
+      "chat",
+      "local"
+    ])
   })
 
   it("refuses an invalid file, naming every bad field, and writes nothing", async (ctx) => {
@@ -220,7 +262,10 @@ models:
     const refused = await importCmd({ DATABASE_URL: db.url, SEED_SECRET: SECRET }, file)
     expect(refused.code).toBe(1)
     expect(refused.output).toContain("needs LLMGATE_ENCRYPTION_KEY")
-    const plain = await importCmd({ DATABASE_URL: db.url, SEED_SECRET: SECRET, LLMGATE_ALLOW_PLAINTEXT_SECRETS: "1" }, file)
+    const plain = await importCmd(
+      { DATABASE_URL: db.url, SEED_SECRET: SECRET, LLMGATE_ALLOW_PLAINTEXT_SECRETS: "1" },
+      file
+    )
     expect(plain.code, plain.output).toBe(0)
     expect(plain.output).toContain("0 secrets encrypted")
     expect(plain.output).toContain("warning: LLMGATE_ALLOW_PLAINTEXT_SECRETS=1")

@@ -52,10 +52,36 @@ const keysCreate = (argv: ReadonlyArray<string>, env: Record<string, string> = {
 
 describe("keys create: arguments", () => {
   it("reads --project, --models (comma-separated), --name, --user and --expires", () => {
-    expect(parsed(["keys", "create", "--project", "P", "--models", "gpt-*, /^o1/", "--name=ci", "--user", "usr_a", "--expires", "2027-01-01"]).command)
-      .toEqual({ _tag: "KeysCreate", project: "P", models: ["gpt-*", "/^o1/"], name: "ci", user: "usr_a", expires: "2027-01-01" })
-    expect(parsed(["keys", "create", "--project", "P"]).command)
-      .toEqual({ _tag: "KeysCreate", project: "P", models: undefined, name: undefined, user: undefined, expires: undefined })
+    expect(
+      parsed([
+        "keys",
+        "create",
+        "--project",
+        "P",
+        "--models",
+        "gpt-*, /^o1/",
+        "--name=ci",
+        "--user",
+        "usr_a",
+        "--expires",
+        "2027-01-01"
+      ]).command
+    ).toEqual({
+      _tag: "KeysCreate",
+      project: "P",
+      models: ["gpt-*", "/^o1/"],
+      name: "ci",
+      user: "usr_a",
+      expires: "2027-01-01"
+    })
+    expect(parsed(["keys", "create", "--project", "P"]).command).toEqual({
+      _tag: "KeysCreate",
+      project: "P",
+      models: undefined,
+      name: undefined,
+      user: undefined,
+      expires: undefined
+    })
   })
 
   it("refuses a missing --project, unknown key commands, and key options elsewhere", () => {
@@ -70,7 +96,18 @@ describe("keys create: arguments", () => {
 describe("keys create: file mode", () => {
   it("writes the key to the file as hash + prefix, prints it once; the file then admits it for the allowed models", async () => {
     const path = writeConfig()
-    const r = await keysCreate(["keys", "create", "--config", path, "--project", "Web", "--models", "gpt-*", "--name", "ci"])
+    const r = await keysCreate([
+      "keys",
+      "create",
+      "--config",
+      path,
+      "--project",
+      "Web",
+      "--models",
+      "gpt-*",
+      "--name",
+      "ci"
+    ])
     expect(r.code, r.output).toBe(0)
     const [key, details] = r.output.split("\n")
     expect(key).toMatch(/^sk-lg-[0-9A-Za-z]{32}$/)
@@ -91,11 +128,15 @@ describe("keys create: file mode", () => {
 
   it("runs from prepare (exit 0 with the key on stdout); an unknown project or invalid value exits 1 and writes nothing", async () => {
     const path = writeConfig()
-    const exit = await Effect.runPromise(Effect.flip(prepare({
-      argv: ["keys", "create", "--config", path, "--project", "prj_web"],
-      env: {},
-      runtime: TEST_RUNTIME
-    })).pipe(Effect.provide(NodeFileSystem.layer)))
+    const exit = await Effect.runPromise(
+      Effect.flip(
+        prepare({
+          argv: ["keys", "create", "--config", path, "--project", "prj_web"],
+          env: {},
+          runtime: TEST_RUNTIME
+        })
+      ).pipe(Effect.provide(NodeFileSystem.layer))
+    )
     expect(exit).toBeInstanceOf(StartupExit)
     expect(exit).toMatchObject({ code: 0, output: expect.stringMatching(/^sk-lg-/) })
 
@@ -117,7 +158,10 @@ describe("keys create: file mode", () => {
 describe("keys create: Postgres mode", () => {
   it("inserts through the Postgres admin store", async (ctx) => {
     const db = await withTestDatabase(ctx)
-    const env = { DATABASE_URL: db.url, LLMGATE_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef" }
+    const env = {
+      DATABASE_URL: db.url,
+      LLMGATE_ENCRYPTION_KEY: "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+    }
     const path = writeConfig("master_key: mk-test\n")
     // a project first, through the same store
     const { make } = await import("../../../src/admin/PostgresAdminStore.ts")

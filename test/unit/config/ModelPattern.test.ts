@@ -12,10 +12,16 @@ import { compileGlob, compilePattern, isExactName } from "../../../src/config/Mo
 
 /** The glob matcher this replaced, kept as the reference. */
 const oldGlob = (glob: string): RegExp =>
-  new RegExp(`^${glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".")}$`)
-const oldIsExact = (name: string): boolean => !/^\/.+\/[imsu]*$/.test(name) && !name.includes("*") && !name.includes("?")
+  new RegExp(
+    `^${glob
+      .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+      .replace(/\*/g, ".*")
+      .replace(/\?/g, ".")}$`
+  )
+const oldIsExact = (name: string): boolean =>
+  !/^\/.+\/[imsu]*$/.test(name) && !name.includes("*") && !name.includes("?")
 
-const matcherOf = (name: string): (model: string) => boolean => {
+const matcherOf = (name: string): ((model: string) => boolean) => {
   const compiled = compilePattern(name)
   if (Result.isFailure(compiled)) throw new Error(compiled.failure)
   if (compiled.success._tag === "Exact") return (model) => model === name
@@ -82,7 +88,9 @@ describe("compileGlob", () => {
 
 describe("isExactName", () => {
   it("agrees with the RegExp it replaces", () => {
-    const candidate = fc.array(fc.constantFrom("/", "a", "i", "m", "s", "u", "x", "*", "\n"), { maxLength: 8 }).map((cs) => cs.join(""))
+    const candidate = fc
+      .array(fc.constantFrom("/", "a", "i", "m", "s", "u", "x", "*", "\n"), { maxLength: 8 })
+      .map((cs) => cs.join(""))
     fc.assert(
       fc.property(candidate, (n) => {
         expect(isExactName(n)).toBe(oldIsExact(n))
@@ -108,7 +116,9 @@ describe("compilePattern: /regex/ names on RE2", () => {
 
   it("agrees with RegExp.test on backtracking-free patterns", () => {
     const patterns = ["^gpt-4", "mini$", "(a|b)+c", "^[a-z]+-\\d{1,2}$", "o.?1", "\\bx\\b"]
-    const names = fc.array(fc.constantFrom("g", "p", "t", "-", "4", "a", "b", "c", "o", "1", "x", " "), { maxLength: 10 }).map((cs) => cs.join(""))
+    const names = fc
+      .array(fc.constantFrom("g", "p", "t", "-", "4", "a", "b", "c", "o", "1", "x", " "), { maxLength: 10 })
+      .map((cs) => cs.join(""))
     fc.assert(
       fc.property(fc.constantFrom(...patterns), fc.constantFrom("", "i"), names, (p, flags, n) => {
         expect(matcherOf(`/${p}/${flags}`)(n)).toBe(new RegExp(p, flags).test(n))

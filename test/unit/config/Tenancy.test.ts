@@ -63,7 +63,11 @@ describe("tenancy config", () => {
   it("resolves projects, users and keys", () => {
     const c = ok(BASE + TENANCY)
     expect(c.tenancy.projects.get("p1")).toEqual({
-      id: "p1", name: "Acme", limits: { requestsPerMinute: 60, tokensPerMinute: 10000 }, metadata: { team: "core" }, createdAt: undefined
+      id: "p1",
+      name: "Acme",
+      limits: { requestsPerMinute: 60, tokensPerMinute: 10000 },
+      metadata: { team: "core" },
+      createdAt: undefined
     })
     expect(c.tenancy.projects.get("p2")?.createdAt).toBe("2026-01-01T00:00:00Z")
     expect(c.tenancy.users.get("u1")).toMatchObject({ role: "admin", email: "ann@example.com", projects: ["p1", "p2"] })
@@ -86,7 +90,14 @@ describe("tenancy config", () => {
       previousExpiresAtMs: Date.UTC(2026, 11, 1, 11)
     })
     const k2 = c.tenancy.keys.get("k2")!
-    expect(k2).toMatchObject({ enabled: false, expiresAt: null, expiresAtMs: Infinity, userId: undefined, role: undefined, models: undefined })
+    expect(k2).toMatchObject({
+      enabled: false,
+      expiresAt: null,
+      expiresAtMs: Infinity,
+      userId: undefined,
+      role: undefined,
+      models: undefined
+    })
     expect(k2.limits).toEqual({ requestsPerMinute: undefined, tokensPerMinute: undefined })
     // both hashes of the rotated key, and the other key's
     expect([...c.tenancy.keysByHash.keys()].sort()).toEqual([H1, H2, H3].sort())
@@ -112,16 +123,23 @@ describe("tenancy config", () => {
   })
 
   it("a previous hash never outlives the key", () => {
-    const c = ok(BASE + TENANCY.replace(`previous_expires_at: "2026-12-01T12:00:00+01:00"`, `previous_expires_at: "2030-01-01"`))
+    const c = ok(
+      BASE + TENANCY.replace(`previous_expires_at: "2026-12-01T12:00:00+01:00"`, `previous_expires_at: "2030-01-01"`)
+    )
     expect(c.tenancy.keys.get("k1")?.previousExpiresAtMs).toBe(Date.UTC(2027, 0, 1))
   })
 
   describe("rejects, naming the field", () => {
-    const key = (fields: string) => `  - { id: kx, name: x, prefix: sk-lg-x, hash: "${hashKey("x")}", project_id: p1, ${fields} }\n`
+    const key = (fields: string) =>
+      `  - { id: kx, name: x, prefix: sk-lg-x, hash: "${hashKey("x")}", project_id: p1, ${fields} }\n`
 
     it("duplicate ids and names", () => {
-      const text = BASE + TENANCY.replace("users:", `  - { id: p1, name: Acme }\nusers:`)
-        .replace("keys:", `  - { id: u2, name: Cy, email: ANN@example.com, role: member, projects: [] }\nkeys:`) +
+      const text =
+        BASE +
+        TENANCY.replace("users:", `  - { id: p1, name: Acme }\nusers:`).replace(
+          "keys:",
+          `  - { id: u2, name: Cy, email: ANN@example.com, role: member, projects: [] }\nkeys:`
+        ) +
         `  - { id: k1, name: ci, prefix: sk-lg-x, hash: "${hashKey("x")}", project_id: p1 }\n`
       expect(errorsOf(text)).toEqual([
         `projects[2].id: duplicate project id "p1"`,
@@ -134,7 +152,9 @@ describe("tenancy config", () => {
     })
 
     it("unknown project and user references", () => {
-      const text = BASE + TENANCY.replace("projects: [p1, p2]", "projects: [p1, p9, p1]") +
+      const text =
+        BASE +
+        TENANCY.replace("projects: [p1, p2]", "projects: [p1, p9, p1]") +
         key(`project_id: nope, user_id: ghost`).replace("project_id: p1, ", "")
       expect(errorsOf(text)).toEqual([
         `users[0].projects[1]: unknown project "p9"`,
@@ -145,43 +165,61 @@ describe("tenancy config", () => {
     })
 
     it("a key's user who is not a member of the key's project", () => {
-      expect(errorsOf(BASE + TENANCY + key("user_id: u2"))).toEqual([`keys[2].user_id: user "u2" is not a member of project "p1"`])
+      expect(errorsOf(BASE + TENANCY + key("user_id: u2"))).toEqual([
+        `keys[2].user_id: user "u2" is not a member of project "p1"`
+      ])
     })
 
     it("a bad hash", () => {
-      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H1.toUpperCase()}"`)))
-        .toEqual(["keys[2].hash: expected 64 lowercase hex characters (the SHA-256 of the key)"])
-      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "abc"`)))
-        .toEqual(["keys[2].hash: expected 64 lowercase hex characters (the SHA-256 of the key)"])
-      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "sk-lg-plain", previous_expires_at: "2026-01-01"`)))
-        .toEqual(["keys[2].previous_hash: expected 64 lowercase hex characters (the SHA-256 of the key)"])
+      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H1.toUpperCase()}"`))).toEqual([
+        "keys[2].hash: expected 64 lowercase hex characters (the SHA-256 of the key)"
+      ])
+      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "abc"`))).toEqual([
+        "keys[2].hash: expected 64 lowercase hex characters (the SHA-256 of the key)"
+      ])
+      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "sk-lg-plain", previous_expires_at: "2026-01-01"`))).toEqual(
+        ["keys[2].previous_hash: expected 64 lowercase hex characters (the SHA-256 of the key)"]
+      )
     })
 
     it("duplicate hashes, also between a hash and a previous hash", () => {
-      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H2}"`)))
-        .toEqual(["keys[2].hash: the same hash as keys[1].hash (every key needs its own)"])
-      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H3}"`)))
-        .toEqual(["keys[2].hash: the same hash as keys[0].previous_hash (every key needs its own)"])
+      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H2}"`))).toEqual([
+        "keys[2].hash: the same hash as keys[1].hash (every key needs its own)"
+      ])
+      expect(errorsOf(BASE + TENANCY + key("").replace(/hash: "[0-9a-f]+"/, `hash: "${H3}"`))).toEqual([
+        "keys[2].hash: the same hash as keys[0].previous_hash (every key needs its own)"
+      ])
       const x = hashKey("x")
-      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "${x}", previous_expires_at: "2026-01-01"`)))
-        .toEqual(["keys[2].previous_hash: the same as the key's hash (a rotation needs a new key)"])
+      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "${x}", previous_expires_at: "2026-01-01"`))).toEqual([
+        "keys[2].previous_hash: the same as the key's hash (a rotation needs a new key)"
+      ])
     })
 
     it("previous_hash and previous_expires_at come together", () => {
-      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "${hashKey("y")}"`)))
-        .toEqual(["keys[2].previous_expires_at: required with previous_hash: when the old key stops working"])
-      expect(errorsOf(BASE + TENANCY + key(`previous_expires_at: "2026-01-01"`)))
-        .toEqual(["keys[2].previous_expires_at: only allowed with previous_hash"])
+      expect(errorsOf(BASE + TENANCY + key(`previous_hash: "${hashKey("y")}"`))).toEqual([
+        "keys[2].previous_expires_at: required with previous_hash: when the old key stops working"
+      ])
+      expect(errorsOf(BASE + TENANCY + key(`previous_expires_at: "2026-01-01"`))).toEqual([
+        "keys[2].previous_expires_at: only allowed with previous_hash"
+      ])
     })
 
     it("bad dates", () => {
       const message = `expected an ISO 8601 date ("2026-12-31") or date-time with a time zone ("2026-12-31T23:59:59Z")`
-      for (const bad of ["2026-02-30", "2026-13-01", "tomorrow", "2026-12-31T23:59:59", "2026-12-31T24:00:00Z", "1735689600"]) {
+      for (const bad of [
+        "2026-02-30",
+        "2026-13-01",
+        "tomorrow",
+        "2026-12-31T23:59:59",
+        "2026-12-31T24:00:00Z",
+        "1735689600"
+      ]) {
         expect(errorsOf(BASE + TENANCY + key(`expires_at: "${bad}"`)), bad).toEqual([`keys[2].expires_at: ${message}`])
       }
       expect(errorsOf(BASE + TENANCY + key(`created_at: "soon"`))).toEqual([`keys[2].created_at: ${message}`])
-      expect(errorsOf(BASE + TENANCY.replace("created_at: \"2026-01-01T00:00:00Z\"", "created_at: \"2026-01-01T00:00\"")))
-        .toEqual([`projects[1].created_at: ${message}`])
+      expect(
+        errorsOf(BASE + TENANCY.replace('created_at: "2026-01-01T00:00:00Z"', 'created_at: "2026-01-01T00:00"'))
+      ).toEqual([`projects[1].created_at: ${message}`])
     })
 
     it("invalid model patterns", () => {
@@ -208,26 +246,30 @@ describe("tenancy config", () => {
     })
 
     it("bad limits, budgets, roles, emails, prefixes and unknown fields", () => {
-      const text = BASE + TENANCY.replace("role: member", "role: owner").replace("email: ann@example.com", "email: ann") +
-        key(`limits: { requests_per_minute: 0, tokens_per_minute: 1.5 }, budget: { amount_usd: 0, period: yearly }, secret: 1`)
-          .replace("prefix: sk-lg-x", `prefix: "sk lg"`)
-      expect(errorsOf(text)).toEqual(expect.arrayContaining([
-        "users[0].email: expected an email address",
-        `users[1].role: expected "admin" | "member"`,
-        "keys[2].prefix: expected the key's visible start: 1 to 32 characters without spaces",
-        "keys[2].limits.requests_per_minute: expected a value greater than or equal to 1",
-        expect.stringMatching(/^keys\[2\]\.limits\.tokens_per_minute: expected an integer/),
-        "keys[2].budget.amount_usd: expected a value greater than 0",
-        `keys[2].budget.period: expected "daily" | "weekly" | "monthly" | "total"`,
-        "keys[2].secret: unknown field"
-      ]))
+      const text =
+        BASE +
+        TENANCY.replace("role: member", "role: owner").replace("email: ann@example.com", "email: ann") +
+        key(
+          `limits: { requests_per_minute: 0, tokens_per_minute: 1.5 }, budget: { amount_usd: 0, period: yearly }, secret: 1`
+        ).replace("prefix: sk-lg-x", `prefix: "sk lg"`)
+      expect(errorsOf(text)).toEqual(
+        expect.arrayContaining([
+          "users[0].email: expected an email address",
+          `users[1].role: expected "admin" | "member"`,
+          "keys[2].prefix: expected the key's visible start: 1 to 32 characters without spaces",
+          "keys[2].limits.requests_per_minute: expected a value greater than or equal to 1",
+          expect.stringMatching(/^keys\[2\]\.limits\.tokens_per_minute: expected an integer/),
+          "keys[2].budget.amount_usd: expected a value greater than 0",
+          `keys[2].budget.period: expected "daily" | "weekly" | "monthly" | "total"`,
+          "keys[2].secret: unknown field"
+        ])
+      )
     })
 
     it("schema and reference problems together", () => {
-      expect(errorsOf(BASE + TENANCY + key(`project_id: nope, enabled: maybe`).replace("project_id: p1, ", ""))).toEqual([
-        "keys[2].enabled: expected boolean",
-        `keys[2].project_id: unknown project "nope"`
-      ])
+      expect(
+        errorsOf(BASE + TENANCY + key(`project_id: nope, enabled: maybe`).replace("project_id: p1, ", ""))
+      ).toEqual(["keys[2].enabled: expected boolean", `keys[2].project_id: unknown project "nope"`])
     })
   })
 })
@@ -243,7 +285,15 @@ describe("timestampMillis", () => {
     expect(timestampMillis("0099-01-01")).toBe(new Date("0099-01-01T00:00:00Z").getTime())
   })
   it("refuses impossible or ambiguous ones", () => {
-    for (const bad of ["2025-02-29", "2026-04-31", "2026-00-10", "2026-12-31T12:00", "2026-12-31T12:60Z", "2026-12-31T12:00+24:00", "31/12/2026"]) {
+    for (const bad of [
+      "2025-02-29",
+      "2026-04-31",
+      "2026-00-10",
+      "2026-12-31T12:00",
+      "2026-12-31T12:60Z",
+      "2026-12-31T12:00+24:00",
+      "31/12/2026"
+    ]) {
       expect(timestampMillis(bad), bad).toBeUndefined()
     }
   })

@@ -20,10 +20,16 @@ describe("defaultConfigText", () => {
   })
 
   it("OpenAI's models with OPENAI_API_KEY; OPENAI_BASE_URL taken as it is, even with ${…} in it", () => {
-    const c = load({ OPENAI_API_KEY: "sk-openai", OPENAI_BASE_URL: "http://127.0.0.1:9/v1?x=${LLMGATE_MASTER_KEY}", LLMGATE_MASTER_KEY: "mk" })
+    const c = load({
+      OPENAI_API_KEY: "sk-openai",
+      OPENAI_BASE_URL: "http://127.0.0.1:9/v1?x=${LLMGATE_MASTER_KEY}",
+      LLMGATE_MASTER_KEY: "mk"
+    })
     const openai = c.providers.get("openai")
     expect(openai?.baseUrl).toBe("http://127.0.0.1:9/v1?x=${LLMGATE_MASTER_KEY}")
     expect(openai?.auth && Redacted.value(openai.auth.value)).toBe("Bearer sk-openai")
-    expect(load({ OPENAI_API_KEY: "sk-openai", OPENAI_BASE_URL: "" }).providers.get("openai")?.baseUrl).toBe("https://api.openai.com/v1")
+    expect(load({ OPENAI_API_KEY: "sk-openai", OPENAI_BASE_URL: "" }).providers.get("openai")?.baseUrl).toBe(
+      "https://api.openai.com/v1"
+    )
   })
 })

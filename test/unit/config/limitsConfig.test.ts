@@ -125,7 +125,8 @@ describe("server.ip_rate_limit", () => {
 describe("limits.redis", () => {
   it("resolves url, on_error (default fail_open) and key_prefix (default llmgate:); the url may be left to REDIS_URL", () => {
     expect(ok("").limits.redis).toBeUndefined()
-    const r = ok("limits: { redis: { url: redis://127.0.0.1:6379, on_error: fail_closed, key_prefix: 'a:' } }").limits.redis
+    const r = ok("limits: { redis: { url: redis://127.0.0.1:6379, on_error: fail_closed, key_prefix: 'a:' } }").limits
+      .redis
     expect(r?.url === undefined ? undefined : Redacted.value(r.url)).toBe("redis://127.0.0.1:6379")
     expect(r?.onError).toBe("fail_closed")
     expect(r?.keyPrefix).toBe("a:")
@@ -139,7 +140,11 @@ describe("limits.redis", () => {
   })
 
   it("reads the url from ${VAR} like every secret field", () => {
-    const r = parseConfig(`${BASE}limits: { redis: { url: "\${LLMGATE_REDIS}" } }`, { LLMGATE_REDIS: "redis://h:1" }, "test.yaml")
+    const r = parseConfig(
+      `${BASE}limits: { redis: { url: "\${LLMGATE_REDIS}" } }`,
+      { LLMGATE_REDIS: "redis://h:1" },
+      "test.yaml"
+    )
     if (Result.isFailure(r)) throw new Error(r.failure.message)
     const url = r.success.limits.redis?.url
     expect(url === undefined ? undefined : Redacted.value(url)).toBe("redis://h:1")

@@ -36,10 +36,21 @@ describe("parseConfig", () => {
     expect(c.server).toMatchObject({ host: "127.0.0.1", port: 4000, bodyLimit: 10 * 1024 * 1024 })
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("sk-master")
     const p = c.providers.get("local-a")
-    expect(p).toMatchObject({ kind: "openai", baseUrl: "http://127.0.0.1:9001/v1", headerOps: [{ op: "replace", key: "x-extra", value: "1" }] })
+    expect(p).toMatchObject({
+      kind: "openai",
+      baseUrl: "http://127.0.0.1:9001/v1",
+      headerOps: [{ op: "replace", key: "x-extra", value: "1" }]
+    })
     expect(p?.auth).toBeUndefined()
     expect(c.models.get("gpt-4o-mini")?.targets).toEqual([
-      { provider: "local-a", model: "gpt-4o-mini-2024-07-18", weight: 1, maxConcurrency: undefined, queueSize: 0, queueTimeoutMs: 30_000 }
+      {
+        provider: "local-a",
+        model: "gpt-4o-mini-2024-07-18",
+        weight: 1,
+        maxConcurrency: undefined,
+        queueSize: 0,
+        queueTimeoutMs: 30_000
+      }
     ])
     expect(c.modelNames).toEqual(["gpt-4o-mini"])
   })
@@ -50,8 +61,9 @@ describe("parseConfig", () => {
   })
 
   it("names an unknown field with its path", () => {
-    expect(errorsOf(MINIMAL.replace("base_url:", "base_ulr:"), { LLMGATE_MASTER_KEY: "k" }))
-      .toContain("providers[0].base_ulr: unknown field")
+    expect(errorsOf(MINIMAL.replace("base_url:", "base_ulr:"), { LLMGATE_MASTER_KEY: "k" })).toContain(
+      "providers[0].base_ulr: unknown field"
+    )
   })
 
   it("names an unknown provider reference with its path", () => {
@@ -65,20 +77,21 @@ models:
   })
 
   it("reports schema and reference problems together", () => {
-    expect(errorsOf(`providers: [{name: a, kind: mock, base_ulr: x}]\nmodels: [{name: m, targets: [{provider: x}]}]`)).toEqual([
-      "providers[0].base_ulr: unknown field",
-      'models[0].targets[0].provider: unknown provider "x"'
-    ])
+    expect(
+      errorsOf(`providers: [{name: a, kind: mock, base_ulr: x}]\nmodels: [{name: m, targets: [{provider: x}]}]`)
+    ).toEqual(["providers[0].base_ulr: unknown field", 'models[0].targets[0].provider: unknown provider "x"'])
   })
 
   it("reports every problem, one per line", () => {
     const lines = errorsOf(`providers: [{name: a, kind: opena, port: 1}]\nmodels: [{name: m, targets: []}]\nextra: 1`)
-    expect(lines).toEqual(expect.arrayContaining([
-      "extra: unknown field",
-      "providers[0].port: unknown field",
-      expect.stringMatching(/^providers\[0\]\.kind: expected "openai" \| "mock"/),
-      expect.stringMatching(/^models\[0\]\.targets: /)
-    ]))
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        "extra: unknown field",
+        "providers[0].port: unknown field",
+        expect.stringMatching(/^providers\[0\]\.kind: expected "openai" \| "mock"/),
+        expect.stringMatching(/^models\[0\]\.targets: /)
+      ])
+    )
   })
 
   it("rejects duplicates and kind-specific mistakes", () => {
@@ -89,17 +102,20 @@ models:
 models:
   - { name: m, targets: [{ provider: a }] }
   - { name: m, targets: [{ provider: b }] }`)
-    expect(lines).toEqual(expect.arrayContaining([
-      `providers[0].base_url: required for kind "openai"`,
-      `providers[1].name: duplicate provider name "a"`,
-      `providers[1].base_url: not used by kind "mock"`,
-      `providers[2].base_url: expected an http(s) URL, got "ftp://x"`,
-      `models[1].name: duplicate model name "m"`
-    ]))
+    expect(lines).toEqual(
+      expect.arrayContaining([
+        `providers[0].base_url: required for kind "openai"`,
+        `providers[1].name: duplicate provider name "a"`,
+        `providers[1].base_url: not used by kind "mock"`,
+        `providers[2].base_url: expected an http(s) URL, got "ftp://x"`,
+        `models[1].name: duplicate model name "m"`
+      ])
+    )
   })
 
   it("interpolates ${VAR} and ${VAR:-default} in the secret fields", () => {
-    const c = okConfig(`env: [KEY, PG_URL]
+    const c = okConfig(
+      `env: [KEY, PG_URL]
 master_key: "\${LLMGATE_MK}"
 store: { postgres: { url: "\${PG_URL}" } }
 providers:
@@ -110,7 +126,9 @@ providers:
     auth: { type: basic, username: u, password: "\${LLMGATE_PW}" }
     headers: [{ op: insert, key: X-Other, value: "\${LLMGATE_H}" }]
   - { name: c, kind: openai, base_url: "http://10.0.0.7/v1", auth: { type: header, name: x-key, value: "\${LLMGATE_H}" } }
-models: [{ name: m, targets: [{ provider: a }] }]`, { KEY: "", LLMGATE_MK: "mk", PG_URL: "postgres://h/db", LLMGATE_H: "h", LLMGATE_PW: "pw" })
+models: [{ name: m, targets: [{ provider: a }] }]`,
+      { KEY: "", LLMGATE_MK: "mk", PG_URL: "postgres://h/db", LLMGATE_H: "h", LLMGATE_PW: "pw" }
+    )
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("mk")
     const auth = c.providers.get("a")?.auth
     expect(auth?.header).toBe("authorization")
@@ -133,43 +151,69 @@ models: [{ name: m, targets: [{ provider: b }] }]`)
   })
 
   it("a reference in a field that is not secret is an error naming the field, whatever the variable", () => {
-    const errors = errorsOf(`env: [UP_HOST]
+    const errors = errorsOf(
+      `env: [UP_HOST]
 server: { host: "\${LLMGATE_HOST:-0.0.0.0}" }
 providers: [{ name: a, kind: openai, base_url: "http://\${UP_HOST}:9000/v1", auth: { type: basic, username: "\${LLMGATE_USER}", password: p } }]
 models: [{ name: "\${LLMGATE_MASTER_KEY}", targets: [{ provider: a }] }]
-projects: [{ id: p, name: P, metadata: { note: "\${LLMGATE_MASTER_KEY}" } }]`, { LLMGATE_MASTER_KEY: "the-master-key", UP_HOST: "h", LLMGATE_USER: "u" })
-    for (const field of ["server.host", "providers[0].base_url", "providers[0].auth.username", "models[0].name", "projects[0].metadata.note"]) {
-      expect(errors.some((e) => e.startsWith(`${field}: \${`) && e.includes("can be read only in secret fields") && e.includes("$${"))).toBe(true)
+projects: [{ id: p, name: P, metadata: { note: "\${LLMGATE_MASTER_KEY}" } }]`,
+      { LLMGATE_MASTER_KEY: "the-master-key", UP_HOST: "h", LLMGATE_USER: "u" }
+    )
+    for (const field of [
+      "server.host",
+      "providers[0].base_url",
+      "providers[0].auth.username",
+      "models[0].name",
+      "projects[0].metadata.note"
+    ]) {
+      expect(
+        errors.some(
+          (e) => e.startsWith(`${field}: \${`) && e.includes("can be read only in secret fields") && e.includes("$${")
+        )
+      ).toBe(true)
     }
     expect(errors.join("\n")).not.toContain("the-master-key")
   })
 
   it("a reference to a variable outside LLMGATE_* that env does not list is an error saying how to allow it", () => {
-    expect(errorsOf(`providers: [{ name: a, kind: openai, base_url: "http://h/v1", api_key: "\${OPENAI_API_KEY}" }]
-models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })).toEqual([
+    expect(
+      errorsOf(
+        `providers: [{ name: a, kind: openai, base_url: "http://h/v1", api_key: "\${OPENAI_API_KEY}" }]
+models: [{ name: m, targets: [{ provider: a }] }]`,
+        { OPENAI_API_KEY: "sk-x" }
+      )
+    ).toEqual([
       "providers[0].api_key: environment variable OPENAI_API_KEY is not allowed: only LLMGATE_* variables and those listed in the top-level env are read " +
-      "(add `env: [OPENAI_API_KEY]` to the config to allow it)"
+        "(add `env: [OPENAI_API_KEY]` to the config to allow it)"
     ])
-    const c = okConfig(`env: [OPENAI_API_KEY]
+    const c = okConfig(
+      `env: [OPENAI_API_KEY]
 providers: [{ name: a, kind: openai, base_url: "http://h/v1", api_key: "\${OPENAI_API_KEY}" }]
-models: [{ name: m, targets: [{ provider: a }] }]`, { OPENAI_API_KEY: "sk-x" })
+models: [{ name: m, targets: [{ provider: a }] }]`,
+      { OPENAI_API_KEY: "sk-x" }
+    )
     const auth = c.providers.get("a")?.auth
     expect(auth && Redacted.value(auth.value)).toBe("Bearer sk-x")
   })
 
   it("env lists variable names, and is itself no place for a reference", () => {
     const rest = `providers: [{ name: a, kind: mock }]\nmodels: [{ name: m, targets: [{ provider: a }] }]`
-    expect(errorsOf(`env: [OK_NAME, "not a name"]\n${rest}`)).toEqual(["env[1]: expected an environment variable name (letters, digits and _)"])
+    expect(errorsOf(`env: [OK_NAME, "not a name"]\n${rest}`)).toEqual([
+      "env[1]: expected an environment variable name (letters, digits and _)"
+    ])
     expect(errorsOf(`env: [OK_NAME, "\${LLMGATE_X}"]\n${rest}`, { LLMGATE_X: "X" })).toEqual([
       "env[1]: ${LLMGATE_X}: environment variables can be read only in secret fields (master_key, store.postgres.url, limits.redis.url, providers[].api_key, " +
-      "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].headers values); write $${ for a literal ${"
+        "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].headers values); write $${ for a literal ${"
     ])
   })
 
   it("$${ is a literal ${ in every field", () => {
-    const c = okConfig(`master_key: "$\${LLMGATE_MASTER_KEY}"
+    const c = okConfig(
+      `master_key: "$\${LLMGATE_MASTER_KEY}"
 providers: [{ name: a, kind: mock }]
-models: [{ name: "a$\${b}", targets: [{ provider: a }] }]`, { LLMGATE_MASTER_KEY: "secret" })
+models: [{ name: "a$\${b}", targets: [{ provider: a }] }]`,
+      { LLMGATE_MASTER_KEY: "secret" }
+    )
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("${LLMGATE_MASTER_KEY}")
     expect(c.modelNames).toEqual(["a${b}"])
   })
@@ -181,7 +225,10 @@ models: [{ name: "a$\${b}", targets: [{ provider: a }] }]`, { LLMGATE_MASTER_KEY
   })
 
   it("an environment value cannot inject YAML structure", () => {
-    const c = okConfig(`master_key: "\${LLMGATE_K}"\nproviders: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`, { LLMGATE_K: "x\nproviders: []" })
+    const c = okConfig(
+      `master_key: "\${LLMGATE_K}"\nproviders: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`,
+      { LLMGATE_K: "x\nproviders: []" }
+    )
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("x\nproviders: []")
     expect(c.providers.size).toBe(1)
   })
@@ -195,14 +242,29 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
     expect(c.server.bodyLimit).toBe(65536)
     expect(c.server.shutdownTimeoutMs).toBe(2000)
     expect(c.providers.get("a")).toMatchObject({ baseUrl: "http://h/v1", requestTimeoutMs: 1500, idleTimeoutMs: 250 })
-    expect(c.providers.get("m")?.mock).toEqual({ latencyMs: 60_000, chunks: 3, chunkIntervalMs: 5, failureRate: 0.25, crashRate: 0 })
+    expect(c.providers.get("m")?.mock).toEqual({
+      latencyMs: 60_000,
+      chunks: 3,
+      chunkIntervalMs: 5,
+      failureRate: 0.25,
+      crashRate: 0
+    })
   })
 
   it("bounds have defaults and are set from the server section", () => {
-    const defaults = okConfig(`providers: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`).server.bounds
+    const defaults = okConfig(`providers: [{name: a, kind: mock}]\nmodels: [{name: m, targets: [{provider: a}]}]`)
+      .server.bounds
     expect(defaults).toEqual({
-      headerLimit: 16384, headerTimeoutMs: 10_000, idleTimeoutMs: 65_000, stallTimeoutMs: 30_000, identifierLimit: 256,
-      jsonDepthLimit: 64, upstreamBodyLimit: 64 * 1024 ** 2, sseLineLimit: 1024 ** 2, preambleLimit: 1024 ** 2, patternTargetLimit: 1024
+      headerLimit: 16384,
+      headerTimeoutMs: 10_000,
+      idleTimeoutMs: 65_000,
+      stallTimeoutMs: 30_000,
+      identifierLimit: 256,
+      jsonDepthLimit: 64,
+      upstreamBodyLimit: 64 * 1024 ** 2,
+      sseLineLimit: 1024 ** 2,
+      preambleLimit: 1024 ** 2,
+      patternTargetLimit: 1024
     })
     const set = okConfig(`server:
   header_limit: 8KiB
@@ -218,15 +280,23 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
 providers: [{name: a, kind: mock}]
 models: [{name: m, targets: [{provider: a}]}]`).server.bounds
     expect(set).toEqual({
-      headerLimit: 8192, headerTimeoutMs: 2000, idleTimeoutMs: 5000, stallTimeoutMs: 1000, identifierLimit: 64,
-      jsonDepthLimit: 8, upstreamBodyLimit: 1024 ** 2, sseLineLimit: 4096, preambleLimit: 16384, patternTargetLimit: 10
+      headerLimit: 8192,
+      headerTimeoutMs: 2000,
+      idleTimeoutMs: 5000,
+      stallTimeoutMs: 1000,
+      identifierLimit: 64,
+      jsonDepthLimit: 8,
+      upstreamBodyLimit: 1024 ** 2,
+      sseLineLimit: 4096,
+      preambleLimit: 16384,
+      patternTargetLimit: 10
     })
     const lines = errorsOf(`server: { json_depth_limit: 0, stall_timeout: never, pattern_target_limit: 1.5 }
 providers: [{name: a, kind: mock}]
 models: [{name: m, targets: [{provider: a}]}]`)
-    expect(lines.map((l) => l.split(":")[0])).toEqual(expect.arrayContaining([
-      "server.json_depth_limit", "server.stall_timeout", "server.pattern_target_limit"
-    ]))
+    expect(lines.map((l) => l.split(":")[0])).toEqual(
+      expect.arrayContaining(["server.json_depth_limit", "server.stall_timeout", "server.pattern_target_limit"])
+    )
   })
 
   it("an exact model name longer than server.identifier_limit is refused: no request could name it", () => {
@@ -240,9 +310,14 @@ models: [{name: short, targets: [{provider: a}]}, {name: much-too-long, targets:
     const lines = errorsOf(`server: { port: 70000, body_limit: lots }
 providers: [{ name: a, kind: mock, mock: { latency: soon, failure_rate: 2 } }]
 models: [{ name: x, targets: [{ provider: a }] }]`)
-    expect(lines.map((l) => l.split(":")[0])).toEqual(expect.arrayContaining([
-      "server.port", "server.body_limit", "providers[0].mock.latency", "providers[0].mock.failure_rate"
-    ]))
+    expect(lines.map((l) => l.split(":")[0])).toEqual(
+      expect.arrayContaining([
+        "server.port",
+        "server.body_limit",
+        "providers[0].mock.latency",
+        "providers[0].mock.failure_rate"
+      ])
+    )
   })
 
   it("reports YAML syntax errors with a position", () => {
@@ -254,9 +329,8 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
   })
 
   it("requires providers and models", () => {
-    expect(errorsOf("server: { port: 1 }")).toEqual(expect.arrayContaining([
-      "providers: required field is missing",
-      "models: required field is missing"
-    ]))
+    expect(errorsOf("server: { port: 1 }")).toEqual(
+      expect.arrayContaining(["providers: required field is missing", "models: required field is missing"])
+    )
   })
 })

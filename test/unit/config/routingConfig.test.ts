@@ -101,8 +101,22 @@ describe("parseConfig: routing", () => {
       pattern: { _tag: "Exact" },
       strategy: "weighted",
       targets: [
-        { provider: "local-a", model: "gpt-4o-mini", weight: 3, maxConcurrency: 64, queueSize: 256, queueTimeoutMs: 5_000 },
-        { provider: "local-b", model: "gpt-4o-mini", weight: 1, maxConcurrency: undefined, queueSize: 0, queueTimeoutMs: 30_000 }
+        {
+          provider: "local-a",
+          model: "gpt-4o-mini",
+          weight: 3,
+          maxConcurrency: 64,
+          queueSize: 256,
+          queueTimeoutMs: 5_000
+        },
+        {
+          provider: "local-b",
+          model: "gpt-4o-mini",
+          weight: 1,
+          maxConcurrency: undefined,
+          queueSize: 0,
+          queueTimeoutMs: 30_000
+        }
       ],
       retry: { attempts: 2, backoffMs: 200, maxBackoffMs: 5_000 },
       fallbacks: ["gpt-4o"]
@@ -113,14 +127,23 @@ describe("parseConfig: routing", () => {
     expect(claude?.strategy).toBe("weighted")
     // A pattern model's target without `model` sends the requested name upstream.
     expect(claude?.targets).toEqual([
-      { provider: "anthropic-proxy", model: undefined, weight: 1, maxConcurrency: undefined, queueSize: 0, queueTimeoutMs: 30_000 }
+      {
+        provider: "anthropic-proxy",
+        model: undefined,
+        weight: 1,
+        maxConcurrency: undefined,
+        queueSize: 0,
+        queueTimeoutMs: 30_000
+      }
     ])
     // One target: no retry by default; two targets: one retry.
     expect(claude?.retry).toEqual({ attempts: 0, backoffMs: 200, maxBackoffMs: 5_000 })
     expect(c.models.get("gpt-4o")?.retry).toEqual({ attempts: 1, backoffMs: 200, maxBackoffMs: 5_000 })
     expect(c.models.get("gpt-4o")?.targets.map((t) => t.model)).toEqual(["gpt-4o", "gpt-4o-2024-08-06"])
 
-    expect(c.routes.map(({ path, model }) => ({ path, model }))).toEqual([{ path: "/v1/embeddings", model: "embed-default" }])
+    expect(c.routes.map(({ path, model }) => ({ path, model }))).toEqual([
+      { path: "/v1/embeddings", model: "embed-default" }
+    ])
     expect(c.routes[0]?.matches("/v1/embeddings")).toBe(true)
     expect(c.routes[0]?.matches("/v1/embeddings/x")).toBe(false)
 
@@ -142,57 +165,84 @@ describe("parseConfig: routing", () => {
   })
 
   it("accepts every strategy name and the regex model names", () => {
-    const c = okConfig(withModels(`  - { name: "/^llama-(3|4)$/i", strategy: failover, targets: [{ provider: a }] }
+    const c = okConfig(
+      withModels(`  - { name: "/^llama-(3|4)$/i", strategy: failover, targets: [{ provider: a }] }
   - { name: rr, strategy: round_robin, targets: [{ provider: a }] }
   - { name: rnd, strategy: random, targets: [{ provider: a }] }
   - { name: lb, strategy: least_busy, targets: [{ provider: a }] }
   - { name: lat, strategy: latency, targets: [{ provider: a }] }
-  - { name: w, strategy: weighted, targets: [{ provider: a }] }`))
-    expect([...c.models.values()].map((m) => m.strategy)).toEqual(["failover", "round_robin", "random", "least_busy", "latency", "weighted"])
+  - { name: w, strategy: weighted, targets: [{ provider: a }] }`)
+    )
+    expect([...c.models.values()].map((m) => m.strategy)).toEqual([
+      "failover",
+      "round_robin",
+      "random",
+      "least_busy",
+      "latency",
+      "weighted"
+    ])
     const pattern = c.models.get("/^llama-(3|4)$/i")?.pattern
     expect(pattern?._tag).toBe("Regex")
     if (pattern?._tag === "Regex") expect(pattern.matches("LLAMA-4")).toBe(true)
   })
 
   it("max_backoff never ends up below backoff", () => {
-    const c = okConfig(withModels(`  - { name: m, targets: [{ provider: a }], retry: { backoff: 2s, max_backoff: 1s } }`))
+    const c = okConfig(
+      withModels(`  - { name: m, targets: [{ provider: a }], retry: { backoff: 2s, max_backoff: 1s } }`)
+    )
     expect(c.models.get("m")?.retry).toEqual({ attempts: 0, backoffMs: 2_000, maxBackoffMs: 2_000 })
   })
 
   describe("errors, each with its path", () => {
     it("api_key and auth together", () => {
-      expect(errorsOf(`providers:
+      expect(
+        errorsOf(`providers:
   - { name: a, kind: openai, base_url: "http://h/v1", api_key: k, auth: { type: bearer, token: t } }
-models: [{ name: m, targets: [{ provider: a }] }]`)).toEqual(["providers[0].auth: use either api_key (a bearer token) or auth, not both"])
+models: [{ name: m, targets: [{ provider: a }] }]`)
+      ).toEqual(["providers[0].auth: use either api_key (a bearer token) or auth, not both"])
     })
 
     it("a queue without max_concurrency", () => {
-      expect(errorsOf(withModels(`  - { name: m, targets: [{ provider: a }, { provider: b, queue: { size: 4 } }] }`)))
-        .toEqual(["models[0].targets[1].queue: needs max_concurrency on the same target"])
+      expect(
+        errorsOf(withModels(`  - { name: m, targets: [{ provider: a }, { provider: b, queue: { size: 4 } }] }`))
+      ).toEqual(["models[0].targets[1].queue: needs max_concurrency on the same target"])
     })
 
     it("an unknown fallback", () => {
-      expect(errorsOf(withModels(`  - { name: m, targets: [{ provider: a }], fallbacks: [nope] }`)))
-        .toEqual([`models[0].fallbacks[0]: unknown model "nope" (fallbacks name models by their exact name)`])
+      expect(errorsOf(withModels(`  - { name: m, targets: [{ provider: a }], fallbacks: [nope] }`))).toEqual([
+        `models[0].fallbacks[0]: unknown model "nope" (fallbacks name models by their exact name)`
+      ])
     })
 
     it("a fallback to a pattern model (fallbacks are exact names)", () => {
-      expect(errorsOf(withModels(`  - { name: m, targets: [{ provider: a }], fallbacks: ["claude-*"] }
-  - { name: "claude-*", targets: [{ provider: b }] }`)))
-        .toEqual([`models[0].fallbacks[0]: unknown model "claude-*" (fallbacks name models by their exact name)`])
+      expect(
+        errorsOf(
+          withModels(`  - { name: m, targets: [{ provider: a }], fallbacks: ["claude-*"] }
+  - { name: "claude-*", targets: [{ provider: b }] }`)
+        )
+      ).toEqual([`models[0].fallbacks[0]: unknown model "claude-*" (fallbacks name models by their exact name)`])
     })
 
     it("a model falling back to itself", () => {
-      expect(errorsOf(withModels(`  - { name: other, targets: [{ provider: a }] }
-  - { name: m, targets: [{ provider: a }], fallbacks: [other, m] }`)))
-        .toEqual(["models[1].fallbacks[1]: a model cannot fall back to itself"])
+      expect(
+        errorsOf(
+          withModels(`  - { name: other, targets: [{ provider: a }] }
+  - { name: m, targets: [{ provider: a }], fallbacks: [other, m] }`)
+        )
+      ).toEqual(["models[1].fallbacks[1]: a model cannot fall back to itself"])
     })
 
     it("a route to an unknown model", () => {
-      expect(errorsOf(withModels(`  - { name: m, targets: [{ provider: a }] }`, `routes:
+      expect(
+        errorsOf(
+          withModels(
+            `  - { name: m, targets: [{ provider: a }] }`,
+            `routes:
   - { path: "/v1/embeddings", model: m }
-  - { path: "/v1/other/*", model: embed-default }`)))
-        .toEqual([`routes[1].model: unknown model "embed-default" (routes name models by their exact name)`])
+  - { path: "/v1/other/*", model: embed-default }`
+          )
+        )
+      ).toEqual([`routes[1].model: unknown model "embed-default" (routes name models by their exact name)`])
     })
 
     // A bad regex is an issue naming the field, never a throw out of parseConfig.
@@ -204,38 +254,57 @@ models: [{ name: m, targets: [{ provider: a }] }]`)).toEqual(["providers[0].auth
 
     it("names past their length limits (provider 256, model names, patterns and routes 512)", () => {
       const long = "m".repeat(513)
-      expect(errorsOf(`providers: [{ name: ${"p".repeat(257)}, kind: mock }]
-models: [{ name: m, targets: [{ provider: x }] }]`)).toContain("providers[0].name: expected a name of at most 256 characters")
-      expect(errorsOf(withModels(`  - { name: ${long}, targets: [{ provider: a, model: ${long} }], fallbacks: [${long}] }`, `routes:
-  - { path: "/${long}", model: ${long} }`))).toEqual(expect.arrayContaining([
-        "models[0].name: expected at most 512 characters",
-        "models[0].targets[0].model: expected at most 512 characters",
-        "models[0].fallbacks[0]: expected at most 512 characters",
-        "routes[0].path: expected at most 512 characters",
-        "routes[0].model: expected at most 512 characters"
-      ]))
-      expect(errorsOf(withModels(`  - { name: "/${"a".repeat(511)}/", targets: [{ provider: a }] }`)))
-        .toEqual(["models[0].name: expected at most 512 characters"])
+      expect(
+        errorsOf(`providers: [{ name: ${"p".repeat(257)}, kind: mock }]
+models: [{ name: m, targets: [{ provider: x }] }]`)
+      ).toContain("providers[0].name: expected a name of at most 256 characters")
+      expect(
+        errorsOf(
+          withModels(
+            `  - { name: ${long}, targets: [{ provider: a, model: ${long} }], fallbacks: [${long}] }`,
+            `routes:
+  - { path: "/${long}", model: ${long} }`
+          )
+        )
+      ).toEqual(
+        expect.arrayContaining([
+          "models[0].name: expected at most 512 characters",
+          "models[0].targets[0].model: expected at most 512 characters",
+          "models[0].fallbacks[0]: expected at most 512 characters",
+          "routes[0].path: expected at most 512 characters",
+          "routes[0].model: expected at most 512 characters"
+        ])
+      )
+      expect(errorsOf(withModels(`  - { name: "/${"a".repeat(511)}/", targets: [{ provider: a }] }`))).toEqual([
+        "models[0].name: expected at most 512 characters"
+      ])
       // At the limit: accepted.
       okConfig(withModels(`  - { name: "/${"a".repeat(510)}/", targets: [{ provider: a }] }`))
     })
 
     it("a /regex/ model name RE2 cannot run (lookaround, backreference)", () => {
-      expect(errorsOf(withModels(`  - { name: "/^(?!gpt)/", targets: [{ provider: a }] }
-  - { name: '/(x)\\1/', targets: [{ provider: a }] }`))).toEqual([
+      expect(
+        errorsOf(
+          withModels(`  - { name: "/^(?!gpt)/", targets: [{ provider: a }] }
+  - { name: '/(x)\\1/', targets: [{ provider: a }] }`)
+        )
+      ).toEqual([
         "models[0].name: invalid regular expression: invalid or unsupported Perl syntax: `(?!` (RE2 syntax: no backreferences or lookaround)",
         "models[1].name: invalid regular expression: invalid escape sequence: `\\1` (RE2 syntax: no backreferences or lookaround)"
       ])
     })
 
     it("route paths are globs matched in linear time", () => {
-      const c = okConfig(withModels(`  - { name: m, targets: [{ provider: a }] }`, `routes: [{ path: "/v1/*/x/*/y/*/z", model: m }]`))
+      const c = okConfig(
+        withModels(`  - { name: m, targets: [{ provider: a }] }`, `routes: [{ path: "/v1/*/x/*/y/*/z", model: m }]`)
+      )
       expect(c.routes[0]?.matches("/v1/a/x/b/y/c/z")).toBe(true)
       expect(c.routes[0]?.matches(`/v1/${"x/y/".repeat(4_000)}`)).toBe(false)
     })
 
     it("a header operation without a value", () => {
-      expect(errorsOf(`providers:
+      expect(
+        errorsOf(`providers:
   - name: a
     kind: openai
     base_url: "http://h/v1"
@@ -243,7 +312,8 @@ models: [{ name: m, targets: [{ provider: x }] }]`)).toContain("providers[0].nam
       - { op: remove, key: X-Gone }
       - { op: insert, key: X-Team }
       - { op: replace, key: X-Other }
-models: [{ name: m, targets: [{ provider: a }] }]`)).toEqual([
+models: [{ name: m, targets: [{ provider: a }] }]`)
+      ).toEqual([
         `providers[0].headers[1].value: required for op "insert"`,
         `providers[0].headers[2].value: required for op "replace"`
       ])
@@ -252,18 +322,25 @@ models: [{ name: m, targets: [{ provider: a }] }]`)).toEqual([
     it("an invalid strategy name", () => {
       const lines = errorsOf(withModels(`  - { name: m, strategy: fastest, targets: [{ provider: a }] }`))
       expect(lines).toHaveLength(1)
-      expect(lines[0]).toMatch(/^models\[0\]\.strategy: expected "round_robin" \| "weighted" \| "random" \| "least_busy" \| "latency" \| "failover"/)
+      expect(lines[0]).toMatch(
+        /^models\[0\]\.strategy: expected "round_robin" \| "weighted" \| "random" \| "least_busy" \| "latency" \| "failover"/
+      )
     })
 
     it("a weight of 0 (and a negative one)", () => {
-      const lines = errorsOf(withModels(`  - { name: m, targets: [{ provider: a, weight: 0 }, { provider: b, weight: -1 }] }`))
+      const lines = errorsOf(
+        withModels(`  - { name: m, targets: [{ provider: a, weight: 0 }, { provider: b, weight: -1 }] }`)
+      )
       expect(lines.map((l) => l.split(": ")[0])).toEqual(["models[0].targets[0].weight", "models[0].targets[1].weight"])
       expect(lines[0]).toMatch(/greater than 0/)
     })
 
     it("max_concurrency 0 and an unknown field in a target", () => {
       const lines = errorsOf(withModels(`  - { name: m, targets: [{ provider: a, max_concurrency: 0, wieght: 2 }] }`))
-      expect(lines.map((l) => l.split(": ")[0]).sort()).toEqual(["models[0].targets[0].max_concurrency", "models[0].targets[0].wieght"])
+      expect(lines.map((l) => l.split(": ")[0]).sort()).toEqual([
+        "models[0].targets[0].max_concurrency",
+        "models[0].targets[0].wieght"
+      ])
     })
 
     it("reports several routing problems together", () => {

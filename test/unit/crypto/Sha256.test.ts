@@ -3,7 +3,8 @@ import { describe, expect, it } from "vitest"
 import { sha256, sha256Hex } from "../../../src/crypto/Sha256.ts"
 
 const hex = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("")
-const webDigest = async (bytes: Uint8Array<ArrayBuffer>) => hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
+const webDigest = async (bytes: Uint8Array<ArrayBuffer>) =>
+  hex(new Uint8Array(await crypto.subtle.digest("SHA-256", bytes)))
 const utf8 = (text: string) => new TextEncoder().encode(text)
 
 // FIPS 180-4 examples (csrc.nist.gov, SHA256.pdf / SHA2_Additional) and the "one million a" vector.
@@ -58,7 +59,11 @@ describe("sha256Hex", () => {
   it("agrees with WebCrypto on random Unicode strings", async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ unit: "binary", maxLength: 200 }), fc.string({ unit: codeUnit, maxLength: 200 }), fc.string({ maxLength: 200 })),
+        fc.oneof(
+          fc.string({ unit: "binary", maxLength: 200 }),
+          fc.string({ unit: codeUnit, maxLength: 200 }),
+          fc.string({ maxLength: 200 })
+        ),
         async (text) => {
           expect(sha256Hex(text)).toBe(await webDigest(utf8(text)))
         }
@@ -91,7 +96,12 @@ describe("sha256", () => {
 
   it("hashes only the viewed bytes of a subarray", async () => {
     const backing = crypto.getRandomValues(new Uint8Array(300))
-    for (const [start, end] of [[1, 1], [3, 70], [7, 200], [13, 300]] as const) {
+    for (const [start, end] of [
+      [1, 1],
+      [3, 70],
+      [7, 200],
+      [13, 300]
+    ] as const) {
       const view = backing.subarray(start, end)
       expect(hex(sha256(view))).toBe(await webDigest(view.slice()))
     }

@@ -46,7 +46,10 @@ describe("replaceTopLevelString", () => {
   })
 
   it("property: the result parses to the same object with only `model` changed, keys in the same order", () => {
-    const member = fc.tuple(fc.string().filter((k) => k !== "model"), fc.jsonValue())
+    const member = fc.tuple(
+      fc.string().filter((k) => k !== "model"),
+      fc.jsonValue()
+    )
     fc.assert(
       fc.property(
         fc.array(member, { maxLength: 6 }),

@@ -6,7 +6,9 @@ import { VERSION } from "../../../src/generated/version.ts"
 
 describe("VERSION", () => {
   it("is package.json's version (run `npm run gen` when this fails)", () => {
-    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { readonly version: string }
+    const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as {
+      readonly version: string
+    }
     expect(VERSION).toBe(pkg.version)
   })
 })

@@ -14,9 +14,11 @@ const bodyOf = (r: OutgoingResponse): unknown => {
 
 describe("answer (the request boundary)", () => {
   it("turns a handler that throws while building its effect into a 500 that names nothing but the request id", async () => {
-    const r = await Effect.runPromise(answer("req-1", () => {
-      throw new URIError("URI malformed")
-    }))
+    const r = await Effect.runPromise(
+      answer("req-1", () => {
+        throw new URIError("URI malformed")
+      })
+    )
     expect(r.status).toBe(500)
     expect(r.headers["x-request-id"]).toBe("req-1")
     expect(bodyOf(r)).toEqual({
@@ -32,7 +34,9 @@ describe("answer (the request boundary)", () => {
   })
 
   it("answers a failure with its reason's status and OpenAI body, a success as it is, both with the request id", async () => {
-    const failed = await Effect.runPromise(answer("req-3", () => Effect.fail(gatewayError({ _tag: "ModelNotFound", model: "x" }))))
+    const failed = await Effect.runPromise(
+      answer("req-3", () => Effect.fail(gatewayError({ _tag: "ModelNotFound", model: "x" })))
+    )
     expect(failed.status).toBe(404)
     expect(bodyOf(failed)).toMatchObject({ error: { code: "model_not_found", param: "model" } })
     expect(failed.headers["x-request-id"]).toBe("req-3")

@@ -153,7 +153,13 @@ describe("limited: a stream's tokens settled when it ends", () => {
       response: {
         status: 200,
         headers: { "content-type": "text/event-stream" },
-        body: stream.pipe(Stream.onExit(() => Effect.sync(() => { measured = tokens })))
+        body: stream.pipe(
+          Stream.onExit(() =>
+            Effect.sync(() => {
+              measured = tokens
+            })
+          )
+        )
       },
       totalTokens: undefined,
       streamTokens: () => measured
@@ -162,7 +168,9 @@ describe("limited: a stream's tokens settled when it ends", () => {
 
   it("a completed stream settles its reservation to the tokens measured at its end, then gives its place back", async () => {
     const { store, reservation, slot } = setup()
-    const out = await Effect.runPromise(limited(store, reservation, Effect.succeed(measuredStream(Stream.make(new Uint8Array([1])), 40))))
+    const out = await Effect.runPromise(
+      limited(store, reservation, Effect.succeed(measuredStream(Stream.make(new Uint8Array([1])), 40)))
+    )
     if (out.body instanceof Uint8Array) throw new Error("expected a stream")
     // Reserved 100 while streaming.
     expect(out.headers["x-ratelimit-remaining-tokens"]).toBe("900")
@@ -176,7 +184,11 @@ describe("limited: a stream's tokens settled when it ends", () => {
   it("a stream cancelled midway settles to what its end hook measured too", async () => {
     const { store, reservation, slot } = setup()
     const out = await Effect.runPromise(
-      limited(store, reservation, Effect.succeed(measuredStream(Stream.concat(Stream.make(new Uint8Array([1])), Stream.never), 7)))
+      limited(
+        store,
+        reservation,
+        Effect.succeed(measuredStream(Stream.concat(Stream.make(new Uint8Array([1])), Stream.never), 7))
+      )
     )
     if (out.body instanceof Uint8Array) throw new Error("expected a stream")
     const fiber = Effect.runFork(Stream.runDrain(out.body))

@@ -16,14 +16,18 @@ import * as Tokenizer from "../../../src/usage/Tokenizer.ts"
 
 const key = generateKey()
 const config = (() => {
-  const r = parseConfig(`providers: [{ name: m, kind: mock }]
+  const r = parseConfig(
+    `providers: [{ name: m, kind: mock }]
 models:
   - { name: gpt-4o, targets: [{ provider: m }] }
   - { name: gpt-4o-mini, targets: [{ provider: m }] }
 routes: [{ path: "/v1/pinned/*", model: gpt-4o }]
 projects: [{ id: p1, name: Acme }]
 keys: [{ id: k1, name: k, prefix: "${key.prefix}", hash: "${key.hash}", project_id: p1, models: ["gpt-4o-mi*"] }]
-`, {}, "t")
+`,
+    {},
+    "t"
+  )
   if (Result.isFailure(r)) throw new Error(r.failure.message)
   return r.success
 })()
@@ -33,7 +37,14 @@ const virtual = makeAuthenticator(Redacted.make("master"), config.tenancy)(`Bear
 // Routing is stubbed: a request that passes the permission check ends at `resolve`, here a 404.
 const resolved: Array<string> = []
 const records: Array<UsageRecord> = []
-const usage = { sink: { record: (r: UsageRecord) => { records.push(r) } }, tokenizer: Effect.runSync(Tokenizer.make) }
+const usage = {
+  sink: {
+    record: (r: UsageRecord) => {
+      records.push(r)
+    }
+  },
+  tokenizer: Effect.runSync(Tokenizer.make)
+}
 const snapshot = {
   config,
   priceBook: makePriceBook(config),
@@ -56,7 +67,13 @@ const request = (body: unknown): IncomingRequest => ({
 const run = (principal: Principal, model: string, path = "/v1/chat/completions") => {
   resolved.length = 0
   const exit = Effect.runSyncExit(
-    proxyHandler("chat", usage)(request({ model, messages: [{ role: "user", content: "x" }] }), snapshot, "req-1", path, principal)
+    proxyHandler("chat", usage)(
+      request({ model, messages: [{ role: "user", content: "x" }] }),
+      snapshot,
+      "req-1",
+      path,
+      principal
+    )
   )
   if (Exit.isSuccess(exit)) throw new Error("expected a failure")
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
@@ -70,7 +87,12 @@ describe("proxy model permissions", () => {
     expect(reason).toEqual({ _tag: "ModelNotAllowed", model: "gpt-4o" })
     expect(describeError(reason).status).toBe(403)
     expect(errorBody(reason)).toEqual({
-      error: { message: "This API key is not allowed to use the model `gpt-4o`.", type: "invalid_request_error", param: "model", code: "model_not_allowed" }
+      error: {
+        message: "This API key is not allowed to use the model `gpt-4o`.",
+        type: "invalid_request_error",
+        param: "model",
+        code: "model_not_allowed"
+      }
     })
     expect(resolved).toEqual([])
   })
@@ -130,7 +152,15 @@ describe("proxy input bounds", () => {
 
   const runRaw = (principal: Principal, raw: Uint8Array, at: Snapshot = snapshot) => {
     resolved.length = 0
-    const exit = Effect.runSyncExit(proxyHandler("chat", usage)({ ...request({}), body: () => Effect.succeed(raw) }, at, "req-1", "/v1/chat/completions", principal))
+    const exit = Effect.runSyncExit(
+      proxyHandler("chat", usage)(
+        { ...request({}), body: () => Effect.succeed(raw) },
+        at,
+        "req-1",
+        "/v1/chat/completions",
+        principal
+      )
+    )
     if (Exit.isSuccess(exit)) throw new Error("expected a failure")
     const error = exit.cause.reasons.find((r) => r._tag === "Fail")?.error
     if (!(error instanceof GatewayError)) throw new Error(`expected a GatewayError, got ${String(exit.cause)}`)
@@ -162,9 +192,13 @@ describe("proxy input bounds", () => {
   })
 
   it("the limit comes from server.identifier_limit", () => {
-    const r = parseConfig(`server: { identifier_limit: 8 }
+    const r = parseConfig(
+      `server: { identifier_limit: 8 }
 providers: [{ name: m, kind: mock }]
-models: [{ name: "gpt-*", targets: [{ provider: m }] }]`, {}, "t")
+models: [{ name: "gpt-*", targets: [{ provider: m }] }]`,
+      {},
+      "t"
+    )
     if (Result.isFailure(r)) throw new Error(r.failure.message)
     const small = { ...snapshot, config: r.success } as Snapshot
     const body = (model: string) => encode(JSON.stringify({ model, messages: [{ role: "user", content: "x" }] }))
@@ -173,18 +207,27 @@ models: [{ name: "gpt-*", targets: [{ provider: m }] }]`, {}, "t")
   })
 
   it("a body nested deeper than the limit → 400 invalid_json naming the limit, never parsed", () => {
-    const deep = encode(`{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}`)
+    const deep = encode(
+      `{"model":"gpt-4o","messages":[{"role":"user","content":"x"}],"x":${"[".repeat(10_000)}${"]".repeat(10_000)}}`
+    )
     const reason = runRaw(MASTER, deep)
-    expect(reason).toEqual({ _tag: "InvalidJson", detail: `it is nested deeper than ${jsonDepthLimit} levels, the most this gateway accepts` })
+    expect(reason).toEqual({
+      _tag: "InvalidJson",
+      detail: `it is nested deeper than ${jsonDepthLimit} levels, the most this gateway accepts`
+    })
     expect(describeError(reason)).toMatchObject({ status: 400, code: "invalid_json" })
     expect(resolved).toEqual([])
   })
 
   it("a body exactly at the depth limit is parsed and routed; brackets inside strings do not count", () => {
     // The object itself is level 1: `x` holds 63 more.
-    const atLimit = encode(`{"model":"gpt-4o","messages":[{"role":"user","content":"${"[".repeat(500)}\\"{{"}],"x":${"[".repeat(jsonDepthLimit - 1)}${"]".repeat(jsonDepthLimit - 1)}}`)
+    const atLimit = encode(
+      `{"model":"gpt-4o","messages":[{"role":"user","content":"${"[".repeat(500)}\\"{{"}],"x":${"[".repeat(jsonDepthLimit - 1)}${"]".repeat(jsonDepthLimit - 1)}}`
+    )
     expect(runRaw(MASTER, atLimit)._tag).toBe("ModelNotFound")
-    const over = encode(`{"model":"gpt-4o","messages":[],"x":${"[".repeat(jsonDepthLimit)}${"]".repeat(jsonDepthLimit)}}`)
+    const over = encode(
+      `{"model":"gpt-4o","messages":[],"x":${"[".repeat(jsonDepthLimit)}${"]".repeat(jsonDepthLimit)}}`
+    )
     expect(runRaw(MASTER, over)._tag).toBe("InvalidJson")
   })
 })

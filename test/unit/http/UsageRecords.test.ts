@@ -27,15 +27,22 @@ import { makePriceBook } from "../../../src/usage/PriceBook.ts"
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
-const prices = makePriceBook({
-  models: new Map(),
-  pricing: new Map([["up-model", { input: 1, cache_read: 0.5, cache_write: 0, reasoning: 4, output: 4 }]])
-}, new Map())
+const prices = makePriceBook(
+  {
+    models: new Map(),
+    pricing: new Map([["up-model", { input: 1, cache_read: 0.5, cache_write: 0, reasoning: 4, output: 4 }]])
+  },
+  new Map()
+)
 
 const setup = () => {
   const records: Array<UsageRecord> = []
   const usage: UsageServices = {
-    sink: { record: (r) => { records.push(r) } },
+    sink: {
+      record: (r) => {
+        records.push(r)
+      }
+    },
     // One token per 4 characters: estimates without loading an encoding.
     tokenizer: { counter: () => Effect.succeed((text: string) => Math.ceil(text.length / 4)) }
   }
@@ -44,7 +51,12 @@ const setup = () => {
 
 const key = { id: "k1", projectId: "p1", userId: "u1" } as unknown as ResolvedKey
 const virtual: Principal = { _tag: "VirtualKey", key }
-const arrival = (principal: Principal = virtual): Arrival => ({ requestId: "r1", atMs: 1_000, principal, endpoint: "chat" })
+const arrival = (principal: Principal = virtual): Arrival => ({
+  requestId: "r1",
+  atMs: 1_000,
+  principal,
+  endpoint: "chat"
+})
 const served = (): Progress => ({
   ...startProgress(),
   model: "public",
@@ -53,7 +65,11 @@ const served = (): Progress => ({
   upstreamModel: "up-model"
 })
 const BODY = { model: "public", messages: [{ role: "user", content: "12345678" }] }
-const json = (status: number, body: unknown): OutgoingResponse => ({ status, headers: {}, body: encoder.encode(JSON.stringify(body)) })
+const json = (status: number, body: unknown): OutgoingResponse => ({
+  status,
+  headers: {},
+  body: encoder.encode(JSON.stringify(body))
+})
 
 describe("buildRecord", () => {
   it("names the key, project and user; null for the master key; prices the tokens", () => {
@@ -61,7 +77,10 @@ describe("buildRecord", () => {
       model: "public",
       provider: "p",
       upstreamModel: "up-model",
-      measured: { tokens: { input: 1_000_000, cache_read: 0, cache_write: 0, reasoning: 0, output: 500_000 }, estimated: false },
+      measured: {
+        tokens: { input: 1_000_000, cache_read: 0, cache_write: 0, reasoning: 0, output: 500_000 },
+        estimated: false
+      },
       status: 200,
       outcome: "ok" as const,
       attempts: 1,
@@ -102,8 +121,14 @@ describe("recordHandlerExit", () => {
   }
 
   it("a JSON answer: the usage the provider reported, ok, latency from arrival", () => {
-    const reply = { choices: [{ message: { content: "hi" } }], usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 } }
-    const progress: Progress = { ...served(), buffered: { json: reply, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } } }
+    const reply = {
+      choices: [{ message: { content: "hi" } }],
+      usage: { prompt_tokens: 10, completion_tokens: 4, total_tokens: 14 }
+    }
+    const progress: Progress = {
+      ...served(),
+      buffered: { json: reply, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } }
+    }
     const [r, ...more] = record(Exit.succeed(json(200, reply)), progress)
     expect(more).toEqual([])
     expect(r).toMatchObject({
@@ -122,7 +147,10 @@ describe("recordHandlerExit", () => {
 
   it("a JSON answer without usage is estimated from the request and the answer's text", () => {
     const reply = { choices: [{ message: { content: "abcdefgh" } }] }
-    const progress: Progress = { ...served(), buffered: { json: reply, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } } }
+    const progress: Progress = {
+      ...served(),
+      buffered: { json: reply, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } }
+    }
     const [r] = record(Exit.succeed(json(200, reply)), progress)
     expect(r?.estimated).toBe(true)
     expect(r?.tokens.output).toBe(2)
@@ -130,7 +158,10 @@ describe("recordHandlerExit", () => {
   })
 
   it("an error answer (relayed or the gateway's): no usage, outcome error, its status", () => {
-    const progress: Progress = { ...served(), buffered: { json: { error: {} }, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } } }
+    const progress: Progress = {
+      ...served(),
+      buffered: { json: { error: {} }, request: { endpoint: "chat", body: BODY, upstreamModel: "up-model" } }
+    }
     expect(record(Exit.succeed(json(500, { error: {} })), progress)).toMatchObject([
       { tokens: NO_USAGE, estimated: false, status: 500, outcome: "error", provider: "p" }
     ])
@@ -141,8 +172,12 @@ describe("recordHandlerExit", () => {
 
   it("a handler error: the error's status; a client that left: cancelled, 499; a defect: 500", () => {
     const p = { ...startProgress(), model: "public" }
-    expect(record(Exit.fail(gatewayError({ _tag: "ModelNotFound", model: "public" })), p)).toMatchObject([{ status: 404, outcome: "error" }])
-    expect(record(Exit.interrupt(1), p)).toMatchObject([{ status: CLIENT_CLOSED, outcome: "cancelled", tokens: NO_USAGE }])
+    expect(record(Exit.fail(gatewayError({ _tag: "ModelNotFound", model: "public" })), p)).toMatchObject([
+      { status: 404, outcome: "error" }
+    ])
+    expect(record(Exit.interrupt(1), p)).toMatchObject([
+      { status: CLIENT_CLOSED, outcome: "cancelled", tokens: NO_USAGE }
+    ])
     expect(record(Exit.die(new Error("boom")), p)).toMatchObject([{ status: 500, outcome: "error" }])
   })
 
@@ -154,7 +189,8 @@ describe("recordHandlerExit", () => {
 
 describe("recordedStream", () => {
   const event = (value: unknown) => `data: ${JSON.stringify(value)}\n\n`
-  const content = (text: string) => event({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null })
+  const content = (text: string) =>
+    event({ choices: [{ index: 0, delta: { content: text }, finish_reason: null }], usage: null })
   const USAGE = event({ choices: [], usage: { prompt_tokens: 9, completion_tokens: 3, total_tokens: 12 } })
   const DONE = "data: [DONE]\n\n"
 
@@ -205,7 +241,10 @@ describe("recordedStream", () => {
 
   it("failed midway: recorded as an error, billed for what was generated (estimated)", async () => {
     const { records, usage } = setup()
-    const broken = Stream.concat(chunks(content("abcdefgh")), Stream.fail(gatewayError({ _tag: "UpstreamProtocol", provider: "p", message: "cut" })))
+    const broken = Stream.concat(
+      chunks(content("abcdefgh")),
+      Stream.fail(gatewayError({ _tag: "UpstreamProtocol", provider: "p", message: "cut" }))
+    )
     const recorded = recordedStream(broken, recording(usage))
     const exit = await Effect.runPromiseExit(Stream.runDrain(recorded.stream))
     expect(Exit.isFailure(exit)).toBe(true)

@@ -55,9 +55,11 @@ const appAnswering = (answer: () => OutgoingResponse) => {
 const endless = () => {
   const state = { finalized: false }
   const body = Stream.forever(Stream.succeed(encoder.encode("data: x\n\n"))).pipe(
-    Stream.ensuring(Effect.sync(() => {
-      state.finalized = true
-    }))
+    Stream.ensuring(
+      Effect.sync(() => {
+        state.finalized = true
+      })
+    )
   )
   return { body, state }
 }
@@ -178,7 +180,10 @@ describe("toWebHandler: the runtime's idle timer", () => {
   it("is left alone for a request whose body is never read", async () => {
     const hooks = recorder()
     const app: App = () => Effect.succeed({ status: 200, headers: {}, body: encoder.encode("ok") })
-    const r = await toWebHandler(app, options({ connection: hooks.connection }))(new Request("http://gateway.test/health"))
+    const r = await toWebHandler(
+      app,
+      options({ connection: hooks.connection })
+    )(new Request("http://gateway.test/health"))
     expect(await r.text()).toBe("ok")
     expect(hooks.calls).toEqual([])
   })

@@ -4,17 +4,35 @@ import * as fc from "fast-check"
 import { expect } from "vitest"
 import type { ResolvedProvider } from "../../../src/config/Config.ts"
 import { DEFAULT_BREAKER } from "../../../src/domain/BreakerSettings.ts"
-import { countTokens, embed, make, MAX_EMBEDDING_INPUTS, splitContent } from "../../../src/providers/mock/MockProvider.ts"
+import {
+  countTokens,
+  embed,
+  make,
+  MAX_EMBEDDING_INPUTS,
+  splitContent
+} from "../../../src/providers/mock/MockProvider.ts"
 import type { ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 
 const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider => ({
-  name: "mock", kind: "mock", baseUrl: "", auth: undefined, headerOps: [], connectTimeoutMs: 1000, requestTimeoutMs: 1000,
-  idleTimeoutMs: 1000, breaker: DEFAULT_BREAKER,
+  name: "mock",
+  kind: "mock",
+  baseUrl: "",
+  auth: undefined,
+  headerOps: [],
+  connectTimeoutMs: 1000,
+  requestTimeoutMs: 1000,
+  idleTimeoutMs: 1000,
+  breaker: DEFAULT_BREAKER,
   mock: { latencyMs: 0, chunks: 3, chunkIntervalMs: 0, failureRate: 0, crashRate: 0, ...mock }
 })
 
 const request = (endpoint: ProviderRequest["endpoint"], body: Record<string, unknown>): ProviderRequest => ({
-  endpoint, body, rawBody: new Uint8Array(), upstreamModel: "up-model", stream: body["stream"] === true, requestId: "r1"
+  endpoint,
+  body,
+  rawBody: new Uint8Array(),
+  upstreamModel: "up-model",
+  stream: body["stream"] === true,
+  requestId: "r1"
 })
 
 const bodyText = (r: ProviderResponse) =>
@@ -24,12 +42,15 @@ const bodyText = (r: ProviderResponse) =>
 
 describe("MockProvider", () => {
   it.effect("streams the same content and usage as the JSON answer", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = make(config())
       const messages = [{ role: "user", content: [{ type: "text", text: "tell me a story" }] }]
       const full = JSON.parse(yield* bodyText(yield* p.call(request("chat", { model: "pub", messages }))))
       const sse = yield* bodyText(yield* p.call(request("chat", { model: "pub", messages, stream: true })))
-      const events = sse.split("\n\n").filter((e) => e !== "").map((e) => e.slice("data: ".length))
+      const events = sse
+        .split("\n\n")
+        .filter((e) => e !== "")
+        .map((e) => e.slice("data: ".length))
       assert.strictEqual(events.at(-1), "[DONE]")
       const chunks = events.slice(0, -1).map((e) => JSON.parse(e))
       assert.deepStrictEqual(chunks[0].choices[0].delta, { role: "assistant", content: "" })
@@ -39,21 +60,27 @@ describe("MockProvider", () => {
       assert.deepStrictEqual(chunks.at(-1).usage, full.usage)
       assert.strictEqual(full.usage.total_tokens, full.usage.prompt_tokens + full.usage.completion_tokens)
       assert.strictEqual(full.model, "pub")
-    }))
+    })
+  )
 
   it.effect("embeds deterministically with the requested dimensions", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = make(config())
-      const a = JSON.parse(yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 }))))
-      const b = JSON.parse(yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 }))))
+      const a = JSON.parse(
+        yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 })))
+      )
+      const b = JSON.parse(
+        yield* bodyText(yield* p.call(request("embeddings", { model: "e", input: ["x", "y"], dimensions: 5 })))
+      )
       assert.deepStrictEqual(a.data, b.data)
       assert.strictEqual(a.data.length, 2)
       assert.strictEqual(a.data[0].embedding.length, 5)
       assert.notDeepEqual(a.data[0].embedding, a.data[1].embedding)
-    }))
+    })
+  )
 
   it.effect("fails the configured fraction of requests with a 500", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const p = make(config({ failureRate: 0.5 }))
       let failures = 0
       for (let i = 0; i < 200; i++) {
@@ -61,7 +88,8 @@ describe("MockProvider", () => {
         if (r.status === 500) failures++
       }
       assert.isTrue(failures > 60 && failures < 140, `failures: ${failures}`)
-    }).pipe(Random.withSeed(7)))
+    }).pipe(Random.withSeed(7))
+  )
 
   it("splits content into exactly `chunks` pieces without losing text", () => {
     const text = "one two  three four\nfive ✓"
@@ -89,19 +117,42 @@ describe("MockProvider", () => {
       const chars = Array.from(text)
       const count = Math.max(1, Math.min(n, chars.length))
       return Array.from({ length: count }, (_, i) =>
-        chars.slice(Math.floor((i * chars.length) / count), Math.floor(((i + 1) * chars.length) / count)).join(""))
+        chars.slice(Math.floor((i * chars.length) / count), Math.floor(((i + 1) * chars.length) / count)).join("")
+      )
     }
     // Every kind of white space `\s` knows, surrogate pairs, lone surrogates.
-    const text = fc.array(
-      fc.oneof(
-        fc.string({ unit: "grapheme", maxLength: 6 }),
-        fc.constantFrom(" ", "\t", "\n", "\r\n", "\u00a0", "\u1680", "\u2003", "\u2028", "\u202f", "\u3000", "\ufeff", "\v", "\f", "𝄞", "\ud800", "\udc00")
-      ),
-      { maxLength: 20 }
-    ).map((parts) => parts.join(""))
+    const text = fc
+      .array(
+        fc.oneof(
+          fc.string({ unit: "grapheme", maxLength: 6 }),
+          fc.constantFrom(
+            " ",
+            "\t",
+            "\n",
+            "\r\n",
+            "\u00a0",
+            "\u1680",
+            "\u2003",
+            "\u2028",
+            "\u202f",
+            "\u3000",
+            "\ufeff",
+            "\v",
+            "\f",
+            "𝄞",
+            "\ud800",
+            "\udc00"
+          )
+        ),
+        { maxLength: 20 }
+      )
+      .map((parts) => parts.join(""))
 
     it("counts tokens as splitting on white space did, without building the words", () => {
-      fc.assert(fc.property(text, (t) => countTokens(t) === countBySplit(t)), { numRuns: 1000 })
+      fc.assert(
+        fc.property(text, (t) => countTokens(t) === countBySplit(t)),
+        { numRuns: 1000 }
+      )
     })
 
     it("splits content as the code-point array did, without building it", () => {
@@ -114,7 +165,7 @@ describe("MockProvider", () => {
     })
 
     it.effect("refuses more than MAX_EMBEDDING_INPUTS inputs with a 400 naming `input`", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const p = make(config())
         const many = Array.from({ length: MAX_EMBEDDING_INPUTS + 1 }, () => "")
         const r = yield* p.call(request("embeddings", { model: "e", input: many, dimensions: 4096 }))
@@ -126,16 +177,20 @@ describe("MockProvider", () => {
         // At the limit, and a single (long) token array, are fine.
         const ok = yield* p.call(request("embeddings", { model: "e", input: many.slice(1), dimensions: 2 }))
         assert.strictEqual(ok.status, 200)
-        const tokens = yield* p.call(request("embeddings", { model: "e", input: Array.from({ length: 5000 }, (_, i) => i) }))
+        const tokens = yield* p.call(
+          request("embeddings", { model: "e", input: Array.from({ length: 5000 }, (_, i) => i) })
+        )
         assert.strictEqual(tokens.status, 200)
-      }))
+      })
+    )
 
     it.effect("buffered answers carry their parsed JSON", () =>
-      Effect.gen(function*() {
+      Effect.gen(function* () {
         const p = make(config())
         const r = yield* p.call(request("chat", { model: "pub", messages: [{ role: "user", content: "hi" }] }))
         if (r.body._tag !== "Buffered") return assert.fail("expected JSON")
         assert.deepStrictEqual(r.body.json, JSON.parse(yield* bodyText(r)))
-      }))
+      })
+    )
   })
 })

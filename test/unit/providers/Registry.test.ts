@@ -26,9 +26,10 @@ const recording = () => {
 
 describe("makeProviders", () => {
   it.effect("tells the upstream clients which ones each snapshot uses, so removed providers' pools are closed", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const { retained, clients } = recording()
-      const build = (providers: string) => makeProviders(configOf(providers)).pipe(Effect.provideService(UpstreamClients, clients))
+      const build = (providers: string) =>
+        makeProviders(configOf(providers)).pipe(Effect.provideService(UpstreamClients, clients))
       const first = yield* build(`  - { name: m0, kind: mock }
   - { name: a, kind: openai, base_url: "http://127.0.0.1:1/v1" }
   - { name: b, kind: openai, base_url: "http://127.0.0.1:2/v1", timeout: { connect: 2s } }`)
@@ -37,8 +38,12 @@ describe("makeProviders", () => {
       yield* build(`  - { name: m0, kind: mock }
   - { name: a, kind: openai, base_url: "http://127.0.0.1:1/v1", timeout: { connect: 3s } }`)
       assert.deepStrictEqual(retained, [
-        [{ provider: "a", connectTimeoutMs: 10_000 }, { provider: "b", connectTimeoutMs: 2_000 }],
+        [
+          { provider: "a", connectTimeoutMs: 10_000 },
+          { provider: "b", connectTimeoutMs: 2_000 }
+        ],
         [{ provider: "a", connectTimeoutMs: 3_000 }]
       ])
-    }))
+    })
+  )
 })

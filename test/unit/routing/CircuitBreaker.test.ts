@@ -133,11 +133,26 @@ describe("CircuitBreaker (explicit time)", () => {
     succeed(breaker, 3_000, 2)
     fail(breaker, 6_000)
     assert.strictEqual(breaker.snapshot(9_999).samples, 4) // the failure at 0 is still in
-    assert.deepStrictEqual(breaker.snapshot(10_000), { state: "closed", failureRate: 1 / 3, samples: 3, openedAt: undefined })
-    assert.deepStrictEqual(breaker.snapshot(13_000), { state: "closed", failureRate: 1, samples: 1, openedAt: undefined })
+    assert.deepStrictEqual(breaker.snapshot(10_000), {
+      state: "closed",
+      failureRate: 1 / 3,
+      samples: 3,
+      openedAt: undefined
+    })
+    assert.deepStrictEqual(breaker.snapshot(13_000), {
+      state: "closed",
+      failureRate: 1,
+      samples: 1,
+      openedAt: undefined
+    })
     assert.strictEqual(breaker.snapshot(16_000).samples, 0)
     fail(breaker, 1_000_000, 3)
-    assert.deepStrictEqual(breaker.snapshot(1_000_000), { state: "closed", failureRate: 1, samples: 3, openedAt: undefined })
+    assert.deepStrictEqual(breaker.snapshot(1_000_000), {
+      state: "closed",
+      failureRate: 1,
+      samples: 3,
+      openedAt: undefined
+    })
   })
 
   it("keeps an open target closed to traffic until the cooldown has elapsed", () => {
@@ -186,7 +201,12 @@ describe("CircuitBreaker (explicit time)", () => {
     const { breaker, events, path } = opened(0)
     assert.isTrue(breaker.tryAcquire(5_000))
     breaker.onSuccess(5_200)
-    assert.deepStrictEqual(breaker.snapshot(5_200), { state: "closed", failureRate: 0, samples: 0, openedAt: undefined })
+    assert.deepStrictEqual(breaker.snapshot(5_200), {
+      state: "closed",
+      failureRate: 0,
+      samples: 0,
+      openedAt: undefined
+    })
     assert.deepStrictEqual(path(), ["closed->open@0", "open->half_open@5000", "half_open->closed@5200"])
     assert.strictEqual(events.at(-1)?.failureRate, 0)
     assert.isTrue(breaker.tryAcquire(5_200))
@@ -366,9 +386,12 @@ describe("CircuitBreaker (explicit time)", () => {
           const f = w.filter((s) => s.failed).length
           const snap = breaker.snapshot(now)
           if (
-            snap.state !== state || snap.samples !== w.length || snap.openedAt !== openedAt ||
+            snap.state !== state ||
+            snap.samples !== w.length ||
+            snap.openedAt !== openedAt ||
             snap.failureRate !== (w.length === 0 ? 0 : f / w.length)
-          ) return false
+          )
+            return false
         }
         return true
       }),
@@ -379,7 +402,7 @@ describe("CircuitBreaker (explicit time)", () => {
 
 describe("CircuitBreaker (Effect TestClock)", () => {
   it.effect("goes open -> half_open exactly when the cooldown elapses on the clock", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const events: Array<BreakerTransition> = []
       const breaker = CircuitBreaker.make("p/m", DEFAULT_BREAKER, (t) => events.push(t))
       const now = Clock.currentTimeMillis
@@ -404,7 +427,10 @@ describe("CircuitBreaker (Effect TestClock)", () => {
       assert.strictEqual(granted.filter(Boolean).length, 1)
       assert.deepStrictEqual(
         events.map((e) => [e.from, e.to, e.at]),
-        [["closed", "open", t0], ["open", "half_open", t0 + 30_000]]
+        [
+          ["closed", "open", t0],
+          ["open", "half_open", t0 + 30_000]
+        ]
       )
 
       yield* TestClock.adjust("250 millis")
@@ -415,10 +441,11 @@ describe("CircuitBreaker (Effect TestClock)", () => {
         samples: 0,
         openedAt: undefined
       })
-    }))
+    })
+  )
 
   it.effect("slides failures out of the window as the clock moves", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const breaker = CircuitBreaker.make("p/m", DEFAULT_BREAKER)
       for (let i = 0; i < 9; i++) breaker.onFailure(yield* Clock.currentTimeMillis)
       yield* TestClock.adjust("30 seconds")
@@ -429,5 +456,6 @@ describe("CircuitBreaker (Effect TestClock)", () => {
         samples: 1,
         openedAt: undefined
       })
-    }))
+    })
+  )
 })

@@ -5,7 +5,7 @@ import { type ConcurrencyLimiter, makeConcurrencyLimiter } from "../../../src/ro
 
 /** Forks `limiter.acquire` and lets it run until it has a permit or sits in the queue. */
 const forkAcquire = (limiter: ConcurrencyLimiter) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const fiber = yield* Effect.forkChild(limiter.acquire)
     yield* Effect.yieldNow
     return fiber
@@ -15,7 +15,7 @@ const state = (limiter: ConcurrencyLimiter) => ({ active: limiter.active(), wait
 
 describe("ConcurrencyLimiter", () => {
   it.effect("hands out up to max permits at once", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(2, 0, 1000)
       assert.deepStrictEqual([limiter.max, limiter.queueSize], [2, 0])
       assert.isTrue(limiter.hasCapacity())
@@ -27,19 +27,21 @@ describe("ConcurrencyLimiter", () => {
       limiter.release()
       assert.deepStrictEqual(state(limiter), { active: 1, waiting: 0 })
       assert.isTrue(limiter.hasCapacity())
-    }))
+    })
+  )
 
   it.effect("without a queue, refuses at once when full", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 0, 1000)
       assert.isTrue(yield* limiter.acquire)
       assert.isFalse(limiter.canQueue())
       assert.isFalse(yield* limiter.acquire)
       assert.deepStrictEqual(state(limiter), { active: 1, waiting: 0 })
-    }))
+    })
+  )
 
   it.effect("queues up to queue size, then refuses at once", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 2, 60_000)
       assert.isTrue(yield* limiter.acquire)
       assert.isTrue(limiter.canQueue())
@@ -51,16 +53,19 @@ describe("ConcurrencyLimiter", () => {
       assert.isFalse(limiter.canQueue())
       assert.isFalse(yield* limiter.acquire) // no wait: refused without the clock moving
       assert.deepStrictEqual(state(limiter), { active: 1, waiting: 2 })
-    }))
+    })
+  )
 
   it.effect("passes a released permit straight to the longest waiter (FIFO)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 3, 60_000)
       const order: Array<string> = []
       assert.isTrue(yield* limiter.acquire)
       const fibers = []
       for (const name of ["b", "c", "d"]) {
-        fibers.push(yield* Effect.forkChild(Effect.tap(limiter.acquire, (ok) => Effect.sync(() => order.push(`${name}:${ok}`)))))
+        fibers.push(
+          yield* Effect.forkChild(Effect.tap(limiter.acquire, (ok) => Effect.sync(() => order.push(`${name}:${ok}`))))
+        )
         yield* Effect.yieldNow
       }
       assert.deepStrictEqual(order, [])
@@ -75,10 +80,11 @@ describe("ConcurrencyLimiter", () => {
       limiter.release()
       assert.deepStrictEqual(state(limiter), { active: 0, waiting: 0 })
       for (const f of fibers) assert.isTrue(yield* Fiber.join(f))
-    }))
+    })
+  )
 
   it.effect("a waiter gives up after the queue timeout (TestClock)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 1, 5_000)
       assert.isTrue(yield* limiter.acquire)
       const b = yield* forkAcquire(limiter)
@@ -91,10 +97,11 @@ describe("ConcurrencyLimiter", () => {
       // The permit is not handed to the waiter that left: it is simply freed.
       limiter.release()
       assert.deepStrictEqual(state(limiter), { active: 0, waiting: 0 })
-    }))
+    })
+  )
 
   it.effect("the timeout counts from when the waiter joined the queue", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 2, 1_000)
       assert.isTrue(yield* limiter.acquire)
       const b = yield* forkAcquire(limiter)
@@ -106,10 +113,11 @@ describe("ConcurrencyLimiter", () => {
       limiter.release()
       assert.isTrue(yield* Fiber.join(c))
       assert.deepStrictEqual(state(limiter), { active: 1, waiting: 0 })
-    }))
+    })
+  )
 
   it.effect("an interrupted waiter leaves the queue and never receives a permit", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(1, 2, 60_000)
       assert.isTrue(yield* limiter.acquire)
       const b = yield* forkAcquire(limiter)
@@ -123,10 +131,11 @@ describe("ConcurrencyLimiter", () => {
       assert.deepStrictEqual(state(limiter), { active: 0, waiting: 0 })
       // A slot opened by the interruption can be queued into again.
       assert.isTrue(limiter.canQueue())
-    }))
+    })
+  )
 
   it.effect("a waiter interrupted just as it is granted never leaks the permit", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const interruptFirst of [false, true]) {
         const limiter = makeConcurrencyLimiter(1, 2, 60_000)
         assert.isTrue(yield* limiter.acquire)
@@ -153,14 +162,18 @@ describe("ConcurrencyLimiter", () => {
         limiter.release()
         assert.deepStrictEqual(state(limiter), { active: 0, waiting: 0 })
       }
-    }))
+    })
+  )
 
   it.effect("a release at the very instant the queue timeout fires leaks nothing", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       for (const releaseFirst of [true, false]) {
         const limiter = makeConcurrencyLimiter(1, 1, 1_000)
         assert.isTrue(yield* limiter.acquire)
-        const releaseAt1s = Effect.andThen(Effect.sleep(1_000), Effect.sync(() => limiter.release()))
+        const releaseAt1s = Effect.andThen(
+          Effect.sleep(1_000),
+          Effect.sync(() => limiter.release())
+        )
         if (releaseFirst) yield* Effect.forkChild(releaseAt1s)
         const b = yield* forkAcquire(limiter)
         if (!releaseFirst) yield* Effect.forkChild(releaseAt1s)
@@ -173,10 +186,11 @@ describe("ConcurrencyLimiter", () => {
         if (got) limiter.release()
         assert.strictEqual(limiter.active(), 0)
       }
-    }))
+    })
+  )
 
   it.effect("permits stay consistent under a random mix of acquire, release, timeout and interruption", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const limiter = makeConcurrencyLimiter(3, 4, 500)
       const holders: Array<Fiber.Fiber<boolean>> = []
       const pending: Array<Fiber.Fiber<boolean>> = []
@@ -209,5 +223,6 @@ describe("ConcurrencyLimiter", () => {
         assert.isAtMost(limiter.active(), 3)
         assert.isAtMost(limiter.waiting(), 4)
       }
-    }))
+    })
+  )
 })

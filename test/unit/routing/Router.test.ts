@@ -18,7 +18,15 @@ const providersOf = (c: ResolvedConfig, only?: ReadonlyArray<string>): ReadonlyM
   new Map(
     [...c.providers.values()]
       .filter((p) => only === undefined || only.includes(p.name))
-      .map((p): [string, Provider] => [p.name, { config: p, call: () => Effect.die("not called"), classifyEvent: classifyOpenAIEvent, streamTerminator: "[DONE]" }])
+      .map((p): [string, Provider] => [
+        p.name,
+        {
+          config: p,
+          call: () => Effect.die("not called"),
+          classifyEvent: classifyOpenAIEvent,
+          streamTerminator: "[DONE]"
+        }
+      ])
   )
 
 const router = (models: string, routes = "", only?: ReadonlyArray<string>): Router => {
@@ -143,7 +151,10 @@ describe("Router groups", () => {
   - { name: "n-*", targets: [{ provider: c }] }`)
     expect(r.groups.map((g) => g.model.name)).toEqual(["m", "n-*"])
     const m = r.byName("m")
-    expect(m?.targets.map((t) => [t.index, t.provider.config.name, t.config.model])).toEqual([[0, "a", "up-a"], [1, "b", "m"]])
+    expect(m?.targets.map((t) => [t.index, t.provider.config.name, t.config.model])).toEqual([
+      [0, "a", "up-a"],
+      [1, "b", "m"]
+    ])
     expect(m?.targets[0]?.limiter).toBeUndefined()
     const limiter = m?.targets[1]?.limiter
     expect([limiter?.max, limiter?.queueSize, limiter?.active()]).toEqual([2, 3, 0])
@@ -152,14 +163,25 @@ describe("Router groups", () => {
 
   it("leaves out targets whose provider is missing, keeping the others' indices", () => {
     const r = router(`  - { name: m, targets: [{ provider: a }, { provider: b }, { provider: c }] }`, "", ["a", "c"])
-    expect(r.byName("m")?.targets.map((t) => [t.index, t.provider.config.name])).toEqual([[0, "a"], [2, "c"]])
+    expect(r.byName("m")?.targets.map((t) => [t.index, t.provider.config.name])).toEqual([
+      [0, "a"],
+      [2, "c"]
+    ])
   })
 
   it("builds a fresh strategy per group with the configured weights", () => {
-    const r = router(`  - { name: m, strategy: weighted, targets: [{ provider: a, weight: 3 }, { provider: b, weight: 1 }] }`)
+    const r = router(
+      `  - { name: m, strategy: weighted, targets: [{ provider: a, weight: 3 }, { provider: b, weight: 1 }] }`
+    )
     const g = r.byName("m")
     if (g === undefined) throw new Error("no group")
-    const views = g.targets.map((t) => ({ index: t.index, weight: t.config.weight, inFlight: 0, latencyMs: undefined, successRate: 1 }))
+    const views = g.targets.map((t) => ({
+      index: t.index,
+      weight: t.config.weight,
+      inFlight: 0,
+      latencyMs: undefined,
+      successRate: 1
+    }))
     const picks = Array.from({ length: 1000 }, () => g.strategy.pick(views).index)
     expect(picks.filter((i) => i === 0).length).toBe(750)
   })

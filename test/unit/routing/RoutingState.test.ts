@@ -53,7 +53,9 @@ describe("keepsTarget (a reload keeps a pattern model's target only while its na
   it("drops them when the pattern model, the provider or its breaker settings change", () => {
     const withoutClaude = keepsTarget(config(BASE.replace(/ {2}- \{ name: "claude-\*".*\n/, "")))
     expect(withoutClaude(targetKey(a, "claude-3-opus"))).toBe(false)
-    const otherBreaker = keepsTarget(config(BASE.replace("{ name: a, kind: mock }", "{ name: a, kind: mock, breaker: { min_requests: 3 } }")))
+    const otherBreaker = keepsTarget(
+      config(BASE.replace("{ name: a, kind: mock }", "{ name: a, kind: mock, breaker: { min_requests: 3 } }"))
+    )
     expect(otherBreaker(targetKey(a, "claude-3-opus"))).toBe(false)
     // Globs are tried before regexes, as the router does: a name both match goes to the glob's targets.
     const both = keepsTarget(config(BASE.replace(`"/^llama/"`, `"/claude/"`)))
@@ -63,7 +65,10 @@ describe("keepsTarget (a reload keeps a pattern model's target only while its na
 })
 
 describe("the health registry over shared slots", () => {
-  const provider = { name: "p", breaker: { failureRate: 0.5, minRequests: 1, windowMs: 10_000, cooldownMs: 1_000 } } as ResolvedProvider
+  const provider = {
+    name: "p",
+    breaker: { failureRate: 0.5, minRequests: 1, windowMs: 10_000, cooldownMs: 1_000 }
+  } as ResolvedProvider
   const setup = () => {
     const slots = new Map<string, Slot>()
     const requested: Array<string> = []
@@ -78,7 +83,14 @@ describe("the health registry over shared slots", () => {
       () => slots.keys(),
       () => clock
     )
-    return { slots, requested, registry, at: (ms: number) => { clock = ms } }
+    return {
+      slots,
+      requested,
+      registry,
+      at: (ms: number) => {
+        clock = ms
+      }
+    }
   }
 
   it("ensure asks for a slot once, then stamps each use (at most once a second)", async () => {
@@ -126,7 +138,9 @@ describe("pattern targets in the owner's allocator", () => {
     touchTarget(owner(one.refs[0]!), 3_000)
     const three = allocator.assignDynamic(dynamicTargetSlotSpec(a, "claude-3", 4_000), limit)
     expect(three.evicted).toEqual({ ticket: 1, keys: [targetKey(a, "claude-2")] })
-    expect(allocator.layout().map((x) => x.key)).toEqual(expect.arrayContaining([targetKey(a, "claude-1"), targetKey(a, "claude-3")]))
+    expect(allocator.layout().map((x) => x.key)).toEqual(
+      expect.arrayContaining([targetKey(a, "claude-1"), targetKey(a, "claude-3")])
+    )
     expect(allocator.layout().some((x) => x.key === targetKey(a, "claude-2"))).toBe(false)
     // Its slot waits for every worker's acknowledgement before it is reused.
     expect(allocator.stats().quarantined).toBe(1)
@@ -137,7 +151,9 @@ describe("pattern targets in the owner's allocator", () => {
     const five = allocator.assignDynamic(dynamicTargetSlotSpec(a, "claude-5", 6_000), limit)
     expect(five.refs[0]).toEqual({ slot: two.refs[0]!.slot, gen: two.refs[0]!.gen + 1 })
     // Never more than the limit.
-    expect(allocator.layout().filter((x) => x.key.startsWith("target:") && x.key.includes("claude-"))).toHaveLength(limit)
+    expect(allocator.layout().filter((x) => x.key.startsWith("target:") && x.key.includes("claude-"))).toHaveLength(
+      limit
+    )
   })
 
   it("a reload with a lower limit keeps the most recently used", () => {
@@ -145,8 +161,18 @@ describe("pattern targets in the owner's allocator", () => {
     const a = c.providers.get("a")!
     const allocator = makeSlotAllocator(1)
     allocator.assign(routingSlotSpecs(c), 1, keepsTarget(c))
-    for (const [i, at] of [[1, 3_000], [2, 1_000], [3, 2_000]] as const) allocator.assignDynamic(dynamicTargetSlotSpec(a, `claude-${i}`, at))
+    for (const [i, at] of [
+      [1, 3_000],
+      [2, 1_000],
+      [3, 2_000]
+    ] as const)
+      allocator.assignDynamic(dynamicTargetSlotSpec(a, `claude-${i}`, at))
     allocator.assign(routingSlotSpecs(c), 2, keepsTarget(c), 1)
-    expect(allocator.layout().filter((x) => x.key.startsWith("target:") && x.key.includes("claude-")).map((x) => x.key)).toEqual([targetKey(a, "claude-1")])
+    expect(
+      allocator
+        .layout()
+        .filter((x) => x.key.startsWith("target:") && x.key.includes("claude-"))
+        .map((x) => x.key)
+    ).toEqual([targetKey(a, "claude-1")])
   })
 })

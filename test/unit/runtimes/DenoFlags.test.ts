@@ -22,7 +22,9 @@ describe("Deno flags", () => {
   })
 
   it("the Deno Dockerfile's CMD passes exactly runtimes/deno/flags.ts", () => {
-    const cmd = readFileSync(join(ROOT, "docker/Dockerfile.deno"), "utf8").split("\n").find((l) => l.startsWith("CMD "))
+    const cmd = readFileSync(join(ROOT, "docker/Dockerfile.deno"), "utf8")
+      .split("\n")
+      .find((l) => l.startsWith("CMD "))
     expect(cmd).toBeDefined()
     expect(flagsOf(JSON.parse(cmd!.slice(4)) as Array<string>)).toEqual(DENO_RUN_FLAGS)
   })

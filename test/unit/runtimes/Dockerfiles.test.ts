@@ -7,7 +7,8 @@ import { dirname, join, relative, resolve } from "node:path"
 import { describe, expect, it } from "vitest"
 import { ROOT } from "../../contract/gateway.ts"
 
-const IMPORT = /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|<reference path="([^"]+)"/g
+const IMPORT =
+  /(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+["']([^"']+)["']|import\(\s*["']([^"']+)["']\s*\)|<reference path="([^"]+)"/g
 
 /** Every repository file reachable from `entries` through relative imports. */
 const closure = (entries: ReadonlyArray<string>): Set<string> => {
@@ -27,7 +28,8 @@ const closure = (entries: ReadonlyArray<string>): Set<string> => {
 
 /** The repository paths a Dockerfile copies (`COPY src ./src` → `src`). */
 const copied = (dockerfile: string): ReadonlyArray<string> =>
-  readFileSync(join(ROOT, dockerfile), "utf8").split("\n")
+  readFileSync(join(ROOT, dockerfile), "utf8")
+    .split("\n")
     .filter((l) => l.startsWith("COPY "))
     .flatMap((l) => l.slice(5).trim().split(/\s+/).slice(0, -1))
 
@@ -36,7 +38,9 @@ describe.each(["node", "bun", "deno"])("docker/Dockerfile.%s", (runtime) => {
     const paths = copied(`docker/Dockerfile.${runtime}`)
     const files = closure([`runtimes/${runtime}/main.ts`, `runtimes/${runtime}/worker.ts`])
     expect(files.size).toBeGreaterThan(50)
-    const missing = [...files].map((f) => relative(ROOT, f)).filter((f) => !paths.some((p) => f === p || f.startsWith(`${p}/`)))
+    const missing = [...files]
+      .map((f) => relative(ROOT, f))
+      .filter((f) => !paths.some((p) => f === p || f.startsWith(`${p}/`)))
     expect(missing).toEqual([])
     for (const needed of ["migrations", "spec", "package.json"]) expect(paths, needed).toContain(needed)
     expect(existsSync(join(ROOT, "migrations"))).toBe(true)

@@ -81,7 +81,11 @@ afterAll(async () => {
 })
 
 const post = (client: UpstreamClient, path: string) =>
-  client.post({ url: base + path, headers: { "content-type": "application/json" }, body: new TextEncoder().encode("{}") })
+  client.post({
+    url: base + path,
+    headers: { "content-type": "application/json" },
+    body: new TextEncoder().encode("{}")
+  })
 
 const readAll = (response: UpstreamResponse) =>
   Effect.promise(async () => {
@@ -107,7 +111,7 @@ const eventually = (check: () => boolean, ms = 3_000) =>
 
 /** Connections opened while `effect` runs, to watch whether they close. */
 const opened = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const before = seen.sockets.length
     const value = yield* effect
     return { value, sockets: seen.sockets.slice(before) }
@@ -117,63 +121,78 @@ const clientsOf = Effect.service(UpstreamClients)
 
 describe("UpstreamClientsNode: bodies read whole", () => {
   it.live("a declared content-length over the limit fails at once and closes the connection", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const client = yield* clients.get({ provider: "cap", connectTimeoutMs: 1_000 })
-      const { value: exit, sockets } = yield* opened(Effect.flatMap(post(client, "/big-declared"), (r) => Effect.exit(r.bytes(64 * 1024))))
+      const { value: exit, sockets } = yield* opened(
+        Effect.flatMap(post(client, "/big-declared"), (r) => Effect.exit(r.bytes(64 * 1024)))
+      )
       assert.isTrue(Exit.isFailure(exit))
       if (Exit.isSuccess(exit)) return
       const reason = exit.cause.reasons.find((r) => r._tag === "Fail")
       assert.strictEqual(reason?._tag === "Fail" ? reason.error._tag : undefined, "UpstreamBodyTooLarge")
       assert.strictEqual(sockets.length, 1)
-      assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed)), "the connection is closed, not pooled half-read")
-    }).pipe(Effect.provide(layer)))
+      assert.isTrue(
+        yield* eventually(() => sockets.every((s) => s.closed)),
+        "the connection is closed, not pooled half-read"
+      )
+    }).pipe(Effect.provide(layer))
+  )
 
   it.live("an undeclared body is read only to just past the limit, then let go", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const client = yield* clients.get({ provider: "cap", connectTimeoutMs: 1_000 })
       seen.written = 0
       const abortedBefore = seen.aborted
-      const { value: exit, sockets } = yield* opened(Effect.flatMap(post(client, "/big-chunked"), (r) => Effect.exit(r.bytes(64 * 1024))))
+      const { value: exit, sockets } = yield* opened(
+        Effect.flatMap(post(client, "/big-chunked"), (r) => Effect.exit(r.bytes(64 * 1024)))
+      )
       const reason = Exit.isFailure(exit) ? exit.cause.reasons.find((r) => r._tag === "Fail") : undefined
       assert.strictEqual(reason?._tag === "Fail" ? reason.error._tag : undefined, "UpstreamBodyTooLarge")
       assert.isTrue(yield* eventually(() => seen.aborted > abortedBefore), "the server saw the response aborted")
       // Socket buffers hold some more, but nowhere near the 8 MiB the server would have sent.
       assert.isBelow(seen.written, 4 * MiB)
       assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed)))
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(layer))
+  )
 
   it.live("a body within the limit is read whole", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const client = yield* clients.get({ provider: "cap", connectTimeoutMs: 1_000 })
       const bytes = yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(11))
       assert.strictEqual(new TextDecoder().decode(bytes), `{"ok":true}`)
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(layer))
+  )
 })
 
 describe("UpstreamClientsNode: pools of removed providers", () => {
   it.live("a provider still configured keeps its pool (its connections stay open and are reused)", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const options = { provider: "kept", connectTimeoutMs: 1_000 }
       const client = yield* clients.get(options)
-      const { sockets: warm } = yield* opened(Effect.gen(function*() {
-        yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
-        yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
-      }))
-      const { sockets } = yield* opened(Effect.gen(function*() {
-        yield* clients.retain([options])
-        assert.strictEqual(yield* clients.get(options), client, "the same client after a reload that kept it")
-        yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
-      }))
+      const { sockets: warm } = yield* opened(
+        Effect.gen(function* () {
+          yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
+          yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
+        })
+      )
+      const { sockets } = yield* opened(
+        Effect.gen(function* () {
+          yield* clients.retain([options])
+          assert.strictEqual(yield* clients.get(options), client, "the same client after a reload that kept it")
+          yield* Effect.flatMap(post(client, "/ok"), (r) => r.bytes(1024))
+        })
+      )
       assert.strictEqual(sockets.length, 0, "no new connection after the reload")
       assert.isTrue(warm.some((s) => !s.closed))
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(layer))
+  )
 
   it.live("removed by a reload: a stream in flight finishes, then the pool's connections close", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const client = yield* clients.get({ provider: "gone", connectTimeoutMs: 1_000 })
       const { value: response, sockets } = yield* opened(post(client, "/stream"))
@@ -182,11 +201,15 @@ describe("UpstreamClientsNode: pools of removed providers", () => {
       assert.strictEqual(yield* readAll(response), "data: 0\n\ndata: 1\n\ndata: 2\n\ndata: 3\n\ndata: 4\n\n")
       assert.strictEqual(sockets.length, 1)
       // Without the close, the idle keep-alive connection would stay open for 30 s.
-      assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed), 2_000), "the removed provider's connection is closed")
-    }).pipe(Effect.provide(layer)))
+      assert.isTrue(
+        yield* eventually(() => sockets.every((s) => s.closed), 2_000),
+        "the removed provider's connection is closed"
+      )
+    }).pipe(Effect.provide(layer))
+  )
 
   it.live("a request the old snapshot still makes after the reload works, and leaves no connection behind", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const options = { provider: "late", connectTimeoutMs: 1_000 }
       const client = yield* clients.get(options)
@@ -202,10 +225,11 @@ describe("UpstreamClientsNode: pools of removed providers", () => {
       assert.isAtLeast(fresh.length, 1)
       yield* Effect.sleep(100)
       assert.isTrue(fresh.some((s) => !s.closed))
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(layer))
+  )
 
   it.live("a new connect timeout is a new pool; the old one is closed by the reload that changed it", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const clients = yield* clientsOf
       const before = yield* clients.get({ provider: "p", connectTimeoutMs: 1_000 })
       const { sockets } = yield* opened(Effect.flatMap(post(before, "/ok"), (r) => r.bytes(1024)))
@@ -213,5 +237,6 @@ describe("UpstreamClientsNode: pools of removed providers", () => {
       assert.notStrictEqual(yield* clients.get(after), before)
       yield* clients.retain([after])
       assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed), 2_000))
-    }).pipe(Effect.provide(layer)))
+    }).pipe(Effect.provide(layer))
+  )
 })

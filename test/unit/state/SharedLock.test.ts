@@ -5,7 +5,15 @@
  */
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { CONTENDED, holderOf, lock, lockOrTakeOver, OWNER_HOLDER, unlock, workerHolder } from "../../../src/state/SharedLock.ts"
+import {
+  CONTENDED,
+  holderOf,
+  lock,
+  lockOrTakeOver,
+  OWNER_HOLDER,
+  unlock,
+  workerHolder
+} from "../../../src/state/SharedLock.ts"
 import { usePool } from "./fixtures/pool.ts"
 import { type LockCommand, type LockReplies, rendezvous } from "./fixtures/protocol.ts"
 
@@ -59,18 +67,23 @@ describe("SharedLock (worker threads)", () => {
 
   it("excludes: T threads × N plain increments under the lock give exactly T·N", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 2, max: THREADS }), fc.integer({ min: 2_000, max: 20_000 }), async (threads, n) => {
-        const word = new SharedArrayBuffer(8)
-        const counter = new SharedArrayBuffer(4)
-        const meet = rendezvous(threads)
-        const replies = await Promise.all(
-          Array.from({ length: threads }, (_, i) =>
-            pool().run(i, { _tag: "Count", word, counter, holder: workerHolder(i), n, rendezvous: meet }))
-        )
-        expect(replies).toEqual(Array.from({ length: threads }, () => ({ notAlone: 0, wrongHolder: 0 })))
-        expect(new Int32Array(counter)[0]).toBe(threads * n)
-        expect(new Int32Array(word)[0]).toBe(0) // free, no stale contended bit
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 2, max: THREADS }),
+        fc.integer({ min: 2_000, max: 20_000 }),
+        async (threads, n) => {
+          const word = new SharedArrayBuffer(8)
+          const counter = new SharedArrayBuffer(4)
+          const meet = rendezvous(threads)
+          const replies = await Promise.all(
+            Array.from({ length: threads }, (_, i) =>
+              pool().run(i, { _tag: "Count", word, counter, holder: workerHolder(i), n, rendezvous: meet })
+            )
+          )
+          expect(replies).toEqual(Array.from({ length: threads }, () => ({ notAlone: 0, wrongHolder: 0 })))
+          expect(new Int32Array(counter)[0]).toBe(threads * n)
+          expect(new Int32Array(word)[0]).toBe(0) // free, no stale contended bit
+        }
+      ),
       { numRuns: 5 }
     )
   })
@@ -84,7 +97,9 @@ describe("SharedLock (worker threads)", () => {
         const signal = words(4)
         const dead = workerHolder(dying)
         const exited = pool().exited(dying)
-        void pool().run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, after: "die" }).catch(() => undefined)
+        void pool()
+          .run(dying, { _tag: "Hold", word: word.buffer, holder: dead, signal: signal.buffer, after: "die" })
+          .catch(() => undefined)
         expect(await exited).toBe(0)
         expect(holderOf(word, 0)).toBe(dead)
 
@@ -111,9 +126,21 @@ describe("SharedLock (worker threads)", () => {
     for (let run = 0; run < 3; run++) {
       const word = words(1)
       const signal = words(4)
-      const holding = pool().run(0, { _tag: "Hold", word: word.buffer, holder: workerHolder(0), signal: signal.buffer, after: "hold" })
+      const holding = pool().run(0, {
+        _tag: "Hold",
+        word: word.buffer,
+        holder: workerHolder(0),
+        signal: signal.buffer,
+        after: "hold"
+      })
       await until(signal, 0, (v) => v === 1)
-      const taking = pool().run(1, { _tag: "TakeOver", word: word.buffer, holder: workerHolder(1), dead: workerHolder(3), signal: signal.buffer })
+      const taking = pool().run(1, {
+        _tag: "TakeOver",
+        word: word.buffer,
+        holder: workerHolder(1),
+        dead: workerHolder(3),
+        signal: signal.buffer
+      })
       await until(signal, 3, (v) => v === 1)
       // Give a wrong take-over time to happen; the assertion below does not depend on this pause.
       await pause(20)

@@ -25,7 +25,14 @@ import { holderOf } from "../../../src/state/SharedLock.ts"
 import { makeSlotAllocator, type SlotAllocator, type SlotSpec } from "../../../src/state/SlotAllocator.ts"
 import { HOLD_IN_FLIGHT, HOLD_PERMITS, HOLD_PROBE, HOLD_WAITING, LOCK, type SlotRef } from "../../../src/state/Slots.ts"
 import { usePool } from "./fixtures/pool.ts"
-import { type Hold, rendezvous, type StateCommand, type StateReplies, type Step, type StrategyKind } from "./fixtures/protocol.ts"
+import {
+  type Hold,
+  rendezvous,
+  type StateCommand,
+  type StateReplies,
+  type Step,
+  type StrategyKind
+} from "./fixtures/protocol.ts"
 import { holdingsOf, pagesFor, slotsAs } from "./fixtures/slots.ts"
 
 const SCRIPT = new URL("./fixtures/stateWorker.ts", import.meta.url)
@@ -89,7 +96,16 @@ const runPicks = async (strategy: StrategyKind, weights: ReadonlyArray<number>, 
   const meet = rendezvous(t)
   await Promise.all(
     range(t).map((i) =>
-      pool().run(i, { _tag: "Pick", pages: pagesFor(allocator, i), refs: refsOf("group"), strategy, weights, picks, ring, rendezvous: meet })
+      pool().run(i, {
+        _tag: "Pick",
+        pages: pagesFor(allocator, i),
+        refs: refsOf("group"),
+        strategy,
+        weights,
+        picks,
+        ring,
+        rendezvous: meet
+      })
     )
   )
   const words = new Int32Array(ring)
@@ -104,7 +120,11 @@ const runPicks = async (strategy: StrategyKind, weights: ReadonlyArray<number>, 
 const firstDifference = (actual: Int32Array, expected: ReadonlyArray<number>) => {
   for (let i = 0; i < Math.max(actual.length, expected.length); i++) {
     if (actual[i] !== expected[i]) {
-      return { at: i, actual: [...actual.subarray(Math.max(0, i - 3), i + 4)], expected: expected.slice(Math.max(0, i - 3), i + 4) }
+      return {
+        at: i,
+        actual: [...actual.subarray(Math.max(0, i - 3), i + 4)],
+        expected: expected.slice(Math.max(0, i - 3), i + 4)
+      }
     }
   }
   return undefined
@@ -113,13 +133,18 @@ const firstDifference = (actual: Int32Array, expected: ReadonlyArray<number>) =>
 describe("balancing from several threads", () => {
   it("round_robin: the global order of picks is 0, 1, …, k−1, 0, 1, …, and each target gets T·P/k", async () => {
     await fc.assert(
-      fc.asyncProperty(threads, fc.integer({ min: 1, max: 6 }), fc.integer({ min: 500, max: 3_000 }), async (t, k, rounds) => {
-        const picks = k * rounds // k divides T·P
-        const weights = range(k).map(() => 1)
-        const { sequence, counts } = await runPicks("round_robin", weights, t, picks)
-        expect(firstDifference(sequence, sequentialPicks("round_robin", weights, t * picks))).toBeUndefined()
-        expect(counts).toEqual(weights.map(() => (t * picks) / k))
-      }),
+      fc.asyncProperty(
+        threads,
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 500, max: 3_000 }),
+        async (t, k, rounds) => {
+          const picks = k * rounds // k divides T·P
+          const weights = range(k).map(() => 1)
+          const { sequence, counts } = await runPicks("round_robin", weights, t, picks)
+          expect(firstDifference(sequence, sequentialPicks("round_robin", weights, t * picks))).toBeUndefined()
+          expect(counts).toEqual(weights.map(() => (t * picks) / k))
+        }
+      ),
       { numRuns: 8 }
     )
   })
@@ -173,7 +198,16 @@ describe("ConcurrencyLimiter from several threads", () => {
           const meet = rendezvous(t)
           const replies = await Promise.all(
             range(t).map((i) =>
-              pool().run(i, { _tag: "Limit", pages: pagesFor(allocator, i), ref, fibers, ops, holds, occupancy, rendezvous: meet })
+              pool().run(i, {
+                _tag: "Limit",
+                pages: pagesFor(allocator, i),
+                ref,
+                fibers,
+                ops,
+                holds,
+                occupancy,
+                rendezvous: meet
+              })
             )
           )
           const occ = new Int32Array(occupancy)
@@ -200,10 +234,17 @@ describe("ConcurrencyLimiter from several threads", () => {
     const { allocator, refsOf } = layout([limiterSpec("limiter", max, 4, timeoutMs)])
     const ref = refsOf("limiter")[0]!
     const owner = makeConcurrencyLimiter(max, 4, timeoutMs, slotsAs(allocator)(ref))
-    const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+    const apply = (i: number, steps: ReadonlyArray<Step>) =>
+      pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
     expect((await apply(holder, [{ _tag: "Acquire", ref, count: max }])).acquired).toEqual(range(max).map(() => true))
     const signal = new Int32Array(new SharedArrayBuffer(8))
-    const queued = pool().run(waiter, { _tag: "Queue", pages: pagesFor(allocator, waiter), ref, signal: signal.buffer, stuckMs })
+    const queued = pool().run(waiter, {
+      _tag: "Queue",
+      pages: pagesFor(allocator, waiter),
+      ref,
+      signal: signal.buffer,
+      stuckMs
+    })
     await until(signal, 0, (v) => v === 1)
     expect({ active: owner.active(), waiting: owner.waiting() }).toEqual({ active: max, waiting: 1 })
     await apply(holder, [{ _tag: "Release", ref, count: 1 }]) // granted to the waiter's place
@@ -222,11 +263,16 @@ describe("ConcurrencyLimiter from several threads", () => {
 
   it("a permit released in one thread wakes a waiter in another at once (not at its 1 s re-check)", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: THREADS - 1 }), fc.integer({ min: 1, max: THREADS - 1 }), async (max, holder, offset) => {
-        const result = await handoff(max, 60_000, 0, holder, (holder + offset) % THREADS)
-        expect(result.granted).toBe(true)
-        expect(result.waitedMs).toBeLessThan(500)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: THREADS - 1 }),
+        fc.integer({ min: 1, max: THREADS - 1 }),
+        async (max, holder, offset) => {
+          const result = await handoff(max, 60_000, 0, holder, (holder + offset) % THREADS)
+          expect(result.granted).toBe(true)
+          expect(result.waitedMs).toBeLessThan(500)
+        }
+      ),
       { numRuns: 6 }
     )
   })
@@ -234,11 +280,16 @@ describe("ConcurrencyLimiter from several threads", () => {
   it("a waiter whose wait times out while its granted permit is on its way gives the permit back", async () => {
     const outcomes: Array<boolean> = []
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 0, max: THREADS - 1 }), fc.integer({ min: 1, max: THREADS - 1 }), async (max, holder, offset) => {
-        // The waiter's thread is stuck past its 2 ms timeout while the grant is made: both are due at once.
-        const result = await handoff(max, 2, 10, holder, (holder + offset) % THREADS)
-        outcomes.push(result.granted)
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 1, max: 3 }),
+        fc.integer({ min: 0, max: THREADS - 1 }),
+        fc.integer({ min: 1, max: THREADS - 1 }),
+        async (max, holder, offset) => {
+          // The waiter's thread is stuck past its 2 ms timeout while the grant is made: both are due at once.
+          const result = await handoff(max, 2, 10, holder, (holder + offset) % THREADS)
+          outcomes.push(result.granted)
+        }
+      ),
       { numRuns: 6 }
     )
     // The race this is about did happen: the timeout ran first (Node runs due timers before the
@@ -274,15 +325,30 @@ describe("CircuitBreaker from several threads", () => {
           const meet = rendezvous(t)
           const replies = await Promise.all(
             range(t).map((i) =>
-              pool().run(i, { _tag: "Probe", pages: pagesFor(allocator, i), ref, settings: SETTINGS, now, admits, late, verdict, rendezvous: meet })
+              pool().run(i, {
+                _tag: "Probe",
+                pages: pagesFor(allocator, i),
+                ref,
+                settings: SETTINGS,
+                now,
+                admits,
+                late,
+                verdict,
+                rendezvous: meet
+              })
             )
           )
           for (let r = 0; r < rounds; r++) {
             const round = replies.map((rs) => rs[r]!)
-            expect(round.map((x) => x.probes).filter((n) => n > 0), `round ${r}`).toEqual([1])
+            expect(
+              round.map((x) => x.probes).filter((n) => n > 0),
+              `round ${r}`
+            ).toEqual([1])
             expect(sum(round.map((x) => x.passes)), `round ${r}`).toBe(0)
             expect(sum(round.map((x) => x.refusals)), `round ${r}`).toBe(t * admits - 1)
-            if (late) for (const x of round) expect(x.afterLate, `round ${r}`).toEqual({ state: "half_open", admission: "refuse" })
+            if (late)
+              for (const x of round)
+                expect(x.afterLate, `round ${r}`).toEqual({ state: "half_open", admission: "refuse" })
             const closed = r === rounds - 1 && verdict === "success"
             const after = closed ? { state: "closed", admission: "pass" } : { state: "open", admission: "refuse" }
             for (const x of round) expect(x.after, `round ${r}`).toEqual(after)
@@ -303,14 +369,21 @@ describe("TargetHealth from several threads, and threads that die", () => {
   it("counts begin/end pairs exactly: never below what a thread itself holds, 0 at the end", async () => {
     await fc.assert(
       fc.asyncProperty(
-        threads.chain((t) => fc.array(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 300 }), { minLength: t, maxLength: t })),
+        threads.chain((t) =>
+          fc.array(fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 1, maxLength: 300 }), {
+            minLength: t,
+            maxLength: t
+          })
+        ),
         async (depths) => {
           const spec = targetSlotSpec(PROVIDER, "m")
           const { allocator, refsOf } = layout([spec])
           const ref = refsOf(spec.key)[0]!
           const meet = rendezvous(depths.length)
           const replies = await Promise.all(
-            depths.map((d, i) => pool().run(i, { _tag: "InFlight", pages: pagesFor(allocator, i), ref, depths: d, rendezvous: meet }))
+            depths.map((d, i) =>
+              pool().run(i, { _tag: "InFlight", pages: pagesFor(allocator, i), ref, depths: d, rendezvous: meet })
+            )
           )
           for (const r of replies) {
             expect(r.short).toBe(0)
@@ -341,17 +414,24 @@ describe("TargetHealth from several threads, and threads that die", () => {
           releasedAfter: fc.integer({ min: 0, max: 2 })
         }),
         async ({ dying, live: shares, begins, permits, queued, probe, lock, releasedAfter }) => {
-          const liveIndexes = range(THREADS).filter((i) => i !== dying).slice(0, shares.length)
+          const liveIndexes = range(THREADS)
+            .filter((i) => i !== dying)
+            .slice(0, shares.length)
           const max = Math.max(1, sum(shares.map((s) => s.permits)) + permits)
           const target = targetSlotSpec(PROVIDER, "m")
-          const { allocator, refsOf } = layout([target, limiterSpec("limiter", max, 8, 60_000), { key: "group", size: 1 }])
+          const { allocator, refsOf } = layout([
+            target,
+            limiterSpec("limiter", max, 8, 60_000),
+            { key: "group", size: 1 }
+          ])
           const targetRef = refsOf(target.key)[0]!
           const limiterRef = refsOf("limiter")[0]!
           const groupRef = refsOf("group")[0]!
           const owner = slotsAs(allocator)
           const health = makeTargetHealth("t", PROVIDER, "m", nothing, owner(targetRef))
           const limiter = makeConcurrencyLimiter(max, 8, 60_000, owner(limiterRef))
-          const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+          const apply = (i: number, steps: ReadonlyArray<Step>) =>
+            pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
           if (probe) CircuitBreaker.make("p/m", SETTINGS, undefined, owner(targetRef)).onFailure(0)
 
           try {
@@ -371,7 +451,9 @@ describe("TargetHealth from several threads, and threads that die", () => {
               { _tag: "Begin", ref: targetRef, count: begins },
               { _tag: "Acquire", ref: limiterRef, count: permits },
               { _tag: "Enqueue", ref: limiterRef, count: queued },
-              ...(probe ? [{ _tag: "Admit" as const, ref: targetRef, settings: SETTINGS, now: SETTINGS.cooldownMs }] : []),
+              ...(probe
+                ? [{ _tag: "Admit" as const, ref: targetRef, settings: SETTINGS, now: SETTINGS.cooldownMs }]
+                : []),
               ...(lockRef === undefined ? [] : [{ _tag: "Lock" as const, ref: lockRef }]),
               { _tag: "Exit" }
             ]).catch(nothing)
@@ -392,11 +474,12 @@ describe("TargetHealth from several threads, and threads that die", () => {
             // (With the limiter locked by the dead thread, that release waits for the repair.)
             if (lock !== "limiter") await apply(first, [{ _tag: "Release", ref: limiterRef, count: released }])
             // A live thread that needs the lock the dead thread held waits for the repair.
-            const blocked = lock === "target"
-              ? apply(first, [{ _tag: "Begin", ref: targetRef, count: 1 }])
-              : lock === "limiter"
-              ? apply(first, [{ _tag: "Release", ref: limiterRef, count: released }])
-              : undefined
+            const blocked =
+              lock === "target"
+                ? apply(first, [{ _tag: "Begin", ref: targetRef, count: 1 }])
+                : lock === "limiter"
+                  ? apply(first, [{ _tag: "Release", ref: limiterRef, count: released }])
+                  : undefined
 
             allocator.repair(dying)
             if (blocked !== undefined) await blocked
@@ -410,10 +493,14 @@ describe("TargetHealth from several threads, and threads that die", () => {
             const livePermits = sum(shares.map((s) => s.permits)) - released
             expect(limiter.active()).toBe(livePermits)
             expect(limiter.waiting()).toBe(0)
-            expect(sum(liveIndexes.map((i) => holdingsOf(allocator, i, limiterRef.slot)[HOLD_PERMITS]!))).toBe(livePermits)
+            expect(sum(liveIndexes.map((i) => holdingsOf(allocator, i, limiterRef.slot)[HOLD_PERMITS]!))).toBe(
+              livePermits
+            )
             // The probe only the dead thread held is free again.
             if (probe) {
-              const r = await apply(first, [{ _tag: "Admit", ref: targetRef, settings: SETTINGS, now: SETTINGS.cooldownMs }])
+              const r = await apply(first, [
+                { _tag: "Admit", ref: targetRef, settings: SETTINGS, now: SETTINGS.cooldownMs }
+              ])
               expect(r.admissions).toEqual(["probe"])
             }
 
@@ -462,15 +549,22 @@ describe("TargetHealth from several threads, and threads that die", () => {
           const { allocator, refsOf } = layout([limiterSpec("limiter", max, 8, 60_000)])
           const ref = refsOf("limiter")[0]!
           const limiter = makeConcurrencyLimiter(max, 8, 60_000, slotsAs(allocator)(ref))
-          const apply = (i: number, steps: ReadonlyArray<Step>) => pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
+          const apply = (i: number, steps: ReadonlyArray<Step>) =>
+            pool().run(i, { _tag: "Apply", pages: pagesFor(allocator, i), steps })
           const mine = holdingsOf(allocator, alive, ref.slot)
           try {
             await apply(alive, [{ _tag: "Acquire", ref, count: livePermits }])
             const exited = pool().exited(dying)
-            void apply(dying, [{ _tag: "Acquire", ref, count: max - livePermits }, { _tag: "Enqueue", ref, count: queued }, { _tag: "Exit" }])
-              .catch(nothing)
+            void apply(dying, [
+              { _tag: "Acquire", ref, count: max - livePermits },
+              { _tag: "Enqueue", ref, count: queued },
+              { _tag: "Exit" }
+            ]).catch(nothing)
             expect(await exited).toBe(0)
-            await apply(alive, [{ _tag: "Release", ref, count: livePermits }, { _tag: "Enqueue", ref, count: waiters }])
+            await apply(alive, [
+              { _tag: "Release", ref, count: livePermits },
+              { _tag: "Enqueue", ref, count: waiters }
+            ])
             // The model: the released permits went to the dead thread's places first (`stuck`);
             // what was left over went at once to the live waiters (`immediate`), the rest queued.
             const stuck = Math.min(livePermits, queued)
@@ -484,7 +578,8 @@ describe("TargetHealth from several threads, and threads that die", () => {
             const repairedAt = performance.now()
             allocator.repair(dying)
             // The live thread's waiters are woken and claim their permits (well before the 1 s re-check).
-            while (mine[HOLD_PERMITS] !== waiters && performance.now() - repairedAt < 500) await new Promise((r) => setTimeout(r, 1))
+            while (mine[HOLD_PERMITS] !== waiters && performance.now() - repairedAt < 500)
+              await new Promise((r) => setTimeout(r, 1))
             expect([mine[HOLD_PERMITS], mine[HOLD_WAITING]]).toEqual([waiters, 0])
             expect({ active: limiter.active(), waiting: limiter.waiting() }).toEqual({ active: waiters, waiting: 0 })
 

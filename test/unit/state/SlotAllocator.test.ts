@@ -22,7 +22,16 @@ import { makeTargetHealth, targetKey } from "../../../src/routing/TargetHealth.t
 import { holderOf, lock, OWNER_HOLDER, workerHolder } from "../../../src/state/SharedLock.ts"
 import { type Assignment, makeSlotAllocator, type SlotSpec } from "../../../src/state/SlotAllocator.ts"
 import {
-  GEN, HOLD_IN_FLIGHT, HOLD_PERMITS, HOLD_PROBE, HOLD_WAITING, LOCK, type Slot, SLOT_INTS, type SlotRef, SLOTS_PER_PAGE
+  GEN,
+  HOLD_IN_FLIGHT,
+  HOLD_PERMITS,
+  HOLD_PROBE,
+  HOLD_WAITING,
+  LOCK,
+  type Slot,
+  SLOT_INTS,
+  type SlotRef,
+  SLOTS_PER_PAGE
 } from "../../../src/state/Slots.ts"
 import { holdingsOf, slotsAs } from "./fixtures/slots.ts"
 
@@ -38,12 +47,18 @@ const LAST_WORD = SLOT_INTS - 1
 
 type Op =
   | {
-    readonly _tag: "Assign"
-    readonly specs: ReadonlyArray<{ readonly key: string; readonly size: number; readonly hooks: boolean }>
-    readonly keep: ReadonlyArray<string>
-    readonly limit: number | undefined
-  }
-  | { readonly _tag: "Dynamic"; readonly key: string; readonly size: number; readonly hooks: boolean; readonly limit: number | undefined }
+      readonly _tag: "Assign"
+      readonly specs: ReadonlyArray<{ readonly key: string; readonly size: number; readonly hooks: boolean }>
+      readonly keep: ReadonlyArray<string>
+      readonly limit: number | undefined
+    }
+  | {
+      readonly _tag: "Dynamic"
+      readonly key: string
+      readonly size: number
+      readonly hooks: boolean
+      readonly limit: number | undefined
+    }
   | { readonly _tag: "Ack"; readonly back: number }
   | { readonly _tag: "EvictAck"; readonly back: number }
   | { readonly _tag: "Write"; readonly pick: number; readonly value: number; readonly worker: number }
@@ -63,14 +78,20 @@ const KEYS = Array.from({ length: 8 }, (_, i) => `k${i}`)
 const initTag = (key: string) => 1000 + Number(key.slice(1))
 
 /** Mostly small keys, sometimes large ones so that the layout spans several pages. */
-const size = fc.oneof({ weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 200 }) })
+const size = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  { weight: 1, arbitrary: fc.integer({ min: 60, max: 200 }) }
+)
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   {
     weight: 4,
     arbitrary: fc.record({
       _tag: fc.constant("Assign" as const),
-      specs: fc.uniqueArray(fc.record({ key: fc.constantFrom(...KEYS), size, hooks: fc.boolean() }), { selector: (s) => s.key, maxLength: 6 }),
+      specs: fc.uniqueArray(fc.record({ key: fc.constantFrom(...KEYS), size, hooks: fc.boolean() }), {
+        selector: (s) => s.key,
+        maxLength: 6
+      }),
       keep: fc.subarray(KEYS),
       limit: fc.option(fc.integer({ min: 0, max: 4 }), { nil: undefined })
     })
@@ -105,7 +126,8 @@ const check = (ops: ReadonlyArray<Op>): void => {
   const live = new Map<string, Live>()
   /** The dynamic keys among `live`, in the order they became dynamic (the oldest of equals is evicted first). */
   const dynamicOrder: Array<string> = []
-  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> = []
+  let quarantine: Array<{ readonly version: number; readonly ticket: number; readonly slots: ReadonlyArray<number> }> =
+    []
   let ackedVersion = 0
   let ackedTicket = 0
   let tickets = 0
@@ -216,7 +238,11 @@ const check = (ops: ReadonlyArray<Op>): void => {
         same(`${at} data word`, s.i32[s.at + DATA_WORD], entry.data)
         same(`${at} last word`, s.i32[s.at + LAST_WORD], entry.data)
         for (let w = 0; w < WORKERS; w++) {
-          same(`${at} worker ${w} holdings`, holdingsOf(allocator, w, ref.slot)[HOLD_IN_FLIGHT], w === entry.heldBy ? entry.data : 0)
+          same(
+            `${at} worker ${w} holdings`,
+            holdingsOf(allocator, w, ref.slot)[HOLD_IN_FLIGHT],
+            w === entry.heldBy ? entry.data : 0
+          )
         }
       }
     }
@@ -346,7 +372,14 @@ describe("SlotAllocator against a sequential model", () => {
     const allocator = makeSlotAllocator(2)
     const first = allocator.assign([{ key: "a", size: SLOTS_PER_PAGE }], 1, () => false)
     expect(allocator.pages()).toHaveLength(1)
-    const second = allocator.assign([{ key: "a", size: SLOTS_PER_PAGE }, { key: "b", size: 1 }], 2, () => false)
+    const second = allocator.assign(
+      [
+        { key: "a", size: SLOTS_PER_PAGE },
+        { key: "b", size: 1 }
+      ],
+      2,
+      () => false
+    )
     expect(allocator.pages()).toHaveLength(2)
     expect(second.find((a) => a.key === "a")!.refs).toEqual(first[0]!.refs)
     expect(second.find((a) => a.key === "b")!.refs).toEqual([{ slot: SLOTS_PER_PAGE, gen: 1 }])
@@ -361,7 +394,14 @@ describe("SlotAllocator against a sequential model", () => {
     const [b] = allocator.assign([{ key: "b", size: 2 }], 3, () => false)
     expect(b!.refs.map((r) => r.slot)).toEqual([2, 3])
     allocator.acknowledged(2)
-    const c = allocator.assign([{ key: "b", size: 2 }, { key: "c", size: 3 }], 4, () => false)
+    const c = allocator.assign(
+      [
+        { key: "b", size: 2 },
+        { key: "c", size: 3 }
+      ],
+      4,
+      () => false
+    )
     expect(c.find((x) => x.key === "c")!.refs).toEqual([
       { slot: a!.refs[0]!.slot, gen: 2 },
       { slot: a!.refs[1]!.slot, gen: 2 },
@@ -407,7 +447,14 @@ describe("SlotAllocator.repair", () => {
           probe: fc.constantFrom("dead" as const, "live" as const, "none" as const),
           locks: fc.subarray(["target", "member", "group", "other-target"] as const)
         }),
-        ({ dead, liveOffset, inFlight: [deadInFlight, liveInFlight], permits: [deadPermits, livePermits], probe, locks }) => {
+        ({
+          dead,
+          liveOffset,
+          inFlight: [deadInFlight, liveInFlight],
+          permits: [deadPermits, livePermits],
+          probe,
+          locks
+        }) => {
           const live = (dead + liveOffset) % 3
           const allocator = makeSlotAllocator(3)
           const layout = new Map(allocator.assign(routingSlotSpecs(cfg), 1, () => false).map((a) => [a.key, a.refs]))

@@ -22,9 +22,14 @@ import type { StoreError } from "../../../src/domain/StoreError.ts"
 import { withTestDatabase } from "../../support/postgres.ts"
 
 // The signatures the config store builds on, checked at compile time.
-void (migrate satisfies (sql: postgres.Sql, files: ReadonlyArray<MigrationFile>) => Effect.Effect<MigrationReport, StoreError>)
+void (migrate satisfies (
+  sql: postgres.Sql,
+  files: ReadonlyArray<MigrationFile>
+) => Effect.Effect<MigrationReport, StoreError>)
 void (connect satisfies (url: string, options?: ConnectOptions) => Effect.Effect<postgres.Sql, StoreError, Scope.Scope>)
-void (loadMigrationFiles satisfies (dir?: string) => Effect.Effect<ReadonlyArray<MigrationFile>, StoreError, FileSystem.FileSystem>)
+void (loadMigrationFiles satisfies (
+  dir?: string
+) => Effect.Effect<ReadonlyArray<MigrationFile>, StoreError, FileSystem.FileSystem>)
 
 const run = <A, E>(effect: Effect.Effect<A, E, Scope.Scope | FileSystem.FileSystem>): Promise<A> =>
   Effect.runPromise(effect.pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
@@ -41,7 +46,7 @@ const client = (url: string, max = 2): postgres.Sql => {
 
 /** Migrates `url` with `files` on a fresh pool of its own. */
 const migrateOn = (url: string, files: ReadonlyArray<MigrationFile>) =>
-  Effect.gen(function*() {
+  Effect.gen(function* () {
     const sql = yield* connect(url, { max: 2 })
     return yield* migrate(sql, files)
   }).pipe(Effect.scoped)
@@ -49,8 +54,11 @@ const migrateOn = (url: string, files: ReadonlyArray<MigrationFile>) =>
 const realFiles = (): Promise<ReadonlyArray<MigrationFile>> => run(loadMigrationFiles())
 
 const recorded = async (sql: postgres.Sql) =>
-  (await sql<Array<{ version: number; name: string }>>`select version, name from llmgate_schema_migrations order by version`)
-    .map((r) => ({ version: r.version, name: r.name }))
+  (
+    await sql<
+      Array<{ version: number; name: string }>
+    >`select version, name from llmgate_schema_migrations order by version`
+  ).map((r) => ({ version: r.version, name: r.name }))
 
 const tableExists = async (sql: postgres.Sql, table: string): Promise<boolean> => {
   const [row] = await sql<Array<{ exists: boolean }>>`select to_regclass(${table}) is not null as exists`
@@ -89,7 +97,10 @@ describe("Migrations (real Postgres)", () => {
   it("migrates an empty database: tables, triggers, and a notification on change", async (ctx) => {
     const db = await withTestDatabase(ctx)
     const files = await realFiles()
-    expect(files.map((f) => [f.version, f.name])).toEqual([[1, "config_store"], [2, "usage"]])
+    expect(files.map((f) => [f.version, f.name])).toEqual([
+      [1, "config_store"],
+      [2, "usage"]
+    ])
 
     const report = await run(migrateOn(db.url, files))
     expect(report).toEqual({ applied: [1, 2], alreadyApplied: [] })
@@ -98,14 +109,34 @@ describe("Migrations (real Postgres)", () => {
     const tables = await sql<Array<{ table_name: string }>>`
       select table_name from information_schema.tables where table_schema = 'public' order by table_name`
     expect(tables.map((t) => t.table_name)).toEqual([
-      "audit_log", "llmgate_schema_migrations", "models", "projects", "providers", "routes", "usage", "usage_minute", "user_projects", "users",
+      "audit_log",
+      "llmgate_schema_migrations",
+      "models",
+      "projects",
+      "providers",
+      "routes",
+      "usage",
+      "usage_minute",
+      "user_projects",
+      "users",
       "virtual_keys"
     ])
     const triggers = await sql<Array<{ table: string }>>`
       select c.relname as table from pg_trigger t join pg_class c on c.oid = t.tgrelid
       where t.tgname = 'llmgate_config_changed' and not t.tgisinternal order by c.relname`
-    expect(triggers.map((t) => t.table)).toEqual(["models", "projects", "providers", "routes", "user_projects", "users", "virtual_keys"])
-    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }, { version: 2, name: "usage" }])
+    expect(triggers.map((t) => t.table)).toEqual([
+      "models",
+      "projects",
+      "providers",
+      "routes",
+      "user_projects",
+      "users",
+      "virtual_keys"
+    ])
+    expect(await recorded(sql)).toEqual([
+      { version: 1, name: "config_store" },
+      { version: 2, name: "usage" }
+    ])
 
     const notifications: Array<string> = []
     await sql.listen("llmgate_config", (payload) => notifications.push(payload))
@@ -117,7 +148,9 @@ describe("Migrations (real Postgres)", () => {
     await sql`insert into audit_log (actor, action, resource) values ('admin', 'create', 'project')`
     const [project] = await sql<Array<{ metadata: unknown }>>`select metadata from projects where id = 'p1'`
     expect(project?.metadata).toEqual({})
-    await expect(sql`insert into users (id, name, role) values ('u1', 'U', 'owner')`).rejects.toThrow(/users_role_check/)
+    await expect(sql`insert into users (id, name, role) values ('u1', 'U', 'owner')`).rejects.toThrow(
+      /users_role_check/
+    )
     await sql`insert into virtual_keys (id, name, key_hash, prefix, project_id) values ('k1', 'K', 'h1', 'sk-1', 'p1')`
     await expect(sql`delete from projects where id = 'p1'`).rejects.toThrow(/foreign key/)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -136,7 +169,10 @@ describe("Migrations (real Postgres)", () => {
     expect(again).toEqual({ applied: [], alreadyApplied: [1, 2] })
     const [after] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
     expect(after?.applied_at).toEqual(before?.applied_at)
-    expect(await recorded(sql)).toEqual([{ version: 1, name: "config_store" }, { version: 2, name: "usage" }])
+    expect(await recorded(sql)).toEqual([
+      { version: 1, name: "config_store" },
+      { version: 2, name: "usage" }
+    ])
   })
 
   it("concurrent migrators on separate connections apply each version exactly once", async (ctx) => {
@@ -147,7 +183,12 @@ describe("Migrations (real Postgres)", () => {
       file(2, "slow", "create table slow_marker (id integer); select pg_sleep(0.3);"),
       file(3, "after_slow", "create table after_slow (id integer);")
     ]
-    const reports = await run(Effect.all([0, 1, 2, 3].map(() => migrateOn(db.url, files)), { concurrency: "unbounded" }))
+    const reports = await run(
+      Effect.all(
+        [0, 1, 2, 3].map(() => migrateOn(db.url, files)),
+        { concurrency: "unbounded" }
+      )
+    )
 
     expect(reports).toHaveLength(4)
     const applied = reports.flatMap((r) => r.applied).sort()
@@ -158,7 +199,9 @@ describe("Migrations (real Postgres)", () => {
 
     const sql = client(db.url)
     expect(await recorded(sql)).toEqual([
-      { version: 1, name: "config_store" }, { version: 2, name: "slow" }, { version: 3, name: "after_slow" }
+      { version: 1, name: "config_store" },
+      { version: 2, name: "slow" },
+      { version: 3, name: "after_slow" }
     ])
     expect(await lockState(sql)).toEqual({ held: 0, waiting: 0 })
   })
@@ -193,7 +236,9 @@ describe("Migrations (real Postgres)", () => {
     const third = file(3, "third", "create table third (id integer);")
     await run(migrateOn(db.url, [first, third]))
 
-    const error = await runError(migrateOn(db.url, [first, file(2, "second", "create table second (id integer);"), third]))
+    const error = await runError(
+      migrateOn(db.url, [first, file(2, "second", "create table second (id integer);"), third])
+    )
     expect(error.reason._tag).toBe("MigrationConflict")
     expect(error.message).toContain("0002_second")
     expect(error.message).toContain("0003_third")
@@ -241,7 +286,7 @@ describe("Migrations (real Postgres)", () => {
     expect(await openTransactions(sql)).toBe(0)
     expect(await tableExists(sql, "interrupted")).toBe(false)
     // Nothing recorded (under load the interrupt may land before the bookkeeping table exists).
-    expect(await tableExists(sql, "llmgate_schema_migrations") ? await recorded(sql) : []).toEqual([])
+    expect((await tableExists(sql, "llmgate_schema_migrations")) ? await recorded(sql) : []).toEqual([])
     expect(await run(migrate(pool, [slow]))).toEqual({ applied: [1], alreadyApplied: [] })
     expect(await lockState(sql)).toEqual({ held: 0, waiting: 0 })
   })
@@ -286,19 +331,28 @@ describe("loadMigrationFiles", () => {
   it("reads NNNN_name.sql files in version order, skipping README and dotfiles", async () => {
     const dir = folderWith(["0002_second.sql", "0001_first.sql", "0010_tenth.sql", "README.md", ".gitkeep"])
     const files = await run(loadMigrationFiles(dir))
-    expect(files.map((f) => [f.version, f.name])).toEqual([[1, "first"], [2, "second"], [10, "tenth"]])
+    expect(files.map((f) => [f.version, f.name])).toEqual([
+      [1, "first"],
+      [2, "second"],
+      [10, "tenth"]
+    ])
     expect(files[0]?.sql).toBe("-- 0001_first.sql\nselect 1;\n")
   })
 
-  it.each(["1_init.sql", "0002-second.sql", "0002_Second.sql", "0002_second.SQL", "0002_second.sql.bak", "notes.txt", "00002_x.sql"])(
-    "rejects %s, naming it",
-    async (bad) => {
-      const dir = folderWith(["0001_first.sql", bad])
-      const error = await runError(loadMigrationFiles(dir))
-      expect(error.reason._tag).toBe("InvalidMigration")
-      expect(error.message).toContain(bad)
-    }
-  )
+  it.each([
+    "1_init.sql",
+    "0002-second.sql",
+    "0002_Second.sql",
+    "0002_second.SQL",
+    "0002_second.sql.bak",
+    "notes.txt",
+    "00002_x.sql"
+  ])("rejects %s, naming it", async (bad) => {
+    const dir = folderWith(["0001_first.sql", bad])
+    const error = await runError(loadMigrationFiles(dir))
+    expect(error.reason._tag).toBe("InvalidMigration")
+    expect(error.message).toContain(bad)
+  })
 
   it("rejects two files with the same version", async () => {
     const dir = folderWith(["0001_first.sql", "0001_other.sql"])
@@ -317,7 +371,9 @@ describe("loadMigrationFiles", () => {
 
 describe("connect", () => {
   it("reports an unreachable server with host, port and database, never the password", async () => {
-    const error = await runError(connect("postgres://llmgate:s3cr%40t-pw@127.0.0.1:1/configdb", { connectTimeoutSeconds: 2 }))
+    const error = await runError(
+      connect("postgres://llmgate:s3cr%40t-pw@127.0.0.1:1/configdb", { connectTimeoutSeconds: 2 })
+    )
     expect(error.reason._tag).toBe("Unreachable")
     expect(error.message).toContain("127.0.0.1:1/configdb")
     expect(error.message).not.toContain("s3cr")
@@ -325,12 +381,14 @@ describe("connect", () => {
 
   it("verifies the pool and ends it when the scope closes", async (ctx) => {
     const db = await withTestDatabase(ctx)
-    const sql = await run(Effect.gen(function*() {
-      const sql = yield* connect(db.url)
-      const [row] = yield* Effect.promise(() => sql<Array<{ db: string }>>`select current_database() as db`)
-      expect(row?.db).toBe(db.name)
-      return sql
-    }))
+    const sql = await run(
+      Effect.gen(function* () {
+        const sql = yield* connect(db.url)
+        const [row] = yield* Effect.promise(() => sql<Array<{ db: string }>>`select current_database() as db`)
+        expect(row?.db).toBe(db.name)
+        return sql
+      })
+    )
     await expect(sql`select 1`).rejects.toThrow(/CONNECTION_ENDED|ended/i)
   })
 })

@@ -15,13 +15,14 @@ const guard = <E>(stream: Stream.Stream<Uint8Array, E>) =>
 
 describe("guardStream", () => {
   it.effect("passes a healthy stream through unchanged", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const out = yield* guard(Stream.make(bytes("data: 1\n\n"), bytes("data: [DONE]\n\n"))).pipe(Stream.runCollect)
       assert.strictEqual(text(out), "data: 1\n\ndata: [DONE]\n\n")
-    }))
+    })
+  )
 
   it.effect("ends a stream that stays silent past the idle timeout with a terminal error event", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const upstream = Stream.make(bytes("data: 1\n\n")).pipe(Stream.concat(Stream.never))
       const fiber = yield* guard(upstream).pipe(Stream.runCollect, Effect.forkChild)
       yield* Effect.yieldNow
@@ -29,14 +30,19 @@ describe("guardStream", () => {
       assert.isUndefined(fiber.pollUnsafe())
       yield* TestClock.adjust(1)
       const out = text(yield* Fiber.join(fiber))
-      assert.match(out, /^data: 1\n\ndata: \{"error":\{"message":"Provider `p` did not answer within 1000 ms\.","type":"api_error","param":null,"code":"upstream_timeout"\}\}\n\ndata: \[DONE\]\n\n$/)
-    }))
+      assert.match(
+        out,
+        /^data: 1\n\ndata: \{"error":\{"message":"Provider `p` did not answer within 1000 ms\.","type":"api_error","param":null,"code":"upstream_timeout"\}\}\n\ndata: \[DONE\]\n\n$/
+      )
+    })
+  )
 
   it.effect("turns an upstream failure mid-stream into a terminal error event", () =>
-    Effect.gen(function*() {
+    Effect.gen(function* () {
       const upstream = Stream.make(bytes("data: 1\n\n")).pipe(Stream.concat(Stream.fail("reset")))
       const out = text(yield* guard(upstream).pipe(Stream.runCollect))
       assert.include(out, `"code":"upstream_unreachable"`)
       assert.isTrue(out.endsWith("data: [DONE]\n\n"))
-    }))
+    })
+  )
 })

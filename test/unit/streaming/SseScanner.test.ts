@@ -153,10 +153,11 @@ describe("SseScanner", () => {
 
   it("a data value that is not UTF-8 is NotUtf8, from then on; comments and other fields are not decoded", () => {
     const scanner = makeSseScanner(LIMIT)
-    const bad = new Uint8Array([...bytes("data: {\"a\":\""), 0xff, 0xfe, ...bytes("\"}\n\n")])
+    const bad = new Uint8Array([...bytes('data: {"a":"'), 0xff, 0xfe, ...bytes('"}\n\n')])
     expect(scanner.push(bytes(": \u00e9\nid: 1\n"))).toEqual({ _tag: "Events", data: [], ends: [] })
-    expect(scanner.push(new Uint8Array([...bytes(": "), 0xff, 10, ...bytes("event: "), 0xc3, 10, ...bytes("data: ok\n\n")])))
-      .toEqual({ _tag: "Events", data: ["ok"], ends: [34] })
+    expect(
+      scanner.push(new Uint8Array([...bytes(": "), 0xff, 10, ...bytes("event: "), 0xc3, 10, ...bytes("data: ok\n\n")]))
+    ).toEqual({ _tag: "Events", data: ["ok"], ends: [34] })
     expect(scanner.push(bad)).toEqual({ _tag: "NotUtf8" })
     expect(scanner.push(bytes("data: fine\n\n"))).toEqual({ _tag: "NotUtf8" })
     // A multi-byte character split across chunks is not a decoding error.
@@ -215,7 +216,10 @@ describe("SseScanner", () => {
 
     it("property: fails exactly when some line (terminated or not) is longer than the limit, at any split", () => {
       const line = fc.oneof(
-        fc.string({ unit: "grapheme", maxLength: 40 }).filter((s) => !/[\r\n]/.test(s)).map((s) => `data: ${s}`),
+        fc
+          .string({ unit: "grapheme", maxLength: 40 })
+          .filter((s) => !/[\r\n]/.test(s))
+          .map((s) => `data: ${s}`),
         fc.constantFrom("", ": keep-alive", "event: x")
       )
       const lineEnd = fc.constantFrom("\n", "\r\n", "\r")
@@ -235,7 +239,8 @@ describe("SseScanner", () => {
             const scanner = makeSseScanner(limit)
             const results = splitAt(all, cuts).map((c) => scanner.push(c))
             expect(results.some((r) => r._tag === "LineTooLong")).toBe(longest > limit)
-            if (longest <= limit) expect(results.flatMap((r) => r._tag === "Events" ? r.data : [])).toEqual(scan([all], limit))
+            if (longest <= limit)
+              expect(results.flatMap((r) => (r._tag === "Events" ? r.data : []))).toEqual(scan([all], limit))
           }
         ),
         { numRuns: 500 }

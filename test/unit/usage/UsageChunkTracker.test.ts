@@ -12,12 +12,17 @@ const encoder = new TextEncoder()
 const decoder = new TextDecoder()
 
 const chunk = (delta: Record<string, unknown>, finish: string | null = null, usage: unknown = null) =>
-  JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [{ index: 0, delta, finish_reason: finish }], usage })
+  JSON.stringify({
+    id: "c1",
+    object: "chat.completion.chunk",
+    choices: [{ index: 0, delta, finish_reason: finish }],
+    usage
+  })
 const USAGE = { prompt_tokens: 12, completion_tokens: 7, total_tokens: 19 }
 const USAGE_CHUNK = JSON.stringify({ id: "c1", object: "chat.completion.chunk", choices: [], usage: USAGE })
 
 describe("mayCarryUsage", () => {
-  it("finds \"usage\" followed by an object, whitespace allowed; nothing else", () => {
+  it('finds "usage" followed by an object, whitespace allowed; nothing else', () => {
     expect(mayCarryUsage(USAGE_CHUNK)).toBe(true)
     expect(mayCarryUsage('{"usage" :\n {"prompt_tokens":1}}')).toBe(true)
     expect(mayCarryUsage('{"usage":null,"x":{"usage":{}}}')).toBe(true)
@@ -29,11 +34,13 @@ describe("mayCarryUsage", () => {
   })
 
   it("answers true whenever JSON.parse finds a usage object at the top level", () => {
-    fc.assert(fc.property(fc.object(), fc.option(fc.object(), { nil: null }), (rest, usage) => {
-      const data = JSON.stringify({ ...rest, usage })
-      // Never missed (a false positive only costs a parse).
-      if (usage !== null) expect(mayCarryUsage(data)).toBe(true)
-    }))
+    fc.assert(
+      fc.property(fc.object(), fc.option(fc.object(), { nil: null }), (rest, usage) => {
+        const data = JSON.stringify({ ...rest, usage })
+        // Never missed (a false positive only costs a parse).
+        if (usage !== null) expect(mayCarryUsage(data)).toBe(true)
+      })
+    )
   })
 })
 
@@ -66,20 +73,29 @@ describe("makeUsageChunkTracker", () => {
   })
 
   it("relayed, drops and reports exactly what the full tracker does", () => {
-    const events = [chunk({ role: "assistant", content: "" }), chunk({ content: "Hel" }), chunk({ content: "lo" }, "stop"), USAGE_CHUNK, "[DONE]"]
+    const events = [
+      chunk({ role: "assistant", content: "" }),
+      chunk({ content: "Hel" }),
+      chunk({ content: "lo" }, "stop"),
+      USAGE_CHUNK,
+      "[DONE]"
+    ]
     const bytes = encoder.encode(`: keep-alive\n\n${events.map((e) => `data: ${e}\n\n`).join("")}`)
-    fc.assert(fc.property(fc.array(fc.nat(bytes.length), { maxLength: 6 }), fc.boolean(), (cuts, drop) => {
-      const points = [...new Set([0, ...cuts, bytes.length])].sort((a, b) => a - b)
-      const relayed = (tracker: ReturnType<typeof makeStreamUsageTracker>) => {
-        const relay = makeUsageRelay({ tracker, drop, lineLimit: 1 << 16 })
-        let out = ""
-        for (let i = 1; i < points.length; i++) out += decoder.decode(relay.push(bytes.subarray(points[i - 1], points[i])))
-        return out + decoder.decode(relay.end())
-      }
-      const full = makeStreamUsageTracker(openAIUsage)
-      const lean = makeUsageChunkTracker(openAIUsage)
-      expect(relayed(lean)).toBe(relayed(full))
-      expect(lean.reported()).toEqual(full.reported())
-    }))
+    fc.assert(
+      fc.property(fc.array(fc.nat(bytes.length), { maxLength: 6 }), fc.boolean(), (cuts, drop) => {
+        const points = [...new Set([0, ...cuts, bytes.length])].sort((a, b) => a - b)
+        const relayed = (tracker: ReturnType<typeof makeStreamUsageTracker>) => {
+          const relay = makeUsageRelay({ tracker, drop, lineLimit: 1 << 16 })
+          let out = ""
+          for (let i = 1; i < points.length; i++)
+            out += decoder.decode(relay.push(bytes.subarray(points[i - 1], points[i])))
+          return out + decoder.decode(relay.end())
+        }
+        const full = makeStreamUsageTracker(openAIUsage)
+        const lean = makeUsageChunkTracker(openAIUsage)
+        expect(relayed(lean)).toBe(relayed(full))
+        expect(lean.reported()).toEqual(full.reported())
+      })
+    )
   })
 })

@@ -182,7 +182,11 @@ describe("UsageWriter", () => {
       const database: UsageStoreShape = {
         description: "database",
         writeBatch: (batch) =>
-          open ? Effect.andThen(Effect.sync(() => events.push(`write ${batch.length}`)), fake.store.writeBatch(batch))
+          open
+            ? Effect.andThen(
+                Effect.sync(() => events.push(`write ${batch.length}`)),
+                fake.store.writeBatch(batch)
+              )
             : Effect.fail(storeError({ _tag: "Unreachable", message: "database is not open" })),
         series: () => Effect.succeed([])
       }
@@ -192,15 +196,16 @@ describe("UsageWriter", () => {
           events.push("open")
           return database
         }),
-        () => Effect.sync(() => {
-          open = false
-          events.push("close")
-        })
+        () =>
+          Effect.sync(() => {
+            open = false
+            events.push("close")
+          })
       )
       const scope = yield* Scope.make()
-      const writer = yield* Effect.flatMap(lazyStore("lazy", opening), (store) => UsageWriter.make(store, settings({ flushIntervalMs: 1000 }))).pipe(
-        Scope.provide(scope)
-      )
+      const writer = yield* Effect.flatMap(lazyStore("lazy", opening), (store) =>
+        UsageWriter.make(store, settings({ flushIntervalMs: 1000 }))
+      ).pipe(Scope.provide(scope))
       // The first write opens the database, long after the writer was built.
       writer.offer(records(0, 1))
       yield* TestClock.adjust(1000)

@@ -12,7 +12,13 @@ const chat = (delta: unknown, extra: Record<string, unknown> = {}, choice: Recor
   })
 
 const completion = (text: string, finish: string | null = null) =>
-  JSON.stringify({ id: "cmpl-1", object: "text_completion", created: 1, model: "m", choices: [{ index: 0, text, logprobs: null, finish_reason: finish }] })
+  JSON.stringify({
+    id: "cmpl-1",
+    object: "text_completion",
+    created: 1,
+    model: "m",
+    choices: [{ index: 0, text, logprobs: null, finish_reason: finish }]
+  })
 
 describe("classifyOpenAIEvent", () => {
   describe("chat chunks", () => {
@@ -28,7 +34,10 @@ describe("classifyOpenAIEvent", () => {
       ["null delta", chat(null)],
       ["usage: null (include_usage, before the end)", chat({ role: "assistant", content: "" }, { usage: null })],
       ["no choices yet", JSON.stringify({ id: "x", object: "chat.completion.chunk", choices: [] })],
-      ["prompt filter results only (Azure)", JSON.stringify({ id: "", choices: [], prompt_filter_results: [{ prompt_index: 0 }] })]
+      [
+        "prompt filter results only (Azure)",
+        JSON.stringify({ id: "", choices: [], prompt_filter_results: [{ prompt_index: 0 }] })
+      ]
     ])("preamble: %s", (_, data) => {
       expect(classifyOpenAIEvent(data)).toBe("preamble")
     })
@@ -37,7 +46,10 @@ describe("classifyOpenAIEvent", () => {
       ["text", chat({ content: "Hi" })],
       ["role and text together", chat({ role: "assistant", content: "Hi" })],
       ["whitespace text", chat({ content: " " })],
-      ["tool_calls", chat({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "" } }] })],
+      [
+        "tool_calls",
+        chat({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "" } }] })
+      ],
       ["legacy function_call", chat({ function_call: { name: "f", arguments: "" } })],
       ["refusal", chat({ refusal: "I can't help with that." })],
       ["reasoning_content", chat({ reasoning_content: "Thinking" })],
@@ -45,8 +57,25 @@ describe("classifyOpenAIEvent", () => {
       ["audio", chat({ audio: { id: "a", data: "AAA=" } })],
       ["finish_reason with an empty delta", chat({}, {}, { finish_reason: "stop" })],
       ["finish_reason tool_calls", chat({}, {}, { finish_reason: "tool_calls" })],
-      ["usage-only chunk with empty choices", JSON.stringify({ id: "x", object: "chat.completion.chunk", choices: [], usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 } })],
-      ["content in a later choice (n > 1)", JSON.stringify({ id: "x", choices: [{ index: 0, delta: {} }, { index: 1, delta: { content: "b" } }] })]
+      [
+        "usage-only chunk with empty choices",
+        JSON.stringify({
+          id: "x",
+          object: "chat.completion.chunk",
+          choices: [],
+          usage: { prompt_tokens: 1, completion_tokens: 2, total_tokens: 3 }
+        })
+      ],
+      [
+        "content in a later choice (n > 1)",
+        JSON.stringify({
+          id: "x",
+          choices: [
+            { index: 0, delta: {} },
+            { index: 1, delta: { content: "b" } }
+          ]
+        })
+      ]
     ])("content: %s", (_, data) => {
       expect(classifyOpenAIEvent(data)).toBe("content")
     })

@@ -13,7 +13,6 @@ const view = (index: number, stats: Partial<TargetView> = {}): TargetView => ({
   ...stats
 })
 
-
 const noExplore = () => 0.5 // ≥ EXPLORE: always the best
 
 /**
@@ -74,7 +73,8 @@ describe("Latency", () => {
 
   it("explores with probability EXPLORE, uniformly over the candidates other than the best", () => {
     const three = [view(0, { latencyMs: 300 }), view(1, { latencyMs: 100 }), view(2, { latencyMs: 200 })]
-    const pickWith = (values: ReadonlyArray<number>) => make({ weights: [1, 1, 1], random: scripted(values), state: localStrategyState(16) }).pick(three).index
+    const pickWith = (values: ReadonlyArray<number>) =>
+      make({ weights: [1, 1, 1], random: scripted(values), state: localStrategyState(16) }).pick(three).index
     expect(pickWith([EXPLORE])).toBe(1) // not below EXPLORE: the best
     expect(pickWith([EXPLORE - 0.001, 0])).toBe(0) // first of the others
     expect(pickWith([EXPLORE - 0.001, 0.5])).toBe(2) // second of the others: skips the best

@@ -3,7 +3,13 @@ import type { TargetView } from "../../../../src/routing/Strategy.ts"
 import { make } from "../../../../src/routing/strategies/LeastBusy.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
-const view = (index: number, inFlight: number): TargetView => ({ index, weight: 1, inFlight, latencyMs: undefined, successRate: 1 })
+const view = (index: number, inFlight: number): TargetView => ({
+  index,
+  weight: 1,
+  inFlight,
+  latencyMs: undefined,
+  successRate: 1
+})
 const options = { weights: [1, 1, 1], random: () => 0, state: localStrategyState(16) }
 
 describe("LeastBusy", () => {

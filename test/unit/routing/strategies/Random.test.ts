@@ -4,8 +4,13 @@ import { make } from "../../../../src/routing/strategies/Random.ts"
 import { lcg, scripted } from "./random-sources.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
-const view = (index: number, weight: number): TargetView => ({ index, weight, inFlight: 0, latencyMs: undefined, successRate: 1 })
-
+const view = (index: number, weight: number): TargetView => ({
+  index,
+  weight,
+  inFlight: 0,
+  latencyMs: undefined,
+  successRate: 1
+})
 
 describe("Random", () => {
   it("maps the unit interval onto the candidates in proportion to their weights", () => {
@@ -17,10 +22,14 @@ describe("Random", () => {
 
   it("draws exactly one random number per pick", () => {
     let calls = 0
-    const { pick } = make({ weights: [1, 1], random: () => {
-      calls++
-      return 0.5
-    }, state: localStrategyState(16) })
+    const { pick } = make({
+      weights: [1, 1],
+      random: () => {
+        calls++
+        return 0.5
+      },
+      state: localStrategyState(16)
+    })
     pick([view(0, 1), view(1, 1)])
     pick([view(1, 1)])
     expect(calls).toBe(2)

@@ -6,8 +6,11 @@ import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 const view = (index: number): TargetView => ({ index, weight: 1, inFlight: 0, latencyMs: undefined, successRate: 1 })
 const all = [view(0), view(1), view(2)]
 const options = { weights: [1, 1, 1], random: () => 0, state: localStrategyState(16) }
-const pickIndices = (pick: (c: ReadonlyArray<TargetView>) => TargetView, candidates: ReadonlyArray<TargetView>, n: number) =>
-  Array.from({ length: n }, () => pick(candidates).index)
+const pickIndices = (
+  pick: (c: ReadonlyArray<TargetView>) => TargetView,
+  candidates: ReadonlyArray<TargetView>,
+  n: number
+) => Array.from({ length: n }, () => pick(candidates).index)
 
 describe("RoundRobin", () => {
   it("rotates over the candidates in configured order", () => {

@@ -4,9 +4,16 @@ import type { Strategy, TargetView } from "../../../../src/routing/Strategy.ts"
 import { make } from "../../../../src/routing/strategies/Weighted.ts"
 import { localStrategyState } from "../../../../src/routing/StrategyState.ts"
 
-const view = (index: number, weight: number): TargetView => ({ index, weight, inFlight: 0, latencyMs: undefined, successRate: 1 })
+const view = (index: number, weight: number): TargetView => ({
+  index,
+  weight,
+  inFlight: 0,
+  latencyMs: undefined,
+  successRate: 1
+})
 const targetsOf = (weights: ReadonlyArray<number>) => weights.map((w, i) => view(i, w))
-const strategy = (weights: ReadonlyArray<number>): Strategy => make({ weights, random: () => 0, state: localStrategyState(16) })
+const strategy = (weights: ReadonlyArray<number>): Strategy =>
+  make({ weights, random: () => 0, state: localStrategyState(16) })
 const picks = (s: Strategy, candidates: ReadonlyArray<TargetView>, n: number) =>
   Array.from({ length: n }, () => s.pick(candidates).index)
 const sum = (xs: ReadonlyArray<number>) => xs.reduce((a, b) => a + b, 0)
@@ -17,14 +24,21 @@ const harmonic = (k: number) => sum(Array.from({ length: k }, (_, i) => 1 / (i +
  * the pick count n and each target's deficit scaled by W: `n·wᵢ − W·pᵢ` (an integer for integer
  * weights; positive = behind its share, negative = ahead of it).
  */
-const walk = (weights: ReadonlyArray<number>, cycles: number, check: (n: number, scaledDeficit: ReadonlyArray<number>) => void) => {
+const walk = (
+  weights: ReadonlyArray<number>,
+  cycles: number,
+  check: (n: number, scaledDeficit: ReadonlyArray<number>) => void
+) => {
   const s = strategy(weights)
   const targets = targetsOf(weights)
   const W = sum(weights)
   const count = weights.map(() => 0)
   for (let n = 1; n <= cycles * W; n++) {
     count[s.pick(targets).index]! += 1
-    check(n, weights.map((w, i) => n * w - W * count[i]!))
+    check(
+      n,
+      weights.map((w, i) => n * w - W * count[i]!)
+    )
   }
   return count
 }
@@ -77,7 +91,7 @@ describe("Weighted (smooth weighted round-robin)", () => {
     after.forEach((index, n) => {
       count[index]! += 1
       // Within two requests of its share at every point after the return.
-      for (const [i, w] of weights.entries()) expect(Math.abs(count[i]! - (n + 1) * w / 10)).toBeLessThanOrEqual(2)
+      for (const [i, w] of weights.entries()) expect(Math.abs(count[i]! - ((n + 1) * w) / 10)).toBeLessThanOrEqual(2)
     })
     expect(count).toEqual([200, 300, 500])
   })

@@ -22,7 +22,8 @@ const OTHER_KEY = "f".repeat(64)
 const SECRET = "sk-upstream-PLAINTEXT-7f3a9c"
 const TOKEN = "tok-PLAINTEXT-b81e"
 
-const secretsFor = (env: Record<string, string>): Promise<ProviderSecrets> => Effect.runPromise(makeProviderSecrets(env))
+const secretsFor = (env: Record<string, string>): Promise<ProviderSecrets> =>
+  Effect.runPromise(makeProviderSecrets(env))
 
 const client = (url: string): postgres.Sql => {
   const sql = postgres(url, { max: 2, onnotice: () => undefined })
@@ -31,10 +32,12 @@ const client = (url: string): postgres.Sql => {
 }
 
 const migrated = async (url: string): Promise<void> => {
-  await Effect.runPromise(Effect.gen(function*() {
-    const sql = yield* connect(url, { max: 1 })
-    yield* migrate(sql, yield* loadMigrationFiles())
-  }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer)))
+  await Effect.runPromise(
+    Effect.gen(function* () {
+      const sql = yield* connect(url, { max: 1 })
+      yield* migrate(sql, yield* loadMigrationFiles())
+    }).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer))
+  )
 }
 
 /** Opens the Postgres source on `url` for the rest of the test. */
@@ -54,7 +57,8 @@ const openSource = async (
   return Context.get(context, ConfigSource)
 }
 
-const load = (source: ConfigSourceShape): Promise<ResolvedConfig> => Effect.runPromise(Effect.map(source.load, (loaded) => loaded.config))
+const load = (source: ConfigSourceShape): Promise<ResolvedConfig> =>
+  Effect.runPromise(Effect.map(source.load, (loaded) => loaded.config))
 const loadError = (source: ConfigSourceShape) => Effect.runPromise(Effect.flip(source.load))
 
 /** Counts the source's change signals. */
@@ -65,7 +69,11 @@ const countChanges = (source: ConfigSourceShape): { readonly count: () => number
   return { count: () => n }
 }
 
-const eventually = async (check: () => boolean | Promise<boolean>, what: string, timeoutMs = 3_000): Promise<number> => {
+const eventually = async (
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 3_000
+): Promise<number> => {
   const start = Date.now()
   while (!(await check())) {
     if (Date.now() - start > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
@@ -90,7 +98,10 @@ const seed = {
       kind: "openai",
       base_url: "http://127.0.0.1:9/v1",
       auth: { type: "basic", username: "u", password: TOKEN },
-      headers: [{ op: "insert", key: "x-api-key", value: "list-header-secret-2" }, { op: "remove", key: "x-gone" }]
+      headers: [
+        { op: "insert", key: "x-api-key", value: "list-header-secret-2" },
+        { op: "remove", key: "x-gone" }
+      ]
     },
     { name: "mock", kind: "mock" }
   ],
@@ -133,11 +144,13 @@ describe("Postgres config source (real Postgres)", () => {
     expect(error._tag).toBe("ConfigError")
     if (error._tag !== "ConfigError") return
     expect(error.source).toBe(CATALOG_SOURCE)
-    expect(error.message.split("\n")).toEqual(expect.arrayContaining([
-      'providers["up"].base_ulr: unknown field',
-      'models["m"].targets[0].provider: unknown provider "nope"',
-      'models["odd"].name: "other" differs from the row\'s name'
-    ]))
+    expect(error.message.split("\n")).toEqual(
+      expect.arrayContaining([
+        'providers["up"].base_ulr: unknown field',
+        'models["m"].targets[0].provider: unknown provider "nope"',
+        'models["odd"].name: "other" differs from the row\'s name'
+      ])
+    )
   })
 
   it("stores provider secrets sealed (no plaintext in the row) and opens them on load", async (ctx) => {
@@ -147,7 +160,9 @@ describe("Postgres config source (real Postgres)", () => {
     const secrets = await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY })
     await Effect.runPromise(importCatalog(sql, seed, secrets, { actor: "test", file: "seed" }))
 
-    const rows = await sql<Array<{ name: string; raw: string }>>`select name, spec::text as raw from providers order by position`
+    const rows = await sql<
+      Array<{ name: string; raw: string }>
+    >`select name, spec::text as raw from providers order by position`
     const raw = rows.map((r) => r.raw).join("\n")
     expect(raw).not.toContain(SECRET)
     expect(raw).not.toContain(TOKEN)
@@ -155,7 +170,9 @@ describe("Postgres config source (real Postgres)", () => {
     expect(raw).not.toContain("team-header-secret-1")
     expect(raw).not.toContain("list-header-secret-2")
     expect(raw).toContain("visible-agent")
-    const [up] = await sql<Array<{ spec: { api_key: string; headers: Record<string, string> } }>>`select spec from providers where name = 'up'`
+    const [up] = await sql<
+      Array<{ spec: { api_key: string; headers: Record<string, string> } }>
+    >`select spec from providers where name = 'up'`
     expect(up?.spec.api_key).toMatch(/^enc:v1:/)
     expect(up?.spec.headers["X-Team"]).toMatch(/^enc:v1:/)
 
@@ -185,7 +202,9 @@ describe("Postgres config source (real Postgres)", () => {
     const db = await withTestDatabase(ctx)
     await migrated(db.url)
     const sql = client(db.url)
-    await Effect.runPromise(importCatalog(sql, seed, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), { actor: "test", file: "seed" }))
+    await Effect.runPromise(
+      importCatalog(sql, seed, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), { actor: "test", file: "seed" })
+    )
 
     const wrong = await loadError(await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: OTHER_KEY })))
     expect(wrong.message).toContain('providers["up"].api_key: The sealed value for `provider:up:api_key` does not open')
@@ -198,16 +217,22 @@ describe("Postgres config source (real Postgres)", () => {
     await sql`update providers set spec = jsonb_set(spec, '{api_key}', '"typed-in-by-hand"') where name = 'up'`
     const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }))
     const issues = (await loadError(source)).message.split("\n")
-    expect(issues).toEqual(expect.arrayContaining([
-      expect.stringMatching(/^providers\["basic"\]\.auth\.password: The sealed value for `provider:basic:auth\.password` does not open/),
-      expect.stringMatching(/^providers\["up"\]\.api_key: stored in plaintext while LLMGATE_ENCRYPTION_KEY is set/)
-    ]))
+    expect(issues).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(
+          /^providers\["basic"\]\.auth\.password: The sealed value for `provider:basic:auth\.password` does not open/
+        ),
+        expect.stringMatching(/^providers\["up"\]\.api_key: stored in plaintext while LLMGATE_ENCRYPTION_KEY is set/)
+      ])
+    )
     expect(issues.join("\n")).not.toContain("typed-in-by-hand")
   })
 
   it("refuses Postgres mode without a key unless plaintext is allowed, then stores plaintext", async (ctx) => {
     await expect(secretsFor({})).rejects.toThrow(/needs LLMGATE_ENCRYPTION_KEY.*LLMGATE_ALLOW_PLAINTEXT_SECRETS=1/)
-    await expect(secretsFor({ LLMGATE_ENCRYPTION_KEY: "short" })).rejects.toThrow(/LLMGATE_ENCRYPTION_KEY is not a valid key/)
+    await expect(secretsFor({ LLMGATE_ENCRYPTION_KEY: "short" })).rejects.toThrow(
+      /LLMGATE_ENCRYPTION_KEY is not a valid key/
+    )
 
     const db = await withTestDatabase(ctx)
     await migrated(db.url)
@@ -247,7 +272,9 @@ describe("Postgres config source (real Postgres)", () => {
     const db = await withTestDatabase(ctx)
     await migrated(db.url)
     const sql = client(db.url)
-    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), { reloadIntervalMs: 200 })
+    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), {
+      reloadIntervalMs: 200
+    })
     await load(source)
     const changes = countChanges(source)
     await new Promise((resolve) => setTimeout(resolve, 700))
@@ -263,7 +290,9 @@ describe("Postgres config source (real Postgres)", () => {
   it("after a lost connection, listens again and signals a re-read", async (ctx) => {
     const db = await withTestDatabase(ctx)
     await migrated(db.url)
-    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), { reloadIntervalMs: 300 })
+    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), {
+      reloadIntervalMs: 300
+    })
     await load(source)
     const changes = countChanges(source)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -281,7 +310,9 @@ describe("Postgres config source (real Postgres)", () => {
   it("when the database stays away, retries with backoff and re-reads once it is back", async (ctx) => {
     const db = await withTestDatabase(ctx)
     await migrated(db.url)
-    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), { reloadIntervalMs: 200 })
+    const source = await openSource(db.url, await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }), {
+      reloadIntervalMs: 200
+    })
     await load(source)
     const changes = countChanges(source)
     await new Promise((resolve) => setTimeout(resolve, 100))
@@ -305,13 +336,17 @@ describe("Postgres config source (real Postgres)", () => {
   }, 30_000)
 
   it("fails to open on an unreachable database, naming host, port and database but no password", async () => {
-    const error = await Effect.runPromise(Effect.flip(
-      Layer.build(PostgresConfigSource.layer({
-        url: "postgres://llmgate:hunter2-SECRET@127.0.0.1:1/llmgate_nowhere",
-        secrets: await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }),
-        settings: Effect.succeed({})
-      })).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer))
-    ))
+    const error = await Effect.runPromise(
+      Effect.flip(
+        Layer.build(
+          PostgresConfigSource.layer({
+            url: "postgres://llmgate:hunter2-SECRET@127.0.0.1:1/llmgate_nowhere",
+            secrets: await secretsFor({ LLMGATE_ENCRYPTION_KEY: KEY }),
+            settings: Effect.succeed({})
+          })
+        ).pipe(Effect.scoped, Effect.provide(NodeFileSystem.layer))
+      )
+    )
     expect(error.message).toContain("127.0.0.1:1/llmgate_nowhere")
     expect(error.message).not.toContain("hunter2-SECRET")
   })
