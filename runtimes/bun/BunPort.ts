@@ -100,7 +100,7 @@ export const bunPort: RuntimePort = {
               reusePort: options.reusePort,
               idleTimeout: idleSeconds,
               maxRequestBodySize: Number.MAX_SAFE_INTEGER,
-              fetch: (request, bunServer) => fetch(request, bunServer.requestIP(request)?.address),
+              fetch: (request, bunServer) => fetch(request, () => bunServer.requestIP(request)?.address),
               // Whatever escapes the handler still gets OpenAI's shape, never Bun's own page.
               error: () => hookResponse(UNEXPECTED)
             })),

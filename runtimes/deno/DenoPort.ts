@@ -30,9 +30,9 @@ import { hookResponse, toWebHandler } from "../../src/web.ts"
 
 /** The Web handler given the peer's address from Deno's handler info. */
 const withPeer =
-  (handler: (request: Request, remoteAddress?: string) => Promise<Response>) =>
+  (handler: (request: Request, remoteAddress?: () => string | undefined) => Promise<Response>) =>
   (request: Request, info: Deno.ServeHandlerInfo) =>
-    handler(request, info.remoteAddr.hostname)
+    handler(request, () => info.remoteAddr.hostname)
 
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
 const DENO_HEADER_LIMIT = 64 * 1024

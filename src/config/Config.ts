@@ -309,7 +309,7 @@ export const LimitStoreSection = Schema.Struct({
  * `<config file>.usage.sqlite`); in Postgres mode it is the catalog's database.
  */
 export const UsageSection = Schema.Struct({
-  /** Store usage records at all (default true). */
+  /** Record and store usage (default false for now: recording costs the request path, see README "Usage records"). */
   enabled: Schema.optional(Schema.Boolean),
   sqlite_path: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   /** Most records the writer holds while the database is slow or down; more are dropped and counted. */

@@ -104,15 +104,18 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     path: string,
     principal: Principal | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
-    Effect.clockWith((clock) => {
-      const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
-      const progress = startProgress()
-      return handle(request, snapshot, requestId, path, principal, { arrival, progress, clock }).pipe(
-        Effect.onExit((exit) =>
-          recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe())
-        )
-      )
-    })
+    // Without usage storage the request path records nothing and pays nothing for it.
+    !usage.sink.enabled
+      ? handle(request, snapshot, requestId, path, principal, undefined)
+      : Effect.clockWith((clock) => {
+          const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
+          const progress = startProgress()
+          return handle(request, snapshot, requestId, path, principal, { arrival, progress, clock }).pipe(
+            Effect.onExit((exit) =>
+              recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe())
+            )
+          )
+        })
 
   const handle = (
     request: IncomingRequest,
@@ -120,11 +123,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     requestId: string,
     path: string,
     principal: Principal | undefined,
-    {
-      arrival,
-      progress,
-      clock
-    }: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock }
+    recording: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock } | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const { bounds } = snapshot.config.server
@@ -135,12 +134,15 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       if (typeof requested === "string" && requested.length > bounds.identifierLimit) {
         return Effect.fail(identifierTooLong("model", bounds.identifierLimit))
       }
-      progress.stream = body["stream"] === true
-      if (typeof requested === "string") progress.model = requested
+      const progress = recording?.progress
+      if (progress !== undefined) {
+        progress.stream = body["stream"] === true
+        if (typeof requested === "string") progress.model = requested
+      }
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
       const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
-      progress.model = model
+      if (progress !== undefined) progress.model = model
       // The requested public name (or the one the route pins), before routing: a key's list names
       // public models, and a forbidden name answers 403 whether or not it exists.
       if (principal === undefined || (principal._tag === "VirtualKey" && !principal.key.allows(model))) {
@@ -150,30 +152,47 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
       // A streamed chat or completions request asks the upstream for its usage; the client's own
       // body stays what its usage is estimated from.
-      const upstream = requestStreamUsage(endpoint, body, rawBody)
+      const upstream = recording === undefined ? undefined : requestStreamUsage(endpoint, body, rawBody)
       const stream = body["stream"] === true
       const served = Effect.flatMap(
         snapshot.dispatcher.dispatch(
-          { endpoint, model, body: upstream.body, rawBody: upstream.rawBody, stream, requestId },
+          {
+            endpoint,
+            model,
+            body: upstream?.body ?? body,
+            rawBody: upstream?.rawBody ?? rawBody,
+            stream,
+            requestId
+          },
           group
         ),
         (outcome): Effect.Effect<Served> => {
-          progress.attempts = outcome.attempts
+          if (progress !== undefined) progress.attempts = outcome.attempts
           if (outcome._tag === "Served") {
             const { response, upstreamModel } = outcome
-            progress.provider = outcome.provider
-            progress.upstreamModel = upstreamModel
             const measured = { endpoint, body, upstreamModel }
+            if (progress !== undefined) {
+              progress.provider = outcome.provider
+              progress.upstreamModel = upstreamModel
+            }
             if (response.body._tag === "Buffered") {
-              progress.buffered = { json: response.body.json, request: measured }
+              if (progress !== undefined) progress.buffered = { json: response.body.json, request: measured }
               return Effect.succeed({
                 response: providerResponse(outcome.provider, response, outcome.attempts),
                 totalTokens: settledTokens(response.status, response.body.json)
               })
             }
+            // Not recording: the stream is relayed as it comes; its reservation stands.
+            if (recording === undefined || upstream === undefined) {
+              return Effect.succeed({
+                response: providerResponse(outcome.provider, response, outcome.attempts),
+                totalTokens: undefined
+              })
+            }
+            const { arrival, clock } = recording
             const recorded = recordedStream(response.body.stream, {
               arrival,
-              progress,
+              progress: recording.progress,
               status: response.status,
               request: measured,
               usageRequested: upstream.usageRequested,

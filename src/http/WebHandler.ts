@@ -101,11 +101,14 @@ const incoming = (
   request: Request,
   url: string,
   onBodyRead: (() => void) | undefined,
-  remoteAddress: string | undefined
+  remoteAddress: (() => string | undefined) | undefined
 ): IncomingRequest => ({
   method: request.method,
   url,
-  remoteAddress,
+  // Asked for only when an IP rate limit applies: finding it costs Bun a call per request.
+  get remoteAddress() {
+    return remoteAddress?.()
+  },
   header: (name) => request.headers.get(name) ?? undefined,
   body: (limit) =>
     onBodyRead === undefined
@@ -194,8 +197,8 @@ const readableOf = (
 export const toWebHandler = (app: App, options: WebHandlerOptions) => {
   const { context, headerLimit, stallTimeoutMs, connection } = options
   const run = Effect.runForkWith(context)
-  /** `remoteAddress`: the peer's IP (Bun: `server.requestIP(request)`, Deno: the handler info's `remoteAddr`). */
-  return (request: Request, remoteAddress?: string): Promise<Response> => {
+  /** `remoteAddress`: finds the peer's IP when asked (Bun: `server.requestIP(request)`, Deno: the handler info's `remoteAddr`). */
+  return (request: Request, remoteAddress?: () => string | undefined): Promise<Response> => {
     const url = target(request.url)
     if (headerLimit !== undefined && headSize(request, url) > headerLimit) {
       return Promise.resolve(hookResponse({ _tag: "HeadersTooLarge", limit: headerLimit }))

@@ -13,13 +13,15 @@ import type * as Scope from "effect/Scope"
 import type { UsageRecord } from "../domain/Usage.ts"
 
 export interface UsageSinkShape {
+  /** Whether records are kept: when not, the request path builds none (it costs nothing). */
+  readonly enabled: boolean
   /** Takes a record for storage; returns at once and never fails. */
   readonly record: (record: UsageRecord) => void
 }
 
 export class UsageSink extends Context.Service<UsageSink, UsageSinkShape>()("llmgate/UsageSink") {
   /** A sink that keeps nothing (tests, tools). */
-  static readonly discard: UsageSinkShape = { record: () => {} }
+  static readonly discard: UsageSinkShape = { enabled: false, record: () => {} }
 }
 
 /** A worker's posts to the owner: most records per message, and how long one may wait. */
@@ -61,5 +63,5 @@ export const makeUsageSender = (
     // Added before the timer is forked, so the last flush runs after the timer has stopped.
     yield* Effect.addFinalizer(() => Effect.sync(flush))
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(interval), Effect.sync(flush))))
-    return { record, flush }
+    return { enabled: true, record, flush }
   })

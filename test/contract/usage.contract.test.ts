@@ -43,7 +43,7 @@ interface Row {
 }
 
 describe(`[${runtime}] usage records`, () => {
-  const ctx = useContract({ configure: (c) => ({ ...c, usage: { flush_interval: "100ms" } }) })
+  const ctx = useContract({ configure: (c) => ({ ...c, usage: { enabled: true, flush_interval: "100ms" } }) })
 
   /** The row of `requestId` in SQLite (file mode); undefined while the file or the row is missing. */
   const sqliteRow = (requestId: string): Row | undefined => {

@@ -39,6 +39,7 @@ const resolved: Array<string> = []
 const records: Array<UsageRecord> = []
 const usage = {
   sink: {
+    enabled: true,
     record: (r: UsageRecord) => {
       records.push(r)
     }

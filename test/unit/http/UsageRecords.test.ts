@@ -39,6 +39,7 @@ const setup = () => {
   const records: Array<UsageRecord> = []
   const usage: UsageServices = {
     sink: {
+      enabled: true,
       record: (r) => {
         records.push(r)
       }

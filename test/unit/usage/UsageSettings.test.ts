@@ -19,10 +19,10 @@ models:
 const parse = (usage: string) => parseConfig(`${BASE}${usage}`, {}, "test.yaml")
 
 describe("usage section", () => {
-  it("defaults: stored, beside the config file, 100k buffer, 1 s interval, batches of 500", () => {
+  it("defaults: not recorded (opt-in for now); beside the config file, 100k buffer, 1 s interval, batches of 500", () => {
     const r = parse("")
     expect(Result.isSuccess(r) && r.success.usage).toEqual({
-      enabled: true,
+      enabled: false,
       sqlitePath: undefined,
       bufferLimit: 100_000,
       flushIntervalMs: 1000,
@@ -32,10 +32,10 @@ describe("usage section", () => {
 
   it("takes every setting, durations in units", () => {
     const r = parse(
-      "usage: { enabled: false, sqlite_path: data/usage.db, buffer_limit: 5000, flush_interval: 250ms, batch_size: 100 }\n"
+      "usage: { enabled: true, sqlite_path: data/usage.db, buffer_limit: 5000, flush_interval: 250ms, batch_size: 100 }\n"
     )
     expect(Result.isSuccess(r) && r.success.usage).toEqual({
-      enabled: false,
+      enabled: true,
       sqlitePath: "data/usage.db",
       bufferLimit: 5000,
       flushIntervalMs: 250,
