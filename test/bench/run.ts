@@ -1148,7 +1148,7 @@ const render = (
       `settles them to the upstream's \`usage\` (checked at startup: remaining tokens drop by ${UPSTREAM_USAGE.total_tokens} per answer) and gets ` +
       `\`x-ratelimit-*\` headers. ${P.limits.reps} repetitions per round of ${P.limits.durS} s each (after ${P.limits.warmS} s warm-up), the order rotating; ` +
       "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
-      "Usage recording is not wired yet: “limits add” covers limits only. The CPU counter ticks every 10 ms, ~1 % of a " +
+      "Usage recording is off (opt-in, `usage.enabled`): “limits add” covers limits only. The CPU counter ticks every 10 ms, ~1 % of a " +
       `${P.limits.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
       `used more than ${OTHER_CPU_WARN} % of a core is taken once more and the less disturbed kept (attempts column). The scenario took ` +
       `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "limits_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round (besides starting the two extra processes).`
