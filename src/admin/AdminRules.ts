@@ -5,7 +5,9 @@
  * change would add to the config become the API's answer (422 naming the field, 409 for a
  * duplicate), and that a masked secret sent back is refused (422). Pure.
  */
+import * as Base64Url from "effect/encoding/Base64Url"
 import * as Effect from "effect/Effect"
+import * as Result from "effect/Result"
 import * as Predicate from "effect/Predicate"
 import { isMaskedSecret } from "../auth/KeyMaterial.ts"
 import type { ConfigIssue } from "../config/ConfigError.ts"
@@ -165,16 +167,14 @@ export const maskedSecretProblem = (body: Row): GatewayError | undefined => {
   return undefined
 }
 
-export const encodeCursor = (id: string): string =>
-  btoa(String.fromCharCode(...new TextEncoder().encode(id)))
-    .replace(/\+/g, "-")
-    .replace(/\//g, "_")
-    .replace(/=+$/, "")
+export const encodeCursor = (id: string): string => Base64Url.encode(id)
 
+/** The id a cursor names; undefined for one that is not base64url of UTF-8. */
 export const decodeCursor = (cursor: string): string | undefined => {
+  const bytes = Base64Url.decode(cursor)
+  if (Result.isFailure(bytes)) return undefined
   try {
-    const b64 = cursor.replace(/-/g, "+").replace(/_/g, "/")
-    return new TextDecoder("utf-8", { fatal: true }).decode(Uint8Array.from(atob(b64), (c) => c.charCodeAt(0)))
+    return new TextDecoder("utf-8", { fatal: true }).decode(bytes.success)
   } catch {
     return undefined
   }

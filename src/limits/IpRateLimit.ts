@@ -11,6 +11,7 @@
  * The client IP is the connection's peer address; `X-Forwarded-For` is believed only when the peer
  * is a trusted proxy, and then the client is the right-most hop that is not itself trusted.
  */
+import * as Hex from "effect/encoding/Hex"
 import { parseIp } from "../config/Cidr.ts"
 import type { ResolvedIpRateLimit } from "../config/Config.ts"
 import type { SlotSpec } from "../state/SlotAllocator.ts"
@@ -111,9 +112,7 @@ export const admitIp = (
 const canonical = (address: string): string => {
   const bytes = parseIp(address)
   if (bytes === undefined) return address
-  let out = ""
-  for (let i = 0; i < 16; i++) out += bytes[i]!.toString(16).padStart(2, "0")
-  return out
+  return Hex.encode(bytes)
 }
 
 /**

@@ -32,6 +32,7 @@
  * Failures are logged at most once per LOG_INTERVAL_MS per worker with how many calls failed; the
  * connection reconnects by itself and the first call that succeeds is logged as the recovery.
  */
+import * as Hex from "effect/encoding/Hex"
 import * as Effect from "effect/Effect"
 import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
@@ -193,8 +194,7 @@ const counterKey = (prefix: string, s: LimitSubject) => `${prefix}limit:${s.scop
 const limitArg = (n: number | undefined) => (n === undefined ? NONE : n)
 
 /** Random lease ids: 128 bits in hex. */
-const leaseId = (): string =>
-  Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0")).join("")
+const leaseId = (): string => Hex.encode(crypto.getRandomValues(new Uint8Array(16)))
 
 const OPERATIONS = ["admit", "settle", "release", "refresh"] as const
 type Operation = (typeof OPERATIONS)[number]
