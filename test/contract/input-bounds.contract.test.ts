@@ -74,12 +74,18 @@ describe(`[${runtime}] input bounds`, () => {
     expect(burst.map((r) => r.status)).toEqual(burst.map(() => 200))
     expect((await ctx.post("/v1/chat/completions", { model: "bounded-0", messages: user })).status).toBe(200)
 
-    const detailed = (await ctx.get("/health/detailed")).json<DetailedHealth>()
-    const listed = detailed.models.find((m) => m.name === PATTERN)?.targets ?? []
+    // The most recent name is among them once every worker has the owner's latest assignment (the
+    // health answer may come from the other worker, a moment behind): asked until it is, for 5 s.
+    const listedTargets = async () =>
+      (await ctx.get("/health/detailed")).json<DetailedHealth>().models.find((m) => m.name === PATTERN)?.targets ?? []
+    let listed = await listedTargets()
+    for (const deadline = Date.now() + 5_000; !listed.some((t) => t.model === "bounded-0") && Date.now() < deadline; ) {
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      listed = await listedTargets()
+    }
     expect(listed.length).toBeGreaterThan(0)
     expect(listed.length).toBeLessThanOrEqual(PATTERN_LIMIT)
     expect(listed.every((t) => t.provider === "mock" && t.model.startsWith("bounded-"))).toBe(true)
-    // The most recent name is among them.
     expect(listed.map((t) => t.model)).toContain("bounded-0")
   })
 
