@@ -56,7 +56,9 @@ export const KEY_FIELD: Readonly<Record<Resource, "name" | "id">> = {
 
 /** Fields a request may set, per tenancy resource (the rest is generated or derived). */
 export const WRITABLE: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
-  projects: ["name", "limits", "metadata"] satisfies ReadonlyArray<keyof components["schemas"]["AdminProjectCreate"]>,
+  projects: ["name", "limits", "budget", "metadata"] satisfies ReadonlyArray<
+    keyof components["schemas"]["AdminProjectCreate"]
+  >,
   users: ["name", "email", "role", "projects", "metadata"] satisfies ReadonlyArray<
     keyof components["schemas"]["AdminUserCreate"]
   >,
@@ -83,7 +85,15 @@ const exhaustive =
 
 /** The fields an object shows, as `spec/openapi.yaml` names them (`AdminProject`, `AdminUser`, `AdminKey`). */
 export const PUBLIC_FIELDS: Readonly<Record<"projects" | "users" | "keys", ReadonlyArray<string>>> = {
-  projects: exhaustive<Schemas["AdminProject"]>()(["id", "name", "limits", "metadata", "created_at", "updated_at"]),
+  projects: exhaustive<Schemas["AdminProject"]>()([
+    "id",
+    "name",
+    "limits",
+    "budget",
+    "metadata",
+    "created_at",
+    "updated_at"
+  ]),
   users: exhaustive<Schemas["AdminUser"]>()([
     "id",
     "name",

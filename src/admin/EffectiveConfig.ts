@@ -6,7 +6,7 @@
  */
 import * as Redacted from "effect/Redacted"
 import { MASK, maskSecret } from "../auth/KeyMaterial.ts"
-import type { ResolvedConfig, ResolvedLimits } from "../config/Config.ts"
+import type { ResolvedBudget, ResolvedConfig, ResolvedLimits } from "../config/Config.ts"
 import { isSecretHeader } from "../config/SecretFields.ts"
 
 /**
@@ -29,6 +29,9 @@ const limits = (l: ResolvedLimits | undefined) =>
         burst: l.burst ?? null,
         max_parallel: l.maxParallel ?? null
       }
+
+const budget = (b: ResolvedBudget | undefined) =>
+  b === undefined ? null : { amount_usd: b.amountUsd, period: b.period }
 
 export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "file") => ({
   store,
@@ -123,6 +126,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     id: p.id,
     name: p.name,
     limits: limits(p.limits),
+    budget: budget(p.budget),
     metadata: p.metadata,
     created_at: p.createdAt ?? null
   })),
@@ -145,7 +149,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     enabled: k.enabled,
     expires_at: k.expiresAt,
     limits: limits(k.limits),
-    budget: k.budget === undefined ? null : { amount_usd: k.budget.amountUsd, period: k.budget.period },
+    budget: budget(k.budget),
     metadata: k.metadata,
     created_at: k.createdAt ?? null
   }))

@@ -218,7 +218,11 @@ export const LimitsSection = Schema.Struct({
 export const BudgetPeriod = Schema.Literals(["daily", "weekly", "monthly", "total"])
 export type BudgetPeriod = typeof BudgetPeriod.Type
 
-/** A spending cap (stored and validated; enforced by the budgets work, not yet). */
+/**
+ * A spending cap of a key or a project (enforced by limits/Budgets.ts): once the period's spend
+ * reaches `amount_usd`, requests are refused (429 `budget_exceeded`) until the period resets
+ * (UTC: daily at midnight, weekly on Monday 00:00, monthly on the 1st; `total` never resets).
+ */
 export const BudgetSection = Schema.Struct({
   amount_usd: Schema.Number.check(Schema.isFinite(), Schema.isGreaterThan(0)),
   period: BudgetPeriod
@@ -229,6 +233,8 @@ export const ProjectSection = Schema.Struct({
   name: DisplayName,
   /** Default limits of the project's keys (a key's own limits win, field by field). */
   limits: Schema.optional(LimitsSection),
+  /** What the project's keys may spend together. */
+  budget: Schema.optional(BudgetSection),
   metadata: Schema.optional(Metadata),
   created_at: Schema.optional(TimestampInput)
 })
@@ -485,6 +491,7 @@ export interface ResolvedProject {
   readonly id: string
   readonly name: string
   readonly limits: ResolvedLimits | undefined
+  readonly budget: ResolvedBudget | undefined
   readonly metadata: Readonly<Record<string, unknown>>
   readonly createdAt: string | undefined
 }

@@ -8,6 +8,7 @@
 import * as Result from "effect/Result"
 import type {
   ConfigFile,
+  ResolvedBudget,
   ResolvedKey,
   ResolvedLimits,
   ResolvedProject,
@@ -177,6 +178,11 @@ export const mergeLimits = (
   }
 }
 
+type BudgetInput = NonNullable<NonNullable<ConfigFile["keys"]>[number]["budget"]>
+
+const resolveBudget = (b: BudgetInput | undefined): ResolvedBudget | undefined =>
+  b === undefined ? undefined : { amountUsd: b.amount_usd, period: b.period }
+
 /** Compiles the decoded tenancy sections. Reference problems are `tenancyReferenceIssues`' job. */
 export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): ResolvedTenancy => {
   const projects = new Map<string, ResolvedProject>()
@@ -184,7 +190,14 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
   ;(file.projects ?? []).forEach((p, i) => {
     const limits =
       p.limits === undefined ? undefined : mergeLimits(p.limits, undefined, `projects[${i}].limits`, issues)
-    projects.set(p.id, { id: p.id, name: p.name, limits, metadata: p.metadata ?? NO_METADATA, createdAt: p.created_at })
+    projects.set(p.id, {
+      id: p.id,
+      name: p.name,
+      limits,
+      budget: resolveBudget(p.budget),
+      metadata: p.metadata ?? NO_METADATA,
+      createdAt: p.created_at
+    })
     projectLimitSections.set(p.id, p.limits)
   })
   const users = new Map<string, ResolvedUser>()
@@ -233,7 +246,7 @@ export const resolveTenancy = (file: ConfigFile, issues: Array<ConfigIssue>): Re
         `keys[${i}].limits`,
         projectLimits?.burst !== undefined && projectLimits.requests_per_second === undefined ? [] : issues
       ),
-      budget: k.budget === undefined ? undefined : { amountUsd: k.budget.amount_usd, period: k.budget.period },
+      budget: resolveBudget(k.budget),
       metadata: k.metadata ?? NO_METADATA,
       createdAt: k.created_at,
       previousHash: previousExpiresAtMs === undefined ? undefined : k.previous_hash,

@@ -939,7 +939,7 @@ export interface components {
             burst?: number;
             max_parallel?: number;
         };
-        /** @description A spending cap (stored; enforced by later work). */
+        /** @description A spending cap: once the period's spend reaches `amount_usd`, requests are refused with 429 `budget_exceeded` until the period resets (UTC: `daily` at midnight, `weekly` on Monday 00:00, `monthly` on the 1st; `total` never resets). A project's budget caps all its keys together. */
         AdminBudget: {
             amount_usd: number;
             /** @enum {string} */
@@ -1008,17 +1008,20 @@ export interface components {
         AdminProjectCreate: {
             name: string;
             limits?: components["schemas"]["AdminLimits"];
+            budget?: components["schemas"]["AdminBudget"];
             metadata?: components["schemas"]["AdminMetadata"];
         };
         AdminProjectUpdate: {
             name?: string;
             limits?: components["schemas"]["AdminLimits"] | null;
+            budget?: components["schemas"]["AdminBudget"] | null;
             metadata?: components["schemas"]["AdminMetadata"] | null;
         };
         AdminProject: {
             id: string;
             name: string;
             limits: components["schemas"]["AdminLimits"] | null;
+            budget: components["schemas"]["AdminBudget"] | null;
             metadata: components["schemas"]["AdminMetadata"];
             /** Format: date-time */
             created_at: string;

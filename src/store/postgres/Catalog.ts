@@ -121,8 +121,8 @@ export const writeCatalogRow = async (
   const metadata = JSON.stringify(row["metadata"] ?? {})
   if (resource === "projects") {
     return insert
-      ? conn`insert into projects (id, name, limits, metadata) values (${id}, ${text("name")}, ${json("limits")}::text::jsonb, ${metadata}::text::jsonb)`
-      : conn`update projects set name = ${text("name")}, limits = ${json("limits")}::text::jsonb, metadata = ${metadata}::text::jsonb, updated_at = now() where id = ${id}`
+      ? conn`insert into projects (id, name, limits, budget, metadata) values (${id}, ${text("name")}, ${json("limits")}::text::jsonb, ${json("budget")}::text::jsonb, ${metadata}::text::jsonb)`
+      : conn`update projects set name = ${text("name")}, limits = ${json("limits")}::text::jsonb, budget = ${json("budget")}::text::jsonb, metadata = ${metadata}::text::jsonb, updated_at = now() where id = ${id}`
   }
   if (resource === "users") {
     if (insert)
@@ -183,7 +183,7 @@ const copy = (out: Record<string, unknown>, row: Readonly<Record<string, unknown
 /** A `projects` row as the file's `projects` entry. */
 export const projectSection = (row: TenancyRow): Record<string, unknown> => {
   const out: Record<string, unknown> = { id: row.id, name: row["name"] }
-  for (const f of ["limits", "metadata", "created_at"]) copy(out, row, f)
+  for (const f of ["limits", "budget", "metadata", "created_at"]) copy(out, row, f)
   return out
 }
 
@@ -383,8 +383,8 @@ export const importCatalog = Effect.fn("Catalog.import")(function* (
           await tx`insert into routes (position, path, model) values (${i}, ${r.path}, ${r.model})`
         }
         for (const p of list(doc, "projects")) {
-          await tx`insert into projects (id, name, limits, metadata, created_at)
-                   values (${text(p, "id")}, ${text(p, "name")}, ${jsonText(p["limits"])}::text::jsonb,
+          await tx`insert into projects (id, name, limits, budget, metadata, created_at)
+                   values (${text(p, "id")}, ${text(p, "name")}, ${jsonText(p["limits"])}::text::jsonb, ${jsonText(p["budget"])}::text::jsonb,
                            ${JSON.stringify(p["metadata"] ?? {})}::text::jsonb, coalesce(${instant(p["created_at"])}::timestamptz, now()))`
         }
         for (const u of list(doc, "users")) {

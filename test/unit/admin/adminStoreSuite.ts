@@ -127,9 +127,20 @@ export const adminStoreSuite = (name: string, make: MakeHarness) =>
     it("mints a key: the plaintext answered once, its hash and prefix stored; projects, users and keys by id", async (ctx) => {
       const { store, storedKey, dump } = await make(ctx, () => start)
       const project = await run(
-        store.create("projects", { name: "Search", limits: { requests_per_minute: 60 } }, MASTER)
+        store.create(
+          "projects",
+          { name: "Search", limits: { requests_per_minute: 60 }, budget: { amount_usd: 25, period: "weekly" } },
+          MASTER
+        )
       )
-      expect(project).toMatchObject({ name: "Search", limits: { requests_per_minute: 60 } })
+      expect(project).toMatchObject({
+        name: "Search",
+        limits: { requests_per_minute: 60 },
+        budget: { amount_usd: 25, period: "weekly" }
+      })
+      expect(await run(store.get("projects", idOf(project)))).toMatchObject({
+        budget: { amount_usd: 25, period: "weekly" }
+      })
       expect(idOf(project)).toMatch(/^prj_[0-9A-Za-z]{20}$/)
       const user = await run(store.create("users", { name: "Ann", role: "admin", projects: [project["id"]] }, MASTER))
       expect(user).toMatchObject({ name: "Ann", role: "admin", projects: [project["id"]], email: null })

@@ -99,11 +99,12 @@ describe("Migrations (real Postgres)", () => {
     const files = await realFiles()
     expect(files.map((f) => [f.version, f.name])).toEqual([
       [1, "config_store"],
-      [2, "usage"]
+      [2, "usage"],
+      [3, "project_budget"]
     ])
 
     const report = await run(migrateOn(db.url, files))
-    expect(report).toEqual({ applied: [1, 2], alreadyApplied: [] })
+    expect(report).toEqual({ applied: [1, 2, 3], alreadyApplied: [] })
 
     const sql = client(db.url)
     const tables = await sql<Array<{ table_name: string }>>`
@@ -135,7 +136,8 @@ describe("Migrations (real Postgres)", () => {
     ])
     expect(await recorded(sql)).toEqual([
       { version: 1, name: "config_store" },
-      { version: 2, name: "usage" }
+      { version: 2, name: "usage" },
+      { version: 3, name: "project_budget" }
     ])
 
     const notifications: Array<string> = []
@@ -166,12 +168,13 @@ describe("Migrations (real Postgres)", () => {
     const [before] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
 
     const again = await run(migrateOn(db.url, files))
-    expect(again).toEqual({ applied: [], alreadyApplied: [1, 2] })
+    expect(again).toEqual({ applied: [], alreadyApplied: [1, 2, 3] })
     const [after] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
     expect(after?.applied_at).toEqual(before?.applied_at)
     expect(await recorded(sql)).toEqual([
       { version: 1, name: "config_store" },
-      { version: 2, name: "usage" }
+      { version: 2, name: "usage" },
+      { version: 3, name: "project_budget" }
     ])
   })
 
@@ -216,7 +219,7 @@ describe("Migrations (real Postgres)", () => {
     const error = await runError(migrateOn(db.url, files))
     expect(error.reason._tag).toBe("MigrationConflict")
     expect(error.message).toContain("0007_from_the_future")
-    expect(error.message).toContain("0002_usage")
+    expect(error.message).toContain("0003_project_budget")
     expect(await lockState(sql)).toEqual({ held: 0, waiting: 0 })
   })
 
