@@ -60,6 +60,23 @@ export const RateLimited = Reason("RateLimited", {
   scope: RateLimitScope,
   retry_after_ms: Schema.Number
 })
+/** A budget's periods (config `budget.period`): UTC days, weeks from Monday, months from the 1st, or never resetting. */
+export const BudgetPeriodName = Schema.Literals(["daily", "weekly", "monthly", "total"])
+/**
+ * The key's or its project's budget has no room for this request: spent (or reserved by requests
+ * in flight) up to `amount_usd`, or too little left for this request's maximum cost. `resets_at`
+ * and `retry_after_ms` are null for a `total` budget, which never resets.
+ */
+export const BudgetExceeded = Reason("BudgetExceeded", {
+  scope: RateLimitScope,
+  amount_usd: Schema.Number,
+  period: BudgetPeriodName,
+  spent_usd: Schema.Number,
+  reserved_usd: Schema.Number,
+  request_usd: Schema.Number,
+  resets_at: Schema.NullOr(Schema.String),
+  retry_after_ms: Schema.NullOr(Schema.Number)
+})
 /** The operation exists but this deployment cannot do it (admin writes with the file store). */
 export const NotImplemented = Reason("NotImplemented", { message: Schema.String })
 
@@ -87,7 +104,8 @@ export const GatewayErrorReason = Schema.Union([
   PreconditionFailed,
   Unprocessable,
   NotImplemented,
-  RateLimited
+  RateLimited,
+  BudgetExceeded
 ])
 export type GatewayErrorReason = typeof GatewayErrorReason.Type
 
@@ -122,6 +140,20 @@ const SCOPE_NAMES: Readonly<Record<RateLimitScope, string>> = {
   key: "this key",
   project: "this key's project",
   ip: "this IP"
+}
+
+/** A USD amount as money in messages: `$1.00`, `$0.0153`, `$0.000002`. */
+export const formatUsd = (usd: number): string => {
+  const cents = Math.round(usd * 100) / 100
+  return Math.abs(cents - usd) < 5e-7 ? `$${cents.toFixed(2)}` : `$${usd.toFixed(6).replace(/0+$/, "")}`
+}
+
+const budgetMessage = (r: Extract<GatewayErrorReason, { readonly _tag: "BudgetExceeded" }>): string => {
+  const whose = `The ${r.period} budget of ${formatUsd(r.amount_usd)} for ${SCOPE_NAMES[r.scope]}`
+  const resets = r.resets_at === null ? "It does not reset (a total budget)." : `It resets at ${r.resets_at} (UTC).`
+  if (r.spent_usd >= r.amount_usd) return `${whose} is spent (${formatUsd(r.spent_usd)}). ${resets}`
+  const inFlight = r.reserved_usd > 0 ? ` and ${formatUsd(r.reserved_usd)} reserved by requests in flight` : ""
+  return `${whose} has too little left for this request: ${formatUsd(r.spent_usd)} spent${inFlight}, and this request may cost up to ${formatUsd(r.request_usd)} (lower max_tokens to fit). ${resets}`
 }
 
 /** A `Retry-After` in whole seconds, rounded up (at least 1). */
@@ -287,6 +319,15 @@ export const describe = (reason: GatewayErrorReason): ErrorDescription => {
         code: "rate_limit_exceeded",
         param: null,
         message: `${reason.limit} limit of ${reason.value} reached for ${SCOPE_NAMES[reason.scope]}. Retry after ${retryAfterSeconds(reason.retry_after_ms)} s.`
+      }
+    case "BudgetExceeded":
+      // 429 as OpenAI answers a spent quota (`type: insufficient_quota`), with our own code.
+      return {
+        status: 429,
+        type: "insufficient_quota",
+        code: "budget_exceeded",
+        param: null,
+        message: budgetMessage(reason)
       }
   }
 }

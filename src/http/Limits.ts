@@ -1,19 +1,25 @@
 /**
- * Rate limits on the proxy path: a limited key's request is admitted against its limits (and its
- * project's) before it is dispatched, its reserved tokens are settled to the usage the answer
- * reports (a stream's when it ends: `Served.streamTokens`), and its share of `max_parallel` is given
- * back when the request ends, however it ends (answered, failed, interrupted by a client that left,
- * or at the end of its relayed stream).
+ * Rate limits and budgets on the proxy path: a limited or budgeted key's request is admitted
+ * against its limits and budget (and its project's) before it is dispatched, reserving its tokens
+ * and its maximum cost (`maxCost`); both are settled once to what the answer used (a stream's when
+ * it ends: `Served.streamTokens`, `Served.streamCost`), and its share of `max_parallel` is given back
+ * when the request ends, however it ends (answered, failed, interrupted by a client that left, or
+ * at the end of its relayed stream). A request that ends unsettled (interrupted before an answer)
+ * gives its budget reservation back, costing nothing, as its usage record says.
  * Every answer to a limited key, a 429 included, carries OpenAI's `x-ratelimit-*` headers for the
- * tightest limits that apply; a refusal also carries `Retry-After`.
+ * tightest limits that apply; a refusal also carries `Retry-After` (none for a `total` budget).
  */
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { GatewayError } from "../domain/GatewayError.ts"
 import { totalTokens } from "../domain/Usage.ts"
+import { ceilMicros } from "../limits/Budgets.ts"
 import type { LimiterStore, Reservation } from "../limits/RateLimiter.ts"
-import type { LimitHeaders } from "../limits/RateLimits.ts"
+import type { LimitHeaders, Settlement } from "../limits/RateLimits.ts"
+import type { ModelGroup, Router } from "../routing/Router.ts"
+import type { TokenPrice } from "../usage/Cost.ts"
+import type { PriceBook } from "../usage/PriceBook.ts"
 import { openAIUsageOf } from "../providers/openai/OpenAIUsage.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse } from "./respond.ts"
@@ -47,16 +53,58 @@ export const rateLimitHeaders = (h: LimitHeaders): Record<string, string> => {
   return out
 }
 
-/** What the limited request reports back: the answer, and the total tokens it used when known. */
+/** What the limited request reports back: the answer, and the total tokens and cost it used when known. */
 export interface Served {
   readonly response: OutgoingResponse
   readonly totalTokens: number | undefined
+  /** What a buffered answer cost, exact pico-dollars (undefined: not measured, for keys without a budget). */
+  readonly costPico?: bigint | undefined
   /**
    * For a streamed answer: the tokens it used, read when its stream has ended (after the stream's
    * own end hooks ran, before its place is given back); undefined leaves the reservation standing.
    */
   readonly streamTokens?: (() => number | undefined) | undefined
+  /** For a streamed answer: its cost, read at its end like `streamTokens`. */
+  readonly streamCost?: (() => bigint | undefined) | undefined
 }
+
+/**
+ * The dearest price of each token kind among the targets that may serve `group` (and its
+ * fallbacks' targets): what a request's maximum cost is reserved at. Undefined when none is priced.
+ */
+export const reservePrice = (
+  prices: PriceBook,
+  router: Router,
+  model: string,
+  group: ModelGroup
+): TokenPrice | undefined => {
+  let max: { -readonly [K in keyof TokenPrice]: bigint } | undefined
+  const consider = (upstream: string) => {
+    const found = prices.lookup(model, upstream)?.price
+    if (found === undefined) return
+    if (max === undefined) max = { ...found }
+    else for (const k of Object.keys(max) as Array<keyof TokenPrice>) if (found[k] > max[k]) max[k] = found[k]
+  }
+  const groups = [group, ...group.model.fallbacks.flatMap((f) => router.byName(f) ?? [])]
+  for (const g of groups) for (const t of g.targets) consider(t.config.model ?? model)
+  return max
+}
+
+/**
+ * The most a request can cost, in pico-dollars: `promptTokens` at the dearer of the input and
+ * cache-write prices, `completionTokens` at the dearer of the output and reasoning prices.
+ */
+export const maxCostPico = (promptTokens: number, completionTokens: number, price: TokenPrice): bigint => {
+  const larger = (a: bigint, b: bigint): bigint => (a >= b ? a : b)
+  return (
+    BigInt(promptTokens) * larger(price.input, price.cache_write) +
+    BigInt(completionTokens) * larger(price.output, price.reasoning)
+  )
+}
+
+/** A request's maximum cost in whole micro-dollars: `prompt` and `completion` tokens at `price` (0 unpriced). */
+export const maxCost = (prompt: number, completion: number, price: TokenPrice | undefined): number =>
+  price === undefined ? 0 : ceilMicros(maxCostPico(prompt, completion, price))
 
 /**
  * The tokens a buffered answer settles its reservation to: all its usage reports; an error answer
@@ -83,27 +131,39 @@ export const limited = (
       return Effect.succeed({ ...refused, headers: { ...refused.headers, ...rateLimitHeaders(admission.headers) } })
     }
     const { handle } = admission
+    let settled = false
+    const settle = (used: Settlement) =>
+      Effect.suspend(() => {
+        if (settled) return Effect.void
+        settled = true
+        return store.settle(handle, used)
+      })
     let released = false
     const release = Effect.suspend(() => {
       if (released) return Effect.void
       released = true
-      return store.release(handle)
+      // Unsettled (interrupted before an answer): the tokens reserved stand, the budget's come back.
+      return Effect.andThen(settle({ tokens: undefined, costPico: 0n }), store.release(handle))
     })
     let streamed = false
     return serve.pipe(
       Effect.tap((served) =>
-        served.totalTokens === undefined ? Effect.void : store.settle(handle, served.totalTokens)
+        served.totalTokens === undefined && served.costPico === undefined
+          ? Effect.void
+          : settle({ tokens: served.totalTokens, costPico: served.costPico })
       ),
-      Effect.map(({ response, streamTokens }) => {
+      Effect.map(({ response, streamTokens, streamCost }) => {
         const headers = { ...response.headers, ...rateLimitHeaders(admission.headers) }
         if (response.body instanceof Uint8Array) return { ...response, headers }
         streamed = true
         const settleAtEnd =
-          streamTokens === undefined
+          streamTokens === undefined && streamCost === undefined
             ? release
             : Effect.suspend(() => {
-                const tokens = streamTokens()
-                return tokens === undefined ? release : Effect.andThen(store.settle(handle, tokens), release)
+                const used = { tokens: streamTokens?.(), costPico: streamCost?.() }
+                return used.tokens === undefined && used.costPico === undefined
+                  ? release
+                  : Effect.andThen(settle(used), release)
               })
         return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
       }),

@@ -2,10 +2,13 @@
  * The OpenAI-compatible proxy endpoints: read the body once (bounded), refuse one nested too deep
  * (a scan of the bytes) or naming a model longer than `server.identifier_limit`, parse it once,
  * validate the fields the gateway relies on, check that the caller's key may use the model (403 otherwise),
- * admit a limited key's request against its rate limits (http/Limits.ts), route by `model`, and relay
- * the provider's answer. Unknown request fields pass through untouched, except that a streamed chat
- * or completions request asks the upstream for its usage (`stream_options.include_usage`). Every
- * request leaves one usage record (UsageRecords.ts).
+ * admit a limited or budgeted key's request against its rate limits and budgets (http/Limits.ts),
+ * route by `model`, and relay the provider's answer. Unknown request fields pass through untouched,
+ * except that a streamed chat or completions request asks the upstream for its usage
+ * (`stream_options.include_usage`) when the request is measured: with usage recording on, every
+ * request leaves one usage record (UsageRecords.ts); a budgeted key's request is measured and
+ * priced either way (its record built and discarded when recording is off), so its budget settles
+ * to its real cost. Any other request pays for neither.
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -18,10 +21,14 @@ import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
-import { reservedTokens } from "../limits/TokenEstimate.ts"
+import { reservedParts } from "../limits/TokenEstimate.ts"
+import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
+import { measureResponse } from "../usage/Measure.ts"
+import { Tokenizer } from "../usage/Tokenizer.ts"
+import type { TokenUsage } from "../domain/Usage.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
-import { limited, type Served, settledTokens } from "./Limits.ts"
+import { limited, maxCost, reservePrice, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 import {
@@ -97,6 +104,8 @@ const validator = (endpoint: Endpoint) => {
 /** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
 export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
+  /** Models found without a price while a budget applied, warned about once each (per worker). */
+  const unpriced = new Set<string>()
   const handler = (
     request: IncomingRequest,
     snapshot: Snapshot,
@@ -104,8 +113,9 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     path: string,
     principal: Principal | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
-    // Without usage storage the request path records nothing and pays nothing for it.
-    !usage.sink.enabled
+    // Without usage storage or a budget the request path measures nothing and pays nothing for it.
+    !usage.sink.enabled &&
+    (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
       ? handle(request, snapshot, requestId, path, principal, undefined)
       : Effect.clockWith((clock) => {
           const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
@@ -150,6 +160,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       }
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
+      const limits = principal._tag === "VirtualKey" ? snapshot.limiter.subjectsOf(principal.key) : undefined
+      const budgeted = limits?.budgeted === true
+      /** What `tokens` served by `upstreamModel` cost, exact pico-dollars (an unpriced model: nothing). */
+      const costOf = (tokens: TokenUsage, upstreamModel: string): bigint =>
+        snapshot.priceBook.cost(tokens, model, upstreamModel)?.pico ?? 0n
       // A streamed chat or completions request asks the upstream for its usage; the client's own
       // body stays what its usage is estimated from.
       const upstream = recording === undefined ? undefined : requestStreamUsage(endpoint, body, rawBody)
@@ -176,11 +191,19 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               progress.upstreamModel = upstreamModel
             }
             if (response.body._tag === "Buffered") {
-              if (progress !== undefined) progress.buffered = { json: response.body.json, request: measured }
-              return Effect.succeed({
+              const { json } = response.body
+              if (progress !== undefined) progress.buffered = { json, request: measured }
+              const answer = {
                 response: providerResponse(outcome.provider, response, outcome.attempts),
-                totalTokens: settledTokens(response.status, response.body.json)
-              })
+                totalTokens: settledTokens(response.status, json)
+              }
+              if (!budgeted) return Effect.succeed(answer)
+              // A budget settles to the answer's cost: its reported usage, else an estimate.
+              if (response.status >= 400) return Effect.succeed({ ...answer, costPico: 0n })
+              return measureResponse(openAIUsage, json, measured).pipe(
+                Effect.provideService(Tokenizer, usage.tokenizer),
+                Effect.map((m) => ({ ...answer, costPico: costOf(m.tokens, upstreamModel) }))
+              )
             }
             // Not recording: the stream is relayed as it comes; its reservation stands.
             if (recording === undefined || upstream === undefined) {
@@ -210,7 +233,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               ),
               // A stream's usage is known at its end: its reservation is settled then.
               totalTokens: undefined,
-              streamTokens: recorded.totalTokens
+              streamTokens: recorded.totalTokens,
+              streamCost: () => {
+                const m = recorded.measured()
+                return m === undefined ? undefined : costOf(m.tokens, upstreamModel)
+              }
             })
           }
           const error = errorResponse(outcome.reason)
@@ -219,15 +246,29 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             Effect.logWarning("request failed", outcome.reason).pipe(
               Effect.annotateLogs({ requestId, attempts: outcome.attempts })
             ),
-            // Nothing was served: no tokens were used.
-            { response, totalTokens: 0 }
+            // Nothing was served: no tokens were used, nothing was spent.
+            { response, totalTokens: 0, costPico: 0n }
           )
         }
       )
-      // A limited key (or project) is admitted before dispatch; any other request costs nothing here.
-      const subjects = principal._tag === "VirtualKey" ? snapshot.limiter.subjectsOf(principal.key) : undefined
-      if (subjects === undefined) return Effect.map(served, (s) => s.response)
-      return limited(snapshot.limiter.store, { subjects, tokens: reservedTokens(endpoint, body) }, served)
+      // A limited or budgeted key (or project) is admitted before dispatch; any other request costs nothing here.
+      if (limits === undefined) return Effect.map(served, (s) => s.response)
+      const reserve = reservedParts(endpoint, body)
+      let cost = 0
+      if (budgeted) {
+        const price = reservePrice(snapshot.priceBook, snapshot.router, model, group)
+        cost = maxCost(reserve.prompt, reserve.completion, price)
+        if (price === undefined && !unpriced.has(model)) {
+          unpriced.add(model)
+          return Effect.andThen(
+            Effect.logWarning(
+              `budgets: model ${model} has no price (pricing: or models[].pricing); its requests reserve and spend nothing against budgets`
+            ),
+            limited(snapshot.limiter.store, { subjects: limits.subjects, tokens: reserve.total, cost }, served)
+          )
+        }
+      }
+      return limited(snapshot.limiter.store, { subjects: limits.subjects, tokens: reserve.total, cost }, served)
     })
   return handler
 }

@@ -187,6 +187,8 @@ export interface RecordedStream {
   readonly stream: Stream.Stream<Uint8Array, GatewayError>
   /** The total tokens measured at the stream's end (undefined until then): the limiter settles to it. */
   readonly totalTokens: () => number | undefined
+  /** The usage measured at the stream's end (undefined until then): a budget settles to its cost. */
+  readonly measured: () => Measured | undefined
 }
 
 /**
@@ -201,6 +203,7 @@ export const recordedStream = (
   const relay = makeUsageRelay({ tracker, drop: r.usageRequested && !r.clientAsked, lineLimit: r.lineLimit })
   let firstAt: number | undefined
   let total: number | undefined
+  let measuredAtEnd: Measured | undefined
   const stream = upstream.pipe(
     Stream.map((chunk) => {
       firstAt ??= r.clock.currentTimeMillisUnsafe()
@@ -215,6 +218,7 @@ export const recordedStream = (
         Effect.flatMap((measured) =>
           Effect.sync(() => {
             total = totalTokens(measured.tokens)
+            measuredAtEnd = measured
             const outcome: UsageOutcome =
               r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
                 ? "error"
@@ -245,5 +249,5 @@ export const recordedStream = (
       )
     )
   )
-  return { stream, totalTokens: () => total }
+  return { stream, totalTokens: () => total, measured: () => measuredAtEnd }
 }

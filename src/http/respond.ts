@@ -32,9 +32,10 @@ export const bytes = (
 
 export const errorResponse = (reason: GatewayErrorReason): OutgoingResponse => {
   const response = json(errorBody(reason), describe(reason).status)
-  return reason._tag === "RateLimited"
-    ? { ...response, headers: { ...response.headers, "retry-after": String(retryAfterSeconds(reason.retry_after_ms)) } }
-    : response
+  const retryAfterMs = reason._tag === "RateLimited" || reason._tag === "BudgetExceeded" ? reason.retry_after_ms : null
+  return retryAfterMs === null
+    ? response
+    : { ...response, headers: { ...response.headers, "retry-after": String(retryAfterSeconds(retryAfterMs)) } }
 }
 
 /**

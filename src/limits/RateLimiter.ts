@@ -1,29 +1,35 @@
 /**
- * The rate limiter of one config snapshot: which limits apply to a virtual key (its own, merged
- * over its project's field by field, and its project's on the project as a whole), and the store
- * that admits, settles and releases requests against them.
+ * The rate limiter of one config snapshot: which limits and budgets apply to a virtual key (its own
+ * limits, merged over its project's field by field, and its project's on the project as a whole;
+ * the key's budget and its project's), and the store that admits, settles and releases requests
+ * against them.
  *
  * The store's interface is the one a Redis store implements with one atomic Lua script per call:
  * `admit(reservation) → Admitted { handle, headers } | Rejected { reason, headers }`,
- * `settle(handle, actualTokens)`, `release(handle)`. The memory store here keeps the counters in
+ * `settle(handle, used)`, `release(handle)`, and `seed(seeds)` for budget spend rebuilt from the
+ * usage store. The memory store here keeps the counters in
  * the shared slots (limits/CounterSlots.ts): the key's and the project's slots are locked in that
  * fixed order for one admission, so it is exact across worker threads and atomic across both.
  *
- * A key without limits whose project has none costs nothing: `subjectsOf` answers undefined from
+ * A key without limits or budget whose project has none costs nothing: `subjectsOf` answers undefined from
  * a map built once per snapshot, and the request path skips admission and headers altogether.
  */
 import * as Effect from "effect/Effect"
-import type { ResolvedConfig, ResolvedKey, ResolvedLimits } from "../config/Config.ts"
+import type { ResolvedBudget, ResolvedConfig, ResolvedKey, ResolvedLimits } from "../config/Config.ts"
 import type { GatewayError, GatewayErrorReason, RateLimitScope } from "../domain/GatewayError.ts"
 import { GEN, lockSlot, type Slot, unlockSlot } from "../state/Slots.ts"
+import { type BudgetSeed, seedLocked } from "./Budgets.ts"
 import type { CounterScope } from "./CounterSlots.ts"
 import {
   admitLocked,
   hasLimits,
   type Held,
   type LimitHeaders,
+  type LimitRefusal,
+  NO_LIMITS,
   type Refusal,
   releaseLocked,
+  type Settlement,
   settleLocked,
   type Subject
 } from "./RateLimits.ts"
@@ -33,12 +39,15 @@ export interface LimitSubject {
   readonly scope: CounterScope
   readonly id: string
   readonly limits: ResolvedLimits
+  readonly budget?: ResolvedBudget | undefined
 }
 
-/** What one request asks of its subjects: one request, and `tokens` reserved. */
+/** What one request asks of its subjects: one request, `tokens` reserved and `cost` micro-dollars (budgets). */
 export interface Reservation {
   readonly subjects: ReadonlyArray<LimitSubject>
   readonly tokens: number
+  /** The request's maximum cost, whole micro-dollars (limits/Budgets.ts); 0 when none has a budget. */
+  readonly cost?: number
 }
 
 /**
@@ -57,6 +66,9 @@ export type AdmissionHandle =
       /** The `max_parallel` lease sets this request holds a place in, under `lease`. */
       readonly leases: ReadonlyArray<string>
       readonly lease: string
+      /** The budget counters this request reserved `cost` micro-dollars in, under `lease`. */
+      readonly budgets: ReadonlyArray<{ readonly hash: string; readonly reservations: string }>
+      readonly cost: number
     }
   /** Admitted without counting (the store could not be reached, `on_error: fail_open`): nothing to settle. */
   | { readonly _tag: "Uncounted" }
@@ -65,7 +77,7 @@ export type Admission =
   | { readonly _tag: "Admitted"; readonly handle: AdmissionHandle; readonly headers: LimitHeaders }
   | {
       readonly _tag: "Rejected"
-      readonly reason: Extract<GatewayErrorReason, { readonly _tag: "RateLimited" }>
+      readonly reason: LimitRefusal
       readonly headers: LimitHeaders
     }
 
@@ -76,10 +88,18 @@ export interface LimiterStore {
    * only when the counters cannot be reached and the store's policy refuses (Redis `fail_closed`).
    */
   readonly admit: (reservation: Reservation) => Effect.Effect<Admission, GatewayError>
-  /** Settles the tokens reserved to `actualTokens` (if never called, the reservation stands). */
-  readonly settle: (handle: AdmissionHandle, actualTokens: number) => Effect.Effect<void>
+  /**
+   * Settles the tokens and the cost reserved to what was `used` (call at most once; if never called,
+   * the token reservation stands and the budget reservation holds until the period ends).
+   */
+  readonly settle: (handle: AdmissionHandle, used: Settlement) => Effect.Effect<void>
   /** The request ended (however it ended): its share of `max_parallel` is given back. */
   readonly release: (handle: AdmissionHandle) => Effect.Effect<void>
+  /**
+   * Budget spend rebuilt from the usage store, for counters that do not hold that period yet
+   * (at start, and for budgets a reload adds or changes); counters already counting it are kept.
+   */
+  readonly seed: (seeds: ReadonlyArray<BudgetSeed>) => Effect.Effect<void>
 }
 
 export const rateLimited = (r: Refusal): Extract<GatewayErrorReason, { readonly _tag: "RateLimited" }> => ({
@@ -117,7 +137,8 @@ export const makeMemoryStore = (
     const found: Array<Subject> = []
     for (const s of reservation.subjects) {
       const slot = slotOf(s.scope, s.id)
-      if (slot !== undefined) found.push({ scope: s.scope satisfies RateLimitScope, slot, limits: s.limits })
+      if (slot !== undefined)
+        found.push({ scope: s.scope satisfies RateLimitScope, slot, limits: s.limits, budget: s.budget })
     }
     const result = withLocked(
       found.map((s) => s.slot),
@@ -125,12 +146,13 @@ export const makeMemoryStore = (
         admitLocked(
           found.filter((_, i) => current[i]),
           now(),
-          reservation.tokens
+          reservation.tokens,
+          reservation.cost ?? 0
         )
     )
     return result._tag === "Admitted"
       ? { _tag: "Admitted", handle: { _tag: "Memory", held: result.held }, headers: result.headers }
-      : { _tag: "Rejected", reason: rateLimited(result.refusal), headers: result.headers }
+      : { _tag: "Rejected", reason: result.budget ?? rateLimited(result.refusal!), headers: result.headers }
   }
   const each = (handle: AdmissionHandle, f: (h: Held) => void) => {
     if (handle._tag !== "Memory") return
@@ -138,26 +160,51 @@ export const makeMemoryStore = (
   }
   return {
     admit: (reservation) => Effect.sync(() => admit(reservation)),
-    settle: (handle, actualTokens) => Effect.sync(() => each(handle, (h) => settleLocked(h, actualTokens))),
-    release: (handle) => Effect.sync(() => each(handle, releaseLocked))
+    settle: (handle, used) => Effect.sync(() => each(handle, (h) => settleLocked(h, used))),
+    release: (handle) => Effect.sync(() => each(handle, releaseLocked)),
+    seed: (seeds) =>
+      Effect.sync(() => {
+        for (const seed of seeds) {
+          const slot = slotOf(seed.scope === "project" ? "project" : "key", seed.id)
+          if (slot !== undefined) withLocked([slot], (current) => current[0] === true && seedLocked(slot, seed))
+        }
+      })
   }
 }
 
+/** The subjects limiting one key, and whether any has a budget (its requests must then be measured and priced). */
+export interface KeySubjects {
+  readonly subjects: ReadonlyArray<LimitSubject>
+  readonly budgeted: boolean
+}
+
 export interface RateLimiter {
-  /** The subjects limiting `key`: the key (its merged limits), its project (the project's own); undefined when none. */
-  readonly subjectsOf: (key: ResolvedKey) => ReadonlyArray<LimitSubject> | undefined
+  /**
+   * The subjects limiting `key`: the key (its merged limits, its budget), its project (the
+   * project's own limits and budget); undefined when none.
+   */
+  readonly subjectsOf: (key: ResolvedKey) => KeySubjects | undefined
   readonly store: LimiterStore
 }
 
 /** The limiter of a config snapshot over `store`. */
 export const makeRateLimiter = (config: ResolvedConfig, store: LimiterStore): RateLimiter => {
-  const subjects = new Map<string, ReadonlyArray<LimitSubject>>()
+  const subjects = new Map<string, KeySubjects>()
   for (const key of config.tenancy.keys.values()) {
     const list: Array<LimitSubject> = []
-    if (hasLimits(key.limits)) list.push({ scope: "key", id: key.id, limits: key.limits })
-    const project = config.tenancy.projects.get(key.projectId)?.limits
-    if (project !== undefined && hasLimits(project)) list.push({ scope: "project", id: key.projectId, limits: project })
-    if (list.length > 0) subjects.set(key.id, list)
+    if (hasLimits(key.limits) || key.budget !== undefined)
+      list.push({ scope: "key", id: key.id, limits: key.limits, budget: key.budget })
+    const project = config.tenancy.projects.get(key.projectId)
+    const projectLimits = project?.limits
+    const limited = projectLimits !== undefined && hasLimits(projectLimits)
+    if (limited || project?.budget !== undefined)
+      list.push({
+        scope: "project",
+        id: key.projectId,
+        limits: limited ? projectLimits : NO_LIMITS,
+        budget: project?.budget
+      })
+    if (list.length > 0) subjects.set(key.id, { subjects: list, budgeted: list.some((s) => s.budget !== undefined) })
   }
   return { subjectsOf: (key) => subjects.get(key.id), store }
 }

@@ -13,14 +13,25 @@
  * - Tokens are reserved at admission (the prompt estimate plus the completion allowance) and
  *   settled to the real usage afterwards, in the window they were reserved in.
  *
+ * - A budget (limits/Budgets.ts) is checked and reserved in the same admission, under the same
+ *   locks, so a request is counted in rate limits and budgets alike, or in none.
+ *
  * A request is admitted only if every limit of every subject (the key, its project) has room; it
  * is then counted in all of them at once (`admitLocked` over slots already locked in a fixed order),
  * so a request refused by the project's limit consumes nothing of the key's, and vice versa.
  */
-import type { ResolvedLimits } from "../config/Config.ts"
-import type { RateLimitName, RateLimitScope } from "../domain/GatewayError.ts"
+import type { ResolvedBudget, ResolvedLimits } from "../config/Config.ts"
+import type { GatewayErrorReason, RateLimitName, RateLimitScope } from "../domain/GatewayError.ts"
 import type { Holdings } from "../state/SlotAllocator.ts"
 import { FIRST_FLOAT, HOLD_IN_FLIGHT, type Slot } from "../state/Slots.ts"
+import {
+  type BudgetHeld,
+  budgetRefusal,
+  budgetViewOf,
+  repairBudget,
+  reserveLocked,
+  settleBudgetLocked
+} from "./Budgets.ts"
 
 export const WINDOW_MS = 60_000
 /** The Retry-After of a refusal by `max_parallel`: when a request ends is unknown, so a nominal second. */
@@ -195,36 +206,57 @@ export interface Held {
   readonly windowStart: number
   readonly reserved: number
   readonly parallel: boolean
+  /** The budget reservation (undefined: the subject has no budget). */
+  readonly budget: BudgetHeld | undefined
 }
 
-/** One subject of an admission: its slot, locked by the caller, and its limits. */
+/** One subject of an admission: its slot, locked by the caller, its limits and its budget. */
 export interface Subject {
   readonly scope: RateLimitScope
   readonly slot: Slot
   readonly limits: ResolvedLimits
+  readonly budget: ResolvedBudget | undefined
 }
+
+/** Why a request is refused: a rate limit, or a budget. */
+export type LimitRefusal = Extract<GatewayErrorReason, { readonly _tag: "RateLimited" | "BudgetExceeded" }>
 
 export type LockedAdmission =
   | { readonly _tag: "Admitted"; readonly held: ReadonlyArray<Held>; readonly headers: LimitHeaders }
-  | { readonly _tag: "Rejected"; readonly refusal: Refusal; readonly headers: LimitHeaders }
+  | {
+      readonly _tag: "Rejected"
+      /** A rate limit's refusal (`refusal`), or a budget's (`budget`, which wins: it lasts longer). */
+      readonly refusal: Refusal | undefined
+      readonly budget: Extract<GatewayErrorReason, { readonly _tag: "BudgetExceeded" }> | undefined
+      readonly headers: LimitHeaders
+    }
 
 /**
- * Admits one request reserving `tokens` against every subject, or refuses it changing nothing.
- * Every subject's slot must be locked (and current) for the whole call.
+ * Admits one request reserving `tokens` and `cost` micro-dollars against every subject, or refuses
+ * it changing nothing. Every subject's slot must be locked (and current) for the whole call.
  */
-export const admitLocked = (subjects: ReadonlyArray<Subject>, now: number, tokens: number): LockedAdmission => {
+export const admitLocked = (
+  subjects: ReadonlyArray<Subject>,
+  now: number,
+  tokens: number,
+  cost = 0
+): LockedAdmission => {
   const views = subjects.map((s) => view(s.slot, s.limits, now))
+  const budgets = subjects.map((s) => (s.budget === undefined ? undefined : budgetViewOf(s.slot, s.budget, now)))
   let worst: Refusal | undefined
+  let budget: Extract<GatewayErrorReason, { readonly _tag: "BudgetExceeded" }> | undefined
   subjects.forEach((s, i) => {
     const r = refusal(views[i]!, s.limits, s.scope, now, tokens)
     if (r !== undefined && (worst === undefined || r.retryAfterMs > worst.retryAfterMs)) worst = r
+    const b = budgets[i]
+    if (budget === undefined && b !== undefined) budget = budgetRefusal(b, s.budget!, s.scope, cost, now)
   })
-  if (worst !== undefined) {
+  if (worst !== undefined || budget !== undefined) {
     let headers = NO_HEADERS
     subjects.forEach((s, i) => {
       headers = mergeHeaders(headers, headersOf(views[i]!, s.limits, now))
     })
-    return { _tag: "Rejected", refusal: worst, headers }
+    return { _tag: "Rejected", refusal: worst, budget, headers }
   }
   let headers = NO_HEADERS
   const held = subjects.map((s, i): Held => {
@@ -243,19 +275,35 @@ export const admitLocked = (subjects: ReadonlyArray<Subject>, now: number, token
       s.slot.hold[s.slot.hat + HOLD_IN_FLIGHT] = s.slot.hold[s.slot.hat + HOLD_IN_FLIGHT]! + 1
     }
     headers = mergeHeaders(headers, headersOf(view(s.slot, s.limits, now), s.limits, now))
-    return { slot: s.slot, windowStart: v.windowStart, reserved: tokens, parallel }
+    const b = budgets[i]
+    const budget = b === undefined ? undefined : reserveLocked(s.slot, s.budget!, b, cost)
+    return { slot: s.slot, windowStart: v.windowStart, reserved: tokens, parallel, budget }
   })
   return { _tag: "Admitted", held, headers }
 }
 
 /**
- * Settles a reservation to the tokens really used, in the window it was reserved in (locked): the
- * difference is given back or added. Once that window has ended, its count no longer matters.
+ * What a request really used, once known: its tokens (undefined: unknown, the token reservation
+ * stands) and its cost in exact pico-dollars (undefined: unknown, the budget reservation is spent as
+ * reserved).
  */
-export const settleLocked = (h: Held, actualTokens: number): void => {
+export interface Settlement {
+  readonly tokens: number | undefined
+  readonly costPico: bigint | undefined
+}
+
+/**
+ * Settles a reservation to what was really used, in the window (and budget period) it was reserved
+ * in (locked): the difference is given back or added. Once that window has ended, its count no
+ * longer matters.
+ */
+export const settleLocked = (h: Held, used: Settlement): void => {
   const { f64: f, fat: at } = h.slot
-  if (f[at + WINDOW_START] !== h.windowStart) return
-  f[at + WINDOW_TOKENS] = Math.max(0, f[at + WINDOW_TOKENS]! + actualTokens - h.reserved)
+  if (h.budget !== undefined) {
+    settleBudgetLocked(h.slot, h.budget, used.costPico ?? BigInt(h.budget.reserved) * 1_000_000n)
+  }
+  if (used.tokens === undefined || f[at + WINDOW_START] !== h.windowStart) return
+  f[at + WINDOW_TOKENS] = Math.max(0, f[at + WINDOW_TOKENS]! + used.tokens - h.reserved)
 }
 
 /** Ends a request's share of `max_parallel` (locked). */
@@ -266,9 +314,13 @@ export const releaseLocked = (h: Held): void => {
   s.hold[s.hat + HOLD_IN_FLIGHT] = s.hold[s.hat + HOLD_IN_FLIGHT]! - 1
 }
 
-/** After a worker died: requests in flight are what the live workers hold (locked; the slot spec's `repair`). */
+/**
+ * After a worker died: requests in flight are what the live workers hold, and so are budget
+ * reservations (locked; the slot spec's `repair`).
+ */
 export const repairCounters = (s: Slot, held: Holdings): void => {
   s.f64[s.fat + PARALLEL] = held.inFlight
+  repairBudget(s, held)
 }
 
 /** Requests in flight counted in a slot (tests, /health). */

@@ -4,7 +4,8 @@
  * `DEFAULT_COMPLETION_RESERVE`; embeddings produce none). The prompt is counted cheaply here, one
  * token per 4 characters of its text (rounded up): the estimator is a parameter, so a real
  * tokenizer slots in without touching the limiter. The reservation is settled to the real usage
- * after the answer when the gateway knows it.
+ * after the answer when the gateway knows it. A budget reserves the same two parts, each at its
+ * price (limits/Budgets.ts `maxCostPico`).
  */
 import type { Endpoint } from "../domain/Endpoint.ts"
 
@@ -37,15 +38,30 @@ export const estimateByCharacters: PromptEstimator = (endpoint, body) => {
 const positiveInt = (v: unknown): number | undefined =>
   typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined
 
+/** What a request reserves: the prompt estimate, the completion allowance, and their total. */
+export interface ReservedParts {
+  readonly prompt: number
+  readonly completion: number
+  readonly total: number
+}
+
+/** The tokens to reserve for a request, apart (a budget prices them apart) and in total. */
+export const reservedParts = (
+  endpoint: Endpoint,
+  body: Readonly<Record<string, unknown>>,
+  estimate: PromptEstimator = estimateByCharacters
+): ReservedParts => {
+  const completion =
+    endpoint === "embeddings"
+      ? 0
+      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? DEFAULT_COMPLETION_RESERVE)
+  const prompt = estimate(endpoint, body)
+  return { prompt, completion, total: prompt + completion }
+}
+
 /** The tokens to reserve for a request: the prompt estimate plus the completion allowance. */
 export const reservedTokens = (
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>,
   estimate: PromptEstimator = estimateByCharacters
-): number => {
-  const completion =
-    endpoint === "embeddings"
-      ? 0
-      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? DEFAULT_COMPLETION_RESERVE)
-  return estimate(endpoint, body) + completion
-}
+): number => reservedParts(endpoint, body, estimate).total

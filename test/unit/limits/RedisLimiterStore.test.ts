@@ -139,7 +139,7 @@ describe("RedisLimiterStore", () => {
     if (a._tag !== "Admitted") throw new Error("expected admission")
     expect(a.headers.tokens).toMatchObject({ limit: 1000, remaining: 300 })
     expect((await admit(r(400)))._tag).toBe("Rejected")
-    await Effect.runPromise(store.settle(a.handle, 100))
+    await Effect.runPromise(store.settle(a.handle, { tokens: 100, costPico: undefined }))
     const b = await admit(r(400))
     expect(b._tag).toBe("Admitted")
     expect(b.headers.tokens).toMatchObject({ remaining: 500 })
@@ -150,7 +150,9 @@ describe("RedisLimiterStore", () => {
     const r = one(key({ requestsPerSecond: 2, burst: 3 }))
     expect(await countAdmitted(admit, r, 5)).toBe(3)
     const refused = await admit(r)
-    expect(refused._tag === "Rejected" && refused.reason.limit).toBe("requests_per_second")
+    expect(refused._tag === "Rejected" && refused.reason._tag === "RateLimited" && refused.reason.limit).toBe(
+      "requests_per_second"
+    )
     await sleep(600)
     expect(await countAdmitted(admit, r, 3)).toBe(1)
   })
@@ -162,7 +164,7 @@ describe("RedisLimiterStore", () => {
     const b = await admit(r)
     const c = await admit(r)
     expect([a._tag, b._tag, c._tag]).toEqual(["Admitted", "Admitted", "Rejected"])
-    expect(c._tag === "Rejected" && c.reason.limit).toBe("max_parallel")
+    expect(c._tag === "Rejected" && c.reason._tag === "RateLimited" && c.reason.limit).toBe("max_parallel")
     if (a._tag !== "Admitted") throw new Error("expected admission")
     await Effect.runPromise(store.release(a.handle))
     expect((await admit(r))._tag).toBe("Admitted")
@@ -222,7 +224,7 @@ describe("RedisLimiterStore", () => {
     const b = await h.admit(r)
     expect(b._tag === "Admitted" && b.handle._tag).toBe("Uncounted")
     if (a._tag === "Admitted") {
-      await Effect.runPromise(h.store.settle(a.handle, 5))
+      await Effect.runPromise(h.store.settle(a.handle, { tokens: 5, costPico: undefined }))
       await Effect.runPromise(h.store.release(a.handle))
     }
     // admit, settle and release each gave up after 500 ms, none failed its caller.
