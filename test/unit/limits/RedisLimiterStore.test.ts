@@ -14,6 +14,7 @@ import { describe, expect, it, type TestContext } from "vitest"
 import * as RedisClientsIoredis from "../../../runtimes/common/RedisClientsIoredis.ts"
 import type { ResolvedLimits } from "../../../src/config/Config.ts"
 import type { Admission, LimiterStore, LimitSubject, Reservation } from "../../../src/limits/RateLimiter.ts"
+import { periodAt } from "../../../src/limits/Budgets.ts"
 import { NO_LIMITS } from "../../../src/limits/RateLimits.ts"
 import { makeRedisStore, type RedisStoreOptions } from "../../../src/limits/RedisLimiterStore.ts"
 import { RedisClients } from "../../../src/limits/RedisScripts.ts"
@@ -311,4 +312,82 @@ describe("RedisLimiterStore", () => {
       expect(back?.headers.requests).toMatchObject({ limit: 2, remaining: 0 })
     })
   }
+
+  describe("budgets", () => {
+    const daily = (amountUsd: number) => ({ amountUsd, period: "daily" as const })
+    const budgeted = (b: ReturnType<typeof daily>, scope: "key" | "project" = "key", id = "k1"): LimitSubject => ({
+      scope,
+      id,
+      limits: NO_LIMITS,
+      budget: b
+    })
+    const spend = (cost: number, ...subjects: ReadonlyArray<LimitSubject>): Reservation => ({
+      subjects,
+      tokens: 0,
+      cost
+    })
+    const usd = (n: number) => BigInt(Math.round(n * 1e6)) * 1_000_000n
+
+    it("cut off at the boundary, reservations settled to the real cost, key and project all or nothing", async (ctx) => {
+      const { admit, store } = await setup(ctx)
+      const k = budgeted(daily(1))
+      const p = budgeted(daily(0.5), "project", "p1")
+      const a = await admit(spend(400_000, k, p))
+      if (a._tag !== "Admitted") throw new Error("expected admission")
+      // The project has $0.10 left while a's $0.40 is in flight: refused, and nothing reserved on the key.
+      const refused = await admit(spend(200_000, k, p))
+      expect(refused).toMatchObject({
+        _tag: "Rejected",
+        reason: { _tag: "BudgetExceeded", scope: "project", amount_usd: 0.5, reserved_usd: 0.4 }
+      })
+      await Effect.runPromise(store.settle(a.handle, { tokens: undefined, costPico: usd(0.3) + 123n }))
+      // $0.20 left on the project: exactly that fits, then it is spent and even 0 is refused.
+      const b = await admit(spend(200_000, k, p))
+      if (b._tag !== "Admitted") throw new Error("expected admission")
+      await Effect.runPromise(store.settle(b.handle, { tokens: undefined, costPico: usd(0.2) }))
+      const spent = await admit(spend(0, k, p))
+      expect(spent).toMatchObject({ reason: { _tag: "BudgetExceeded", scope: "project", spent_usd: 0.5 } })
+      if (spent._tag === "Rejected" && spent.reason._tag === "BudgetExceeded")
+        expect(spent.reason.retry_after_ms).toBeGreaterThan(0)
+      // The key alone still has $0.50 of its own.
+      expect((await admit(spend(500_000, k)))._tag).toBe("Admitted")
+      expect((await admit(spend(1, k)))._tag).toBe("Rejected")
+    })
+
+    it("a dead replica's reservation comes back after its lease; a live one's is refreshed", async (ctx) => {
+      const redis = await withTestRedis(ctx)
+      const options: RedisStoreOptions = { keyPrefix: redis.prefix, onError: "fail_open", leaseMs: 300 }
+      const live = await open(ctx, redis.url, options)
+      const dying = await open(ctx, redis.url, options)
+      const k = budgeted(daily(1))
+      expect((await live.admit(spend(400_000, k)))._tag).toBe("Admitted")
+      expect((await dying.admit(spend(400_000, k)))._tag).toBe("Admitted")
+      await dying.close()
+      expect((await live.admit(spend(400_000, k)))._tag).toBe("Rejected")
+      await sleep(700)
+      expect((await live.admit(spend(400_000, k)))._tag).toBe("Admitted")
+      expect((await live.admit(spend(400_000, k)))._tag).toBe("Rejected")
+    })
+
+    it("seeds only a period Redis does not hold (Redis is the truth); total budgets never expire", async (ctx) => {
+      const { admit, store, redis } = await setup(ctx)
+      const now = Date.now()
+      const start = periodAt("daily", now).start
+      await Effect.runPromise(store.seed([{ scope: "key", id: "k1", period: "daily", start, spent: 900_000 }]))
+      expect((await admit(spend(200_000, budgeted(daily(1)))))._tag).toBe("Rejected")
+      const a = await admit(spend(100_000, budgeted(daily(1))))
+      if (a._tag !== "Admitted") throw new Error("expected admission")
+      await Effect.runPromise(store.settle(a.handle, { tokens: undefined, costPico: usd(0.05) }))
+      // A restarted replica seeds again with the store's older sum: Redis keeps its own count.
+      await Effect.runPromise(store.seed([{ scope: "key", id: "k1", period: "daily", start, spent: 900_000 }]))
+      expect((await admit(spend(50_000, budgeted(daily(1)))))._tag).toBe("Admitted")
+      expect((await admit(spend(1, budgeted(daily(1)))))._tag).toBe("Rejected")
+      const total = { amountUsd: 1, period: "total" as const }
+      await Effect.runPromise(store.seed([{ scope: "project", id: "p1", period: "total", start: 0, spent: 10 }]))
+      expect((await admit(spend(1, budgeted(total, "project", "p1"))))._tag).toBe("Admitted")
+      const keys = await redis.keys()
+      expect(keys).toContain(`${redis.prefix}budget:project:p1:total:0`)
+      expect(keys).toContain(`${redis.prefix}budget:key:k1:daily:${start}`)
+    })
+  })
 })
