@@ -68,7 +68,33 @@ export interface UsageStoreShape {
   readonly writeBatch: (records: ReadonlyArray<UsageRecord>) => Effect.Effect<number, StoreError>
   /** A time series answered from the rollups only (never a scan of the raw records). */
   readonly series: (query: UsageSeriesQuery) => Effect.Effect<ReadonlyArray<UsageSeriesPoint>, StoreError>
+  /**
+   * What each key or project spent (USD, priced records only) from `from` (epoch ms, a minute
+   * boundary) on, from the rollups: the spend budgets are rebuilt from at start. Ids that spent
+   * nothing are absent.
+   */
+  readonly spend: (scope: SpendScope, from: number) => Effect.Effect<ReadonlyMap<string, number>, StoreError>
 }
+
+/** Whose spend: keys' or projects'. */
+export type SpendScope = "key" | "project"
+
+/** The spend statement both SQL adapters run over `usage_minute`, with `?` placeholders (from). */
+export const spendSql = (
+  scope: SpendScope,
+  from: number
+): { readonly text: string; readonly params: ReadonlyArray<number> } => {
+  const column = GROUP_COLUMN[scope]
+  return {
+    text: `select ${column} as grp, sum(cost_usd) as cost_usd from usage_minute
+    where bucket_ms >= ? and ${column} <> '' group by 1`,
+    params: [from]
+  }
+}
+
+/** The rows of a spend query as a map from id to USD. */
+export const spendOf = (rows: ReadonlyArray<Readonly<Record<string, unknown>>>): ReadonlyMap<string, number> =>
+  new Map(rows.map((row) => [String(row["grp"]), Number(row["cost_usd"])]))
 
 /** The rollup column each group_by reads; the filters' columns have the same names. */
 export const GROUP_COLUMN: Readonly<Record<UsageGroupBy, string>> = {

@@ -17,6 +17,9 @@ import {
   NONE,
   seriesPoint,
   seriesSql,
+  type SpendScope,
+  spendOf,
+  spendSql,
   uniqueByRequestId,
   type UsageSeriesQuery,
   type UsageStoreShape
@@ -216,6 +219,14 @@ export const fromDatabase = (db: SqliteDatabase, description: string): Effect.Ef
             return db.all(text, params).map(seriesPoint)
           },
           catch: (cause) => queryError(`read the usage series from ${description}`, cause)
+        }),
+      spend: (scope: SpendScope, from: number) =>
+        Effect.try({
+          try: () => {
+            const { text, params } = spendSql(scope, from)
+            return spendOf(db.all(text, params))
+          },
+          catch: (cause) => queryError(`read the spend from ${description}`, cause)
         })
     })
   )

@@ -19,6 +19,7 @@ import { type StoreError, storeError } from "../domain/StoreError.ts"
 import type { UsageStoreShape } from "../domain/UsageSeries.ts"
 
 export type {
+  SpendScope,
   UsageFilters,
   UsageGroupBy,
   UsageInterval,
@@ -66,7 +67,8 @@ export const lazyStore = (
     const store: UsageStoreShape = {
       description,
       writeBatch: (records) => Effect.flatMap(get, (s) => s.writeBatch(records)),
-      series: (query) => Effect.flatMap(get, (s) => s.series(query))
+      series: (query) => Effect.flatMap(get, (s) => s.series(query)),
+      spend: (scope, from) => Effect.flatMap(get, (s) => s.spend(scope, from))
     }
     return store
   })
@@ -75,7 +77,8 @@ export const lazyStore = (
 export const discardStore: UsageStoreShape = {
   description: "nowhere (usage storage is off)",
   writeBatch: (records) => Effect.succeed(records.length),
-  series: () => Effect.succeed([])
+  series: () => Effect.succeed([]),
+  spend: () => Effect.succeed(new Map())
 }
 
 /** A driver failure as a StoreError. */

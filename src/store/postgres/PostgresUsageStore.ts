@@ -15,6 +15,9 @@ import type { UsageRecord } from "../../domain/Usage.ts"
 import {
   seriesPoint,
   seriesSql,
+  type SpendScope,
+  spendOf,
+  spendSql,
   uniqueByRequestId,
   type UsageSeriesQuery,
   type UsageStoreShape
@@ -112,5 +115,12 @@ export const make = (sql: postgres.Sql): UsageStoreShape => ({
       try: () => sql.unsafe<Array<Record<string, unknown>>>(numbered(text), [...params]),
       catch: failed("read the usage series")
     }).pipe(Effect.map((rows) => rows.map(seriesPoint)))
+  },
+  spend: (scope: SpendScope, from: number) => {
+    const { text, params } = spendSql(scope, from)
+    return Effect.tryPromise({
+      try: () => sql.unsafe<Array<Record<string, unknown>>>(numbered(text), [...params]),
+      catch: failed("read the spend")
+    }).pipe(Effect.map(spendOf))
   }
 })

@@ -12,7 +12,7 @@ import * as Scope from "effect/Scope"
 import { connect, createServer, type Socket } from "node:net"
 import { describe, expect, it, type TestContext } from "vitest"
 import * as RedisClientsIoredis from "../../../runtimes/common/RedisClientsIoredis.ts"
-import type { ResolvedLimits } from "../../../src/config/Config.ts"
+import type { ResolvedBudget, ResolvedLimits } from "../../../src/config/Config.ts"
 import type { Admission, LimiterStore, LimitSubject, Reservation } from "../../../src/limits/RateLimiter.ts"
 import { periodAt } from "../../../src/limits/Budgets.ts"
 import { NO_LIMITS } from "../../../src/limits/RateLimits.ts"
@@ -314,8 +314,8 @@ describe("RedisLimiterStore", () => {
   }
 
   describe("budgets", () => {
-    const daily = (amountUsd: number) => ({ amountUsd, period: "daily" as const })
-    const budgeted = (b: ReturnType<typeof daily>, scope: "key" | "project" = "key", id = "k1"): LimitSubject => ({
+    const daily = (amountUsd: number): ResolvedBudget => ({ amountUsd, period: "daily" })
+    const budgeted = (b: ResolvedBudget, scope: "key" | "project" = "key", id = "k1"): LimitSubject => ({
       scope,
       id,
       limits: NO_LIMITS,

@@ -28,6 +28,7 @@ const fakeStore = () => {
   const state = { mode: "up" as Mode }
   const store: UsageStoreShape = {
     description: "fake",
+    spend: () => Effect.succeed(new Map()),
     writeBatch: (records) =>
       Effect.suspend(() => {
         calls.push(records.length)
@@ -181,6 +182,7 @@ describe("UsageWriter", () => {
       // What the owner builds: the lazy store, then the writer on it, in one scope.
       const database: UsageStoreShape = {
         description: "database",
+        spend: () => Effect.succeed(new Map()),
         writeBatch: (batch) =>
           open
             ? Effect.andThen(

@@ -37,6 +37,25 @@ const run = <A, E>(effect: Effect.Effect<A, E>): Promise<A> => Effect.runPromise
 /** The suite, for one store; `make` opens a fresh, empty one for each test (and cleans it up through `ctx`). */
 export const usageStoreSuite = (name: string, make: (ctx: TestContext) => Promise<StoreUnderTest>) =>
   describe(`usage store: ${name}`, () => {
+    it("sums each key's and project's spend from a period's start (what budgets are rebuilt from)", async (ctx) => {
+      const { store } = await make(ctx)
+      await run(
+        store.writeBatch([
+          record(1, { cost_usd: 0.25 }),
+          record(2, { cost_usd: 0.5, key_id: "key-b" }),
+          record(3, { cost_usd: null }),
+          record(4, { cost_usd: 1, key_id: null, project_id: null }),
+          record(200, { cost_usd: 2, project_id: "proj-2", key_id: "key-c" })
+        ])
+      )
+      const byKey = await run(store.spend("key", T0))
+      expect(Object.fromEntries(byKey)).toEqual({ "key-a": 0.25, "key-b": 0.5, "key-c": 2 })
+      const byProject = await run(store.spend("project", T0))
+      expect(Object.fromEntries(byProject)).toEqual({ "proj-1": 0.75, "proj-2": 2 })
+      // From a later minute on: only what started in it or after.
+      expect(Object.fromEntries(await run(store.spend("project", T0 + 3 * MIN)))).toEqual({ "proj-2": 2 })
+    })
+
     it("writes a batch: every record counted once, in its minute", async (ctx) => {
       const { store } = await make(ctx)
       const batch = [record(1), record(2, { model: "claude-sonnet" }), record(75)]
