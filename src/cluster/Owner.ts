@@ -13,6 +13,10 @@
  *   whatever did not change. A pattern model's targets are added when a worker first asks for one,
  *   at most `server.pattern_target_limit` of them: the least recently used is evicted (every
  *   worker drops it, and its slot is reused only once all have said so).
+ * - **Budgets rebuilt.** Before the workers start, each budget's spend in its current period is
+ *   summed from the usage store (and again for budgets a reload adds or moves to another period);
+ *   the seeds travel with every snapshot and each worker's limiter store applies them where its
+ *   counters do not hold that period yet.
  * - **One usage writer.** Workers post their requests' usage records here; the usage writer
  *   buffers them (bounded) and writes them in batches to the usage store (SQLite beside the config
  *   file, or Postgres), retrying while it is down, and flushes them when the gateway stops.
@@ -39,6 +43,8 @@ import type { LoadedConfig } from "../config/Config.ts"
 import { type ConfigError, formatIssue } from "../config/ConfigError.ts"
 import { ConfigSource } from "../config/ConfigSource.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { type BudgetSubject, budgetSubjects, changedBudgets, rebuildSeeds } from "../limits/BudgetRebuild.ts"
+import type { BudgetSeed } from "../limits/Budgets.ts"
 import { counterSlotSpecs } from "../limits/CounterSlots.ts"
 import { dynamicTargetSlotSpec, keepsTarget, routingSlotSpecs } from "../routing/RoutingState.ts"
 import { banner } from "../startup/Banner.ts"
@@ -146,11 +152,14 @@ export const runOwner = (
     const pagesFor = (index: number): ReadonlyArray<PageMessage> =>
       allocator.pages().map((p, i) => ({ index: i, slots: p.slots, holdings: p.holdings[index]! }))
     // The layout as it is now: the snapshot's keys and the pattern targets added (and not evicted) since.
+    /** Budget spend rebuilt from the usage store, the latest per budget and period (limits/BudgetRebuild.ts). */
+    const seeds = new Map<string, BudgetSeed>()
     const snapshotMessage = (): SnapshotMessage => ({
       version,
       document: current.loaded.document,
       source: current.loaded.source,
-      layout: allocator.layout()
+      layout: allocator.layout(),
+      seeds: [...seeds.values()]
     })
 
     // ---- acknowledgements ----------------------------------------------------------------------
@@ -199,6 +208,8 @@ export const runOwner = (
         }
         version++
         layOut(config)
+        // Budgets this config adds or moves to another period start from the store's spend.
+        yield* rebuild(changedBudgets(current.config, config), config)
         current = { loaded, config }
         const snapshot = snapshotMessage()
         for (const m of live()) m.link.post({ _tag: "Snapshot", pages: pagesFor(m.index), snapshot })
@@ -237,6 +248,24 @@ export const runOwner = (
       batchSize: prepared.config.usage.batchSize,
       shutdownTimeoutMs
     })
+
+    // ---- budgets: spend rebuilt from the usage store before any worker serves -------------------
+    let warnedNoStorage = false
+    const rebuild = (subjects: ReadonlyArray<BudgetSubject>, config: StartedConfig) =>
+      Effect.gen(function* () {
+        if (subjects.length === 0) return
+        if (!prepared.config.usage.enabled) {
+          if (warnedNoStorage) return
+          warnedNoStorage = true
+          return yield* Effect.logWarning(
+            `budgets: ${budgetSubjects(config).length} budgets are configured but usage storage is off (usage.enabled: false): spend is counted from 0 at every start, and a restart forgets it. Turn usage storage on to keep it.`
+          )
+        }
+        for (const seed of yield* rebuildSeeds(usageStore, subjects, Date.now())) {
+          seeds.set(`${seed.scope}:${seed.id}:${seed.period}`, seed)
+        }
+      })
+    yield* rebuild(budgetSubjects(current.config), current.config)
 
     // ---- workers -------------------------------------------------------------------------------
     const context = yield* Effect.context<FileSystem.FileSystem>()

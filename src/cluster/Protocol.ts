@@ -13,6 +13,7 @@
  * as `UsageRecords`, batched by the worker and never answered. `Drain` asks a worker to stop
  * accepting, finish its requests and streams, post its last usage records, and answer `Drained`.
  */
+import type { BudgetSeed } from "../limits/Budgets.ts"
 import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { UsageRecord } from "../domain/Usage.ts"
@@ -33,6 +34,11 @@ export interface SnapshotMessage {
   readonly document: Readonly<Record<string, unknown>>
   readonly source: string
   readonly layout: ReadonlyArray<Assignment>
+  /**
+   * Budget spend rebuilt from the usage store (limits/BudgetRebuild.ts), for the worker's limiter
+   * store to apply where its counters do not hold that period yet, before it serves this snapshot.
+   */
+  readonly seeds: ReadonlyArray<BudgetSeed>
 }
 
 /** What a worker needs to serve, besides the config. */

@@ -155,6 +155,8 @@ const serve = (
       slotsOf,
       limiterStore
     ).pipe(Effect.provideContext(platform))
+    // Budget spend rebuilt by the owner, before this worker serves (applied only where not counted yet).
+    yield* state.current().limiter.store.seed(init.snapshot.seeds)
     Atomics.store(control, settings.index, init.snapshot.version)
     const runtimeInfo = RuntimeInfo.of({
       name: port.runtime.name,
@@ -229,6 +231,7 @@ const serve = (
           yield* state
             .swap(applyStart(next.success, settings.start), message.snapshot.version)
             .pipe(Effect.provideContext(platform))
+          yield* state.current().limiter.store.seed(message.snapshot.seeds)
           Atomics.store(control, settings.index, message.snapshot.version)
           owner.post({ _tag: "Ack", version: message.snapshot.version, error: undefined })
           break
