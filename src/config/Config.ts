@@ -315,7 +315,7 @@ export const LimitStoreSection = Schema.Struct({
  * `<config file>.usage.sqlite`); in Postgres mode it is the catalog's database.
  */
 export const UsageSection = Schema.Struct({
-  /** Record and store usage (default false for now: recording costs the request path, see README "Usage records"). */
+  /** Record and store usage (default true; the embedded default config sets false: it has no file to keep them in). */
   enabled: Schema.optional(Schema.Boolean),
   sqlite_path: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   /** Most records the writer holds while the database is slow or down; more are dropped and counted. */

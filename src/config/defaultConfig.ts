@@ -8,6 +8,8 @@ import { type Env, escapeLiteral } from "./interpolate.ts"
 
 const MOCK = `server: { host: 127.0.0.1, port: 4000 }
 master_key: \${LLMGATE_MASTER_KEY:-}
+# No file to keep usage records beside: they would only pile up in memory.
+usage: { enabled: false }
 providers:
   - name: mock
     kind: mock

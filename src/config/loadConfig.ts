@@ -365,7 +365,7 @@ export const resolveBounds = (server: typeof ServerSection.Type | undefined): Re
 
 /** The `usage` section with its defaults. */
 export const resolveUsage = (usage: typeof UsageSection.Type | undefined): ResolvedUsage => ({
-  enabled: usage?.enabled ?? false,
+  enabled: usage?.enabled ?? true,
   sqlitePath: usage?.sqlite_path,
   bufferLimit: usage?.buffer_limit ?? DEFAULT_USAGE_BUFFER_LIMIT,
   flushIntervalMs: millisOr(usage?.flush_interval, DEFAULT_USAGE_FLUSH_INTERVAL_MS),

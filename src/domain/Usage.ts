@@ -67,3 +67,14 @@ export const UsageRecord = Schema.Struct({
   stream: Schema.Boolean
 })
 export type UsageRecord = typeof UsageRecord.Type
+
+/**
+ * A record as the usage store keeps it: with the writer's own `id` (a UUIDv7, so ids sort by the
+ * time the writer took the record and a store's index on them grows at one end). The id, not the
+ * request id, makes a write idempotent: a client may send the same `x-request-id` with every
+ * request, and each of those requests is counted; a batch retried after a timeout carries the same
+ * ids and is counted once.
+ */
+export interface StoredUsageRecord extends UsageRecord {
+  readonly id: string
+}

@@ -5,7 +5,7 @@
  * answers, and the few pure rules both SQL adapters apply the same way (minute buckets, the
  * grouping columns, the empty-string stand-in for an absent id in a rollup's key).
  */
-import type { TokenUsage, UsageRecord } from "./Usage.ts"
+import type { StoredUsageRecord, TokenUsage } from "./Usage.ts"
 import type { StoreError } from "./StoreError.ts"
 import type * as Effect from "effect/Effect"
 
@@ -61,11 +61,11 @@ export interface UsageStoreShape {
   /** Where it writes, for messages (`sqlite <path>`, `postgres`). */
   readonly description: string
   /**
-   * Writes the records and adds them to the rollups, atomically. Idempotent by `request_id`: a
-   * record already stored (a batch retried after a timeout) is skipped and never counted twice.
-   * Answers how many records were new.
+   * Writes the records and adds them to the rollups, atomically. Idempotent by the record's `id`
+   * (not its request id, which a client may repeat): a record already stored (a batch retried after
+   * a timeout) is skipped and never counted twice. Answers how many records were new.
    */
-  readonly writeBatch: (records: ReadonlyArray<UsageRecord>) => Effect.Effect<number, StoreError>
+  readonly writeBatch: (records: ReadonlyArray<StoredUsageRecord>) => Effect.Effect<number, StoreError>
   /** A time series answered from the rollups only (never a scan of the raw records). */
   readonly series: (query: UsageSeriesQuery) => Effect.Effect<ReadonlyArray<UsageSeriesPoint>, StoreError>
   /**
@@ -115,16 +115,15 @@ export const NONE = ""
 export const fromNone = (value: unknown): string | null => (value === null || value === NONE ? null : String(value))
 
 /**
- * The records made storable, every request_id once (the first kept): a batch never counts a
- * record twice.
+ * The records made storable, every id once (the first kept): a batch never counts a record twice.
  */
-export const uniqueByRequestId = (records: ReadonlyArray<UsageRecord>): ReadonlyArray<UsageRecord> => {
+export const uniqueById = (records: ReadonlyArray<StoredUsageRecord>): ReadonlyArray<StoredUsageRecord> => {
   const seen = new Set<string>()
-  const unique: Array<UsageRecord> = []
+  const unique: Array<StoredUsageRecord> = []
   for (const record of records) {
     const r = storable(record)
-    if (seen.has(r.request_id)) continue
-    seen.add(r.request_id)
+    if (seen.has(r.id)) continue
+    seen.add(r.id)
     unique.push(r)
   }
   return unique
@@ -135,13 +134,14 @@ export const uniqueByRequestId = (records: ReadonlyArray<UsageRecord>): Readonly
  * the column allows it) and NUL characters are removed from strings (Postgres text cannot hold
  * them), so no value a request carried can make a batch fail for ever and block the writer.
  */
-export const storable = (r: UsageRecord): UsageRecord => {
+export const storable = (r: StoredUsageRecord): StoredUsageRecord => {
   const count = (n: number) => (Number.isFinite(n) && n >= 0 ? Math.trunc(n) : 0)
   const num = (n: number) => (Number.isFinite(n) ? n : 0)
   const opt = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n)
   const text = (s: string) => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s)
   const optText = (s: string | null) => (s === null ? null : text(s))
   return {
+    id: text(r.id),
     request_id: text(r.request_id),
     at_ms: num(r.at_ms),
     key_id: optText(r.key_id),

@@ -1,12 +1,12 @@
 /**
  * The owner's usage writer: the gateway's one writer of usage records. Workers hand their records
- * to the owner (UsageSink.ts, the `UsageRecords` message); `offer` puts them in a bounded buffer
- * and returns at once, and a fiber writes the buffer to the UsageStore in batches of `batchSize`,
+ * to the owner (UsageSink.ts, the `UsageRecords` message); `offer` gives each its id (a UUIDv7:
+ * `StoredUsageRecord`), puts them in a bounded buffer and returns at once, and a fiber writes the buffer to the UsageStore in batches of `batchSize`,
  * every `flushIntervalMs` or as soon as a full batch waits.
  *
  * - **Outages.** A batch that fails stays at the head of the buffer and is retried with backoff
  *   (from the flush interval, doubling, at most 30 s); records keep arriving behind it. The store
- *   is idempotent by request_id, so a batch whose first try did commit (a timeout after the commit)
+ *   is idempotent by record id, so a batch whose first try did commit (a timeout after the commit)
  *   is not counted twice.
  * - **Bounds.** At most `bufferLimit` records are held; records offered beyond it are dropped and
  *   counted (`stats().dropped`), never blocking a worker.
@@ -21,7 +21,8 @@ import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
-import type { UsageRecord } from "../domain/Usage.ts"
+import { v7 as uuidv7 } from "uuid"
+import type { StoredUsageRecord, UsageRecord } from "../domain/Usage.ts"
 import type { UsageStoreShape } from "../domain/UsageSeries.ts"
 import { UsageStore } from "./UsageStore.ts"
 
@@ -72,7 +73,7 @@ export const make = (
   Effect.gen(function* () {
     const batchSize = Math.max(1, settings.batchSize)
     // The buffer: records from `head` on wait; the written prefix is cut off now and then.
-    let buffer: Array<UsageRecord> = []
+    let buffer: Array<StoredUsageRecord> = []
     let head = 0
     let written = 0
     let duplicates = 0
@@ -92,7 +93,8 @@ export const make = (
       const taken = records.length <= room ? records : records.slice(0, room)
       dropped += records.length - taken.length
       droppedUnlogged += records.length - taken.length
-      for (const r of taken) buffer.push(r)
+      // The id is given once, here: a batch retried after a timeout carries the same ids.
+      for (const r of taken) buffer.push({ ...r, id: uuidv7() })
       if (size() >= batchSize) Deferred.doneUnsafe(full, Effect.void)
     }
 

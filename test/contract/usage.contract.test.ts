@@ -21,6 +21,7 @@ import {
 } from "./harness.ts"
 
 interface Row {
+  id: string
   request_id: string
   key_id: string | null
   project_id: string | null
@@ -45,48 +46,76 @@ interface Row {
 describe(`[${runtime}] usage records`, () => {
   const ctx = useContract({ configure: (c) => ({ ...c, usage: { enabled: true, flush_interval: "100ms" } }) })
 
-  /** The row of `requestId` in SQLite (file mode); undefined while the file or the row is missing. */
-  const sqliteRow = (requestId: string): Row | undefined => {
+  /** The rows of `requestId` in SQLite (file mode); none while the file is missing. */
+  const sqliteRows = (requestId: string): ReadonlyArray<Row> => {
     try {
       const db = new DatabaseSync(`${ctx.gateway.configPath}.usage.sqlite`, { readOnly: true })
       try {
-        return db.prepare("select * from usage where request_id = ?").get(requestId) as Row | undefined
+        return db.prepare("select * from usage where request_id = ?").all(requestId) as unknown as ReadonlyArray<Row>
       } finally {
         db.close()
       }
     } catch {
-      return undefined // Not created yet.
+      return [] // Not created yet.
     }
   }
 
-  /** The row of `requestId` in Postgres, as SQLite shows it: counts as numbers, booleans as 0/1. */
-  const postgresRow = async (url: string, requestId: string): Promise<Row | undefined> => {
+  /** The rows of `requestId` in Postgres, as SQLite shows them: counts as numbers, booleans as 0/1. */
+  const postgresRows = async (url: string, requestId: string): Promise<ReadonlyArray<Row>> => {
     const sql = postgres(url, { max: 1, onnotice: () => {} })
     try {
-      const [row] = await sql<Array<Record<string, unknown>>>`select * from usage where request_id = ${requestId}`
-      if (row === undefined) return undefined
+      const rows = await sql<Array<Record<string, unknown>>>`select * from usage where request_id = ${requestId}`
       const asSqlite = (v: unknown): unknown =>
         typeof v === "boolean" ? (v ? 1 : 0) : typeof v === "string" && /^\d+$/.test(v) ? Number(v) : v
-      return Object.fromEntries(
-        Object.entries(row).map(([k, v]) => [k, k === "request_id" ? v : asSqlite(v)])
-      ) as unknown as Row
+      return rows.map(
+        (row) =>
+          Object.fromEntries(
+            Object.entries(row).map(([k, v]) => [k, k === "request_id" || k === "id" ? v : asSqlite(v)])
+          ) as unknown as Row
+      )
     } finally {
       await sql.end({ timeout: 5 })
     }
   }
 
-  /** The record of `requestId`, once the owner has written it. */
-  const recordOf = async (requestId: string): Promise<Row> => {
+  /** The records of `requestId` once the owner has written at least `count` of them. */
+  const recordsOf = async (requestId: string, count: number): Promise<ReadonlyArray<Row>> => {
     const url = ctx.databaseUrl
     const deadline = Date.now() + 10_000
     for (;;) {
-      const row = url === undefined ? sqliteRow(requestId) : await postgresRow(url, requestId)
-      if (row !== undefined) return row
-      if (Date.now() > deadline) throw new Error(`no usage record for ${requestId} within 10 s`)
+      const rows = url === undefined ? sqliteRows(requestId) : await postgresRows(url, requestId)
+      if (rows.length >= count) return rows
+      if (Date.now() > deadline)
+        throw new Error(`${rows.length} usage records for ${requestId} within 10 s, not ${count}`)
       await sleep(100)
     }
   }
+
+  /** The record of `requestId`, once the owner has written it. */
+  const recordOf = async (requestId: string): Promise<Row> => {
+    const [row] = await recordsOf(requestId, 1)
+    if (row === undefined) throw new Error(`no usage record for ${requestId}`)
+    return row
+  }
   const headers = (id: string) => ({ "x-request-id": id })
+
+  it("requests that repeat one x-request-id are each recorded (a client's fixed id hides no usage)", async () => {
+    const id = marker("usage-same-id")
+    for (let i = 0; i < 3; i++) {
+      const r = await ctx.post(
+        "/v1/chat/completions",
+        { model: MODELS.chat.name, messages: [{ role: "user", content: id }] },
+        { key: VIRTUAL_KEYS.open.key, headers: headers(id) }
+      )
+      expect(r.status, r.text).toBe(200)
+    }
+    const rows = await recordsOf(id, 3)
+    expect(rows).toHaveLength(3)
+    expect(new Set(rows.map((row) => row.id)).size).toBe(3)
+    // The same count once more after another flush: nothing was written twice.
+    await sleep(300)
+    expect(await recordsOf(id, 3)).toHaveLength(3)
+  })
 
   it("a JSON answer: the upstream's reported usage, the key's tenancy, the models and the provider", async () => {
     const id = marker("usage-json")

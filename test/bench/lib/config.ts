@@ -15,7 +15,10 @@ export const VIRTUAL_KEY = "sk-lg-Bench0123456789abcdefghijklmnopq"
 /** The `usage` of the fake upstream's non-streamed answer (upstream.ts), which limited requests settle to. */
 export const UPSTREAM_USAGE = { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } as const
 
-/** How llmgate is reached: the master key, a virtual key without limits, or one with limits. */
+/**
+ * How llmgate is reached: the master key, a virtual key without limits and without usage
+ * recording, or one with limits (and recording, the default).
+ */
 export type Auth = "master" | "key" | "limited"
 
 /**
@@ -131,6 +134,9 @@ export const gatewayConfig = (port: number, upstreamPort: number, m: Models, aut
       { name: "bench-glob-*", targets: [{ provider: "up-a" }] }
     ],
     routes: [{ path: "/v1/embeddings", model: m.nonStream[0] }],
-    ...tenancy(auth)
+    ...tenancy(auth),
+    // The key without limits is also the gateway without usage recording (on by default): the
+    // limited key against it measures what limits and recording add together.
+    ...(auth === "key" ? { usage: { enabled: false } } : {})
   }
 }

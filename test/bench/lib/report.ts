@@ -242,7 +242,7 @@ export const evaluate = (summary: Summary, runtimes: ReadonlyArray<Runtime>): Ar
     const limits = med("limits_vs", "cpu_limited_vs_key")
     add(
       "limits_cpu",
-      "limits add < 5 % CPU per request (limited key ÷ key without limits, CPU ms/req at 64 connections; usage recording off: it is opt-in)",
+      "limits and usage recording add < 5 % CPU per request (limited key with recording ÷ key without limits or recording, CPU ms/req at 64 connections)",
       limits,
       (v) => v < 1.05,
       `${limits >= 1 ? "+" : ""}${num((limits - 1) * 100, 1)} %`

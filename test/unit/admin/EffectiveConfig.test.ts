@@ -86,7 +86,7 @@ keys:
     expect(shown.server.ip_rate_limit).toEqual({ rps: 2.5, burst: 3, trusted_proxies: ["10.0.0.0/8"] })
     expect(shown.pricing).toEqual({ "up-model": { input: 1, cache_read: 1, cache_write: 1, reasoning: 2, output: 2 } })
     expect(shown.models[0]?.pricing).toEqual({ input: 3, cache_read: 0.5, cache_write: 3, reasoning: 4, output: 4 })
-    expect(shown.usage).toMatchObject({ enabled: false, batch_size: 50 })
+    expect(shown.usage).toMatchObject({ enabled: true, batch_size: 50 })
     expect(shown.projects[0]?.limits).toEqual({
       requests_per_minute: 10,
       tokens_per_minute: null,

@@ -80,12 +80,12 @@ describe("llmgate migrate (real Postgres)", () => {
     const first = await migrateCmd({ DATABASE_URL: db.url })
     expect(first).toEqual({
       code: 0,
-      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store, 0002_usage`
+      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: applied 0001_config_store, 0002_usage, 0003_project_budget, 0004_usage_record_id`
     })
     const again = await migrateCmd({}, ["migrate", "--database-url", db.url])
     expect(again).toEqual({
       code: 0,
-      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store, 0002_usage)`
+      output: `llmgate migrate: postgres 127.0.0.1:5432/${db.name}: up to date (already applied: 0001_config_store, 0002_usage, 0003_project_budget, 0004_usage_record_id)`
     })
   })
 
@@ -110,7 +110,9 @@ describe("llmgate migrate (real Postgres)", () => {
     expect(exit).toMatchObject({
       _tag: "StartupExit",
       code: 0,
-      output: expect.stringContaining("applied 0001_config_store, 0002_usage")
+      output: expect.stringContaining(
+        "applied 0001_config_store, 0002_usage, 0003_project_budget, 0004_usage_record_id"
+      )
     })
   })
 })

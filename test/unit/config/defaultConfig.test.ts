@@ -19,6 +19,10 @@ describe("defaultConfigText", () => {
     expect(c.masterKey && Redacted.value(c.masterKey)).toBe("mk")
   })
 
+  it("records no usage: without a file there is nowhere to keep records but memory (a config file records by default)", () => {
+    expect(load({}).usage.enabled).toBe(false)
+  })
+
   it("OpenAI's models with OPENAI_API_KEY; OPENAI_BASE_URL taken as it is, even with ${…} in it", () => {
     const c = load({
       OPENAI_API_KEY: "sk-openai",

@@ -100,11 +100,12 @@ describe("Migrations (real Postgres)", () => {
     expect(files.map((f) => [f.version, f.name])).toEqual([
       [1, "config_store"],
       [2, "usage"],
-      [3, "project_budget"]
+      [3, "project_budget"],
+      [4, "usage_record_id"]
     ])
 
     const report = await run(migrateOn(db.url, files))
-    expect(report).toEqual({ applied: [1, 2, 3], alreadyApplied: [] })
+    expect(report).toEqual({ applied: [1, 2, 3, 4], alreadyApplied: [] })
 
     const sql = client(db.url)
     const tables = await sql<Array<{ table_name: string }>>`
@@ -137,7 +138,8 @@ describe("Migrations (real Postgres)", () => {
     expect(await recorded(sql)).toEqual([
       { version: 1, name: "config_store" },
       { version: 2, name: "usage" },
-      { version: 3, name: "project_budget" }
+      { version: 3, name: "project_budget" },
+      { version: 4, name: "usage_record_id" }
     ])
 
     const notifications: Array<string> = []
@@ -168,13 +170,14 @@ describe("Migrations (real Postgres)", () => {
     const [before] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
 
     const again = await run(migrateOn(db.url, files))
-    expect(again).toEqual({ applied: [], alreadyApplied: [1, 2, 3] })
+    expect(again).toEqual({ applied: [], alreadyApplied: [1, 2, 3, 4] })
     const [after] = await sql<Array<{ applied_at: Date }>>`select applied_at from llmgate_schema_migrations`
     expect(after?.applied_at).toEqual(before?.applied_at)
     expect(await recorded(sql)).toEqual([
       { version: 1, name: "config_store" },
       { version: 2, name: "usage" },
-      { version: 3, name: "project_budget" }
+      { version: 3, name: "project_budget" },
+      { version: 4, name: "usage_record_id" }
     ])
   })
 
@@ -219,7 +222,7 @@ describe("Migrations (real Postgres)", () => {
     const error = await runError(migrateOn(db.url, files))
     expect(error.reason._tag).toBe("MigrationConflict")
     expect(error.message).toContain("0007_from_the_future")
-    expect(error.message).toContain("0003_project_budget")
+    expect(error.message).toContain("0004_usage_record_id")
     expect(await lockState(sql)).toEqual({ held: 0, waiting: 0 })
   })
 

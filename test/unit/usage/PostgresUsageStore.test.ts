@@ -1,5 +1,5 @@
 /**
- * The Postgres usage store (migrations/0002_usage.sql) through the shared suite, on a fresh
+ * The Postgres usage store (migrations/0002_usage.sql, 0004_usage_record_id.sql) through the shared suite, on a fresh
  * database per test (test/support/postgres.ts: skipped with the reason when Postgres is
  * unreachable, failed under CI=true), plus a retried batch racing its first try.
  */
@@ -82,15 +82,47 @@ describe("PostgresUsageStore", () => {
     expect(rounded(await totals(sql, "usage_minute"))).toEqual(rounded(await totals(sql, "usage")))
   })
 
-  it("indexes the raw records by time and by key and time", async (ctx) => {
+  it("keys the raw records by record id and indexes them by time, by key and time, and by request id", async (ctx) => {
     const sql = await open(ctx)
     const indexes = await sql<
-      Array<{ indexdef: string }>
-    >`select indexdef from pg_indexes where tablename = 'usage' order by indexname`
-    expect(indexes.map((i) => i.indexdef.replace(/^.* USING /, ""))).toEqual([
-      "btree (at)",
-      "btree (key_id, at)",
-      "btree (request_id)"
+      Array<{ indexname: string; indexdef: string }>
+    >`select indexname, indexdef from pg_indexes where tablename = 'usage' order by indexname`
+    expect(indexes.map((i) => [i.indexname, i.indexdef.replace(/^.* USING /, "")])).toEqual([
+      ["usage_at", "btree (at)"],
+      ["usage_key_at", "btree (key_id, at)"],
+      ["usage_pkey", "btree (id)"],
+      ["usage_request_id", "btree (request_id)"]
+    ])
+  })
+
+  it("migration 0004 keeps the records written before it, with ids `v1-<request id>`", async (ctx) => {
+    const db = await withTestDatabase(ctx)
+    const scope = await Effect.runPromise(Scope.make())
+    ctx.onTestFinished(() => Effect.runPromise(Scope.close(scope, Exit.void)))
+    const sql = await Effect.runPromise(
+      Effect.gen(function* () {
+        const sql = yield* connect(db.url, { max: 2 })
+        const files = yield* loadMigrationFiles()
+        yield* migrate(
+          sql,
+          files.filter((f) => f.version <= 3)
+        )
+        yield* Effect.promise(
+          () => sql`insert into usage (request_id, at, endpoint, model, input_tokens, cache_read_tokens,
+            cache_write_tokens, reasoning_tokens, output_tokens, estimated, status, outcome, attempts, latency_ms, stream)
+            values ('req-old', now(), 'chat.completions', 'gpt-4o', 3, 0, 0, 0, 4, false, 200, 'ok', 1, 9.5, false)`
+        )
+        yield* migrate(sql, files)
+        return sql
+      }).pipe(Scope.provide(scope), Effect.provide(NodeFileSystem.layer))
+    )
+    const store = PostgresUsageStore.make(sql)
+    // A request repeating the old record's request id is counted: ids differ.
+    expect(await Effect.runPromise(store.writeBatch([record(1, { request_id: "req-old" })]))).toBe(1)
+    const rows = await sql<Array<{ id: string; request_id: string }>>`select id, request_id from usage order by id`
+    expect(rows.map((r) => [r.id, r.request_id])).toEqual([
+      [record(1).id, "req-old"],
+      ["v1-req-old", "req-old"]
     ])
   })
 

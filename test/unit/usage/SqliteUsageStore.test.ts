@@ -97,6 +97,53 @@ describe("SqliteUsageStore", () => {
     expect(totals(path, "usage").requests).toBe(0)
   })
 
+  it("converts a version-1 database (keyed by request id) in place: its records kept, ids `v1-<request id>`", async (ctx) => {
+    const path = join(tempDir(ctx), "usage.sqlite")
+    const v1 = nodeSqlite.open(path)
+    // The version-1 table as that version created it (the rollup table is unchanged since).
+    v1.exec(`create table usage (
+      request_id text primary key, at_ms real not null, key_id text, project_id text, user_id text,
+      endpoint text not null, model text not null, provider text, upstream_model text,
+      input_tokens integer not null, cache_read_tokens integer not null, cache_write_tokens integer not null,
+      reasoning_tokens integer not null, output_tokens integer not null, estimated integer not null, cost_usd real,
+      status integer not null, outcome text not null, attempts integer not null, latency_ms real not null,
+      ttft_ms real, stream integer not null) without rowid;
+      create index usage_at on usage (at_ms);
+      create index usage_key_at on usage (key_id, at_ms);
+      insert into usage values ('req-1', ${T0}, 'key-a', 'proj-1', null, 'chat.completions', 'gpt-4o', 'openai', 'gpt-4o',
+        10, 0, 0, 0, 5, 0, 0.5, 200, 'ok', 1, 12.5, null, 0);
+      pragma user_version = 1;`)
+    v1.close()
+    const store = await openIn(ctx, path)
+    // A new record repeating the converted one's request id is a request of its own.
+    expect(await Effect.runPromise(store.writeBatch([record(1, { id: "0199-new", request_id: "req-1" })]))).toBe(1)
+    const db = nodeSqlite.open(path)
+    try {
+      expect(db.all("pragma user_version", [])).toEqual([
+        { user_version: SqliteUsageStore.SQLITE_USAGE_SCHEMA_VERSION }
+      ])
+      expect(db.all("select id, request_id, key_id, input_tokens, cost_usd from usage order by id", [])).toEqual([
+        { id: "0199-new", request_id: "req-1", key_id: "key-a", input_tokens: 10, cost_usd: 0.001 },
+        { id: "v1-req-1", request_id: "req-1", key_id: "key-a", input_tokens: 10, cost_usd: 0.5 }
+      ])
+      // The raw table is clustered on the time-ordered id and has no other index (reports read the rollup).
+      expect(db.all("select name from sqlite_master where type = 'index' order by name", [])).toEqual([])
+    } finally {
+      db.close()
+    }
+  })
+
+  it("refuses a database of a newer schema version than its own, naming both", async (ctx) => {
+    const path = join(tempDir(ctx), "usage.sqlite")
+    const newer = nodeSqlite.open(path)
+    newer.exec(`pragma user_version = ${SqliteUsageStore.SQLITE_USAGE_SCHEMA_VERSION + 1}`)
+    newer.close()
+    const exit = await Effect.runPromiseExit(Effect.scoped(SqliteUsageStore.open(nodeSqlite, path)))
+    expect(Exit.isFailure(exit) && JSON.stringify(exit.cause)).toContain(
+      `version ${SqliteUsageStore.SQLITE_USAGE_SCHEMA_VERSION + 1}, newer than this gateway's ${SqliteUsageStore.SQLITE_USAGE_SCHEMA_VERSION}`
+    )
+  })
+
   it("cannot open a path in a missing folder: Unreachable", async () => {
     const exit = await Effect.runPromiseExit(
       Effect.scoped(SqliteUsageStore.open(nodeSqlite, "/nonexistent-dir/usage.sqlite"))

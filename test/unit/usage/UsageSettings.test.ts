@@ -19,10 +19,10 @@ models:
 const parse = (usage: string) => parseConfig(`${BASE}${usage}`, {}, "test.yaml")
 
 describe("usage section", () => {
-  it("defaults: not recorded (opt-in for now); beside the config file, 100k buffer, 1 s interval, batches of 500", () => {
+  it("defaults: recorded, beside the config file, 100k buffer, 1 s interval, batches of 500", () => {
     const r = parse("")
     expect(Result.isSuccess(r) && r.success.usage).toEqual({
-      enabled: false,
+      enabled: true,
       sqlitePath: undefined,
       bufferLimit: 100_000,
       flushIntervalMs: 1000,

@@ -3,7 +3,7 @@
  * shared suite (usageStoreSuite.ts) and the Bun and Deno driver check (test/support/usageSqliteCheck.ts)
  * use the same: records, the queries compared, and the series computed straight from the records.
  */
-import type { UsageRecord } from "../../../src/domain/Usage.ts"
+import type { StoredUsageRecord } from "../../../src/domain/Usage.ts"
 import {
   GROUP_COLUMN,
   intervalMs,
@@ -18,7 +18,8 @@ export const T0 = Date.UTC(2026, 0, 1)
 export const MIN = 60_000
 export const HOUR = 60 * MIN
 
-export const record = (n: number, overrides: Partial<UsageRecord> = {}): UsageRecord => ({
+export const record = (n: number, overrides: Partial<StoredUsageRecord> = {}): StoredUsageRecord => ({
+  id: `rec-${String(n).padStart(6, "0")}`,
   request_id: `req-${n}`,
   at_ms: T0 + n * 1000,
   key_id: "key-a",
@@ -41,7 +42,7 @@ export const record = (n: number, overrides: Partial<UsageRecord> = {}): UsageRe
 })
 
 /** 240 records over three hours across two days' boundary-free spread, 3 keys (one the master key), 2 models, 2 providers. */
-export const fixtures = (): ReadonlyArray<UsageRecord> =>
+export const fixtures = (): ReadonlyArray<StoredUsageRecord> =>
   Array.from({ length: 240 }, (_, i) => {
     const keys = ["key-a", "key-b", null] as const
     const key = keys[i % 3] ?? null
@@ -60,7 +61,7 @@ export const fixtures = (): ReadonlyArray<UsageRecord> =>
     })
   })
 
-const dimension = (r: UsageRecord, column: string): string | null => {
+const dimension = (r: StoredUsageRecord, column: string): string | null => {
   switch (column) {
     case "key_id":
       return r.key_id
@@ -77,7 +78,7 @@ const dimension = (r: UsageRecord, column: string): string | null => {
 
 /** The series computed straight from the records (the reference the stores must match). */
 export const expectedSeries = (
-  records: ReadonlyArray<UsageRecord>,
+  records: ReadonlyArray<StoredUsageRecord>,
   query: UsageSeriesQuery
 ): ReadonlyArray<UsageSeriesPoint> => {
   const width = intervalMs(query.interval)

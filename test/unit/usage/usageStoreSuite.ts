@@ -72,7 +72,7 @@ export const usageStoreSuite = (name: string, make: (ctx: TestContext) => Promis
       expect(await run(store.writeBatch([]))).toBe(0)
     })
 
-    it("is idempotent by request_id: a retried batch adds nothing, an overlapping one only its new records", async (ctx) => {
+    it("is idempotent by record id: a retried batch adds nothing, an overlapping one only its new records", async (ctx) => {
       const { store, rawTotals, rollupTotals } = await make(ctx)
       const batch = [record(1), record(2), record(3)]
       expect(await run(store.writeBatch(batch))).toBe(3)
@@ -83,6 +83,15 @@ export const usageStoreSuite = (name: string, make: (ctx: TestContext) => Promis
       expect(normalize(points)).toEqual(expectedSeries([record(1), record(2), record(3), record(4)], query))
       expect(points[0]?.requests).toBe(4)
       expect((await rawTotals()).requests).toBe(4)
+      expect(rounded(await rollupTotals())).toEqual(rounded(await rawTotals()))
+    })
+
+    it("counts every request that repeats a request id (a client's fixed x-request-id): records differ by id", async (ctx) => {
+      const { store, rawTotals, rollupTotals } = await make(ctx)
+      const same = { request_id: "client-fixed-id" }
+      expect(await run(store.writeBatch([record(1, same), record(2, same)]))).toBe(2)
+      expect(await run(store.writeBatch([record(3, same)]))).toBe(1)
+      expect((await rawTotals()).requests).toBe(3)
       expect(rounded(await rollupTotals())).toEqual(rounded(await rawTotals()))
     })
 
