@@ -87,7 +87,7 @@ const amountFields = {
   requests: Count,
   tokens: UsageReportTokens,
   /** Cost in USD of the priced requests (unpriced ones count 0). */
-  cost_usd: Schema.Number
+  cost_usd: Schema.Finite
 }
 export const UsageAmounts = Schema.Struct(amountFields)
 export type UsageAmounts = typeof UsageAmounts.Type
@@ -118,11 +118,11 @@ export const UsageReport = Schema.Struct({
   buckets: Count,
   limit: Count,
   filters: Schema.Struct({
-    key: Schema.optional(Schema.String),
-    project: Schema.optional(Schema.String),
-    user: Schema.optional(Schema.String),
-    model: Schema.optional(Schema.String),
-    provider: Schema.optional(Schema.String)
+    key: Schema.optionalKey(Schema.String),
+    project: Schema.optionalKey(Schema.String),
+    user: Schema.optionalKey(Schema.String),
+    model: Schema.optionalKey(Schema.String),
+    provider: Schema.optionalKey(Schema.String)
   }),
   /** Whether this gateway records usage (`usage.enabled`); when not, every report is empty. */
   recording: Schema.Boolean,
