@@ -70,7 +70,7 @@ const INTERVAL_TITLE: Readonly<Record<UsageInterval, string>> = { minute: "minut
 export const formatMetric = (value: number, metric: UsageMetric): string => {
   if (metric === "cost") {
     if (value === 0) return "$0"
-    return value >= 1 ? `$${value.toFixed(2)}` : `$${Number(value.toPrecision(2))}`
+    return value >= 1 ? `$${value.toFixed(2)}` : `$${Number(value.toPrecision(3))}`
   }
   const abs = Math.abs(value)
   if (abs >= 1e6) return `${Number((value / 1e6).toPrecision(3))}M`

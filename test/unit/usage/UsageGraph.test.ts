@@ -155,7 +155,7 @@ describe("axis helpers", () => {
   it("formatMetric: short numbers and dollars", () => {
     expect(formatMetric(12_345, "tokens")).toBe("12.3k")
     expect(formatMetric(2_500_000, "requests")).toBe("2.5M")
-    expect(formatMetric(0.00123, "cost")).toBe("$0.0012")
+    expect(formatMetric(0.001234, "cost")).toBe("$0.00123")
     expect(formatMetric(12.5, "cost")).toBe("$12.50")
   })
 })
