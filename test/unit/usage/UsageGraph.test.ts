@@ -1,42 +1,15 @@
 // The usage chart, parsed as XML (Effect's well-formedness-checking decoder): one series per group with
 // distinct colours, a legend naming each, axes with tick labels, a title; user data escaped; empty and
 // long ranges.
-import * as Effect from "effect/Effect"
-import * as Xml from "effect/encoding/Xml"
-import * as Stream from "effect/Stream"
 import { describe, expect, it } from "vitest"
 import { escapeXml, formatMetric, niceTicks, renderUsageGraph } from "../../../src/usage/UsageGraph.ts"
 import { buildReport, type UsageReport, type UsageReportQuery } from "../../../src/usage/UsageReport.ts"
 import { NO_USAGE } from "../../../src/domain/Usage.ts"
 import type { UsageSeriesPoint } from "../../../src/domain/UsageSeries.ts"
+import { byClass, children, findAll, parseSvg, textOf as text } from "../../support/svg.ts"
 
 const HOUR = 3_600_000
 const T0 = Date.UTC(2026, 4, 1)
-
-/** The document's root element, or the XML error. */
-const parseSvg = (text: string): Promise<Xml.Element> =>
-  Effect.runPromise(
-    Stream.make(text).pipe(
-      Stream.pipeThroughChannel(Xml.decodeString()),
-      Stream.pipeThroughChannel(Xml.elements(["svg"])),
-      Stream.runCollect
-    )
-  ).then((roots) => {
-    const [root] = roots
-    if (root === undefined || roots.length !== 1) throw new Error("expected one <svg> root")
-    return root
-  })
-
-const children = (e: Xml.Element): ReadonlyArray<Xml.Element> =>
-  e.children.filter((c): c is Xml.Element => typeof c !== "string")
-/** Every element under `e` (itself included) matching the test. */
-const findAll = (e: Xml.Element, test: (e: Xml.Element) => boolean): ReadonlyArray<Xml.Element> => [
-  ...(test(e) ? [e] : []),
-  ...children(e).flatMap((c) => findAll(c, test))
-]
-const byClass = (root: Xml.Element, name: string, cls: string) =>
-  findAll(root, (e) => e.name === name && (e.attributes["class"] ?? "").split(" ").includes(cls))
-const text = (e: Xml.Element): string => e.children.map((c) => (typeof c === "string" ? c : text(c))).join("")
 
 const point = (hours: number, group: string | null, requests: number, cost = 0): UsageSeriesPoint => ({
   bucket_start: T0 + hours * HOUR,
