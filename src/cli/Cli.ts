@@ -91,29 +91,6 @@ Options:
   --version       print the version and exit
   --help          print this help and exit`
 
-const WITH_VALUE = new Set([
-  "--config",
-  "--host",
-  "--port",
-  "--workers",
-  "--database-url",
-  "--project",
-  "--models",
-  "--name",
-  "--user",
-  "--expires",
-  "--key",
-  "--model",
-  "--provider",
-  "--group-by",
-  "--since",
-  "--from",
-  "--to",
-  "--interval",
-  "--limit",
-  "--url",
-  "--master-key"
-])
 /** The options of each subcommand that has its own. */
 const COMMAND_OPTIONS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
   ["keys create", ["--project", "--models", "--name", "--user", "--expires"]],
@@ -137,6 +114,16 @@ const COMMAND_OPTIONS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> =
     ]
   ]
 ]
+
+/** Options that take a value: the common ones and every subcommand's but `--json`. */
+const WITH_VALUE = new Set([
+  "--config",
+  "--host",
+  "--port",
+  "--workers",
+  "--database-url",
+  ...COMMAND_OPTIONS.flatMap(([, options]) => options).filter((o) => o !== "--json")
+])
 
 const SINCE = /^(\d+(?:\.\d+)?)(m|h|d)$/
 const SINCE_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 }

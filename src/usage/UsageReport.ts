@@ -22,7 +22,7 @@ import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
 import { timestampMillis } from "../config/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
-import { NO_USAGE, type TokenUsage, totalTokens } from "../domain/Usage.ts"
+import { NO_USAGE, TokenUsage, totalTokens } from "../domain/Usage.ts"
 import {
   intervalMs,
   MINUTE_MS,
@@ -74,14 +74,7 @@ export interface UsageReportQuery extends UsageSeriesQuery {
 const Count = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
 /** Tokens by kind (disjoint) and their sum. */
-export const UsageReportTokens = Schema.Struct({
-  input: Count,
-  cache_read: Count,
-  cache_write: Count,
-  reasoning: Count,
-  output: Count,
-  total: Count
-})
+export const UsageReportTokens = Schema.Struct({ ...TokenUsage.fields, total: Count })
 
 const amountFields = {
   requests: Count,

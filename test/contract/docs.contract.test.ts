@@ -3,10 +3,9 @@
 // fonts, telemetry, hosted agent/MCP features or proxy) and loads nothing that fails.
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { chromium, type Browser } from "playwright-core"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason as skipReason, requireChromium } from "../support/chromium.ts"
+import { chromiumSkipReason as skipReason, requireChromium, useBrowser } from "../support/chromium.ts"
 import { ROOT } from "./gateway.ts"
 import { itLeaksNoSecrets, runtime, useContract } from "./harness.ts"
 
@@ -57,17 +56,7 @@ describe.skipIf(skipReason !== undefined)(
   `[${runtime}] API reference page in headless Chromium${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`,
   () => {
     const ctx = useContract()
-    let launching: Promise<Browser> | undefined
-
-    // Closes the browser whatever happened, a test timeout included (the launch may still be under way then).
-    afterEach(async () => {
-      const pending = launching
-      launching = undefined
-      await pending?.then(
-        (b) => b.close(),
-        () => undefined
-      )
-    })
+    const launch = useBrowser()
 
     it("renders the operations of the spec and makes no request outside the gateway", {
       timeout: TEST_TIMEOUT_MS
@@ -91,8 +80,7 @@ describe.skipIf(skipReason !== undefined)(
         }
       }
 
-      launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: left() })
-      const browser = await launching
+      const browser = await launch(left())
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
 
       // Context-level events: the page's requests plus those of any worker or service worker.

@@ -3,9 +3,8 @@
 // channel), then read back from GET /admin/v1/usage (every group_by, filters, limit, bounds), the SVG chart
 // (parsed: one series per group), the page /admin/ui/usage in headless Chromium (it shows the traffic), and
 // `llmgate usage` against the running gateway.
-import { chromium, type Browser } from "playwright-core"
-import { afterEach, beforeAll, describe, expect, it } from "vitest"
-import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason, requireChromium } from "../support/chromium.ts"
+import { beforeAll, describe, expect, it } from "vitest"
+import { chromiumSkipReason, requireChromium, useBrowser } from "../support/chromium.ts"
 import { byClass, parseSvg, textOf } from "../support/svg.ts"
 import {
   expectOpenAIError,
@@ -298,23 +297,14 @@ describe(`[${runtime}] usage reports`, () => {
   describe.skipIf(chromiumSkipReason !== undefined)(
     `the usage page in headless Chromium${chromiumSkipReason === undefined ? "" : ` (skipped: ${chromiumSkipReason})`}`,
     () => {
-      let launching: Promise<Browser> | undefined
-      afterEach(async () => {
-        const pending = launching
-        launching = undefined
-        await pending?.then(
-          (b) => b.close(),
-          () => undefined
-        )
-      })
+      const launch = useBrowser()
 
       it("asks for the key, then plots the traffic with one line per group; filters change the plot", {
         timeout: 25_000
       }, async () => {
         requireChromium()
         const origin = new URL(ctx.base).origin
-        launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 })
-        const browser = await launching
+        const browser = await launch(15_000)
         const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
         const requests: Array<{ url: string; authorization: string | undefined }> = []
         const problems: Array<string> = []
@@ -404,8 +394,7 @@ describe(`[${runtime}] usage reports`, () => {
 
       it("drops a refused key and asks again", { timeout: 20_000 }, async () => {
         requireChromium()
-        launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 15_000 })
-        const browser = await launching
+        const browser = await launch(15_000)
         const page = await (await browser.newContext()).newPage()
         await page.goto(`${ctx.base}/admin/ui/usage`, { waitUntil: "load" })
         await page.locator("#key").fill(VIRTUAL_KEYS.limited.key)

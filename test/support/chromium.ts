@@ -4,6 +4,8 @@
  * Chromium skips with the reason printed, except under `CI=true`, where the test fails instead.
  */
 import { existsSync } from "node:fs"
+import { chromium, type Browser } from "playwright-core"
+import { afterEach } from "vitest"
 
 export const CHROMIUM = "/usr/bin/chromium"
 export const chromiumInstalled = existsSync(CHROMIUM)
@@ -31,5 +33,25 @@ export const requireChromium = (): void => {
     throw new Error(
       `CI=true but ${CHROMIUM_MISSING}; .ci/run installs it before npm ci. This test is not skipped in CI.`
     )
+  }
+}
+
+/**
+ * Registers an afterEach that closes the browser a test launched, whatever happened (a test timeout
+ * included: the launch may still be under way then); returns the launcher.
+ */
+export const useBrowser = (): ((timeoutMs: number) => Promise<Browser>) => {
+  let launching: Promise<Browser> | undefined
+  afterEach(async () => {
+    const pending = launching
+    launching = undefined
+    await pending?.then(
+      (b) => b.close(),
+      () => undefined
+    )
+  })
+  return (timeoutMs) => {
+    launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: timeoutMs })
+    return launching
   }
 }
