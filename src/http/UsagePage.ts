@@ -22,6 +22,7 @@ import { bytes } from "./respond.ts"
 export const USAGE_PAGE_PATH = "/admin/ui/usage"
 
 const STYLE = `
+[hidden] { display: none !important; }
 :root { color-scheme: light; font-family: system-ui, -apple-system, "Segoe UI", sans-serif; color: #222; }
 body { margin: 0 auto; padding: 16px 24px; max-width: 1240px; }
 header { display: flex; align-items: baseline; gap: 16px; }
@@ -89,7 +90,9 @@ const SCRIPT = `
     const f = filters.elements;
     const q = new URLSearchParams();
     q.set("group_by", f.group_by.value);
-    q.set("from", new Date(Date.now() - (RANGES[f.range.value] || RANGES["24h"])).toISOString());
+    const now = Date.now();
+    q.set("from", new Date(now - (RANGES[f.range.value] || RANGES["24h"])).toISOString());
+    q.set("to", new Date(now).toISOString());
     if (f.interval.value !== "") q.set("interval", f.interval.value);
     for (const name of FILTERS) {
       const value = f[name].value.trim();

@@ -51,6 +51,12 @@ const OTHER_COLOUR = "#6b6b6b"
 /** Dots on every bucket up to this many buckets (a single bucket would otherwise draw nothing). */
 const MARKERS_UP_TO = 60
 const LEGEND_CHARS = 26
+/** Buckets between x-axis labels, per interval: the first that gives at most 7 labels. */
+const TICK_STEPS: Readonly<Record<UsageInterval, ReadonlyArray<number>>> = {
+  minute: [1, 2, 5, 10, 15, 30, 60, 120, 180, 360, 720],
+  hour: [1, 2, 3, 6, 12, 24, 48, 72, 168, 336],
+  day: [1, 2, 7, 14, 28, 56, 91, 182, 364]
+}
 const FONT = 'font-family="system-ui, -apple-system, Segoe UI, sans-serif"'
 
 /** Text and attribute values escaped for XML. */
@@ -185,13 +191,14 @@ export const renderUsageGraph = (
     `</g>`
   )
 
-  // X axis: about 6 labelled ticks on bucket boundaries.
-  const every = Math.max(1, Math.ceil(buckets / 6))
+  // X axis: at most about 7 labelled ticks, on round bucket boundaries (every 15 minutes, 6 hours, 7 days, …).
+  const every = (TICK_STEPS[report.interval].find((k) => buckets / k <= 7) ?? Math.ceil(buckets / 6)) || 1
   out.push(`<g class="axis x-axis" font-size="11" fill="#555" text-anchor="middle">`)
   out.push(`<line x1="${left}" y1="${n(top + plotH)}" x2="${left + plotW}" y2="${n(top + plotH)}" stroke="#888"/>`)
   out.push(`<line x1="${left}" y1="${top}" x2="${left}" y2="${n(top + plotH)}" stroke="#888"/>`)
   let lastDay = ""
-  for (let i = 0; i <= buckets; i += every) {
+  for (let i = 0; i <= buckets; i++) {
+    if (Math.round((from + i * step) / step) % every !== 0) continue
     const xx = n(left + (i * plotW) / buckets)
     // Minutes and hours show the date only where it changes.
     const label = formatBucket(from + i * step, report.interval)

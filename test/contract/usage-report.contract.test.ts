@@ -336,6 +336,9 @@ describe(`[${runtime}] usage reports`, () => {
         await page.locator("#key").fill(MASTER_KEY)
         await page.locator("#key-form button[type=submit]").click()
 
+        // The key form gives way to the filters.
+        await page.locator("#filters").waitFor({ state: "visible", timeout: 5_000 })
+        expect(await page.locator("#key-form").isVisible()).toBe(false)
         const lines = page.locator("#chart svg path.series")
         await expect.poll(() => lines.count(), { timeout: 8_000 }).toBe(3)
         expect(await lines.evaluateAll((ps) => ps.map((p) => p.getAttribute("data-group")))).toEqual([
@@ -388,6 +391,8 @@ describe(`[${runtime}] usage reports`, () => {
         // Forgetting the key clears it and asks again.
         await page.locator("#forget").click()
         await page.locator("#key").waitFor({ state: "visible", timeout: 5_000 })
+        expect(await page.locator("#filters").isVisible()).toBe(false)
+        expect(await page.locator("#chart svg").count()).toBe(0)
         expect(await page.evaluate(() => sessionStorage.getItem("llmgate.adminKey"))).toBeNull()
         expect(problems).toEqual([])
       })
@@ -401,6 +406,7 @@ describe(`[${runtime}] usage reports`, () => {
         await page.locator("#key-form button[type=submit]").click()
         await expect.poll(() => page.locator("#status").textContent(), { timeout: 8_000 }).toContain("admin API needs")
         expect(await page.locator("#key").isVisible()).toBe(true)
+        expect(await page.locator("#filters").isVisible()).toBe(false)
         expect(await page.evaluate(() => sessionStorage.getItem("llmgate.adminKey"))).toBeNull()
       })
     }
