@@ -1,8 +1,9 @@
 /**
  * Command-line options shared by every runtime entry: `--config PATH`, `--host`, `--port`,
  * `--database-url`, `--debug`, `--help`, `--version` (also written `--flag=value`), and the
- * subcommands `migrate`, `import FILE` and `keys create --project P [--models LIST] [--name N]
- * [--user U] [--expires DATE]`. Pure: argv in, options or a usage error out.
+ * subcommands `migrate`, `import FILE`, `keys create --project P [--models LIST] [--name N]
+ * [--user U] [--expires DATE]` and `usage [--key K] [--since 24h] …`. Pure: argv in, options or a
+ * usage error out.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
@@ -22,6 +23,17 @@ export type Command =
       readonly user: string | undefined
       /** When the key stops working (a timestamp or date). */
       readonly expires: string | undefined
+    }
+  | {
+      readonly _tag: "Usage"
+      /** The report's query parameters, as `GET /admin/v1/usage` names them (`from` already resolved from `--since`). */
+      readonly query: Readonly<Record<string, string>>
+      /** The running gateway's URL; undefined: from the config's host and port. */
+      readonly url: string | undefined
+      /** The admin key; undefined: LLMGATE_MASTER_KEY, else the config's master_key. */
+      readonly masterKey: string | undefined
+      /** Print the report as JSON rather than a table. */
+      readonly json: boolean
     }
 
 export interface CliOptions {
@@ -44,6 +56,8 @@ export const USAGE = `Usage: llmgate [options]
        llmgate migrate [--database-url URL]
        llmgate import FILE [--database-url URL]
        llmgate keys create --project P [--models LIST] [--name N] [--user U] [--expires DATE]
+       llmgate usage [--key K] [--project P] [--user U] [--model M] [--provider P] [--group-by G]
+                     [--since 24h | --from T] [--to T] [--interval I] [--limit N] [--url URL] [--json]
 
 Commands:
   migrate         apply the Postgres schema migrations (migrations/*.sql) and exit
@@ -54,6 +68,15 @@ Commands:
                   into the --config file. --models: allowed models, comma-separated ("gpt-*,/^o1/";
                   default every model); --name (default cli-<time>); --user: a user id of the project;
                   --expires: when the key stops working ("2027-01-01" or an ISO timestamp)
+  usage           print the running gateway's usage as a table (GET /admin/v1/usage): one row per
+                  bucket and group, with requests, tokens and cost. --key, --project, --user (ids),
+                  --model, --provider: only their requests; --group-by key|project|user|model|provider
+                  (default model); --since 30m|24h|7d (default 24h) or --from T, and --to T (RFC 3339,
+                  a date or epoch seconds); --interval minute|hour|day (default from the span);
+                  --limit N groups (default 10, the rest summed as "other"); --url (default
+                  LLMGATE_URL, else http://HOST:PORT from --host/--port, the environment and the
+                  config); the admin key from --master-key, LLMGATE_MASTER_KEY or the config's
+                  master_key; --json prints the report as JSON
 
 Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
@@ -68,20 +91,63 @@ Options:
   --version       print the version and exit
   --help          print this help and exit`
 
+/** The options of each subcommand that has its own. */
+const COMMAND_OPTIONS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> = [
+  ["keys create", ["--project", "--models", "--name", "--user", "--expires"]],
+  [
+    "usage",
+    [
+      "--key",
+      "--project",
+      "--user",
+      "--model",
+      "--provider",
+      "--group-by",
+      "--since",
+      "--from",
+      "--to",
+      "--interval",
+      "--limit",
+      "--url",
+      "--master-key",
+      "--json"
+    ]
+  ]
+]
+
+/** Options that take a value: the common ones and every subcommand's but `--json`. */
 const WITH_VALUE = new Set([
   "--config",
   "--host",
   "--port",
   "--workers",
   "--database-url",
-  "--project",
-  "--models",
-  "--name",
-  "--user",
-  "--expires"
+  ...COMMAND_OPTIONS.flatMap(([, options]) => options).filter((o) => o !== "--json")
 ])
-/** Options of `keys create` only. */
-const KEY_OPTIONS = ["--project", "--models", "--name", "--user", "--expires"]
+
+const SINCE = /^(\d+(?:\.\d+)?)(m|h|d)$/
+const SINCE_MS: Readonly<Record<string, number>> = { m: 60_000, h: 3_600_000, d: 86_400_000 }
+
+/** `--since 30m|24h|7d` as milliseconds; undefined when invalid. */
+export const parseSince = (value: string): number | undefined => {
+  const m = SINCE.exec(value)
+  const ms = m === null ? Number.NaN : Number(m[1]) * (SINCE_MS[m[2] ?? ""] ?? Number.NaN)
+  return Number.isFinite(ms) && ms > 0 ? Math.round(ms) : undefined
+}
+
+/** The report's query parameter of each `usage` option. */
+const USAGE_QUERY: ReadonlyArray<readonly [string, string]> = [
+  ["--key", "key"],
+  ["--project", "project"],
+  ["--user", "user"],
+  ["--model", "model"],
+  ["--provider", "provider"],
+  ["--group-by", "group_by"],
+  ["--from", "from"],
+  ["--to", "to"],
+  ["--interval", "interval"],
+  ["--limit", "limit"]
+]
 
 /** `auto` or a whole number from 1 to 256; undefined when invalid. */
 export const parseWorkers = (value: string): number | "auto" | undefined => {
@@ -90,9 +156,13 @@ export const parseWorkers = (value: string): number | "auto" | undefined => {
   return Number.isInteger(n) && n >= 1 && n <= 256 ? n : undefined
 }
 
-export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions, UsageError> => {
+export const parseArgs = (
+  argv: ReadonlyArray<string>,
+  now: number = Date.now()
+): Result.Result<CliOptions, UsageError> => {
   const values: Record<string, string> = {}
   let debug = false
+  let json = false
   let help = false
   let version = false
   const positional: Array<string> = []
@@ -105,6 +175,7 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
       if (value === undefined || value === "") return Result.fail(new UsageError({ message: `${name} needs a value` }))
       values[name] = value
     } else if (arg === "--debug") debug = true
+    else if (arg === "--json") json = true
     else if (arg === "--help" || arg === "-h") help = true
     else if (arg === "--version" || arg === "-v") version = true
     else if (!arg.startsWith("-") && arg !== "") positional.push(arg)
@@ -112,7 +183,15 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
   }
   let command: Command = { _tag: "Serve" }
   const [name, file, ...rest] = positional
-  const keyOption = KEY_OPTIONS.find((o) => values[o] !== undefined)
+  // An option of another subcommand than the one given.
+  const given = name === "keys" ? "keys create" : name
+  for (const [owner, options] of COMMAND_OPTIONS) {
+    if (owner === given) continue
+    const misplaced = options.find((o) => (o === "--json" ? json : values[o] !== undefined))
+    const mine = COMMAND_OPTIONS.find(([c]) => c === given)?.[1] ?? []
+    if (misplaced !== undefined && !mine.includes(misplaced))
+      return Result.fail(new UsageError({ message: `${misplaced} is an option of ${owner}` }))
+  }
   if (name === "keys") {
     if (file !== "create" || rest.length > 0) {
       return Result.fail(
@@ -139,9 +218,26 @@ export const parseArgs = (argv: ReadonlyArray<string>): Result.Result<CliOptions
       user: values["--user"],
       expires: values["--expires"]
     }
-  } else if (keyOption !== undefined)
-    return Result.fail(new UsageError({ message: `${keyOption} is an option of keys create` }))
-  else if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
+  } else if (name === "usage") {
+    if (file !== undefined) return Result.fail(new UsageError({ message: `unknown argument "${file}"` }))
+    const query: Record<string, string> = {}
+    for (const [option, param] of USAGE_QUERY) {
+      const value = values[option]
+      if (value !== undefined) query[param] = value
+    }
+    const since = values["--since"]
+    if (since !== undefined) {
+      if (values["--from"] !== undefined)
+        return Result.fail(new UsageError({ message: "--since and --from both say where the range starts: give one" }))
+      const ms = parseSince(since)
+      if (ms === undefined)
+        return Result.fail(
+          new UsageError({ message: `--since: expected a duration such as 30m, 24h or 7d, got "${since}"` })
+        )
+      query["from"] = new Date(now - ms).toISOString()
+    }
+    command = { _tag: "Usage", query, url: values["--url"], masterKey: values["--master-key"], json }
+  } else if (name === "migrate" && file === undefined) command = { _tag: "Migrate" }
   else if (name === "import" && file !== undefined && rest.length === 0) command = { _tag: "Import", file }
   else if (name === "import" && file === undefined)
     return Result.fail(new UsageError({ message: "import needs a FILE" }))

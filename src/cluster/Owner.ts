@@ -60,6 +60,7 @@ import {
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
+import { makeUsageReports } from "../usage/UsageReport.ts"
 import * as UsageWriter from "../usage/UsageWriter.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
@@ -248,6 +249,8 @@ export const runOwner = (
       batchSize: prepared.config.usage.batchSize,
       shutdownTimeoutMs
     })
+    // Usage reports (the admin API's, asked by workers) read the same store's minute rollups.
+    const usageReports = makeUsageReports(usageStore, prepared.config.usage.enabled)
 
     // ---- budgets: spend rebuilt from the usage store before any worker serves -------------------
     let warnedNoStorage = false
@@ -316,7 +319,7 @@ export const runOwner = (
           return
         case "Admin":
           run(
-            serveAdminCall(admin, message.call).pipe(
+            serveAdminCall(admin, usageReports, message.call).pipe(
               Effect.match({
                 onSuccess: (value) => ({ ok: true as const, value }),
                 onFailure: (e) => ({ ok: false as const, reason: e.reason })

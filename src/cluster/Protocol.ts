@@ -9,7 +9,8 @@
  * key to every worker's layout between snapshots (a pattern model's target); `Evicted` removes such
  * keys (the least recently used, when there are too many), and each worker answers `EvictedAck` so
  * the owner knows when their slots are no longer in anyone's layout. Admin calls go to the
- * owner as `Admin` and come back as `AdminReply`. Usage records go to the owner (their one writer)
+ * owner as `Admin` and come back as `AdminReply`; so do usage reports, since only the owner holds
+ * the usage store. Usage records go to the owner (their one writer)
  * as `UsageRecords`, batched by the worker and never answered. `Drain` asks a worker to stop
  * accepting, finish its requests and streams, post its last usage records, and answer `Drained`.
  */
@@ -19,6 +20,7 @@ import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { UsageRecord } from "../domain/Usage.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
+import type { UsageReportQuery } from "../usage/UsageReport.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
 
 /** A page of shared slots with the receiving worker's holdings page for it. */
@@ -92,6 +94,8 @@ export type AdminCall =
       readonly actor: Actor
     }
   | { readonly op: "reload"; readonly actor: Actor }
+  /** A usage report, answered by the owner from its usage store (already validated and bounded by the worker). */
+  | { readonly op: "usageReport"; readonly query: UsageReportQuery }
 
 export type AdminResult =
   | { readonly ok: true; readonly value: unknown }

@@ -1,11 +1,13 @@
 /**
  * The admin store as a worker sees it: every operation is a call to the owner thread, which runs it
  * on the real store (the file or Postgres, one writer for the whole gateway) and answers once every
- * worker serves the result. `serveAdminCall` is the owner's end.
+ * worker serves the result. Usage reports travel the same way: the usage store lives in the owner
+ * only. `serveAdminCall` is the owner's end.
  */
 import * as Effect from "effect/Effect"
 import type { AdminObject, AdminStoreShape, Page } from "../admin/AdminStore.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
+import type { UsageReport, UsageReportsShape } from "../usage/UsageReport.ts"
 import type { AdminCall } from "./Protocol.ts"
 
 /** `call` sends one call to the owner and waits for its answer. */
@@ -26,8 +28,19 @@ export const makeRemoteAdminStore = (
   reload: (actor) => Effect.asVoid(call({ op: "reload", actor }))
 })
 
-/** Runs a worker's call on the owner's store. */
-export const serveAdminCall = (store: AdminStoreShape, call: AdminCall): Effect.Effect<unknown, GatewayError> => {
+/** Usage reports as a worker asks for them: each query is answered by the owner. */
+export const makeRemoteUsageReports = (
+  call: (call: AdminCall) => Effect.Effect<unknown, GatewayError>
+): UsageReportsShape => ({
+  report: (query) => call({ op: "usageReport", query }) as Effect.Effect<UsageReport, GatewayError>
+})
+
+/** Runs a worker's call on the owner's store (or, for a usage report, its usage reports). */
+export const serveAdminCall = (
+  store: AdminStoreShape,
+  usage: UsageReportsShape,
+  call: AdminCall
+): Effect.Effect<unknown, GatewayError> => {
   switch (call.op) {
     case "list":
       return store.list(call.resource, call.query)
@@ -43,5 +56,7 @@ export const serveAdminCall = (store: AdminStoreShape, call: AdminCall): Effect.
       return store.rotateKey(call.id, call.gracePeriodMs, call.ifMatch, call.actor)
     case "reload":
       return store.reload(call.actor)
+    case "usageReport":
+      return usage.report(call.query)
   }
 }

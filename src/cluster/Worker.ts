@@ -38,9 +38,10 @@ import { workerHolder } from "../state/SharedLock.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
 import * as Tokenizer from "../usage/Tokenizer.ts"
+import { UsageReports } from "../usage/UsageReport.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
-import { makeRemoteAdminStore } from "./RemoteAdminStore.ts"
+import { makeRemoteAdminStore, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
 /** Log level from `--debug`. */
@@ -178,6 +179,7 @@ const serve = (
           Context.add(UsageSink, usage),
           Context.add(Tokenizer.Tokenizer, tokenizer),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
+          Context.add(UsageReports, makeRemoteUsageReports(adminCall)),
           Context.merge(platform)
         )
       )

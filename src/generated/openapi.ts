@@ -565,6 +565,96 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/admin/v1/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a usage report
+         * @description Time series of requests, tokens by kind and cost, one series per group (`group_by`), in
+         *     `interval` buckets (UTC) from `from` to `to`, answered from the per-minute rollups (never by
+         *     scanning the records). Recorded only with `usage.enabled: true`; otherwise every report is
+         *     empty and says `"recording": false`. Records reach the rollups within `usage.flush_interval`
+         *     (default 1 s).
+         *
+         *     **Defaults**: `to` now; `from` 24 hours before `to`; `interval` from the span (up to 6 hours:
+         *     `minute`, up to 14 days: `hour`, longer: `day`); `group_by` `model`; `limit` 10. `from` is
+         *     rounded down to the start of its bucket, so every bucket is whole (a minute rollup counts in
+         *     the range when it starts before `to`).
+         *
+         *     **Bounds**: at most 1,500 buckets (a `minute` interval covers at most about a day, `hour`
+         *     about 62 days, `day` about 4 years): more is refused with 400 naming `interval` (or `from`
+         *     when the interval was chosen automatically). At most `limit` groups (1 to 20) are answered
+         *     as series of their own, those with the highest cost, then requests, first; the rest are
+         *     summed into `other`. Points are listed only for buckets with traffic.
+         *
+         *     Every parameter is checked: an unknown or repeated one, an invalid value, or `from` not
+         *     before `to` is a 400 `invalid_request` whose `param` names it.
+         */
+        get: operations["adminGetUsage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/v1/usage/graph": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Get a usage chart
+         * @description The same report as `GET /admin/v1/usage` (same parameters, defaults and bounds) drawn as a
+         *     standalone SVG line chart: a title, time on the x axis (UTC), `metric` on the y axis from 0,
+         *     one line (`<path class="series">`) per group in a distinct colour (`other` dashed grey),
+         *     and a legend naming each group with its total. Group names are escaped; the chart has no
+         *     script, style sheet or external reference, and is served with
+         *     `Content-Security-Policy: default-src 'none'`. Save it and open it in a browser:
+         *     `curl -H "Authorization: Bearer $KEY" "$GW/admin/v1/usage/graph?group_by=key" > usage.svg`.
+         */
+        get: operations["adminGetUsageGraph"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/admin/ui/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Usage page
+         * @description A small page that plots the usage reports with filters (group by, range, interval, metric,
+         *     key, project, user, model, provider; kept in the page's query string). Self-contained (inline
+         *     script and style, nothing loaded from elsewhere; works offline) under a strict
+         *     Content-Security-Policy. The page holds no data and needs no key to load; it asks for the
+         *     master key (or an admin user's key), keeps it in the tab's `sessionStorage` and sends it only
+         *     as `Authorization: Bearer` on its requests to `/admin/v1/usage` and `/admin/v1/usage/graph`,
+         *     never in a URL.
+         */
+        get: operations["getUsagePage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1123,6 +1213,83 @@ export interface components {
             /** @constant */
             deleted: true;
         };
+        /** @description Tokens by kind (the kinds are disjoint) and their sum. */
+        UsageTokens: {
+            /** @description Input tokens neither read from nor written to a prompt cache. */
+            input: number;
+            /** @description Input tokens read from the prompt cache. */
+            cache_read: number;
+            /** @description Input tokens written to the prompt cache. */
+            cache_write: number;
+            /** @description Output tokens spent on reasoning. */
+            reasoning: number;
+            /** @description Output tokens other than reasoning. */
+            output: number;
+            /** @description Every token of every kind. */
+            total: number;
+        };
+        UsageAmounts: {
+            requests: number;
+            tokens: components["schemas"]["UsageTokens"];
+            /** @description Cost in USD of the priced requests (a model without a price counts 0). */
+            cost_usd: number;
+        };
+        /** @description One bucket of one series. */
+        UsageReportPoint: {
+            /** @description Start of the bucket (RFC 3339, UTC). */
+            bucket: string;
+            requests: number;
+            tokens: components["schemas"]["UsageTokens"];
+            cost_usd: number;
+        };
+        UsageReportSeries: {
+            /** @description The key, project or user id, the model or the provider name; null for none (the master key, a key without a user, a request no provider served). */
+            group: string | null;
+            /** @description How to show the group: its value, or `(master key)`, `(no project)`, `(no user)`, `(not served)` for null. */
+            label: string;
+            totals: components["schemas"]["UsageAmounts"];
+            /** @description Buckets with traffic, in time order; a bucket not listed had none. */
+            points: components["schemas"]["UsageReportPoint"][];
+        };
+        /** @description The groups beyond `limit`, summed into one series. */
+        UsageReportOther: {
+            /** @description How many groups are summed here. */
+            groups: number;
+            /** @description `other (N groups)` */
+            label: string;
+            totals: components["schemas"]["UsageAmounts"];
+            points: components["schemas"]["UsageReportPoint"][];
+        };
+        UsageReport: {
+            /** @constant */
+            object: "usage.report";
+            /** @enum {string} */
+            group_by: "key" | "project" | "user" | "model" | "provider";
+            /** @enum {string} */
+            interval: "minute" | "hour" | "day";
+            /** @description Start of the first bucket (RFC 3339, UTC): `from` rounded down. */
+            from: string;
+            /** @description End of the range, exclusive (RFC 3339, UTC). */
+            to: string;
+            /** @description Buckets in the range (the last one may end after `to`). */
+            buckets: number;
+            limit: number;
+            /** @description The filters applied, by parameter name. */
+            filters: {
+                key?: string;
+                project?: string;
+                user?: string;
+                model?: string;
+                provider?: string;
+            };
+            /** @description Whether this gateway records usage (`usage.enabled`); when not, every report is empty. */
+            recording: boolean;
+            /** @description One per group, highest cost first (then most requests), at most `limit`. */
+            series: components["schemas"]["UsageReportSeries"][];
+            /** @description The remaining groups summed; null when every group has its own series. */
+            other: components["schemas"]["UsageReportOther"] | null;
+            totals: components["schemas"]["UsageAmounts"];
+        };
         AdminReloaded: {
             /** @constant */
             status: "reloaded";
@@ -1317,6 +1484,26 @@ export interface components {
                  *         "type": "api_error",
                  *         "param": null,
                  *         "code": "not_implemented"
+                 *       }
+                 *     }
+                 */
+                "application/json": components["schemas"]["ErrorBody"];
+            };
+        };
+        /** @description A query parameter is unknown, repeated or invalid, `from` is not before `to`, or the range needs more than 1,500 buckets; `param` names the parameter (`code: "invalid_request"`). */
+        UsageBadQuery: {
+            headers: {
+                "x-request-id": components["headers"]["RequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "error": {
+                 *         "message": "interval: minute over 30 days (2026-04-01T00:00:00.000Z to 2026-05-01T00:00:00.000Z) makes 43200 buckets; at most 1500 are answered: choose a wider interval or a shorter range",
+                 *         "type": "invalid_request_error",
+                 *         "param": "interval",
+                 *         "code": "invalid_request"
                  *       }
                  *     }
                  */
@@ -1569,6 +1756,29 @@ export interface components {
         RoleFilter: "admin" | "member";
         /** @description Only enabled (`true`) or disabled (`false`) keys. */
         EnabledFilter: "true" | "false";
+        /** @description One series per key, project, user, model or provider (default `model`). */
+        UsageGroupBy: "key" | "project" | "user" | "model" | "provider";
+        /**
+         * @description Start of the range: an RFC 3339 timestamp (`2026-05-01T12:00:00Z`, `…+02:00`: percent-encode the `+`), a date (`2026-05-01`, 00:00 UTC) or epoch seconds. Default: 24 hours before `to`. Rounded down to the start of its bucket.
+         * @example 2026-05-01T00:00:00Z
+         */
+        UsageFrom: string;
+        /** @description End of the range, exclusive, written like `from`. Default now. */
+        UsageTo: string;
+        /** @description Bucket width, UTC. Default from the span: up to 6 hours `minute`, up to 14 days `hour`, longer `day`. At most 1,500 buckets. */
+        UsageInterval: "minute" | "hour" | "day";
+        /** @description Groups answered as series of their own, 1 to 20 (default 10); the others are summed in `other`. */
+        UsageLimit: number;
+        /** @description Only this virtual key's requests (its id, `key_…`). */
+        UsageKey: string;
+        /** @description Only this project's requests (its id). */
+        UsageProject: string;
+        /** @description Only this user's requests (their id). */
+        UsageUser: string;
+        /** @description Only requests for this public model name. */
+        UsageModel: string;
+        /** @description Only requests served by this provider (its name). */
+        UsageProvider: string;
         /**
          * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
          *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
@@ -3374,6 +3584,155 @@ export interface operations {
             403: components["responses"]["AdminForbidden"];
             422: components["responses"]["Unprocessable"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    adminGetUsage: {
+        parameters: {
+            query?: {
+                /** @description One series per key, project, user, model or provider (default `model`). */
+                group_by?: components["parameters"]["UsageGroupBy"];
+                /**
+                 * @description Start of the range: an RFC 3339 timestamp (`2026-05-01T12:00:00Z`, `…+02:00`: percent-encode the `+`), a date (`2026-05-01`, 00:00 UTC) or epoch seconds. Default: 24 hours before `to`. Rounded down to the start of its bucket.
+                 * @example 2026-05-01T00:00:00Z
+                 */
+                from?: components["parameters"]["UsageFrom"];
+                /** @description End of the range, exclusive, written like `from`. Default now. */
+                to?: components["parameters"]["UsageTo"];
+                /** @description Bucket width, UTC. Default from the span: up to 6 hours `minute`, up to 14 days `hour`, longer `day`. At most 1,500 buckets. */
+                interval?: components["parameters"]["UsageInterval"];
+                /** @description Groups answered as series of their own, 1 to 20 (default 10); the others are summed in `other`. */
+                limit?: components["parameters"]["UsageLimit"];
+                /** @description Only this virtual key's requests (its id, `key_…`). */
+                key?: components["parameters"]["UsageKey"];
+                /** @description Only this project's requests (its id). */
+                project?: components["parameters"]["UsageProject"];
+                /** @description Only this user's requests (their id). */
+                user?: components["parameters"]["UsageUser"];
+                /** @description Only requests for this public model name. */
+                model?: components["parameters"]["UsageModel"];
+                /** @description Only requests served by this provider (its name). */
+                provider?: components["parameters"]["UsageProvider"];
+            };
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The report. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["UsageReport"];
+                };
+            };
+            400: components["responses"]["UsageBadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminForbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    adminGetUsageGraph: {
+        parameters: {
+            query?: {
+                /** @description One series per key, project, user, model or provider (default `model`). */
+                group_by?: components["parameters"]["UsageGroupBy"];
+                /**
+                 * @description Start of the range: an RFC 3339 timestamp (`2026-05-01T12:00:00Z`, `…+02:00`: percent-encode the `+`), a date (`2026-05-01`, 00:00 UTC) or epoch seconds. Default: 24 hours before `to`. Rounded down to the start of its bucket.
+                 * @example 2026-05-01T00:00:00Z
+                 */
+                from?: components["parameters"]["UsageFrom"];
+                /** @description End of the range, exclusive, written like `from`. Default now. */
+                to?: components["parameters"]["UsageTo"];
+                /** @description Bucket width, UTC. Default from the span: up to 6 hours `minute`, up to 14 days `hour`, longer `day`. At most 1,500 buckets. */
+                interval?: components["parameters"]["UsageInterval"];
+                /** @description Groups answered as series of their own, 1 to 20 (default 10); the others are summed in `other`. */
+                limit?: components["parameters"]["UsageLimit"];
+                /** @description Only this virtual key's requests (its id, `key_…`). */
+                key?: components["parameters"]["UsageKey"];
+                /** @description Only this project's requests (its id). */
+                project?: components["parameters"]["UsageProject"];
+                /** @description Only this user's requests (their id). */
+                user?: components["parameters"]["UsageUser"];
+                /** @description Only requests for this public model name. */
+                model?: components["parameters"]["UsageModel"];
+                /** @description Only requests served by this provider (its name). */
+                provider?: components["parameters"]["UsageProvider"];
+                /** @description What the y axis shows (default `requests`); `tokens` is every kind summed, `cost` USD. */
+                metric?: "requests" | "tokens" | "cost";
+            };
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The chart. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description `default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'` */
+                    "content-security-policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "image/svg+xml": string;
+                };
+            };
+            400: components["responses"]["UsageBadQuery"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminForbidden"];
+            503: components["responses"]["Unavailable"];
+        };
+    };
+    getUsagePage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The HTML page. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    /** @description `default-src 'none'`, the page's own script and style by hash, `connect-src 'self'`, `base-uri 'none'`, `form-action 'none'`, `frame-ancestors 'none'`. */
+                    "content-security-policy"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
         };
     };
 }

@@ -5,6 +5,10 @@
  * filters in the query); objects carry an `etag`, also sent as the `ETag` header, which `If-Match`
  * on PATCH, DELETE and rotate must match. The operations are the AdminStore's; this module only
  * parses requests and shapes answers. Mounted as one entry beside the proxy routes.
+ *
+ * `GET /admin/v1/usage` answers a usage report (usage/UsageReport.ts: time series from the minute
+ * rollups, validated and bounded here, answered by the owner's store) and `GET /admin/v1/usage/graph`
+ * the same report as an SVG chart (usage/UsageGraph.ts).
  */
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
@@ -17,10 +21,12 @@ import { DurationInput, durationMillis } from "../config/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
+import { renderUsageGraph } from "../usage/UsageGraph.ts"
+import { parseMetric, parseUsageQuery, type UsageReportsShape } from "../usage/UsageReport.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { decodeSegment, decodeUtf8 } from "./Path.ts"
-import { json, NOT_UTF8 } from "./respond.ts"
+import { bytes, json, NOT_UTF8 } from "./respond.ts"
 
 export const ADMIN_PREFIX = "/admin/v1/"
 
@@ -67,9 +73,41 @@ const readObject = (request: IncomingRequest, snapshot: Snapshot, optional = fal
       : Effect.fail(invalid(null, "The body must be a JSON object."))
   })
 
-const listQuery = (url: string, resource: Resource) => {
+/** The query string's parameters. */
+const queryOf = (url: string): URLSearchParams => {
   const q = url.indexOf("?")
-  const params = new URLSearchParams(q === -1 ? "" : url.slice(q + 1))
+  return new URLSearchParams(q === -1 ? "" : url.slice(q + 1))
+}
+
+/**
+ * The chart is a standalone document: nothing in it may run or load anything (group names are
+ * escaped; this says so to the browser too).
+ */
+const SVG_HEADERS = {
+  "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'self'",
+  "x-content-type-options": "nosniff",
+  "cache-control": "no-store"
+}
+
+/** `GET /admin/v1/usage` (JSON) and `GET /admin/v1/usage/graph` (SVG). */
+const usageReport = (
+  reports: UsageReportsShape,
+  request: IncomingRequest,
+  graph: boolean
+): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const params = queryOf(request.url)
+  const query = parseUsageQuery(params, Date.now(), graph ? ["metric"] : [])
+  if (query instanceof Error) return Effect.fail(query)
+  if (!graph) return Effect.map(reports.report(query), (report) => json(report))
+  const metric = parseMetric(params)
+  if (metric instanceof Error) return Effect.fail(metric)
+  return Effect.map(reports.report(query), (report) =>
+    bytes(new TextEncoder().encode(renderUsageGraph(report, metric)), "image/svg+xml; charset=utf-8", SVG_HEADERS)
+  )
+}
+
+const listQuery = (url: string, resource: Resource) => {
+  const params = queryOf(url)
   let limit = DEFAULT_LIMIT
   let cursor: string | undefined
   const filters: Record<string, string> = {}
@@ -108,7 +146,7 @@ const isResource = (name: string | undefined): name is Resource => RESOURCES.inc
 
 /** The handler of every `/admin/v1/*` request. */
 export const makeAdminHandler =
-  (store: AdminStoreShape) =>
+  (store: AdminStoreShape, reports: UsageReportsShape) =>
   (
     request: IncomingRequest,
     snapshot: Snapshot,
@@ -143,6 +181,10 @@ export const makeAdminHandler =
           : notAllowed
       }
       return notFound
+    }
+    if (first === "usage") {
+      if (action !== undefined || (id !== undefined && id !== "graph")) return notFound
+      return method === "GET" ? usageReport(reports, request, id === "graph") : notAllowed
     }
     if (!isResource(first)) return notFound
     const resource = first

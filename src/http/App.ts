@@ -13,6 +13,7 @@ import { mayList, type Principal } from "../auth/Auth.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { Tokenizer } from "../usage/Tokenizer.ts"
+import { UsageReports } from "../usage/UsageReport.ts"
 import { UsageSink } from "../usage/UsageSink.ts"
 import { makeDocsHandlers } from "./Docs.ts"
 import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
@@ -21,6 +22,7 @@ import { makeHealthHandlers } from "./Health.ts"
 import { identifierTooLong, proxyHandler } from "./Proxy.ts"
 import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
+import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
 
 /** `principal` is who authenticated on `auth` routes; undefined on the public ones. */
 type Handler = (
@@ -46,6 +48,7 @@ export const makeApp = Effect.gen(function* () {
   const health = yield* makeHealthHandlers
   const docs = yield* makeDocsHandlers
   const adminStore = yield* AdminStore
+  const usageReports = yield* UsageReports
   const usage = { sink: yield* UsageSink, tokenizer: yield* Tokenizer }
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
@@ -73,6 +76,8 @@ export const makeApp = Effect.gen(function* () {
   )
   add("GET", "/docs", false, sync(docs.page))
   add("GET", "/docs/scalar.js", false, () => docs.bundle())
+  // The page holds no data: it asks for the admin key and sends it on its own requests.
+  add("GET", USAGE_PAGE_PATH, false, sync(usagePage))
   add("POST", "/v1/chat/completions", true, proxyHandler("chat", usage))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
@@ -117,7 +122,7 @@ export const makeApp = Effect.gen(function* () {
       }
     ]
   ])
-  const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore) }
+  const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore, usageReports) }
   const adminRoute = new Map<string, RouteEntry>(["GET", "POST", "PATCH", "PUT", "DELETE"].map((m) => [m, adminEntry]))
 
   const dispatch = (request: IncomingRequest, requestId: string): Effect.Effect<OutgoingResponse, GatewayError> => {

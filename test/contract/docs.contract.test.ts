@@ -1,34 +1,16 @@
 // GET /docs in a real headless Chromium (Debian's /usr/bin/chromium driven by playwright-core): the Scalar
 // reference renders the spec's operations, and the page makes no request outside the gateway (no remote
 // fonts, telemetry, hosted agent/MCP features or proxy) and loads nothing that fails.
-import { existsSync, readFileSync } from "node:fs"
+import { readFileSync } from "node:fs"
 import { join } from "node:path"
-import { chromium, type Browser } from "playwright-core"
-import { afterEach, describe, expect, it } from "vitest"
+import { describe, expect, it } from "vitest"
 import { parse } from "yaml"
+import { chromiumSkipReason as skipReason, requireChromium, useBrowser } from "../support/chromium.ts"
 import { ROOT } from "./gateway.ts"
 import { itLeaksNoSecrets, runtime, useContract } from "./harness.ts"
 
-const CHROMIUM = "/usr/bin/chromium"
-const chromiumInstalled = existsSync(CHROMIUM)
-const inCI = process.env.CI === "true"
-const MISSING = `${CHROMIUM} is not installed (apt-get install -y chromium)`
-const skipReason = chromiumInstalled || inCI ? undefined : MISSING
 // The default reporter prints neither skipped titles nor skip notes: say it on stderr as well.
 if (skipReason !== undefined) console.warn(`[${runtime}] docs.contract: headless Chromium test SKIPPED: ${skipReason}`)
-
-/** Flags for root on a machine without network. Playwright itself adds a new, empty temp --user-data-dir
- * (it refuses one in `args`) and deletes it when the browser closes. */
-const CHROMIUM_ARGS = [
-  "--headless",
-  "--no-sandbox",
-  "--disable-gpu",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync"
-]
 
 const TEST_TIMEOUT_MS = 15_000
 /** Browser steps share one deadline this far ahead of the test timeout, so a stuck step fails with the
@@ -74,24 +56,12 @@ describe.skipIf(skipReason !== undefined)(
   `[${runtime}] API reference page in headless Chromium${skipReason === undefined ? "" : ` (skipped: ${skipReason})`}`,
   () => {
     const ctx = useContract()
-    let launching: Promise<Browser> | undefined
-
-    // Closes the browser whatever happened, a test timeout included (the launch may still be under way then).
-    afterEach(async () => {
-      const pending = launching
-      launching = undefined
-      await pending?.then(
-        (b) => b.close(),
-        () => undefined
-      )
-    })
+    const launch = useBrowser()
 
     it("renders the operations of the spec and makes no request outside the gateway", {
       timeout: TEST_TIMEOUT_MS
     }, async () => {
-      if (!chromiumInstalled) {
-        throw new Error(`CI=true but ${MISSING}; .ci/run installs it before npm ci. This test is not skipped in CI.`)
-      }
+      requireChromium()
       const deadline = performance.now() + TEST_TIMEOUT_MS - DEADLINE_MARGIN_MS
       const left = (): number => Math.max(1, Math.round(deadline - performance.now()))
 
@@ -110,8 +80,7 @@ describe.skipIf(skipReason !== undefined)(
         }
       }
 
-      launching = chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: left() })
-      const browser = await launching
+      const browser = await launch(left())
       const context = await browser.newContext({ viewport: { width: 1280, height: 900 } })
 
       // Context-level events: the page's requests plus those of any worker or service worker.

@@ -17,6 +17,7 @@ import {
   Model,
   ModelList
 } from "../../../src/api/Schemas.ts"
+import { UsageReport } from "../../../src/usage/UsageReport.ts"
 
 type Generated = components["schemas"]
 
@@ -56,6 +57,8 @@ describe("Schemas match the generated OpenAPI types", () => {
     expectTypeOf<Canonical<Model>>().branded.toEqualTypeOf<Canonical<Generated["Model"]>>()
     expectTypeOf<Canonical<ModelList>>().branded.toEqualTypeOf<Canonical<Generated["ModelList"]>>()
     expectTypeOf<Canonical<HealthResponse>>().branded.toEqualTypeOf<Canonical<Generated["HealthResponse"]>>()
+    // The admin API's usage report, which `llmgate usage` decodes.
+    expectTypeOf<Canonical<UsageReport>>().branded.toEqualTypeOf<Canonical<Generated["UsageReport"]>>()
 
     // The same facts as values, so this test also asserts at run time.
     const proofs = [
@@ -65,9 +68,10 @@ describe("Schemas match the generated OpenAPI types", () => {
       equivalent<ErrorBody, Generated["ErrorBody"]>(true),
       equivalent<Model, Generated["Model"]>(true),
       equivalent<ModelList, Generated["ModelList"]>(true),
-      equivalent<HealthResponse, Generated["HealthResponse"]>(true)
+      equivalent<HealthResponse, Generated["HealthResponse"]>(true),
+      equivalent<UsageReport, Generated["UsageReport"]>(true)
     ]
-    expect(proofs).toEqual([true, true, true, true, true, true, true])
+    expect(proofs).toEqual([true, true, true, true, true, true, true, true])
   })
 
   it("the helper really rejects differing types", () => {
@@ -174,7 +178,8 @@ describe("Schemas match the spec's constraints", () => {
     ["ErrorBody", ErrorBody],
     ["Model", Model],
     ["ModelList", ModelList],
-    ["HealthResponse", HealthResponse]
+    ["HealthResponse", HealthResponse],
+    ["UsageReport", UsageReport]
   ]
   it.each(cases)("%s", (name, schema) => {
     expect(specSchemas[name]).toBeDefined()
