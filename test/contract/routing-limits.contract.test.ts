@@ -110,7 +110,8 @@ describe(`[${runtime}] routing: concurrency limits`, () => {
 
   it("a reload keeps the count: with one request in flight at max_concurrency 1, the next is still refused after it", async () => {
     const l1 = ctx.up("l1")
-    l1.mode = slow(1_500)
+    // Long enough to outlast an admin write and its reload on a loaded machine (it took > 1.5 s once).
+    l1.mode = slow(4_000)
     const first = ctx.chat("capped-noqueue")
     await ctx.recorder.waitFor(() => (l1.inFlight === 1 ? true : undefined), 3_000, "first request upstream")
     // A real change (a new provider through the admin API): a new config version on every worker.
