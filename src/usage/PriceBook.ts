@@ -34,6 +34,9 @@ export interface PriceBook {
   readonly cost: (usage: TokenUsage, model: string, upstreamModel: string | null) => Cost | null
 }
 
+/** Most (model, upstream model) lookups a price book remembers. */
+export const MEMO_LIMIT = 4096
+
 const DATE_OR_LATEST = /-(?:\d{4}-\d{2}-\d{2}|\d{8}|latest)$/
 
 /** The names an upstream model name is looked up under, most specific first. */
@@ -58,7 +61,7 @@ export const makePriceBook = (
     ["config", compile(config.pricing)],
     ["default", compile(defaults)]
   ]
-  const lookup = (model: string, upstreamModel: string | null): PriceMatch | undefined => {
+  const find = (model: string, upstreamModel: string | null): PriceMatch | undefined => {
     const own = byModel.get(model)
     if (own !== undefined) return { price: own, source: "model", key: model }
     if (upstreamModel === null) return undefined
@@ -70,6 +73,23 @@ export const makePriceBook = (
       }
     }
     return undefined
+  }
+  // Every priced request looks its price up (its usage record, a budget): the answer is kept per
+  // (model, upstream model), which the config mostly fixes; a pattern model passes client-chosen
+  // names upstream, so at most MEMO_LIMIT answers are kept and later names are looked up each time.
+  const memo = new Map<string, Map<string | null, PriceMatch | null>>()
+  let remembered = 0
+  const lookup = (model: string, upstreamModel: string | null): PriceMatch | undefined => {
+    const known = memo.get(model)?.get(upstreamModel)
+    if (known !== undefined) return known ?? undefined
+    const found = find(model, upstreamModel)
+    if (remembered < MEMO_LIMIT) {
+      remembered++
+      let byUpstream = memo.get(model)
+      if (byUpstream === undefined) memo.set(model, (byUpstream = new Map()))
+      byUpstream.set(upstreamModel, found ?? null)
+    }
+    return found
   }
   return {
     lookup,

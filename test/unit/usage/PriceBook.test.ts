@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { tokenPrice } from "../../../src/usage/Cost.ts"
 import { DEFAULT_PRICES } from "../../../src/usage/DefaultPrices.ts"
-import { makePriceBook, priceKeys } from "../../../src/usage/PriceBook.ts"
+import { MEMO_LIMIT, makePriceBook, priceKeys } from "../../../src/usage/PriceBook.ts"
 
 const config = (text: string) => {
   const r = parseConfig(text, {}, "test.yaml")
@@ -97,5 +97,23 @@ describe("makePriceBook", () => {
     const bare = makePriceBook(CONFIG, new Map())
     expect(bare.lookup("chat", "gpt-4o")).toBeUndefined()
     expect(bare.lookup("chat", "gpt-4.1-mini")?.source).toBe("config")
+  })
+
+  it("answers a repeated lookup as the first (found, not found, past the memo's limit)", () => {
+    const fresh = makePriceBook(CONFIG)
+    const asked: Array<readonly [string, string | null]> = [
+      ["chat", "gpt-4o-2024-08-06"],
+      ["chat", "no-such-model"],
+      ["house-model", null],
+      ["claude-x", null],
+      ["claude-x", "claude-sonnet-4-0"]
+    ]
+    const first = asked.map(([m, u]) => fresh.lookup(m, u))
+    expect(asked.map(([m, u]) => fresh.lookup(m, u))).toEqual(first)
+    expect(first.map((f) => f?.source)).toEqual(["default", undefined, "model", undefined, "default"])
+    // Past MEMO_LIMIT distinct names the book still answers, by looking each up again.
+    for (let i = 0; i < MEMO_LIMIT + 10; i++) fresh.lookup("claude-x", `client-chosen-${i}`)
+    expect(fresh.lookup("claude-x", "gpt-4.1-mini")?.source).toBe("config")
+    expect(fresh.lookup("claude-x", "client-chosen-0")).toBeUndefined()
   })
 })
