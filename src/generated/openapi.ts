@@ -1017,7 +1017,8 @@ export interface components {
          *     its project's, field by field; a project's limits also cap all its keys together.
          *     `requests_per_minute` and `tokens_per_minute` count in a 60 s window anchored at the first
          *     request after the previous window ended; tokens are reserved at admission (prompt estimate plus
-         *     `max_completion_tokens` / `max_tokens`, else 1024) and settled to the real usage when the answer
+         *     `max_completion_tokens` / `max_tokens`, else the model's `default_max_tokens`, else `limits.default_max_tokens`,
+         *     1024 unless configured) and settled to the real usage when the answer
          *     reports it. `requests_per_second` with `burst` is a token bucket (capacity `burst`, default
          *     ceil(requests_per_second); `burst` needs `requests_per_second`). `max_parallel` caps requests in
          *     flight (streams count until they end).
@@ -1059,7 +1060,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`, `pricing`). */
+        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`, `pricing`, `default_max_tokens`). */
         AdminModelInput: {
             name?: string;
             targets?: ({
@@ -1069,6 +1070,8 @@ export interface components {
                 [key: string]: unknown;
             })[];
             pricing?: components["schemas"]["ModelPricing"];
+            /** @description The completion tokens a request to this model reserves against `tokens_per_minute` and budgets when it sets neither `max_completion_tokens` nor `max_tokens` (default: the config's `limits.default_max_tokens`, else 1024). */
+            default_max_tokens?: number;
         } & {
             [key: string]: unknown;
         };
@@ -1303,8 +1306,10 @@ export interface components {
             };
             /** @description Masked. */
             master_key: string | null;
-            /** @description Where key and project rate limits are counted. */
+            /** @description The completion tokens a request reserves by default, and where key and project rate limits are counted. */
             limits: {
+                /** @description `limits.default_max_tokens` (default 1024): the completion tokens a request that sets neither `max_completion_tokens` nor `max_tokens` reserves against `tokens_per_minute` and budgets. Each entry of `models` shows its own `default_max_tokens`, this value unless the model sets one. */
+                default_max_tokens: number;
                 /** @description `limits.redis` (applies at start; `null`: shared memory, exact within one gateway). The url is masked; `null` when it comes from `REDIS_URL`. */
                 redis: null | {
                     /** @description Masked. */
