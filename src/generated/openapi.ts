@@ -1036,6 +1036,23 @@ export interface components {
             /** @enum {string} */
             period: "daily" | "weekly" | "monthly" | "total";
         };
+        /** @description The current period of a budget as the gateway that answers counts it: in Redis with `limits.redis` (every replica's requests), otherwise in the memory its workers share (this replica's requests, rebuilt from the usage store at start). Money is counted in whole micro-dollars here. Read-only: it is not part of the object's stored form or its `etag`, and a write that sends it is refused. */
+        AdminBudgetSpend: {
+            /** @description What the period's settled requests cost, USD. */
+            spent_usd: number;
+            /** @description What requests in flight reserved (each its maximum cost; given back and replaced by the real cost when it ends). A request is admitted only while `spent_usd + reserved_usd` plus its own maximum stays within `amount_usd`. */
+            reserved_usd: number;
+            /**
+             * Format: date-time
+             * @description When the period began (UTC); `null` for a `total` budget.
+             */
+            period_start: string | null;
+            /**
+             * Format: date-time
+             * @description When the next period begins and the spend starts again from 0 (UTC); `null` for `total`.
+             */
+            resets_at: string | null;
+        };
         /** @description Free-form annotations, kept as they are. */
         AdminMetadata: {
             [key: string]: unknown;
@@ -1115,6 +1132,8 @@ export interface components {
             name: string;
             limits: components["schemas"]["AdminLimits"] | null;
             budget: components["schemas"]["AdminBudget"] | null;
+            /** @description The budget's current period: spend and reservations. `null` when there is no `budget`, or when its counters cannot be read (`limits.redis` unreachable). */
+            spend: components["schemas"]["AdminBudgetSpend"] | null;
             metadata: components["schemas"]["AdminMetadata"];
             /** Format: date-time */
             created_at: string;
@@ -1192,6 +1211,8 @@ export interface components {
             expires_at: string | null;
             limits: components["schemas"]["AdminLimits"] | null;
             budget: components["schemas"]["AdminBudget"] | null;
+            /** @description The budget's current period: spend and reservations. `null` when there is no `budget`, or when its counters cannot be read (`limits.redis` unreachable). */
+            spend: components["schemas"]["AdminBudgetSpend"] | null;
             metadata: components["schemas"]["AdminMetadata"];
             /** @description After a rotation with a grace period, until when the old key still works. */
             previous_expires_at: string | null;
