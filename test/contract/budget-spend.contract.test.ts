@@ -7,7 +7,7 @@
 // the tokens a request without max_tokens reserves (x-ratelimit-remaining-tokens).
 import { describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
-import { runtime, type Res, type Usage, useContract } from "./harness.ts"
+import { runtime, usageOf, useContract } from "./harness.ts"
 
 const KEYS = { spender: generateKey(), slow: generateKey(), free: generateKey(), tokens: generateKey() } as const
 const MODEL = "spend-mock"
@@ -47,16 +47,6 @@ interface Budgeted {
   readonly etag: string
 }
 
-/** The usage of an answer: a JSON body's, or a stream's usage chunk. */
-const usageOf = (r: Res): Usage => {
-  if (!r.text.startsWith("data:")) return r.json<{ usage: Usage }>().usage
-  const line = r.text
-    .split("\n")
-    .filter((l) => l.startsWith("data: {") && l.includes('"usage":{'))
-    .at(-1)
-  if (line === undefined) throw new Error(`no usage chunk in ${r.text.slice(0, 300)}`)
-  return (JSON.parse(line.slice("data: ".length)) as { usage: Usage }).usage
-}
 const micros = (usd: number) => Math.round(usd * 1e6)
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
