@@ -4,7 +4,8 @@
 // prompt estimate plus its model's `default_max_tokens`) and give it back when it settles; a key
 // without a budget shows `spend: null`, lists carry it too, and writes refuse it as read-only. The
 // top-level `limits.default_max_tokens` and a model's own show in GET /admin/v1/config and size
-// the tokens a request without max_tokens reserves (x-ratelimit-remaining-tokens).
+// the tokens a request without max_tokens reserves (x-ratelimit-remaining-tokens); a model's,
+// changed through the admin API, applies to the next request; an invalid one is refused naming it.
 import { describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { runtime, usageOf, useContract } from "./harness.ts"
@@ -180,8 +181,23 @@ describe(`[${runtime}] budget spend in the admin API`, () => {
     // The first request of a fresh key: what the admission left is the limit minus its reservation.
     const r = await ctx.post("/v1/chat/completions", chat(MODEL), { key: KEYS.tokens.key })
     expect(r.status, r.text.slice(0, 300)).toBe(200)
-    expect(Number(r.headers.get("x-ratelimit-remaining-tokens"))).toBe(
-      TPM - (Math.ceil(PROMPT.length / 4) + TOP_DEFAULT)
+    const prompt = Math.ceil(PROMPT.length / 4)
+    expect(Number(r.headers.get("x-ratelimit-remaining-tokens"))).toBe(TPM - (prompt + TOP_DEFAULT))
+    // Changed through the admin API: every worker reserves the new default at once.
+    const patched = await ctx.request("PATCH", `/admin/v1/models/${MODEL}`, { default_max_tokens: 42 })
+    expect(patched.status, patched.text.slice(0, 300)).toBe(200)
+    const shownAfter = (await ctx.get("/admin/v1/config")).json<{
+      models: Array<{ name: string; default_max_tokens: number }>
+    }>()
+    expect(shownAfter.models.find((m) => m.name === MODEL)?.default_max_tokens).toBe(42)
+    // The first request settled to its usage; the second reserves its prompt plus 42.
+    const second = await ctx.post("/v1/chat/completions", chat(MODEL), { key: KEYS.tokens.key })
+    expect(second.status, second.text.slice(0, 300)).toBe(200)
+    expect(Number(second.headers.get("x-ratelimit-remaining-tokens"))).toBe(
+      TPM - usageOf(r).total_tokens - (prompt + 42)
     )
+    const invalid = await ctx.request("PATCH", `/admin/v1/models/${MODEL}`, { default_max_tokens: -1 })
+    expect(invalid.status).toBe(422)
+    expect(invalid.text).toContain("default_max_tokens")
   })
 })
