@@ -90,6 +90,7 @@ export const PUBLIC_FIELDS: Readonly<Record<"projects" | "users" | "keys", Reado
     "name",
     "limits",
     "budget",
+    "spend",
     "metadata",
     "created_at",
     "updated_at"
@@ -115,6 +116,7 @@ export const PUBLIC_FIELDS: Readonly<Record<"projects" | "users" | "keys", Reado
     "expires_at",
     "limits",
     "budget",
+    "spend",
     "metadata",
     "previous_expires_at",
     "created_at",

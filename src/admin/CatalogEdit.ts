@@ -132,7 +132,11 @@ export const page = (catalog: Catalog, resource: Resource, query: ListQuery) =>
     (e, f, v) => matches(resource, e, f, v)
   )
 
-/** The object a project, user or key shows (the spec's fields, absent ones null), before its etag. */
+/**
+ * The object a project, user or key shows (the spec's fields, absent ones null), before its etag.
+ * A key's or project's `spend` is null here: it is no part of the stored form; the worker that
+ * answers fills it in from its limiter store (admin/BudgetSpend.ts).
+ */
 export const tenancyView = (resource: "projects" | "users" | "keys", entry: Row): Record<string, unknown> => {
   const out: Record<string, unknown> = {}
   for (const f of PUBLIC_FIELDS[resource]) out[f] = entry[f] ?? null

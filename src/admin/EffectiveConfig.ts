@@ -61,6 +61,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
   },
   master_key: config.masterKey === undefined ? null : maskSecret(Redacted.value(config.masterKey)),
   limits: {
+    default_max_tokens: config.limits.defaultMaxTokens,
     redis:
       config.limits.redis === undefined
         ? null
@@ -111,7 +112,8 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     })),
     retry: { attempts: m.retry.attempts, backoff_ms: m.retry.backoffMs, max_backoff_ms: m.retry.maxBackoffMs },
     fallbacks: m.fallbacks,
-    pricing: m.pricing ?? null
+    pricing: m.pricing ?? null,
+    default_max_tokens: m.defaultMaxTokens
   })),
   pricing: Object.fromEntries([...config.pricing].map(([name, price]) => [name, { ...price }])),
   usage: {

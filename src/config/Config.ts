@@ -169,6 +169,21 @@ export const PricingSection = Schema.Struct({
 })
 export type PricingSection = typeof PricingSection.Type
 
+/** Most completion tokens a configured default reservation may name (a sanity bound). */
+export const DEFAULT_MAX_TOKENS_LIMIT = 10_000_000
+
+/**
+ * Completion tokens reserved for a request that sets neither `max_completion_tokens` nor
+ * `max_tokens` (limits/TokenEstimate.ts): against `tokens_per_minute` and, at the model's output
+ * price, against budgets. 0 reserves the prompt alone.
+ */
+const DefaultMaxTokens = Schema.Int.check(
+  Schema.isBetween(
+    { minimum: 0, maximum: DEFAULT_MAX_TOKENS_LIMIT },
+    { message: `expected a whole number of tokens from 0 to ${DEFAULT_MAX_TOKENS_LIMIT}` }
+  )
+)
+
 export const ModelSection = Schema.Struct({
   name: ModelName,
   strategy: Schema.optional(StrategyName),
@@ -176,7 +191,9 @@ export const ModelSection = Schema.Struct({
   retry: Schema.optional(RetrySection),
   fallbacks: Schema.optional(Schema.Array(ModelName)),
   /** The price of this public model, whichever target serves it (wins over the top-level `pricing`). */
-  pricing: Schema.optional(PricingSection)
+  pricing: Schema.optional(PricingSection),
+  /** Completion tokens a request to this model reserves when it sets no `max_tokens` (wins over `limits.default_max_tokens`). */
+  default_max_tokens: Schema.optional(DefaultMaxTokens)
 })
 
 export const RouteSection = Schema.Struct({
@@ -295,10 +312,13 @@ export const RedisOnError = Schema.Literals(["fail_open", "fail_closed"])
 export type RedisOnError = typeof RedisOnError.Type
 
 /**
- * Rate limits across replicas: `limits: { redis: { url, on_error, key_prefix } }`. The url may be
- * left out when `REDIS_URL` is set. Applies at start (a running gateway keeps its connection).
+ * The top-level `limits` section: `default_max_tokens`, the completion tokens a request reserves
+ * when it sets no `max_tokens` (per model: `models[].default_max_tokens`; reloadable), and rate
+ * limits across replicas, `redis: { url, on_error, key_prefix }` (the url may be left out when
+ * `REDIS_URL` is set; applies at start: a running gateway keeps its connection).
  */
-export const LimitStoreSection = Schema.Struct({
+export const LimitsSettingsSection = Schema.Struct({
+  default_max_tokens: Schema.optional(DefaultMaxTokens),
   redis: Schema.optional(
     Schema.Struct({
       url: Schema.optional(Schema.String),
@@ -350,7 +370,7 @@ export const ConfigFile = Schema.Struct({
   users: Schema.optional(Schema.Array(UserSection)),
   keys: Schema.optional(Schema.Array(KeySection)),
   store: Schema.optional(StoreSection),
-  limits: Schema.optional(LimitStoreSection),
+  limits: Schema.optional(LimitsSettingsSection),
   /** Prices by upstream model name (`gpt-4o`, `claude-sonnet-4-20250514`), over the built-in defaults. */
   pricing: Schema.optional(Schema.Record(ModelName, PricingSection))
 })
@@ -378,6 +398,8 @@ export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000
 export const DEFAULT_RETRY_BACKOFF_MS = 200
 export const DEFAULT_RETRY_MAX_BACKOFF_MS = 5_000
+/** Completion tokens reserved for a request that sets no `max_tokens`, unless configured (`limits.default_max_tokens`). */
+export const DEFAULT_MAX_TOKENS = 1024
 
 export interface MockOptions {
   readonly latencyMs: number
@@ -436,6 +458,11 @@ export interface ResolvedModel {
   readonly fallbacks: ReadonlyArray<string>
   /** The model's own price (`models[].pricing`); undefined: priced by the upstream model's name. */
   readonly pricing: ResolvedPricing | undefined
+  /**
+   * Completion tokens a request to this model reserves when it sets no `max_completion_tokens` /
+   * `max_tokens`: `models[].default_max_tokens`, else `limits.default_max_tokens`, else 1024.
+   */
+  readonly defaultMaxTokens: number
 }
 
 /** USD per million tokens of each kind, every kind filled in (see PricingSection for the defaults). */
@@ -600,8 +627,12 @@ export interface ResolvedConfig {
   readonly tenancy: ResolvedTenancy
   /** The top-level `pricing` map: prices by upstream model name (empty when the file has none). */
   readonly pricing: ReadonlyMap<string, ResolvedPricing>
-  /** Where key and project limits are counted: Redis when `limits.redis` is set, else shared memory. */
-  readonly limits: { readonly redis: ResolvedRedis | undefined }
+  readonly limits: {
+    /** Where key and project limits are counted: Redis when `limits.redis` is set, else shared memory. */
+    readonly redis: ResolvedRedis | undefined
+    /** `limits.default_max_tokens`, else 1024 (each model's own is `ResolvedModel.defaultMaxTokens`). */
+    readonly defaultMaxTokens: number
+  }
 }
 
 /**

@@ -180,7 +180,8 @@ export const mergeLimits = (
 
 type BudgetInput = NonNullable<NonNullable<ConfigFile["keys"]>[number]["budget"]>
 
-const resolveBudget = (b: BudgetInput | undefined): ResolvedBudget | undefined =>
+/** A budget as configured, resolved (also how the admin API reads one back from an answer, admin/BudgetSpend.ts). */
+export const resolveBudget = (b: BudgetInput | undefined): ResolvedBudget | undefined =>
   b === undefined ? undefined : { amountUsd: b.amount_usd, period: b.period }
 
 /** Compiles the decoded tenancy sections. Reference problems are `tenancyReferenceIssues`' job. */

@@ -46,7 +46,8 @@ import {
   type PricingSection,
   type ResolvedPricing,
   type ResolvedRedis,
-  DEFAULT_REDIS_KEY_PREFIX
+  DEFAULT_REDIS_KEY_PREFIX,
+  DEFAULT_MAX_TOKENS
 } from "./Config.ts"
 import { type Cidr, cidrMatcher, parseCidr } from "./Cidr.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
@@ -218,6 +219,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     })
   })
   const exactNames = new Set(file.models.map((m) => m.name).filter(isExactName))
+  const defaultMaxTokens = file.limits?.default_max_tokens ?? DEFAULT_MAX_TOKENS
   const identifierLimit = file.server?.identifier_limit ?? DEFAULT_IDENTIFIER_LIMIT
   const models = new Map<string, ResolvedModel>()
   file.models.forEach((m, i) => {
@@ -268,7 +270,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
         )
       },
       fallbacks: m.fallbacks ?? [],
-      pricing: m.pricing === undefined ? undefined : resolvePricing(m.pricing)
+      pricing: m.pricing === undefined ? undefined : resolvePricing(m.pricing),
+      defaultMaxTokens: m.default_max_tokens ?? defaultMaxTokens
     })
   })
   const routes = (file.routes ?? []).map((r, i): ResolvedRoute => {
@@ -302,7 +305,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     routes,
     tenancy,
     pricing: new Map(Object.entries(file.pricing ?? {}).map(([name, p]) => [name, resolvePricing(p)])),
-    limits: { redis: resolveRedis(file.limits?.redis) }
+    limits: { redis: resolveRedis(file.limits?.redis), defaultMaxTokens }
   })
 }
 

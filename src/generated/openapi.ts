@@ -1017,7 +1017,8 @@ export interface components {
          *     its project's, field by field; a project's limits also cap all its keys together.
          *     `requests_per_minute` and `tokens_per_minute` count in a 60 s window anchored at the first
          *     request after the previous window ended; tokens are reserved at admission (prompt estimate plus
-         *     `max_completion_tokens` / `max_tokens`, else 1024) and settled to the real usage when the answer
+         *     `max_completion_tokens` / `max_tokens`, else the model's `default_max_tokens`, else `limits.default_max_tokens`,
+         *     1024 unless configured) and settled to the real usage when the answer
          *     reports it. `requests_per_second` with `burst` is a token bucket (capacity `burst`, default
          *     ceil(requests_per_second); `burst` needs `requests_per_second`). `max_parallel` caps requests in
          *     flight (streams count until they end).
@@ -1034,6 +1035,23 @@ export interface components {
             amount_usd: number;
             /** @enum {string} */
             period: "daily" | "weekly" | "monthly" | "total";
+        };
+        /** @description The current period of a budget as the gateway that answers counts it: in Redis with `limits.redis` (every replica's requests), otherwise in the memory its workers share (this replica's requests, rebuilt from the usage store at start). Money is counted in whole micro-dollars here. Read-only: it is not part of the object's stored form or its `etag`, and a write that sends it is refused. */
+        AdminBudgetSpend: {
+            /** @description What the period's settled requests cost, USD. */
+            spent_usd: number;
+            /** @description What requests in flight reserved (each its maximum cost; given back and replaced by the real cost when it ends). A request is admitted only while `spent_usd + reserved_usd` plus its own maximum stays within `amount_usd`. */
+            reserved_usd: number;
+            /**
+             * Format: date-time
+             * @description When the period began (UTC); `null` for a `total` budget.
+             */
+            period_start: string | null;
+            /**
+             * Format: date-time
+             * @description When the next period begins and the spend starts again from 0 (UTC); `null` for `total`.
+             */
+            resets_at: string | null;
         };
         /** @description Free-form annotations, kept as they are. */
         AdminMetadata: {
@@ -1059,7 +1077,7 @@ export interface components {
         } & {
             [key: string]: unknown;
         };
-        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`, `pricing`). */
+        /** @description A model entry as written in the YAML config (`name`, `targets`, `strategy`, `retry`, `fallbacks`, `pricing`, `default_max_tokens`). */
         AdminModelInput: {
             name?: string;
             targets?: ({
@@ -1069,6 +1087,8 @@ export interface components {
                 [key: string]: unknown;
             })[];
             pricing?: components["schemas"]["ModelPricing"];
+            /** @description The completion tokens a request to this model reserves against `tokens_per_minute` and budgets when it sets neither `max_completion_tokens` nor `max_tokens` (default: the config's `limits.default_max_tokens`, else 1024). */
+            default_max_tokens?: number;
         } & {
             [key: string]: unknown;
         };
@@ -1112,6 +1132,8 @@ export interface components {
             name: string;
             limits: components["schemas"]["AdminLimits"] | null;
             budget: components["schemas"]["AdminBudget"] | null;
+            /** @description The budget's current period: spend and reservations. `null` when there is no `budget`, or when its counters cannot be read (`limits.redis` unreachable). */
+            spend: components["schemas"]["AdminBudgetSpend"] | null;
             metadata: components["schemas"]["AdminMetadata"];
             /** Format: date-time */
             created_at: string;
@@ -1189,6 +1211,8 @@ export interface components {
             expires_at: string | null;
             limits: components["schemas"]["AdminLimits"] | null;
             budget: components["schemas"]["AdminBudget"] | null;
+            /** @description The budget's current period: spend and reservations. `null` when there is no `budget`, or when its counters cannot be read (`limits.redis` unreachable). */
+            spend: components["schemas"]["AdminBudgetSpend"] | null;
             metadata: components["schemas"]["AdminMetadata"];
             /** @description After a rotation with a grace period, until when the old key still works. */
             previous_expires_at: string | null;
@@ -1303,8 +1327,10 @@ export interface components {
             };
             /** @description Masked. */
             master_key: string | null;
-            /** @description Where key and project rate limits are counted. */
+            /** @description The completion tokens a request reserves by default, and where key and project rate limits are counted. */
             limits: {
+                /** @description `limits.default_max_tokens` (default 1024): the completion tokens a request that sets neither `max_completion_tokens` nor `max_tokens` reserves against `tokens_per_minute` and budgets. Each entry of `models` shows its own `default_max_tokens`, this value unless the model sets one. */
+                default_max_tokens: number;
                 /** @description `limits.redis` (applies at start; `null`: shared memory, exact within one gateway). The url is masked; `null` when it comes from `REDIS_URL`. */
                 redis: null | {
                     /** @description Masked. */

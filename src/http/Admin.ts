@@ -4,7 +4,9 @@
  * keys by id; lists are `{"data": [...], "next_cursor": string|null}` (`limit`, `cursor` and
  * filters in the query); objects carry an `etag`, also sent as the `ETag` header, which `If-Match`
  * on PATCH, DELETE and rotate must match. The operations are the AdminStore's; this module only
- * parses requests and shapes answers. Mounted as one entry beside the proxy routes.
+ * parses requests and shapes answers; keys and projects get their budget's current `spend` from
+ * this worker's limiter store (admin/BudgetSpend.ts) after the store answered. Mounted as one entry
+ * beside the proxy routes.
  *
  * `GET /admin/v1/usage` answers a usage report (usage/UsageReport.ts: time series from the minute
  * rollups, validated and bounded here, answered by the owner's store) and `GET /admin/v1/usage/graph`
@@ -15,12 +17,14 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import type { Actor, AdminObject, AdminStoreShape, Resource } from "../admin/AdminStore.ts"
 import { FILTERS, RESOURCES } from "../admin/AdminStore.ts"
+import { withSpend } from "../admin/BudgetSpend.ts"
 import { effectiveConfig } from "../admin/EffectiveConfig.ts"
 import type { Principal } from "../auth/Auth.ts"
 import { DurationInput, durationMillis } from "../config/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
+import type { CounterScope } from "../limits/CounterSlots.ts"
 import { renderUsageGraph } from "../usage/UsageGraph.ts"
 import { parseMetric, parseUsageQuery, type UsageReportsShape } from "../usage/UsageReport.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
@@ -144,6 +148,19 @@ const gracePeriod = (body: Readonly<Record<string, unknown>>): number | GatewayE
 
 const isResource = (name: string | undefined): name is Resource => RESOURCES.includes(name as Resource)
 
+/** The resources whose objects show their budget's `spend`, and whose counters those are. */
+const SPEND_SCOPE: Partial<Record<Resource, CounterScope>> = { keys: "key", projects: "project" }
+
+/** Objects of `resource` as answered, with their budgets' spend from this worker's limiter store. */
+const withSpendOf = (
+  snapshot: Snapshot,
+  resource: Resource,
+  objects: ReadonlyArray<AdminObject>
+): Effect.Effect<ReadonlyArray<AdminObject>> => {
+  const scope = SPEND_SCOPE[resource]
+  return scope === undefined ? Effect.succeed(objects) : withSpend(snapshot.limiter.store, scope, objects)
+}
+
 /** The handler of every `/admin/v1/*` request. */
 export const makeAdminHandler =
   (store: AdminStoreShape, reports: UsageReportsShape) =>
@@ -188,18 +205,23 @@ export const makeAdminHandler =
     }
     if (!isResource(first)) return notFound
     const resource = first
+    /** One object as answered, with its spend. */
+    const shown = (object: AdminObject, status = 200) =>
+      Effect.map(withSpendOf(snapshot, resource, [object]), (objects) => withEtag(objects[0] ?? object, status))
 
     if (id === undefined) {
       if (method === "GET") {
         const query = listQuery(request.url, resource)
         return query instanceof Error
           ? Effect.fail(query)
-          : Effect.map(store.list(resource, query), (page) => json(page))
+          : Effect.flatMap(store.list(resource, query), (page) =>
+              Effect.map(withSpendOf(snapshot, resource, page.data), (data) => json({ ...page, data }))
+            )
       }
       if (method === "POST") {
         return readObject(request, snapshot).pipe(
           Effect.flatMap((body) => store.create(resource, body, actor)),
-          Effect.map((object) => withEtag(object, 201))
+          Effect.flatMap((object) => shown(object, 201))
         )
       }
       return notAllowed
@@ -213,17 +235,17 @@ export const makeAdminHandler =
           const grace = gracePeriod(body)
           return grace instanceof Error ? Effect.fail(grace) : store.rotateKey(id, grace, ifMatch, actor)
         }),
-        Effect.map((object) => withEtag(object))
+        Effect.flatMap((object) => shown(object))
       )
     }
 
     switch (method) {
       case "GET":
-        return Effect.map(store.get(resource, id), (object) => withEtag(object))
+        return Effect.flatMap(store.get(resource, id), (object) => shown(object))
       case "PATCH":
         return readObject(request, snapshot).pipe(
           Effect.flatMap((patch) => store.update(resource, id, patch, ifMatch, actor)),
-          Effect.map((object) => withEtag(object))
+          Effect.flatMap((object) => shown(object))
         )
       case "DELETE":
         return Effect.as(

@@ -253,7 +253,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       )
       // A limited or budgeted key (or project) is admitted before dispatch; any other request costs nothing here.
       if (limits === undefined) return Effect.map(served, (s) => s.response)
-      const reserve = reservedParts(endpoint, body)
+      const reserve = reservedParts(endpoint, body, group.model.defaultMaxTokens)
       let cost = 0
       if (budgeted) {
         const price = reservePrice(snapshot.priceBook, snapshot.router, model, group)

@@ -6,8 +6,9 @@
  *
  * The store's interface is the one a Redis store implements with one atomic Lua script per call:
  * `admit(reservation) → Admitted { handle, headers } | Rejected { reason, headers }`,
- * `settle(handle, used)`, `release(handle)`, and `seed(seeds)` for budget spend rebuilt from the
- * usage store. The memory store here keeps the counters in
+ * `settle(handle, used)`, `release(handle)`, `seed(seeds)` for budget spend rebuilt from the
+ * usage store, and `spend(subjects)`, a read-only look at budgets' current periods (the admin API
+ * shows it). The memory store here keeps the counters in
  * the shared slots (limits/CounterSlots.ts): the key's and the project's slots are locked in that
  * fixed order for one admission, so it is exact across worker threads and atomic across both.
  *
@@ -18,7 +19,7 @@ import * as Effect from "effect/Effect"
 import type { ResolvedBudget, ResolvedConfig, ResolvedKey, ResolvedLimits } from "../config/Config.ts"
 import type { GatewayError, GatewayErrorReason, RateLimitScope } from "../domain/GatewayError.ts"
 import { GEN, lockSlot, type Slot, unlockSlot } from "../state/Slots.ts"
-import { type BudgetSeed, seedLocked } from "./Budgets.ts"
+import { type BudgetSeed, type BudgetView, budgetViewOf, periodAt, seedLocked } from "./Budgets.ts"
 import type { CounterScope } from "./CounterSlots.ts"
 import {
   admitLocked,
@@ -40,6 +41,13 @@ export interface LimitSubject {
   readonly id: string
   readonly limits: ResolvedLimits
   readonly budget?: ResolvedBudget | undefined
+}
+
+/** A subject whose budget's spend is asked for (`LimiterStore.spend`). */
+export interface BudgetSubject {
+  readonly scope: CounterScope
+  readonly id: string
+  readonly budget: ResolvedBudget
 }
 
 /** What one request asks of its subjects: one request, `tokens` reserved and `cost` micro-dollars (budgets). */
@@ -100,6 +108,12 @@ export interface LimiterStore {
    * (at start, and for budgets a reload adds or changes); counters already counting it are kept.
    */
   readonly seed: (seeds: ReadonlyArray<BudgetSeed>) => Effect.Effect<void>
+  /**
+   * Each subject's spend in its budget's current period, in order, read only (nothing is counted,
+   * given back or renewed): settled spend and what requests in flight reserve. A subject never
+   * counted reads as 0. Fails only when the counters cannot be reached (Redis), with `Unavailable`.
+   */
+  readonly spend: (subjects: ReadonlyArray<BudgetSubject>) => Effect.Effect<ReadonlyArray<BudgetView>, GatewayError>
 }
 
 export const rateLimited = (r: Refusal): Extract<GatewayErrorReason, { readonly _tag: "RateLimited" }> => ({
@@ -168,7 +182,17 @@ export const makeMemoryStore = (
           const slot = slotOf(seed.scope === "project" ? "project" : "key", seed.id)
           if (slot !== undefined) withLocked([slot], (current) => current[0] === true && seedLocked(slot, seed))
         }
-      })
+      }),
+    spend: (subjects) =>
+      Effect.sync(() =>
+        subjects.map((s) => {
+          const at = now()
+          const slot = slotOf(s.scope, s.id)
+          const empty = { period: periodAt(s.budget.period, at), spent: 0, reserved: 0 }
+          if (slot === undefined) return empty
+          return withLocked([slot], (current) => (current[0] === true ? budgetViewOf(slot, s.budget, at) : empty))
+        })
+      )
   }
 }
 

@@ -34,7 +34,8 @@
  *   lease. The period and its start come from this worker's clock (Budgets.ts `periodAt`; around
  *   a reset, replicas whose clocks disagree may count a request in the neighbouring period). `settle`
  *   gives the reservation back and adds the real cost; `seed` writes spend rebuilt from the usage
- *   store into a period's hash only when Redis has none (Redis is the truth).
+ *   store into a period's hash only when Redis has none (Redis is the truth); `spend` reads a
+ *   period's spend and reservations (those past their lease left out) and changes nothing.
  *
  * When Redis cannot be reached (refused, reset, a command past its timeout), `on_error` decides:
  * `fail_open` admits the request uncounted (no rate-limit headers), `fail_closed` refuses it with
@@ -49,9 +50,24 @@ import * as Schedule from "effect/Schedule"
 import type * as Scope from "effect/Scope"
 import type { BudgetPeriod, RedisOnError } from "../config/Config.ts"
 import { type GatewayError, gatewayError } from "../domain/GatewayError.ts"
-import type { Admission, AdmissionHandle, LimiterStore, LimitSubject, Reservation } from "./RateLimiter.ts"
+import type {
+  Admission,
+  AdmissionHandle,
+  BudgetSubject,
+  LimiterStore,
+  LimitSubject,
+  Reservation
+} from "./RateLimiter.ts"
 import { rateLimited } from "./RateLimiter.ts"
-import { type BudgetSeed, budgetMicros, budgetRefusal, type Period, periodAt, splitPico } from "./Budgets.ts"
+import {
+  type BudgetSeed,
+  type BudgetView,
+  budgetMicros,
+  budgetRefusal,
+  type Period,
+  periodAt,
+  splitPico
+} from "./Budgets.ts"
 import {
   headersOf,
   type LimitHeaders,
@@ -78,6 +94,8 @@ export const COMMAND_TIMEOUT_MS = 500
 const VIEW_WORDS = 7
 /** How long a period's budget hash outlives the period (settles of requests that straddled its end). */
 const BUDGET_GRACE_MS = 3_600_000
+/** At most this many budget hashes per seed or spend script. */
+const SCRIPT_BATCH = 500
 /** A limit that is not set, in the scripts' arguments. */
 const NONE = -1
 
@@ -267,6 +285,28 @@ return {}
 `
 }
 
+const SPEND: RedisScript = {
+  name: "spend",
+  source: `
+-- KEYS: per subject its budget hash and its reservation set. Answers per subject {spent, reserved}
+-- (micro-dollars). Read only: reservations past their lease (their replica died) are left out of
+-- reserved, as the next admission will give them back, but nothing is changed here.
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local out = {}
+for i = 1, #KEYS, 2 do
+  local b = redis.call('HMGET', KEYS[i], 'sm', 'rv')
+  local reserved = tonumber(b[2]) or 0
+  for _, m in ipairs(redis.call('ZRANGEBYSCORE', KEYS[i + 1], '-inf', now)) do
+    reserved = reserved - (tonumber(redis.call('HGET', KEYS[i], 'r:' .. m)) or 0)
+  end
+  table.insert(out, tonumber(b[1]) or 0)
+  table.insert(out, math.max(0, reserved))
+end
+return out
+`
+}
+
 export interface RedisStoreOptions {
   readonly keyPrefix: string
   readonly onError: RedisOnError
@@ -289,7 +329,7 @@ const limitArg = (n: number | undefined) => (n === undefined ? NONE : n)
 /** Random lease ids: 128 bits in hex. */
 const leaseId = (): string => Hex.encode(crypto.getRandomValues(new Uint8Array(16)))
 
-const OPERATIONS = ["admit", "settle", "release", "refresh", "seed"] as const
+const OPERATIONS = ["admit", "settle", "release", "refresh", "seed", "spend"] as const
 type Operation = (typeof OPERATIONS)[number]
 
 /**
@@ -297,7 +337,7 @@ type Operation = (typeof OPERATIONS)[number]
  * recovery when a call succeeds after failures.
  */
 const makeFailureLog = (onError: RedisOnError, now: () => number) => {
-  let failed: Record<Operation, number> = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0 }
+  let failed: Record<Operation, number> = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0, spend: 0 }
   let loggedAt: number | undefined
   let down = false
   const counts = () =>
@@ -316,7 +356,7 @@ const makeFailureLog = (onError: RedisOnError, now: () => number) => {
         if (loggedAt !== undefined && at - loggedAt < LOG_INTERVAL_MS) return Effect.void
         loggedAt = at
         const message = `rate limits: Redis unavailable (${e.reason._tag}: ${e.reason.message}); on_error ${onError}; failed calls: ${counts()}`
-        failed = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0 }
+        failed = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0, spend: 0 }
         return Effect.logWarning(message)
       }),
     success: Effect.suspend(() => {
@@ -324,7 +364,7 @@ const makeFailureLog = (onError: RedisOnError, now: () => number) => {
       down = false
       loggedAt = undefined
       const left = counts()
-      failed = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0 }
+      failed = { admit: 0, settle: 0, release: 0, refresh: 0, seed: 0, spend: 0 }
       return Effect.logInfo(
         `rate limits: Redis reachable again${left === "" ? "" : `; failed calls since the last report: ${left}`}`
       )
@@ -505,11 +545,9 @@ export const makeRedisStore = (
       return Effect.ignore(call("release", RELEASE, handle.leases, [handle.lease]))
     }
 
-    /** At most this many hashes per seed script. */
-    const SEED_BATCH = 500
     const seed = (seeds: ReadonlyArray<BudgetSeed>): Effect.Effect<void> => {
       const batches: Array<ReadonlyArray<BudgetSeed>> = []
-      for (let i = 0; i < seeds.length; i += SEED_BATCH) batches.push(seeds.slice(i, i + SEED_BATCH))
+      for (let i = 0; i < seeds.length; i += SCRIPT_BATCH) batches.push(seeds.slice(i, i + SCRIPT_BATCH))
       return Effect.forEach(
         batches,
         (batch) =>
@@ -522,6 +560,37 @@ export const makeRedisStore = (
             )
           ),
         { discard: true }
+      )
+    }
+
+    /** Budgets' current periods, SCRIPT_BATCH subjects per script. */
+    const spend = (subjects: ReadonlyArray<BudgetSubject>): Effect.Effect<ReadonlyArray<BudgetView>, GatewayError> => {
+      const at = clock()
+      const asked = subjects.map((s) => {
+        const period = periodAt(s.budget.period, at)
+        return { period, hash: budgetKey(prefix, s.scope, s.id, s.budget.period, period.start) }
+      })
+      const batches: Array<typeof asked> = []
+      for (let i = 0; i < asked.length; i += SCRIPT_BATCH) batches.push(asked.slice(i, i + SCRIPT_BATCH))
+      return Effect.forEach(batches, (batch) =>
+        call(
+          "spend",
+          SPEND,
+          batch.flatMap((b) => [b.hash, `${b.hash}:reserved`]),
+          []
+        ).pipe(
+          Effect.map((reply) =>
+            batch.map((b, i): BudgetView => ({ period: b.period, spent: reply[2 * i]!, reserved: reply[2 * i + 1]! }))
+          )
+        )
+      ).pipe(
+        Effect.map((views) => views.flat()),
+        Effect.mapError(() =>
+          gatewayError({
+            _tag: "Unavailable",
+            message: "Budget spend cannot be read right now (its store is unreachable)."
+          })
+        )
       )
     }
 
@@ -547,7 +616,7 @@ export const makeRedisStore = (
       Effect.repeat(Effect.delay(refresh, `${Math.max(1, Math.floor(leaseMs / 3))} millis`), Schedule.forever)
     )
 
-    return { admit, settle, release, seed } satisfies LimiterStore
+    return { admit, settle, release, seed, spend } satisfies LimiterStore
   })
 
 /** The store on a connection of its own to `settings.url`, both closed with the scope. */

@@ -1,16 +1,13 @@
 /**
  * The tokens a request reserves against `tokens_per_minute` before it is sent: the prompt's
- * estimate plus what the completion may use (`max_completion_tokens`, else `max_tokens`, else
- * `DEFAULT_COMPLETION_RESERVE`; embeddings produce none). The prompt is counted cheaply here, one
+ * estimate plus what the completion may use (`max_completion_tokens`, else `max_tokens`, else the
+ * model's configured default, `ResolvedModel.defaultMaxTokens`; embeddings produce none). The prompt is counted cheaply here, one
  * token per 4 characters of its text (rounded up): the estimator is a parameter, so a real
  * tokenizer slots in without touching the limiter. The reservation is settled to the real usage
  * after the answer when the gateway knows it. A budget reserves the same two parts, each at its
  * price (limits/Budgets.ts `maxCostPico`).
  */
 import type { Endpoint } from "../domain/Endpoint.ts"
-
-/** Completion tokens reserved for a request that sets no `max_completion_tokens` / `max_tokens`. */
-export const DEFAULT_COMPLETION_RESERVE = 1024
 
 /** Estimates the prompt tokens of a request body. */
 export type PromptEstimator = (endpoint: Endpoint, body: Readonly<Record<string, unknown>>) => number
@@ -45,16 +42,20 @@ export interface ReservedParts {
   readonly total: number
 }
 
-/** The tokens to reserve for a request, apart (a budget prices them apart) and in total. */
+/**
+ * The tokens to reserve for a request, apart (a budget prices them apart) and in total;
+ * `defaultMaxTokens` is the completion allowance of a request that names none.
+ */
 export const reservedParts = (
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>,
+  defaultMaxTokens: number,
   estimate: PromptEstimator = estimateByCharacters
 ): ReservedParts => {
   const completion =
     endpoint === "embeddings"
       ? 0
-      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? DEFAULT_COMPLETION_RESERVE)
+      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? defaultMaxTokens)
   const prompt = estimate(endpoint, body)
   return { prompt, completion, total: prompt + completion }
 }
@@ -63,5 +64,6 @@ export const reservedParts = (
 export const reservedTokens = (
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>,
+  defaultMaxTokens: number,
   estimate: PromptEstimator = estimateByCharacters
-): number => reservedParts(endpoint, body, estimate).total
+): number => reservedParts(endpoint, body, defaultMaxTokens, estimate).total

@@ -55,6 +55,7 @@ export const applyStart = (config: ResolvedConfig, start: StartSettings): Starte
   masterKey: config.masterKey ?? Redacted.make(start.masterKey),
   // What the workers connected to at start, whatever a reload says (shown by /admin/v1/config).
   limits: {
+    ...config.limits,
     redis: start.redis === undefined ? undefined : { ...start.redis, url: Redacted.make(start.redis.url) }
   }
 })

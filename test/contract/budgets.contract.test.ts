@@ -5,7 +5,7 @@
 // requests over both workers never overdraw a project's budget; a key without a budget pays nothing.
 import { describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
-import { expectOpenAIError, runtime, type Res, type Usage, useContract } from "./harness.ts"
+import { expectOpenAIError, runtime, type Res, type Usage, usageOf, useContract } from "./harness.ts"
 import { pool } from "./routing.ts"
 
 const KEYS = { a: generateKey(), b: generateKey(), burst: generateKey(), free: generateKey() } as const
@@ -30,16 +30,6 @@ const chat = (stream = false) => ({
   ...(stream ? { stream: true, stream_options: { include_usage: true } } : {})
 })
 
-/** The usage of an answer: a JSON body's, or a stream's usage chunk. */
-const usageOf = (r: Res): Usage => {
-  if (!r.text.startsWith("data:")) return r.json<{ usage: Usage }>().usage
-  const line = r.text
-    .split("\n")
-    .filter((l) => l.startsWith("data: {") && l.includes('"usage":{'))
-    .at(-1)
-  if (line === undefined) throw new Error(`no usage chunk in ${r.text.slice(0, 300)}`)
-  return (JSON.parse(line.slice("data: ".length)) as { usage: Usage }).usage
-}
 const costOf = (u: Usage) => (u.total_tokens * PRICE) / 1e6
 
 describe(`[${runtime}] budgets`, () => {

@@ -251,6 +251,17 @@ export interface Res {
   json<T = unknown>(): T
 }
 
+/** The usage of an answer: a JSON body's, or a streamed answer's last usage chunk. */
+export const usageOf = (r: Res): Usage => {
+  if (!r.text.startsWith("data:")) return r.json<{ usage: Usage }>().usage
+  const line = r.text
+    .split("\n")
+    .filter((l) => l.startsWith("data: {") && l.includes('"usage":{'))
+    .at(-1)
+  if (line === undefined) throw new Error(`no usage chunk in ${r.text.slice(0, 300)}`)
+  return (JSON.parse(line.slice("data: ".length)) as { usage: Usage }).usage
+}
+
 export interface RequestOptions {
   /** Bearer key to send; `null` sends no Authorization header. Defaults to the master key. */
   readonly key?: string | null

@@ -2,8 +2,10 @@
 // unreachable, failed under CI=true): two gateway processes of two workers each, sharing Redis,
 // admit exactly 60 of 100 concurrent requests for a key limited to 60 per minute; with Redis cut
 // off behind a TCP proxy, `fail_open` admits uncounted and `fail_closed` answers 503
-// service_unavailable, and both recover by themselves once the proxy accepts again. The admin
-// API's config shows the Redis url masked, and a reload that changes limits.redis waits for a restart.
+// service_unavailable, and both recover by themselves once the proxy accepts again. A budgeted
+// key's `spend` in the admin API is what both gateways' requests cost, whichever answers, and null
+// (the answer still 200) while Redis is cut off. The admin API's config shows the Redis url masked,
+// and a reload that changes limits.redis waits for a restart.
 import { writeFileSync } from "node:fs"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
@@ -12,16 +14,21 @@ import { startTcpProxy, type TcpProxy } from "../support/tcpProxy.ts"
 import { cleanupTempDirs, freePort, type GatewayProcess, launchGateway } from "./gateway.ts"
 import { expectOpenAIError, httpClient, MASTER_KEY, runtime, type Res, sleep } from "./harness.ts"
 
-const KEYS = { rpm60: generateKey(), open: generateKey(), closed: generateKey() } as const
+const KEYS = { rpm60: generateKey(), open: generateKey(), closed: generateKey(), budget: generateKey() } as const
 const MODEL = "mock-chat"
 const chat = { model: MODEL, messages: [{ role: "user", content: "redis" }] }
+/** Priced at $0.001 a token, input and output. */
+const PRICED = "priced-chat"
 
 const config = (port: number, redis: { url: string; on_error: string; key_prefix: string }) => ({
   server: { host: "127.0.0.1", port },
   master_key: MASTER_KEY,
   limits: { redis },
   providers: [{ name: "mock", kind: "mock", mock: { latency: "0ms" } }],
-  models: [{ name: MODEL, targets: [{ provider: "mock" }] }],
+  models: [
+    { name: MODEL, targets: [{ provider: "mock" }] },
+    { name: PRICED, targets: [{ provider: "mock" }], pricing: { input: 1000, output: 1000 } }
+  ],
   projects: [{ id: "prj_redis", name: "Redis" }],
   keys: [
     {
@@ -47,6 +54,14 @@ const config = (port: number, redis: { url: string; on_error: string; key_prefix
       hash: KEYS.closed.hash,
       project_id: "prj_redis",
       limits: { requests_per_minute: 1000 }
+    },
+    {
+      id: "key_budget",
+      name: "budget",
+      prefix: KEYS.budget.prefix,
+      hash: KEYS.budget.hash,
+      project_id: "prj_redis",
+      budget: { amount_usd: 5, period: "daily" }
     }
   ]
 })
@@ -161,6 +176,34 @@ describe.skipIf(unavailable !== undefined)(`[${runtime}] rate limits across repl
     await proxyClosed.accept()
     expect(await eventually(10_000, async () => (await post()).status === 200)).toBe(true)
     expect(gateways[3]!.stdout()).toMatch(/rate limits: Redis reachable again/)
+  })
+
+  it("a budgeted key's spend is what both gateways' requests cost, whichever answers; null while Redis is cut off", async () => {
+    const spentOn = async (i: number) => {
+      const r = await client(i).get("/admin/v1/keys/key_budget")
+      expect(r.status, r.text.slice(0, 300)).toBe(200)
+      return r.json<{ spend: { spent_usd: number; reserved_usd: number } | null }>().spend
+    }
+    expect(await spentOn(0)).toMatchObject({ spent_usd: 0, reserved_usd: 0 })
+    let cost = 0
+    for (let i = 0; i < 6; i++) {
+      const r = await client(i % 2).post(
+        "/v1/chat/completions",
+        { ...chat, model: PRICED, max_tokens: 16 },
+        {
+          key: KEYS.budget.key
+        }
+      )
+      expect(r.status, r.text.slice(0, 300)).toBe(200)
+      cost += r.json<{ usage: { total_tokens: number } }>().usage.total_tokens * 1000
+    }
+    for (const g of [0, 1, 2]) expect(Math.round((await spentOn(g))!.spent_usd * 1e6), `gateway ${g}`).toBe(cost)
+    // Gateway 2 reaches Redis through a proxy: cut off, its answer still comes, without spend.
+    proxyOpen.drop()
+    await proxyOpen.refuse()
+    expect(await spentOn(2)).toBeNull()
+    await proxyOpen.accept()
+    expect(await eventually(10_000, async () => (await spentOn(2)) !== null)).toBe(true)
   })
 
   const shownRedis = async () => {

@@ -103,4 +103,24 @@ keys:
       max_parallel: 3
     })
   })
+
+  it("shows the default completion reservation: the top-level one and each model's as it applies", () => {
+    const r = parseConfig(
+      `providers: [{ name: p, kind: mock }]
+models:
+  - { name: a, targets: [{ provider: p }] }
+  - { name: b, targets: [{ provider: p }], default_max_tokens: 4096 }
+limits: { default_max_tokens: 300 }`,
+      {},
+      "test.yaml"
+    )
+    if (Result.isFailure(r)) throw new Error(r.failure.message)
+    const shown = effectiveConfig(r.success, "file")
+    expect(shown.limits).toEqual({ default_max_tokens: 300, redis: null })
+    expect(shown.models.map((m) => [m.name, m.default_max_tokens])).toEqual([
+      ["a", 300],
+      ["b", 4096]
+    ])
+    expect(effectiveConfig(config(), "file").limits.default_max_tokens).toBe(1024)
+  })
 })

@@ -206,9 +206,16 @@ keys:
     const { config } = await Effect.runPromise(
       Effect.gen(function* () {
         const rows = yield* readCatalogRows(sql)
-        return yield* decodeCatalog({ master_key: "sk-master-stays-in-file" }, rows, yield* makeProviderSecrets(env))
+        return yield* decodeCatalog(
+          { master_key: "sk-master-stays-in-file", limits: { default_max_tokens: 300 } },
+          rows,
+          yield* makeProviderSecrets(env)
+        )
       })
     )
+    // The file's `limits` apply to the catalog's models (FILE_SETTINGS).
+    expect(config.limits.defaultMaxTokens).toBe(300)
+    expect(config.models.get("local")?.defaultMaxTokens).toBe(300)
     expect([...config.tenancy.projects.keys()]).toEqual(["prj_a", "prj_b"])
     expect(config.tenancy.users.get("usr_a")).toBeDefined()
     const auth = makeAuthenticator(config.masterKey!, config.tenancy)

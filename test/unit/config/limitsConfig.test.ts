@@ -150,3 +150,44 @@ describe("limits.redis", () => {
     expect(url === undefined ? undefined : Redacted.value(url)).toBe("redis://h:1")
   })
 })
+
+describe("limits.default_max_tokens and models[].default_max_tokens", () => {
+  it("1024 unless configured; a model's own wins over the top-level one", () => {
+    expect(ok("").limits.defaultMaxTokens).toBe(1024)
+    expect(ok("").models.get("chat")!.defaultMaxTokens).toBe(1024)
+    const c = parseConfig(
+      `providers: [{ name: m, kind: mock }]
+models:
+  - { name: chat, targets: [{ provider: m }] }
+  - { name: long, targets: [{ provider: m }], default_max_tokens: 8192 }
+  - { name: terse, targets: [{ provider: m }], default_max_tokens: 0 }
+limits: { default_max_tokens: 256 }
+`,
+      {},
+      "test.yaml"
+    )
+    if (Result.isFailure(c)) throw new Error(c.failure.message)
+    expect(c.success.limits.defaultMaxTokens).toBe(256)
+    expect([...c.success.models.values()].map((m) => [m.name, m.defaultMaxTokens])).toEqual([
+      ["chat", 256],
+      ["long", 8192],
+      ["terse", 0]
+    ])
+  })
+
+  it("rejects a negative, fractional or absurd value, naming the field", () => {
+    const message = "expected a whole number of tokens from 0 to 10000000"
+    expect(errors("limits: { default_max_tokens: -1 }")).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^limits\.default_max_tokens: /)])
+    )
+    expect(errors("limits: { default_max_tokens: 20000000 }")).toContain(`limits.default_max_tokens: ${message}`)
+    expect(errors("limits: { default_max_tokens: 1.5 }").join("\n")).toMatch(/^limits\.default_max_tokens: /m)
+    const r = parseConfig(
+      "providers: [{ name: m, kind: mock }]\nmodels: [{ name: chat, targets: [{ provider: m }], default_max_tokens: 1e9 }]\n",
+      {},
+      "test.yaml"
+    )
+    if (Result.isSuccess(r)) throw new Error("expected the config to be rejected")
+    expect(r.failure.message).toContain(`models[0].default_max_tokens: ${message}`)
+  })
+})

@@ -119,7 +119,8 @@ describe("parseConfig: routing", () => {
         }
       ],
       retry: { attempts: 2, backoffMs: 200, maxBackoffMs: 5_000 },
-      fallbacks: ["gpt-4o"]
+      fallbacks: ["gpt-4o"],
+      defaultMaxTokens: 1024
     })
 
     const claude = c.models.get("claude-*")

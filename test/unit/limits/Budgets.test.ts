@@ -123,6 +123,41 @@ describe("budget admission", () => {
     })
   )
 
+  it.effect(
+    "spend reads each subject's current period: reserved while in flight, spent once settled, 0 in a new period",
+    () =>
+      Effect.gen(function* () {
+        const t = at("2026-03-04T10:00:00Z")
+        yield* TestClock.setTime(t)
+        const { admit, store } = yield* setup
+        const k = key(budget(1, "daily"))
+        const p = project(budget(5, "total"))
+        const asked = [
+          { scope: "key" as const, id: "k1", budget: k.budget! },
+          { scope: "project" as const, id: "p1", budget: p.budget! },
+          { scope: "key" as const, id: "never-used", budget: budget(1, "monthly") }
+        ]
+        const a = admit(req(300_000, k, p))
+        if (a._tag !== "Admitted") throw new Error("expected admission")
+        expect(yield* store.spend(asked)).toEqual([
+          { period: periodAt("daily", t), spent: 0, reserved: 300_000 },
+          { period: { start: 0, end: undefined }, spent: 0, reserved: 300_000 },
+          { period: periodAt("monthly", t), spent: 0, reserved: 0 }
+        ])
+        yield* store.settle(a.handle, { tokens: undefined, costPico: usd(0.12) + 5n })
+        const [kv, pv] = yield* store.spend(asked)
+        expect([kv?.spent, kv?.reserved, pv?.spent, pv?.reserved]).toEqual([120_000, 0, 120_000, 0])
+        // Reading changes nothing: the same again, and admission still sees $0.88 left on the key.
+        expect((yield* store.spend(asked))[0]).toEqual(kv)
+        assert.strictEqual(admit(req(880_001, k))._tag, "Rejected")
+        // The next day the key's period starts empty; the total budget keeps counting.
+        yield* TestClock.setTime(at("2026-03-05T00:00:00Z"))
+        const [next, total] = yield* store.spend(asked)
+        expect(next).toEqual({ period: periodAt("daily", at("2026-03-05T00:00:00Z")), spent: 0, reserved: 0 })
+        expect(total?.spent).toBe(120_000)
+      })
+  )
+
   it.effect("a total budget never resets and has no Retry-After", () =>
     Effect.gen(function* () {
       yield* TestClock.setTime(at("2026-03-04T10:00:00Z"))

@@ -327,6 +327,12 @@ describe("RedisLimiterStore", () => {
       cost
     })
     const usd = (n: number) => BigInt(Math.round(n * 1e6)) * 1_000_000n
+    /** Two stores on one Redis with 300 ms leases: one stays, the other will die. */
+    const twoReplicas = async (ctx: TestContext) => {
+      const redis = await withTestRedis(ctx)
+      const options: RedisStoreOptions = { keyPrefix: redis.prefix, onError: "fail_open", leaseMs: 300 }
+      return { redis, live: await open(ctx, redis.url, options), dying: await open(ctx, redis.url, options) }
+    }
 
     it("cut off at the boundary, reservations settled to the real cost, key and project all or nothing", async (ctx) => {
       const { admit, store } = await setup(ctx)
@@ -355,10 +361,7 @@ describe("RedisLimiterStore", () => {
     })
 
     it("a dead replica's reservation comes back after its lease; a live one's is refreshed", async (ctx) => {
-      const redis = await withTestRedis(ctx)
-      const options: RedisStoreOptions = { keyPrefix: redis.prefix, onError: "fail_open", leaseMs: 300 }
-      const live = await open(ctx, redis.url, options)
-      const dying = await open(ctx, redis.url, options)
+      const { live, dying } = await twoReplicas(ctx)
       const k = budgeted(daily(1))
       expect((await live.admit(spend(400_000, k)))._tag).toBe("Admitted")
       expect((await dying.admit(spend(400_000, k)))._tag).toBe("Admitted")
@@ -367,6 +370,60 @@ describe("RedisLimiterStore", () => {
       await sleep(700)
       expect((await live.admit(spend(400_000, k)))._tag).toBe("Admitted")
       expect((await live.admit(spend(400_000, k)))._tag).toBe("Rejected")
+    })
+
+    it("spend reads each period's spend and reservations, leaves a dead replica's out, and changes nothing", async (ctx) => {
+      const { redis, live, dying } = await twoReplicas(ctx)
+      const k = budgeted(daily(1))
+      const p = budgeted({ amountUsd: 5, period: "total" }, "project", "p1")
+      const asked = [
+        { scope: "key" as const, id: "k1", budget: daily(1) },
+        { scope: "project" as const, id: "p1", budget: { amountUsd: 5, period: "total" as const } },
+        { scope: "key" as const, id: "never-used", budget: daily(1) }
+      ]
+      const read = () => Effect.runPromise(live.store.spend(asked))
+      const today = periodAt("daily", Date.now())
+      expect(await read()).toEqual([
+        { period: today, spent: 0, reserved: 0 },
+        { period: { start: 0, end: undefined }, spent: 0, reserved: 0 },
+        { period: today, spent: 0, reserved: 0 }
+      ])
+      const a = await live.admit(spend(300_000, k, p))
+      if (a._tag !== "Admitted") throw new Error("expected admission")
+      expect((await dying.admit(spend(200_000, k)))._tag).toBe("Admitted")
+      expect((await read()).map((v) => [v.spent, v.reserved])).toEqual([
+        [0, 500_000],
+        [0, 300_000],
+        [0, 0]
+      ])
+      await Effect.runPromise(live.store.settle(a.handle, { tokens: undefined, costPico: usd(0.12) + 5n }))
+      // The dying replica's reservation, past its lease, is no longer counted as reserved ...
+      await dying.close()
+      await sleep(700)
+      const before = await redis.keys()
+      expect((await read()).map((v) => [v.spent, v.reserved])).toEqual([
+        [120_000, 0],
+        [120_000, 0],
+        [0, 0]
+      ])
+      // ... but reading gave nothing back and created nothing: admission does that.
+      expect(await redis.keys()).toEqual(before)
+      expect(before.some((k) => k.includes("never-used"))).toBe(false)
+      expect((await live.admit(spend(880_000, k)))._tag).toBe("Admitted")
+    })
+
+    it("spend fails with Unavailable when Redis cannot be reached", async (ctx) => {
+      const redis = await withTestRedis(ctx)
+      const proxy = await startTcpProxy({ targetHost: redis.host, targetPort: redis.port })
+      ctx.onTestFinished(() => proxy.close())
+      const h = await open(ctx, `redis://127.0.0.1:${proxy.port}`, { keyPrefix: redis.prefix, onError: "fail_open" })
+      const asked = [{ scope: "key" as const, id: "k1", budget: daily(1) }]
+      expect(Exit.isSuccess(await Effect.runPromiseExit(h.store.spend(asked)))).toBe(true)
+      proxy.drop()
+      await proxy.refuse()
+      const exit = await Effect.runPromiseExit(h.store.spend(asked))
+      const error = Exit.isFailure(exit) ? exit.cause.reasons.find(Cause.isFailReason)?.error : undefined
+      expect(error?.reason._tag).toBe("Unavailable")
     })
 
     it("seeds only a period Redis does not hold (Redis is the truth); total budgets never expire", async (ctx) => {

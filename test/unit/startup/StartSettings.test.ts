@@ -58,3 +58,10 @@ describe("redisSettings", () => {
     expect(redisHost(start.redis.url)).toBe("r:6380")
   })
 })
+
+describe("applyStart and the reloadable limits", () => {
+  it("keeps limits.default_max_tokens (only limits.redis is fixed at start)", () => {
+    const start = { host: "127.0.0.1", port: 4000, masterKey: "m", redis: undefined }
+    expect(applyStart(config("limits: { default_max_tokens: 77 }"), start).limits.defaultMaxTokens).toBe(77)
+  })
+})
