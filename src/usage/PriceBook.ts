@@ -85,8 +85,8 @@ export const makePriceBook = (
     const found = find(model, upstreamModel)
     if (remembered < MEMO_LIMIT) {
       remembered++
-      let byUpstream = memo.get(model)
-      if (byUpstream === undefined) memo.set(model, (byUpstream = new Map()))
+      const byUpstream = memo.get(model) ?? new Map<string | null, PriceMatch | null>()
+      memo.set(model, byUpstream)
       byUpstream.set(upstreamModel, found ?? null)
     }
     return found
