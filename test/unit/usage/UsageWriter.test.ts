@@ -79,7 +79,16 @@ describe("UsageWriter", () => {
         writer.offer(records(10, 10))
         yield* settle
         assert.deepStrictEqual(fake.calls, [2, 4, 4, 2])
-        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 12, duplicates: 0, dropped: 0, failures: 0 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 0,
+          written: 12,
+          duplicates: 0,
+          dropped: 0,
+          failures: 0,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
       })
     )
   )
@@ -105,7 +114,16 @@ describe("UsageWriter", () => {
 
           fake.state.mode = "up"
           yield* TestClock.adjust(1)
-          assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 5, duplicates: 0, dropped: 0, failures: 2 })
+          assert.deepStrictEqual(writer.stats(), {
+            buffered: 0,
+            written: 5,
+            duplicates: 0,
+            dropped: 0,
+            failures: 2,
+            recounting: 0,
+            recounted: 0,
+            uncounted: 0
+          })
           assert.deepStrictEqual(
             [...fake.rows.keys()],
             records(0, 5).map((r) => r.request_id)
@@ -125,7 +143,16 @@ describe("UsageWriter", () => {
         yield* TestClock.adjust(1000)
         assert.deepStrictEqual(fake.calls, [3, 3])
         assert.strictEqual(fake.rows.size, 3)
-        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 0, duplicates: 3, dropped: 0, failures: 1 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 0,
+          written: 0,
+          duplicates: 3,
+          dropped: 0,
+          failures: 1,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
       })
     )
   )
@@ -143,7 +170,16 @@ describe("UsageWriter", () => {
         writer.offer(records(0, 3))
         writer.offer(records(3, 4))
         writer.offer(records(7, 1))
-        assert.deepStrictEqual(writer.stats(), { buffered: 5, written: 0, duplicates: 0, dropped: 3, failures: 0 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 5,
+          written: 0,
+          duplicates: 0,
+          dropped: 3,
+          failures: 0,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
         yield* TestClock.adjust(1000)
         assert.isTrue(
           logs.some((l) => l.includes("3 records dropped")),
