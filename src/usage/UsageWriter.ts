@@ -193,10 +193,14 @@ export const make = (
           )
             chars += waiting[n++]!.size
           const batch = waiting.slice(0, n).map((w) => w.recount)
-          // Interrupted while counting (the scope closes): the batch stays waiting, untouched.
           return restore(tokens.count(batch)).pipe(
             Effect.exit,
-            Effect.map((exit) => settle(n, Exit.isSuccess(exit) && exit.value.length === n ? exit.value : undefined))
+            Effect.flatMap((exit) =>
+              // Interrupted while counting (the scope closes): the batch stays waiting, untouched.
+              Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+                ? Effect.interrupt
+                : Effect.sync(() => settle(n, Exit.isSuccess(exit) && exit.value.length === n ? exit.value : undefined))
+            )
           )
         })
       )
