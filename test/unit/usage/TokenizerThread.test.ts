@@ -21,6 +21,7 @@ import {
   type TokenizerLink,
   type ToTokenizer
 } from "../../../src/usage/TokenizerThread.ts"
+import { captureLogs } from "../../support/logs.ts"
 
 const recount = (encoding: Recount["encoding"], input: ReadonlyArray<string>, events: ReadonlyArray<string> = []) =>
   ({
@@ -80,14 +81,6 @@ const starter = (...threads: Array<FakeThread>) => {
   return { start, state }
 }
 
-const capture = () => {
-  const logs: Array<string> = []
-  const logger = Logger.make(({ message }) => {
-    logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-  })
-  return { logs, loggers: new Set([logger]) }
-}
-
 describe("TokenizerThread", () => {
   it.live(
     "counts each recount's texts and stream events with its encoding, starting the thread once, on first use",
@@ -117,7 +110,7 @@ describe("TokenizerThread", () => {
   it.effect(
     "a batch without an answer fails at the timeout, terminates the thread, pauses, then starts a new one",
     () => {
-      const { logs, loggers } = capture()
+      const { logs, loggers } = captureLogs()
       return Effect.scoped(
         Effect.gen(function* () {
           const hung = fakeThread(true)

@@ -20,6 +20,7 @@ import type { UsageStoreShape } from "../../../src/domain/UsageSeries.ts"
 import { makeUsageSender } from "../../../src/usage/UsageSink.ts"
 import { lazyStore } from "../../../src/usage/UsageStore.ts"
 import * as UsageWriter from "../../../src/usage/UsageWriter.ts"
+import { captureLogs } from "../../support/logs.ts"
 import { record } from "./usageStoreSuite.ts"
 
 type Mode = "up" | "down" | "commit-then-fail"
@@ -161,10 +162,7 @@ describe("UsageWriter", () => {
   )
 
   it.effect("drops what overflows the buffer, counts it and says so, never blocking the offer", () => {
-    const logs: Array<string> = []
-    const logger = Logger.make(({ message }) => {
-      logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-    })
+    const { logs, loggers } = captureLogs()
     return Effect.scoped(
       Effect.gen(function* () {
         const fake = fakeStore()
@@ -195,7 +193,7 @@ describe("UsageWriter", () => {
           records(0, 5).map((r) => r.request_id)
         )
       })
-    ).pipe(Effect.provideService(Logger.CurrentLoggers, new Set([logger])))
+    ).pipe(Effect.provideService(Logger.CurrentLoggers, loggers))
   })
 
   it.effect("flushes what is buffered when its scope closes", () =>
@@ -396,10 +394,7 @@ describe("UsageWriter: estimated records counted again (the tokenizer thread)", 
   it.effect(
     "bounds the text waiting for a recount: past it, records keep their estimates at once (and it says so)",
     () => {
-      const logs: Array<string> = []
-      const logger = Logger.make(({ message }) => {
-        logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-      })
+      const { logs, loggers } = captureLogs()
       return Effect.scoped(
         Effect.gen(function* () {
           const fake = fakeStore()
@@ -419,7 +414,7 @@ describe("UsageWriter: estimated records counted again (the tokenizer thread)", 
           // The tokenizer answers again: the writer's last flush recounts the record still waiting.
           tokens.state.mode = "up"
         })
-      ).pipe(Effect.provideService(Logger.CurrentLoggers, new Set([logger])))
+      ).pipe(Effect.provideService(Logger.CurrentLoggers, loggers))
     }
   )
 
