@@ -149,17 +149,31 @@ export const recordHandlerExit = <A extends { readonly status: number; readonly 
       buffered === undefined || outcome !== "ok"
         ? NOTHING
         : measureResponse(openAIUsage, buffered.json, buffered.request)
-    const ending = { ...served(progress), measured, status, outcome, latencyMs: now - arrival.atMs, ttftMs: null }
-    usage.sink.record(buildRecord(arrival, { ...ending, stream: progress.stream }, prices))
+    const ending = endingOf(progress, measured, status, outcome, now - arrival.atMs, null, progress.stream)
+    usage.sink.record(buildRecord(arrival, ending, prices))
   })
 }
 
-/** What the handler learnt of the request's serving, for its record. */
-const served = (progress: Progress) => ({
+/** How a request ended: what the handler learnt of its serving, and the rest. */
+const endingOf = (
+  progress: Progress,
+  measured: Measured,
+  status: number,
+  outcome: UsageOutcome,
+  latencyMs: number,
+  ttftMs: number | null,
+  stream: boolean
+): Ending => ({
   model: progress.model,
   provider: progress.provider,
   upstreamModel: progress.upstreamModel,
-  attempts: progress.attempts
+  measured,
+  status,
+  outcome,
+  attempts: progress.attempts,
+  latencyMs,
+  ttftMs,
+  stream
 })
 
 export interface StreamRecording {
@@ -222,15 +236,10 @@ export const recordedStream = (
               ? "ok"
               : "cancelled"
         const { arrival } = r
-        const ending = {
-          ...served(r.progress),
-          measured,
-          status: r.status,
-          outcome,
-          latencyMs: r.clock.currentTimeMillisUnsafe() - arrival.atMs,
-          ttftMs: firstAt === undefined ? null : firstAt - arrival.atMs
-        }
-        r.usage.sink.record(buildRecord(arrival, { ...ending, stream: true }, r.prices))
+        const latencyMs = r.clock.currentTimeMillisUnsafe() - arrival.atMs
+        const ttftMs = firstAt === undefined ? null : firstAt - arrival.atMs
+        const ending = endingOf(r.progress, measured, r.status, outcome, latencyMs, ttftMs, true)
+        r.usage.sink.record(buildRecord(arrival, ending, r.prices))
       })
     )
   )

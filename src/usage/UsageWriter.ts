@@ -142,9 +142,13 @@ export const make = (
       droppedUnlogged += records.length - taken.length
       for (const r of taken) {
         // The id is given once, here: a batch retried after a timeout carries the same ids.
+        if (r.recount === undefined) {
+          buffer.push({ ...r, id: uuidv7() })
+          continue
+        }
         const { recount, ...rest } = r
         const record: StoredUsageRecord = { ...rest, id: uuidv7() }
-        if (recount === undefined || counter === undefined) {
+        if (counter === undefined) {
           buffer.push(record)
           continue
         }
