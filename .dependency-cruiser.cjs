@@ -7,7 +7,7 @@
  * Type-only imports count: a type pulled from above is as much a tangle as a value.
  *
  * The runtimes (`runtimes/*`) import only the core's entries (src/index.ts, launch.ts, worker.ts,
- * web.ts), never each other; the core imports no runtime, no Node/Bun/Deno module, no platform
+ * web.ts, tokenizer.ts), never each other; the core imports no runtime, no Node/Bun/Deno module, no platform
  * package, and nothing outside src/ (its version comes from src/generated/version.ts).
  *
  * Effect is imported by module subpath, never through a barrel. Not here: runtime globals
@@ -26,7 +26,7 @@ const LAYERS = [
   ["http", "cli"],
   ["startup"],
   ["cluster"],
-  ["index.ts", "launch.ts", "worker.ts", "web.ts"] // the entries the runtimes import
+  ["index.ts", "launch.ts", "worker.ts", "web.ts", "tokenizer.ts"] // the entries the runtimes import
 ]
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")

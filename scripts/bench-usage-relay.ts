@@ -10,6 +10,7 @@
 import { makeUsageRelay } from "../src/usage/UsageRelay.ts"
 import { makeStreamUsageTracker, makeUsageChunkTracker, type StreamUsageTracker } from "../src/usage/StreamUsage.ts"
 import { openAIUsage } from "../src/providers/openai/OpenAIUsage.ts"
+import { RECOUNT_TEXT_LIMIT } from "../src/usage/Recount.ts"
 
 const encoder = new TextEncoder()
 const EVENTS = 400
@@ -82,10 +83,17 @@ const scannerOnly = (): StreamUsageTracker => ({
   observe: () => "other",
   reported: () => NO_REPORT,
   text: () => "",
-  overflowChars: () => 0
+  overflowChars: () => 0,
+  keptEvents: () => ({ data: [], chars: 0 })
 })
 run("scanner + relay, no tracking (the floor of watching)", scannerOnly, false)
 run("full tracker (parse every event), drop", () => makeStreamUsageTracker(openAIUsage), true)
 run("full tracker (parse every event), relay all", () => makeStreamUsageTracker(openAIUsage), false)
 run('usage-chunk tracker (parse only `"usage":{`), drop', () => makeUsageChunkTracker(openAIUsage), true)
 run('usage-chunk tracker (parse only `"usage":{`), relay all', () => makeUsageChunkTracker(openAIUsage), false)
+// What the request path runs: the first RECOUNT_TEXT_LIMIT characters of events kept for a recount.
+run(
+  "usage-chunk tracker keeping events for a recount, drop",
+  () => makeUsageChunkTracker(openAIUsage, RECOUNT_TEXT_LIMIT),
+  true
+)

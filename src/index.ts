@@ -3,14 +3,16 @@
  * `npm run check:deps`): what a runtime needs to implement its RuntimePort (serve an App, start a
  * worker thread, upstream clients, signals) and the core's small server and upstream contracts.
  *
- * Three more entries stay apart so each thread loads only what it runs: `launch.ts` (the process's
+ * Four more entries stay apart so each thread loads only what it runs: `launch.ts` (the process's
  * one launch path, the owner; main thread only), `worker.ts` (a worker thread's serving code: the
- * app, routing, providers) and `web.ts` (the app as a Web `fetch` handler, for Bun and Deno).
+ * app, routing, providers), `web.ts` (the app as a Web `fetch` handler, for Bun and Deno) and
+ * `tokenizer.ts` (the owner's tokenizer thread, counting estimated usage records).
  */
 
 // The runtime port and the owner/worker protocol it carries.
 export type { ConnectionBounds } from "./cluster/ConnectionBounds.ts"
 export type { FromWorker, ToWorker, WorkerLink } from "./cluster/Protocol.ts"
+export type { ThreadLink } from "./domain/ThreadLink.ts"
 export { type RuntimePort, ServeError, serveWith } from "./cluster/RuntimePort.ts"
 export type { ProcessInfo } from "./admin/FileAdminStore.ts"
 export type { SqliteDatabase, SqliteDriver, SqliteValue } from "./usage/SqliteDriver.ts"

@@ -1,6 +1,6 @@
 /**
  * The runtime port on Bun: the core's Web handler served by Bun.serve, fetch for the upstreams,
- * Web Workers running `worker.ts`, and process signals.
+ * Web Workers running `worker.ts` (and the tokenizer thread's `tokenizer.ts`), and process signals.
  *
  * Connection bounds on Bun (README "Limits and bounds"):
  * - Request head: Bun refuses one over its own limit (16 KiB, or `--max-http-header-size`) with a
@@ -21,19 +21,13 @@ import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import {
-  type FromWorker,
-  type RuntimePort,
-  serveWith,
-  UNEXPECTED,
-  UpstreamClients,
-  type WorkerLink
-} from "../../src/index.ts"
+import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
 import { bunSqlite } from "./BunSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
-const startWorker = (): WorkerLink => {
-  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })
+/** A Web Worker running `entry`, as the core's link to it. */
+const startThread = <Out, In>(entry: URL): ThreadLink<Out, In> => {
+  const worker = new Worker(entry.href, { type: "module" })
   let failure: string | undefined
   worker.addEventListener("error", (event) => {
     // Handled here: the owner restarts the worker; the process goes on.
@@ -44,8 +38,7 @@ const startWorker = (): WorkerLink => {
   })
   return {
     post: (message) => worker.postMessage(message),
-    onMessage: (handler) =>
-      worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
+    onMessage: (handler) => worker.addEventListener("message", (event: MessageEvent<In>) => handler(event.data)),
     onExit: (handler) => worker.addEventListener("close", () => handler(failure ?? "the worker ended"), { once: true }),
     terminate: () => worker.terminate()
   }
@@ -112,7 +105,8 @@ export const bunPort: RuntimePort = {
       Effect.map((server) => ({ port: server.port ?? options.port }))
     )
   },
-  startWorker,
+  startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
+  startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: bunSqlite,
   onSignal: (signal, handler) => {
     process.on(signal, handler)

@@ -1,6 +1,7 @@
 /**
  * The runtime port on Deno: the core's Web handler served by Deno.serve, fetch for the upstreams,
- * module Workers running `worker.ts` (they inherit this thread's permissions), and signals.
+ * module Workers running `worker.ts` and the tokenizer thread's `tokenizer.ts` (they inherit this
+ * thread's permissions), and signals.
  *
  * Connection bounds on Deno (README "Limits and bounds"): Deno.serve offers no control over its
  * connections (Deno 2.9: no head timeout, no keep-alive idle timeout, no header size option).
@@ -17,14 +18,7 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import {
-  type FromWorker,
-  type RuntimePort,
-  serveWith,
-  UNEXPECTED,
-  UpstreamClients,
-  type WorkerLink
-} from "../../src/index.ts"
+import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 
@@ -37,8 +31,9 @@ const withPeer =
 /** Deno's own limit on a request head (measured on Deno 2.9: hyper's buffer; larger gets a bare 400). */
 const DENO_HEADER_LIMIT = 64 * 1024
 
-const startWorker = (): WorkerLink => {
-  const worker = new Worker(new URL("./worker.ts", import.meta.url).href, { type: "module" })
+/** A module Worker running `entry`, as the core's link to it. */
+const startThread = <Out, In>(entry: URL): ThreadLink<Out, In> => {
+  const worker = new Worker(entry.href, { type: "module" })
   let exitHandler: ((reason: string) => void) | undefined
   let ended = false
   // Deno signals no end of a worker: an uncaught error ends it (terminated here to be sure), and
@@ -55,8 +50,7 @@ const startWorker = (): WorkerLink => {
   })
   return {
     post: (message) => worker.postMessage(message),
-    onMessage: (handler) =>
-      worker.addEventListener("message", (event: MessageEvent<FromWorker>) => handler(event.data)),
+    onMessage: (handler) => worker.addEventListener("message", (event: MessageEvent<In>) => handler(event.data)),
     onExit: (handler) => {
       exitHandler = handler
     },
@@ -113,7 +107,8 @@ export const denoPort: RuntimePort = {
       Effect.map((server) => ({ port: server.addr.port }))
     )
   },
-  startWorker,
+  startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
+  startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: nodeSqlite,
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)
 }

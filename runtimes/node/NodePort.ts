@@ -1,7 +1,7 @@
 /**
  * The runtime port on Node: the core served from node:http (NodeServer.ts), undici pools for the
  * upstreams (UpstreamClientsNode.ts), worker threads from node:worker_threads running `worker.ts`
- * (each may be given a heap limit), and process signals.
+ * (and the tokenizer thread running `tokenizer.ts`), and process signals.
  */
 import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
@@ -11,13 +11,14 @@ import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { Worker } from "node:worker_threads"
-import { type FromWorker, type RuntimePort, ServeError, type WorkerLink } from "../../src/index.ts"
+import { type RuntimePort, ServeError, type ThreadLink } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { serveNode } from "./NodeServer.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
 
-const startWorker = (): WorkerLink => {
-  const worker = new Worker(new URL("./worker.ts", import.meta.url))
+/** A thread running `entry`, as the core's link to it. */
+const startThread = <Out, In>(entry: URL): ThreadLink<Out, In> => {
+  const worker = new Worker(entry)
   let failure: string | undefined
   // Registered at once: an unhandled worker error would end the process.
   worker.on("error", (error) => {
@@ -26,7 +27,7 @@ const startWorker = (): WorkerLink => {
   return {
     post: (message) => worker.postMessage(message),
     onMessage: (handler) => {
-      worker.on("message", (message: FromWorker) => handler(message))
+      worker.on("message", (message: In) => handler(message))
     },
     onExit: (handler) => {
       worker.once("exit", (code) => handler(failure ?? `exit code ${code}`))
@@ -55,7 +56,8 @@ export const nodePort: RuntimePort = {
         (e) => new ServeError({ message: `cannot listen on ${options.host}:${options.port}: ${e.message}` })
       )
     ),
-  startWorker,
+  startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
+  startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: nodeSqlite,
   onSignal: (signal, handler) => {
     process.on(signal, handler)

@@ -18,8 +18,10 @@
  *   the seeds travel with every snapshot and each worker's limiter store applies them where its
  *   counters do not hold that period yet.
  * - **One usage writer.** Workers post their requests' usage records here; the usage writer
- *   buffers them (bounded) and writes them in batches to the usage store (SQLite beside the config
- *   file, or Postgres), retrying while it is down, and flushes them when the gateway stops.
+ *   buffers them (bounded), has estimated ones counted again with the BPE tokenizer in the
+ *   tokenizer thread (started on the first), and writes them in batches to the usage store (SQLite
+ *   beside the config file, or Postgres), retrying while it is down, and flushes them when the
+ *   gateway stops.
  * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
  *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
  *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
@@ -60,6 +62,7 @@ import {
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
+import { makeTokenCounter } from "../usage/TokenizerThread.ts"
 import { makeUsageReports } from "../usage/UsageReport.ts"
 import * as UsageWriter from "../usage/UsageWriter.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
@@ -243,12 +246,20 @@ export const runOwner = (
     // Built after the stores it writes to, so its last flush (when the scope closes, after the
     // workers drained and posted their last records) runs before they close.
     const usageStore = yield* openUsageStore(prepared, port.sqlite)
-    const usage = yield* UsageWriter.make(usageStore, {
-      bufferLimit: prepared.config.usage.bufferLimit,
-      flushIntervalMs: prepared.config.usage.flushIntervalMs,
-      batchSize: prepared.config.usage.batchSize,
-      shutdownTimeoutMs
-    })
+    // Estimated records are counted again with the BPE tokenizer in a thread of its own, started
+    // on the first one (never on a serving thread: with one worker, this thread serves too). Built
+    // before the writer, so the thread ends after the writer's last flush.
+    const tokenCounter = yield* makeTokenCounter(port.startTokenizer)
+    const usage = yield* UsageWriter.make(
+      usageStore,
+      {
+        bufferLimit: prepared.config.usage.bufferLimit,
+        flushIntervalMs: prepared.config.usage.flushIntervalMs,
+        batchSize: prepared.config.usage.batchSize,
+        shutdownTimeoutMs
+      },
+      tokenCounter
+    )
     // Usage reports (the admin API's, asked by workers) read the same store's minute rollups.
     const usageReports = makeUsageReports(usageStore, prepared.config.usage.enabled)
 

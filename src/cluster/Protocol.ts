@@ -17,9 +17,10 @@
 import type { BudgetSeed } from "../limits/Budgets.ts"
 import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
-import type { UsageRecord } from "../domain/Usage.ts"
+import type { ParentLink, ThreadLink } from "../domain/ThreadLink.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
+import type { RecountableRecord } from "../usage/Recount.ts"
 import type { UsageReportQuery } from "../usage/UsageReport.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
 
@@ -131,25 +132,14 @@ export type FromWorker =
   | { readonly _tag: "EvictedAck"; readonly ticket: number }
   | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
   /** Usage records of finished requests, for the owner's usage writer (no answer). */
-  | { readonly _tag: "UsageRecords"; readonly records: ReadonlyArray<UsageRecord> }
+  | { readonly _tag: "UsageRecords"; readonly records: ReadonlyArray<RecountableRecord> }
   | { readonly _tag: "Drained" }
 
 /** The owner's end of one worker's channel. */
-export interface WorkerLink {
-  readonly post: (message: ToWorker) => void
-  /** Registers the handler of the worker's messages (once). */
-  readonly onMessage: (handler: (message: FromWorker) => void) => void
-  /** Registers what to do once the worker no longer runs (it ended, crashed or was terminated), with why. */
-  readonly onExit: (handler: (reason: string) => void) => void
-  /** Stops the worker now (its requests end with it). */
-  readonly terminate: () => void
-}
+export type WorkerLink = ThreadLink<ToWorker, FromWorker>
 
 /** A worker's end of its channel to the owner. */
-export interface OwnerLink {
-  readonly post: (message: FromWorker) => void
-  readonly onMessage: (handler: (message: ToWorker) => void) => void
-}
+export type OwnerLink = ParentLink<FromWorker, ToWorker>
 
 /**
  * Both ends of a channel within one thread: the single-worker mode runs owner and worker in the

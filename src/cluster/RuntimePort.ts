@@ -2,7 +2,8 @@
  * The runtime port: the little the core needs from Node, Bun or Deno to run as one gateway on
  * several threads. Each runtime implements it in its folder (`runtimes/<runtime>/`), in a few
  * lines over its own primitives: serve an App on a port (with SO_REUSEPORT when several workers
- * share it), start a worker thread running its worker entry, subscribe to signals. The launch
+ * share it), start a worker thread running its worker entry (and the tokenizer thread running its
+ * tokenizer entry), subscribe to signals. The launch
  * (cluster/Launch.ts), the owner (Owner.ts) and the workers (Worker.ts) are written once, against
  * this port.
  */
@@ -17,6 +18,7 @@ import type { RedisClients } from "../limits/RedisScripts.ts"
 import type { UpstreamClients } from "../providers/UpstreamClients.ts"
 import type { RuntimeDescription } from "../startup/Prepare.ts"
 import type { SqliteDriver } from "../usage/SqliteDriver.ts"
+import type { TokenizerLink } from "../usage/TokenizerThread.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
 import type { OwnerLink, WorkerLink } from "./Protocol.ts"
 
@@ -84,6 +86,11 @@ export interface RuntimePort {
   readonly serve: (app: App, options: ServeOptions) => Effect.Effect<{ readonly port: number }, ServeError, Scope.Scope>
   /** Starts a worker thread running this runtime's worker entry (which calls `runWorkerThread`). */
   readonly startWorker: () => WorkerLink
+  /**
+   * Starts the tokenizer thread running this runtime's tokenizer entry (which calls
+   * `runTokenizerThread`): the owner's, for estimated usage records (usage/TokenizerThread.ts).
+   */
+  readonly startTokenizer: () => TokenizerLink
   /** The runtime's built-in SQLite (the owner's usage store in file mode). */
   readonly sqlite: SqliteDriver
   /** Calls `handler` on each `signal` this process receives. */

@@ -37,7 +37,6 @@ import { applyStart } from "../startup/StartSettings.ts"
 import { workerHolder } from "../state/SharedLock.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
-import * as Tokenizer from "../usage/Tokenizer.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
@@ -170,14 +169,11 @@ const serve = (
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
       : { ...UsageSink.discard, flush: () => {} }
-    // Estimates on a serving thread count by characters: loading a BPE encoding would stall it (Tokenizer.ts).
-    const tokenizer = Tokenizer.byCharacters
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(
           Context.add(RuntimeInfo, runtimeInfo),
           Context.add(UsageSink, usage),
-          Context.add(Tokenizer.Tokenizer, tokenizer),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.add(UsageReports, makeRemoteUsageReports(adminCall)),
           Context.merge(platform)

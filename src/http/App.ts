@@ -12,7 +12,6 @@ import { AdminStore } from "../admin/AdminStore.ts"
 import { mayList, type Principal } from "../auth/Auth.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
-import { Tokenizer } from "../usage/Tokenizer.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { UsageSink } from "../usage/UsageSink.ts"
 import { makeDocsHandlers } from "./Docs.ts"
@@ -49,7 +48,7 @@ export const makeApp = Effect.gen(function* () {
   const docs = yield* makeDocsHandlers
   const adminStore = yield* AdminStore
   const usageReports = yield* UsageReports
-  const usage = { sink: yield* UsageSink, tokenizer: yield* Tokenizer }
+  const usage = { sink: yield* UsageSink }
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })

@@ -24,7 +24,6 @@ import type { Endpoint } from "../domain/Endpoint.ts"
 import { reservedParts } from "../limits/TokenEstimate.ts"
 import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import { measureResponse } from "../usage/Measure.ts"
-import { Tokenizer } from "../usage/Tokenizer.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
@@ -200,10 +199,10 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               if (!budgeted) return Effect.succeed(answer)
               // A budget settles to the answer's cost: its reported usage, else an estimate.
               if (response.status >= 400) return Effect.succeed({ ...answer, costPico: 0n })
-              return measureResponse(openAIUsage, json, measured).pipe(
-                Effect.provideService(Tokenizer, usage.tokenizer),
-                Effect.map((m) => ({ ...answer, costPico: costOf(m.tokens, upstreamModel) }))
-              )
+              return Effect.succeed({
+                ...answer,
+                costPico: costOf(measureResponse(openAIUsage, json, measured).tokens, upstreamModel)
+              })
             }
             // Not recording: the stream is relayed as it comes; its reservation stands.
             if (recording === undefined || upstream === undefined) {

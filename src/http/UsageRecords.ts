@@ -24,19 +24,19 @@ import * as Stream from "effect/Stream"
 import type { Principal } from "../auth/Auth.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
-import { NO_USAGE, totalTokens, type UsageOutcome, type UsageRecord } from "../domain/Usage.ts"
+import { NO_USAGE, totalTokens, type UsageOutcome } from "../domain/Usage.ts"
 import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import { type Measured, type MeasuredRequest, measureResponse, measureStream } from "../usage/Measure.ts"
+import { costOf } from "../usage/Cost.ts"
 import type { PriceBook } from "../usage/PriceBook.ts"
+import { RECOUNT_TEXT_LIMIT, type RecountableRecord } from "../usage/Recount.ts"
 import { makeStreamUsageTracker, makeUsageChunkTracker } from "../usage/StreamUsage.ts"
-import { Tokenizer, type TokenizerShape } from "../usage/Tokenizer.ts"
 import { makeUsageRelay } from "../usage/UsageRelay.ts"
 import type { UsageSinkShape } from "../usage/UsageSink.ts"
 
-/** What the proxy needs to record usage: the worker's sink and its (lazy) tokenizer. */
+/** What the proxy needs to record usage: the worker's sink. */
 export interface UsageServices {
   readonly sink: UsageSinkShape
-  readonly tokenizer: TokenizerShape
 }
 
 /** The status recorded for a request the client left before it was answered (nginx's convention). */
@@ -68,10 +68,12 @@ export interface Ending {
 
 const NOTHING: Measured = { tokens: NO_USAGE, estimated: false }
 
-/** The record of one request. Pure. */
-export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook): UsageRecord => {
+/** The record of one request (an estimated one with its recount, at the price it was served at). Pure. */
+export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook): RecountableRecord => {
   const key = arrival.principal?._tag === "VirtualKey" ? arrival.principal.key : undefined
-  return {
+  const { recount } = ending.measured
+  const price = prices.lookup(ending.model, ending.upstreamModel)?.price
+  const record = {
     request_id: arrival.requestId,
     at_ms: arrival.atMs,
     key_id: key?.id ?? null,
@@ -83,7 +85,7 @@ export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook)
     upstream_model: ending.upstreamModel,
     tokens: ending.measured.tokens,
     estimated: ending.measured.estimated,
-    cost_usd: prices.cost(ending.measured.tokens, ending.model, ending.upstreamModel)?.usd ?? null,
+    cost_usd: price === undefined ? null : costOf(ending.measured.tokens, price).usd,
     status: ending.status,
     outcome: ending.outcome,
     attempts: ending.attempts,
@@ -91,6 +93,7 @@ export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook)
     ttft_ms: ending.ttftMs,
     stream: ending.stream
   }
+  return recount === undefined ? record : { ...record, recount: { ...recount, price: price ?? null } }
 }
 
 /** What the proxy handler learnt before it answered (filled in as the request goes). */
@@ -140,32 +143,38 @@ export const recordHandlerExit = <A extends { readonly status: number; readonly 
   const { status, outcome } = Exit.isSuccess(exit)
     ? { status: exit.value.status, outcome: exit.value.status < 400 ? ("ok" as const) : ("error" as const) }
     : failedEnding(exit.cause)
-  const record = (measured: Measured) =>
-    usage.sink.record(
-      buildRecord(
-        arrival,
-        {
-          model: progress.model,
-          provider: progress.provider,
-          upstreamModel: progress.upstreamModel,
-          measured,
-          status,
-          outcome,
-          attempts: progress.attempts,
-          latencyMs: now - arrival.atMs,
-          ttftMs: null,
-          stream: progress.stream
-        },
-        prices
-      )
-    )
   const buffered = progress.buffered
-  if (buffered === undefined || outcome !== "ok") return Effect.sync(() => record(NOTHING))
-  return measureResponse(openAIUsage, buffered.json, buffered.request).pipe(
-    Effect.provideService(Tokenizer, usage.tokenizer),
-    Effect.map(record)
-  )
+  return Effect.sync(() => {
+    const measured =
+      buffered === undefined || outcome !== "ok"
+        ? NOTHING
+        : measureResponse(openAIUsage, buffered.json, buffered.request)
+    const ending = endingOf(progress, measured, status, outcome, now - arrival.atMs, null, progress.stream)
+    usage.sink.record(buildRecord(arrival, ending, prices))
+  })
 }
+
+/** How a request ended: what the handler learnt of its serving, and the rest. */
+const endingOf = (
+  progress: Progress,
+  measured: Measured,
+  status: number,
+  outcome: UsageOutcome,
+  latencyMs: number,
+  ttftMs: number | null,
+  stream: boolean
+): Ending => ({
+  model: progress.model,
+  provider: progress.provider,
+  upstreamModel: progress.upstreamModel,
+  measured,
+  status,
+  outcome,
+  attempts: progress.attempts,
+  latencyMs,
+  ttftMs,
+  stream
+})
 
 export interface StreamRecording {
   readonly arrival: Arrival
@@ -199,7 +208,10 @@ export const recordedStream = (
   upstream: Stream.Stream<Uint8Array, GatewayError>,
   r: StreamRecording
 ): RecordedStream => {
-  const tracker = r.usageRequested ? makeUsageChunkTracker(openAIUsage) : makeStreamUsageTracker(openAIUsage)
+  // The chunk tracker keeps the first events whole (references, no parse) for an estimate's recount.
+  const tracker = r.usageRequested
+    ? makeUsageChunkTracker(openAIUsage, RECOUNT_TEXT_LIMIT)
+    : makeStreamUsageTracker(openAIUsage)
   const relay = makeUsageRelay({ tracker, drop: r.usageRequested && !r.clientAsked, lineLimit: r.lineLimit })
   let firstAt: number | undefined
   let total: number | undefined
@@ -212,41 +224,23 @@ export const recordedStream = (
     Stream.concat(Stream.suspend(() => Stream.succeed(relay.end()))),
     Stream.filter((chunk) => chunk.length > 0),
     Stream.onExit((exit) =>
-      // An error status relayed as a stream (not held back: dispatch) used nothing.
-      (r.status >= 400 ? Effect.succeed(NOTHING) : measureStream(tracker, r.request)).pipe(
-        Effect.provideService(Tokenizer, r.usage.tokenizer),
-        Effect.flatMap((measured) =>
-          Effect.sync(() => {
-            total = totalTokens(measured.tokens)
-            measuredAtEnd = measured
-            const outcome: UsageOutcome =
-              r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
-                ? "error"
-                : Exit.isSuccess(exit)
-                  ? "ok"
-                  : "cancelled"
-            const { arrival, progress } = r
-            r.usage.sink.record(
-              buildRecord(
-                arrival,
-                {
-                  model: progress.model,
-                  provider: progress.provider,
-                  upstreamModel: progress.upstreamModel,
-                  measured,
-                  status: r.status,
-                  outcome,
-                  attempts: progress.attempts,
-                  latencyMs: r.clock.currentTimeMillisUnsafe() - arrival.atMs,
-                  ttftMs: firstAt === undefined ? null : firstAt - arrival.atMs,
-                  stream: true
-                },
-                r.prices
-              )
-            )
-          })
-        )
-      )
+      Effect.sync(() => {
+        // An error status relayed as a stream (not held back: dispatch) used nothing.
+        const measured = r.status >= 400 ? NOTHING : measureStream(tracker, r.request)
+        total = totalTokens(measured.tokens)
+        measuredAtEnd = measured
+        const outcome: UsageOutcome =
+          r.status >= 400 || (Exit.isFailure(exit) && !Cause.hasInterruptsOnly(exit.cause))
+            ? "error"
+            : Exit.isSuccess(exit)
+              ? "ok"
+              : "cancelled"
+        const { arrival } = r
+        const latencyMs = r.clock.currentTimeMillisUnsafe() - arrival.atMs
+        const ttftMs = firstAt === undefined ? null : firstAt - arrival.atMs
+        const ending = endingOf(r.progress, measured, r.status, outcome, latencyMs, ttftMs, true)
+        r.usage.sink.record(buildRecord(arrival, ending, r.prices))
+      })
     )
   )
   return { stream, totalTokens: () => total, measured: () => measuredAtEnd }

@@ -1,7 +1,9 @@
 /**
  * Estimating the tokens of a request whose provider reported none (or a stream cancelled or broken
- * before its usage chunk), with a BPE tokenizer (usage/Tokenizer.ts loads it lazily). Pure: every
- * function takes the counter, so tests and callers choose the encoding.
+ * before its usage chunk). Pure: every function takes the counter, so callers choose how to count
+ * (the request path by characters, keeping the texts: usage/Recount.ts; the tokenizer thread with
+ * the BPE encoding: usage/TokenizerThread.ts). Every estimate is a constant plus the sum of the
+ * counts of its texts, each text counted once.
  *
  * - The encoding follows the model family: `o200k_base` for GPT-4o, GPT-4.1, GPT-4.5, GPT-5 and the
  *   o-series, `cl100k_base` for everything else (GPT-4, GPT-3.5, and as an approximation for models
@@ -21,7 +23,8 @@ import {
   type ChatCompletionFunctionDefinition,
   type ChatCompletionFunctionParameters,
   type ChatMessage,
-  computeChatCompletionTokenCount
+  computeChatCompletionTokenCount,
+  formatFunctionDefinitions
 } from "gpt-tokenizer/functionCalling"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
@@ -99,13 +102,21 @@ export const chatPromptTokens = (count: CountTokens, body: Readonly<Record<strin
     return message
   })
   const functions = functionDefinitions(body)
+  if (functions.length === 0) return computeChatCompletionTokenCount({ messages }, count) + toolCalls
+  // Rendered once on its own first, so that `count` sees each text once whichever way it goes
+  // (usage/Recount.ts relies on it).
+  if (renders(functions)) return computeChatCompletionTokenCount({ messages, functions }, count) + toolCalls
+  // A parameters schema the renderer cannot walk (not JSON Schema): count the definitions as JSON.
+  return computeChatCompletionTokenCount({ messages }, count) + toolCalls + count(JSON.stringify(functions)) + 9
+}
+
+/** Whether OpenAI's rendering of function definitions can walk them (untrusted JSON Schema). */
+const renders = (functions: ReadonlyArray<ChatCompletionFunctionDefinition>): boolean => {
   try {
-    return (
-      computeChatCompletionTokenCount({ messages, ...(functions.length > 0 ? { functions } : {}) }, count) + toolCalls
-    )
+    formatFunctionDefinitions(functions)
+    return true
   } catch {
-    // A parameters schema the renderer cannot walk (not JSON Schema): count the definitions as JSON.
-    return computeChatCompletionTokenCount({ messages }, count) + toolCalls + count(JSON.stringify(functions)) + 9
+    return false
   }
 }
 

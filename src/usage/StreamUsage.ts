@@ -31,9 +31,20 @@ export interface StreamUsageTracker {
   readonly reported: () => TokenUsage | undefined
   /** The generated text seen so far (at most `textLimit` characters of it). */
   readonly text: () => string
-  /** Characters generated past `textLimit`, counted but not kept. */
+  /** Characters generated past `textLimit` (or in events not kept), counted but not kept. */
   readonly overflowChars: () => number
+  /** Events kept whole for a recount (usage/Recount.ts), and the characters of generated text they hold. */
+  readonly keptEvents: () => KeptEvents
 }
+
+export interface KeptEvents {
+  /** The events' `data`, in order (at most the tracker's limit in characters). */
+  readonly data: ReadonlyArray<string>
+  /** Characters of generated text in them (not in `overflowChars`). */
+  readonly chars: number
+}
+
+const NO_EVENTS: KeptEvents = { data: [], chars: 0 }
 
 /** Default bound on the generated text kept for an estimate (characters). */
 export const DEFAULT_TEXT_LIMIT = 4 * 1024 * 1024
@@ -114,7 +125,8 @@ export const makeStreamUsageTracker = (
     },
     reported: () => reported,
     text: () => pieces.join(""),
-    overflowChars: () => overflow
+    overflowChars: () => overflow,
+    keptEvents: () => NO_EVENTS
   }
 }
 
@@ -151,12 +163,30 @@ export const mayCarryUsage = (data: string): boolean => {
  * size of its events' data minus the size of their envelope, the JSON around the text, measured
  * once on the first event (parsed for that). `text()` is then empty and `overflowChars()` that
  * character count, which the estimate counts as one token per 4 characters (usage/Estimate.ts).
+ * The first `eventLimit` characters of events' data are also kept as they are (a reference each,
+ * no parse), so that an estimate can be counted again with the BPE tokenizer off the serving
+ * threads (usage/Recount.ts); their text's characters are `keptEvents().chars`, not in
+ * `overflowChars()`. They are dropped with the tracker at the stream's end.
  */
-export const makeUsageChunkTracker = (readUsage: (usage: unknown) => TokenUsage | undefined): StreamUsageTracker => {
+export const makeUsageChunkTracker = (
+  readUsage: (usage: unknown) => TokenUsage | undefined,
+  eventLimit = 0
+): StreamUsageTracker => {
   let reported: TokenUsage | undefined
   /** Characters of an event's data that are not generated text; measured on the first event. */
   let envelope: number | undefined
   let chars = 0
+  const kept: Array<string> = []
+  let keptSize = 0
+  let keptChars = 0
+  /** Counts `text` characters of generated text in `data`, keeping the event while there is room. */
+  const add = (data: string, text: number) => {
+    if (keptSize + data.length <= eventLimit) {
+      kept.push(data)
+      keptSize += data.length
+      keptChars += text
+    } else chars += text
+  }
   const parse = (data: string): Readonly<Record<string, unknown>> | undefined => {
     try {
       const chunk: unknown = JSON.parse(data)
@@ -182,13 +212,13 @@ export const makeUsageChunkTracker = (readUsage: (usage: unknown) => TokenUsage 
           if (chunk === undefined) return "other"
           const text = textLength(chunk)
           envelope = data.length - text
-          chars += text
-        } else chars += Math.max(0, data.length - envelope)
+          add(data, text)
+        } else add(data, Math.max(0, data.length - envelope))
         return "other"
       }
       const chunk = parse(data)
       if (chunk === undefined) return "other"
-      chars += textLength(chunk)
+      add(data, textLength(chunk))
       const usage = readUsage(chunk["usage"])
       if (usage !== undefined) reported = usage
       const choices = chunk["choices"]
@@ -196,6 +226,7 @@ export const makeUsageChunkTracker = (readUsage: (usage: unknown) => TokenUsage 
     },
     reported: () => reported,
     text: () => "",
-    overflowChars: () => chars
+    overflowChars: () => chars,
+    keptEvents: () => ({ data: kept, chars: keptChars })
   }
 }

@@ -1,9 +1,10 @@
 /**
- * Tokenizer: the BPE token counters the estimates use (usage/Estimate.ts), loaded on first use.
- * gpt-tokenizer's encodings are large modules (o200k_base takes ~0.4 s and tens of MB to load on
- * Node), so nothing imports them at startup or on the request path: each encoding is a dynamic
- * import run once, the first time an estimate needs it, and shared afterwards (Effect.cached held
- * by this service, so there is no module-level state). A request whose provider reports usage never
+ * Tokenizer: the BPE token counters the estimates are counted again with (usage/Estimate.ts), loaded
+ * on first use. gpt-tokenizer's encodings are large modules (o200k_base takes ~0.4 s and tens of MB
+ * to load on Node, up to 1.2 s on Bun), stalling the thread that loads them, so only the tokenizer
+ * thread loads them (usage/TokenizerThread.ts), never a serving thread: each encoding is a dynamic
+ * import run once, the first time a recount needs it, and shared afterwards (Effect.cached held by
+ * this service, so there is no module-level state). A gateway whose providers report usage never
  * loads one. Works on Node, Bun and Deno (plain ES modules, no WASM, no native code).
  */
 import * as Context from "effect/Context"
@@ -45,14 +46,6 @@ const load = (
 
 /** One token per 4 characters: the estimate when no BPE encoding is loaded (or none may be). */
 export const countByCharacters: CountTokens = (text) => Math.ceil(text.length / 4)
-
-/**
- * Counts by characters, never loading an encoding. What a serving worker uses for now: loading an
- * encoding parses a large module on the thread that loads it (0.3 s on Node and Deno, up to 1.2 s
- * on Bun), stalling every request that worker serves meanwhile; counting with the BPE encodings
- * belongs off the serving threads (the owner, which writes the records), which is still to come.
- */
-export const byCharacters: TokenizerShape = { counter: () => Effect.succeed(countByCharacters) }
 
 export const make: Effect.Effect<TokenizerShape> = Effect.gen(function* () {
   const o200k = yield* Effect.cached(load("o200k_base", () => import("gpt-tokenizer/encoding/o200k_base")))

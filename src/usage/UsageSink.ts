@@ -1,8 +1,9 @@
 /**
  * Where the request path hands a usage record: `UsageSink.record(r)`, synchronous, cheap, never
  * failing and never waiting for anyone. A worker's sink (`makeUsageSender`) collects records and
- * posts them to the owner in batches (the `UsageRecords` message): as soon as `batchSize` wait,
- * or every `flushIntervalMs`. Closing its scope (a worker's drain, after its requests finished)
+ * posts them to the owner in batches (the `UsageRecords` message): as soon as `batchSize` wait
+ * (or estimated records carrying `SENDER_TEXT_LIMIT` characters of text for their recount, so no
+ * message grows large), or every `flushIntervalMs`. Closing its scope (a worker's drain, after its requests finished)
  * posts what is left, so a graceful shutdown loses nothing; a worker that crashes loses at most
  * the records of its last interval. The owner's UsageWriter stores them. With one worker, the
  * worker runs in the owner's thread and posts through the same in-process channel: one path.
@@ -10,13 +11,13 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import type * as Scope from "effect/Scope"
-import type { UsageRecord } from "../domain/Usage.ts"
+import { type RecountableRecord, recountSize } from "./Recount.ts"
 
 export interface UsageSinkShape {
   /** Whether records are kept: when not, the request path builds none (it costs nothing). */
   readonly enabled: boolean
-  /** Takes a record for storage; returns at once and never fails. */
-  readonly record: (record: UsageRecord) => void
+  /** Takes a record (an estimated one with its recount) for storage; returns at once and never fails. */
+  readonly record: (record: RecountableRecord) => void
 }
 
 export class UsageSink extends Context.Service<UsageSink, UsageSinkShape>()("llmgate/UsageSink") {
@@ -27,6 +28,8 @@ export class UsageSink extends Context.Service<UsageSink, UsageSinkShape>()("llm
 /** A worker's posts to the owner: most records per message, and how long one may wait. */
 export const SENDER_BATCH_SIZE = 256
 export const SENDER_FLUSH_INTERVAL_MS = 200
+/** Characters of recount text (usage/Recount.ts) past which the waiting records are posted at once. */
+export const SENDER_TEXT_LIMIT = 1024 * 1024
 
 export interface UsageSenderOptions {
   readonly batchSize?: number
@@ -43,22 +46,25 @@ export interface UsageSender extends UsageSinkShape {
  * A timer in the scope posts partial batches; closing the scope posts the rest.
  */
 export const makeUsageSender = (
-  post: (records: ReadonlyArray<UsageRecord>) => void,
+  post: (records: ReadonlyArray<RecountableRecord>) => void,
   options: UsageSenderOptions = {}
 ): Effect.Effect<UsageSender, never, Scope.Scope> =>
   Effect.gen(function* () {
     const batchSize = Math.max(1, options.batchSize ?? SENDER_BATCH_SIZE)
     const interval = options.flushIntervalMs ?? SENDER_FLUSH_INTERVAL_MS
-    let waiting: Array<UsageRecord> = []
+    let waiting: Array<RecountableRecord> = []
+    let text = 0
     const flush = () => {
       if (waiting.length === 0) return
       const batch = waiting
       waiting = []
+      text = 0
       post(batch)
     }
-    const record = (r: UsageRecord) => {
+    const record = (r: RecountableRecord) => {
       waiting.push(r)
-      if (waiting.length >= batchSize) flush()
+      if (r.recount !== undefined) text += recountSize(r.recount)
+      if (waiting.length >= batchSize || text >= SENDER_TEXT_LIMIT) flush()
     }
     // Added before the timer is forked, so the last flush runs after the timer has stopped.
     yield* Effect.addFinalizer(() => Effect.sync(flush))

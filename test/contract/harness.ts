@@ -92,6 +92,7 @@ export const MODELS = {
   slowStream: { name: "slow-stream", provider: "up-a", upstream: "chunks-400-25" },
   shutdownStream: { name: "shutdown-stream", provider: "up-a", upstream: "chunks-12-100" },
   fail500: { name: "fail-500", provider: "up-a", upstream: "fail-500" },
+  noUsage: { name: "no-usage", provider: "up-a", upstream: "no-usage" },
   bad400: { name: "bad-request-400", provider: "up-a", upstream: "bad-request-400" },
   rateLimited: { name: "rate-limited", provider: "up-a", upstream: "rate-limited-429" },
   hang: { name: "hang", provider: "up-slow", upstream: "hang" },

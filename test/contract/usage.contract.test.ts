@@ -4,9 +4,11 @@
 // its own `x-request-id`, the record's key. The flush interval is shortened so records land soon;
 // the test polls the database (a deadline, not a timing assertion).
 import { DatabaseSync } from "node:sqlite"
+import { countTokens } from "gpt-tokenizer/encoding/cl100k_base"
+import { computeChatCompletionTokenCount } from "gpt-tokenizer/functionCalling"
 import postgres from "postgres"
 import { describe, expect, it } from "vitest"
-import { streamUsage, upstreamChatReply } from "./upstream/handlers.ts"
+import { chunkText, streamUsage, upstreamChatReply } from "./upstream/handlers.ts"
 import {
   chunksOf,
   marker,
@@ -17,6 +19,7 @@ import {
   TENANCY,
   useContract,
   VIRTUAL_KEYS,
+  workers,
   type ChatChunk
 } from "./harness.ts"
 
@@ -216,6 +219,63 @@ describe(`[${runtime}] usage records`, () => {
     expect(row).toMatchObject({ outcome: "cancelled", estimated: 1, stream: 1, status: 200 })
     expect(row.output_tokens).toBeGreaterThan(0)
     expect(row.input_tokens).toBeGreaterThan(0)
+  })
+
+  // Estimated records are counted again with the BPE tokenizer, in the owner's tokenizer thread,
+  // before they are written: the counts are gpt-tokenizer's own (the upstream models here are not
+  // GPT-4o-family names, so cl100k_base), not the request path's one token per 4 characters.
+  describe(`estimates counted with the BPE tokenizer (${workers} workers)`, () => {
+    /** A prompt whose BPE count is far from its characters / 4 (short words: about 1 token per 6 characters). */
+    const prompt = (id: string) => `${id} ${"hello world ".repeat(60)}`
+    /** The prompt tokens of one user message by OpenAI's chat rule, as gpt-tokenizer counts them. */
+    const promptBpe = (content: string) =>
+      computeChatCompletionTokenCount({ messages: [{ role: "user", content }] }, (t) => countTokens(t))
+
+    it("a JSON answer without usage", async () => {
+      const id = marker("usage-bpe-json")
+      const content = prompt(id)
+      const r = await ctx.post(
+        "/v1/chat/completions",
+        { model: MODELS.noUsage.name, messages: [{ role: "user", content }] },
+        { key: VIRTUAL_KEYS.open.key, headers: headers(id) }
+      )
+      expect(r.status, r.text).toBe(200)
+      expect(r.json<{ usage?: unknown }>().usage).toBeUndefined()
+      const row = await recordOf(id)
+      const answer = upstreamChatReply(MODELS.noUsage.upstream).choices[0]!.message.content
+      expect(row).toMatchObject({
+        estimated: 1,
+        outcome: "ok",
+        input_tokens: promptBpe(content),
+        output_tokens: countTokens(answer)
+      })
+      // Not the character estimate.
+      expect(row.input_tokens).toBeLessThan(Math.ceil(content.length / 4) - 20)
+    })
+
+    it("a stream cancelled midway", async () => {
+      const id = marker("usage-bpe-cancel")
+      const content = prompt(id)
+      const ac = new AbortController()
+      const res = await ctx.postStream(
+        "/v1/chat/completions",
+        { model: MODELS.slowStream.name, stream: true, messages: [{ role: "user", content }] },
+        { headers: headers(id), signal: ac.signal }
+      )
+      expect(res.status).toBe(200)
+      const reader = new SSEReader(res)
+      const read = 6
+      for (let i = 0; i < read; i++) await reader.next()
+      ac.abort()
+      const row = await recordOf(id)
+      expect(row).toMatchObject({ outcome: "cancelled", estimated: 1, stream: 1, input_tokens: promptBpe(content) })
+      // The gateway saw at least what the client read and at most what the upstream sent.
+      const sent = ctx.recorder.streams.find((s) => s.request.rawBody.includes(id))?.chunksSent ?? 0
+      const generated = (k: number) => Array.from({ length: k }, (_, i) => chunkText(i)).join("")
+      const candidates = Array.from({ length: sent - read + 1 }, (_, j) => countTokens(generated(read + j)))
+      expect(candidates).toContain(row.output_tokens)
+      expect(row.output_tokens).not.toBe(Math.ceil(generated(read).length / 4))
+    })
   })
 
   it("an upstream 500: recorded with its status, outcome error and no usage", async () => {

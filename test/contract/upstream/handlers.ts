@@ -4,6 +4,7 @@
 //   chunks-<N>-<MS>   stream (when stream: true) N content chunks MS ms apart, then a stop chunk and [DONE]
 //   fail-500          500 in OpenAI error shape        bad-request-400   400 in OpenAI error shape
 //   rate-limited-429  429 with retry-after             hang              never answers until the client aborts
+//   no-usage          a normal JSON chat answer without `usage` (the gateway estimates it)
 //   anything else     a normal JSON answer (and 3 chunks 10 ms apart when streaming)
 // A stream asked with `stream_options.include_usage: true` ends, like OpenAI's, with a usage-only
 // chunk (`choices: []`, `streamUsage(N)`) before [DONE]; without it, no chunk carries usage.
@@ -68,6 +69,12 @@ export const upstreamChatReply = (model: string) => ({
   ],
   usage: { prompt_tokens: 11, completion_tokens: 5, total_tokens: 16 }
 })
+
+/** An answer as a provider that reports no usage sends it. */
+const withoutUsage = <A extends { readonly usage: unknown }>(reply: A): Omit<A, "usage"> => {
+  const { usage: _, ...rest } = reply
+  return rest
+}
 
 export const upstreamCompletionReply = (model: string) => ({
   id: "cmpl-upstream-1",
@@ -261,7 +268,12 @@ export const makeHandlers = (recorder: Recorder): Array<RequestHandler> => {
       route(({ request, rec, body, model }) =>
         body.stream === true
           ? sseResponse(request, recorder, rec, model, wantsUsage(body))
-          : HttpResponse.json(upstreamChatReply(model), { headers: { "x-upstream": "contract-fake" } })
+          : HttpResponse.json(
+              model === "no-usage" ? withoutUsage(upstreamChatReply(model)) : upstreamChatReply(model),
+              {
+                headers: { "x-upstream": "contract-fake" }
+              }
+            )
       )
     ),
     http.post(

@@ -12,7 +12,6 @@ import type { IncomingRequest } from "../../../src/http/Exchange.ts"
 import { proxyHandler } from "../../../src/http/Proxy.ts"
 import type { UsageRecord } from "../../../src/domain/Usage.ts"
 import { makePriceBook } from "../../../src/usage/PriceBook.ts"
-import * as Tokenizer from "../../../src/usage/Tokenizer.ts"
 
 const key = generateKey()
 const config = (() => {
@@ -43,8 +42,7 @@ const usage = {
     record: (r: UsageRecord) => {
       records.push(r)
     }
-  },
-  tokenizer: Effect.runSync(Tokenizer.make)
+  }
 }
 const snapshot = {
   config,

@@ -43,9 +43,7 @@ const setup = () => {
       record: (r) => {
         records.push(r)
       }
-    },
-    // One token per 4 characters: estimates without loading an encoding.
-    tokenizer: { counter: () => Effect.succeed((text: string) => Math.ceil(text.length / 4)) }
+    }
   }
   return { records, usage }
 }

@@ -13,10 +13,14 @@ import * as Scope from "effect/Scope"
 import { TestClock } from "effect/testing"
 import { storeError } from "../../../src/domain/StoreError.ts"
 import type { UsageRecord } from "../../../src/domain/Usage.ts"
+import { tokenPrice } from "../../../src/usage/Cost.ts"
+import type { Recount, RecountableRecord } from "../../../src/usage/Recount.ts"
+import { TokenCountError, type TokenCounterShape } from "../../../src/usage/TokenizerThread.ts"
 import type { UsageStoreShape } from "../../../src/domain/UsageSeries.ts"
 import { makeUsageSender } from "../../../src/usage/UsageSink.ts"
 import { lazyStore } from "../../../src/usage/UsageStore.ts"
 import * as UsageWriter from "../../../src/usage/UsageWriter.ts"
+import { captureLogs } from "../../support/logs.ts"
 import { record } from "./usageStoreSuite.ts"
 
 type Mode = "up" | "down" | "commit-then-fail"
@@ -79,7 +83,16 @@ describe("UsageWriter", () => {
         writer.offer(records(10, 10))
         yield* settle
         assert.deepStrictEqual(fake.calls, [2, 4, 4, 2])
-        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 12, duplicates: 0, dropped: 0, failures: 0 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 0,
+          written: 12,
+          duplicates: 0,
+          dropped: 0,
+          failures: 0,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
       })
     )
   )
@@ -105,7 +118,16 @@ describe("UsageWriter", () => {
 
           fake.state.mode = "up"
           yield* TestClock.adjust(1)
-          assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 5, duplicates: 0, dropped: 0, failures: 2 })
+          assert.deepStrictEqual(writer.stats(), {
+            buffered: 0,
+            written: 5,
+            duplicates: 0,
+            dropped: 0,
+            failures: 2,
+            recounting: 0,
+            recounted: 0,
+            uncounted: 0
+          })
           assert.deepStrictEqual(
             [...fake.rows.keys()],
             records(0, 5).map((r) => r.request_id)
@@ -125,16 +147,22 @@ describe("UsageWriter", () => {
         yield* TestClock.adjust(1000)
         assert.deepStrictEqual(fake.calls, [3, 3])
         assert.strictEqual(fake.rows.size, 3)
-        assert.deepStrictEqual(writer.stats(), { buffered: 0, written: 0, duplicates: 3, dropped: 0, failures: 1 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 0,
+          written: 0,
+          duplicates: 3,
+          dropped: 0,
+          failures: 1,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
       })
     )
   )
 
   it.effect("drops what overflows the buffer, counts it and says so, never blocking the offer", () => {
-    const logs: Array<string> = []
-    const logger = Logger.make(({ message }) => {
-      logs.push((Array.isArray(message) ? message : [message]).map(String).join(" "))
-    })
+    const { logs, loggers } = captureLogs()
     return Effect.scoped(
       Effect.gen(function* () {
         const fake = fakeStore()
@@ -143,7 +171,16 @@ describe("UsageWriter", () => {
         writer.offer(records(0, 3))
         writer.offer(records(3, 4))
         writer.offer(records(7, 1))
-        assert.deepStrictEqual(writer.stats(), { buffered: 5, written: 0, duplicates: 0, dropped: 3, failures: 0 })
+        assert.deepStrictEqual(writer.stats(), {
+          buffered: 5,
+          written: 0,
+          duplicates: 0,
+          dropped: 3,
+          failures: 0,
+          recounting: 0,
+          recounted: 0,
+          uncounted: 0
+        })
         yield* TestClock.adjust(1000)
         assert.isTrue(
           logs.some((l) => l.includes("3 records dropped")),
@@ -156,7 +193,7 @@ describe("UsageWriter", () => {
           records(0, 5).map((r) => r.request_id)
         )
       })
-    ).pipe(Effect.provideService(Logger.CurrentLoggers, new Set([logger])))
+    ).pipe(Effect.provideService(Logger.CurrentLoggers, loggers))
   })
 
   it.effect("flushes what is buffered when its scope closes", () =>
@@ -260,6 +297,148 @@ describe("UsageWriter", () => {
     )
     assert.strictEqual(UsageWriter.retryBackoffMs(1000, 20), UsageWriter.MAX_RETRY_BACKOFF_MS)
   })
+})
+
+/** A recount of `input` and `output` texts (nothing fixed), at $1 / $2 per million tokens. */
+const recountOf = (input: string, output: string): Recount => ({
+  encoding: "cl100k_base",
+  input: { fixed: 3, texts: [input], events: [] },
+  output: { fixed: 0, texts: [output], events: [] },
+  price: tokenPrice({ input: 1, cache_read: 0, cache_write: 0, reasoning: 0, output: 2 })
+})
+const estimatedRecord = (i: number, recount: Recount): RecountableRecord => ({
+  ...record(i),
+  tokens: { input: 99, cache_read: 0, cache_write: 0, reasoning: 0, output: 99 },
+  estimated: true,
+  recount
+})
+
+/** A token counter that answers each text's length in words, or fails, or never answers. */
+const fakeCounter = () => {
+  const state = { mode: "up" as "up" | "down" | "hang", batches: [] as Array<number> }
+  const words = (t: string) => t.split(" ").length
+  const counter: TokenCounterShape = {
+    count: (recounts) =>
+      Effect.suspend(() => {
+        state.batches.push(recounts.length)
+        if (state.mode === "down") return Effect.fail(new TokenCountError({ message: "cannot load" }))
+        if (state.mode === "hang") return Effect.never
+        return Effect.succeed(
+          recounts.map((r) => [words(r.input.texts.join(" ")), words(r.output.texts.join(" "))] as const)
+        )
+      })
+  }
+  return { counter, state }
+}
+
+describe("UsageWriter: estimated records counted again (the tokenizer thread)", () => {
+  it.effect("recounts and reprices estimated records; reported ones are written without waiting for it", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        const tokens = fakeCounter()
+        const writer = yield* UsageWriter.make(fake.store, settings(), tokens.counter)
+        writer.offer([record(0), estimatedRecord(1, recountOf("one two three", "four five")), record(2)])
+        yield* settle
+        assert.strictEqual(writer.stats().recounted, 1)
+        yield* TestClock.adjust(1000)
+        const row = fake.rows.get(record(1).request_id)
+        // 3 fixed + 3 words in, 2 words out; $1 and $2 per million tokens.
+        assert.deepStrictEqual(row?.tokens, { input: 6, cache_read: 0, cache_write: 0, reasoning: 0, output: 2 })
+        assert.strictEqual(row?.cost_usd, 1e-5)
+        assert.strictEqual(row?.estimated, true)
+        assert.notProperty(row, "recount")
+        assert.strictEqual(fake.rows.get(record(0).request_id)?.estimated, false)
+        assert.deepStrictEqual(tokens.state.batches, [1])
+        assert.strictEqual(writer.stats().written, 3)
+      })
+    )
+  )
+
+  it.effect("recounts in batches bounded in records and characters", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        const tokens = fakeCounter()
+        const writer = yield* UsageWriter.make(fake.store, settings({ batchSize: 1000 }), tokens.counter)
+        const big = "x".repeat(UsageWriter.RECOUNT_BATCH_CHARS / 2)
+        writer.offer(Array.from({ length: 3 }, (_, i) => estimatedRecord(i, recountOf(big, "y"))))
+        writer.offer(Array.from({ length: 300 }, (_, i) => estimatedRecord(10 + i, recountOf("a", "b"))))
+        yield* settle
+        // A batch holds at most RECOUNT_BATCH_CHARS (two big texts do not fit one) and 256 records.
+        assert.deepStrictEqual(tokens.state.batches, [1, 1, 256, 45])
+        yield* TestClock.adjust(1000)
+        assert.strictEqual(fake.rows.size, 303)
+      })
+    )
+  )
+
+  it.effect("a batch the tokenizer fails keeps its character estimates (still estimated), never lost", () =>
+    Effect.scoped(
+      Effect.gen(function* () {
+        const fake = fakeStore()
+        const tokens = fakeCounter()
+        tokens.state.mode = "down"
+        const writer = yield* UsageWriter.make(fake.store, settings(), tokens.counter)
+        writer.offer([estimatedRecord(0, recountOf("a b", "c"))])
+        yield* TestClock.adjust(1000)
+        const row = fake.rows.get(record(0).request_id)
+        assert.deepStrictEqual(row?.tokens, { input: 99, cache_read: 0, cache_write: 0, reasoning: 0, output: 99 })
+        assert.strictEqual(row?.estimated, true)
+        assert.notProperty(row, "recount")
+        assert.include(writer.stats(), { recounted: 0, uncounted: 1, written: 1 })
+      })
+    )
+  )
+
+  it.effect(
+    "bounds the text waiting for a recount: past it, records keep their estimates at once (and it says so)",
+    () => {
+      const { logs, loggers } = captureLogs()
+      return Effect.scoped(
+        Effect.gen(function* () {
+          const fake = fakeStore()
+          const tokens = fakeCounter()
+          tokens.state.mode = "hang"
+          const writer = yield* UsageWriter.make(fake.store, settings({ recountLimitChars: 10 }), tokens.counter)
+          writer.offer([estimatedRecord(0, recountOf("12345", "678"))]) // 8 characters: waits
+          writer.offer([estimatedRecord(1, recountOf("12345", "678"))]) // 16 would pass 10: kept as estimated
+          assert.include(writer.stats(), { recounting: 1, uncounted: 1, buffered: 2 })
+          yield* TestClock.adjust(1000)
+          assert.isTrue(fake.rows.has(record(1).request_id))
+          assert.isFalse(fake.rows.has(record(0).request_id))
+          assert.isTrue(
+            logs.some((l) => l.includes("1 estimated records kept their character counts")),
+            logs.join("\n")
+          )
+          // The tokenizer answers again: the writer's last flush recounts the record still waiting.
+          tokens.state.mode = "up"
+        })
+      ).pipe(Effect.provideService(Logger.CurrentLoggers, loggers))
+    }
+  )
+
+  it.effect("at shutdown waits for a hung tokenizer only briefly, then writes the character estimates", () =>
+    Effect.gen(function* () {
+      const fake = fakeStore()
+      const tokens = fakeCounter()
+      tokens.state.mode = "hang"
+      const scope = yield* Scope.make()
+      const writer = yield* UsageWriter.make(fake.store, settings({ shutdownTimeoutMs: 4000 }), tokens.counter).pipe(
+        Scope.provide(scope)
+      )
+      writer.offer([estimatedRecord(0, recountOf("a", "b")), record(1)])
+      yield* settle
+      const closing = yield* Effect.forkChild(Scope.close(scope, Exit.void))
+      yield* TestClock.adjust(1999)
+      assert.isUndefined(closing.pollUnsafe())
+      // Half the shutdown timeout (under RECOUNT_SHUTDOWN_MS), then the estimates are written.
+      yield* TestClock.adjust(1)
+      yield* Fiber.join(closing)
+      assert.strictEqual(fake.rows.size, 2)
+      assert.deepStrictEqual(fake.rows.get(record(0).request_id)?.tokens.input, 99)
+    })
+  )
 })
 
 describe("makeUsageSender (a worker's UsageSink)", () => {
