@@ -1141,14 +1141,15 @@ const render = (
   out.push("")
   out.push(
     "llmgate on each runtime three times in the round, one process each, same config but for the tenancy: requests with the master key " +
-      "(never limited), with a virtual key of a project without limits, and with a virtual key with limits that never refuse at this load " +
+      "(never limited, usage recorded), with a virtual key of a project without limits and without usage recording, and with a virtual key with " +
+      "limits that never refuse at this load and usage recording " +
       `(${Object.entries(BENCH_LIMITS)
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}): every request takes the limit slots' locks, reserves tokens, ` +
       `settles them to the upstream's \`usage\` (checked at startup: remaining tokens drop by ${UPSTREAM_USAGE.total_tokens} per answer) and gets ` +
       `\`x-ratelimit-*\` headers. ${P.limits.reps} repetitions per round of ${P.limits.durS} s each (after ${P.limits.warmS} s warm-up), the order rotating; ` +
       "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
-      "Usage recording is off (opt-in, `usage.enabled`): “limits add” covers limits only. The CPU counter ticks every 10 ms, ~1 % of a " +
+      "“Limits and usage recording add” is limited ÷ key: both against neither. The CPU counter ticks every 10 ms, ~1 % of a " +
       `${P.limits.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
       `used more than ${OTHER_CPU_WARN} % of a core is taken once more and the less disturbed kept (attempts column). The scenario took ` +
       `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "limits_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round (besides starting the two extra processes).`
@@ -1169,7 +1170,7 @@ const render = (
         "key ÷ master",
         "limited ÷ key",
         "attempts (sum)",
-        "limits add < 5 % CPU/req"
+        "limits + usage add < 5 % CPU/req"
       ],
       RUNTIMES.map((r) => {
         const [m, k, l] = [`llmgate-${r}`, variantId(r, "key"), variantId(r, "limited")]
