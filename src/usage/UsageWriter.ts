@@ -99,6 +99,25 @@ interface Waiting {
 }
 
 /**
+ * A source of record ids: UUIDv7s (time first, so a store's index on them grows at one end) whose
+ * random bits come from a pool refilled 256 ids at a time, not from one `getRandomValues` call per id.
+ */
+export const recordIds = (): (() => string) => {
+  const pool = new Uint8Array(16 * 256)
+  let at = pool.length
+  const rng = (): Uint8Array => {
+    if (at === pool.length) {
+      crypto.getRandomValues(pool)
+      at = 0
+    }
+    const bytes = pool.subarray(at, at + 16)
+    at += 16
+    return bytes
+  }
+  return () => uuidv7({ rng })
+}
+
+/**
  * The writer over `store`. With `counter`, estimated records are counted again before they are
  * written; without, they are written with their character estimates.
  */
@@ -134,6 +153,7 @@ export const make = (
     let toRecount = Deferred.makeUnsafe<void>()
 
     const size = () => buffer.length - head
+    const newId = recordIds()
 
     const offer = (records: ReadonlyArray<RecountableRecord>): void => {
       const room = Math.max(0, settings.bufferLimit - size() - waiting.length)
@@ -143,11 +163,11 @@ export const make = (
       for (const r of taken) {
         // The id is given once, here: a batch retried after a timeout carries the same ids.
         if (r.recount === undefined) {
-          buffer.push({ ...r, id: uuidv7() })
+          buffer.push({ ...r, id: newId() })
           continue
         }
         const { recount, ...rest } = r
-        const record: StoredUsageRecord = { ...rest, id: uuidv7() }
+        const record: StoredUsageRecord = { ...rest, id: newId() }
         if (counter === undefined) {
           buffer.push(record)
           continue

@@ -297,6 +297,19 @@ describe("UsageWriter", () => {
     )
     assert.strictEqual(UsageWriter.retryBackoffMs(1000, 20), UsageWriter.MAX_RETRY_BACKOFF_MS)
   })
+
+  it("gives record ids that are distinct UUIDv7s of the current time, across pool refills", () => {
+    const next = UsageWriter.recordIds()
+    const before = Date.now()
+    const ids = Array.from({ length: 1000 }, next)
+    const after = Date.now()
+    assert.strictEqual(new Set(ids).size, ids.length)
+    for (const id of ids) {
+      assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      const ms = Number.parseInt(id.replaceAll("-", "").slice(0, 12), 16)
+      assert.isTrue(ms >= before && ms <= after, `${id}: ${ms} not in [${before}, ${after}]`)
+    }
+  })
 })
 
 /** A recount of `input` and `output` texts (nothing fixed), at $1 / $2 per million tokens. */
