@@ -147,10 +147,21 @@ export const makeMemoryStore = (
   slotOf: (scope: CounterScope, id: string) => Slot | undefined,
   now: () => number
 ): LimiterStore => {
+  // A subject's slot, found once: subjects are made once per config snapshot (RateLimiter.subjectsOf)
+  // and a key keeps its slot while it exists (a slot given to another key later fails the
+  // generation check under the lock, as a fresh lookup would find no slot). Not found: asked again.
+  const slots = new WeakMap<LimitSubject, Slot>()
+  const slotOfSubject = (s: LimitSubject): Slot | undefined => {
+    const known = slots.get(s)
+    if (known !== undefined) return known
+    const slot = slotOf(s.scope, s.id)
+    if (slot !== undefined) slots.set(s, slot)
+    return slot
+  }
   const admit = (reservation: Reservation): Admission => {
     const found: Array<Subject> = []
     for (const s of reservation.subjects) {
-      const slot = slotOf(s.scope, s.id)
+      const slot = slotOfSubject(s)
       if (slot !== undefined)
         found.push({ scope: s.scope satisfies RateLimitScope, slot, limits: s.limits, budget: s.budget })
     }
