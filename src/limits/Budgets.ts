@@ -224,6 +224,3 @@ export const seedLocked = (s: Slot, seed: BudgetSeed): void => {
   f[s.fat + B_PICO] = 0
   f[s.fat + B_RESERVED] = 0
 }
-
-/** The settled spend counted in a slot for `b`'s period at `now`, micro-dollars (tests; the admin API reads `LimiterStore.spend`). */
-export const spentOf = (s: Slot, b: ResolvedBudget, now: number): number => budgetViewOf(s, b, now).spent

@@ -59,11 +59,3 @@ export const reservedParts = (
   const prompt = estimate(endpoint, body)
   return { prompt, completion, total: prompt + completion }
 }
-
-/** The tokens to reserve for a request: the prompt estimate plus the completion allowance. */
-export const reservedTokens = (
-  endpoint: Endpoint,
-  body: Readonly<Record<string, unknown>>,
-  defaultMaxTokens: number,
-  estimate: PromptEstimator = estimateByCharacters
-): number => reservedParts(endpoint, body, defaultMaxTokens, estimate).total

@@ -10,7 +10,14 @@ import { TestClock } from "effect/testing"
 import type { ResolvedBudget } from "../../../src/config/Config.ts"
 import { describe as describeError } from "../../../src/domain/GatewayError.ts"
 import { maxCostPico } from "../../../src/http/Limits.ts"
-import { budgetMicros, ceilMicros, periodAt, repairBudget, spentOf, splitPico } from "../../../src/limits/Budgets.ts"
+import {
+  budgetMicros,
+  budgetViewOf,
+  ceilMicros,
+  periodAt,
+  repairBudget,
+  splitPico
+} from "../../../src/limits/Budgets.ts"
 import {
   type Admission,
   type LimitSubject,
@@ -19,6 +26,9 @@ import {
 } from "../../../src/limits/RateLimiter.ts"
 import { NO_LIMITS } from "../../../src/limits/RateLimits.ts"
 import { localSlot, type Slot } from "../../../src/state/Slots.ts"
+
+/** The settled spend counted in a slot for `b`'s period at `now`, micro-dollars. */
+const spentOf = (s: Slot, b: ResolvedBudget, now: number): number => budgetViewOf(s, b, now).spent
 
 const at = (iso: string) => Date.parse(iso)
 

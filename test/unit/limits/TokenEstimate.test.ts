@@ -1,7 +1,10 @@
 // The tokens a request reserves: a characters/4 prompt estimate (or any estimator given) plus the
 // completion allowance (the request's own, else the model's configured default).
 import { describe, expect, it } from "vitest"
-import { estimateByCharacters, reservedParts, reservedTokens } from "../../../src/limits/TokenEstimate.ts"
+import { estimateByCharacters, reservedParts } from "../../../src/limits/TokenEstimate.ts"
+
+/** The tokens reserved in total (prompt and completion). */
+const reservedTokens = (...args: Parameters<typeof reservedParts>): number => reservedParts(...args).total
 
 const DEFAULT = 1024
 
