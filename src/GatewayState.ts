@@ -23,7 +23,8 @@ import {
   rateLimited
 } from "./limits/RateLimiter.ts"
 import { localSlot, type Slot } from "./state/Slots.ts"
-import type { GatewayError, GatewayErrorReason } from "./domain/GatewayError.ts"
+import type { GatewayError } from "./domain/GatewayError.ts"
+import type { LimitRefusal } from "./limits/RateLimits.ts"
 import type { Provider } from "./providers/Provider.ts"
 import { makeProviders } from "./providers/Registry.ts"
 import type { UpstreamClients } from "./providers/UpstreamClients.ts"
@@ -49,7 +50,7 @@ export interface Snapshot {
    * `X-Forwarded-For`), or answers the refusal; undefined when not configured.
    */
   readonly admitIp:
-    | ((remoteAddress: string | undefined, forwardedFor: string | undefined) => GatewayErrorReason | undefined)
+    | ((remoteAddress: string | undefined, forwardedFor: string | undefined) => LimitRefusal | undefined)
     | undefined
   /** The prices of this config's models (usage/PriceBook.ts): a usage record's cost. */
   readonly priceBook: PriceBook

@@ -15,6 +15,7 @@ export type { FromWorker, ToWorker, WorkerLink } from "./cluster/Protocol.ts"
 export type { ThreadLink } from "./domain/ThreadLink.ts"
 export { type RuntimePort, ServeError, serveWith } from "./cluster/RuntimePort.ts"
 export type { ProcessInfo } from "./admin/FileAdminStore.ts"
+export type { ProcessResources } from "./metrics/GatewayMetrics.ts"
 export type { SqliteDatabase, SqliteDriver, SqliteValue } from "./usage/SqliteDriver.ts"
 
 // The server port: the App a runtime's server calls, and the answers it gives on its own.

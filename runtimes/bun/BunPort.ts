@@ -24,6 +24,7 @@ import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
 import { bunSqlite } from "./BunSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
+import { processResources } from "../common/Resources.ts"
 
 /** A Web Worker running `entry`, as the core's link to it. */
 const startThread = <Out, In>(entry: URL): ThreadLink<Out, In> => {
@@ -108,6 +109,7 @@ export const bunPort: RuntimePort = {
   startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
   startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: bunSqlite,
+  resources: processResources(),
   onSignal: (signal, handler) => {
     process.on(signal, handler)
   }

@@ -21,6 +21,7 @@ import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
 import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
+import { processResources } from "../common/Resources.ts"
 
 /** The Web handler given the peer's address from Deno's handler info. */
 const withPeer =
@@ -110,5 +111,6 @@ export const denoPort: RuntimePort = {
   startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
   startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: nodeSqlite,
+  resources: processResources(),
   onSignal: (signal, handler) => Deno.addSignalListener(signal, handler)
 }

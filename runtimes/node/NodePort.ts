@@ -15,6 +15,7 @@ import { type RuntimePort, ServeError, type ThreadLink } from "../../src/index.t
 import { nodeSqlite } from "../common/NodeSqlite.ts"
 import { serveNode } from "./NodeServer.ts"
 import * as UpstreamClientsNode from "./UpstreamClientsNode.ts"
+import { processResources } from "../common/Resources.ts"
 
 /** A thread running `entry`, as the core's link to it. */
 const startThread = <Out, In>(entry: URL): ThreadLink<Out, In> => {
@@ -59,6 +60,7 @@ export const nodePort: RuntimePort = {
   startWorker: () => startThread(new URL("./worker.ts", import.meta.url)),
   startTokenizer: () => startThread(new URL("./tokenizer.ts", import.meta.url)),
   sqlite: nodeSqlite,
+  resources: processResources(),
   onSignal: (signal, handler) => {
     process.on(signal, handler)
   }

@@ -123,6 +123,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     flush_interval_ms: config.usage.flushIntervalMs,
     batch_size: config.usage.batchSize
   },
+  metrics: { enabled: config.metrics.enabled, path: config.metrics.path, require_key: config.metrics.requireKey },
   routes: config.routes.map((r) => ({ path: r.path, model: r.model })),
   projects: [...config.tenancy.projects.values()].map((p) => ({
     id: p.id,

@@ -22,6 +22,9 @@
  *   tokenizer thread (started on the first), and writes them in batches to the usage store (SQLite
  *   beside the config file, or Postgres), retrying while it is down, and flushes them when the
  *   gateway stops.
+ * - **One set of metrics.** The owner counts every request from the usage records the workers post
+ *   (with metrics on, they post them even when usage is not stored) and, at each scrape, pulls
+ *   every worker's own counts (metrics/GatewayMetrics.ts): one exposition for the whole gateway.
  * - **Lifecycle.** A worker that dies (a defect, its heap) has its locks and holdings taken back,
  *   and is restarted with backoff while the others keep serving; one that keeps dying at startup
  *   stops the gateway. SIGTERM/SIGINT drain every worker (bounded by `server.shutdown_timeout`),
@@ -65,6 +68,8 @@ import type { StoreError } from "../domain/StoreError.ts"
 import { makeTokenCounter } from "../usage/TokenizerThread.ts"
 import { makeUsageReports } from "../usage/UsageReport.ts"
 import * as UsageWriter from "../usage/UsageWriter.ts"
+import { makeGatewayMetrics, type ReloadSource } from "../metrics/GatewayMetrics.ts"
+import type { WorkerMetricsReport } from "../metrics/WorkerMetrics.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
 import { connectionBounds } from "./ConnectionBounds.ts"
@@ -72,6 +77,8 @@ import type { RuntimePort } from "./RuntimePort.ts"
 
 /** How long a reload waits for every worker's acknowledgement before going on without the missing ones. */
 const ACK_TIMEOUT_MS = 10_000
+/** How long a scrape waits for the workers' reports before rendering without the missing ones. */
+const PULL_TIMEOUT_MS = 2_000
 /** Restarts within this long of a worker's start count as failing at startup. */
 const EARLY_EXIT_MS = 5_000
 /** Workers failing at startup this many times in a row stop the gateway. */
@@ -221,8 +228,18 @@ export const runOwner = (
         return true
       })
     )
-    const reloadLogged = (why: string) =>
+    // ---- metrics: the whole gateway's, counted here ------------------------------------------------
+    const metrics = prepared.config.metrics.enabled ? makeGatewayMetrics() : undefined
+    /** `reload`, counted in the metrics by what started it and how it ended. */
+    const counted = (source: ReloadSource): typeof reload =>
       reload.pipe(
+        Effect.tap((changed) => Effect.sync(() => metrics?.reloaded(source, changed ? "applied" : "unchanged"))),
+        Effect.tapError((e) =>
+          Effect.sync(() => metrics?.reloaded(source, e._tag === "ConfigError" ? "rejected" : "failed"))
+        )
+      )
+    const reloadLogged = (why: string, source: ReloadSource) =>
+      counted(source).pipe(
         Effect.flatMap((changed) =>
           changed ? Effect.logInfo(`config version ${version} (${why}) served by every worker`) : Effect.void
         ),
@@ -237,7 +254,7 @@ export const runOwner = (
 
     // ---- the admin store: writes run here, once for the whole gateway ---------------------------
     const adminStore = yield* Effect.exit(
-      makeAdminStore(prepared, reload.pipe(Effect.asVoid, Effect.mapError(reloadError)))
+      makeAdminStore(prepared, counted("admin").pipe(Effect.asVoid, Effect.mapError(reloadError)))
     )
     if (Exit.isFailure(adminStore)) return yield* fail(failureMessage(adminStore.cause))
     const admin = adminStore.value
@@ -280,6 +297,41 @@ export const runOwner = (
         }
       })
     yield* rebuild(budgetSubjects(current.config), current.config)
+
+    // ---- scrapes: every worker's report, then the exposition --------------------------------------
+    interface Pull {
+      readonly waiting: Set<number>
+      readonly reports: Array<readonly [number, WorkerMetricsReport]>
+      readonly done: Deferred.Deferred<void>
+    }
+    const pulls = new Map<number, Pull>()
+    let nextTicket = 0
+    const reported = (index: number, ticket: number, report: WorkerMetricsReport | undefined) => {
+      const pull = pulls.get(ticket)
+      if (pull === undefined || !pull.waiting.delete(index)) return
+      if (report !== undefined) pull.reports.push([index, report])
+      if (pull.waiting.size === 0) Deferred.doneUnsafe(pull.done, Effect.void)
+    }
+    const scrape: Effect.Effect<string, GatewayError> = Effect.suspend(() => {
+      if (metrics === undefined) return Effect.fail(gatewayError({ _tag: "Unavailable", message: "Metrics are off." }))
+      const ticket = ++nextTicket
+      const ready = live().filter((m) => m.state === "ready")
+      const pull: Pull = { waiting: new Set(ready.map((m) => m.index)), reports: [], done: Deferred.makeUnsafe() }
+      pulls.set(ticket, pull)
+      for (const m of ready) m.link.post({ _tag: "MetricsPull", ticket })
+      if (pull.waiting.size === 0) Deferred.doneUnsafe(pull.done, Effect.void)
+      return Deferred.await(pull.done).pipe(
+        Effect.timeoutOption(PULL_TIMEOUT_MS),
+        Effect.map(() => {
+          pulls.delete(ticket)
+          return metrics.render(
+            pull.reports,
+            prepared.config.usage.enabled ? usage.stats() : undefined,
+            port.resources()
+          )
+        })
+      )
+    })
 
     // ---- workers -------------------------------------------------------------------------------
     const context = yield* Effect.context<FileSystem.FileSystem>()
@@ -330,7 +382,7 @@ export const runOwner = (
           return
         case "Admin":
           run(
-            serveAdminCall(admin, usageReports, message.call).pipe(
+            serveAdminCall(admin, usageReports, scrape, message.call).pipe(
               Effect.match({
                 onSuccess: (value) => ({ ok: true as const, value }),
                 onFailure: (e) => ({ ok: false as const, reason: e.reason })
@@ -346,7 +398,11 @@ export const runOwner = (
           )
           return
         case "UsageRecords":
-          usage.offer(message.records)
+          metrics?.observe(message.records)
+          if (prepared.config.usage.enabled) usage.offer(message.records)
+          return
+        case "MetricsReport":
+          reported(member.index, message.ticket, message.report)
           return
         case "Drained":
           Deferred.doneUnsafe(member.drained, Effect.void)
@@ -361,6 +417,9 @@ export const runOwner = (
       Deferred.doneUnsafe(member.ready, Effect.fail(`worker ${member.index + 1} exited before listening (${reason})`))
       // Its locks and holdings are taken back before anyone else waits on them for long.
       allocator.repair(member.index)
+      // A scrape waiting for it goes on without it; its counts so far stay in the sums.
+      for (const ticket of pulls.keys()) reported(member.index, ticket, undefined)
+      metrics?.workerGone(member.index)
       checkAcks()
       if (stopping) return
       const early = Date.now() - member.startedAt < EARLY_EXIT_MS
@@ -430,7 +489,8 @@ export const runOwner = (
           connection,
           debug: prepared.cli.debug,
           adminMode: admin.mode,
-          usage: prepared.config.usage.enabled,
+          usage: prepared.config.usage.enabled || prepared.config.metrics.enabled,
+          metrics: prepared.config.metrics.enabled,
           control
         },
         pages: pagesFor(index),
@@ -456,7 +516,7 @@ export const runOwner = (
 
     // ---- start ---------------------------------------------------------------------------------
     // Signals first: a stop asked for while the workers start is honoured once they have.
-    port.onSignal("SIGHUP", () => run(reloadLogged("SIGHUP")))
+    port.onSignal("SIGHUP", () => run(reloadLogged("SIGHUP", "signal")))
     port.onSignal("SIGTERM", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
     port.onSignal("SIGINT", () => Deferred.doneUnsafe(stopped, Effect.succeed(0)))
     const started = Array.from({ length: count }, (_, i) => startMember(i))
@@ -475,7 +535,7 @@ export const runOwner = (
     // Follow the source: each signalled change is re-read; changes during a reload fold into one more.
     yield* source.changes.pipe(
       Stream.buffer({ capacity: 1, strategy: "dropping" }),
-      Stream.runForEach(() => reloadLogged(`changed in ${source.description}`)),
+      Stream.runForEach(() => reloadLogged(`changed in ${source.description}`, "watch")),
       Effect.forkScoped
     )
 

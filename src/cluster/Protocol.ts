@@ -11,12 +11,16 @@
  * the owner knows when their slots are no longer in anyone's layout. Admin calls go to the
  * owner as `Admin` and come back as `AdminReply`; so do usage reports, since only the owner holds
  * the usage store. Usage records go to the owner (their one writer)
- * as `UsageRecords`, batched by the worker and never answered. `Drain` asks a worker to stop
+ * as `UsageRecords`, batched by the worker and never answered. A scrape of the metrics is an
+ * admin call too (`metrics`): the owner sends every worker `MetricsPull`, and each posts its waiting
+ * usage records and then its `MetricsReport` (in that order, so the owner has counted every record
+ * the report's worker finished). `Drain` asks a worker to stop
  * accepting, finish its requests and streams, post its last usage records, and answer `Drained`.
  */
 import type { BudgetSeed } from "../limits/Budgets.ts"
 import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
+import type { WorkerMetricsReport } from "../metrics/WorkerMetrics.ts"
 import type { ParentLink, ThreadLink } from "../domain/ThreadLink.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
@@ -57,8 +61,13 @@ export interface WorkerSettings {
   readonly debug: boolean
   /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
   readonly adminMode: "postgres" | "file"
-  /** Whether usage records are stored (`usage.enabled`); when not, the worker's UsageSink keeps nothing. */
+  /**
+   * Whether the owner takes usage records: to store them (`usage.enabled`) or to count them in the
+   * metrics (`metrics.enabled`). When neither, the worker's UsageSink keeps nothing.
+   */
   readonly usage: boolean
+  /** Whether the metrics are kept (`metrics.enabled`): the worker counts its own events (metrics/WorkerMetrics.ts). */
+  readonly metrics: boolean
   /** Every worker's served config version (Int32 per worker), written by each worker. */
   readonly control: SharedArrayBuffer
 }
@@ -97,6 +106,8 @@ export type AdminCall =
   | { readonly op: "reload"; readonly actor: Actor }
   /** A usage report, answered by the owner from its usage store (already validated and bounded by the worker). */
   | { readonly op: "usageReport"; readonly query: UsageReportQuery }
+  /** The metrics exposition (text), with every worker's report pulled first. */
+  | { readonly op: "metrics" }
 
 export type AdminResult =
   | { readonly ok: true; readonly value: unknown }
@@ -120,6 +131,8 @@ export type ToWorker =
   /** Keys evicted from the layout between snapshots (pattern models' targets); answered by `EvictedAck` with the same ticket. */
   | { readonly _tag: "Evicted"; readonly ticket: number; readonly keys: ReadonlyArray<string> }
   | { readonly _tag: "AdminReply"; readonly id: number; readonly result: AdminResult }
+  /** Post the waiting usage records, then answer `MetricsReport` with the same ticket. */
+  | { readonly _tag: "MetricsPull"; readonly ticket: number }
   | { readonly _tag: "Drain" }
 
 export type FromWorker =
@@ -133,6 +146,7 @@ export type FromWorker =
   | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
   /** Usage records of finished requests, for the owner's usage writer (no answer). */
   | { readonly _tag: "UsageRecords"; readonly records: ReadonlyArray<RecountableRecord> }
+  | { readonly _tag: "MetricsReport"; readonly ticket: number; readonly report: WorkerMetricsReport }
   | { readonly _tag: "Drained" }
 
 /** The owner's end of one worker's channel. */

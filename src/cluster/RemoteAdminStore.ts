@@ -1,12 +1,13 @@
 /**
  * The admin store as a worker sees it: every operation is a call to the owner thread, which runs it
  * on the real store (the file or Postgres, one writer for the whole gateway) and answers once every
- * worker serves the result. Usage reports travel the same way: the usage store lives in the owner
- * only. `serveAdminCall` is the owner's end.
+ * worker serves the result. Usage reports and metrics scrapes travel the same way: the usage
+ * store and the metrics live in the owner only. `serveAdminCall` is the owner's end.
  */
 import * as Effect from "effect/Effect"
 import type { AdminObject, AdminStoreShape, Page } from "../admin/AdminStore.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
+import type { MetricsExpositionShape } from "../metrics/WorkerMetrics.ts"
 import type { UsageReport, UsageReportsShape } from "../usage/UsageReport.ts"
 import type { AdminCall } from "./Protocol.ts"
 
@@ -35,10 +36,18 @@ export const makeRemoteUsageReports = (
   report: (query) => call({ op: "usageReport", query }) as Effect.Effect<UsageReport, GatewayError>
 })
 
-/** Runs a worker's call on the owner's store (or, for a usage report, its usage reports). */
+/** The metrics exposition as a worker asks for it: the owner answers each scrape. */
+export const makeRemoteMetrics = (
+  call: (call: AdminCall) => Effect.Effect<unknown, GatewayError>
+): MetricsExpositionShape => ({
+  scrape: call({ op: "metrics" }) as Effect.Effect<string, GatewayError>
+})
+
+/** Runs a worker's call on the owner's store (or its usage reports, or its metrics). */
 export const serveAdminCall = (
   store: AdminStoreShape,
   usage: UsageReportsShape,
+  metrics: Effect.Effect<string, GatewayError>,
   call: AdminCall
 ): Effect.Effect<unknown, GatewayError> => {
   switch (call.op) {
@@ -58,5 +67,7 @@ export const serveAdminCall = (
       return store.reload(call.actor)
     case "usageReport":
       return usage.report(call.query)
+    case "metrics":
+      return metrics
   }
 }

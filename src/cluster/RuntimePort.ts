@@ -21,6 +21,7 @@ import type { SqliteDriver } from "../usage/SqliteDriver.ts"
 import type { TokenizerLink } from "../usage/TokenizerThread.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
 import type { OwnerLink, WorkerLink } from "./Protocol.ts"
+import type { ProcessResources } from "../metrics/GatewayMetrics.ts"
 
 /** The server could not listen (the port is taken, the address is not ours, …). */
 export class ServeError extends Schema.TaggedError<ServeError>()("ServeError", {
@@ -95,6 +96,8 @@ export interface RuntimePort {
   readonly sqlite: SqliteDriver
   /** Calls `handler` on each `signal` this process receives. */
   readonly onSignal: (signal: Signal, handler: () => void) => void
+  /** The process's memory and CPU use now, for the metrics' `process_*` series. */
+  readonly resources: () => ProcessResources
 }
 
 /** What a worker thread's entry hands to the core. */

@@ -20,6 +20,7 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
+import * as PubSub from "effect/PubSub"
 import * as Queue from "effect/Queue"
 import * as References from "effect/References"
 import * as Result from "effect/Result"
@@ -31,6 +32,7 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
 import { makeApp } from "../http/App.ts"
 import { connectRedisStore } from "../limits/RedisLimiterStore.ts"
+import { MetricsExposition, makeWorkerMetrics, NO_WORKER_METRICS, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
 import { sharedRoutingState } from "../routing/RoutingState.ts"
 import { targetKey } from "../routing/TargetHealth.ts"
 import { applyStart } from "../startup/StartSettings.ts"
@@ -40,7 +42,7 @@ import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
-import { makeRemoteAdminStore, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
+import { makeRemoteAdminStore, makeRemoteMetrics, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
 /** Log level from `--debug`. */
@@ -168,12 +170,27 @@ const serve = (
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
-      : { ...UsageSink.discard, flush: () => {} }
+      : { ...UsageSink.discard, flush: () => {}, pending: () => 0 }
+    // This worker's own metrics (breaker transitions, refusals); the owner counts the records.
+    const metrics = settings.metrics ? makeWorkerMetrics() : NO_WORKER_METRICS
+    if (settings.metrics) {
+      // Subscribed before the port is served: no transition is missed.
+      const transitions = yield* PubSub.subscribe(state.events)
+      yield* Effect.forkScoped(
+        Effect.forever(
+          Effect.map(PubSub.take(transitions), (event) => {
+            if (event._tag === "BreakerTransition") metrics.transition(event.transition)
+          })
+        )
+      )
+    }
     const app = yield* makeApp.pipe(
       Effect.provideContext(
         Context.make(GatewayState, state).pipe(
           Context.add(RuntimeInfo, runtimeInfo),
           Context.add(UsageSink, usage),
+          Context.add(WorkerMetrics, metrics),
+          Context.add(MetricsExposition, makeRemoteMetrics(adminCall)),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.add(UsageReports, makeRemoteUsageReports(adminCall)),
           Context.merge(platform)
@@ -269,6 +286,15 @@ const serve = (
           }
           break
         }
+        case "MetricsPull":
+          // The records finished so far reach the owner before the report that counts them in flight.
+          usage.flush()
+          owner.post({
+            _tag: "MetricsReport",
+            ticket: message.ticket,
+            report: metrics.report(usage.pending(), state.health.all(), Date.now())
+          })
+          break
         case "Drain":
           yield* Effect.forkDetach(drain)
           break

@@ -347,6 +347,24 @@ export const UsageSection = Schema.Struct({
 })
 
 /**
+ * The Prometheus endpoint (metrics/GatewayMetrics.ts): on by default at `/metrics` on the main port,
+ * without a key. `enabled` applies at start; `path` and `require_key` follow reloads.
+ */
+export const MetricsSection = Schema.Struct({
+  enabled: Schema.optional(Schema.Boolean),
+  path: Schema.optional(
+    Schema.String.check(
+      Schema.isPattern(/^\/(?!(v1|admin|health|docs)(\/|$)|openapi\.json$)[A-Za-z0-9._~/-]{1,255}$/, {
+        message:
+          "expected a path starting with / (letters, digits and . _ ~ / -, at most 256 characters) outside /v1, /admin, /health, /docs and /openapi.json"
+      })
+    )
+  ),
+  /** Ask for the master key or an admin key (`Authorization: Bearer …`), as the admin API does. */
+  require_key: Schema.optional(Schema.Boolean)
+})
+
+/**
  * Environment variables that `${VAR}` references in secret fields may read besides `LLMGATE_*`
  * (config/interpolate.ts): `env: [OPENAI_API_KEY, DATABASE_URL]`.
  */
@@ -362,6 +380,7 @@ export const ConfigFile = Schema.Struct({
   env: Schema.optional(EnvSection),
   server: Schema.optional(ServerSection),
   usage: Schema.optional(UsageSection),
+  metrics: Schema.optional(MetricsSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
@@ -602,6 +621,14 @@ export interface ResolvedUsage {
   readonly batchSize: number
 }
 
+/** The `metrics` section resolved. */
+export interface ResolvedMetrics {
+  /** Applied at start. */
+  readonly enabled: boolean
+  readonly path: string
+  readonly requireKey: boolean
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -618,6 +645,7 @@ export interface ResolvedConfig {
   readonly providers: ReadonlyMap<string, ResolvedProvider>
   /** The usage store and its writer (applied at start). */
   readonly usage: ResolvedUsage
+  readonly metrics: ResolvedMetrics
   /** Every model by its configured name (exact names and patterns). */
   readonly models: ReadonlyMap<string, ResolvedModel>
   /** Configured model names, in config order (patterns included). */

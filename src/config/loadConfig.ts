@@ -300,6 +300,11 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     masterKey: file.master_key === undefined || file.master_key === "" ? undefined : Redacted.make(file.master_key),
     providers,
     usage: resolveUsage(file.usage),
+    metrics: {
+      enabled: file.metrics?.enabled ?? true,
+      path: file.metrics?.path ?? "/metrics",
+      requireKey: file.metrics?.require_key ?? false
+    },
     models,
     modelNames: [...models.keys()],
     routes,

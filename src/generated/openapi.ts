@@ -160,6 +160,56 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/metrics": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Prometheus metrics
+         * @description The gateway's metrics in Prometheus' text exposition format (0.0.4): one exposition for every
+         *     worker thread, so one scrape target per gateway. On by default at `/metrics` without a key;
+         *     `metrics: { enabled, path, require_key }` turns it off (at start), moves it (`path`, outside
+         *     `/v1`, `/admin`, `/health`, `/docs` and `/openapi.json`) or asks for the master key or an admin
+         *     key (`require_key: true`; 401 without a key, 403 for another key). Labels are bounded: configured
+         *     model names (a pattern model's pattern; `none` when the request matched no model), configured
+         *     provider names, HTTP statuses, endpoints, limit names, project ids; never a key, a request id
+         *     or a client's model string. Counters of a series not seen yet are absent (read them as 0).
+         *
+         *     | metric | type | labels | what |
+         *     |---|---|---|---|
+         *     | `llmgate_requests_total` | counter | model, provider, status, endpoint | proxied requests, when they end |
+         *     | `llmgate_request_duration_seconds` | histogram | model, endpoint | arrival to the answer's end (a stream's last byte) |
+         *     | `llmgate_time_to_first_token_seconds` | histogram | model | streams: arrival to the first content |
+         *     | `llmgate_upstream_attempts_total` | counter | provider, outcome | calls to providers: `ok`, `client_error`, `rate_limited`, `server_error`, `timeout`, `unreachable`, `error` |
+         *     | `llmgate_upstream_duration_seconds` | histogram | provider | one call until its answer (a stream: its first content) |
+         *     | `llmgate_tokens_total` | counter | model, provider, type | `input` (uncached), `cache_read`, `cache_write`, `reasoning`, `output` |
+         *     | `llmgate_cost_usd_total` | counter | model, project | cost of priced requests (`project` `none` for the master key) |
+         *     | `llmgate_overhead_seconds` | histogram | endpoint | the gateway's own time per request, as `Server-Timing: gateway` |
+         *     | `llmgate_active_requests` | gauge | | proxied requests in flight, streams until they end |
+         *     | `llmgate_breaker_state` | gauge | provider, model | each target's breaker: 0 closed, 1 half_open, 2 open |
+         *     | `llmgate_breaker_transitions_total` | counter | from, to | breaker transitions |
+         *     | `llmgate_ratelimit_rejections_total` | counter | limit, scope | 429s of a rate limit (its name) or a budget (`budget`); scope `key`, `project` or `ip` |
+         *     | `llmgate_config_reloads_total` | counter | source, result | reloads by `watch` (file or Postgres change), `signal` (SIGHUP), `admin`; `applied`, `unchanged`, `rejected`, `failed` |
+         *     | `llmgate_usage_records_written_total` | counter | | usage records stored |
+         *     | `llmgate_usage_records_dropped_total` | counter | | usage records dropped (the writer's buffer was full) |
+         *     | `llmgate_usage_write_failures_total` | counter | | failed writes to the usage store (each retried) |
+         *     | `llmgate_usage_records_buffered` | gauge | | usage records waiting to be written |
+         *     | `process_resident_memory_bytes`, `process_heap_used_bytes` | gauge | | the process's memory |
+         *     | `process_cpu_seconds_total` | counter | | user and system CPU time |
+         *     | `process_start_time_seconds` | gauge | | when the process started (Unix seconds) |
+         */
+        get: operations["getMetrics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health/liveness": {
         parameters: {
             query?: never;
@@ -1368,6 +1418,12 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             };
+            /** @description The Prometheus endpoint (`metrics:`): `enabled` as applied at start, `path` and `require_key` as now. */
+            metrics?: {
+                enabled: boolean;
+                path: string;
+                require_key: boolean;
+            };
         };
         AdminProviderPage: {
             data: components["schemas"]["AdminProvider"][];
@@ -1640,6 +1696,7 @@ export interface components {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "server-timing": components["headers"]["ServerTiming"];
                 [name: string]: unknown;
             };
             content: {
@@ -1661,6 +1718,7 @@ export interface components {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "server-timing": components["headers"]["ServerTiming"];
                 [name: string]: unknown;
             };
             content: {
@@ -1689,6 +1747,7 @@ export interface components {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "server-timing": components["headers"]["ServerTiming"];
                 "Retry-After": components["headers"]["RetryAfter"];
                 "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
                 "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
@@ -1721,6 +1780,7 @@ export interface components {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "server-timing": components["headers"]["ServerTiming"];
                 [name: string]: unknown;
             };
             content: {
@@ -1746,6 +1806,7 @@ export interface components {
                 "x-request-id": components["headers"]["RequestId"];
                 "x-llmgate-provider": components["headers"]["Provider"];
                 "x-llmgate-attempts": components["headers"]["Attempts"];
+                "server-timing": components["headers"]["ServerTiming"];
                 [name: string]: unknown;
             };
             content: {
@@ -1829,6 +1890,16 @@ export interface components {
          *     (1 when the first target answered).
          */
         Attempts: number;
+        /**
+         * @description Where the request's time went, in milliseconds: `gateway;dur=…` the time the gateway itself
+         *     added (from the request's arrival to this answer, or a stream's headers, less the time waiting
+         *     on providers: auth, parsing, routing, limits, queueing and retry backoff included) and
+         *     `upstream;dur=…` the time waiting on providers (every attempt, from its call to its answer; a
+         *     stream's to its first content). The same figure is `llmgate_overhead_seconds` in `/metrics`.
+         *     On every answer of the proxy endpoints that reached routing or limits, errors relayed from a
+         *     provider and rate-limit refusals included.
+         */
+        ServerTiming: string;
         /** @description Whole seconds to wait before retrying (rounded up), on every 429 of a rate limit. */
         RetryAfter: number;
         /**
@@ -1881,6 +1952,7 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "server-timing": components["headers"]["ServerTiming"];
                     "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
                     "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
                     "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
@@ -1975,6 +2047,7 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "server-timing": components["headers"]["ServerTiming"];
                     "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
                     "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
                     "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
@@ -2065,6 +2138,7 @@ export interface operations {
                     "x-request-id": components["headers"]["RequestId"];
                     "x-llmgate-provider": components["headers"]["Provider"];
                     "x-llmgate-attempts": components["headers"]["Attempts"];
+                    "server-timing": components["headers"]["ServerTiming"];
                     "x-ratelimit-limit-requests": components["headers"]["RateLimitLimitRequests"];
                     "x-ratelimit-remaining-requests": components["headers"]["RateLimitRemainingRequests"];
                     "x-ratelimit-reset-requests": components["headers"]["RateLimitResetRequests"];
@@ -2315,6 +2389,42 @@ export interface operations {
                     "application/json": components["schemas"]["HealthDetailed"];
                 };
             };
+        };
+    };
+    getMetrics: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exposition. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example # HELP llmgate_requests_total Proxied requests, by configured model, provider, HTTP status and endpoint.
+                     *     # TYPE llmgate_requests_total counter
+                     *     llmgate_requests_total{model="gpt-4o",provider="openai",status="200",endpoint="chat"} 42
+                     */
+                    "text/plain": string;
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminForbidden"];
         };
     };
     getLiveness: {

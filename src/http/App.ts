@@ -10,12 +10,14 @@ import * as Effect from "effect/Effect"
 import spec from "../generated/openapi.json" with { type: "json" }
 import { AdminStore } from "../admin/AdminStore.ts"
 import { mayList, type Principal } from "../auth/Auth.ts"
-import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
+import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
+import { EXPOSITION_CONTENT_TYPE } from "../metrics/GatewayMetrics.ts"
+import { MetricsExposition, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { UsageSink } from "../usage/UsageSink.ts"
 import { makeDocsHandlers } from "./Docs.ts"
-import { ADMIN_PREFIX, makeAdminHandler } from "./Admin.ts"
+import { ADMIN_PREFIX, adminActor, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { identifierTooLong, proxyHandler } from "./Proxy.ts"
@@ -23,13 +25,17 @@ import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
 
-/** `principal` is who authenticated on `auth` routes; undefined on the public ones. */
+/**
+ * `principal` is who authenticated on `auth` routes; undefined on the public ones. `receivedAt`
+ * is when the request arrived (`performance.now()`), for the proxy's overhead figure.
+ */
 type Handler = (
   request: IncomingRequest,
   snapshot: Snapshot,
   requestId: string,
   path: string,
-  principal: Principal | undefined
+  principal: Principal | undefined,
+  receivedAt: number
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 interface RouteEntry {
@@ -48,7 +54,10 @@ export const makeApp = Effect.gen(function* () {
   const docs = yield* makeDocsHandlers
   const adminStore = yield* AdminStore
   const usageReports = yield* UsageReports
-  const usage = { sink: yield* UsageSink }
+  const metrics = yield* WorkerMetrics
+  const exposition = yield* MetricsExposition
+  const usage = { sink: yield* UsageSink, metrics }
+  const encoder = new TextEncoder()
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
   const modelObject = (id: string) => ({ id, object: "model", created: state.startedAt, owned_by: "llmgate" })
@@ -122,37 +131,59 @@ export const makeApp = Effect.gen(function* () {
     ]
   ])
   const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore, usageReports) }
+  // GET `metrics.path`: the owner's exposition of every worker; with `require_key`, for the keys
+  // the admin API takes.
+  const scrape: Handler = (_req, _snapshot, _id, _path, principal) => {
+    if (principal !== undefined) {
+      const actor = adminActor(principal)
+      if (actor instanceof GatewayError) return Effect.fail(actor)
+    }
+    return Effect.map(exposition.scrape, (text) => bytes(encoder.encode(text), EXPOSITION_CONTENT_TYPE))
+  }
+  const metricsRoute = new Map([["GET", { auth: false, handler: scrape }]])
+  const metricsRouteWithKey = new Map([["GET", { auth: true, handler: scrape }]])
   const adminRoute = new Map<string, RouteEntry>(["GET", "POST", "PATCH", "PUT", "DELETE"].map((m) => [m, adminEntry]))
 
-  const dispatch = (request: IncomingRequest, requestId: string): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const dispatch = (
+    request: IncomingRequest,
+    requestId: string,
+    receivedAt: number
+  ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
-    const byMethod =
-      table.get(path) ??
-      (path.startsWith("/v1/models/") && path.length > 11
-        ? modelRoute
-        : path.startsWith(ADMIN_PREFIX)
-          ? adminRoute
-          : undefined)
+    const byMethod = table.get(path) ?? variableRoute(path)
     if (byMethod === undefined)
       return Effect.fail(gatewayError({ _tag: "RouteNotFound", method: request.method, path }))
     const entry = byMethod.get(request.method)
     if (entry === undefined)
       return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
-    if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined)
+    if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined, receivedAt)
     // Per client IP, before authentication: a flood of bad keys is limited too.
     if (snapshot.admitIp !== undefined) {
       const refused = snapshot.admitIp(request.remoteAddress, request.header("x-forwarded-for"))
-      if (refused !== undefined) return Effect.fail(gatewayError(refused))
+      if (refused !== undefined) {
+        metrics.rejected(refused)
+        return Effect.fail(gatewayError(refused))
+      }
     }
     const principal = snapshot.authenticate(request.header("authorization"))
     if (principal instanceof Error) return Effect.fail(principal)
-    return entry.handler(request, snapshot, requestId, path, principal)
+    return entry.handler(request, snapshot, requestId, path, principal, receivedAt)
+  }
+
+  /** The routes whose path is not fixed: a model by id, the admin API, the metrics' configured path. */
+  const variableRoute = (path: string): Map<string, RouteEntry> | undefined => {
+    if (path.startsWith("/v1/models/") && path.length > 11) return modelRoute
+    if (path.startsWith(ADMIN_PREFIX)) return adminRoute
+    const m = state.current().config.metrics
+    if (m.enabled && path === m.path) return m.requireKey ? metricsRouteWithKey : metricsRoute
+    return undefined
   }
 
   const app: App = (request) => {
+    const receivedAt = performance.now()
     const requestId = requestIdOf(request.header("x-request-id"))
-    return answer(requestId, () => dispatch(request, requestId))
+    return answer(requestId, () => dispatch(request, requestId, receivedAt))
   }
   return app
 })

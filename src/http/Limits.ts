@@ -16,7 +16,7 @@ import type { GatewayError } from "../domain/GatewayError.ts"
 import { totalTokens } from "../domain/Usage.ts"
 import { ceilMicros } from "../limits/Budgets.ts"
 import type { LimiterStore, Reservation } from "../limits/RateLimiter.ts"
-import type { LimitHeaders, Settlement } from "../limits/RateLimits.ts"
+import type { LimitHeaders, LimitRefusal, Settlement } from "../limits/RateLimits.ts"
 import type { ModelGroup, Router } from "../routing/Router.ts"
 import type { TokenPrice } from "../usage/Cost.ts"
 import type { PriceBook } from "../usage/PriceBook.ts"
@@ -116,17 +116,19 @@ export const settledTokens = (status: number, json: Readonly<Record<string, unkn
 }
 
 /**
- * Runs `serve` when `reservation` is admitted by `store`, else answers the 429. The request's
- * claim is released exactly once: when `serve` fails or is interrupted, when it answers with bytes,
- * or when its streamed body ends (or is cancelled).
+ * Runs `serve` when `reservation` is admitted by `store`, else answers the 429 (and tells
+ * `onRejected`, for the metrics). The request's claim is released exactly once: when `serve` fails
+ * or is interrupted, when it answers with bytes, or when its streamed body ends (or is cancelled).
  */
 export const limited = (
   store: LimiterStore,
   reservation: Reservation,
-  serve: Effect.Effect<Served, GatewayError>
+  serve: Effect.Effect<Served, GatewayError>,
+  onRejected: (reason: LimitRefusal) => void = () => {}
 ): Effect.Effect<OutgoingResponse, GatewayError> =>
   Effect.flatMap(store.admit(reservation), (admission) => {
     if (admission._tag === "Rejected") {
+      onRejected(admission.reason)
       const refused = errorResponse(admission.reason)
       return Effect.succeed({ ...refused, headers: { ...refused.headers, ...rateLimitHeaders(admission.headers) } })
     }

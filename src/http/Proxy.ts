@@ -32,9 +32,11 @@ import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 import {
   type Arrival,
+  overheadSoFar,
   type Progress,
   recordHandlerExit,
   recordedStream,
+  serverTiming,
   startProgress,
   type UsageServices
 } from "./UsageRecords.ts"
@@ -103,6 +105,7 @@ const validator = (endpoint: Endpoint) => {
 /** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
 export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
+  const rejected = usage.metrics?.rejected
   /** Models found without a price while a budget applied, warned about once each (per worker). */
   const unpriced = new Set<string>()
   const handler = (
@@ -110,21 +113,34 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     snapshot: Snapshot,
     requestId: string,
     path: string,
-    principal: Principal | undefined
-  ): Effect.Effect<OutgoingResponse, GatewayError> =>
-    // Without usage storage or a budget the request path measures nothing and pays nothing for it.
-    !usage.sink.enabled &&
-    (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
-      ? handle(request, snapshot, requestId, path, principal, undefined)
+    principal: Principal | undefined,
+    receivedAt: number = performance.now()
+  ): Effect.Effect<OutgoingResponse, GatewayError> => {
+    const progress = startProgress(receivedAt)
+    /** Every answer (a stream's headers) tells the gateway's own time and the providers' (Server-Timing). */
+    const timed = (response: OutgoingResponse): OutgoingResponse => {
+      const overheadMs = overheadSoFar(progress)
+      progress.overheadMs = overheadMs
+      return {
+        ...response,
+        headers: { ...response.headers, "server-timing": serverTiming(overheadMs, progress.upstreamMs) }
+      }
+    }
+    // Without usage records (storage or metrics) or a budget the request path measures nothing.
+    return !usage.sink.enabled &&
+      (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
+      ? Effect.map(handle(request, snapshot, requestId, path, principal, progress, undefined), timed)
       : Effect.clockWith((clock) => {
           const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
-          const progress = startProgress()
-          return handle(request, snapshot, requestId, path, principal, { arrival, progress, clock }).pipe(
+          usage.sink.begin()
+          return handle(request, snapshot, requestId, path, principal, progress, { arrival, clock }).pipe(
+            Effect.map(timed),
             Effect.onExit((exit) =>
               recordHandlerExit(exit, arrival, progress, usage, snapshot.priceBook, clock.currentTimeMillisUnsafe())
             )
           )
         })
+  }
 
   const handle = (
     request: IncomingRequest,
@@ -132,7 +148,8 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     requestId: string,
     path: string,
     principal: Principal | undefined,
-    recording: { readonly arrival: Arrival; readonly progress: Progress; readonly clock: Clock.Clock } | undefined
+    progress: Progress,
+    recording: { readonly arrival: Arrival; readonly clock: Clock.Clock } | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const { bounds } = snapshot.config.server
@@ -143,15 +160,12 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       if (typeof requested === "string" && requested.length > bounds.identifierLimit) {
         return Effect.fail(identifierTooLong("model", bounds.identifierLimit))
       }
-      const progress = recording?.progress
-      if (progress !== undefined) {
-        progress.stream = body["stream"] === true
-        if (typeof requested === "string") progress.model = requested
-      }
+      progress.stream = body["stream"] === true
+      if (typeof requested === "string") progress.model = requested
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
       const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
-      if (progress !== undefined) progress.model = model
+      progress.model = model
       // The requested public name (or the one the route pins), before routing: a key's list names
       // public models, and a forbidden name answers 403 whether or not it exists.
       if (principal === undefined || (principal._tag === "VirtualKey" && !principal.key.allows(model))) {
@@ -159,6 +173,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       }
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
+      progress.configured = group.model.name
       const limits = principal._tag === "VirtualKey" ? snapshot.limiter.subjectsOf(principal.key) : undefined
       const budgeted = limits?.budgeted === true
       /** What `tokens` served by `upstreamModel` cost, exact pico-dollars (an unpriced model: nothing). */
@@ -181,17 +196,17 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
           group
         ),
         (outcome): Effect.Effect<Served> => {
-          if (progress !== undefined) progress.attempts = outcome.attempts
+          progress.attempts = outcome.attempts
+          progress.tries = outcome.tries
+          progress.upstreamMs = outcome.upstreamMs
           if (outcome._tag === "Served") {
             const { response, upstreamModel } = outcome
             const measured = { endpoint, body, upstreamModel }
-            if (progress !== undefined) {
-              progress.provider = outcome.provider
-              progress.upstreamModel = upstreamModel
-            }
+            progress.provider = outcome.provider
+            progress.upstreamModel = upstreamModel
             if (response.body._tag === "Buffered") {
               const { json } = response.body
-              if (progress !== undefined) progress.buffered = { json, request: measured }
+              if (recording !== undefined) progress.buffered = { json, request: measured }
               const answer = {
                 response: providerResponse(outcome.provider, response, outcome.attempts),
                 totalTokens: settledTokens(response.status, json)
@@ -214,7 +229,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             const { arrival, clock } = recording
             const recorded = recordedStream(response.body.stream, {
               arrival,
-              progress: recording.progress,
+              progress,
               status: response.status,
               request: measured,
               usageRequested: upstream.usageRequested,
@@ -263,11 +278,21 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             Effect.logWarning(
               `budgets: model ${model} has no price (pricing: or models[].pricing); its requests reserve and spend nothing against budgets`
             ),
-            limited(snapshot.limiter.store, { subjects: limits.subjects, tokens: reserve.total, cost }, served)
+            limited(
+              snapshot.limiter.store,
+              { subjects: limits.subjects, tokens: reserve.total, cost },
+              served,
+              rejected
+            )
           )
         }
       }
-      return limited(snapshot.limiter.store, { subjects: limits.subjects, tokens: reserve.total, cost }, served)
+      return limited(
+        snapshot.limiter.store,
+        { subjects: limits.subjects, tokens: reserve.total, cost },
+        served,
+        rejected
+      )
     })
   return handler
 }

@@ -24,6 +24,7 @@ import * as Stream from "effect/Stream"
 import type { Principal } from "../auth/Auth.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
+import type { Attempt, Observed } from "../domain/Observed.ts"
 import { NO_USAGE, totalTokens, type UsageOutcome } from "../domain/Usage.ts"
 import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import { type Measured, type MeasuredRequest, measureResponse, measureStream } from "../usage/Measure.ts"
@@ -33,10 +34,12 @@ import { RECOUNT_TEXT_LIMIT, type RecountableRecord } from "../usage/Recount.ts"
 import { makeStreamUsageTracker, makeUsageChunkTracker } from "../usage/StreamUsage.ts"
 import { makeUsageRelay } from "../usage/UsageRelay.ts"
 import type { UsageSinkShape } from "../usage/UsageSink.ts"
+import type { WorkerMetricsShape } from "../metrics/WorkerMetrics.ts"
 
-/** What the proxy needs to record usage: the worker's sink. */
+/** What the proxy needs to record usage: the worker's sink, and its own metrics (none: not counted). */
 export interface UsageServices {
   readonly sink: UsageSinkShape
+  readonly metrics?: WorkerMetricsShape | undefined
 }
 
 /** The status recorded for a request the client left before it was answered (nginx's convention). */
@@ -64,6 +67,7 @@ export interface Ending {
   readonly latencyMs: number
   readonly ttftMs: number | null
   readonly stream: boolean
+  readonly observed: Observed
 }
 
 const NOTHING: Measured = { tokens: NO_USAGE, estimated: false }
@@ -93,28 +97,53 @@ export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook)
     ttft_ms: ending.ttftMs,
     stream: ending.stream
   }
-  return recount === undefined ? record : { ...record, recount: { ...recount, price: price ?? null } }
+  const observed = ending.observed
+  return recount === undefined
+    ? { ...record, observed }
+    : { ...record, observed, recount: { ...recount, price: price ?? null } }
 }
 
 /** What the proxy handler learnt before it answered (filled in as the request goes). */
 export interface Progress {
+  /** When the request arrived, `performance.now()` ms (for the overhead figure). */
+  readonly receivedAt: number
   model: string
+  /** The configured model it matched (domain/Observed.ts); "" until routed. */
+  configured: string
   stream: boolean
   attempts: number
   provider: string | null
   upstreamModel: string | null
+  tries: ReadonlyArray<Attempt>
+  /** Time waiting on providers, ms. */
+  upstreamMs: number
+  /** The gateway's own time, set when the answer (a stream's headers) is given. */
+  overheadMs: number | undefined
   /** A buffered answer from a provider, to measure (success only). */
   buffered: { readonly json: Readonly<Record<string, unknown>>; readonly request: MeasuredRequest } | undefined
 }
 
-export const startProgress = (): Progress => ({
+export const startProgress = (receivedAt: number): Progress => ({
+  receivedAt,
   model: "",
+  configured: "",
   stream: false,
   attempts: 0,
   provider: null,
   upstreamModel: null,
+  tries: [],
+  upstreamMs: 0,
+  overheadMs: undefined,
   buffered: undefined
 })
+
+/** The gateway's own time so far: since the request arrived, less the time waiting on providers. */
+export const overheadSoFar = (progress: Progress): number =>
+  Math.max(0, performance.now() - progress.receivedAt - progress.upstreamMs)
+
+/** `Server-Timing` of an answer: the gateway's own time and the providers', ms. */
+export const serverTiming = (overheadMs: number, upstreamMs: number): string =>
+  `gateway;dur=${overheadMs.toFixed(3)}, upstream;dur=${upstreamMs.toFixed(3)}`
 
 /** The status and outcome of a handler that did not answer: its error's status, or the client left. */
 const failedEnding = (
@@ -173,7 +202,13 @@ const endingOf = (
   attempts: progress.attempts,
   latencyMs,
   ttftMs,
-  stream
+  stream,
+  observed: {
+    model: progress.configured,
+    tries: progress.tries,
+    upstreamMs: progress.upstreamMs,
+    overheadMs: progress.overheadMs ?? overheadSoFar(progress)
+  }
 })
 
 export interface StreamRecording {

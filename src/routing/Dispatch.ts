@@ -23,6 +23,7 @@ import * as Stream from "effect/Stream"
 import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
+import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"
 import type { BreakerTransition } from "./CircuitBreaker.ts"
@@ -40,18 +41,33 @@ export interface DispatchRequest {
   readonly requestId: string
 }
 
+/** What every outcome tells: the attempts made, and the time spent waiting on providers in them. */
+interface Attempted {
+  readonly attempts: number
+  readonly tries: ReadonlyArray<Attempt>
+  /** The sum of the attempts' `ms`: the request's time waiting on providers. */
+  readonly upstreamMs: number
+}
+
 export type DispatchOutcome =
   /** A provider answered: success, a non-retryable error, or the last retryable failure relayed as it is. */
-  | {
+  | (Attempted & {
       readonly _tag: "Served"
       readonly provider: string
       /** The model name sent upstream: the target's `model`, or the requested name for a pattern model. */
       readonly upstreamModel: string
-      readonly attempts: number
       readonly response: ProviderResponse
-    }
+    })
   /** No provider answer to relay: every target unavailable, queues full, unreachable, timed out. */
-  | { readonly _tag: "Failed"; readonly attempts: number; readonly reason: GatewayErrorReason }
+  | (Attempted & { readonly _tag: "Failed"; readonly reason: GatewayErrorReason })
+
+/** The outcome label of an answered attempt. */
+const answeredOutcome = (status: number): AttemptOutcome =>
+  status === 429 ? "rate_limited" : status >= 500 ? "server_error" : status >= 400 ? "client_error" : "ok"
+
+/** The outcome label of an attempt that got no answer to relay. */
+const failedOutcome = (reason: GatewayErrorReason): AttemptOutcome =>
+  reason._tag === "UpstreamTimeout" ? "timeout" : reason._tag === "UpstreamUnreachable" ? "unreachable" : "error"
 
 /** Statuses that say "this target, now" rather than "this request": worth another attempt. */
 export const RETRYABLE_STATUS = new Set([429, 500, 502, 503, 504])
@@ -83,6 +99,8 @@ type Failure =
 
 interface Counter {
   attempts: number
+  readonly tries: Array<Attempt>
+  upstreamMs: number
   lastResponse: Extract<Failure, { readonly _tag: "Response" }> | undefined
   lastError: GatewayErrorReason | undefined
 }
@@ -95,7 +113,7 @@ type AttemptResult =
 const retryAfter = (
   exit: Exit.Failure<unknown, { readonly reason: GatewayErrorReason }>,
   what: string
-): AttemptResult => {
+): Extract<AttemptResult, { readonly _tag: "Retry" }> => {
   const error = exit.cause.reasons.find((r) => r._tag === "Fail")
   return {
     _tag: "Retry",
@@ -159,11 +177,19 @@ export const makeDispatcher = (
     entry: TargetEntry,
     health: TargetHealth,
     wasProbe: boolean,
-    clock: Clock.Clock
+    clock: Clock.Clock,
+    counter: Counter
   ) {
     const provider = entry.provider
     const upstreamModel = entry.config.model ?? request.model
     const start = clock.currentTimeMillisUnsafe()
+    // Sub-millisecond, for Server-Timing and the overhead metric (the breaker keeps the clock's ms).
+    const started = performance.now()
+    const tried = (outcome: AttemptOutcome) => {
+      const ms = performance.now() - started
+      counter.tries.push({ provider: provider.config.name, outcome, ms })
+      counter.upstreamMs += ms
+    }
     health.begin()
     let settled = false
     /** Whether the request still counts as in flight on the target (`end` may come with the verdict). */
@@ -200,9 +226,14 @@ export const makeDispatcher = (
       const now = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(exit)) {
         fail(now, true)
-        return retryAfter(exit, "The provider call failed.")
+        const retry = retryAfter(exit, "The provider call failed.")
+        tried(retry.failure._tag === "Error" ? failedOutcome(retry.failure.reason) : "error")
+        return retry
       }
       const response = exit.value
+      if (response.body._tag === "Buffered" || response.status >= 300 || RETRYABLE_STATUS.has(response.status)) {
+        tried(answeredOutcome(response.status))
+      }
       if (RETRYABLE_STATUS.has(response.status)) {
         fail(now, true)
         return {
@@ -244,8 +275,11 @@ export const makeDispatcher = (
       const afterHold = clock.currentTimeMillisUnsafe()
       if (Exit.isFailure(held)) {
         fail(afterHold, true)
-        return retryAfter(held, "The stream failed.")
+        const retry = retryAfter(held, "The stream failed.")
+        tried(retry.failure._tag === "Error" ? failedOutcome(retry.failure.reason) : "error")
+        return retry
       }
+      tried("ok")
       succeed(afterHold)
       const stream = held.value.stream.pipe(
         Stream.tapError(() => Effect.sync(() => fail(clock.currentTimeMillisUnsafe()))),
@@ -346,7 +380,7 @@ export const makeDispatcher = (
         }
       }
       counter.attempts++
-      const result = yield* attempt(request, entry, health, wasProbe, clock)
+      const result = yield* attempt(request, entry, health, wasProbe, clock, counter)
       if (result._tag === "Done") {
         return {
           provider: entry.provider.config.name,
@@ -367,27 +401,24 @@ export const makeDispatcher = (
   })
 
   const dispatchWith = Effect.fnUntraced(function* (request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
-    const counter: Counter = { attempts: 0, lastResponse: undefined, lastError: undefined }
+    const counter: Counter = { attempts: 0, tries: [], upstreamMs: 0, lastResponse: undefined, lastError: undefined }
     const served = yield* runGroup(request, group, counter, clock)
-    if (served !== undefined) {
-      return { _tag: "Served", ...served, attempts: counter.attempts } satisfies DispatchOutcome
-    }
+    const attempted = () => ({ attempts: counter.attempts, tries: counter.tries, upstreamMs: counter.upstreamMs })
+    if (served !== undefined) return { _tag: "Served", ...served, ...attempted() } satisfies DispatchOutcome
     for (const name of group.model.fallbacks) {
       const fallback = router.byName(name)
       if (fallback === undefined) continue
       const served = yield* runGroup(request, fallback, counter, clock)
-      if (served !== undefined) {
-        return { _tag: "Served", ...served, attempts: counter.attempts } satisfies DispatchOutcome
-      }
+      if (served !== undefined) return { _tag: "Served", ...served, ...attempted() } satisfies DispatchOutcome
     }
     // A provider's own error answer says more than the gateway's: relay the last one there was.
     if (counter.lastResponse !== undefined) {
       const { provider, upstreamModel, response } = counter.lastResponse
-      return { _tag: "Served", provider, upstreamModel, attempts: counter.attempts, response } satisfies DispatchOutcome
+      return { _tag: "Served", provider, upstreamModel, response, ...attempted() } satisfies DispatchOutcome
     }
     return {
       _tag: "Failed",
-      attempts: counter.attempts,
+      ...attempted(),
       reason: counter.lastError ?? { _tag: "Internal", message: "No target could be tried." }
     } satisfies DispatchOutcome
   })

@@ -16,6 +16,7 @@
  * The record also carries the price it was served at (its snapshot's PriceBook), so the owner
  * reprices it exactly, whatever config it holds by then.
  */
+import type { Observed } from "../domain/Observed.ts"
 import type { UsageRecord } from "../domain/Usage.ts"
 import { costOf, type TokenPrice } from "./Cost.ts"
 import { type CountTokens, type Encoding, estimatedUsage } from "./Estimate.ts"
@@ -43,6 +44,8 @@ export interface Recount {
 /** A record on its way to the writer: an estimated one may carry its recount. */
 export interface RecountableRecord extends UsageRecord {
   readonly recount?: Recount
+  /** For the owner's metrics, never stored (domain/Observed.ts); absent on records made elsewhere (tests). */
+  readonly observed?: Observed
 }
 
 /** The characters a recount holds (what bounds the writer's and the sender's buffers). */

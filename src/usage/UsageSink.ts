@@ -16,13 +16,15 @@ import { type RecountableRecord, recountSize } from "./Recount.ts"
 export interface UsageSinkShape {
   /** Whether records are kept: when not, the request path builds none (it costs nothing). */
   readonly enabled: boolean
+  /** A request that will leave a record started (it counts as in flight until its record comes). */
+  readonly begin: () => void
   /** Takes a record (an estimated one with its recount) for storage; returns at once and never fails. */
   readonly record: (record: RecountableRecord) => void
 }
 
 export class UsageSink extends Context.Service<UsageSink, UsageSinkShape>()("llmgate/UsageSink") {
   /** A sink that keeps nothing (tests, tools). */
-  static readonly discard: UsageSinkShape = { enabled: false, record: () => {} }
+  static readonly discard: UsageSinkShape = { enabled: false, begin: () => {}, record: () => {} }
 }
 
 /** A worker's posts to the owner: most records per message, and how long one may wait. */
@@ -39,6 +41,8 @@ export interface UsageSenderOptions {
 export interface UsageSender extends UsageSinkShape {
   /** Posts what is waiting now (nothing when nothing waits). */
   readonly flush: () => void
+  /** Requests begun whose record has not come yet (the metrics' requests in flight). */
+  readonly pending: () => number
 }
 
 /**
@@ -54,6 +58,7 @@ export const makeUsageSender = (
     const interval = options.flushIntervalMs ?? SENDER_FLUSH_INTERVAL_MS
     let waiting: Array<RecountableRecord> = []
     let text = 0
+    let open = 0
     const flush = () => {
       if (waiting.length === 0) return
       const batch = waiting
@@ -62,6 +67,7 @@ export const makeUsageSender = (
       post(batch)
     }
     const record = (r: RecountableRecord) => {
+      if (open > 0) open--
       waiting.push(r)
       if (r.recount !== undefined) text += recountSize(r.recount)
       if (waiting.length >= batchSize || text >= SENDER_TEXT_LIMIT) flush()
@@ -69,5 +75,13 @@ export const makeUsageSender = (
     // Added before the timer is forked, so the last flush runs after the timer has stopped.
     yield* Effect.addFinalizer(() => Effect.sync(flush))
     yield* Effect.forkScoped(Effect.forever(Effect.andThen(Effect.sleep(interval), Effect.sync(flush))))
-    return { enabled: true, record, flush }
+    return {
+      enabled: true,
+      begin: () => {
+        open++
+      },
+      record,
+      flush,
+      pending: () => open
+    }
   })

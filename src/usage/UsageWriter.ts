@@ -161,13 +161,14 @@ export const make = (
       dropped += records.length - taken.length
       droppedUnlogged += records.length - taken.length
       for (const r of taken) {
-        // The id is given once, here: a batch retried after a timeout carries the same ids.
-        if (r.recount === undefined) {
-          buffer.push({ ...r, id: newId() })
+        // The id is given once, here: a batch retried after a timeout carries the same ids. What
+        // travels only for the metrics (`observed`) is not kept.
+        const { recount, observed: _observed, ...rest } = r
+        const record: StoredUsageRecord = { ...rest, id: newId() }
+        if (recount === undefined) {
+          buffer.push(record)
           continue
         }
-        const { recount, ...rest } = r
-        const record: StoredUsageRecord = { ...rest, id: newId() }
         if (counter === undefined) {
           buffer.push(record)
           continue

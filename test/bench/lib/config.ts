@@ -136,7 +136,9 @@ export const gatewayConfig = (port: number, upstreamPort: number, m: Models, aut
     routes: [{ path: "/v1/embeddings", model: m.nonStream[0] }],
     ...tenancy(auth),
     // The key without limits is also the gateway without usage recording (on by default): the
-    // limited key against it measures what limits and recording add together.
-    ...(auth === "key" ? { usage: { enabled: false } } : {})
+    // limited key against it measures what limits and recording add together. Both run without
+    // the metrics (on by default, as on the master-key target), which are not part of that figure.
+    ...(auth === "key" ? { usage: { enabled: false } } : {}),
+    ...(auth === "master" ? {} : { metrics: { enabled: false } })
   }
 }

@@ -39,6 +39,7 @@ const records: Array<UsageRecord> = []
 const usage = {
   sink: {
     enabled: true,
+    begin: () => {},
     record: (r: UsageRecord) => {
       records.push(r)
     }

@@ -40,6 +40,7 @@ const setup = () => {
   const usage: UsageServices = {
     sink: {
       enabled: true,
+      begin: () => {},
       record: (r) => {
         records.push(r)
       }
@@ -57,7 +58,7 @@ const arrival = (principal: Principal = virtual): Arrival => ({
   endpoint: "chat"
 })
 const served = (): Progress => ({
-  ...startProgress(),
+  ...startProgress(0),
   model: "public",
   attempts: 2,
   provider: "p",
@@ -85,7 +86,13 @@ describe("buildRecord", () => {
       attempts: 1,
       latencyMs: 5,
       ttftMs: null,
-      stream: false
+      stream: false,
+      observed: {
+        model: "public",
+        tries: [{ provider: "p", outcome: "ok" as const, ms: 4.5 }],
+        upstreamMs: 4.5,
+        overheadMs: 0.5
+      }
     }
     expect(buildRecord(arrival(), ending, prices)).toEqual({
       request_id: "r1",
@@ -105,7 +112,8 @@ describe("buildRecord", () => {
       attempts: 1,
       latency_ms: 5,
       ttft_ms: null,
-      stream: false
+      stream: false,
+      observed: ending.observed
     })
     const master = buildRecord(arrival(MASTER), { ...ending, upstreamModel: null, provider: null }, prices)
     expect([master.key_id, master.project_id, master.user_id, master.cost_usd]).toEqual([null, null, null, null])
@@ -164,13 +172,13 @@ describe("recordHandlerExit", () => {
     expect(record(Exit.succeed(json(500, { error: {} })), progress)).toMatchObject([
       { tokens: NO_USAGE, estimated: false, status: 500, outcome: "error", provider: "p" }
     ])
-    expect(record(Exit.succeed(json(429, { error: {} })), { ...startProgress(), model: "public" })).toMatchObject([
+    expect(record(Exit.succeed(json(429, { error: {} })), { ...startProgress(0), model: "public" })).toMatchObject([
       { tokens: NO_USAGE, status: 429, outcome: "error", provider: null, upstream_model: null, cost_usd: null }
     ])
   })
 
   it("a handler error: the error's status; a client that left: cancelled, 499; a defect: 500", () => {
-    const p = { ...startProgress(), model: "public" }
+    const p = { ...startProgress(0), model: "public" }
     expect(record(Exit.fail(gatewayError({ _tag: "ModelNotFound", model: "public" })), p)).toMatchObject([
       { status: 404, outcome: "error" }
     ])

@@ -8,6 +8,7 @@ import { isBytes } from "../../../src/http/Exchange.ts"
 import { providerResponse } from "../../../src/http/respond.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../../../src/providers/openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
+import type { AttemptOutcome } from "../../../src/domain/Observed.ts"
 import type { BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
 import {
   backoffMs,
@@ -262,20 +263,28 @@ describe("Dispatcher: retries and failover", () => {
 
   it.effect("fails over to another target at once, for every retryable failure", () =>
     Effect.gen(function* () {
-      const failures: Array<[string, Script]> = [
-        ["unreachable", () => unreachable("a")],
-        ["timeout", () => timedOut("a")],
-        ["429", () => status(429)],
-        ["500", () => status(500)],
-        ["502", () => status(502)],
-        ["503", () => status(503)],
-        ["504", () => status(504)]
+      const failures: Array<[string, Script, AttemptOutcome]> = [
+        ["unreachable", () => unreachable("a"), "unreachable"],
+        ["timeout", () => timedOut("a"), "timeout"],
+        ["429", () => status(429), "rate_limited"],
+        ["500", () => status(500), "server_error"],
+        ["502", () => status(502), "server_error"],
+        ["503", () => status(503), "server_error"],
+        ["504", () => status(504), "server_error"]
       ]
-      for (const [label, script] of failures) {
+      for (const [label, script, outcomeLabel] of failures) {
         const s = setup(TWO, { a: script })
         const t0 = yield* Clock.currentTimeMillis
         const outcome = yield* s.dispatch("m")
         assert.deepStrictEqual(summary(outcome), { _tag: "Served", provider: "b", attempts: 2, status: 200 }, label)
+        assert.deepStrictEqual(
+          outcome.tries.map((t) => [t.provider, t.outcome]),
+          [
+            ["a", outcomeLabel],
+            ["b", "ok"]
+          ],
+          label
+        )
         assert.deepStrictEqual(s.calls, ["a", "b"], label)
         assert.strictEqual(yield* Clock.currentTimeMillis, t0, `${label}: no waiting`)
         assert.strictEqual(yield* bodyText(served(outcome).response), `{"from":"b"}`)
@@ -1202,11 +1211,22 @@ describe("Dispatcher: outcomes for the HTTP layer", () => {
     Effect.gen(function* () {
       const s = setup(TWO, { a: () => unreachable("a"), b: () => unreachable("b") })
       const outcome = yield* s.dispatch("m")
-      assert.deepStrictEqual(outcome, {
+      const { tries, upstreamMs, ...rest } = outcome
+      assert.deepStrictEqual(rest, {
         _tag: "Failed",
         attempts: 2,
         reason: { _tag: "UpstreamUnreachable", provider: "b" }
       })
+      // Each attempt is listed with its outcome label; the time waiting on providers is their sum.
+      assert.deepStrictEqual(
+        tries.map((t) => [t.provider, t.outcome]),
+        [
+          ["a", "unreachable"],
+          ["b", "unreachable"]
+        ]
+      )
+      assert.isTrue(tries.every((t) => t.ms >= 0))
+      assert.closeTo(upstreamMs, tries[0]!.ms + tries[1]!.ms, 1e-9)
       const exit = yield* Effect.exit(s.dispatch("m"))
       assert.isTrue(Exit.isSuccess(exit), "dispatch never fails: failures are outcomes")
     })
