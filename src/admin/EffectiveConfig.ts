@@ -124,6 +124,22 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     batch_size: config.usage.batchSize
   },
   metrics: { enabled: config.metrics.enabled, path: config.metrics.path, require_key: config.metrics.requireKey },
+  // As the config writes it; the OTEL_* variables fill in the rest at start.
+  tracing: {
+    otlp: {
+      endpoint: config.tracing.endpoint ?? null,
+      protocol: config.tracing.protocol ?? null,
+      headers:
+        config.tracing.headers === undefined
+          ? null
+          : Object.fromEntries(
+              Object.entries(config.tracing.headers).map(([k, v]) => [k, maskCredential(Redacted.value(v))])
+            )
+    },
+    sample_rate: config.tracing.sampleRate ?? null,
+    capture_content: config.tracing.captureContent,
+    service_name: config.tracing.serviceName ?? null
+  },
   routes: config.routes.map((r) => ({ path: r.path, model: r.model })),
   projects: [...config.tenancy.projects.values()].map((p) => ({
     id: p.id,

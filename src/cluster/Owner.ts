@@ -60,7 +60,8 @@ import {
   redisHost,
   redisSettings,
   type StartedConfig,
-  type StartSettings
+  type StartSettings,
+  tracingSettings
 } from "../startup/StartSettings.ts"
 import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
@@ -139,11 +140,18 @@ export const runOwner = (
     if (typeof redis === "string") return yield* fail(`llmgate: invalid config: ${redis}`)
     if (redis !== undefined)
       yield* Effect.logInfo(`rate limits: counted in Redis at ${redisHost(redis.url)} (on_error ${redis.onError})`)
+    const tracing = tracingSettings(first.value.config, prepared.options.env)
+    if (typeof tracing === "string") return yield* fail(`llmgate: invalid tracing settings: ${tracing}`)
+    if (tracing !== undefined)
+      yield* Effect.logInfo(
+        `tracing: OTLP (${tracing.protocol}) to ${tracing.url}, sampling ${tracing.sampleRate}${tracing.captureContent ? ", with content" : ""}`
+      )
     const start: StartSettings = {
       host: prepared.config.server.host,
       port: prepared.config.server.port,
       masterKey: Redacted.value(prepared.config.masterKey),
-      redis
+      redis,
+      tracing
     }
     const { shutdownTimeoutMs } = prepared.config.server
     const connection = connectionBounds(prepared.config.server.bounds)

@@ -21,6 +21,7 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
+import * as Tracer from "effect/Tracer"
 import * as Queue from "effect/Queue"
 import * as References from "effect/References"
 import * as Result from "effect/Result"
@@ -33,6 +34,7 @@ import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
 import { makeApp } from "../http/App.ts"
 import { connectRedisStore } from "../limits/RedisLimiterStore.ts"
 import { MetricsExposition, makeWorkerMetrics, NO_WORKER_METRICS, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
+import { makeOtlpTracer, makeRequestTracing, RequestTracing } from "../tracing/Tracing.ts"
 import { sharedRoutingState } from "../routing/RoutingState.ts"
 import { targetKey } from "../routing/TargetHealth.ts"
 import { applyStart } from "../startup/StartSettings.ts"
@@ -167,6 +169,11 @@ const serve = (
       workers: () =>
         Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
     })
+    // Spans go to the OTLP endpoint from this worker, in batches (its drain exports the rest).
+    const traces =
+      settings.start.tracing === undefined ? undefined : yield* makeOtlpTracer(settings.start.tracing, settings.index)
+    const tracing =
+      settings.start.tracing === undefined ? RequestTracing.off : makeRequestTracing(settings.start.tracing)
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
@@ -190,6 +197,7 @@ const serve = (
           Context.add(RuntimeInfo, runtimeInfo),
           Context.add(UsageSink, usage),
           Context.add(WorkerMetrics, metrics),
+          Context.add(RequestTracing, tracing),
           Context.add(MetricsExposition, makeRemoteMetrics(adminCall)),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.add(UsageReports, makeRemoteUsageReports(adminCall)),
@@ -198,6 +206,8 @@ const serve = (
       )
     )
     const serving = yield* Scope.make()
+    // Requests run with the OTLP tracer when tracing is on (tracing/Tracing.ts).
+    const serveContext = traces === undefined ? context : Context.add(context, Tracer.Tracer, traces.tracer)
     const listening = yield* Effect.exit(
       port
         .serve(app, {
@@ -206,7 +216,7 @@ const serve = (
           reusePort: settings.reusePort,
           shutdownTimeoutMs: settings.shutdownTimeoutMs,
           connection: settings.connection,
-          context
+          context: serveContext
         })
         .pipe(Scope.provide(serving))
     )
@@ -225,8 +235,10 @@ const serve = (
       yield* state.startDraining
       yield* Effect.logInfo("shutting down: draining in-flight requests")
       yield* Scope.close(serving, Exit.void)
-      // Every request has finished: its usage record reaches the owner before `Drained` does.
+      // Every request has finished: its usage record reaches the owner before `Drained` does, and
+      // its spans the OTLP endpoint.
       usage.flush()
+      if (traces !== undefined) yield* traces.flush
       yield* Scope.close(limitsScope, Exit.void)
       owner.post({ _tag: "Drained" })
     })

@@ -364,6 +364,32 @@ export const MetricsSection = Schema.Struct({
   require_key: Schema.optional(Schema.Boolean)
 })
 
+/** How traces are sent: OTLP over HTTP, as protobuf (the OpenTelemetry default) or JSON. */
+export const OtlpProtocol = Schema.Literals(["http/protobuf", "http/json"])
+export type OtlpProtocol = typeof OtlpProtocol.Type
+
+/**
+ * Tracing (tracing/Tracing.ts): OTLP export of a span per request and per upstream attempt, with
+ * the OpenTelemetry GenAI attributes. Off unless an endpoint is set here or in
+ * `OTEL_EXPORTER_OTLP_ENDPOINT`; applies at start. Header values are secret fields.
+ */
+export const TracingSection = Schema.Struct({
+  otlp: Schema.optional(
+    Schema.Struct({
+      /** The collector's base URL (`http://collector:4318`): traces go to `<endpoint>/v1/traces`. */
+      endpoint: Schema.optional(Schema.String),
+      headers: Schema.optional(Schema.Record(Schema.String, Schema.String)),
+      protocol: Schema.optional(OtlpProtocol)
+    })
+  ),
+  /** The fraction of new traces kept (0..1, default 1); a request continuing a trace follows its parent's decision. */
+  sample_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  /** Put prompts and completions on the spans (default false). */
+  capture_content: Schema.optional(Schema.Boolean),
+  /** `service.name` of the spans (default `OTEL_SERVICE_NAME`, else `llmgate`). */
+  service_name: Schema.optional(Schema.String.check(Schema.isMinLength(1), Schema.isMaxLength(256)))
+})
+
 /**
  * Environment variables that `${VAR}` references in secret fields may read besides `LLMGATE_*`
  * (config/interpolate.ts): `env: [OPENAI_API_KEY, DATABASE_URL]`.
@@ -381,6 +407,7 @@ export const ConfigFile = Schema.Struct({
   server: Schema.optional(ServerSection),
   usage: Schema.optional(UsageSection),
   metrics: Schema.optional(MetricsSection),
+  tracing: Schema.optional(TracingSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
@@ -629,6 +656,16 @@ export interface ResolvedMetrics {
   readonly requireKey: boolean
 }
 
+/** The `tracing` section as written (the environment fills in the rest at start: startup/StartSettings.ts). */
+export interface ResolvedTracing {
+  readonly endpoint: string | undefined
+  readonly headers: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
+  readonly protocol: OtlpProtocol | undefined
+  readonly sampleRate: number | undefined
+  readonly captureContent: boolean
+  readonly serviceName: string | undefined
+}
+
 export interface ResolvedConfig {
   readonly server: {
     readonly host: string
@@ -646,6 +683,7 @@ export interface ResolvedConfig {
   /** The usage store and its writer (applied at start). */
   readonly usage: ResolvedUsage
   readonly metrics: ResolvedMetrics
+  readonly tracing: ResolvedTracing
   /** Every model by its configured name (exact names and patterns). */
   readonly models: ReadonlyMap<string, ResolvedModel>
   /** Configured model names, in config order (patterns included). */

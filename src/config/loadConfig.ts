@@ -284,6 +284,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   })
   const tenancy = resolveTenancy(file, issues)
   const ipRateLimit = resolveIpRateLimit(file.server?.ip_rate_limit, issues)
+  const tracing = resolveTracing(file.tracing, issues)
   if (issues.length > 0) return Result.fail(new ConfigError({ source, issues }))
   return Result.succeed({
     server: {
@@ -305,6 +306,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       path: file.metrics?.path ?? "/metrics",
       requireKey: file.metrics?.require_key ?? false
     },
+    tracing,
     models,
     modelNames: [...models.keys()],
     routes,
@@ -312,6 +314,28 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     pricing: new Map(Object.entries(file.pricing ?? {}).map(([name, p]) => [name, resolvePricing(p)])),
     limits: { redis: resolveRedis(file.limits?.redis), defaultMaxTokens }
   })
+}
+
+const resolveTracing = (tracing: ConfigFile["tracing"], issues: Array<ConfigIssue>): ResolvedConfig["tracing"] => {
+  const otlp = tracing?.otlp
+  const endpoint = otlp?.endpoint === undefined || otlp.endpoint === "" ? undefined : otlp.endpoint
+  if (endpoint !== undefined && !validHttpUrl(endpoint))
+    issues.push({ path: "tracing.otlp.endpoint", message: `expected an http(s) URL, got "${endpoint}"` })
+  for (const name of Object.keys(otlp?.headers ?? {})) {
+    if (!HEADER_NAME.test(name))
+      issues.push({ path: `tracing.otlp.headers.${name}`, message: "expected an HTTP header name" })
+  }
+  return {
+    endpoint,
+    headers:
+      otlp?.headers === undefined
+        ? undefined
+        : Object.fromEntries(Object.entries(otlp.headers).map(([k, v]) => [k, Redacted.make(v)])),
+    protocol: otlp?.protocol,
+    sampleRate: tracing?.sample_rate,
+    captureContent: tracing?.capture_content ?? false,
+    serviceName: tracing?.service_name
+  }
 }
 
 const resolveRedis = (redis: NonNullable<ConfigFile["limits"]>["redis"]): ResolvedRedis | undefined =>

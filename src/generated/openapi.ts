@@ -1418,6 +1418,10 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             };
+            /** @description `tracing:` as the config writes it (header values masked; `null`: not set). The standard `OTEL_*` variables fill in what it leaves out, at start. */
+            tracing?: {
+                [key: string]: unknown;
+            };
             /** @description The Prometheus endpoint (`metrics:`): `enabled` as applied at start, `path` and `require_key` as now. */
             metrics?: {
                 enabled: boolean;

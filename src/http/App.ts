@@ -7,12 +7,16 @@
  */
 import * as Cause from "effect/Cause"
 import * as Effect from "effect/Effect"
+import * as Exit from "effect/Exit"
+import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import spec from "../generated/openapi.json" with { type: "json" }
 import { AdminStore } from "../admin/AdminStore.ts"
 import { mayList, type Principal } from "../auth/Auth.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { EXPOSITION_CONTENT_TYPE } from "../metrics/GatewayMetrics.ts"
 import { MetricsExposition, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
+import { RequestTracing } from "../tracing/Tracing.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { UsageSink } from "../usage/UsageSink.ts"
@@ -27,7 +31,8 @@ import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
 
 /**
  * `principal` is who authenticated on `auth` routes; undefined on the public ones. `receivedAt`
- * is when the request arrived (`performance.now()`), for the proxy's overhead figure.
+ * is when the request arrived (`performance.now()`), for the proxy's overhead figure; `span` is the
+ * request's server span when tracing is on (tracing/Tracing.ts).
  */
 type Handler = (
   request: IncomingRequest,
@@ -35,7 +40,8 @@ type Handler = (
   requestId: string,
   path: string,
   principal: Principal | undefined,
-  receivedAt: number
+  receivedAt: number,
+  span: Tracer.Span | undefined
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 interface RouteEntry {
@@ -55,8 +61,9 @@ export const makeApp = Effect.gen(function* () {
   const adminStore = yield* AdminStore
   const usageReports = yield* UsageReports
   const metrics = yield* WorkerMetrics
+  const tracing = yield* RequestTracing
   const exposition = yield* MetricsExposition
-  const usage = { sink: yield* UsageSink, metrics }
+  const usage = { sink: yield* UsageSink, metrics, tracing }
   const encoder = new TextEncoder()
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
 
@@ -147,7 +154,8 @@ export const makeApp = Effect.gen(function* () {
   const dispatch = (
     request: IncomingRequest,
     requestId: string,
-    receivedAt: number
+    receivedAt: number,
+    span: Tracer.Span | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
     const byMethod = table.get(path) ?? variableRoute(path)
@@ -157,7 +165,7 @@ export const makeApp = Effect.gen(function* () {
     if (entry === undefined)
       return Effect.fail(gatewayError({ _tag: "MethodNotAllowed", method: request.method, path }))
     const snapshot = state.current()
-    if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined, receivedAt)
+    if (!entry.auth) return entry.handler(request, snapshot, requestId, path, undefined, receivedAt, span)
     // Per client IP, before authentication: a flood of bad keys is limited too.
     if (snapshot.admitIp !== undefined) {
       const refused = snapshot.admitIp(request.remoteAddress, request.header("x-forwarded-for"))
@@ -168,7 +176,7 @@ export const makeApp = Effect.gen(function* () {
     }
     const principal = snapshot.authenticate(request.header("authorization"))
     if (principal instanceof Error) return Effect.fail(principal)
-    return entry.handler(request, snapshot, requestId, path, principal, receivedAt)
+    return entry.handler(request, snapshot, requestId, path, principal, receivedAt, span)
   }
 
   /** The routes whose path is not fixed: a model by id, the admin API, the metrics' configured path. */
@@ -180,10 +188,62 @@ export const makeApp = Effect.gen(function* () {
     return undefined
   }
 
+  /** A route's name for spans: its path, or its pattern (bounded: never the client's path). */
+  const routeOf = (path: string): string => {
+    if (table.has(path)) return path
+    if (path.startsWith("/v1/models/") && path.length > 11) return "/v1/models/{model}"
+    if (path.startsWith(ADMIN_PREFIX)) return `${ADMIN_PREFIX}*`
+    const m = state.current().config.metrics
+    return m.enabled && path === m.path ? path : "unmatched"
+  }
+
+  /** The request in its server span, ended with its answer (a stream's at its last byte). */
+  const traced = (request: IncomingRequest, requestId: string, receivedAt: number): Effect.Effect<OutgoingResponse> => {
+    const path = pathOf(request.url)
+    const route = routeOf(path)
+    const { parent, sampled } = tracing.parentOf(request.header("traceparent"))
+    return Effect.flatMap(
+      Effect.makeSpan(`${request.method} ${route}`, {
+        kind: "server",
+        parent,
+        root: parent === undefined,
+        sampled,
+        attributes: {
+          "http.request.method": request.method,
+          "http.route": route,
+          "url.path": route === "unmatched" ? "unmatched" : path,
+          "llmgate.request_id": requestId
+        }
+      }),
+      (span) => {
+        const end = (status: number | undefined) =>
+          Effect.clockWith((clock) =>
+            Effect.sync(() => {
+              if (status !== undefined) span.attribute("http.response.status_code", status)
+              span.end(
+                clock.currentTimeNanosUnsafe(),
+                status === undefined ? Exit.interrupt() : status >= 500 ? Exit.fail(`HTTP ${status}`) : Exit.void
+              )
+            })
+          )
+        return answer(requestId, () => dispatch(request, requestId, receivedAt, span)).pipe(
+          Effect.withParentSpan(span),
+          Effect.onInterrupt(() => end(undefined)),
+          Effect.flatMap((response) =>
+            response.body instanceof Uint8Array
+              ? Effect.as(end(response.status), response)
+              : Effect.succeed({ ...response, body: response.body.pipe(Stream.ensuring(end(response.status))) })
+          )
+        )
+      }
+    )
+  }
+
   const app: App = (request) => {
     const receivedAt = performance.now()
+    if (tracing.enabled) return traced(request, requestIdOf(request.header("x-request-id")), receivedAt)
     const requestId = requestIdOf(request.header("x-request-id"))
-    return answer(requestId, () => dispatch(request, requestId, receivedAt))
+    return answer(requestId, () => dispatch(request, requestId, receivedAt, undefined))
   }
   return app
 })

@@ -116,19 +116,20 @@ export const settledTokens = (status: number, json: Readonly<Record<string, unkn
 }
 
 /**
- * Runs `serve` when `reservation` is admitted by `store`, else answers the 429 (and tells
- * `onRejected`, for the metrics). The request's claim is released exactly once: when `serve` fails
- * or is interrupted, when it answers with bytes, or when its streamed body ends (or is cancelled).
+ * Runs `serve` when `reservation` is admitted by `store`, else answers the 429; `onDecision` hears
+ * which (undefined: admitted), for the metrics and the request's span. The request's claim is
+ * released exactly once: when `serve` fails or is interrupted, when it answers with bytes, or when
+ * its streamed body ends (or is cancelled).
  */
 export const limited = (
   store: LimiterStore,
   reservation: Reservation,
   serve: Effect.Effect<Served, GatewayError>,
-  onRejected: (reason: LimitRefusal) => void = () => {}
+  onDecision: (refusal: LimitRefusal | undefined) => void = () => {}
 ): Effect.Effect<OutgoingResponse, GatewayError> =>
   Effect.flatMap(store.admit(reservation), (admission) => {
+    onDecision(admission._tag === "Rejected" ? admission.reason : undefined)
     if (admission._tag === "Rejected") {
-      onRejected(admission.reason)
       const refused = errorResponse(admission.reason)
       return Effect.succeed({ ...refused, headers: { ...refused.headers, ...rateLimitHeaders(admission.headers) } })
     }

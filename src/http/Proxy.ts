@@ -11,6 +11,7 @@
  * to its real cost. Any other request pays for neither.
  */
 import type * as Clock from "effect/Clock"
+import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
@@ -27,6 +28,7 @@ import { measureResponse } from "../usage/Measure.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
+import type { LimitRefusal } from "../limits/RateLimits.ts"
 import { limited, maxCost, reservePrice, type Served, settledTokens } from "./Limits.ts"
 import { decodeUtf8 } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
@@ -41,6 +43,7 @@ import {
   type UsageServices
 } from "./UsageRecords.ts"
 import { requestStreamUsage } from "../usage/StreamUsageRequest.ts"
+import { annotateRequest } from "./RequestSpans.ts"
 
 /**
  * Parses a JSON object body (UTF-8, as JSON must be) nested at most `depthLimit` levels, checked on
@@ -105,7 +108,7 @@ const validator = (endpoint: Endpoint) => {
 /** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
 export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
-  const rejected = usage.metrics?.rejected
+  const metrics = usage.metrics
   /** Models found without a price while a budget applied, warned about once each (per worker). */
   const unpriced = new Set<string>()
   const handler = (
@@ -114,9 +117,10 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
     requestId: string,
     path: string,
     principal: Principal | undefined,
-    receivedAt: number = performance.now()
+    receivedAt: number = performance.now(),
+    span?: Tracer.Span
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
-    const progress = startProgress(receivedAt)
+    const progress = startProgress(receivedAt, span)
     /** Every answer (a stream's headers) tells the gateway's own time and the providers' (Server-Timing). */
     const timed = (response: OutgoingResponse): OutgoingResponse => {
       const overheadMs = overheadSoFar(progress)
@@ -126,8 +130,9 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
         headers: { ...response.headers, "server-timing": serverTiming(overheadMs, progress.upstreamMs) }
       }
     }
-    // Without usage records (storage or metrics) or a budget the request path measures nothing.
+    // Without usage records (storage or metrics), a span or a budget the request path measures nothing.
     return !usage.sink.enabled &&
+      span === undefined &&
       (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
       ? Effect.map(handle(request, snapshot, requestId, path, principal, progress, undefined), timed)
       : Effect.clockWith((clock) => {
@@ -174,6 +179,8 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       const group = snapshot.router.resolve(model)
       if (group === undefined) return Effect.fail(gatewayError({ _tag: "ModelNotFound", model }))
       progress.configured = group.model.name
+      if (progress.span !== undefined)
+        annotateRequest(progress.span, endpoint, body, model, usage.tracing?.captureContent === true)
       const limits = principal._tag === "VirtualKey" ? snapshot.limiter.subjectsOf(principal.key) : undefined
       const budgeted = limits?.budgeted === true
       /** What `tokens` served by `upstreamModel` cost, exact pico-dollars (an unpriced model: nothing). */
@@ -191,7 +198,8 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             body: upstream?.body ?? body,
             rawBody: upstream?.rawBody ?? rawBody,
             stream,
-            requestId
+            requestId,
+            span: progress.span
           },
           group
         ),
@@ -267,6 +275,17 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       )
       // A limited or budgeted key (or project) is admitted before dispatch; any other request costs nothing here.
       if (limits === undefined) return Effect.map(served, (s) => s.response)
+      const { span } = progress
+      const decided = (refusal: LimitRefusal | undefined) => {
+        if (refusal !== undefined) metrics?.rejected(refusal)
+        if (span === undefined || recording === undefined) return
+        span.event("llmgate.ratelimit", recording.clock.currentTimeNanosUnsafe(), {
+          "llmgate.ratelimit.result": refusal === undefined ? "admitted" : "rejected",
+          ...(refusal === undefined
+            ? {}
+            : { "llmgate.ratelimit.limit": refusal._tag === "BudgetExceeded" ? "budget" : refusal.limit })
+        })
+      }
       const reserve = reservedParts(endpoint, body, group.model.defaultMaxTokens)
       let cost = 0
       if (budgeted) {
@@ -278,12 +297,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             Effect.logWarning(
               `budgets: model ${model} has no price (pricing: or models[].pricing); its requests reserve and spend nothing against budgets`
             ),
-            limited(
-              snapshot.limiter.store,
-              { subjects: limits.subjects, tokens: reserve.total, cost },
-              served,
-              rejected
-            )
+            limited(snapshot.limiter.store, { subjects: limits.subjects, tokens: reserve.total, cost }, served, decided)
           )
         }
       }
@@ -291,7 +305,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
         snapshot.limiter.store,
         { subjects: limits.subjects, tokens: reserve.total, cost },
         served,
-        rejected
+        decided
       )
     })
   return handler

@@ -21,6 +21,7 @@ import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
@@ -35,11 +36,17 @@ import { makeStreamUsageTracker, makeUsageChunkTracker } from "../usage/StreamUs
 import { makeUsageRelay } from "../usage/UsageRelay.ts"
 import type { UsageSinkShape } from "../usage/UsageSink.ts"
 import type { WorkerMetricsShape } from "../metrics/WorkerMetrics.ts"
+import type { RequestTracingShape } from "../tracing/Tracing.ts"
+import { annotateEnding } from "./RequestSpans.ts"
 
-/** What the proxy needs to record usage: the worker's sink, and its own metrics (none: not counted). */
+/**
+ * What the proxy needs to record usage: the worker's sink, its own metrics (none: not counted) and
+ * its tracing (none: off).
+ */
 export interface UsageServices {
   readonly sink: UsageSinkShape
   readonly metrics?: WorkerMetricsShape | undefined
+  readonly tracing?: RequestTracingShape | undefined
 }
 
 /** The status recorded for a request the client left before it was answered (nginx's convention). */
@@ -107,6 +114,8 @@ export const buildRecord = (arrival: Arrival, ending: Ending, prices: PriceBook)
 export interface Progress {
   /** When the request arrived, `performance.now()` ms (for the overhead figure). */
   readonly receivedAt: number
+  /** The request's server span (tracing on), told how the request ended with its record. */
+  readonly span: Tracer.Span | undefined
   model: string
   /** The configured model it matched (domain/Observed.ts); "" until routed. */
   configured: string
@@ -123,8 +132,9 @@ export interface Progress {
   buffered: { readonly json: Readonly<Record<string, unknown>>; readonly request: MeasuredRequest } | undefined
 }
 
-export const startProgress = (receivedAt: number): Progress => ({
+export const startProgress = (receivedAt: number, span?: Tracer.Span): Progress => ({
   receivedAt,
+  span,
   model: "",
   configured: "",
   stream: false,
@@ -179,7 +189,10 @@ export const recordHandlerExit = <A extends { readonly status: number; readonly 
         ? NOTHING
         : measureResponse(openAIUsage, buffered.json, buffered.request)
     const ending = endingOf(progress, measured, status, outcome, now - arrival.atMs, null, progress.stream)
-    usage.sink.record(buildRecord(arrival, ending, prices))
+    const record = buildRecord(arrival, ending, prices)
+    usage.sink.record(record)
+    if (progress.span !== undefined)
+      annotateEnding(progress.span, record, buffered?.json, usage.tracing?.captureContent === true)
   })
 }
 
@@ -274,7 +287,9 @@ export const recordedStream = (
         const latencyMs = r.clock.currentTimeMillisUnsafe() - arrival.atMs
         const ttftMs = firstAt === undefined ? null : firstAt - arrival.atMs
         const ending = endingOf(r.progress, measured, r.status, outcome, latencyMs, ttftMs, true)
-        r.usage.sink.record(buildRecord(arrival, ending, r.prices))
+        const record = buildRecord(arrival, ending, r.prices)
+        r.usage.sink.record(record)
+        if (r.progress.span !== undefined) annotateEnding(r.progress.span, record, undefined, false)
       })
     )
   )

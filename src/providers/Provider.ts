@@ -23,6 +23,8 @@ export interface ProviderRequest {
   readonly upstreamModel: string
   readonly stream: boolean
   readonly requestId: string
+  /** The attempt's W3C trace context (tracing on), sent upstream as the `traceparent` header. */
+  readonly traceparent?: string | undefined
 }
 
 export type ProviderBody =

@@ -20,10 +20,12 @@ import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
+import type * as Tracer from "effect/Tracer"
 import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
+import { GEN_AI, operationName, providerName, traceparentOf } from "../domain/GenAi.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"
 import type { BreakerTransition } from "./CircuitBreaker.ts"
@@ -39,6 +41,8 @@ export interface DispatchRequest {
   readonly rawBody: Uint8Array
   readonly stream: boolean
   readonly requestId: string
+  /** The request's server span (tracing on): each attempt is a client span under it, sent upstream as `traceparent`. */
+  readonly span?: Tracer.Span | undefined
 }
 
 /** What every outcome tells: the attempts made, and the time spent waiting on providers in them. */
@@ -185,10 +189,38 @@ export const makeDispatcher = (
     const start = clock.currentTimeMillisUnsafe()
     // Sub-millisecond, for Server-Timing and the overhead metric (the breaker keeps the clock's ms).
     const started = performance.now()
-    const tried = (outcome: AttemptOutcome) => {
+    // The attempt's client span (tracing on), ended with its outcome.
+    const span =
+      request.span === undefined
+        ? undefined
+        : yield* Effect.makeSpan(`${operationName(request.endpoint)} ${upstreamModel}`, {
+            kind: "client",
+            parent: request.span,
+            attributes: {
+              [GEN_AI.operationName]: operationName(request.endpoint),
+              [GEN_AI.providerName]: providerName(provider.config.kind),
+              [GEN_AI.system]: providerName(provider.config.kind),
+              [GEN_AI.requestModel]: upstreamModel,
+              "llmgate.provider": provider.config.name,
+              "llmgate.attempt": counter.attempts,
+              "llmgate.breaker.probe": wasProbe
+            }
+          })
+    let spanOpen = span !== undefined
+    const tried = (outcome: AttemptOutcome, status?: number) => {
       const ms = performance.now() - started
       counter.tries.push({ provider: provider.config.name, outcome, ms })
       counter.upstreamMs += ms
+      if (span !== undefined && spanOpen) {
+        spanOpen = false
+        span.attribute("llmgate.outcome", outcome)
+        if (status !== undefined) span.attribute("http.response.status_code", status)
+        if (outcome !== "ok" && outcome !== "client_error") span.attribute("error.type", outcome)
+        span.end(
+          clock.currentTimeNanosUnsafe(),
+          outcome === "ok" || outcome === "client_error" ? Exit.void : Exit.fail(outcome)
+        )
+      }
     }
     health.begin()
     let settled = false
@@ -220,7 +252,8 @@ export const makeDispatcher = (
           rawBody: request.rawBody,
           upstreamModel,
           stream: request.stream,
-          requestId: request.requestId
+          requestId: request.requestId,
+          traceparent: span === undefined ? undefined : traceparentOf(span)
         })
       )
       const now = clock.currentTimeMillisUnsafe()
@@ -232,7 +265,7 @@ export const makeDispatcher = (
       }
       const response = exit.value
       if (response.body._tag === "Buffered" || response.status >= 300 || RETRYABLE_STATUS.has(response.status)) {
-        tried(answeredOutcome(response.status))
+        tried(answeredOutcome(response.status), response.status)
       }
       if (RETRYABLE_STATUS.has(response.status)) {
         fail(now, true)
@@ -279,7 +312,7 @@ export const makeDispatcher = (
         tried(retry.failure._tag === "Error" ? failedOutcome(retry.failure.reason) : "error")
         return retry
       }
-      tried("ok")
+      tried("ok", response.status)
       succeed(afterHold)
       const stream = held.value.stream.pipe(
         Stream.tapError(() => Effect.sync(() => fail(clock.currentTimeMillisUnsafe()))),
@@ -288,6 +321,11 @@ export const makeDispatcher = (
       return { _tag: "Done", response: { ...response, body: { _tag: "Stream", stream } } }
     }).pipe(
       Effect.onExit((exit) => {
+        // Interrupted before an outcome (the client left): the span ends as interrupted.
+        if (spanOpen) {
+          spanOpen = false
+          span?.end(clock.currentTimeNanosUnsafe(), Exit.interrupt())
+        }
         const keepOpen =
           Exit.isSuccess(exit) && exit.value._tag === "Done" && exit.value.response.body._tag === "Stream"
         if (keepOpen) return Effect.void
@@ -319,6 +357,9 @@ export const makeDispatcher = (
       const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushIfAny()
       if (open.length === 0) {
+        request.span?.event("llmgate.breaker.open", clock.currentTimeNanosUnsafe(), {
+          "llmgate.model": group.model.name
+        })
         counter.lastError ??= {
           _tag: "Unavailable",
           message: `Every target of model \`${group.model.name}\` is unavailable (circuit open); try again later.`
@@ -350,7 +391,13 @@ export const makeDispatcher = (
         retries++
         const wait =
           failedAt.get(entry.index) ?? backoffMs(retries, retry.backoffMs, retry.maxBackoffMs, yield* Random.next)
-        if (wait > 0) yield* Effect.sleep(wait)
+        if (wait > 0) {
+          request.span?.event("llmgate.retry.backoff", clock.currentTimeNanosUnsafe(), {
+            "llmgate.provider": entry.provider.config.name,
+            "llmgate.wait_ms": wait
+          })
+          yield* Effect.sleep(wait)
+        }
       }
       const admission = health.breaker.admit(clock.currentTimeMillisUnsafe())
       if (admission === "refuse") {
@@ -368,7 +415,15 @@ export const makeDispatcher = (
         const cancelProbe = Effect.sync(() => {
           if (wasProbe) health.breaker.onCancel(clock.currentTimeMillisUnsafe())
         })
+        const queued = request.span !== undefined && !entry.limiter.hasCapacity()
+        const queuedAt = queued ? clock.currentTimeNanosUnsafe() : 0n
         const permit = yield* entry.limiter.acquire.pipe(Effect.onInterrupt(() => cancelProbe))
+        if (queued)
+          request.span?.event("llmgate.queue", queuedAt, {
+            "llmgate.provider": entry.provider.config.name,
+            "llmgate.wait_ms": Number(clock.currentTimeNanosUnsafe() - queuedAt) / 1e6,
+            "llmgate.permit": permit
+          })
         if (!permit) {
           yield* cancelProbe
           failedAt.set(entry.index, failedAt.get(entry.index))

@@ -1,13 +1,20 @@
 /**
  * What every config snapshot takes from the start rather than from the config: the listen address
  * (flags and environment beat the file; a running server cannot move anyway), the master key
- * when the config sets none (generated once for the run) and the Redis that counts rate limits
- * (`limits.redis`, its url else `REDIS_URL`: each worker connects once, at its start). Plain data:
+ * when the config sets none (generated once for the run), the Redis that counts rate limits
+ * (`limits.redis`, its url else `REDIS_URL`: each worker connects once, at its start) and where
+ * traces go (`tracing`, else the standard `OTEL_*` variables: each worker exports its own). Plain data:
  * the owner sends it to every worker, and owner and workers apply it the same way.
  */
 import * as Redacted from "effect/Redacted"
-import { DEFAULT_REDIS_KEY_PREFIX, type RedisOnError, type ResolvedConfig } from "../config/Config.ts"
+import {
+  DEFAULT_REDIS_KEY_PREFIX,
+  type OtlpProtocol,
+  type RedisOnError,
+  type ResolvedConfig
+} from "../config/Config.ts"
 import type { Env } from "../config/interpolate.ts"
+import type { TracingSettings } from "../tracing/Tracing.ts"
 
 /** Where key and project limits are counted across replicas. */
 export interface RedisSettings {
@@ -23,6 +30,8 @@ export interface StartSettings {
   readonly masterKey: string
   /** Undefined: limits are counted in this gateway's shared memory. */
   readonly redis: RedisSettings | undefined
+  /** Undefined: no traces. */
+  readonly tracing: TracingSettings | undefined
 }
 
 /**
@@ -44,6 +53,85 @@ export const redisSettings = (config: ResolvedConfig, env: Env): RedisSettings |
     url,
     onError: configured?.onError ?? "fail_open",
     keyPrefix: configured?.keyPrefix ?? DEFAULT_REDIS_KEY_PREFIX
+  }
+}
+
+/** `OTEL_EXPORTER_OTLP_HEADERS`: `k1=v1,k2=v2`, values percent-encoded; a string names the bad entry. */
+const otlpHeaders = (text: string): Record<string, string> | string => {
+  const out: Record<string, string> = {}
+  for (const entry of text.split(",")) {
+    if (entry.trim() === "") continue
+    const at = entry.indexOf("=")
+    const name = entry.slice(0, at).trim()
+    if (at <= 0 || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name))
+      return "OTEL_EXPORTER_OTLP_HEADERS: expected name=value pairs separated by commas"
+    try {
+      out[name] = decodeURIComponent(entry.slice(at + 1).trim())
+    } catch {
+      return `OTEL_EXPORTER_OTLP_HEADERS: the value of ${name} has a malformed percent escape`
+    }
+  }
+  return out
+}
+
+/** The traces URL of an OTLP endpoint: `<endpoint>/v1/traces`, unless it already names that path. */
+const tracesUrl = (endpoint: string): string => {
+  const base = endpoint.replace(/\/+$/, "")
+  return base.endsWith("/v1/traces") ? base : `${base}/v1/traces`
+}
+
+/**
+ * `tracing` with what it leaves out taken from the standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
+ * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`,
+ * `OTEL_TRACES_SAMPLER_ARG`): the config file wins field by field. Undefined without an endpoint
+ * (no traces); a string names a variable that cannot be used.
+ */
+export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettings | undefined | string => {
+  const t = config.tracing
+  const fromEnv = (name: string): string | undefined => {
+    const v = env[name]
+    return v === undefined || v.trim() === "" ? undefined : v.trim()
+  }
+  const endpoint = t.endpoint ?? fromEnv("OTEL_EXPORTER_OTLP_ENDPOINT")
+  if (endpoint === undefined) return undefined
+  if (t.endpoint === undefined) {
+    try {
+      const u = new URL(endpoint)
+      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http")
+    } catch {
+      return `OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL, got "${endpoint}"`
+    }
+  }
+  let headers: Record<string, string> = {}
+  if (t.headers !== undefined) {
+    headers = Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, Redacted.value(v)]))
+  } else {
+    const text = fromEnv("OTEL_EXPORTER_OTLP_HEADERS")
+    if (text !== undefined) {
+      const parsed = otlpHeaders(text)
+      if (typeof parsed === "string") return parsed
+      headers = parsed
+    }
+  }
+  const envProtocol = fromEnv("OTEL_EXPORTER_OTLP_PROTOCOL")
+  if (
+    t.protocol === undefined &&
+    envProtocol !== undefined &&
+    envProtocol !== "http/protobuf" &&
+    envProtocol !== "http/json"
+  )
+    return `OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf or http/json, got "${envProtocol}"`
+  const envRate = fromEnv("OTEL_TRACES_SAMPLER_ARG")
+  const rate = envRate === undefined ? undefined : Number(envRate)
+  if (t.sampleRate === undefined && rate !== undefined && !(rate >= 0 && rate <= 1))
+    return `OTEL_TRACES_SAMPLER_ARG: expected a number from 0 to 1, got "${envRate}"`
+  return {
+    url: tracesUrl(endpoint),
+    headers,
+    protocol: t.protocol ?? (envProtocol as OtlpProtocol | undefined) ?? "http/protobuf",
+    sampleRate: t.sampleRate ?? rate ?? 1,
+    captureContent: t.captureContent,
+    serviceName: t.serviceName ?? fromEnv("OTEL_SERVICE_NAME") ?? "llmgate"
   }
 }
 

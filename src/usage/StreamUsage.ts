@@ -161,7 +161,7 @@ export const mayCarryUsage = (data: string): boolean => {
  * a string search. The generated text is not kept: should the stream end without usage (cancelled,
  * failed midway, or a provider that ignores `include_usage`), its output is estimated from the
  * size of its events' data minus the size of their envelope, the JSON around the text, measured
- * once on the first event (parsed for that). `text()` is then empty and `overflowChars()` that
+ * once on the first event with text (events are parsed until then: a role-only preamble has none). `text()` is then empty and `overflowChars()` that
  * character count, which the estimate counts as one token per 4 characters (usage/Estimate.ts).
  * The first `eventLimit` characters of events' data are also kept as they are (a reference each,
  * no parse), so that an estimate can be counted again with the BPE tokenizer off the serving
@@ -211,7 +211,8 @@ export const makeUsageChunkTracker = (
           const chunk = parse(data)
           if (chunk === undefined) return "other"
           const text = textLength(chunk)
-          envelope = data.length - text
+          // Measured on the first event with text: a role-only preamble's envelope is another size.
+          if (text > 0) envelope = data.length - text
           add(data, text)
         } else add(data, Math.max(0, data.length - envelope))
         return "other"

@@ -5,6 +5,7 @@
 // so does the store: with `store: "postgres"` (contract-node-pg) the same config is imported into a
 // fresh database with `llmgate import` and the gateway runs in Postgres mode.
 import { spawn } from "node:child_process"
+import { type IncomingHttpHeaders, request as httpRequest } from "node:http"
 import { afterAll, beforeAll, expect, inject, it } from "vitest"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { FILE_SETTINGS } from "../../src/store/postgres/Catalog.ts"
@@ -591,3 +592,43 @@ export const marker = (label = "m"): string =>
   `${label}-${process.pid}-${++markerSeq}-${Math.random().toString(36).slice(2, 8)}`
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * One request on a connection of its own, closed after (the kernel spreads new connections over
+ * the workers): `body` as JSON, `key` as the bearer (the master key by default; `null`: none).
+ */
+export const onNewConnection = (
+  port: number,
+  method: string,
+  path: string,
+  body?: unknown,
+  key: string | null = MASTER_KEY
+): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
+  new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body)
+    const req = httpRequest(
+      {
+        host: "127.0.0.1",
+        port,
+        method,
+        path,
+        agent: false,
+        headers: {
+          ...(key === null ? {} : { authorization: `Bearer ${key}` }),
+          ...(payload === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }),
+          connection: "close"
+        }
+      },
+      (res) => {
+        const chunks: Array<Buffer> = []
+        res.on("data", (c: Buffer) => chunks.push(c))
+        res.on("end", () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") })
+        )
+      }
+    )
+    req.on("error", reject)
+    req.end(payload)
+  })

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest"
 import { parse, stringify } from "yaml"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { type Exposition, readExposition } from "../support/prometheus.ts"
-import { expectOpenAIError, MASTER_KEY, runtime, SSEReader } from "./harness.ts"
+import { expectOpenAIError, MASTER_KEY, onNewConnection, runtime, SSEReader } from "./harness.ts"
 import { provider, useRouting } from "./routing.ts"
 import { fail } from "./upstream/controlled.ts"
 
@@ -163,10 +163,11 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
     expect(after.value("process_resident_memory_bytes")).toBeGreaterThan(1_000_000)
     expect(after.value("process_cpu_seconds_total")).toBeGreaterThan(0)
 
-    // Every scrape, whichever worker answers it, tells the same counts.
-    for (let i = 0; i < 4; i++) {
-      const again = await scrape()
-      expect(again.value(requests, { model: "m-ok", provider: "p-a", status: "200" })).toBe(
+    // Every scrape, whichever worker answers it (each on a connection of its own), tells the same counts.
+    for (let i = 0; i < 6; i++) {
+      const again = await onNewConnection(ctx.gateway.port, "GET", "/metrics", undefined, null)
+      expect(again.status).toBe(200)
+      expect(readExposition(again.text).value(requests, { model: "m-ok", provider: "p-a", status: "200" })).toBe(
         after.value(requests, { model: "m-ok", provider: "p-a", status: "200" })
       )
     }

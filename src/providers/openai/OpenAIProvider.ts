@@ -192,9 +192,10 @@ export const make = Effect.fnUntraced(function* (
     })
 
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
+    const headers = request.stream ? streamHeaders : jsonHeaders
     const sent = client.post({
       url: urls[request.endpoint],
-      headers: request.stream ? streamHeaders : jsonHeaders,
+      headers: request.traceparent === undefined ? headers : { ...headers, traceparent: request.traceparent },
       body: upstreamPayload(request)
     })
     if (!request.stream) {

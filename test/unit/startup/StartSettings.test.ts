@@ -48,7 +48,8 @@ describe("redisSettings", () => {
       host: "h",
       port: 1,
       masterKey: "k",
-      redis: { url: "redis://user:pw@r:6380", onError: "fail_open" as const, keyPrefix: "p:" }
+      redis: { url: "redis://user:pw@r:6380", onError: "fail_open" as const, keyPrefix: "p:" },
+      tracing: undefined
     }
     const applied = applyStart(config(), start).limits.redis
     expect(applied?.url === undefined ? undefined : Redacted.value(applied.url)).toBe("redis://user:pw@r:6380")
@@ -61,7 +62,7 @@ describe("redisSettings", () => {
 
 describe("applyStart and the reloadable limits", () => {
   it("keeps limits.default_max_tokens (only limits.redis is fixed at start)", () => {
-    const start = { host: "127.0.0.1", port: 4000, masterKey: "m", redis: undefined }
+    const start = { host: "127.0.0.1", port: 4000, masterKey: "m", redis: undefined, tracing: undefined }
     expect(applyStart(config("limits: { default_max_tokens: 77 }"), start).limits.defaultMaxTokens).toBe(77)
   })
 })

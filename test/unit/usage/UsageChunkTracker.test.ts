@@ -72,6 +72,14 @@ describe("makeUsageChunkTracker", () => {
     expect(t.overflowChars()).toBe(words.join("").length)
   })
 
+  it("measures the envelope on the first event with text, not on a role-only preamble (whose envelope is longer)", () => {
+    const t = makeUsageChunkTracker(openAIUsage)
+    const words = Array.from({ length: 20 }, (_, i) => ` w${i}`)
+    t.observe(chunk({ role: "assistant" }))
+    for (const w of words) t.observe(chunk({ content: w }))
+    expect(t.overflowChars()).toBe(words.join("").length)
+  })
+
   it("relayed, drops and reports exactly what the full tracker does", () => {
     const events = [
       chunk({ role: "assistant", content: "" }),

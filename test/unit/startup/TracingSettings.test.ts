@@ -1,0 +1,139 @@
+// Where traces go, decided once at start: the `tracing` section, field by field over the standard
+// OTEL_* variables; no endpoint anywhere: no tracing. A variable that cannot be used stops the start
+// with a message naming it; the config's own mistakes are config errors naming the field.
+import * as Result from "effect/Result"
+import { describe, expect, it } from "vitest"
+import { parseConfig } from "../../../src/config/loadConfig.ts"
+import { tracingSettings } from "../../../src/startup/StartSettings.ts"
+import { makeRequestTracing } from "../../../src/tracing/Tracing.ts"
+
+const BASE = "providers: [{ name: m, kind: mock }]\nmodels: [{ name: chat, targets: [{ provider: m }] }]\n"
+const parse = (text = "") => parseConfig(BASE + text, {}, "test.yaml")
+const config = (text = "") => {
+  const r = parse(text)
+  if (Result.isFailure(r)) throw new Error(r.failure.message)
+  return r.success
+}
+
+describe("tracingSettings", () => {
+  it("is off without an endpoint in the config or OTEL_EXPORTER_OTLP_ENDPOINT", () => {
+    expect(tracingSettings(config(), {})).toBeUndefined()
+    expect(
+      tracingSettings(config("tracing: { sample_rate: 0.5 }"), { OTEL_EXPORTER_OTLP_ENDPOINT: " " })
+    ).toBeUndefined()
+  })
+
+  it("takes the standard variables: endpoint (+ /v1/traces), headers, protocol, service name, sampler argument", () => {
+    expect(
+      tracingSettings(config(), {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318/",
+        OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20abc,x-tenant = t1",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/json",
+        OTEL_SERVICE_NAME: "gw-eu",
+        OTEL_TRACES_SAMPLER_ARG: "0.25"
+      })
+    ).toEqual({
+      url: "http://collector:4318/v1/traces",
+      headers: { authorization: "Bearer abc", "x-tenant": "t1" },
+      protocol: "http/json",
+      sampleRate: 0.25,
+      captureContent: false,
+      serviceName: "gw-eu"
+    })
+  })
+
+  it("defaults: protobuf, every trace kept, no content, service llmgate; a traces path is kept as it is", () => {
+    expect(tracingSettings(config("tracing: { otlp: { endpoint: 'https://otel.example/v1/traces' } }"), {})).toEqual({
+      url: "https://otel.example/v1/traces",
+      headers: {},
+      protocol: "http/protobuf",
+      sampleRate: 1,
+      captureContent: false,
+      serviceName: "llmgate"
+    })
+  })
+
+  it("the config wins field by field over the variables", () => {
+    const settings = tracingSettings(
+      config(
+        "tracing: { otlp: { endpoint: 'http://a:4318', headers: { x-key: k1 }, protocol: http/json }, sample_rate: 0, capture_content: true, service_name: mine }"
+      ),
+      {
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://b:4318",
+        OTEL_EXPORTER_OTLP_HEADERS: "x-key=k2",
+        OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+        OTEL_SERVICE_NAME: "theirs",
+        OTEL_TRACES_SAMPLER_ARG: "1"
+      }
+    )
+    expect(settings).toEqual({
+      url: "http://a:4318/v1/traces",
+      headers: { "x-key": "k1" },
+      protocol: "http/json",
+      sampleRate: 0,
+      captureContent: true,
+      serviceName: "mine"
+    })
+  })
+
+  it("names the variable that cannot be used", () => {
+    const start = (env: Record<string, string>) =>
+      tracingSettings(config(), { OTEL_EXPORTER_OTLP_ENDPOINT: "http://c:4318", ...env })
+    expect(start({ OTEL_EXPORTER_OTLP_ENDPOINT: "ftp://c" })).toMatch(
+      /^OTEL_EXPORTER_OTLP_ENDPOINT: expected an http\(s\) URL/
+    )
+    expect(start({ OTEL_EXPORTER_OTLP_HEADERS: "novalue" })).toMatch(/^OTEL_EXPORTER_OTLP_HEADERS: expected name=value/)
+    expect(start({ OTEL_EXPORTER_OTLP_HEADERS: "a=%E0%A4%A" })).toMatch(/^OTEL_EXPORTER_OTLP_HEADERS: the value of a/)
+    expect(start({ OTEL_EXPORTER_OTLP_PROTOCOL: "grpc" })).toMatch(/^OTEL_EXPORTER_OTLP_PROTOCOL: expected/)
+    expect(start({ OTEL_TRACES_SAMPLER_ARG: "2" })).toMatch(/^OTEL_TRACES_SAMPLER_ARG: expected a number from 0 to 1/)
+    expect(start({ OTEL_TRACES_SAMPLER_ARG: "half" })).toMatch(/^OTEL_TRACES_SAMPLER_ARG/)
+  })
+
+  it("config mistakes are config errors naming the field; header values may reference the environment", () => {
+    for (const [text, path] of [
+      ["tracing: { otlp: { endpoint: 'not a url' } }\n", "tracing.otlp.endpoint"],
+      ["tracing: { otlp: { protocol: grpc } }\n", "tracing.otlp.protocol"],
+      ["tracing: { sample_rate: 1.5 }\n", "tracing.sample_rate"],
+      ["tracing: { otlp: { headers: { 'bad header': x } } }\n", "tracing.otlp.headers"],
+      ["tracing: { exporter: otlp }\n", "tracing"]
+    ] as const) {
+      const r = parse(text)
+      expect(Result.isFailure(r), text).toBe(true)
+      if (Result.isFailure(r)) expect(r.failure.issues.map((i) => i.path).join(" "), text).toContain(path)
+    }
+    const r = parseConfig(
+      `${BASE}tracing: { otlp: { endpoint: 'http://a:4318', headers: { authorization: '\${LLMGATE_OTLP_TOKEN}' } } }\n`,
+      { LLMGATE_OTLP_TOKEN: "Bearer s3cret" },
+      "test.yaml"
+    )
+    expect(Result.isSuccess(r)).toBe(true)
+    if (Result.isSuccess(r))
+      expect(tracingSettings(r.success, {})).toMatchObject({ headers: { authorization: "Bearer s3cret" } })
+  })
+})
+
+describe("makeRequestTracing", () => {
+  const settings = {
+    url: "http://c/v1/traces",
+    headers: {},
+    protocol: "http/json" as const,
+    sampleRate: 0.3,
+    captureContent: false,
+    serviceName: "s"
+  }
+  it("continues a valid traceparent with its own sampling decision; a new trace is kept with the sample rate", () => {
+    const t = makeRequestTracing(settings, () => 0.5)
+    expect(t.parentOf(undefined)).toEqual({ parent: undefined, sampled: false })
+    expect(makeRequestTracing(settings, () => 0.1).parentOf(undefined).sampled).toBe(true)
+    const kept = t.parentOf("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
+    expect([kept.parent?.traceId, kept.parent?.spanId, kept.sampled]).toEqual([
+      "4bf92f3577b34da6a3ce929d0e0e4736",
+      "00f067aa0ba902b7",
+      true
+    ])
+    expect(t.parentOf("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-00").sampled).toBe(false)
+    // Malformed: a new trace.
+    expect(t.parentOf("garbage").parent).toBeUndefined()
+    expect(t.parentOf("00-00000000000000000000000000000000-00f067aa0ba902b7-01").parent).toBeUndefined()
+  })
+})
