@@ -169,13 +169,17 @@ export const makeGatewayMetrics = (): GatewayMetricsShape => {
   const add = <S>(metric: Metric.Metric<number, S>, labels: Labels, value: number) =>
     series(metric, labels).updateUnsafe(value, context)
 
-  /** Counters fed from cumulative totals (workers' reports, the writer's stats): what was added so far. */
+  /**
+   * Counters fed from cumulative totals (workers' reports, the writer's stats): what was added so
+   * far. A series is made at its first total, 0 included, so an unlabeled counter is there from the
+   * first scrape.
+   */
   const emitted = new Map<string, number>()
   const advance = (metric: Metric.Metric<number, unknown>, labels: Labels, total: number) => {
     const key = `${metric.id}\u0000${JSON.stringify(labels)}`
-    const before = emitted.get(key) ?? 0
-    if (total > before) {
-      add(metric, labels, total - before)
+    const before = emitted.get(key)
+    if (before === undefined || total > before) {
+      add(metric, labels, total - (before ?? 0))
       emitted.set(key, total)
     }
   }

@@ -3,17 +3,21 @@
 // scripted run (successes, a stream, a retried request, a breaker trip, a rate-limit refusal, an
 // admin reload) every listed series moved by exactly what the run did; every answer carries
 // `Server-Timing: gateway;dur=…, upstream;dur=…`; labels stay bounded (an unknown model is `none`);
-// `metrics.path` and `metrics.require_key` follow a config edit.
+// `metrics.path` and `metrics.require_key` follow a config edit; every query of the provisioned Grafana
+// dashboard (docker/stack) names a metric the live exposition has.
 import { readFileSync, writeFileSync } from "node:fs"
+import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { parse, stringify } from "yaml"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { type Exposition, readExposition } from "../support/prometheus.ts"
+import { metricNames } from "../support/promql.ts"
 import { expectOpenAIError, MASTER_KEY, onNewConnection, runtime, SSEReader } from "./harness.ts"
 import { provider, useRouting } from "./routing.ts"
 import { fail } from "./upstream/controlled.ts"
 
 const LIMITED = generateKey()
+const DASHBOARD = join(import.meta.dirname, "../../docker/stack/grafana/dashboards/llmgate.json")
 const EXPOSITION_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 /** The controlled upstream's JSON usage (upstream/controlled.ts). */
 const UPSTREAM_USAGE = { prompt_tokens: 7, completion_tokens: 3 }
@@ -39,7 +43,8 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
           provider("p-down", `http://127.0.0.1:${closedPort}/v1`)
         ],
         models: [
-          { name: "m-ok", targets: [{ provider: "p-a", model: "ok-m" }] },
+          // $1 and $2 per million input and output tokens: 13 µ$ per answer of 7 + 3 tokens.
+          { name: "m-ok", targets: [{ provider: "p-a", model: "ok-m" }], pricing: { input: 1, output: 2 } },
           { name: "m-stream", targets: [{ provider: "p-a", model: "stream-m" }] },
           {
             name: "m-fo",
@@ -150,6 +155,9 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
     expect(moved("llmgate_tokens_total", { model: "m-ok", provider: "p-a", type: "output" })).toBe(
       4 * UPSTREAM_USAGE.completion_tokens
     )
+    // Cost by project: the master key's three answers have none, the limited key's is prj_m.
+    expect(moved("llmgate_cost_usd_total", { model: "m-ok", project: "none" })).toBeCloseTo(3 * 13e-6, 12)
+    expect(moved("llmgate_cost_usd_total", { model: "m-ok", project: "prj_m" })).toBeCloseTo(13e-6, 12)
     expect(observed("llmgate_request_duration_seconds", { model: "m-ok", endpoint: "chat" })).toBe(5)
     expect(observed("llmgate_time_to_first_token_seconds", { model: "m-stream" })).toBe(1)
     expect(observed("llmgate_overhead_seconds", { endpoint: "chat" })).toBe(11)
@@ -171,6 +179,29 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
         after.value(requests, { model: "m-ok", provider: "p-a", status: "200" })
       )
     }
+  })
+
+  it("every query of the provisioned Grafana dashboard parses and names a metric this exposition has", async () => {
+    // After the scripted run above, every family the dashboard reads has a series.
+    const exposition = await scrape()
+    const dashboard = JSON.parse(readFileSync(DASHBOARD, "utf8")) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>
+    }
+    const queried = new Set<string>()
+    for (const panel of dashboard.panels) {
+      for (const target of panel.targets) {
+        const names = metricNames(target.expr)
+        expect(names.length, `${panel.title}: ${target.expr}`).toBeGreaterThan(0)
+        for (const name of names) queried.add(name)
+      }
+    }
+    for (const name of queried) {
+      // A histogram's series are its family's name with _bucket, _sum or _count.
+      const family = exposition.families.has(name) ? name : name.replace(/_(bucket|sum|count)$/, "")
+      expect(exposition.families.has(family), `${name} is not in /metrics`).toBe(true)
+      if (family !== name) expect(exposition.families.get(family)?.type, name).toBe("HISTOGRAM")
+    }
+    expect(queried.size).toBeGreaterThan(12)
   })
 
   it("metrics.path and metrics.require_key follow a config edit: the old path is gone, a key is asked for", async () => {
