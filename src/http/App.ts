@@ -198,16 +198,20 @@ export const makeApp = Effect.gen(function* () {
   }
 
   /** The request in its server span, ended with its answer (a stream's at its last byte). */
-  const traced = (request: IncomingRequest, requestId: string, receivedAt: number): Effect.Effect<OutgoingResponse> => {
+  const traced = (
+    request: IncomingRequest,
+    requestId: string,
+    receivedAt: number,
+    parent: Tracer.ExternalSpan | undefined
+  ): Effect.Effect<OutgoingResponse> => {
     const path = pathOf(request.url)
     const route = routeOf(path)
-    const { parent, sampled } = tracing.parentOf(request.header("traceparent"))
     return Effect.flatMap(
       Effect.makeSpan(`${request.method} ${route}`, {
         kind: "server",
         parent,
         root: parent === undefined,
-        sampled,
+        sampled: true,
         attributes: {
           "http.request.method": request.method,
           "http.route": route,
@@ -227,7 +231,7 @@ export const makeApp = Effect.gen(function* () {
             })
           )
         return answer(requestId, () => dispatch(request, requestId, receivedAt, span)).pipe(
-          Effect.withParentSpan(span),
+          Effect.withParentSpan(span, { captureStackTrace: false }),
           Effect.onInterrupt(() => end(undefined)),
           Effect.flatMap((response) =>
             response.body instanceof Uint8Array
@@ -241,7 +245,12 @@ export const makeApp = Effect.gen(function* () {
 
   const app: App = (request) => {
     const receivedAt = performance.now()
-    if (tracing.enabled) return traced(request, requestIdOf(request.header("x-request-id")), receivedAt)
+    // Only a sampled request has spans: one left out costs nothing here (its traceparent, if any,
+    // still goes upstream as it came: http/Proxy.ts).
+    if (tracing.enabled) {
+      const { parent, sampled } = tracing.parentOf(request.header("traceparent"))
+      if (sampled) return traced(request, requestIdOf(request.header("x-request-id")), receivedAt, parent)
+    }
     const requestId = requestIdOf(request.header("x-request-id"))
     return answer(requestId, () => dispatch(request, requestId, receivedAt, undefined))
   }

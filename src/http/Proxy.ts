@@ -199,7 +199,10 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             rawBody: upstream?.rawBody ?? rawBody,
             stream,
             requestId,
-            span: progress.span
+            span: progress.span,
+            // Not sampled here: the caller's trace context goes upstream as it came.
+            traceparent:
+              progress.span === undefined && usage.tracing?.enabled === true ? request.header("traceparent") : undefined
           },
           group
         ),

@@ -43,6 +43,8 @@ export interface DispatchRequest {
   readonly requestId: string
   /** The request's server span (tracing on): each attempt is a client span under it, sent upstream as `traceparent`. */
   readonly span?: Tracer.Span | undefined
+  /** Without a span: a trace context to pass upstream as it is (a request tracing did not sample). */
+  readonly traceparent?: string | undefined
 }
 
 /** What every outcome tells: the attempts made, and the time spent waiting on providers in them. */
@@ -253,7 +255,7 @@ export const makeDispatcher = (
           upstreamModel,
           stream: request.stream,
           requestId: request.requestId,
-          traceparent: span === undefined ? undefined : traceparentOf(span)
+          traceparent: span === undefined ? request.traceparent : traceparentOf(span)
         })
       )
       const now = clock.currentTimeMillisUnsafe()

@@ -7,7 +7,8 @@
  *
  * Per request (http/App.ts): one server span, continuing an incoming W3C `traceparent` (and
  * following its sampling decision; a new trace is kept with `sample_rate`), ended when the answer
- * ends (a stream's last byte). The proxy puts the GenAI attributes on it (domain/GenAi.ts); each
+ * ends (a stream's last byte). A request not sampled has no span at all (its incoming
+ * `traceparent` goes upstream as it came): with a low `sample_rate`, tracing costs little. The proxy puts the GenAI attributes on it (domain/GenAi.ts); each
  * upstream attempt is a client span under it (routing/Dispatch.ts) whose `traceparent` goes to the
  * provider. With tracing off nothing here runs: `enabled` is false and no span is made.
  */
