@@ -22,7 +22,7 @@ const LAYERS = [
   ["config", "streaming", "crypto", "state"], //  config schema and loading; SSE and streams; SHA-256 and sealing; shared slots
   ["auth", "limits", "providers", "store", "api", "usage"],
   ["routing"],
-  ["admin", "GatewayState.ts", "metrics", "tracing"], // metrics: the owner's exposition, a worker's own counts; tracing: OTLP export
+  ["admin", "GatewayState.ts", "metrics", "tracing", "logging"], // metrics: the owner's exposition, a worker's own counts; tracing: OTLP export
   ["http", "cli"],
   ["startup"],
   ["cluster"],

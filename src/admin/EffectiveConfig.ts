@@ -124,6 +124,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     batch_size: config.usage.batchSize
   },
   metrics: { enabled: config.metrics.enabled, path: config.metrics.path, require_key: config.metrics.requireKey },
+  logging: { level: config.logging.level, format: config.logging.format },
   // As the config writes it; the OTEL_* variables fill in the rest at start.
   tracing: {
     otlp: {

@@ -8,9 +8,8 @@
 import * as Cause from "effect/Cause"
 import * as Console from "effect/Console"
 import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
-import * as References from "effect/References"
 import type { Env } from "../config/interpolate.ts"
+import { configSecrets, loggingContext, minimumLevel } from "../logging/Logging.ts"
 import { prepare } from "../startup/Prepare.ts"
 import { runOwner } from "./Owner.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
@@ -24,7 +23,13 @@ export const launch = (port: RuntimePort, argv: ReadonlyArray<string>, env: Env)
       onSuccess: (prepared) =>
         runOwner(port, prepared).pipe(
           Effect.scoped,
-          Effect.provide(Layer.succeed(References.MinimumLogLevel, prepared.cli.debug ? "Debug" : "Info"))
+          Effect.provideContext(
+            loggingContext(
+              prepared.config.logging.format,
+              minimumLevel(prepared.config.logging.level, prepared.cli.debug),
+              configSecrets(prepared.config)
+            )
+          )
         )
     }),
     Effect.provide(port.fileSystem),

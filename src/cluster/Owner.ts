@@ -70,6 +70,7 @@ import { makeTokenCounter } from "../usage/TokenizerThread.ts"
 import { makeUsageReports } from "../usage/UsageReport.ts"
 import * as UsageWriter from "../usage/UsageWriter.ts"
 import { makeGatewayMetrics, type ReloadSource } from "../metrics/GatewayMetrics.ts"
+import { configSecrets, minimumLevel, requestFields } from "../logging/Logging.ts"
 import type { WorkerMetricsReport } from "../metrics/WorkerMetrics.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
@@ -342,6 +343,9 @@ export const runOwner = (
     })
 
     // ---- workers -------------------------------------------------------------------------------
+    // What no log line shows: the secrets of the config the gateway started with.
+    const logSecrets = [...configSecrets(prepared.config), ...configSecrets(firstConfig)]
+    const logRequests = minimumLevel(prepared.config.logging.level, prepared.cli.debug) === "Debug"
     const context = yield* Effect.context<FileSystem.FileSystem>()
     const run = Effect.runForkWith(context)
     const stopped = Deferred.makeUnsafe<number>()
@@ -407,6 +411,12 @@ export const runOwner = (
           return
         case "UsageRecords":
           metrics?.observe(message.records)
+          // Debug: one line per request, from its record.
+          if (logRequests) {
+            const keys = current.config.tenancy.keys
+            for (const r of message.records)
+              run(Effect.logDebug("request").pipe(Effect.annotateLogs(requestFields(r, (id) => keys.get(id)?.prefix))))
+          }
           if (prepared.config.usage.enabled) usage.offer(message.records)
           return
         case "MetricsReport":
@@ -496,6 +506,11 @@ export const runOwner = (
           shutdownTimeoutMs,
           connection,
           debug: prepared.cli.debug,
+          logging: {
+            format: prepared.config.logging.format,
+            level: minimumLevel(prepared.config.logging.level, prepared.cli.debug),
+            secrets: logSecrets
+          },
           adminMode: admin.mode,
           usage: prepared.config.usage.enabled || prepared.config.metrics.enabled,
           metrics: prepared.config.metrics.enabled,
@@ -536,8 +551,22 @@ export const runOwner = (
       const failure = listening.cause.reasons.find(Cause.isFailReason)
       return yield* fail(`llmgate: ${failure !== undefined ? failure.error : Cause.pretty(listening.cause)}`)
     }
+    const shown = banner(prepared, {
+      port: listening.value[0]!,
+      modelNames: current.config.modelNames,
+      source: source.description
+    })
+    // With JSON logs the banner is one JSON line too (written as it is: a generated master key is
+    // shown here, once, and nowhere else).
     yield* Console.log(
-      banner(prepared, { port: listening.value[0]!, modelNames: current.config.modelNames, source: source.description })
+      prepared.config.logging.format === "json"
+        ? JSON.stringify({
+            message: "listening",
+            level: "INFO",
+            timestamp: new Date().toISOString(),
+            banner: shown.split("\n")
+          })
+        : shown
     )
 
     // Follow the source: each signalled change is re-read; changes during a reload fold into one more.

@@ -21,6 +21,8 @@ import type { BudgetSeed } from "../limits/Budgets.ts"
 import type { Actor, ListQuery, Resource } from "../admin/AdminStore.ts"
 import type { GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { WorkerMetricsReport } from "../metrics/WorkerMetrics.ts"
+import type * as LogLevel from "effect/LogLevel"
+import type { LogFormat } from "../logging/Logging.ts"
 import type { ParentLink, ThreadLink } from "../domain/ThreadLink.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
@@ -59,6 +61,12 @@ export interface WorkerSettings {
   /** The bounds on client connections (like host and port, they apply at start). */
   readonly connection: ConnectionBounds
   readonly debug: boolean
+  /** The log lines' format and least level (`logging`, `--debug`), and the secrets they never show. */
+  readonly logging: {
+    readonly format: LogFormat
+    readonly level: LogLevel.LogLevel
+    readonly secrets: ReadonlyArray<string>
+  }
   /** Where the admin API's writes go, as `GET /admin/v1/config` reports it. */
   readonly adminMode: "postgres" | "file"
   /**

@@ -23,7 +23,6 @@ import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Tracer from "effect/Tracer"
 import * as Queue from "effect/Queue"
-import * as References from "effect/References"
 import * as Result from "effect/Result"
 import * as Scope from "effect/Scope"
 import { AdminStore } from "../admin/AdminStore.ts"
@@ -43,13 +42,14 @@ import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
-import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker } from "./Protocol.ts"
+import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker, WorkerSettings } from "./Protocol.ts"
+import { loggingContext } from "../logging/Logging.ts"
 import { makeRemoteAdminStore, makeRemoteMetrics, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
-/** Log level from `--debug`. */
-const requestContext = (debug: boolean): Context.Context<never> =>
-  Context.make(References.MinimumLogLevel, debug ? "Debug" : "Info")
+/** The worker's logger and level (logging/Logging.ts), as the owner's. */
+const requestContext = (settings: WorkerSettings): Context.Context<never> =>
+  loggingContext(settings.logging.format, settings.logging.level, settings.logging.secrets)
 
 /** Compiles a snapshot the owner validated (it cannot fail unless the two disagree: a defect). */
 const compile = (snapshot: SnapshotMessage) =>
@@ -68,7 +68,7 @@ export const runWorker = (port: RuntimePort, owner: OwnerLink): Effect.Effect<vo
       })
       const init = yield* Queue.take(inbox)
       if (init._tag !== "Init") return yield* Effect.die(new Error(`worker: expected Init, got ${init._tag}`))
-      const context = requestContext(init.settings.debug)
+      const context = requestContext(init.settings)
       yield* serve(port, owner, inbox, init).pipe(Effect.provideContext(context))
     })
   )
@@ -81,7 +81,7 @@ const serve = (
 ) =>
   Effect.gen(function* () {
     const { settings } = init
-    const context = requestContext(settings.debug)
+    const context = requestContext(settings)
 
     // ---- the shared slots and this worker's view of the layout -------------------------------
     const space = makeSlotSpace(workerHolder(settings.index))

@@ -364,6 +364,16 @@ export const MetricsSection = Schema.Struct({
   require_key: Schema.optional(Schema.Boolean)
 })
 
+/**
+ * The gateway's log lines (logging/Logging.ts): their least level (`--debug` forces `debug`, which
+ * also logs one line per request) and their format, text or one JSON object per line. Both apply
+ * at start.
+ */
+export const LoggingSection = Schema.Struct({
+  level: Schema.optional(Schema.Literals(["debug", "info", "warning", "error"])),
+  format: Schema.optional(Schema.Literals(["text", "json"]))
+})
+
 /** How traces are sent: OTLP over HTTP, as protobuf (the OpenTelemetry default) or JSON. */
 export const OtlpProtocol = Schema.Literals(["http/protobuf", "http/json"])
 export type OtlpProtocol = typeof OtlpProtocol.Type
@@ -408,6 +418,7 @@ export const ConfigFile = Schema.Struct({
   usage: Schema.optional(UsageSection),
   metrics: Schema.optional(MetricsSection),
   tracing: Schema.optional(TracingSection),
+  logging: Schema.optional(LoggingSection),
   master_key: Schema.optional(Schema.String),
   providers: Schema.Array(ProviderSection),
   models: Schema.Array(ModelSection),
@@ -684,6 +695,10 @@ export interface ResolvedConfig {
   readonly usage: ResolvedUsage
   readonly metrics: ResolvedMetrics
   readonly tracing: ResolvedTracing
+  readonly logging: {
+    readonly level: "debug" | "info" | "warning" | "error"
+    readonly format: "text" | "json"
+  }
   /** Every model by its configured name (exact names and patterns). */
   readonly models: ReadonlyMap<string, ResolvedModel>
   /** Configured model names, in config order (patterns included). */

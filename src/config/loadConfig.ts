@@ -307,6 +307,7 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       requireKey: file.metrics?.require_key ?? false
     },
     tracing,
+    logging: { level: file.logging?.level ?? "info", format: file.logging?.format ?? "text" },
     models,
     modelNames: [...models.keys()],
     routes,

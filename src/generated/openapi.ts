@@ -1418,6 +1418,13 @@ export interface components {
             usage?: {
                 [key: string]: unknown;
             };
+            /** @description `logging:` as applied at start (`--debug` logs at debug whatever it says). */
+            logging?: {
+                /** @enum {string} */
+                level: "debug" | "info" | "warning" | "error";
+                /** @enum {string} */
+                format: "text" | "json";
+            };
             /** @description `tracing:` as the config writes it (header values masked; `null`: not set). The standard `OTEL_*` variables fill in what it leaves out, at start. */
             tracing?: {
                 [key: string]: unknown;
