@@ -137,6 +137,19 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
               Object.entries(config.tracing.headers).map(([k, v]) => [k, maskCredential(Redacted.value(v))])
             )
     },
+    langfuse:
+      config.tracing.langfuse === undefined
+        ? null
+        : {
+            public_key: config.tracing.langfuse.publicKey ?? null,
+            secret_key:
+              config.tracing.langfuse.secretKey === undefined
+                ? null
+                : maskSecret(Redacted.value(config.tracing.langfuse.secretKey)),
+            host: config.tracing.langfuse.host ?? null,
+            sample_rate: config.tracing.langfuse.sampleRate ?? null,
+            flush_interval_ms: config.tracing.langfuse.flushIntervalMs ?? null
+          },
     sample_rate: config.tracing.sampleRate ?? null,
     capture_content: config.tracing.captureContent,
     service_name: config.tracing.serviceName ?? null

@@ -145,7 +145,7 @@ export const runOwner = (
     if (typeof tracing === "string") return yield* fail(`llmgate: invalid tracing settings: ${tracing}`)
     if (tracing !== undefined)
       yield* Effect.logInfo(
-        `tracing: OTLP (${tracing.protocol}) to ${tracing.url}, sampling ${tracing.sampleRate}${tracing.captureContent ? ", with content" : ""}`
+        `tracing: ${tracing.destinations.map((d) => `${d.name} (${d.protocol}) at ${d.url}`).join(" and ")}, sampling ${tracing.sampleRate}${tracing.captureContent ? ", with content" : ""}`
       )
     const start: StartSettings = {
       host: prepared.config.server.host,

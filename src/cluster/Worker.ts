@@ -33,7 +33,7 @@ import { GatewayState, RuntimeInfo } from "../GatewayState.ts"
 import { makeApp } from "../http/App.ts"
 import { connectRedisStore } from "../limits/RedisLimiterStore.ts"
 import { MetricsExposition, makeWorkerMetrics, NO_WORKER_METRICS, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
-import { makeOtlpTracer, makeRequestTracing, RequestTracing } from "../tracing/Tracing.ts"
+import { makeRequestTracing, makeTracing, RequestTracing } from "../tracing/Tracing.ts"
 import { sharedRoutingState } from "../routing/RoutingState.ts"
 import { targetKey } from "../routing/TargetHealth.ts"
 import { applyStart } from "../startup/StartSettings.ts"
@@ -169,17 +169,32 @@ const serve = (
       workers: () =>
         Array.from({ length: settings.count }, (_, id) => ({ id, configVersion: Atomics.load(control, id) }))
     })
-    // Spans go to the OTLP endpoint from this worker, in batches (its drain exports the rest).
+    // This worker's own metrics (breaker transitions, refusals, failed span exports); the owner counts the records.
+    const metrics = settings.metrics ? makeWorkerMetrics() : NO_WORKER_METRICS
+    // A failed span export is counted, and logged at most once a minute per destination.
+    const exportWarned = new Map<string, number>()
+    const exportFailed = (destination: string) => {
+      metrics.exportFailed(destination)
+      const now = Date.now()
+      if (now - (exportWarned.get(destination) ?? 0) < 60_000) return
+      exportWarned.set(destination, now)
+      Effect.runFork(
+        Effect.logWarning(`tracing: an export to ${destination} failed (it is retried, then paused for a minute)`).pipe(
+          Effect.provideContext(context)
+        )
+      )
+    }
+    // Spans go to the tracing destinations from this worker, in batches (its drain exports the rest).
     const traces =
-      settings.start.tracing === undefined ? undefined : yield* makeOtlpTracer(settings.start.tracing, settings.index)
+      settings.start.tracing === undefined
+        ? undefined
+        : yield* makeTracing(settings.start.tracing, settings.index, exportFailed)
     const tracing =
       settings.start.tracing === undefined ? RequestTracing.off : makeRequestTracing(settings.start.tracing)
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))
       : { ...UsageSink.discard, flush: () => {}, pending: () => 0 }
-    // This worker's own metrics (breaker transitions, refusals); the owner counts the records.
-    const metrics = settings.metrics ? makeWorkerMetrics() : NO_WORKER_METRICS
     if (settings.metrics) {
       // Subscribed before the port is served: no transition is missed.
       const transitions = yield* PubSub.subscribe(state.events)

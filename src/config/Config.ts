@@ -392,6 +392,22 @@ export const TracingSection = Schema.Struct({
       protocol: Schema.optional(OtlpProtocol)
     })
   ),
+  /**
+   * Langfuse, through its OTLP endpoint (`<host>/api/public/otel/v1/traces`, Basic auth with the
+   * keys); `secret_key` is a secret field. Also `LANGFUSE_PUBLIC_KEY`, `LANGFUSE_SECRET_KEY`,
+   * `LANGFUSE_HOST`, `LANGFUSE_SAMPLE_RATE`, `LANGFUSE_FLUSH_INTERVAL` (milliseconds).
+   */
+  langfuse: Schema.optional(
+    Schema.Struct({
+      public_key: Schema.optional(Schema.String),
+      secret_key: Schema.optional(Schema.String),
+      /** Default `https://cloud.langfuse.com`. */
+      host: Schema.optional(Schema.String),
+      sample_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+      /** How often spans are sent (default 1s). */
+      flush_interval: Schema.optional(DurationInput)
+    })
+  ),
   /** The fraction of new traces kept (0..1, default 1); a request continuing a trace follows its parent's decision. */
   sample_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
   /** Put prompts and completions on the spans (default false). */
@@ -669,6 +685,15 @@ export interface ResolvedMetrics {
 
 /** The `tracing` section as written (the environment fills in the rest at start: startup/StartSettings.ts). */
 export interface ResolvedTracing {
+  readonly langfuse:
+    | {
+        readonly publicKey: string | undefined
+        readonly secretKey: Redacted.Redacted<string> | undefined
+        readonly host: string | undefined
+        readonly sampleRate: number | undefined
+        readonly flushIntervalMs: number | undefined
+      }
+    | undefined
   readonly endpoint: string | undefined
   readonly headers: Readonly<Record<string, Redacted.Redacted<string>>> | undefined
   readonly protocol: OtlpProtocol | undefined

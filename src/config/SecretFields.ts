@@ -3,7 +3,7 @@
  * what the admin API masks and refuses to take back masked (FileAdminStore, PostgresAdminStore,
  * EffectiveConfig), and what Postgres stores sealed (store/postgres/ProviderSecrets.ts).
  *
- * Secret fields: `master_key`, `store.postgres.url`, `limits.redis.url`, `tracing.otlp.headers` values, and per provider `api_key`, `auth.token`,
+ * Secret fields: `master_key`, `store.postgres.url`, `limits.redis.url`, `tracing.otlp.headers` values, `tracing.langfuse.secret_key`, and per provider `api_key`, `auth.token`,
  * `auth.password`, `auth.value` and its header values. Header values are secrets unless the header
  * is one known to carry none (`SAFE_HEADERS`: versions, content types, client names): a header name
  * cannot tell a credential apart reliably (`x-api-key`, `api-key`, `ocp-apim-subscription-key`,
@@ -44,7 +44,7 @@ export const isSecretHeader = (name: string): boolean => !SAFE_HEADERS.has(name.
 
 /** The secret fields as the docs and messages name them. */
 export const SECRET_FIELDS_TEXT =
-  "master_key, store.postgres.url, limits.redis.url, tracing.otlp.headers values, providers[].api_key, providers[].auth.token, providers[].auth.password, providers[].auth.value, " +
+  "master_key, store.postgres.url, limits.redis.url, tracing.otlp.headers values, tracing.langfuse.secret_key, providers[].api_key, providers[].auth.token, providers[].auth.password, providers[].auth.value, " +
   "providers[].headers values"
 
 /** Whether `path` (into the config document) is a secret field, where `${VAR}` may stand. */
@@ -57,6 +57,7 @@ export const isSecretPath = (path: ReadonlyArray<PropertyKey>): boolean => {
       return (
         (a === "store" && b === "postgres" && c === "url") ||
         (a === "limits" && b === "redis" && c === "url") ||
+        (a === "tracing" && b === "langfuse" && c === "secret_key") ||
         (a === "providers" && typeof b === "number" && c === "api_key")
       )
     case 4:

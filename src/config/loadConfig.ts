@@ -128,7 +128,8 @@ export const decodeConfig = (value: unknown, source: string): Result.Result<Reso
   return resolve(decoded.value, source)
 }
 
-const validHttpUrl = (s: string): boolean => {
+/** Whether `s` is an http(s) URL. */
+export const validHttpUrl = (s: string): boolean => {
   try {
     const u = new URL(s)
     return u.protocol === "http:" || u.protocol === "https:"
@@ -326,7 +327,22 @@ const resolveTracing = (tracing: ConfigFile["tracing"], issues: Array<ConfigIssu
     if (!HEADER_NAME.test(name))
       issues.push({ path: `tracing.otlp.headers.${name}`, message: "expected an HTTP header name" })
   }
+  const langfuse = tracing?.langfuse
+  const host = langfuse?.host === undefined || langfuse.host === "" ? undefined : langfuse.host
+  if (host !== undefined && !validHttpUrl(host))
+    issues.push({ path: "tracing.langfuse.host", message: `expected an http(s) URL, got "${host}"` })
+  const nonEmpty = (v: string | undefined) => (v === undefined || v === "" ? undefined : v)
   return {
+    langfuse:
+      langfuse === undefined
+        ? undefined
+        : {
+            publicKey: nonEmpty(langfuse.public_key),
+            secretKey: nonEmpty(langfuse.secret_key) === undefined ? undefined : Redacted.make(langfuse.secret_key!),
+            host,
+            sampleRate: langfuse.sample_rate,
+            flushIntervalMs: langfuse.flush_interval === undefined ? undefined : durationMillis(langfuse.flush_interval)
+          },
     endpoint,
     headers:
       otlp?.headers === undefined

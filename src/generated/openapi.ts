@@ -193,6 +193,7 @@ export interface paths {
          *     | `llmgate_breaker_transitions_total` | counter | from, to | breaker transitions |
          *     | `llmgate_ratelimit_rejections_total` | counter | limit, scope | 429s of a rate limit (its name) or a budget (`budget`); scope `key`, `project` or `ip` |
          *     | `llmgate_config_reloads_total` | counter | source, result | reloads by `watch` (file or Postgres change), `signal` (SIGHUP), `admin`; `applied`, `unchanged`, `rejected`, `failed` |
+         *     | `llmgate_trace_export_failures_total` | counter | destination | failed span exports (`otlp`, `langfuse`), each retried |
          *     | `llmgate_usage_records_written_total` | counter | | usage records stored |
          *     | `llmgate_usage_records_dropped_total` | counter | | usage records dropped (the writer's buffer was full) |
          *     | `llmgate_usage_write_failures_total` | counter | | failed writes to the usage store (each retried) |

@@ -2,7 +2,8 @@
  * What a proxied request's server span says (tracing/Tracing.ts), in the OpenTelemetry GenAI
  * conventions (domain/GenAi.ts): the request's parameters once its body is read, and once it ends
  * (with its usage record) the usage, the response model and id, the finish reasons, cost, attempts
- * and the overhead figure. Prompts and completions only with `tracing.capture_content`, each cut at
+ * and the overhead figure; and what Langfuse reads (a generation, `user.id` and `session.id`: the
+ * key's user, else the key, and its project). Prompts and completions only with `tracing.capture_content`, each cut at
  * `CONTENT_LIMIT` characters.
  */
 import type * as Tracer from "effect/Tracer"
@@ -39,7 +40,11 @@ export const annotateRequest = (
   if (body["stream"] === true) span.attribute("llmgate.stream", true)
   if (capture) {
     const input = endpoint === "chat" ? body["messages"] : endpoint === "completions" ? body["prompt"] : body["input"]
-    if (input !== undefined) span.attribute(GEN_AI.inputMessages, content(input))
+    if (input !== undefined) {
+      const text = content(input)
+      span.attribute(GEN_AI.inputMessages, text)
+      span.attribute("langfuse.observation.input", text)
+    }
   }
 }
 
@@ -72,13 +77,26 @@ export const annotateEnding = (
   const choices = choicesOf(json)
   const reasons = choices.map((c) => c["finish_reason"]).filter((r): r is string => typeof r === "string")
   if (reasons.length > 0) span.attribute(GEN_AI.responseFinishReasons, reasons)
-  if (capture && choices.length > 0)
-    span.attribute(GEN_AI.outputMessages, content(choices.map((c) => c["message"] ?? c["text"] ?? null)))
+  if (capture && choices.length > 0) {
+    const text = content(choices.map((c) => c["message"] ?? c["text"] ?? null))
+    span.attribute(GEN_AI.outputMessages, text)
+    span.attribute("langfuse.observation.output", text)
+  }
   if (record.provider !== null) span.attribute("llmgate.provider", record.provider)
   span.attribute("llmgate.attempts", record.attempts)
   span.attribute("llmgate.outcome", record.outcome)
   span.attribute("llmgate.usage.estimated", record.estimated)
-  if (record.cost_usd !== null) span.attribute("llmgate.cost_usd", record.cost_usd)
+  if (record.cost_usd !== null) {
+    span.attribute("llmgate.cost_usd", record.cost_usd)
+    span.attribute("gen_ai.usage.cost", record.cost_usd)
+  }
+  // Langfuse reads the request as a generation of the key's user (else the key) in the project's session.
+  span.attribute("langfuse.observation.type", "generation")
+  const user = record.user_id ?? record.key_id
+  if (user !== null) span.attribute("user.id", user)
+  if (record.project_id !== null) span.attribute("session.id", record.project_id)
+  if (record.ttft_ms !== null)
+    span.attribute("langfuse.observation.completion_start_time", new Date(record.at_ms + record.ttft_ms).toISOString())
   if (record.ttft_ms !== null) span.attribute("llmgate.ttft_ms", record.ttft_ms)
   if (record.key_id !== null) span.attribute("llmgate.key_id", record.key_id)
   if (record.project_id !== null) span.attribute("llmgate.project_id", record.project_id)

@@ -70,6 +70,7 @@ export const configSecrets = (config: ResolvedConfig): ReadonlyArray<string> => 
     for (const h of p.headerOps) if (h.op !== "remove" && isSecretHeader(h.key)) out.push(h.value)
   }
   for (const v of Object.values(config.tracing.headers ?? {})) out.push(Redacted.value(v))
+  if (config.tracing.langfuse?.secretKey !== undefined) out.push(Redacted.value(config.tracing.langfuse.secretKey))
   return out
 }
 

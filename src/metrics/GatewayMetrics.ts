@@ -124,6 +124,10 @@ export const makeGatewayMetrics = (): GatewayMetricsShape => {
       "Requests refused with 429 by a rate limit (its name) or a budget (budget), by scope (key, project, ip).",
     incremental: true
   })
+  const exportFailures = Metric.counter("llmgate_trace_export_failures_total", {
+    description: "Failed span exports (each retried), by destination (otlp, langfuse).",
+    incremental: true
+  })
   const reloads = Metric.counter("llmgate_config_reloads_total", {
     description:
       "Config reloads, by what started them (watch, signal, admin) and result (applied, unchanged, rejected, failed).",
@@ -189,7 +193,8 @@ export const makeGatewayMetrics = (): GatewayMetricsShape => {
   const retired = new Map<string, number>()
   const countsOf = (report: WorkerMetricsReport): ReadonlyArray<readonly [string, number]> => [
     ...report.transitions.map(([from, to, n]) => [`t\u0000${from}\u0000${to}`, n] as const),
-    ...report.rejections.map(([limit, scope, n]) => [`r\u0000${limit}\u0000${scope}`, n] as const)
+    ...report.rejections.map(([limit, scope, n]) => [`r\u0000${limit}\u0000${scope}`, n] as const),
+    ...report.exportFailures.map(([destination, n]) => [`e\u0000${destination}\u0000`, n] as const)
   ]
   /** The breaker series last set, so a target gone from routing state stops being reported. */
   let breakerSeries = new Set<string>()
@@ -234,7 +239,8 @@ export const makeGatewayMetrics = (): GatewayMetricsShape => {
       for (const [key, total] of totals) {
         const [kind, a, b] = key.split("\u0000") as [string, string, string]
         if (kind === "t") advance(transitions, { from: a, to: b }, total)
-        else advance(rejections, { limit: a, scope: b }, total)
+        else if (kind === "r") advance(rejections, { limit: a, scope: b }, total)
+        else advance(exportFailures, { destination: a }, total)
       }
       series(active, {}).updateUnsafe(inFlight, context)
       // Every worker sees the same shared breakers: the first report is the gateway's view.

@@ -1,6 +1,7 @@
 /**
  * A worker's own part of the metrics: what its usage records do not carry. Requests refused by a
- * rate limit or a budget (`rejected`), circuit breaker transitions this worker made, and, read when
+ * rate limit or a budget (`rejected`), circuit breaker transitions this worker made, failed span
+ * exports (`exportFailed`), and, read when
  * the owner asks (`report`), the breakers' states (shared by every worker, so any one's view is the
  * gateway's) and how many of its requests are in flight. Counts are cumulative since the worker
  * started; the owner sums every worker's (metrics/GatewayMetrics.ts). Synchronous and cheap: a
@@ -21,6 +22,8 @@ export interface WorkerMetricsReport {
   readonly transitions: ReadonlyArray<readonly [BreakerState, BreakerState, number]>
   /** [limit, scope, count] since the worker started; `limit` is a rate limit's name or `budget`. */
   readonly rejections: ReadonlyArray<readonly [string, string, number]>
+  /** [destination, count] of failed span exports since the worker started. */
+  readonly exportFailures: ReadonlyArray<readonly [string, number]>
   /** Every target with routing state: its breaker's state now. */
   readonly breakers: ReadonlyArray<{ readonly provider: string; readonly model: string; readonly state: BreakerState }>
 }
@@ -28,6 +31,7 @@ export interface WorkerMetricsReport {
 export interface WorkerMetricsShape {
   readonly rejected: (reason: LimitRefusal) => void
   readonly transition: (t: BreakerTransition) => void
+  readonly exportFailed: (destination: string) => void
   readonly report: (active: number, targets: Iterable<TargetHealth>, now: number) => WorkerMetricsReport
 }
 
@@ -50,13 +54,18 @@ const pairCounter = <A extends string, B extends string>() => {
 export const makeWorkerMetrics = (): WorkerMetricsShape => {
   const transitions = pairCounter<BreakerState, BreakerState>()
   const rejections = pairCounter<string, string>()
+  const exportFailures = new Map<string, number>()
   return {
     rejected: (reason) => rejections.add(reason._tag === "BudgetExceeded" ? "budget" : reason.limit, reason.scope),
     transition: (t) => transitions.add(t.from, t.to),
+    exportFailed: (destination) => {
+      exportFailures.set(destination, (exportFailures.get(destination) ?? 0) + 1)
+    },
     report: (active, targets, now) => ({
       active,
       transitions: transitions.entries(),
       rejections: rejections.entries(),
+      exportFailures: [...exportFailures],
       breakers: [...targets].map((h) => ({
         provider: h.provider,
         model: h.model,
@@ -70,7 +79,8 @@ export const makeWorkerMetrics = (): WorkerMetricsShape => {
 export const NO_WORKER_METRICS: WorkerMetricsShape = {
   rejected: () => {},
   transition: () => {},
-  report: () => ({ active: 0, transitions: [], rejections: [], breakers: [] })
+  exportFailed: () => {},
+  report: () => ({ active: 0, transitions: [], rejections: [], exportFailures: [], breakers: [] })
 }
 
 /** The metrics exposition as the HTTP layer asks for it (the owner renders it: cluster/RemoteAdminStore.ts). */

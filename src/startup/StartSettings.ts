@@ -14,7 +14,8 @@ import {
   type ResolvedConfig
 } from "../config/Config.ts"
 import type { Env } from "../config/interpolate.ts"
-import type { TracingSettings } from "../tracing/Tracing.ts"
+import { validHttpUrl } from "../config/loadConfig.ts"
+import type { TraceDestination, TracingSettings } from "../tracing/Tracing.ts"
 
 /** Where key and project limits are counted across replicas. */
 export interface RedisSettings {
@@ -80,11 +81,23 @@ const tracesUrl = (endpoint: string): string => {
   return base.endsWith("/v1/traces") ? base : `${base}/v1/traces`
 }
 
+/** The default Langfuse host (its EU cloud). */
+export const LANGFUSE_HOST = "https://cloud.langfuse.com"
+const DEFAULT_EXPORT_INTERVAL_MS = 1_000
+
+/** A rate from a variable: undefined when unset, a string naming it when it is not in 0..1. */
+const rateFrom = (name: string, text: string | undefined): number | undefined | string => {
+  if (text === undefined) return undefined
+  const rate = Number(text)
+  return rate >= 0 && rate <= 1 ? rate : `${name}: expected a number from 0 to 1, got "${text}"`
+}
+
 /**
- * `tracing` with what it leaves out taken from the standard variables (`OTEL_EXPORTER_OTLP_ENDPOINT`,
- * `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_PROTOCOL`, `OTEL_SERVICE_NAME`,
- * `OTEL_TRACES_SAMPLER_ARG`): the config file wins field by field. Undefined without an endpoint
- * (no traces); a string names a variable that cannot be used.
+ * Where traces go: `tracing.otlp` with what it leaves out taken from the standard variables
+ * (`OTEL_EXPORTER_OTLP_ENDPOINT`, `OTEL_EXPORTER_OTLP_HEADERS`, `OTEL_EXPORTER_OTLP_PROTOCOL`,
+ * `OTEL_SERVICE_NAME`, `OTEL_TRACES_SAMPLER_ARG`), and `tracing.langfuse` with `LANGFUSE_*`: the
+ * config file wins field by field. Undefined when neither has a destination (no traces); a string
+ * names a setting that cannot be used.
  */
 export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettings | undefined | string => {
   const t = config.tracing
@@ -92,44 +105,77 @@ export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettin
     const v = env[name]
     return v === undefined || v.trim() === "" ? undefined : v.trim()
   }
+  const destinations: Array<TraceDestination> = []
+  const rates: Array<number> = []
+
+  // ---- an OpenTelemetry collector
   const endpoint = t.endpoint ?? fromEnv("OTEL_EXPORTER_OTLP_ENDPOINT")
-  if (endpoint === undefined) return undefined
-  if (t.endpoint === undefined) {
-    try {
-      const u = new URL(endpoint)
-      if (u.protocol !== "http:" && u.protocol !== "https:") throw new Error("not http")
-    } catch {
+  if (endpoint !== undefined) {
+    if (t.endpoint === undefined && !validHttpUrl(endpoint))
       return `OTEL_EXPORTER_OTLP_ENDPOINT: expected an http(s) URL, got "${endpoint}"`
+    let headers: Record<string, string> = {}
+    if (t.headers !== undefined) {
+      headers = Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, Redacted.value(v)]))
+    } else {
+      const text = fromEnv("OTEL_EXPORTER_OTLP_HEADERS")
+      if (text !== undefined) {
+        const parsed = otlpHeaders(text)
+        if (typeof parsed === "string") return parsed
+        headers = parsed
+      }
     }
+    const envProtocol = fromEnv("OTEL_EXPORTER_OTLP_PROTOCOL")
+    if (
+      t.protocol === undefined &&
+      envProtocol !== undefined &&
+      envProtocol !== "http/protobuf" &&
+      envProtocol !== "http/json"
+    )
+      return `OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf or http/json, got "${envProtocol}"`
+    const rate = t.sampleRate ?? rateFrom("OTEL_TRACES_SAMPLER_ARG", fromEnv("OTEL_TRACES_SAMPLER_ARG"))
+    if (typeof rate === "string") return rate
+    destinations.push({
+      name: "otlp",
+      url: tracesUrl(endpoint),
+      headers,
+      protocol: t.protocol ?? (envProtocol as OtlpProtocol | undefined) ?? "http/protobuf",
+      exportIntervalMs: DEFAULT_EXPORT_INTERVAL_MS
+    })
+    rates.push(rate ?? 1)
   }
-  let headers: Record<string, string> = {}
-  if (t.headers !== undefined) {
-    headers = Object.fromEntries(Object.entries(t.headers).map(([k, v]) => [k, Redacted.value(v)]))
-  } else {
-    const text = fromEnv("OTEL_EXPORTER_OTLP_HEADERS")
-    if (text !== undefined) {
-      const parsed = otlpHeaders(text)
-      if (typeof parsed === "string") return parsed
-      headers = parsed
-    }
+
+  // ---- Langfuse, through its OTLP endpoint
+  const lf = t.langfuse
+  const publicKey = lf?.publicKey ?? fromEnv("LANGFUSE_PUBLIC_KEY")
+  const secretKey = lf?.secretKey !== undefined ? Redacted.value(lf.secretKey) : fromEnv("LANGFUSE_SECRET_KEY")
+  if (publicKey !== undefined || secretKey !== undefined) {
+    if (publicKey === undefined) return "tracing.langfuse: public_key is missing (or LANGFUSE_PUBLIC_KEY)"
+    if (secretKey === undefined) return "tracing.langfuse: secret_key is missing (or LANGFUSE_SECRET_KEY)"
+    const host = lf?.host ?? fromEnv("LANGFUSE_HOST") ?? fromEnv("LANGFUSE_BASEURL") ?? LANGFUSE_HOST
+    if (lf?.host === undefined && !validHttpUrl(host)) return `LANGFUSE_HOST: expected an http(s) URL, got "${host}"`
+    const rate = lf?.sampleRate ?? rateFrom("LANGFUSE_SAMPLE_RATE", fromEnv("LANGFUSE_SAMPLE_RATE"))
+    if (typeof rate === "string") return rate
+    const intervalText = fromEnv("LANGFUSE_FLUSH_INTERVAL")
+    const interval = lf?.flushIntervalMs ?? (intervalText === undefined ? undefined : Number(intervalText))
+    if (interval !== undefined && !(Number.isInteger(interval) && interval > 0))
+      return `LANGFUSE_FLUSH_INTERVAL: expected a whole number of milliseconds, got "${intervalText}"`
+    destinations.push({
+      name: "langfuse",
+      url: `${host.replace(/\/+$/, "")}/api/public/otel/v1/traces`,
+      headers: {
+        authorization: `Basic ${btoa(`${publicKey}:${secretKey}`)}`,
+        "x-langfuse-ingestion-version": "4"
+      },
+      protocol: "http/json",
+      exportIntervalMs: interval ?? DEFAULT_EXPORT_INTERVAL_MS
+    })
+    rates.push(rate ?? 1)
   }
-  const envProtocol = fromEnv("OTEL_EXPORTER_OTLP_PROTOCOL")
-  if (
-    t.protocol === undefined &&
-    envProtocol !== undefined &&
-    envProtocol !== "http/protobuf" &&
-    envProtocol !== "http/json"
-  )
-    return `OTEL_EXPORTER_OTLP_PROTOCOL: expected http/protobuf or http/json, got "${envProtocol}"`
-  const envRate = fromEnv("OTEL_TRACES_SAMPLER_ARG")
-  const rate = envRate === undefined ? undefined : Number(envRate)
-  if (t.sampleRate === undefined && rate !== undefined && !(rate >= 0 && rate <= 1))
-    return `OTEL_TRACES_SAMPLER_ARG: expected a number from 0 to 1, got "${envRate}"`
+
+  if (destinations.length === 0) return undefined
   return {
-    url: tracesUrl(endpoint),
-    headers,
-    protocol: t.protocol ?? (envProtocol as OtlpProtocol | undefined) ?? "http/protobuf",
-    sampleRate: t.sampleRate ?? rate ?? 1,
+    destinations,
+    sampleRate: Math.max(...rates),
     captureContent: t.captureContent,
     serviceName: t.serviceName ?? fromEnv("OTEL_SERVICE_NAME") ?? "llmgate"
   }

@@ -1,9 +1,10 @@
 /**
- * Tracing on a worker, with Effect's own tracer: `effect/observability`'s OTLP exporter (no
- * OpenTelemetry SDK; `fetch` for the export, so the same on Node, Bun and Deno). Each worker exports
- * its own spans in batches from a fiber of its scope (every second, or at 512 spans; what is left at
- * its drain), never on the request path; an export that fails is retried, then the exporter pauses
- * for a minute (its failure logged at debug level), and no client sees any of it.
+ * Tracing on a worker, with Effect's own spans and `effect/observability`'s OTLP exporter (no
+ * OpenTelemetry SDK; `fetch` for the export, so the same on Node, Bun and Deno), to an
+ * OpenTelemetry collector, to Langfuse's OTLP endpoint, or both (tracing/SpanExport.ts). Each worker
+ * exports its own spans in batches from fibers of its scope (every second, or at 512 spans; what is
+ * left at its drain), never on the request path; an export that fails is retried, then that
+ * destination pauses for a minute; failures are counted and logged, and no client sees any of it.
  *
  * Per request (http/App.ts): one server span, continuing an incoming W3C `traceparent` (and
  * following its sampling decision; a new trace is kept with `sample_rate`), ended when the answer
@@ -13,25 +14,22 @@
  * provider. With tracing off nothing here runs: `enabled` is false and no span is made.
  */
 import * as Context from "effect/Context"
-import * as Effect from "effect/Effect"
-import * as Layer from "effect/Layer"
+import type * as Effect from "effect/Effect"
 import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import type * as Tracer from "effect/Tracer"
-import * as FetchHttpClient from "effect/http/FetchHttpClient"
 import * as Headers from "effect/http/Headers"
 import * as HttpTraceContext from "effect/http/HttpTraceContext"
-import * as OtlpExporter from "effect/observability/OtlpExporter"
-import * as OtlpSerialization from "effect/observability/OtlpSerialization"
-import * as OtlpTracer from "effect/observability/OtlpTracer"
 import { VERSION } from "../generated/version.ts"
+import { makeSpanExport, type SpanExport, type TraceDestination } from "./SpanExport.ts"
+
+export type { TraceDestination } from "./SpanExport.ts"
 
 /** Where and how a worker exports traces (resolved at start: startup/StartSettings.ts). */
 export interface TracingSettings {
-  /** The OTLP traces URL (`<endpoint>/v1/traces`). */
-  readonly url: string
-  readonly headers: Readonly<Record<string, string>>
-  readonly protocol: "http/protobuf" | "http/json"
+  /** An OpenTelemetry collector (`otlp`), Langfuse (`langfuse`), or both: each gets every sampled trace. */
+  readonly destinations: ReadonlyArray<TraceDestination>
+  /** The fraction of new traces kept: the largest of the destinations' rates. */
   readonly sampleRate: number
   readonly captureContent: boolean
   readonly serviceName: string
@@ -76,41 +74,17 @@ export const makeRequestTracing = (
   }
 })
 
-/** A worker's OTLP tracer, and the export of what it holds now (a drain's last step). */
-export interface OtlpTracing {
-  readonly tracer: Tracer.Tracer
-  readonly flush: Effect.Effect<void>
-}
-
 /**
- * The OTLP tracer of a worker, exporting from a fiber of the calling scope (whose close, like
- * `flush`, exports what is left, within 2 s).
+ * A worker's tracer, exporting to the settings' destinations from fibers of the calling scope;
+ * `flush` exports what they hold now (a drain's last step). `onFailure` hears each failed export.
  */
-export const makeOtlpTracer = (
+export const makeTracing = (
   settings: TracingSettings,
-  worker: number
-): Effect.Effect<OtlpTracing, never, Scope.Scope> =>
-  Effect.gen(function* () {
-    const flusher = Context.get(yield* Layer.build(OtlpExporter.layerFlusher), OtlpExporter.Flusher)
-    const tracer = yield* OtlpTracer.make({
-      url: settings.url,
-      headers: settings.headers,
-      resource: {
-        serviceName: settings.serviceName,
-        serviceVersion: VERSION,
-        attributes: { "llmgate.worker": worker }
-      },
-      exportInterval: "1 second",
-      maxBatchSize: 512,
-      shutdownTimeout: "2 seconds"
-    }).pipe(
-      Effect.provideService(OtlpExporter.Flusher, flusher),
-      Effect.provide(
-        Layer.merge(
-          FetchHttpClient.layer,
-          settings.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf
-        )
-      )
-    )
-    return { tracer, flush: flusher.flush.pipe(Effect.timeoutOption("2 seconds"), Effect.asVoid) }
+  worker: number,
+  onFailure: (destination: string) => void
+): Effect.Effect<SpanExport, never, Scope.Scope> =>
+  makeSpanExport({
+    destinations: settings.destinations,
+    resource: { serviceName: settings.serviceName, serviceVersion: VERSION, attributes: { "llmgate.worker": worker } },
+    onFailure
   })

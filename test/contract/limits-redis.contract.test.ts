@@ -158,7 +158,11 @@ describe.skipIf(unavailable !== undefined)(`[${runtime}] rate limits across repl
     expect(last?.status).toBe(200)
     expect(last?.headers.get("x-ratelimit-remaining-requests")).toBe("0")
     expect((await post()).status).toBe(429)
-    expect(gateways[2]!.stdout()).toMatch(/rate limits: Redis unavailable .*on_error fail_open/)
+    // The worker's log line reaches the process's output after the answer: wait for it.
+    const unavailable = /rate limits: Redis unavailable .*on_error fail_open/
+    expect(await eventually(5_000, async () => unavailable.test(gateways[2]!.stdout())), gateways[2]!.stdout()).toBe(
+      true
+    )
   })
 
   it("Redis cut off with on_error fail_closed: 503 service_unavailable, then recovery by itself", async () => {
@@ -175,7 +179,8 @@ describe.skipIf(unavailable !== undefined)(`[${runtime}] rate limits across repl
     expect((await c.post("/v1/chat/completions", chat)).status).toBe(200)
     await proxyClosed.accept()
     expect(await eventually(10_000, async () => (await post()).status === 200)).toBe(true)
-    expect(gateways[3]!.stdout()).toMatch(/rate limits: Redis reachable again/)
+    const reachable = /rate limits: Redis reachable again/
+    expect(await eventually(5_000, async () => reachable.test(gateways[3]!.stdout())), gateways[3]!.stdout()).toBe(true)
   })
 
   it("a budgeted key's spend is what both gateways' requests cost, whichever answers; null while Redis is cut off", async () => {

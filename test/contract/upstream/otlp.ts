@@ -78,7 +78,8 @@ export interface OtlpReceiver {
   readonly close: () => Promise<void>
 }
 
-export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
+/** A receiver of OTLP/HTTP JSON at `path` (Langfuse's: `/api/public/otel/v1/traces`). */
+export const startOtlpReceiver = async (path = "/v1/traces"): Promise<OtlpReceiver> => {
   const spans: Array<ReceivedSpan> = []
   const batches: Array<{ contentType: string; headers: Record<string, string> }> = []
   const receiver: { failWith: number | undefined } = { failWith: undefined }
@@ -90,7 +91,7 @@ export const startOtlpReceiver = async (): Promise<OtlpReceiver> => {
         Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(", ") : (v ?? "")])
       )
       batches.push({ contentType: headers["content-type"] ?? "", headers })
-      if (req.method !== "POST" || req.url !== "/v1/traces") {
+      if (req.method !== "POST" || req.url !== path) {
         res.writeHead(404).end()
         return
       }

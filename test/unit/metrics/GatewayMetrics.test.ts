@@ -18,6 +18,7 @@ const report = (overrides: Partial<WorkerMetricsReport> = {}): WorkerMetricsRepo
   active: 0,
   transitions: [],
   rejections: [],
+  exportFailures: [],
   breakers: [],
   ...overrides
 })
@@ -107,6 +108,12 @@ describe("GatewayMetrics: from the workers' reports", () => {
     expect(e.value("llmgate_ratelimit_rejections_total", { limit: "requests_per_minute", scope: "key" })).toBe(5)
     expect(e.value("llmgate_ratelimit_rejections_total", { limit: "budget", scope: "project" })).toBe(1)
     expect(e.value("llmgate_breaker_transitions_total", { from: "closed", to: "open" })).toBe(1)
+    e = render(metrics, [[0, report({ exportFailures: [["otlp", 4]] })]])
+    expect(e.value("llmgate_trace_export_failures_total", { destination: "otlp" })).toBe(4)
+    e = render(metrics, [
+      [0, w0],
+      [1, w1]
+    ])
     // Worker 1 exits; its replacement starts counting from zero: the sums never go down.
     metrics.workerGone(1)
     e = render(metrics, [
@@ -188,9 +195,12 @@ describe("WorkerMetrics", () => {
       model: "m",
       breaker: { snapshot: () => ({ state: "open", failureRate: 1, samples: 4, openedAt: 0 }) }
     } as unknown as TargetHealth
+    w.exportFailed("langfuse")
+    w.exportFailed("langfuse")
     expect(w.report(3, [health], 0)).toEqual({
       active: 3,
       transitions: [["closed", "open", 1]],
+      exportFailures: [["langfuse", 2]],
       rejections: [
         ["max_parallel", "key", 2],
         ["budget", "project", 1]

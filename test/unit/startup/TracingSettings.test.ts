@@ -33,9 +33,15 @@ describe("tracingSettings", () => {
         OTEL_TRACES_SAMPLER_ARG: "0.25"
       })
     ).toEqual({
-      url: "http://collector:4318/v1/traces",
-      headers: { authorization: "Bearer abc", "x-tenant": "t1" },
-      protocol: "http/json",
+      destinations: [
+        {
+          name: "otlp",
+          url: "http://collector:4318/v1/traces",
+          headers: { authorization: "Bearer abc", "x-tenant": "t1" },
+          protocol: "http/json",
+          exportIntervalMs: 1000
+        }
+      ],
       sampleRate: 0.25,
       captureContent: false,
       serviceName: "gw-eu"
@@ -44,9 +50,15 @@ describe("tracingSettings", () => {
 
   it("defaults: protobuf, every trace kept, no content, service llmgate; a traces path is kept as it is", () => {
     expect(tracingSettings(config("tracing: { otlp: { endpoint: 'https://otel.example/v1/traces' } }"), {})).toEqual({
-      url: "https://otel.example/v1/traces",
-      headers: {},
-      protocol: "http/protobuf",
+      destinations: [
+        {
+          name: "otlp",
+          url: "https://otel.example/v1/traces",
+          headers: {},
+          protocol: "http/protobuf",
+          exportIntervalMs: 1000
+        }
+      ],
       sampleRate: 1,
       captureContent: false,
       serviceName: "llmgate"
@@ -67,9 +79,15 @@ describe("tracingSettings", () => {
       }
     )
     expect(settings).toEqual({
-      url: "http://a:4318/v1/traces",
-      headers: { "x-key": "k1" },
-      protocol: "http/json",
+      destinations: [
+        {
+          name: "otlp",
+          url: "http://a:4318/v1/traces",
+          headers: { "x-key": "k1" },
+          protocol: "http/json",
+          exportIntervalMs: 1000
+        }
+      ],
       sampleRate: 0,
       captureContent: true,
       serviceName: "mine"
@@ -108,15 +126,79 @@ describe("tracingSettings", () => {
     )
     expect(Result.isSuccess(r)).toBe(true)
     if (Result.isSuccess(r))
-      expect(tracingSettings(r.success, {})).toMatchObject({ headers: { authorization: "Bearer s3cret" } })
+      expect(tracingSettings(r.success, {})).toMatchObject({
+        destinations: [{ headers: { authorization: "Bearer s3cret" } }]
+      })
+  })
+})
+
+describe("tracingSettings: Langfuse", () => {
+  const basic = (pk: string, sk: string) => `Basic ${Buffer.from(`${pk}:${sk}`).toString("base64")}`
+  it("from LANGFUSE_* alone: its OTLP endpoint with Basic auth and the ingestion version, JSON", () => {
+    expect(
+      tracingSettings(config(), {
+        LANGFUSE_PUBLIC_KEY: "pk-lf-1",
+        LANGFUSE_SECRET_KEY: "sk-lf-2",
+        LANGFUSE_HOST: "https://langfuse.internal/",
+        LANGFUSE_SAMPLE_RATE: "0.5",
+        LANGFUSE_FLUSH_INTERVAL: "250"
+      })
+    ).toEqual({
+      destinations: [
+        {
+          name: "langfuse",
+          url: "https://langfuse.internal/api/public/otel/v1/traces",
+          headers: { authorization: basic("pk-lf-1", "sk-lf-2"), "x-langfuse-ingestion-version": "4" },
+          protocol: "http/json",
+          exportIntervalMs: 250
+        }
+      ],
+      sampleRate: 0.5,
+      captureContent: false,
+      serviceName: "llmgate"
+    })
+  })
+
+  it("with a collector too: both destinations, the larger rate; the cloud host by default; the config wins", () => {
+    const settings = tracingSettings(
+      config(
+        "tracing: { otlp: { endpoint: 'http://c:4318' }, sample_rate: 0.1, langfuse: { public_key: pk, secret_key: sk, sample_rate: 0.4, flush_interval: 2s } }"
+      ),
+      { LANGFUSE_PUBLIC_KEY: "other", LANGFUSE_HOST: "https://from-env.example" }
+    )
+    expect(settings).toMatchObject({
+      destinations: [
+        { name: "otlp", url: "http://c:4318/v1/traces" },
+        {
+          name: "langfuse",
+          url: "https://from-env.example/api/public/otel/v1/traces",
+          headers: { authorization: basic("pk", "sk") },
+          exportIntervalMs: 2000
+        }
+      ],
+      sampleRate: 0.4
+    })
+    expect(tracingSettings(config("tracing: { langfuse: { public_key: pk, secret_key: sk } }"), {})).toMatchObject({
+      destinations: [{ url: "https://cloud.langfuse.com/api/public/otel/v1/traces" }],
+      sampleRate: 1
+    })
+  })
+
+  it("names what is missing or unusable", () => {
+    const lf = { LANGFUSE_PUBLIC_KEY: "pk", LANGFUSE_SECRET_KEY: "sk" }
+    expect(tracingSettings(config(), { LANGFUSE_PUBLIC_KEY: "pk" })).toMatch(/secret_key is missing/)
+    expect(tracingSettings(config("tracing: { langfuse: { secret_key: sk } }"), {})).toMatch(/public_key is missing/)
+    expect(tracingSettings(config(), { ...lf, LANGFUSE_HOST: "nope" })).toMatch(/^LANGFUSE_HOST/)
+    expect(tracingSettings(config(), { ...lf, LANGFUSE_SAMPLE_RATE: "3" })).toMatch(/^LANGFUSE_SAMPLE_RATE/)
+    expect(tracingSettings(config(), { ...lf, LANGFUSE_FLUSH_INTERVAL: "1s" })).toMatch(/^LANGFUSE_FLUSH_INTERVAL/)
+    const r = parse("tracing: { langfuse: { host: 'not a url' } }\n")
+    expect(Result.isFailure(r) && r.failure.issues.map((i) => i.path).join(" ")).toContain("tracing.langfuse.host")
   })
 })
 
 describe("makeRequestTracing", () => {
   const settings = {
-    url: "http://c/v1/traces",
-    headers: {},
-    protocol: "http/json" as const,
+    destinations: [],
     sampleRate: 0.3,
     captureContent: false,
     serviceName: "s"

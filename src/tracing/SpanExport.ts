@@ -1,0 +1,151 @@
+/**
+ * A worker's tracer that exports its ended spans to every destination (an OpenTelemetry collector,
+ * Langfuse's OTLP endpoint), each through `effect/observability`'s OTLP exporter: batched (at an
+ * interval or 512 spans), retried, paused for a minute after it keeps failing, and flushed when the
+ * scope closes. The spans are Effect's own (`Tracer.NativeSpan`), written as OTLP once per span and
+ * pushed to each destination. A failed export (no answer, or a status of 400 or more) is reported
+ * to `onFailure` (the worker counts it for the metrics and logs it); no client ever sees it.
+ */
+import * as Cause from "effect/Cause"
+import * as Context from "effect/Context"
+import * as Effect from "effect/Effect"
+import type * as Exit from "effect/Exit"
+import * as Layer from "effect/Layer"
+import * as Option from "effect/Option"
+import type * as Scope from "effect/Scope"
+import * as Tracer from "effect/Tracer"
+import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpClient from "effect/http/HttpClient"
+import * as OtlpExporter from "effect/observability/OtlpExporter"
+import * as OtlpResource from "effect/observability/OtlpResource"
+import * as OtlpSerialization from "effect/observability/OtlpSerialization"
+
+/** One place spans go. */
+export interface TraceDestination {
+  /** `otlp` or `langfuse`: the metrics' label and the log's name for it. */
+  readonly name: string
+  /** The OTLP traces URL. */
+  readonly url: string
+  readonly headers: Readonly<Record<string, string>>
+  readonly protocol: "http/protobuf" | "http/json"
+  readonly exportIntervalMs: number
+}
+
+const KIND: Readonly<Record<Tracer.SpanKind, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 }
+
+/** A span as OTLP writes it (the same shape as `effect/observability`'s own tracer). */
+const toOtlpSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
+  const attributes = span._attributes === undefined ? [] : OtlpResource.entriesToAttributes(span._attributes)
+  const events = (span._events ?? []).map(([name, time, attrs]) => ({
+    name,
+    timeUnixNano: String(time),
+    attributes: attrs === undefined ? [] : OtlpResource.entriesToAttributes(Object.entries(attrs)),
+    droppedAttributesCount: 0
+  }))
+  let status: { readonly code: number; readonly message?: string }
+  if (exit._tag === "Success") status = { code: 1 }
+  else if (Cause.hasInterruptsOnly(exit.cause)) {
+    status = { code: 0 }
+    attributes.push({ key: "effect.fiber.interrupted", value: { boolValue: true } })
+  } else status = { code: 2, message: Cause.pretty(exit.cause).split("\n")[0] ?? "" }
+  return {
+    traceId: span.traceId.padStart(32, "0"),
+    spanId: span.spanId,
+    parentSpanId: Option.isSome(span.parent) ? span.parent.value.spanId : undefined,
+    name: span.name,
+    kind: KIND[span.kind],
+    startTimeUnixNano: String(span.startTime),
+    endTimeUnixNano: String(endTime),
+    attributes,
+    droppedAttributesCount: 0,
+    events,
+    droppedEventsCount: 0,
+    status,
+    links: span.links.map((l) => ({
+      traceId: l.span.traceId.padStart(32, "0"),
+      spanId: l.span.spanId,
+      attributes: OtlpResource.entriesToAttributes(Object.entries(l.attributes)),
+      droppedAttributesCount: 0
+    })),
+    droppedLinksCount: 0
+  }
+}
+
+/** Effect's span, handed to `ended` once when it ends. */
+class ExportedSpan extends Tracer.NativeSpan {
+  readonly ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
+  constructor(
+    options: ConstructorParameters<typeof Tracer.NativeSpan>[0],
+    ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
+  ) {
+    super(options)
+    this.ended = ended
+  }
+  override end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
+    if (this.status._tag === "Ended") return
+    super.end(endTime, exit)
+    this.ended(this, endTime, exit)
+  }
+}
+
+export interface SpanExport {
+  readonly tracer: Tracer.Tracer
+  /** Exports what every destination holds now (within 2 s). */
+  readonly flush: Effect.Effect<void>
+}
+
+/** The tracer exporting to `destinations`, from fibers of the calling scope. */
+export const makeSpanExport = (options: {
+  readonly destinations: ReadonlyArray<TraceDestination>
+  readonly resource: {
+    readonly serviceName: string
+    readonly serviceVersion: string
+    readonly attributes: Record<string, unknown>
+  }
+  readonly onFailure: (destination: string) => void
+}): Effect.Effect<SpanExport, never, Scope.Scope> =>
+  Effect.gen(function* () {
+    const flusher = Context.get(yield* Layer.build(OtlpExporter.layerFlusher), OtlpExporter.Flusher)
+    const fetchClient = Context.get(yield* Layer.build(FetchHttpClient.layer), HttpClient.HttpClient)
+    const resource = OtlpResource.make(options.resource)
+    const scope = { name: "llmgate" }
+    const exporters = yield* Effect.forEach(options.destinations, (d) =>
+      Effect.gen(function* () {
+        const serialization = Context.get(
+          yield* Layer.build(
+            d.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf
+          ),
+          OtlpSerialization.OtlpSerialization
+        )
+        const failed = Effect.sync(() => options.onFailure(d.name))
+        const client = fetchClient.pipe(
+          HttpClient.tap((response) => (response.status >= 400 ? failed : Effect.void)),
+          HttpClient.tapError(() => failed)
+        )
+        return yield* OtlpExporter.make({
+          label: `llmgate-${d.name}`,
+          url: d.url,
+          headers: d.headers,
+          exportInterval: `${d.exportIntervalMs} millis`,
+          maxBatchSize: 512,
+          body: (spans) => [
+            serialization.traces({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans }] }] }),
+            Effect.void
+          ],
+          shutdownTimeout: "2 seconds"
+        }).pipe(
+          Effect.provideService(OtlpExporter.Flusher, flusher),
+          Effect.provideService(HttpClient.HttpClient, client)
+        )
+      })
+    )
+    const ended = (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
+      if (!span.sampled) return
+      const otlp = toOtlpSpan(span, endTime, exit)
+      for (const exporter of exporters) exporter.push(otlp)
+    }
+    return {
+      tracer: Tracer.make({ span: (spanOptions) => new ExportedSpan(spanOptions, ended) }),
+      flush: flusher.flush.pipe(Effect.timeoutOption("2 seconds"), Effect.asVoid)
+    }
+  })
