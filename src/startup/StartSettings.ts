@@ -106,7 +106,6 @@ export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettin
     return v === undefined || v.trim() === "" ? undefined : v.trim()
   }
   const destinations: Array<TraceDestination> = []
-  const rates: Array<number> = []
 
   // ---- an OpenTelemetry collector
   const endpoint = t.endpoint ?? fromEnv("OTEL_EXPORTER_OTLP_ENDPOINT")
@@ -139,9 +138,9 @@ export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettin
       url: tracesUrl(endpoint),
       headers,
       protocol: t.protocol ?? (envProtocol as OtlpProtocol | undefined) ?? "http/protobuf",
-      exportIntervalMs: DEFAULT_EXPORT_INTERVAL_MS
+      exportIntervalMs: DEFAULT_EXPORT_INTERVAL_MS,
+      sampleRate: rate ?? 1
     })
-    rates.push(rate ?? 1)
   }
 
   // ---- Langfuse, through its OTLP endpoint
@@ -167,15 +166,15 @@ export const tracingSettings = (config: ResolvedConfig, env: Env): TracingSettin
         "x-langfuse-ingestion-version": "4"
       },
       protocol: "http/json",
-      exportIntervalMs: interval ?? DEFAULT_EXPORT_INTERVAL_MS
+      exportIntervalMs: interval ?? DEFAULT_EXPORT_INTERVAL_MS,
+      sampleRate: rate ?? 1
     })
-    rates.push(rate ?? 1)
   }
 
   if (destinations.length === 0) return undefined
   return {
     destinations,
-    sampleRate: Math.max(...rates),
+    sampleRate: Math.max(...destinations.map((d) => d.sampleRate)),
     captureContent: t.captureContent,
     serviceName: t.serviceName ?? fromEnv("OTEL_SERVICE_NAME") ?? "llmgate"
   }

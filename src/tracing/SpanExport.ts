@@ -29,7 +29,20 @@ export interface TraceDestination {
   readonly headers: Readonly<Record<string, string>>
   readonly protocol: "http/protobuf" | "http/json"
   readonly exportIntervalMs: number
+  /** The fraction of new traces this destination gets (0..1). */
+  readonly sampleRate: number
 }
+
+/** Where a trace id falls in [0, 1): its last 8 hex digits, so every span of a trace falls alike. */
+export const traceIdRatio = (traceId: string): number => Number.parseInt(traceId.slice(-8), 16) / 0x1_0000_0000
+
+/**
+ * Whether a destination gets a sampled trace: traces are sampled at the largest destination rate
+ * (`sampledAt`), and a destination with a lower rate gets that share of them, chosen by trace id,
+ * so each destination gets its own rate of all traces and a trace goes whole or not at all.
+ */
+export const destinationKeeps = (destinationRate: number, sampledAt: number, traceId: string): boolean =>
+  destinationRate >= sampledAt || traceIdRatio(traceId) < destinationRate / sampledAt
 
 const KIND: Readonly<Record<Tracer.SpanKind, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 }
 
@@ -139,10 +152,15 @@ export const makeSpanExport = (options: {
         )
       })
     )
+    const sampledAt = Math.max(0, ...options.destinations.map((d) => d.sampleRate))
     const ended = (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
       if (!span.sampled) return
-      const otlp = toOtlpSpan(span, endTime, exit)
-      for (const exporter of exporters) exporter.push(otlp)
+      let otlp: ReturnType<typeof toOtlpSpan> | undefined
+      options.destinations.forEach((d, i) => {
+        if (!destinationKeeps(d.sampleRate, sampledAt, span.traceId)) return
+        otlp ??= toOtlpSpan(span, endTime, exit)
+        exporters[i]!.push(otlp)
+      })
     }
     return {
       tracer: Tracer.make({ span: (spanOptions) => new ExportedSpan(spanOptions, ended) }),

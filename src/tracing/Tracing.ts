@@ -27,9 +27,9 @@ export type { TraceDestination } from "./SpanExport.ts"
 
 /** Where and how a worker exports traces (resolved at start: startup/StartSettings.ts). */
 export interface TracingSettings {
-  /** An OpenTelemetry collector (`otlp`), Langfuse (`langfuse`), or both: each gets every sampled trace. */
+  /** An OpenTelemetry collector (`otlp`), Langfuse (`langfuse`), or both, each at its own rate. */
   readonly destinations: ReadonlyArray<TraceDestination>
-  /** The fraction of new traces kept: the largest of the destinations' rates. */
+  /** The fraction of new traces with spans: the largest of the destinations' rates. */
   readonly sampleRate: number
   readonly captureContent: boolean
   readonly serviceName: string

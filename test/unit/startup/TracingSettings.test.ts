@@ -5,6 +5,7 @@ import * as Result from "effect/Result"
 import { describe, expect, it } from "vitest"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { tracingSettings } from "../../../src/startup/StartSettings.ts"
+import { destinationKeeps, traceIdRatio } from "../../../src/tracing/SpanExport.ts"
 import { makeRequestTracing } from "../../../src/tracing/Tracing.ts"
 
 const BASE = "providers: [{ name: m, kind: mock }]\nmodels: [{ name: chat, targets: [{ provider: m }] }]\n"
@@ -39,7 +40,8 @@ describe("tracingSettings", () => {
           url: "http://collector:4318/v1/traces",
           headers: { authorization: "Bearer abc", "x-tenant": "t1" },
           protocol: "http/json",
-          exportIntervalMs: 1000
+          exportIntervalMs: 1000,
+          sampleRate: 0.25
         }
       ],
       sampleRate: 0.25,
@@ -56,7 +58,8 @@ describe("tracingSettings", () => {
           url: "https://otel.example/v1/traces",
           headers: {},
           protocol: "http/protobuf",
-          exportIntervalMs: 1000
+          exportIntervalMs: 1000,
+          sampleRate: 1
         }
       ],
       sampleRate: 1,
@@ -85,7 +88,8 @@ describe("tracingSettings", () => {
           url: "http://a:4318/v1/traces",
           headers: { "x-key": "k1" },
           protocol: "http/json",
-          exportIntervalMs: 1000
+          exportIntervalMs: 1000,
+          sampleRate: 0
         }
       ],
       sampleRate: 0,
@@ -150,7 +154,8 @@ describe("tracingSettings: Langfuse", () => {
           url: "https://langfuse.internal/api/public/otel/v1/traces",
           headers: { authorization: basic("pk-lf-1", "sk-lf-2"), "x-langfuse-ingestion-version": "4" },
           protocol: "http/json",
-          exportIntervalMs: 250
+          exportIntervalMs: 250,
+          sampleRate: 0.5
         }
       ],
       sampleRate: 0.5,
@@ -173,11 +178,13 @@ describe("tracingSettings: Langfuse", () => {
           name: "langfuse",
           url: "https://from-env.example/api/public/otel/v1/traces",
           headers: { authorization: basic("pk", "sk") },
-          exportIntervalMs: 2000
+          exportIntervalMs: 2000,
+          sampleRate: 0.4
         }
       ],
       sampleRate: 0.4
     })
+    expect(settings).toMatchObject({ destinations: [{ sampleRate: 0.1 }, {}] })
     expect(tracingSettings(config("tracing: { langfuse: { public_key: pk, secret_key: sk } }"), {})).toMatchObject({
       destinations: [{ url: "https://cloud.langfuse.com/api/public/otel/v1/traces" }],
       sampleRate: 1
@@ -193,6 +200,24 @@ describe("tracingSettings: Langfuse", () => {
     expect(tracingSettings(config(), { ...lf, LANGFUSE_FLUSH_INTERVAL: "1s" })).toMatch(/^LANGFUSE_FLUSH_INTERVAL/)
     const r = parse("tracing: { langfuse: { host: 'not a url' } }\n")
     expect(Result.isFailure(r) && r.failure.issues.map((i) => i.path).join(" ")).toContain("tracing.langfuse.host")
+  })
+})
+
+describe("destinationKeeps", () => {
+  it("a destination at the sampling rate gets every sampled trace; one at a lower rate its share, whole traces by id", () => {
+    expect(destinationKeeps(0.5, 0.5, "ffffffffffffffffffffffffffffffff")).toBe(true)
+    expect(traceIdRatio("00000000000000000000000000000000")).toBe(0)
+    expect(traceIdRatio("0000000000000000000000000000ffff")).toBeCloseTo(65535 / 2 ** 32, 12)
+    // Rate 0.25 of traces sampled at 0.5: half of them, by the trace id's last 8 hex digits.
+    expect(destinationKeeps(0.25, 0.5, "000000000000000000000000" + "7fffffff")).toBe(true)
+    expect(destinationKeeps(0.25, 0.5, "000000000000000000000000" + "80000000")).toBe(false)
+    let kept = 0
+    for (let i = 0; i < 10_000; i++) {
+      const id = (Math.floor(Math.random() * 0x1_0000_0000) >>> 0).toString(16).padStart(32, "0")
+      if (destinationKeeps(0.1, 0.4, id)) kept++
+    }
+    expect(kept / 10_000).toBeGreaterThan(0.2)
+    expect(kept / 10_000).toBeLessThan(0.3)
   })
 })
 
