@@ -71,120 +71,119 @@ export interface GatewayMetricsShape {
 }
 
 type Labels = Readonly<Record<string, string>>
+/** A metric's series, one Effect metric per label set. */
+type Family = (attributes: Labels) => Metric.Metric<number, unknown>
 
 export const makeGatewayMetrics = (): GatewayMetricsShape => {
   const context = Context.make(Metric.MetricRegistry, new Map())
-  const requests = Metric.counter("llmgate_requests_total", {
-    description: "Proxied requests, by configured model, provider, HTTP status and endpoint.",
-    incremental: true
-  })
-  const duration = Metric.histogram("llmgate_request_duration_seconds", {
-    description: "From a request's arrival to its answer's end (a stream's last byte), by model and endpoint.",
-    boundaries: DURATION_BUCKETS
-  })
-  const ttft = Metric.histogram("llmgate_time_to_first_token_seconds", {
-    description: "Streams: from the request's arrival to the first content, by model.",
-    boundaries: DURATION_BUCKETS
-  })
-  const attempts = Metric.counter("llmgate_upstream_attempts_total", {
-    description:
-      "Calls to providers, by provider and outcome (ok, client_error, rate_limited, server_error, timeout, unreachable, error).",
-    incremental: true
-  })
-  const upstreamDuration = Metric.histogram("llmgate_upstream_duration_seconds", {
-    description: "One call to a provider until its answer (a stream: its first content), by provider.",
-    boundaries: DURATION_BUCKETS
-  })
-  const tokens = Metric.counter("llmgate_tokens_total", {
-    description:
-      "Tokens, by model, provider and type (input without cache reads, cache_read, cache_write, reasoning, output).",
-    incremental: true
-  })
-  const cost = Metric.counter("llmgate_cost_usd_total", {
-    description: "Cost in US dollars of priced requests, by model and project.",
-    incremental: true
-  })
-  const overhead = Metric.histogram("llmgate_overhead_seconds", {
-    description:
-      "The time the gateway itself added to a request (its answer's time less the time waiting on providers), by endpoint.",
-    boundaries: OVERHEAD_BUCKETS
-  })
-  const active = Metric.gauge("llmgate_active_requests", {
-    description: "Proxied requests in flight (streams until they end), all workers."
-  })
-  const breakerState = Metric.gauge("llmgate_breaker_state", {
-    description: "Each target's circuit breaker: 0 closed, 1 half_open, 2 open."
-  })
-  const transitions = Metric.counter("llmgate_breaker_transitions_total", {
-    description: "Circuit breaker transitions, by from and to state.",
-    incremental: true
-  })
-  const rejections = Metric.counter("llmgate_ratelimit_rejections_total", {
-    description:
-      "Requests refused with 429 by a rate limit (its name) or a budget (budget), by scope (key, project, ip).",
-    incremental: true
-  })
-  const exportFailures = Metric.counter("llmgate_trace_export_failures_total", {
-    description: "Failed span exports (each retried), by destination (otlp, langfuse).",
-    incremental: true
-  })
-  const reloads = Metric.counter("llmgate_config_reloads_total", {
-    description:
-      "Config reloads, by what started them (watch, signal, admin) and result (applied, unchanged, rejected, failed).",
-    incremental: true
-  })
-  const recordsWritten = Metric.counter("llmgate_usage_records_written_total", {
-    description: "Usage records written to the usage store.",
-    incremental: true
-  })
-  const recordsDropped = Metric.counter("llmgate_usage_records_dropped_total", {
-    description: "Usage records dropped because the writer's buffer was full.",
-    incremental: true
-  })
-  const recordsBuffered = Metric.gauge("llmgate_usage_records_buffered", {
-    description: "Usage records waiting to be written."
-  })
-  const writeFailures = Metric.counter("llmgate_usage_write_failures_total", {
-    description: "Failed writes to the usage store (each retried).",
-    incremental: true
-  })
-  const rss = Metric.gauge("process_resident_memory_bytes", { description: "Resident memory size in bytes." })
-  const heap = Metric.gauge("process_heap_used_bytes", { description: "JavaScript heap in use, bytes." })
-  const cpu = Metric.counter("process_cpu_seconds_total", {
-    description: "User and system CPU time spent, seconds.",
-    incremental: true
-  })
-  const started = Metric.gauge("process_start_time_seconds", {
-    description: "Start time of the process since the Unix epoch, seconds."
-  })
+  // A family makes one Effect metric per series, its labels fixed as the metric's own attributes:
+  // an update then finds its series' key cached (one metric rewrapped per series recomputes it).
+  const counter =
+    (name: string, description: string): Family =>
+    (attributes) =>
+      Metric.counter(name, { description, incremental: true, attributes })
+  const gauge =
+    (name: string, description: string): Family =>
+    (attributes) =>
+      Metric.gauge(name, { description, attributes })
+  const histogram =
+    (name: string, description: string, boundaries: ReadonlyArray<number>): Family =>
+    (attributes) =>
+      Metric.histogram(name, { description, boundaries, attributes })
+  const requests = counter(
+    "llmgate_requests_total",
+    "Proxied requests, by configured model, provider, HTTP status and endpoint."
+  )
+  const duration = histogram(
+    "llmgate_request_duration_seconds",
+    "From a request's arrival to its answer's end (a stream's last byte), by model and endpoint.",
+    DURATION_BUCKETS
+  )
+  const ttft = histogram(
+    "llmgate_time_to_first_token_seconds",
+    "Streams: from the request's arrival to the first content, by model.",
+    DURATION_BUCKETS
+  )
+  const attempts = counter(
+    "llmgate_upstream_attempts_total",
+    "Calls to providers, by provider and outcome (ok, client_error, rate_limited, server_error, timeout, unreachable, error)."
+  )
+  const upstreamDuration = histogram(
+    "llmgate_upstream_duration_seconds",
+    "One call to a provider until its answer (a stream: its first content), by provider.",
+    DURATION_BUCKETS
+  )
+  const tokens = counter(
+    "llmgate_tokens_total",
+    "Tokens, by model, provider and type (input without cache reads, cache_read, cache_write, reasoning, output)."
+  )
+  const cost = counter("llmgate_cost_usd_total", "Cost in US dollars of priced requests, by model and project.")
+  const overhead = histogram(
+    "llmgate_overhead_seconds",
+    "The time the gateway itself added to a request (its answer's time less the time waiting on providers), by endpoint.",
+    OVERHEAD_BUCKETS
+  )
+  const active = gauge("llmgate_active_requests", "Proxied requests in flight (streams until they end), all workers.")
+  const breakerState = gauge("llmgate_breaker_state", "Each target's circuit breaker: 0 closed, 1 half_open, 2 open.")
+  const transitions = counter("llmgate_breaker_transitions_total", "Circuit breaker transitions, by from and to state.")
+  const rejections = counter(
+    "llmgate_ratelimit_rejections_total",
+    "Requests refused with 429 by a rate limit (its name) or a budget (budget), by scope (key, project, ip)."
+  )
+  const exportFailures = counter(
+    "llmgate_trace_export_failures_total",
+    "Failed span exports (each retried), by destination (otlp, langfuse)."
+  )
+  const reloads = counter(
+    "llmgate_config_reloads_total",
+    "Config reloads, by what started them (watch, signal, admin) and result (applied, unchanged, rejected, failed)."
+  )
+  const recordsWritten = counter("llmgate_usage_records_written_total", "Usage records written to the usage store.")
+  const recordsDropped = counter(
+    "llmgate_usage_records_dropped_total",
+    "Usage records dropped because the writer's buffer was full."
+  )
+  const recordsBuffered = gauge("llmgate_usage_records_buffered", "Usage records waiting to be written.")
+  const writeFailures = counter(
+    "llmgate_usage_write_failures_total",
+    "Failed writes to the usage store (each retried)."
+  )
+  const rss = gauge("process_resident_memory_bytes", "Resident memory size in bytes.")
+  const heap = gauge("process_heap_used_bytes", "JavaScript heap in use, bytes.")
+  const cpu = counter("process_cpu_seconds_total", "User and system CPU time spent, seconds.")
+  const started = gauge("process_start_time_seconds", "Start time of the process since the Unix epoch, seconds.")
 
   // One metric object per series: made once, reused by every update.
-  const seriesCache = new Map<string, Metric.Metric<number, unknown>>()
-  const series = <S>(metric: Metric.Metric<number, S>, labels: Labels): Metric.Metric<number, S> => {
-    let key = metric.id
-    for (const k in labels) key += `\u0000${labels[k]}`
-    let found = seriesCache.get(key)
-    if (found === undefined) {
-      found = Metric.withAttributes(metric, labels)
-      seriesCache.set(key, found)
+  const seriesCache = new Map<Family, Map<string, Metric.Metric<number, unknown>>>()
+  const series = (family: Family, labels: Labels): Metric.Metric<number, unknown> => {
+    let byLabels = seriesCache.get(family)
+    if (byLabels === undefined) {
+      byLabels = new Map()
+      seriesCache.set(family, byLabels)
     }
-    return found as Metric.Metric<number, S>
+    let key = ""
+    for (const k in labels) key += `${labels[k]}\u0000`
+    let found = byLabels.get(key)
+    if (found === undefined) {
+      found = family(labels)
+      byLabels.set(key, found)
+    }
+    return found
   }
-  const add = <S>(metric: Metric.Metric<number, S>, labels: Labels, value: number) =>
-    series(metric, labels).updateUnsafe(value, context)
+  const add = (family: Family, labels: Labels, value: number) => series(family, labels).updateUnsafe(value, context)
 
   /**
    * Counters fed from cumulative totals (workers' reports, the writer's stats): what was added so
    * far. A series is made at its first total, 0 included, so an unlabeled counter is there from the
    * first scrape.
    */
-  const emitted = new Map<string, number>()
-  const advance = (metric: Metric.Metric<number, unknown>, labels: Labels, total: number) => {
-    const key = `${metric.id}\u0000${JSON.stringify(labels)}`
-    const before = emitted.get(key)
+  const emitted = new Map<Metric.Metric<number, unknown>, number>()
+  const advance = (family: Family, labels: Labels, total: number) => {
+    const metric = series(family, labels)
+    const before = emitted.get(metric)
     if (before === undefined || total > before) {
-      add(metric, labels, total - (before ?? 0))
-      emitted.set(key, total)
+      metric.updateUnsafe(total - (before ?? 0), context)
+      emitted.set(metric, total)
     }
   }
 
