@@ -14,7 +14,7 @@
  */
 import { spawnSync } from "node:child_process"
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { Agent } from "node:http"
+import { Agent, createServer } from "node:http"
 import { cpus, release, tmpdir } from "node:os"
 import { join } from "node:path"
 import { stringify } from "yaml"
@@ -96,7 +96,7 @@ const P = QUICK
       settleMs: 200,
       workers: false,
       sharedState: { reps: 3, ms: 300 },
-      limits: { reps: 3, warmS: 0.4, durS: 1.2, variantWarmS: 3 },
+      variants: { reps: 3, warmS: 0.4, durS: 1.2, variantWarmS: 3 },
       watchdogS: 300
     }
   : {
@@ -110,7 +110,7 @@ const P = QUICK
       settleMs: 1000,
       workers: true,
       sharedState: { reps: 3, ms: 500 },
-      limits: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
+      variants: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
       watchdogS: 25 * 60
     }
 // Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
@@ -118,9 +118,10 @@ const roundsFlag = Number(flagValue("--rounds"))
 if (Number.isInteger(roundsFlag) && roundsFlag > 0) P.rounds = roundsFlag
 if (argv.includes("--workers")) P.workers = true
 // Generous per round: a busy machine slows every part down (a quick round took over 400 s at a load average of 6–10).
-// The limits scenario: 3 runtimes × 3 variants × reps measurements, each possibly measured twice.
-const LIMITS_S = 9 * P.limits.reps * (P.limits.warmS + P.limits.durS) * 2 + 6 * P.limits.variantWarmS + 30
-P.watchdogS = Math.max(P.watchdogS, P.rounds * ((QUICK ? 480 : 420) + LIMITS_S + (P.workers ? 180 : 0)))
+// The variant scenarios: 3 runtimes × (3 limits + 3 observability targets) × reps measurements, each
+// possibly measured twice, after each variant's warm-up.
+const VARIANTS_S = 18 * P.variants.reps * (P.variants.warmS + P.variants.durS) * 2 + 15 * P.variants.variantWarmS + 60
+P.watchdogS = Math.max(P.watchdogS, P.rounds * ((QUICK ? 480 : 420) + VARIANTS_S + (P.workers ? 180 : 0)))
 const CONNECTIONS = 64
 /** Above this share of a core used by unrelated processes during a measurement, the report warns. */
 const OTHER_CPU_WARN = 15
@@ -134,12 +135,16 @@ const PATH = "/v1/chat/completions"
 const M = models(SHAPES)
 
 const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
-const VARIANTS: ReadonlyArray<Variant> = ["key", "limited"]
-/** The limits scenario's target ids: llmgate on a virtual key, without limits or with `BENCH_LIMITS`. */
+/** The limits scenario's variants: a virtual key without limits (nor usage recording), or with `BENCH_LIMITS`. */
+const LIMIT_VARIANTS: ReadonlyArray<Variant> = ["key", "limited"]
+/** The observability scenario's variants: every exporter off, the metrics alone, OTLP tracing alone. */
+const OBSERVABILITY_VARIANTS: ReadonlyArray<Variant> = ["quiet", "metrics", "traced"]
+const VARIANTS: ReadonlyArray<Variant> = [...LIMIT_VARIANTS, ...OBSERVABILITY_VARIANTS]
+/** A variant scenario's target id. */
 const variantId = (runtime: Runtime, variant: Variant): string => `llmgate-${runtime}-${variant}`
 /**
- * Every target of a round. The virtual-key llmgate targets run only the limits scenario (non-streaming
- * at 64 connections, against the master-key llmgate of the same runtime); the others run every scenario.
+ * Every target of a round. The variant llmgate targets run only their variant scenario (non-streaming
+ * at 64 connections); the others run every scenario.
  */
 const TARGETS: ReadonlyArray<Target> = [
   { id: "direct", kind: "direct", runtime: undefined },
@@ -204,7 +209,8 @@ const keyHeaders: Record<string, string> = {
   authorization: `Bearer ${VIRTUAL_KEY}`
 }
 /** The request headers of a target: the virtual key for the limits scenario's targets, else the master key. */
-const headersOf = (t: Target): Record<string, string> => (t.variant === undefined ? headers : keyHeaders)
+const headersOf = (t: Target): Record<string, string> =>
+  t.variant !== undefined && LIMIT_VARIANTS.includes(t.variant) ? keyHeaders : headers
 const authOf = (t: Target): Auth => t.variant ?? "master"
 const body = (model: string, stream: boolean): string =>
   JSON.stringify({
@@ -307,6 +313,52 @@ const checkLimits = async (t: Target, port: number, probe: string, label: string
   }
 }
 
+/**
+ * The OTLP/HTTP receiver the traced variants export to (in this process, on the harness core): it
+ * answers every export with 200 and counts the exports and bytes each target sent (the path's first
+ * segment names the target: `<endpoint>/<target id>/v1/traces`).
+ */
+const makeOtlpSink = () => {
+  const received = new Map<string, { exports: number; bytes: number }>()
+  let port = 0
+  const server = createServer((req, res) => {
+    const target = decodeURIComponent((req.url ?? "/").split("/")[1] ?? "")
+    const seen = received.get(target) ?? { exports: 0, bytes: 0 }
+    received.set(target, seen)
+    req.on("data", (chunk: Buffer) => {
+      seen.bytes += chunk.length
+    })
+    req.on("end", () => {
+      seen.exports++
+      res.writeHead(200, { "content-type": "application/json" }).end("{}")
+    })
+  })
+  return {
+    start: async (): Promise<void> => {
+      port = await freePort()
+      await new Promise<void>((ok) => server.listen(port, "127.0.0.1", ok))
+    },
+    endpoint: (target: string): string | undefined =>
+      port === 0 ? undefined : `http://127.0.0.1:${port}/${encodeURIComponent(target)}`,
+    received: (target: string) => received.get(target) ?? { exports: 0, bytes: 0 }
+  }
+}
+const otlpSink = makeOtlpSink()
+
+/**
+ * An observability target runs as configured: `/metrics` answers with the metrics on and 404 with
+ * them off, and the traced target's first request reached the OTLP receiver (checked again after
+ * the scenario: every measured request of it was exported).
+ */
+const checkObservability = async (t: Target, port: number, label: string): Promise<void> => {
+  const metrics = await send(port, "/metrics", undefined, {}, 2000).catch(() => undefined)
+  const expected = t.variant === "metrics" ? 200 : 404
+  if (metrics?.status !== expected)
+    problems.push(`${label}: GET /metrics answered ${metrics?.status ?? "nothing"}, expected ${expected}`)
+  if (t.variant === "metrics" && !metrics?.body.includes("llmgate_requests_total"))
+    problems.push(`${label}: GET /metrics has no llmgate_requests_total`)
+}
+
 const startTarget = async (
   t: Target,
   cpus: string,
@@ -327,7 +379,7 @@ const startTarget = async (
     )
   } else {
     const configPath = join(tempDir, `${label}-${port}.yaml`)
-    writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M, authOf(t))))
+    writeFileSync(configPath, stringify(gatewayConfig(port, upstreamPort, M, authOf(t), otlpSink.endpoint(t.id))))
     command = runtimeCommand(
       runtime,
       join(ROOT, "runtimes", runtime, "main.ts"),
@@ -363,7 +415,8 @@ const startTarget = async (
         `${label}: /health/readiness answered ${ready?.status ?? "nothing"} after the first proxied request`
       )
   }
-  if (t.variant !== undefined) await checkLimits(t, port, probe, label)
+  if (t.variant !== undefined && LIMIT_VARIANTS.includes(t.variant)) await checkLimits(t, port, probe, label)
+  if (t.variant !== undefined && OBSERVABILITY_VARIANTS.includes(t.variant)) await checkObservability(t, port, label)
   await sleep(P.settleMs)
   const pids = treePids(child.pid)
   return {
@@ -558,32 +611,75 @@ const SCENARIOS: ReadonlyArray<readonly [string, string, Scenario]> = [
   ["long_streams", `${P.long.count} concurrent long streams`, longStreams]
 ]
 
-// ---- limits: master key vs virtual key vs limited virtual key ------------------------------------------
+// ---- variant scenarios: limits, observability --------------------------------------------------------
 
 const ratio = (a: Metrics | undefined, b: Metrics | undefined, metric: string): number =>
   (a?.[metric] ?? Number.NaN) / (b?.[metric] ?? Number.NaN)
 
+/** A variant scenario: which processes it compares and the ratios it records per repetition. */
+interface VariantGroup {
+  /** Its scenario names are `<name>_c64` (each measurement) and `<name>_vs` (each repetition's ratios). */
+  readonly name: string
+  /** Whether the master-key llmgate of the runtime is measured too (warm from the main scenarios). */
+  readonly master: boolean
+  readonly variants: ReadonlyArray<Variant>
+  /** Each repetition's ratios from its measurements by variant ("master" for the master key). */
+  readonly ratios: (seen: ReadonlyMap<string, Metrics>) => Metrics
+}
+
+const LIMITS_GROUP: VariantGroup = {
+  name: "limits",
+  master: true,
+  variants: LIMIT_VARIANTS,
+  ratios: (seen) => {
+    const [master, key, limited] = [seen.get("master"), seen.get("key"), seen.get("limited")]
+    return {
+      cpu_limited_vs_key: ratio(limited, key, "cpu_ms_per_req"),
+      cpu_limited_vs_master: ratio(limited, master, "cpu_ms_per_req"),
+      cpu_key_vs_master: ratio(key, master, "cpu_ms_per_req"),
+      rps_limited_vs_key: ratio(limited, key, "rps"),
+      rps_limited_vs_master: ratio(limited, master, "rps")
+    }
+  }
+}
+
+const OBSERVABILITY_GROUP: VariantGroup = {
+  name: "observability",
+  master: false,
+  variants: OBSERVABILITY_VARIANTS,
+  ratios: (seen) => {
+    const [quiet, metrics, traced] = [seen.get("quiet"), seen.get("metrics"), seen.get("traced")]
+    return {
+      cpu_metrics_vs_quiet: ratio(metrics, quiet, "cpu_ms_per_req"),
+      cpu_traced_vs_quiet: ratio(traced, quiet, "cpu_ms_per_req"),
+      rps_metrics_vs_quiet: ratio(metrics, quiet, "rps"),
+      rps_traced_vs_quiet: ratio(traced, quiet, "rps")
+    }
+  }
+}
+
 /**
- * Per runtime, llmgate on the master key, on the virtual key without limits and on the limited
- * virtual key (three processes of the round, all pinned to core 1), non-streaming at 64 connections,
- * `P.limits.reps` times, the order rotating between repetitions (each variant once in each place
- * with 3 repetitions) and rounds. Each repetition's ratios compare measurements taken seconds
- * apart, which the VM's drift between runs does not blur; they are recorded as `limits_vs`.
+ * Per runtime, the group's llmgate processes of the round (all pinned to core 1), non-streaming at
+ * 64 connections, `P.variants.reps` times, the order rotating between repetitions (each variant
+ * once in each place with 3 repetitions) and rounds. Each repetition's ratios compare measurements
+ * taken seconds apart, which the VM's drift between runs does not blur; they are recorded as
+ * `<group>_vs`. The limits group: master key, virtual key, limited virtual key; the observability
+ * group: every exporter off, metrics alone, OTLP tracing alone (whose exports are checked to arrive).
  */
-const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promise<void> => {
+const variantScenario = async (round: number, lives: ReadonlyArray<Live>, group: VariantGroup): Promise<void> => {
   for (const runtime of RUNTIMES) {
-    const ids = [`llmgate-${runtime}`, ...VARIANTS.map((v) => variantId(runtime, v))]
-    const all = lives.filter((l) => ids.includes(l.target.id))
+    const ids = [...(group.master ? [`llmgate-${runtime}`] : []), ...group.variants.map((v) => variantId(runtime, v))]
+    const all = ids.flatMap((id) => lives.filter((l) => l.target.id === id))
     if (all.length !== ids.length) {
       problems.push(
-        `round ${round}: limits scenario on ${runtime} skipped: ${ids.filter((id) => !all.some((l) => l.target.id === id)).join(", ")} did not start`
+        `round ${round}: ${group.name} scenario on ${runtime} skipped: ${ids.filter((id) => !all.some((l) => l.target.id === id)).join(", ")} did not start`
       )
       continue
     }
-    log(`  limits on ${runtime}: master key, key, limited key × ${P.limits.reps}`)
+    log(`  ${group.name} on ${runtime}: ${ids.join(", ")} × ${P.variants.reps}`)
     const started = performance.now()
-    // The master-key process is warm from every scenario above; the virtual-key ones only answered
-    // their startup probes. Unmeasured load first, so JIT tiering does not count against them.
+    // A master-key process is warm from every scenario above; the variants only answered their
+    // startup probes. Unmeasured load first, so JIT tiering does not count against them.
     for (const live of all) {
       if (live.target.variant === undefined) continue
       await runLoad({
@@ -592,26 +688,27 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
         headers: headersOf(live.target),
         body: body(pick(live.target, M.nonStream), false),
         connections: CONNECTIONS,
-        durationS: P.limits.variantWarmS
+        durationS: P.variants.variantWarmS
       })
     }
-    for (let rep = 1; rep <= P.limits.reps; rep++) {
+    const exportedBefore = new Map(all.map((l) => [l.target.id, otlpSink.received(l.target.id).exports]))
+    for (let rep = 1; rep <= P.variants.reps; rep++) {
       const shift = (rep + round - 2) % all.length
       const seen = new Map<string, Metrics>()
       for (const live of [...all.slice(shift), ...all.slice(0, shift)]) {
         if (live.child?.hasExited()) {
           problems.push(
-            `round ${round}: ${live.target.id} had exited before the limits scenario: ${live.child.output().trim()}`
+            `round ${round}: ${live.target.id} had exited before the ${group.name} scenario: ${live.child.output().trim()}`
           )
           continue
         }
         try {
           // A measurement during which other processes used more than OTHER_CPU_WARN % of a core is
           // taken once more, and the less disturbed of the two kept.
-          let { metrics } = await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)
+          let { metrics } = await nonStreaming(CONNECTIONS, P.variants.warmS, P.variants.durS)(live)
           let attempts = 1
           if ((metrics["other_cpu_pct"] ?? 0) > OTHER_CPU_WARN) {
-            const again = (await nonStreaming(CONNECTIONS, P.limits.warmS, P.limits.durS)(live)).metrics
+            const again = (await nonStreaming(CONNECTIONS, P.variants.warmS, P.variants.durS)(live)).metrics
             attempts++
             if ((again["other_cpu_pct"] ?? 0) < (metrics["other_cpu_pct"] ?? 0)) metrics = again
           }
@@ -619,33 +716,37 @@ const limitsScenario = async (round: number, lives: ReadonlyArray<Live>): Promis
             round,
             rep,
             target: live.target.id,
-            scenario: "limits_c64",
+            scenario: `${group.name}_c64`,
             metrics: { ...metrics, attempts }
           })
           seen.set(live.target.variant ?? "master", metrics)
         } catch (e) {
-          problems.push(`round ${round}: ${live.target.id} / limits: ${e instanceof Error ? e.message : String(e)}`)
+          problems.push(
+            `round ${round}: ${live.target.id} / ${group.name}: ${e instanceof Error ? e.message : String(e)}`
+          )
         }
       }
-      const [master, key, limited] = [seen.get("master"), seen.get("key"), seen.get("limited")]
       measurements.push({
         round,
         rep,
         target: `llmgate-${runtime}`,
-        scenario: "limits_vs",
-        metrics: {
-          cpu_limited_vs_key: ratio(limited, key, "cpu_ms_per_req"),
-          cpu_limited_vs_master: ratio(limited, master, "cpu_ms_per_req"),
-          cpu_key_vs_master: ratio(key, master, "cpu_ms_per_req"),
-          rps_limited_vs_key: ratio(limited, key, "rps"),
-          rps_limited_vs_master: ratio(limited, master, "rps")
-        }
+        scenario: `${group.name}_vs`,
+        metrics: group.ratios(seen)
       })
       log(
-        `    rep ${rep}: CPU ms/req master ${master?.["cpu_ms_per_req"]?.toFixed(3)}, key ${key?.["cpu_ms_per_req"]?.toFixed(3)}, limited ${limited?.["cpu_ms_per_req"]?.toFixed(3)}`
+        `    rep ${rep}: CPU ms/req ${[...seen].map(([v, m]) => `${v} ${m["cpu_ms_per_req"]?.toFixed(3)}`).join(", ")}`
       )
     }
-    record(round, `llmgate-${runtime}`, "limits_time", { seconds: (performance.now() - started) / 1000 })
+    // Every traced process exported spans while it was measured (batches go out within seconds).
+    for (const live of all) {
+      if (live.target.variant !== "traced") continue
+      const id = live.target.id
+      const deadline = performance.now() + 10_000
+      while (otlpSink.received(id).exports === exportedBefore.get(id) && performance.now() < deadline) await sleep(50)
+      if (otlpSink.received(id).exports === exportedBefore.get(id))
+        problems.push(`round ${round}: ${id} exported no spans to the OTLP receiver while it was measured`)
+    }
+    record(round, `llmgate-${runtime}`, `${group.name}_time`, { seconds: (performance.now() - started) / 1000 })
   }
 }
 
@@ -788,6 +889,7 @@ const main = async (): Promise<void> => {
     )
   startGuard(tempDir)
 
+  await otlpSink.start()
   upstreamPort = await freePort()
   const upstream = spawnChild({
     name: "upstream",
@@ -871,7 +973,8 @@ const main = async (): Promise<void> => {
         }
       }
     }
-    await limitsScenario(round, lives)
+    await variantScenario(round, lives, LIMITS_GROUP)
+    await variantScenario(round, lives, OBSERVABILITY_GROUP)
     await Promise.all(lives.map((l) => l.child?.stop()))
 
     if (P.workers) await workersScenario(round)
@@ -931,12 +1034,14 @@ const render = (
   const num0 = (v: number): string => (Number.isFinite(v) ? v.toFixed(0) : "—")
   const num2 = (v: number): string => (Number.isFinite(v) ? v.toFixed(2) : "—")
   const workerIds = P.workers ? RUNTIMES.flatMap((r) => WORKER_COUNTS.map((w) => workersId(r, w))) : []
-  const limitIds = RUNTIMES.flatMap((r) => [`llmgate-${r}`, ...VARIANTS.map((v) => variantId(r, v))])
+  const variantIds = RUNTIMES.flatMap((r) => [`llmgate-${r}`, ...VARIANTS.map((v) => variantId(r, v))])
   const disturbed = [
     ...ids.filter((t) => worstOther(t) > OTHER_CPU_WARN),
-    ...limitIds
-      .filter((t) => (get(t, "limits_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
-      .map((t) => `${t} (limits)`),
+    ...["limits", "observability"].flatMap((g) =>
+      variantIds
+        .filter((t) => (get(t, `${g}_c64`, "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
+        .map((t) => `${t} (${g})`)
+    ),
     ...workerIds.filter((t) => (get(t, "workers_c64", "other_cpu_pct")?.max ?? 0) > OTHER_CPU_WARN)
   ]
   const out: Array<string> = []
@@ -1147,10 +1252,10 @@ const render = (
         .map(([k, v]) => `${k} ${v}`)
         .join(", ")}): every request takes the limit slots' locks, reserves tokens, ` +
       `settles them to the upstream's \`usage\` (checked at startup: remaining tokens drop by ${UPSTREAM_USAGE.total_tokens} per answer) and gets ` +
-      `\`x-ratelimit-*\` headers. ${P.limits.reps} repetitions per round of ${P.limits.durS} s each (after ${P.limits.warmS} s warm-up), the order rotating; ` +
+      `\`x-ratelimit-*\` headers. ${P.variants.reps} repetitions per round of ${P.variants.durS} s each (after ${P.variants.warmS} s warm-up), the order rotating; ` +
       "CPU and req/s: medians (min–max) over repetitions and rounds; ratios: medians of each repetition's ratio (the three measured seconds apart). " +
       "“Limits and usage recording add” is limited ÷ key: both against neither. The CPU counter ticks every 10 ms, ~1 % of a " +
-      `${P.limits.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
+      `${P.variants.durS} s measurement; this VM moves ±20 % between runs, much less within a repetition. A measurement during which other processes ` +
       `used more than ${OTHER_CPU_WARN} % of a core is taken once more and the less disturbed kept (attempts column). The scenario took ` +
       `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "limits_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round (besides starting the two extra processes).`
   )
@@ -1193,6 +1298,59 @@ const render = (
               .reduce((n, x) => n + (x.metrics["attempts"] ?? 0), 0)
           ),
           verdict(criteria.find((c) => c.id === "limits_cpu" && c.runtime === r))
+        ]
+      })
+    )
+  )
+  out.push("")
+  out.push(
+    `### Observability: every exporter off vs metrics vs OTLP tracing (${CONNECTIONS} connections, non-streaming, core ${TARGET_CPU})`
+  )
+  out.push("")
+  out.push(
+    "llmgate on each runtime three more times in the round, on the master key without usage recording (the limits scenario's subject): " +
+      "with every exporter off (`metrics.enabled: false`, no `tracing`: no request builds a record or a span), with the Prometheus metrics " +
+      "alone (the default; every request's record goes to the owner's counters; nothing scrapes during the measurement), and with " +
+      "OTLP tracing alone at `sample_rate: 1` (a server span and a client span per request with their GenAI attributes, exported in " +
+      "OTLP batches (http/protobuf, the default) to a receiver in the bench process, on core " +
+      HARNESS_CPU +
+      ", which checks that the exports arrive). Repetitions, order and ratios as in the limits scenario. The scenario took " +
+      `${RUNTIMES.map((r) => `${num0(get(`llmgate-${r}`, "observability_time", "seconds")?.median ?? Number.NaN)} s on ${r}`).join(", ")} per round.`
+  )
+  out.push("")
+  out.push(
+    table(
+      [
+        "runtime",
+        "req/s off",
+        "req/s metrics",
+        "req/s traced",
+        "p99 ms off / metrics / traced",
+        "CPU ms/req off",
+        "CPU ms/req metrics",
+        "CPU ms/req traced",
+        "attempts (sum)",
+        "metrics add < 5 % CPU/req",
+        "OTLP tracing adds < 5 % CPU/req"
+      ],
+      RUNTIMES.map((r) => {
+        const [q, m, t] = [variantId(r, "quiet"), variantId(r, "metrics"), variantId(r, "traced")]
+        return [
+          r,
+          cell(get(q, "observability_c64", "rps"), 0),
+          cell(get(m, "observability_c64", "rps"), 0),
+          cell(get(t, "observability_c64", "rps"), 0),
+          [q, m, t].map((x) => num2(get(x, "observability_c64", "p99")?.median ?? Number.NaN)).join(" / "),
+          cell(get(q, "observability_c64", "cpu_ms_per_req"), 3),
+          cell(get(m, "observability_c64", "cpu_ms_per_req"), 3),
+          cell(get(t, "observability_c64", "cpu_ms_per_req"), 3),
+          String(
+            measurements
+              .filter((x) => x.scenario === "observability_c64" && [q, m, t].includes(x.target))
+              .reduce((n, x) => n + (x.metrics["attempts"] ?? 0), 0)
+          ),
+          verdict(criteria.find((c) => c.id === "metrics_cpu" && c.runtime === r)),
+          verdict(criteria.find((c) => c.id === "otlp_cpu" && c.runtime === r))
         ]
       })
     )

@@ -16,10 +16,13 @@ export const VIRTUAL_KEY = "sk-lg-Bench0123456789abcdefghijklmnopq"
 export const UPSTREAM_USAGE = { prompt_tokens: 5, completion_tokens: 6, total_tokens: 11 } as const
 
 /**
- * How llmgate is reached: the master key, a virtual key without limits and without usage
- * recording, or one with limits (and recording, the default).
+ * How llmgate is reached and what it runs with: the master key (usage recording and metrics on, as
+ * by default); a virtual key without limits and without usage recording, or one with limits (and
+ * recording); and for the observability scenario, the master key without usage recording and with
+ * every exporter off (`quiet`), with the Prometheus metrics only (`metrics`) or with OTLP tracing of
+ * every request only (`traced`, to `otlpEndpoint`).
  */
-export type Auth = "master" | "key" | "limited"
+export type Auth = "master" | "key" | "limited" | "quiet" | "metrics" | "traced"
 
 /**
  * Limits that never refuse at bench load (a few thousand req/s over a few seconds; each request
@@ -37,7 +40,7 @@ export const BENCH_LIMITS = {
 
 /** `projects` and `keys` for a virtual-key config: one project, one key (limited or not); none for the master key. */
 const tenancy = (auth: Auth): object =>
-  auth === "master"
+  auth !== "key" && auth !== "limited"
     ? {}
     : {
         projects: [{ id: "prj_bench", name: "Bench" }],
@@ -101,7 +104,41 @@ const weighted = (name: string, upstreamModel: string) => {
   }
 }
 
-export const gatewayConfig = (port: number, upstreamPort: number, m: Models, auth: Auth = "master"): object => {
+/** What the observability and limits variants change: usage recording, metrics and tracing. */
+const observability = (auth: Auth, otlpEndpoint: string | undefined): object => {
+  switch (auth) {
+    case "master":
+      return {}
+    // The key without limits is also the gateway without usage recording (on by default): the
+    // limited key against it measures what limits and recording add together. Both run without
+    // the metrics (on by default, as on the master-key target), which are not part of that figure.
+    case "key":
+      return { usage: { enabled: false }, metrics: { enabled: false } }
+    case "limited":
+      return { metrics: { enabled: false } }
+    // The observability variants leave usage recording out (the limits scenario's subject): every
+    // exporter off, then each exporter alone.
+    case "quiet":
+      return { usage: { enabled: false }, metrics: { enabled: false } }
+    case "metrics":
+      return { usage: { enabled: false } }
+    case "traced":
+      if (otlpEndpoint === undefined) throw new Error("the traced variant needs an OTLP endpoint")
+      return {
+        usage: { enabled: false },
+        metrics: { enabled: false },
+        tracing: { otlp: { endpoint: otlpEndpoint }, sample_rate: 1 }
+      }
+  }
+}
+
+export const gatewayConfig = (
+  port: number,
+  upstreamPort: number,
+  m: Models,
+  auth: Auth = "master",
+  otlpEndpoint?: string
+): object => {
   const base_url = `http://127.0.0.1:${upstreamPort}/v1`
   const timeout = { connect: "2s", request: "30s", idle: "10s" }
   return {
@@ -135,10 +172,6 @@ export const gatewayConfig = (port: number, upstreamPort: number, m: Models, aut
     ],
     routes: [{ path: "/v1/embeddings", model: m.nonStream[0] }],
     ...tenancy(auth),
-    // The key without limits is also the gateway without usage recording (on by default): the
-    // limited key against it measures what limits and recording add together. Both run without
-    // the metrics (on by default, as on the master-key target), which are not part of that figure.
-    ...(auth === "key" ? { usage: { enabled: false } } : {}),
-    ...(auth === "master" ? {} : { metrics: { enabled: false } })
+    ...observability(auth, otlpEndpoint)
   }
 }

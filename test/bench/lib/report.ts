@@ -7,14 +7,18 @@ import { spread, type Spread } from "./stats.ts"
 export type Runtime = "node" | "bun" | "deno"
 export type Kind = "direct" | "bare" | "llmgate"
 
-/** How a llmgate target is reached besides the master key: a virtual key without limits, or with limits. */
-export type Variant = "key" | "limited"
+/**
+ * A llmgate target of the variant scenarios (test/bench/lib/config.ts `Auth`): for the limits scenario a
+ * virtual key without limits, or with limits; for the observability scenario the master key with every
+ * exporter off, with the metrics only, or with OTLP tracing only.
+ */
+export type Variant = "key" | "limited" | "quiet" | "metrics" | "traced"
 
 export interface Target {
   readonly id: string
   readonly kind: Kind
   readonly runtime: Runtime | undefined
-  /** Virtual-key llmgate (limits scenario only); absent: the master key, every scenario. */
+  /** A variant-scenario llmgate (that scenario only); absent: the master key, every scenario. */
   readonly variant?: Variant
 }
 
@@ -238,6 +242,22 @@ export const evaluate = (summary: Summary, runtimes: ReadonlyArray<Runtime>): Ar
       Math.max(one, two),
       (v) => v < 2000,
       `${num(one, 0)} / ${num(two, 0)} ns`
+    )
+    const metricsCost = med("observability_vs", "cpu_metrics_vs_quiet")
+    add(
+      "metrics_cpu",
+      "Prometheus metrics add < 5 % CPU per request (metrics on ÷ every exporter off, CPU ms/req at 64 connections)",
+      metricsCost,
+      (v) => v < 1.05,
+      `${metricsCost >= 1 ? "+" : ""}${num((metricsCost - 1) * 100, 1)} %`
+    )
+    const tracingCost = med("observability_vs", "cpu_traced_vs_quiet")
+    add(
+      "otlp_cpu",
+      "OTLP tracing of every request adds < 5 % CPU per request (traced ÷ every exporter off, CPU ms/req at 64 connections)",
+      tracingCost,
+      (v) => v < 1.05,
+      `${tracingCost >= 1 ? "+" : ""}${num((tracingCost - 1) * 100, 1)} %`
     )
     const limits = med("limits_vs", "cpu_limited_vs_key")
     add(
