@@ -75,6 +75,8 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     name: p.name,
     kind: p.kind,
     base_url: p.baseUrl === "" ? null : p.baseUrl,
+    ...(p.apiVersion === undefined ? {} : { api_version: p.apiVersion }),
+    ...(p.anthropicVersion === undefined ? {} : { anthropic_version: p.anthropicVersion }),
     auth: p.auth === undefined ? null : { header: p.auth.header, value: maskCredential(Redacted.value(p.auth.value)) },
     headers: p.headerOps.map((h) => ({
       op: h.op,

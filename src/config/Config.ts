@@ -108,7 +108,7 @@ export const MockSettings = Schema.Struct({
   crash_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 })
 
-export const ProviderKind = Schema.Literals(["openai", "mock"])
+export const ProviderKind = Schema.Literals(["openai", "azure", "anthropic", "mock"])
 export type ProviderKind = typeof ProviderKind.Type
 
 export const ProviderSection = Schema.Struct({
@@ -116,6 +116,10 @@ export const ProviderSection = Schema.Struct({
   kind: ProviderKind,
   base_url: Schema.optional(Schema.String),
   api_key: Schema.optional(Schema.String),
+  /** `azure`: the `api-version` query parameter of every call (required). */
+  api_version: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  /** `anthropic`: the `anthropic-version` header (default 2023-06-01). */
+  anthropic_version: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   auth: Schema.optional(ProviderAuth),
   headers: Schema.optional(Schema.Union([Schema.Record(Schema.String, Schema.String), Schema.Array(HeaderOperation)])),
   timeout: Schema.optional(ProviderTimeout),
@@ -486,8 +490,12 @@ export interface MockOptions {
 export interface ResolvedProvider {
   readonly name: string
   readonly kind: ProviderKind
-  /** Base URL without a trailing slash (`openai` kind). */
+  /** Base URL without a trailing slash (`openai`, `azure`, `anthropic` kinds). */
   readonly baseUrl: string
+  /** `azure`: the `api-version` of every call. */
+  readonly apiVersion?: string | undefined
+  /** `anthropic`: the `anthropic-version` header. */
+  readonly anthropicVersion?: string | undefined
   /** The credential header sent upstream (`authorization` for bearer/basic), if any. */
   readonly auth: { readonly header: string; readonly value: Redacted.Redacted<string> } | undefined
   /** Header operations applied, in order, to the headers the gateway sends upstream (names lower-cased). */

@@ -32,6 +32,7 @@ import {
   type HeaderOperation,
   type ModelPattern,
   type ProviderAuth,
+  type ProviderKind,
   type ResolvedRoute,
   type ResolvedTarget,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,
@@ -177,17 +178,24 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   file.providers.forEach((p, i) => {
     const at = `providers[${i}]`
     let baseUrl = ""
-    if (p.kind === "openai") {
-      if (p.base_url === undefined) issues.push({ path: `${at}.base_url`, message: `required for kind "openai"` })
-      else if (!validHttpUrl(p.base_url))
-        issues.push({ path: `${at}.base_url`, message: `expected an http(s) URL, got "${p.base_url}"` })
-      else baseUrl = p.base_url.replace(/\/+$/, "")
+    if (p.kind !== "mock") {
+      const url = p.base_url ?? (p.kind === "anthropic" ? ANTHROPIC_BASE_URL : undefined)
+      if (url === undefined) issues.push({ path: `${at}.base_url`, message: `required for kind "${p.kind}"` })
+      else if (!validHttpUrl(url))
+        issues.push({ path: `${at}.base_url`, message: `expected an http(s) URL, got "${url}"` })
+      else baseUrl = url.replace(/\/+$/, "")
       if (p.mock !== undefined) issues.push({ path: `${at}.mock`, message: `only allowed for kind "mock"` })
     } else if (p.base_url !== undefined) {
       issues.push({ path: `${at}.base_url`, message: `not used by kind "${p.kind}"` })
     }
+    if (p.kind === "azure" && p.api_version === undefined)
+      issues.push({ path: `${at}.api_version`, message: `required for kind "azure" (e.g. "2024-10-21")` })
+    if (p.kind !== "azure" && p.api_version !== undefined)
+      issues.push({ path: `${at}.api_version`, message: `only allowed for kind "azure"` })
+    if (p.kind !== "anthropic" && p.anthropic_version !== undefined)
+      issues.push({ path: `${at}.anthropic_version`, message: `only allowed for kind "anthropic"` })
     if (p.api_key !== undefined && p.auth !== undefined) {
-      issues.push({ path: `${at}.auth`, message: "use either api_key (a bearer token) or auth, not both" })
+      issues.push({ path: `${at}.auth`, message: "use either api_key or auth, not both" })
     }
     const timeout = (value: DurationInput | undefined, fallback: number) =>
       value === undefined ? fallback : durationMillis(value)
@@ -195,11 +203,9 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       name: p.name,
       kind: p.kind,
       baseUrl,
-      auth: resolveAuth(
-        p.auth ?? (p.api_key === undefined ? undefined : { type: "bearer", token: p.api_key }),
-        `${at}.auth`,
-        issues
-      ),
+      ...(p.kind === "azure" ? { apiVersion: p.api_version } : {}),
+      ...(p.kind === "anthropic" ? { anthropicVersion: p.anthropic_version ?? ANTHROPIC_VERSION } : {}),
+      auth: resolveAuth(p.auth ?? apiKeyAuth(p.kind, p.api_key), `${at}.auth`, issues),
       headerOps: resolveHeaderOps(p.headers, `${at}.headers`, issues),
       connectTimeoutMs: timeout(p.timeout?.connect, DEFAULT_CONNECT_TIMEOUT_MS),
       requestTimeoutMs: timeout(p.timeout?.request, DEFAULT_REQUEST_TIMEOUT_MS),
@@ -422,6 +428,27 @@ export const resolveUsage = (usage: typeof UsageSection.Type | undefined): Resol
 })
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
+
+/** Anthropic's API, when an `anthropic` provider names no `base_url` (without `/v1`, as its SDKs take it). */
+export const ANTHROPIC_BASE_URL = "https://api.anthropic.com"
+/** The `anthropic-version` header an `anthropic` provider sends unless `anthropic_version` says otherwise. */
+export const ANTHROPIC_VERSION = "2023-06-01"
+
+/**
+ * How a provider's `api_key` is sent: a bearer token (`openai`), Azure's `api-key` header (an Entra
+ * token is `auth: { type: bearer }`), Anthropic's `x-api-key` header.
+ */
+const apiKeyAuth = (kind: ProviderKind, key: string | undefined): ProviderAuth | undefined => {
+  if (key === undefined) return undefined
+  switch (kind) {
+    case "azure":
+      return { type: "header", name: "api-key", value: key }
+    case "anthropic":
+      return { type: "header", name: "x-api-key", value: key }
+    default:
+      return { type: "bearer", token: key }
+  }
+}
 
 const resolveAuth = (
   auth: ProviderAuth | undefined,

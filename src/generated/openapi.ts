@@ -1108,11 +1108,11 @@ export interface components {
         AdminMetadata: {
             [key: string]: unknown;
         };
-        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `mock`). Every value is data: `${VAR}` in it is kept as text, never read from the environment. Secrets (`api_key`, `auth.token`, `auth.password`, `auth.value`, header values) are stored encrypted with the Postgres store; a masked value as the API shows it (`****`, `****abcd`) is refused with 422 naming the field. */
+        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `api_version` for `azure`, `anthropic_version` for `anthropic`, `mock`). Every value is data: `${VAR}` in it is kept as text, never read from the environment. Secrets (`api_key`, `auth.token`, `auth.password`, `auth.value`, header values) are stored encrypted with the Postgres store; a masked value as the API shows it (`****`, `****abcd`) is refused with 422 naming the field. */
         AdminProviderInput: {
             name?: string;
             /** @enum {string} */
-            kind?: "openai" | "mock";
+            kind?: "openai" | "azure" | "anthropic" | "mock";
             base_url?: string;
             api_key?: string;
         } & {
@@ -1122,7 +1122,7 @@ export interface components {
         AdminProvider: {
             name: string;
             /** @enum {string} */
-            kind: "openai" | "mock";
+            kind: "openai" | "azure" | "anthropic" | "mock";
             /** @description The object's version, for `If-Match`. */
             etag: string;
         } & {

@@ -7,6 +7,8 @@
  */
 import * as Effect from "effect/Effect"
 import type { ResolvedBounds, ResolvedConfig, ResolvedProvider } from "../config/Config.ts"
+import * as AnthropicProvider from "./anthropic/AnthropicProvider.ts"
+import * as AzureProvider from "./azure/AzureProvider.ts"
 import * as MockProvider from "./mock/MockProvider.ts"
 import * as OpenAIProvider from "./openai/OpenAIProvider.ts"
 import type { Provider } from "./Provider.ts"
@@ -19,6 +21,10 @@ const makeProvider = (
   switch (config.kind) {
     case "openai":
       return OpenAIProvider.make(config, bounds)
+    case "azure":
+      return AzureProvider.make(config, bounds)
+    case "anthropic":
+      return AnthropicProvider.make(config, bounds)
     case "mock":
       return Effect.succeed(MockProvider.make(config))
   }
@@ -29,6 +35,10 @@ const clientOf = (config: ResolvedProvider): UpstreamClientOptions | undefined =
   switch (config.kind) {
     case "openai":
       return OpenAIProvider.clientOptions(config)
+    case "azure":
+      return AzureProvider.clientOptions(config)
+    case "anthropic":
+      return AnthropicProvider.clientOptions(config)
     case "mock":
       return undefined
   }

@@ -50,7 +50,7 @@ const DROPPED = new Set([
   "alt-svc"
 ])
 
-const relayHeaders = (headers: Readonly<Record<string, string>>, decodes: boolean): Record<string, string> => {
+export const relayHeaders = (headers: Readonly<Record<string, string>>, decodes: boolean): Record<string, string> => {
   const out: Record<string, string> = {}
   for (const name in headers) {
     if (DROPPED.has(name) || (decodes && name === "content-encoding")) continue
@@ -124,9 +124,15 @@ export const clientOptions = (config: ResolvedProvider): UpstreamClientOptions =
   connectTimeoutMs: config.connectTimeoutMs
 })
 
+/** Where a compatible vendor's API differs from OpenAI's: the URL of a call (azure: per deployment). */
+export interface Dialect {
+  readonly url: (endpoint: Endpoint, upstreamModel: string) => string
+}
+
 export const make = Effect.fnUntraced(function* (
   config: ResolvedProvider,
-  bounds: Pick<ResolvedBounds, "upstreamBodyLimit">
+  bounds: Pick<ResolvedBounds, "upstreamBodyLimit">,
+  dialect?: Dialect
 ) {
   const clients = yield* UpstreamClients
   const client = yield* clients.get(clientOptions(config))
@@ -194,7 +200,7 @@ export const make = Effect.fnUntraced(function* (
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
     const headers = request.stream ? streamHeaders : jsonHeaders
     const sent = client.post({
-      url: urls[request.endpoint],
+      url: dialect === undefined ? urls[request.endpoint] : dialect.url(request.endpoint, request.upstreamModel),
       headers: request.traceparent === undefined ? headers : { ...headers, traceparent: request.traceparent },
       body: upstreamPayload(request)
     })

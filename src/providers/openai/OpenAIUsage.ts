@@ -7,7 +7,12 @@
  *   reasoning = reasoning,    output = completion − reasoning
  *
  * and they sum to `prompt_tokens + completion_tokens` (= `total_tokens`): nothing is billed twice.
- * OpenAI reports no cache writes (its prompt cache is written at no extra charge).
+ * OpenAI reports no cache writes (its prompt cache is written at no extra charge); an adapter that
+ * translates a provider which does (anthropic/AnthropicResponse.ts) carries them, included in
+ * `prompt_tokens` like the cached tokens, as `prompt_tokens_details.cache_creation_tokens`:
+ *
+ *   input = prompt − cached − cache_creation,  cache_write = cache_creation
+ *
  *
  * Usage is untrusted JSON: the mapper never throws. Without a valid `prompt_tokens` the usage is
  * "not reported" (undefined), so the caller estimates it. `completion_tokens` absent (embeddings)
@@ -24,12 +29,20 @@ export const openAIUsage = (usage: unknown): TokenUsage | undefined => {
   if (prompt === undefined) return undefined
   const total = countField(u, "total_tokens")
   const completion = countField(u, "completion_tokens") ?? (total !== undefined && total >= prompt ? total - prompt : 0)
-  const cached = Math.min(countField(asObject(u?.["prompt_tokens_details"]), "cached_tokens") ?? 0, prompt)
+  const details = asObject(u?.["prompt_tokens_details"])
+  const cached = Math.min(countField(details, "cached_tokens") ?? 0, prompt)
+  const written = Math.min(countField(details, "cache_creation_tokens") ?? 0, prompt - cached)
   const reasoning = Math.min(
     countField(asObject(u?.["completion_tokens_details"]), "reasoning_tokens") ?? 0,
     completion
   )
-  return { input: prompt - cached, cache_read: cached, cache_write: 0, reasoning, output: completion - reasoning }
+  return {
+    input: prompt - cached - written,
+    cache_read: cached,
+    cache_write: written,
+    reasoning,
+    output: completion - reasoning
+  }
 }
 
 /** The usage of an OpenAI response body or stream chunk (`body.usage`), when it reports one. */

@@ -88,7 +88,7 @@ models:
       expect.arrayContaining([
         "extra: unknown field",
         "providers[0].port: unknown field",
-        expect.stringMatching(/^providers\[0\]\.kind: expected "openai" \| "mock"/),
+        expect.stringMatching(/^providers\[0\]\.kind: expected "openai" \| "azure" \| "anthropic" \| "mock"/),
         expect.stringMatching(/^models\[0\]\.targets: /)
       ])
     )
@@ -111,6 +111,41 @@ models:
         `models[1].name: duplicate model name "m"`
       ])
     )
+  })
+
+  it("azure and anthropic kinds: their own fields, defaults and how api_key is sent", () => {
+    const c = okConfig(`providers:
+  - { name: az, kind: azure, base_url: "https://r.openai.azure.com/", api_version: "2024-10-21", api_key: k1 }
+  - { name: entra, kind: azure, base_url: "https://r.openai.azure.com", api_version: "2024-10-21", auth: { type: bearer, token: t1 } }
+  - { name: claude, kind: anthropic, api_key: k2 }
+  - { name: claude2, kind: anthropic, base_url: "http://127.0.0.1:9/", anthropic_version: "2024-01-01" }
+models:
+  - { name: m, targets: [{ provider: az }, { provider: claude }] }`)
+    const az = c.providers.get("az")
+    expect(az?.baseUrl).toBe("https://r.openai.azure.com")
+    expect(az?.apiVersion).toBe("2024-10-21")
+    expect(az?.auth?.header).toBe("api-key")
+    expect(Redacted.value(az?.auth?.value ?? Redacted.make(""))).toBe("k1")
+    expect(c.providers.get("entra")?.auth?.header).toBe("authorization")
+    const claude = c.providers.get("claude")
+    expect(claude?.baseUrl).toBe("https://api.anthropic.com")
+    expect(claude?.anthropicVersion).toBe("2023-06-01")
+    expect(claude?.auth?.header).toBe("x-api-key")
+    expect(c.providers.get("claude2")?.baseUrl).toBe("http://127.0.0.1:9")
+    expect(c.providers.get("claude2")?.anthropicVersion).toBe("2024-01-01")
+    expect(
+      errorsOf(`providers:
+  - { name: a, kind: azure, base_url: "https://r.openai.azure.com" }
+  - { name: b, kind: azure, api_version: "2024-10-21" }
+  - { name: c, kind: openai, base_url: "http://x/v1", api_version: "1", anthropic_version: "2" }
+models:
+  - { name: m, targets: [{ provider: a }] }`)
+    ).toEqual([
+      `providers[0].api_version: required for kind "azure" (e.g. "2024-10-21")`,
+      `providers[1].base_url: required for kind "azure"`,
+      `providers[2].api_version: only allowed for kind "azure"`,
+      `providers[2].anthropic_version: only allowed for kind "anthropic"`
+    ])
   })
 
   it("interpolates ${VAR} and ${VAR:-default} in the secret fields", () => {

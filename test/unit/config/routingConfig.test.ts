@@ -200,7 +200,7 @@ describe("parseConfig: routing", () => {
         errorsOf(`providers:
   - { name: a, kind: openai, base_url: "http://h/v1", api_key: k, auth: { type: bearer, token: t } }
 models: [{ name: m, targets: [{ provider: a }] }]`)
-      ).toEqual(["providers[0].auth: use either api_key (a bearer token) or auth, not both"])
+      ).toEqual(["providers[0].auth: use either api_key or auth, not both"])
     })
 
     it("a queue without max_concurrency", () => {
@@ -351,7 +351,7 @@ models:
   - { name: m, targets: [{ provider: a, queue: { size: 1 } }], fallbacks: [m, x] }
 routes: [{ path: "/v1/e", model: y }]`)
       expect(lines).toEqual([
-        "providers[0].auth: use either api_key (a bearer token) or auth, not both",
+        "providers[0].auth: use either api_key or auth, not both",
         "models[0].targets[0].queue: needs max_concurrency on the same target",
         "models[0].fallbacks[0]: a model cannot fall back to itself",
         `models[0].fallbacks[1]: unknown model "x" (fallbacks name models by their exact name)`,

@@ -1,0 +1,26 @@
+/**
+ * The `azure` provider kind: Azure OpenAI. The same API as OpenAI's (the `openai` kind's code does
+ * the work) with two differences, both here: a call goes to its deployment,
+ * `{base_url}/openai/deployments/{deployment}/{chat/completions|completions|embeddings}?api-version={api_version}`,
+ * where the deployment is the target's `model`; and the key travels in the `api-key` header
+ * (config/loadConfig.ts maps `api_key` so; `auth: { type: bearer }` sends an Entra token instead),
+ * never as a bearer. The body goes as for `openai`, its `model` set to the deployment (Azure reads
+ * the deployment from the path).
+ */
+import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
+import type { Endpoint } from "../../domain/Endpoint.ts"
+import * as OpenAIProvider from "../openai/OpenAIProvider.ts"
+import { ENDPOINT_PATH } from "../Provider.ts"
+
+/** The URL of a call to `deployment` of the Azure resource at `baseUrl`. */
+export const deploymentUrl = (baseUrl: string, apiVersion: string, endpoint: Endpoint, deployment: string): string =>
+  `${baseUrl}/openai/deployments/${encodeURIComponent(deployment)}${ENDPOINT_PATH[endpoint]}?api-version=${encodeURIComponent(apiVersion)}`
+
+export const clientOptions = OpenAIProvider.clientOptions
+
+export const make = (config: ResolvedProvider, bounds: Pick<ResolvedBounds, "upstreamBodyLimit">) => {
+  const apiVersion = config.apiVersion ?? ""
+  return OpenAIProvider.make(config, bounds, {
+    url: (endpoint, deployment) => deploymentUrl(config.baseUrl, apiVersion, endpoint, deployment)
+  })
+}
