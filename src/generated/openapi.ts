@@ -73,6 +73,35 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a message (Anthropic Messages API)
+         * @description Anthropic's Messages API served from any provider: the request is translated into a chat
+         *     completions request and handled as one (routing by `model`, the key's models, limits and
+         *     budgets, usage records), and the answer translated back: a message, or with `stream: true`
+         *     Anthropic's event stream (`message_start`, `content_block_start`/`_delta`/`_stop` for text,
+         *     thinking and tool input, `message_delta` with the stop reason and usage, `message_stop`).
+         *     System prompts, multi-turn, images (base64 and URL), custom tools, `tool_choice` and tool
+         *     results translate; server tools and document blocks are a 400 naming the field. The key goes
+         *     in `x-api-key` (as the Claude SDKs send it) or `Authorization: Bearer`. Every error, the
+         *     gateway's own included, comes in Anthropic's shape (`{"type":"error","error":{"type","message"}}`)
+         *     with its status and headers (`Retry-After` on 429).
+         */
+        post: operations["createMessage"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -710,6 +739,60 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Anthropic's Messages request; fields not listed are accepted as Anthropic documents them. */
+        MessagesRequest: {
+            model: string;
+            max_tokens: number;
+            system?: string | {
+                [key: string]: unknown;
+            }[];
+            messages: ({
+                /** @enum {string} */
+                role: "user" | "assistant";
+                content: string | {
+                    [key: string]: unknown;
+                }[];
+            } & {
+                [key: string]: unknown;
+            })[];
+            stream?: boolean;
+            tools?: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        Message: {
+            id: string;
+            /** @enum {string} */
+            type: "message";
+            /** @enum {string} */
+            role: "assistant";
+            model: string;
+            content: {
+                [key: string]: unknown;
+            }[];
+            stop_reason: string | null;
+            stop_sequence?: string | null;
+            usage: {
+                input_tokens?: number;
+                output_tokens?: number;
+                cache_read_input_tokens?: number;
+                cache_creation_input_tokens?: number;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
+        AnthropicError: {
+            /** @enum {string} */
+            type: "error";
+            error: {
+                type: string;
+                message: string;
+            };
+        };
         /** @description The error envelope of every error the gateway produces itself. */
         ErrorBody: {
             error: components["schemas"]["ErrorDetail"];
@@ -2213,6 +2296,64 @@ export interface operations {
             503: components["responses"]["Unavailable"];
             504: components["responses"]["UpstreamTimeout"];
             default: components["responses"]["UpstreamError"];
+        };
+    };
+    createMessage: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "claude-sonnet",
+                 *       "max_tokens": 256,
+                 *       "system": "You are terse.",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "Say hello."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessagesRequest"];
+            };
+        };
+        responses: {
+            /** @description The message, or its event stream (`text/event-stream`) with `stream: true`. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    "server-timing": components["headers"]["ServerTiming"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Message"];
+                    "text/event-stream": string;
+                };
+            };
+            /** @description An error in Anthropic's shape, with the status of the gateway's OpenAI-shaped one. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicError"];
+                };
+            };
         };
     };
     listModels: {

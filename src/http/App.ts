@@ -24,6 +24,7 @@ import { makeDocsHandlers } from "./Docs.ts"
 import { ADMIN_PREFIX, adminActor, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
+import { anthropicErrors, MESSAGES_PATH, messagesHandler } from "./Messages.ts"
 import { identifierTooLong, proxyHandler } from "./Proxy.ts"
 import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
@@ -93,7 +94,9 @@ export const makeApp = Effect.gen(function* () {
   add("GET", "/docs/scalar.js", false, () => docs.bundle())
   // The page holds no data: it asks for the admin key and sends it on its own requests.
   add("GET", USAGE_PAGE_PATH, false, sync(usagePage))
-  add("POST", "/v1/chat/completions", true, proxyHandler("chat", usage))
+  const chat = proxyHandler("chat", usage)
+  add("POST", "/v1/chat/completions", true, chat)
+  add("POST", MESSAGES_PATH, true, messagesHandler(chat))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
   // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
@@ -174,7 +177,11 @@ export const makeApp = Effect.gen(function* () {
         return Effect.fail(gatewayError(refused))
       }
     }
-    const principal = snapshot.authenticate(request.header("authorization"))
+    // Anthropic's clients send their key as `x-api-key` (Messages paths only).
+    const apiKey = path === MESSAGES_PATH ? request.header("x-api-key") : undefined
+    const principal = snapshot.authenticate(
+      request.header("authorization") ?? (apiKey === undefined ? undefined : `Bearer ${apiKey}`)
+    )
     if (principal instanceof Error) return Effect.fail(principal)
     return entry.handler(request, snapshot, requestId, path, principal, receivedAt, span)
   }
@@ -243,7 +250,7 @@ export const makeApp = Effect.gen(function* () {
     )
   }
 
-  const app: App = (request) => {
+  const openAIShaped: App = (request) => {
     const receivedAt = performance.now()
     // Only a sampled request has spans: one left out costs nothing here (its traceparent, if any,
     // still goes upstream as it came: http/Proxy.ts).
@@ -254,6 +261,9 @@ export const makeApp = Effect.gen(function* () {
     const requestId = requestIdOf(request.header("x-request-id"))
     return answer(requestId, () => dispatch(request, requestId, receivedAt, undefined))
   }
+  // The Messages API answers its errors in Anthropic's shape, whoever made them.
+  const app: App = (request) =>
+    pathOf(request.url) === MESSAGES_PATH ? Effect.map(openAIShaped(request), anthropicErrors) : openAIShaped(request)
   return app
 })
 

@@ -1,9 +1,11 @@
 // Provider kinds behind one public model: an `openai`, an `azure` and an `anthropic` provider, each
 // mocked (MSW handlers over a real port) from its published API reference, serve the official OpenAI
-// SDK the same completions, streams and tool calls whichever the balancer picks. The Azure mock
+// SDK the same completions, streams and tool calls whichever the balancer picks, and the official
+// Claude SDK the same messages through `POST /v1/messages`. The Azure mock
 // checks the deployment URL, `api-version` and the `api-key` header; the Anthropic mock checks the
 // translated Messages request and the `x-api-key` and `anthropic-version` headers, sends its event
 // streams cut into 5-byte pieces (every event split mid-JSON) and answers errors in its own shape.
+import Anthropic, { AuthenticationError, NotFoundError, RateLimitError } from "@anthropic-ai/sdk"
 import { http, HttpResponse, type RequestHandler } from "msw"
 import OpenAI, { APIError } from "openai"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -407,6 +409,109 @@ describe(`[${runtime}] provider kinds: openai, azure and anthropic behind one mo
     const busy = await client.post("/v1/chat/completions", { model: "claude-busy", messages })
     expectOpenAIError(busy, 503)
     await expect(sdk().chat.completions.create({ model: "claude-busy", messages })).rejects.toBeInstanceOf(APIError)
+  })
+
+  describe("the Claude SDK through POST /v1/messages", () => {
+    const claude = (apiKey = MASTER_KEY) =>
+      new Anthropic({ baseURL: gateway?.baseUrl ?? "", apiKey, maxRetries: 0, timeout: 10_000 })
+    const params = (tools: boolean) => ({
+      model: "trio",
+      max_tokens: 256,
+      system: "You are terse.",
+      messages: [{ role: "user" as const, content: "Say hello." }],
+      ...(tools
+        ? {
+            tools: [
+              {
+                name: "get_weather",
+                description: "The weather in a city",
+                input_schema: TOOL.function.parameters as unknown as Anthropic.Tool.InputSchema
+              }
+            ]
+          }
+        : {})
+    })
+    /** What a Claude SDK user sees of a message: its blocks (text, tool uses) and its stop reason. */
+    const seenOf = (m: Anthropic.Message) => ({
+      blocks: m.content.map((b) =>
+        b.type === "text" ? ["text", b.text] : b.type === "tool_use" ? ["tool_use", b.name, b.input] : [b.type]
+      ),
+      stop: m.stop_reason,
+      model: m.model
+    })
+
+    for (const [label, tools, stream] of [
+      ["message", false, false],
+      ["streamed message", false, true],
+      ["tool use", true, false],
+      ["streamed tool use", true, true]
+    ] as const) {
+      it(`the same ${label} whichever provider serves`, async () => {
+        seen.length = 0
+        const answers = []
+        for (let i = 0; i < 6; i++) {
+          if (!stream) answers.push(seenOf(await claude().messages.create(params(tools))))
+          else {
+            const events: Array<string> = []
+            const s = claude().messages.stream(params(tools))
+            s.on("streamEvent", (e) => events.push(e.type))
+            const final = await s.finalMessage()
+            expect(events[0]).toBe("message_start")
+            expect(events.at(-1)).toBe("message_stop")
+            expect(final.usage.output_tokens).toBe(5)
+            answers.push(seenOf(final))
+          }
+        }
+        expect(new Set(seen.map((s) => s.kind)), "every kind served").toEqual(new Set(["openai", "azure", "anthropic"]))
+        const expected = tools
+          ? { blocks: [["tool_use", "get_weather", WEATHER_ARGS]], stop: "tool_use", model: "trio" }
+          : { blocks: [["text", TEXT]], stop: "end_turn", model: "trio" }
+        for (const a of answers) expect(a).toEqual(expected)
+        // What reached an OpenAI-shaped upstream: the system prompt first, the tool as a function.
+        const sent = seen.find((s) => s.kind === "openai")?.body
+        expect(sent?.["messages"]).toEqual([
+          { role: "system", content: "You are terse." },
+          { role: "user", content: "Say hello." }
+        ])
+        expect(sent?.["max_tokens"]).toBe(256)
+      })
+    }
+
+    it("usage in Anthropic's terms: cache reads and writes apart from input_tokens", async () => {
+      const m = await claude().messages.create({ ...params(false), model: "via-claude" })
+      expect(m.usage).toMatchObject({
+        input_tokens: 10,
+        cache_read_input_tokens: 4,
+        cache_creation_input_tokens: 2,
+        output_tokens: 5
+      })
+    })
+
+    it("errors in Anthropic's shape: a wrong key, an unknown model, a rate limit with Retry-After", async () => {
+      await expect(claude("sk-wrong-key-000").messages.create(params(false))).rejects.toBeInstanceOf(
+        AuthenticationError
+      )
+      const unknown = await claude()
+        .messages.create({ ...params(false), model: "no-such-model" })
+        .catch((e: unknown) => e)
+      expect(unknown).toBeInstanceOf(NotFoundError)
+      expect((unknown as NotFoundError).error).toMatchObject({ type: "error", error: { type: "not_found_error" } })
+      const limited = await claude()
+        .messages.create({ ...params(false), model: "claude-limited" })
+        .catch((e: unknown) => e)
+      expect(limited).toBeInstanceOf(RateLimitError)
+      expect((limited as RateLimitError).headers?.get("retry-after")).toBe("7")
+      const raw = await client.post(
+        "/v1/messages",
+        { model: "trio", messages: [{ role: "user", content: "hi" }] },
+        { key: null, headers: { "x-api-key": MASTER_KEY } }
+      )
+      expect(raw.status).toBe(400)
+      expect(raw.json()).toEqual({
+        type: "error",
+        error: { type: "invalid_request_error", message: expect.stringContaining("max_tokens") }
+      })
+    })
   })
 
   it("what Messages cannot express is a 400 naming the field; other endpoints are refused by name", async () => {
