@@ -3,8 +3,10 @@
  * Langfuse's OTLP endpoint), each through `effect/observability`'s OTLP exporter: batched (at an
  * interval or 512 spans), retried, paused for a minute after it keeps failing, and flushed when the
  * scope closes. The spans are Effect's own (`Tracer.NativeSpan`), written as OTLP once per span and
- * pushed to each destination. A failed export (no answer, or a status of 400 or more) is reported
- * to `onFailure` (the worker counts it for the metrics and logs it); no client ever sees it.
+ * pushed to each destination; a batch goes as OTLP JSON (Effect's serializer) or protobuf
+ * (tracing/OtlpProtobuf.ts: Effect's bytes, without its per-field allocations). A failed export
+ * (no answer, or a status of 400 or more) is reported to `onFailure` (the worker counts it for the
+ * metrics and logs it); no client ever sees it.
  */
 import * as Cause from "effect/Cause"
 import * as Context from "effect/Context"
@@ -15,10 +17,13 @@ import * as Option from "effect/Option"
 import type * as Scope from "effect/Scope"
 import * as Tracer from "effect/Tracer"
 import * as FetchHttpClient from "effect/http/FetchHttpClient"
+import * as HttpBody from "effect/http/HttpBody"
 import * as HttpClient from "effect/http/HttpClient"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import * as OtlpResource from "effect/observability/OtlpResource"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
+import type * as OtlpTracer from "effect/observability/OtlpTracer"
+import { encodeTraces } from "./OtlpProtobuf.ts"
 
 /** One place spans go. */
 export interface TraceDestination {
@@ -55,7 +60,7 @@ const toOtlpSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<un
     attributes: attrs === undefined ? [] : OtlpResource.entriesToAttributes(Object.entries(attrs)),
     droppedAttributesCount: 0
   }))
-  let status: { readonly code: number; readonly message?: string }
+  let status: { readonly code: 0 | 1 | 2; readonly message?: string }
   if (exit._tag === "Success") status = { code: 1 }
   else if (Cause.hasInterruptsOnly(exit.cause)) {
     status = { code: 0 }
@@ -83,6 +88,10 @@ const toOtlpSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<un
     droppedLinksCount: 0
   }
 }
+
+/** An `http/protobuf` body: Effect's `OtlpSerialization.layerProtobuf` bytes, written ~20 times faster. */
+const protobufBody = (data: OtlpTracer.TraceData): HttpBody.HttpBody =>
+  HttpBody.uint8Array(encodeTraces(data), "application/x-protobuf")
 
 /** Effect's span, handed to `ended` once when it ends. */
 class ExportedSpan extends Tracer.NativeSpan {
@@ -124,12 +133,10 @@ export const makeSpanExport = (options: {
     const scope = { name: "llmgate" }
     const exporters = yield* Effect.forEach(options.destinations, (d) =>
       Effect.gen(function* () {
-        const serialization = Context.get(
-          yield* Layer.build(
-            d.protocol === "http/json" ? OtlpSerialization.layerJson : OtlpSerialization.layerProtobuf
-          ),
-          OtlpSerialization.OtlpSerialization
-        )
+        const serialize =
+          d.protocol === "http/json"
+            ? Context.get(yield* Layer.build(OtlpSerialization.layerJson), OtlpSerialization.OtlpSerialization).traces
+            : protobufBody
         const failed = Effect.sync(() => options.onFailure(d.name))
         const client = fetchClient.pipe(
           HttpClient.tap((response) => (response.status >= 400 ? failed : Effect.void)),
@@ -141,8 +148,8 @@ export const makeSpanExport = (options: {
           headers: d.headers,
           exportInterval: `${d.exportIntervalMs} millis`,
           maxBatchSize: 512,
-          body: (spans) => [
-            serialization.traces({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans }] }] }),
+          body: (spans: Array<ReturnType<typeof toOtlpSpan>>) => [
+            serialize({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans }] }] }),
             Effect.void
           ],
           shutdownTimeout: "2 seconds"
