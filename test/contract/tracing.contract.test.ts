@@ -51,7 +51,8 @@ describe(`[${runtime}] tracing: OTLP spans with the GenAI conventions`, () => {
           }
         ],
         tracing: {
-          otlp: { endpoint: otlp().url, protocol: "http/json", headers: { "x-collector-token": "t0ken" } },
+          // The default protocol (http/protobuf), decoded by the receiver independently of the gateway's encoder.
+          otlp: { endpoint: otlp().url, headers: { "x-collector-token": "t0ken" } },
           sample_rate: 1,
           capture_content: true,
           service_name: "llmgate-contract"

@@ -1,8 +1,10 @@
 // An in-process OTLP/HTTP receiver for the tracing tests: `POST /v1/traces` with OTLP JSON
-// (`application/json`), decoded into flat spans (attributes as plain values, the resource's
+// (`application/json`) or protobuf (`application/x-protobuf`, decoded by test/support/otlpProtobuf.ts,
+// written from the .proto files independently of the gateway's encoder), decoded into flat spans (attributes as plain values, the resource's
 // attributes beside them). It answers 200 `{}`, or the status a test sets (an outage).
 import { createServer, type Server } from "node:http"
 import type { AddressInfo } from "node:net"
+import { decodeTraces } from "../../support/otlpProtobuf.ts"
 
 type AnyValue = {
   readonly stringValue?: string | null
@@ -78,7 +80,7 @@ export interface OtlpReceiver {
   readonly close: () => Promise<void>
 }
 
-/** A receiver of OTLP/HTTP JSON at `path` (Langfuse's: `/api/public/otel/v1/traces`). */
+/** A receiver of OTLP/HTTP (JSON or protobuf) at `path` (Langfuse's: `/api/public/otel/v1/traces`). */
 export const startOtlpReceiver = async (path = "/v1/traces"): Promise<OtlpReceiver> => {
   const spans: Array<ReceivedSpan> = []
   const batches: Array<{ contentType: string; headers: Record<string, string> }> = []
@@ -99,7 +101,12 @@ export const startOtlpReceiver = async (path = "/v1/traces"): Promise<OtlpReceiv
         res.writeHead(receiver.failWith, { "content-type": "application/json" }).end("{}")
         return
       }
-      const data = JSON.parse(Buffer.concat(chunks).toString("utf8")) as TraceData
+      const body = Buffer.concat(chunks)
+      const data = (
+        (headers["content-type"] ?? "").startsWith("application/x-protobuf")
+          ? decodeTraces(new Uint8Array(body))
+          : JSON.parse(body.toString("utf8"))
+      ) as TraceData
       for (const rs of data.resourceSpans) {
         const resource = record(rs.resource.attributes)
         for (const ss of rs.scopeSpans) {
