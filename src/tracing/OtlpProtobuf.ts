@@ -17,6 +17,7 @@
  * take the path Effect takes (`BigInt`, `parseInt`), so they come out the same too.
  */
 import type * as OtlpResource from "effect/observability/OtlpResource"
+import * as OtlpResourceValues from "effect/observability/OtlpResource"
 import type * as OtlpTracer from "effect/observability/OtlpTracer"
 
 type ScopeSpans = OtlpTracer.ScopeSpan
@@ -413,6 +414,155 @@ const writeScope = (w: Writer, scope: Scope): void => {
     w.byte(0x20)
     w.varint(scope.droppedAttributesCount)
   }
+}
+
+/**
+ * A JavaScript attribute value as `OtlpResource.unknownToAttributeValue` maps it, written straight
+ * into `w` (an `AnyValue` message's fields) without building the OTLP object first.
+ */
+const INT64_BOUND = 2 ** 63
+const writeUnknown = (w: Writer, value: unknown): void => {
+  if (Array.isArray(value)) {
+    const start = w.begin(0x2a, 1)
+    for (const item of value) {
+      const itemStart = w.begin(0x0a, 1)
+      writeUnknown(w, item)
+      w.end(itemStart, 1)
+    }
+    w.end(start, 1)
+    return
+  }
+  switch (typeof value) {
+    case "string":
+      w.string(0x0a, value)
+      return
+    case "number":
+      if (Number.isInteger(value) && value >= -INT64_BOUND && value < INT64_BOUND) {
+        w.byte(0x18)
+        w.int64(Number.isSafeInteger(value) ? value : String(BigInt(value)))
+      } else {
+        w.byte(0x21)
+        w.double(value)
+      }
+      return
+    case "boolean":
+      w.byte(0x10)
+      w.byte(value ? 1 : 0)
+      return
+    default:
+      // Anything else (bigint, objects) as Effect maps it: rare, so through its own function.
+      writeAnyValue(w, OtlpResourceValues.unknownToAttributeValue(value))
+  }
+}
+
+/** Attributes from key/value entries (a span's `Map`, an event's object), under tag `t`. */
+const writeEntries = (w: Writer, t: number, entries: Iterable<readonly [string, unknown]>): void => {
+  for (const [key, value] of entries) {
+    const start = w.begin(t, 1)
+    w.string(0x0a, key)
+    const valueStart = w.begin(0x12, 1)
+    writeUnknown(w, value)
+    w.end(valueStart, 1)
+    w.end(start, 1)
+  }
+}
+
+/** What a span needs besides Effect's `NativeSpan` fields: how it ended, as OTLP says it. */
+export interface EndedSpan {
+  readonly traceId: string
+  readonly spanId: string
+  readonly parentSpanId: string | undefined
+  readonly name: string
+  readonly kind: number
+  readonly startTime: bigint
+  readonly endTime: bigint
+  readonly attributes: Iterable<readonly [string, unknown]>
+  /** Extra attributes after the span's own (e.g. `effect.fiber.interrupted`). */
+  readonly extraAttributes: ReadonlyArray<readonly [string, unknown]>
+  readonly events: ReadonlyArray<readonly [name: string, time: bigint, attributes: Record<string, unknown> | undefined]>
+  readonly links: ReadonlyArray<{
+    readonly traceId: string
+    readonly spanId: string
+    readonly attributes: Record<string, unknown>
+  }>
+  readonly status: { readonly code: 0 | 1 | 2; readonly message?: string | undefined }
+}
+
+/**
+ * One span's protobuf `Span` message body, written from the span itself at its end: the same
+ * bytes `encodeTraces` writes for the OTLP object of that span (tracing/SpanExport.ts `toOtlpSpan`),
+ * without building that object. `scratch` is reused between calls; the result is a copy.
+ */
+export const makeSpanEncoder = () => {
+  const w = new Writer(4096)
+  return (span: EndedSpan): Uint8Array => {
+    w.pos = 0
+    w.hex(0x0a, span.traceId.padStart(32, "0"))
+    w.hex(0x12, span.spanId)
+    if (span.parentSpanId !== undefined) w.hex(0x22, span.parentSpanId)
+    w.string(0x2a, span.name)
+    w.byte(0x30)
+    w.varint(span.kind)
+    w.byte(0x39)
+    w.fixed64(String(span.startTime))
+    w.byte(0x41)
+    w.fixed64(String(span.endTime))
+    writeEntries(w, 0x4a, span.attributes)
+    writeEntries(w, 0x4a, span.extraAttributes)
+    for (const [name, time, attributes] of span.events) {
+      const start = w.begin(0x5a, 1)
+      w.byte(0x09)
+      w.fixed64(String(time))
+      w.string(0x12, name)
+      if (attributes !== undefined) writeEntries(w, 0x1a, Object.entries(attributes))
+      w.end(start, 1)
+    }
+    for (const link of span.links) {
+      const start = w.begin(0x6a, 1)
+      w.hex(0x0a, link.traceId.padStart(32, "0"))
+      w.hex(0x12, link.spanId)
+      writeEntries(w, 0x22, Object.entries(link.attributes))
+      w.end(start, 1)
+    }
+    const status = w.begin(0x7a, 1)
+    w.optionalString(0x12, span.status.message)
+    w.byte(0x18)
+    w.varint(span.status.code)
+    w.end(status, 1)
+    return w.buf.slice(0, w.pos)
+  }
+}
+
+/**
+ * The protobuf `ExportTraceServiceRequest` of one resource and scope over spans already encoded
+ * (`makeSpanEncoder`): the bytes `encodeTraces` writes for the same spans.
+ */
+export const encodeEncodedSpans = (
+  resource: OtlpResource.Resource,
+  scope: Scope,
+  spans: ReadonlyArray<Uint8Array>
+): Uint8Array => {
+  let bytes = 0
+  for (const span of spans) bytes += span.length + 3
+  let size = INITIAL_SIZE
+  while (size < bytes + 4096) size *= 2
+  const w = new Writer(size)
+  const resourceSpansStart = w.begin(0x0a, 3)
+  const resourceStart = w.begin(0x0a, 2)
+  writeKeyValues(w, 0x0a, resource.attributes)
+  if (resource.droppedAttributesCount > 0) {
+    w.byte(0x10)
+    w.varint(resource.droppedAttributesCount)
+  }
+  w.end(resourceStart, 2)
+  const scopeSpansStart = w.begin(0x12, 3)
+  const scopeStart = w.begin(0x0a, 1)
+  writeScope(w, scope)
+  w.end(scopeStart, 1)
+  for (const span of spans) w.bytes(0x12, span)
+  w.end(scopeSpansStart, 3)
+  w.end(resourceSpansStart, 3)
+  return w.buf.subarray(0, w.pos)
 }
 
 /** The protobuf `ExportTraceServiceRequest` (`TracesData`) of `request`, as Effect's encoder writes it. */

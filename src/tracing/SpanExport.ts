@@ -22,8 +22,7 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import * as OtlpResource from "effect/observability/OtlpResource"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
-import type * as OtlpTracer from "effect/observability/OtlpTracer"
-import { encodeTraces } from "./OtlpProtobuf.ts"
+import { type EndedSpan, encodeEncodedSpans, makeSpanEncoder } from "./OtlpProtobuf.ts"
 
 /** One place spans go. */
 export interface TraceDestination {
@@ -51,47 +50,60 @@ export const destinationKeeps = (destinationRate: number, sampledAt: number, tra
 
 const KIND: Readonly<Record<Tracer.SpanKind, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 }
 
-/** A span as OTLP writes it (the same shape as `effect/observability`'s own tracer). */
-const toOtlpSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
-  const attributes = span._attributes === undefined ? [] : OtlpResource.entriesToAttributes(span._attributes)
-  const events = (span._events ?? []).map(([name, time, attrs]) => ({
-    name,
-    timeUnixNano: String(time),
-    attributes: attrs === undefined ? [] : OtlpResource.entriesToAttributes(Object.entries(attrs)),
-    droppedAttributesCount: 0
-  }))
-  let status: { readonly code: 0 | 1 | 2; readonly message?: string }
+/** How a span ended, as OTLP says it (the same as `effect/observability`'s own tracer). */
+export const endedSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>): EndedSpan => {
+  let status: EndedSpan["status"]
+  let extraAttributes: EndedSpan["extraAttributes"] = []
   if (exit._tag === "Success") status = { code: 1 }
   else if (Cause.hasInterruptsOnly(exit.cause)) {
     status = { code: 0 }
-    attributes.push({ key: "effect.fiber.interrupted", value: { boolValue: true } })
+    extraAttributes = [["effect.fiber.interrupted", true]]
   } else status = { code: 2, message: Cause.pretty(exit.cause).split("\n")[0] ?? "" }
   return {
-    traceId: span.traceId.padStart(32, "0"),
+    traceId: span.traceId,
     spanId: span.spanId,
     parentSpanId: Option.isSome(span.parent) ? span.parent.value.spanId : undefined,
     name: span.name,
     kind: KIND[span.kind],
-    startTimeUnixNano: String(span.startTime),
-    endTimeUnixNano: String(endTime),
-    attributes,
-    droppedAttributesCount: 0,
-    events,
-    droppedEventsCount: 0,
-    status,
-    links: span.links.map((l) => ({
-      traceId: l.span.traceId.padStart(32, "0"),
-      spanId: l.span.spanId,
-      attributes: OtlpResource.entriesToAttributes(Object.entries(l.attributes)),
-      droppedAttributesCount: 0
-    })),
-    droppedLinksCount: 0
+    startTime: span.startTime,
+    endTime,
+    attributes: span._attributes ?? [],
+    extraAttributes,
+    events: span._events ?? [],
+    links: span.links.map((l) => ({ traceId: l.span.traceId, spanId: l.span.spanId, attributes: l.attributes })),
+    status
   }
 }
 
-/** An `http/protobuf` body: Effect's `OtlpSerialization.layerProtobuf` bytes, written ~20 times faster. */
-const protobufBody = (data: OtlpTracer.TraceData): HttpBody.HttpBody =>
-  HttpBody.uint8Array(encodeTraces(data), "application/x-protobuf")
+/** A span as OTLP JSON writes it (the `http/json` destinations). */
+export const toOtlpSpan = (span: EndedSpan) => ({
+  traceId: span.traceId.padStart(32, "0"),
+  spanId: span.spanId,
+  parentSpanId: span.parentSpanId,
+  name: span.name,
+  kind: span.kind,
+  startTimeUnixNano: String(span.startTime),
+  endTimeUnixNano: String(span.endTime),
+  attributes: OtlpResource.entriesToAttributes(
+    [...span.attributes, ...span.extraAttributes].map(([k, v]): [string, unknown] => [k, v])
+  ),
+  droppedAttributesCount: 0,
+  events: span.events.map(([name, time, attrs]) => ({
+    name,
+    timeUnixNano: String(time),
+    attributes: attrs === undefined ? [] : OtlpResource.entriesToAttributes(Object.entries(attrs)),
+    droppedAttributesCount: 0
+  })),
+  droppedEventsCount: 0,
+  status: span.status,
+  links: span.links.map((l) => ({
+    traceId: l.traceId.padStart(32, "0"),
+    spanId: l.spanId,
+    attributes: OtlpResource.entriesToAttributes(Object.entries(l.attributes)),
+    droppedAttributesCount: 0
+  })),
+  droppedLinksCount: 0
+})
 
 /** Effect's span, handed to `ended` once when it ends. */
 class ExportedSpan extends Tracer.NativeSpan {
@@ -133,10 +145,22 @@ export const makeSpanExport = (options: {
     const scope = { name: "llmgate" }
     const exporters = yield* Effect.forEach(options.destinations, (d) =>
       Effect.gen(function* () {
-        const serialize =
+        // A JSON destination gets OTLP objects; a protobuf one each span's bytes, encoded at its end.
+        const json =
           d.protocol === "http/json"
-            ? Context.get(yield* Layer.build(OtlpSerialization.layerJson), OtlpSerialization.OtlpSerialization).traces
-            : protobufBody
+            ? Context.get(yield* Layer.build(OtlpSerialization.layerJson), OtlpSerialization.OtlpSerialization)
+            : undefined
+        const body = (spans: Array<unknown>): HttpBody.HttpBody =>
+          json === undefined
+            ? HttpBody.uint8Array(
+                encodeEncodedSpans(resource, scope, spans as Array<Uint8Array>),
+                "application/x-protobuf"
+              )
+            : json.traces({
+                resourceSpans: [
+                  { resource, scopeSpans: [{ scope, spans: spans as Array<ReturnType<typeof toOtlpSpan>> }] }
+                ]
+              })
         const failed = Effect.sync(() => options.onFailure(d.name))
         const client = fetchClient.pipe(
           HttpClient.tap((response) => (response.status >= 400 ? failed : Effect.void)),
@@ -148,10 +172,7 @@ export const makeSpanExport = (options: {
           headers: d.headers,
           exportInterval: `${d.exportIntervalMs} millis`,
           maxBatchSize: 512,
-          body: (spans: Array<ReturnType<typeof toOtlpSpan>>) => [
-            serialize({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans }] }] }),
-            Effect.void
-          ],
+          body: (spans: Array<unknown>) => [body(spans), Effect.void],
           shutdownTimeout: "2 seconds"
         }).pipe(
           Effect.provideService(OtlpExporter.Flusher, flusher),
@@ -160,13 +181,22 @@ export const makeSpanExport = (options: {
       })
     )
     const sampledAt = Math.max(0, ...options.destinations.map((d) => d.sampleRate))
+    const encodeSpan = makeSpanEncoder()
     const ended = (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
       if (!span.sampled) return
-      let otlp: ReturnType<typeof toOtlpSpan> | undefined
+      let view: EndedSpan | undefined
+      let json: ReturnType<typeof toOtlpSpan> | undefined
+      let bytes: Uint8Array | undefined
       options.destinations.forEach((d, i) => {
         if (!destinationKeeps(d.sampleRate, sampledAt, span.traceId)) return
-        otlp ??= toOtlpSpan(span, endTime, exit)
-        exporters[i]!.push(otlp)
+        view ??= endedSpan(span, endTime, exit)
+        if (d.protocol === "http/json") {
+          json ??= toOtlpSpan(view)
+          exporters[i]!.push(json)
+        } else {
+          bytes ??= encodeSpan(view)
+          exporters[i]!.push(bytes)
+        }
       })
     }
     return {

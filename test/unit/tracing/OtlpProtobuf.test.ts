@@ -7,7 +7,14 @@ import * as OtlpResource from "effect/observability/OtlpResource"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
-import { type ExportTraceServiceRequest, encodeTraces } from "../../../src/tracing/OtlpProtobuf.ts"
+import {
+  type EndedSpan,
+  type ExportTraceServiceRequest,
+  encodeEncodedSpans,
+  encodeTraces,
+  makeSpanEncoder
+} from "../../../src/tracing/OtlpProtobuf.ts"
+import { toOtlpSpan } from "../../../src/tracing/SpanExport.ts"
 
 type Span = ExportTraceServiceRequest["resourceSpans"][number]["scopeSpans"][number]["spans"][number]
 
@@ -314,5 +321,65 @@ describe("encodeTraces", () => {
       fc.property(fc.array(randomSpan, { maxLength: 8 }), (spans) => expectSame(batch(spans))),
       { numRuns: 300 }
     )
+  })
+})
+
+describe("spans encoded at their end (makeSpanEncoder, encodeEncodedSpans)", () => {
+  const resource = OtlpResource.make({ serviceName: "llmgate", serviceVersion: "0.1.0", attributes: { w: 2 } })
+  const scope = { name: "llmgate" }
+  /** An ended span: the gateway's attribute mix, events, a link, each status. */
+  const ended = (i: number): EndedSpan => ({
+    traceId: hex(i % 3 === 0 ? 30 : 32, i),
+    spanId: hex(16, i + 1),
+    parentSpanId: i % 2 === 0 ? undefined : hex(16, i + 2),
+    name: i % 2 === 0 ? "POST /v1/chat/completions" : `chat gpt-4o é${i}`,
+    kind: i % 2 === 0 ? 2 : 3,
+    startTime: 1_760_000_000_000_000_000n + BigInt(i) * 1_234_567n,
+    endTime: 1_760_000_000_250_000_000n + BigInt(i) * 7_654_321n,
+    attributes: new Map<string, unknown>([
+      ["http.request.method", "POST"],
+      ["gen_ai.request.model", "gpt-4o"],
+      ["gen_ai.usage.input_tokens", 5 + i],
+      ["llmgate.overhead_ms", 0.25 + i / 7],
+      ["gen_ai.response.finish_reasons", ["stop", "length"]],
+      ["llmgate.usage.estimated", i % 2 === 0],
+      ["big", 2 ** 60 + i],
+      ["bigint", BigInt(i) * 10n ** 20n],
+      ["object", { nested: [1, "x"] }],
+      ["empty", ""],
+      ["unicode", "こんにちは 🌍".repeat(i % 4)],
+      ["long", "x".repeat(200 * (i % 3))]
+    ]),
+    extraAttributes: i % 5 === 4 ? [["effect.fiber.interrupted", true]] : [],
+    events:
+      i % 3 === 1
+        ? [
+            ["llmgate.ratelimit", 1_760_000_000_100_000_000n, { "llmgate.ratelimit.result": "admitted", n: i }],
+            ["plain", 1_760_000_000_200_000_000n, undefined]
+          ]
+        : [],
+    links:
+      i % 4 === 2 ? [{ traceId: hex(32, i + 9), spanId: hex(16, i + 10), attributes: { why: "retry", n: 3 } }] : [],
+    status: i % 5 === 3 ? { code: 2, message: "HTTP 502" } : i % 5 === 4 ? { code: 0 } : { code: 1 }
+  })
+
+  it("writes what encodeTraces (and so Effect) writes for the same spans as OTLP objects", () => {
+    const encode = makeSpanEncoder()
+    for (const n of [1, 2, 7, 64, 300]) {
+      const spans = Array.from({ length: n }, (_, i) => ended(i))
+      const ours = encodeEncodedSpans(resource, scope, spans.map(encode))
+      const theirs = effectBytes({
+        resourceSpans: [{ resource, scopeSpans: [{ scope, spans: spans.map(toOtlpSpan) }] }]
+      })
+      expect(Buffer.from(ours).equals(Buffer.from(theirs)), `${n} spans`).toBe(true)
+    }
+  })
+
+  it("each span's bytes are its own copy: the scratch buffer is reused between spans", () => {
+    const encode = makeSpanEncoder()
+    const first = encode(ended(1))
+    const copy = Uint8Array.from(first)
+    encode(ended(2))
+    expect(Buffer.from(first).equals(Buffer.from(copy))).toBe(true)
   })
 })
