@@ -34,14 +34,23 @@ export { makeBodyCollector, readAtMost } from "./domain/BodyCollector.ts"
 // The upstream port: the client each provider sends its requests with.
 export {
   capped,
+  connectionKey,
   declaredLength,
+  fetchClient,
+  type FetchConnections,
+  type FetchFunction,
+  isDefaultConnection,
+  type OpenedClient,
   UpstreamBodyTooLarge,
   type UpstreamClient,
   type UpstreamClientOptions,
   UpstreamClients,
+  type UpstreamConnection,
+  upstreamConnection,
   UpstreamFailure,
   type UpstreamRequest,
-  type UpstreamResponse
+  type UpstreamResponse,
+  warnInvalidProxy
 } from "./providers/UpstreamClients.ts"
 
 // The Redis port: the Lua scripts the rate limits run when counted in Redis (limits.redis).

@@ -1,5 +1,6 @@
 /**
- * The runtime port on Bun: the core's Web handler served by Bun.serve, fetch for the upstreams,
+ * The runtime port on Bun: the core's Web handler served by Bun.serve, fetch for the upstreams
+ * (UpstreamClientsBun.ts: a FetchSession per provider connection with settings),
  * Web Workers running `worker.ts` (and the tokenizer thread's `tokenizer.ts`), and process signals.
  *
  * Connection bounds on Bun (README "Limits and bounds"):
@@ -21,8 +22,9 @@ import { availableParallelism } from "node:os"
 import process from "node:process"
 import { processInfo } from "../common/ProcessInfo.ts"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
+import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED } from "../../src/index.ts"
 import { bunSqlite } from "./BunSqlite.ts"
+import * as UpstreamClientsBun from "./UpstreamClientsBun.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 import { processResources } from "../common/Resources.ts"
 
@@ -55,7 +57,7 @@ export const bunPort: RuntimePort = {
     process: processInfo()
   },
   fileSystem: NodeFileSystem.layer,
-  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch(), RedisClientsIoredis.layer),
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsBun.layer, RedisClientsIoredis.layer),
   serve: (app, options) => {
     const bounds = options.connection
     // Bun's idle timer counts whole seconds, at most 255 (0 turns it off): never shorter than asked.

@@ -1,5 +1,7 @@
 /**
- * The runtime port on Deno: the core's Web handler served by Deno.serve, fetch for the upstreams,
+ * The runtime port on Deno: the core's Web handler served by Deno.serve, fetch for the upstreams
+ * (UpstreamClientsDeno.ts: an HttpClient per provider connection with settings, undici where
+ * Deno's fetch cannot make it),
  * module Workers running `worker.ts` and the tokenizer thread's `tokenizer.ts` (they inherit this
  * thread's permissions), and signals.
  *
@@ -18,8 +20,9 @@ import * as NodeFileSystem from "@effect/platform-node/NodeFileSystem"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as RedisClientsIoredis from "../common/RedisClientsIoredis.ts"
-import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED, UpstreamClients } from "../../src/index.ts"
+import { type RuntimePort, serveWith, type ThreadLink, UNEXPECTED } from "../../src/index.ts"
 import { nodeSqlite } from "../common/NodeSqlite.ts"
+import * as UpstreamClientsDeno from "./UpstreamClientsDeno.ts"
 import { hookResponse, toWebHandler } from "../../src/web.ts"
 import { processResources } from "../common/Resources.ts"
 
@@ -68,7 +71,7 @@ export const denoPort: RuntimePort = {
     platform: Deno.build.os
   },
   fileSystem: NodeFileSystem.layer,
-  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClients.layerFetch(), RedisClientsIoredis.layer),
+  platform: Layer.mergeAll(NodeFileSystem.layer, UpstreamClientsDeno.layer, RedisClientsIoredis.layer),
   serve: (app, options) => {
     const bounds = options.connection
     const warning =

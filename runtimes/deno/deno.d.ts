@@ -26,4 +26,16 @@ declare namespace Deno {
   interface ServeHandlerInfo {
     readonly remoteAddr: { readonly hostname: string; readonly port: number }
   }
+  /** A fetch client with its own connection pool (proxy, extra CA certificates), given as `client` to fetch. */
+  interface HttpClient {
+    close(): void
+  }
+  function createHttpClient(options: {
+    readonly caCerts?: ReadonlyArray<string>
+    readonly proxy?: {
+      readonly url: string
+      readonly basicAuth?: { readonly username: string; readonly password: string }
+    }
+    readonly poolMaxIdlePerHost?: number
+  }): HttpClient
 }

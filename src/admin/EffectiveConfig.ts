@@ -2,11 +2,18 @@
  * The running config as `GET /admin/v1/config` shows it: the resolved snapshot (after defaults,
  * limits as they apply, prices as configured — the built-in table is not repeated here —
  * from the file or Postgres) with every secret masked (`maskSecret`; header values unless the
- * header is known to carry none, SecretFields.ts) and no key hashes. The same in both store modes.
+ * header is known to carry none, SecretFields.ts; a proxy URL's credentials) and no key hashes.
+ * The same in both store modes.
  */
 import * as Redacted from "effect/Redacted"
 import { MASK, maskSecret } from "../auth/KeyMaterial.ts"
-import type { ResolvedBudget, ResolvedConfig, ResolvedLimits } from "../config/Config.ts"
+import type {
+  ProxySetting,
+  ResolvedBudget,
+  ResolvedConfig,
+  ResolvedLimits,
+  ResolvedProvider
+} from "../config/Config.ts"
 import { isSecretHeader } from "../config/SecretFields.ts"
 
 /**
@@ -18,6 +25,35 @@ export const maskCredential = (value: string): string => {
   if (m === null) return maskSecret(value)
   return m[1] === "Basic" ? `Basic ${MASK}` : `${m[1]} ${maskSecret(m[2] ?? "")}`
 }
+
+/**
+ * A proxy URL with its credentials masked (the password, or a user name that stands alone, as a
+ * token does): `http://user:****@proxy:3128`.
+ */
+export const maskProxyUrl = (url: string): string => {
+  let u: URL
+  try {
+    u = new URL(url)
+  } catch {
+    return MASK
+  }
+  if (u.username === "" && u.password === "") return url
+  const user = u.password === "" ? maskSecret(decodeURIComponent(u.username)) : u.username
+  const password = u.password === "" ? "" : `:${maskSecret(decodeURIComponent(u.password))}`
+  return `${u.protocol}//${user}${password}@${u.host}`
+}
+
+/** `proxy` as it applies: `environment` (the proxy variables, read where connections are made), `none`, or the URL. */
+const proxyShown = (proxy: ProxySetting): string =>
+  proxy._tag === "Url" ? maskProxyUrl(proxy.url) : proxy._tag === "None" ? "none" : "environment"
+
+/** The connection settings of a provider that connects somewhere (not `mock`). */
+const connectionShown = (p: ResolvedProvider) => ({
+  proxy: proxyShown(p.connection.proxy),
+  tls: { verify: p.connection.verify, ca_file: p.connection.caFile ?? null },
+  user_agent: p.userAgent,
+  keep_alive: p.connection.keepAlive
+})
 
 const limits = (l: ResolvedLimits | undefined) =>
   l === undefined
@@ -84,6 +120,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
       value: isSecretHeader(h.key) ? maskSecret(h.value) : h.value
     })),
     timeout: { connect_ms: p.connectTimeoutMs, request_ms: p.requestTimeoutMs, idle_ms: p.idleTimeoutMs },
+    ...(p.kind === "mock" ? {} : connectionShown(p)),
     breaker: {
       failure_rate: p.breaker.failureRate,
       min_requests: p.breaker.minRequests,

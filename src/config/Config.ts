@@ -7,6 +7,7 @@ import type * as Redacted from "effect/Redacted"
 import * as Schema from "effect/Schema"
 import type { BreakerSettings } from "../domain/BreakerSettings.ts"
 import { StrategyName } from "../domain/StrategyName.ts"
+import { VERSION } from "../generated/version.ts"
 import { ByteSizeInput, DurationInput, TimestampInput } from "./units.ts"
 
 /** Longest `/regex/` model name or key pattern accepted in config (fixed). */
@@ -108,6 +109,15 @@ export const MockSettings = Schema.Struct({
   crash_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
 })
 
+/**
+ * TLS toward a provider's upstream: `verify: false` accepts any certificate; `ca_file` is a PEM
+ * bundle added to the trusted roots (a path, relative to the working directory; read at config load).
+ */
+export const ProviderTls = Schema.Struct({
+  verify: Schema.optional(Schema.Boolean),
+  ca_file: Schema.optional(Schema.String.check(Schema.isMinLength(1)))
+})
+
 export const ProviderKind = Schema.Literals(["openai", "azure", "anthropic", "mock"])
 export type ProviderKind = typeof ProviderKind.Type
 
@@ -124,7 +134,19 @@ export const ProviderSection = Schema.Struct({
   headers: Schema.optional(Schema.Union([Schema.Record(Schema.String, Schema.String), Schema.Array(HeaderOperation)])),
   timeout: Schema.optional(ProviderTimeout),
   breaker: Schema.optional(BreakerSection),
-  mock: Schema.optional(MockSettings)
+  mock: Schema.optional(MockSettings),
+  // ---- connection settings (not for kind mock) ----
+  /**
+   * The outbound HTTP(S) proxy: an http(s) URL (`http://host:port`, credentials allowed), or `none`
+   * (direct, even when the environment names a proxy). Absent: `HTTPS_PROXY`/`HTTP_PROXY` unless
+   * `NO_PROXY` names the host (config/ProxyEnvironment.ts).
+   */
+  proxy: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  tls: Schema.optional(ProviderTls),
+  /** The `User-Agent` sent upstream (default `llmgate/<version>`). */
+  user_agent: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  /** Keep connections open between requests (default true); false: a new connection per request. */
+  keep_alive: Schema.optional(Schema.Boolean)
 })
 
 export const TargetSection = Schema.Struct({
@@ -472,6 +494,8 @@ export const DEFAULT_PATTERN_TARGET_LIMIT = 1024
 export const DEFAULT_REQUEST_TIMEOUT_MS = 300_000
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+/** The `User-Agent` a provider sends unless `user_agent` says otherwise. */
+export const DEFAULT_USER_AGENT = `llmgate/${VERSION}`
 export const DEFAULT_QUEUE_TIMEOUT_MS = 30_000
 export const DEFAULT_RETRY_BACKOFF_MS = 200
 export const DEFAULT_RETRY_MAX_BACKOFF_MS = 5_000
@@ -485,6 +509,34 @@ export interface MockOptions {
   readonly failureRate: number
   /** Fault injection: the fraction of requests during which the worker serving them crashes. */
   readonly crashRate: number
+}
+
+/**
+ * A provider's `proxy` as configured: a URL, `none`, or (absent) the environment's proxy
+ * variables, which are read where connections are made (the upstream clients of each runtime).
+ */
+export type ProxySetting =
+  | { readonly _tag: "Environment" }
+  | { readonly _tag: "None" }
+  | { readonly _tag: "Url"; readonly url: string }
+
+/** How a provider's connections are made (the upstream clients pool them per distinct value). */
+export interface ResolvedConnection {
+  readonly proxy: ProxySetting
+  /** false: any certificate is accepted. */
+  readonly verify: boolean
+  /** A PEM bundle added to the trusted roots (`tls.ca_file` as written; checked readable at load). */
+  readonly caFile: string | undefined
+  /** Whether connections are kept open between requests. */
+  readonly keepAlive: boolean
+}
+
+/** The connection of a provider that configures none. */
+export const DEFAULT_CONNECTION: ResolvedConnection = {
+  proxy: { _tag: "Environment" },
+  verify: true,
+  caFile: undefined,
+  keepAlive: true
 }
 
 export interface ResolvedProvider {
@@ -505,6 +557,10 @@ export interface ResolvedProvider {
     readonly value: string
   }>
   readonly connectTimeoutMs: number
+  /** Proxy, TLS and keep-alive (`openai`, `azure`, `anthropic` kinds; the defaults for `mock`). */
+  readonly connection: ResolvedConnection
+  /** The `User-Agent` header sent upstream. */
+  readonly userAgent: string
   readonly requestTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly breaker: BreakerSettings

@@ -20,6 +20,7 @@ import * as Schedule from "effect/Schedule"
 import * as Schema from "effect/Schema"
 import * as Stream from "effect/Stream"
 import type { StoreError } from "../domain/StoreError.ts"
+import { checkCaFiles } from "./CaFiles.ts"
 import { type LoadedConfig, type ResolvedConfig, StoreSection } from "./Config.ts"
 import { ConfigError } from "./ConfigError.ts"
 import { defaultConfigText } from "./defaultConfig.ts"
@@ -30,7 +31,7 @@ import { durationMillis } from "./units.ts"
 export interface ConfigSourceShape {
   /** Where the config comes from, for the banner and logs: `file gateway.yaml`, `postgres 127.0.0.1:5432/llmgate`. */
   readonly description: string
-  /** Reads and validates the whole config now. */
+  /** Reads and validates the whole config now (the providers' `tls.ca_file` read too: config/CaFiles.ts). */
   readonly load: Effect.Effect<LoadedConfig, ConfigError | StoreError>
   /**
    * One element each time the config may have changed since the last `load` (already debounced).
@@ -70,6 +71,7 @@ export class ConfigSource extends Context.Service<ConfigSource, ConfigSourceShap
               (config): LoadedConfig => ({ config, document, source })
             )
           ),
+          Effect.tap((loaded) => checkCaFiles(Context.get(context, FileSystem.FileSystem), loaded.config, source)),
           Effect.provide(context)
         )
         const changes: Stream.Stream<void> =
@@ -237,5 +239,6 @@ export const loadConfigFile = Effect.fnUntraced(function* (
   // An invalid `store` section counts as absent here; the decode below reports it.
   const store = chooseStore(document.doc, env, databaseUrl)
   const config = yield* fromResult(decodeConfigDocument(document, store))
+  yield* checkCaFiles(yield* FileSystem.FileSystem, config, document.source)
   return { document, store, config }
 })

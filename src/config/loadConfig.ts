@@ -26,6 +26,10 @@ import {
   type ResolvedBounds,
   type ServerSection,
   DEFAULT_CONNECT_TIMEOUT_MS,
+  DEFAULT_CONNECTION,
+  DEFAULT_USER_AGENT,
+  type ProviderSection,
+  type ResolvedConnection,
   DEFAULT_QUEUE_TIMEOUT_MS,
   DEFAULT_RETRY_BACKOFF_MS,
   DEFAULT_RETRY_MAX_BACKOFF_MS,
@@ -197,6 +201,10 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
     if (p.api_key !== undefined && p.auth !== undefined) {
       issues.push({ path: `${at}.auth`, message: "use either api_key or auth, not both" })
     }
+    const connection = resolveConnection(p, at, issues)
+    const userAgent = p.user_agent ?? DEFAULT_USER_AGENT
+    if (/[\r\n\0]/.test(userAgent))
+      issues.push({ path: `${at}.user_agent`, message: "header values may not contain line breaks" })
     const timeout = (value: DurationInput | undefined, fallback: number) =>
       value === undefined ? fallback : durationMillis(value)
     providers.set(p.name, {
@@ -208,6 +216,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       auth: resolveAuth(p.auth ?? apiKeyAuth(p.kind, p.api_key), `${at}.auth`, issues),
       headerOps: resolveHeaderOps(p.headers, `${at}.headers`, issues),
       connectTimeoutMs: timeout(p.timeout?.connect, DEFAULT_CONNECT_TIMEOUT_MS),
+      connection,
+      userAgent,
       requestTimeoutMs: timeout(p.timeout?.request, DEFAULT_REQUEST_TIMEOUT_MS),
       idleTimeoutMs: timeout(p.timeout?.idle, DEFAULT_IDLE_TIMEOUT_MS),
       breaker: {
@@ -447,6 +457,58 @@ const apiKeyAuth = (kind: ProviderKind, key: string | undefined): ProviderAuth |
       return { type: "header", name: "x-api-key", value: key }
     default:
       return { type: "bearer", token: key }
+  }
+}
+
+/** The connection settings a provider may write (none of them for kind `mock`, which connects nowhere). */
+const CONNECTION_FIELDS = ["proxy", "tls", "user_agent", "keep_alive"] as const
+
+/**
+ * `proxy`, `tls` and `keep_alive`: a proxy is `none` or an http(s) URL with a host and no path (its
+ * value is never quoted back: it may hold credentials). `tls.ca_file` is only named here; config
+ * loading reads it (config/CaFiles.ts).
+ */
+const resolveConnection = (
+  p: typeof ProviderSection.Type,
+  at: string,
+  issues: Array<ConfigIssue>
+): ResolvedConnection => {
+  if (p.kind === "mock") {
+    for (const name of CONNECTION_FIELDS)
+      if (p[name] !== undefined) issues.push({ path: `${at}.${name}`, message: `not used by kind "${p.kind}"` })
+    return DEFAULT_CONNECTION
+  }
+  let proxy: ResolvedConnection["proxy"] = DEFAULT_CONNECTION.proxy
+  if (p.proxy === "none") proxy = { _tag: "None" }
+  else if (p.proxy !== undefined) {
+    if (validProxyUrl(p.proxy)) proxy = { _tag: "Url", url: p.proxy }
+    else
+      issues.push({
+        path: `${at}.proxy`,
+        message: 'expected an http(s) URL with a host and no path (http://proxy.internal:3128), or "none"'
+      })
+  }
+  return {
+    proxy,
+    verify: p.tls?.verify ?? DEFAULT_CONNECTION.verify,
+    caFile: p.tls?.ca_file,
+    keepAlive: p.keep_alive ?? DEFAULT_CONNECTION.keepAlive
+  }
+}
+
+/** An http(s) proxy URL: a host, optionally credentials and a port, nothing after them. */
+const validProxyUrl = (s: string): boolean => {
+  try {
+    const u = new URL(s)
+    return (
+      (u.protocol === "http:" || u.protocol === "https:") &&
+      u.hostname !== "" &&
+      (u.pathname === "/" || u.pathname === "") &&
+      u.search === "" &&
+      u.hash === ""
+    )
+  } catch {
+    return false
   }
 }
 

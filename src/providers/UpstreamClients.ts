@@ -6,6 +6,12 @@
  * and nothing is adapted per request: Node uses undici's pool API (runtimes/node), Bun and Deno
  * their native fetch (`layerFetch` below).
  *
+ * A provider's connection settings (`proxy`, `tls`, `keep_alive`) travel in the client options;
+ * `upstreamConnection` resolves them against the process's proxy variables (config/ProxyEnvironment.ts,
+ * one meaning on every runtime) into the connection a runtime makes, and clients are pooled per
+ * distinct connection. A provider without settings, in an environment without proxy variables,
+ * gets the very client it got before they existed.
+ *
  * Interrupting `post` (a timeout, the client leaving) aborts the request; cancelling the body's
  * reader (or interrupting `bytes`) releases the response. The body must be consumed one way or
  * the other. A body read whole is read with a byte cap (`server.upstream_body_limit`): one that
@@ -15,6 +21,9 @@ import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Layer from "effect/Layer"
 import * as Schema from "effect/Schema"
+import type { ResolvedConnection } from "../config/Config.ts"
+import type { Env } from "../config/interpolate.ts"
+import { environmentProxy, namesProxy, setsNoProxy } from "../config/ProxyEnvironment.ts"
 import { readAtMost } from "../domain/BodyCollector.ts"
 import type { ChunkReader } from "../domain/ChunkReader.ts"
 
@@ -52,6 +61,99 @@ export interface UpstreamClient {
 export interface UpstreamClientOptions {
   readonly provider: string
   readonly connectTimeoutMs: number
+  /**
+   * How the provider connects, with the URL it calls (where the proxy variables are matched).
+   * Absent: directly, with the runtime's default TLS and keep-alive.
+   */
+  readonly connection?: (ResolvedConnection & { readonly baseUrl: string }) | undefined
+}
+
+/**
+ * A connection as a runtime makes it: the provider's settings with its proxy chosen (the
+ * configured one, or what the proxy variables say for its URL). Runtimes pool clients per distinct
+ * connection (`connectionKey`).
+ */
+export interface UpstreamConnection {
+  readonly connectTimeoutMs: number
+  /** The proxy to connect through (an http(s) URL, credentials included); undefined: direct. */
+  readonly proxy: string | undefined
+  /** false: any certificate is accepted. */
+  readonly verify: boolean
+  /** A PEM bundle to trust besides the runtime's roots. */
+  readonly caFile: string | undefined
+  /** false: a new connection per request. */
+  readonly keepAlive: boolean
+  /**
+   * Whether the environment names a proxy (HTTP(S)_PROXY or ALL_PROXY, either case). A client that
+   * reads them itself (Bun's and Deno's fetch) must then be told `proxy`, even when it is direct.
+   */
+  readonly environmentProxies: boolean
+  /** Whether the environment sets NO_PROXY, which Deno's fetch applies even to a proxy it is given. */
+  readonly environmentNoProxy: boolean
+  /** A proxy variable that would apply but names no http(s) proxy (the connection goes direct): said once. */
+  readonly invalidVariable: string | undefined
+}
+
+/** The connection `options` asks for, in an environment `env`. */
+export const upstreamConnection = (options: UpstreamClientOptions, env: Env): UpstreamConnection => {
+  const settings = options.connection
+  const environmentProxies = namesProxy(env)
+  let proxy: string | undefined
+  let invalidVariable: string | undefined
+  if (settings?.proxy._tag === "Url") proxy = settings.proxy.url
+  else if (settings !== undefined && settings.proxy._tag === "Environment" && environmentProxies) {
+    const chosen = environmentProxy(settings.baseUrl, env)
+    if (chosen._tag === "Proxy") proxy = chosen.url
+    else if (chosen._tag === "Invalid") invalidVariable = chosen.variable
+  }
+  return {
+    connectTimeoutMs: options.connectTimeoutMs,
+    proxy,
+    verify: settings?.verify ?? true,
+    caFile: settings?.caFile,
+    keepAlive: settings?.keepAlive ?? true,
+    environmentProxies,
+    environmentNoProxy: setsNoProxy(env),
+    invalidVariable
+  }
+}
+
+/** Equal for connections a pooled client can serve alike. */
+export const connectionKey = (c: UpstreamConnection): string =>
+  JSON.stringify([c.connectTimeoutMs, c.proxy ?? null, c.verify, c.caFile ?? null, c.keepAlive])
+
+/** Direct, with the default TLS and keep-alive: what a runtime's client does with no settings at all. */
+export const isDefaultConnection = (c: UpstreamConnection): boolean =>
+  c.proxy === undefined && c.verify && c.caFile === undefined && c.keepAlive
+
+/** Says that a proxy variable was not understood, when one was not (once per client made). */
+export const warnInvalidProxy = (options: UpstreamClientOptions, c: UpstreamConnection): Effect.Effect<void> =>
+  c.invalidVariable === undefined
+    ? Effect.void
+    : Effect.logWarning(
+        `provider ${options.provider}: ${c.invalidVariable} is not an http(s) proxy URL; its requests go direct`
+      )
+
+/**
+ * A runtime's client for one connection its shared fetch cannot make. `close` lets its idle
+ * connections go; requests in flight (their bodies included) finish. Making one may throw (a CA
+ * bundle that went away since the config was loaded): the connection's requests then fail, saying why.
+ */
+export interface OpenedClient {
+  readonly client: UpstreamClient
+  readonly close: () => void
+  /** What the runtime could not do quite as configured, logged once for the provider. */
+  readonly warning?: string | undefined
+}
+
+/** What a fetch-based runtime (Bun, Deno) gives `UpstreamClients.layerFetch`. */
+export interface FetchConnections {
+  /** The process's environment (its proxy variables). */
+  readonly env: Env
+  /** The shared client of default connections while no variable names a proxy (default: globalThis.fetch). */
+  readonly fetch?: FetchFunction
+  /** A client for any other connection. */
+  readonly open: (connection: UpstreamConnection) => OpenedClient
 }
 
 export interface UpstreamClientsShape {
@@ -100,8 +202,11 @@ export const capped =
   (bytes: Uint8Array | undefined): Effect.Effect<Uint8Array, UpstreamBodyTooLarge> =>
     bytes === undefined ? Effect.fail(new UpstreamBodyTooLarge({ limit })) : Effect.succeed(bytes)
 
+/** The part of a Web `fetch` the upstream clients call (a runtime's fetch, or one bound to a pool of its own). */
+export type FetchFunction = (url: string, init: RequestInit) => Promise<Response>
+
 /** An upstream client over a Web `fetch` (the runtime's own pooled, keep-alive client). */
-export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient => ({
+export const fetchClient = (fetchFn: FetchFunction): UpstreamClient => ({
   post: (request) => {
     // One controller for the whole exchange: aborting it also ends a body read that was abandoned
     // (a timeout, the client gone), which frees the connection.
@@ -180,22 +285,109 @@ export const fetchClient = (fetchFn: typeof globalThis.fetch): UpstreamClient =>
   }
 })
 
+/** A pooled client and how to retire it once no config uses its connection. */
+interface Pooled {
+  readonly client: UpstreamClient
+  readonly retire: () => void
+  readonly warning: string | undefined
+}
+
+/**
+ * The client of one connection over `open`'s. Once retired (a reload stopped using the connection)
+ * its idle connections are let go, and a request an older snapshot still makes with it gets a
+ * client of its own, let go as soon as its answer has arrived.
+ */
+const pooled = (connection: UpstreamConnection, open: FetchConnections["open"]): Pooled => {
+  const opened = open(connection)
+  const cannotOpen = failure("cannot connect")
+  let retired = false
+  return {
+    client: {
+      post: (request) => {
+        if (!retired) return opened.client.post(request)
+        return Effect.flatMap(Effect.try({ try: () => open(connection), catch: cannotOpen }), (oneOff) =>
+          Effect.ensuring(oneOff.client.post(request), Effect.sync(oneOff.close))
+        )
+      }
+    },
+    retire: () => {
+      retired = true
+      opened.close()
+    },
+    warning: opened.warning
+  }
+}
+
 export class UpstreamClients extends Context.Service<UpstreamClients, UpstreamClientsShape>()(
   "llmgate/UpstreamClients"
 ) {
   /**
-   * Every provider shares the runtime's `fetch` (Bun and Deno pool connections per origin
-   * themselves); fetch exposes no connect phase, so `timeout.connect` is folded into `timeout.request`.
+   * Fetch-based runtimes (Bun, Deno). Providers with default connections share the runtime's
+   * `fetch` (which pools connections per origin itself) while no variable names a proxy; every other
+   * connection gets the client `open` makes for it, shared by the providers connecting alike and
+   * retired once no config uses it. Fetch exposes no connect phase, so `timeout.connect` is folded
+   * into `timeout.request`.
+   *
+   * Without `runtime` (one-off commands): every provider shares `globalThis.fetch` as it is, and
+   * connection settings are not applied.
    */
-  static readonly layerFetch = (fetchFn: typeof globalThis.fetch = globalThis.fetch): Layer.Layer<UpstreamClients> => {
-    const client = fetchClient(fetchFn)
-    return Layer.succeed(
+  static readonly layerFetch = (runtime?: FetchConnections): Layer.Layer<UpstreamClients> => {
+    if (runtime === undefined) {
+      const client = fetchClient(globalThis.fetch)
+      return Layer.succeed(
+        UpstreamClients,
+        UpstreamClients.of({
+          get: () => Effect.succeed(client),
+          retain: () => Effect.void,
+          decodesBodies: true,
+          enforcesConnectTimeout: false
+        })
+      )
+    }
+    return Layer.effect(
       UpstreamClients,
-      UpstreamClients.of({
-        get: () => Effect.succeed(client),
-        retain: () => Effect.void,
-        decodesBodies: true,
-        enforcesConnectTimeout: false
+      Effect.gen(function* () {
+        const shared = fetchClient(runtime.fetch ?? globalThis.fetch)
+        const entries = new Map<string, Pooled>()
+        yield* Effect.addFinalizer(() =>
+          Effect.sync(() => {
+            for (const entry of entries.values()) entry.retire()
+            entries.clear()
+          })
+        )
+        const get = (options: UpstreamClientOptions): Effect.Effect<UpstreamClient> =>
+          Effect.suspend(() => {
+            const connection = upstreamConnection(options, runtime.env)
+            if (isDefaultConnection(connection) && !connection.environmentProxies) return Effect.succeed(shared)
+            const key = connectionKey(connection)
+            const found = entries.get(key)
+            if (found !== undefined) return Effect.succeed(found.client)
+            let entry: Pooled
+            try {
+              entry = pooled(connection, runtime.open)
+            } catch (cause) {
+              // Not pooled: the next snapshot that uses the connection tries again.
+              const error = failure(`provider ${options.provider}: cannot connect`)(cause)
+              const failed = Effect.fail(error)
+              return Effect.as(Effect.logError(error.message), { post: () => failed })
+            }
+            entries.set(key, entry)
+            const warning =
+              entry.warning === undefined
+                ? Effect.void
+                : Effect.logWarning(`provider ${options.provider}: ${entry.warning}`)
+            return Effect.as(Effect.andThen(warnInvalidProxy(options, connection), warning), entry.client)
+          })
+        const retain = (clients: ReadonlyArray<UpstreamClientOptions>) =>
+          Effect.sync(() => {
+            const kept = new Set(clients.map((options) => connectionKey(upstreamConnection(options, runtime.env))))
+            for (const [key, entry] of entries) {
+              if (kept.has(key)) continue
+              entries.delete(key)
+              entry.retire()
+            }
+          })
+        return UpstreamClients.of({ get, retain, decodesBodies: true, enforcesConnectTimeout: false })
       })
     )
   }

@@ -77,11 +77,17 @@ export const upstreamPayload = (request: ProviderRequest): Uint8Array => {
 }
 
 /**
- * The headers sent upstream for `accept`: the gateway's own, then the provider's credential, then
- * the configured operations in order (insert: only if absent; replace: set; remove).
+ * The headers sent upstream for `accept`: the gateway's own (`user-agent` the provider's
+ * `user_agent`), then the provider's credential, then the configured operations in order (insert:
+ * only if absent; replace: set; remove).
  */
 export const upstreamHeaders = (config: ResolvedProvider, accept: string): Record<string, string> => {
-  const headers: Record<string, string> = { "content-type": "application/json", "accept-encoding": "identity", accept }
+  const headers: Record<string, string> = {
+    "content-type": "application/json",
+    "accept-encoding": "identity",
+    accept,
+    "user-agent": config.userAgent
+  }
   if (config.auth !== undefined) headers[config.auth.header] = Redacted.value(config.auth.value)
   for (const { op, key, value } of config.headerOps) {
     if (op === "remove") delete headers[key]
@@ -118,10 +124,11 @@ export const parseJsonObject = (bytes: Uint8Array): Result.Result<Readonly<Recor
   return Result.succeed(value as Record<string, unknown>)
 }
 
-/** The upstream client of a provider of this kind (one pool per provider and connect timeout). */
+/** The upstream client of a provider of this kind (one pool per provider, connect timeout and connection settings). */
 export const clientOptions = (config: ResolvedProvider): UpstreamClientOptions => ({
   provider: config.name,
-  connectTimeoutMs: config.connectTimeoutMs
+  connectTimeoutMs: config.connectTimeoutMs,
+  connection: { ...config.connection, baseUrl: config.baseUrl }
 })
 
 /** Where a compatible vendor's API differs from OpenAI's: the URL of a call (azure: per deployment). */

@@ -7,13 +7,15 @@
  * payload starts with `ping:`; other listeners of the channel should ignore those); when the
  * connection is lost it relistens with backoff and, once back, signals a re-read.
  */
+import * as Context from "effect/Context"
 import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
-import type * as FileSystem from "effect/FileSystem"
+import * as FileSystem from "effect/FileSystem"
 import * as Layer from "effect/Layer"
 import * as PubSub from "effect/PubSub"
 import * as Stream from "effect/Stream"
 import type postgres from "postgres"
+import { checkCaFiles } from "../../config/CaFiles.ts"
 import { ConfigSource } from "../../config/ConfigSource.ts"
 import type { ConfigError } from "../../config/ConfigError.ts"
 import { type StoreError, storeError } from "../../domain/StoreError.ts"
@@ -159,7 +161,9 @@ export const make = Effect.fn("PostgresConfigSource.make")(function* (options: P
     const settings = yield* Effect.provide(options.settings, platform)
     const rows = yield* read
     seen = fingerprint(rows)
-    return yield* decodeCatalog(settings, rows, options.secrets)
+    const loaded = yield* decodeCatalog(settings, rows, options.secrets)
+    yield* checkCaFiles(Context.get(platform, FileSystem.FileSystem), loaded.config, loaded.source)
+    return loaded
   })
 
   return ConfigSource.of({

@@ -2,7 +2,7 @@ import { assert, describe, it } from "@effect/vitest"
 import { Effect, Random, Stream } from "effect"
 import * as fc from "fast-check"
 import { expect } from "vitest"
-import type { ResolvedProvider } from "../../../src/config/Config.ts"
+import { DEFAULT_CONNECTION, type ResolvedProvider } from "../../../src/config/Config.ts"
 import { DEFAULT_BREAKER } from "../../../src/domain/BreakerSettings.ts"
 import {
   countTokens,
@@ -20,6 +20,8 @@ const config = (mock: Partial<ResolvedProvider["mock"]> = {}): ResolvedProvider 
   auth: undefined,
   headerOps: [],
   connectTimeoutMs: 1000,
+  connection: DEFAULT_CONNECTION,
+  userAgent: "llmgate/test",
   requestTimeoutMs: 1000,
   idleTimeoutMs: 1000,
   breaker: DEFAULT_BREAKER,

@@ -37,13 +37,24 @@ describe("makeProviders", () => {
       // The reload: b removed, a's connect timeout changed.
       yield* build(`  - { name: m0, kind: mock }
   - { name: a, kind: openai, base_url: "http://127.0.0.1:1/v1", timeout: { connect: 3s } }`)
-      assert.deepStrictEqual(retained, [
+      const shown = retained.map((list) =>
+        list.map(({ provider, connectTimeoutMs }) => ({ provider, connectTimeoutMs }))
+      )
+      assert.deepStrictEqual(shown, [
         [
           { provider: "a", connectTimeoutMs: 10_000 },
           { provider: "b", connectTimeoutMs: 2_000 }
         ],
         [{ provider: "a", connectTimeoutMs: 3_000 }]
       ])
+      // With each provider's connection settings and the URL the proxy variables are matched against.
+      assert.deepStrictEqual(retained[1]?.[0]?.connection, {
+        proxy: { _tag: "Environment" },
+        verify: true,
+        caFile: undefined,
+        keepAlive: true,
+        baseUrl: "http://127.0.0.1:1/v1"
+      })
     })
   )
 })

@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import type { ResolvedProvider } from "../../../../src/config/Config.ts"
 import { parseConfig } from "../../../../src/config/loadConfig.ts"
 import type { GatewayError } from "../../../../src/domain/GatewayError.ts"
+import { VERSION } from "../../../../src/generated/version.ts"
 import {
   make,
   parseJsonObject,
@@ -31,7 +32,11 @@ models: [{ name: m, targets: [{ provider: p }] }]`
   return p
 }
 
-const BASE = { "content-type": "application/json", "accept-encoding": "identity" }
+const BASE = {
+  "content-type": "application/json",
+  "accept-encoding": "identity",
+  "user-agent": `llmgate/${VERSION}`
+}
 const SSE = "text/event-stream"
 
 describe("upstreamHeaders", () => {
@@ -90,6 +95,7 @@ headers:
       "content-type": "application/json",
       "accept-encoding": "gzip",
       accept: SSE,
+      "user-agent": `llmgate/${VERSION}`,
       authorization: "Bearer other",
       "x-team": "b"
     })
@@ -107,7 +113,12 @@ headers:
   - { op: remove, key: X-Never-Set }`),
       SSE
     )
-    expect(h).toEqual({ "content-type": "application/json", accept: SSE, "x-api-key": "k2" })
+    expect(h).toEqual({
+      "content-type": "application/json",
+      accept: SSE,
+      "user-agent": `llmgate/${VERSION}`,
+      "x-api-key": "k2"
+    })
   })
 
   it("a headers map means replace for each entry", () => {
