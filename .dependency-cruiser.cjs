@@ -21,7 +21,7 @@ const LAYERS = [
   ["domain"], //                                  GatewayError, StoreError, shared value types
   ["config", "streaming", "crypto", "state"], //  config schema and loading; SSE and streams; SHA-256 and sealing; shared slots
   ["auth", "limits", "providers", "store", "api", "usage"],
-  ["routing", "messages"], //                     messages: Anthropic-shaped clients (/v1/messages) translated to and from chat
+  ["routing", "messages", "responses"], //        messages, responses: Anthropic-shaped and Responses clients translated to and from chat
   ["admin", "GatewayState.ts", "metrics", "tracing", "logging"], // metrics: the owner's exposition, a worker's own counts; tracing: OTLP export
   ["http", "cli"],
   ["startup"],

@@ -2,11 +2,17 @@
  * Command-line options shared by every runtime entry: `--config PATH`, `--host`, `--port`,
  * `--database-url`, `--debug`, `--help`, `--version` (also written `--flag=value`), and the
  * subcommands `migrate`, `import FILE`, `keys create --project P [--models LIST] [--name N]
- * [--user U] [--expires DATE]` and `usage [--key K] [--since 24h] …`. Pure: argv in, options or a
- * usage error out.
+ * [--user U] [--expires DATE]`, `usage [--key K] [--since 24h] …` and `providers detect --base-url URL
+ * [--kind K] …`. Pure: argv in, options or a usage error out.
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
+import { DurationInput, durationMillis } from "../config/units.ts"
+import { DEFAULT_PROBE, DEFAULT_TIMEOUT_MS, MAX_PROBE, MAX_TIMEOUT_MS } from "../providers/Detect.ts"
+
+/** The provider kinds `providers detect` can probe (every kind with an upstream). */
+export const DETECT_KINDS = ["openai", "azure", "anthropic"] as const
+export type DetectKind = (typeof DETECT_KINDS)[number]
 
 /** What to do: serve (no subcommand), apply the migrations, or seed the Postgres catalog from a file. */
 export type Command =
@@ -35,6 +41,23 @@ export type Command =
       /** Print the report as JSON rather than a table. */
       readonly json: boolean
     }
+  | {
+      readonly _tag: "ProvidersDetect"
+      readonly kind: DetectKind
+      /** The upstream's base URL; undefined only for `anthropic` (Anthropic's API). */
+      readonly baseUrl: string | undefined
+      readonly apiKey: string | undefined
+      /** `azure`: the `api-version` of every call. */
+      readonly apiVersion: string | undefined
+      /** The provider's name in the output (default: the kind). */
+      readonly name: string
+      /** How many models to probe (default 3, or every model named with `models`). */
+      readonly probe: number
+      /** The models to probe instead of listing them. */
+      readonly models: ReadonlyArray<string> | undefined
+      readonly timeoutMs: number
+      readonly output: "table" | "yaml" | "json"
+    }
 
 export interface CliOptions {
   readonly command: Command
@@ -58,6 +81,9 @@ export const USAGE = `Usage: llmgate [options]
        llmgate keys create --project P [--models LIST] [--name N] [--user U] [--expires DATE]
        llmgate usage [--key K] [--project P] [--user U] [--model M] [--provider P] [--group-by G]
                      [--since 24h | --from T] [--to T] [--interval I] [--limit N] [--url URL] [--json]
+       llmgate providers detect --base-url URL [--api-key K] [--kind openai|azure|anthropic]
+                     [--api-version V] [--name N] [--probe N] [--models LIST] [--timeout 10s]
+                     [--yaml | --json]
 
 Commands:
   migrate         apply the Postgres schema migrations (migrations/*.sql) and exit
@@ -77,6 +103,15 @@ Commands:
                   LLMGATE_URL, else http://HOST:PORT from --host/--port, the environment and the
                   config); the admin key from --master-key, LLMGATE_MASTER_KEY or the config's
                   master_key; --json prints the report as JSON
+  providers detect
+                  list an upstream's models and probe which capabilities answer (chat, streaming,
+                  tools, embeddings), printed as a table. --kind (default openai); --base-url (not
+                  needed for anthropic); --api-key (sent as the kind sends it); --api-version (azure);
+                  --probe N: probe the first N models (default ${DEFAULT_PROBE}, at most ${MAX_PROBE}; 0 lists only);
+                  --models LIST: probe these models (comma-separated) instead of listing them;
+                  --timeout: each request's time limit (default ${DEFAULT_TIMEOUT_MS / 1000}s); --yaml prints a
+                  providers: entry named --name (default the kind) and models: entries to paste into
+                  the config; --json prints the detection as JSON
 
 Options:
   --config PATH   YAML config file (env LLMGATE_CONFIG; default: the embedded mock config)
@@ -112,17 +147,35 @@ const COMMAND_OPTIONS: ReadonlyArray<readonly [string, ReadonlyArray<string>]> =
       "--master-key",
       "--json"
     ]
+  ],
+  [
+    "providers detect",
+    [
+      "--base-url",
+      "--api-key",
+      "--kind",
+      "--api-version",
+      "--name",
+      "--probe",
+      "--models",
+      "--timeout",
+      "--yaml",
+      "--json"
+    ]
   ]
 ]
 
-/** Options that take a value: the common ones and every subcommand's but `--json`. */
+/** Options that take no value. */
+const FLAGS = new Set(["--json", "--yaml"])
+
+/** Options that take a value: the common ones and every subcommand's but the flags. */
 const WITH_VALUE = new Set([
   "--config",
   "--host",
   "--port",
   "--workers",
   "--database-url",
-  ...COMMAND_OPTIONS.flatMap(([, options]) => options).filter((o) => o !== "--json")
+  ...COMMAND_OPTIONS.flatMap(([, options]) => options).filter((o) => !FLAGS.has(o))
 ])
 
 const SINCE = /^(\d+(?:\.\d+)?)(m|h|d)$/
@@ -163,6 +216,7 @@ export const parseArgs = (
   const values: Record<string, string> = {}
   let debug = false
   let json = false
+  let yaml = false
   let help = false
   let version = false
   const positional: Array<string> = []
@@ -176,6 +230,7 @@ export const parseArgs = (
       values[name] = value
     } else if (arg === "--debug") debug = true
     else if (arg === "--json") json = true
+    else if (arg === "--yaml") yaml = true
     else if (arg === "--help" || arg === "-h") help = true
     else if (arg === "--version" || arg === "-v") version = true
     else if (!arg.startsWith("-") && arg !== "") positional.push(arg)
@@ -184,10 +239,11 @@ export const parseArgs = (
   let command: Command = { _tag: "Serve" }
   const [name, file, ...rest] = positional
   // An option of another subcommand than the one given.
-  const given = name === "keys" ? "keys create" : name
+  const given = name === "keys" ? "keys create" : name === "providers" ? "providers detect" : name
+  const flags: Readonly<Record<string, boolean>> = { "--json": json, "--yaml": yaml }
   for (const [owner, options] of COMMAND_OPTIONS) {
     if (owner === given) continue
-    const misplaced = options.find((o) => (o === "--json" ? json : values[o] !== undefined))
+    const misplaced = options.find((o) => (FLAGS.has(o) ? flags[o] === true : values[o] !== undefined))
     const mine = COMMAND_OPTIONS.find(([c]) => c === given)?.[1] ?? []
     if (misplaced !== undefined && !mine.includes(misplaced))
       return Result.fail(new UsageError({ message: `${misplaced} is an option of ${owner}` }))
@@ -218,6 +274,20 @@ export const parseArgs = (
       user: values["--user"],
       expires: values["--expires"]
     }
+  } else if (name === "providers") {
+    if (file !== "detect" || rest.length > 0) {
+      return Result.fail(
+        new UsageError({
+          message:
+            file === undefined
+              ? "providers needs a command: providers detect --base-url URL"
+              : `unknown argument "${rest[0] ?? file}"`
+        })
+      )
+    }
+    const detected = detectCommand(values, json, yaml)
+    if (detected instanceof UsageError) return Result.fail(detected)
+    command = detected
   } else if (name === "usage") {
     if (file !== undefined) return Result.fail(new UsageError({ message: `unknown argument "${file}"` }))
     const query: Record<string, string> = {}
@@ -276,4 +346,62 @@ export const parseArgs = (
     help,
     version
   })
+}
+
+/** `providers detect`'s options, checked: a command, or what is wrong with them. */
+const detectCommand = (
+  values: Readonly<Record<string, string>>,
+  json: boolean,
+  yaml: boolean
+): Extract<Command, { readonly _tag: "ProvidersDetect" }> | UsageError => {
+  const fail = (message: string) => new UsageError({ message })
+  const kind = values["--kind"] ?? "openai"
+  if (!DETECT_KINDS.some((k) => k === kind))
+    return fail(`--kind: expected one of ${DETECT_KINDS.join(", ")}, got "${kind}"`)
+  const detectKind = kind as DetectKind
+  const baseUrl = values["--base-url"]
+  if (baseUrl === undefined && detectKind !== "anthropic")
+    return fail(`providers detect needs --base-url URL (the ${detectKind} API's base URL)`)
+  const apiVersion = values["--api-version"]
+  if (detectKind === "azure" && apiVersion === undefined)
+    return fail('providers detect --kind azure needs --api-version V (e.g. "2024-10-21")')
+  if (detectKind !== "azure" && apiVersion !== undefined) return fail("--api-version is only for --kind azure")
+  if (json && yaml) return fail("--json and --yaml both say how to print: give one")
+  const models = values["--models"]
+    ?.split(",")
+    .map((m) => m.trim())
+    .filter((m) => m !== "")
+  if (models !== undefined && (models.length === 0 || models.length > MAX_PROBE))
+    return fail(`--models: expected from 1 to ${MAX_PROBE} model ids, comma-separated`)
+  let probe = models?.length ?? DEFAULT_PROBE
+  const probeText = values["--probe"]
+  if (probeText !== undefined) {
+    probe = Number(probeText)
+    if (!/^\d+$/.test(probeText) || probe > MAX_PROBE)
+      return fail(`--probe: expected a number of models from 0 to ${MAX_PROBE}, got "${probeText}"`)
+  }
+  let timeoutMs = DEFAULT_TIMEOUT_MS
+  const timeoutText = values["--timeout"]
+  if (timeoutText !== undefined) {
+    const decoded = Schema.decodeUnknownResult(DurationInput)(
+      /^\d+$/.test(timeoutText) ? Number(timeoutText) : timeoutText
+    )
+    timeoutMs = Result.isSuccess(decoded) ? durationMillis(decoded.success) : Number.NaN
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS))
+      return fail(
+        `--timeout: expected a duration from 1ms to ${MAX_TIMEOUT_MS / 1000}s such as "10s" or "500ms", got "${timeoutText}"`
+      )
+  }
+  return {
+    _tag: "ProvidersDetect",
+    kind: detectKind,
+    baseUrl,
+    apiKey: values["--api-key"],
+    apiVersion,
+    name: values["--name"] ?? detectKind,
+    probe,
+    models,
+    timeoutMs,
+    output: json ? "json" : yaml ? "yaml" : "table"
+  }
 }

@@ -21,7 +21,8 @@
  *   buffers them (bounded), has estimated ones counted again with the BPE tokenizer in the
  *   tokenizer thread (started on the first), and writes them in batches to the usage store (SQLite
  *   beside the config file, or Postgres), retrying while it is down, and flushes them when the
- *   gateway stops.
+ *   gateway stops. The same thread counts the tokens workers ask for (`CountTokens`, for
+ *   `POST /v1/messages/count_tokens`), so no serving thread loads an encoding.
  * - **One set of metrics.** The owner counts every request from the usage records the workers post
  *   (with metrics on, they post them even when usage is not stored) and, at each scrape, pulls
  *   every worker's own counts (metrics/GatewayMetrics.ts): one exposition for the whole gateway.
@@ -67,6 +68,7 @@ import { makeSlotAllocator } from "../state/SlotAllocator.ts"
 import { PLAINTEXT_WARNING } from "../store/postgres/ProviderSecrets.ts"
 import type { StoreError } from "../domain/StoreError.ts"
 import { makeTokenCounter } from "../usage/TokenizerThread.ts"
+import { fromCounter } from "../usage/TokenCounts.ts"
 import { makeUsageReports } from "../usage/UsageReport.ts"
 import * as UsageWriter from "../usage/UsageWriter.ts"
 import { makeGatewayMetrics, type ReloadSource } from "../metrics/GatewayMetrics.ts"
@@ -74,6 +76,7 @@ import { configSecrets, minimumLevel, requestFields } from "../logging/Logging.t
 import type { WorkerMetricsReport } from "../metrics/WorkerMetrics.ts"
 import { type FromWorker, inProcessLink, type PageMessage, type SnapshotMessage, type WorkerLink } from "./Protocol.ts"
 import { serveAdminCall } from "./RemoteAdminStore.ts"
+import { serveCountTokens } from "./RemoteTokenCounts.ts"
 import { connectionBounds } from "./ConnectionBounds.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
@@ -276,6 +279,8 @@ export const runOwner = (
     // on the first one (never on a serving thread: with one worker, this thread serves too). Built
     // before the writer, so the thread ends after the writer's last flush.
     const tokenCounter = yield* makeTokenCounter(port.startTokenizer)
+    // Workers' token counts (`POST /v1/messages/count_tokens`) are counted in the same tokenizer thread.
+    const tokenCounts = fromCounter(tokenCounter)
     const usage = yield* UsageWriter.make(
       usageStore,
       {
@@ -408,6 +413,9 @@ export const runOwner = (
               Effect.map((result) => member.link.post({ _tag: "AdminReply", id: message.id, result }))
             )
           )
+          return
+        case "CountTokens":
+          run(Effect.map(serveCountTokens(tokenCounts, message), (reply) => member.link.post(reply)))
           return
         case "UsageRecords":
           metrics?.observe(message.records)

@@ -10,7 +10,9 @@
  * keys (the least recently used, when there are too many), and each worker answers `EvictedAck` so
  * the owner knows when their slots are no longer in anyone's layout. Admin calls go to the
  * owner as `Admin` and come back as `AdminReply`; so do usage reports, since only the owner holds
- * the usage store. Usage records go to the owner (their one writer)
+ * the usage store. A worker's token counts (`POST /v1/messages/count_tokens`) go to the owner as
+ * `CountTokens` and come back as `TokenCount`: only the owner's tokenizer thread loads a BPE
+ * encoding. Usage records go to the owner (their one writer)
  * as `UsageRecords`, batched by the worker and never answered. A scrape of the metrics is an
  * admin call too (`metrics`): the owner sends every worker `MetricsPull`, and each posts its waiting
  * usage records and then its `MetricsReport` (in that order, so the owner has counted every record
@@ -26,6 +28,7 @@ import type { LogFormat } from "../logging/Logging.ts"
 import type { ParentLink, ThreadLink } from "../domain/ThreadLink.ts"
 import type { StartSettings } from "../startup/StartSettings.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
+import type { Encoding } from "../usage/Estimate.ts"
 import type { RecountableRecord } from "../usage/Recount.ts"
 import type { UsageReportQuery } from "../usage/UsageReport.ts"
 import type { ConnectionBounds } from "./ConnectionBounds.ts"
@@ -121,6 +124,11 @@ export type AdminResult =
   | { readonly ok: true; readonly value: unknown }
   | { readonly ok: false; readonly reason: GatewayErrorReason }
 
+/** The BPE tokens of each text of a `CountTokens`, in order, or why the tokenizer could not count them. */
+export type TokenCountResult =
+  | { readonly ok: true; readonly counts: ReadonlyArray<number> }
+  | { readonly ok: false; readonly message: string }
+
 export type ToWorker =
   | {
       readonly _tag: "Init"
@@ -139,6 +147,8 @@ export type ToWorker =
   /** Keys evicted from the layout between snapshots (pattern models' targets); answered by `EvictedAck` with the same ticket. */
   | { readonly _tag: "Evicted"; readonly ticket: number; readonly keys: ReadonlyArray<string> }
   | { readonly _tag: "AdminReply"; readonly id: number; readonly result: AdminResult }
+  /** The answer to the worker's `CountTokens` with the same id. */
+  | { readonly _tag: "TokenCount"; readonly id: number; readonly result: TokenCountResult }
   /** Post the waiting usage records, then answer `MetricsReport` with the same ticket. */
   | { readonly _tag: "MetricsPull"; readonly ticket: number }
   | { readonly _tag: "Drain" }
@@ -152,6 +162,13 @@ export type FromWorker =
   /** The evicted keys are out of this worker's layout: no new request will use their slots. */
   | { readonly _tag: "EvictedAck"; readonly ticket: number }
   | { readonly _tag: "Admin"; readonly id: number; readonly call: AdminCall }
+  /** Count the BPE tokens of each text with `encoding` in the owner's tokenizer thread; answered by `TokenCount`. */
+  | {
+      readonly _tag: "CountTokens"
+      readonly id: number
+      readonly encoding: Encoding
+      readonly texts: ReadonlyArray<string>
+    }
   /** Usage records of finished requests, for the owner's usage writer (no answer). */
   | { readonly _tag: "UsageRecords"; readonly records: ReadonlyArray<RecountableRecord> }
   | { readonly _tag: "MetricsReport"; readonly ticket: number; readonly report: WorkerMetricsReport }

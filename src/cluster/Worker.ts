@@ -2,7 +2,8 @@
  * A worker: one thread serving the port (several share it with SO_REUSEPORT). It never reads the
  * config: it compiles the snapshots the owner sends (swapping each in atomically and acknowledging
  * it, so in-flight requests finish on the snapshot they started with), balances on the routing
- * state every worker shares (the slots the owner laid out), and sends admin calls to the owner.
+ * state every worker shares (the slots the owner laid out), and sends admin calls (and token
+ * counts, which only the owner's tokenizer thread makes) to the owner.
  * Usage records of its requests go to the owner in batches (usage/UsageSink.ts). On `Drain` it
  * stops accepting, lets its requests and streams finish (bounded by the shutdown timeout), releases
  * its upstream pools, posts its last usage records and answers `Drained`; the owner then ends the
@@ -40,11 +41,13 @@ import { applyStart } from "../startup/StartSettings.ts"
 import { workerHolder } from "../state/SharedLock.ts"
 import type { Assignment } from "../state/SlotAllocator.ts"
 import { makeSlotSpace, type Slot, type SlotRef } from "../state/Slots.ts"
+import { TokenCounts } from "../usage/TokenCounts.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { makeUsageSender, UsageSink } from "../usage/UsageSink.ts"
 import type { AdminCall, OwnerLink, PageMessage, SnapshotMessage, ToWorker, WorkerSettings } from "./Protocol.ts"
 import { loggingContext } from "../logging/Logging.ts"
 import { makeRemoteAdminStore, makeRemoteMetrics, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
+import { makeRemoteTokenCounts } from "./RemoteTokenCounts.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
 
 /** The worker's logger and level (logging/Logging.ts), as the owner's. */
@@ -135,6 +138,9 @@ const serve = (
         return Deferred.await(done)
       })
 
+    /** Token counts (`POST /v1/messages/count_tokens`): the owner's tokenizer thread counts them. */
+    const tokenCounts = makeRemoteTokenCounts((message) => owner.post(message))
+
     // ---- the first snapshot, the app, the server ----------------------------------------------
     const control = new Int32Array(settings.control)
     const first = compile(init.snapshot)
@@ -216,6 +222,7 @@ const serve = (
           Context.add(MetricsExposition, makeRemoteMetrics(adminCall)),
           Context.add(AdminStore, makeRemoteAdminStore(settings.adminMode, adminCall)),
           Context.add(UsageReports, makeRemoteUsageReports(adminCall)),
+          Context.add(TokenCounts, tokenCounts),
           Context.merge(platform)
         )
       )
@@ -313,6 +320,9 @@ const serve = (
           }
           break
         }
+        case "TokenCount":
+          tokenCounts.answer(message)
+          break
         case "MetricsPull":
           // The records finished so far reach the owner before the report that counts them in flight.
           usage.flush()

@@ -102,6 +102,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/messages/count_tokens": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Count the tokens of a message (Anthropic Messages API)
+         * @description Anthropic's token counting endpoint (`messages.countTokens` in the Claude SDKs): the input
+         *     tokens a Messages request would use, without calling any provider. The request is validated
+         *     as one for `POST /v1/messages` (a 400 naming the field), except that `max_tokens` is neither
+         *     required nor read; the key must be allowed the model (403) and the model must exist (404).
+         *     The count is the BPE count (gpt-tokenizer's `o200k_base`) of the request's text: the system
+         *     prompt, every message's text, tool calls and tool results, thinking, and the tool definitions
+         *     (name, description, input schema as JSON), joined with newlines, plus 3 tokens per message.
+         *     Claude's own tokenizer is not public, so this is an approximation of what Anthropic would
+         *     count; images and documents are not counted. The count is made by the gateway's tokenizer
+         *     thread; when it cannot answer within 10 s the answer is 503 with `overloaded_error`. No rate
+         *     limit or budget is counted and no usage record is written. The key goes in `x-api-key` or
+         *     `Authorization: Bearer`; every error comes in Anthropic's shape.
+         */
+        post: operations["countMessageTokens"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Create a response (OpenAI Responses API, stateless subset)
+         * @description OpenAI's Responses API served from any provider by translation: the request (`input` as a
+         *     string or items — messages, `function_call`, `function_call_output` —, `instructions`,
+         *     function `tools`, `tool_choice`, `max_output_tokens`, `text.format`, ...) becomes a chat
+         *     completions request handled as one (routing by `model`, the key's models, limits and budgets,
+         *     usage records), and the answer becomes a Response object, or with `stream: true` the
+         *     Responses event stream (`response.created` … `response.output_text.delta` …
+         *     `response.function_call_arguments.delta` … `response.completed`, or `response.incomplete` /
+         *     `response.failed`). Nothing is stored (`store: false` in the answer): `previous_response_id`,
+         *     `conversation`, stored prompts, background runs and built-in tools are a 400 naming the field.
+         *     Errors are in OpenAI's shape.
+         */
+        post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/models": {
         parameters: {
             query?: never;
@@ -375,6 +435,26 @@ export interface paths {
          * @description Sets the given top-level fields of the provider's entry (`null` removes one); secret fields left out keep their stored value. A masked value sent back (what GET shows) is refused with 422 naming the field. With `If-Match`, refused with 412 when the provider changed meanwhile.
          */
         patch: operations["adminUpdateProvider"];
+        trace?: never;
+    };
+    "/admin/v1/providers/{name}/detect": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Detect a provider's models and capabilities
+         * @description Lists the models of the configured provider's upstream (with its base URL, kind and credentials) and probes the first `probe` of them (default 3) for `chat` (a one-message chat completion with `max_tokens: 1`), `streaming` (the same as an event stream with at least one chunk), `tools` (the same with one tiny function tool) and `embeddings` (`input: "ping"`), each within `timeout` (default 10 s). An answer is `true`, a refusal (a 4xx) `false`, and a probe that could not tell (a timeout, a 403, 408, 429 or 5xx) `null` with the reason in `errors`; a model whose chat probe did not answer `true` is not probed for streaming or tools. `openai` lists `GET {base_url}/models`, `azure` the resource's deployments (else its models), `anthropic` `GET {base_url}/v1/models`; a list that cannot be had leaves `models` empty with an entry in `errors` (name the models to probe in `models`). Probes go straight to the provider: no routing, limits, circuit breakers or usage records. An upstream that cannot be reached or refuses the credentials (401) is answered with 502 naming the provider.
+         */
+        post: operations["adminDetectProvider"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/admin/v1/models": {
@@ -739,6 +819,42 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description OpenAI's Responses request; fields not listed are accepted as OpenAI documents them, or refused by name. */
+        ResponsesRequest: {
+            model: string;
+            instructions?: string;
+            input: string | {
+                [key: string]: unknown;
+            }[];
+            tools?: {
+                [key: string]: unknown;
+            }[];
+            stream?: boolean;
+            max_output_tokens?: number;
+        } & {
+            [key: string]: unknown;
+        };
+        ResponseObject: {
+            id: string;
+            /** @enum {string} */
+            object: "response";
+            created_at: number;
+            /** @enum {string} */
+            status: "completed" | "incomplete" | "failed" | "in_progress";
+            model: string;
+            output: {
+                [key: string]: unknown;
+            }[];
+            usage?: {
+                input_tokens?: number;
+                output_tokens?: number;
+                total_tokens?: number;
+            } & {
+                [key: string]: unknown;
+            };
+        } & {
+            [key: string]: unknown;
+        };
         /** @description Anthropic's Messages request; fields not listed are accepted as Anthropic documents them. */
         MessagesRequest: {
             model: string;
@@ -761,6 +877,31 @@ export interface components {
             }[];
         } & {
             [key: string]: unknown;
+        };
+        /** @description A Messages request to count the input tokens of; fields not listed (such as `tool_choice` or `thinking`) are accepted and do not change the count, and `max_tokens` is not needed. */
+        MessagesCountTokensRequest: {
+            model: string;
+            system?: string | {
+                [key: string]: unknown;
+            }[];
+            messages: ({
+                /** @enum {string} */
+                role: "user" | "assistant";
+                content: string | {
+                    [key: string]: unknown;
+                }[];
+            } & {
+                [key: string]: unknown;
+            })[];
+            tools?: {
+                [key: string]: unknown;
+            }[];
+        } & {
+            [key: string]: unknown;
+        };
+        MessageTokensCount: {
+            /** @description The request's input tokens as the gateway's tokenizer counts them (an approximation of Claude's). */
+            input_tokens: number;
         };
         Message: {
             id: string;
@@ -1191,7 +1332,7 @@ export interface components {
         AdminMetadata: {
             [key: string]: unknown;
         };
-        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `api_version` for `azure`, `anthropic_version` for `anthropic`, `mock`). Every value is data: `${VAR}` in it is kept as text, never read from the environment. Secrets (`api_key`, `auth.token`, `auth.password`, `auth.value`, header values) are stored encrypted with the Postgres store; a masked value as the API shows it (`****`, `****abcd`) is refused with 422 naming the field. */
+        /** @description A provider entry as written in the YAML config (`name`, `kind`, `base_url`, `api_key` or `auth`, `headers`, `timeout`, `breaker`, `api_version` for `azure`, `anthropic_version` for `anthropic`, `mock`; and, for every kind but `mock`, the connection settings: `proxy` (an http(s) URL or `none`; absent: `HTTPS_PROXY`/`HTTP_PROXY` unless `NO_PROXY` names the host), `tls` (`verify`, `ca_file`: a PEM bundle added to the trusted roots, read when the config is loaded), `user_agent` (default `llmgate/<version>`) and `keep_alive` (default true)). Every value is data: `${VAR}` in it is kept as text, never read from the environment. Secrets (`api_key`, `auth.token`, `auth.password`, `auth.value`, header values) are stored encrypted with the Postgres store; a masked value as the API shows it (`****`, `****abcd`) is refused with 422 naming the field. */
         AdminProviderInput: {
             name?: string;
             /** @enum {string} */
@@ -1524,6 +1665,38 @@ export interface components {
             data: components["schemas"]["AdminProvider"][];
             /** @description Pass as `cursor` for the next page; `null` on the last. */
             next_cursor: string | null;
+        };
+        AdminProviderDetectInput: {
+            /** @description How many models to probe, the first ones listed (default 3, or every model in `models`); 0 lists only. */
+            probe?: number;
+            /** @description Probe these models (for `azure`, deployments) instead of listing the upstream's. */
+            models?: string[];
+            /** @description Each request's time limit (`10s`, `500ms` or milliseconds; at most 120 s); default 10 s. */
+            timeout?: string | number;
+        };
+        /** @description Each capability's answer; `null` when the probe could not tell (see `errors`). */
+        AdminProviderCapabilities: {
+            chat: boolean | null;
+            streaming: boolean | null;
+            tools: boolean | null;
+            embeddings: boolean | null;
+        };
+        AdminProviderDetection: {
+            provider: string;
+            /** @description The upstream's models in its order (or those named), the first `probed` of them probed. */
+            models: {
+                id: string;
+                /** @description `null` for a model that was not probed. */
+                capabilities: components["schemas"]["AdminProviderCapabilities"] | null;
+            }[];
+            probed: number;
+            /** @description What could not be told, the model list's or a probe's. */
+            errors: {
+                model: string | null;
+                /** @enum {string} */
+                probe: "models" | "chat" | "streaming" | "tools" | "embeddings";
+                message: string;
+            }[];
         };
         AdminModelPage: {
             data: components["schemas"]["AdminModel"][];
@@ -2356,6 +2529,113 @@ export interface operations {
             };
         };
     };
+    countMessageTokens: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "claude-sonnet",
+                 *       "system": "You are terse.",
+                 *       "messages": [
+                 *         {
+                 *           "role": "user",
+                 *           "content": "Say hello."
+                 *         }
+                 *       ]
+                 *     }
+                 */
+                "application/json": components["schemas"]["MessagesCountTokensRequest"];
+            };
+        };
+        responses: {
+            /** @description The input tokens of the request. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "input_tokens": 14
+                     *     }
+                     */
+                    "application/json": components["schemas"]["MessageTokensCount"];
+                };
+            };
+            /** @description An error in Anthropic's shape, with the status of the gateway's OpenAI-shaped one. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AnthropicError"];
+                };
+            };
+        };
+    };
+    createResponse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "model": "gpt-4o-mini",
+                 *       "instructions": "You are terse.",
+                 *       "input": "Say hello."
+                 *     }
+                 */
+                "application/json": components["schemas"]["ResponsesRequest"];
+            };
+        };
+        responses: {
+            /** @description The Response object, or its event stream (`text/event-stream`) with `stream: true`. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    "server-timing": components["headers"]["ServerTiming"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResponseObject"];
+                    "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
+            404: components["responses"]["ModelNotFound"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
     listModels: {
         parameters: {
             query?: never;
@@ -2923,6 +3203,77 @@ export interface operations {
             422: components["responses"]["Unprocessable"];
             501: components["responses"]["NotImplemented"];
             503: components["responses"]["Unavailable"];
+        };
+    };
+    adminDetectProvider: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description The provider's name. */
+                name: components["parameters"]["ProviderName"];
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["AdminProviderDetectInput"];
+            };
+        };
+        responses: {
+            /** @description The models and what each probed model answered. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminProviderDetection"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["AdminForbidden"];
+            404: components["responses"]["AdminNotFound"];
+            422: components["responses"]["Unprocessable"];
+            /** @description The provider's upstream could not be reached (`code: "upstream_unreachable"`) or refused its credentials (`code: "provider_error"`); the message names the provider. */
+            502: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "error": {
+                     *         "message": "Provider `openai` refused the credentials: GET https://api.openai.com/v1/models answered 401 (check its api_key or auth).",
+                     *         "type": "api_error",
+                     *         "param": null,
+                     *         "code": "provider_error"
+                     *       }
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The provider's model list did not answer within `timeout` (`code: "upstream_timeout"`). */
+            504: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     adminListModels: {

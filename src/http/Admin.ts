@@ -8,6 +8,10 @@
  * this worker's limiter store (admin/BudgetSpend.ts) after the store answered. Mounted as one entry
  * beside the proxy routes.
  *
+ * `POST /admin/v1/providers/{name}/detect` lists that provider's upstream models and probes the
+ * first few for chat, streaming, tools and embeddings (providers/Detect.ts), through the provider
+ * this worker's snapshot built from the config, so with its base URL, kind and credentials.
+ *
  * `GET /admin/v1/usage` answers a usage report (usage/UsageReport.ts: time series from the minute
  * rollups, validated and bounded here, answered by the owner's store) and `GET /admin/v1/usage/graph`
  * the same report as an SVG chart (usage/UsageGraph.ts).
@@ -18,6 +22,7 @@ import * as Schema from "effect/Schema"
 import type { Actor, AdminObject, AdminStoreShape, Resource } from "../admin/AdminStore.ts"
 import { FILTERS, RESOURCES } from "../admin/AdminStore.ts"
 import { withSpend } from "../admin/BudgetSpend.ts"
+import { notFound } from "../admin/AdminRules.ts"
 import { effectiveConfig } from "../admin/EffectiveConfig.ts"
 import type { Principal } from "../auth/Auth.ts"
 import { DurationInput, durationMillis } from "../config/units.ts"
@@ -25,6 +30,14 @@ import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import type { CounterScope } from "../limits/CounterSlots.ts"
+import {
+  DEFAULT_PROBE,
+  DEFAULT_TIMEOUT_MS,
+  type DetectOptions,
+  detect,
+  MAX_PROBE,
+  MAX_TIMEOUT_MS
+} from "../providers/Detect.ts"
 import { renderUsageGraph } from "../usage/UsageGraph.ts"
 import { parseMetric, parseUsageQuery, type UsageReportsShape } from "../usage/UsageReport.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
@@ -146,6 +159,63 @@ const gracePeriod = (body: Readonly<Record<string, unknown>>): number | GatewayE
       })
 }
 
+/** The options of a detection from its request body (every field optional). */
+const detectOptions = (
+  body: Readonly<Record<string, unknown>>,
+  snapshot: Snapshot
+): Omit<DetectOptions, "fetch"> | GatewayError => {
+  const bad = (param: string, message: string) => gatewayError({ _tag: "Unprocessable", param, message })
+  for (const field of Object.keys(body)) {
+    if (field !== "probe" && field !== "models" && field !== "timeout") return bad(field, `${field}: unknown field`)
+  }
+  const { probe, models, timeout } = body
+  if (probe !== undefined && !(Number.isInteger(probe) && Number(probe) >= 0 && Number(probe) <= MAX_PROBE))
+    return bad("probe", `probe: expected a number of models from 0 to ${MAX_PROBE}`)
+  if (
+    models !== undefined &&
+    !(
+      Array.isArray(models) &&
+      models.length >= 1 &&
+      models.length <= MAX_PROBE &&
+      models.every((m) => typeof m === "string" && m !== "")
+    )
+  )
+    return bad("models", `models: expected from 1 to ${MAX_PROBE} model ids`)
+  let timeoutMs = DEFAULT_TIMEOUT_MS
+  if (timeout !== undefined) {
+    const decoded = Schema.decodeUnknownResult(DurationInput)(timeout)
+    timeoutMs = Result.isSuccess(decoded) ? durationMillis(decoded.success) : Number.NaN
+    if (!(timeoutMs >= 1 && timeoutMs <= MAX_TIMEOUT_MS))
+      return bad("timeout", `timeout: expected a duration from 1ms to ${MAX_TIMEOUT_MS / 1000}s such as "10s"`)
+  }
+  const named = models as ReadonlyArray<string> | undefined
+  return {
+    probe: typeof probe === "number" ? probe : (named?.length ?? DEFAULT_PROBE),
+    models: named,
+    timeoutMs,
+    bounds: snapshot.config.server.bounds
+  }
+}
+
+/** `POST /admin/v1/providers/{name}/detect`: the configured provider's models and capabilities. */
+const detectProvider = (
+  request: IncomingRequest,
+  snapshot: Snapshot,
+  name: string
+): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const provider = snapshot.providers.get(name)
+  if (provider === undefined) return Effect.fail(notFound("providers", name))
+  if (provider.config.kind === "mock")
+    return Effect.fail(invalid(null, `Provider \`${name}\` is of kind mock: it has no upstream to detect.`))
+  return readObject(request, snapshot, true).pipe(
+    Effect.flatMap((body) => {
+      const options = detectOptions(body, snapshot)
+      return options instanceof Error ? Effect.fail(options) : detect(provider, options)
+    }),
+    Effect.map((detection) => json(detection satisfies components["schemas"]["AdminProviderDetection"]))
+  )
+}
+
 const isResource = (name: string | undefined): name is Resource => RESOURCES.includes(name as Resource)
 
 /** The resources whose objects show their budget's `spend`, and whose counters those are. */
@@ -227,6 +297,8 @@ export const makeAdminHandler =
       return notAllowed
     }
 
+    if (action !== undefined && resource === "providers" && action === "detect" && segments.length === 3)
+      return method === "POST" ? detectProvider(request, snapshot, id) : notAllowed
     if (action !== undefined) {
       if (resource !== "keys" || action !== "rotate" || segments.length > 3) return notFound
       if (method !== "POST") return notAllowed

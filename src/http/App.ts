@@ -18,14 +18,17 @@ import { EXPOSITION_CONTENT_TYPE } from "../metrics/GatewayMetrics.ts"
 import { MetricsExposition, WorkerMetrics } from "../metrics/WorkerMetrics.ts"
 import { RequestTracing } from "../tracing/Tracing.ts"
 import { GatewayState, type Snapshot } from "../GatewayState.ts"
+import { TokenCounts } from "../usage/TokenCounts.ts"
 import { UsageReports } from "../usage/UsageReport.ts"
 import { UsageSink } from "../usage/UsageSink.ts"
+import { COUNT_TOKENS_PATH, countTokensHandler } from "./CountTokens.ts"
 import { makeDocsHandlers } from "./Docs.ts"
 import { ADMIN_PREFIX, adminActor, makeAdminHandler } from "./Admin.ts"
 import type { App, IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { makeHealthHandlers } from "./Health.ts"
 import { anthropicErrors, MESSAGES_PATH, messagesHandler } from "./Messages.ts"
 import { identifierTooLong, proxyHandler } from "./Proxy.ts"
+import { RESPONSES_PATH, responsesHandler } from "./Responses.ts"
 import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
@@ -55,6 +58,9 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 const requestIdOf = (incoming: string | undefined): string =>
   incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
 
+/** Anthropic's paths: the key may come as `x-api-key`, and every error is answered in Anthropic's shape. */
+const ANTHROPIC_PATHS: ReadonlySet<string> = new Set([MESSAGES_PATH, COUNT_TOKENS_PATH])
+
 export const makeApp = Effect.gen(function* () {
   const state = yield* GatewayState
   const health = yield* makeHealthHandlers
@@ -64,6 +70,7 @@ export const makeApp = Effect.gen(function* () {
   const metrics = yield* WorkerMetrics
   const tracing = yield* RequestTracing
   const exposition = yield* MetricsExposition
+  const tokenCounts = yield* TokenCounts
   const usage = { sink: yield* UsageSink, metrics, tracing }
   const encoder = new TextEncoder()
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
@@ -97,6 +104,8 @@ export const makeApp = Effect.gen(function* () {
   const chat = proxyHandler("chat", usage)
   add("POST", "/v1/chat/completions", true, chat)
   add("POST", MESSAGES_PATH, true, messagesHandler(chat))
+  add("POST", RESPONSES_PATH, true, responsesHandler(chat))
+  add("POST", COUNT_TOKENS_PATH, true, countTokensHandler(tokenCounts))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
   // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
@@ -177,8 +186,8 @@ export const makeApp = Effect.gen(function* () {
         return Effect.fail(gatewayError(refused))
       }
     }
-    // Anthropic's clients send their key as `x-api-key` (Messages paths only).
-    const apiKey = path === MESSAGES_PATH ? request.header("x-api-key") : undefined
+    // Anthropic's clients send their key as `x-api-key` (Anthropic's paths only).
+    const apiKey = ANTHROPIC_PATHS.has(path) ? request.header("x-api-key") : undefined
     const principal = snapshot.authenticate(
       request.header("authorization") ?? (apiKey === undefined ? undefined : `Bearer ${apiKey}`)
     )
@@ -261,9 +270,11 @@ export const makeApp = Effect.gen(function* () {
     const requestId = requestIdOf(request.header("x-request-id"))
     return answer(requestId, () => dispatch(request, requestId, receivedAt, undefined))
   }
-  // The Messages API answers its errors in Anthropic's shape, whoever made them.
+  // The Messages API (and its token counting) answers its errors in Anthropic's shape, whoever made them.
   const app: App = (request) =>
-    pathOf(request.url) === MESSAGES_PATH ? Effect.map(openAIShaped(request), anthropicErrors) : openAIShaped(request)
+    ANTHROPIC_PATHS.has(pathOf(request.url))
+      ? Effect.map(openAIShaped(request), anthropicErrors)
+      : openAIShaped(request)
   return app
 })
 

@@ -2,7 +2,8 @@
  * Startup, before anything is built: argv and the environment become a validated start (CLI
  * options, the config file or the embedded default, where the catalog lives, the master key, how
  * many workers serve the port), or a subcommand runs to completion (`migrate`, `import`, `keys
- * create`, `usage`), or the start ends with a message (`--help`, `--version`, a usage or config error).
+ * create`, `usage`, `providers detect`), or the start ends with a message (`--help`, `--version`, a
+ * usage or config error).
  * Only the owner thread prepares; workers receive what they need from it.
  */
 import * as Effect from "effect/Effect"
@@ -99,6 +100,11 @@ export const prepare = Effect.fnUntraced(function* (options: BootOptions) {
     // Asks the running gateway over HTTP: needs neither the Postgres client nor the stores.
     const { runUsage } = yield* Effect.promise(() => import("../cli/UsageCommand.ts"))
     return yield* new StartupExit(yield* runUsage(cli, options.env, cli.command))
+  }
+  if (cli.command._tag === "ProvidersDetect") {
+    // Asks an upstream directly, through the providers' own code: needs no config file or store.
+    const { runDetect } = yield* Effect.promise(() => import("../cli/DetectCommand.ts"))
+    return yield* new StartupExit(yield* runDetect(cli.command))
   }
   if (cli.command._tag !== "Serve") {
     // Loaded only for the subcommand: a serving gateway in file mode never loads the Postgres client.

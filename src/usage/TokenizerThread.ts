@@ -4,7 +4,8 @@
  * loads it for 0.3–1.2 s and counting takes about 0.15 s per million characters, so neither may
  * happen on a thread that serves, and with one worker the owner's thread serves too: the owner
  * starts this thread (RuntimePort `startTokenizer`, a small entry per runtime), lazily, the first
- * time its usage writer has a record to recount.
+ * time its usage writer has a record to recount or a worker asks for a token count
+ * (`POST /v1/messages/count_tokens`: each text a recount of its own, usage/TokenCounts.ts).
  *
  * - **Thread side** (`runTokenizerThread`): answers each `Count` with the BPE tokens of every
  *   recount's input and output texts (a stream's events reduced to their generated text), or
@@ -201,7 +202,7 @@ export const makeTokenCounter = (
               Effect.suspend(() => {
                 if (!failing) return Effect.void
                 failing = false
-                return Effect.logInfo("usage: the tokenizer thread counts estimated records again")
+                return Effect.logInfo("usage: the tokenizer thread counts estimated records and token counts again")
               })
             ),
             Effect.tapError((e) =>
@@ -210,7 +211,7 @@ export const makeTokenCounter = (
                 if (failing) return
                 failing = true
                 yield* Effect.logWarning(
-                  `usage: the tokenizer thread failed (${e.message}): estimated records keep their character counts (one token per 4 characters); trying it again in ${options.retryAfterMs} ms`
+                  `usage: the tokenizer thread failed (${e.message}): estimated records keep their character counts (one token per 4 characters) and token counts (/v1/messages/count_tokens) are answered 503; trying it again in ${options.retryAfterMs} ms`
                 )
               })
             )

@@ -1,7 +1,8 @@
 // Provider kinds behind one public model: an `openai`, an `azure` and an `anthropic` provider, each
 // mocked (MSW handlers over a real port) from its published API reference, serve the official OpenAI
-// SDK the same completions, streams and tool calls whichever the balancer picks, and the official
-// Claude SDK the same messages through `POST /v1/messages`. The Azure mock
+// SDK the same completions, streams and tool calls whichever the balancer picks (also through the
+// Responses API, `POST /v1/responses`), and the official Claude SDK the same messages through
+// `POST /v1/messages`. The Azure mock
 // checks the deployment URL, `api-version` and the `api-key` header; the Anthropic mock checks the
 // translated Messages request and the `x-api-key` and `anthropic-version` headers, sends its event
 // streams cut into 5-byte pieces (every event split mid-JSON) and answers errors in its own shape.
@@ -511,6 +512,77 @@ describe(`[${runtime}] provider kinds: openai, azure and anthropic behind one mo
         type: "error",
         error: { type: "invalid_request_error", message: expect.stringContaining("max_tokens") }
       })
+    })
+  })
+
+  describe("the OpenAI SDK's Responses API through POST /v1/responses", () => {
+    const params = (tools: boolean) => ({
+      model: "trio",
+      instructions: "You are terse.",
+      input: "Say hello.",
+      ...(tools
+        ? {
+            tools: [
+              {
+                type: "function" as const,
+                name: "get_weather",
+                description: "The weather in a city",
+                parameters: TOOL.function.parameters as unknown as Record<string, unknown>,
+                strict: false
+              }
+            ]
+          }
+        : {})
+    })
+    /** What a Responses user sees: the text, the function calls, the status and the usage's total. */
+    const seenOf = (r: OpenAI.Responses.Response) => ({
+      text: r.output_text,
+      calls: r.output.flatMap((item) =>
+        item.type === "function_call" ? [[item.name, JSON.parse(item.arguments)]] : []
+      ),
+      status: r.status,
+      total: r.usage?.total_tokens
+    })
+
+    for (const [label, tools, stream] of [
+      ["response", false, false],
+      ["streamed response", false, true],
+      ["function call", true, false],
+      ["streamed function call", true, true]
+    ] as const) {
+      it(`the same ${label} whichever provider serves`, async () => {
+        seen.length = 0
+        const answers = []
+        for (let i = 0; i < 6; i++) {
+          if (!stream) answers.push(seenOf(await sdk().responses.create(params(tools))))
+          else {
+            const s = sdk().responses.stream(params(tools))
+            const types: Array<string> = []
+            s.on("event", (e) => types.push(e.type))
+            const final = await s.finalResponse()
+            expect(types[0]).toBe("response.created")
+            expect(types.at(-1)).toBe("response.completed")
+            answers.push(seenOf(final))
+          }
+        }
+        expect(new Set(seen.map((s) => s.kind)), "every kind served").toEqual(new Set(["openai", "azure", "anthropic"]))
+        const expected = tools
+          ? { text: "", calls: [["get_weather", WEATHER_ARGS]], status: "completed", total: 21 }
+          : { text: TEXT, calls: [], status: "completed", total: 21 }
+        for (const a of answers) expect(a).toEqual(expected)
+        const sent = seen.find((s) => s.kind === "openai")?.body
+        expect(sent?.["messages"]).toEqual([
+          { role: "system", content: "You are terse." },
+          { role: "user", content: "Say hello." }
+        ])
+      })
+    }
+
+    it("what needs the provider's stored state is a 400 naming the field", async () => {
+      const res = await client.post("/v1/responses", { model: "trio", input: "hi", previous_response_id: "resp_1" })
+      expectOpenAIError(res, 400, { param: "previous_response_id" })
+      const tool = await client.post("/v1/responses", { model: "trio", input: "hi", tools: [{ type: "web_search" }] })
+      expectOpenAIError(tool, 400, { param: "tools[0]" })
     })
   })
 
