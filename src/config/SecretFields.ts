@@ -4,7 +4,8 @@
  * EffectiveConfig), and what Postgres stores sealed (store/postgres/ProviderSecrets.ts).
  *
  * Secret fields: `master_key`, `store.postgres.url`, `limits.redis.url`, `tracing.otlp.headers` values, `tracing.langfuse.secret_key`, and per provider `api_key`, `auth.token`,
- * `auth.password`, `auth.value` and its header values. Header values are secrets unless the header
+ * `auth.password`, `auth.value`, a `proxy` URL that carries credentials (`http://user:pass@host`),
+ * and its header values. Header values are secrets unless the header
  * is one known to carry none (`SAFE_HEADERS`: versions, content types, client names): a header name
  * cannot tell a credential apart reliably (`x-api-key`, `api-key`, `ocp-apim-subscription-key`,
  * `cf-aig-authorization`, `x-goog-user-project`, a vendor's own), so an unknown one is treated as
@@ -45,7 +46,10 @@ export const isSecretHeader = (name: string): boolean => !SAFE_HEADERS.has(name.
 /** The secret fields as the docs and messages name them. */
 export const SECRET_FIELDS_TEXT =
   "master_key, store.postgres.url, limits.redis.url, tracing.otlp.headers values, tracing.langfuse.secret_key, providers[].api_key, providers[].auth.token, providers[].auth.password, providers[].auth.value, " +
-  "providers[].headers values"
+  "providers[].proxy, providers[].headers values"
+
+/** Whether a proxy URL carries credentials (`scheme://user[:password]@host`): then it is a secret. */
+export const proxyHasCredentials = (url: string): boolean => /^[a-z][a-z0-9+.-]*:\/\/[^/?#@]*@/i.test(url)
 
 /** Whether `path` (into the config document) is a secret field, where `${VAR}` may stand. */
 export const isSecretPath = (path: ReadonlyArray<PropertyKey>): boolean => {
@@ -58,7 +62,7 @@ export const isSecretPath = (path: ReadonlyArray<PropertyKey>): boolean => {
         (a === "store" && b === "postgres" && c === "url") ||
         (a === "limits" && b === "redis" && c === "url") ||
         (a === "tracing" && b === "langfuse" && c === "secret_key") ||
-        (a === "providers" && typeof b === "number" && c === "api_key")
+        (a === "providers" && typeof b === "number" && (c === "api_key" || c === "proxy"))
       )
     case 4:
       if (a === "tracing" && b === "otlp" && c === "headers") return typeof d === "string"
@@ -112,6 +116,9 @@ export type HeaderSelection = "secret" | "all"
  */
 export const providerSecretPaths = (entry: unknown, headers: HeaderSelection = "secret"): ReadonlyArray<FieldPath> => {
   const paths: Array<FieldPath> = PROVIDER_SECRET_FIELDS.filter((p) => typeof valueAt(entry, p) === "string")
+  // A proxy is a secret when its URL carries credentials; "all" lists it in any case (a sealed one shows none).
+  const proxy = isObject(entry) ? entry["proxy"] : undefined
+  if (typeof proxy === "string" && (headers === "all" || proxyHasCredentials(proxy))) paths.push(["proxy"])
   const list = isObject(entry) ? entry["headers"] : undefined
   if (Array.isArray(list)) {
     list.forEach((h, i) => {

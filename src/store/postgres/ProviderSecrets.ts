@@ -15,6 +15,7 @@ import {
   type FieldPath,
   formatFieldPath,
   providerSecretPaths,
+  proxyHasCredentials,
   valueAt,
   withValueAt
 } from "../../config/SecretFields.ts"
@@ -54,6 +55,8 @@ export interface ProviderSecrets {
 
 /** Whether a path is a header value (sealed since headers are; plaintext ones from before still load). */
 const isHeader = (path: FieldPath): boolean => path[0] === "headers"
+/** A proxy without credentials, which is not sealed (and so not a secret stored in plaintext). */
+const isPlainProxy = (path: FieldPath, value: string): boolean => path[0] === "proxy" && !proxyHasCredentials(value)
 
 /** Applies `f` to the string values at `paths` of `spec`, returning a copy (undefined removes the field). */
 const mapSecrets = <E>(
@@ -81,7 +84,7 @@ const fromBox = (box: SecretBox): ProviderSecrets => ({
     mapSecrets(spec, providerSecretPaths(spec, "all"), (value, path) => {
       const where = `${at}.${formatFieldPath(path)}`
       if (!isSealed(value)) {
-        if (isHeader(path)) return Effect.succeed(value)
+        if (isHeader(path) || isPlainProxy(path, value)) return Effect.succeed(value)
         issues.push({
           path: where,
           message: `stored in plaintext while ${ENCRYPTION_KEY_VARIABLE} is set; write it through \`llmgate import\` or the admin API, which seal it`

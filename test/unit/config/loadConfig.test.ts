@@ -238,7 +238,7 @@ models: [{ name: m, targets: [{ provider: a }] }]`,
     ])
     expect(errorsOf(`env: [OK_NAME, "\${LLMGATE_X}"]\n${rest}`, { LLMGATE_X: "X" })).toEqual([
       "env[1]: ${LLMGATE_X}: environment variables can be read only in secret fields (master_key, store.postgres.url, limits.redis.url, tracing.otlp.headers values, tracing.langfuse.secret_key, providers[].api_key, " +
-        "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].headers values); write $${ for a literal ${"
+        "providers[].auth.token, providers[].auth.password, providers[].auth.value, providers[].proxy, providers[].headers values); write $${ for a literal ${"
     ])
   })
 
