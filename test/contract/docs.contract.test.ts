@@ -12,7 +12,7 @@ import { itLeaksNoSecrets, runtime, useContract } from "./harness.ts"
 // The default reporter prints neither skipped titles nor skip notes: say it on stderr as well.
 if (skipReason !== undefined) console.warn(`[${runtime}] docs.contract: headless Chromium test SKIPPED: ${skipReason}`)
 
-const TEST_TIMEOUT_MS = 15_000
+const TEST_TIMEOUT_MS = 30_000
 /** Browser steps share one deadline this far ahead of the test timeout, so a stuck step fails with the
  * recorded requests and errors rather than with a bare test timeout. */
 const DEADLINE_MARGIN_MS = 1_500
