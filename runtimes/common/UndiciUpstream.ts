@@ -100,6 +100,9 @@ export interface Target {
   readonly path: string
 }
 
+/** URLs kept split: the fixed ones providers call; per-resource URLs (`/files/{id}`) past this are split each time. */
+const KNOWN_TARGETS = 256
+
 /** A URL split into undici's origin and path, once per URL (providers call a handful of fixed URLs). */
 export const targets = (): ((url: string) => Target) => {
   const known = new Map<string, Target>()
@@ -108,7 +111,7 @@ export const targets = (): ((url: string) => Target) => {
     if (found === undefined) {
       const u = new URL(url)
       found = { origin: u.origin, path: u.pathname + u.search }
-      known.set(url, found)
+      if (known.size < KNOWN_TARGETS) known.set(url, found)
     }
     return found
   }
@@ -124,9 +127,9 @@ export const sendOn = (
   dispatcher.request({
     origin: target.origin,
     path: target.path,
-    method: "POST",
+    method: request.method ?? "POST",
     headers: request.headers,
-    body: request.body,
+    body: request.method === undefined || request.method === "POST" ? request.body : null,
     signal
   })
 

@@ -6,7 +6,7 @@
  * bodies, that a guard never accepts what its Schema rejects.
  */
 import { isObject } from "effect/Predicate"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import type { TypedEndpoint } from "../domain/Endpoint.ts"
 
 type Body = Readonly<Record<string, unknown>>
 
@@ -59,4 +59,4 @@ const embeddings = (body: Body): boolean =>
   optionalKey(body, "dimensions", (v) => isInt(v) && (v as number) >= 1)
 
 /** Whether `body` is certainly a valid request for `endpoint` (false: ask the Schema). */
-export const GUARDS: Readonly<Record<Endpoint, (body: Body) => boolean>> = { chat, completions, embeddings }
+export const GUARDS: Readonly<Record<TypedEndpoint, (body: Body) => boolean>> = { chat, completions, embeddings }

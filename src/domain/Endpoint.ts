@@ -1,7 +1,54 @@
 /**
  * Endpoint: the OpenAI-compatible API endpoints the gateway proxies. The HTTP handlers pick one per
- * route, the body guards (api/Guards.ts) check each one's body, and providers map it to their
+ * route, the body guards (api/Guards.ts) check each typed one's body, and providers map it to their
  * upstream path.
+ *
+ * The typed endpoints (chat, completions, embeddings) have a request schema and an answer the gateway
+ * reads (usage, SSE events). The relayed ones (images, moderations, rerank, speech, and the
+ * multipart uploads: transcriptions, translations, image edits) are checked only for their `model`
+ * (files and batches, which have none, go where a route sends them) and passed through: their answer is relayed as it comes, JSON or bytes (audio), and read only for
+ * a reported usage.
  */
 
-export type Endpoint = "chat" | "completions" | "embeddings"
+export type TypedEndpoint = "chat" | "completions" | "embeddings"
+
+export type RelayedEndpoint =
+  | "images_generations"
+  | "moderations"
+  | "rerank"
+  | "audio_speech"
+  | MultipartEndpoint
+  | RoutedEndpoint
+
+/**
+ * The relayed endpoints with no `model` (files, batches: any method, any path below theirs), served
+ * by the model a `routes` entry pins for their path; their body goes as it is.
+ */
+export type RoutedEndpoint = "files" | "batches"
+
+export const isRoutedEndpoint = (endpoint: Endpoint): endpoint is RoutedEndpoint =>
+  endpoint === "files" || endpoint === "batches"
+
+/** The relayed endpoints whose request is a `multipart/form-data` upload with a `model` field. */
+export type MultipartEndpoint = "audio_transcriptions" | "audio_translations" | "images_edits"
+
+export const isMultipartEndpoint = (endpoint: Endpoint): endpoint is MultipartEndpoint =>
+  endpoint === "audio_transcriptions" || endpoint === "audio_translations" || endpoint === "images_edits"
+
+export type Endpoint = TypedEndpoint | RelayedEndpoint
+
+export const isTypedEndpoint = (endpoint: Endpoint): endpoint is TypedEndpoint =>
+  endpoint === "chat" || endpoint === "completions" || endpoint === "embeddings"
+
+/** Whether answers on `endpoint` generate tokens beyond the prompt (chat and completions do). */
+export const generates = (endpoint: Endpoint): boolean => endpoint === "chat" || endpoint === "completions"
+
+/** The body field holding an endpoint's input text (chat: `messages`). */
+export const inputField = (endpoint: Endpoint): string =>
+  endpoint === "chat"
+    ? "messages"
+    : endpoint === "completions" || endpoint === "images_generations"
+      ? "prompt"
+      : endpoint === "rerank"
+        ? "query"
+        : "input"

@@ -26,7 +26,7 @@ export const GEN_AI = {
 
 /** `gen_ai.operation.name` of an endpoint. */
 export const operationName = (endpoint: Endpoint): string =>
-  endpoint === "chat" ? "chat" : endpoint === "completions" ? "text_completion" : "embeddings"
+  endpoint === "chat" ? "chat" : endpoint === "completions" ? "text_completion" : endpoint
 
 /** `gen_ai.provider.name` of a provider kind (the convention's well-known values where there is one). */
 export const providerName = (kind: string): string => (kind === "openai" ? "openai" : `llmgate.${kind}`)

@@ -55,6 +55,9 @@ interface RouteEntry {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
+/** A file or batch id as providers make them (`file-abc123`, `batch_abc123`): one plain path segment. */
+const RESOURCE_ID = /^[A-Za-z0-9_-]{1,128}$/
+
 const requestIdOf = (incoming: string | undefined): string =>
   incoming !== undefined && REQUEST_ID.test(incoming) ? incoming : crypto.randomUUID()
 
@@ -108,6 +111,27 @@ export const makeApp = Effect.gen(function* () {
   add("POST", COUNT_TOKENS_PATH, true, countTokensHandler(tokenCounts))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
+  add("POST", "/v1/images/generations", true, proxyHandler("images_generations", usage))
+  add("POST", "/v1/moderations", true, proxyHandler("moderations", usage))
+  add("POST", "/v1/rerank", true, proxyHandler("rerank", usage))
+  add("POST", "/v1/audio/speech", true, proxyHandler("audio_speech", usage))
+  add("POST", "/v1/audio/transcriptions", true, proxyHandler("audio_transcriptions", usage))
+  add("POST", "/v1/audio/translations", true, proxyHandler("audio_translations", usage))
+  add("POST", "/v1/images/edits", true, proxyHandler("images_edits", usage))
+  // Files and batches go where the route for their path sends them (any method, the path below relayed).
+  const files = proxyHandler("files", usage)
+  const batches = proxyHandler("batches", usage)
+  add("GET", "/v1/files", true, files)
+  add("POST", "/v1/files", true, files)
+  add("GET", "/v1/batches", true, batches)
+  add("POST", "/v1/batches", true, batches)
+  const fileRoute = new Map<string, RouteEntry>([
+    ["GET", { auth: true, handler: files }],
+    ["DELETE", { auth: true, handler: files }]
+  ])
+  const fileContentRoute = new Map<string, RouteEntry>([["GET", { auth: true, handler: files }]])
+  const batchRoute = new Map<string, RouteEntry>([["GET", { auth: true, handler: batches }]])
+  const batchCancelRoute = new Map<string, RouteEntry>([["POST", { auth: true, handler: batches }]])
   // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
   const listed = (snapshot: Snapshot, principal: Principal | undefined, name: string): boolean => {
     const model = snapshot.config.models.get(name)
@@ -195,9 +219,28 @@ export const makeApp = Effect.gen(function* () {
     return entry.handler(request, snapshot, requestId, path, principal, receivedAt, span)
   }
 
-  /** The routes whose path is not fixed: a model by id, the admin API, the metrics' configured path. */
+  /**
+   * A file or batch by id (`/v1/files/{id}`, `/v1/files/{id}/content`, `/v1/batches/{id}`,
+   * `/v1/batches/{id}/cancel`): the id one plain segment, so the path relayed upstream is one of these.
+   */
+  const resourceRoute = (path: string): Map<string, RouteEntry> | undefined => {
+    const files = path.startsWith("/v1/files/")
+    const [id, action, ...more] = path.slice(files ? 10 : 12).split("/")
+    if (id === undefined || !RESOURCE_ID.test(id) || more.length > 0) return undefined
+    if (action === undefined) return files ? fileRoute : batchRoute
+    return files
+      ? action === "content"
+        ? fileContentRoute
+        : undefined
+      : action === "cancel"
+        ? batchCancelRoute
+        : undefined
+  }
+
+  /** The routes whose path is not fixed: a model by id, a file or batch, the admin API, the metrics' configured path. */
   const variableRoute = (path: string): Map<string, RouteEntry> | undefined => {
     if (path.startsWith("/v1/models/") && path.length > 11) return modelRoute
+    if (path.startsWith("/v1/files/") || path.startsWith("/v1/batches/")) return resourceRoute(path)
     if (path.startsWith(ADMIN_PREFIX)) return adminRoute
     const m = state.current().config.metrics
     if (m.enabled && path === m.path) return m.requireKey ? metricsRouteWithKey : metricsRoute
@@ -208,6 +251,14 @@ export const makeApp = Effect.gen(function* () {
   const routeOf = (path: string): string => {
     if (table.has(path)) return path
     if (path.startsWith("/v1/models/") && path.length > 11) return "/v1/models/{model}"
+    if (path.startsWith("/v1/files/") || path.startsWith("/v1/batches/")) {
+      const route = path.startsWith("/v1/files/") ? "/v1/files/{id}" : "/v1/batches/{id}"
+      return resourceRoute(path) === undefined
+        ? "unmatched"
+        : path.endsWith("/content") || path.endsWith("/cancel")
+          ? `${route}/${path.slice(path.lastIndexOf("/") + 1)}`
+          : route
+    }
     if (path.startsWith(ADMIN_PREFIX)) return `${ADMIN_PREFIX}*`
     const m = state.current().config.metrics
     return m.enabled && path === m.path ? path : "unmatched"

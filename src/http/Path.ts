@@ -10,6 +10,12 @@ export const pathOf = (url: string): string => {
   return q === -1 ? url : url.slice(0, q)
 }
 
+/** The query of a request target, with its `?` (`/v1/files?limit=2` → `?limit=2`); "" when none. */
+export const queryOf = (url: string): string => {
+  const q = url.indexOf("?")
+  return q === -1 ? "" : url.slice(q)
+}
+
 /** A percent-decoded path segment; undefined when an escape is malformed or not UTF-8. */
 export const decodeSegment = (segment: string): string | undefined => {
   try {

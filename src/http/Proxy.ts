@@ -9,6 +9,12 @@
  * request leaves one usage record (UsageRecords.ts); a budgeted key's request is measured and
  * priced either way (its record built and discarded when recording is off), so its budget settles
  * to its real cost. Any other request pays for neither.
+ *
+ * The relayed endpoints (domain/Endpoint.ts: images, audio, moderations, rerank) go the same way
+ * with only their `model` checked (moderations may leave it to a route); a multipart upload's
+ * `model` is its form field (domain/MultipartField.ts), read from the body held whole within
+ * `server.body_limit`. Files and batches carry no model: the route for their path chooses it, and
+ * their method, path below and query go upstream with the body untouched.
  */
 import type * as Clock from "effect/Clock"
 import type * as Tracer from "effect/Tracer"
@@ -21,7 +27,16 @@ import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../a
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import {
+  type Endpoint,
+  isMultipartEndpoint,
+  isRoutedEndpoint,
+  isTypedEndpoint,
+  type TypedEndpoint
+} from "../domain/Endpoint.ts"
+import { ENDPOINT_PATH } from "../providers/Provider.ts"
+import type { UpstreamMethod } from "../providers/UpstreamClients.ts"
+import { boundaryOf, findField } from "../domain/MultipartField.ts"
 import { reservedParts } from "../limits/TokenEstimate.ts"
 import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import { measureResponse } from "../usage/Measure.ts"
@@ -30,13 +45,14 @@ import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import type { LimitRefusal } from "../limits/RateLimits.ts"
 import { limited, maxCost, reservePrice, type Served, settledTokens } from "./Limits.ts"
-import { decodeUtf8 } from "./Path.ts"
+import { decodeUtf8, queryOf } from "./Path.ts"
 import { errorResponse, NOT_UTF8, providerResponse } from "./respond.ts"
 import {
   type Arrival,
   overheadSoFar,
   type Progress,
   recordHandlerExit,
+  recordedBytes,
   recordedStream,
   serverTiming,
   startProgress,
@@ -66,6 +82,49 @@ export const parseJsonObject = (bytes: Uint8Array, depthLimit: number): Record<s
   return value as Record<string, unknown>
 }
 
+/**
+ * A multipart upload's fields the gateway reads: its `model` (absent: a 400 naming it), found in
+ * the bytes; the rest of the body is the upstream's.
+ */
+export const parseMultipartModel = (
+  bytes: Uint8Array,
+  contentType: string | undefined
+): Record<string, unknown> | GatewayError => {
+  const boundary = boundaryOf(contentType)
+  if (boundary === undefined)
+    return gatewayError({
+      _tag: "InvalidRequest",
+      param: null,
+      message: "The body must be multipart/form-data with a boundary (the content-type says otherwise)."
+    })
+  const field = findField(bytes, boundary, "model")
+  switch (field._tag) {
+    case "Found":
+      return { model: field.value }
+    case "Missing":
+      return modelMissing
+    case "Repeated":
+      return gatewayError({ _tag: "InvalidRequest", param: "model", message: "The form names `model` more than once." })
+    case "Malformed":
+      return gatewayError({
+        _tag: "InvalidRequest",
+        param: null,
+        message: `The multipart body could not be read (${field.detail}).`
+      })
+  }
+}
+
+/** The upstream method of a files or batches request (App.ts routes only these three here). */
+const methodOf = (method: string): UpstreamMethod => (method === "GET" || method === "DELETE" ? method : "POST")
+
+/** The 400 for a files or batches request on a gateway with no route for their path. */
+const noRoute = (path: string): GatewayError =>
+  gatewayError({
+    _tag: "InvalidRequest",
+    param: null,
+    message: `No provider serves ${path}: configure a route for it (routes: [{ path: ${path}, model: <a model of an openai or azure provider> }]).`
+  })
+
 /** The 400 for an identifier (a model name, ...) longer than `limit` (`server.identifier_limit`). */
 export const identifierTooLong = (param: string, limit: number): GatewayError =>
   gatewayError({
@@ -80,7 +139,30 @@ const SCHEMAS = {
   embeddings: EmbeddingRequest
 } as const
 
-const validator = (endpoint: Endpoint) => {
+const MODEL_NOT_STRING = gatewayError({
+  _tag: "InvalidRequest",
+  param: "model",
+  message: "Invalid value for 'model': expected a non-empty string."
+})
+
+/** The 400 for a request naming no model on a path no route pins. */
+export const modelMissing = gatewayError({
+  _tag: "InvalidRequest",
+  param: "model",
+  message: "You must provide a model parameter (or configure a route for this path)."
+})
+
+/** A relayed endpoint's body is the upstream's to judge: only its `model`, when present, must be a name. */
+const relayedValidator =
+  () =>
+  (body: Record<string, unknown>): GatewayError | undefined => {
+    const model = body["model"]
+    return model === undefined || (typeof model === "string" && model.length > 0) ? undefined : MODEL_NOT_STRING
+  }
+
+const validator = (endpoint: Endpoint) => (isTypedEndpoint(endpoint) ? typedValidator(endpoint) : relayedValidator())
+
+const typedValidator = (endpoint: TypedEndpoint) => {
   const decode = Schema.decodeUnknownExit(SCHEMAS[endpoint])
   const guard = GUARDS[endpoint]
   return (body: Record<string, unknown>): GatewayError | undefined => {
@@ -108,6 +190,10 @@ const validator = (endpoint: Endpoint) => {
 /** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
 export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
+  const typed = isTypedEndpoint(endpoint)
+  const multipart = isMultipartEndpoint(endpoint)
+  /** Files and batches: no model, the body relayed unparsed; routed by the route for their path, whatever lies below it. */
+  const routed = isRoutedEndpoint(endpoint) ? `/v1${ENDPOINT_PATH[endpoint]}` : undefined
   const metrics = usage.metrics
   /** Models found without a price while a budget applied, warned about once each (per worker). */
   const unpriced = new Set<string>()
@@ -158,18 +244,27 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (rawBody) => {
       const { bounds } = snapshot.config.server
-      const body = parseJsonObject(rawBody, bounds.jsonDepthLimit)
+      const contentType = multipart || routed !== undefined ? request.header("content-type") : undefined
+      const body =
+        routed !== undefined
+          ? {}
+          : multipart
+            ? parseMultipartModel(rawBody, contentType)
+            : parseJsonObject(rawBody, bounds.jsonDepthLimit)
       if (body instanceof GatewayError) return Effect.fail(body)
       // Before routing, pattern matching, the key's model check or any log line sees the name.
       const requested = body["model"]
       if (typeof requested === "string" && requested.length > bounds.identifierLimit) {
         return Effect.fail(identifierTooLong("model", bounds.identifierLimit))
       }
-      progress.stream = body["stream"] === true
+      // A relayed endpoint's `stream` (an image event stream) is the upstream's: its answer goes as bytes.
+      const stream = typed && body["stream"] === true
+      progress.stream = stream
       if (typeof requested === "string") progress.model = requested
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
-      const model = snapshot.router.pinnedModel(path) ?? (body["model"] as string)
+      const model = snapshot.router.pinnedModel(routed ?? path) ?? requested
+      if (typeof model !== "string") return Effect.fail(routed === undefined ? modelMissing : noRoute(routed))
       progress.model = model
       // The requested public name (or the one the route pins), before routing: a key's list names
       // public models, and a forbidden name answers 403 whether or not it exists.
@@ -189,7 +284,6 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       // A streamed chat or completions request asks the upstream for its usage; the client's own
       // body stays what its usage is estimated from.
       const upstream = recording === undefined ? undefined : requestStreamUsage(endpoint, body, rawBody)
-      const stream = body["stream"] === true
       const served = Effect.flatMap(
         snapshot.dispatcher.dispatch(
           {
@@ -197,6 +291,14 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             model,
             body: upstream?.body ?? body,
             rawBody: upstream?.rawBody ?? rawBody,
+            contentType,
+            ...(routed === undefined
+              ? {}
+              : {
+                  method: methodOf(request.method),
+                  subpath: path.slice(routed.length),
+                  query: queryOf(request.url)
+                }),
             stream,
             requestId,
             span: progress.span,
@@ -228,6 +330,27 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               return Effect.succeed({
                 ...answer,
                 costPico: costOf(measureResponse(openAIUsage, json, measured).tokens, upstreamModel)
+              })
+            }
+            // Opaque bytes (speech audio): relayed as they come, recorded at their end with no usage.
+            if (response.body._tag === "Bytes") {
+              const body =
+                recording === undefined
+                  ? response.body
+                  : {
+                      _tag: "Bytes" as const,
+                      stream: recordedBytes(response.body.stream, {
+                        arrival: recording.arrival,
+                        progress,
+                        status: response.status,
+                        usage,
+                        prices: snapshot.priceBook,
+                        clock: recording.clock
+                      })
+                    }
+              return Effect.succeed({
+                response: providerResponse(outcome.provider, { ...response, body }, outcome.attempts),
+                totalTokens: undefined
               })
             }
             // Not recording: the stream is relayed as it comes; its reservation stands.

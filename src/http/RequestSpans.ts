@@ -7,7 +7,7 @@
  * `CONTENT_LIMIT` characters.
  */
 import type * as Tracer from "effect/Tracer"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import { type Endpoint, inputField } from "../domain/Endpoint.ts"
 import { GEN_AI, operationName } from "../domain/GenAi.ts"
 import type { RecountableRecord } from "../usage/Recount.ts"
 
@@ -39,7 +39,7 @@ export const annotateRequest = (
   if (topP !== undefined) span.attribute(GEN_AI.requestTopP, topP)
   if (body["stream"] === true) span.attribute("llmgate.stream", true)
   if (capture) {
-    const input = endpoint === "chat" ? body["messages"] : endpoint === "completions" ? body["prompt"] : body["input"]
+    const input = body[inputField(endpoint)]
     if (input !== undefined) {
       const text = content(input)
       span.attribute(GEN_AI.inputMessages, text)

@@ -295,3 +295,37 @@ export const recordedStream = (
   )
   return { stream, totalTokens: () => total, measured: () => measuredAtEnd }
 }
+
+/**
+ * Relayed bytes (speech audio: domain/Endpoint.ts) recorded at their end, with no usage (nothing in
+ * them is read): `ok` when they ended whole, `cancelled` when the client left, else `error`.
+ */
+export const recordedBytes = (
+  upstream: Stream.Stream<Uint8Array, GatewayError>,
+  r: Pick<StreamRecording, "arrival" | "progress" | "status" | "usage" | "prices" | "clock">
+): Stream.Stream<Uint8Array, GatewayError> => {
+  let firstAt: number | undefined
+  return upstream.pipe(
+    Stream.tap(() =>
+      Effect.sync(() => {
+        firstAt ??= r.clock.currentTimeMillisUnsafe()
+      })
+    ),
+    Stream.onExit((exit) =>
+      Effect.sync(() => {
+        const outcome: UsageOutcome = Exit.isSuccess(exit)
+          ? "ok"
+          : Cause.hasInterruptsOnly(exit.cause)
+            ? "cancelled"
+            : "error"
+        const { arrival } = r
+        const latencyMs = r.clock.currentTimeMillisUnsafe() - arrival.atMs
+        const ttftMs = firstAt === undefined ? null : firstAt - arrival.atMs
+        const ending = endingOf(r.progress, NOTHING, r.status, outcome, latencyMs, ttftMs, false)
+        const record = buildRecord(arrival, ending, r.prices)
+        r.usage.sink.record(record)
+        if (r.progress.span !== undefined) annotateEnding(r.progress.span, record, undefined, false)
+      })
+    )
+  )
+}

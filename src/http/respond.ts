@@ -2,6 +2,7 @@
  * Turning results into responses: OpenAI-shaped errors with the status derived from the reason,
  * JSON bodies, and provider responses relayed with their status and headers.
  */
+import * as Effect from "effect/Effect"
 import * as Stream from "effect/Stream"
 import { describe, errorBody, type GatewayErrorReason, retryAfterSeconds } from "../domain/GatewayError.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
@@ -65,7 +66,8 @@ export const unparsable = (detail: string): GatewayErrorReason => ({
 
 /**
  * Relays a provider response, tagged with the provider that served it and the number of attempts.
- * A stream that fails after it started ends with a terminal SSE error event and `[DONE]`.
+ * A stream that fails after it started ends with a terminal SSE error event and `[DONE]`; relayed
+ * bytes (speech audio) just end.
  */
 export const providerResponse = (
   providerName: string,
@@ -84,6 +86,11 @@ export const providerResponse = (
     body:
       response.body._tag === "Buffered"
         ? response.body.bytes
-        : response.body.stream.pipe(Stream.catch((error) => Stream.succeed(errorEvents(error.reason))))
+        : response.body._tag === "Bytes"
+          ? // Opaque bytes have no way to say a failure: the answer just ends there (logged).
+            response.body.stream.pipe(
+              Stream.catch((error) => Stream.fromEffectDrain(Effect.logWarning("relayed answer cut off", error.reason)))
+            )
+          : response.body.stream.pipe(Stream.catch((error) => Stream.succeed(errorEvents(error.reason))))
   }
 }

@@ -1,13 +1,13 @@
 /**
  * The tokens a request reserves against `tokens_per_minute` before it is sent: the prompt's
  * estimate plus what the completion may use (`max_completion_tokens`, else `max_tokens`, else the
- * model's configured default, `ResolvedModel.defaultMaxTokens`; embeddings produce none). The prompt is counted cheaply here, one
+ * model's configured default, `ResolvedModel.defaultMaxTokens`; only chat and completions generate any). The prompt is counted cheaply here, one
  * token per 4 characters of its text (rounded up): the estimator is a parameter, so a real
  * tokenizer slots in without touching the limiter. The reservation is settled to the real usage
  * after the answer when the gateway knows it. A budget reserves the same two parts, each at its
  * price (limits/Budgets.ts `maxCostPico`).
  */
-import type { Endpoint } from "../domain/Endpoint.ts"
+import { type Endpoint, generates, inputField } from "../domain/Endpoint.ts"
 
 /** Estimates the prompt tokens of a request body. */
 export type PromptEstimator = (endpoint: Endpoint, body: Readonly<Record<string, unknown>>) => number
@@ -28,8 +28,7 @@ const textLength = (value: unknown, depth: number): number => {
 
 /** One token per 4 characters of the prompt's text: chat messages, a completion's prompt, an embedding's input. */
 export const estimateByCharacters: PromptEstimator = (endpoint, body) => {
-  const source = endpoint === "chat" ? body["messages"] : endpoint === "completions" ? body["prompt"] : body["input"]
-  return Math.ceil(textLength(source, 5) / 4)
+  return Math.ceil(textLength(body[inputField(endpoint)], 5) / 4)
 }
 
 const positiveInt = (v: unknown): number | undefined =>
@@ -52,10 +51,9 @@ export const reservedParts = (
   defaultMaxTokens: number,
   estimate: PromptEstimator = estimateByCharacters
 ): ReservedParts => {
-  const completion =
-    endpoint === "embeddings"
-      ? 0
-      : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? defaultMaxTokens)
+  const completion = !generates(endpoint)
+    ? 0
+    : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? defaultMaxTokens)
   const prompt = estimate(endpoint, body)
   return { prompt, completion, total: prompt + completion }
 }

@@ -1,7 +1,9 @@
 /**
  * The provider contract. A provider turns one OpenAI-shaped request for one upstream model into a
  * response: buffered JSON (always a JSON object: an upstream answer that is not one is the
- * upstream's protocol failure, never relayed), or a byte stream of SSE events. A stream fails with a GatewayError when
+ * upstream's protocol failure, never relayed), a byte stream of SSE events, or (relayed endpoints
+ * only, domain/Endpoint.ts) a successful answer that is not JSON, such as speech audio, relayed as
+ * bytes as they come and never parsed. A stream fails with a GatewayError when
  * the upstream breaks or stays silent past the idle timeout; the dispatcher decides what that means
  * (a retry before content reached the client, a terminal SSE error event after). Providers see a
  * typed request and their own resolved config, never the HTTP server's request.
@@ -12,6 +14,7 @@ import type { ResolvedProvider } from "../config/Config.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
 import type { StreamEventKind } from "../domain/StreamEventKind.ts"
+import type { UpstreamMethod } from "./UpstreamClients.ts"
 
 export interface ProviderRequest {
   readonly endpoint: Endpoint
@@ -19,6 +22,15 @@ export interface ProviderRequest {
   readonly body: Readonly<Record<string, unknown>>
   /** The client's body bytes, forwarded as they are when nothing needs to change. */
   readonly rawBody: Uint8Array
+  /**
+   * A multipart upload's content-type (its boundary), sent upstream with `rawBody`, whose `model`
+   * field is rewritten in place (domain/MultipartField.ts); `body` then holds that field only.
+   */
+  readonly contentType?: string | undefined
+  /** Files and batches: the method (POST when absent), the path below the endpoint's (`/{id}/content`) and the query (`?after=…`). */
+  readonly method?: UpstreamMethod | undefined
+  readonly subpath?: string | undefined
+  readonly query?: string | undefined
   /** The model id to send upstream (the target's `model`). */
   readonly upstreamModel: string
   readonly stream: boolean
@@ -31,6 +43,8 @@ export type ProviderBody =
   /** `bytes` are relayed as they are; `json` is the same body parsed once (for usage and the like). */
   | { readonly _tag: "Buffered"; readonly bytes: Uint8Array; readonly json: Readonly<Record<string, unknown>> }
   | { readonly _tag: "Stream"; readonly stream: Stream.Stream<Uint8Array, GatewayError> }
+  /** Opaque bytes (audio, an image stream) relayed as they arrive with their content-type; no hold-back, no parsing. */
+  | { readonly _tag: "Bytes"; readonly stream: Stream.Stream<Uint8Array, GatewayError> }
 
 export interface ProviderResponse {
   readonly status: number
@@ -52,5 +66,14 @@ export interface Provider {
 export const ENDPOINT_PATH: Readonly<Record<Endpoint, string>> = {
   chat: "/chat/completions",
   completions: "/completions",
-  embeddings: "/embeddings"
+  embeddings: "/embeddings",
+  images_generations: "/images/generations",
+  moderations: "/moderations",
+  rerank: "/rerank",
+  audio_speech: "/audio/speech",
+  audio_transcriptions: "/audio/transcriptions",
+  audio_translations: "/audio/translations",
+  images_edits: "/images/edits",
+  files: "/files",
+  batches: "/batches"
 }

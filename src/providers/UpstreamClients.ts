@@ -1,7 +1,7 @@
 /**
  * The upstream port: how providers send a request to an HTTP API. One client per provider, so each
  * provider has its own keep-alive connection pool (and, where the runtime's client supports it, its
- * own connect timeout). The contract is deliberately small (a POST with bytes in, status, headers
+ * own connect timeout). The contract is deliberately small (a POST with bytes in, or a GET or DELETE, status, headers
  * and a body as bytes or as a stream out) so every runtime can implement it with its fastest client
  * and nothing is adapted per request: Node uses undici's pool API (runtimes/node), Bun and Deno
  * their native fetch (`layerFetch` below).
@@ -37,10 +37,16 @@ export class UpstreamBodyTooLarge extends Schema.TaggedError<UpstreamBodyTooLarg
   limit: Schema.Number
 }) {}
 
+/** The methods providers send: POST (the default) with a body, GET and DELETE (files, batches) without. */
+export type UpstreamMethod = "GET" | "POST" | "DELETE"
+
 export interface UpstreamRequest {
+  /** POST when absent. */
+  readonly method?: UpstreamMethod | undefined
   /** Absolute URL. */
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
+  /** Sent with a POST only. */
   readonly body: Uint8Array
 }
 
@@ -217,9 +223,12 @@ export const fetchClient = (fetchFn: FetchFunction): UpstreamClient => ({
         try: (signal) => {
           signal.addEventListener("abort", abort, { once: true })
           return fetchFn(request.url, {
-            method: "POST",
+            method: request.method ?? "POST",
             headers: request.headers,
-            body: request.body as Uint8Array<ArrayBuffer>,
+            body:
+              request.method === undefined || request.method === "POST"
+                ? (request.body as Uint8Array<ArrayBuffer>)
+                : null,
             signal: controller.signal,
             redirect: "manual"
           })

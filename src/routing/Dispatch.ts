@@ -27,6 +27,7 @@ import type { Endpoint } from "../domain/Endpoint.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
 import { GEN_AI, operationName, providerName, traceparentOf } from "../domain/GenAi.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
+import type { UpstreamMethod } from "../providers/UpstreamClients.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"
 import type { BreakerTransition } from "./CircuitBreaker.ts"
 import type { ModelGroup, Router, TargetEntry } from "./Router.ts"
@@ -39,6 +40,12 @@ export interface DispatchRequest {
   readonly model: string
   readonly body: Readonly<Record<string, unknown>>
   readonly rawBody: Uint8Array
+  /** A multipart upload's content-type (providers/Provider.ts `ProviderRequest.contentType`). */
+  readonly contentType?: string | undefined
+  /** Files and batches (providers/Provider.ts `ProviderRequest`). */
+  readonly method?: UpstreamMethod | undefined
+  readonly subpath?: string | undefined
+  readonly query?: string | undefined
   readonly stream: boolean
   readonly requestId: string
   /** The request's server span (tracing on): each attempt is a client span under it, sent upstream as `traceparent`. */
@@ -252,6 +259,10 @@ export const makeDispatcher = (
           endpoint: request.endpoint,
           body: request.body,
           rawBody: request.rawBody,
+          contentType: request.contentType,
+          method: request.method,
+          subpath: request.subpath,
+          query: request.query,
           upstreamModel,
           stream: request.stream,
           requestId: request.requestId,
@@ -266,7 +277,7 @@ export const makeDispatcher = (
         return retry
       }
       const response = exit.value
-      if (response.body._tag === "Buffered" || response.status >= 300 || RETRYABLE_STATUS.has(response.status)) {
+      if (response.body._tag !== "Stream" || response.status >= 300 || RETRYABLE_STATUS.has(response.status)) {
         tried(answeredOutcome(response.status), response.status)
       }
       if (RETRYABLE_STATUS.has(response.status)) {
@@ -282,7 +293,7 @@ export const makeDispatcher = (
           }
         }
       }
-      if (response.body._tag === "Buffered" || response.status >= 300) {
+      if (response.body._tag !== "Stream" || response.status >= 300) {
         // Success, or the request's own fault (400, 401, 404, 422, …): the target is healthy.
         succeed(now, true)
         return { _tag: "Done", response }

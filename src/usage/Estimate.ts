@@ -26,7 +26,7 @@ import {
   computeChatCompletionTokenCount,
   formatFunctionDefinitions
 } from "gpt-tokenizer/functionCalling"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import { type Endpoint, inputField } from "../domain/Endpoint.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 
 export type Encoding = "o200k_base" | "cl100k_base"
@@ -135,10 +135,7 @@ export const promptTokens = (
   count: CountTokens,
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>
-): number =>
-  endpoint === "chat"
-    ? chatPromptTokens(count, body)
-    : textInputTokens(count, body[endpoint === "completions" ? "prompt" : "input"])
+): number => (endpoint === "chat" ? chatPromptTokens(count, body) : textInputTokens(count, body[inputField(endpoint)]))
 
 /** The estimated completion tokens of generated text (plus characters counted but not kept, 4 a token). */
 export const completionTokens = (count: CountTokens, text: string, overflowChars = 0): number =>

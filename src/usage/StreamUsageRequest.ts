@@ -9,7 +9,7 @@
  * (nearly always), the member is spliced in front of the others (domain/JsonSplice.ts). A client
  * that set `stream_options` without `include_usage: true` gets its object re-serialized with it.
  */
-import type { Endpoint } from "../domain/Endpoint.ts"
+import { type Endpoint, generates } from "../domain/Endpoint.ts"
 import { prependTopLevelMember } from "../domain/JsonSplice.ts"
 
 export interface StreamUsageRequest {
@@ -35,7 +35,7 @@ export const requestStreamUsage = (
   body: Readonly<Record<string, unknown>>,
   rawBody: Uint8Array
 ): StreamUsageRequest => {
-  if (endpoint === "embeddings" || body["stream"] !== true)
+  if (!generates(endpoint) || body["stream"] !== true)
     return { body, rawBody, usageRequested: false, clientAsked: false }
   const options = body["stream_options"]
   if (isObject(options) && options["include_usage"] === true)

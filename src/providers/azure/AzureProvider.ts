@@ -5,10 +5,11 @@
  * where the deployment is the target's `model`; and the key travels in the `api-key` header
  * (config/loadConfig.ts maps `api_key` so; `auth: { type: bearer }` sends an Entra token instead),
  * never as a bearer. The body goes as for `openai`, its `model` set to the deployment (Azure reads
- * the deployment from the path).
+ * the deployment from the path). Files and batches belong to the resource, not a deployment:
+ * `{base_url}/openai/files…?api-version=…`.
  */
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
-import type { Endpoint } from "../../domain/Endpoint.ts"
+import { type Endpoint, isRoutedEndpoint, type RoutedEndpoint } from "../../domain/Endpoint.ts"
 import * as OpenAIProvider from "../openai/OpenAIProvider.ts"
 import { ENDPOINT_PATH } from "../Provider.ts"
 
@@ -18,9 +19,25 @@ export const deploymentUrl = (baseUrl: string, apiVersion: string, endpoint: End
 
 export const clientOptions = OpenAIProvider.clientOptions
 
+/**
+ * The URL of a files or batches call: the resource's, not a deployment's
+ * (`{base_url}/openai/files/{id}?api-version=…`), the client's query after the version.
+ */
+export const resourceUrl = (
+  baseUrl: string,
+  apiVersion: string,
+  endpoint: RoutedEndpoint,
+  subpath: string,
+  query: string
+): string =>
+  `${baseUrl}/openai${ENDPOINT_PATH[endpoint]}${subpath}?api-version=${encodeURIComponent(apiVersion)}${query === "" ? "" : `&${query.replace(/^\?/, "")}`}`
+
 export const make = (config: ResolvedProvider, bounds: Pick<ResolvedBounds, "upstreamBodyLimit">) => {
   const apiVersion = config.apiVersion ?? ""
   return OpenAIProvider.make(config, bounds, {
-    url: (endpoint, deployment) => deploymentUrl(config.baseUrl, apiVersion, endpoint, deployment)
+    url: (request) =>
+      isRoutedEndpoint(request.endpoint)
+        ? resourceUrl(config.baseUrl, apiVersion, request.endpoint, request.subpath ?? "", request.query ?? "")
+        : deploymentUrl(config.baseUrl, apiVersion, request.endpoint, request.upstreamModel)
   })
 }

@@ -14,7 +14,7 @@ import * as Effect from "effect/Effect"
 import * as Random from "effect/Random"
 import * as Stream from "effect/Stream"
 import type { ResolvedProvider } from "../../config/Config.ts"
-import { errorBody, type GatewayError, type GatewayErrorReason } from "../../domain/GatewayError.ts"
+import { errorBody, type GatewayError, type GatewayErrorReason, gatewayError } from "../../domain/GatewayError.ts"
 import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts"
@@ -292,6 +292,14 @@ export const make = (config: ResolvedProvider): Provider => {
           return completion(request, id, created)
         case "embeddings":
           return embeddings(request)
+        default:
+          return yield* Effect.fail(
+            gatewayError({
+              _tag: "InvalidRequest",
+              param: "model",
+              message: `Provider \`${config.name}\` (kind mock) serves chat, completions and embeddings only, not ${request.endpoint}.`
+            })
+          )
       }
     })
   return { config, call, classifyEvent: classifyOpenAIEvent, streamTerminator: OPENAI_STREAM_TERMINATOR }

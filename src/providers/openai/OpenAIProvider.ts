@@ -10,6 +10,10 @@
  * JSON keeps its status and `Retry-After` (a 429 stays a 429 for retries and clients) with a body of
  * the gateway's own in OpenAI's shape. It is parsed once, here, and the parsed value
  * travels with the bytes. Streams are checked by the hold-back (streaming/HoldBack.ts).
+ *
+ * The relayed endpoints (images, moderations, rerank, speech: domain/Endpoint.ts) go the same way,
+ * except that a successful answer that is not JSON (speech audio, an image event stream) is relayed
+ * as bytes as it arrives (`Bytes`), within the idle timeout, never parsed.
  */
 import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
@@ -17,9 +21,10 @@ import * as Result from "effect/Result"
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
 import { errorBody, formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
+import { boundaryOf, findField, replaceField } from "../../domain/MultipartField.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
-import type { Endpoint } from "../../domain/Endpoint.ts"
+import { type Endpoint, isRoutedEndpoint, isTypedEndpoint } from "../../domain/Endpoint.ts"
 import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import {
   type UpstreamBodyTooLarge,
@@ -68,7 +73,14 @@ export const relayHeaders = (headers: Readonly<Record<string, string>>, decodes:
  */
 export const upstreamPayload = (request: ProviderRequest): Uint8Array => {
   const model = request.body["model"]
-  if (model === request.upstreamModel) return request.rawBody
+  if (model === request.upstreamModel || isRoutedEndpoint(request.endpoint)) return request.rawBody
+  if (request.contentType !== undefined) {
+    const boundary = boundaryOf(request.contentType)
+    const field = boundary === undefined ? undefined : findField(request.rawBody, boundary, "model")
+    return field?._tag === "Found"
+      ? replaceField(request.rawBody, field.start, field.end, request.upstreamModel)
+      : request.rawBody
+  }
   if (typeof model === "string") {
     const spliced = replaceTopLevelString(request.rawBody, "model", request.upstreamModel)
     if (spliced !== undefined) return spliced
@@ -133,7 +145,7 @@ export const clientOptions = (config: ResolvedProvider): UpstreamClientOptions =
 
 /** Where a compatible vendor's API differs from OpenAI's: the URL of a call (azure: per deployment). */
 export interface Dialect {
-  readonly url: (endpoint: Endpoint, upstreamModel: string) => string
+  readonly url: (request: ProviderRequest) => string
 }
 
 export const make = Effect.fnUntraced(function* (
@@ -146,11 +158,10 @@ export const make = Effect.fnUntraced(function* (
   const decodes = clients.decodesBodies
   const streamHeaders = upstreamHeaders(config, SSE_CONTENT_TYPE)
   const jsonHeaders = upstreamHeaders(config, "application/json")
-  const urls: Readonly<Record<Endpoint, string>> = {
-    chat: config.baseUrl + ENDPOINT_PATH.chat,
-    completions: config.baseUrl + ENDPOINT_PATH.completions,
-    embeddings: config.baseUrl + ENDPOINT_PATH.embeddings
-  }
+  const anyHeaders = upstreamHeaders(config, "*/*")
+  const urls = Object.fromEntries(
+    Object.entries(ENDPOINT_PATH).map(([endpoint, path]) => [endpoint, config.baseUrl + path])
+  ) as Readonly<Record<Endpoint, string>>
 
   const unreachable = gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
   const toUnreachable = (_: UpstreamFailure): GatewayError => unreachable
@@ -204,17 +215,35 @@ export const make = Effect.fnUntraced(function* (
       } satisfies ProviderResponse)
     })
 
+  /** A relayed endpoint's answer: a success that is not JSON goes as bytes, anything else as `buffered`. */
+  const relayed = (response: UpstreamResponse): Effect.Effect<ProviderResponse, GatewayError> =>
+    response.status >= 400 || (response.headers["content-type"] ?? "").includes("json")
+      ? buffered(response)
+      : Effect.succeed({
+          status: response.status,
+          headers: relayHeaders(response.headers, decodes),
+          body: { _tag: "Bytes", stream: chunkStream(response.reader, streamOptions) }
+        } satisfies ProviderResponse)
+
   const call = (request: ProviderRequest): Effect.Effect<ProviderResponse, GatewayError> => {
-    const headers = request.stream ? streamHeaders : jsonHeaders
+    const typed = isTypedEndpoint(request.endpoint)
+    const headers = !typed ? anyHeaders : request.stream ? streamHeaders : jsonHeaders
+    const traced = request.traceparent === undefined ? headers : { ...headers, traceparent: request.traceparent }
     const sent = client.post({
-      url: dialect === undefined ? urls[request.endpoint] : dialect.url(request.endpoint, request.upstreamModel),
-      headers: request.traceparent === undefined ? headers : { ...headers, traceparent: request.traceparent },
+      method: request.method,
+      url:
+        dialect !== undefined
+          ? dialect.url(request)
+          : request.subpath === undefined && request.query === undefined
+            ? urls[request.endpoint]
+            : `${urls[request.endpoint]}${request.subpath ?? ""}${request.query ?? ""}`,
+      headers: request.contentType === undefined ? traced : { ...traced, "content-type": request.contentType },
       body: upstreamPayload(request)
     })
-    if (!request.stream) {
+    if (!typed || !request.stream) {
       return sent.pipe(
         Effect.mapError(toUnreachable),
-        Effect.flatMap(buffered),
+        Effect.flatMap(typed ? buffered : relayed),
         Effect.timeoutOrElse(withinRequestTimeout)
       )
     }

@@ -11,6 +11,7 @@ import {
   upstreamHeaders,
   upstreamPayload
 } from "../../../../src/providers/openai/OpenAIProvider.ts"
+import { deploymentUrl, resourceUrl } from "../../../../src/providers/azure/AzureProvider.ts"
 import type { ProviderRequest, ProviderResponse } from "../../../../src/providers/Provider.ts"
 import { fetchClient, UpstreamClients, type UpstreamRequest } from "../../../../src/providers/UpstreamClients.ts"
 
@@ -169,12 +170,46 @@ describe("upstreamPayload", () => {
     const out = upstreamPayload(request(`{"input":"x"}`, "embed-1"))
     expect(JSON.parse(new TextDecoder().decode(out))).toEqual({ input: "x", model: "embed-1" })
   })
+
+  it("files and batches: the body as sent, no model added", () => {
+    const req = { ...request(`{"input_file_id":"file-1"}`, "up"), endpoint: "batches" as const, body: {} }
+    expect(upstreamPayload(req)).toBe(req.rawBody)
+  })
+
+  it("a multipart upload: only the model field's value replaced", () => {
+    const form = (model: string) =>
+      `--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n\u0000\u00ff\r\n--b\r\nContent-Disposition: form-data; name="model"\r\n\r\n${model}\r\n--b--\r\n`
+    const req: ProviderRequest = {
+      endpoint: "audio_transcriptions",
+      body: { model: "public" },
+      rawBody: encoder.encode(form("public")),
+      contentType: "multipart/form-data; boundary=b",
+      upstreamModel: "whisper-1",
+      stream: false,
+      requestId: "r"
+    }
+    expect(new TextDecoder().decode(upstreamPayload(req))).toBe(form("whisper-1"))
+  })
+})
+
+describe("azure URLs", () => {
+  it("a deployment's for model endpoints, the resource's for files and batches (the query after api-version)", () => {
+    expect(deploymentUrl("https://r.example", "2024-10-21", "audio_speech", "tts dep")).toBe(
+      "https://r.example/openai/deployments/tts%20dep/audio/speech?api-version=2024-10-21"
+    )
+    expect(resourceUrl("https://r.example", "2024-10-21", "files", "/file-1/content", "")).toBe(
+      "https://r.example/openai/files/file-1/content?api-version=2024-10-21"
+    )
+    expect(resourceUrl("https://r.example", "2024-10-21", "batches", "", "?limit=2&after=b1")).toBe(
+      "https://r.example/openai/batches?api-version=2024-10-21&limit=2&after=b1"
+    )
+  })
 })
 
 describe("OpenAIProvider.call", () => {
   /** A provider over the fetch client with a fake fetch that records what would go upstream and answers `answer`. */
   const withFakeClient = (config: ResolvedProvider, answer: () => Response, bodyLimit = 64 * 1024) => {
-    const sent: Array<UpstreamRequest & { readonly method: string }> = []
+    const sent: Array<Omit<UpstreamRequest, "method"> & { readonly method: string }> = []
     const fakeFetch = (async (url: string, init: RequestInit) => {
       sent.push({
         url,
@@ -197,7 +232,7 @@ describe("OpenAIProvider.call", () => {
     }
   }
 
-  const sentHeaders = (request: UpstreamRequest): Record<string, string> => ({ ...request.headers })
+  const sentHeaders = (request: Pick<UpstreamRequest, "headers">): Record<string, string> => ({ ...request.headers })
 
   effectIt.effect("sends exactly upstreamHeaders and upstreamPayload (nothing of the client's request headers)", () =>
     Effect.gen(function* () {
@@ -234,7 +269,7 @@ headers:
       // Hop-by-hop dropped, the upstream request id renamed.
       assert.strictEqual(response.headers["connection"], undefined)
       assert.strictEqual(response.headers["x-upstream-request-id"], "up-1")
-      if (response.body._tag === "Stream") return assert.fail("expected a buffered body")
+      if (response.body._tag !== "Buffered") return assert.fail("expected a buffered body")
       assert.strictEqual(new TextDecoder().decode(response.body.bytes), `{"ok":true}`)
     })
   )
