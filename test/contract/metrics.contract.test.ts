@@ -12,7 +12,7 @@ import { parse, stringify } from "yaml"
 import { generateKey } from "../../src/auth/KeyMaterial.ts"
 import { type Exposition, readExposition } from "../support/prometheus.ts"
 import { metricNames } from "../support/promql.ts"
-import { expectOpenAIError, MASTER_KEY, onNewConnection, runtime, SSEReader } from "./harness.ts"
+import { expectOpenAIError, type Health, MASTER_KEY, onNewConnection, runtime, SSEReader } from "./harness.ts"
 import { provider, useRouting } from "./routing.ts"
 import { fail } from "./upstream/controlled.ts"
 
@@ -206,18 +206,28 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
 
   it("metrics.path and metrics.require_key follow a config edit: the old path is gone, a key is asked for", async () => {
     const path = ctx.gateway.configPath
+    /** The config version every worker runs, once they all run the same one. */
+    const versions = async (): Promise<ReadonlyArray<number>> =>
+      (await ctx.get("/health")).json<Health>().workers.map((w) => w.config_version)
+    const before = Math.max(...(await versions()))
     const original = readFileSync(path, "utf8")
     const doc = parse(original) as Record<string, unknown>
     try {
       writeFileSync(path, stringify({ ...doc, metrics: { path: "/internal/prom", require_key: true } }))
+      // Each worker gets the edit in turn (a connection may reach either): wait until every worker
+      // runs the new version.
       const deadline = Date.now() + 10_000
-      let status = 0
+      let seen: ReadonlyArray<number> = []
       while (Date.now() < deadline) {
-        status = (await ctx.get("/internal/prom", { key: null })).status
-        if (status === 401) break
+        seen = await versions()
+        if (seen.every((v) => v > before)) break
         await new Promise((r) => setTimeout(r, 50))
       }
-      expect(status).toBe(401)
+      expect(
+        seen.every((v) => v > before),
+        `workers' config versions ${seen.join(", ")} after ${before}`
+      ).toBe(true)
+      expect((await ctx.get("/internal/prom", { key: null })).status).toBe(401)
       expect((await ctx.get("/metrics", { key: null })).status).toBe(404)
       expectOpenAIError(await ctx.get("/internal/prom", { key: LIMITED.key }), 403, {})
       const text = (await scrape("/internal/prom", MASTER_KEY)).families
@@ -225,8 +235,10 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
     } finally {
       writeFileSync(path, original)
     }
+    // Back to the original on every worker before the next test scrapes.
+    const edited = Math.max(...(await versions()))
     const deadline = Date.now() + 10_000
-    while (Date.now() < deadline && (await ctx.get("/metrics", { key: null })).status !== 200) {
+    while (Date.now() < deadline && !(await versions()).every((v) => v > edited)) {
       await new Promise((r) => setTimeout(r, 50))
     }
     await scrape()
