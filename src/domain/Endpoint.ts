@@ -4,10 +4,11 @@
  * upstream path.
  *
  * The typed endpoints (chat, completions, embeddings) have a request schema and an answer the gateway
- * reads (usage, SSE events). The relayed ones (images, moderations, rerank, speech, and the
- * multipart uploads: transcriptions, translations, image edits) are checked only for their `model`
- * (files and batches, which have none, go where a route sends them) and passed through: their answer is relayed as it comes, JSON or bytes (audio), and read only for
- * a reported usage.
+ * reads (usage, SSE events). The relayed ones (images, moderations, rerank, speech, Responses passed
+ * through to an OpenAI provider, and the multipart uploads: transcriptions, translations, image
+ * edits) are checked only for their `model` (files, batches and stored responses, which have none,
+ * go where a route sends them) and passed through: their answer is relayed as it comes, JSON or
+ * bytes (audio, an event stream), and read only for a reported usage.
  */
 
 export type TypedEndpoint = "chat" | "completions" | "embeddings"
@@ -17,17 +18,20 @@ export type RelayedEndpoint =
   | "moderations"
   | "rerank"
   | "audio_speech"
+  /** `POST /v1/responses` passed through to the provider's own Responses API (http/Responses.ts). */
+  | "responses"
   | MultipartEndpoint
   | RoutedEndpoint
 
 /**
- * The relayed endpoints with no `model` (files, batches: any method, any path below theirs), served
- * by the model a `routes` entry pins for their path; their body goes as it is.
+ * The relayed endpoints with no `model` (files, batches, stored responses: any method, any path
+ * below theirs), served by the model a `routes` entry pins for their path; their body goes as it is.
+ * `stored_responses` is a response by id (`/v1/responses/{id}`, its cancel and input items).
  */
-export type RoutedEndpoint = "files" | "batches"
+export type RoutedEndpoint = "files" | "batches" | "stored_responses"
 
 export const isRoutedEndpoint = (endpoint: Endpoint): endpoint is RoutedEndpoint =>
-  endpoint === "files" || endpoint === "batches"
+  endpoint === "files" || endpoint === "batches" || endpoint === "stored_responses"
 
 /** The relayed endpoints whose request is a `multipart/form-data` upload with a `model` field. */
 export type MultipartEndpoint = "audio_transcriptions" | "audio_translations" | "images_edits"

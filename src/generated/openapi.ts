@@ -143,19 +143,107 @@ export interface paths {
         get?: never;
         put?: never;
         /**
-         * Create a response (OpenAI Responses API, stateless subset)
-         * @description OpenAI's Responses API served from any provider by translation: the request (`input` as a
-         *     string or items — messages, `function_call`, `function_call_output` —, `instructions`,
-         *     function `tools`, `tool_choice`, `max_output_tokens`, `text.format`, ...) becomes a chat
-         *     completions request handled as one (routing by `model`, the key's models, limits and budgets,
-         *     usage records), and the answer becomes a Response object, or with `stream: true` the
-         *     Responses event stream (`response.created` … `response.output_text.delta` …
-         *     `response.function_call_arguments.delta` … `response.completed`, or `response.incomplete` /
-         *     `response.failed`). Nothing is stored (`store: false` in the answer): `previous_response_id`,
-         *     `conversation`, stored prompts, background runs and built-in tools are a 400 naming the field.
+         * Create a response (OpenAI Responses API)
+         * @description OpenAI's Responses API, served two ways by the model group the request resolves to (a `routes`
+         *     entry's model for the path, else `model`), with the usual auth, key models, limits, budgets,
+         *     routing and usage records either way:
+         *
+         *     - Passed through when every target of the model and of its fallbacks is an `openai` provider:
+         *       the body goes to the provider's own `/responses` untouched but for `model` (the target's), so
+         *       stateful fields (`previous_response_id`, `store`, `conversation`, background runs, built-in
+         *       tools) are the provider's to serve; the JSON answer is relayed as it came (its
+         *       `usage.input_tokens`/`output_tokens` recorded), with `stream: true` the provider's event
+         *       stream relayed byte for byte as it arrives (its usage not read). A stored response is then
+         *       reached by id (`/v1/responses/{id}`).
+         *     - Otherwise (a target of another kind; `azure` included) by translation over chat, its
+         *       stateless subset: the request (`input` as a string or items — messages, `function_call`,
+         *       `function_call_output` —, `instructions`, function `tools`, `tool_choice`,
+         *       `max_output_tokens`, `text.format`, ...) becomes a chat completions request handled as one,
+         *       and the answer becomes a Response object, or with `stream: true` the Responses event stream
+         *       (`response.created` … `response.output_text.delta` … `response.function_call_arguments.delta`
+         *       … `response.completed`, or `response.incomplete` / `response.failed`). Nothing is stored
+         *       (`store: false` in the answer): `previous_response_id`, `conversation`, stored prompts,
+         *       background runs and built-in tools are a 400 naming the field.
+         *
          *     Errors are in OpenAI's shape.
          */
         post: operations["createResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Retrieve a stored response
+         * @description A response stored by the provider (one created by passthrough), served by the provider of the
+         *     model a `routes` entry pins for the path (`/v1/responses/*`) or for `/v1/responses`; without
+         *     one, a 400 saying to configure it. The id is one path segment; the request (method, path
+         *     below, query, body) is relayed as it is, the answer as it came.
+         */
+        get: operations["retrieveResponse"];
+        put?: never;
+        post?: never;
+        /**
+         * Delete a stored response
+         * @description A response stored by the provider (one created by passthrough), served by the provider of the
+         *     model a `routes` entry pins for the path (`/v1/responses/*`) or for `/v1/responses`; without
+         *     one, a 400 saying to configure it. The id is one path segment; the request (method, path
+         *     below, query, body) is relayed as it is, the answer as it came.
+         */
+        delete: operations["deleteResponse"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a background response
+         * @description A response stored by the provider (one created by passthrough), served by the provider of the
+         *     model a `routes` entry pins for the path (`/v1/responses/*`) or for `/v1/responses`; without
+         *     one, a 400 saying to configure it. The id is one path segment; the request (method, path
+         *     below, query, body) is relayed as it is, the answer as it came.
+         */
+        post: operations["cancelResponse"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/responses/{id}/input_items": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a stored response's input items
+         * @description A response stored by the provider (one created by passthrough), served by the provider of the
+         *     model a `routes` entry pins for the path (`/v1/responses/*`) or for `/v1/responses`; without
+         *     one, a 400 saying to configure it. The id is one path segment; the request (method, path
+         *     below, query, body) is relayed as it is, the answer as it came.
+         */
+        get: operations["listResponseInputItems"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -2924,6 +3012,162 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ResponseObject"];
                     "text/event-stream": string;
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
+            404: components["responses"]["ModelNotFound"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    retrieveResponse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Response object (with `stream=true`, its event stream). */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
+            404: components["responses"]["ModelNotFound"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    deleteResponse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deletion status. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
+            404: components["responses"]["ModelNotFound"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    cancelResponse: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Response object. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["ModelNotAllowed"];
+            404: components["responses"]["ModelNotFound"];
+            default: components["responses"]["UpstreamError"];
+        };
+    };
+    listResponseInputItems: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A client-chosen request id for tracing. Echoed in the response's `x-request-id` when it is 1 to
+                 *     128 characters from `A-Z a-z 0-9 . _ -`; any other value is ignored and replaced by a generated
+                 *     id (the request is not rejected).
+                 * @example req-2024-11-22.0001
+                 */
+                "x-request-id"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A list of input items. */
+            200: {
+                headers: {
+                    "x-request-id": components["headers"]["RequestId"];
+                    "x-llmgate-provider": components["headers"]["Provider"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        [key: string]: unknown;
+                    };
                 };
             };
             400: components["responses"]["BadRequest"];

@@ -55,7 +55,7 @@ interface RouteEntry {
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,128}$/
 
-/** A file or batch id as providers make them (`file-abc123`, `batch_abc123`): one plain path segment. */
+/** A file, batch or response id as providers make them (`file-abc123`, `batch_abc123`, `resp_abc123`): one plain path segment. */
 const RESOURCE_ID = /^[A-Za-z0-9_-]{1,128}$/
 
 const requestIdOf = (incoming: string | undefined): string =>
@@ -107,7 +107,7 @@ export const makeApp = Effect.gen(function* () {
   const chat = proxyHandler("chat", usage)
   add("POST", "/v1/chat/completions", true, chat)
   add("POST", MESSAGES_PATH, true, messagesHandler(chat))
-  add("POST", RESPONSES_PATH, true, responsesHandler(chat))
+  add("POST", RESPONSES_PATH, true, responsesHandler(chat, proxyHandler("responses", usage)))
   add("POST", COUNT_TOKENS_PATH, true, countTokensHandler(tokenCounts))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
@@ -132,6 +132,14 @@ export const makeApp = Effect.gen(function* () {
   const fileContentRoute = new Map<string, RouteEntry>([["GET", { auth: true, handler: files }]])
   const batchRoute = new Map<string, RouteEntry>([["GET", { auth: true, handler: batches }]])
   const batchCancelRoute = new Map<string, RouteEntry>([["POST", { auth: true, handler: batches }]])
+  // Stored responses by id go where the route for /v1/responses sends them (passthrough's provider).
+  const storedResponses = proxyHandler("stored_responses", usage)
+  const responseRoute = new Map<string, RouteEntry>([
+    ["GET", { auth: true, handler: storedResponses }],
+    ["DELETE", { auth: true, handler: storedResponses }]
+  ])
+  const responseCancelRoute = new Map<string, RouteEntry>([["POST", { auth: true, handler: storedResponses }]])
+  const responseItemsRoute = new Map<string, RouteEntry>([["GET", { auth: true, handler: storedResponses }]])
   // A virtual key sees only the models it may use; a forbidden one is as absent as an unknown one.
   const listed = (snapshot: Snapshot, principal: Principal | undefined, name: string): boolean => {
     const model = snapshot.config.models.get(name)
@@ -220,27 +228,38 @@ export const makeApp = Effect.gen(function* () {
   }
 
   /**
-   * A file or batch by id (`/v1/files/{id}`, `/v1/files/{id}/content`, `/v1/batches/{id}`,
-   * `/v1/batches/{id}/cancel`): the id one plain segment, so the path relayed upstream is one of these.
+   * A file, batch or stored response by id (`/v1/files/{id}`, `/v1/files/{id}/content`,
+   * `/v1/batches/{id}`, `/v1/batches/{id}/cancel`, `/v1/responses/{id}`, `/v1/responses/{id}/cancel`,
+   * `/v1/responses/{id}/input_items`): the id one plain segment, so the path relayed upstream is one of these.
    */
   const resourceRoute = (path: string): Map<string, RouteEntry> | undefined => {
-    const files = path.startsWith("/v1/files/")
-    const [id, action, ...more] = path.slice(files ? 10 : 12).split("/")
+    const kind = path.startsWith("/v1/files/") ? "files" : path.startsWith("/v1/batches/") ? "batches" : "responses"
+    const [id, action, ...more] = path.slice(`/v1/${kind}/`.length).split("/")
     if (id === undefined || !RESOURCE_ID.test(id) || more.length > 0) return undefined
-    if (action === undefined) return files ? fileRoute : batchRoute
-    return files
-      ? action === "content"
-        ? fileContentRoute
-        : undefined
-      : action === "cancel"
-        ? batchCancelRoute
-        : undefined
+    switch (kind) {
+      case "files":
+        return action === undefined ? fileRoute : action === "content" ? fileContentRoute : undefined
+      case "batches":
+        return action === undefined ? batchRoute : action === "cancel" ? batchCancelRoute : undefined
+      case "responses":
+        return action === undefined
+          ? responseRoute
+          : action === "cancel"
+            ? responseCancelRoute
+            : action === "input_items"
+              ? responseItemsRoute
+              : undefined
+    }
   }
 
-  /** The routes whose path is not fixed: a model by id, a file or batch, the admin API, the metrics' configured path. */
+  /** Whether `path` lies below the files', batches' or responses' (a resource by id). */
+  const isResourcePath = (path: string): boolean =>
+    path.startsWith("/v1/files/") || path.startsWith("/v1/batches/") || path.startsWith("/v1/responses/")
+
+  /** The routes whose path is not fixed: a model by id, a file, batch or stored response, the admin API, the metrics' configured path. */
   const variableRoute = (path: string): Map<string, RouteEntry> | undefined => {
     if (path.startsWith("/v1/models/") && path.length > 11) return modelRoute
-    if (path.startsWith("/v1/files/") || path.startsWith("/v1/batches/")) return resourceRoute(path)
+    if (isResourcePath(path)) return resourceRoute(path)
     if (path.startsWith(ADMIN_PREFIX)) return adminRoute
     const m = state.current().config.metrics
     if (m.enabled && path === m.path) return m.requireKey ? metricsRouteWithKey : metricsRoute
@@ -251,13 +270,11 @@ export const makeApp = Effect.gen(function* () {
   const routeOf = (path: string): string => {
     if (table.has(path)) return path
     if (path.startsWith("/v1/models/") && path.length > 11) return "/v1/models/{model}"
-    if (path.startsWith("/v1/files/") || path.startsWith("/v1/batches/")) {
-      const route = path.startsWith("/v1/files/") ? "/v1/files/{id}" : "/v1/batches/{id}"
-      return resourceRoute(path) === undefined
-        ? "unmatched"
-        : path.endsWith("/content") || path.endsWith("/cancel")
-          ? `${route}/${path.slice(path.lastIndexOf("/") + 1)}`
-          : route
+    if (isResourcePath(path)) {
+      // ["", "v1", "files", id, action?]
+      const [, , collection, , action] = path.split("/")
+      if (resourceRoute(path) === undefined) return "unmatched"
+      return `/v1/${collection}/{id}${action === undefined ? "" : `/${action}`}`
     }
     if (path.startsWith(ADMIN_PREFIX)) return `${ADMIN_PREFIX}*`
     const m = state.current().config.metrics

@@ -13,14 +13,14 @@ import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type { GatewayError } from "../domain/GatewayError.ts"
-import { totalTokens } from "../domain/Usage.ts"
+import { type TokenUsage, totalTokens } from "../domain/Usage.ts"
 import { ceilMicros } from "../limits/Budgets.ts"
 import type { LimiterStore, Reservation } from "../limits/RateLimiter.ts"
 import type { LimitHeaders, LimitRefusal, Settlement } from "../limits/RateLimits.ts"
 import type { ModelGroup, Router } from "../routing/Router.ts"
 import type { TokenPrice } from "../usage/Cost.ts"
 import type { PriceBook } from "../usage/PriceBook.ts"
-import { openAIUsageOf } from "../providers/openai/OpenAIUsage.ts"
+import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse } from "./respond.ts"
 
@@ -107,11 +107,16 @@ export const maxCost = (prompt: number, completion: number, price: TokenPrice | 
   price === undefined ? 0 : ceilMicros(maxCostPico(prompt, completion, price))
 
 /**
- * The tokens a buffered answer settles its reservation to: all its usage reports; an error answer
- * without usage used none; otherwise unknown (the reservation stands).
+ * The tokens a buffered answer settles its reservation to: all its usage reports (read by
+ * `readUsage`, OpenAI's chat-shaped usage unless told); an error answer without usage used none;
+ * otherwise unknown (the reservation stands).
  */
-export const settledTokens = (status: number, json: Readonly<Record<string, unknown>>): number | undefined => {
-  const usage = openAIUsageOf(json)
+export const settledTokens = (
+  status: number,
+  json: Readonly<Record<string, unknown>>,
+  readUsage: (usage: unknown) => TokenUsage | undefined = openAIUsage
+): number | undefined => {
+  const usage = readUsage(json["usage"])
   return usage !== undefined ? totalTokens(usage) : status >= 400 ? 0 : undefined
 }
 

@@ -10,10 +10,11 @@
  * priced either way (its record built and discarded when recording is off), so its budget settles
  * to its real cost. Any other request pays for neither.
  *
- * The relayed endpoints (domain/Endpoint.ts: images, audio, moderations, rerank) go the same way
+ * The relayed endpoints (domain/Endpoint.ts: images, audio, moderations, rerank, Responses passed
+ * through, http/Responses.ts: its answer's usage read in the Responses API's names) go the same way
  * with only their `model` checked (moderations may leave it to a route); a multipart upload's
  * `model` is its form field (domain/MultipartField.ts), read from the body held whole within
- * `server.body_limit`. Files and batches carry no model: the route for their path chooses it, and
+ * `server.body_limit`. Files, batches and stored responses carry no model: the route for their path chooses it, and
  * their method, path below and query go upstream with the body untouched.
  */
 import type * as Clock from "effect/Clock"
@@ -38,7 +39,7 @@ import { ENDPOINT_PATH } from "../providers/Provider.ts"
 import type { UpstreamMethod } from "../providers/UpstreamClients.ts"
 import { boundaryOf, findField } from "../domain/MultipartField.ts"
 import { reservedParts } from "../limits/TokenEstimate.ts"
-import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
+import { usageReaderOf } from "../providers/openai/ResponsesUsage.ts"
 import { measureResponse } from "../usage/Measure.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
@@ -114,10 +115,10 @@ export const parseMultipartModel = (
   }
 }
 
-/** The upstream method of a files or batches request (App.ts routes only these three here). */
+/** The upstream method of a files, batches or stored responses request (App.ts routes only these three here). */
 const methodOf = (method: string): UpstreamMethod => (method === "GET" || method === "DELETE" ? method : "POST")
 
-/** The 400 for a files or batches request on a gateway with no route for their path. */
+/** The 400 for a files, batches or stored responses request on a gateway with no route for their path. */
 const noRoute = (path: string): GatewayError =>
   gatewayError({
     _tag: "InvalidRequest",
@@ -192,9 +193,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const validate = validator(endpoint)
   const typed = isTypedEndpoint(endpoint)
   const multipart = isMultipartEndpoint(endpoint)
-  /** Files and batches: no model, the body relayed unparsed; routed by the route for their path, whatever lies below it. */
+  /** Files, batches and stored responses: no model, the body relayed unparsed; routed by the route for their path, whatever lies below it. */
   const routed = isRoutedEndpoint(endpoint) ? `/v1${ENDPOINT_PATH[endpoint]}` : undefined
   const metrics = usage.metrics
+  /** The reader of the usage its answers report (a passed-through Responses answer's is named apart). */
+  const readUsage = usageReaderOf(endpoint)
   /** Models found without a price while a budget applied, warned about once each (per worker). */
   const unpriced = new Set<string>()
   const handler = (
@@ -263,7 +266,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       if (typeof requested === "string") progress.model = requested
       const invalid = validate(body)
       if (invalid !== undefined) return Effect.fail(invalid)
-      const model = snapshot.router.pinnedModel(routed ?? path) ?? requested
+      // A routed path's own route (`/v1/responses/*`), else its endpoint's (`/v1/files`).
+      const model =
+        snapshot.router.pinnedModel(path) ??
+        (routed === undefined ? undefined : snapshot.router.pinnedModel(routed)) ??
+        requested
       if (typeof model !== "string") return Effect.fail(routed === undefined ? modelMissing : noRoute(routed))
       progress.model = model
       // The requested public name (or the one the route pins), before routing: a key's list names
@@ -322,14 +329,14 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
               if (recording !== undefined) progress.buffered = { json, request: measured }
               const answer = {
                 response: providerResponse(outcome.provider, response, outcome.attempts),
-                totalTokens: settledTokens(response.status, json)
+                totalTokens: settledTokens(response.status, json, readUsage)
               }
               if (!budgeted) return Effect.succeed(answer)
               // A budget settles to the answer's cost: its reported usage, else an estimate.
               if (response.status >= 400) return Effect.succeed({ ...answer, costPico: 0n })
               return Effect.succeed({
                 ...answer,
-                costPico: costOf(measureResponse(openAIUsage, json, measured).tokens, upstreamModel)
+                costPico: costOf(measureResponse(readUsage, json, measured).tokens, upstreamModel)
               })
             }
             // Opaque bytes (speech audio): relayed as they come, recorded at their end with no usage.

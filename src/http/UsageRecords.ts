@@ -28,6 +28,7 @@ import { describe, type GatewayError } from "../domain/GatewayError.ts"
 import type { Attempt, Observed } from "../domain/Observed.ts"
 import { NO_USAGE, totalTokens, type UsageOutcome } from "../domain/Usage.ts"
 import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
+import { usageReaderOf } from "../providers/openai/ResponsesUsage.ts"
 import { type Measured, type MeasuredRequest, measureResponse, measureStream } from "../usage/Measure.ts"
 import { costOf } from "../usage/Cost.ts"
 import type { PriceBook } from "../usage/PriceBook.ts"
@@ -187,7 +188,7 @@ export const recordHandlerExit = <A extends { readonly status: number; readonly 
     const measured =
       buffered === undefined || outcome !== "ok"
         ? NOTHING
-        : measureResponse(openAIUsage, buffered.json, buffered.request)
+        : measureResponse(usageReaderOf(buffered.request.endpoint), buffered.json, buffered.request)
     const ending = endingOf(progress, measured, status, outcome, now - arrival.atMs, null, progress.stream)
     const record = buildRecord(arrival, ending, prices)
     usage.sink.record(record)

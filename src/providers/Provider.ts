@@ -27,7 +27,7 @@ export interface ProviderRequest {
    * field is rewritten in place (domain/MultipartField.ts); `body` then holds that field only.
    */
   readonly contentType?: string | undefined
-  /** Files and batches: the method (POST when absent), the path below the endpoint's (`/{id}/content`) and the query (`?after=…`). */
+  /** Files, batches and stored responses: the method (POST when absent), the path below the endpoint's (`/{id}/content`) and the query (`?after=…`). */
   readonly method?: UpstreamMethod | undefined
   readonly subpath?: string | undefined
   readonly query?: string | undefined
@@ -75,5 +75,7 @@ export const ENDPOINT_PATH: Readonly<Record<Endpoint, string>> = {
   audio_translations: "/audio/translations",
   images_edits: "/images/edits",
   files: "/files",
-  batches: "/batches"
+  batches: "/batches",
+  responses: "/responses",
+  stored_responses: "/responses"
 }

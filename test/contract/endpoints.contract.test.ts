@@ -6,7 +6,8 @@
 // field's value). Answers come back as the upstream gave them: JSON relayed, speech audio and file
 // content relayed as bytes with their content-type. The Azure mock checks deployment and resource
 // URLs, `api-version` and `api-key`. A model of another provider kind is a 400 naming the provider,
-// an unknown one a 404, a body over `server.body_limit` a 413, files and batches without a route a 400.
+// an unknown one a 404, a body over `server.body_limit` a 413, files, batches and stored responses
+// (`/v1/responses/{id}`, responses-passthrough.contract.test.ts) without a route a 400.
 import { http, HttpResponse, type RequestHandler } from "msw"
 import OpenAI, { APIError } from "openai"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -539,11 +540,13 @@ describe(`[${runtime}] other /v1 endpoints without routes`, () => {
     cleanupTempDirs()
   })
 
-  it("files and batches without a route: a 400 saying to configure one", async () => {
+  it("files, batches and stored responses without a route: a 400 saying to configure one", async () => {
     for (const [method, path] of [
       ["GET", "/v1/files"],
       ["GET", "/v1/files/file-abc123/content"],
-      ["POST", "/v1/batches"]
+      ["POST", "/v1/batches"],
+      ["GET", "/v1/responses/resp_abc123"],
+      ["POST", "/v1/responses/resp_abc123/cancel"]
     ] as const) {
       const error = expectOpenAIError(await client.request(method, path, method === "POST" ? {} : undefined), 400)
       expect(error.error.message).toMatch(/route/)

@@ -6,7 +6,8 @@
  * (config/loadConfig.ts maps `api_key` so; `auth: { type: bearer }` sends an Entra token instead),
  * never as a bearer. The body goes as for `openai`, its `model` set to the deployment (Azure reads
  * the deployment from the path). Files and batches belong to the resource, not a deployment:
- * `{base_url}/openai/files…?api-version=…`.
+ * `{base_url}/openai/files…?api-version=…`; so do stored responses by id (`{base_url}/openai/responses/{id}…`).
+ * Creating a response is not passed through to azure (http/Responses.ts translates it over chat).
  */
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
 import { type Endpoint, isRoutedEndpoint, type RoutedEndpoint } from "../../domain/Endpoint.ts"
