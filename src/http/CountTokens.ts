@@ -23,6 +23,7 @@ import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import { mayUse, type Principal } from "../auth/Auth.ts"
 import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
+import { invalidRequest } from "../domain/RequestProblem.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import { textOfRequest, toChatRequest } from "../messages/MessagesRequest.ts"
 import type { Encoding } from "../usage/Estimate.ts"
@@ -60,7 +61,7 @@ export const countRequestOf = (
   // The Messages request's own validation; `max_tokens` is not part of a count.
   const checked = toChatRequest({ ...body, max_tokens: 1 })
   if (Result.isFailure(checked)) {
-    return gatewayError({ _tag: "InvalidRequest", param: checked.failure.param, message: checked.failure.message })
+    return invalidRequest(checked.failure)
   }
   const messages = body["messages"]
   return {

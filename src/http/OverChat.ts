@@ -12,8 +12,10 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
-import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
+import { GatewayError } from "../domain/GatewayError.ts"
+import { invalidRequest, type RequestProblem } from "../domain/RequestProblem.ts"
 import type { Snapshot } from "../GatewayState.ts"
+import type { StreamTranslator } from "../streaming/EventTranslator.ts"
 import { SSE_CONTENT_TYPE } from "../streaming/Sse.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { parseJsonObject } from "./Proxy.ts"
@@ -30,17 +32,9 @@ export type ChatHandler = (
   span?: Tracer.Span
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
-/** Bytes of a stream in, bytes out; `end` gives what the stream's end still owes. */
-export interface StreamTranslator {
-  readonly push: (chunk: Uint8Array) => Uint8Array
-  readonly end: () => Uint8Array
-}
-
 /** One API's translation to and from chat completions. */
 export interface Translation {
-  readonly toChat: (
-    body: Readonly<Json>
-  ) => Result.Result<Json, { readonly param: string | null; readonly message: string }>
+  readonly toChat: (body: Readonly<Json>) => Result.Result<Json, RequestProblem>
   /** A chat completion → the API's answer (undefined: not a completion; relayed as it is). */
   readonly fromCompletion: (completion: Readonly<Json>, body: Readonly<Json>) => Json | undefined
   /** A translator of the chat chunk stream into the API's events. */
@@ -77,10 +71,7 @@ export const overChat =
       const body = parseJsonObject(raw, bounds.jsonDepthLimit)
       if (body instanceof GatewayError) return Effect.fail(body)
       const translated = translation.toChat(body)
-      if (Result.isFailure(translated))
-        return Effect.fail(
-          gatewayError({ _tag: "InvalidRequest", param: translated.failure.param, message: translated.failure.message })
-        )
+      if (Result.isFailure(translated)) return Effect.fail(invalidRequest(translated.failure))
       const chatBody = encoder.encode(JSON.stringify(translated.success))
       const inner: IncomingRequest = {
         method: request.method,

@@ -34,18 +34,15 @@
  * `textOfRequest` is the text a tokenizer should count for `/v1/messages/count_tokens`.
  */
 import * as Result from "effect/Result"
+import { type RequestProblem, requestProblem } from "../domain/RequestProblem.ts"
 import { asObject } from "../providers/UsageFields.ts"
 
-/** Why a request cannot be translated: the field (`messages[2].content[0]`) and what is wrong. */
-export interface RequestProblem {
-  readonly param: string | null
-  readonly message: string
-}
+export type { RequestProblem }
 
 type Json = Record<string, unknown>
 type Outcome<A> = Result.Result<A, RequestProblem>
 
-const problem = (param: string | null, message: string): Outcome<never> => Result.fail({ param, message })
+const problem = requestProblem
 
 /** Text blocks and strings that make one text are joined with a blank line. */
 const JOIN = "\n\n"

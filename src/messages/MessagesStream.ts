@@ -29,7 +29,9 @@
  * not a JSON object, a scanner failure (a line over `lineLimit`, data that is not UTF-8) or an end
  * before any finish_reason becomes one Anthropic `error` event, and nothing follows it.
  */
-import { makeSseScanner } from "../streaming/SseScanner.ts"
+import { makeEventTranslator, scanFailureMessage, type StreamTranslator } from "../streaming/EventTranslator.ts"
+
+export type { StreamTranslator }
 import { asObject } from "../providers/UsageFields.ts"
 import { anthropicMessageId, anthropicUsageFromOpenAI, reasoningOf, stopReason } from "./MessagesResponse.ts"
 
@@ -38,13 +40,6 @@ export interface MessagesStreamOptions {
   readonly requestedModel: string
   /** The longest upstream SSE line accepted, in bytes. */
   readonly lineLimit: number
-}
-
-export interface StreamTranslator {
-  /** Upstream bytes in, the Anthropic events they complete out (possibly none). */
-  readonly push: (chunk: Uint8Array) => Uint8Array
-  /** The upstream ended: the events that close the message (or say it broke off). */
-  readonly end: () => Uint8Array
 }
 
 type Json = Record<string, unknown>
@@ -60,11 +55,7 @@ const event = (type: string, data: Readonly<Json>): string =>
 
 const errorEvent = (message: string): string => event("error", { error: { type: "api_error", message } })
 
-const EMPTY = new Uint8Array(0)
-
 export const makeMessagesStreamTranslator = (options: MessagesStreamOptions): StreamTranslator => {
-  const encoder = new TextEncoder()
-  const scanner = makeSseScanner(options.lineLimit)
   /** message_start has been sent; its id prefixes the ids made up for tool calls without one. */
   let messageId: string | undefined
   /** The stream is over (message_stop or error sent): nothing more is written. */
@@ -229,35 +220,13 @@ export const makeMessagesStreamTranslator = (options: MessagesStreamOptions): St
     if (reason !== undefined && reason !== null) finishReason = reason
   }
 
-  const encode = (out: ReadonlyArray<string>): Uint8Array => (out.length === 0 ? EMPTY : encoder.encode(out.join("")))
-
-  return {
-    push: (chunk) => {
-      if (over) return EMPTY
-      const out: Array<string> = []
-      const scanned = scanner.push(chunk)
-      switch (scanned._tag) {
-        case "Events":
-          for (const data of scanned.data) {
-            handle(data, out)
-            if (over) break
-          }
-          break
-        case "LineTooLong":
-          fail(`The upstream provider sent a stream line longer than ${scanned.limit} bytes`, out)
-          break
-        case "NotUtf8":
-          fail("The upstream provider sent stream data that is not UTF-8", out)
-          break
-      }
-      return encode(out)
-    },
-    end: () => {
-      if (over) return EMPTY
-      const out: Array<string> = []
+  return makeEventTranslator(options.lineLimit, {
+    event: handle,
+    broken: (failure, out) => fail(scanFailureMessage(failure), out),
+    end: (out) => {
       if (finishReason !== undefined) finish(out)
       else fail("The upstream stream ended before the answer was complete", out)
-      return encode(out)
-    }
-  }
+    },
+    over: () => over
+  })
 }

@@ -56,18 +56,15 @@
  *   anything else         fails, naming `input[i]`
  */
 import * as Result from "effect/Result"
+import { type RequestProblem, requestProblem } from "../domain/RequestProblem.ts"
 import { asObject } from "../providers/UsageFields.ts"
 
-/** Why a request cannot be translated: the field (`input[2].content[0]`) and what is wrong. */
-export interface RequestProblem {
-  readonly param: string | null
-  readonly message: string
-}
+export type { RequestProblem }
 
 type Json = Record<string, unknown>
 type Outcome<A> = Result.Result<A, RequestProblem>
 
-const problem = (param: string | null, message: string): Outcome<never> => Result.fail({ param, message })
+const problem = requestProblem
 
 /** Text parts that make one text are joined with a blank line. */
 const JOIN = "\n\n"

@@ -44,7 +44,9 @@
  * event would make it throw and lose the partial output, and clients that wait for a terminal
  * lifecycle event see one.
  */
-import { makeSseScanner } from "../streaming/SseScanner.ts"
+import { makeEventTranslator, scanFailureMessage, type StreamTranslator } from "../streaming/EventTranslator.ts"
+
+export type { StreamTranslator }
 import { asObject } from "../providers/UsageFields.ts"
 import {
   argumentsText,
@@ -73,13 +75,6 @@ export interface ResponsesStreamOptions {
   readonly lineLimit: number
 }
 
-export interface StreamTranslator {
-  /** Upstream bytes in, the Responses events they complete out (possibly none). */
-  readonly push: (chunk: Uint8Array) => Uint8Array
-  /** The upstream ended: the events that close the response (or say it failed). */
-  readonly end: () => Uint8Array
-}
-
 type Json = Record<string, unknown>
 
 type PartKind = "output_text" | "refusal"
@@ -101,14 +96,10 @@ interface OpenCall {
   args: string
 }
 
-const EMPTY = new Uint8Array(0)
-
 const finishedPart = (kind: PartKind, text: string): Json =>
   kind === "output_text" ? outputTextPart(text) : refusalPart(text)
 
 export const makeResponsesStreamTranslator = (options: ResponsesStreamOptions): StreamTranslator => {
-  const encoder = new TextEncoder()
-  const scanner = makeSseScanner(options.lineLimit)
   /** Set when response.created has been sent: the base of every id of the response. */
   let base: string | undefined
   let sequence = 0
@@ -362,35 +353,13 @@ export const makeResponsesStreamTranslator = (options: ResponsesStreamOptions): 
     if (reason !== undefined && reason !== null) finishReason = reason
   }
 
-  const encode = (out: ReadonlyArray<string>): Uint8Array => (out.length === 0 ? EMPTY : encoder.encode(out.join("")))
-
-  return {
-    push: (chunk) => {
-      if (over) return EMPTY
-      const out: Array<string> = []
-      const scanned = scanner.push(chunk)
-      switch (scanned._tag) {
-        case "Events":
-          for (const data of scanned.data) {
-            handle(data, out)
-            if (over) break
-          }
-          break
-        case "LineTooLong":
-          fail(`The upstream provider sent a stream line longer than ${scanned.limit} bytes`, out)
-          break
-        case "NotUtf8":
-          fail("The upstream provider sent stream data that is not UTF-8", out)
-          break
-      }
-      return encode(out)
-    },
-    end: () => {
-      if (over) return EMPTY
-      const out: Array<string> = []
+  return makeEventTranslator(options.lineLimit, {
+    event: handle,
+    broken: (failure, out) => fail(scanFailureMessage(failure), out),
+    end: (out) => {
       if (finishReason !== undefined) finish(out)
       else fail("The upstream stream ended before the answer was complete", out)
-      return encode(out)
-    }
-  }
+    },
+    over: () => over
+  })
 }

@@ -17,6 +17,7 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
 import { formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
+import { invalidRequest } from "../../domain/RequestProblem.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { clientOptions, parseJsonObject, relayHeaders, upstreamHeaders } from "../openai/OpenAIProvider.ts"
@@ -108,10 +109,7 @@ export const make = Effect.fnUntraced(function* (
       )
     }
     const translated = toAnthropicRequest(request.body, request.upstreamModel, DEFAULT_MAX_TOKENS)
-    if (Result.isFailure(translated))
-      return Effect.fail(
-        gatewayError({ _tag: "InvalidRequest", param: translated.failure.param, message: translated.failure.message })
-      )
+    if (Result.isFailure(translated)) return Effect.fail(invalidRequest(translated.failure))
     const headers = request.stream ? streamHeaders : jsonHeaders
     const sent = client.post({
       url,

@@ -24,18 +24,14 @@
  * `reasoning_effort`, `prediction`, and fields this module does not know).
  */
 import * as Result from "effect/Result"
+import { type RequestProblem, requestProblem } from "../../domain/RequestProblem.ts"
 import { asObject } from "../UsageFields.ts"
 
-export interface TranslationError {
-  readonly param: string | null
-  readonly message: string
-}
-
-type Translated<A> = Result.Result<A, TranslationError>
+type Translated<A> = Result.Result<A, RequestProblem>
 type Json = Readonly<Record<string, unknown>>
 type Block = Record<string, unknown>
 
-const problem = (param: string | null, message: string): Translated<never> => Result.fail({ param, message })
+const problem = requestProblem
 
 const untranslatable = (param: string, what: string): Translated<never> =>
   problem(param, `${param}: the anthropic provider kind cannot translate ${what}`)

@@ -26,7 +26,7 @@
  * `[DONE]` or an error chunk, later bytes are ignored. A stream that ends without `message_stop`
  * gets nothing more from `end()`: the missing `[DONE]` is how the gateway tells it was cut short.
  */
-import { makeSseScanner } from "../../streaming/SseScanner.ts"
+import { makeEventTranslator, type StreamTranslator } from "../../streaming/EventTranslator.ts"
 import { asObject, countField } from "../UsageFields.ts"
 import { anthropicErrorOf, mapAnthropicErrorType } from "./AnthropicErrors.ts"
 import { finishReason, openAIUsageFromAnthropic } from "./AnthropicResponse.ts"
@@ -40,12 +40,7 @@ export interface AnthropicStreamOptions {
   readonly lineLimit: number
 }
 
-export interface StreamTranslator {
-  /** The OpenAI bytes owed for these upstream bytes (often none: a chunk may end mid-event). */
-  readonly push: (chunk: Uint8Array) => Uint8Array
-  /** The OpenAI bytes still owed when the upstream ends. */
-  readonly end: () => Uint8Array
-}
+export type { StreamTranslator }
 
 const USAGE_COUNTS: ReadonlyArray<string> = [
   "input_tokens",
@@ -60,8 +55,6 @@ const protocolError = (message: string): Record<string, unknown> => ({
 })
 
 export const makeAnthropicStreamTranslator = (options: AnthropicStreamOptions): StreamTranslator => {
-  const encoder = new TextEncoder()
-  const scanner = makeSseScanner(options.lineLimit)
   let id: unknown
   let model: unknown
   let started = false
@@ -203,36 +196,32 @@ export const makeAnthropicStreamTranslator = (options: AnthropicStreamOptions): 
     }
   }
 
-  const encode = (events: ReadonlyArray<Record<string, unknown> | string>): Uint8Array => {
-    if (events.length === 0) return new Uint8Array(0)
-    let text = ""
-    for (const e of events) text += `data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`
-    return encoder.encode(text)
+  /** The chunks `translate` makes, framed as SSE events. */
+  const framed = (events: ReadonlyArray<Record<string, unknown> | string>, out: Array<string>): void => {
+    for (const e of events) out.push(`data: ${typeof e === "string" ? e : JSON.stringify(e)}\n\n`)
   }
 
-  return {
-    push: (bytes) => {
-      if (finished) return new Uint8Array(0)
-      const scanned = scanner.push(bytes)
-      const out: Array<Record<string, unknown> | string> = []
-      switch (scanned._tag) {
-        case "LineTooLong":
-          finished = true
-          out.push(protocolError(`Anthropic stream line is longer than ${scanned.limit} bytes.`))
-          break
-        case "NotUtf8":
-          finished = true
-          out.push(protocolError("Anthropic stream data is not UTF-8."))
-          break
-        case "Events":
-          for (const data of scanned.data) {
-            translate(data, out)
-            if (finished) break
-          }
-          break
-      }
-      return encode(out)
+  return makeEventTranslator(options.lineLimit, {
+    event: (data, out) => {
+      const events: Array<Record<string, unknown> | string> = []
+      translate(data, events)
+      framed(events, out)
     },
-    end: () => new Uint8Array(0)
-  }
+    broken: (failure, out) => {
+      finished = true
+      framed(
+        [
+          protocolError(
+            failure._tag === "LineTooLong"
+              ? `Anthropic stream line is longer than ${failure.limit} bytes.`
+              : "Anthropic stream data is not UTF-8."
+          )
+        ],
+        out
+      )
+    },
+    // An upstream that ended without message_stop owes nothing more: the missing [DONE] says it.
+    end: () => {},
+    over: () => finished
+  })
 }
