@@ -15,10 +15,23 @@
  * which compiles src/ with no runtime's types at all.
  */
 
-/** Bottom to top. A unit is a folder of src/ or a module directly in src/ (`name.ts`). */
+/**
+ * The provider kinds' config rules (providers/Kinds.ts, providers/KindRules.ts, providers/<kind>/Kind.ts):
+ * config loading applies them, so they sit below config although they live in providers/.
+ */
+const KIND_RULES = {
+  name: "provider-kinds",
+  path: "^src/providers/(Kinds|KindRules)\\.ts$|^src/providers/[^/]+/Kind\\.ts$"
+}
+
+/**
+ * Bottom to top. A unit is a folder of src/ or a module directly in src/ (`name.ts`), or a named
+ * set of modules ({ name, path }).
+ */
 const LAYERS = [
   ["generated"], //                               openapi-typescript output, the version: imports nothing
   ["domain"], //                                  GatewayError, StoreError, shared value types
+  [KIND_RULES], //                                each provider kind's config fields, checks and defaults
   ["config", "streaming", "crypto", "state"], //  config schema and loading; SSE and streams; SHA-256 and sealing; shared slots
   ["auth", "limits", "providers", "store", "api", "usage"],
   ["routing", "messages", "responses"], //        messages, responses: Anthropic-shaped and Responses clients translated to and from chat
@@ -31,14 +44,20 @@ const LAYERS = [
 
 const escapeRegExp = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")
 /** The paths of a unit, as a regular expression. */
-const unitPath = (unit) => (unit.endsWith(".ts") ? `^src/${escapeRegExp(unit)}$` : `^src/${escapeRegExp(unit)}/`)
+const unitPath = (unit) =>
+  typeof unit === "object"
+    ? unit.path
+    : unit.endsWith(".ts")
+      ? `^src/${escapeRegExp(unit)}$`
+      : `^src/${escapeRegExp(unit)}/`
+const unitName = (unit) => (typeof unit === "object" ? unit.name : unit)
 const ENTRIES = LAYERS[LAYERS.length - 1]
 
 const layerRules = LAYERS.flatMap((layer, rank) => {
   const below = LAYERS.slice(0, rank).flat()
   return layer.map((unit) => ({
-    name: `layer-${unit.replace(/\.ts$/, "")}`,
-    comment: `src/${unit} may import ${below.length === 0 ? "nothing of src/" : `only itself and the layers below it: ${below.join(", ")}`}`,
+    name: `layer-${unitName(unit).replace(/\.ts$/, "")}`,
+    comment: `src/${unitName(unit)} may import ${below.length === 0 ? "nothing of src/" : `only itself and the layers below it: ${below.map(unitName).join(", ")}`}`,
     severity: "error",
     from: { path: unitPath(unit) },
     to: { path: "^src/", pathNot: [unitPath(unit), ...below.map(unitPath)] }

@@ -15,6 +15,7 @@ import type {
   ResolvedProvider
 } from "../config/Config.ts"
 import { isSecretHeader } from "../config/SecretFields.ts"
+import { KINDS } from "../providers/Kinds.ts"
 
 /**
  * `Bearer ****abcd`: the scheme stays readable, the credential is masked. A Basic credential shows
@@ -111,8 +112,7 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     name: p.name,
     kind: p.kind,
     base_url: p.baseUrl === "" ? null : p.baseUrl,
-    ...(p.apiVersion === undefined ? {} : { api_version: p.apiVersion }),
-    ...(p.anthropicVersion === undefined ? {} : { anthropic_version: p.anthropicVersion }),
+    ...KINDS[p.kind].shown(p),
     auth: p.auth === undefined ? null : { header: p.auth.header, value: maskCredential(Redacted.value(p.auth.value)) },
     headers: p.headerOps.map((h) => ({
       op: h.op,
@@ -120,24 +120,13 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
       value: isSecretHeader(h.key) ? maskSecret(h.value) : h.value
     })),
     timeout: { connect_ms: p.connectTimeoutMs, request_ms: p.requestTimeoutMs, idle_ms: p.idleTimeoutMs },
-    ...(p.kind === "mock" ? {} : connectionShown(p)),
+    ...(KINDS[p.kind].connects ? connectionShown(p) : {}),
     breaker: {
       failure_rate: p.breaker.failureRate,
       min_requests: p.breaker.minRequests,
       window_ms: p.breaker.windowMs,
       cooldown_ms: p.breaker.cooldownMs
-    },
-    ...(p.kind === "mock"
-      ? {
-          mock: {
-            latency_ms: p.mock.latencyMs,
-            chunks: p.mock.chunks,
-            chunk_interval_ms: p.mock.chunkIntervalMs,
-            failure_rate: p.mock.failureRate,
-            crash_rate: p.mock.crashRate
-          }
-        }
-      : {})
+    }
   })),
   models: [...config.models.values()].map((m) => ({
     name: m.name,

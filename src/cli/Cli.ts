@@ -7,7 +7,7 @@
  */
 import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
-import { DurationInput, durationMillis } from "../config/units.ts"
+import { DurationInput, durationMillis } from "../domain/units.ts"
 import { DEFAULT_PROBE, DEFAULT_TIMEOUT_MS, MAX_PROBE, MAX_TIMEOUT_MS } from "../providers/Detect.ts"
 
 /** The provider kinds `providers detect` can probe (every kind with an upstream). */

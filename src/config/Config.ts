@@ -8,7 +8,8 @@ import * as Schema from "effect/Schema"
 import type { BreakerSettings } from "../domain/BreakerSettings.ts"
 import { StrategyName } from "../domain/StrategyName.ts"
 import { VERSION } from "../generated/version.ts"
-import { ByteSizeInput, DurationInput, TimestampInput } from "./units.ts"
+import { KIND_FIELDS, KIND_NAMES, type KindSettings } from "../providers/Kinds.ts"
+import { ByteSizeInput, DurationInput, TimestampInput } from "../domain/units.ts"
 
 /** Longest `/regex/` model name or key pattern accepted in config (fixed). */
 export const REGEX_LENGTH_LIMIT = 512
@@ -101,14 +102,6 @@ export const BreakerSection = Schema.Struct({
   cooldown: Schema.optional(DurationInput)
 })
 
-export const MockSettings = Schema.Struct({
-  latency: Schema.optional(DurationInput),
-  chunks: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 10_000 }))),
-  chunk_interval: Schema.optional(DurationInput),
-  failure_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
-  crash_rate: Schema.optional(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 })))
-})
-
 /**
  * TLS toward a provider's upstream: `verify: false` accepts any certificate; `ca_file` is a PEM
  * bundle added to the trusted roots (a path, relative to the working directory; read at config load).
@@ -118,7 +111,7 @@ export const ProviderTls = Schema.Struct({
   ca_file: Schema.optional(Schema.String.check(Schema.isMinLength(1)))
 })
 
-export const ProviderKind = Schema.Literals(["openai", "azure", "anthropic", "mock"])
+export const ProviderKind = Schema.Literals(KIND_NAMES)
 export type ProviderKind = typeof ProviderKind.Type
 
 export const ProviderSection = Schema.Struct({
@@ -126,15 +119,12 @@ export const ProviderSection = Schema.Struct({
   kind: ProviderKind,
   base_url: Schema.optional(Schema.String),
   api_key: Schema.optional(Schema.String),
-  /** `azure`: the `api-version` query parameter of every call (required). */
-  api_version: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
-  /** `anthropic`: the `anthropic-version` header (default 2023-06-01). */
-  anthropic_version: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
+  /** Each kind's own fields (`api_version`, `anthropic_version`, `mock`): providers/<kind>/Kind.ts. */
+  ...KIND_FIELDS,
   auth: Schema.optional(ProviderAuth),
   headers: Schema.optional(Schema.Union([Schema.Record(Schema.String, Schema.String), Schema.Array(HeaderOperation)])),
   timeout: Schema.optional(ProviderTimeout),
   breaker: Schema.optional(BreakerSection),
-  mock: Schema.optional(MockSettings),
   // ---- connection settings (not for kind mock) ----
   /**
    * The outbound HTTP(S) proxy: an http(s) URL (`http://host:port`, credentials allowed), or `none`
@@ -502,15 +492,6 @@ export const DEFAULT_RETRY_MAX_BACKOFF_MS = 5_000
 /** Completion tokens reserved for a request that sets no `max_tokens`, unless configured (`limits.default_max_tokens`). */
 export const DEFAULT_MAX_TOKENS = 1024
 
-export interface MockOptions {
-  readonly latencyMs: number
-  readonly chunks: number
-  readonly chunkIntervalMs: number
-  readonly failureRate: number
-  /** Fault injection: the fraction of requests during which the worker serving them crashes. */
-  readonly crashRate: number
-}
-
 /**
  * A provider's `proxy` as configured: a URL, `none`, or (absent) the environment's proxy
  * variables, which are read where connections are made (the upstream clients of each runtime).
@@ -539,15 +520,12 @@ export const DEFAULT_CONNECTION: ResolvedConnection = {
   keepAlive: true
 }
 
-export interface ResolvedProvider {
+/** A provider as the gateway runs it; its kind's own settings (`apiVersion`, `mock`, …) are present for that kind only. */
+export interface ResolvedProvider extends KindSettings {
   readonly name: string
   readonly kind: ProviderKind
   /** Base URL without a trailing slash (`openai`, `azure`, `anthropic` kinds). */
   readonly baseUrl: string
-  /** `azure`: the `api-version` of every call. */
-  readonly apiVersion?: string | undefined
-  /** `anthropic`: the `anthropic-version` header. */
-  readonly anthropicVersion?: string | undefined
   /** The credential header sent upstream (`authorization` for bearer/basic), if any. */
   readonly auth: { readonly header: string; readonly value: Redacted.Redacted<string> } | undefined
   /** Header operations applied, in order, to the headers the gateway sends upstream (names lower-cased). */
@@ -564,7 +542,6 @@ export interface ResolvedProvider {
   readonly requestTimeoutMs: number
   readonly idleTimeoutMs: number
   readonly breaker: BreakerSettings
-  readonly mock: MockOptions
 }
 
 export interface ResolvedTarget {

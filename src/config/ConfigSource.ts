@@ -26,7 +26,7 @@ import { ConfigError } from "./ConfigError.ts"
 import { defaultConfigText } from "./defaultConfig.ts"
 import type { Env } from "./interpolate.ts"
 import { decodeConfig, parseConfigDocument } from "./loadConfig.ts"
-import { durationMillis } from "./units.ts"
+import { durationMillis } from "../domain/units.ts"
 
 export interface ConfigSourceShape {
   /** Where the config comes from, for the banner and logs: `file gateway.yaml`, `postgres 127.0.0.1:5432/llmgate`. */

@@ -17,7 +17,7 @@ import type {
 } from "./Config.ts"
 import type { ConfigIssue } from "./ConfigError.ts"
 import { compilePattern } from "./ModelPattern.ts"
-import { timestampMillis } from "./units.ts"
+import { timestampMillis } from "../domain/units.ts"
 import { entries, field } from "./RawValue.ts"
 
 const str = (value: unknown, key: string): string | undefined => {

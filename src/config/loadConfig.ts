@@ -10,6 +10,7 @@ import * as Result from "effect/Result"
 import * as Schema from "effect/Schema"
 import { LineCounter, parseDocument } from "yaml"
 import { DEFAULT_BREAKER } from "../domain/BreakerSettings.ts"
+import { KIND_NAMES, KINDS } from "../providers/Kinds.ts"
 import {
   ConfigFile,
   DEFAULT_BODY_LIMIT,
@@ -60,7 +61,7 @@ import { ConfigError, type ConfigIssue } from "./ConfigError.ts"
 import { type Env, interpolate, shieldReferences } from "./interpolate.ts"
 import { compileGlob, compilePattern, isExactName } from "./ModelPattern.ts"
 import { resolveTenancy, tenancyReferenceIssues } from "./Tenancy.ts"
-import { type ByteSizeInput, byteCount, type DurationInput, durationMillis } from "./units.ts"
+import { type ByteSizeInput, byteCount, type DurationInput, durationMillis } from "../domain/units.ts"
 import { entries, field } from "./RawValue.ts"
 import {
   DEFAULT_USAGE_BATCH_SIZE,
@@ -181,23 +182,25 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
   const providers = new Map<string, ResolvedProvider>()
   file.providers.forEach((p, i) => {
     const at = `providers[${i}]`
+    const rules = KINDS[p.kind]
     let baseUrl = ""
-    if (p.kind !== "mock") {
-      const url = p.base_url ?? (p.kind === "anthropic" ? ANTHROPIC_BASE_URL : undefined)
+    if (rules.baseUrl._tag !== "Unused") {
+      const url = p.base_url ?? (rules.baseUrl._tag === "Default" ? rules.baseUrl.url : undefined)
       if (url === undefined) issues.push({ path: `${at}.base_url`, message: `required for kind "${p.kind}"` })
       else if (!validHttpUrl(url))
         issues.push({ path: `${at}.base_url`, message: `expected an http(s) URL, got "${url}"` })
       else baseUrl = url.replace(/\/+$/, "")
-      if (p.mock !== undefined) issues.push({ path: `${at}.mock`, message: `only allowed for kind "mock"` })
     } else if (p.base_url !== undefined) {
       issues.push({ path: `${at}.base_url`, message: `not used by kind "${p.kind}"` })
     }
-    if (p.kind === "azure" && p.api_version === undefined)
-      issues.push({ path: `${at}.api_version`, message: `required for kind "azure" (e.g. "2024-10-21")` })
-    if (p.kind !== "azure" && p.api_version !== undefined)
-      issues.push({ path: `${at}.api_version`, message: `only allowed for kind "azure"` })
-    if (p.kind !== "anthropic" && p.anthropic_version !== undefined)
-      issues.push({ path: `${at}.anthropic_version`, message: `only allowed for kind "anthropic"` })
+    // A kind's own fields are its alone; what else it requires, its rules say.
+    for (const other of KIND_NAMES) {
+      if (other === p.kind) continue
+      for (const field of KINDS[other].fields)
+        if (p[field as keyof typeof p] !== undefined)
+          issues.push({ path: `${at}.${field}`, message: `only allowed for kind "${other}"` })
+    }
+    issues.push(...rules.check(p, at))
     if (p.api_key !== undefined && p.auth !== undefined) {
       issues.push({ path: `${at}.auth`, message: "use either api_key or auth, not both" })
     }
@@ -211,9 +214,8 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
       name: p.name,
       kind: p.kind,
       baseUrl,
-      ...(p.kind === "azure" ? { apiVersion: p.api_version } : {}),
-      ...(p.kind === "anthropic" ? { anthropicVersion: p.anthropic_version ?? ANTHROPIC_VERSION } : {}),
-      auth: resolveAuth(p.auth ?? apiKeyAuth(p.kind, p.api_key), `${at}.auth`, issues),
+      ...rules.resolve(p),
+      auth: resolveAuth(p.auth ?? apiKeyAuth(rules.apiKeyHeader, p.api_key), `${at}.auth`, issues),
       headerOps: resolveHeaderOps(p.headers, `${at}.headers`, issues),
       connectTimeoutMs: timeout(p.timeout?.connect, DEFAULT_CONNECT_TIMEOUT_MS),
       connection,
@@ -225,13 +227,6 @@ export const resolve = (file: ConfigFile, source: string): Result.Result<Resolve
         minRequests: p.breaker?.min_requests ?? DEFAULT_BREAKER.minRequests,
         windowMs: timeout(p.breaker?.window, DEFAULT_BREAKER.windowMs),
         cooldownMs: timeout(p.breaker?.cooldown, DEFAULT_BREAKER.cooldownMs)
-      },
-      mock: {
-        latencyMs: timeout(p.mock?.latency, 0),
-        chunks: p.mock?.chunks ?? 4,
-        chunkIntervalMs: timeout(p.mock?.chunk_interval, 20),
-        failureRate: p.mock?.failure_rate ?? 0,
-        crashRate: p.mock?.crash_rate ?? 0
       }
     })
   })
@@ -439,26 +434,13 @@ export const resolveUsage = (usage: typeof UsageSection.Type | undefined): Resol
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/
 
-/** Anthropic's API, when an `anthropic` provider names no `base_url` (without `/v1`, as its SDKs take it). */
-export const ANTHROPIC_BASE_URL = "https://api.anthropic.com"
-/** The `anthropic-version` header an `anthropic` provider sends unless `anthropic_version` says otherwise. */
-export const ANTHROPIC_VERSION = "2023-06-01"
-
-/**
- * How a provider's `api_key` is sent: a bearer token (`openai`), Azure's `api-key` header (an Entra
- * token is `auth: { type: bearer }`), Anthropic's `x-api-key` header.
- */
-const apiKeyAuth = (kind: ProviderKind, key: string | undefined): ProviderAuth | undefined => {
-  if (key === undefined) return undefined
-  switch (kind) {
-    case "azure":
-      return { type: "header", name: "api-key", value: key }
-    case "anthropic":
-      return { type: "header", name: "x-api-key", value: key }
-    default:
-      return { type: "bearer", token: key }
-  }
-}
+/** How a provider's `api_key` is sent: in its kind's header, else as a bearer token. */
+const apiKeyAuth = (header: string | undefined, key: string | undefined): ProviderAuth | undefined =>
+  key === undefined
+    ? undefined
+    : header === undefined
+      ? { type: "bearer", token: key }
+      : { type: "header", name: header, value: key }
 
 /** The connection settings a provider may write (none of them for kind `mock`, which connects nowhere). */
 const CONNECTION_FIELDS = ["proxy", "tls", "user_agent", "keep_alive"] as const
@@ -473,7 +455,7 @@ const resolveConnection = (
   at: string,
   issues: Array<ConfigIssue>
 ): ResolvedConnection => {
-  if (p.kind === "mock") {
+  if (!KINDS[p.kind].connects) {
     for (const name of CONNECTION_FIELDS)
       if (p[name] !== undefined) issues.push({ path: `${at}.${name}`, message: `not used by kind "${p.kind}"` })
     return DEFAULT_CONNECTION

@@ -28,9 +28,6 @@ export const GEN_AI = {
 export const operationName = (endpoint: Endpoint): string =>
   endpoint === "chat" ? "chat" : endpoint === "completions" ? "text_completion" : endpoint
 
-/** `gen_ai.provider.name` of a provider kind (the convention's well-known values where there is one). */
-export const providerName = (kind: string): string => (kind === "openai" ? "openai" : `llmgate.${kind}`)
-
 /** The W3C `traceparent` of a span, to send upstream. */
 export const traceparentOf = (span: Tracer.Span): string =>
   `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`

@@ -25,7 +25,7 @@ import { withSpend } from "../admin/BudgetSpend.ts"
 import { notFound } from "../admin/AdminRules.ts"
 import { effectiveConfig } from "../admin/EffectiveConfig.ts"
 import type { Principal } from "../auth/Auth.ts"
-import { DurationInput, durationMillis } from "../config/units.ts"
+import { DurationInput, durationMillis } from "../domain/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import type { components } from "../generated/openapi.ts"
 import type { Snapshot } from "../GatewayState.ts"
@@ -38,6 +38,7 @@ import {
   MAX_PROBE,
   MAX_TIMEOUT_MS
 } from "../providers/Detect.ts"
+import { KINDS } from "../providers/Kinds.ts"
 import { renderUsageGraph } from "../usage/UsageGraph.ts"
 import { parseMetric, parseUsageQuery, type UsageReportsShape } from "../usage/UsageReport.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
@@ -205,7 +206,7 @@ const detectProvider = (
 ): Effect.Effect<OutgoingResponse, GatewayError> => {
   const provider = snapshot.providers.get(name)
   if (provider === undefined) return Effect.fail(notFound("providers", name))
-  if (provider.config.kind === "mock")
+  if (!KINDS[provider.config.kind].connects)
     return Effect.fail(invalid(null, `Provider \`${name}\` is of kind mock: it has no upstream to detect.`))
   return readObject(request, snapshot, true).pipe(
     Effect.flatMap((body) => {

@@ -29,19 +29,17 @@ import type { ModelGroup, Router } from "../routing/Router.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { type ChatHandler, overChat } from "./OverChat.ts"
 import { parseJsonObject } from "./Proxy.ts"
+import { KINDS } from "../providers/Kinds.ts"
 
 export const RESPONSES_PATH = "/v1/responses"
 
 const nowSeconds = (): number => Math.floor(Date.now() / 1000)
 
-/** The provider kinds whose own Responses API serves a passed-through request. */
-const NATIVE_KINDS: ReadonlySet<string> = new Set(["openai"])
-
 /** Whether `group` and its fallbacks have targets, all of them of a kind with a native Responses API. */
 const allNative = (router: Router, group: ModelGroup): boolean => {
   const groups = [group, ...group.model.fallbacks.flatMap((name) => router.byName(name) ?? [])]
   return groups.every(
-    (g) => g.targets.length > 0 && g.targets.every((target) => NATIVE_KINDS.has(target.provider.config.kind))
+    (g) => g.targets.length > 0 && g.targets.every((target) => KINDS[target.provider.config.kind].nativeResponses)
   )
 }
 

@@ -25,7 +25,8 @@ import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
-import { GEN_AI, operationName, providerName, traceparentOf } from "../domain/GenAi.ts"
+import { GEN_AI, operationName, traceparentOf } from "../domain/GenAi.ts"
+import { KINDS } from "../providers/Kinds.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
 import type { UpstreamMethod } from "../providers/UpstreamClients.ts"
 import { holdUntilContent } from "../streaming/HoldBack.ts"
@@ -207,8 +208,8 @@ export const makeDispatcher = (
             parent: request.span,
             attributes: {
               [GEN_AI.operationName]: operationName(request.endpoint),
-              [GEN_AI.providerName]: providerName(provider.config.kind),
-              [GEN_AI.system]: providerName(provider.config.kind),
+              [GEN_AI.providerName]: KINDS[provider.config.kind].genAiName,
+              [GEN_AI.system]: KINDS[provider.config.kind].genAiName,
               [GEN_AI.requestModel]: upstreamModel,
               "llmgate.provider": provider.config.name,
               "llmgate.attempt": counter.attempts,

@@ -20,7 +20,7 @@
 import * as Context from "effect/Context"
 import * as Effect from "effect/Effect"
 import * as Schema from "effect/Schema"
-import { timestampMillis } from "../config/units.ts"
+import { timestampMillis } from "../domain/units.ts"
 import { gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { NO_USAGE, TokenUsage, totalTokens } from "../domain/Usage.ts"
 import {

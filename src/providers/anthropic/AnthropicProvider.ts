@@ -30,6 +30,7 @@ import {
   type UpstreamResponse
 } from "../UpstreamClients.ts"
 import { toOpenAIErrorBody } from "./AnthropicErrors.ts"
+import { ANTHROPIC_VERSION } from "./Kind.ts"
 import { toAnthropicRequest } from "./AnthropicRequest.ts"
 import { toOpenAIChatCompletion } from "./AnthropicResponse.ts"
 import { makeAnthropicStreamTranslator } from "./AnthropicStream.ts"
@@ -50,7 +51,7 @@ export const make = Effect.fnUntraced(function* (
   const clients = yield* UpstreamClients
   const client = yield* clients.get(clientOptions(config))
   const decodes = clients.decodesBodies
-  const version = { "anthropic-version": config.anthropicVersion ?? "2023-06-01" }
+  const version = { "anthropic-version": config.anthropicVersion ?? ANTHROPIC_VERSION }
   const streamHeaders = { ...upstreamHeaders(config, SSE_CONTENT_TYPE), ...version }
   const jsonHeaders = { ...upstreamHeaders(config, "application/json"), ...version }
   const url = `${config.baseUrl}/v1/messages`

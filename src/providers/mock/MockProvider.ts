@@ -18,6 +18,7 @@ import { errorBody, type GatewayError, type GatewayErrorReason, gatewayError } f
 import { DONE, encodeEvent, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../Provider.ts"
+import { mockKind } from "./Kind.ts"
 
 const encoder = new TextEncoder()
 const JSON_HEADERS = { "content-type": "application/json" }
@@ -154,7 +155,8 @@ const crash = (provider: string): Effect.Effect<never> =>
   )
 
 export const make = (config: ResolvedProvider): Provider => {
-  const { latencyMs, chunks, chunkIntervalMs, failureRate, crashRate } = config.mock
+  // Resolved for every mock provider; the defaults otherwise.
+  const { latencyMs, chunks, chunkIntervalMs, failureRate, crashRate } = config.mock ?? mockKind.resolve({}).mock
   const json = (value: Readonly<Record<string, unknown>>, status = 200): ProviderResponse => ({
     status,
     headers: JSON_HEADERS,

@@ -18,7 +18,7 @@ import { decodeConfig } from "../../config/loadConfig.ts"
 import { providerSecretPaths, valueAt } from "../../config/SecretFields.ts"
 import { isSealed, type SecretBoxError } from "../../crypto/SecretBox.ts"
 import { type StoreError, storeError } from "../../domain/StoreError.ts"
-import { timestampMillis } from "../../config/units.ts"
+import { timestampMillis } from "../../domain/units.ts"
 import { describeCause } from "./Migrations.ts"
 import type { ProviderSecrets } from "./ProviderSecrets.ts"
 

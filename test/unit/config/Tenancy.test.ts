@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest"
 import { hashKey } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { compileModelMatcher } from "../../../src/config/Tenancy.ts"
-import { timestampMillis } from "../../../src/config/units.ts"
+import { timestampMillis } from "../../../src/domain/units.ts"
 
 const H1 = hashKey("sk-lg-one")
 const H2 = hashKey("sk-lg-two")
