@@ -455,16 +455,28 @@ const writeUnknown = (w: Writer, value: unknown): void => {
   }
 }
 
-/** Attributes from key/value entries (a span's `Map`, an event's object), under tag `t`. */
-const writeEntries = (w: Writer, t: number, entries: Iterable<readonly [string, unknown]>): void => {
-  for (const [key, value] of entries) {
-    const start = w.begin(t, 1)
-    w.string(0x0a, key)
-    const valueStart = w.begin(0x12, 1)
-    writeUnknown(w, value)
-    w.end(valueStart, 1)
-    w.end(start, 1)
+/** One attribute under tag `t`. */
+const writeEntry = (w: Writer, t: number, key: string, value: unknown): void => {
+  const start = w.begin(t, 1)
+  w.string(0x0a, key)
+  const valueStart = w.begin(0x12, 1)
+  writeUnknown(w, value)
+  w.end(valueStart, 1)
+  w.end(start, 1)
+}
+
+/** Attributes from key/value entries (an event's or a link's object), under tag `t`. */
+const writeEntries = (w: Writer, t: number, entries: ReadonlyArray<readonly [string, unknown]>): void => {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!
+    writeEntry(w, t, entry[0], entry[1])
   }
+}
+
+/** A span's attributes: keys and their values, in the order first set. */
+export interface Attributes {
+  readonly keys: ReadonlyArray<string>
+  readonly values: ReadonlyArray<unknown>
 }
 
 /** What a span needs besides Effect's `NativeSpan` fields: how it ended, as OTLP says it. */
@@ -476,7 +488,7 @@ export interface EndedSpan {
   readonly kind: number
   readonly startTime: bigint
   readonly endTime: bigint
-  readonly attributes: Iterable<readonly [string, unknown]>
+  readonly attributes: Attributes
   /** Extra attributes after the span's own (e.g. `effect.fiber.interrupted`). */
   readonly extraAttributes: ReadonlyArray<readonly [string, unknown]>
   readonly events: ReadonlyArray<readonly [name: string, time: bigint, attributes: Record<string, unknown> | undefined]>
@@ -507,7 +519,8 @@ export const makeSpanEncoder = () => {
     w.fixed64(String(span.startTime))
     w.byte(0x41)
     w.fixed64(String(span.endTime))
-    writeEntries(w, 0x4a, span.attributes)
+    const { keys, values } = span.attributes
+    for (let i = 0; i < keys.length; i++) writeEntry(w, 0x4a, keys[i]!, values[i])
     writeEntries(w, 0x4a, span.extraAttributes)
     for (const [name, time, attributes] of span.events) {
       const start = w.begin(0x5a, 1)

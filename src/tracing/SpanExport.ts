@@ -22,7 +22,18 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import * as OtlpResource from "effect/observability/OtlpResource"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
-import { type EndedSpan, encodeEncodedSpans, makeSpanEncoder } from "./OtlpProtobuf.ts"
+import { type Attributes, type EndedSpan, encodeEncodedSpans, makeSpanEncoder } from "./OtlpProtobuf.ts"
+
+/** A span's attributes `Map` (Effect's own spans) as key and value arrays. */
+const mapAttributes = (map: ReadonlyMap<string, unknown> | undefined): Attributes => {
+  const keys: Array<string> = []
+  const values: Array<unknown> = []
+  map?.forEach((value, key) => {
+    keys.push(key)
+    values.push(value)
+  })
+  return { keys, values }
+}
 
 /** One place spans go. */
 export interface TraceDestination {
@@ -51,7 +62,12 @@ export const destinationKeeps = (destinationRate: number, sampledAt: number, tra
 const KIND: Readonly<Record<Tracer.SpanKind, number>> = { internal: 1, server: 2, client: 3, producer: 4, consumer: 5 }
 
 /** How a span ended, as OTLP says it (the same as `effect/observability`'s own tracer). */
-export const endedSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>): EndedSpan => {
+export const endedSpan = (
+  span: Tracer.NativeSpan,
+  endTime: bigint,
+  exit: Exit.Exit<unknown, unknown>,
+  attributes: Attributes = mapAttributes(span._attributes)
+): EndedSpan => {
   let status: EndedSpan["status"]
   let extraAttributes: EndedSpan["extraAttributes"] = []
   if (exit._tag === "Success") status = { code: 1 }
@@ -67,7 +83,7 @@ export const endedSpan = (span: Tracer.NativeSpan, endTime: bigint, exit: Exit.E
     kind: KIND[span.kind],
     startTime: span.startTime,
     endTime,
-    attributes: span._attributes ?? [],
+    attributes,
     extraAttributes,
     events: span._events ?? [],
     links: span.links.map((l) => ({ traceId: l.span.traceId, spanId: l.span.spanId, attributes: l.attributes })),
@@ -84,9 +100,10 @@ export const toOtlpSpan = (span: EndedSpan) => ({
   kind: span.kind,
   startTimeUnixNano: String(span.startTime),
   endTimeUnixNano: String(span.endTime),
-  attributes: OtlpResource.entriesToAttributes(
-    [...span.attributes, ...span.extraAttributes].map(([k, v]): [string, unknown] => [k, v])
-  ),
+  attributes: OtlpResource.entriesToAttributes([
+    ...span.attributes.keys.map((k, i): [string, unknown] => [k, span.attributes.values[i]]),
+    ...span.extraAttributes.map(([k, v]): [string, unknown] => [k, v])
+  ]),
   droppedAttributesCount: 0,
   events: span.events.map(([name, time, attrs]) => ({
     name,
@@ -105,15 +122,34 @@ export const toOtlpSpan = (span: EndedSpan) => ({
   droppedLinksCount: 0
 })
 
-/** Effect's span, handed to `ended` once when it ends. */
+/**
+ * Effect's span, handed to `ended` once when it ends. Its attributes are kept in two arrays in the
+ * order first set (a later value replacing an earlier one) instead of Effect's `Map`: a request's
+ * span sets some twenty, which a Map stores by growing and rehashing its table, and which an
+ * encoder reads through an entry array each.
+ */
 class ExportedSpan extends Tracer.NativeSpan {
   readonly ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
+  readonly attributeKeys: Array<string> = []
+  readonly attributeValues: Array<unknown> = []
   constructor(
     options: ConstructorParameters<typeof Tracer.NativeSpan>[0],
     ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
   ) {
     super(options)
     this.ended = ended
+  }
+  /** A copy (the span's own are set through `attribute`, as Effect sets them). */
+  override get attributes(): Map<string, unknown> {
+    return new Map(this.attributeKeys.map((key, i) => [key, this.attributeValues[i]]))
+  }
+  override attribute(key: string, value: unknown): void {
+    if (this.status._tag === "Ended") return
+    const i = this.attributeKeys.indexOf(key)
+    if (i < 0) {
+      this.attributeKeys.push(key)
+      this.attributeValues.push(value)
+    } else this.attributeValues[i] = value
   }
   override end(endTime: bigint, exit: Exit.Exit<unknown, unknown>): void {
     if (this.status._tag === "Ended") return
@@ -189,7 +225,7 @@ export const makeSpanExport = (options: {
       let bytes: Uint8Array | undefined
       options.destinations.forEach((d, i) => {
         if (!destinationKeeps(d.sampleRate, sampledAt, span.traceId)) return
-        view ??= endedSpan(span, endTime, exit)
+        view ??= endedSpan(span, endTime, exit, { keys: span.attributeKeys, values: span.attributeValues })
         if (d.protocol === "http/json") {
           json ??= toOtlpSpan(view)
           exporters[i]!.push(json)

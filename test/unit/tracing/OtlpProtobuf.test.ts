@@ -8,6 +8,7 @@ import * as OtlpSerialization from "effect/observability/OtlpSerialization"
 import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import {
+  type Attributes,
   type EndedSpan,
   type ExportTraceServiceRequest,
   encodeEncodedSpans,
@@ -324,6 +325,12 @@ describe("encodeTraces", () => {
   })
 })
 
+/** Key and value arrays of entries, as the gateway's spans hold their attributes. */
+const attributesOf = (entries: ReadonlyArray<readonly [string, unknown]>): Attributes => ({
+  keys: entries.map(([k]) => k),
+  values: entries.map(([, v]) => v)
+})
+
 describe("spans encoded at their end (makeSpanEncoder, encodeEncodedSpans)", () => {
   const resource = OtlpResource.make({ serviceName: "llmgate", serviceVersion: "0.1.0", attributes: { w: 2 } })
   const scope = { name: "llmgate" }
@@ -336,7 +343,7 @@ describe("spans encoded at their end (makeSpanEncoder, encodeEncodedSpans)", () 
     kind: i % 2 === 0 ? 2 : 3,
     startTime: 1_760_000_000_000_000_000n + BigInt(i) * 1_234_567n,
     endTime: 1_760_000_000_250_000_000n + BigInt(i) * 7_654_321n,
-    attributes: new Map<string, unknown>([
+    attributes: attributesOf([
       ["http.request.method", "POST"],
       ["gen_ai.request.model", "gpt-4o"],
       ["gen_ai.usage.input_tokens", 5 + i],
