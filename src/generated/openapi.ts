@@ -86,7 +86,8 @@ export interface paths {
          * Create a message (Anthropic Messages API)
          * @description Anthropic's Messages API served from any provider: the request is translated into a chat
          *     completions request and handled as one (routing by `model`, the key's models, limits and
-         *     budgets, usage records), and the answer translated back: a message, or with `stream: true`
+         *     budgets, usage records: recorded with endpoint `messages`), and the answer translated back: a
+         *     message, or with `stream: true`
          *     Anthropic's event stream (`message_start`, `content_block_start`/`_delta`/`_stop` for text,
          *     thinking and tool input, `message_delta` with the stop reason and usage, `message_stop`).
          *     System prompts, multi-turn, images (base64 and URL), custom tools, `tool_choice` and tool
@@ -146,7 +147,7 @@ export interface paths {
          * Create a response (OpenAI Responses API)
          * @description OpenAI's Responses API, served two ways by the model group the request resolves to (a `routes`
          *     entry's model for the path, else `model`), with the usual auth, key models, limits, budgets,
-         *     routing and usage records either way:
+         *     routing and usage records (endpoint `responses`) either way:
          *
          *     - Passed through when every target of the model and of its fallbacks is an `openai` provider:
          *       the body goes to the provider's own `/responses` untouched but for `model` (the target's), so
@@ -650,7 +651,11 @@ export interface paths {
          *     key (`require_key: true`; 401 without a key, 403 for another key). Labels are bounded: configured
          *     model names (a pattern model's pattern; `none` when the request matched no model), configured
          *     provider names, HTTP statuses, endpoints, limit names, project ids; never a key, a request id
-         *     or a client's model string. Counters of a series not seen yet are absent (read them as 0).
+         *     or a client's model string. `endpoint` is the API the client called: `chat`, `completions`,
+         *     `embeddings`, `messages` (`POST /v1/messages`, though chat serves it), `responses` (`POST
+         *     /v1/responses`, passed through or translated), `images_generations`, `images_edits`,
+         *     `moderations`, `rerank`, `audio_speech`, `audio_transcriptions`, `audio_translations`, `files`,
+         *     `batches`, `stored_responses`. Counters of a series not seen yet are absent (read them as 0).
          *
          *     | metric | type | labels | what |
          *     |---|---|---|---|

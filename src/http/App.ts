@@ -106,8 +106,14 @@ export const makeApp = Effect.gen(function* () {
   add("GET", USAGE_PAGE_PATH, false, sync(usagePage))
   const chat = proxyHandler("chat", usage)
   add("POST", "/v1/chat/completions", true, chat)
-  add("POST", MESSAGES_PATH, true, messagesHandler(chat))
-  add("POST", RESPONSES_PATH, true, responsesHandler(chat, proxyHandler("responses", usage)))
+  // Translated over chat, recorded as the API the client called.
+  add("POST", MESSAGES_PATH, true, messagesHandler(proxyHandler("chat", usage, "messages")))
+  add(
+    "POST",
+    RESPONSES_PATH,
+    true,
+    responsesHandler(proxyHandler("chat", usage, "responses"), proxyHandler("responses", usage))
+  )
   add("POST", COUNT_TOKENS_PATH, true, countTokensHandler(tokenCounts))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))

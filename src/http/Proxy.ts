@@ -29,6 +29,7 @@ import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import {
+  type ClientApi,
   type Endpoint,
   isMultipartEndpoint,
   isRoutedEndpoint,
@@ -188,8 +189,12 @@ const typedValidator = (endpoint: TypedEndpoint) => {
   }
 }
 
-/** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
-export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
+/**
+ * A handler for one proxied endpoint; every request it handles leaves one usage record
+ * (UsageRecords.ts), whose endpoint (and metrics' label, log line, span) is `api`, the API the
+ * client called: the endpoint itself unless an API is translated over it (`messages` over `chat`).
+ */
+export const proxyHandler = (endpoint: Endpoint, usage: UsageServices, api: ClientApi = endpoint) => {
   const validate = validator(endpoint)
   const typed = isTypedEndpoint(endpoint)
   const multipart = isMultipartEndpoint(endpoint)
@@ -225,7 +230,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
       ? Effect.map(handle(request, snapshot, requestId, path, principal, progress, undefined), timed)
       : Effect.clockWith((clock) => {
-          const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
+          const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint: api }
           usage.sink.begin()
           return handle(request, snapshot, requestId, path, principal, progress, { arrival, clock }).pipe(
             Effect.map(timed),

@@ -23,7 +23,7 @@ import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import type { ClientApi } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
 import type { Attempt, Observed } from "../domain/Observed.ts"
 import { NO_USAGE, totalTokens, type UsageOutcome } from "../domain/Usage.ts"
@@ -59,7 +59,8 @@ export interface Arrival {
   /** Epoch milliseconds. */
   readonly atMs: number
   readonly principal: Principal | undefined
-  readonly endpoint: Endpoint
+  /** The API the client called (recorded), which a translated one's endpoint is not. */
+  readonly endpoint: ClientApi
 }
 
 /** How a request ended, for its record. */
