@@ -154,7 +154,9 @@ export interface paths {
          *       stateful fields (`previous_response_id`, `store`, `conversation`, background runs, built-in
          *       tools) are the provider's to serve; the JSON answer is relayed as it came (its
          *       `usage.input_tokens`/`output_tokens` recorded), with `stream: true` the provider's event
-         *       stream relayed byte for byte as it arrives (its usage not read). A stored response is then
+         *       stream relayed byte for byte as it arrives, its usage read on the way from its terminal
+         *       event (`response.completed`, `response.incomplete`, `response.failed`) for the usage record
+         *       and the key's limits and budget (a stream cut before it: estimated). A stored response is then
          *       reached by id (`/v1/responses/{id}`).
          *     - Otherwise (a target of another kind; `azure` included) by translation over chat, its
          *       stateless subset: the request (`input` as a string or items — messages, `function_call`,
