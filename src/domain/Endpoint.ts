@@ -41,6 +41,14 @@ export const isMultipartEndpoint = (endpoint: Endpoint): endpoint is MultipartEn
 
 export type Endpoint = TypedEndpoint | RelayedEndpoint
 
+/**
+ * The API a client called, as its usage record, the metrics, its log line and its span name it:
+ * the endpoint that served it, or the API translated over one. `messages` is Anthropic's Messages
+ * API served over `chat` (http/Messages.ts); a translated `POST /v1/responses` is `responses`, as
+ * one passed through is (http/Responses.ts). Routing and providers see the endpoint, never this.
+ */
+export type ClientApi = Endpoint | "messages"
+
 export const isTypedEndpoint = (endpoint: Endpoint): endpoint is TypedEndpoint =>
   endpoint === "chat" || endpoint === "completions" || endpoint === "embeddings"
 

@@ -86,7 +86,8 @@ export interface paths {
          * Create a message (Anthropic Messages API)
          * @description Anthropic's Messages API served from any provider: the request is translated into a chat
          *     completions request and handled as one (routing by `model`, the key's models, limits and
-         *     budgets, usage records), and the answer translated back: a message, or with `stream: true`
+         *     budgets, usage records: recorded with endpoint `messages`), and the answer translated back: a
+         *     message, or with `stream: true`
          *     Anthropic's event stream (`message_start`, `content_block_start`/`_delta`/`_stop` for text,
          *     thinking and tool input, `message_delta` with the stop reason and usage, `message_stop`).
          *     System prompts, multi-turn, images (base64 and URL), custom tools, `tool_choice` and tool
@@ -146,14 +147,16 @@ export interface paths {
          * Create a response (OpenAI Responses API)
          * @description OpenAI's Responses API, served two ways by the model group the request resolves to (a `routes`
          *     entry's model for the path, else `model`), with the usual auth, key models, limits, budgets,
-         *     routing and usage records either way:
+         *     routing and usage records (endpoint `responses`) either way:
          *
          *     - Passed through when every target of the model and of its fallbacks is an `openai` provider:
          *       the body goes to the provider's own `/responses` untouched but for `model` (the target's), so
          *       stateful fields (`previous_response_id`, `store`, `conversation`, background runs, built-in
          *       tools) are the provider's to serve; the JSON answer is relayed as it came (its
          *       `usage.input_tokens`/`output_tokens` recorded), with `stream: true` the provider's event
-         *       stream relayed byte for byte as it arrives (its usage not read). A stored response is then
+         *       stream relayed byte for byte as it arrives, its usage read on the way from its terminal
+         *       event (`response.completed`, `response.incomplete`, `response.failed`) for the usage record
+         *       and the key's limits and budget (a stream cut before it: estimated). A stored response is then
          *       reached by id (`/v1/responses/{id}`).
          *     - Otherwise (a target of another kind; `azure` included) by translation over chat, its
          *       stateless subset: the request (`input` as a string or items — messages, `function_call`,
@@ -650,7 +653,11 @@ export interface paths {
          *     key (`require_key: true`; 401 without a key, 403 for another key). Labels are bounded: configured
          *     model names (a pattern model's pattern; `none` when the request matched no model), configured
          *     provider names, HTTP statuses, endpoints, limit names, project ids; never a key, a request id
-         *     or a client's model string. Counters of a series not seen yet are absent (read them as 0).
+         *     or a client's model string. `endpoint` is the API the client called: `chat`, `completions`,
+         *     `embeddings`, `messages` (`POST /v1/messages`, though chat serves it), `responses` (`POST
+         *     /v1/responses`, passed through or translated), `images_generations`, `images_edits`,
+         *     `moderations`, `rerank`, `audio_speech`, `audio_transcriptions`, `audio_translations`, `files`,
+         *     `batches`, `stored_responses`. Counters of a series not seen yet are absent (read them as 0).
          *
          *     | metric | type | labels | what |
          *     |---|---|---|---|
@@ -833,7 +840,7 @@ export interface paths {
         put?: never;
         /**
          * Detect a provider's models and capabilities
-         * @description Lists the models of the configured provider's upstream (with its base URL, kind and credentials) and probes the first `probe` of them (default 3) for `chat` (a one-message chat completion with `max_tokens: 1`), `streaming` (the same as an event stream with at least one chunk), `tools` (the same with one tiny function tool) and `embeddings` (`input: "ping"`), each within `timeout` (default 10 s). An answer is `true`, a refusal (a 4xx) `false`, and a probe that could not tell (a timeout, a 403, 408, 429 or 5xx) `null` with the reason in `errors`; a model whose chat probe did not answer `true` is not probed for streaming or tools. `openai` lists `GET {base_url}/models`, `azure` the resource's deployments (else its models), `anthropic` `GET {base_url}/v1/models`; a list that cannot be had leaves `models` empty with an entry in `errors` (name the models to probe in `models`). Probes go straight to the provider: no routing, limits, circuit breakers or usage records. An upstream that cannot be reached or refuses the credentials (401) is answered with 502 naming the provider.
+         * @description Lists the models of the configured provider's upstream (with its base URL, kind and credentials, over its connection: `proxy`, `tls` and `keep_alive` apply to the list as to the probes) and probes the first `probe` of them (default 3) for `chat` (a one-message chat completion with `max_tokens: 1`), `streaming` (the same as an event stream with at least one chunk), `tools` (the same with one tiny function tool) and `embeddings` (`input: "ping"`), each within `timeout` (default 10 s). An answer is `true`, a refusal (a 4xx) `false`, and a probe that could not tell (a timeout, a 403, 408, 429 or 5xx) `null` with the reason in `errors`; a model whose chat probe did not answer `true` is not probed for streaming or tools. `openai` lists `GET {base_url}/models`, `azure` the resource's deployments (else its models), `anthropic` `GET {base_url}/v1/models`; a list that cannot be had leaves `models` empty with an entry in `errors` (name the models to probe in `models`). Probes go straight to the provider: no routing, limits, circuit breakers or usage records. An upstream that cannot be reached or refuses the credentials (401) is answered with 502 naming the provider.
          */
         post: operations["adminDetectProvider"];
         delete?: never;

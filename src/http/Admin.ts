@@ -10,7 +10,8 @@
  *
  * `POST /admin/v1/providers/{name}/detect` lists that provider's upstream models and probes the
  * first few for chat, streaming, tools and embeddings (providers/Detect.ts), through the provider
- * this worker's snapshot built from the config, so with its base URL, kind and credentials.
+ * this worker's snapshot built from the config, so with its base URL, kind and credentials, and
+ * over its upstream client (`clients`), so with its connection settings.
  *
  * `GET /admin/v1/usage` answers a usage report (usage/UsageReport.ts: time series from the minute
  * rollups, validated and bounded here, answered by the owner's store) and `GET /admin/v1/usage/graph`
@@ -41,6 +42,7 @@ import {
 import { KINDS } from "../providers/Kinds.ts"
 import { renderUsageGraph } from "../usage/UsageGraph.ts"
 import { parseMetric, parseUsageQuery, type UsageReportsShape } from "../usage/UsageReport.ts"
+import { UpstreamClients, type UpstreamClientsShape } from "../providers/UpstreamClients.ts"
 import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import { decodeSegment, decodeUtf8 } from "./Path.ts"
@@ -161,10 +163,7 @@ const gracePeriod = (body: Readonly<Record<string, unknown>>): number | GatewayE
 }
 
 /** The options of a detection from its request body (every field optional). */
-const detectOptions = (
-  body: Readonly<Record<string, unknown>>,
-  snapshot: Snapshot
-): Omit<DetectOptions, "fetch"> | GatewayError => {
+const detectOptions = (body: Readonly<Record<string, unknown>>, snapshot: Snapshot): DetectOptions | GatewayError => {
   const bad = (param: string, message: string) => gatewayError({ _tag: "Unprocessable", param, message })
   for (const field of Object.keys(body)) {
     if (field !== "probe" && field !== "models" && field !== "timeout") return bad(field, `${field}: unknown field`)
@@ -200,6 +199,7 @@ const detectOptions = (
 
 /** `POST /admin/v1/providers/{name}/detect`: the configured provider's models and capabilities. */
 const detectProvider = (
+  clients: UpstreamClientsShape,
   request: IncomingRequest,
   snapshot: Snapshot,
   name: string
@@ -211,7 +211,9 @@ const detectProvider = (
   return readObject(request, snapshot, true).pipe(
     Effect.flatMap((body) => {
       const options = detectOptions(body, snapshot)
-      return options instanceof Error ? Effect.fail(options) : detect(provider, options)
+      return options instanceof Error
+        ? Effect.fail(options)
+        : detect(provider, options).pipe(Effect.provideService(UpstreamClients, clients))
     }),
     Effect.map((detection) => json(detection satisfies components["schemas"]["AdminProviderDetection"]))
   )
@@ -234,7 +236,7 @@ const withSpendOf = (
 
 /** The handler of every `/admin/v1/*` request. */
 export const makeAdminHandler =
-  (store: AdminStoreShape, reports: UsageReportsShape) =>
+  (store: AdminStoreShape, reports: UsageReportsShape, clients: UpstreamClientsShape) =>
   (
     request: IncomingRequest,
     snapshot: Snapshot,
@@ -299,7 +301,7 @@ export const makeAdminHandler =
     }
 
     if (action !== undefined && resource === "providers" && action === "detect" && segments.length === 3)
-      return method === "POST" ? detectProvider(request, snapshot, id) : notAllowed
+      return method === "POST" ? detectProvider(clients, request, snapshot, id) : notAllowed
     if (action !== undefined) {
       if (resource !== "keys" || action !== "rotate" || segments.length > 3) return notFound
       if (method !== "POST") return notAllowed

@@ -32,6 +32,7 @@ import { RESPONSES_PATH, responsesHandler } from "./Responses.ts"
 import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
+import { UpstreamClients } from "../providers/UpstreamClients.ts"
 
 /**
  * `principal` is who authenticated on `auth` routes; undefined on the public ones. `receivedAt`
@@ -74,6 +75,8 @@ export const makeApp = Effect.gen(function* () {
   const tracing = yield* RequestTracing
   const exposition = yield* MetricsExposition
   const tokenCounts = yield* TokenCounts
+  // Provider detection lists models over the providers' own clients (Admin.ts).
+  const upstreamClients = yield* UpstreamClients
   const usage = { sink: yield* UsageSink, metrics, tracing }
   const encoder = new TextEncoder()
   const specResponse = bytes(new TextEncoder().encode(JSON.stringify(spec)), "application/json")
@@ -106,8 +109,14 @@ export const makeApp = Effect.gen(function* () {
   add("GET", USAGE_PAGE_PATH, false, sync(usagePage))
   const chat = proxyHandler("chat", usage)
   add("POST", "/v1/chat/completions", true, chat)
-  add("POST", MESSAGES_PATH, true, messagesHandler(chat))
-  add("POST", RESPONSES_PATH, true, responsesHandler(chat, proxyHandler("responses", usage)))
+  // Translated over chat, recorded as the API the client called.
+  add("POST", MESSAGES_PATH, true, messagesHandler(proxyHandler("chat", usage, "messages")))
+  add(
+    "POST",
+    RESPONSES_PATH,
+    true,
+    responsesHandler(proxyHandler("chat", usage, "responses"), proxyHandler("responses", usage))
+  )
   add("POST", COUNT_TOKENS_PATH, true, countTokensHandler(tokenCounts))
   add("POST", "/v1/completions", true, proxyHandler("completions", usage))
   add("POST", "/v1/embeddings", true, proxyHandler("embeddings", usage))
@@ -181,7 +190,7 @@ export const makeApp = Effect.gen(function* () {
       }
     ]
   ])
-  const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore, usageReports) }
+  const adminEntry: RouteEntry = { auth: true, handler: makeAdminHandler(adminStore, usageReports, upstreamClients) }
   // GET `metrics.path`: the owner's exposition of every worker; with `require_key`, for the keys
   // the admin API takes.
   const scrape: Handler = (_req, _snapshot, _id, _path, principal) => {

@@ -11,7 +11,8 @@
  * to its real cost. Any other request pays for neither.
  *
  * The relayed endpoints (domain/Endpoint.ts: images, audio, moderations, rerank, Responses passed
- * through, http/Responses.ts: its answer's usage read in the Responses API's names) go the same way
+ * through, http/Responses.ts: its answer's usage read in the Responses API's names, a stream's
+ * from its terminal event as the stream is relayed, measured like a chat stream) go the same way
  * with only their `model` checked (moderations may leave it to a route); a multipart upload's
  * `model` is its form field (domain/MultipartField.ts), read from the body held whole within
  * `server.body_limit`. Files, batches and stored responses carry no model: the route for their path chooses it, and
@@ -29,6 +30,7 @@ import { GatewayError, gatewayError } from "../domain/GatewayError.ts"
 import { schemaIssues } from "../domain/SchemaIssues.ts"
 import type { Snapshot } from "../GatewayState.ts"
 import {
+  type ClientApi,
   type Endpoint,
   isMultipartEndpoint,
   isRoutedEndpoint,
@@ -60,6 +62,7 @@ import {
   type UsageServices
 } from "./UsageRecords.ts"
 import { requestStreamUsage } from "../usage/StreamUsageRequest.ts"
+import { isEventStream } from "../streaming/Sse.ts"
 import { annotateRequest } from "./RequestSpans.ts"
 
 /**
@@ -188,8 +191,12 @@ const typedValidator = (endpoint: TypedEndpoint) => {
   }
 }
 
-/** A handler for one proxied endpoint; every request it handles leaves one usage record (UsageRecords.ts). */
-export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
+/**
+ * A handler for one proxied endpoint; every request it handles leaves one usage record
+ * (UsageRecords.ts), whose endpoint (and metrics' label, log line, span) is `api`, the API the
+ * client called: the endpoint itself unless an API is translated over it (`messages` over `chat`).
+ */
+export const proxyHandler = (endpoint: Endpoint, usage: UsageServices, api: ClientApi = endpoint) => {
   const validate = validator(endpoint)
   const typed = isTypedEndpoint(endpoint)
   const multipart = isMultipartEndpoint(endpoint)
@@ -198,6 +205,8 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   const metrics = usage.metrics
   /** The reader of the usage its answers report (a passed-through Responses answer's is named apart). */
   const readUsage = usageReaderOf(endpoint)
+  /** A relayed endpoint whose event streams report their usage (usage/StreamUsage.ts reads them): Responses. */
+  const measuresEvents = endpoint === "responses"
   /** Models found without a price while a budget applied, warned about once each (per worker). */
   const unpriced = new Set<string>()
   const handler = (
@@ -225,7 +234,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
       (principal?._tag !== "VirtualKey" || snapshot.limiter.subjectsOf(principal.key)?.budgeted !== true)
       ? Effect.map(handle(request, snapshot, requestId, path, principal, progress, undefined), timed)
       : Effect.clockWith((clock) => {
-          const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint }
+          const arrival: Arrival = { requestId, atMs: clock.currentTimeMillisUnsafe(), principal, endpoint: api }
           usage.sink.begin()
           return handle(request, snapshot, requestId, path, principal, progress, { arrival, clock }).pipe(
             Effect.map(timed),
@@ -339,8 +348,10 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
                 costPico: costOf(measureResponse(readUsage, json, measured).tokens, upstreamModel)
               })
             }
-            // Opaque bytes (speech audio): relayed as they come, recorded at their end with no usage.
-            if (response.body._tag === "Bytes") {
+            // Opaque bytes (speech audio, an image event stream): relayed as they come, recorded at
+            // their end with no usage. An event stream whose events report usage (a passed-through
+            // Responses stream) is relayed as bytes too, and measured like a chat stream.
+            if (response.body._tag === "Bytes" && !(measuresEvents && isEventStream(response.headers))) {
               const body =
                 recording === undefined
                   ? response.body
@@ -383,7 +394,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
             return Effect.succeed({
               response: providerResponse(
                 outcome.provider,
-                { ...response, body: { _tag: "Stream", stream: recorded.stream } },
+                { ...response, body: { _tag: response.body._tag, stream: recorded.stream } },
                 outcome.attempts
               ),
               // A stream's usage is known at its end: its reservation is settled then.

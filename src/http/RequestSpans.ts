@@ -82,6 +82,7 @@ export const annotateEnding = (
     span.attribute(GEN_AI.outputMessages, text)
     span.attribute("langfuse.observation.output", text)
   }
+  span.attribute("llmgate.endpoint", record.endpoint)
   if (record.provider !== null) span.attribute("llmgate.provider", record.provider)
   span.attribute("llmgate.attempts", record.attempts)
   span.attribute("llmgate.outcome", record.outcome)

@@ -6,7 +6,8 @@
  *   body goes to the provider's own `/responses` with only `model` replaced, by the relayed-endpoint
  *   proxy (http/Proxy.ts, endpoint `responses`: auth, limits, routing, usage records as for any
  *   relayed endpoint); a JSON answer is relayed as JSON (its `usage.input_tokens`/`output_tokens`
- *   measured, providers/openai/ResponsesUsage.ts), an event stream as bytes as they arrive. What
+ *   measured, providers/openai/ResponsesUsage.ts), an event stream as bytes as they arrive (its
+ *   terminal event's `response.usage` measured on the way: usage/StreamUsage.ts). What
  *   needs the provider's state (`previous_response_id`, `store`, built-in tools) is the provider's
  *   to judge, and the stored responses are reached by id (App.ts, endpoint `stored_responses`).
  * - otherwise (a target of another kind, azure included: its Responses URL depends on an

@@ -8,8 +8,9 @@
  *   estimated (usage/Measure.ts); an error answer, or a request nothing served, has no usage.
  * - **Answered with a stream**: recorded by the stream's own end hook (`recordedStream`), which runs
  *   when the stream completes, fails midway or is cancelled by the client: the usage the upstream
- *   reported (the gateway asked for it: usage/StreamUsageRequest.ts), else an estimate of what was
- *   generated (billed for what was sent). The usage-only chunk the client did not ask for is taken
+ *   reported (the gateway asked for it: usage/StreamUsageRequest.ts; a passed-through Responses
+ *   stream reports it in its terminal event), else an estimate of what was generated (billed for
+ *   what was sent). The usage-only chunk the client did not ask for is taken
  *   out on the way (usage/UsageRelay.ts). `ttft_ms` is the time to the stream's first byte, which
  *   after hold-back (streaming/HoldBack.ts) carries the first content.
  *
@@ -23,7 +24,7 @@ import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
 import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
-import type { Endpoint } from "../domain/Endpoint.ts"
+import type { ClientApi } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
 import type { Attempt, Observed } from "../domain/Observed.ts"
 import { NO_USAGE, totalTokens, type UsageOutcome } from "../domain/Usage.ts"
@@ -33,7 +34,12 @@ import { type Measured, type MeasuredRequest, measureResponse, measureStream } f
 import { costOf } from "../usage/Cost.ts"
 import type { PriceBook } from "../usage/PriceBook.ts"
 import { RECOUNT_TEXT_LIMIT, type RecountableRecord } from "../usage/Recount.ts"
-import { makeStreamUsageTracker, makeUsageChunkTracker } from "../usage/StreamUsage.ts"
+import {
+  DEFAULT_TEXT_LIMIT,
+  makeStreamUsageTracker,
+  makeUsageChunkTracker,
+  streamEventsOf
+} from "../usage/StreamUsage.ts"
 import { makeUsageRelay } from "../usage/UsageRelay.ts"
 import type { UsageSinkShape } from "../usage/UsageSink.ts"
 import type { WorkerMetricsShape } from "../metrics/WorkerMetrics.ts"
@@ -59,7 +65,8 @@ export interface Arrival {
   /** Epoch milliseconds. */
   readonly atMs: number
   readonly principal: Principal | undefined
-  readonly endpoint: Endpoint
+  /** The API the client called (recorded), which a translated one's endpoint is not. */
+  readonly endpoint: ClientApi
 }
 
 /** How a request ended, for its record. */
@@ -257,10 +264,12 @@ export const recordedStream = (
   upstream: Stream.Stream<Uint8Array, GatewayError>,
   r: StreamRecording
 ): RecordedStream => {
-  // The chunk tracker keeps the first events whole (references, no parse) for an estimate's recount.
+  // The chunk tracker keeps the first events whole (references, no parse) for an estimate's recount;
+  // a stream whose usage was not asked for (a passed-through Responses stream) is read event by event.
+  const { endpoint } = r.request
   const tracker = r.usageRequested
     ? makeUsageChunkTracker(openAIUsage, RECOUNT_TEXT_LIMIT)
-    : makeStreamUsageTracker(openAIUsage)
+    : makeStreamUsageTracker(usageReaderOf(endpoint), DEFAULT_TEXT_LIMIT, streamEventsOf(endpoint))
   const relay = makeUsageRelay({ tracker, drop: r.usageRequested && !r.clientAsked, lineLimit: r.lineLimit })
   let firstAt: number | undefined
   let total: number | undefined

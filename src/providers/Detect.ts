@@ -7,8 +7,10 @@
  * for `openai`; for `azure` the resource's deployments (`{base}/openai/deployments`), else its
  * models (`{base}/openai/models`), with the provider's `api-version`; for `anthropic`
  * `{base}/v1/models` with `anthropic-version`, page by page. Each sends the provider's own
- * credential and header operations. A list nobody answers leaves the models unknown (an entry in
- * `errors`), unless the caller named the models to probe.
+ * credential and header operations, through the provider's own upstream client (the one its calls
+ * use: providers/UpstreamClients.ts), so its `proxy`, `tls` and `keep_alive` settings apply to the
+ * list as to the probes. A list nobody answers leaves the models unknown (an entry in `errors`),
+ * unless the caller named the models to probe.
  *
  * Capabilities are probed through the provider itself (`Provider.call`), so every kind's
  * translation, URL and auth are the gateway's own: `chat` (one user message, `max_tokens: 1`,
@@ -27,12 +29,13 @@ import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
 import type { ResolvedBounds, ResolvedProvider } from "../config/Config.ts"
 import { ANTHROPIC_VERSION } from "./anthropic/Kind.ts"
-import { readAtMost } from "../domain/BodyCollector.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import { describe, gatewayError, type GatewayError } from "../domain/GatewayError.ts"
 import { makeSseScanner } from "../streaming/SseScanner.ts"
 import { parseJsonObject, upstreamHeaders } from "./openai/OpenAIProvider.ts"
 import type { Provider, ProviderResponse } from "./Provider.ts"
+import { upstreamClientOptions } from "./Registry.ts"
+import { type UpstreamClient, UpstreamClients } from "./UpstreamClients.ts"
 
 export const CAPABILITIES = ["chat", "streaming", "tools", "embeddings"] as const
 export type Capability = (typeof CAPABILITIES)[number]
@@ -77,9 +80,6 @@ const MAX_PAGES = 10
 /** How much of an upstream's error message a detection error quotes. */
 const MESSAGE_LIMIT = 200
 
-/** The client of the model-list GETs: `globalThis.fetch`, or any function that answers like it. */
-export type Fetch = (url: string, init: RequestInit) => Promise<Response>
-
 export interface DetectOptions {
   /** How many of the models to probe (0: list only). */
   readonly probe: number
@@ -87,8 +87,6 @@ export interface DetectOptions {
   readonly models?: ReadonlyArray<string> | undefined
   readonly timeoutMs: number
   readonly bounds: Pick<ResolvedBounds, "upstreamBodyLimit" | "sseLineLimit">
-  /** The client of the model-list GETs (the probes use the provider's own upstream client). */
-  readonly fetch?: Fetch | undefined
 }
 
 // ---- model lists --------------------------------------------------------------------------------
@@ -170,27 +168,26 @@ const credentialsRefused = (provider: string, what: string): GatewayError =>
     message: `Provider \`${provider}\` refused the credentials: ${what} answered 401 (check its api_key or auth).`
   })
 
-/** A GET read whole under the upstream body limit (undefined bytes: larger than that). */
+const NO_BODY = new Uint8Array(0)
+
+/** A GET through `client`, read whole under the upstream body limit (undefined bytes: larger than that). */
 const get = (
-  fetchFn: Fetch,
+  client: UpstreamClient,
   config: ResolvedProvider,
   url: string,
   headers: Readonly<Record<string, string>>,
   limit: number,
   timeoutMs: number
 ): Effect.Effect<{ readonly status: number; readonly bytes: Uint8Array | undefined }, GatewayError> =>
-  Effect.tryPromise({
-    try: async (signal) => {
-      const response = await fetchFn(url, { method: "GET", headers, signal, redirect: "manual" })
-      const body = response.body
-      if (body === null) return { status: response.status, bytes: new Uint8Array(0) }
-      const reader = body.getReader()
-      const bytes = await readAtMost(() => reader.read().then((r) => (r.done ? undefined : r.value)), limit)
-      if (bytes === undefined) reader.cancel().catch(() => {})
-      return { status: response.status, bytes }
-    },
-    catch: () => gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })
-  }).pipe(
+  client.post({ method: "GET", url, headers, body: NO_BODY }).pipe(
+    Effect.flatMap((response) =>
+      response.bytes(limit).pipe(
+        Effect.map((bytes): Uint8Array | undefined => bytes),
+        Effect.catchTag("UpstreamBodyTooLarge", () => Effect.succeed(undefined)),
+        Effect.map((bytes) => ({ status: response.status, bytes }))
+      )
+    ),
+    Effect.mapError(() => gatewayError({ _tag: "UpstreamUnreachable", provider: config.name })),
     Effect.timeoutOrElse({
       duration: timeoutMs,
       orElse: () => Effect.fail(gatewayError({ _tag: "UpstreamTimeout", provider: config.name, after_ms: timeoutMs }))
@@ -200,18 +197,22 @@ const get = (
 /** Lists the provider's models: the first request that answers a list wins; a 401 or no connection fails. */
 export const listModels = Effect.fn("Detect.listModels")(function* (
   config: ResolvedProvider,
-  options: Pick<DetectOptions, "timeoutMs" | "bounds" | "fetch">
+  options: Pick<DetectOptions, "timeoutMs" | "bounds">
 ) {
-  const fetchFn: Fetch = options.fetch ?? ((url, init) => globalThis.fetch(url, init))
+  const requests = listingRequests(config)
+  const clientOptions = upstreamClientOptions(config)
+  if (requests.length === 0 || clientOptions === undefined) return unlisted(`kind ${config.kind} has no model list`)
+  // The provider's own client: its pool, and its proxy, TLS and keep-alive settings.
+  const client = yield* (yield* UpstreamClients).get(clientOptions)
   const tried: Array<string> = []
-  for (const request of listingRequests(config)) {
+  for (const request of requests) {
     const ids: Array<string> = []
     let after: string | undefined
     let failed: string | undefined
     for (let page = 0; page < MAX_PAGES; page++) {
       const url = request.url(after)
       const answer = yield* get(
-        fetchFn,
+        client,
         config,
         url,
         request.headers,
@@ -237,11 +238,7 @@ export const listModels = Effect.fn("Detect.listModels")(function* (
     if (failed === undefined || ids.length > 0) return listed(ids)
     tried.push(failed)
   }
-  return unlisted(
-    tried.length === 0
-      ? `kind ${config.kind} has no model list`
-      : `the models could not be listed (${tried.join("; ")}): name the models to probe`
-  )
+  return unlisted(`the models could not be listed (${tried.join("; ")}): name the models to probe`)
 })
 
 // ---- probes -------------------------------------------------------------------------------------

@@ -30,8 +30,8 @@ const makeProvider = (
   }
 }
 
-/** The upstream client a provider uses, if it uses one. */
-const clientOf = (config: ResolvedProvider): UpstreamClientOptions | undefined => {
+/** The upstream client a provider uses (its pool and connection settings), if it uses one. */
+export const upstreamClientOptions = (config: ResolvedProvider): UpstreamClientOptions | undefined => {
   switch (config.kind) {
     case "openai":
       return OpenAIProvider.clientOptions(config)
@@ -50,7 +50,7 @@ export const makeProviders = Effect.fnUntraced(function* (config: ResolvedConfig
     providers.set(name, yield* makeProvider(provider, config.server.bounds))
   const used: Array<UpstreamClientOptions> = []
   for (const provider of config.providers.values()) {
-    const options = clientOf(provider)
+    const options = upstreamClientOptions(provider)
     if (options !== undefined) used.push(options)
   }
   yield* (yield* UpstreamClients).retain(used)

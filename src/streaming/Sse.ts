@@ -9,6 +9,10 @@ const encoder = new TextEncoder()
 
 export const SSE_CONTENT_TYPE = "text/event-stream"
 
+/** Whether an answer's (lower-case) headers say it is an event stream. */
+export const isEventStream = (headers: Readonly<Record<string, string>>): boolean =>
+  (headers["content-type"] ?? "").startsWith(SSE_CONTENT_TYPE)
+
 export const DONE: Uint8Array = encoder.encode("data: [DONE]\n\n")
 
 /** One `data:` event carrying a JSON value. */

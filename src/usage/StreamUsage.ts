@@ -1,20 +1,27 @@
 /**
- * StreamUsage: what one OpenAI-format stream (the format the gateway relays to clients) tells about
- * its usage, event by event (the `data` of each SSE event, as streaming/SseScanner.ts yields them):
+ * StreamUsage: what one event stream tells about its usage, event by event (the `data` of each SSE
+ * event, as streaming/SseScanner.ts yields them). Two formats, told apart by where their events
+ * keep the usage and the text (`StreamEvents`): OpenAI's chat chunks (`CHAT_CHUNKS`, the format the
+ * gateway relays to chat and completions clients) and the Responses API's events
+ * (`RESPONSES_EVENTS`, a `/v1/responses` stream passed through). Either way the tracker finds:
  *
  * - the usage the upstream reported: the `usage` of the last chunk that carries one (normally the
- *   final chunk with `choices: []`, sent when the request asked `stream_options.include_usage`);
- * - whether an event is that usage-only chunk (`choices: []` and a `usage`), so the relay can drop
- *   it when the client did not ask for it;
+ *   final chunk with `choices: []`, sent when the request asked `stream_options.include_usage`),
+ *   or the `response.usage` of a Responses stream's terminal event (`response.completed`,
+ *   `response.incomplete`, `response.failed`);
+ * - whether an event is the usage-only chunk (`choices: []` and a `usage`), so the relay can drop
+ *   it when the client did not ask for it (a Responses stream has none);
  * - the text generated so far (content, refusals, reasoning, tool-call names and arguments, legacy
- *   completions' `text`), from which a stream cancelled or broken before its usage chunk is
- *   estimated (usage/Estimate.ts).
+ *   completions' `text`; a Responses event's text `delta`), from which a stream cancelled or
+ *   broken before its usage is estimated (usage/Estimate.ts).
  *
  * The usage object's convention is the provider's: the caller passes its mapper (the `openai`
- * kind's is providers/openai/OpenAIUsage.ts), so this module knows no provider. The generated text
+ * kind's is providers/openai/OpenAIUsage.ts, the Responses API's ResponsesUsage.ts), so this
+ * module knows no provider. The generated text
  * kept is bounded (`textLimit` characters); beyond it only its length is counted, and the estimate
  * adds a token per 4 characters for it. Never throws: an event that is not a JSON chunk is "other".
  */
+import type { Endpoint } from "../domain/Endpoint.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 
 /** What one event is, for the relay. */
@@ -82,9 +89,67 @@ export const choiceTexts = (choice: unknown, out: Array<string>): void => {
   }
 }
 
+type Event = Readonly<Record<string, unknown>>
+
+/** Where the parsed events of one stream format keep their generated text and their usage. */
+export interface StreamEvents {
+  /** Adds the generated strings of one event to `out`, in the order a client would see them. */
+  readonly texts: (event: Event, out: Array<string>) => void
+  /** The usage object an event reports, in the provider's convention (undefined or null: none). */
+  readonly usage: (event: Event) => unknown
+  /** Whether an event that reports usage carries nothing else (the relay may take it out). */
+  readonly usageOnly: (event: Event) => boolean
+}
+
+/** OpenAI's chat (and legacy completions) chunks: `choices[].delta`, and `usage` on a chunk of its own. */
+export const CHAT_CHUNKS: StreamEvents = {
+  texts: (chunk, out) => {
+    const choices = chunk["choices"]
+    if (Array.isArray(choices)) for (const choice of choices) choiceTexts(choice, out)
+  },
+  usage: (chunk) => chunk["usage"],
+  usageOnly: (chunk) => {
+    const choices = chunk["choices"]
+    return Array.isArray(choices) && choices.length === 0
+  }
+}
+
+/** The Responses API's events that end a stream with the whole response, its `usage` included. */
+const RESPONSES_TERMINAL: ReadonlySet<unknown> = new Set([
+  "response.completed",
+  "response.incomplete",
+  "response.failed"
+])
+/** `*.delta` events whose `delta` is not generated text (base64 audio). */
+const NOT_TEXT: ReadonlySet<unknown> = new Set(["response.audio.delta", "response.output_audio.delta"])
+
+/**
+ * The Responses API's events: text comes in `*.delta` events (output text, refusals, reasoning,
+ * function-call arguments, …), once each (the `*.done` events that repeat it are not counted), and
+ * the usage in the terminal event's `response.usage`.
+ */
+export const RESPONSES_EVENTS: StreamEvents = {
+  texts: (event, out) => {
+    const type = event["type"]
+    const delta = event["delta"]
+    if (typeof delta === "string" && typeof type === "string" && type.endsWith(".delta") && !NOT_TEXT.has(type))
+      out.push(delta)
+  },
+  usage: (event) => {
+    const response = event["response"]
+    return RESPONSES_TERMINAL.has(event["type"]) && isObject(response) ? response["usage"] : undefined
+  },
+  usageOnly: () => false
+}
+
+/** The format of an endpoint's event streams: the Responses API's events, else chat chunks. */
+export const streamEventsOf = (endpoint: Endpoint): StreamEvents =>
+  endpoint === "responses" ? RESPONSES_EVENTS : CHAT_CHUNKS
+
 export const makeStreamUsageTracker = (
   readUsage: (usage: unknown) => TokenUsage | undefined,
-  textLimit: number = DEFAULT_TEXT_LIMIT
+  textLimit: number = DEFAULT_TEXT_LIMIT,
+  events: StreamEvents = CHAT_CHUNKS
 ): StreamUsageTracker => {
   let reported: TokenUsage | undefined
   const pieces: Array<string> = []
@@ -113,15 +178,14 @@ export const makeStreamUsageTracker = (
         return "other"
       }
       if (!isObject(chunk)) return "other"
-      const choices = chunk["choices"]
       const texts: Array<string> = []
-      if (Array.isArray(choices)) for (const choice of choices) choiceTexts(choice, texts)
+      events.texts(chunk, texts)
       keep(texts)
-      const raw = chunk["usage"]
+      const raw = events.usage(chunk)
       if (raw === null || raw === undefined) return "other"
       const usage = readUsage(raw)
       if (usage !== undefined) reported = usage
-      return Array.isArray(choices) && choices.length === 0 ? "usage" : "other"
+      return events.usageOnly(chunk) ? "usage" : "other"
     },
     reported: () => reported,
     text: () => pieces.join(""),
@@ -197,8 +261,7 @@ export const makeUsageChunkTracker = (
   }
   const textLength = (chunk: Readonly<Record<string, unknown>>): number => {
     const texts: Array<string> = []
-    const choices = chunk["choices"]
-    if (Array.isArray(choices)) for (const choice of choices) choiceTexts(choice, texts)
+    CHAT_CHUNKS.texts(chunk, texts)
     let n = 0
     for (const t of texts) n += t.length
     return n
@@ -220,10 +283,9 @@ export const makeUsageChunkTracker = (
       const chunk = parse(data)
       if (chunk === undefined) return "other"
       add(data, textLength(chunk))
-      const usage = readUsage(chunk["usage"])
+      const usage = readUsage(CHAT_CHUNKS.usage(chunk))
       if (usage !== undefined) reported = usage
-      const choices = chunk["choices"]
-      return Array.isArray(choices) && choices.length === 0 ? "usage" : "other"
+      return CHAT_CHUNKS.usageOnly(chunk) ? "usage" : "other"
     },
     reported: () => reported,
     text: () => "",

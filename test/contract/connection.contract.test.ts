@@ -35,6 +35,9 @@ const completion = (content: string) => ({
   usage: { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 }
 })
 
+/** The model list an upstream answers detection's GET with: one model, named after the upstream. */
+const modelList = (upstream: string) => ({ object: "list", data: [{ id: `${upstream}-model`, object: "model" }] })
+
 interface Seen {
   readonly upstream: string
   readonly userAgent: string | null
@@ -128,8 +131,10 @@ const startHttpsUpstream = async (seen: Array<Seen>): Promise<HttpsUpstream> => 
     (req, res) => {
       req.resume()
       req.on("end", () => {
-        seen.push({ upstream: "https", userAgent: req.headers["user-agent"] ?? null })
         res.writeHead(200, { "content-type": "application/json" })
+        // A model list (detection) is not a call of the ones `seen` counts.
+        if (req.method === "GET" && req.url === "/v1/models") return res.end(JSON.stringify(modelList("https")))
+        seen.push({ upstream: "https", userAgent: req.headers["user-agent"] ?? null })
         res.end(JSON.stringify(completion("over TLS")))
       })
     }
@@ -161,7 +166,8 @@ const handlers = (name: string, seen: Array<Seen>) => (): Array<RequestHandler> 
   http.post("*/v1/chat/completions", ({ request }) => {
     seen.push({ upstream: name, userAgent: request.headers.get("user-agent") })
     return HttpResponse.json(completion(`from ${name}`))
-  })
+  }),
+  http.get("*/v1/models", () => HttpResponse.json(modelList(name)))
 ]
 
 const chat = async (gateway: GatewayProcess, model: string) => {
@@ -326,6 +332,32 @@ describe(`[${runtime}] connection settings per provider`, () => {
     const before = secure.connections()
     for (let i = 0; i < 4; i++) expect((await chat(gw(), "no-keep-alive")).status).toBe(200)
     expect(secure.connections() - before).toBe(4)
+  })
+
+  it("detection lists the models through the provider's connection: its proxy, its tls.ca_file", async () => {
+    /** POST /admin/v1/providers/{name}/detect, the list only (no probe). */
+    const detect = async (name: string) => {
+      const r = await fetch(`${gw().baseUrl}/admin/v1/providers/${name}/detect`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": "application/json" },
+        body: JSON.stringify({ probe: 0 })
+      })
+      return { status: r.status, body: (await r.json()) as { models?: Array<{ id: string }>; error?: unknown } }
+    }
+    const before = proxy.forwarded.length
+    const proxied = await detect("proxied")
+    expect(proxied.status, JSON.stringify(proxied.body)).toBe(200)
+    expect(proxied.body.models?.map((m) => m.id)).toEqual(["plain-model"])
+    expect(proxy.forwarded.slice(before)).toEqual([
+      { host: `127.0.0.1:${plain.port}`, authorization: basic(PROXY_USER, PROXY_PASSWORD) }
+    ])
+    // The HTTPS upstream's certificate is trusted only through the provider's CA bundle.
+    const trusted = await detect("tls-ca")
+    expect(trusted.status, JSON.stringify(trusted.body)).toBe(200)
+    expect(trusted.body.models?.map((m) => m.id)).toEqual(["https-model"])
+    const refused = await detect("tls-default")
+    expect(refused.status, JSON.stringify(refused.body)).toBe(502)
+    expect(refused.body).toMatchObject({ error: { code: "upstream_unreachable" } })
   })
 
   it("the effective config shows the settings, the proxy's password masked", async () => {

@@ -40,7 +40,8 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
           provider("p-brk", url("brk"), {
             breaker: { failure_rate: 0.5, min_requests: 2, window: "10s", cooldown: "60s" }
           }),
-          provider("p-down", `http://127.0.0.1:${closedPort}/v1`)
+          provider("p-down", `http://127.0.0.1:${closedPort}/v1`),
+          { name: "p-mock", kind: "mock" }
         ],
         models: [
           // $1 and $2 per million input and output tokens: 13 µ$ per answer of 7 + 3 tokens.
@@ -56,7 +57,9 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
             retry: { attempts: 1 }
           },
           { name: "m-brk", targets: [{ provider: "p-brk", model: "brk-m" }], retry: { attempts: 0 } },
-          { name: "m-down", targets: [{ provider: "p-down", model: "down-m" }], retry: { attempts: 0 } }
+          { name: "m-down", targets: [{ provider: "p-down", model: "down-m" }], retry: { attempts: 0 } },
+          // Served over chat by translation (a mock target: /v1/responses is not passed through).
+          { name: "m-mock", targets: [{ provider: "p-mock" }] }
         ],
         projects: [{ id: "prj_m", name: "Metrics" }],
         keys: [
@@ -120,6 +123,15 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
     const refused = await chat("m-ok", {}, LIMITED.key)
     expectOpenAIError(refused, 429, { code: "rate_limit_exceeded" })
     timing(refused.headers.get("server-timing"))
+    // The Messages and Responses APIs, translated over chat: labelled as what the client called.
+    const messages = await ctx.post("/v1/messages", {
+      model: "m-mock",
+      max_tokens: 16,
+      messages: [{ role: "user", content: "metrics" }]
+    })
+    expect(messages.status, messages.text).toBe(200)
+    const responses = await ctx.post("/v1/responses", { model: "m-mock", input: "metrics" })
+    expect(responses.status, responses.text).toBe(200)
     // A model no config names: its label is `none`, never the client's string.
     expect((await chat("no-such-model-xyz")).status).toBe(404)
     // An admin reload that changes nothing.
@@ -140,6 +152,12 @@ describe(`[${runtime}] metrics: one Prometheus exposition for every worker, and 
     expect(moved(requests, { model: "m-ok", provider: "none", status: "429" })).toBe(1)
     expect(moved(requests, { model: "none", provider: "none", status: "404" })).toBe(1)
     expect(after.samples(requests).some((s) => s.labels?.["model"] === "no-such-model-xyz")).toBe(false)
+    for (const endpoint of ["messages", "responses"]) {
+      expect(moved(requests, { model: "m-mock", provider: "p-mock", status: "200", endpoint }), endpoint).toBe(1)
+      expect(observed("llmgate_request_duration_seconds", { model: "m-mock", endpoint }), endpoint).toBe(1)
+      expect(observed("llmgate_overhead_seconds", { endpoint }), endpoint).toBe(1)
+    }
+    expect(moved(requests, { model: "m-mock", endpoint: "chat" })).toBe(0)
 
     const attempts = "llmgate_upstream_attempts_total"
     expect(moved(attempts, { provider: "p-a", outcome: "ok" })).toBe(6)

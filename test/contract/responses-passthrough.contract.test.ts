@@ -7,15 +7,22 @@
 // `responses.inputItems.list`. A response by id goes to the provider of the model the route for
 // `/v1/responses` pins, its id one path segment. A model with a target of another kind is still
 // translated over chat (the mixed model of providers.contract.test.ts; here a mock-kind one).
+import { DatabaseSync } from "node:sqlite"
 import { http, HttpResponse, type RequestHandler } from "msw"
 import OpenAI from "openai"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { cleanupTempDirs, freePort, launchGateway, type GatewayProcess } from "./gateway.ts"
-import { httpClient, MASTER_KEY, runtime } from "./harness.ts"
+import { generateKey } from "../../src/auth/KeyMaterial.ts"
+import { httpClient, MASTER_KEY, runtime, sleep } from "./harness.ts"
 import { startUpstream, type Upstream } from "./upstream/server.ts"
 
 const OPENAI_KEY = "sk-openai-responses-0123456789"
 const UPSTREAM_MODEL = "gpt-4.1-2025-04-14"
+/** A key with a token limit, whose reservations settle to what its answers used. */
+const LIMITED = generateKey()
+const TOKENS_PER_MINUTE = 100_000
+/** USD per million tokens of `writer`, input and output. */
+const PRICE = 1000
 
 /** A call as the upstream received it. */
 interface Call {
@@ -195,12 +202,29 @@ describe(`[${runtime}] /v1/responses passed through to an OpenAI provider`, () =
       config: {
         server: { host: "127.0.0.1", port },
         master_key: MASTER_KEY,
+        usage: { enabled: true, flush_interval: "100ms" },
+        projects: [{ id: "prj_r", name: "Responses" }],
+        keys: [
+          {
+            id: "key_limited",
+            name: "limited",
+            prefix: LIMITED.prefix,
+            hash: LIMITED.hash,
+            project_id: "prj_r",
+            limits: { tokens_per_minute: TOKENS_PER_MINUTE }
+          }
+        ],
         providers: [
           { name: "oai", kind: "openai", base_url: upstream.baseUrl, api_key: OPENAI_KEY },
           { name: "fake", kind: "mock" }
         ],
         models: [
-          { name: "writer", targets: [{ provider: "oai", model: UPSTREAM_MODEL }], fallbacks: ["writer-2"] },
+          {
+            name: "writer",
+            targets: [{ provider: "oai", model: UPSTREAM_MODEL }],
+            fallbacks: ["writer-2"],
+            pricing: { input: PRICE, output: PRICE }
+          },
           { name: "writer-2", targets: [{ provider: "oai", model: "gpt-4.1-mini" }] },
           { name: "mocked", targets: [{ provider: "fake", model: "m" }] },
           { name: "mixed", targets: [{ provider: "oai", model: UPSTREAM_MODEL }], fallbacks: ["mocked"] }
@@ -262,6 +286,68 @@ describe(`[${runtime}] /v1/responses passed through to an OpenAI provider`, () =
     const events: Array<unknown> = []
     for await (const event of await sdk().responses.create({ ...REQUEST, stream: true })) events.push(event)
     expect(events).toEqual(EVENTS)
+  })
+
+  /** The usage record of `requestId` in the gateway's SQLite store, once the owner has written it. */
+  const recordOf = async (requestId: string): Promise<Record<string, unknown>> => {
+    const deadline = Date.now() + 10_000
+    for (;;) {
+      try {
+        const db = new DatabaseSync(`${gateway?.configPath}.usage.sqlite`, { readOnly: true })
+        try {
+          const row = db.prepare("select * from usage where request_id = ?").get(requestId)
+          if (row !== undefined) return row as Record<string, unknown>
+        } finally {
+          db.close()
+        }
+      } catch {
+        // Not created yet.
+      }
+      if (Date.now() > deadline) throw new Error(`no usage record for ${requestId} within 10 s`)
+      await sleep(100)
+    }
+  }
+
+  it("a stream is measured from its terminal event: the record has the upstream's tokens and the key's token limit settles to them", async () => {
+    const streamed = async (requestId: string) => {
+      const res = await fetch(`${gateway?.baseUrl}/v1/responses`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${LIMITED.key}`,
+          "content-type": "application/json",
+          "x-request-id": requestId
+        },
+        body: JSON.stringify({ ...REQUEST, stream: true })
+      })
+      expect(res.status).toBe(200)
+      // Measuring changes no byte.
+      expect(await res.text()).toBe(SSE_TEXT)
+      return Number(res.headers.get("x-ratelimit-remaining-tokens"))
+    }
+    const first = `resp-usage-1-${runtime}-${Date.now()}`
+    const remainingFirst = await streamed(first)
+    expect(remainingFirst).toBeLessThan(TOKENS_PER_MINUTE)
+    const row = await recordOf(first)
+    expect(row).toMatchObject({
+      key_id: "key_limited",
+      endpoint: "responses",
+      model: "writer",
+      provider: "oai",
+      upstream_model: UPSTREAM_MODEL,
+      input_tokens: USAGE.input_tokens,
+      cache_read_tokens: 0,
+      reasoning_tokens: 0,
+      output_tokens: USAGE.output_tokens,
+      estimated: 0,
+      status: 200,
+      outcome: "ok",
+      stream: 1
+    })
+    expect(row["cost_usd"]).toBeCloseTo((USAGE.total_tokens * PRICE) / 1e6, 12)
+    // The first stream's reservation was settled to its 17 tokens (before its record was written):
+    // the same request reserves the same again, so the limit left moved by exactly those.
+    const remainingSecond = await streamed(`resp-usage-2-${runtime}-${Date.now()}`)
+    expect(remainingFirst - remainingSecond).toBe(USAGE.total_tokens)
   })
 
   it("responses.stream: the SDK accumulates the upstream's events into its final response", async () => {

@@ -96,6 +96,7 @@ describe(`[${runtime}] tracing: OTLP spans with the GenAI conventions`, () => {
       "gen_ai.usage.input_tokens": 7,
       "gen_ai.usage.output_tokens": 3,
       "gen_ai.response.model": expect.any(String),
+      "llmgate.endpoint": "chat",
       "llmgate.provider": "p-a",
       "llmgate.attempts": 1
     })

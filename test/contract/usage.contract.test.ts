@@ -148,6 +148,46 @@ describe(`[${runtime}] usage records`, () => {
     })
   })
 
+  it("/v1/messages and a translated /v1/responses are recorded as the API the client called, though chat serves them", async () => {
+    const messagesId = marker("usage-messages")
+    const m = await ctx.post(
+      "/v1/messages",
+      { model: MODELS.chat.name, max_tokens: 16, messages: [{ role: "user", content: messagesId }] },
+      { key: VIRTUAL_KEYS.open.key, headers: headers(messagesId) }
+    )
+    expect(m.status, m.text).toBe(200)
+    expect(m.json<{ type: string }>().type).toBe("message")
+    // Chat served it upstream.
+    expect(ctx.recorder.find((x) => x.rawBody.includes(messagesId))[0]?.path).toMatch(/\/chat\/completions$/)
+    const reported = upstreamChatReply(MODELS.chat.upstream).usage
+    expect(await recordOf(messagesId)).toMatchObject({
+      endpoint: "messages",
+      model: MODELS.chat.name,
+      provider: MODELS.chat.provider,
+      input_tokens: reported.prompt_tokens,
+      output_tokens: reported.completion_tokens,
+      status: 200,
+      outcome: "ok"
+    })
+
+    // A mock-kind model: translated over chat, not passed through.
+    const responsesId = marker("usage-responses")
+    const r = await ctx.post(
+      "/v1/responses",
+      { model: MODELS.mockChat.name, input: responsesId },
+      { key: VIRTUAL_KEYS.open.key, headers: headers(responsesId) }
+    )
+    expect(r.status, r.text).toBe(200)
+    expect(r.json<{ object: string }>().object).toBe("response")
+    expect(await recordOf(responsesId)).toMatchObject({
+      endpoint: "responses",
+      model: MODELS.mockChat.name,
+      provider: MODELS.mockChat.provider,
+      status: 200,
+      outcome: "ok"
+    })
+  })
+
   it("a stream without include_usage: the client gets no usage chunk; the record has the upstream's usage", async () => {
     const id = marker("usage-stream")
     const res = await ctx.postStream(

@@ -23,7 +23,7 @@ import { errorBody, formatBytes, gatewayError, type GatewayError } from "../../d
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
 import { boundaryOf, findField, replaceField } from "../../domain/MultipartField.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
-import { SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
+import { isEventStream, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { type Endpoint, isRoutedEndpoint, isTypedEndpoint } from "../../domain/Endpoint.ts"
 import { ENDPOINT_PATH, type Provider, type ProviderRequest, type ProviderResponse } from "../Provider.ts"
 import {
@@ -107,9 +107,6 @@ export const upstreamHeaders = (config: ResolvedProvider, accept: string): Recor
   }
   return headers
 }
-
-const isEventStream = (headers: Readonly<Record<string, string>>): boolean =>
-  (headers["content-type"] ?? "").startsWith(SSE_CONTENT_TYPE)
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 

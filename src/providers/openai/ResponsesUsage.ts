@@ -1,6 +1,7 @@
 /**
  * The Responses API's usage object → the normalized TokenUsage (domain/Usage.ts), for an answer of
- * `POST /v1/responses` passed through to an OpenAI provider. It counts like chat's
+ * `POST /v1/responses` passed through to an OpenAI provider (a JSON answer's `usage`, a stream's
+ * terminal event's `response.usage`: usage/StreamUsage.ts finds it). It counts like chat's
  * (providers/openai/OpenAIUsage.ts) under other names: `input_tokens` includes
  * `input_tokens_details.cached_tokens`, `output_tokens` includes
  * `output_tokens_details.reasoning_tokens`; so

@@ -138,6 +138,22 @@ describe("proxy model permissions", () => {
     expect(records.map((r) => [r.key_id, r.project_id, r.status])).toEqual([[null, null, 404]])
   })
 
+  it("a handler of chat for another API records that API, and routes the request as chat", () => {
+    records.length = 0
+    resolved.length = 0
+    Effect.runSyncExit(
+      proxyHandler("chat", usage, "messages")(
+        request({ model: "gpt-4o", messages: [{ role: "user", content: "x" }] }),
+        snapshot,
+        "req-2",
+        "/v1/messages",
+        MASTER
+      )
+    )
+    expect(resolved).toEqual(["gpt-4o"])
+    expect(records.map((r) => [r.request_id, r.endpoint])).toEqual([["req-2", "messages"]])
+  })
+
   it("the master key may use any model", () => {
     expect(run(MASTER, "gpt-4o")._tag).toBe("ModelNotFound")
     expect(resolved).toEqual(["gpt-4o"])

@@ -278,3 +278,72 @@ describe("recordedStream", () => {
     expect(records).toMatchObject([{ outcome: "error", status: 400, tokens: NO_USAGE, estimated: false }])
   })
 })
+
+// A `/v1/responses` stream passed through: its bytes go as they came (split anywhere), its usage is
+// its terminal event's `response.usage` in the Responses API's names, and a stream cut before that
+// event is estimated from its text deltas (not from the `*.done` events that repeat them).
+describe("recordedStream of a passed-through Responses stream", () => {
+  const event = (value: Record<string, unknown>) =>
+    `event: ${String(value["type"])}\ndata: ${JSON.stringify(value)}\n\n`
+  const created = event({ type: "response.created", response: { id: "resp_1", status: "in_progress", usage: null } })
+  const delta = (text: string) => event({ type: "response.output_text.delta", item_id: "m", delta: text })
+  const done = event({ type: "response.output_text.done", item_id: "m", text: "abcdefgh" })
+  // 20 in (8 of them cached), 10 out (4 of them reasoning).
+  const USAGE = {
+    total_tokens: 30,
+    input_tokens: 20,
+    output_tokens: 10,
+    input_tokens_details: { cached_tokens: 8 },
+    output_tokens_details: { reasoning_tokens: 4 }
+  }
+  const terminal = (type: string) => event({ type, response: { id: "resp_1", status: "x", usage: USAGE } })
+
+  const recording = (usage: UsageServices): StreamRecording => ({
+    arrival: { ...arrival(), endpoint: "responses" },
+    progress: { ...served(), stream: true },
+    status: 200,
+    request: { endpoint: "responses", body: { model: "m", input: "abcdefghijklmnop" }, upstreamModel: "up-model" },
+    usageRequested: false,
+    clientAsked: false,
+    lineLimit: 1 << 16,
+    usage,
+    prices,
+    clock: { currentTimeMillisUnsafe: () => 1_000 } as StreamRecording["clock"]
+  })
+
+  for (const type of ["response.completed", "response.incomplete", "response.failed"]) {
+    it(`${type}: its usage (cached and reasoning apart), every byte relayed as it came`, async () => {
+      const { records, usage } = setup()
+      const sent = created + delta("abcd") + delta("efgh") + done + terminal(type)
+      // Cut mid-event, as a network would.
+      const pieces = [sent.slice(0, 7), sent.slice(7, 150), sent.slice(150)]
+      const recorded = recordedStream(Stream.fromIterable(pieces.map((p) => encoder.encode(p))), recording(usage))
+      const out = await Effect.runPromise(Stream.runCollect(recorded.stream))
+      expect(out.map((b) => decoder.decode(b))).toEqual(pieces)
+      expect(recorded.totalTokens()).toBe(30)
+      expect(records).toMatchObject([
+        {
+          endpoint: "responses",
+          tokens: { input: 12, cache_read: 8, cache_write: 0, reasoning: 4, output: 6 },
+          estimated: false,
+          outcome: "ok",
+          stream: true
+        }
+      ])
+      expect(records[0]?.cost_usd).toBeGreaterThan(0)
+    })
+  }
+
+  it("cut before its terminal event: estimated from its text deltas, once each", async () => {
+    const { records, usage } = setup()
+    const broken = Stream.concat(
+      Stream.fromIterable([created, delta("abcd"), delta("efgh"), done].map((p) => encoder.encode(p))),
+      Stream.fail(gatewayError({ _tag: "UpstreamTimeout", provider: "p", after_ms: 1 }))
+    )
+    const recorded = recordedStream(broken, recording(usage))
+    expect(Exit.isFailure(await Effect.runPromiseExit(Stream.runDrain(recorded.stream)))).toBe(true)
+    // "abcdefgh": 2 tokens at 4 characters a token; the input's 16 characters: 4.
+    expect(records).toMatchObject([{ outcome: "error", estimated: true, tokens: { input: 4, output: 2 } }])
+    expect(recorded.totalTokens()).toBe(6)
+  })
+})

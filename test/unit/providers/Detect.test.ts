@@ -13,7 +13,6 @@ import {
   classifyStatus,
   detect,
   type DetectOptions,
-  type Fetch,
   listingRequests,
   parseModelList,
   probeBody
@@ -21,6 +20,9 @@ import {
 import type { Provider } from "../../../src/providers/Provider.ts"
 import { makeProviders } from "../../../src/providers/Registry.ts"
 import { fetchClient, UpstreamClients } from "../../../src/providers/UpstreamClients.ts"
+
+/** The fetch the upstream client of this file's providers calls, for their probes and their model lists alike. */
+type Fetch = (input: string, init: RequestInit) => Promise<Response>
 
 const configOf = (providers: string): ResolvedConfig => {
   const r = parseConfig(`providers:\n${providers}\nmodels: []`, {}, "test.yaml")
@@ -173,31 +175,33 @@ const fakeFetch =
     )
   }
 
-const providerOf = (entry: string, fetchFn: Fetch): Effect.Effect<Provider> => {
-  const config = configOf(`  - ${entry}`)
+/** Upstream clients that all call `fetchFn`. */
+const clientsOf = (fetchFn: Fetch) => {
   const client = fetchClient(fetchFn as unknown as typeof globalThis.fetch)
-  return makeProviders(config).pipe(
-    Effect.map((providers) => [...providers.values()][0] as Provider),
-    Effect.provideService(
-      UpstreamClients,
-      UpstreamClients.of({
-        get: () => Effect.succeed(client),
-        retain: () => Effect.void,
-        decodesBodies: true,
-        enforcesConnectTimeout: false
-      })
-    )
-  )
+  return UpstreamClients.of({
+    get: () => Effect.succeed(client),
+    retain: () => Effect.void,
+    decodesBodies: true,
+    enforcesConnectTimeout: false
+  })
 }
 
+const providerOf = (entry: string, fetchFn: Fetch): Effect.Effect<Provider> =>
+  makeProviders(configOf(`  - ${entry}`)).pipe(
+    Effect.map((providers) => [...providers.values()][0] as Provider),
+    Effect.provideService(UpstreamClients, clientsOf(fetchFn))
+  )
+
 const OPENAI = '{ name: oai, kind: openai, base_url: "http://up/v1", api_key: k }'
-const options = (fetchFn: Fetch, more: Partial<DetectOptions> = {}): DetectOptions => ({
-  probe: 3,
-  timeoutMs: 10_000,
-  bounds: { upstreamBodyLimit: 1 << 20, sseLineLimit: 1 << 16 },
-  fetch: fetchFn,
-  ...more
-})
+
+/** `provider` detected over upstream clients that call `fetchFn` (the model list included). */
+const detectOver = (fetchFn: Fetch, provider: Provider, more: Partial<DetectOptions> = {}) =>
+  detect(provider, {
+    probe: 3,
+    timeoutMs: 10_000,
+    bounds: { upstreamBodyLimit: 1 << 20, sseLineLimit: 1 << 16 },
+    ...more
+  }).pipe(Effect.provideService(UpstreamClients, clientsOf(fetchFn)))
 
 /** OpenAI-compatible models, each failing its own way. */
 const openAIRoute: Route = ({ method, path, body }) => {
@@ -238,7 +242,7 @@ describe("detect", () => {
     Effect.gen(function* () {
       const calls: Array<string> = []
       const fetchFn = fakeFetch(openAIRoute, calls)
-      const detection = yield* detect(yield* providerOf(OPENAI, fetchFn), options(fetchFn, { probe: 7 }))
+      const detection = yield* detectOver(fetchFn, yield* providerOf(OPENAI, fetchFn), { probe: 7 })
       const caps = (
         chat: boolean | null,
         streaming: boolean | null,
@@ -289,7 +293,7 @@ describe("detect", () => {
   it.effect("a 403 is unknown, not no: the key may only lack access", () =>
     Effect.gen(function* () {
       const fetchFn = fakeFetch(openAIRoute)
-      const detection = yield* detect(yield* providerOf(OPENAI, fetchFn), options(fetchFn, { models: ["denied"] }))
+      const detection = yield* detectOver(fetchFn, yield* providerOf(OPENAI, fetchFn), { models: ["denied"] })
       assert.deepStrictEqual(detection.models[0]?.capabilities, {
         chat: null,
         streaming: null,
@@ -307,7 +311,7 @@ describe("detect", () => {
       const calls: Array<string> = []
       const fetchFn = fakeFetch(openAIRoute, calls)
       const provider = yield* providerOf(OPENAI, fetchFn)
-      const named = yield* detect(provider, options(fetchFn, { models: ["full", "full"], probe: 2 }))
+      const named = yield* detectOver(fetchFn, provider, { models: ["full", "full"], probe: 2 })
       assert.deepStrictEqual(
         named.models.map((m) => m.id),
         ["full"]
@@ -315,7 +319,7 @@ describe("detect", () => {
       assert.strictEqual(named.probed, 1)
       assert.isFalse(calls.some((c) => c.startsWith("GET")))
       calls.length = 0
-      const listed = yield* detect(provider, options(fetchFn, { probe: 0 }))
+      const listed = yield* detectOver(fetchFn, provider, { probe: 0 })
       assert.strictEqual(listed.probed, 0)
       assert.isTrue(listed.models.every((m) => m.capabilities === null))
       assert.deepStrictEqual(calls, ["GET /v1/models"])
@@ -325,7 +329,7 @@ describe("detect", () => {
   it.effect("a list nobody answers leaves the models unknown, said in errors", () =>
     Effect.gen(function* () {
       const fetchFn = fakeFetch(({ method }) => (method === "GET" ? error(404, "no such route") : undefined))
-      const detection = yield* detect(yield* providerOf(OPENAI, fetchFn), options(fetchFn))
+      const detection = yield* detectOver(fetchFn, yield* providerOf(OPENAI, fetchFn))
       assert.deepStrictEqual(detection, {
         provider: "oai",
         models: [],
@@ -353,7 +357,7 @@ describe("detect", () => {
         '{ name: az, kind: azure, base_url: "http://az", api_version: "2024-10-21", api_key: k }',
         fetchFn
       )
-      const detection = yield* detect(provider, options(fetchFn, { probe: 0 }))
+      const detection = yield* detectOver(fetchFn, provider, { probe: 0 })
       assert.deepStrictEqual(detection.models, [{ id: "gpt-4o", capabilities: null }])
       assert.deepStrictEqual(calls, [
         "GET /openai/deployments?api-version=2024-10-21",
@@ -396,7 +400,7 @@ describe("detect", () => {
         return body["stream"] === true ? sse(stream) : json(message)
       }, calls)
       const provider = yield* providerOf("{ name: claude, kind: anthropic, base_url: http://an, api_key: k }", fetchFn)
-      const detection = yield* detect(provider, options(fetchFn))
+      const detection = yield* detectOver(fetchFn, provider)
       assert.deepStrictEqual(detection.models, [
         { id: "c-1", capabilities: { chat: true, streaming: true, tools: true, embeddings: false } },
         { id: "c-2", capabilities: { chat: true, streaming: true, tools: false, embeddings: false } }
@@ -415,7 +419,7 @@ describe("detect", () => {
         path === "/v1/embeddings" ? error(400, "no") : body["model"] === "slow" ? undefined : json(completion)
       )
       const provider = yield* providerOf(OPENAI, fetchFn)
-      const fiber = yield* Effect.forkChild(detect(provider, options(fetchFn, { models: ["slow"], timeoutMs: 2_000 })))
+      const fiber = yield* Effect.forkChild(detectOver(fetchFn, provider, { models: ["slow"], timeoutMs: 2_000 }))
       yield* TestClock.adjust(2_000)
       const detection = yield* Fiber.join(fiber)
       assert.deepStrictEqual(detection.models[0]?.capabilities, {
@@ -433,7 +437,7 @@ describe("detect", () => {
       const failure = (fetchFn: Fetch, more: Partial<DetectOptions> = {}) =>
         Effect.gen(function* () {
           const provider = yield* providerOf(OPENAI, fetchFn)
-          const error = yield* Effect.flip(detect(provider, options(fetchFn, more)))
+          const error = yield* Effect.flip(detectOver(fetchFn, provider, more))
           return describeReason((error as GatewayError).reason)
         })
       const refused = yield* failure(fakeFetch(() => error(401, "bad key")))

@@ -2,7 +2,8 @@ import * as fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { openAIUsage } from "../../../src/providers/openai/OpenAIUsage.ts"
 import { makeSseScanner } from "../../../src/streaming/SseScanner.ts"
-import { makeStreamUsageTracker } from "../../../src/usage/StreamUsage.ts"
+import { responsesUsage } from "../../../src/providers/openai/ResponsesUsage.ts"
+import { makeStreamUsageTracker, RESPONSES_EVENTS, streamEventsOf } from "../../../src/usage/StreamUsage.ts"
 import { makeUsageRelay } from "../../../src/usage/UsageRelay.ts"
 
 const encoder = new TextEncoder()
@@ -175,5 +176,33 @@ describe("makeUsageRelay", () => {
     const after = encoder.encode(`data: ${USAGE_CHUNK}\n\n`)
     expect(relay.push(after)).toBe(after)
     expect(tracker.reported()).toBeUndefined()
+  })
+})
+
+describe("makeStreamUsageTracker over the Responses API's events", () => {
+  const ev = (type: string, fields: Record<string, unknown> = {}) => JSON.stringify({ type, ...fields })
+  const usage = { input_tokens: 9, output_tokens: 4, total_tokens: 13 }
+
+  it("keeps each text delta once (not the done events, not audio), and the terminal event's usage only", () => {
+    const t = makeStreamUsageTracker(responsesUsage, undefined, RESPONSES_EVENTS)
+    // A usage object on a non-terminal event is not the response's usage.
+    expect(t.observe(ev("response.created", { response: { usage } }))).toBe("other")
+    expect(t.reported()).toBeUndefined()
+    t.observe(ev("response.reasoning_summary_text.delta", { delta: "think " }))
+    t.observe(ev("response.output_text.delta", { delta: "Hel" }))
+    t.observe(ev("response.output_audio.delta", { delta: "AAAABBBB" }))
+    t.observe(ev("response.output_text.delta", { delta: "lo" }))
+    t.observe(ev("response.output_text.done", { text: "Hello" }))
+    t.observe(ev("response.function_call_arguments.delta", { delta: "{}" }))
+    expect(t.text()).toBe("think Hello{}")
+    // Never a usage-only event to drop.
+    expect(t.observe(ev("response.incomplete", { response: { usage } }))).toBe("other")
+    expect(t.reported()).toEqual({ input: 9, cache_read: 0, cache_write: 0, reasoning: 0, output: 4 })
+  })
+
+  it("is the format of the responses endpoint's streams; chat and completions keep chat chunks", () => {
+    expect(streamEventsOf("responses")).toBe(RESPONSES_EVENTS)
+    expect(streamEventsOf("chat")).not.toBe(RESPONSES_EVENTS)
+    expect(streamEventsOf("completions")).not.toBe(RESPONSES_EVENTS)
   })
 })
