@@ -1,34 +1,26 @@
 /**
  * The tokens a request reserves against `tokens_per_minute` before it is sent: the prompt's
  * estimate plus what the completion may use (`max_completion_tokens`, else `max_tokens`, else the
- * model's configured default, `ResolvedModel.defaultMaxTokens`; only chat and completions generate any). The prompt is counted cheaply here, one
+ * model's configured default, `ResolvedModel.defaultMaxTokens`; a Responses request's
+ * `max_output_tokens`, else that default; other endpoints generate none). The prompt is counted cheaply here, one
  * token per 4 characters of its text (rounded up): the estimator is a parameter, so a real
  * tokenizer slots in without touching the limiter. The reservation is settled to the real usage
  * after the answer when the gateway knows it. A budget reserves the same two parts, each at its
  * price (limits/Budgets.ts `maxCostPico`).
  */
-import { type Endpoint, generates, inputField } from "../domain/Endpoint.ts"
+import type { Endpoint } from "../domain/Endpoint.ts"
+import { visitPromptText } from "../domain/PromptText.ts"
 
 /** Estimates the prompt tokens of a request body. */
 export type PromptEstimator = (endpoint: Endpoint, body: Readonly<Record<string, unknown>>) => number
 
-/** Characters of the text in a value: strings, and the `text`/`content` of message parts, at any depth up to 4. */
-const textLength = (value: unknown, depth: number): number => {
-  if (typeof value === "string") return value.length
-  if (depth === 0 || value === null || typeof value !== "object") return 0
-  let n = 0
-  if (Array.isArray(value)) {
-    for (const item of value) n += textLength(item, depth - 1)
-    return n
-  }
-  const o = value as Record<string, unknown>
-  for (const field of ["content", "text", "name", "arguments"]) n += textLength(o[field], depth - 1)
-  return n
-}
-
-/** One token per 4 characters of the prompt's text: chat messages, a completion's prompt, an embedding's input. */
+/** One token per 4 characters of the prompt's text (domain/PromptText.ts): chat messages, a completion's prompt, an embedding's input, a Responses input and instructions. */
 export const estimateByCharacters: PromptEstimator = (endpoint, body) => {
-  return Math.ceil(textLength(body[inputField(endpoint)], 5) / 4)
+  let characters = 0
+  visitPromptText(endpoint, body, (text) => {
+    characters += text.length
+  })
+  return Math.ceil(characters / 4)
 }
 
 const positiveInt = (v: unknown): number | undefined =>
@@ -51,9 +43,12 @@ export const reservedParts = (
   defaultMaxTokens: number,
   estimate: PromptEstimator = estimateByCharacters
 ): ReservedParts => {
-  const completion = !generates(endpoint)
-    ? 0
-    : (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? defaultMaxTokens)
+  const completion =
+    endpoint === "chat" || endpoint === "completions"
+      ? (positiveInt(body["max_completion_tokens"]) ?? positiveInt(body["max_tokens"]) ?? defaultMaxTokens)
+      : endpoint === "responses"
+        ? (positiveInt(body["max_output_tokens"]) ?? defaultMaxTokens)
+        : 0
   const prompt = estimate(endpoint, body)
   return { prompt, completion, total: prompt + completion }
 }

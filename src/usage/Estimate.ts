@@ -27,6 +27,7 @@ import {
   formatFunctionDefinitions
 } from "gpt-tokenizer/functionCalling"
 import { type Endpoint, inputField } from "../domain/Endpoint.ts"
+import { visitPromptText } from "../domain/PromptText.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
 
 export type Encoding = "o200k_base" | "cl100k_base"
@@ -120,14 +121,13 @@ const renders = (functions: ReadonlyArray<ChatCompletionFunctionDefinition>): bo
   }
 }
 
-/** The input tokens of a legacy completions prompt or an embeddings input (a string, strings, or token arrays). */
-const textInputTokens = (count: CountTokens, input: unknown): number => {
-  if (typeof input === "string") return count(input)
-  if (!Array.isArray(input)) return 0
-  if (input.every((t) => typeof t === "number")) return input.length
-  let total = 0
-  for (const item of input) total += textInputTokens(count, item)
-  return total
+/** The input tokens of a legacy completions prompt or an embeddings input given as token arrays, else undefined. */
+const tokenArrayLength = (input: unknown): number | undefined => {
+  if (!Array.isArray(input)) return undefined
+  if (input.length > 0 && input.every((t) => typeof t === "number")) return input.length
+  if (input.length > 0 && input.every((a) => Array.isArray(a) && a.every((t) => typeof t === "number")))
+    return input.reduce((n: number, a: ReadonlyArray<number>) => n + a.length, 0)
+  return undefined
 }
 
 /** The estimated prompt tokens of a request body on `endpoint`. */
@@ -135,7 +135,16 @@ export const promptTokens = (
   count: CountTokens,
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>
-): number => (endpoint === "chat" ? chatPromptTokens(count, body) : textInputTokens(count, body[inputField(endpoint)]))
+): number => {
+  if (endpoint === "chat") return chatPromptTokens(count, body)
+  const tokens = tokenArrayLength(body[inputField(endpoint)])
+  if (tokens !== undefined) return tokens
+  let total = 0
+  visitPromptText(endpoint, body, (text) => {
+    total += count(text)
+  })
+  return total
+}
 
 /** The estimated completion tokens of generated text (plus characters counted but not kept, 4 a token). */
 export const completionTokens = (count: CountTokens, text: string, overflowChars = 0): number =>

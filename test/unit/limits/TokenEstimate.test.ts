@@ -33,6 +33,24 @@ describe("reserved tokens", () => {
     expect(reservedTokens("completions", { prompt: ["aaaa", "bbbbb"], max_tokens: 1 }, DEFAULT)).toBe(3 + 1)
     expect(reservedTokens("embeddings", { input: "x".repeat(40) }, DEFAULT)).toBe(10)
   })
+  it("responses: the input items' text and the instructions / 4, plus max_output_tokens, else the default", () => {
+    const body = {
+      instructions: "abcd",
+      input: [
+        { type: "message", role: "user", content: [{ type: "input_text", text: "12345678" }] },
+        { type: "function_call", call_id: "c1", name: "get", arguments: "{}" },
+        { type: "function_call_output", call_id: "c1", output: "1234" }
+      ]
+    }
+    // 4 + 8 + 3 + 2 + 4 characters
+    expect(estimateByCharacters("responses", body)).toBe(6)
+    expect(reservedParts("responses", { ...body, max_output_tokens: 50 }, DEFAULT)).toEqual({
+      prompt: 6,
+      completion: 50,
+      total: 56
+    })
+    expect(reservedTokens("responses", { input: "12345678" }, DEFAULT)).toBe(2 + DEFAULT)
+  })
   it("takes another estimator (the tokenizer seam)", () => {
     expect(reservedTokens("chat", { messages: [], max_tokens: 5 }, DEFAULT, () => 42)).toBe(47)
   })

@@ -143,6 +143,16 @@ describe("promptTokens and completionTokens", () => {
     expect(promptTokens(o200k, "chat", { messages: [] })).toBe(3)
   })
 
+  it("counts a Responses input's items and its instructions", () => {
+    const items = [
+      { type: "message", role: "user", content: [{ type: "input_text", text: "Hello, world!" }] },
+      { type: "function_call_output", call_id: "c1", output: "hello world" }
+    ]
+    expect(promptTokens(cl100k, "responses", { input: items })).toBe(6)
+    expect(promptTokens(cl100k, "responses", { input: items, instructions: "Hello, world!" })).toBe(10)
+    expect(promptTokens(cl100k, "responses", { input: "Hello, world!" })).toBe(4)
+  })
+
   it("counts generated text, plus one token per 4 characters not kept", () => {
     expect(completionTokens(o200k, "Hello, world!")).toBe(4)
     expect(completionTokens(o200k, "Hello, world!", 10)).toBe(7)
