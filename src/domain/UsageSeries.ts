@@ -5,7 +5,7 @@
  * answers, and the few pure rules both SQL adapters apply the same way (minute buckets, the
  * grouping columns, the empty-string stand-in for an absent id in a rollup's key).
  */
-import type { StoredUsageRecord, TokenUsage } from "./Usage.ts"
+import type { StoredUsageRecord, TokenUsage, UsageRecord } from "./Usage.ts"
 import type { StoreError } from "./StoreError.ts"
 import type * as Effect from "effect/Effect"
 
@@ -121,7 +121,7 @@ export const uniqueById = (records: ReadonlyArray<StoredUsageRecord>): ReadonlyA
   const seen = new Set<string>()
   const unique: Array<StoredUsageRecord> = []
   for (const record of records) {
-    const r = storable(record)
+    const r = isStorable(record) ? record : storable(record, record.id)
     if (seen.has(r.id)) continue
     seen.add(r.id)
     unique.push(r)
@@ -129,45 +129,73 @@ export const uniqueById = (records: ReadonlyArray<StoredUsageRecord>): ReadonlyA
   return unique
 }
 
+const count = (n: number) => (Number.isFinite(n) && n >= 0 ? Math.trunc(n) : 0)
+const num = (n: number) => (Number.isFinite(n) ? n : 0)
+const opt = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n)
+const text = (s: string) => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s)
+const optText = (s: string | null) => (s === null ? null : text(s))
+
 /**
- * The record as both SQL stores write it: numbers that are not finite become 0 (or null where
- * the column allows it) and NUL characters are removed from strings (Postgres text cannot hold
- * them), so no value a request carried can make a batch fail for ever and block the writer.
+ * The record with its `id`, as both SQL stores write it: numbers that are not finite become 0 (or
+ * null where the column allows it) and NUL characters are removed from strings (Postgres text
+ * cannot hold them), so no value a request carried can make a batch fail for ever and block the
+ * writer. One plain object: what travelled beside the record (a recount, the metrics' part) is
+ * left behind.
  */
-export const storable = (r: StoredUsageRecord): StoredUsageRecord => {
-  const count = (n: number) => (Number.isFinite(n) && n >= 0 ? Math.trunc(n) : 0)
-  const num = (n: number) => (Number.isFinite(n) ? n : 0)
-  const opt = (n: number | null) => (n === null || !Number.isFinite(n) ? null : n)
-  const text = (s: string) => (s.includes("\u0000") ? s.replaceAll("\u0000", "") : s)
-  const optText = (s: string | null) => (s === null ? null : text(s))
-  return {
-    id: text(r.id),
-    request_id: text(r.request_id),
-    at_ms: num(r.at_ms),
-    key_id: optText(r.key_id),
-    project_id: optText(r.project_id),
-    user_id: optText(r.user_id),
-    endpoint: text(r.endpoint),
-    model: text(r.model),
-    provider: optText(r.provider),
-    upstream_model: optText(r.upstream_model),
-    tokens: {
-      input: count(r.tokens.input),
-      cache_read: count(r.tokens.cache_read),
-      cache_write: count(r.tokens.cache_write),
-      reasoning: count(r.tokens.reasoning),
-      output: count(r.tokens.output)
-    },
-    estimated: r.estimated,
-    cost_usd: opt(r.cost_usd),
-    status: Math.trunc(num(r.status)),
-    outcome: r.outcome,
-    attempts: Math.trunc(num(r.attempts)),
-    latency_ms: num(r.latency_ms),
-    ttft_ms: opt(r.ttft_ms),
-    stream: r.stream
-  }
-}
+export const storable = (r: UsageRecord, id: string): StoredUsageRecord => ({
+  id: text(id),
+  request_id: text(r.request_id),
+  at_ms: num(r.at_ms),
+  key_id: optText(r.key_id),
+  project_id: optText(r.project_id),
+  user_id: optText(r.user_id),
+  endpoint: text(r.endpoint),
+  model: text(r.model),
+  provider: optText(r.provider),
+  upstream_model: optText(r.upstream_model),
+  tokens: {
+    input: count(r.tokens.input),
+    cache_read: count(r.tokens.cache_read),
+    cache_write: count(r.tokens.cache_write),
+    reasoning: count(r.tokens.reasoning),
+    output: count(r.tokens.output)
+  },
+  estimated: r.estimated,
+  cost_usd: opt(r.cost_usd),
+  status: Math.trunc(num(r.status)),
+  outcome: r.outcome,
+  attempts: Math.trunc(num(r.attempts)),
+  latency_ms: num(r.latency_ms),
+  ttft_ms: opt(r.ttft_ms),
+  stream: r.stream
+})
+
+const isCount = (n: number) => Number.isInteger(n) && n >= 0
+const isText = (s: string | null) => s === null || !s.includes("\u0000")
+const isOpt = (n: number | null) => n === null || Number.isFinite(n)
+
+/** Whether `storable` would leave `r` as it is (the writer's records are: it made them so). */
+export const isStorable = (r: StoredUsageRecord): boolean =>
+  isText(r.id) &&
+  isText(r.request_id) &&
+  Number.isFinite(r.at_ms) &&
+  isText(r.key_id) &&
+  isText(r.project_id) &&
+  isText(r.user_id) &&
+  isText(r.endpoint) &&
+  isText(r.model) &&
+  isText(r.provider) &&
+  isText(r.upstream_model) &&
+  isCount(r.tokens.input) &&
+  isCount(r.tokens.cache_read) &&
+  isCount(r.tokens.cache_write) &&
+  isCount(r.tokens.reasoning) &&
+  isCount(r.tokens.output) &&
+  isOpt(r.cost_usd) &&
+  Number.isInteger(r.status) &&
+  Number.isInteger(r.attempts) &&
+  Number.isFinite(r.latency_ms) &&
+  isOpt(r.ttft_ms)
 
 /** A row of a series query as the SQL adapters select it, as a point. */
 export const seriesPoint = (row: Readonly<Record<string, unknown>>): UsageSeriesPoint => ({

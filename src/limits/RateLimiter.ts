@@ -181,7 +181,15 @@ export const makeMemoryStore = (
   }
   const each = (handle: AdmissionHandle, f: (h: Held) => void) => {
     if (handle._tag !== "Memory") return
-    for (const h of handle.held) withLocked([h.slot], (current) => current[0] === true && f(h))
+    for (const h of handle.held) {
+      const s = h.slot
+      lockSlot(s)
+      try {
+        if (s.i32[s.at + GEN] === s.gen) f(h)
+      } finally {
+        unlockSlot(s)
+      }
+    }
   }
   return {
     admit: (reservation) => Effect.sync(() => admit(reservation)),

@@ -32,7 +32,7 @@ import type * as Scope from "effect/Scope"
 import * as Semaphore from "effect/Semaphore"
 import { v7 as uuidv7 } from "uuid"
 import type { StoredUsageRecord } from "../domain/Usage.ts"
-import type { UsageStoreShape } from "../domain/UsageSeries.ts"
+import { storable, type UsageStoreShape } from "../domain/UsageSeries.ts"
 import { type Recount, type RecountableRecord, recounted, recountSize } from "./Recount.ts"
 import type { TokenCounterShape } from "./TokenizerThread.ts"
 import { UsageStore } from "./UsageStore.ts"
@@ -163,8 +163,8 @@ export const make = (
       for (const r of taken) {
         // The id is given once, here: a batch retried after a timeout carries the same ids. What
         // travels only for the metrics (`observed`) is not kept.
-        const { recount, observed: _observed, ...rest } = r
-        const record: StoredUsageRecord = { ...rest, id: newId() }
+        const { recount } = r
+        const record = storable(r, newId())
         if (recount === undefined) {
           buffer.push(record)
           continue
