@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest"
-import { boundaryOf, findField, indexOfBytes, replaceField } from "../../../src/domain/MultipartField.ts"
+import {
+  boundaryOf,
+  type FieldSearch,
+  findField,
+  indexOfBytes,
+  makeFieldScanner,
+  replaceField
+} from "../../../src/domain/MultipartField.ts"
 
 const encoder = new TextEncoder()
 const decoder = new TextDecoder()
@@ -124,3 +131,124 @@ describe("findField / replaceField", () => {
     }
   })
 })
+
+describe("makeFieldScanner: the same scan, fed in pieces", () => {
+  /** Every byte value, so no text decoding can pass unnoticed; it holds a CRLF and dashes too. */
+  const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))
+  const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0))
+  const bodies: ReadonlyArray<readonly [string, string, FieldSearch["_tag"]]> = [
+    [
+      "model first",
+      form([
+        [field("model"), "scribe"],
+        [file("file", "a.wav"), binary.repeat(3)],
+        [field("language"), "en"]
+      ]),
+      "Found"
+    ],
+    [
+      "model after the file, with a preamble and epilogue",
+      form(
+        [
+          [file("file", "a.wav"), `${binary}\r\n--${B.slice(0, 10)}`],
+          [field("model"), "scribe"]
+        ],
+        "preamble\r\n",
+        "epilogue"
+      ),
+      "Found"
+    ],
+    ["model missing", form([[file("file", "a.wav"), binary]]), "Missing"],
+    [
+      "model repeated after the file",
+      form([
+        [field("model"), "scribe"],
+        [file("file", "a.wav"), binary],
+        [field("model"), "other"]
+      ]),
+      "Repeated"
+    ],
+    [
+      "no close delimiter",
+      `--${B}\r\n${field("model")}\r\n\r\nscribe\r\n--${B}\r\n${field("x")}\r\n\r\n${binary}`,
+      "Malformed"
+    ],
+    ["a delimiter not ending its line", `--${B}\r\n${field("model")}\r\n\r\nscribe\r\n--${B}garbage`, "Malformed"],
+    ["no delimiter at all", binary, "Malformed"]
+  ]
+
+  /** The verdict after feeding `bytes` cut at `cuts`. */
+  const scanInPieces = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
+    const scanner = makeFieldScanner(B, "model")
+    let from = 0
+    for (const cut of [...cuts, bytes.length]) {
+      scanner.push(bytes.slice(from, cut))
+      from = cut
+    }
+    scanner.end()
+    return scanner.result()
+  }
+
+  for (const [name, text, tag] of bodies) {
+    it(`${name}: ${tag} at every split into two and three pieces, and byte by byte`, () => {
+      const bytes = bytesOf(text)
+      const whole = findField(bytes, B, "model")
+      expect(whole._tag).toBe(tag)
+      for (let cut = 0; cut <= bytes.length; cut++) expect(scanInPieces(bytes, [cut])).toEqual(whole)
+      for (let a = 0; a <= bytes.length; a += 7)
+        for (let b = a; b <= bytes.length; b += 13) expect(scanInPieces(bytes, [a, b])).toEqual(whole)
+      expect(
+        scanInPieces(
+          bytes,
+          Array.from({ length: bytes.length }, (_, i) => i)
+        )
+      ).toEqual(whole)
+    })
+  }
+
+  it("says Found as soon as the model part has ended, with the same range as the whole scan", () => {
+    const text = bodies[0]![1]
+    const bytes = bytesOf(text)
+    const whole = findField(bytes, B, "model")
+    if (whole._tag !== "Found") return expect.fail("expected the field")
+    // The value ends where the next delimiter starts: Found once that delimiter is seen whole.
+    const ready = whole.end + `\r\n--${B}`.length
+    for (let cut = 0; cut <= bytes.length; cut++) {
+      const scanner = makeFieldScanner(B, "model")
+      scanner.push(bytes.slice(0, cut))
+      const result = scanner.result()
+      if (cut >= ready) expect(result).toEqual(whole)
+      else expect(result).toBeUndefined()
+    }
+  })
+
+  it("a repeated model turns a Found into Repeated once the second part's headers arrive", () => {
+    const bytes = bytesOf(bodies[3]![1])
+    const second = text(bytes).lastIndexOf('name="model"')
+    const scanner = makeFieldScanner(B, "model")
+    scanner.push(bytes.slice(0, second))
+    expect(scanner.result()?._tag).toBe("Found")
+    scanner.push(bytes.slice(second))
+    expect(scanner.result()?._tag).toBe("Repeated")
+  })
+
+  it("refuses part headers past 16 KiB without waiting for their end", () => {
+    const scanner = makeFieldScanner(B, "model")
+    scanner.push(encoder.encode(`--${B}\r\nX-Long: `))
+    for (let i = 0; i < 20; i++) scanner.push(new Uint8Array(1024).fill(0x61))
+    expect(scanner.result()).toMatchObject({ _tag: "Malformed", detail: expect.stringMatching(/16 KiB/) })
+  })
+
+  it("the rewrite of a value found in pieces is byte-exact", () => {
+    const text = bodies[1]![1]
+    const bytes = bytesOf(text)
+    const found = scanInPieces(bytes, [5, 300, 301])
+    if (found?._tag !== "Found") return expect.fail("expected the field")
+    const out = replaceField(bytes, found.start, found.end, "whisper-1")
+    expect(
+      Buffer.from(out).equals(Buffer.from(bytesOf(text.replace("\r\n\r\nscribe\r\n", "\r\n\r\nwhisper-1\r\n"))))
+    ).toBe(true)
+  })
+})
+
+const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes)
