@@ -264,7 +264,7 @@ headers:
       const headers = sentHeaders(request)
       assert.deepStrictEqual(headers, upstreamHeaders(config, "application/json"))
       assert.strictEqual(headers["authorization"], "Bearer sk-up")
-      assert.strictEqual(new TextDecoder().decode(request.body), raw)
+      assert.strictEqual(new TextDecoder().decode(request.body as Uint8Array), raw)
       assert.strictEqual(response.status, 200)
       // Hop-by-hop dropped, the upstream request id renamed.
       assert.strictEqual(response.headers["connection"], undefined)
