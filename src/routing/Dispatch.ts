@@ -24,6 +24,7 @@ import type * as Tracer from "effect/Tracer"
 import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
+import type { Upload } from "../domain/Upload.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
 import { GEN_AI, operationName, providerName, traceparentOf } from "../domain/GenAi.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
@@ -42,6 +43,12 @@ export interface DispatchRequest {
   readonly rawBody: Uint8Array
   /** A multipart upload's content-type (providers/Provider.ts `ProviderRequest.contentType`). */
   readonly contentType?: string | undefined
+  /**
+   * An upload streamed upstream (domain/Upload.ts): another attempt is made only while it can be
+   * sent again whole; a failure that is the client's (the upload too large, malformed, cut off)
+   * ends the request with that error, not counted against the target.
+   */
+  readonly upload?: Upload | undefined
   /** Files and batches (providers/Provider.ts `ProviderRequest`). */
   readonly method?: UpstreamMethod | undefined
   readonly subpath?: string | undefined
@@ -116,6 +123,8 @@ interface Counter {
   upstreamMs: number
   lastResponse: Extract<Failure, { readonly _tag: "Response" }> | undefined
   lastError: GatewayErrorReason | undefined
+  /** No further attempt may be made (an upload that cannot be sent again): no fallbacks either. */
+  final: boolean
 }
 
 type AttemptResult =
@@ -260,6 +269,7 @@ export const makeDispatcher = (
           body: request.body,
           rawBody: request.rawBody,
           contentType: request.contentType,
+          upload: request.upload,
           method: request.method,
           subpath: request.subpath,
           query: request.query,
@@ -270,6 +280,15 @@ export const makeDispatcher = (
         })
       )
       const now = clock.currentTimeMillisUnsafe()
+      // The upload failed on the client's side (too large, malformed, cut off): the target is not
+      // to blame, and the request ends with the client's error (no other attempt: it cannot be sent again).
+      const fault = request.upload?.failure()
+      if (Exit.isFailure(exit) && fault !== undefined) {
+        succeed(now, true)
+        tried("client_error")
+        counter.lastResponse = undefined
+        return { _tag: "Retry", failure: { _tag: "Error", reason: fault.reason } }
+      }
       if (Exit.isFailure(exit)) {
         fail(now, true)
         const retry = retryAfter(exit, "The provider call failed.")
@@ -366,6 +385,11 @@ export const makeDispatcher = (
     /** Targets found available but taken by another request's probe before this one could take them. */
     let raced = 0
     for (let n = 0; n <= retry.attempts; n++) {
+      // An upload that can no longer be sent whole: the last attempt's outcome is final.
+      if (counter.attempts > 0 && request.upload?.replayable() === false) {
+        counter.final = true
+        return undefined
+      }
       const now = clock.currentTimeMillisUnsafe()
       const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushIfAny()
@@ -469,11 +493,19 @@ export const makeDispatcher = (
   })
 
   const dispatchWith = Effect.fnUntraced(function* (request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
-    const counter: Counter = { attempts: 0, tries: [], upstreamMs: 0, lastResponse: undefined, lastError: undefined }
+    const counter: Counter = {
+      attempts: 0,
+      tries: [],
+      upstreamMs: 0,
+      lastResponse: undefined,
+      lastError: undefined,
+      final: false
+    }
     const served = yield* runGroup(request, group, counter, clock)
     const attempted = () => ({ attempts: counter.attempts, tries: counter.tries, upstreamMs: counter.upstreamMs })
     if (served !== undefined) return { _tag: "Served", ...served, ...attempted() } satisfies DispatchOutcome
     for (const name of group.model.fallbacks) {
+      if (counter.final) break
       const fallback = router.byName(name)
       if (fallback === undefined) continue
       const served = yield* runGroup(request, fallback, counter, clock)
