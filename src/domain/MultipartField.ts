@@ -262,12 +262,20 @@ export const makeFieldScanner = (boundary: string, name: string): FieldScanner =
     push: (chunk) => {
       if (verdict !== undefined || phase === "closed" || chunk.length === 0) return
       if (buf.length === 0) buf = chunk
-      else {
-        const joined = new Uint8Array(buf.length + chunk.length)
-        joined.set(buf, 0)
-        joined.set(chunk, buf.length)
-        buf = joined
-      }
+      else if (phase === "content" && !isField && chunk.length >= delimiter.length) {
+        // Within a file, what is held is the tail that may start a delimiter: look for one across
+        // the seam alone, so the file's bytes are never copied (the usual case: there is none).
+        const seam = new Uint8Array(buf.length + delimiter.length - 1)
+        seam.set(buf, 0)
+        seam.set(chunk.subarray(0, delimiter.length - 1), buf.length)
+        const i = indexOfBytes(seam, delimiter, Math.max(0, searchFrom - base))
+        if (i >= 0 && i < buf.length) buf = joined(buf, chunk)
+        else {
+          base += buf.length
+          buf = chunk
+          searchFrom = base
+        }
+      } else buf = joined(buf, chunk)
       scan(false)
     },
     end: () => {
@@ -275,6 +283,13 @@ export const makeFieldScanner = (boundary: string, name: string): FieldScanner =
     },
     result: () => verdict ?? found
   }
+}
+
+const joined = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length)
+  out.set(a, 0)
+  out.set(b, a.length)
+  return out
 }
 
 /** Finds the field `name` in `body`, a whole multipart body delimited by `boundary`. */

@@ -293,7 +293,7 @@ const typedValidator = (endpoint: TypedEndpoint) => {
 }
 
 /** What a handler knows of the request it serves, besides its body. */
-interface Exchange {
+interface RequestContext {
   readonly request: IncomingRequest
   readonly snapshot: Snapshot
   readonly requestId: string
@@ -364,9 +364,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const { server } = snapshot.config
     const contentType = multipart || routed !== undefined ? request.header("content-type") : undefined
-    const exchange: Exchange = { request, snapshot, requestId, path, principal, progress, recording, contentType }
-    const serveWith = (body: Record<string, unknown>, rawBody: Uint8Array, upload: Upload | undefined) =>
-      serve(exchange, body, rawBody, upload)
+    const context: RequestContext = { request, snapshot, requestId, path, principal, progress, recording, contentType }
     // Uploads stream upstream as they arrive; every other body is read whole (bounded).
     const upload = multipart
       ? readMultipart(request, server)
@@ -375,22 +373,22 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
         : undefined
     if (upload !== undefined)
       return Effect.flatMap(upload, ({ body, upload }) =>
-        Effect.ensuring(serveWith(body, EMPTY, upload), Effect.sync(upload.close))
+        Effect.ensuring(serve(context, body, EMPTY, upload), Effect.sync(upload.close))
       )
     return Effect.flatMap(request.body(server.bodyLimit), (rawBody) => {
       const body = routed !== undefined ? {} : parseJsonObject(rawBody, server.bounds.jsonDepthLimit)
-      return body instanceof GatewayError ? Effect.fail(body) : serveWith(body, rawBody, undefined)
+      return body instanceof GatewayError ? Effect.fail(body) : serve(context, body, rawBody, undefined)
     })
   }
 
   /** Routes a request whose body has been read (or, an upload, begun) and relays the answer. */
   const serve = (
-    exchange: Exchange,
+    context: RequestContext,
     body: Record<string, unknown>,
     rawBody: Uint8Array,
     upload: Upload | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
-    const { request, snapshot, requestId, path, principal, progress, recording, contentType } = exchange
+    const { request, snapshot, requestId, path, principal, progress, recording, contentType } = context
     const { bounds } = snapshot.config.server
     // Before routing, pattern matching, the key's model check or any log line sees the name.
     const requested = body["model"]
