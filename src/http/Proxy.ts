@@ -28,6 +28,7 @@ import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
+import * as Stream from "effect/Stream"
 import { GUARDS } from "../api/Guards.ts"
 import type { Principal } from "../auth/Auth.ts"
 import { ChatCompletionRequest, CompletionRequest, EmbeddingRequest } from "../api/Schemas.ts"
@@ -51,7 +52,7 @@ import { reservedParts } from "../limits/TokenEstimate.ts"
 import { usageReaderOf } from "../providers/openai/ResponsesUsage.ts"
 import { measureResponse } from "../usage/Measure.ts"
 import type { TokenUsage } from "../domain/Usage.ts"
-import { bytesReader, type IncomingRequest, type OutgoingResponse, UNREADABLE } from "./Exchange.ts"
+import { bytesReader, type IncomingRequest, isBytes, type OutgoingResponse, UNREADABLE } from "./Exchange.ts"
 import { exceedsJsonDepth, tooDeep } from "./JsonDepth.ts"
 import type { LimitRefusal } from "../limits/RateLimits.ts"
 import { limited, maxCost, reservePrice, type Served, settledTokens } from "./Limits.ts"
@@ -202,6 +203,13 @@ const readMultipart = (
       Effect.onError(() => Effect.sync(client.cancel))
     )
   })
+}
+
+/** `out`, the upload let go once it has been answered whole (a streamed answer: at its end, however it ends). */
+const closingWith = (out: OutgoingResponse, upload: Upload): OutgoingResponse => {
+  if (!isBytes(out.body)) return { ...out, body: Stream.ensuring(out.body, Effect.sync(upload.close)) }
+  upload.close()
+  return out
 }
 
 /** A file upload (`POST /v1/files`), streamed upstream untouched as it arrives. */
@@ -373,7 +381,11 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices) => {
         : undefined
     if (upload !== undefined)
       return Effect.flatMap(upload, ({ body, upload }) =>
-        Effect.ensuring(serve(context, body, EMPTY, upload), Effect.sync(upload.close))
+        serve(context, body, EMPTY, upload).pipe(
+          // An upstream may answer while it still reads the upload: it is let go with the answer's end.
+          Effect.map((out) => closingWith(out, upload)),
+          Effect.onError(() => Effect.sync(upload.close))
+        )
       )
     return Effect.flatMap(request.body(server.bodyLimit), (rawBody) => {
       const body = routed !== undefined ? {} : parseJsonObject(rawBody, server.bounds.jsonDepthLimit)

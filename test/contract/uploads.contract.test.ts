@@ -6,7 +6,8 @@
 // the file a 400 naming `model`, the upstream request aborted; over `server.upload_limit` a 413; a
 // client gone mid-upload aborts the upstream request and the gateway serves on; a connect failure of
 // the first target fails over with the whole upload; an upload past the replay bound that the
-// upstream answered 503 is not sent again.
+// upstream answered 503 is not sent again; an upstream that answers while it still reads the upload
+// gets all of it (the upload is let go with the answer's end, not its start).
 import { request as httpRequest } from "node:http"
 import { http, HttpResponse, type RequestHandler } from "msw"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -72,6 +73,18 @@ const handlers = (): Array<RequestHandler> => [
   http.post("*/v1/audio/transcriptions", ({ request }) =>
     receive(request, (a) => HttpResponse.json({ text: `heard ${a.received} bytes` }))
   ),
+  // Answers at once, as text, and tells what it read only once the upload has all arrived.
+  http.post("*/v1/images/edits", ({ request }) => {
+    const body = new ReadableStream<Uint8Array>({
+      async start(controller) {
+        controller.enqueue(enc.encode("reading… "))
+        const answer = await receive(request, (a) => new Response(`read ${a.received} bytes`))
+        controller.enqueue(new Uint8Array(await answer.arrayBuffer()))
+        controller.close()
+      }
+    })
+    return new HttpResponse(body, { status: 200, headers: { "content-type": "text/plain" } })
+  }),
   http.post("*/v1/files", ({ request }) =>
     receive(request, (a) => HttpResponse.json({ id: "file-up", object: "file", bytes: a.received }))
   )
@@ -290,6 +303,22 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
     const res = await postWhole(base(), "/v1/audio/transcriptions", small)
     expect(res.status).toBe(200)
     expect(bytesOf(arrivals[1]).equals(form("gpt-4o-transcribe", fileOf(1000)))).toBe(true)
+  })
+
+  it("an upstream that answers while it still reads the upload gets all of it, the answer relayed whole", async () => {
+    arrivals.length = 0
+    const sent = form("scribe", fileOf(200 * 1024))
+    const upload = post(base(), "/v1/images/edits")
+    await upload.write(sent.subarray(0, 8192))
+    await until("the upstream to receive the first piece", () => (arrivals[0]?.received ?? 0) > 0)
+    // The answer has begun before the rest is sent.
+    await new Promise((r) => setTimeout(r, 100))
+    upload.end(sent.subarray(8192))
+    const answer = await upload.answer
+    expect(answer.status).toBe(200)
+    const expected = form("gpt-4o-transcribe", fileOf(200 * 1024))
+    expect(answer.body).toBe(`reading… read ${expected.length} bytes`)
+    expect(bytesOf(arrivals[0]).equals(expected)).toBe(true)
   })
 
   it("a connect failure on the first target fails over, the whole upload sent to the next", async () => {
