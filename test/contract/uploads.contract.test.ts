@@ -7,7 +7,8 @@
 // client gone mid-upload aborts the upstream request and the gateway serves on; a connect failure of
 // the first target fails over with the whole upload; an upload past the replay bound that the
 // upstream answered 503 is not sent again; an upstream that answers while it still reads the upload
-// gets all of it (the upload is let go with the answer's end, not its start).
+// gets all of it (the upload is let go with the answer's end, not its start); the provider's
+// `timeout.request` still bounds an upload in progress.
 import { request as httpRequest } from "node:http"
 import { http, HttpResponse, type RequestHandler } from "msw"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -64,7 +65,19 @@ const receive = async (request: Request, answer: (a: Arrival) => Response): Prom
   return answer(arrival)
 }
 
+/** Uploads a stalled upstream was sent (it reads what comes, and never answers). */
+const stalled: Array<{ aborted: boolean }> = []
+
 const handlers = (): Array<RequestHandler> => [
+  http.post("*/slow/v1/audio/transcriptions", async ({ request }) => {
+    const seen = { aborted: false }
+    stalled.push(seen)
+    // Read (a peer that reads nothing cannot tell its client has gone), never answer.
+    void request.body?.pipeTo(new WritableStream()).catch(() => {})
+    await new Promise<void>((resolve) => request.signal.addEventListener("abort", () => resolve(), { once: true }))
+    seen.aborted = true
+    return HttpResponse.json({ text: "too late" })
+  }),
   http.post("*/flaky/v1/audio/transcriptions", ({ request }) =>
     receive(request, () =>
       HttpResponse.json({ error: { message: "overloaded", type: "server_error" } }, { status: 503 })
@@ -130,6 +143,8 @@ const post = (baseUrl: string, path: string, headers: Record<string, string> = {
     port: url.port,
     path,
     method: "POST",
+    // A connection of its own: one whose upload was answered early may be closed after it.
+    agent: false,
     headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": CONTENT_TYPE, ...headers }
   })
   const answer = new Promise<Answer>((resolve, reject) => {
@@ -185,10 +200,18 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
         providers: [
           { name: "oai", kind: "openai", base_url: `${origin}/v1`, api_key: "sk-up" },
           { name: "flaky", kind: "openai", base_url: `${origin}/flaky/v1`, api_key: "sk-up" },
-          { name: "dead", kind: "openai", base_url: `http://127.0.0.1:${dead}/v1`, api_key: "sk-up" }
+          { name: "dead", kind: "openai", base_url: `http://127.0.0.1:${dead}/v1`, api_key: "sk-up" },
+          {
+            name: "slow",
+            kind: "openai",
+            base_url: `${origin}/slow/v1`,
+            api_key: "sk-up",
+            timeout: { request: "500ms" }
+          }
         ],
         models: [
           { name: "scribe", targets: [{ provider: "oai", model: "gpt-4o-transcribe" }] },
+          { name: "scribe-slow", retry: { attempts: 0 }, targets: [{ provider: "slow", model: "gpt-4o-transcribe" }] },
           ...[
             ["scribe-ha", "dead"],
             ["scribe-flaky", "flaky"]
@@ -319,6 +342,22 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
     const expected = form("gpt-4o-transcribe", fileOf(200 * 1024))
     expect(answer.body).toBe(`reading… read ${expected.length} bytes`)
     expect(bytesOf(arrivals[0]).equals(expected)).toBe(true)
+  })
+
+  it("timeout.request bounds an upload still being sent (504), the upstream request let go", async () => {
+    stalled.length = 0
+    const started = Date.now()
+    const sent = form("scribe-slow", fileOf(400 * 1024))
+    const upload = post(base(), "/v1/audio/transcriptions")
+    await upload.write(sent.subarray(0, 64 * 1024))
+    // The rest is held back until the answer: the timeout comes mid-upload.
+    const answer = await upload.answer
+    upload.end(sent.subarray(64 * 1024))
+    expect(answer.status).toBe(504)
+    expect((JSON.parse(answer.body) as { error: { code: string } }).error.code).toBe("upstream_timeout")
+    expect(Date.now() - started).toBeLessThan(5_000)
+    await until("the upstream request to be aborted", () => stalled[0]?.aborted === true)
+    expect(stalled).toHaveLength(1)
   })
 
   it("a connect failure on the first target fails over, the whole upload sent to the next", async () => {
