@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest"
+import * as fc from "fast-check"
 import {
   boundaryOf,
   type FieldSearch,
@@ -252,3 +253,60 @@ describe("makeFieldScanner: the same scan, fed in pieces", () => {
 })
 
 const text = (bytes: Uint8Array): string => String.fromCharCode(...bytes)
+
+describe("makeFieldScanner: random forms cut at random places", () => {
+  const delimiter = `\r\n--${B}`
+  /** Content made of pieces that look like framing (CRLFs, dashes, most of the boundary), never a delimiter. */
+  const content = fc
+    .array(
+      fc.constantFrom("a", "\r\n", "--", "\r\n--", `--${B.slice(0, 12)}`, `\r\n--${B.slice(0, -1)}`, "\u00ff", ""),
+      {
+        maxLength: 12
+      }
+    )
+    .map((pieces) => pieces.join(""))
+    .filter((text) => !`${text}\r\n`.includes(delimiter) && !text.startsWith(`--${B}`))
+  const partArb = fc.record({
+    name: fc.constantFrom("model", "file", "language", "model_name"),
+    value: content,
+    filename: fc.boolean()
+  })
+  const bytesOf = (text: string): Uint8Array => Uint8Array.from(text, (c) => c.charCodeAt(0) & 0xff)
+
+  it("the verdict the form's parts say, whatever the pieces", () => {
+    fc.assert(
+      fc.property(fc.array(partArb, { maxLength: 5 }), fc.array(fc.nat(), { maxLength: 6 }), (parts, cutSeeds) => {
+        const text = form(
+          parts.map(
+            (p) =>
+              [
+                p.filename
+                  ? `Content-Disposition: form-data; name="${p.name}"; filename="f.bin"`
+                  : `Content-Disposition: form-data; name="${p.name}"`,
+                p.value
+              ] as const
+          )
+        )
+        const bytes = bytesOf(text)
+        const models = parts.filter((p) => p.name === "model")
+        const cuts = [...new Set(cutSeeds.map((n) => n % (bytes.length + 1)))].sort((a, b) => a - b)
+        const scanner = makeFieldScanner(B, "model")
+        let from = 0
+        for (const cut of [...cuts, bytes.length]) {
+          scanner.push(bytes.slice(from, cut))
+          from = cut
+        }
+        scanner.end()
+        const result = scanner.result()
+        expect(result).toEqual(findField(bytes, B, "model"))
+        const first = models[0]
+        // A first value that is not UTF-8 (latin1 ÿ) is Malformed at once, before any second one.
+        if (first === undefined) expect(result?._tag).toBe("Missing")
+        else if (first.value.includes("\u00ff")) expect(result?._tag).toBe("Malformed")
+        else if (models.length > 1) expect(result?._tag).toBe("Repeated")
+        else expect(result).toMatchObject({ _tag: "Found", value: first.value })
+      }),
+      { numRuns: 500 }
+    )
+  })
+})
