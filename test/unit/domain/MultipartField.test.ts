@@ -133,6 +133,18 @@ describe("findField / replaceField", () => {
   })
 })
 
+/** The verdict after feeding `bytes` cut at `cuts`. */
+const scanInPieces = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
+  const scanner = makeFieldScanner(B, "model")
+  let from = 0
+  for (const cut of [...cuts, bytes.length]) {
+    scanner.push(bytes.slice(from, cut))
+    from = cut
+  }
+  scanner.end()
+  return scanner.result()
+}
+
 describe("makeFieldScanner: the same scan, fed in pieces", () => {
   /** Every byte value, so no text decoding can pass unnoticed; it holds a CRLF and dashes too. */
   const binary = String.fromCharCode(...Array.from({ length: 256 }, (_, i) => i))
@@ -177,18 +189,6 @@ describe("makeFieldScanner: the same scan, fed in pieces", () => {
     ["a delimiter not ending its line", `--${B}\r\n${field("model")}\r\n\r\nscribe\r\n--${B}garbage`, "Malformed"],
     ["no delimiter at all", binary, "Malformed"]
   ]
-
-  /** The verdict after feeding `bytes` cut at `cuts`. */
-  const scanInPieces = (bytes: Uint8Array, cuts: ReadonlyArray<number>) => {
-    const scanner = makeFieldScanner(B, "model")
-    let from = 0
-    for (const cut of [...cuts, bytes.length]) {
-      scanner.push(bytes.slice(from, cut))
-      from = cut
-    }
-    scanner.end()
-    return scanner.result()
-  }
 
   for (const [name, text, tag] of bodies) {
     it(`${name}: ${tag} at every split into two and three pieces, and byte by byte`, () => {
@@ -290,14 +290,7 @@ describe("makeFieldScanner: random forms cut at random places", () => {
         const bytes = bytesOf(text)
         const models = parts.filter((p) => p.name === "model")
         const cuts = [...new Set(cutSeeds.map((n) => n % (bytes.length + 1)))].sort((a, b) => a - b)
-        const scanner = makeFieldScanner(B, "model")
-        let from = 0
-        for (const cut of [...cuts, bytes.length]) {
-          scanner.push(bytes.slice(from, cut))
-          from = cut
-        }
-        scanner.end()
-        const result = scanner.result()
+        const result = scanInPieces(bytes, cuts)
         expect(result).toEqual(findField(bytes, B, "model"))
         const first = models[0]
         // A first value that is not UTF-8 (latin1 ÿ) is Malformed at once, before any second one.
