@@ -6,8 +6,9 @@
  * runtime implements it in a few lines.
  *
  * The whole exchange runs in one fiber per request: the runtime interrupts it when the client goes
- * away (before or during a streamed answer), so queue waits, backoffs, upstream calls and relayed
- * streams are all cancelled the same way.
+ * away (before or during a streamed answer, or mid-upload), so queue waits, backoffs, upstream calls
+ * (an upload being sent included) and relayed streams are all cancelled the same way. A body is
+ * read whole (`body`, the JSON endpoints) or, for uploads, as it arrives (`stream`).
  */
 import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"

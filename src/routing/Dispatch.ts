@@ -13,6 +13,11 @@
  * another failed attempt; the client sees one clean stream. The hold-back is bounded by the
  * server's `preamble_limit` and `sse_line_limit`, and by the provider's `timeout.request` counted
  * from the call: the same budget as a non-streamed answer has for arriving whole.
+ *
+ * A streamed upload (domain/Upload.ts) is sent again only while it can be sent whole (Envoy's
+ * rule: nothing the upstream took is gone past `server.upload_replay_limit`); otherwise the last
+ * attempt's outcome is final, fallbacks included. An upload that failed on the client's side (too
+ * large, malformed, cut off) ends the request with that error, not counted against the target.
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
