@@ -8,7 +8,8 @@
 // the first target fails over with the whole upload; an upload past the replay bound that the
 // upstream answered 503 is not sent again; an upstream that answers while it still reads the upload
 // gets all of it (the upload is let go with the answer's end, not its start); the provider's
-// `timeout.request` still bounds an upload in progress.
+// `timeout.request` still bounds an upload in progress; an upstream that dies mid-upload ends the
+// client's request with a 502 (one attempt: the upload is past the replay bound).
 import { request as httpRequest } from "node:http"
 import { http, HttpResponse, type RequestHandler } from "msw"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
@@ -69,6 +70,22 @@ const receive = async (request: Request, answer: (a: Arrival) => Response): Prom
 const stalled: Array<{ aborted: boolean }> = []
 
 const handlers = (): Array<RequestHandler> => [
+  // Takes some of the upload, then dies: its answer's body breaks, the connection reset.
+  http.post("*/broken/v1/audio/transcriptions", async ({ request }) => {
+    const reader = request.body?.getReader()
+    let got = 0
+    while (reader !== undefined && got < 64 * 1024) {
+      const r = await reader.read()
+      if (r.done) break
+      got += r.value.length
+    }
+    const body = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(new Error("the upstream died"))
+      }
+    })
+    return new HttpResponse(body, { status: 200, headers: { "content-type": "application/json" } })
+  }),
   http.post("*/slow/v1/audio/transcriptions", async ({ request }) => {
     const seen = { aborted: false }
     stalled.push(seen)
@@ -201,6 +218,7 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
           { name: "oai", kind: "openai", base_url: `${origin}/v1`, api_key: "sk-up" },
           { name: "flaky", kind: "openai", base_url: `${origin}/flaky/v1`, api_key: "sk-up" },
           { name: "dead", kind: "openai", base_url: `http://127.0.0.1:${dead}/v1`, api_key: "sk-up" },
+          { name: "broken", kind: "openai", base_url: `${origin}/broken/v1`, api_key: "sk-up" },
           {
             name: "slow",
             kind: "openai",
@@ -212,6 +230,7 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
         models: [
           { name: "scribe", targets: [{ provider: "oai", model: "gpt-4o-transcribe" }] },
           { name: "scribe-slow", retry: { attempts: 0 }, targets: [{ provider: "slow", model: "gpt-4o-transcribe" }] },
+          { name: "scribe-broken", targets: [{ provider: "broken", model: "gpt-4o-transcribe" }] },
           ...[
             ["scribe-ha", "dead"],
             ["scribe-flaky", "flaky"]
@@ -358,6 +377,19 @@ describe(`[${runtime}] uploads stream through the gateway`, () => {
     expect(Date.now() - started).toBeLessThan(5_000)
     await until("the upstream request to be aborted", () => stalled[0]?.aborted === true)
     expect(stalled).toHaveLength(1)
+  })
+
+  it("an upstream that dies mid-upload: the client gets a clear 502, the gateway serves on", async () => {
+    const sent = form("scribe-broken", fileOf(400 * 1024))
+    const upload = post(base(), "/v1/audio/transcriptions")
+    await upload.write(sent.subarray(0, 16 * 1024))
+    upload.end(sent.subarray(16 * 1024))
+    const answer = await upload.answer
+    expect(answer.status).toBe(502)
+    expect((JSON.parse(answer.body) as { error: { code: string } }).error.code).toBe("upstream_unreachable")
+    expect(answer.headers["x-llmgate-attempts"]).toBe("1")
+    const small = await postWhole(base(), "/v1/audio/transcriptions", form("scribe", fileOf(1000)))
+    expect(small.status).toBe(200)
   })
 
   it("a connect failure on the first target fails over, the whole upload sent to the next", async () => {
