@@ -25,18 +25,23 @@ export {
   isBytes,
   makeStallWatchdog,
   type OutgoingResponse,
-  type StallWatchdog
+  type StallWatchdog,
+  UNREADABLE,
+  uploadReader
 } from "./http/Exchange.ts"
 export { hookAnswer, UNEXPECTED, unparsable } from "./http/respond.ts"
 export { gatewayError, type GatewayError, type GatewayErrorReason } from "./domain/GatewayError.ts"
 export { makeBodyCollector, readAtMost } from "./domain/BodyCollector.ts"
+export type { ChunkReader } from "./domain/ChunkReader.ts"
 
 // The upstream port: the client each provider sends its requests with.
 export {
   capped,
+  chunksOf,
   connectionKey,
   declaredLength,
   fetchClient,
+  headersWithLength,
   type FetchConnections,
   type FetchFunction,
   isDefaultConnection,

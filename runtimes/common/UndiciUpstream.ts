@@ -13,12 +13,15 @@
  */
 import * as Effect from "effect/Effect"
 import { readFileSync } from "node:fs"
+import type { Readable } from "node:stream"
 import { type ConnectionOptions, createSecureContext, getCACertificates, rootCertificates } from "node:tls"
 import { Agent, type Dispatcher, interceptors, Pool, ProxyAgent } from "undici"
 import type { IncomingHttpHeaders } from "undici/types/header.d.ts"
 import {
   capped,
+  chunksOf,
   declaredLength,
+  headersWithLength,
   readAtMost,
   UpstreamBodyTooLarge,
   type UpstreamClient,
@@ -128,8 +131,15 @@ export const sendOn = (
     origin: target.origin,
     path: target.path,
     method: request.method ?? "POST",
-    headers: request.headers,
-    body: request.method === undefined || request.method === "POST" ? request.body : null,
+    headers: headersWithLength(request),
+    body:
+      request.method === undefined || request.method === "POST"
+        ? request.body instanceof Uint8Array
+          ? request.body
+          : // undici sends an async iterable as it yields (chunked, or to the declared length); its
+            // types name only Readable, whose `from` would read ahead of what the upstream takes.
+            (chunksOf(request.body.reader) as unknown as Readable)
+        : null,
     signal
   })
 

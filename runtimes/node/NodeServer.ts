@@ -31,7 +31,9 @@ import {
   type OutgoingResponse,
   type StallWatchdog,
   UNEXPECTED,
-  unparsable
+  UNREADABLE,
+  unparsable,
+  uploadReader
 } from "../../src/index.ts"
 
 export interface NodeServeOptions {
@@ -44,8 +46,6 @@ export interface NodeServeOptions {
   /** Services every request runs with (log level). */
   readonly context: Context.Context<never>
 }
-
-const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
 
 const readBody = (req: IncomingMessage, limit: number): Effect.Effect<Uint8Array, GatewayError> => {
   const declared = req.headers["content-length"]
@@ -66,7 +66,7 @@ const readBody = (req: IncomingMessage, limit: number): Effect.Effect<Uint8Array
     }
     const onError = () => {
       cleanup()
-      resume(Effect.fail(unreadable))
+      resume(Effect.fail(UNREADABLE))
     }
     const cleanup = () => {
       req.off("data", onData)
@@ -88,8 +88,30 @@ const incoming = (req: IncomingMessage): IncomingRequest => ({
     const value = req.headers[name]
     return value === undefined || typeof value === "string" ? value : value.join(", ")
   },
-  body: (limit) => readBody(req, limit)
+  body: (limit) => readBody(req, limit),
+  // Pulled through the stream's own iterator (it reads no further than asked: backpressure);
+  // cancelled, it stops reading and lets the rest of the body be drained and discarded.
+  stream: (limit) =>
+    uploadReader(
+      singleHeader(req.headers["content-length"]),
+      limit,
+      req.readableEnded
+        ? undefined
+        : () => {
+            const iterator = req.iterator({ destroyOnReturn: false })
+            return {
+              read: () => iterator.next().then((r) => (r.done === true ? undefined : (r.value as Uint8Array))),
+              cancel: () => {
+                void iterator.return?.().catch(() => {})
+                req.resume()
+              }
+            }
+          }
+    )
 })
+
+const singleHeader = (value: string | Array<string> | undefined): string | undefined =>
+  typeof value === "string" || value === undefined ? value : value[0]
 
 /** Headers as the flat array `writeHead` takes without building another object. */
 const rawHeaders = (headers: Readonly<Record<string, string>>, contentLength: number | undefined): Array<string> => {

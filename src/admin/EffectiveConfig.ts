@@ -87,6 +87,8 @@ export const effectiveConfig = (config: ResolvedConfig, store: "postgres" | "fil
     sse_line_limit: config.server.bounds.sseLineLimit,
     preamble_limit: config.server.bounds.preambleLimit,
     pattern_target_limit: config.server.bounds.patternTargetLimit,
+    upload_limit: config.server.bounds.uploadLimit,
+    upload_replay_limit: config.server.bounds.uploadReplayLimit,
     ip_rate_limit:
       config.server.ipRateLimit === undefined
         ? null

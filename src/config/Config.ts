@@ -35,6 +35,10 @@ export const ServerSection = Schema.Struct({
   host: Schema.optional(Schema.String.check(Schema.isMinLength(1))),
   port: Schema.optional(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 }))),
   body_limit: Schema.optional(ByteSizeInput),
+  /** Largest upload streamed upstream (multipart endpoints, `POST /v1/files`); larger gets 413. */
+  upload_limit: Schema.optional(ByteSizeInput),
+  /** Most bytes of a streamed upload kept to send it again on a retry or failover. */
+  upload_replay_limit: Schema.optional(ByteSizeInput),
   shutdown_timeout: Schema.optional(DurationInput),
   // ---- bounds (README "Limits and bounds"): nothing a client or an upstream sends is unbounded ----
   /** Request line and headers together; larger gets 431. */
@@ -470,6 +474,9 @@ export type ConfigFile = typeof ConfigFile.Type
 export const DEFAULT_HOST = "127.0.0.1"
 export const DEFAULT_PORT = 4000
 export const DEFAULT_BODY_LIMIT = 10 * 1024 * 1024
+/** OpenAI's own largest upload (a file for batches or fine-tuning). */
+export const DEFAULT_UPLOAD_LIMIT = 512 * 1024 * 1024
+export const DEFAULT_UPLOAD_REPLAY_LIMIT = 1024 * 1024
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 10_000
 export const DEFAULT_HEADER_LIMIT = 16 * 1024
 export const DEFAULT_HEADER_TIMEOUT_MS = 10_000
@@ -700,6 +707,10 @@ export interface ResolvedBounds {
   readonly sseLineLimit: number
   readonly preambleLimit: number
   readonly patternTargetLimit: number
+  /** Largest streamed upload (multipart endpoints, `POST /v1/files`), declared or counted (413 past it). */
+  readonly uploadLimit: number
+  /** Most bytes of a streamed upload kept for a retry; an attempt that pulled more is final. */
+  readonly uploadReplayLimit: number
 }
 
 export const DEFAULT_USAGE_BUFFER_LIMIT = 100_000

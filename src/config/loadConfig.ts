@@ -23,6 +23,8 @@ import {
   DEFAULT_PREAMBLE_LIMIT,
   DEFAULT_SSE_LINE_LIMIT,
   DEFAULT_STALL_TIMEOUT_MS,
+  DEFAULT_UPLOAD_LIMIT,
+  DEFAULT_UPLOAD_REPLAY_LIMIT,
   DEFAULT_UPSTREAM_BODY_LIMIT,
   type ResolvedBounds,
   type ServerSection,
@@ -420,7 +422,9 @@ export const resolveBounds = (server: typeof ServerSection.Type | undefined): Re
   upstreamBodyLimit: bytesOr(server?.upstream_body_limit, DEFAULT_UPSTREAM_BODY_LIMIT),
   sseLineLimit: bytesOr(server?.sse_line_limit, DEFAULT_SSE_LINE_LIMIT),
   preambleLimit: bytesOr(server?.preamble_limit, DEFAULT_PREAMBLE_LIMIT),
-  patternTargetLimit: server?.pattern_target_limit ?? DEFAULT_PATTERN_TARGET_LIMIT
+  patternTargetLimit: server?.pattern_target_limit ?? DEFAULT_PATTERN_TARGET_LIMIT,
+  uploadLimit: bytesOr(server?.upload_limit, DEFAULT_UPLOAD_LIMIT),
+  uploadReplayLimit: bytesOr(server?.upload_replay_limit, DEFAULT_UPLOAD_REPLAY_LIMIT)
 })
 
 /** The `usage` section with its defaults. */

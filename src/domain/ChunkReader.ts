@@ -1,7 +1,8 @@
 /**
  * ChunkReader: a body read one chunk at a time, the smallest contract a runtime's HTTP client can
  * offer. Upstream responses expose their body as one (providers/UpstreamClients.ts) and
- * streaming/ChunkStream.ts turns it into a Stream.
+ * streaming/ChunkStream.ts turns it into a Stream; an upload is read from the client as one
+ * (http/Exchange.ts `stream`) and sent upstream as one (domain/Upload.ts).
  */
 
 export interface ChunkReader {

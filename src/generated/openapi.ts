@@ -289,7 +289,7 @@ export interface paths {
          * @description Routed by `model` to an openai or azure provider (azure: the deployment URL); the multipart body is
          *     forwarded byte for byte but for the `model` field's value (a form without one is a 400 naming
          *     `model`), and the answer relayed as the provider gave it. A model of
-         *     another provider kind is a 400.
+         *     another provider kind is a 400. The upload is streamed upstream as it arrives (see transcriptions).
          */
         post: operations["createImageEdit"];
         delete?: never;
@@ -334,6 +334,14 @@ export interface paths {
          * Transcribe audio (multipart)
          * @description Routed by the `model` form field; the multipart body is forwarded byte for byte but for that
          *     field's value (a form without one is a 400 naming `model`).
+         *
+         *     The upload is streamed upstream as it arrives, never held whole: the form is read up to the end
+         *     of its `model` part, which must end within the first `body_limit` bytes (else a 400 naming
+         *     `model`: send it before the file), the rest follows as the client sends it, within `upload_limit`
+         *     (413 past it). A second `model` part or broken framing later in the body aborts the upstream
+         *     request and is a 400. A retry or failover sends the upload again only while all the upstream
+         *     took of it is within `upload_replay_limit` (default 1 MiB); otherwise the first attempt's answer
+         *     is final.
          */
         post: operations["createTranscription"];
         delete?: never;
@@ -425,7 +433,8 @@ export interface paths {
          * Upload a file (multipart)
          * @description Served by the provider of the model a `routes` entry pins for `/v1/files` (`/v1/batches`); without
          *     one, a 400 saying so. The request (method, path below, query, body) is relayed as it is.
-         *     The upload is relayed byte for byte.
+         *     The upload is relayed byte for byte, streamed as it arrives within `upload_limit` (413 past it),
+         *     retried only within `upload_replay_limit` as for transcriptions.
          */
         post: operations["createFile"];
         delete?: never;
@@ -2328,7 +2337,7 @@ export interface components {
                 "application/json": components["schemas"]["ErrorBody"];
             };
         };
-        /** @description The request body exceeds the configured `body_limit`, 10 MiB by default (`code: "request_too_large"`). */
+        /** @description The request body exceeds the configured `body_limit`, 10 MiB by default; an upload streamed upstream (multipart endpoints, `POST /v1/files`), `upload_limit`, 512 MiB by default (`code: "request_too_large"`). */
         PayloadTooLarge: {
             headers: {
                 "x-request-id": components["headers"]["RequestId"];

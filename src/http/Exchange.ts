@@ -6,12 +6,15 @@
  * runtime implements it in a few lines.
  *
  * The whole exchange runs in one fiber per request: the runtime interrupts it when the client goes
- * away (before or during a streamed answer), so queue waits, backoffs, upstream calls and relayed
- * streams are all cancelled the same way.
+ * away (before or during a streamed answer, or mid-upload), so queue waits, backoffs, upstream calls
+ * (an upload being sent included) and relayed streams are all cancelled the same way. A body is
+ * read whole (`body`, the JSON endpoints) or, for uploads, as it arrives (`stream`).
  */
-import type * as Effect from "effect/Effect"
+import * as Effect from "effect/Effect"
 import type * as Stream from "effect/Stream"
-import type { GatewayError } from "../domain/GatewayError.ts"
+import type { ChunkReader } from "../domain/ChunkReader.ts"
+import { gatewayError, GatewayError } from "../domain/GatewayError.ts"
+import { UNREADABLE } from "../domain/Upload.ts"
 
 export interface IncomingRequest {
   readonly method: string
@@ -23,6 +26,86 @@ export interface IncomingRequest {
   readonly remoteAddress?: string | undefined
   /** The whole body; fails with `BodyTooLarge` past `limit` bytes, declared or actual. */
   readonly body: (limit: number) => Effect.Effect<Uint8Array, GatewayError>
+  /**
+   * The body as it arrives, one chunk per read, with backpressure (the client is read no faster
+   * than the reader is pulled): an upload streamed upstream. Fails at once when the declared
+   * `content-length` is over `limit`; a read that takes the count past `limit` rejects with the
+   * `BodyTooLarge` GatewayError, one of a body that broke (the client gone) with an `unreadable`
+   * one (`uploadReader`). Read to its end or cancelled: either way the request is let go.
+   */
+  readonly stream: (limit: number) => Effect.Effect<ChunkReader, GatewayError>
+}
+
+/** `request` with its body already read as `bytes` (a translated or pre-read request handed on). */
+export const withBody = (request: IncomingRequest, bytes: Uint8Array): IncomingRequest => ({
+  method: request.method,
+  url: request.url,
+  header: request.header,
+  remoteAddress: request.remoteAddress,
+  body: () => Effect.succeed(bytes),
+  stream: () => Effect.succeed(bytesReader(bytes))
+})
+
+/** A reader of `bytes`, in one chunk. */
+export const bytesReader = (bytes: Uint8Array): ChunkReader => {
+  let done = bytes.length === 0
+  return {
+    read: () => {
+      if (done) return Promise.resolve(undefined)
+      done = true
+      return Promise.resolve(bytes)
+    },
+    cancel: () => {
+      done = true
+    }
+  }
+}
+
+export { UNREADABLE }
+
+const EMPTY_BODY: ChunkReader = { read: () => Promise.resolve(undefined), cancel: () => {} }
+
+/**
+ * A runtime's raw body reader as `IncomingRequest.stream` gives it: refused at once when
+ * `declared` (the content-length) is over `limit`, the count checked as chunks pass, a break of
+ * the body turned into `UNREADABLE`; `onEnd` runs when the body has been read to its end. `open`
+ * makes the raw reader (not called for a body refused or absent).
+ */
+export const uploadReader = (
+  declared: string | undefined,
+  limit: number,
+  open: (() => ChunkReader) | undefined,
+  onEnd?: () => void
+): Effect.Effect<ChunkReader, GatewayError> => {
+  if (declared !== undefined && Number(declared) > limit)
+    return Effect.fail(gatewayError({ _tag: "BodyTooLarge", limit }))
+  if (open === undefined) {
+    onEnd?.()
+    return Effect.succeed(EMPTY_BODY)
+  }
+  return Effect.sync(() => {
+    const raw = open()
+    let total = 0
+    return {
+      read: () =>
+        raw.read().then(
+          (chunk) => {
+            if (chunk === undefined) {
+              onEnd?.()
+              return undefined
+            }
+            total += chunk.length
+            if (total > limit) {
+              raw.cancel()
+              return Promise.reject(gatewayError({ _tag: "BodyTooLarge", limit }))
+            }
+            return chunk
+          },
+          (cause: unknown) => Promise.reject(cause instanceof GatewayError ? cause : UNREADABLE)
+        ),
+      cancel: raw.cancel
+    }
+  })
 }
 
 /**

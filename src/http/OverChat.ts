@@ -17,7 +17,7 @@ import { invalidRequest, type RequestProblem } from "../domain/RequestProblem.ts
 import type { Snapshot } from "../GatewayState.ts"
 import type { StreamTranslator } from "../streaming/EventTranslator.ts"
 import { SSE_CONTENT_TYPE } from "../streaming/Sse.ts"
-import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
+import { type IncomingRequest, type OutgoingResponse, withBody } from "./Exchange.ts"
 import { parseJsonObject } from "./Proxy.ts"
 
 type Json = Record<string, unknown>
@@ -73,13 +73,7 @@ export const overChat =
       const translated = translation.toChat(body)
       if (Result.isFailure(translated)) return Effect.fail(invalidRequest(translated.failure))
       const chatBody = encoder.encode(JSON.stringify(translated.success))
-      const inner: IncomingRequest = {
-        method: request.method,
-        url: request.url,
-        header: request.header,
-        remoteAddress: request.remoteAddress,
-        body: () => Effect.succeed(chatBody)
-      }
+      const inner = withBody(request, chatBody)
       return Effect.map(chat(inner, snapshot, requestId, path, principal, receivedAt, span), (response) => {
         if (response.status >= 400) return response
         if (response.body instanceof Uint8Array) {

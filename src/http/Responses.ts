@@ -27,7 +27,7 @@ import { toChatRequest } from "../responses/ResponsesRequest.ts"
 import { toResponseObject } from "../responses/ResponsesResponse.ts"
 import { makeResponsesStreamTranslator } from "../responses/ResponsesStream.ts"
 import type { ModelGroup, Router } from "../routing/Router.ts"
-import type { IncomingRequest, OutgoingResponse } from "./Exchange.ts"
+import { type IncomingRequest, type OutgoingResponse, withBody } from "./Exchange.ts"
 import { type ChatHandler, overChat } from "./OverChat.ts"
 import { parseJsonObject } from "./Proxy.ts"
 import { KINDS } from "../providers/Kinds.ts"
@@ -81,13 +81,7 @@ export const responsesHandler = (chat: ChatHandler, relay: Handler): Handler => 
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (raw) => {
       const body = parseJsonObject(raw, snapshot.config.server.bounds.jsonDepthLimit)
       if (body instanceof GatewayError) return Effect.fail(body)
-      const read: IncomingRequest = {
-        method: request.method,
-        url: request.url,
-        header: request.header,
-        remoteAddress: request.remoteAddress,
-        body: () => Effect.succeed(raw)
-      }
+      const read = withBody(request, raw)
       return (passesThrough(snapshot, path, body) ? relay : translated)(
         read,
         snapshot,

@@ -19,7 +19,7 @@ import * as Latch from "effect/Latch"
 import type * as Stream from "effect/Stream"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import { readAtMost } from "../domain/BodyCollector.ts"
-import { type App, type IncomingRequest, isBytes, makeStallWatchdog } from "./Exchange.ts"
+import { type App, type IncomingRequest, isBytes, makeStallWatchdog, UNREADABLE, uploadReader } from "./Exchange.ts"
 import { hookAnswer, UNEXPECTED } from "./respond.ts"
 
 export interface WebHandlerOptions {
@@ -69,8 +69,6 @@ export const headSize = (request: Request, url: string): number => {
   return size + 2
 }
 
-const unreadable = gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
-
 /** Reads a Web request's body, refusing more than `limit` bytes (declared or actual). */
 const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, ReturnType<typeof gatewayError>> => {
   const declared = request.headers.get("content-length")
@@ -81,7 +79,7 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
   // A declared length within the limit (the runtime holds the body to it): read it natively in one
   // go; a stream reader costs several promise turns per request on Bun.
   if (declared !== null) {
-    return Effect.tryPromise({ try: () => request.bytes(), catch: () => unreadable })
+    return Effect.tryPromise({ try: () => request.bytes(), catch: () => UNREADABLE })
   }
   return Effect.flatMap(
     Effect.tryPromise({
@@ -91,7 +89,7 @@ const readBody = (request: Request, limit: number): Effect.Effect<Uint8Array, Re
         if (bytes === undefined) void reader.cancel().catch(() => {})
         return bytes
       },
-      catch: () => unreadable
+      catch: () => UNREADABLE
     }),
     (bytes) => (bytes === undefined ? Effect.fail(tooLarge()) : Effect.succeed(bytes))
   )
@@ -116,7 +114,28 @@ const incoming = (
       : Effect.map(readBody(request, limit), (bytes) => {
           onBodyRead()
           return bytes
-        })
+        }),
+  // Pulled one chunk per read (backpressure); while it flows, the runtime's idle timer stays on
+  // (a client that stops sending is cut like any quiet connection), held once it has all arrived.
+  stream: (limit) => {
+    const body = request.body
+    return uploadReader(
+      request.headers.get("content-length") ?? undefined,
+      limit,
+      body === null
+        ? undefined
+        : () => {
+            const reader = body.getReader()
+            return {
+              read: () => reader.read().then((r) => (r.done ? undefined : r.value)),
+              cancel: () => {
+                reader.cancel().catch(() => {})
+              }
+            }
+          },
+      onBodyRead
+    )
+  }
 })
 
 /**

@@ -14,19 +14,25 @@ import type { ResolvedProvider } from "../config/Config.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { GatewayError } from "../domain/GatewayError.ts"
 import type { StreamEventKind } from "../domain/StreamEventKind.ts"
+import type { Upload } from "../domain/Upload.ts"
 import type { UpstreamMethod } from "./UpstreamClients.ts"
 
 export interface ProviderRequest {
   readonly endpoint: Endpoint
   /** The client's parsed JSON body; unknown fields included. */
   readonly body: Readonly<Record<string, unknown>>
-  /** The client's body bytes, forwarded as they are when nothing needs to change. */
+  /** The client's body bytes, forwarded as they are when nothing needs to change (empty for an upload). */
   readonly rawBody: Uint8Array
   /**
-   * A multipart upload's content-type (its boundary), sent upstream with `rawBody`, whose `model`
-   * field is rewritten in place (domain/MultipartField.ts); `body` then holds that field only.
+   * A multipart upload's content-type (its boundary), or a file upload's, sent upstream with the body;
+   * `body` then holds the `model` field only.
    */
   readonly contentType?: string | undefined
+  /**
+   * An upload streamed upstream instead of `rawBody` (domain/Upload.ts), opened once per attempt;
+   * a multipart upload's `model` value is rewritten in its head.
+   */
+  readonly upload?: Upload | undefined
   /** Files, batches and stored responses: the method (POST when absent), the path below the endpoint's (`/{id}/content`) and the query (`?after=…`). */
   readonly method?: UpstreamMethod | undefined
   readonly subpath?: string | undefined

@@ -1,7 +1,8 @@
 /**
  * The upstream port: how providers send a request to an HTTP API. One client per provider, so each
  * provider has its own keep-alive connection pool (and, where the runtime's client supports it, its
- * own connect timeout). The contract is deliberately small (a POST with bytes in, or a GET or DELETE, status, headers
+ * own connect timeout). The contract is deliberately small (a POST with bytes or a streamed upload
+ * in, or a GET or DELETE, status, headers
  * and a body as bytes or as a stream out) so every runtime can implement it with its fastest client
  * and nothing is adapted per request: Node uses undici's pool API (runtimes/node), Bun and Deno
  * their native fetch (`layerFetch` below).
@@ -26,6 +27,7 @@ import type { Env } from "../config/interpolate.ts"
 import { environmentProxy, namesProxy, setsNoProxy } from "../config/ProxyEnvironment.ts"
 import { readAtMost } from "../domain/BodyCollector.ts"
 import type { ChunkReader } from "../domain/ChunkReader.ts"
+import type { StreamedBody } from "../domain/Upload.ts"
 
 /** The request could not be sent, or its response could not be read: a transport failure. */
 export class UpstreamFailure extends Schema.TaggedError<UpstreamFailure>()("UpstreamFailure", {
@@ -46,9 +48,45 @@ export interface UpstreamRequest {
   /** Absolute URL. */
   readonly url: string
   readonly headers: Readonly<Record<string, string>>
-  /** Sent with a POST only. */
-  readonly body: Uint8Array
+  /**
+   * Sent with a POST only: bytes, or an upload streamed as it is read (with `content-length` when
+   * its length is known, else chunked). A streamed body's reader failing aborts the request.
+   */
+  readonly body: Uint8Array | StreamedBody
 }
+
+/** A streamed body as the async iterable undici sends; the reader is let go however it ends. */
+export async function* chunksOf(reader: ChunkReader): AsyncGenerator<Uint8Array> {
+  try {
+    for (;;) {
+      const chunk = await reader.read()
+      if (chunk === undefined) return
+      yield chunk
+    }
+  } finally {
+    reader.cancel()
+  }
+}
+
+/** A streamed body as the ReadableStream fetch sends, pulled one chunk at a time (nothing read ahead). */
+export const readableOf = (reader: ChunkReader): ReadableStream<Uint8Array> =>
+  new ReadableStream<Uint8Array>(
+    {
+      pull: (controller) =>
+        reader.read().then(
+          (chunk) => (chunk === undefined ? controller.close() : controller.enqueue(chunk)),
+          (cause: unknown) => controller.error(cause)
+        ),
+      cancel: () => reader.cancel()
+    },
+    { highWaterMark: 0 }
+  )
+
+/** The headers of `request`, with the `content-length` of a streamed body of known length. */
+export const headersWithLength = (request: UpstreamRequest): Readonly<Record<string, string>> =>
+  request.body instanceof Uint8Array || request.body.length === undefined
+    ? request.headers
+    : { ...request.headers, "content-length": String(request.body.length) }
 
 export interface UpstreamResponse {
   readonly status: number
@@ -222,16 +260,22 @@ export const fetchClient = (fetchFn: FetchFunction): UpstreamClient => ({
       Effect.tryPromise({
         try: (signal) => {
           signal.addEventListener("abort", abort, { once: true })
-          return fetchFn(request.url, {
+          const post = request.method === undefined || request.method === "POST"
+          const bytes = request.body instanceof Uint8Array
+          const init: RequestInit & { duplex?: "half" } = {
             method: request.method ?? "POST",
-            headers: request.headers,
-            body:
-              request.method === undefined || request.method === "POST"
+            headers: headersWithLength(request),
+            body: !post
+              ? null
+              : request.body instanceof Uint8Array
                 ? (request.body as Uint8Array<ArrayBuffer>)
-                : null,
+                : readableOf(request.body.reader),
             signal: controller.signal,
             redirect: "manual"
-          })
+          }
+          // A stream sent while the answer may already come (the only mode fetch has for one).
+          if (post && !bytes) init.duplex = "half"
+          return fetchFn(request.url, init)
         },
         catch: sendFailed
       }),

@@ -13,6 +13,11 @@
  * another failed attempt; the client sees one clean stream. The hold-back is bounded by the
  * server's `preamble_limit` and `sse_line_limit`, and by the provider's `timeout.request` counted
  * from the call: the same budget as a non-streamed answer has for arriving whole.
+ *
+ * A streamed upload (domain/Upload.ts) is sent again only while it can be sent whole (Envoy's
+ * rule: nothing the upstream took is gone past `server.upload_replay_limit`); otherwise the last
+ * attempt's outcome is final, fallbacks included. An upload that failed on the client's side (too
+ * large, malformed, cut off) ends the request with that error, not counted against the target.
  */
 import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
@@ -24,6 +29,7 @@ import type * as Tracer from "effect/Tracer"
 import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
+import type { Upload } from "../domain/Upload.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
 import { GEN_AI, operationName, traceparentOf } from "../domain/GenAi.ts"
 import { KINDS } from "../providers/Kinds.ts"
@@ -43,6 +49,12 @@ export interface DispatchRequest {
   readonly rawBody: Uint8Array
   /** A multipart upload's content-type (providers/Provider.ts `ProviderRequest.contentType`). */
   readonly contentType?: string | undefined
+  /**
+   * An upload streamed upstream (domain/Upload.ts): another attempt is made only while it can be
+   * sent again whole; a failure that is the client's (the upload too large, malformed, cut off)
+   * ends the request with that error, not counted against the target.
+   */
+  readonly upload?: Upload | undefined
   /** Files and batches (providers/Provider.ts `ProviderRequest`). */
   readonly method?: UpstreamMethod | undefined
   readonly subpath?: string | undefined
@@ -117,6 +129,8 @@ interface Counter {
   upstreamMs: number
   lastResponse: Extract<Failure, { readonly _tag: "Response" }> | undefined
   lastError: GatewayErrorReason | undefined
+  /** No further attempt may be made (an upload that cannot be sent again): no fallbacks either. */
+  final: boolean
 }
 
 type AttemptResult =
@@ -261,6 +275,7 @@ export const makeDispatcher = (
           body: request.body,
           rawBody: request.rawBody,
           contentType: request.contentType,
+          upload: request.upload,
           method: request.method,
           subpath: request.subpath,
           query: request.query,
@@ -271,6 +286,15 @@ export const makeDispatcher = (
         })
       )
       const now = clock.currentTimeMillisUnsafe()
+      // The upload failed on the client's side (too large, malformed, cut off): the target is not
+      // to blame, and the request ends with the client's error (no other attempt: it cannot be sent again).
+      const fault = request.upload?.failure()
+      if (Exit.isFailure(exit) && fault !== undefined) {
+        succeed(now, true)
+        tried("client_error")
+        counter.lastResponse = undefined
+        return { _tag: "Retry", failure: { _tag: "Error", reason: fault.reason } }
+      }
       if (Exit.isFailure(exit)) {
         fail(now, true)
         const retry = retryAfter(exit, "The provider call failed.")
@@ -367,6 +391,11 @@ export const makeDispatcher = (
     /** Targets found available but taken by another request's probe before this one could take them. */
     let raced = 0
     for (let n = 0; n <= retry.attempts; n++) {
+      // An upload that can no longer be sent whole: the last attempt's outcome is final.
+      if (counter.attempts > 0 && request.upload?.replayable() === false) {
+        counter.final = true
+        return undefined
+      }
       const now = clock.currentTimeMillisUnsafe()
       const open = group.targets.filter((e) => healthOf(e).breaker.isAvailable(now))
       yield* flushIfAny()
@@ -470,11 +499,19 @@ export const makeDispatcher = (
   })
 
   const dispatchWith = Effect.fnUntraced(function* (request: DispatchRequest, group: ModelGroup, clock: Clock.Clock) {
-    const counter: Counter = { attempts: 0, tries: [], upstreamMs: 0, lastResponse: undefined, lastError: undefined }
+    const counter: Counter = {
+      attempts: 0,
+      tries: [],
+      upstreamMs: 0,
+      lastResponse: undefined,
+      lastError: undefined,
+      final: false
+    }
     const served = yield* runGroup(request, group, counter, clock)
     const attempted = () => ({ attempts: counter.attempts, tries: counter.tries, upstreamMs: counter.upstreamMs })
     if (served !== undefined) return { _tag: "Served", ...served, ...attempted() } satisfies DispatchOutcome
     for (const name of group.model.fallbacks) {
+      if (counter.final) break
       const fallback = router.byName(name)
       if (fallback === undefined) continue
       const served = yield* runGroup(request, fallback, counter, clock)

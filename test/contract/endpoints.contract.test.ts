@@ -365,12 +365,16 @@ describe(`[${runtime}] other /v1 endpoints: images, audio, moderations, rerank, 
     const expected = multipart("gpt-4o-transcribe", AUDIO)
     expect(uploads[0]?.bytes.length).toBe(expected.length)
     expect(Buffer.from(uploads[0]?.bytes ?? []).equals(Buffer.from(expected))).toBe(true)
-    const tooLarge = await fetch(`${gateway?.baseUrl}/v1/audio/transcriptions`, {
+    // The model part must end within server.body_limit (it is held to route the upload).
+    const late = await fetch(`${gateway?.baseUrl}/v1/audio/transcriptions`, {
       method: "POST",
       headers: { authorization: `Bearer ${MASTER_KEY}`, "content-type": `multipart/form-data; boundary=${BOUNDARY}` },
       body: multipart("scribe", new Uint8Array(40 * 1024))
     })
-    expect(tooLarge.status).toBe(413)
+    expect(late.status).toBe(400)
+    const error = (await late.json()) as { error: { param: string; message: string } }
+    expect(error.error.param).toBe("model")
+    expect(error.error.message).toMatch(/body_limit/)
     expect(uploads).toHaveLength(1)
   })
 

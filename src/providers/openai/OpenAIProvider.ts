@@ -19,9 +19,10 @@ import * as Effect from "effect/Effect"
 import * as Redacted from "effect/Redacted"
 import * as Result from "effect/Result"
 import type { ResolvedBounds, ResolvedProvider } from "../../config/Config.ts"
-import { errorBody, formatBytes, gatewayError, type GatewayError } from "../../domain/GatewayError.ts"
+import { errorBody, formatBytes, GatewayError, gatewayError } from "../../domain/GatewayError.ts"
 import { replaceTopLevelString } from "../../domain/JsonSplice.ts"
-import { boundaryOf, findField, replaceField } from "../../domain/MultipartField.ts"
+import { replaceField } from "../../domain/MultipartField.ts"
+import type { StreamedBody } from "../../domain/Upload.ts"
 import { chunkStream } from "../../streaming/ChunkStream.ts"
 import { isEventStream, SSE_CONTENT_TYPE } from "../../streaming/Sse.ts"
 import { type Endpoint, isRoutedEndpoint, isTypedEndpoint } from "../../domain/Endpoint.ts"
@@ -69,18 +70,21 @@ export const relayHeaders = (headers: Readonly<Record<string, string>>, decodes:
 
 /**
  * The body sent upstream: the client's bytes as they are, with only the `model` value replaced in
- * place when it must change; re-serialized only when that cannot be done exactly.
+ * place when it must change; re-serialized only when that cannot be done exactly. An upload is
+ * streamed, opened for this attempt, its multipart `model` value replaced in its head.
  */
-export const upstreamPayload = (request: ProviderRequest): Uint8Array => {
+export const upstreamPayload = (request: ProviderRequest): Uint8Array | StreamedBody | GatewayError => {
   const model = request.body["model"]
-  if (model === request.upstreamModel || isRoutedEndpoint(request.endpoint)) return request.rawBody
-  if (request.contentType !== undefined) {
-    const boundary = boundaryOf(request.contentType)
-    const field = boundary === undefined ? undefined : findField(request.rawBody, boundary, "model")
-    return field?._tag === "Found"
-      ? replaceField(request.rawBody, field.start, field.end, request.upstreamModel)
-      : request.rawBody
+  const upload = request.upload
+  if (upload !== undefined) {
+    const field = upload.field
+    return upload.open(
+      field === undefined || model === request.upstreamModel
+        ? upload.head
+        : replaceField(upload.head, field.start, field.end, request.upstreamModel)
+    )
   }
+  if (model === request.upstreamModel || isRoutedEndpoint(request.endpoint)) return request.rawBody
   if (typeof model === "string") {
     const spliced = replaceTopLevelString(request.rawBody, "model", request.upstreamModel)
     if (spliced !== undefined) return spliced
@@ -226,6 +230,8 @@ export const make = Effect.fnUntraced(function* (
     const typed = isTypedEndpoint(request.endpoint)
     const headers = !typed ? anyHeaders : request.stream ? streamHeaders : jsonHeaders
     const traced = request.traceparent === undefined ? headers : { ...headers, traceparent: request.traceparent }
+    const body = upstreamPayload(request)
+    if (body instanceof GatewayError) return Effect.fail(body)
     const sent = client.post({
       method: request.method,
       url:
@@ -235,7 +241,7 @@ export const make = Effect.fnUntraced(function* (
             ? urls[request.endpoint]
             : `${urls[request.endpoint]}${request.subpath ?? ""}${request.query ?? ""}`,
       headers: request.contentType === undefined ? traced : { ...traced, "content-type": request.contentType },
-      body: upstreamPayload(request)
+      body
     })
     if (!typed || !request.stream) {
       return sent.pipe(

@@ -2,7 +2,11 @@
 // process under Node, Bun or Deno — can call them. msw's getResponse(handlers, request) does the
 // matching; this bridge only converts node:http <-> Web Request/Response, and:
 //  - aborts the Web Request's signal when the client goes away before the response finished, and
-//  - writes response bodies chunk by chunk (no buffering), so handlers can stream and see cancellation.
+//  - writes response bodies chunk by chunk (no buffering), so handlers can stream and see cancellation;
+//  - with `streamBodies`, hands the handler the request as soon as its head arrived, its body a
+//    stream of the bytes as they come (which errors when the client aborts the upload), so a handler
+//    can see an upload arrive while it is still being sent.
+import { Readable } from "node:stream"
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http"
 import type { AddressInfo, Socket } from "node:net"
 import { getResponse, type RequestHandler } from "msw"
@@ -17,11 +21,28 @@ export interface Upstream {
   close(): Promise<void>
 }
 
-const toWebRequest = async (req: IncomingMessage, origin: string, signal: AbortSignal): Promise<Request> => {
+const toWebRequest = async (
+  req: IncomingMessage,
+  origin: string,
+  signal: AbortSignal,
+  stream = false
+): Promise<Request> => {
   const headers = new Headers()
   for (const [k, v] of Object.entries(req.headers)) {
     if (v === undefined) continue
     for (const one of Array.isArray(v) ? v : [v]) headers.append(k, one)
+  }
+  if (stream && req.method !== "GET" && req.method !== "HEAD") {
+    // A body the client aborts errors the stream (node:http says `aborted`).
+    req.once("aborted", () => req.destroy(new Error("the client aborted the request")))
+    const init: RequestInit & { duplex: "half" } = {
+      method: req.method ?? "POST",
+      headers,
+      body: Readable.toWeb(req) as unknown as ReadableStream<Uint8Array>,
+      signal,
+      duplex: "half"
+    }
+    return new Request(new URL(req.url ?? "/", origin), init)
   }
   const chunks: Array<Buffer> = []
   for await (const c of req) chunks.push(typeof c === "string" ? Buffer.from(c) : (c as Buffer))
@@ -77,6 +98,8 @@ export interface UpstreamOptions {
   readonly recorder?: Recorder
   /** Listen on this port (e.g. to restart a killed upstream where the gateway expects it); default: any free port. */
   readonly port?: number
+  /** Hand handlers request bodies as streams, as they arrive (default: read whole first). */
+  readonly streamBodies?: boolean
 }
 
 export const startUpstream = async (
@@ -94,7 +117,7 @@ export const startUpstream = async (
     })
     void (async () => {
       try {
-        const request = await toWebRequest(req, origin, ac.signal)
+        const request = await toWebRequest(req, origin, ac.signal, options.streamBodies)
         const response =
           (await getResponse(list, request)) ??
           new Response(

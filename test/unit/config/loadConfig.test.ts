@@ -299,7 +299,9 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
       upstreamBodyLimit: 64 * 1024 ** 2,
       sseLineLimit: 1024 ** 2,
       preambleLimit: 1024 ** 2,
-      patternTargetLimit: 1024
+      patternTargetLimit: 1024,
+      uploadLimit: 512 * 1024 ** 2,
+      uploadReplayLimit: 1024 ** 2
     })
     const set = okConfig(`server:
   header_limit: 8KiB
@@ -312,6 +314,8 @@ models: [{ name: x, targets: [{ provider: a }] }]`)
   sse_line_limit: 4KiB
   preamble_limit: 16KiB
   pattern_target_limit: 10
+  upload_limit: 25MiB
+  upload_replay_limit: 64KiB
 providers: [{name: a, kind: mock}]
 models: [{name: m, targets: [{provider: a}]}]`).server.bounds
     expect(set).toEqual({
@@ -324,13 +328,22 @@ models: [{name: m, targets: [{provider: a}]}]`).server.bounds
       upstreamBodyLimit: 1024 ** 2,
       sseLineLimit: 4096,
       preambleLimit: 16384,
-      patternTargetLimit: 10
+      patternTargetLimit: 10,
+      uploadLimit: 25 * 1024 ** 2,
+      uploadReplayLimit: 65536
     })
-    const lines = errorsOf(`server: { json_depth_limit: 0, stall_timeout: never, pattern_target_limit: 1.5 }
+    const lines =
+      errorsOf(`server: { json_depth_limit: 0, stall_timeout: never, pattern_target_limit: 1.5, upload_limit: lots, upload_replay_limit: -1 }
 providers: [{name: a, kind: mock}]
 models: [{name: m, targets: [{provider: a}]}]`)
     expect(lines.map((l) => l.split(":")[0])).toEqual(
-      expect.arrayContaining(["server.json_depth_limit", "server.stall_timeout", "server.pattern_target_limit"])
+      expect.arrayContaining([
+        "server.json_depth_limit",
+        "server.stall_timeout",
+        "server.pattern_target_limit",
+        "server.upload_limit",
+        "server.upload_replay_limit"
+      ])
     )
   })
 

@@ -21,7 +21,7 @@ import {
   countTokensHandler,
   MESSAGE_OVERHEAD_TOKENS
 } from "../../../src/http/CountTokens.ts"
-import { isBytes, type IncomingRequest, type OutgoingResponse } from "../../../src/http/Exchange.ts"
+import { isBytes, type IncomingRequest, type OutgoingResponse, withBody } from "../../../src/http/Exchange.ts"
 import { anthropicErrors } from "../../../src/http/Messages.ts"
 import { errorResponse } from "../../../src/http/respond.ts"
 import type { Encoding } from "../../../src/usage/Estimate.ts"
@@ -56,12 +56,17 @@ const snapshotWith = (pinned: string | undefined = undefined) =>
     }
   }) as unknown as Snapshot
 
-const request = (body: unknown): IncomingRequest => ({
-  method: "POST",
-  url: "/v1/messages/count_tokens",
-  header: () => undefined,
-  body: () => Effect.succeed(new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body)))
-})
+const request = (body: unknown): IncomingRequest =>
+  withBody(
+    {
+      method: "POST",
+      url: "/v1/messages/count_tokens",
+      header: () => undefined,
+      body: () => Effect.die("unread"),
+      stream: () => Effect.die("unread")
+    },
+    new TextEncoder().encode(typeof body === "string" ? body : JSON.stringify(body))
+  )
 
 /** Token counts by gpt-tokenizer in this thread, remembering what they were asked. */
 const bpeCounts = () => {

@@ -8,7 +8,7 @@ import { generateKey } from "../../../src/auth/KeyMaterial.ts"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { errorBody, describe as describeError, GatewayError } from "../../../src/domain/GatewayError.ts"
 import type { Snapshot } from "../../../src/GatewayState.ts"
-import type { IncomingRequest } from "../../../src/http/Exchange.ts"
+import { type IncomingRequest, withBody } from "../../../src/http/Exchange.ts"
 import { proxyHandler } from "../../../src/http/Proxy.ts"
 import type { UsageRecord } from "../../../src/domain/Usage.ts"
 import { makePriceBook } from "../../../src/usage/PriceBook.ts"
@@ -57,12 +57,17 @@ const snapshot = {
   }
 } as unknown as Snapshot
 
-const request = (body: unknown): IncomingRequest => ({
-  method: "POST",
-  url: "/v1/chat/completions",
-  header: () => undefined,
-  body: () => Effect.succeed(new TextEncoder().encode(JSON.stringify(body)))
-})
+const request = (body: unknown): IncomingRequest =>
+  withBody(
+    {
+      method: "POST",
+      url: "/v1/chat/completions",
+      header: () => undefined,
+      body: () => Effect.die("unread"),
+      stream: () => Effect.die("unread")
+    },
+    new TextEncoder().encode(JSON.stringify(body))
+  )
 
 const run = (principal: Principal, model: string, path = "/v1/chat/completions") => {
   resolved.length = 0

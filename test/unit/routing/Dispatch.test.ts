@@ -9,6 +9,7 @@ import { providerResponse } from "../../../src/http/respond.ts"
 import { classifyOpenAIEvent, OPENAI_STREAM_TERMINATOR } from "../../../src/providers/openai/events.ts"
 import type { Provider, ProviderRequest, ProviderResponse } from "../../../src/providers/Provider.ts"
 import type { AttemptOutcome } from "../../../src/domain/Observed.ts"
+import type { Upload } from "../../../src/domain/Upload.ts"
 import type { BreakerTransition } from "../../../src/routing/CircuitBreaker.ts"
 import {
   backoffMs,
@@ -124,7 +125,7 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "", ex
     config.server.bounds
   )
   let requestNo = 0
-  const dispatch = (model: string, options: { readonly stream?: boolean } = {}) => {
+  const dispatch = (model: string, options: { readonly stream?: boolean; readonly upload?: Upload } = {}) => {
     const group = router.resolve(model)
     if (group === undefined) throw new Error(`no model ${model}`)
     const body = { model, messages: [{ role: "user", content: "hi" }], stream: options.stream === true }
@@ -135,6 +136,7 @@ const setup = (models: string, scripts: Record<string, Script>, breaker = "", ex
         body,
         rawBody: encoder.encode(JSON.stringify(body)),
         stream: options.stream === true,
+        upload: options.upload,
         requestId: `req-${++requestNo}`
       },
       group
@@ -469,6 +471,77 @@ describe("Dispatcher: retries and failover", () => {
       const s = setup(TWO, { a: () => status(400) })
       const outcome = yield* s.dispatch("m", { stream: true })
       assert.deepStrictEqual(summary(outcome), { _tag: "Served", provider: "a", attempts: 1, status: 400 })
+      assert.deepStrictEqual(s.calls, ["a"])
+    })
+  )
+})
+
+/** An upload whose replayability and failure the test sets. */
+const fakeUpload = () => {
+  const state: { replayable: boolean; failure: GatewayError | undefined } = { replayable: true, failure: undefined }
+  const upload: Upload = {
+    head: new Uint8Array(0),
+    field: undefined,
+    open: () => ({ reader: { read: () => Promise.resolve(undefined), cancel: () => {} }, length: 0 }),
+    replayable: () => state.replayable,
+    failure: () => state.failure,
+    close: () => {}
+  }
+  return { upload, state }
+}
+
+describe("Dispatcher: streamed uploads", () => {
+  const WITH_FALLBACK = `${TWO}
+  - { name: n, targets: [{ provider: c }], fallbacks: [m] }
+  - { name: solo, targets: [{ provider: c }], fallbacks: [m] }`
+
+  it.effect("while the upload can be sent again, a failed attempt fails over as for any request", () =>
+    Effect.gen(function* () {
+      const s = setup(TWO, { a: () => unreachable("a") })
+      const { upload } = fakeUpload()
+      assert.deepStrictEqual(summary(yield* s.dispatch("m", { upload })), {
+        _tag: "Served",
+        provider: "b",
+        attempts: 2,
+        status: 200
+      })
+      assert.strictEqual(s.requests[0]?.upload, upload)
+    })
+  )
+
+  it.effect("once it cannot: the first attempt's answer is final, no other target and no fallback", () =>
+    Effect.gen(function* () {
+      const { upload, state } = fakeUpload()
+      const s = setup(WITH_FALLBACK, {
+        c: () =>
+          Effect.suspend(() => {
+            state.replayable = false // the upstream took more of it than is kept
+            return status(503)
+          })
+      })
+      const outcome = yield* s.dispatch("solo", { upload })
+      assert.deepStrictEqual(summary(outcome), { _tag: "Served", provider: "c", attempts: 1, status: 503 })
+      assert.deepStrictEqual(s.calls, ["c"])
+    })
+  )
+
+  it.effect("the client's fault (too large, malformed): Failed with its error, the target not blamed", () =>
+    Effect.gen(function* () {
+      const { upload, state } = fakeUpload()
+      const s = setup(TWO, {
+        a: () =>
+          Effect.suspend(() => {
+            state.failure = gatewayError({ _tag: "BodyTooLarge", limit: 10 })
+            state.replayable = false
+            return unreachable("a")
+          })
+      })
+      const outcome = failed(yield* s.dispatch("m", { upload }))
+      assert.deepStrictEqual([outcome.attempts, outcome.reason._tag], [1, "BodyTooLarge"])
+      assert.deepStrictEqual(
+        outcome.tries.map((t) => [t.provider, t.outcome]),
+        [["a", "client_error"]]
+      )
       assert.deepStrictEqual(s.calls, ["a"])
     })
   )

@@ -3,7 +3,11 @@ import { Effect, Exit, Result, Stream } from "effect"
 import { describe, expect, it } from "vitest"
 import type { ResolvedProvider } from "../../../../src/config/Config.ts"
 import { parseConfig } from "../../../../src/config/loadConfig.ts"
-import type { GatewayError } from "../../../../src/domain/GatewayError.ts"
+import type { ChunkReader } from "../../../../src/domain/ChunkReader.ts"
+import { GatewayError } from "../../../../src/domain/GatewayError.ts"
+import { findField } from "../../../../src/domain/MultipartField.ts"
+import { makeUpload } from "../../../../src/domain/Upload.ts"
+import { bytesReader } from "../../../../src/http/Exchange.ts"
 import { VERSION } from "../../../../src/generated/version.ts"
 import {
   make,
@@ -132,6 +136,19 @@ headers: { X-Extra: "1", Authorization: Bearer map }`),
   })
 })
 
+/** A payload that must be bytes. */
+const bytesOf = (payload: ReturnType<typeof upstreamPayload>): Uint8Array => {
+  if (!(payload instanceof Uint8Array)) throw new Error("expected bytes")
+  return payload
+}
+
+/** Everything a streamed body's reader gives. */
+const readAll = async (reader: ChunkReader): Promise<Uint8Array> => {
+  const chunks: Array<Uint8Array> = []
+  for (let c = await reader.read(); c !== undefined; c = await reader.read()) chunks.push(c)
+  return new Uint8Array(Buffer.concat(chunks))
+}
+
 describe("upstreamPayload", () => {
   const encoder = new TextEncoder()
   const request = (raw: string, upstreamModel: string): ProviderRequest => ({
@@ -155,7 +172,7 @@ describe("upstreamPayload", () => {
     const req = request(raw, "upstream-2024")
     const out = upstreamPayload(req)
     expect(out).not.toBe(req.rawBody)
-    const text = new TextDecoder().decode(out)
+    const text = new TextDecoder().decode(bytesOf(out))
     expect(JSON.parse(text)).toEqual({
       model: "upstream-2024",
       messages: [{ role: "user", content: "hi" }],
@@ -168,7 +185,7 @@ describe("upstreamPayload", () => {
 
   it("adds the model when the body had none", () => {
     const out = upstreamPayload(request(`{"input":"x"}`, "embed-1"))
-    expect(JSON.parse(new TextDecoder().decode(out))).toEqual({ input: "x", model: "embed-1" })
+    expect(JSON.parse(new TextDecoder().decode(bytesOf(out)))).toEqual({ input: "x", model: "embed-1" })
   })
 
   it("files and batches: the body as sent, no model added", () => {
@@ -176,19 +193,39 @@ describe("upstreamPayload", () => {
     expect(upstreamPayload(req)).toBe(req.rawBody)
   })
 
-  it("a multipart upload: only the model field's value replaced", () => {
+  it("a multipart upload: streamed, its head's model value replaced, the rest as it comes, the length adjusted", async () => {
     const form = (model: string) =>
-      `--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n\u0000\u00ff\r\n--b\r\nContent-Disposition: form-data; name="model"\r\n\r\n${model}\r\n--b--\r\n`
+      `--b\r\nContent-Disposition: form-data; name="model"\r\n\r\n${model}\r\n--b\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n\r\n\u0000\u00ff\r\n--b--\r\n`
+    const whole = encoder.encode(form("public"))
+    const field = findField(whole, "b", "model")
+    if (field._tag !== "Found") return expect.fail("expected the model field")
+    const headLength = field.end + 10
+    const upload = makeUpload({
+      client: bytesReader(whole.slice(headLength)),
+      head: whole.slice(0, headLength),
+      field,
+      length: whole.length,
+      replayLimit: 1024
+    })
     const req: ProviderRequest = {
       endpoint: "audio_transcriptions",
       body: { model: "public" },
-      rawBody: encoder.encode(form("public")),
+      rawBody: new Uint8Array(0),
       contentType: "multipart/form-data; boundary=b",
+      upload,
       upstreamModel: "whisper-1",
       stream: false,
       requestId: "r"
     }
-    expect(new TextDecoder().decode(upstreamPayload(req))).toBe(form("whisper-1"))
+    const out = upstreamPayload(req)
+    if (out instanceof Uint8Array || out instanceof GatewayError) return expect.fail("expected a stream")
+    const expected = form("whisper-1")
+    expect(out.length).toBe(encoder.encode(expected).length)
+    expect(new TextDecoder().decode(await readAll(out.reader))).toBe(expected)
+    // Within the replay bound: a second attempt sends the same bytes again.
+    const again = upstreamPayload(req)
+    if (again instanceof Uint8Array || again instanceof GatewayError) return expect.fail("expected a stream")
+    expect(new TextDecoder().decode(await readAll(again.reader))).toBe(expected)
   })
 })
 
@@ -264,7 +301,7 @@ headers:
       const headers = sentHeaders(request)
       assert.deepStrictEqual(headers, upstreamHeaders(config, "application/json"))
       assert.strictEqual(headers["authorization"], "Bearer sk-up")
-      assert.strictEqual(new TextDecoder().decode(request.body), raw)
+      assert.strictEqual(new TextDecoder().decode(bytesOf(request.body)), raw)
       assert.strictEqual(response.status, 200)
       // Hop-by-hop dropped, the upstream request id renamed.
       assert.strictEqual(response.headers["connection"], undefined)
