@@ -60,7 +60,11 @@ export interface UploadOptions {
 }
 
 /** A body that could not be read (a client gone mid-upload, a broken chunked encoding). */
-export const UNREADABLE = gatewayError({ _tag: "InvalidJson", detail: "the request body could not be read" })
+export const UNREADABLE = gatewayError({
+  _tag: "InvalidRequest",
+  param: null,
+  message: "The request body could not be read: the client stopped sending it, or its framing is broken."
+})
 
 const SUPERSEDED = gatewayError({ _tag: "Internal", message: "The upload was opened again by another attempt." })
 const NOT_REPLAYABLE = gatewayError({
