@@ -29,7 +29,12 @@
  * not a JSON object, a scanner failure (a line over `lineLimit`, data that is not UTF-8) or an end
  * before any finish_reason becomes one Anthropic `error` event, and nothing follows it.
  */
-import { makeEventTranslator, scanFailureMessage, type StreamTranslator } from "../streaming/EventTranslator.ts"
+import {
+  makeEventTranslator,
+  readChatChunk,
+  scanFailureMessage,
+  type StreamTranslator
+} from "../streaming/EventTranslator.ts"
 
 export type { StreamTranslator }
 import { asObject } from "../providers/UsageFields.ts"
@@ -171,28 +176,16 @@ export const makeMessagesStreamTranslator = (options: MessagesStreamOptions): St
 
   /** One upstream event's data. */
   const handle = (data: string, out: Array<string>): void => {
-    if (data === "[DONE]") {
+    const read = readChatChunk(data)
+    if (read._tag === "Done") {
       finish(out)
       return
     }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(data)
-    } catch {
-      fail("The upstream provider sent a stream chunk that is not JSON", out)
+    if (read._tag === "Failed") {
+      fail(read.message, out)
       return
     }
-    const chunk = asObject(parsed)
-    if (chunk === undefined) {
-      fail("The upstream provider sent a stream chunk that is not a JSON object", out)
-      return
-    }
-    if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      const error = chunk["error"]
-      const message = typeof error === "string" ? error : asObject(error)?.["message"]
-      fail(typeof message === "string" && message !== "" ? message : "The upstream provider reported an error", out)
-      return
-    }
+    const { chunk } = read
     start(chunk["id"], out)
     if (asObject(chunk["usage"]) !== undefined) usage = chunk["usage"]
     const choices = chunk["choices"]

@@ -44,7 +44,12 @@
  * event would make it throw and lose the partial output, and clients that wait for a terminal
  * lifecycle event see one.
  */
-import { makeEventTranslator, scanFailureMessage, type StreamTranslator } from "../streaming/EventTranslator.ts"
+import {
+  makeEventTranslator,
+  readChatChunk,
+  scanFailureMessage,
+  type StreamTranslator
+} from "../streaming/EventTranslator.ts"
 
 export type { StreamTranslator }
 import { asObject } from "../providers/UsageFields.ts"
@@ -306,28 +311,16 @@ export const makeResponsesStreamTranslator = (options: ResponsesStreamOptions): 
 
   /** One upstream event's data. */
   const handle = (data: string, out: Array<string>): void => {
-    if (data === "[DONE]") {
+    const read = readChatChunk(data)
+    if (read._tag === "Done") {
       finish(out)
       return
     }
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(data)
-    } catch {
-      fail("The upstream provider sent a stream chunk that is not JSON", out)
+    if (read._tag === "Failed") {
+      fail(read.message, out)
       return
     }
-    const chunk = asObject(parsed)
-    if (chunk === undefined) {
-      fail("The upstream provider sent a stream chunk that is not a JSON object", out)
-      return
-    }
-    if (chunk["error"] !== undefined && chunk["error"] !== null) {
-      const error = chunk["error"]
-      const text = typeof error === "string" ? error : asObject(error)?.["message"]
-      fail(typeof text === "string" && text !== "" ? text : "The upstream provider reported an error", out)
-      return
-    }
+    const { chunk } = read
     const b = start(chunk["id"], out)
     if (asObject(chunk["usage"]) !== undefined) usage = chunk["usage"]
     const choices = chunk["choices"]

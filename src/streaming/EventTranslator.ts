@@ -35,6 +35,37 @@ export const scanFailureMessage = (failure: ScanFailure): string =>
     ? `The upstream provider sent a stream line longer than ${failure.limit} bytes`
     : "The upstream provider sent stream data that is not UTF-8"
 
+/** A chat completions chunk's `data` as a translator over chat reads it: the end, the chunk, or why it cannot be used. */
+export type ChatChunk =
+  | { readonly _tag: "Done" }
+  | { readonly _tag: "Chunk"; readonly chunk: Readonly<Record<string, unknown>> }
+  | { readonly _tag: "Failed"; readonly message: string }
+
+const isObject = (value: unknown): value is Readonly<Record<string, unknown>> =>
+  value !== null && typeof value === "object" && !Array.isArray(value)
+
+/** Reads one chat chunk event's data: `[DONE]`, a JSON object, or a failure (not JSON, not an object, an `error`). */
+export const readChatChunk = (data: string): ChatChunk => {
+  if (data === "[DONE]") return { _tag: "Done" }
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(data)
+  } catch {
+    return { _tag: "Failed", message: "The upstream provider sent a stream chunk that is not JSON" }
+  }
+  if (!isObject(parsed))
+    return { _tag: "Failed", message: "The upstream provider sent a stream chunk that is not a JSON object" }
+  const error = parsed["error"]
+  if (error !== undefined && error !== null) {
+    const text = typeof error === "string" ? error : isObject(error) ? error["message"] : undefined
+    return {
+      _tag: "Failed",
+      message: typeof text === "string" && text !== "" ? text : "The upstream provider reported an error"
+    }
+  }
+  return { _tag: "Chunk", chunk: parsed }
+}
+
 const EMPTY = new Uint8Array(0)
 
 export const makeEventTranslator = (lineLimit: number, translation: EventTranslation): StreamTranslator => {
