@@ -196,7 +196,9 @@ const serve = (
         ? undefined
         : yield* makeTracing(settings.start.tracing, settings.index, exportFailed)
     const tracing =
-      settings.start.tracing === undefined ? RequestTracing.off : makeRequestTracing(settings.start.tracing)
+      settings.start.tracing === undefined || traces === undefined
+        ? RequestTracing.off
+        : makeRequestTracing(settings.start.tracing, traces.startSpan)
     // Usage records go to the owner in batches; the scope's end (and the drain) posts the rest.
     const usage = settings.usage
       ? yield* makeUsageSender((records) => owner.post({ _tag: "UsageRecords", records }))

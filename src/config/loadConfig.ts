@@ -39,7 +39,6 @@ import {
   type HeaderOperation,
   type ModelPattern,
   type ProviderAuth,
-  type ProviderKind,
   type ResolvedRoute,
   type ResolvedTarget,
   DEFAULT_SHUTDOWN_TIMEOUT_MS,

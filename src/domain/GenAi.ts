@@ -28,6 +28,19 @@ export const GEN_AI = {
 export const operationName = (endpoint: Endpoint): string =>
   endpoint === "chat" ? "chat" : endpoint === "completions" ? "text_completion" : endpoint
 
+/**
+ * A request's span as the request path holds it: Effect's span, which starts its children itself
+ * (an attempt's client span) without a fiber's tracer, context or clock lookups.
+ */
+export interface RequestSpan extends Tracer.Span {
+  readonly child: (
+    name: string,
+    kind: Tracer.SpanKind,
+    startTime: bigint,
+    attributes: Readonly<Record<string, unknown>>
+  ) => RequestSpan
+}
+
 /** The W3C `traceparent` of a span, to send upstream. */
 export const traceparentOf = (span: Tracer.Span): string =>
   `00-${span.traceId}-${span.spanId}-${span.sampled ? "01" : "00"}`

@@ -33,6 +33,7 @@ import { decodeSegment, pathOf } from "./Path.ts"
 import { bytes, errorResponse, json, UNEXPECTED } from "./respond.ts"
 import { USAGE_PAGE_PATH, usagePage } from "./UsagePage.ts"
 import { UpstreamClients } from "../providers/UpstreamClients.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
 
 /**
  * `principal` is who authenticated on `auth` routes; undefined on the public ones. `receivedAt`
@@ -46,7 +47,7 @@ type Handler = (
   path: string,
   principal: Principal | undefined,
   receivedAt: number,
-  span: Tracer.Span | undefined
+  span: RequestSpan | undefined
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 interface RouteEntry {
@@ -208,7 +209,7 @@ export const makeApp = Effect.gen(function* () {
     request: IncomingRequest,
     requestId: string,
     receivedAt: number,
-    span: Tracer.Span | undefined
+    span: RequestSpan | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const path = pathOf(request.url)
     const byMethod = table.get(path) ?? variableRoute(path)
@@ -299,41 +300,32 @@ export const makeApp = Effect.gen(function* () {
   ): Effect.Effect<OutgoingResponse> => {
     const path = pathOf(request.url)
     const route = routeOf(path)
-    return Effect.flatMap(
-      Effect.makeSpan(`${request.method} ${route}`, {
-        kind: "server",
-        parent,
-        root: parent === undefined,
-        sampled: true,
-        attributes: {
-          "http.request.method": request.method,
-          "http.route": route,
-          "url.path": route === "unmatched" ? "unmatched" : path,
-          "llmgate.request_id": requestId
-        }
-      }),
-      (span) => {
-        const end = (status: number | undefined) =>
-          Effect.clockWith((clock) =>
-            Effect.sync(() => {
-              if (status !== undefined) span.attribute("http.response.status_code", status)
-              span.end(
-                clock.currentTimeNanosUnsafe(),
-                status === undefined ? Exit.interrupt() : status >= 500 ? Exit.fail(`HTTP ${status}`) : Exit.void
-              )
-            })
+    return Effect.clockWith((clock) => {
+      // Started here, not through the fiber (`Effect.makeSpan`, `withParentSpan`): the request path
+      // hands its span on itself, so the fiber's context, and its failures' annotations, stay as they are.
+      const span = tracing.startSpan(`${request.method} ${route}`, "server", parent, clock.currentTimeNanosUnsafe(), {
+        "http.request.method": request.method,
+        "http.route": route,
+        "url.path": route === "unmatched" ? "unmatched" : path,
+        "llmgate.request_id": requestId
+      })
+      const end = (status: number | undefined) =>
+        Effect.sync(() => {
+          if (status !== undefined) span.attribute("http.response.status_code", status)
+          span.end(
+            clock.currentTimeNanosUnsafe(),
+            status === undefined ? Exit.interrupt() : status >= 500 ? Exit.fail(`HTTP ${status}`) : Exit.void
           )
-        return answer(requestId, () => dispatch(request, requestId, receivedAt, span)).pipe(
-          Effect.withParentSpan(span, { captureStackTrace: false }),
-          Effect.onInterrupt(() => end(undefined)),
-          Effect.flatMap((response) =>
-            response.body instanceof Uint8Array
-              ? Effect.as(end(response.status), response)
-              : Effect.succeed({ ...response, body: response.body.pipe(Stream.ensuring(end(response.status))) })
-          )
+        })
+      return answer(requestId, () => dispatch(request, requestId, receivedAt, span)).pipe(
+        Effect.onInterrupt(() => end(undefined)),
+        Effect.flatMap((response) =>
+          response.body instanceof Uint8Array
+            ? Effect.as(end(response.status), response)
+            : Effect.succeed({ ...response, body: response.body.pipe(Stream.ensuring(end(response.status))) })
         )
-      }
-    )
+      )
+    })
   }
 
   const openAIShaped: App = (request) => {

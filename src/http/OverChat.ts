@@ -10,7 +10,6 @@
 import * as Effect from "effect/Effect"
 import * as Result from "effect/Result"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
 import { GatewayError } from "../domain/GatewayError.ts"
 import { invalidRequest, type RequestProblem } from "../domain/RequestProblem.ts"
@@ -19,6 +18,7 @@ import type { StreamTranslator } from "../streaming/EventTranslator.ts"
 import { SSE_CONTENT_TYPE } from "../streaming/Sse.ts"
 import { type IncomingRequest, type OutgoingResponse, withBody } from "./Exchange.ts"
 import { parseJsonObject } from "./Proxy.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
 
 type Json = Record<string, unknown>
 
@@ -29,7 +29,7 @@ export type ChatHandler = (
   path: string,
   principal: Principal | undefined,
   receivedAt?: number,
-  span?: Tracer.Span
+  span?: RequestSpan
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 /** One API's translation to and from chat completions. */
@@ -64,7 +64,7 @@ export const overChat =
     path: string,
     principal: Principal | undefined,
     receivedAt: number,
-    span: Tracer.Span | undefined
+    span: RequestSpan | undefined
   ): Effect.Effect<OutgoingResponse, GatewayError> =>
     Effect.flatMap(request.body(snapshot.config.server.bodyLimit), (raw) => {
       const { bounds } = snapshot.config.server

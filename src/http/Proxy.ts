@@ -25,7 +25,6 @@
  * bodies keep the one bounded read (`body`), whose cost is unchanged.
  */
 import type * as Clock from "effect/Clock"
-import type * as Tracer from "effect/Tracer"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Schema from "effect/Schema"
@@ -74,6 +73,7 @@ import {
 import { requestStreamUsage } from "../usage/StreamUsageRequest.ts"
 import { isEventStream } from "../streaming/Sse.ts"
 import { annotateRequest } from "./RequestSpans.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
 
 /**
  * Parses a JSON object body (UTF-8, as JSON must be) nested at most `depthLimit` levels, checked on
@@ -341,7 +341,7 @@ export const proxyHandler = (endpoint: Endpoint, usage: UsageServices, api: Clie
     path: string,
     principal: Principal | undefined,
     receivedAt: number = performance.now(),
-    span?: Tracer.Span
+    span?: RequestSpan
   ): Effect.Effect<OutgoingResponse, GatewayError> => {
     const progress = startProgress(receivedAt, span)
     /** Every answer (a stream's headers) tells the gateway's own time and the providers' (Server-Timing). */

@@ -6,9 +6,8 @@
  * key's user, else the key, and its project). Prompts and completions only with `tracing.capture_content`, each cut at
  * `CONTENT_LIMIT` characters.
  */
-import type * as Tracer from "effect/Tracer"
 import { type Endpoint, inputField } from "../domain/Endpoint.ts"
-import { GEN_AI, operationName } from "../domain/GenAi.ts"
+import { GEN_AI, operationName, type RequestSpan } from "../domain/GenAi.ts"
 import type { RecountableRecord } from "../usage/Recount.ts"
 
 /** Characters of prompt or completion text a span holds at most (the rest is cut, and the cut said). */
@@ -23,7 +22,7 @@ const numberOf = (value: unknown): number | undefined => (typeof value === "numb
 
 /** The request as the client sent it: operation, model, parameters (and its input with `capture`). */
 export const annotateRequest = (
-  span: Tracer.Span,
+  span: RequestSpan,
   endpoint: Endpoint,
   body: Readonly<Record<string, unknown>>,
   model: string,
@@ -58,7 +57,7 @@ const choicesOf = (json: Readonly<Record<string, unknown>> | undefined): Readonl
 
 /** How the request ended, from its record (and its JSON answer, when it had one). */
 export const annotateEnding = (
-  span: Tracer.Span,
+  span: RequestSpan,
   record: RecountableRecord,
   json: Readonly<Record<string, unknown>> | undefined,
   capture: boolean

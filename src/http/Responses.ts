@@ -19,7 +19,6 @@
  * Errors keep OpenAI's shape, which the Responses API shares.
  */
 import * as Effect from "effect/Effect"
-import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
 import { GatewayError } from "../domain/GatewayError.ts"
 import type { Snapshot } from "../GatewayState.ts"
@@ -31,6 +30,7 @@ import { type IncomingRequest, type OutgoingResponse, withBody } from "./Exchang
 import { type ChatHandler, overChat } from "./OverChat.ts"
 import { parseJsonObject } from "./Proxy.ts"
 import { KINDS } from "../providers/Kinds.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
 
 export const RESPONSES_PATH = "/v1/responses"
 
@@ -63,7 +63,7 @@ type Handler = (
   path: string,
   principal: Principal | undefined,
   receivedAt: number,
-  span: Tracer.Span | undefined
+  span: RequestSpan | undefined
 ) => Effect.Effect<OutgoingResponse, GatewayError>
 
 /**

@@ -22,7 +22,6 @@ import type * as Clock from "effect/Clock"
 import * as Effect from "effect/Effect"
 import * as Exit from "effect/Exit"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
 import type { Principal } from "../auth/Auth.ts"
 import type { ClientApi } from "../domain/Endpoint.ts"
 import { describe, type GatewayError } from "../domain/GatewayError.ts"
@@ -45,6 +44,7 @@ import type { UsageSinkShape } from "../usage/UsageSink.ts"
 import type { WorkerMetricsShape } from "../metrics/WorkerMetrics.ts"
 import type { RequestTracingShape } from "../tracing/Tracing.ts"
 import { annotateEnding } from "./RequestSpans.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
 
 /**
  * What the proxy needs to record usage: the worker's sink, its own metrics (none: not counted) and
@@ -123,7 +123,7 @@ export interface Progress {
   /** When the request arrived, `performance.now()` ms (for the overhead figure). */
   readonly receivedAt: number
   /** The request's server span (tracing on), told how the request ended with its record. */
-  readonly span: Tracer.Span | undefined
+  readonly span: RequestSpan | undefined
   model: string
   /** The configured model it matched (domain/Observed.ts); "" until routed. */
   configured: string
@@ -140,7 +140,7 @@ export interface Progress {
   buffered: { readonly json: Readonly<Record<string, unknown>>; readonly request: MeasuredRequest } | undefined
 }
 
-export const startProgress = (receivedAt: number, span?: Tracer.Span): Progress => ({
+export const startProgress = (receivedAt: number, span?: RequestSpan): Progress => ({
   receivedAt,
   span,
   model: "",

@@ -25,13 +25,12 @@ import * as Exit from "effect/Exit"
 import * as Random from "effect/Random"
 import * as Scope from "effect/Scope"
 import * as Stream from "effect/Stream"
-import type * as Tracer from "effect/Tracer"
 import type { ResolvedBounds } from "../config/Config.ts"
 import { gatewayError, type GatewayErrorReason } from "../domain/GatewayError.ts"
 import type { Endpoint } from "../domain/Endpoint.ts"
 import type { Upload } from "../domain/Upload.ts"
 import type { Attempt, AttemptOutcome } from "../domain/Observed.ts"
-import { GEN_AI, operationName, traceparentOf } from "../domain/GenAi.ts"
+import { GEN_AI, operationName, type RequestSpan, traceparentOf } from "../domain/GenAi.ts"
 import { KINDS } from "../providers/Kinds.ts"
 import type { ProviderResponse } from "../providers/Provider.ts"
 import type { UpstreamMethod } from "../providers/UpstreamClients.ts"
@@ -62,7 +61,7 @@ export interface DispatchRequest {
   readonly stream: boolean
   readonly requestId: string
   /** The request's server span (tracing on): each attempt is a client span under it, sent upstream as `traceparent`. */
-  readonly span?: Tracer.Span | undefined
+  readonly span?: RequestSpan | undefined
   /** Without a span: a trace context to pass upstream as it is (a request tracing did not sample). */
   readonly traceparent?: string | undefined
 }
@@ -214,22 +213,20 @@ export const makeDispatcher = (
     // Sub-millisecond, for Server-Timing and the overhead metric (the breaker keeps the clock's ms).
     const started = performance.now()
     // The attempt's client span (tracing on), ended with its outcome.
-    const span =
-      request.span === undefined
-        ? undefined
-        : yield* Effect.makeSpan(`${operationName(request.endpoint)} ${upstreamModel}`, {
-            kind: "client",
-            parent: request.span,
-            attributes: {
-              [GEN_AI.operationName]: operationName(request.endpoint),
-              [GEN_AI.providerName]: KINDS[provider.config.kind].genAiName,
-              [GEN_AI.system]: KINDS[provider.config.kind].genAiName,
-              [GEN_AI.requestModel]: upstreamModel,
-              "llmgate.provider": provider.config.name,
-              "llmgate.attempt": counter.attempts,
-              "llmgate.breaker.probe": wasProbe
-            }
-          })
+    const span = request.span?.child(
+      `${operationName(request.endpoint)} ${upstreamModel}`,
+      "client",
+      clock.currentTimeNanosUnsafe(),
+      {
+        [GEN_AI.operationName]: operationName(request.endpoint),
+        [GEN_AI.providerName]: KINDS[provider.config.kind].genAiName,
+        [GEN_AI.system]: KINDS[provider.config.kind].genAiName,
+        [GEN_AI.requestModel]: upstreamModel,
+        "llmgate.provider": provider.config.name,
+        "llmgate.attempt": counter.attempts,
+        "llmgate.breaker.probe": wasProbe
+      }
+    )
     let spanOpen = span !== undefined
     const tried = (outcome: AttemptOutcome, status?: number) => {
       const ms = performance.now() - started

@@ -162,6 +162,13 @@ class Writer {
     this.pos += 8
   }
 
+  /** A fixed64 of a bigint (nanoseconds since the epoch), modulo 2^64. */
+  fixed64Of(value: bigint): void {
+    this.ensure(8)
+    this.view.setBigUint64(this.pos, value, true)
+    this.pos += 8
+  }
+
   /** A fixed64 of a decimal string (nanoseconds since the epoch): as `BigInt(text)` modulo 2^64. */
   fixed64(text: string): void {
     this.ensure(8)
@@ -500,82 +507,166 @@ export interface EndedSpan {
   readonly status: { readonly code: 0 | 1 | 2; readonly message?: string | undefined }
 }
 
-/**
- * One span's protobuf `Span` message body, written from the span itself at its end: the same
- * bytes `encodeTraces` writes for the OTLP object of that span (tracing/SpanExport.ts `toOtlpSpan`),
- * without building that object. `scratch` is reused between calls; the result is a copy.
- */
-export const makeSpanEncoder = () => {
-  const w = new Writer(4096)
-  return (span: EndedSpan): Uint8Array => {
-    w.pos = 0
-    w.hex(0x0a, span.traceId.padStart(32, "0"))
-    w.hex(0x12, span.spanId)
-    if (span.parentSpanId !== undefined) w.hex(0x22, span.parentSpanId)
-    w.string(0x2a, span.name)
-    w.byte(0x30)
-    w.varint(span.kind)
-    w.byte(0x39)
-    w.fixed64(String(span.startTime))
-    w.byte(0x41)
-    w.fixed64(String(span.endTime))
-    const { keys, values } = span.attributes
-    for (let i = 0; i < keys.length; i++) writeEntry(w, 0x4a, keys[i]!, values[i])
-    writeEntries(w, 0x4a, span.extraAttributes)
-    for (const [name, time, attributes] of span.events) {
-      const start = w.begin(0x5a, 1)
-      w.byte(0x09)
-      w.fixed64(String(time))
-      w.string(0x12, name)
-      if (attributes !== undefined) writeEntries(w, 0x1a, Object.entries(attributes))
-      w.end(start, 1)
-    }
-    for (const link of span.links) {
-      const start = w.begin(0x6a, 1)
-      w.hex(0x0a, link.traceId.padStart(32, "0"))
-      w.hex(0x12, link.spanId)
-      writeEntries(w, 0x22, Object.entries(link.attributes))
-      w.end(start, 1)
-    }
-    const status = w.begin(0x7a, 1)
-    w.optionalString(0x12, span.status.message)
-    w.byte(0x18)
-    w.varint(span.status.code)
-    w.end(status, 1)
-    return w.buf.slice(0, w.pos)
+/** One span's protobuf `Span` message body (the fields `writeSpan` writes for its OTLP object). */
+const writeEndedSpan = (w: Writer, span: EndedSpan): void => {
+  w.hex(0x0a, span.traceId.length === 32 ? span.traceId : span.traceId.padStart(32, "0"))
+  w.hex(0x12, span.spanId)
+  if (span.parentSpanId !== undefined) w.hex(0x22, span.parentSpanId)
+  w.string(0x2a, span.name)
+  w.byte(0x30)
+  w.varint(span.kind)
+  w.byte(0x39)
+  w.fixed64Of(span.startTime)
+  w.byte(0x41)
+  w.fixed64Of(span.endTime)
+  const { keys, values } = span.attributes
+  for (let i = 0; i < keys.length; i++) writeEntry(w, 0x4a, keys[i]!, values[i])
+  writeEntries(w, 0x4a, span.extraAttributes)
+  for (const [name, time, attributes] of span.events) {
+    const start = w.begin(0x5a, 1)
+    w.byte(0x09)
+    w.fixed64Of(time)
+    w.string(0x12, name)
+    if (attributes !== undefined) writeEntries(w, 0x1a, Object.entries(attributes))
+    w.end(start, 1)
   }
+  for (const link of span.links) {
+    const start = w.begin(0x6a, 1)
+    w.hex(0x0a, link.traceId.padStart(32, "0"))
+    w.hex(0x12, link.spanId)
+    writeEntries(w, 0x22, Object.entries(link.attributes))
+    w.end(start, 1)
+  }
+  const status = w.begin(0x7a, 1)
+  w.optionalString(0x12, span.status.message)
+  w.byte(0x18)
+  w.varint(span.status.code)
+  w.end(status, 1)
 }
 
 /**
- * The protobuf `ExportTraceServiceRequest` of one resource and scope over spans already encoded
- * (`makeSpanEncoder`): the bytes `encodeTraces` writes for the same spans.
+ * Ended spans waiting for their batch, written at their end as protobuf `spans` fields back to
+ * back in one buffer: no allocation per span, and nothing per span for the garbage collector to
+ * carry to the old generation while it waits for the export. A span is known by its place
+ * (`write` returns it; monotonic, never reused), which is what the exporter holds; `take` writes
+ * a batch's request from the places it is given and gives their room back (the rest moves to the
+ * front). Spans written but never taken (the exporter dropped them) are skipped and reclaimed
+ * with the next batch; past `limit` bytes held, every span held is dropped (a stalled exporter
+ * costs at most `limit` of memory), and places from before the drop are skipped.
  */
-export const encodeEncodedSpans = (
-  resource: OtlpResource.Resource,
-  scope: Scope,
-  spans: ReadonlyArray<Uint8Array>
-): Uint8Array => {
-  let bytes = 0
-  for (const span of spans) bytes += span.length + 3
-  let size = INITIAL_SIZE
-  while (size < bytes + 4096) size *= 2
-  const w = new Writer(size)
-  const resourceSpansStart = w.begin(0x0a, 3)
-  const resourceStart = w.begin(0x0a, 2)
-  writeKeyValues(w, 0x0a, resource.attributes)
-  if (resource.droppedAttributesCount > 0) {
-    w.byte(0x10)
-    w.varint(resource.droppedAttributesCount)
+export class SpanArena {
+  private readonly w: Writer
+  /** The place of the buffer's first byte. */
+  private base = 0
+  private readonly limit: number
+  constructor(limit: number = 16 * 2 ** 20) {
+    this.limit = limit
+    this.w = new Writer(INITIAL_SIZE)
   }
-  w.end(resourceStart, 2)
-  const scopeSpansStart = w.begin(0x12, 3)
-  const scopeStart = w.begin(0x0a, 1)
-  writeScope(w, scope)
-  w.end(scopeStart, 1)
-  for (const span of spans) w.bytes(0x12, span)
-  w.end(scopeSpansStart, 3)
-  w.end(resourceSpansStart, 3)
-  return w.buf.subarray(0, w.pos)
+
+  /** The bytes held now. */
+  get size(): number {
+    return this.w.pos
+  }
+
+  /** Writes `span` at the end; returns its place. */
+  write(span: EndedSpan): number {
+    const w = this.w
+    if (w.pos > this.limit) this.dropAll()
+    const place = this.base + w.pos
+    const start = w.begin(0x12, 2)
+    writeEndedSpan(w, span)
+    w.end(start, 2)
+    return place
+  }
+
+  /** Copies the span at `place` of `from` to the end of this one; returns its place here (-1: not held there). */
+  copy(from: SpanArena, place: number): number {
+    const bytes = from.bytesAt(place)
+    if (bytes === undefined) return -1
+    const w = this.w
+    if (w.pos > this.limit) this.dropAll()
+    const here = this.base + w.pos
+    w.ensure(bytes.length)
+    w.buf.set(bytes, w.pos)
+    w.pos += bytes.length
+    return here
+  }
+
+  /**
+   * The protobuf `ExportTraceServiceRequest` of `resource` and `scope` over the spans at `places`
+   * (in the order written), the bytes `encodeTraces` writes for the same spans as OTLP objects.
+   * Every span up to the last of them is let go.
+   */
+  take(resource: OtlpResource.Resource, scope: Scope, places: ReadonlyArray<number>): Uint8Array {
+    let bytes = 0
+    let last = -1
+    for (let i = 0; i < places.length; i++) {
+      const span = this.bytesAt(places[i]!)
+      if (span === undefined) continue
+      bytes += span.length
+      last = places[i]! + span.length
+    }
+    let size = 4096
+    while (size < bytes + 4096) size *= 2
+    const out = new Writer(size)
+    const resourceSpansStart = out.begin(0x0a, 3)
+    const resourceStart = out.begin(0x0a, 2)
+    writeKeyValues(out, 0x0a, resource.attributes)
+    if (resource.droppedAttributesCount > 0) {
+      out.byte(0x10)
+      out.varint(resource.droppedAttributesCount)
+    }
+    out.end(resourceStart, 2)
+    const scopeSpansStart = out.begin(0x12, 3)
+    const scopeStart = out.begin(0x0a, 1)
+    writeScope(out, scope)
+    out.end(scopeStart, 1)
+    for (let i = 0; i < places.length; i++) {
+      const span = this.bytesAt(places[i]!)
+      if (span === undefined) continue
+      out.ensure(span.length)
+      out.buf.set(span, out.pos)
+      out.pos += span.length
+    }
+    out.end(scopeSpansStart, 3)
+    out.end(resourceSpansStart, 3)
+    if (last >= 0) this.release(last)
+    return out.buf.subarray(0, out.pos)
+  }
+
+  /** The `spans` field written at `place`, while it is held. */
+  private bytesAt(place: number): Uint8Array | undefined {
+    const at = place - this.base
+    const w = this.w
+    if (at < 0 || at >= w.pos) return undefined
+    // A `spans` field: tag 0x12, its length as a varint, its body.
+    let length = 0
+    let shift = 0
+    let p = at + 1
+    for (;;) {
+      const b = w.buf[p++]!
+      length += (b & 0x7f) * 2 ** shift
+      if (b < 0x80) break
+      shift += 7
+    }
+    return w.buf.subarray(at, p + length)
+  }
+
+  /** Gives back the room of every span before `place` (the rest moves to the front). */
+  private release(place: number): void {
+    const at = place - this.base
+    const w = this.w
+    if (at <= 0) return
+    w.buf.copyWithin(0, at, w.pos)
+    w.pos -= at
+    this.base = place
+  }
+
+  private dropAll(): void {
+    this.base += this.w.pos
+    this.w.pos = 0
+  }
 }
 
 /** The protobuf `ExportTraceServiceRequest` (`TracesData`) of `request`, as Effect's encoder writes it. */

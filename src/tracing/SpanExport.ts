@@ -22,7 +22,8 @@ import * as HttpClient from "effect/http/HttpClient"
 import * as OtlpExporter from "effect/observability/OtlpExporter"
 import * as OtlpResource from "effect/observability/OtlpResource"
 import * as OtlpSerialization from "effect/observability/OtlpSerialization"
-import { type Attributes, type EndedSpan, encodeEncodedSpans, makeSpanEncoder } from "./OtlpProtobuf.ts"
+import type { RequestSpan } from "../domain/GenAi.ts"
+import { type Attributes, type EndedSpan, SpanArena } from "./OtlpProtobuf.ts"
 
 /** A span's attributes `Map` (Effect's own spans) as key and value arrays. */
 const mapAttributes = (map: ReadonlyMap<string, unknown> | undefined): Attributes => {
@@ -122,20 +123,22 @@ export const toOtlpSpan = (span: EndedSpan) => ({
   droppedLinksCount: 0
 })
 
+/** What happens to a span at its end. */
+type OnEnded = (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
+
 /**
  * Effect's span, handed to `ended` once when it ends. Its attributes are kept in two arrays in the
  * order first set (a later value replacing an earlier one) instead of Effect's `Map`: a request's
  * span sets some twenty, which a Map stores by growing and rehashing its table, and which an
- * encoder reads through an entry array each.
+ * encoder reads through an entry array each. A request's spans are started directly (`startSpan`,
+ * `child`), not through a fiber (`Effect.makeSpan` reads the tracer, clock and trace settings from
+ * the fiber's context at every span).
  */
-class ExportedSpan extends Tracer.NativeSpan {
-  readonly ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
+class ExportedSpan extends Tracer.NativeSpan implements RequestSpan {
+  readonly ended: OnEnded
   readonly attributeKeys: Array<string> = []
   readonly attributeValues: Array<unknown> = []
-  constructor(
-    options: ConstructorParameters<typeof Tracer.NativeSpan>[0],
-    ended: (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => void
-  ) {
+  constructor(options: ConstructorParameters<typeof Tracer.NativeSpan>[0], ended: OnEnded) {
     super(options)
     this.ended = ended
   }
@@ -156,10 +159,55 @@ class ExportedSpan extends Tracer.NativeSpan {
     super.end(endTime, exit)
     this.ended(this, endTime, exit)
   }
+  child(
+    name: string,
+    kind: Tracer.SpanKind,
+    startTime: bigint,
+    attributes: Readonly<Record<string, unknown>>
+  ): RequestSpan {
+    return startSpan(this.ended, name, kind, Option.some(this), this.sampled, startTime, attributes)
+  }
 }
+
+const NO_LINKS: Array<Tracer.SpanLink> = []
+
+const startSpan = (
+  ended: OnEnded,
+  name: string,
+  kind: Tracer.SpanKind,
+  parent: Option.Option<Tracer.AnySpan>,
+  sampled: boolean,
+  startTime: bigint,
+  attributes: Readonly<Record<string, unknown>>
+): ExportedSpan => {
+  const span = new ExportedSpan(
+    { name, parent, annotations: Context.empty(), links: NO_LINKS, startTime, kind, sampled },
+    ended
+  )
+  for (const key in attributes) {
+    span.attributeKeys.push(key)
+    span.attributeValues.push(attributes[key])
+  }
+  return span
+}
+
+/** Starts a request's span (sampled) under `parent` (none: a new trace). */
+export type StartSpan = (
+  name: string,
+  kind: Tracer.SpanKind,
+  parent: Tracer.AnySpan | undefined,
+  startTime: bigint,
+  attributes: Readonly<Record<string, unknown>>
+) => RequestSpan
+
+/** Spans that go nowhere (tracing off; never started on the request path then). */
+export const startUnexported: StartSpan = (name, kind, parent, startTime, attributes) =>
+  startSpan(() => {}, name, kind, Option.fromUndefinedOr(parent), true, startTime, attributes)
 
 export interface SpanExport {
   readonly tracer: Tracer.Tracer
+  /** A request's spans, started directly (App's server span; its `child`ren are the attempts). */
+  readonly startSpan: StartSpan
   /** Exports what every destination holds now (within 2 s). */
   readonly flush: Effect.Effect<void>
 }
@@ -181,17 +229,16 @@ export const makeSpanExport = (options: {
     const scope = { name: "llmgate" }
     const exporters = yield* Effect.forEach(options.destinations, (d) =>
       Effect.gen(function* () {
-        // A JSON destination gets OTLP objects; a protobuf one each span's bytes, encoded at its end.
+        // A JSON destination gets OTLP objects; a protobuf one each span's place in its arena, the
+        // span encoded there at its end.
+        const arena = new SpanArena()
         const json =
           d.protocol === "http/json"
             ? Context.get(yield* Layer.build(OtlpSerialization.layerJson), OtlpSerialization.OtlpSerialization)
             : undefined
         const body = (spans: Array<unknown>): HttpBody.HttpBody =>
           json === undefined
-            ? HttpBody.uint8Array(
-                encodeEncodedSpans(resource, scope, spans as Array<Uint8Array>),
-                "application/x-protobuf"
-              )
+            ? HttpBody.uint8Array(arena.take(resource, scope, spans as Array<number>), "application/x-protobuf")
             : json.traces({
                 resourceSpans: [
                   { resource, scopeSpans: [{ scope, spans: spans as Array<ReturnType<typeof toOtlpSpan>> }] }
@@ -202,7 +249,7 @@ export const makeSpanExport = (options: {
           HttpClient.tap((response) => (response.status >= 400 ? failed : Effect.void)),
           HttpClient.tapError(() => failed)
         )
-        return yield* OtlpExporter.make({
+        const exporter = yield* OtlpExporter.make({
           label: `llmgate-${d.name}`,
           url: d.url,
           headers: d.headers,
@@ -214,29 +261,34 @@ export const makeSpanExport = (options: {
           Effect.provideService(OtlpExporter.Flusher, flusher),
           Effect.provideService(HttpClient.HttpClient, client)
         )
+        return { exporter, arena }
       })
     )
     const sampledAt = Math.max(0, ...options.destinations.map((d) => d.sampleRate))
-    const encodeSpan = makeSpanEncoder()
-    const ended = (span: ExportedSpan, endTime: bigint, exit: Exit.Exit<unknown, unknown>) => {
+    const ended: OnEnded = (span, endTime, exit) => {
       if (!span.sampled) return
       let view: EndedSpan | undefined
       let json: ReturnType<typeof toOtlpSpan> | undefined
-      let bytes: Uint8Array | undefined
-      options.destinations.forEach((d, i) => {
-        if (!destinationKeeps(d.sampleRate, sampledAt, span.traceId)) return
+      /** The first protobuf destination's arena and the span's place there; the others copy it. */
+      let written: { readonly arena: SpanArena; readonly place: number } | undefined
+      for (let i = 0; i < options.destinations.length; i++) {
+        const d = options.destinations[i]!
+        if (!destinationKeeps(d.sampleRate, sampledAt, span.traceId)) continue
+        const { exporter, arena } = exporters[i]!
         view ??= endedSpan(span, endTime, exit, { keys: span.attributeKeys, values: span.attributeValues })
         if (d.protocol === "http/json") {
           json ??= toOtlpSpan(view)
-          exporters[i]!.push(json)
-        } else {
-          bytes ??= encodeSpan(view)
-          exporters[i]!.push(bytes)
-        }
-      })
+          exporter.push(json)
+        } else if (written === undefined) {
+          written = { arena, place: arena.write(view) }
+          exporter.push(written.place)
+        } else exporter.push(arena.copy(written.arena, written.place))
+      }
     }
     return {
       tracer: Tracer.make({ span: (spanOptions) => new ExportedSpan(spanOptions, ended) }),
+      startSpan: (name, kind, parent, startTime, attributes) =>
+        startSpan(ended, name, kind, Option.fromUndefinedOr(parent), true, startTime, attributes),
       flush: flusher.flush.pipe(Effect.timeoutOption("2 seconds"), Effect.asVoid)
     }
   })

@@ -21,7 +21,13 @@ import type * as Tracer from "effect/Tracer"
 import * as Headers from "effect/http/Headers"
 import * as HttpTraceContext from "effect/http/HttpTraceContext"
 import { VERSION } from "../generated/version.ts"
-import { makeSpanExport, type SpanExport, type TraceDestination } from "./SpanExport.ts"
+import {
+  makeSpanExport,
+  type SpanExport,
+  type StartSpan,
+  startUnexported,
+  type TraceDestination
+} from "./SpanExport.ts"
 
 export type { TraceDestination } from "./SpanExport.ts"
 
@@ -48,23 +54,31 @@ export interface RequestTracingShape {
     readonly parent: Tracer.ExternalSpan | undefined
     readonly sampled: boolean
   }
+  /** Starts a sampled request's server span (`parentOf`'s parent, or a new trace) at a clock's time. */
+  readonly startSpan: StartSpan
 }
 
 export class RequestTracing extends Context.Service<RequestTracing, RequestTracingShape>()("llmgate/RequestTracing") {
   static readonly off: RequestTracingShape = {
     enabled: false,
     captureContent: false,
-    parentOf: () => ({ parent: undefined, sampled: false })
+    parentOf: () => ({ parent: undefined, sampled: false }),
+    startSpan: startUnexported
   }
 }
 
-/** The request tracing of `settings`; `random` draws the sampling decision of new traces. */
+/**
+ * The request tracing of `settings`, its spans started by `startSpan` (the worker's `SpanExport`);
+ * `random` draws the sampling decision of new traces.
+ */
 export const makeRequestTracing = (
   settings: TracingSettings,
+  startSpan: StartSpan,
   random: () => number = Math.random
 ): RequestTracingShape => ({
   enabled: true,
   captureContent: settings.captureContent,
+  startSpan,
   parentOf: (traceparent) => {
     const parent =
       traceparent === undefined

@@ -113,10 +113,15 @@ const P = QUICK
       variants: { reps: 3, warmS: 0.5, durS: 3, variantWarmS: 5 },
       watchdogS: 25 * 60
     }
-// Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run.
+// Overrides: `--rounds N`; `--workers` adds the 1-vs-2-workers scenario to a quick run;
+// `--variants` runs only the limits and observability scenarios (no direct or bare target, no
+// workers scenario nor shared-state micro-benchmark: the A/B loop for work on those overheads);
+// `--runtimes node,deno` restricts the runtimes.
 const roundsFlag = Number(flagValue("--rounds"))
 if (Number.isInteger(roundsFlag) && roundsFlag > 0) P.rounds = roundsFlag
 if (argv.includes("--workers")) P.workers = true
+const VARIANTS_ONLY = argv.includes("--variants")
+if (VARIANTS_ONLY) P.workers = false
 // Generous per round: a busy machine slows every part down (a quick round took over 400 s at a load average of 6–10).
 // The variant scenarios: 3 runtimes × (3 limits + 3 observability targets) × reps measurements, each
 // possibly measured twice, after each variant's warm-up.
@@ -134,7 +139,11 @@ const WORKER_COUNTS: ReadonlyArray<number> = [1, 2]
 const PATH = "/v1/chat/completions"
 const M = models(SHAPES)
 
-const RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+const ALL_RUNTIMES: ReadonlyArray<Runtime> = ["node", "bun", "deno"]
+const runtimesFlag = flagValue("--runtimes")?.split(",")
+const RUNTIMES: ReadonlyArray<Runtime> =
+  runtimesFlag === undefined ? ALL_RUNTIMES : ALL_RUNTIMES.filter((r) => runtimesFlag.includes(r))
+if (RUNTIMES.length === 0) throw new Error(`--runtimes: none of ${ALL_RUNTIMES.join(", ")}`)
 /** The limits scenario's variants: a virtual key without limits (nor usage recording), or with `BENCH_LIMITS`. */
 const LIMIT_VARIANTS: ReadonlyArray<Variant> = ["key", "limited"]
 /** The observability scenario's variants: every exporter off, the metrics alone, OTLP tracing alone. */
@@ -147,10 +156,10 @@ const variantId = (runtime: Runtime, variant: Variant): string => `llmgate-${run
  * at 64 connections); the others run every scenario.
  */
 const TARGETS: ReadonlyArray<Target> = [
-  { id: "direct", kind: "direct", runtime: undefined },
+  ...(VARIANTS_ONLY ? [] : [{ id: "direct", kind: "direct", runtime: undefined } as const]),
   ...RUNTIMES.flatMap(
     (runtime): Array<Target> => [
-      { id: `bare-${runtime}`, kind: "bare", runtime },
+      ...(VARIANTS_ONLY ? [] : [{ id: `bare-${runtime}`, kind: "bare", runtime } as const]),
       { id: `llmgate-${runtime}`, kind: "llmgate", runtime },
       ...VARIANTS.map((variant): Target => ({ id: variantId(runtime, variant), kind: "llmgate", runtime, variant }))
     ]
@@ -678,10 +687,10 @@ const variantScenario = async (round: number, lives: ReadonlyArray<Live>, group:
     }
     log(`  ${group.name} on ${runtime}: ${ids.join(", ")} × ${P.variants.reps}`)
     const started = performance.now()
-    // A master-key process is warm from every scenario above; the variants only answered their
+    // A master-key process is warm from every scenario above (not with `--variants`); the variants only answered their
     // startup probes. Unmeasured load first, so JIT tiering does not count against them.
     for (const live of all) {
-      if (live.target.variant === undefined) continue
+      if (live.target.variant === undefined && !VARIANTS_ONLY) continue
       await runLoad({
         port: live.port,
         path: PATH,
@@ -957,7 +966,7 @@ const main = async (): Promise<void> => {
         log(`  ${t.id}: FAILED to start`)
       }
     }
-    for (const [id, label, scenario] of SCENARIOS) {
+    for (const [id, label, scenario] of VARIANTS_ONLY ? [] : SCENARIOS) {
       log(`  ${label}`)
       for (const live of lives) {
         if (live.target.variant !== undefined) continue
@@ -978,7 +987,7 @@ const main = async (): Promise<void> => {
     await Promise.all(lives.map((l) => l.child?.stop()))
 
     if (P.workers) await workersScenario(round)
-    await sharedStateBench(round)
+    if (!VARIANTS_ONLY) await sharedStateBench(round)
   }
 
   const upstreamAtEnd = await upstreamStats()

@@ -6,6 +6,7 @@ import { describe, expect, it } from "vitest"
 import { parseConfig } from "../../../src/config/loadConfig.ts"
 import { tracingSettings } from "../../../src/startup/StartSettings.ts"
 import { destinationKeeps, traceIdRatio } from "../../../src/tracing/SpanExport.ts"
+import { startUnexported } from "../../../src/tracing/SpanExport.ts"
 import { makeRequestTracing } from "../../../src/tracing/Tracing.ts"
 
 const BASE = "providers: [{ name: m, kind: mock }]\nmodels: [{ name: chat, targets: [{ provider: m }] }]\n"
@@ -229,9 +230,9 @@ describe("makeRequestTracing", () => {
     serviceName: "s"
   }
   it("continues a valid traceparent with its own sampling decision; a new trace is kept with the sample rate", () => {
-    const t = makeRequestTracing(settings, () => 0.5)
+    const t = makeRequestTracing(settings, startUnexported, () => 0.5)
     expect(t.parentOf(undefined)).toEqual({ parent: undefined, sampled: false })
-    expect(makeRequestTracing(settings, () => 0.1).parentOf(undefined).sampled).toBe(true)
+    expect(makeRequestTracing(settings, startUnexported, () => 0.1).parentOf(undefined).sampled).toBe(true)
     const kept = t.parentOf("00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")
     expect([kept.parent?.traceId, kept.parent?.spanId, kept.sampled]).toEqual([
       "4bf92f3577b34da6a3ce929d0e0e4736",

@@ -11,9 +11,8 @@ import {
   type Attributes,
   type EndedSpan,
   type ExportTraceServiceRequest,
-  encodeEncodedSpans,
   encodeTraces,
-  makeSpanEncoder
+  SpanArena
 } from "../../../src/tracing/OtlpProtobuf.ts"
 import { toOtlpSpan } from "../../../src/tracing/SpanExport.ts"
 
@@ -370,23 +369,61 @@ describe("spans encoded at their end (makeSpanEncoder, encodeEncodedSpans)", () 
     status: i % 5 === 3 ? { code: 2, message: "HTTP 502" } : i % 5 === 4 ? { code: 0 } : { code: 1 }
   })
 
+  const effectOf = (spans: ReadonlyArray<EndedSpan>): Uint8Array =>
+    effectBytes({ resourceSpans: [{ resource, scopeSpans: [{ scope, spans: spans.map(toOtlpSpan) }] }] })
+  const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.from(a).equals(Buffer.from(b))
+
   it("writes what encodeTraces (and so Effect) writes for the same spans as OTLP objects", () => {
-    const encode = makeSpanEncoder()
+    const arena = new SpanArena()
     for (const n of [1, 2, 7, 64, 300]) {
       const spans = Array.from({ length: n }, (_, i) => ended(i))
-      const ours = encodeEncodedSpans(resource, scope, spans.map(encode))
-      const theirs = effectBytes({
-        resourceSpans: [{ resource, scopeSpans: [{ scope, spans: spans.map(toOtlpSpan) }] }]
-      })
-      expect(Buffer.from(ours).equals(Buffer.from(theirs)), `${n} spans`).toBe(true)
+      const places = spans.map((span) => arena.write(span))
+      expect(same(arena.take(resource, scope, places), effectOf(spans)), `${n} spans`).toBe(true)
+      // A batch taken gives its room back.
+      expect(arena.size).toBe(0)
     }
   })
 
-  it("each span's bytes are its own copy: the scratch buffer is reused between spans", () => {
-    const encode = makeSpanEncoder()
-    const first = encode(ended(1))
-    const copy = Uint8Array.from(first)
-    encode(ended(2))
-    expect(Buffer.from(first).equals(Buffer.from(copy))).toBe(true)
+  it("takes a batch while later spans wait, skips what was written but never taken, and reuses the room", () => {
+    const arena = new SpanArena()
+    const spans = Array.from({ length: 12 }, (_, i) => ended(i))
+    const first = spans.slice(0, 5).map((span) => arena.write(span))
+    arena.write(ended(40)) // dropped by the exporter: never taken
+    const second = spans.slice(5, 9).map((span) => arena.write(span))
+    expect(same(arena.take(resource, scope, first), effectOf(spans.slice(0, 5)))).toBe(true)
+    const third = spans.slice(9).map((span) => arena.write(span))
+    expect(same(arena.take(resource, scope, second), effectOf(spans.slice(5, 9)))).toBe(true)
+    expect(same(arena.take(resource, scope, third), effectOf(spans.slice(9)))).toBe(true)
+    expect(arena.size).toBe(0)
+    // Places are never reused: one taken already is not held any more.
+    expect(same(arena.take(resource, scope, first), effectOf([]))).toBe(true)
+  })
+
+  it("copies a span to another arena (a second protobuf destination) as written", () => {
+    const [a, b] = [new SpanArena(), new SpanArena()]
+    const spans = Array.from({ length: 9 }, (_, i) => ended(i))
+    const places = spans.map((span) => b.copy(a, a.write(span)))
+    expect(same(b.take(resource, scope, places), effectOf(spans))).toBe(true)
+    expect(b.copy(a, -1)).toBe(-1)
+  })
+
+  it("holds at most its limit: past it every span held is dropped and their places skipped", () => {
+    const limit = 8 * 1024
+    const arena = new SpanArena(limit)
+    const spans = Array.from({ length: 100 }, (_, i) => ended(i % 3 === 0 ? 0 : 1))
+    let heldFrom = 0
+    let drops = 0
+    const places = spans.map((span, i) => {
+      if (arena.size > limit) {
+        heldFrom = i
+        drops++
+      }
+      const place = arena.write(span)
+      expect(arena.size).toBeLessThan(limit + 4096)
+      return place
+    })
+    expect(drops).toBeGreaterThan(2)
+    expect(same(arena.take(resource, scope, places), effectOf(spans.slice(heldFrom)))).toBe(true)
+    expect(arena.size).toBe(0)
   })
 })
