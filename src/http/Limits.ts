@@ -37,9 +37,15 @@ export const formatReset = (ms: number): string => {
   return seconds
 }
 
-/** The `x-ratelimit-*` headers for the tightest limits (only the kinds that apply). */
-export const rateLimitHeaders = (h: LimitHeaders): Record<string, string> => {
-  const out: Record<string, string> = {}
+/**
+ * `headers` with the `x-ratelimit-*` headers for the tightest limits (only the kinds that apply):
+ * one copy, the headers set on it.
+ */
+export const withRateLimitHeaders = (
+  headers: Readonly<Record<string, string>>,
+  h: LimitHeaders
+): Record<string, string> => {
+  const out: Record<string, string> = { ...headers }
   if (h.requests !== undefined) {
     out["x-ratelimit-limit-requests"] = String(h.requests.limit)
     out["x-ratelimit-remaining-requests"] = String(h.requests.remaining)
@@ -136,7 +142,7 @@ export const limited = (
     onDecision(admission._tag === "Rejected" ? admission.reason : undefined)
     if (admission._tag === "Rejected") {
       const refused = errorResponse(admission.reason)
-      return Effect.succeed({ ...refused, headers: { ...refused.headers, ...rateLimitHeaders(admission.headers) } })
+      return Effect.succeed({ ...refused, headers: withRateLimitHeaders(refused.headers, admission.headers) })
     }
     const { handle } = admission
     let settled = false
@@ -151,30 +157,33 @@ export const limited = (
       if (released) return Effect.void
       released = true
       // Unsettled (interrupted before an answer): the tokens reserved stand, the budget's come back.
-      return Effect.andThen(settle({ tokens: undefined, costPico: 0n }), store.release(handle))
+      return settled
+        ? store.release(handle)
+        : Effect.andThen(settle({ tokens: undefined, costPico: 0n }), store.release(handle))
     })
     let streamed = false
+    /** The answer with its headers; a stream gives its place back (settled, if it can be) at its end. */
+    const answer = ({ response, streamTokens, streamCost }: Served): OutgoingResponse => {
+      const headers = withRateLimitHeaders(response.headers, admission.headers)
+      if (response.body instanceof Uint8Array) return { ...response, headers }
+      streamed = true
+      const settleAtEnd =
+        streamTokens === undefined && streamCost === undefined
+          ? release
+          : Effect.suspend(() => {
+              const used = { tokens: streamTokens?.(), costPico: streamCost?.() }
+              return used.tokens === undefined && used.costPico === undefined
+                ? release
+                : Effect.andThen(settle(used), release)
+            })
+      return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
+    }
     return serve.pipe(
-      Effect.tap((served) =>
+      Effect.flatMap((served) =>
         served.totalTokens === undefined && served.costPico === undefined
-          ? Effect.void
-          : settle({ tokens: served.totalTokens, costPico: served.costPico })
+          ? Effect.succeed(answer(served))
+          : Effect.as(settle({ tokens: served.totalTokens, costPico: served.costPico }), answer(served))
       ),
-      Effect.map(({ response, streamTokens, streamCost }) => {
-        const headers = { ...response.headers, ...rateLimitHeaders(admission.headers) }
-        if (response.body instanceof Uint8Array) return { ...response, headers }
-        streamed = true
-        const settleAtEnd =
-          streamTokens === undefined && streamCost === undefined
-            ? release
-            : Effect.suspend(() => {
-                const used = { tokens: streamTokens?.(), costPico: streamCost?.() }
-                return used.tokens === undefined && used.costPico === undefined
-                  ? release
-                  : Effect.andThen(settle(used), release)
-              })
-        return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
-      }),
       Effect.onExit((exit) => (Exit.isSuccess(exit) && streamed ? Effect.void : release))
     )
   })
