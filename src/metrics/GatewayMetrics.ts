@@ -198,26 +198,86 @@ export const makeGatewayMetrics = (): GatewayMetricsShape => {
   /** The breaker series last set, so a target gone from routing state stops being reported. */
   let breakerSeries = new Set<string>()
 
+  /**
+   * The series a record updates, found once per distinct label values (bounded like the labels),
+   * so a record costs one lookup, not one per series; a series is still made at its first update.
+   */
+  interface RecordSeries {
+    readonly labels: { readonly model: string; readonly provider: string; readonly project: string }
+    readonly endpoint: string
+    readonly requests: Metric.Metric<number, unknown>
+    readonly duration: Metric.Metric<number, unknown>
+    ttft: Metric.Metric<number, unknown> | undefined
+    readonly tokens: Array<Metric.Metric<number, unknown> | undefined>
+    cost: Metric.Metric<number, unknown> | undefined
+    overhead: Metric.Metric<number, unknown> | undefined
+  }
+  const recordSeries = new Map<string, RecordSeries>()
+  const recordSeriesOf = (model: string, provider: string, status: number, endpoint: string, project: string) => {
+    const key = `${model}\u0000${provider}\u0000${status}\u0000${endpoint}\u0000${project}`
+    let found = recordSeries.get(key)
+    if (found === undefined) {
+      found = {
+        labels: { model, provider, project },
+        endpoint,
+        requests: series(requests, { model, provider, status: String(status), endpoint }),
+        duration: series(duration, { model, endpoint }),
+        ttft: undefined,
+        tokens: TOKEN_TYPES.map(() => undefined),
+        cost: undefined,
+        overhead: undefined
+      }
+      recordSeries.set(key, found)
+    }
+    return found
+  }
+  /** An attempt's series, by provider and outcome. */
+  const trySeries = new Map<string, readonly [Metric.Metric<number, unknown>, Metric.Metric<number, unknown>]>()
+  const trySeriesOf = (provider: string, outcome: string) => {
+    const key = `${provider}\u0000${outcome}`
+    let found = trySeries.get(key)
+    if (found === undefined) {
+      found = [series(attempts, { provider, outcome }), series(upstreamDuration, { provider })]
+      trySeries.set(key, found)
+    }
+    return found
+  }
+
   return {
     observe: (records) => {
       for (const r of records) {
-        const model = r.observed?.model || NONE
-        const provider = r.provider ?? NONE
-        add(requests, { model, provider, status: String(r.status), endpoint: r.endpoint }, 1)
-        add(duration, { model, endpoint: r.endpoint }, r.latency_ms / 1000)
-        if (r.ttft_ms !== null) add(ttft, { model }, r.ttft_ms / 1000)
-        for (const type of TOKEN_TYPES) {
-          const n = r.tokens[type]
-          if (n > 0) add(tokens, { model, provider, type }, n)
+        const project = r.project_id ?? NONE
+        const s = recordSeriesOf(r.observed?.model || NONE, r.provider ?? NONE, r.status, r.endpoint, project)
+        const { model, provider } = s.labels
+        s.requests.updateUnsafe(1, context)
+        s.duration.updateUnsafe(r.latency_ms / 1000, context)
+        if (r.ttft_ms !== null) {
+          s.ttft ??= series(ttft, { model })
+          s.ttft.updateUnsafe(r.ttft_ms / 1000, context)
         }
-        if (r.cost_usd !== null && r.cost_usd > 0) add(cost, { model, project: r.project_id ?? NONE }, r.cost_usd)
+        for (let i = 0; i < TOKEN_TYPES.length; i++) {
+          const n = r.tokens[TOKEN_TYPES[i]!]
+          if (n <= 0) continue
+          let metric = s.tokens[i]
+          if (metric === undefined) {
+            metric = series(tokens, { model, provider, type: TOKEN_TYPES[i]! })
+            s.tokens[i] = metric
+          }
+          metric.updateUnsafe(n, context)
+        }
+        if (r.cost_usd !== null && r.cost_usd > 0) {
+          s.cost ??= series(cost, { model, project })
+          s.cost.updateUnsafe(r.cost_usd, context)
+        }
         const observed = r.observed
         if (observed === undefined) continue
         for (const t of observed.tries) {
-          add(attempts, { provider: t.provider, outcome: t.outcome }, 1)
-          add(upstreamDuration, { provider: t.provider }, t.ms / 1000)
+          const [attempt, upstream] = trySeriesOf(t.provider, t.outcome)
+          attempt.updateUnsafe(1, context)
+          upstream.updateUnsafe(t.ms / 1000, context)
         }
-        add(overhead, { endpoint: r.endpoint }, observed.overheadMs / 1000)
+        s.overhead ??= series(overhead, { endpoint: s.endpoint })
+        s.overhead.updateUnsafe(observed.overheadMs / 1000, context)
       }
     },
     reloaded: (source, result) => add(reloads, { source, result }, 1),
