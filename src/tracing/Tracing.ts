@@ -11,7 +11,9 @@
  * ends (a stream's last byte). A request not sampled has no span at all (its incoming
  * `traceparent` goes upstream as it came): with a low `sample_rate`, tracing costs little. The proxy puts the GenAI attributes on it (domain/GenAi.ts); each
  * upstream attempt is a client span under it (routing/Dispatch.ts) whose `traceparent` goes to the
- * provider. With tracing off nothing here runs: `enabled` is false and no span is made.
+ * provider. Both are started directly (`startSpan`, `RequestSpan.child`) and handed on by the
+ * request path, not through the fiber's context (tracing/SpanExport.ts says why). With tracing
+ * off nothing here runs: `enabled` is false and no span is made.
  */
 import * as Context from "effect/Context"
 import type * as Effect from "effect/Effect"
