@@ -49,6 +49,7 @@ import { loggingContext } from "../logging/Logging.ts"
 import { makeRemoteAdminStore, makeRemoteMetrics, makeRemoteUsageReports } from "./RemoteAdminStore.ts"
 import { makeRemoteTokenCounts } from "./RemoteTokenCounts.ts"
 import type { RuntimePort } from "./RuntimePort.ts"
+import { UpstreamClients } from "../providers/UpstreamClients.ts"
 
 /** The worker's logger and level (logging/Logging.ts), as the owner's. */
 const requestContext = (settings: WorkerSettings): Context.Context<never> =>
@@ -194,7 +195,12 @@ const serve = (
     const traces =
       settings.start.tracing === undefined
         ? undefined
-        : yield* makeTracing(settings.start.tracing, settings.index, exportFailed)
+        : yield* makeTracing(
+            settings.start.tracing,
+            settings.index,
+            exportFailed,
+            Context.get(platform, UpstreamClients)
+          )
     const tracing =
       settings.start.tracing === undefined || traces === undefined
         ? RequestTracing.off

@@ -221,10 +221,12 @@ export const makeSpanExport = (options: {
     readonly attributes: Record<string, unknown>
   }
   readonly onFailure: (destination: string) => void
+  /** The client the batches go out with (tracing/PortHttpClient.ts); the global `fetch` when absent. */
+  readonly http?: HttpClient.HttpClient | undefined
 }): Effect.Effect<SpanExport, never, Scope.Scope> =>
   Effect.gen(function* () {
     const flusher = Context.get(yield* Layer.build(OtlpExporter.layerFlusher), OtlpExporter.Flusher)
-    const fetchClient = Context.get(yield* Layer.build(FetchHttpClient.layer), HttpClient.HttpClient)
+    const http = options.http ?? Context.get(yield* Layer.build(FetchHttpClient.layer), HttpClient.HttpClient)
     const resource = OtlpResource.make(options.resource)
     const scope = { name: "llmgate" }
     const exporters = yield* Effect.forEach(options.destinations, (d) =>
@@ -245,7 +247,7 @@ export const makeSpanExport = (options: {
                 ]
               })
         const failed = Effect.sync(() => options.onFailure(d.name))
-        const client = fetchClient.pipe(
+        const client = http.pipe(
           HttpClient.tap((response) => (response.status >= 400 ? failed : Effect.void)),
           HttpClient.tapError(() => failed)
         )

@@ -1,6 +1,6 @@
 /**
  * Tracing on a worker, with Effect's own spans and `effect/observability`'s OTLP exporter (no
- * OpenTelemetry SDK; `fetch` for the export, so the same on Node, Bun and Deno), to an
+ * OpenTelemetry SDK; the batches go out through the upstream port, tracing/PortHttpClient.ts), to an
  * OpenTelemetry collector, to Langfuse's OTLP endpoint, or both (tracing/SpanExport.ts). Each worker
  * exports its own spans in batches from fibers of its scope (every second, or at 512 spans; what is
  * left at its drain), never on the request path; an export that fails is retried, then that
@@ -23,6 +23,8 @@ import type * as Tracer from "effect/Tracer"
 import * as Headers from "effect/http/Headers"
 import * as HttpTraceContext from "effect/http/HttpTraceContext"
 import { VERSION } from "../generated/version.ts"
+import type { UpstreamClientsShape } from "../providers/UpstreamClients.ts"
+import { portHttpClient } from "./PortHttpClient.ts"
 import {
   makeSpanExport,
   type SpanExport,
@@ -97,10 +99,12 @@ export const makeRequestTracing = (
 export const makeTracing = (
   settings: TracingSettings,
   worker: number,
-  onFailure: (destination: string) => void
+  onFailure: (destination: string) => void,
+  clients: UpstreamClientsShape
 ): Effect.Effect<SpanExport, never, Scope.Scope> =>
   makeSpanExport({
     destinations: settings.destinations,
     resource: { serviceName: settings.serviceName, serviceVersion: VERSION, attributes: { "llmgate.worker": worker } },
-    onFailure
+    onFailure,
+    http: portHttpClient(clients)
   })
