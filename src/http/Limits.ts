@@ -15,7 +15,7 @@ import * as Stream from "effect/Stream"
 import type { GatewayError } from "../domain/GatewayError.ts"
 import { type TokenUsage, totalTokens } from "../domain/Usage.ts"
 import { ceilMicros } from "../limits/Budgets.ts"
-import type { LimiterStore, Reservation } from "../limits/RateLimiter.ts"
+import type { Admission, AdmissionHandle, ImmediateLimiter, LimiterStore, Reservation } from "../limits/RateLimiter.ts"
 import type { LimitHeaders, LimitRefusal, Settlement } from "../limits/RateLimits.ts"
 import type { ModelGroup, Router } from "../routing/Router.ts"
 import type { TokenPrice } from "../usage/Cost.ts"
@@ -24,14 +24,24 @@ import { openAIUsage } from "../providers/openai/OpenAIUsage.ts"
 import type { OutgoingResponse } from "./Exchange.ts"
 import { errorResponse } from "./respond.ts"
 
-/** A duration as OpenAI writes its resets: `20ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`. */
+/** A second's fraction as written after its whole seconds, by milliseconds: "", ".001" … ".5" … ".999". */
+const FRACTIONS: ReadonlyArray<string> = Array.from({ length: 1000 }, (_, ms) =>
+  ms === 0 ? "" : `.${String(ms).padStart(3, "0").replace(/0+$/, "")}`
+)
+
+/**
+ * A duration as OpenAI writes its resets: `20ms`, `1s`, `1.5s`, `6m0s`, `1h2m3s`. Seconds are
+ * written from whole numbers (every answer to a limited key carries two of these; a fraction's
+ * float-to-text conversion cost more than the rest of the headers).
+ */
 export const formatReset = (ms: number): string => {
   const total = Math.max(0, Math.ceil(ms))
   if (total === 0) return "0s"
   if (total < 1000) return `${total}ms`
   const hours = Math.floor(total / 3_600_000)
   const minutes = Math.floor((total % 3_600_000) / 60_000)
-  const seconds = `${(total % 60_000) / 1000}s`
+  const milliseconds = total % 60_000
+  const seconds = `${Math.floor(milliseconds / 1000)}${FRACTIONS[milliseconds % 1000]}s`
   if (hours > 0) return `${hours}h${minutes}m${seconds}`
   if (minutes > 0) return `${minutes}m${seconds}`
   return seconds
@@ -127,63 +137,137 @@ export const settledTokens = (
 }
 
 /**
+ * An admitted request's claim on its counters: settled and released at most once each. A request
+ * released unsettled (interrupted before an answer) gives its budget reservation back and leaves
+ * its tokens reserved.
+ */
+interface Claim {
+  readonly settle: (used: Settlement) => Effect.Effect<void>
+  readonly release: Effect.Effect<void>
+  /** Settles at once, without an effect (a store that answers at once); undefined otherwise. */
+  readonly settleNow: ((used: Settlement) => void) | undefined
+}
+
+const UNSETTLED: Settlement = { tokens: undefined, costPico: 0n }
+
+/** The claim of `handle` in a store that answers at once (the memory store). */
+const immediateClaim = (store: ImmediateLimiter, handle: AdmissionHandle): Claim => {
+  let settled = false
+  let released = false
+  const settleNow = (used: Settlement) => {
+    if (settled) return
+    settled = true
+    store.settle(handle, used)
+  }
+  return {
+    settleNow,
+    settle: (used) => Effect.sync(() => settleNow(used)),
+    release: Effect.sync(() => {
+      if (released) return
+      released = true
+      if (!settled) settleNow(UNSETTLED)
+      store.release(handle)
+    })
+  }
+}
+
+/** The claim of `handle` in a store whose calls are effects (Redis). */
+const effectClaim = (store: LimiterStore, handle: AdmissionHandle): Claim => {
+  let settled = false
+  let released = false
+  const settle = (used: Settlement) =>
+    Effect.suspend(() => {
+      if (settled) return Effect.void
+      settled = true
+      return store.settle(handle, used)
+    })
+  return {
+    settleNow: undefined,
+    settle,
+    release: Effect.suspend(() => {
+      if (released) return Effect.void
+      released = true
+      return settled ? store.release(handle) : Effect.andThen(settle(UNSETTLED), store.release(handle))
+    })
+  }
+}
+
+/** The 429 of a refused request, with the headers of the limits that apply. */
+const refused = (reason: LimitRefusal, headers: LimitHeaders): OutgoingResponse => {
+  const response = errorResponse(reason)
+  return { ...response, headers: withRateLimitHeaders(response.headers, headers) }
+}
+
+/**
+ * Runs `serve` for an admitted request: its answer carries `headers`, and `claim` is settled to
+ * what it used and released when the request ends, or a stream's at its end (or cancellation).
+ */
+const serveAdmitted = (
+  claim: Claim,
+  headers: LimitHeaders,
+  serve: Effect.Effect<Served, GatewayError>
+): Effect.Effect<OutgoingResponse, GatewayError> => {
+  let streamed = false
+  /** The answer with its headers; a stream gives its place back (settled, if it can be) at its end. */
+  const answer = ({ response, streamTokens, streamCost }: Served): OutgoingResponse => {
+    const withHeaders = withRateLimitHeaders(response.headers, headers)
+    if (response.body instanceof Uint8Array) return { ...response, headers: withHeaders }
+    streamed = true
+    const settleAtEnd =
+      streamTokens === undefined && streamCost === undefined
+        ? claim.release
+        : Effect.suspend(() => {
+            const used = { tokens: streamTokens?.(), costPico: streamCost?.() }
+            return used.tokens === undefined && used.costPico === undefined
+              ? claim.release
+              : Effect.andThen(claim.settle(used), claim.release)
+          })
+    return { ...response, headers: withHeaders, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
+  }
+  const unmeasured = (served: Served) => served.totalTokens === undefined && served.costPico === undefined
+  const { settleNow } = claim
+  const answered: Effect.Effect<OutgoingResponse, GatewayError> =
+    settleNow !== undefined
+      ? Effect.map(serve, (served) => {
+          if (!unmeasured(served)) settleNow({ tokens: served.totalTokens, costPico: served.costPico })
+          return answer(served)
+        })
+      : Effect.flatMap(serve, (served) =>
+          unmeasured(served)
+            ? Effect.succeed(answer(served))
+            : Effect.as(claim.settle({ tokens: served.totalTokens, costPico: served.costPico }), answer(served))
+        )
+  return Effect.onExit(answered, (exit) => (Exit.isSuccess(exit) && streamed ? Effect.void : claim.release))
+}
+
+/**
  * Runs `serve` when `reservation` is admitted by `store`, else answers the 429; `onDecision` hears
  * which (undefined: admitted), for the metrics and the request's span. The request's claim is
  * released exactly once: when `serve` fails or is interrupted, when it answers with bytes, or when
- * its streamed body ends (or is cancelled).
+ * its streamed body ends (or is cancelled). A store that answers at once (`immediate`) is called
+ * directly, without an effect per call.
  */
 export const limited = (
   store: LimiterStore,
   reservation: Reservation,
   serve: Effect.Effect<Served, GatewayError>,
   onDecision: (refusal: LimitRefusal | undefined) => void = () => {}
-): Effect.Effect<OutgoingResponse, GatewayError> =>
-  Effect.flatMap(store.admit(reservation), (admission) => {
-    onDecision(admission._tag === "Rejected" ? admission.reason : undefined)
+): Effect.Effect<OutgoingResponse, GatewayError> => {
+  const decided = (
+    admission: Admission,
+    claimOf: (handle: AdmissionHandle) => Claim
+  ): Effect.Effect<OutgoingResponse, GatewayError> => {
     if (admission._tag === "Rejected") {
-      const refused = errorResponse(admission.reason)
-      return Effect.succeed({ ...refused, headers: withRateLimitHeaders(refused.headers, admission.headers) })
+      onDecision(admission.reason)
+      return Effect.succeed(refused(admission.reason, admission.headers))
     }
-    const { handle } = admission
-    let settled = false
-    const settle = (used: Settlement) =>
-      Effect.suspend(() => {
-        if (settled) return Effect.void
-        settled = true
-        return store.settle(handle, used)
-      })
-    let released = false
-    const release = Effect.suspend(() => {
-      if (released) return Effect.void
-      released = true
-      // Unsettled (interrupted before an answer): the tokens reserved stand, the budget's come back.
-      return settled
-        ? store.release(handle)
-        : Effect.andThen(settle({ tokens: undefined, costPico: 0n }), store.release(handle))
-    })
-    let streamed = false
-    /** The answer with its headers; a stream gives its place back (settled, if it can be) at its end. */
-    const answer = ({ response, streamTokens, streamCost }: Served): OutgoingResponse => {
-      const headers = withRateLimitHeaders(response.headers, admission.headers)
-      if (response.body instanceof Uint8Array) return { ...response, headers }
-      streamed = true
-      const settleAtEnd =
-        streamTokens === undefined && streamCost === undefined
-          ? release
-          : Effect.suspend(() => {
-              const used = { tokens: streamTokens?.(), costPico: streamCost?.() }
-              return used.tokens === undefined && used.costPico === undefined
-                ? release
-                : Effect.andThen(settle(used), release)
-            })
-      return { ...response, headers, body: response.body.pipe(Stream.ensuring(settleAtEnd)) }
-    }
-    return serve.pipe(
-      Effect.flatMap((served) =>
-        served.totalTokens === undefined && served.costPico === undefined
-          ? Effect.succeed(answer(served))
-          : Effect.as(settle({ tokens: served.totalTokens, costPico: served.costPico }), answer(served))
-      ),
-      Effect.onExit((exit) => (Exit.isSuccess(exit) && streamed ? Effect.void : release))
-    )
-  })
+    onDecision(undefined)
+    return serveAdmitted(claimOf(admission.handle), admission.headers, serve)
+  }
+  const immediate = store.immediate
+  return immediate !== undefined
+    ? Effect.suspend(() => decided(immediate.admit(reservation), (handle) => immediateClaim(immediate, handle)))
+    : Effect.flatMap(store.admit(reservation), (admission) =>
+        decided(admission, (handle) => effectClaim(store, handle))
+      )
+}

@@ -114,6 +114,18 @@ export interface LimiterStore {
    * counted reads as 0. Fails only when the counters cannot be reached (Redis), with `Unavailable`.
    */
   readonly spend: (subjects: ReadonlyArray<BudgetSubject>) => Effect.Effect<ReadonlyArray<BudgetView>, GatewayError>
+  /**
+   * `admit`, `settle` and `release` answered at once, for a store that never waits or fails (the
+   * memory store): the request path then calls them without an effect each. Absent: use the effects.
+   */
+  readonly immediate?: ImmediateLimiter | undefined
+}
+
+/** The request path's three calls of a store that answers at once (`LimiterStore.immediate`). */
+export interface ImmediateLimiter {
+  readonly admit: (reservation: Reservation) => Admission
+  readonly settle: (handle: AdmissionHandle, used: Settlement) => void
+  readonly release: (handle: AdmissionHandle) => void
 }
 
 export const rateLimited = (r: Refusal): Extract<GatewayErrorReason, { readonly _tag: "RateLimited" }> => ({
@@ -191,10 +203,16 @@ export const makeMemoryStore = (
       }
     }
   }
+  const immediate: ImmediateLimiter = {
+    admit,
+    settle: (handle, used) => each(handle, (h) => settleLocked(h, used)),
+    release: (handle) => each(handle, releaseLocked)
+  }
   return {
+    immediate,
     admit: (reservation) => Effect.sync(() => admit(reservation)),
-    settle: (handle, used) => Effect.sync(() => each(handle, (h) => settleLocked(h, used))),
-    release: (handle) => Effect.sync(() => each(handle, releaseLocked)),
+    settle: (handle, used) => Effect.sync(() => immediate.settle(handle, used)),
+    release: (handle) => Effect.sync(() => immediate.release(handle)),
     seed: (seeds) =>
       Effect.sync(() => {
         for (const seed of seeds) {

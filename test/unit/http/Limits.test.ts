@@ -5,12 +5,12 @@ import * as Deferred from "effect/Deferred"
 import * as Effect from "effect/Effect"
 import * as Fiber from "effect/Fiber"
 import * as Stream from "effect/Stream"
-import { describe, expect, it } from "vitest"
+import { beforeEach, describe, expect, it } from "vitest"
 import type { ResolvedLimits } from "../../../src/config/Config.ts"
 import { gatewayError } from "../../../src/domain/GatewayError.ts"
 import type { OutgoingResponse } from "../../../src/http/Exchange.ts"
 import { formatReset, limited, type Served, settledTokens } from "../../../src/http/Limits.ts"
-import { makeMemoryStore, type Reservation } from "../../../src/limits/RateLimiter.ts"
+import { type LimiterStore, makeMemoryStore, type Reservation } from "../../../src/limits/RateLimiter.ts"
 import { parallelOf } from "../../../src/limits/RateLimits.ts"
 import { localSlot } from "../../../src/state/Slots.ts"
 
@@ -22,12 +22,20 @@ const LIMITS: ResolvedLimits = {
   maxParallel: 1
 }
 
+/**
+ * The memory store answers at once (`immediate`), which `limited` calls directly; without it, the
+ * same store goes through its effects, as the Redis store does. Every case runs both ways.
+ */
+const STORES = ["immediate", "effects"] as const
+let mode: (typeof STORES)[number] = "immediate"
+
 const setup = () => {
   const slot = localSlot()
-  const store = makeMemoryStore(
+  const memory = makeMemoryStore(
     () => slot,
     () => 1_000_000
   )
+  const store: LimiterStore = mode === "immediate" ? memory : { ...memory, immediate: undefined }
   const reservation: Reservation = { subjects: [{ scope: "key", id: "k", limits: LIMITS }], tokens: 100 }
   return { slot, store, reservation }
 }
@@ -53,7 +61,11 @@ describe("formatReset", () => {
   })
 })
 
-describe("limited", () => {
+describe.each(STORES)("limited (a store answering through %s)", (m) => {
+  beforeEach(() => {
+    mode = m
+  })
+
   it("a success carries the x-ratelimit headers; the reservation is settled to the usage reported", async () => {
     const { store, reservation, slot } = setup()
     const out = await Effect.runPromise(limited(store, reservation, Effect.succeed(bytesAnswer(30))))
@@ -145,7 +157,11 @@ describe("limited", () => {
   })
 })
 
-describe("limited: a stream's tokens settled when it ends", () => {
+describe.each(STORES)("limited: a stream's tokens settled when it ends (%s)", (m) => {
+  beforeEach(() => {
+    mode = m
+  })
+
   // The proxy's stream-end hook measures the usage inside the stream; `streamTokens` reads it after.
   const measuredStream = (stream: Stream.Stream<Uint8Array>, tokens: number): Served => {
     let measured: number | undefined
