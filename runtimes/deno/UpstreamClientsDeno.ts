@@ -83,15 +83,8 @@ const undiciClient = (connection: UpstreamConnection): OpenedClient => {
     ...(connection.caFile === undefined || rootsReadable() ? {} : { warning: ROOTS_UNREADABLE }),
     client: {
       post: (request) =>
-        Effect.map(
-          Effect.tryPromise({
-            try: async (signal) => {
-              const { undici, dispatcher, targetOf } = await made
-              return { undici, data: await undici.sendOn(dispatcher, targetOf(request.url), request, signal) }
-            },
-            catch: sendFailed
-          }),
-          ({ undici, data }) => undici.responseOf(data)
+        Effect.flatMap(Effect.tryPromise({ try: () => made, catch: sendFailed }), ({ undici, dispatcher, targetOf }) =>
+          undici.exchange(dispatcher, targetOf(request.url), request)
         )
     },
     close: () => {

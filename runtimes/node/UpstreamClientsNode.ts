@@ -2,7 +2,7 @@
  * Node's upstream clients: one undici dispatcher per provider (its own keep-alive pool per origin
  * and its own connect timeout), made for the provider's connection (runtimes/common/UndiciUpstream.ts:
  * its proxy, configured or from the proxy variables as the core reads them, its TLS settings and
- * keep-alive), called through undici's `request` API.
+ * keep-alive), called through undici's `dispatch` API (`exchange`).
  *
  * A dispatcher lives as long as configs use its provider as it is: when a reload removes the
  * provider (or changes its connect timeout or connection, which needs another dispatcher), the old
@@ -24,15 +24,7 @@ import {
   type UpstreamRequest,
   warnInvalidProxy
 } from "../../src/index.ts"
-import {
-  describeError,
-  dispatcherFor,
-  failingClient,
-  responseOf,
-  sendFailed,
-  sendOn,
-  targets
-} from "../common/UndiciUpstream.ts"
+import { describeError, dispatcherFor, exchange, failingClient, targets } from "../common/UndiciUpstream.ts"
 
 /** What a reload needs from the Node platform. */
 export type Services = UpstreamClients | FileSystem.FileSystem
@@ -71,20 +63,17 @@ const makeClient = (live: Live, connection: UpstreamConnection, dispatcher: Disp
     client: {
       post: (request: UpstreamRequest) => {
         const target = targetOf(request.url)
-        return Effect.map(
-          Effect.tryPromise({
-            try: (signal) => {
-              if (!retired) return sendOn(dispatcher, target, request, signal)
-              const oneOff = dispatcherFor(connection)
-              live.add(oneOff)
-              const sent = sendOn(oneOff, target, request, signal)
-              closeGracefully(live, oneOff)
-              return sent
-            },
-            catch: sendFailed
-          }),
-          responseOf
-        )
+        return Effect.suspend(() => {
+          if (!retired) return exchange(dispatcher, target, request)
+          const oneOff = dispatcherFor(connection)
+          live.add(oneOff)
+          const sent = exchange(oneOff, target, request)
+          // Closed once its one request is over (graceful: it waits for it).
+          return Effect.ensuring(
+            sent,
+            Effect.sync(() => closeGracefully(live, oneOff))
+          )
+        })
       }
     },
     retire: () => {

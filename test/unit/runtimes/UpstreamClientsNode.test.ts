@@ -167,6 +167,73 @@ describe("UpstreamClientsNode: bodies read whole", () => {
   )
 })
 
+describe("UpstreamClientsNode: bodies read chunk by chunk", () => {
+  it.live(
+    "a reader that does not read holds undici back (the server cannot write on), then gets every byte in order",
+    () =>
+      Effect.gen(function* () {
+        const clients = yield* clientsOf
+        const client = yield* clients.get({ provider: "reader", connectTimeoutMs: 1_000 })
+        seen.written = 0
+        const response = yield* post(client, "/big-chunked")
+        // Nothing read yet: past the reader's high-water mark undici pauses, and the socket buffers fill.
+        yield* Effect.sleep("300 millis")
+        const held = seen.written
+        assert.isBelow(held, 4 * MiB, "the server was held back while nothing was read")
+        const reader = response.reader()
+        let total = 0
+        let intact = true
+        for (;;) {
+          const chunk = yield* Effect.promise(() => reader.read())
+          if (chunk === undefined) break
+          total += chunk.length
+          if (chunk.some((b) => b !== 0x20)) intact = false
+        }
+        assert.strictEqual(total, 8 * MiB)
+        assert.isTrue(intact)
+      }).pipe(Effect.provide(layer))
+  )
+
+  it.live("cancelling with a read pending ends that read and lets the connection go", () =>
+    Effect.gen(function* () {
+      const clients = yield* clientsOf
+      const client = yield* clients.get({ provider: "reader", connectTimeoutMs: 1_000 })
+      const { value: reader, sockets } = yield* opened(Effect.map(post(client, "/stream"), (r) => r.reader()))
+      const first = yield* Effect.promise(() => reader.read())
+      assert.strictEqual(new TextDecoder().decode(first), "data: 0\n\n")
+      const pending = reader.read()
+      reader.cancel()
+      reader.cancel()
+      // The read is over at once (the stream would have sent its next event 30 ms later).
+      assert.strictEqual(yield* Effect.promise(() => pending), undefined)
+      assert.strictEqual(yield* Effect.promise(() => reader.read()), undefined)
+      assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed)), "the half-read connection is closed")
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.live("a body read whole that is interrupted lets its connection go", () =>
+    Effect.gen(function* () {
+      const clients = yield* clientsOf
+      const client = yield* clients.get({ provider: "reader", connectTimeoutMs: 1_000 })
+      const { value: exit, sockets } = yield* opened(
+        Effect.flatMap(post(client, "/stream"), (r) => Effect.exit(Effect.timeout(r.bytes(MiB), "50 millis")))
+      )
+      assert.isTrue(Exit.isFailure(exit))
+      assert.isTrue(yield* eventually(() => sockets.every((s) => s.closed)), "the connection is not pooled half-read")
+    }).pipe(Effect.provide(layer))
+  )
+
+  it.live("an answer read after it ended is whole (its chunks waited)", () =>
+    Effect.gen(function* () {
+      const clients = yield* clientsOf
+      const client = yield* clients.get({ provider: "reader", connectTimeoutMs: 1_000 })
+      const response = yield* post(client, "/stream")
+      yield* Effect.sleep("400 millis")
+      assert.strictEqual(yield* readAll(response), [0, 1, 2, 3, 4].map((i) => `data: ${i}\n\n`).join(""))
+    }).pipe(Effect.provide(layer))
+  )
+})
+
 describe("UpstreamClientsNode: pools of removed providers", () => {
   it.live("a provider still configured keeps its pool (its connections stay open and are reused)", () =>
     Effect.gen(function* () {
